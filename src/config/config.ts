@@ -1,0 +1,80 @@
+import os from 'node:os';
+import path from 'node:path';
+import { DriftwatchError } from '../errors.js';
+
+/** Where ClickHouse lives: a server (production) or an embedded engine in a directory. */
+export type StoreConfig =
+  | { kind: 'server'; url: string; username: string; password: string; database: string }
+  | { kind: 'embedded'; dataDir: string; database: string };
+
+export interface KafkaConfig {
+  brokers: string[];
+  groupId: string;
+  clientId: string;
+  topics: { predictions: string; features: string; labels: string };
+}
+
+export interface Config {
+  store: StoreConfig;
+  kafka: KafkaConfig;
+  http: { host: string; port: number };
+  monitorsDir: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parsed once at start and passed down: no other module reads process.env. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    store: loadStoreConfig(env),
+    kafka: loadKafkaConfig(env),
+    http: {
+      host: env.DRIFTWATCH_HOST ?? '127.0.0.1',
+      port: parsePort(env.DRIFTWATCH_PORT ?? '8080', 'DRIFTWATCH_PORT'),
+    },
+    monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+  };
+}
+
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const database = env.CLICKHOUSE_DATABASE ?? 'driftwatch';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new DriftwatchError('DW_CONFIG', `CLICKHOUSE_DATABASE "${database}" is not a plain identifier`);
+  }
+  const url = env.CLICKHOUSE_URL;
+  if (url) {
+    return {
+      kind: 'server',
+      url,
+      username: env.CLICKHOUSE_USER ?? 'default',
+      password: env.CLICKHOUSE_PASSWORD ?? '',
+      database,
+    };
+  }
+  const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');
+  return { kind: 'embedded', dataDir: path.resolve(dataDir), database };
+}
+
+export function loadKafkaConfig(env: Env = process.env): KafkaConfig {
+  return {
+    brokers: (env.KAFKA_BROKERS ?? 'localhost:9092')
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
+    groupId: env.KAFKA_GROUP ?? 'driftwatch-ingest',
+    clientId: env.KAFKA_CLIENT_ID ?? 'driftwatch',
+    topics: {
+      predictions: env.KAFKA_TOPIC_PREDICTIONS ?? 'predictions',
+      features: env.KAFKA_TOPIC_FEATURES ?? 'features',
+      labels: env.KAFKA_TOPIC_LABELS ?? 'labels',
+    },
+  };
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new DriftwatchError('DW_CONFIG', `${name} must be a port number (0-65535), got "${value}"`);
+  }
+  return port;
+}
