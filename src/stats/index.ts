@@ -1,0 +1,12 @@
+export { aurocFromCounts, aurocFromScoreHistogram } from './auroc.js';
+export { binCounts, binEdgesFromQuantiles, binIndex, quantileR7 } from './bins.js';
+export { chiSquareHomogeneity, chiSquareSf, type ChiSquareResult } from './chiSquare.js';
+export { benjaminiHochberg } from './fdr.js';
+export { jensenShannonDistance } from './jensenShannon.js';
+export { kolmogorovSf, smirnovSf } from './kolmogorov.js';
+export { ksPValueAsymp, ksStatistic, roundHalfEven } from './ks.js';
+export { twoProportionZTest, type ProportionSample } from './proportions.js';
+export { flooredProportions, PROPORTION_FLOOR } from './proportionsFloor.js';
+export { psi } from './psi.js';
+export { STATISTICS, statisticInfo, type StatisticInfo } from './registry.js';
+export { normedWasserstein, wasserstein1 } from './wasserstein.js';
