@@ -14,7 +14,11 @@ export class DriftwatchError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retriable?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'DriftwatchError';
     this.code = code;

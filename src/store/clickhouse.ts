@@ -1,5 +1,10 @@
 import fs from 'node:fs';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import {
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseClientConfigOptions,
+  type ClickHouseSettings,
+} from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
@@ -18,7 +23,11 @@ export interface Store {
   readonly client: ClickHouseClient;
   query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]>;
   command(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<void>;
-  insert<T extends object>(table: string, rows: readonly T[], settings?: ClickHouseSettings): Promise<void>;
+  insert<T extends object>(
+    table: string,
+    rows: readonly T[],
+    settings?: ClickHouseSettings,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,8 +38,8 @@ export interface Store {
  */
 export async function openStore(config: StoreConfig): Promise<Store> {
   if (config.kind === 'embedded') {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    const client = createClient({ connection: createChdbConnection({ path: config.dataDir }) });
+    if (config.dataDir !== ':memory:') fs.mkdirSync(config.dataDir, { recursive: true });
+    const client = createClient({ connection: embeddedConnection(config.dataDir) });
     return wrapClient('embedded', client);
   }
   await ensureServerDatabase(config);
@@ -44,8 +53,24 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   return wrapClient('server', client);
 }
 
-async function ensureServerDatabase(config: Extract<StoreConfig, { kind: 'server' }>): Promise<void> {
-  const bootstrap = createClient({ url: config.url, username: config.username, password: config.password });
+type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
+
+/**
+ * chdb implements the client's Connection against @clickhouse/client-common's type
+ * declarations, which differ from @clickhouse/client's only in where they are declared.
+ */
+function embeddedConnection(dataDir: string): ClientConnection {
+  return createChdbConnection({ path: dataDir }) as unknown as ClientConnection;
+}
+
+async function ensureServerDatabase(
+  config: Extract<StoreConfig, { kind: 'server' }>,
+): Promise<void> {
+  const bootstrap = createClient({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+  });
   try {
     await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
   } catch (error) {
@@ -79,7 +104,11 @@ function wrapClient(kind: StoreConfig['kind'], client: ClickHouseClient): Store 
         throw storeError(firstLine(sql), error);
       }
     },
-    async insert<T extends object>(table: string, rows: readonly T[], settings: ClickHouseSettings = {}) {
+    async insert<T extends object>(
+      table: string,
+      rows: readonly T[],
+      settings: ClickHouseSettings = {},
+    ) {
       if (rows.length === 0) return;
       try {
         await client.insert({
@@ -117,4 +146,9 @@ export function storeError(what: string, error: unknown): DriftwatchError {
 
 function firstLine(sql: string): string {
   return sql.trim().split('\n')[0]?.slice(0, 120) ?? '';
+}
+
+/** DateTime64(3) parameters travel as 'YYYY-MM-DD hh:mm:ss.sss' in UTC. */
+export function toClickHouseTime(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
 }

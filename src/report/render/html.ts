@@ -1,0 +1,128 @@
+import type { DriftReport } from '../compareFiles.js';
+import type { FeatureDrift, Histogram } from '../featureDrift.js';
+
+/**
+ * One self-contained page: a summary table and, per feature and slice, the baseline and
+ * current histograms overlaid as inline SVG (shares of each sample per bin). No scripts,
+ * no external assets, so it opens anywhere and can be attached to a ticket.
+ */
+export function renderReportHtml(report: DriftReport): string {
+  const cards = report.features.map(featureCard).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>driftwatch report: ${escapeHtml(report.current.file)}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fafbfc}
+h1{font-size:20px} .muted{color:#57606a}
+table{border-collapse:collapse;margin:12px 0} td,th{padding:4px 8px;border-bottom:1px solid #d0d7de;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.drift{color:#b42318;font-weight:600}
+.cards{display:flex;flex-wrap:wrap;gap:16px}
+.card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px;width:380px}
+.card.drifted{border-color:#b42318}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
+</style></head><body>
+<h1>driftwatch report</h1>
+<p class="muted">Current <b>${escapeHtml(report.current.file)}</b> (${report.current.rows} rows) against baseline
+<b>${escapeHtml(report.baseline.file)}</b> (${report.baseline.rows} rows)${report.slice_column ? `, sliced by <b>${escapeHtml(report.slice_column)}</b>` : ''}.
+Generated ${escapeHtml(report.generated_at)}.</p>
+<p id="summary"><b>${report.summary.drifted}</b> of ${report.summary.entries} feature/slice entries drifted.</p>
+${summaryTable(report)}
+${report.classification ? classificationTable(report) : ''}
+<p class="legend"><span style="background:#8c959f"></span>baseline<span style="background:#0969da"></span>current</p>
+<div class="cards">
+${cards}
+</div>
+</body></html>
+`;
+}
+
+function summaryTable(report: DriftReport): string {
+  const rows = report.features
+    .map(
+      (
+        feature,
+      ) => `<tr${feature.drift ? ' class="drift"' : ''}><td>${feature.drift ? 'DRIFT' : ''}</td>
+<td>${escapeHtml(feature.name)}</td><td>${escapeHtml(feature.slice)}</td><td>${feature.kind}</td>
+<td class="num">${format(feature.psi)}</td><td class="num">${format(feature.jensen_shannon)}</td>
+<td class="num">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${feature.method}</td></tr>`,
+    )
+    .join('\n');
+  return `<table id="features"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+function classificationTable(report: DriftReport): string {
+  const rows = (report.classification ?? [])
+    .map(
+      (
+        entry,
+      ) => `<tr><td>${escapeHtml(entry.slice)}</td><td class="num">${entry.n}</td><td class="num">${format(entry.auroc)}</td>
+<td class="num">${format(entry.positive_rate.labels)}</td><td class="num">${format(entry.positive_rate.predicted)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Classification (current file)</h2><table id="classification"><thead><tr><th>slice</th><th>n</th><th>AUROC</th><th>positive rate (labels)</th><th>positive rate (predicted)</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+function featureCard(feature: FeatureDrift): string {
+  return `<div class="card${feature.drift ? ' drifted' : ''}" data-feature="${escapeHtml(feature.name)}" data-slice="${escapeHtml(feature.slice)}">
+<div><b>${escapeHtml(feature.name)}</b> <span class="muted">slice ${escapeHtml(feature.slice)}</span>${feature.drift ? ' <span class="drift">DRIFT</span>' : ''}</div>
+<div class="muted">PSI ${format(feature.psi)} · JS ${format(feature.jensen_shannon)}</div>
+${histogramSvg(feature.histogram)}
+</div>`;
+}
+
+const WIDTH = 360;
+const HEIGHT = 140;
+
+export function histogramSvg(histogram: Histogram): string {
+  const reference = shares(histogram.reference);
+  const current = shares(histogram.current);
+  const bins = Math.max(reference.length, current.length, 1);
+  const top = Math.max(...reference, ...current, 1e-9);
+  const slot = WIDTH / bins;
+  const bar = (value: number, index: number, offset: number, color: string, side: string) => {
+    const height = (value / top) * (HEIGHT - 20);
+    return `<rect class="bar-${side}" x="${(index * slot + offset).toFixed(1)}" y="${(HEIGHT - 20 - height).toFixed(1)}" width="${(slot * 0.42).toFixed(1)}" height="${height.toFixed(1)}" fill="${color}"><title>${side} ${(value * 100).toFixed(1)}%</title></rect>`;
+  };
+  const labels = binLabels(histogram)
+    .map(
+      (label, index) =>
+        `<text x="${(index * slot + slot / 2).toFixed(1)}" y="${HEIGHT - 6}" font-size="8" text-anchor="middle">${escapeHtml(label)}</text>`,
+    )
+    .join('');
+  return `<svg class="histogram" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img">
+${reference.map((value, index) => bar(value, index, slot * 0.06, '#8c959f', 'reference')).join('')}
+${current.map((value, index) => bar(value, index, slot * 0.52, '#0969da', 'current')).join('')}
+${labels}
+</svg>`;
+}
+
+function binLabels(histogram: Histogram): string[] {
+  if (histogram.categories) return histogram.categories.map((category) => category.slice(0, 10));
+  const edges = histogram.edges ?? [];
+  return [...edges.map((edge) => `<${compact(edge)}`), `≥${compact(edges.at(-1) ?? 0)}`];
+}
+
+function shares(counts: readonly number[]): number[] {
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  return counts.map((count) => (total === 0 ? 0 : count / total));
+}
+
+function compact(value: number): string {
+  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0)
+    ? value.toExponential(1)
+    : String(Number(value.toFixed(2)));
+}
+
+function format(value: number | null, exponential = false): string {
+  if (value === null || Number.isNaN(value)) return '-';
+  return exponential && value < 1e-4 ? value.toExponential(2) : value.toFixed(4);
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

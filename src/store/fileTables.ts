@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { splitCsvLine, type ColumnInfo, type TabularFormat } from '../baselines/tabularFile.js';
+import { InputError, errorMessage } from '../errors.js';
+import type { Store } from './clickhouse.js';
+
+/** A column name as a ClickHouse identifier. Names are data from users' files: never trust them. */
+export function quoteIdentifier(name: string): string {
+  return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
+}
+
+const TYPE_OF_KIND = { numeric: 'Nullable(Float64)', categorical: 'Nullable(String)' } as const;
+
+function structureOf(columns: readonly ColumnInfo[]): string {
+  return columns
+    .map((column) => `${quoteIdentifier(column.name)} ${TYPE_OF_KIND[column.kind]}`)
+    .join(', ');
+}
+
+/** Column names and ClickHouse types of a Parquet or Arrow file, from its own schema. */
+export async function describeFile(
+  store: Store,
+  file: string,
+  format: TabularFormat,
+): Promise<{ name: string; type: string }[]> {
+  try {
+    return await store.query<{ name: string; type: string }>(
+      `DESCRIBE TABLE file({path:String}, {format:String})`,
+      { path: fs.realpathSync(file), format },
+    );
+  } catch (error) {
+    throw new InputError({ file }, `cannot read the file as ${format}: ${rootCause(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+export async function createFileTable(
+  store: Store,
+  table: string,
+  columns: readonly ColumnInfo[],
+): Promise<void> {
+  await store.command(
+    `CREATE TABLE ${quoteIdentifier(table)} (${structureOf(columns)}) ENGINE = MergeTree ORDER BY tuple()`,
+  );
+}
+
+export async function dropTable(store: Store, table: string): Promise<void> {
+  await store.command(`DROP TABLE IF EXISTS ${quoteIdentifier(table)}`);
+}
+
+/**
+ * Loads a whole file into a table inside the engine. Embedded ClickHouse reads the file
+ * itself (file() table function), so no row enters the JavaScript heap; a server is sent
+ * the file's bytes as a stream. Empty CSV fields are NULL; a value that does not fit its
+ * column's type fails the load with the row and column named.
+ */
+export async function loadFileIntoTable(
+  store: Store,
+  file: string,
+  format: TabularFormat,
+  table: string,
+  columns: readonly ColumnInfo[],
+): Promise<void> {
+  const settings = {
+    input_format_csv_empty_as_default: 1,
+    input_format_null_as_default: 0,
+    input_format_try_infer_exponent_floats: 1,
+    input_format_allow_errors_num: '0',
+    input_format_parallel_parsing: 1,
+  } as const;
+  try {
+    if (store.kind === 'embedded') {
+      await store.command(
+        `INSERT INTO ${quoteIdentifier(table)}
+         SELECT * FROM file({path:String}, {format:String}, {structure:String})`,
+        { path: fs.realpathSync(file), format, structure: structureOf(columns) },
+        settings,
+      );
+    } else {
+      // exec rather than insert: the client's insert knows no Arrow format; the server does.
+      const result = await store.client.exec({
+        query: `INSERT INTO ${quoteIdentifier(table)} FORMAT ${format}`,
+        values: fs.createReadStream(file),
+        clickhouse_settings: settings,
+      });
+      result.stream.resume();
+    }
+  } catch (error) {
+    throw await loadError(file, format, columns, error);
+  }
+}
+
+/** Turns ClickHouse's parse report into "file:line: column "x": what was wrong". */
+export async function loadError(
+  file: string,
+  format: TabularFormat,
+  columns: readonly ColumnInfo[],
+  error: unknown,
+): Promise<InputError> {
+  const detail = rootCause(error);
+  const row = /\(at row (\d+)\)/.exec(detail)?.[1];
+  const column = /name: ([^,\n]+), type: [^,\n]+,\s+parsed text: [^\n]*ERROR/
+    .exec(detail)?.[1]
+    ?.trim();
+  const firstLine =
+    detail
+      .split('\n')[0]
+      ?.replace(/^Code: \d+\. DB::Exception: /, '')
+      .trim() ?? detail;
+  if (format !== 'CSVWithNames' || row === undefined) {
+    return new InputError({ file, column }, firstLine, { cause: error });
+  }
+  // ClickHouse counts data rows; the header is line 1.
+  const line = Number(row) + 1;
+  const fields = splitCsvLine((await readLine(file, line)) ?? '');
+  if (fields.length !== columns.length) {
+    return new InputError(
+      { file, line },
+      `malformed row: ${fields.length} fields where the header has ${columns.length}`,
+      { cause: error },
+    );
+  }
+  const index = columns.findIndex((c) => c.name === column);
+  const value = fields[index];
+  if (column && columns[index]?.kind === 'numeric') {
+    return new InputError(
+      { file, line, column },
+      `expected a number, got "${value ?? ''}" (the column's values changed type)`,
+      { cause: error },
+    );
+  }
+  return new InputError({ file, line, column }, firstLine.replace(/\s*\(at row \d+\)\s*:?$/, ''), {
+    cause: error,
+  });
+}
+
+async function readLine(file: string, wanted: number): Promise<string | undefined> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number += 1;
+    if (number === wanted) {
+      lines.close();
+      return line;
+    }
+  }
+  return undefined;
+}
+
+function rootCause(error: unknown): string {
+  let current: unknown = error;
+  let message = errorMessage(error);
+  while (current instanceof Error && current.cause !== undefined) {
+    current = current.cause;
+    message = errorMessage(current);
+  }
+  return message;
+}
