@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { registerReportCommand } from './commands/report.js';
+import {
+  createCommandContext,
+  describeError,
+  exitStatusFor,
+  type CommandRegistrar,
+} from './program.js';
+
+// Each command lives in its own file and registers itself here.
+const registrars: CommandRegistrar[] = [registerReportCommand];
+
+async function main(argv: string[]): Promise<number> {
+  const { context, closeStore } = createCommandContext();
+  const program = new Command('driftwatch')
+    .description('Drift and data-quality monitoring for machine-learning models')
+    .exitOverride()
+    .showHelpAfterError();
+  for (const register of registrars) register(program, context);
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    const commanderCode = (error as { code?: string }).code ?? '';
+    if (commanderCode.startsWith('commander.')) {
+      // commander already printed help or the usage error
+      return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version'
+        ? 0
+        : 2;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    return exitStatusFor(error);
+  } finally {
+    await closeStore();
+  }
+}
+
+process.exitCode = await main(process.argv);

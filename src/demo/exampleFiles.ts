@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { fraudDetector } from './demoModels.js';
+import { createRandom } from './random.js';
+
+/**
+ * The report's shipped example files: the fraud model's transactions, with a tiny_rate
+ * column written in scientific notation (as data tools write small numbers). The current
+ * file carries the model's planted drift; account_age_days does not change.
+ */
+const COLUMNS = [
+  'amount',
+  'account_age_days',
+  'device_score',
+  'tiny_rate',
+  'merchant_category',
+  'channel',
+  'country',
+  'score',
+  'label',
+];
+
+export function writeExampleCsv(file: string, rows: number, drifted: boolean, seed: number): void {
+  const random = createRandom(seed);
+  const lines = [COLUMNS.join(',')];
+  for (let i = 0; i < rows; i += 1) {
+    const row = fraudDetector.draw(random, drifted);
+    const tinyRate = Math.abs(random.normal(2e-7, 5e-8)).toExponential(3);
+    const values: Record<string, unknown> = {
+      ...row.features,
+      ...row.attributes,
+      tiny_rate: tinyRate,
+      score: row.score,
+      label: row.label,
+    };
+    lines.push(
+      COLUMNS.map((column) => (values[column] === null ? '' : String(values[column]))).join(','),
+    );
+  }
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+}
