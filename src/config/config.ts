@@ -39,7 +39,10 @@ export function loadConfig(env: Env = process.env): Config {
 export function loadStoreConfig(env: Env = process.env): StoreConfig {
   const database = env.CLICKHOUSE_DATABASE ?? 'driftwatch';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
-    throw new DriftwatchError('DW_CONFIG', `CLICKHOUSE_DATABASE "${database}" is not a plain identifier`);
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `CLICKHOUSE_DATABASE "${database}" is not a plain identifier`,
+    );
   }
   const url = env.CLICKHOUSE_URL;
   if (url) {
@@ -74,7 +77,10 @@ export function loadKafkaConfig(env: Env = process.env): KafkaConfig {
 function parsePort(value: string, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new DriftwatchError('DW_CONFIG', `${name} must be a port number (0-65535), got "${value}"`);
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `${name} must be a port number (0-65535), got "${value}"`,
+    );
   }
   return port;
 }

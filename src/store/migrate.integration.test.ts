@@ -23,7 +23,7 @@ describe('migrations on embedded ClickHouse', () => {
 
   it('creates the event, baseline and history tables', async () => {
     const tables = await store.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name",
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
     );
     expect(tables.map((table) => table.name)).toEqual(
       expect.arrayContaining([
@@ -49,6 +49,9 @@ describe('migrations on embedded ClickHouse', () => {
 
 describe('splitStatements', () => {
   it('drops comments and splits on statement ends', () => {
-    expect(splitStatements('-- a\nSELECT 1;\n\n-- b\nSELECT 2;\n')).toEqual(['SELECT 1', 'SELECT 2']);
+    expect(splitStatements('-- a\nSELECT 1;\n\n-- b\nSELECT 2;\n')).toEqual([
+      'SELECT 1',
+      'SELECT 2',
+    ]);
   });
 });
