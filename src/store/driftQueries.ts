@@ -129,11 +129,13 @@ export interface BinCountRow {
 }
 
 /**
- * Bin counts for both relations in one pass. Each non-null value gets two bin indexes,
- * one on its slice's edges and one on the whole population's, packed with slice, side and
- * feature into a single integer key: a GROUP BY on one small integer is the fastest
- * counting ClickHouse has (separate countIf aggregates were 3x slower here).
- * The bin of x is count(edges <= x): searchsorted, side right.
+ * Bin counts for both relations. The bin of x is count(edges <= x) (searchsorted, side
+ * right), written out as a sum of comparisons with each edge a typed parameter; each
+ * value's bin is packed with slot, side and feature into one integer key, and a GROUP BY on
+ * that one integer does the counting. Slot 0 bins every row on the whole population's
+ * edges; slot s + 1 bins the rows of slice s on that slice's edges, in its own stream of a
+ * UNION ALL: dispatching on the slice per row (multiIf) was 2.5x slower here, and one
+ * countIf per bin 3x slower still.
  */
 export async function queryBinCounts(
   store: Store,
@@ -142,47 +144,48 @@ export async function queryBinCounts(
 ): Promise<BinCountRow[]> {
   if (relations.numericCount === 0) return [];
   const slices = [...edges.keys()].filter((slice) => slice !== ALL_SLICES);
+  const slots = [ALL_SLICES, ...slices];
   const features = numericIndexes(relations);
-  const params: QueryParams = { ...relations.reference.params, ...relations.current.params };
-  params.dw_slices = slices;
-  // Slot 0 holds the whole-population edges; slot s + 1 the edges of slice s.
-  for (const i of features) {
-    params[`dw_edges_${i}`] = [ALL_SLICES, ...slices].map(
-      (slice) => edges.get(slice)?.get(i) ?? [],
-    );
-  }
+  const params: QueryParams = { ...relations.reference.params, ...relations.current.params, dw_slices: slices };
   const maxBins = Math.max(
     1,
     ...[...edges.values()].flatMap((byFeature) => [...byFeature.values()].map((e) => e.length + 1)),
   );
   const featureCount = Math.max(...features) + 1;
-  // key = (((slot * 2 + side) * featureCount) + feature) * maxBins + bin
-  const keyOf = (slot: string, i: number, bin: string) =>
-    `toUInt64(((${slot} * 2 + side) * ${featureCount} + ${i}) * ${maxBins} + ${bin})`;
-  const binOf = (i: number, slot: string) =>
-    `arrayCount(e -> e <= assumeNotNull(n${i}), {dw_edges_${i}:Array(Array(Float64))}[${slot} + 1])`;
-  const keys = features.flatMap((i) => [
-    `if(isNull(n${i}), NULL, ${keyOf('0', i, binOf(i, '0'))})`,
-    `if(isNull(n${i}) OR slot = 0, NULL, ${keyOf('slot', i, binOf(i, 'slot'))})`,
-  ]);
+  const binOf = (i: number, slot: number) => {
+    const terms = (edges.get(slots[slot] ?? '')?.get(i) ?? []).map((edge, k) => {
+      params[`dw_e_${i}_${slot}_${k}`] = edge;
+      return `(x${i} >= {dw_e_${i}_${slot}_${k}:Float64})`;
+    });
+    return terms.length === 0 ? '0' : terms.join(' + ');
+  };
+  // key = (((slot * 2 + side) * featureCount) + feature) * maxBins + bin; nulls get NO_BIN
+  const stream = (slot: number) => {
+    const keys = features.map(
+      (i) => `if(isNull(n${i}), ${NO_BIN}, toUInt64(((${slot} * 2 + side) * ${featureCount} + ${i}) * ${maxBins} + ${binOf(i, slot)}))`,
+    );
+    return `SELECT arrayJoin([${keys.join(', ')}]) AS key FROM merged${slot === 0 ? '' : ` WHERE slot = ${slot}`}`;
+  };
   const rows = await store.query<{ key: string; count: string }>(
-    `SELECT key, count() AS count
-     FROM (
-       SELECT arrayJoin(arrayFilter(k -> isNotNull(k), [${keys.join(',\n')}])) AS key
+    `WITH merged AS (
+       SELECT side, indexOf({dw_slices:Array(String)}, slice) AS slot,
+              ${features.map((i) => `n${i}, assumeNotNull(n${i}) AS x${i}`).join(', ')}
        FROM (
-         SELECT side, indexOf({dw_slices:Array(String)}, slice) AS slot, *
-         FROM (
-           SELECT 0 AS side, * FROM (${relations.reference.sql})
-           UNION ALL
-           SELECT 1 AS side, * FROM (${relations.current.sql})
-         )
+         SELECT 0 AS side, * FROM (${relations.reference.sql})
+         UNION ALL
+         SELECT 1 AS side, * FROM (${relations.current.sql})
        )
      )
+     SELECT key, count() AS count
+     FROM (${slots.map((_, slot) => stream(slot)).join('\nUNION ALL\n')})
+     WHERE key != ${NO_BIN}
      GROUP BY key`,
     params,
   );
   return unpackBinCounts(rows, slices, featureCount, maxBins, edges);
 }
+
+const NO_BIN = '18446744073709551615';
 
 function unpackBinCounts(
   rows: { key: string; count: string }[],
@@ -237,10 +240,15 @@ export async function queryDistributionDistances(
 ): Promise<DistributionDistanceRow[]> {
   if (relations.numericCount === 0) return [];
   const indexes = numericIndexes(relations);
+  // Sorting the side flags by value (a key sort) is 6x faster here than sorting (value, side)
+  // tuples; the values themselves are sorted plainly. Ties may come out in any order of
+  // sides, which is harmless: D is read only at the end of a run of equal values, and W1
+  // gains nothing between equal values.
   const merged = indexes.map(
     (i) => `countIf(side = 0 AND isNotNull(n${i})) AS nr${i},
       countIf(side = 1 AND isNotNull(n${i})) AS nc${i},
-      arraySort(groupArrayIf((assumeNotNull(n${i}), side), isNotNull(n${i}))) AS sorted${i}`,
+      arraySort(groupArrayIf(assumeNotNull(n${i}), isNotNull(n${i}))) AS xs${i},
+      arraySort((s, x) -> x, groupArrayIf(side, isNotNull(n${i})), groupArrayIf(assumeNotNull(n${i}), isNotNull(n${i}))) AS sides${i}`,
   );
   const rows = await store.query<{
     slice: string;
@@ -276,11 +284,11 @@ export async function queryDistributionDistances(
 
 /** (feature, n, m, n·m·D, n·m·W1) from the merged sorted sample of one feature. */
 function distanceTuple(i: number): string {
-  const xs = `arrayMap(p -> p.1, sorted${i})`;
-  const diff = `arrayCumSum(arrayMap(p -> if(p.2 = 0, toInt64(nc${i}), -toInt64(nr${i})), sorted${i}))`;
+  const diff = `arrayCumSum(arrayMap(s -> if(s = 0, toInt64(nc${i}), -toInt64(nr${i})), sides${i}))`;
+  const next = `arrayPushBack(arrayPopFront(xs${i}), xs${i}[-1])`;
   return `(${i}, nr${i}, nc${i},
-    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, ${xs}, arrayPushBack(arrayPopFront(${xs}), inf))),
-    arraySum(arrayMap((d, x, nx) -> abs(d) * (nx - x), ${diff}, ${xs}, arrayPushBack(arrayPopFront(${xs}), ${xs}[-1]))))`;
+    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, arrayPushBack(arrayPopFront(xs${i}), inf))),
+    arraySum(arrayMap((d, x, nx) -> abs(d) * (nx - x), ${diff}, xs${i}, ${next})))`;
 }
 
 export interface CategoryCountRow {
