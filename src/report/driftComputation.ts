@@ -102,6 +102,8 @@ async function computeNumericDrift(
             nulls: ref?.nulls ?? 0,
             quantiles: ref?.quantiles ?? [],
             stddevPop: ref?.stddevPop ?? Number.NaN,
+            min: ref?.min ?? null,
+            max: ref?.max ?? null,
           },
           current: { n: cur?.n ?? 0, nulls: cur?.nulls ?? 0 },
           binCounts: {

@@ -52,6 +52,8 @@ export interface NumericFeatureDrift extends FeatureDriftBase {
   ks: { statistic: number | null; p_value: number | null };
   wasserstein: number | null;
   wasserstein_normed: number | null;
+  /** The baseline's smallest and largest value: the default valid range of monitors. */
+  reference_range: { min: number; max: number } | null;
 }
 
 export interface CategoricalFeatureDrift extends FeatureDriftBase {
@@ -65,7 +67,14 @@ export type FeatureDrift = NumericFeatureDrift | CategoricalFeatureDrift;
 export interface NumericAggregates {
   name: string;
   slice: string;
-  reference: { n: number; nulls: number; quantiles: number[]; stddevPop: number };
+  reference: {
+    n: number;
+    nulls: number;
+    quantiles: number[];
+    stddevPop: number;
+    min: number | null;
+    max: number | null;
+  };
   current: { n: number; nulls: number };
   binCounts: { reference: number[]; current: number[] };
   ksStatistic: number;
@@ -94,6 +103,10 @@ export function numericFeatureDrift(
       reference: aggregates.binCounts.reference,
       current: aggregates.binCounts.current,
     },
+    reference_range:
+      reference.min !== null && reference.max !== null
+        ? { min: reference.min, max: reference.max }
+        : null,
   };
   if (reference.n === 0 || current.n === 0) {
     return {

@@ -26,6 +26,8 @@ export async function queryClassificationAggregates(
   store: Store,
   relation: RelationSql,
   threshold: number,
+  /** False when the relation's rows already carry an "all" slice of their own. */
+  addAllGroup = true,
 ): Promise<ClassificationAggregates[]> {
   const rows = await store.query<Record<string, string | number>>(
     `SELECT group_key AS slice,
@@ -37,7 +39,7 @@ export async function queryClassificationAggregates(
               sum(neg) OVER (PARTITION BY group_key ORDER BY score ASC
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS neg_below
        FROM (
-         SELECT arrayJoin([slice, {dw_all:String}]) AS group_key, score,
+         SELECT ${addAllGroup ? 'arrayJoin([slice, {dw_all:String}])' : 'slice'} AS group_key, score,
                 count() AS rows,
                 countIf(label = 1 AND isNotNull(score)) AS pos,
                 countIf(label = 0 AND isNotNull(score)) AS neg,

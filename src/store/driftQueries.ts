@@ -146,7 +146,11 @@ export async function queryBinCounts(
   const slices = [...edges.keys()].filter((slice) => slice !== ALL_SLICES);
   const slots = [ALL_SLICES, ...slices];
   const features = numericIndexes(relations);
-  const params: QueryParams = { ...relations.reference.params, ...relations.current.params, dw_slices: slices };
+  const params: QueryParams = {
+    ...relations.reference.params,
+    ...relations.current.params,
+    dw_slices: slices,
+  };
   const maxBins = Math.max(
     1,
     ...[...edges.values()].flatMap((byFeature) => [...byFeature.values()].map((e) => e.length + 1)),
@@ -162,7 +166,8 @@ export async function queryBinCounts(
   // key = (((slot * 2 + side) * featureCount) + feature) * maxBins + bin; nulls get NO_BIN
   const stream = (slot: number) => {
     const keys = features.map(
-      (i) => `if(isNull(n${i}), ${NO_BIN}, toUInt64(((${slot} * 2 + side) * ${featureCount} + ${i}) * ${maxBins} + ${binOf(i, slot)}))`,
+      (i) =>
+        `if(isNull(n${i}), ${NO_BIN}, toUInt64(((${slot} * 2 + side) * ${featureCount} + ${i}) * ${maxBins} + ${binOf(i, slot)}))`,
     );
     return `SELECT arrayJoin([${keys.join(', ')}]) AS key FROM merged${slot === 0 ? '' : ` WHERE slot = ${slot}`}`;
   };

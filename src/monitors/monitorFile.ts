@@ -1,0 +1,509 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import cron from 'node-cron';
+import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
+import type { BaselinePlan, CheckPlan, MonitorPlan, PlannedFeature, Severity } from './plan.js';
+
+/** One problem in a monitor file, located for an editor: `file:line:column: message`. */
+export interface MonitorFileError {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type MonitorFileResult =
+  { ok: true; plan: MonitorPlan } | { ok: false; errors: MonitorFileError[] };
+
+const SCHEMA_PATH = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../schemas/monitor.schema.json',
+);
+let compiledSchema: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (!compiledSchema) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    compiledSchema = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')));
+  }
+  return compiledSchema;
+}
+
+const UNITS_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
+
+/** '15m' → 900000. The schema has already checked the shape. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(text);
+  if (!match) throw new RangeError(`not a duration: "${text}" (expected e.g. 15m, 1h, 7d)`);
+  return Number(match[1]) * (UNITS_MS[match[2] ?? 's'] ?? 1);
+}
+
+/** Reads, validates and plans one monitor file; every problem found is reported, not just the first. */
+export function loadMonitorFile(file: string): MonitorFileResult {
+  const absolute = path.resolve(file);
+  let source: string;
+  try {
+    source = fs.readFileSync(absolute, 'utf8');
+  } catch {
+    return { ok: false, errors: [{ file, line: 1, column: 1, message: 'cannot read the file' }] };
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(source, { lineCounter, prettyErrors: false });
+  const locate = (jsonPath: (string | number)[], message: string) =>
+    locateError(file, document, lineCounter, jsonPath, message);
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      errors: document.errors.map((error) => {
+        const position = lineCounter.linePos(error.pos[0]);
+        return {
+          file,
+          line: position.line,
+          column: position.col,
+          message: `YAML syntax: ${error.message.split('\n')[0]}`,
+        };
+      }),
+    };
+  }
+  const raw: unknown = document.toJS();
+  const validate = schemaValidator();
+  if (!validate(raw)) {
+    return {
+      ok: false,
+      errors: schemaErrors(validate.errors ?? []).map((error) => locate(error.path, error.message)),
+    };
+  }
+  const monitor = raw as RawMonitor;
+  const semantic = semanticErrors(monitor);
+  if (semantic.length > 0)
+    return { ok: false, errors: semantic.map((error) => locate(error.path, error.message)) };
+  const hash = createHash('sha256').update(source).digest('hex');
+  return { ok: true, plan: toPlan(monitor, path.dirname(absolute), hash) };
+}
+
+export interface MonitorDirectory {
+  plans: MonitorPlan[];
+  files: Map<string, string>;
+  errors: MonitorFileError[];
+}
+
+/** Every *.yaml / *.yml in a folder; one bad file never stops the others. */
+export function loadMonitorDirectory(dir: string): MonitorDirectory {
+  const names = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .sort()
+    : [];
+  const plans: MonitorPlan[] = [];
+  const files = new Map<string, string>();
+  const errors: MonitorFileError[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const result = loadMonitorFile(file);
+    if (!result.ok) {
+      errors.push(...result.errors);
+      continue;
+    }
+    const earlier = files.get(result.plan.model);
+    if (earlier) {
+      errors.push({
+        file,
+        line: 1,
+        column: 1,
+        message: `model: "${result.plan.model}" is already monitored by ${earlier}`,
+      });
+      continue;
+    }
+    files.set(result.plan.model, file);
+    plans.push(result.plan);
+  }
+  return { plans, files, errors };
+}
+
+export function formatMonitorError(error: MonitorFileError): string {
+  return `${error.file}:${error.line}:${error.column}: ${error.message}`;
+}
+
+interface PathedMessage {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Ajv reports every failed branch of a oneOf; people want the one that matters. Keep the
+ * deepest errors per location and say what was expected in words.
+ */
+function schemaErrors(errors: ErrorObject[]): PathedMessage[] {
+  const useful = errors.filter(
+    (error) => !['oneOf', 'anyOf', 'if', 'allOf'].includes(error.keyword),
+  );
+  const chosen = useful.length > 0 ? useful : errors;
+  const seen = new Set<string>();
+  const messages: PathedMessage[] = [];
+  for (const error of chosen) {
+    const jsonPath = error.instancePath.split('/').slice(1).map(unescapePointer);
+    const target =
+      error.keyword === 'additionalProperties'
+        ? [...jsonPath, String(error.params.additionalProperty)]
+        : jsonPath;
+    const message = describeSchemaError(error, target);
+    const key = `${target.join('.')}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    messages.push({ path: target, message });
+  }
+  return messages;
+}
+
+function unescapePointer(part: string): string | number {
+  const text = part.replace(/~1/g, '/').replace(/~0/g, '~');
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+function fieldName(jsonPath: (string | number)[]): string {
+  return (
+    jsonPath.reduce<string>(
+      (name, part) =>
+        typeof part === 'number' ? `${name}[${part}]` : name ? `${name}.${part}` : part,
+      '',
+    ) || '(top level)'
+  );
+}
+
+function describeSchemaError(error: ErrorObject, target: (string | number)[]): string {
+  const field = fieldName(target);
+  const got = (value: unknown) => (value === undefined ? '' : `, got ${JSON.stringify(value)}`);
+  switch (error.keyword) {
+    case 'required':
+      return `${fieldName([...target, String(error.params.missingProperty)])}: required field is missing`;
+    case 'additionalProperties':
+      return `${field}: unknown field`;
+    case 'type':
+      return `${field}: expected ${error.params.type === 'number' ? 'a number' : error.params.type === 'integer' ? 'an integer' : `a ${error.params.type}`}${got(error.data)}`;
+    case 'enum':
+      return `${field}: expected one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got(error.data)}`;
+    case 'const':
+      return `${field}: expected ${JSON.stringify(error.params.allowedValue)}${got(error.data)}`;
+    case 'pattern':
+      return `${field}: ${error.parentSchema?.description ?? `does not match ${error.params.pattern}`}${got(error.data)}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+      return `${field}: must be ${error.params.comparison} ${error.params.limit}${got(error.data)}`;
+    default:
+      return `${field}: ${error.message ?? 'invalid'}${got(error.data)}`;
+  }
+}
+
+function locateError(
+  file: string,
+  document: Document,
+  lineCounter: LineCounter,
+  jsonPath: (string | number)[],
+  message: string,
+): MonitorFileError {
+  // The deepest node that exists: a missing field is reported at its parent.
+  for (let depth = jsonPath.length; depth >= 0; depth -= 1) {
+    const node = document.getIn(jsonPath.slice(0, depth), true) as
+      { range?: [number, number, number] } | undefined;
+    const pair = depth > 0 ? findKeyNode(document, jsonPath.slice(0, depth)) : undefined;
+    const offset = pair ?? node?.range?.[0];
+    if (offset !== undefined) {
+      const position = lineCounter.linePos(offset);
+      return { file, line: position.line, column: position.col, message };
+    }
+  }
+  return { file, line: 1, column: 1, message };
+}
+
+/** The offset of a mapping key, so "unknown field" points at the key rather than its value. */
+function findKeyNode(document: Document, jsonPath: (string | number)[]): number | undefined {
+  const parent = document.getIn(jsonPath.slice(0, -1), true);
+  const last = jsonPath.at(-1);
+  if (isMap(parent)) {
+    const item = parent.items.find(
+      (pair) => (pair.key as { value?: unknown } | null)?.value === last,
+    );
+    return (item?.key as { range?: [number, number, number] } | null)?.range?.[0];
+  }
+  if (isSeq(parent) && typeof last === 'number') {
+    return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  }
+  return undefined;
+}
+
+// ---- the validated shape, and checks JSON Schema cannot express ----
+
+type FeatureSpec =
+  'numeric' | 'categorical' | { kind: 'numeric' | 'categorical'; range?: [number, number] };
+type FeatureSelection = 'all' | string[];
+
+interface RawCheck {
+  id?: string;
+  metric: CheckPlan['metric'];
+  features?: FeatureSelection;
+  warn?: number;
+  critical?: number;
+  p_value?: number;
+  min_statistic?: number;
+  severity?: Severity;
+  max_increase?: number;
+  max_rate?: number;
+  max_shift?: number;
+  min?: number;
+}
+
+interface RawMonitor {
+  model: string;
+  baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
+  features: Record<string, FeatureSpec>;
+  prediction?: { threshold?: number };
+  slices?: (string | string[])[];
+  max_slice_values?: number;
+  schedule: string;
+  window: string;
+  min_samples?: number;
+  labels?: { delay: string; min_count?: number };
+  false_discovery_rate?: 'none' | 'benjamini-hochberg';
+  checks: RawCheck[];
+  alerts?: { routes?: { webhook?: string }[] };
+  webhooks?: Record<string, { url: string }>;
+}
+
+const APPLIES_TO: Partial<Record<CheckPlan['metric'], 'numeric' | 'categorical'>> = {
+  ks: 'numeric',
+  wasserstein_normed: 'numeric',
+  out_of_range: 'numeric',
+  chi2: 'categorical',
+  new_categories: 'categorical',
+};
+
+const NEEDS_LABELS = new Set<CheckPlan['metric']>(['auroc', 'actual_positive_rate']);
+
+function kindOf(spec: FeatureSpec): 'numeric' | 'categorical' {
+  return typeof spec === 'string' ? spec : spec.kind;
+}
+
+function semanticErrors(monitor: RawMonitor): PathedMessage[] {
+  const errors: PathedMessage[] = [];
+  if (!cron.validate(monitor.schedule)) {
+    errors.push({
+      path: ['schedule'],
+      message: `schedule: not a valid cron expression: "${monitor.schedule}"`,
+    });
+  }
+  if (
+    monitor.baseline.range &&
+    !(Date.parse(monitor.baseline.range.from) < Date.parse(monitor.baseline.range.to))
+  ) {
+    errors.push({
+      path: ['baseline', 'range'],
+      message: 'baseline.range: `from` must be before `to`',
+    });
+  }
+  for (const [name, spec] of Object.entries(monitor.features)) {
+    if (typeof spec !== 'string' && spec.range) {
+      if (spec.kind !== 'numeric')
+        errors.push({
+          path: ['features', name, 'range'],
+          message: `features.${name}.range: only numeric features have a range`,
+        });
+      else if (spec.range[0] > spec.range[1])
+        errors.push({
+          path: ['features', name, 'range'],
+          message: `features.${name}.range: min is above max`,
+        });
+    }
+  }
+  const ids = new Set<string>();
+  monitor.checks.forEach((check, index) => {
+    const at = (field: string) => ['checks', index, field];
+    const where = `checks[${index}]`;
+    const id = checkId(monitor.checks, index);
+    if (ids.has(id))
+      errors.push({ path: ['checks', index], message: `${where}: check id "${id}" is used twice` });
+    ids.add(id);
+    if (Array.isArray(check.features)) {
+      check.features.forEach((name, i) => {
+        const spec = monitor.features[name];
+        if (spec === undefined) {
+          errors.push({
+            path: ['checks', index, 'features', i],
+            message: `${where}.features[${i}]: "${name}" is not a declared feature`,
+          });
+        } else if (APPLIES_TO[check.metric] && APPLIES_TO[check.metric] !== kindOf(spec)) {
+          errors.push({
+            path: ['checks', index, 'features', i],
+            message: `${where}.features[${i}]: ${check.metric} applies to ${APPLIES_TO[check.metric]} features; "${name}" is ${kindOf(spec)}`,
+          });
+        }
+      });
+    }
+    if (check.warn !== undefined && check.critical !== undefined && check.warn > check.critical) {
+      errors.push({
+        path: at('warn'),
+        message: `${where}.warn: must not be above critical (${check.critical})`,
+      });
+    }
+    if (
+      check.metric === 'auroc' &&
+      check.warn !== undefined &&
+      check.min !== undefined &&
+      check.warn < check.min
+    ) {
+      errors.push({
+        path: at('warn'),
+        message: `${where}.warn: an AUROC warning level must be at or above min (${check.min})`,
+      });
+    }
+    if (NEEDS_LABELS.has(check.metric) && !monitor.labels) {
+      errors.push({
+        path: at('metric'),
+        message: `${where}.metric: ${check.metric} needs labels: add a \`labels\` section`,
+      });
+    }
+    if (check.metric === 'positive_rate' && monitor.prediction?.threshold === undefined) {
+      errors.push({
+        path: at('metric'),
+        message: `${where}.metric: positive_rate needs prediction.threshold`,
+      });
+    }
+  });
+  (monitor.alerts?.routes ?? []).forEach((route, index) => {
+    if (route.webhook !== undefined && !monitor.webhooks?.[route.webhook]) {
+      errors.push({
+        path: ['alerts', 'routes', index, 'webhook'],
+        message: `alerts.routes[${index}].webhook: "${route.webhook}" is not defined under webhooks`,
+      });
+    }
+  });
+  return errors;
+}
+
+function checkId(checks: readonly RawCheck[], index: number): string {
+  const check = checks[index];
+  if (!check) return '';
+  if (check.id) return check.id;
+  const same = checks.filter((c, i) => !c.id && c.metric === check.metric && i <= index).length;
+  const total = checks.filter((c) => !c.id && c.metric === check.metric).length;
+  return total > 1 ? `${check.metric}:${same}` : check.metric;
+}
+
+function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan {
+  const features: PlannedFeature[] = Object.entries(monitor.features).map(([name, spec]) => ({
+    name,
+    kind: kindOf(spec),
+    ...(typeof spec !== 'string' && spec.range
+      ? { range: { min: spec.range[0], max: spec.range[1] } }
+      : {}),
+  }));
+  return {
+    monitor: monitor.model,
+    model: monitor.model,
+    hash,
+    baseline: toBaselinePlan(monitor.baseline, baseDir),
+    features,
+    slices: (monitor.slices ?? []).map((slice) => (Array.isArray(slice) ? slice : [slice])),
+    maxSliceValues: monitor.max_slice_values ?? 20,
+    minSamples: monitor.min_samples ?? 100,
+    threshold: monitor.prediction?.threshold ?? null,
+    labels: monitor.labels
+      ? { delayMs: parseDuration(monitor.labels.delay), minCount: monitor.labels.min_count ?? 100 }
+      : null,
+    falseDiscoveryRate: monitor.false_discovery_rate ?? 'none',
+    windowMs: parseDuration(monitor.window),
+    schedule: monitor.schedule,
+    checks: monitor.checks.map((check, index) =>
+      toCheckPlan(check, checkId(monitor.checks, index), features),
+    ),
+  };
+}
+
+function toBaselinePlan(baseline: RawMonitor['baseline'], baseDir: string): BaselinePlan {
+  if (baseline.file !== undefined)
+    return { kind: 'file', path: path.resolve(baseDir, baseline.file) };
+  if (baseline.range)
+    return { kind: 'range', from: new Date(baseline.range.from), to: new Date(baseline.range.to) };
+  return { kind: 'trailing', durationMs: parseDuration(baseline.trailing ?? '7d') };
+}
+
+function resolveFeatures(
+  selection: FeatureSelection | undefined,
+  metric: CheckPlan['metric'],
+  features: PlannedFeature[],
+): string[] {
+  const applicable = features.filter(
+    (feature) => !APPLIES_TO[metric] || APPLIES_TO[metric] === feature.kind,
+  );
+  if (selection === undefined || selection === 'all')
+    return applicable.map((feature) => feature.name);
+  return selection;
+}
+
+function toCheckPlan(check: RawCheck, id: string, features: PlannedFeature[]): CheckPlan {
+  const severity = check.severity ?? 'critical';
+  const selected = () => resolveFeatures(check.features, check.metric, features);
+  switch (check.metric) {
+    case 'psi':
+    case 'jensen_shannon':
+    case 'wasserstein_normed':
+      return {
+        id,
+        metric: check.metric,
+        features: selected(),
+        warn: check.warn ?? null,
+        critical: check.critical ?? null,
+      };
+    case 'ks':
+    case 'chi2':
+      return {
+        id,
+        metric: check.metric,
+        features: selected(),
+        pValue: check.p_value ?? 0.01,
+        minStatistic: check.min_statistic ?? 0,
+        severity,
+      };
+    case 'null_rate':
+      return {
+        id,
+        metric: 'null_rate',
+        features: selected(),
+        maxIncrease: check.max_increase ?? 0.05,
+        severity,
+      };
+    case 'out_of_range':
+    case 'wrong_type':
+      return {
+        id,
+        metric: check.metric,
+        features: selected(),
+        maxRate: check.max_rate ?? 0,
+        severity,
+      };
+    case 'new_categories':
+      return { id, metric: 'new_categories', features: selected(), severity };
+    case 'schema':
+      return { id, metric: 'schema', severity };
+    case 'duplicate_ids':
+      return { id, metric: 'duplicate_ids', maxRate: check.max_rate ?? 0, severity };
+    case 'positive_rate':
+      return {
+        id,
+        metric: 'positive_rate',
+        maxShift: check.max_shift ?? 0.05,
+        pValue: check.p_value ?? 0.01,
+        severity,
+      };
+    case 'actual_positive_rate':
+      return { id, metric: 'actual_positive_rate', maxShift: check.max_shift ?? 0.05, severity };
+    case 'auroc':
+      return { id, metric: 'auroc', min: check.min ?? 0.5, warn: check.warn ?? null };
+  }
+}

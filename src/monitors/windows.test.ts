@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { backtestWindows, labelWindowFor, scheduledTicks, windowEndingAt } from './windows.js';
+
+const at = (iso: string) => new Date(iso);
+
+describe('scheduledTicks', () => {
+  it('lists the ticks missed between the last run and now, oldest first', () => {
+    expect(
+      scheduledTicks('*/15 * * * *', at('2026-11-22T10:00:00Z'), at('2026-11-22T11:05:30Z')),
+    ).toEqual([
+      at('2026-11-22T10:15:00Z'),
+      at('2026-11-22T10:30:00Z'),
+      at('2026-11-22T10:45:00Z'),
+      at('2026-11-22T11:00:00Z'),
+    ]);
+  });
+
+  it('keeps only the newest ticks after a very long outage', () => {
+    const ticks = scheduledTicks(
+      '* * * * *',
+      at('2026-11-22T10:00:00Z'),
+      at('2026-11-22T12:00:00Z'),
+      10,
+    );
+    expect(ticks).toHaveLength(10);
+    expect(ticks.at(-1)).toEqual(at('2026-11-22T12:00:00Z'));
+  });
+});
+
+describe('windows', () => {
+  it('ends a window at the tick', () => {
+    expect(windowEndingAt(at('2026-11-22T11:00:00Z'), 3_600_000)).toEqual({
+      start: at('2026-11-22T10:00:00Z'),
+      end: at('2026-11-22T11:00:00Z'),
+    });
+  });
+
+  it('cuts a backtest range into consecutive windows', () => {
+    const windows = backtestWindows(
+      at('2026-11-22T00:00:00Z'),
+      at('2026-11-22T03:30:00Z'),
+      3_600_000,
+    );
+    expect(windows.map((w) => w.end.toISOString())).toEqual([
+      '2026-11-22T01:00:00.000Z',
+      '2026-11-22T02:00:00.000Z',
+      '2026-11-22T03:00:00.000Z',
+    ]);
+  });
+
+  it('judges labels on the window itself once the delay has passed, else on the window the delay ago', () => {
+    const window = windowEndingAt(at('2026-11-01T11:00:00Z'), 3_600_000);
+    const day = 86_400_000;
+    expect(labelWindowFor(window, day, at('2026-11-22T00:00:00Z'))).toEqual(window);
+    expect(labelWindowFor(window, day, at('2026-11-01T11:00:00Z'))).toEqual({
+      start: at('2026-10-31T10:00:00Z'),
+      end: at('2026-10-31T11:00:00Z'),
+    });
+  });
+});

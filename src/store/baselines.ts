@@ -1,0 +1,209 @@
+import type { ColumnInfo, TabularFormat } from '../baselines/tabularFile.js';
+import { toClickHouseTime, type Store } from './clickhouse.js';
+import { createFileTable, dropTable, loadFileIntoTable, quoteIdentifier } from './fileTables.js';
+
+export type BaselineKind = 'file' | 'range';
+
+export interface BaselineRecord {
+  model: string;
+  name: string;
+  version: number;
+  kind: BaselineKind;
+  source: string;
+  columns: ColumnInfo[];
+  rowCount: number;
+  createdAt: string;
+}
+
+/** Which file columns become what in a baseline row, which has the shape of an event. */
+export interface BaselineColumnRoles {
+  features: readonly ColumnInfo[];
+  attributes: readonly string[];
+  score?: string;
+  label?: string;
+}
+
+export async function getLatestBaseline(
+  store: Store,
+  model: string,
+  name: string,
+): Promise<BaselineRecord | undefined> {
+  const rows = await store.query<RawBaseline>(
+    `SELECT model, name, version, kind, source, columns, row_count, toString(created_at) AS created_at
+     FROM baselines FINAL
+     WHERE model = {model:String} AND name = {name:String}
+     ORDER BY version DESC LIMIT 1`,
+    { model, name },
+  );
+  return rows[0] && toRecord(rows[0]);
+}
+
+export async function listBaselines(store: Store, model: string): Promise<BaselineRecord[]> {
+  const rows = await store.query<RawBaseline>(
+    `SELECT model, name, version, kind, source, columns, row_count, toString(created_at) AS created_at
+     FROM baselines FINAL WHERE model = {model:String} ORDER BY name, version`,
+    { model },
+  );
+  return rows.map(toRecord);
+}
+
+interface RawBaseline {
+  model: string;
+  name: string;
+  version: number;
+  kind: BaselineKind;
+  source: string;
+  columns: string;
+  row_count: string;
+  created_at: string;
+}
+
+function toRecord(row: RawBaseline): BaselineRecord {
+  return {
+    model: row.model,
+    name: row.name,
+    version: Number(row.version),
+    kind: row.kind,
+    source: row.source,
+    columns: JSON.parse(row.columns) as ColumnInfo[],
+    rowCount: Number(row.row_count),
+    createdAt: row.created_at,
+  };
+}
+
+async function nextVersion(store: Store, model: string, name: string): Promise<number> {
+  const latest = await getLatestBaseline(store, model, name);
+  return (latest?.version ?? 0) + 1;
+}
+
+async function recordBaseline(
+  store: Store,
+  record: Omit<BaselineRecord, 'createdAt'>,
+): Promise<void> {
+  await store.insert('baselines', [
+    {
+      model: record.model,
+      name: record.name,
+      version: record.version,
+      kind: record.kind,
+      source: record.source,
+      columns: JSON.stringify(record.columns),
+      row_count: record.rowCount,
+    },
+  ]);
+}
+
+/**
+ * Loads a training file as the next version of a named baseline: the file goes into a
+ * scratch table inside the engine, then into baseline_rows with features as JSON and slice
+ * columns as attributes, so baselines and event windows share one shape and one query.
+ */
+export async function insertBaselineFromFile(
+  store: Store,
+  input: {
+    model: string;
+    name: string;
+    file: string;
+    format: TabularFormat;
+    columns: ColumnInfo[];
+    roles: BaselineColumnRoles;
+    /** What identifies these bytes (path and digest); defaults to the path. */
+    source?: string;
+  },
+): Promise<BaselineRecord> {
+  const version = await nextVersion(store, input.model, input.name);
+  const scratch = `baseline_load_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  await createFileTable(store, scratch, input.columns);
+  try {
+    await loadFileIntoTable(store, input.file, input.format, scratch, input.columns);
+    await store.command(
+      `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
+       SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
+              ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
+              ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
+              ${featuresJson(input.roles.features)},
+              ${attributesMap(input.roles.attributes)}
+       FROM ${quoteIdentifier(scratch)}`,
+      {
+        model: input.model,
+        name: input.name,
+        version,
+        dw_attribute_names: [...input.roles.attributes],
+      },
+    );
+  } finally {
+    await dropTable(store, scratch);
+  }
+  const [count] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM baseline_rows
+     WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
+    { model: input.model, name: input.name, version },
+  );
+  const record = {
+    model: input.model,
+    name: input.name,
+    version,
+    kind: 'file' as const,
+    source: input.source ?? input.file,
+    columns: [...input.roles.features],
+    rowCount: Number(count?.n ?? 0),
+  };
+  await recordBaseline(store, record);
+  return { ...record, createdAt: new Date().toISOString() };
+}
+
+/** A fixed time range of the model's own prediction events, frozen as a baseline version. */
+export async function insertBaselineFromRange(
+  store: Store,
+  input: { model: string; name: string; from: Date; to: Date; features: ColumnInfo[] },
+): Promise<BaselineRecord> {
+  const version = await nextVersion(store, input.model, input.name);
+  await store.command(
+    `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
+     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score,
+            if(l.prediction_id = '', NULL, l.label), p.features, p.attributes
+     FROM (SELECT * FROM predictions FINAL
+           WHERE model = {model:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}) AS p
+     LEFT JOIN (SELECT prediction_id, label FROM labels FINAL WHERE model = {model:String}) AS l
+       ON p.prediction_id = l.prediction_id`,
+    {
+      model: input.model,
+      name: input.name,
+      version,
+      from: toClickHouseTime(input.from),
+      to: toClickHouseTime(input.to),
+    },
+  );
+  const [count] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM baseline_rows
+     WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
+    { model: input.model, name: input.name, version },
+  );
+  const record = {
+    model: input.model,
+    name: input.name,
+    version,
+    kind: 'range' as const,
+    source: `${input.from.toISOString()}..${input.to.toISOString()}`,
+    columns: input.features,
+    rowCount: Number(count?.n ?? 0),
+  };
+  await recordBaseline(store, record);
+  return { ...record, createdAt: new Date().toISOString() };
+}
+
+/** Numeric columns as numbers and text columns as strings, nulls left out, in one JSON object. */
+function featuresJson(features: readonly ColumnInfo[]): string {
+  if (features.length === 0) return "'{}'::JSON";
+  const fields = features.map(
+    (feature) => `${quoteIdentifier(feature.name)} AS ${quoteIdentifier(feature.name)}`,
+  );
+  return `formatRowNoNewline('JSONEachRow', ${fields.join(', ')})::JSON`;
+}
+
+/** Keys travel as a parameter (`dw_attribute_names`); only the column identifiers are in the SQL. */
+function attributesMap(attributes: readonly string[]): string {
+  if (attributes.length === 0) return 'map()::Map(LowCardinality(String), String)';
+  const values = attributes.map((name) => `ifNull(toString(${quoteIdentifier(name)}), '')`);
+  return `mapFromArrays({dw_attribute_names:Array(String)}, [${values.join(', ')}])`;
+}

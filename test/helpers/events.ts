@@ -1,0 +1,50 @@
+import { demoEvents, type DemoModel } from '../../src/demo/demoModels.js';
+import { createRandom } from '../../src/demo/random.js';
+import { toClickHouseTime } from '../../src/store/clickhouse.js';
+import type { LabelRow, PredictionRow } from '../../src/store/events.js';
+
+export interface GeneratedWindow {
+  predictions: PredictionRow[];
+  labels: LabelRow[];
+}
+
+/** `count` events of a demo model spread evenly over [start, start + spanMs), with their labels. */
+export function generateWindow(
+  model: DemoModel,
+  options: { start: Date; spanMs: number; count: number; drifted: boolean; seed: number },
+): GeneratedWindow {
+  const random = createRandom(options.seed);
+  const predictions: PredictionRow[] = [];
+  const labels: LabelRow[] = [];
+  for (let i = 0; i < options.count; i += 1) {
+    const ts = new Date(options.start.getTime() + Math.floor((i * options.spanMs) / options.count));
+    const { prediction, label } = demoEvents(model, random, ts, options.drifted, 60_000);
+    predictions.push({
+      event_id: String(prediction.event_id),
+      model: model.name,
+      model_version: 'v1',
+      ts: toClickHouseTime(ts),
+      prediction_id: String(prediction.prediction_id),
+      score: prediction.score as number,
+      prediction: null,
+      features: prediction.features as PredictionRow['features'],
+      attributes: prediction.attributes as Record<string, string>,
+      source: 'test',
+      kafka_topic: '',
+      kafka_partition: -1,
+      kafka_offset: -1,
+    });
+    labels.push({
+      event_id: String(label.event_id),
+      model: model.name,
+      prediction_id: String(label.prediction_id),
+      label: String(label.label),
+      ts: toClickHouseTime(new Date(String(label.ts))),
+      source: 'test',
+      kafka_topic: '',
+      kafka_partition: -1,
+      kafka_offset: -1,
+    });
+  }
+  return { predictions, labels };
+}
