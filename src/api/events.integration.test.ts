@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestStore } from '../../test/helpers/store.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
+import type { Store } from '../store/clickhouse.js';
+import { countStored } from '../store/events.js';
+import { buildApp } from './app.js';
+
+const prediction = (id: number) => ({
+  type: 'prediction',
+  event_id: `e${id}`,
+  model: 'fraud-detector',
+  ts: '2026-11-22T10:00:00Z',
+  prediction_id: `p${id}`,
+  features: { amount: id, merchant_category: 'grocery' },
+  score: 0.5,
+  attributes: { country: 'US' },
+});
+
+describe('POST /v1/events on embedded ClickHouse', () => {
+  let store: Store;
+  let app: ReturnType<typeof buildApp>;
+  beforeAll(async () => {
+    store = await openTestStore();
+    app = buildApp({ store, metrics: createIngestMetrics(), monitors: () => [] });
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('stores the good events of a JSON array and dead-letters the bad ones', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: [
+        prediction(1),
+        { ...prediction(2), score: 7 },
+        prediction(3),
+        {
+          type: 'label',
+          model: 'fraud-detector',
+          prediction_id: 'p1',
+          label: 1,
+          ts: '2026-11-23T10:00:00Z',
+        },
+      ],
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({
+      accepted: 3,
+      rejected: 1,
+      errors: [{ index: 1, reason: 'invalid', detail: 'field "score": must be <= 1, got 7' }],
+    });
+    expect(await countStored(store)).toEqual({
+      events: { predictions: 2, features: 0, labels: 1 },
+      dead_letters: 1,
+    });
+  });
+
+  it('takes NDJSON with ?type= and never counts a resent event twice', async () => {
+    const lines = [1, 3, 4]
+      .map((id) => JSON.stringify({ ...prediction(id), type: undefined }))
+      .join('\n');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: `${lines}\nnot json\n`,
+    });
+    expect(response.json()).toMatchObject({
+      accepted: 3,
+      rejected: 1,
+      errors: [{ index: 3, reason: 'not_json' }],
+    });
+    const counts = await countStored(store);
+    expect(counts.events.predictions).toBe(3); // e1 and e3 were stored before
+    expect(counts.dead_letters).toBe(2);
+    const dead = await app.inject({ method: 'GET', url: '/v1/dead-letters' });
+    expect(dead.json().map((row: { payload: string }) => row.payload)).toContain('not json');
+  });
+
+  it('counts what it ingested for /metrics', async () => {
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/driftwatch_ingested_events_total\{kind="prediction"\} 5/);
+    expect(metrics.body).toMatch(/driftwatch_dead_letters_total 2/);
+  });
+
+  it('refuses an unknown ?type= with a 400 that names it', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=metric',
+      payload: [],
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatch(/type/);
+  });
+});
