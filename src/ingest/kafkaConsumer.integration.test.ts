@@ -1,0 +1,212 @@
+import type { Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectProducer,
+  startMockBroker,
+  TEST_CONSUMER_TIMINGS,
+  waitFor,
+  type MockBroker,
+} from '../../test/helpers/kafka.js';
+import { openTestStore } from '../../test/helpers/store.js';
+import type { Store } from '../store/clickhouse.js';
+import { createKafkaIngest, type KafkaIngest } from './kafkaConsumer.js';
+import { createIngestMetrics, type IngestMetrics } from './metrics.js';
+
+/**
+ * The consumer against a real Kafka-protocol broker (librdkafka's mock cluster on
+ * loopback) and embedded ClickHouse. Each scenario has its own topics, group and model.
+ */
+const SCENARIOS = ['mixed', 'restart', 'group', 'chdown', 'brokerdown'] as const;
+
+function topicsOf(scenario: string) {
+  return {
+    predictions: `${scenario}-predictions`,
+    features: `${scenario}-features`,
+    labels: `${scenario}-labels`,
+  };
+}
+
+function prediction(model: string, i: number) {
+  return JSON.stringify({
+    event_id: `${model}-${i}`,
+    model,
+    ts: new Date(Date.UTC(2026, 10, 22, 10, 0, 0, i)).toISOString(),
+    prediction_id: `p${i}`,
+    features: { amount: i, merchant_category: i % 2 ? 'grocery' : 'travel' },
+    score: (i % 100) / 100,
+    attributes: { country: 'US' },
+  });
+}
+
+describe('Kafka ingestion through a real Kafka-protocol broker', () => {
+  let store: Store;
+  let broker: MockBroker;
+  let producer: Producer;
+  const running: KafkaIngest[] = [];
+
+  beforeAll(async () => {
+    store = await openTestStore();
+    const topics = Object.fromEntries(
+      SCENARIOS.flatMap((s) => Object.values(topicsOf(s)).map((topic) => [topic, 4])),
+    );
+    broker = await startMockBroker({ brokers: 1, topics });
+    producer = await connectProducer(broker.bootstrap);
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((ingest) => ingest.stop().catch(() => undefined)));
+    await producer.disconnect();
+    await broker.stop();
+    await store.close();
+  });
+
+  async function startIngest(
+    scenario: string,
+    metrics: IngestMetrics = createIngestMetrics(),
+  ): Promise<KafkaIngest> {
+    const ingest = createKafkaIngest(store, metrics, {
+      brokers: [broker.bootstrap],
+      clientId: `test-${scenario}`,
+      groupId: `group-${scenario}`,
+      topics: topicsOf(scenario),
+      ...TEST_CONSUMER_TIMINGS,
+    });
+    running.push(ingest);
+    await ingest.start();
+    return ingest;
+  }
+
+  async function produce(scenario: string, from: number, count: number): Promise<void> {
+    const messages = Array.from({ length: count }, (_, k) => ({
+      key: String(from + k),
+      value: prediction(scenario, from + k),
+    }));
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({
+        topic: topicsOf(scenario).predictions,
+        messages: messages.slice(i, i + 500),
+      });
+    }
+  }
+
+  async function stored(model: string): Promise<number> {
+    const [row] = await store.query<{ n: string }>(
+      'SELECT count() AS n FROM predictions FINAL WHERE model = {model:String}',
+      { model },
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  it('stores every valid message and dead-letters every malformed one with its reason', async () => {
+    await startIngest('mixed');
+    await produce('mixed', 0, 200);
+    await producer.send({
+      topic: topicsOf('mixed').predictions,
+      messages: [
+        { value: '{"event_id": "broken' },
+        { value: JSON.stringify({ ...JSON.parse(prediction('mixed', 999)), score: 'high' }) },
+      ],
+    });
+    await producer.send({
+      topic: topicsOf('mixed').labels,
+      messages: Array.from({ length: 50 }, (_, i) => ({
+        value: JSON.stringify({
+          model: 'mixed',
+          prediction_id: `p${i}`,
+          label: i % 2,
+          ts: '2026-11-23T00:00:00Z',
+        }),
+      })),
+    });
+    await waitFor(
+      async () =>
+        (await stored('mixed')) === 200 && (await deadLetters('mixed-predictions')).length === 2,
+    );
+    const dead = await deadLetters('mixed-predictions');
+    expect(dead.map((d) => d.reason).sort()).toEqual(['invalid', 'not_json']);
+    expect(dead.find((d) => d.reason === 'invalid')?.detail).toBe(
+      'field "score": must be number, got "high"',
+    );
+    expect(dead.find((d) => d.reason === 'not_json')?.payload).toBe('{"event_id": "broken');
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await store.query<{ n: string }>(
+              "SELECT count() AS n FROM labels FINAL WHERE model = 'mixed'",
+            )
+          )[0]?.n,
+        ) === 50,
+    );
+  });
+
+  async function deadLetters(topic: string) {
+    return store.query<{
+      reason: string;
+      detail: string;
+      payload: string;
+      partition: number;
+      offset: string;
+    }>(
+      'SELECT reason, detail, payload, partition, offset FROM dead_letters FINAL WHERE topic = {topic:String}',
+      { topic },
+    );
+  }
+
+  it('loses nothing and counts nothing twice when a consumer stops mid-stream and restarts', async () => {
+    const first = await startIngest('restart');
+    await produce('restart', 0, 1000);
+    await waitFor(async () => (await stored('restart')) > 0);
+    await first.stop();
+    await produce('restart', 1000, 1000);
+    await startIngest('restart');
+    await waitFor(async () => (await stored('restart')) >= 2000);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // any redelivery has landed by now
+    expect(await stored('restart')).toBe(2000);
+  });
+
+  it('shares the partitions between two consumers of one group', async () => {
+    const a = createIngestMetrics();
+    const b = createIngestMetrics();
+    await Promise.all([startIngest('group', a), startIngest('group', b)]);
+    await waitFor(async () => {
+      const assigned = await Promise.all(
+        running.slice(-2).map((ingest) => ingest.consumer.describeGroup().catch(() => undefined)),
+      );
+      return assigned.length === 2;
+    }, 10_000).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // let the group settle on two members
+    await produce('group', 0, 2000);
+    await waitFor(async () => (await stored('group')) >= 2000);
+    expect(await stored('group')).toBe(2000);
+    expect(a.snapshot().events.prediction).toBeGreaterThan(0);
+    expect(b.snapshot().events.prediction).toBeGreaterThan(0);
+  });
+
+  it('pauses while ClickHouse refuses inserts, and resumes without loss', async () => {
+    const metrics = createIngestMetrics();
+    await startIngest('chdown', metrics);
+    await produce('chdown', 0, 100);
+    await waitFor(async () => (await stored('chdown')) === 100);
+    await store.command('DETACH TABLE predictions');
+    try {
+      await produce('chdown', 100, 300);
+      await waitFor(async () => metrics.snapshot().insert_failures >= 2);
+    } finally {
+      await store.command('ATTACH TABLE predictions');
+    }
+    await waitFor(async () => (await stored('chdown')) === 400);
+    expect(metrics.snapshot().insert_failures).toBeGreaterThanOrEqual(2);
+  });
+
+  it('carries on after the broker goes down and comes back', async () => {
+    await startIngest('brokerdown');
+    await produce('brokerdown', 0, 100);
+    await waitFor(async () => (await stored('brokerdown')) === 100);
+    await broker.command('down 1');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await broker.command('up 1');
+    await produce('brokerdown', 100, 100);
+    await waitFor(async () => (await stored('brokerdown')) === 200, 60_000);
+    expect(await stored('brokerdown')).toBe(200);
+  });
+});
