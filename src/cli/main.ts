@@ -1,5 +1,8 @@
 import { Command } from 'commander';
+import { registerIngestCommands } from './commands/ingestCommands.js';
+import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerServeCommands } from './commands/serveCommands.js';
 import {
   createCommandContext,
   describeError,
@@ -8,7 +11,12 @@ import {
 } from './program.js';
 
 // Each command lives in its own file and registers itself here.
-const registrars: CommandRegistrar[] = [registerReportCommand];
+const registrars: CommandRegistrar[] = [
+  registerReportCommand,
+  registerMonitorCommands,
+  registerIngestCommands,
+  registerServeCommands,
+];
 
 async function main(argv: string[]): Promise<number> {
   const { context, closeStore } = createCommandContext();

@@ -9,7 +9,7 @@ import {
 } from '../baselines/tabularFile.js';
 import { InputError } from '../errors.js';
 import { computeFeatureDrift } from '../report/driftComputation.js';
-import { DEFAULT_DRIFT_CRITERIA } from '../report/featureDrift.js';
+import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../report/featureDrift.js';
 import {
   getLatestBaseline,
   insertBaselineFromFile,
@@ -53,16 +53,19 @@ export interface WindowEvaluation {
   baseline: { name: string; version: number };
   status: CheckStatus;
   results: MonitorResult[];
+  /** Every feature's drift per slice, with histograms: what a page of the window shows. */
+  drift: FeatureDrift[];
   durationMs: number;
 }
 
-const STATUS_ORDER: CheckStatus[] = ['ok', 'insufficient_data', 'warn', 'critical'];
+// A run is ok when something could be judged and nothing breached.
+const STATUS_ORDER: CheckStatus[] = ['insufficient_data', 'ok', 'warn', 'critical'];
 
 export function worstStatus(statuses: readonly CheckStatus[]): CheckStatus {
   return statuses.reduce<CheckStatus>(
     (worst, status) =>
       STATUS_ORDER.indexOf(status) > STATUS_ORDER.indexOf(worst) ? status : worst,
-    'ok',
+    'insufficient_data',
   );
 }
 
@@ -113,6 +116,7 @@ export async function evaluateMonitorWindow(
     baseline: { name: baseline.name, version: baseline.version },
     status,
     results,
+    drift: aggregates.drift,
     durationMs,
   };
 }

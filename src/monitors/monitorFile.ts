@@ -27,7 +27,7 @@ let compiledSchema: ValidateFunction | undefined;
 
 function schemaValidator(): ValidateFunction {
   if (!compiledSchema) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
     addFormats.default(ajv);
     compiledSchema = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')));
   }
@@ -54,8 +54,8 @@ export function loadMonitorFile(file: string): MonitorFileResult {
   }
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false });
-  const locate = (jsonPath: (string | number)[], message: string) =>
-    locateError(file, document, lineCounter, jsonPath, message);
+  const locate = (jsonPath: (string | number)[], message: string, atKey = false) =>
+    locateError(file, document, lineCounter, jsonPath, message, atKey);
   if (document.errors.length > 0) {
     return {
       ok: false,
@@ -75,7 +75,9 @@ export function loadMonitorFile(file: string): MonitorFileResult {
   if (!validate(raw)) {
     return {
       ok: false,
-      errors: schemaErrors(validate.errors ?? []).map((error) => locate(error.path, error.message)),
+      errors: schemaErrors(validate.errors ?? []).map((error) =>
+        locate(error.path, error.message, error.atKey),
+      ),
     };
   }
   const monitor = raw as RawMonitor;
@@ -133,6 +135,8 @@ export function formatMonitorError(error: MonitorFileError): string {
 interface PathedMessage {
   path: (string | number)[];
   message: string;
+  /** Point at the key (an unknown or missing field) rather than at the value. */
+  atKey?: boolean;
 }
 
 /**
@@ -156,7 +160,7 @@ function schemaErrors(errors: ErrorObject[]): PathedMessage[] {
     const key = `${target.join('.')}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    messages.push({ path: target, message });
+    messages.push({ path: target, message, atKey: error.keyword === 'additionalProperties' });
   }
   return messages;
 }
@@ -191,7 +195,7 @@ function describeSchemaError(error: ErrorObject, target: (string | number)[]): s
     case 'const':
       return `${field}: expected ${JSON.stringify(error.params.allowedValue)}${got(error.data)}`;
     case 'pattern':
-      return `${field}: ${error.parentSchema?.description ?? `does not match ${error.params.pattern}`}${got(error.data)}`;
+      return `${field}: expected ${error.parentSchema?.description ?? `text matching ${error.params.pattern}`}${got(error.data)}`;
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -207,13 +211,14 @@ function locateError(
   lineCounter: LineCounter,
   jsonPath: (string | number)[],
   message: string,
+  atKey = false,
 ): MonitorFileError {
   // The deepest node that exists: a missing field is reported at its parent.
   for (let depth = jsonPath.length; depth >= 0; depth -= 1) {
-    const node = document.getIn(jsonPath.slice(0, depth), true) as
-      { range?: [number, number, number] } | undefined;
-    const pair = depth > 0 ? findKeyNode(document, jsonPath.slice(0, depth)) : undefined;
-    const offset = pair ?? node?.range?.[0];
+    const prefix = jsonPath.slice(0, depth);
+    const node = document.getIn(prefix, true) as { range?: [number, number, number] } | undefined;
+    const key = depth > 0 && (atKey || !node) ? findKeyNode(document, prefix) : undefined;
+    const offset = key ?? node?.range?.[0];
     if (offset !== undefined) {
       const position = lineCounter.linePos(offset);
       return { file, line: position.line, column: position.col, message };

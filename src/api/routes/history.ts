@@ -17,15 +17,13 @@ export function registerHistoryRoutes(
   deps: { store: Store; monitors: () => readonly MonitorPlan[] },
 ): void {
   app.get('/v1/monitors', async () =>
-    deps
-      .monitors()
-      .map((plan) => ({
-        model: plan.model,
-        schedule: plan.schedule,
-        window_ms: plan.windowMs,
-        checks: plan.checks.length,
-        hash: plan.hash,
-      })),
+    deps.monitors().map((plan) => ({
+      model: plan.model,
+      schedule: plan.schedule,
+      window_ms: plan.windowMs,
+      checks: plan.checks.length,
+      hash: plan.hash,
+    })),
   );
   app.get<{ Params: { model: string }; Querystring: HistoryQuery }>(
     '/v1/monitors/:model/history',

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateWindow } from '../../test/helpers/events.js';
+import { openTestStore, tempDir } from '../../test/helpers/store.js';
+import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
+import type { Store } from '../store/clickhouse.js';
+import { insertPredictions } from '../store/events.js';
+import { insertMonitorRun, listMonitorRuns } from '../store/results.js';
+import { loadMonitorFile } from './monitorFile.js';
+import type { MonitorPlan } from './plan.js';
+import { createMonitorScheduler } from './scheduler.js';
+
+const T = new Date('2026-11-20T10:00:00Z');
+
+describe('the monitor scheduler', () => {
+  let store: Store;
+  let plan: MonitorPlan;
+  beforeAll(async () => {
+    store = await openTestStore();
+    const dir = tempDir('driftwatch-scheduler-');
+    fs.writeFileSync(path.join(dir, 'fraud.csv'), demoBaselineCsv(fraudDetector, 2000, 3));
+    fs.writeFileSync(
+      path.join(dir, 'fraud-detector.yaml'),
+      `model: fraud-detector
+baseline: { file: fraud.csv }
+features: { amount: numeric, merchant_category: categorical }
+schedule: '*/30 * * * *'
+window: 30m
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+`,
+    );
+    const loaded = loadMonitorFile(path.join(dir, 'fraud-detector.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    plan = loaded.plan;
+    const events = generateWindow(fraudDetector, {
+      start: new Date(T.getTime() - 3_600_000),
+      spanMs: 4 * 3_600_000,
+      count: 4000,
+      drifted: false,
+      seed: 9,
+    });
+    await insertPredictions(store, events.predictions);
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('catches up the windows missed while the service was down, once', async () => {
+    // The service last evaluated the window ending at T, then was down for two hours.
+    await insertMonitorRun(store, {
+      monitor: plan.monitor,
+      windowStart: new Date(T.getTime() - 1_800_000),
+      windowEnd: T,
+      status: 'ok',
+      checks: 0,
+      breaches: 0,
+      durationMs: 1,
+      monitorHash: plan.hash,
+    });
+    const now = () => new Date(T.getTime() + 2 * 3_600_000 + 5 * 60_000);
+    const evaluated: string[] = [];
+    const scheduler = createMonitorScheduler(store, [plan], {
+      now,
+      onEvaluation: (e) => void evaluated.push(e.window.end.toISOString()),
+    });
+    await scheduler.catchUp();
+    expect(evaluated).toEqual([
+      '2026-11-20T10:30:00.000Z',
+      '2026-11-20T11:00:00.000Z',
+      '2026-11-20T11:30:00.000Z',
+      '2026-11-20T12:00:00.000Z',
+    ]);
+    await scheduler.catchUp();
+    expect(evaluated).toHaveLength(4);
+    const runs = await listMonitorRuns(store, plan.monitor);
+    expect(runs.map((run) => run.windowEnd.toISOString())).toEqual(
+      [...evaluated].reverse().concat([T.toISOString()]),
+    );
+    expect(runs.slice(0, 4).every((run) => run.status === 'ok' && run.checks > 0)).toBe(true);
+    await scheduler.stop();
+  });
+});

@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/store.js';
+
+/**
+ * The demo (the README's first command, without the live tail) and the monitor commands,
+ * run as a user runs them, on the data the demo leaves behind.
+ */
+describe('driftwatch demo, then the monitor commands on its data', () => {
+  const dir = tempDir('driftwatch-cli-');
+  const env = { DRIFTWATCH_DATA_DIR: path.join(dir, 'data'), DRIFTWATCH_PORT: '0' };
+
+  it('runs the demo: events through HTTP ingest, monitors firing on the drifted windows', async () => {
+    const result = await runCli(
+      ['demo', '--hours', '3', '--events-per-hour', '2000', '--live', '0'],
+      env,
+      180_000,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(
+      /stored: \{"events":\{"predictions":12000,"features":0,"labels":12000\},"dead_letters":0\}/,
+    );
+    // windows before the drift are ok, the drifted ones critical
+    const fraud = result.stdout.split('== fraud-detector')[1] ?? '';
+    const statuses = [...fraud.matchAll(/^ {2}\S+Z {2}(\S+)/gm)].map((m) => m[1]);
+    expect(statuses.slice(0, 3)).toEqual(['ok', 'ok', 'ok']);
+    expect(statuses.slice(-2)).toEqual(['critical', 'critical']);
+    expect(result.stdout).toMatch(/critical +psi +amount +channel=web/);
+    expect(result.stdout).toMatch(/critical +psi +plan +region=EU/);
+    expect(result.stdout).toMatch(/where to look/);
+  }, 200_000);
+
+  it('prints the drift history', async () => {
+    const result = await runCli(
+      [
+        'history',
+        '--model',
+        'fraud-detector',
+        '--feature',
+        'amount',
+        '--slice',
+        'web',
+        '--metric',
+        'psi',
+      ],
+      env,
+    );
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^window end +status +check +feature +slice/);
+    expect(lines.length).toBe(1 + 6); // one row per 30-minute window of 3 hours
+    expect(lines[1]).toMatch(/critical +psi +amount +channel=web/);
+  });
+
+  it('backtests a range and prints which checks would have fired, storing nothing', async () => {
+    const before = await runCli(
+      ['history', '--model', 'churn-model', '--json', '--limit', '100000'],
+      env,
+    );
+    const history = JSON.parse(before.stdout) as { window_end: string }[];
+    const latest = history[0]?.window_end ?? '';
+    const to = new Date(`${latest.replace(' ', 'T')}Z`);
+    const from = new Date(to.getTime() - 2 * 3_600_000);
+    const result = await runCli(
+      [
+        'backtest',
+        '--model',
+        'churn-model',
+        '--from',
+        from.toISOString(),
+        '--to',
+        to.toISOString(),
+      ],
+      env,
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/critical +\d+ check\(s\) fired/);
+    expect(result.stdout).toMatch(/psi +plan +region=EU/);
+    const after = await runCli(
+      ['history', '--model', 'churn-model', '--json', '--limit', '100000'],
+      env,
+    );
+    expect(JSON.parse(after.stdout)).toHaveLength(history.length);
+  });
+
+  it('runs one evaluation and stores the same window once however often it runs', async () => {
+    const runs = await runCli(
+      ['history', '--model', 'fraud-detector', '--json', '--limit', '1'],
+      env,
+    );
+    const end = (JSON.parse(runs.stdout) as { window_end: string }[])[0]?.window_end ?? '';
+    const windowEnd = new Date(`${end.replace(' ', 'T')}Z`).toISOString();
+    const count = async () =>
+      (
+        JSON.parse(
+          (
+            await runCli(
+              ['history', '--model', 'fraud-detector', '--json', '--limit', '100000'],
+              env,
+            )
+          ).stdout,
+        ) as unknown[]
+      ).length;
+    const before = await count();
+    const result = await runCli(
+      ['run', '--model', 'fraud-detector', '--window-end', windowEnd],
+      env,
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(
+      /fraud-detector .* critical \(baseline file:fraud-detector.csv v1/,
+    );
+    expect(await count()).toBe(before);
+  });
+
+  it('prints what is stored, for scripts', async () => {
+    const result = await runCli(['status', '--json'], env);
+    expect(JSON.parse(result.stdout)).toEqual({
+      events: { predictions: 12000, features: 0, labels: 12000 },
+      dead_letters: 0,
+    });
+  });
+
+  it('loads a new baseline version from a file', async () => {
+    const result = await runCli(
+      [
+        'baseline',
+        'create',
+        '--model',
+        'churn-model',
+        '--file',
+        path.join(REPO_ROOT, 'baselines/churn-model.csv'),
+      ],
+      env,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(
+      /baseline file:churn-model.csv version 2 for churn-model: 20000 rows/,
+    );
+  });
+});
+
+describe('driftwatch validate', () => {
+  it('accepts the shipped monitors', async () => {
+    const result = await runCli(['validate', 'monitors']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/2 monitor\(s\) valid/);
+  });
+
+  it('names file, line, column and what was expected, and keeps checking the other files', async () => {
+    const dir = tempDir('driftwatch-validate-');
+    fs.copyFileSync(
+      path.join(REPO_ROOT, 'monitors/churn-model.yaml'),
+      path.join(dir, 'churn-model.yaml'),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'bad.yaml'),
+      `model: bad-model
+baseline: { trailing: 7d }
+features:
+  amount: numeric
+  kind: categorical
+schedule: '*/5 * * * *'
+window: 1 hour
+checks:
+  - { metric: psi, features: all, warn: high }
+  - { metric: ks, features: [kind] }
+  - { metric: auroc, min: 0.7 }
+`,
+    );
+    const result = await runCli(['validate', dir]);
+    expect(result.status).toBe(2);
+    const errors = result.stderr.trim().split('\n');
+    expect(errors).toContain(
+      `${path.join(dir, 'bad.yaml')}:7:9: window: expected a duration: an integer and a unit, s, m, h, d or w (e.g. 15m, 1h, 7d), got "1 hour"`,
+    );
+    expect(errors).toContain(
+      `${path.join(dir, 'bad.yaml')}:9:41: checks[0].warn: expected a number, got "high"`,
+    );
+    expect(result.stdout).toMatch(/1 monitor\(s\) valid, \d+ error\(s\) in 1 file\(s\)/);
+  });
+});
