@@ -1,25 +1,30 @@
 /**
- * AUROC as scikit-learn's roc_auc_score computes it (ties count half), from the
- * Mann-Whitney count that ClickHouse aggregates: pairsWon = Σ over positives of
- * (negatives scored lower + half the negatives scored equal).
+ * AUROC as scikit-learn's roc_auc_score computes it, ties counting half: the Mann-Whitney
+ * count pairsWon = Σ over positives of (negatives scored lower + ½ negatives scored equal),
+ * which SQL aggregates, over positives × negatives. NaN without both classes (sklearn raises).
  */
 export function aurocFromCounts(counts: {
   positives: number;
   negatives: number;
   pairsWon: number;
 }): number {
-  if (counts.positives <= 0 || counts.negatives <= 0) return Number.NaN;
-  return counts.pairsWon / (counts.positives * counts.negatives);
+  const { positives, negatives, pairsWon } = counts;
+  if (!(positives > 0 && negatives > 0) || Number.isNaN(pairsWon)) return NaN;
+  return pairsWon / (positives * negatives);
+}
+
+export interface ScoreHistogramRow {
+  score: number;
+  positives: number;
+  negatives: number;
 }
 
 /** The same from a table of distinct scores with their positive and negative counts. */
-export function aurocFromScoreHistogram(
-  rows: readonly { score: number; positives: number; negatives: number }[],
-): number {
+export function aurocFromScoreHistogram(rows: readonly ScoreHistogramRow[]): number {
   const sorted = [...rows].sort((a, b) => a.score - b.score);
   let negativesBelow = 0;
-  let pairsWon = 0;
   let positives = 0;
+  let pairsWon = 0;
   for (const row of sorted) {
     pairsWon += row.positives * (negativesBelow + row.negatives / 2);
     negativesBelow += row.negatives;

@@ -1,30 +1,29 @@
-import { assertSameLength, flooredProportions } from './proportionsFloor.js';
+import { assertSameBins, flooredProportions } from './proportionsFloor.js';
 
 /**
- * Jensen-Shannon distance in base 2 (0..1) over the floored bin proportions, each vector
- * renormalised to sum 1 first, as scipy.spatial.distance.jensenshannon does.
+ * Jensen-Shannon distance in base 2 (0..1) between the floored bin proportions, each vector
+ * renormalised to sum 1, as scipy.spatial.distance.jensenshannon(p, q, base=2) computes it:
+ * sqrt((KL(p‖m) + KL(q‖m)) / 2 / ln 2) with m = (p + q)/2.
  */
 export function jensenShannonDistance(
   referenceCounts: readonly number[],
   currentCounts: readonly number[],
 ): number {
-  assertSameLength(referenceCounts, currentCounts);
-  const p = normalise(flooredProportions(referenceCounts));
-  const q = normalise(flooredProportions(currentCounts));
-  let divergence = 0;
-  p.forEach((pi, i) => {
-    const qi = q[i] ?? 0;
-    const mi = (pi + qi) / 2;
-    divergence += relativeEntropyTerm(pi, mi) + relativeEntropyTerm(qi, mi);
-  });
-  return Math.sqrt(Math.max(divergence / 2, 0) / Math.LN2);
+  assertSameBins(referenceCounts, currentCounts);
+  const p = normalised(flooredProportions(referenceCounts));
+  const q = normalised(flooredProportions(currentCounts));
+  const m = p.map((pi, i) => (pi + (q[i] ?? NaN)) / 2);
+  const divergence = relativeEntropy(p, m) + relativeEntropy(q, m);
+  // rounding can leave a hair below zero for identical inputs, where scipy would give NaN
+  return Math.sqrt(Math.max(divergence / Math.LN2 / 2, 0));
 }
 
-function normalise(values: readonly number[]): number[] {
+function normalised(values: readonly number[]): number[] {
   const total = values.reduce((sum, value) => sum + value, 0);
   return values.map((value) => value / total);
 }
 
-function relativeEntropyTerm(x: number, y: number): number {
-  return x > 0 ? x * Math.log(x / y) : 0;
+/** Σ x_i ln(x_i / y_i) (scipy.special.rel_entr summed; every x_i, y_i > 0 after the floor). */
+function relativeEntropy(x: readonly number[], y: readonly number[]): number {
+  return x.reduce((sum, xi, i) => sum + (xi > 0 ? xi * Math.log(xi / (y[i] ?? NaN)) : 0), 0);
 }

@@ -1,12 +1,17 @@
-import { assertSameLength, flooredProportions } from './proportionsFloor.js';
+import { assertSameBins, flooredProportions } from './proportionsFloor.js';
 
-/** Population Stability Index: Σ (c_i − r_i) · ln(c_i / r_i) over bins, proportions floored at 1e-4. */
+/**
+ * Population Stability Index Σ (c_i − r_i) · ln(c_i / r_i) over bins, with r and c the
+ * reference and current proportions floored at 1e-4 (not renormalised). Symmetric, >= 0.
+ */
 export function psi(referenceCounts: readonly number[], currentCounts: readonly number[]): number {
-  assertSameLength(referenceCounts, currentCounts);
+  assertSameBins(referenceCounts, currentCounts);
   const reference = flooredProportions(referenceCounts);
   const current = flooredProportions(currentCounts);
-  return current.reduce((sum, c, i) => {
-    const r = reference[i] ?? Number.NaN;
-    return sum + (c - r) * Math.log(c / r);
-  }, 0);
+  let total = 0;
+  current.forEach((c, i) => {
+    const r = reference[i] ?? NaN;
+    total += (c - r) * Math.log(c / r);
+  });
+  return total;
 }
