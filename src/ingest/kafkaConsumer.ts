@@ -15,6 +15,8 @@ export interface KafkaIngestOptions extends KafkaConfig {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   maxWaitTimeInMs?: number;
+  /** A fetch waits (up to maxWaitTimeInMs) for this much data: fewer, larger inserts. */
+  minBytes?: number;
   maxBytesPerPartition?: number;
   partitionsConsumedConcurrently?: number;
   maxEventBytes?: number;
@@ -52,6 +54,7 @@ export function createKafkaIngest(
     sessionTimeout: options.sessionTimeout ?? 30_000,
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 500,
+    minBytes: options.minBytes ?? 1024 * 1024,
     maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
   });

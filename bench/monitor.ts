@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { evaluateMonitorWindow } from '../src/monitors/evaluateWindow.js';
+import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
+import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
+import { migrate } from '../src/store/migrate.js';
+import { mib, peakRssMiB, withHeapPeak } from './measure.js';
+
+/**
+ * Issue 4's benchmark: one monitor of 20 numeric + 5 categorical features × 10 slice values
+ * evaluated over a window of events already in embedded ClickHouse (1M and 10M events)
+ * against a 1M-row baseline, with the JavaScript heap's peak and the process's peak RSS.
+ */
+const NUMERIC = Array.from({ length: 20 }, (_, i) => `n${i}`);
+const CATEGORICAL = Array.from({ length: 5 }, (_, i) => `c${i}`);
+const WINDOW_END = new Date('2026-11-22T12:00:00Z');
+const HOUR = 3_600_000;
+
+export async function runMonitorBenchmark(sizes = [1_000_000, 10_000_000]): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-monitor-'));
+  const store = await openStore({ kind: 'embedded', dataDir: dir, database: 'bench' });
+  try {
+    await migrate(store);
+    await fillBaseline(store, 1_000_000);
+    for (const size of sizes) {
+      await store.command('TRUNCATE TABLE predictions');
+      const filled = performance.now();
+      await fillWindow(store, size);
+      const fillSeconds = (performance.now() - filled) / 1000;
+      const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
+        evaluateMonitorWindow(store, plan(), { start: new Date(WINDOW_END.getTime() - HOUR), end: WINDOW_END }, { persist: false }),
+      );
+      console.log(
+        `monitor over a ${(size / 1e6).toFixed(0)}M-event window (${fillSeconds.toFixed(0)} s to generate): evaluated in ${seconds.toFixed(2)} s,` +
+          ` ${result.results.length} results (${result.results.filter((r) => r.status === 'critical').length} critical);` +
+          ` JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}`,
+      );
+    }
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function featureJson(drifted: boolean): string {
+  const numeric = NUMERIC.map((name, i) => {
+    const shift = drifted && i < 3 ? ` + if(number % 10 = 0, 0.5, 0)` : '';
+    return `if(rand(${i}) % 200 = 0, NULL, round(randNormal(${i}, 1)${shift}, 4)) AS ${name}`;
+  });
+  const categorical = CATEGORICAL.map((name, i) => `['a','b','c','d','e'][rand(${100 + i}) % 5 + 1] AS ${name}`);
+  return `formatRowNoNewline('JSONEachRow', ${[...numeric, ...categorical].join(', ')})::JSON`;
+}
+
+/** Stored as the frozen range baseline the plan names, as `baseline create --from --to` would. */
+const BASELINE_NAME = 'range:1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.001Z';
+
+async function fillBaseline(store: Store, rows: number): Promise<void> {
+  await store.insert('baselines', [
+    { model: 'bench-model', name: BASELINE_NAME, version: 1, kind: 'range', source: 'bench', columns: '[]', row_count: rows },
+  ]);
+  await store.command(
+    `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
+     SELECT 'bench-model', {name:String}, 1, number, rand() / 4294967295, toString(rand() % 2), ${featureJson(false)},
+            map('segment', concat('s', toString(number % 10)))
+     FROM numbers(${rows})`,
+    { name: BASELINE_NAME },
+  );
+}
+
+async function fillWindow(store: Store, rows: number): Promise<void> {
+  await store.command(
+    `INSERT INTO predictions (event_id, model, ts, prediction_id, score, features, attributes)
+     SELECT toString(number), 'bench-model',
+            toDateTime64({start:String}, 3, 'UTC') + toIntervalMillisecond(intDiv(number * 3600000, ${rows})),
+            toString(number), rand() / 4294967295, ${featureJson(true)},
+            map('segment', concat('s', toString(number % 10)))
+     FROM numbers(${rows})`,
+    { start: toClickHouseTime(new Date(WINDOW_END.getTime() - HOUR)) },
+  );
+}
+
+function plan(): MonitorPlan {
+  const features = [...NUMERIC.map((name) => ({ name, kind: 'numeric' as const })), ...CATEGORICAL.map((name) => ({ name, kind: 'categorical' as const }))];
+  const checks: CheckPlan[] = [
+    { id: 'psi', metric: 'psi', features: features.map((f) => f.name), warn: 0.1, critical: 0.25 },
+    { id: 'ks', metric: 'ks', features: NUMERIC, pValue: 0.01, minStatistic: 0.1, severity: 'critical' },
+    { id: 'chi2', metric: 'chi2', features: CATEGORICAL, pValue: 0.01, minStatistic: 0.1, severity: 'critical' },
+    { id: 'null_rate', metric: 'null_rate', features: features.map((f) => f.name), maxIncrease: 0.05, severity: 'critical' },
+    { id: 'out_of_range', metric: 'out_of_range', features: NUMERIC, maxRate: 0.01, severity: 'warn' },
+    { id: 'wrong_type', metric: 'wrong_type', features: features.map((f) => f.name), maxRate: 0, severity: 'critical' },
+    { id: 'positive_rate', metric: 'positive_rate', maxShift: 0.05, pValue: 0.01, severity: 'critical' },
+  ];
+  return {
+    monitor: 'bench-model',
+    model: 'bench-model',
+    hash: 'bench',
+    baseline: { kind: 'range', from: new Date(0), to: new Date(1) },
+    features,
+    slices: [['segment']],
+    maxSliceValues: 20,
+    minSamples: 100,
+    threshold: 0.5,
+    labels: null,
+    falseDiscoveryRate: 'benjamini-hochberg',
+    windowMs: HOUR,
+    schedule: '0 * * * *',
+    checks,
+  };
+}

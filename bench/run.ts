@@ -1,0 +1,22 @@
+// npm run bench            runs every benchmark
+// npm run bench -- report  runs one by name
+import { machineLine } from './measure.js';
+
+interface Benchmark {
+  name: string;
+  run(): Promise<void>;
+}
+
+const benchmarks: Benchmark[] = [
+  { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
+  { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
+  { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
+];
+
+const wanted = process.argv.slice(2);
+console.log(`machine: ${machineLine()}`);
+for (const benchmark of benchmarks) {
+  if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;
+  console.log(`\n== ${benchmark.name} (npm run bench -- ${benchmark.name})`);
+  await benchmark.run();
+}
