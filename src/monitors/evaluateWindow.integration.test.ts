@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import {
   aurocFromScoreHistogram,
+  jensenShannonDistance,
+  normedWasserstein,
+  wasserstein1,
   binCounts,
   binEdgesFromQuantiles,
   chiSquareHomogeneity,
@@ -56,10 +59,14 @@ checks:
   - { metric: duplicate_ids, max_rate: 0 }
   - { metric: positive_rate, max_shift: 0.02, p_value: 0.01 }
   - { metric: auroc, min: 0.6 }
+  - { metric: jensen_shannon, features: [amount, merchant_category], warn: 0.1, critical: 0.2 }
+  - { metric: wasserstein_normed, features: [amount], warn: 0.1, critical: 0.3 }
+  - { metric: actual_positive_rate, max_shift: 0.05 }
 `;
 }
 
 interface BaselineRow {
+  label: string;
   amount: number;
   merchant_category: string;
   channel: string;
@@ -73,6 +80,7 @@ function parseBaseline(csv: string): BaselineRow[] {
   return lines.map((line) => {
     const cells = Object.fromEntries(line.split(',').map((cell, i) => [names[i], cell]));
     return {
+      label: String(cells.label),
       amount: Number(cells.amount),
       merchant_category: String(cells.merchant_category),
       channel: String(cells.channel),
@@ -266,6 +274,42 @@ describe('evaluating a monitor window on embedded ClickHouse', () => {
       start: W1.start.toISOString(),
       end: W1.end.toISOString(),
     });
+  });
+
+  it('computes Jensen-Shannon and normed Wasserstein as an independent computation does', () => {
+    const reference = baseline.filter((r) => r.channel === 'web').map((r) => r.amount);
+    const current = w2.predictions
+      .filter((r) => r.attributes.channel === 'web' && typeof r.features.amount === 'number')
+      .map((r) => r.features.amount as number);
+    const edges = deciles(reference);
+    const js = result('jensen_shannon', 'amount', 'web');
+    expect(js.value).toBeCloseTo(
+      jensenShannonDistance(binCounts(edges, reference), binCounts(edges, current)),
+      9,
+    );
+    expect(js.status).toBe('critical');
+    const mean = reference.reduce((a, b) => a + b, 0) / reference.length;
+    const std = Math.sqrt(reference.reduce((a, b) => a + (b - mean) ** 2, 0) / reference.length);
+    const expected = normedWasserstein(wasserstein1(sorted(reference), sorted(current)), std);
+    expect(result('wasserstein_normed', 'amount', 'web').value).toBeCloseTo(expected, 9);
+    const categories = ['electronics', 'gaming', 'grocery', 'travel'];
+    const tally = (values: string[]) => categories.map((c) => values.filter((v) => v === c).length);
+    expect(result('jensen_shannon', 'merchant_category', 'all').value).toBeCloseTo(
+      jensenShannonDistance(
+        tally(baseline.map((r) => r.merchant_category)),
+        tally(w2.predictions.map((r) => String(r.features.merchant_category))),
+      ),
+      9,
+    );
+  });
+
+  it('compares the actual positive rate of the label window with the baseline labels', () => {
+    const referenceRate = baseline.filter((r) => r.label === '1').length / baseline.length;
+    const currentRate = w1.labels.filter((l) => l.label === '1').length / w1.labels.length;
+    const shift = result('actual_positive_rate', '', 'all');
+    expect(shift.value).toBeCloseTo(currentRate - referenceRate, 12);
+    expect(shift.nReference).toBe(baseline.length);
+    expect(shift.nCurrent).toBe(w1.labels.length);
   });
 
   it('reports insufficient data when labels have not arrived', async () => {
