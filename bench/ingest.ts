@@ -23,7 +23,10 @@ export async function runIngestBenchmark(total = 600_000, partitions = 12): Prom
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-ingest-'));
   const store = await openStore({ kind: 'embedded', dataDir: dir, database: 'bench' });
   await migrate(store);
-  const broker = await startMockBroker({ brokers: 1, topics: { predictions: partitions, features: 1, labels: 1 } });
+  const broker = await startMockBroker({
+    brokers: 1,
+    topics: { predictions: partitions, features: 1, labels: 1 },
+  });
   const metrics = createIngestMetrics();
   const ingest = createKafkaIngest(store, metrics, {
     brokers: [broker.bootstrap],
@@ -38,12 +41,20 @@ export async function runIngestBenchmark(total = 600_000, partitions = 12): Prom
   });
   try {
     await ingest.start();
-    console.log(`event size: ${Buffer.byteLength(event(0))} bytes; ${total} events over ${partitions} partitions; producer in its own process`);
+    console.log(
+      `${total} events (about 600 bytes each, bench/produceEvents.mjs) over ${partitions} partitions; producer in its own process`,
+    );
     const started = performance.now();
-    const producer = fork(path.join(ROOT, 'bench/produceEvents.mjs'), [broker.bootstrap, 'predictions', String(total)]);
+    const producer = fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
+      broker.bootstrap,
+      'predictions',
+      String(total),
+    ]);
     const produced = new Promise<void>((resolve) => producer.on('message', () => resolve()));
     const reporter = setInterval(() => {
-      void countPredictions(store).then((stored) => producer.connected && producer.send({ stored }));
+      void countPredictions(store).then(
+        (stored) => producer.connected && producer.send({ stored }),
+      );
     }, 100);
     await produced;
     clearInterval(reporter);
@@ -58,11 +69,17 @@ export async function runIngestBenchmark(total = 600_000, partitions = 12): Prom
       `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99
        FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM predictions)`,
     );
-    console.log(`produced in ${producedSeconds.toFixed(1)} s; stored ${stored} of ${total} in ${seconds.toFixed(1)} s`);
-    console.log(`throughput: ${Math.round(stored / seconds)} events/s end to end (counted in ClickHouse)`);
+    console.log(
+      `produced in ${producedSeconds.toFixed(1)} s; stored ${stored} of ${total} in ${seconds.toFixed(1)} s`,
+    );
+    console.log(
+      `throughput: ${Math.round(stored / seconds)} events/s end to end (counted in ClickHouse)`,
+    );
     console.log(`delay from produce to queryable: p50 ${delay?.p50} ms, p99 ${delay?.p99} ms`);
     const snapshot = metrics.snapshot();
-    console.log(`insert latency per batch: p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms over ${snapshot.batches} batches; process peak RSS ${mib(peakRssMiB())}`);
+    console.log(
+      `insert latency per batch: p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms over ${snapshot.batches} batches; process peak RSS ${mib(peakRssMiB())}`,
+    );
   } finally {
     await ingest.stop();
     await broker.stop();
@@ -76,28 +93,12 @@ async function countPredictions(store: Awaited<ReturnType<typeof openStore>>): P
   return Number(row?.n ?? 0);
 }
 
-const CATEGORIES = ['grocery', 'travel', 'electronics', 'gaming', 'fuel'];
-
-function event(i: number): string {
-  const features: Record<string, number | string> = {};
-  for (let f = 0; f < 20; f += 1) features[`num_${f}`] = Math.round(Math.random() * 1e6) / 1e3;
-  for (let f = 0; f < 5; f += 1) features[`cat_${f}`] = CATEGORIES[(i + f) % CATEGORIES.length] ?? '';
-  return JSON.stringify({
-    event_id: `e${i}`,
-    model: 'bench-model',
-    model_version: 'v1',
-    ts: new Date().toISOString(),
-    prediction_id: `p${i}`,
-    features,
-    score: Math.random(),
-    attributes: { country: ['US', 'GB', 'DE'][i % 3] },
-  });
-}
-
 function buildMockBroker(): void {
   const binary = path.join(ROOT, 'test/.tmp/mock-broker');
   if (fs.existsSync(binary)) return;
   fs.mkdirSync(path.dirname(binary), { recursive: true });
-  const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'rdkafka'], { encoding: 'utf8' }).trim().split(/\s+/);
+  const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'rdkafka'], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/);
   execFileSync('gcc', ['-O2', '-o', binary, path.join(ROOT, 'test/kafka/mock-broker.c'), ...flags]);
 }

@@ -29,7 +29,12 @@ export async function runMonitorBenchmark(sizes = [1_000_000, 10_000_000]): Prom
       await fillWindow(store, size);
       const fillSeconds = (performance.now() - filled) / 1000;
       const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
-        evaluateMonitorWindow(store, plan(), { start: new Date(WINDOW_END.getTime() - HOUR), end: WINDOW_END }, { persist: false }),
+        evaluateMonitorWindow(
+          store,
+          plan(),
+          { start: new Date(WINDOW_END.getTime() - HOUR), end: WINDOW_END },
+          { persist: false },
+        ),
       );
       console.log(
         `monitor over a ${(size / 1e6).toFixed(0)}M-event window (${fillSeconds.toFixed(0)} s to generate): evaluated in ${seconds.toFixed(2)} s,` +
@@ -48,7 +53,9 @@ function featureJson(drifted: boolean): string {
     const shift = drifted && i < 3 ? ` + if(number % 10 = 0, 0.5, 0)` : '';
     return `if(rand(${i}) % 200 = 0, NULL, round(randNormal(${i}, 1)${shift}, 4)) AS ${name}`;
   });
-  const categorical = CATEGORICAL.map((name, i) => `['a','b','c','d','e'][rand(${100 + i}) % 5 + 1] AS ${name}`);
+  const categorical = CATEGORICAL.map(
+    (name, i) => `['a','b','c','d','e'][rand(${100 + i}) % 5 + 1] AS ${name}`,
+  );
   return `formatRowNoNewline('JSONEachRow', ${[...numeric, ...categorical].join(', ')})::JSON`;
 }
 
@@ -57,7 +64,15 @@ const BASELINE_NAME = 'range:1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.001Z'
 
 async function fillBaseline(store: Store, rows: number): Promise<void> {
   await store.insert('baselines', [
-    { model: 'bench-model', name: BASELINE_NAME, version: 1, kind: 'range', source: 'bench', columns: '[]', row_count: rows },
+    {
+      model: 'bench-model',
+      name: BASELINE_NAME,
+      version: 1,
+      kind: 'range',
+      source: 'bench',
+      columns: '[]',
+      row_count: rows,
+    },
   ]);
   await store.command(
     `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
@@ -81,15 +96,56 @@ async function fillWindow(store: Store, rows: number): Promise<void> {
 }
 
 function plan(): MonitorPlan {
-  const features = [...NUMERIC.map((name) => ({ name, kind: 'numeric' as const })), ...CATEGORICAL.map((name) => ({ name, kind: 'categorical' as const }))];
+  const features = [
+    ...NUMERIC.map((name) => ({ name, kind: 'numeric' as const })),
+    ...CATEGORICAL.map((name) => ({ name, kind: 'categorical' as const })),
+  ];
   const checks: CheckPlan[] = [
     { id: 'psi', metric: 'psi', features: features.map((f) => f.name), warn: 0.1, critical: 0.25 },
-    { id: 'ks', metric: 'ks', features: NUMERIC, pValue: 0.01, minStatistic: 0.1, severity: 'critical' },
-    { id: 'chi2', metric: 'chi2', features: CATEGORICAL, pValue: 0.01, minStatistic: 0.1, severity: 'critical' },
-    { id: 'null_rate', metric: 'null_rate', features: features.map((f) => f.name), maxIncrease: 0.05, severity: 'critical' },
-    { id: 'out_of_range', metric: 'out_of_range', features: NUMERIC, maxRate: 0.01, severity: 'warn' },
-    { id: 'wrong_type', metric: 'wrong_type', features: features.map((f) => f.name), maxRate: 0, severity: 'critical' },
-    { id: 'positive_rate', metric: 'positive_rate', maxShift: 0.05, pValue: 0.01, severity: 'critical' },
+    {
+      id: 'ks',
+      metric: 'ks',
+      features: NUMERIC,
+      pValue: 0.01,
+      minStatistic: 0.1,
+      severity: 'critical',
+    },
+    {
+      id: 'chi2',
+      metric: 'chi2',
+      features: CATEGORICAL,
+      pValue: 0.01,
+      minStatistic: 0.1,
+      severity: 'critical',
+    },
+    {
+      id: 'null_rate',
+      metric: 'null_rate',
+      features: features.map((f) => f.name),
+      maxIncrease: 0.05,
+      severity: 'critical',
+    },
+    {
+      id: 'out_of_range',
+      metric: 'out_of_range',
+      features: NUMERIC,
+      maxRate: 0.01,
+      severity: 'warn',
+    },
+    {
+      id: 'wrong_type',
+      metric: 'wrong_type',
+      features: features.map((f) => f.name),
+      maxRate: 0,
+      severity: 'critical',
+    },
+    {
+      id: 'positive_rate',
+      metric: 'positive_rate',
+      maxShift: 0.05,
+      pValue: 0.01,
+      severity: 'critical',
+    },
   ];
   return {
     monitor: 'bench-model',

@@ -22,7 +22,11 @@ function event(i) {
   });
 }
 
-const kafka = new Kafka({ clientId: 'bench-producer', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({
+  clientId: 'bench-producer',
+  brokers: [bootstrap],
+  logLevel: logLevel.NOTHING,
+});
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
 await producer.connect();
 let acknowledged = 0;
@@ -33,7 +37,9 @@ for (let sent = 0; sent < total; sent += 24_000) {
   // Stay at most 96k events ahead of what is stored: the mock broker keeps 5 MiB per partition.
   // 24k events a send: 2k per partition, so each fetch brings a large record batch.
   while (sent - acknowledged > 96_000) await new Promise((resolve) => setTimeout(resolve, 20));
-  const messages = Array.from({ length: Math.min(24_000, total - sent) }, (_, i) => ({ value: event(sent + i) }));
+  const messages = Array.from({ length: Math.min(24_000, total - sent) }, (_, i) => ({
+    value: event(sent + i),
+  }));
   await producer.send({ topic, messages });
 }
 await producer.disconnect();

@@ -76,10 +76,17 @@ async function nextVersion(store: Store, model: string, name: string): Promise<n
   return (latest?.version ?? 0) + 1;
 }
 
+/** Counts the rows just written and records the version: the last step of every load. */
 async function recordBaseline(
   store: Store,
-  record: Omit<BaselineRecord, 'createdAt'>,
-): Promise<void> {
+  record: Omit<BaselineRecord, 'createdAt' | 'rowCount'>,
+): Promise<BaselineRecord> {
+  const [count] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM baseline_rows
+     WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
+    { model: record.model, name: record.name, version: record.version },
+  );
+  const rowCount = Number(count?.n ?? 0);
   await store.insert('baselines', [
     {
       model: record.model,
@@ -88,9 +95,10 @@ async function recordBaseline(
       kind: record.kind,
       source: record.source,
       columns: JSON.stringify(record.columns),
-      row_count: record.rowCount,
+      row_count: rowCount,
     },
   ]);
+  return { ...record, rowCount, createdAt: new Date().toISOString() };
 }
 
 /**
@@ -134,22 +142,14 @@ export async function insertBaselineFromFile(
   } finally {
     await dropTable(store, scratch);
   }
-  const [count] = await store.query<{ n: string }>(
-    `SELECT count() AS n FROM baseline_rows
-     WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
-    { model: input.model, name: input.name, version },
-  );
-  const record = {
+  return recordBaseline(store, {
     model: input.model,
     name: input.name,
     version,
-    kind: 'file' as const,
+    kind: 'file',
     source: input.source ?? input.file,
     columns: [...input.roles.features],
-    rowCount: Number(count?.n ?? 0),
-  };
-  await recordBaseline(store, record);
-  return { ...record, createdAt: new Date().toISOString() };
+  });
 }
 
 /** A fixed time range of the model's own prediction events, frozen as a baseline version. */
@@ -174,22 +174,14 @@ export async function insertBaselineFromRange(
       to: toClickHouseTime(input.to),
     },
   );
-  const [count] = await store.query<{ n: string }>(
-    `SELECT count() AS n FROM baseline_rows
-     WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
-    { model: input.model, name: input.name, version },
-  );
-  const record = {
+  return recordBaseline(store, {
     model: input.model,
     name: input.name,
     version,
-    kind: 'range' as const,
+    kind: 'range',
     source: `${input.from.toISOString()}..${input.to.toISOString()}`,
     columns: input.features,
-    rowCount: Number(count?.n ?? 0),
-  };
-  await recordBaseline(store, record);
-  return { ...record, createdAt: new Date().toISOString() };
+  });
 }
 
 /** Numeric columns as numbers and text columns as strings, nulls left out, in one JSON object. */
