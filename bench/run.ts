@@ -9,6 +9,8 @@ interface Benchmark {
 
 const benchmarks: Benchmark[] = [
   { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
+  // only the whole report from two 1M-row CSV files
+  { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
 ];

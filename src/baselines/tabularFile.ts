@@ -93,7 +93,8 @@ export async function inferCsvColumns(file: string, sampleRows = 2000): Promise<
       );
     }
     fields.forEach((field, i) => {
-      if (field.trim() === '') return;
+      // Empty fields and ClickHouse's \N are nulls, which say nothing of the type.
+      if (field.trim() === '' || field === '\\N') return;
       seen[i] = true;
       if (!isNumberText(field)) numeric[i] = false;
     });
