@@ -83,7 +83,21 @@ async function fillBaseline(store: Store, rows: number): Promise<void> {
   );
 }
 
+/** Events are generated a million at a time; larger windows repeat that million, re-keyed. */
 async function fillWindow(store: Store, rows: number): Promise<void> {
+  const chunk = Math.min(rows, 1_000_000);
+  await generateEvents(store, chunk);
+  for (let copy = 1; copy * chunk < rows; copy += 1) {
+    await store.command(
+      `INSERT INTO predictions (event_id, model, ts, prediction_id, score, features, attributes)
+       SELECT concat(event_id, '-', {copy:String}), model, ts, concat(prediction_id, '-', {copy:String}), score, features, attributes
+       FROM predictions WHERE model = 'bench-model' AND position(event_id, '-') = 0`,
+      { copy: String(copy) },
+    );
+  }
+}
+
+async function generateEvents(store: Store, rows: number): Promise<void> {
   await store.command(
     `INSERT INTO predictions (event_id, model, ts, prediction_id, score, features, attributes)
      SELECT toString(number), 'bench-model',
