@@ -10,6 +10,8 @@ import {
   type MonitorFileError,
 } from './monitors/monitorFile.js';
 import type { MonitorPlan } from './monitors/plan.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
@@ -20,6 +22,8 @@ export interface ServiceOptions {
   http: boolean;
   schedule: boolean;
   log: (line: string) => void;
+  /** Structured logs (JSON lines on stderr by default). */
+  logger?: Logger;
   onEvaluation?: (evaluation: WindowEvaluation) => void | Promise<void>;
 }
 
@@ -27,6 +31,8 @@ export interface Service {
   store: Store;
   app: FastifyInstance;
   metrics: IngestMetrics;
+  registry: MetricsRegistry;
+  logger: Logger;
   plans: MonitorPlan[];
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
@@ -41,7 +47,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
   const metrics = createIngestMetrics();
-  const app = buildApp({ store, metrics, monitors: () => plans });
+  const registry = createMetricsRegistry();
+  const logger = options.logger ?? createLogger();
+  const app = buildApp({ store, metrics, registry, logger, monitors: () => plans });
   const address = options.http
     ? await app.listen({ host: config.http.host, port: config.http.port })
     : null;
@@ -63,6 +71,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     store,
     app,
     metrics,
+    registry,
+    logger,
     plans,
     monitorErrors: errors,
     scheduler,

@@ -1,5 +1,7 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestMetrics } from '../ingest/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
 import { createEventPipeline } from '../ingest/pipeline.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Store } from '../store/clickhouse.js';
@@ -13,12 +15,18 @@ export interface AppDependencies {
   /** The monitors the service runs, for the history routes. */
   monitors: () => readonly MonitorPlan[];
   maxEventBytes?: number;
-  logger?: boolean;
+  /** Request logs (with request ids) go here; none when absent. */
+  logger?: Logger;
+  /** Every stage's Prometheus metrics, rendered at /metrics. */
+  registry?: MetricsRegistry;
 }
 
 /** The HTTP face of driftwatch, built as a function so tests use inject() without a network. */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+  const app = deps.logger
+    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 * 1024 })
+    : Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  const registry = deps.registry ?? createMetricsRegistry({ processMetrics: false });
   // NDJSON bodies are read as text and split by the route, line by line.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
@@ -34,6 +42,6 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const pipeline = createEventPipeline({ maxBytes: deps.maxEventBytes });
   registerEventRoutes(app, { store: deps.store, metrics: deps.metrics, routeBatch: pipeline });
   registerHistoryRoutes(app, { store: deps.store, monitors: deps.monitors });
-  registerOpsRoutes(app, { store: deps.store, metrics: deps.metrics });
+  registerOpsRoutes(app, { store: deps.store, metrics: deps.metrics, registry });
   return app;
 }

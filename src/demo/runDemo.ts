@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
+import { createLogger } from '../observability/logger.js';
 import { resultsTable } from '../cli/commands/monitorCommands.js';
 import { startService, type Service } from '../main.js';
 import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
@@ -39,6 +40,8 @@ export async function runDemo(
     http: true,
     schedule: false,
     log: (line) => print(`  ${line}\n`),
+    // The demo talks to a person on stdout; only problems go to the structured log.
+    logger: createLogger('warn'),
     onEvaluation: (evaluation) => {
       const fired = evaluation.results.filter(
         (r) => r.status === 'warn' || r.status === 'critical',

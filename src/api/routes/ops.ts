@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { toPrometheus, type IngestMetrics } from '../../ingest/metrics.js';
+import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { Store } from '../../store/clickhouse.js';
 import { countStored, listDeadLetters } from '../../store/events.js';
 
 export function registerOpsRoutes(
   app: FastifyInstance,
-  deps: { store: Store; metrics: IngestMetrics },
+  deps: { store: Store; metrics: IngestMetrics; registry: MetricsRegistry },
 ): void {
   app.get('/healthz', async () => {
     await deps.store.query('SELECT 1');
     return { status: 'ok' };
   });
   app.get('/metrics', async (_request, reply) => {
-    void reply.type('text/plain; version=0.0.4');
-    return toPrometheus(deps.metrics.snapshot());
+    void reply.type(deps.registry.contentType);
+    return toPrometheus(deps.metrics.snapshot()) + (await deps.registry.metrics());
   });
   app.get('/v1/status', async () => countStored(deps.store));
   app.get<{ Querystring: { limit?: number } }>(

@@ -1,0 +1,46 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loggerOptions, redactSecrets } from './logger.js';
+
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('the logger', () => {
+  it('never writes a secret: fields by path, known shapes in free text', () => {
+    const { lines, stream } = capture();
+    const log = pino(loggerOptions('info'), stream);
+    log.info(
+      {
+        req: { headers: { authorization: 'Bearer dw_0123456789abcdefXYZ' } },
+        webhook: { secret: 'whsec_c2VjcmV0' },
+      },
+      'posting to https://user:hunter2@ci.example.com/hook with xoxb-123-456-abc',
+    );
+    const text = lines.join('');
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('dw_0123456789abcdefXYZ');
+    expect(text).not.toContain('c2VjcmV0');
+    expect(text).not.toContain('xoxb-123-456-abc');
+    expect(JSON.parse(text)).toMatchObject({ level: 'info', service: 'driftwatch' });
+  });
+
+  it('scrubs bearer tokens, URL passwords, webhook secrets and Slack tokens from text', () => {
+    expect(redactSecrets('Authorization: Bearer abcdefgh12345678')).toBe(
+      'Authorization: Bearer [redacted]',
+    );
+    expect(redactSecrets('http://a:b@host/x')).toBe('http://a:[redacted]@host/x');
+    expect(redactSecrets('key whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe(
+      'key whsec_[redacted]',
+    );
+    expect(redactSecrets('nothing secret here')).toBe('nothing secret here');
+  });
+});
