@@ -67,7 +67,7 @@ export async function runIngestBenchmark(total = 600_000, partitions = 12): Prom
     const seconds = (performance.now() - started) / 1000;
     const [delay] = await store.query<{ p50: number; p99: number }>(
       `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99
-       FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM predictions)`,
+       FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM events)`,
     );
     console.log(
       `produced in ${producedSeconds.toFixed(1)} s; stored ${stored} of ${total} in ${seconds.toFixed(1)} s`,
@@ -89,7 +89,7 @@ export async function runIngestBenchmark(total = 600_000, partitions = 12): Prom
 }
 
 async function countPredictions(store: Awaited<ReturnType<typeof openStore>>): Promise<number> {
-  const [row] = await store.query<{ n: string }>('SELECT count() AS n FROM predictions');
+  const [row] = await store.query<{ n: string }>('SELECT count() AS n FROM events');
   return Number(row?.n ?? 0);
 }
 

@@ -24,7 +24,7 @@ export async function runMonitorBenchmark(sizes = [1_000_000, 10_000_000]): Prom
     await migrate(store);
     await fillBaseline(store, 1_000_000);
     for (const size of sizes) {
-      await store.command('TRUNCATE TABLE predictions');
+      await store.command('TRUNCATE TABLE events');
       const filled = performance.now();
       await fillWindow(store, size);
       const fillSeconds = (performance.now() - filled) / 1000;
@@ -48,16 +48,21 @@ export async function runMonitorBenchmark(sizes = [1_000_000, 10_000_000]): Prom
   }
 }
 
-function featureJson(drifted: boolean): string {
-  const numeric = NUMERIC.map((name, i) => {
+/** Generated feature values in the events layout: (numbers, strings, nulls) columns. */
+function featureColumns(drifted: boolean): string {
+  const numeric = NUMERIC.map((_, i) => {
     const shift = drifted && i < 3 ? ` + if(number % 10 = 0, 0.5, 0)` : '';
-    return `if(rand(${i}) % 200 = 0, NULL, round(randNormal(${i}, 1)${shift}, 4)) AS ${name}`;
+    return `if(rand(${i}) % 200 = 0, NULL, round(randNormal(${i}, 1)${shift}, 4))`;
   });
-  const categorical = CATEGORICAL.map(
-    (name, i) => `['a','b','c','d','e'][rand(${100 + i}) % 5 + 1] AS ${name}`,
-  );
-  return `formatRowNoNewline('JSONEachRow', ${[...numeric, ...categorical].join(', ')})::JSON`;
+  const categorical = CATEGORICAL.map((_, i) => `['a','b','c','d','e'][rand(${100 + i}) % 5 + 1]`);
+  const values = `[${numeric.join(', ')}]`;
+  return `mapFromArrays(arrayFilter((k, v) -> isNotNull(v), {num_names:Array(String)}, ${values}),
+            arrayMap(v -> assumeNotNull(v), arrayFilter(v -> isNotNull(v), ${values}))) AS feature_numbers,
+          mapFromArrays({cat_names:Array(String)}, [${categorical.join(', ')}]) AS feature_strings,
+          arrayFilter((k, v) -> isNull(v), {num_names:Array(String)}, ${values}) AS feature_nulls`;
 }
+
+const FEATURE_NAMES = { num_names: NUMERIC, cat_names: CATEGORICAL };
 
 /** Stored as the frozen range baseline the plan names, as `baseline create --from --to` would. */
 const BASELINE_NAME = 'range:1970-01-01T00:00:00.000Z..1970-01-01T00:00:00.001Z';
@@ -75,11 +80,11 @@ async function fillBaseline(store: Store, rows: number): Promise<void> {
     },
   ]);
   await store.command(
-    `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
-     SELECT 'bench-model', {name:String}, 1, number, rand() / 4294967295, toString(rand() % 2), ${featureJson(false)},
+    `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
+     SELECT 'bench-model', {name:String}, 1, number, rand() / 4294967295, toString(rand() % 2), ${featureColumns(false)},
             map('segment', concat('s', toString(number % 10)))
      FROM numbers(${rows})`,
-    { name: BASELINE_NAME },
+    { name: BASELINE_NAME, ...FEATURE_NAMES },
   );
 }
 
@@ -89,9 +94,10 @@ async function fillWindow(store: Store, rows: number): Promise<void> {
   await generateEvents(store, chunk);
   for (let copy = 1; copy * chunk < rows; copy += 1) {
     await store.command(
-      `INSERT INTO predictions (event_id, model, ts, prediction_id, score, features, attributes)
-       SELECT concat(event_id, '-', {copy:String}), model, ts, concat(prediction_id, '-', {copy:String}), score, features, attributes
-       FROM predictions WHERE model = 'bench-model' AND position(event_id, '-') = 0`,
+      `INSERT INTO events (kind, event_id, model, ts, prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes)
+       SELECT kind, concat(event_id, '-', {copy:String}), model, ts, concat(prediction_id, '-', {copy:String}), score,
+              feature_numbers, feature_strings, feature_nulls, attributes
+       FROM events WHERE model = 'bench-model' AND position(event_id, '-') = 0`,
       { copy: String(copy) },
     );
   }
@@ -99,13 +105,13 @@ async function fillWindow(store: Store, rows: number): Promise<void> {
 
 async function generateEvents(store: Store, rows: number): Promise<void> {
   await store.command(
-    `INSERT INTO predictions (event_id, model, ts, prediction_id, score, features, attributes)
-     SELECT toString(number), 'bench-model',
+    `INSERT INTO events (kind, event_id, model, ts, prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes)
+     SELECT 'prediction', toString(number), 'bench-model',
             toDateTime64({start:String}, 3, 'UTC') + toIntervalMillisecond(intDiv(number * 3600000, ${rows})),
-            toString(number), rand() / 4294967295, ${featureJson(true)},
+            toString(number), rand() / 4294967295, ${featureColumns(true)},
             map('segment', concat('s', toString(number % 10)))
      FROM numbers(${rows})`,
-    { start: toClickHouseTime(new Date(WINDOW_END.getTime() - HOUR)) },
+    { start: toClickHouseTime(new Date(WINDOW_END.getTime() - HOUR)), ...FEATURE_NAMES },
   );
 }
 

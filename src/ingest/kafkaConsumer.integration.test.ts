@@ -90,7 +90,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
 
   async function stored(model: string): Promise<number> {
     const [row] = await store.query<{ n: string }>(
-      'SELECT count() AS n FROM predictions FINAL WHERE model = {model:String}',
+      "SELECT count() AS n FROM events FINAL WHERE model = {model:String} AND kind = 'prediction'",
       { model },
     );
     return Number(row?.n ?? 0);
@@ -181,12 +181,12 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     await startIngest('chdown', metrics);
     await produce('chdown', 0, 100);
     await waitFor(async () => (await stored('chdown')) === 100);
-    await store.command('DETACH TABLE predictions');
+    await store.command('DETACH TABLE events');
     try {
       await produce('chdown', 100, 300);
       await waitFor(async () => metrics.snapshot().insert_failures >= 2);
     } finally {
-      await store.command('ATTACH TABLE predictions');
+      await store.command('ATTACH TABLE events');
     }
     await waitFor(async () => (await stored('chdown')) === 400);
     expect(metrics.snapshot().insert_failures).toBeGreaterThanOrEqual(2);

@@ -29,6 +29,7 @@ describe('the event pipeline', () => {
     expect(batch.deadLetters).toEqual([]);
     expect(batch.predictions).toEqual([
       {
+        kind: 'prediction',
         event_id: 'e1',
         model: 'fraud-detector',
         model_version: 'v3',
@@ -36,7 +37,9 @@ describe('the event pipeline', () => {
         prediction_id: 'p1',
         score: 0.7,
         prediction: null,
-        features: { amount: 12.5, merchant: 'grocery', age: null },
+        feature_numbers: { amount: 12.5 },
+        feature_strings: { merchant: 'grocery' },
+        feature_nulls: ['age'],
         attributes: { country: 'US' },
         source: 'kafka',
         kafka_topic: 'predictions',

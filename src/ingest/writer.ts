@@ -1,10 +1,5 @@
 import type { Store } from '../store/clickhouse.js';
-import {
-  insertDeadLetters,
-  insertFeatureLogs,
-  insertLabels,
-  insertPredictions,
-} from '../store/events.js';
+import { insertDeadLetters, insertEvents, insertLabels } from '../store/events.js';
 import type { RoutedBatch } from './pipeline.js';
 
 /**
@@ -13,8 +8,7 @@ import type { RoutedBatch } from './pipeline.js';
  * deduplicated by its key, so writing the same batch again changes nothing.
  */
 export async function writeRoutedBatch(store: Store, batch: RoutedBatch): Promise<void> {
-  await insertPredictions(store, batch.predictions);
-  await insertFeatureLogs(store, batch.features);
+  await insertEvents(store, [...batch.predictions, ...batch.features]);
   await insertLabels(store, batch.labels);
   await insertDeadLetters(store, batch.deadLetters);
 }

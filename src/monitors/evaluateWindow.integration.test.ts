@@ -17,9 +17,14 @@ import {
   twoProportionZTest,
 } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
-import { insertLabels, insertPredictions, type PredictionRow } from '../store/events.js';
+import { insertLabels } from '../store/events.js';
 import { queryHistory } from '../store/results.js';
-import { generateWindow, type GeneratedWindow } from '../../test/helpers/events.js';
+import {
+  generateWindow,
+  insertTestPredictions,
+  type GeneratedWindow,
+  type TestPrediction,
+} from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
@@ -134,21 +139,21 @@ describe('evaluating a monitor window on embedded ClickHouse', () => {
     faulty[0] = {
       ...faulty[0],
       features: { ...faulty[0]?.features, amount: 'n/a' },
-    } as PredictionRow;
+    } as TestPrediction;
     faulty[1] = {
       ...faulty[1],
       features: { ...faulty[1]?.features, device_score: 7 },
-    } as PredictionRow;
+    } as TestPrediction;
     faulty[2] = {
       ...faulty[2],
       features: { ...faulty[2]?.features, device_score: -1 },
-    } as PredictionRow;
-    faulty[3] = { ...faulty[3], prediction_id: String(faulty[4]?.prediction_id) } as PredictionRow;
+    } as TestPrediction;
+    faulty[3] = { ...faulty[3], prediction_id: String(faulty[4]?.prediction_id) } as TestPrediction;
     faulty[5] = {
       ...faulty[5],
       features: { ...faulty[5]?.features, promo_code: 'X1' },
-    } as PredictionRow;
-    await insertPredictions(store, [...w1.predictions, ...w2.predictions]);
+    } as TestPrediction;
+    await insertTestPredictions(store, [...w1.predictions, ...w2.predictions]);
     await insertLabels(store, w1.labels); // W2's labels have not arrived yet
     await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
     second = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });

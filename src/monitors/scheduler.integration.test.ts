@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateWindow } from '../../test/helpers/events.js';
+import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import type { Store } from '../store/clickhouse.js';
-import { insertPredictions } from '../store/events.js';
 import { insertMonitorRun, listMonitorRuns } from '../store/results.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -41,7 +40,7 @@ checks:
       drifted: false,
       seed: 9,
     });
-    await insertPredictions(store, events.predictions);
+    await insertTestPredictions(store, events.predictions);
   });
   afterAll(async () => {
     await store.close();

@@ -82,7 +82,7 @@ async function recordBaseline(
   record: Omit<BaselineRecord, 'createdAt' | 'rowCount'>,
 ): Promise<BaselineRecord> {
   const [count] = await store.query<{ n: string }>(
-    `SELECT count() AS n FROM baseline_rows
+    `SELECT count() AS n FROM reference_rows
      WHERE model = {model:String} AND baseline = {name:String} AND version = {version:UInt32}`,
     { model: record.model, name: record.name, version: record.version },
   );
@@ -103,7 +103,7 @@ async function recordBaseline(
 
 /**
  * Loads a training file as the next version of a named baseline: the file goes into a
- * scratch table inside the engine, then into baseline_rows with features as JSON and slice
+ * scratch table inside the engine, then into reference_rows with features in typed maps and slice
  * columns as attributes, so baselines and event windows share one shape and one query.
  */
 export async function insertBaselineFromFile(
@@ -124,12 +124,13 @@ export async function insertBaselineFromFile(
   await createFileTable(store, scratch, input.columns);
   try {
     await loadFileIntoTable(store, input.file, input.format, scratch, input.columns);
+    const features = featureMaps(input.roles.features);
     await store.command(
-      `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
+      `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
               ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
               ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
-              ${featuresJson(input.roles.features)},
+              ${features.numbers}, ${features.strings}, ${features.nulls},
               ${attributesMap(input.roles.attributes)}
        FROM ${quoteIdentifier(scratch)}`,
       {
@@ -137,6 +138,7 @@ export async function insertBaselineFromFile(
         name: input.name,
         version,
         dw_attribute_names: [...input.roles.attributes],
+        ...features.params,
       },
     );
   } finally {
@@ -159,11 +161,12 @@ export async function insertBaselineFromRange(
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   await store.command(
-    `INSERT INTO baseline_rows (model, baseline, version, row_id, score, label, features, attributes)
+    `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
      SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score,
-            if(l.prediction_id = '', NULL, l.label), p.features, p.attributes
-     FROM (SELECT * FROM predictions FINAL
-           WHERE model = {model:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}) AS p
+            if(l.prediction_id = '', NULL, l.label), p.feature_numbers, p.feature_strings, p.feature_nulls, p.attributes
+     FROM (SELECT * FROM events FINAL
+           WHERE model = {model:String} AND kind = 'prediction'
+             AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}) AS p
      LEFT JOIN (SELECT prediction_id, label FROM labels FINAL WHERE model = {model:String}) AS l
        ON p.prediction_id = l.prediction_id`,
     {
@@ -184,13 +187,45 @@ export async function insertBaselineFromRange(
   });
 }
 
-/** Numeric columns as numbers and text columns as strings, nulls left out, in one JSON object. */
-function featuresJson(features: readonly ColumnInfo[]): string {
-  if (features.length === 0) return "'{}'::JSON";
-  const fields = features.map(
-    (feature) => `${quoteIdentifier(feature.name)} AS ${quoteIdentifier(feature.name)}`,
-  );
-  return `formatRowNoNewline('JSONEachRow', ${fields.join(', ')})::JSON`;
+/**
+ * A file row's features in the layout of events (migration 0004): numeric columns into
+ * feature_numbers, text columns into feature_strings, empty fields into feature_nulls.
+ * Feature names travel as parameters; only the column identifiers are in the SQL.
+ */
+function featureMaps(features: readonly ColumnInfo[]): {
+  numbers: string;
+  strings: string;
+  nulls: string;
+  params: Record<string, string[]>;
+} {
+  const numeric = features.filter((f) => f.kind === 'numeric');
+  const text = features.filter((f) => f.kind === 'categorical');
+  const all = [...numeric, ...text];
+  const values = (columns: readonly ColumnInfo[], cast: string) =>
+    `[${columns.map((c) => `toNullable(${cast}(${quoteIdentifier(c.name)}))`).join(', ')}]`;
+  // The non-null (name, value) pairs of one row, as a map.
+  const presentMap = (names: string, vals: string, type: string) =>
+    `mapFromArrays(arrayFilter((k, v) -> isNotNull(v), ${names}, ${vals}),
+       arrayMap(v -> assumeNotNull(v), arrayFilter(v -> isNotNull(v), ${vals})))::Map(LowCardinality(String), ${type})`;
+  return {
+    numbers:
+      numeric.length === 0
+        ? 'map()::Map(LowCardinality(String), Float64)'
+        : presentMap('{dw_num_names:Array(String)}', values(numeric, 'toFloat64'), 'Float64'),
+    strings:
+      text.length === 0
+        ? 'map()::Map(LowCardinality(String), String)'
+        : presentMap('{dw_str_names:Array(String)}', values(text, 'toString'), 'String'),
+    nulls:
+      all.length === 0
+        ? '[]::Array(LowCardinality(String))'
+        : `arrayFilter((k, v) -> v, {dw_all_names:Array(String)}, [${all.map((c) => `isNull(${quoteIdentifier(c.name)})`).join(', ')}])`,
+    params: {
+      dw_num_names: numeric.map((f) => f.name),
+      dw_str_names: text.map((f) => f.name),
+      dw_all_names: all.map((f) => f.name),
+    },
+  };
 }
 
 /** Keys travel as a parameter (`dw_attribute_names`); only the column identifiers are in the SQL. */

@@ -1,7 +1,11 @@
 import type { Store } from './clickhouse.js';
 
-/** A prediction as stored: the ingest steps map wire events to these rows. */
-export interface PredictionRow {
+/**
+ * An event as stored in `events`: the ingest steps map wire events to these rows. Feature
+ * values are split by the JSON type they arrived with (see migration 0004).
+ */
+export interface EventTableRow {
+  kind: 'prediction' | 'feature';
   event_id: string;
   model: string;
   model_version: string;
@@ -10,7 +14,9 @@ export interface PredictionRow {
   prediction_id: string;
   score: number | null;
   prediction: string | null;
-  features: Record<string, number | string | null>;
+  feature_numbers: Record<string, number>;
+  feature_strings: Record<string, string>;
+  feature_nulls: string[];
   attributes: Record<string, string>;
   source: string;
   kafka_topic: string;
@@ -18,7 +24,8 @@ export interface PredictionRow {
   kafka_offset: number;
 }
 
-export type FeatureLogRow = Omit<PredictionRow, 'score' | 'prediction'>;
+export type PredictionRow = EventTableRow & { kind: 'prediction' };
+export type FeatureLogRow = EventTableRow & { kind: 'feature' };
 
 export interface LabelRow {
   event_id: string;
@@ -43,23 +50,9 @@ export interface DeadLetterRow {
   detail: string;
 }
 
-// JSON numbers that happen to be whole would otherwise be stored as Int64 paths: features
-// are read back as Float64 or String by name, so either is fine; the setting keeps big
-// integers exact.
-const JSON_INSERT_SETTINGS = { input_format_json_infer_incomplete_types_as_strings: 1 } as const;
-
-export async function insertPredictions(
-  store: Store,
-  rows: readonly PredictionRow[],
-): Promise<void> {
-  await store.insert('predictions', rows, JSON_INSERT_SETTINGS);
-}
-
-export async function insertFeatureLogs(
-  store: Store,
-  rows: readonly FeatureLogRow[],
-): Promise<void> {
-  await store.insert('feature_logs', rows, JSON_INSERT_SETTINGS);
+/** Predictions and feature logs share one table: one insert for both kinds. */
+export async function insertEvents(store: Store, rows: readonly EventTableRow[]): Promise<void> {
+  await store.insert('events', rows);
 }
 
 export async function insertLabels(store: Store, rows: readonly LabelRow[]): Promise<void> {
@@ -81,8 +74,8 @@ export interface StoredCounts {
 /** Counts after deduplication: FINAL collapses replays and retries before counting. */
 export async function countStored(store: Store): Promise<StoredCounts> {
   const [row] = await store.query<Record<string, string>>(
-    `SELECT (SELECT count() FROM predictions FINAL) AS predictions,
-            (SELECT count() FROM feature_logs FINAL) AS features,
+    `SELECT (SELECT countIf(kind = 'prediction') FROM events FINAL) AS predictions,
+            (SELECT countIf(kind = 'feature') FROM events FINAL) AS features,
             (SELECT count() FROM labels FINAL) AS labels,
             (SELECT count() FROM dead_letters FINAL) AS dead_letters`,
   );

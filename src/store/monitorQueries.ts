@@ -1,6 +1,5 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { ALL_SLICES, type ComparisonRelations, type RelationSql } from './driftQueries.js';
-import { quoteIdentifier } from './fileTables.js';
 
 /**
  * SQL for a monitor's window of events and its baseline, in the standard shape of
@@ -76,22 +75,39 @@ function sliceExpression(
   return `arrayJoin([{${prefix}_all:String}${labels.map((label) => `, ${label}`).join('')}])`;
 }
 
-function featureColumns(features: readonly MonitorFeature[]): string[] {
+/**
+ * A feature's value by the type it arrived with (migration 0004): a numeric feature is NULL
+ * when missing, null or sent as text (counted by the wrong-type check); a categorical one
+ * is NULL unless it arrived as a string. Names travel as parameters.
+ */
+function featureColumns(
+  features: readonly MonitorFeature[],
+  prefix: string,
+  params: QueryParams,
+): string[] {
   const numeric = features.filter((f) => f.kind === 'numeric');
   const categorical = features.filter((f) => f.kind === 'categorical');
   return [
-    ...numeric.map(
-      (f, i) => `accurateCastOrNull(features.${quoteIdentifier(f.name)}, 'Float64') AS n${i}`,
-    ),
-    ...categorical.map((f, i) => `features.${quoteIdentifier(f.name)}.:String AS c${i}`),
+    ...numeric.map((f, i) => `${numericValue(f.name, `${prefix}_n${i}`, params)} AS n${i}`),
+    ...categorical.map((f, i) => {
+      params[`${prefix}_c${i}`] = f.name;
+      const name = `{${prefix}_c${i}:String}`;
+      return `if(mapContains(feature_strings, ${name}), feature_strings[${name}], NULL) AS c${i}`;
+    }),
   ];
+}
+
+function numericValue(feature: string, param: string, params: QueryParams): string {
+  params[param] = feature;
+  const name = `{${param}:String}`;
+  return `if(mapContains(feature_numbers, ${name}), feature_numbers[${name}], NULL)`;
 }
 
 function windowCondition(window: EventWindow, prefix: string, params: QueryParams): string {
   params[`${prefix}_model`] = window.model;
   params[`${prefix}_from`] = toClickHouseTime(window.from);
   params[`${prefix}_to`] = toClickHouseTime(window.to);
-  return `model = {${prefix}_model:String} AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}`;
+  return `model = {${prefix}_model:String} AND kind = 'prediction' AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}`;
 }
 
 /** Rows of a source with `slice`, features, and the columns data-quality checks read. */
@@ -104,13 +120,13 @@ function sourceRelation(
   const params: QueryParams = {};
   const columns = [
     `${sliceExpression(sliceKeys, prefix, params)} AS slice`,
-    ...featureColumns(features),
+    ...featureColumns(features, prefix, params),
     'score',
   ];
   if (source.kind === 'events') {
     columns.push('NULL::Nullable(UInt8) AS label_value');
     return {
-      sql: `SELECT ${columns.join(', ')} FROM predictions FINAL WHERE ${windowCondition(source.window, prefix, params)}`,
+      sql: `SELECT ${columns.join(', ')} FROM events FINAL WHERE ${windowCondition(source.window, prefix, params)}`,
       params,
     };
   }
@@ -121,7 +137,7 @@ function sourceRelation(
   params[`${prefix}_baseline`] = source.name;
   params[`${prefix}_version`] = source.version;
   return {
-    sql: `SELECT ${columns.join(', ')} FROM baseline_rows
+    sql: `SELECT ${columns.join(', ')} FROM reference_rows
           WHERE model = {${prefix}_model:String} AND baseline = {${prefix}_baseline:String}
             AND version = {${prefix}_version:UInt32}`,
     params,
@@ -158,7 +174,7 @@ export async function queryTopSliceValues(
   const rows = await store.query<{ key: number; value: string }>(
     `SELECT key, value FROM (
        SELECT pair.1 AS key, pair.2 AS value, count() AS events
-       FROM predictions FINAL
+       FROM events FINAL
        ARRAY JOIN arrayZip(range(${values.length}), [${values.join(', ')}]) AS pair
        WHERE ${windowCondition(window, 'top', params)}
        GROUP BY key, value
@@ -191,8 +207,6 @@ export interface QualityInputs {
   threshold: number | null;
 }
 
-const NUMERIC_TYPES = ['Int64', 'UInt64', 'Float64', 'Int32', 'Float32', 'Bool'];
-
 /** Rows, scores, duplicate prediction ids, wrong types and out-of-range values per slice. */
 export async function queryWindowQuality(
   store: Store,
@@ -200,23 +214,21 @@ export async function queryWindowQuality(
   sliceKeys: readonly SliceKey[],
   inputs: QualityInputs,
 ): Promise<QualityRow[]> {
-  const params: QueryParams = {
-    dw_numeric_types: NUMERIC_TYPES,
-    dw_threshold: inputs.threshold ?? 2,
-  };
+  const params: QueryParams = { dw_threshold: inputs.threshold ?? 2 };
   const slice = sliceExpression(sliceKeys, 'q', params);
-  const wrongType = inputs.features.map((feature) => {
-    const type = `dynamicType(features.${quoteIdentifier(feature.name)})`;
-    return feature.kind === 'numeric'
-      ? `countIf(${type} != 'None' AND NOT has({dw_numeric_types:Array(String)}, ${type}))`
-      : `countIf(${type} NOT IN ('None', 'String'))`;
+  // A value of the other type than the feature's kind: text for a numeric feature, a
+  // number for a categorical one.
+  const wrongType = inputs.features.map((feature, i) => {
+    params[`dw_wt_${i}`] = feature.name;
+    const other = feature.kind === 'numeric' ? 'feature_strings' : 'feature_numbers';
+    return `countIf(mapContains(${other}, {dw_wt_${i}:String}))`;
   });
   const outOfRange = inputs.features.map((feature, i) => {
     const range = inputs.ranges[i];
     if (feature.kind !== 'numeric' || !range) return 'toUInt64(0)';
     params[`dw_min_${i}`] = range.min;
     params[`dw_max_${i}`] = range.max;
-    const value = `accurateCastOrNull(features.${quoteIdentifier(feature.name)}, 'Float64')`;
+    const value = numericValue(feature.name, `dw_or_${i}`, params);
     return `countIf(${value} < {dw_min_${i}:Float64} OR ${value} > {dw_max_${i}:Float64})`;
   });
   const rows = await store.query<{
@@ -233,7 +245,7 @@ export async function queryWindowQuality(
             count() - uniqExact(prediction_id) AS duplicates,
             [${wrongType.join(', ') || 'toUInt64(0)'}] AS wrong_type,
             [${outOfRange.join(', ') || 'toUInt64(0)'}] AS out_of_range
-     FROM predictions FINAL
+     FROM events FINAL
      WHERE ${windowCondition(window, 'qw', params)}
      GROUP BY slice`,
     params,
@@ -280,22 +292,23 @@ export async function queryBaselineScores(
   }));
 }
 
-/** Feature paths seen in the window's events and in the baseline (for the schema check). */
+/** Feature names seen in the window's events and in the baseline (for the schema check). */
 export async function queryFeaturePaths(
   store: Store,
   baseline: BaselineSource,
   window: EventWindow,
 ): Promise<{ baseline: string[]; current: string[] }> {
+  const names = `groupUniqArrayArray(arrayConcat(mapKeys(feature_numbers), mapKeys(feature_strings), feature_nulls))`;
   const paramsCurrent: QueryParams = {};
   const [current] = await store.query<{ paths: string[] }>(
-    `SELECT distinctJSONPaths(features) AS paths FROM predictions WHERE ${windowCondition(window, 'pc', paramsCurrent)}`,
+    `SELECT ${names} AS paths FROM events WHERE ${windowCondition(window, 'pc', paramsCurrent)}`,
     paramsCurrent,
   );
   const paramsBaseline: QueryParams = {};
   const baselineSql =
     baseline.kind === 'events'
-      ? `SELECT distinctJSONPaths(features) AS paths FROM predictions WHERE ${windowCondition(baseline.window, 'pb', paramsBaseline)}`
-      : `SELECT distinctJSONPaths(features) AS paths FROM baseline_rows
+      ? `SELECT ${names} AS paths FROM events WHERE ${windowCondition(baseline.window, 'pb', paramsBaseline)}`
+      : `SELECT ${names} AS paths FROM reference_rows
          WHERE model = {pb_model:String} AND baseline = {pb_name:String} AND version = {pb_version:UInt32}`;
   if (baseline.kind === 'stored')
     Object.assign(paramsBaseline, {
@@ -320,7 +333,7 @@ export function labelledWindowRelation(
   return {
     sql: `SELECT ${slice} AS slice, p.score AS score,
             multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label
-          FROM (SELECT prediction_id, score, attributes FROM predictions FINAL WHERE ${windowCondition(window, 'lw', params)}) AS p
+          FROM (SELECT prediction_id, score, attributes FROM events FINAL WHERE ${windowCondition(window, 'lw', params)}) AS p
           LEFT JOIN (SELECT prediction_id, label FROM labels FINAL WHERE model = {lw_model:String}) AS l
             ON p.prediction_id = l.prediction_id`,
     params,

@@ -1,11 +1,30 @@
 import { demoEvents, type DemoModel } from '../../src/demo/demoModels.js';
 import { createRandom } from '../../src/demo/random.js';
 import { toClickHouseTime } from '../../src/store/clickhouse.js';
-import type { LabelRow, PredictionRow } from '../../src/store/events.js';
+import { splitFeatures } from '../../src/ingest/steps/toRow.js';
+import type { Store } from '../../src/store/clickhouse.js';
+import { insertEvents, type LabelRow, type PredictionRow } from '../../src/store/events.js';
+
+/** A prediction row with its features as the wire sends them, easy to edit in a test. */
+export type TestPrediction = Omit<
+  PredictionRow,
+  'feature_numbers' | 'feature_strings' | 'feature_nulls'
+> & { features: Record<string, number | string | null> };
 
 export interface GeneratedWindow {
-  predictions: PredictionRow[];
+  predictions: TestPrediction[];
   labels: LabelRow[];
+}
+
+export function toPredictionRow({ features, ...rest }: TestPrediction): PredictionRow {
+  return { ...rest, ...splitFeatures(features) };
+}
+
+export async function insertTestPredictions(
+  store: Store,
+  predictions: readonly TestPrediction[],
+): Promise<void> {
+  await insertEvents(store, predictions.map(toPredictionRow));
 }
 
 /** `count` events of a demo model spread evenly over [start, start + spanMs), with their labels. */
@@ -14,12 +33,13 @@ export function generateWindow(
   options: { start: Date; spanMs: number; count: number; drifted: boolean; seed: number },
 ): GeneratedWindow {
   const random = createRandom(options.seed);
-  const predictions: PredictionRow[] = [];
+  const predictions: TestPrediction[] = [];
   const labels: LabelRow[] = [];
   for (let i = 0; i < options.count; i += 1) {
     const ts = new Date(options.start.getTime() + Math.floor((i * options.spanMs) / options.count));
     const { prediction, label } = demoEvents(model, random, ts, options.drifted, 60_000);
     predictions.push({
+      kind: 'prediction',
       event_id: String(prediction.event_id),
       model: model.name,
       model_version: 'v1',
@@ -27,7 +47,7 @@ export function generateWindow(
       prediction_id: String(prediction.prediction_id),
       score: prediction.score as number,
       prediction: null,
-      features: prediction.features as PredictionRow['features'],
+      features: prediction.features as TestPrediction['features'],
       attributes: prediction.attributes as Record<string, string>,
       source: 'test',
       kafka_topic: '',

@@ -8,10 +8,12 @@ import { migrate } from '../../src/store/migrate.js';
  * An embedded ClickHouse in a fresh directory, migrated. libchdb allows one data
  * directory per process, so a test file opens one store in beforeAll and shares it.
  */
-export async function openTestStore(): Promise<Store & { dataDir: string }> {
+export async function openTestStore(
+  options: { migrate?: boolean } = {},
+): Promise<Store & { dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-test-'));
   const store = await openStore({ kind: 'embedded', dataDir, database: 'driftwatch' });
-  await migrate(store);
+  if (options.migrate ?? true) await migrate(store);
   const close = store.close.bind(store);
   return Object.assign(store, {
     dataDir,

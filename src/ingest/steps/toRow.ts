@@ -48,7 +48,7 @@ export function toEventRow(
     model_version: String(event.model_version ?? ''),
     ts,
     prediction_id: String(event.prediction_id ?? ''),
-    features: event.features as Record<string, number | string | null>,
+    ...splitFeatures(event.features as Record<string, number | string | null>),
     attributes: Object.fromEntries(
       Object.entries((event.attributes as Record<string, unknown>) ?? {}).map(([k, v]) => [
         k,
@@ -57,15 +57,33 @@ export function toEventRow(
     ),
     ...coordinates,
   };
-  if (kind === 'feature') return { kind, row: common };
+  if (kind === 'feature') {
+    return { kind, row: { kind, ...common, score: null, prediction: null } };
+  }
   return {
     kind,
     row: {
+      kind,
       ...common,
       score: typeof event.score === 'number' ? event.score : null,
       prediction: event.prediction === undefined ? null : String(event.prediction),
     },
   };
+}
+
+/** Feature values by the JSON type they arrived with: numbers, strings, explicit nulls. */
+export function splitFeatures(
+  features: Record<string, number | string | null>,
+): Pick<PredictionRow, 'feature_numbers' | 'feature_strings' | 'feature_nulls'> {
+  const numbers: Record<string, number> = {};
+  const strings: Record<string, string> = {};
+  const nulls: string[] = [];
+  for (const [name, value] of Object.entries(features)) {
+    if (typeof value === 'number') numbers[name] = value;
+    else if (typeof value === 'string') strings[name] = value;
+    else nulls.push(name);
+  }
+  return { feature_numbers: numbers, feature_strings: strings, feature_nulls: nulls };
 }
 
 function labelText(label: unknown): string {
