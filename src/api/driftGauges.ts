@@ -39,6 +39,11 @@ export function registerDriftGauges(
     labelNames: LABELS,
     registers: [registry],
   });
+  const up = new Gauge({
+    name: 'driftwatch_drift_gauges_up',
+    help: '1 when the drift gauges were read from the store at this scrape, 0 when the store failed',
+    registers: [registry],
+  });
   const windowEnd = new Gauge({
     name: 'driftwatch_drift_window_end_seconds',
     help: 'End of the newest evaluated window per model (unix seconds): stale means the monitor stopped',
@@ -49,9 +54,16 @@ export function registerDriftGauges(
       status.reset();
       windowEnd.reset();
       const monitored = new Set(options.monitors().map((plan) => plan.model));
-      const results = (await listLatestResultsOfAllModels(store)).filter((result) =>
-        monitored.has(result.model),
-      );
+      let latest: StoredResult[];
+      try {
+        latest = await listLatestResultsOfAllModels(store);
+        up.set(1);
+      } catch {
+        // The rest of /metrics still answers; the failure itself is what this scrape shows.
+        up.set(0);
+        return;
+      }
+      const results = latest.filter((result) => monitored.has(result.model));
       for (const result of boundSlices(results, options.slicesPerModel)) {
         const labels = {
           model: result.model,

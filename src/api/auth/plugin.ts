@@ -1,3 +1,4 @@
+import { parse as parseCookies } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
 import {
@@ -105,7 +106,10 @@ function authenticate(
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     return match?.[1] ? verify(match[1]) : undefined;
   }
-  const cookie = request.cookies?.[SESSION_COOKIE];
+  // Parsed here: this hook runs before the cookie plugin's own parsing.
+  const cookie = request.headers.cookie
+    ? parseCookies(request.headers.cookie)[SESSION_COOKIE]
+    : undefined;
   return cookie ? verify(cookie) : undefined;
 }
 

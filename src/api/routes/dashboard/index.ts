@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from '../../auth/plugin.js';
-import type { Principal } from '../../auth/tokens.js';
+import { roleGrants, type Principal } from '../../auth/tokens.js';
 import { apiError } from '../../errors.js';
 import { ModelParams } from '../../schemas.js';
 import { loginPage, modelPage, overviewPage } from './pages.js';
@@ -122,6 +122,12 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
       if (options.open) return { role: 'admin', name: 'local' };
       const principal = options.verifyToken(request.body.token);
       if (!principal) throw apiError('DW_UNAUTHENTICATED', 'that token is not valid');
+      if (!roleGrants(principal.role, 'read')) {
+        throw apiError(
+          'DW_FORBIDDEN',
+          `a ${principal.role} token cannot open the dashboard (read or above)`,
+        );
+      }
       void reply.setCookie(SESSION_COOKIE, request.body.token, {
         path: '/',
         httpOnly: true,
