@@ -92,7 +92,8 @@ export async function readBaselineRows(store: Store, period: ExportPeriod): Prom
             OR (model, name, version) IN (
               SELECT DISTINCT model, baseline, baseline_version FROM monitor_results
               WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}))
-     ORDER BY model, name, version`,
+     ORDER BY model, name, version
+     SETTINGS prefer_column_name_to_alias = 1`,
     periodParams(period),
   );
 }
