@@ -27,59 +27,75 @@ export function registerDriftGauges(
   store: Store,
   options: { monitors: () => readonly MonitorPlan[]; slicesPerModel: number },
 ): void {
+  // One read of the store per scrape, shared by the gauges (prom-client collects them
+  // in turn, or at once): whichever is collected first starts it, the others await it.
+  let pending: { at: number; done: Promise<void> } | undefined;
+  const refresh = (): Promise<void> => {
+    if (!pending || Date.now() - pending.at > 1000) {
+      pending = { at: Date.now(), done: readLatest() };
+    }
+    return pending.done;
+  };
+  const collect = async () => refresh();
   const value = new Gauge({
     name: 'driftwatch_drift_value',
     help: "The newest window's value of each check (PSI, KS D, null-rate increase, AUROC...)",
     labelNames: LABELS,
     registers: [registry],
+    collect,
   });
   const status = new Gauge({
     name: 'driftwatch_drift_status',
     help: "The newest window's status of each check: 0 ok, 1 warn, 2 critical, -1 insufficient data, -2 no data",
     labelNames: LABELS,
     registers: [registry],
+    collect,
   });
   const up = new Gauge({
     name: 'driftwatch_drift_gauges_up',
     help: '1 when the drift gauges were read from the store at this scrape, 0 when the store failed',
     registers: [registry],
+    collect,
   });
   const windowEnd = new Gauge({
     name: 'driftwatch_drift_window_end_seconds',
     help: 'End of the newest evaluated window per model (unix seconds): stale means the monitor stopped',
     labelNames: ['model'],
     registers: [registry],
-    async collect() {
+    collect,
+  });
+
+  async function readLatest(): Promise<void> {
+    let latest: StoredResult[];
+    try {
+      latest = await listLatestResultsOfAllModels(store);
+    } catch {
+      // The rest of /metrics still answers; the failure itself is what this scrape shows.
       value.reset();
       status.reset();
       windowEnd.reset();
-      const monitored = new Set(options.monitors().map((plan) => plan.model));
-      let latest: StoredResult[];
-      try {
-        latest = await listLatestResultsOfAllModels(store);
-        up.set(1);
-      } catch {
-        // The rest of /metrics still answers; the failure itself is what this scrape shows.
-        up.set(0);
-        return;
-      }
-      const results = latest.filter((result) => monitored.has(result.model));
-      for (const result of boundSlices(results, options.slicesPerModel)) {
-        const labels = {
-          model: result.model,
-          check: result.check_id,
-          metric: result.metric,
-          feature: result.feature,
-          slice: result.slice_key
-            ? `${result.slice_key}=${result.slice_value}`
-            : result.slice_value,
-        };
-        if (result.value !== null) value.set(labels, result.value);
-        status.set(labels, STATUS_VALUES[result.status] ?? -1);
-        windowEnd.set({ model: result.model }, Date.parse(result.window_end) / 1000);
-      }
-    },
-  });
+      up.set(0);
+      return;
+    }
+    value.reset();
+    status.reset();
+    windowEnd.reset();
+    up.set(1);
+    const monitored = new Set(options.monitors().map((plan) => plan.model));
+    const results = latest.filter((result) => monitored.has(result.model));
+    for (const result of boundSlices(results, options.slicesPerModel)) {
+      const labels = {
+        model: result.model,
+        check: result.check_id,
+        metric: result.metric,
+        feature: result.feature,
+        slice: result.slice_key ? `${result.slice_key}=${result.slice_value}` : result.slice_value,
+      };
+      if (result.value !== null) value.set(labels, result.value);
+      status.set(labels, STATUS_VALUES[result.status] ?? -1);
+      windowEnd.set({ model: result.model }, Date.parse(result.window_end) / 1000);
+    }
+  }
 }
 
 /** Per model: "all" and the slices whose worst status is worst, up to the cap. */

@@ -1,4 +1,4 @@
-import { parse as parseCookies } from '@fastify/cookie';
+import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
 import {
@@ -108,7 +108,7 @@ function authenticate(
   }
   // Parsed here: this hook runs before the cookie plugin's own parsing.
   const cookie = request.headers.cookie
-    ? parseCookies(request.headers.cookie)[SESSION_COOKIE]
+    ? fastifyCookie.parse(request.headers.cookie)[SESSION_COOKIE]
     : undefined;
   return cookie ? verify(cookie) : undefined;
 }
