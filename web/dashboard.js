@@ -346,7 +346,11 @@ async function histogramChart(model, feature, slice, windowEnd) {
         },
       ],
       axes: [
-        { values: (_u, ticks) => ticks.map((t) => labels[t] ?? ''), space: 40 },
+        {
+          values: (_u, ticks) => ticks.map((t) => labels[t] ?? ''),
+          space: 56,
+          font: '10px system-ui, sans-serif',
+        },
         { label: 'share' },
       ],
     },
