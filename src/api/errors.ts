@@ -89,7 +89,8 @@ export function installErrorHandler(app: FastifyInstance, onServerError: () => v
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { code, message } = classifyError(error);
     const status = API_ERRORS[code].status;
-    if (status >= 500) {
+    // 501 is a statement about this service's features, not a failure.
+    if (status >= 500 && code !== 'DW_NOT_IMPLEMENTED') {
       onServerError();
       request.log.error({ err: error, code }, 'request failed');
     } else {

@@ -44,7 +44,7 @@ export function overviewPage(): string {
 export function modelPage(model: string): string {
   return layout(
     model,
-    `<h1 id="title">${escapeHtml(model)} <span id="model-status" class="status"></span></h1>
+    `<h1 id="title">${escapeHtml(model)} <span id="model-status"></span></h1>
 <p class="hint" id="model-meta"></p>
 <section class="panels">
 <div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
