@@ -8,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   { languageOptions: { globals: globals.node } },
   // The dashboard's script runs in the browser.
-  { files: ['web/**/*.js'], languageOptions: { globals: { ...globals.browser, uPlot: 'readonly' } } },
+  {
+    files: ['web/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, uPlot: 'readonly' } },
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',

@@ -89,9 +89,11 @@ export async function runDemo(
   }
   print(`\nwhere to look:\n`);
   print(`  ${url}/dashboard                                          (the dashboard)\n`);
-  print(`  ${url}/v1/monitors/fraud-detector/history?breaches=true   (the drift history, JSON)\n`);
   print(
-    `  ${url}/v1/monitors/churn-model/runs                       (one row per evaluated window)\n`,
+    `  ${url}/v1/results?model=fraud-detector&status=warn,critical   (the drift history, JSON)\n`,
+  );
+  print(
+    `  ${url}/v1/models/churn-model/runs                         (one row per evaluated window)\n`,
   );
   print(`  ${url}/metrics                                            (ingest counters)\n`);
   print(
