@@ -28,8 +28,11 @@ export interface ServiceOptions {
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
   onEvaluation?: (evaluation: WindowEvaluation) => void | Promise<void>;
-  /** Alert state for the API and dashboard (src/alerts); absent: alert routes answer 501. */
-  alerts?: AlertsApi;
+  /**
+   * Alert state for the API and dashboard, made once the store is open. Until src/alerts
+   * provides one here, the alert routes answer 501.
+   */
+  alerts?: (store: Store) => AlertsApi;
 }
 
 export interface Service {
@@ -84,7 +87,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
-    alerts: options.alerts,
+    alerts: options.alerts?.(store),
   });
   if (accessLine) options.log(accessLine);
   const address = options.http

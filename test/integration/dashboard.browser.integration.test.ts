@@ -84,7 +84,7 @@ describe('the dashboard in a real browser, on demo data', () => {
       liveSeconds: 0,
       print: () => undefined,
       ingestToken: ingest.token,
-      alerts,
+      alerts: () => alerts,
     }));
     url = service.address ?? '';
     browser = await chromium.launch({
