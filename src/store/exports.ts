@@ -40,46 +40,59 @@ function periodParams(period: ExportPeriod): QueryParams {
   };
 }
 
-/** The drift history of a period, window_end in (from, to], in a stable order, a page at a time. */
+/**
+ * The drift history of a period, window_end in (from, to], in a stable order, a page at a
+ * time. Pages are ranges of windows (sized from a count per window), so each query reads
+ * only its own range through the table's index instead of rescanning the period.
+ */
 export async function* readDriftHistoryPages(
   store: Store,
   period: ExportPeriod,
   pageSize: number,
 ): AsyncGenerator<ExportRow[]> {
-  let after: ExportRow | undefined;
-  for (;;) {
-    const params: QueryParams = { ...periodParams(period), limit: pageSize };
-    let keyset = '';
-    if (after) {
-      keyset = `AND (window_end, monitor, check_id, feature, slice_key, slice_value) >
-        ({k_end:DateTime64(3)}, {k_monitor:String}, {k_check:String}, {k_feature:String}, {k_key:String}, {k_value:String})`;
-      Object.assign(params, {
-        k_end: toClickHouseTime(new Date(String(after.window_end))),
-        k_monitor: after.monitor,
-        k_check: after.check_id,
-        k_feature: after.feature,
-        k_key: after.slice_key,
-        k_value: after.slice_value,
-      });
-    }
+  const counts = await store.query<{ end_text: string; n: string }>(
+    `SELECT toString(window_end) AS end_text, count() AS n FROM monitor_results
+     WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}
+       AND ({model:String} = '' OR model = {model:String})
+     GROUP BY window_end ORDER BY window_end`,
+    periodParams(period),
+  );
+  for (const range of windowRanges(counts, pageSize)) {
     const rows = await store.query<ExportRow>(
       `SELECT model, monitor, ${RFC3339('window_start')} AS window_start, ${RFC3339('window_end')} AS window_end,
               check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value,
               correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
               monitor_hash, details, ${RFC3339('evaluated_at')} AS evaluated_at
        FROM monitor_results FINAL
-       WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}
-         AND ({model:String} = '' OR model = {model:String}) ${keyset}
+       WHERE window_end >= {first:DateTime64(3)} AND window_end <= {last:DateTime64(3)}
+         AND ({model:String} = '' OR model = {model:String})
        ORDER BY window_end, monitor, check_id, feature, slice_key, slice_value
-       LIMIT {limit:UInt32}
        SETTINGS prefer_column_name_to_alias = 1`,
-      params,
+      { model: period.model ?? '', first: range.first, last: range.last },
     );
-    if (rows.length === 0) return;
-    yield rows;
-    if (rows.length < pageSize) return;
-    after = rows[rows.length - 1];
+    if (rows.length > 0) yield rows;
   }
+}
+
+/** Consecutive windows grouped into ranges of about `pageSize` rows (a bigger window alone). */
+function windowRanges(
+  counts: readonly { end_text: string; n: string }[],
+  pageSize: number,
+): { first: string; last: string }[] {
+  const ranges: { first: string; last: string }[] = [];
+  let current: { first: string; last: string; rows: number } | undefined;
+  for (const { end_text: end, n } of counts) {
+    const rows = Number(n);
+    if (current && current.rows + rows > pageSize) {
+      ranges.push({ first: current.first, last: current.last });
+      current = undefined;
+    }
+    current = current
+      ? { ...current, last: end, rows: current.rows + rows }
+      : { first: end, last: end, rows };
+  }
+  if (current) ranges.push({ first: current.first, last: current.last });
+  return ranges;
 }
 
 /** Baselines in use during the period (named by its results) or created in it. */

@@ -181,6 +181,31 @@ describe('the dashboard in a real browser, on demo data', () => {
     await page.context().close();
   });
 
+  it('lets an operator run and backtest a window over the API, and not a reader', async () => {
+    const end =
+      service.plans[0] &&
+      (await listLatestWindowResults(service.store, 'fraud-detector'))[0]?.window_end;
+    const call = (token: string, route: string, body: unknown) =>
+      fetch(`${url}/v1/models/fraud-detector/${route}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await call(read.token, 'runs', { window_end: end })).status).toBe(403);
+    const run = await call(operator.token, 'runs', { window_end: end });
+    expect(run.status).toBe(200);
+    const body = (await run.json()) as {
+      run: { window_end: string; checks: number };
+      results: { status: string }[];
+    };
+    expect(body.run.window_end).toBe(end);
+    expect(body.results).toHaveLength(body.run.checks);
+    const from = new Date(Date.parse(end ?? '') - 3_600_000).toISOString();
+    const backtest = await call(operator.token, 'backtest', { from, to: end });
+    expect(backtest.status).toBe(200);
+    expect(((await backtest.json()) as { windows: unknown[] }).windows).toHaveLength(2);
+  });
+
   it('acknowledges an open alert from the overview (operator)', async () => {
     const page = await logIn(operator.token);
     const alert = page.locator('#alerts .alert');

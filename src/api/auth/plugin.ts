@@ -29,9 +29,13 @@ export interface AuthOptions {
   ingestRequestsPerMinute: number;
 }
 
-/** Routes that plugins of others declare (the API reference page): what they need. */
+/**
+ * Routes declared by others' plugins (the API reference page) or by other stages (the
+ * readiness probe): what they need when they do not say it themselves.
+ */
 const PREFIX_ACCESS: readonly { prefix: string; access: Access; page: boolean }[] = [
   { prefix: '/docs', access: 'read', page: true },
+  { prefix: '/readyz', access: 'metrics', page: false },
 ];
 
 /**

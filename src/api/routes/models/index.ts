@@ -357,7 +357,16 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         plan,
         windowEndingAt(end, plan.windowMs),
       );
-      const results = await listResultsOfWindow(evaluation.window.end);
+      // What was stored, read back as every other route shows results.
+      const { items: results } = await queryResultsPage(
+        store,
+        {
+          model: plan.model,
+          from: new Date(evaluation.window.end.getTime() - 1),
+          to: evaluation.window.end,
+        },
+        { limit: 100_000, offset: 0 },
+      );
       return {
         run: runView({
           monitor: plan.monitor,
@@ -372,15 +381,6 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         }),
         results,
       };
-
-      async function listResultsOfWindow(windowEnd: Date) {
-        const page = await queryResultsPage(
-          store,
-          { model: plan.model, from: new Date(windowEnd.getTime() - 1), to: windowEnd },
-          { limit: 100_000, offset: 0 },
-        );
-        return page.items;
-      }
     },
   );
 
