@@ -13,6 +13,7 @@ const benchmarks: Benchmark[] = [
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
+  { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
-import type { Config } from './config/config.js';
+import type { AlertsApi } from './api/alerts.js';
+import { checkApiBinding, type Config } from './config/config.js';
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
@@ -15,6 +16,8 @@ import { createMetricsRegistry, type MetricsRegistry } from './observability/met
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
+import { insertMonitorFileVersions } from './store/monitorFiles.js';
+import { softwareVersion } from './version.js';
 
 /** The composition root: every stage of the flow wired together, and nothing else. */
 export interface ServiceOptions {
@@ -25,6 +28,11 @@ export interface ServiceOptions {
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
   onEvaluation?: (evaluation: WindowEvaluation) => void | Promise<void>;
+  /**
+   * Alert state for the API and dashboard, made once the store is open. Until src/alerts
+   * provides one here, the alert routes answer 501.
+   */
+  alerts?: (store: Store) => AlertsApi;
 }
 
 export interface Service {
@@ -41,15 +49,47 @@ export interface Service {
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
+  // Refused before anything opens: no tokens means loopback only.
+  const accessLine = options.http ? checkApiBinding(config) : undefined;
   const store = await openStore(config.store);
   await migrate(store);
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
+  // Each result carries its monitor file's hash; the text behind the hash is kept for audits.
+  await insertMonitorFileVersions(
+    store,
+    plans.flatMap((plan) =>
+      plan.source
+        ? [
+            {
+              monitor: plan.monitor,
+              model: plan.model,
+              hash: plan.hash,
+              path: plan.source.file,
+              text: plan.source.text,
+            },
+          ]
+        : [],
+    ),
+  );
   const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
   const logger = options.logger ?? createLogger();
-  const app = buildApp({ store, metrics, registry, logger, monitors: () => plans });
+  const app = buildApp({
+    store,
+    metrics,
+    registry,
+    logger,
+    monitors: () => plans,
+    auth: {
+      tokens: config.api.tokens,
+      ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
+    },
+    exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
+    alerts: options.alerts?.(store),
+  });
+  if (accessLine) options.log(accessLine);
   const address = options.http
     ? await app.listen({ host: config.http.host, port: config.http.port })
     : null;

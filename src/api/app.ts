@@ -1,47 +1,158 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Counter } from 'prom-client';
 import type { IngestMetrics } from '../ingest/metrics.js';
-import type { Logger } from '../observability/logger.js';
-import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
 import { createEventPipeline } from '../ingest/pipeline.js';
 import type { MonitorPlan } from '../monitors/plan.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
 import type { Store } from '../store/clickhouse.js';
+import type { AlertsApi } from './alerts.js';
+import { installAuth } from './auth/plugin.js';
+import type { TokenEntry } from './auth/tokens.js';
+import { registerDriftGauges } from './driftGauges.js';
+import { API_ERRORS, documentErrorResponses, installErrorHandler } from './errors.js';
+import { openApiDescription } from './openapi.js';
+import { alertRoutes } from './routes/alerts/index.js';
+import { dashboardRoutes } from './routes/dashboard/index.js';
 import { registerEventRoutes } from './routes/events.js';
-import { registerHistoryRoutes } from './routes/history.js';
-import { registerOpsRoutes } from './routes/ops.js';
+import { exportRoutes, type ExportRouteOptions } from './routes/exports/index.js';
+import { modelRoutes } from './routes/models/index.js';
+import { opsRoutes } from './routes/ops/index.js';
+import { resultRoutes } from './routes/results/index.js';
 
 export interface AppDependencies {
   store: Store;
   metrics: IngestMetrics;
-  /** The monitors the service runs, for the history routes. */
+  /** The monitors the service runs, for the model routes. */
   monitors: () => readonly MonitorPlan[];
   maxEventBytes?: number;
   /** Request logs (with request ids) go here; none when absent. */
   logger?: Logger;
   /** Every stage's Prometheus metrics, rendered at /metrics. */
   registry?: MetricsRegistry;
+  /** API tokens (hashed) and the ingest rate; no tokens: open, for a loopback-only service. */
+  auth?: { tokens: readonly TokenEntry[]; ingestRequestsPerMinute?: number };
+  /** Alert state (src/alerts): list, acknowledge, silence. Absent: those routes answer 501. */
+  alerts?: AlertsApi;
+  /** Signing key and software version for exports through the API. */
+  exports?: ExportRouteOptions['exports'];
+  /** Label sets of the drift gauges stay bounded: at most this many slices per model. */
+  gaugeSlicesPerModel?: number;
 }
 
-/** The HTTP face of driftwatch, built as a function so tests use inject() without a network. */
+/**
+ * The HTTP face of driftwatch, built as a function so tests use inject() without a network.
+ * Cross-cutting concerns (errors, tokens, content types, OpenAPI) sit on the root; each
+ * route folder is an encapsulated plugin whose schemas declare params, query, body and
+ * every response, which is also the whitelist of what leaves the server.
+ */
 export function buildApp(deps: AppDependencies): FastifyInstance {
-  const app = deps.logger
-    ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 * 1024 })
-    : Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  const app = (
+    deps.logger
+      ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 * 1024 })
+      : Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 })
+  ).withTypeProvider<TypeBoxTypeProvider>();
   const registry = deps.registry ?? createMetricsRegistry({ processMetrics: false });
+  const serverErrors = new Counter({
+    name: 'driftwatch_http_server_errors_total',
+    help: 'HTTP requests answered with a 5xx',
+    registers: [registry],
+  });
+  registerDriftGauges(registry, deps.store, {
+    monitors: deps.monitors,
+    slicesPerModel: deps.gaugeSlicesPerModel ?? 10,
+  });
+
+  installErrorHandler(app, () => serverErrors.inc());
+  documentErrorResponses(app);
+  acceptOnlyDocumentedContentTypes(app);
+  // Auth's onRoute hook must see every route, and run before rate-limit's own.
+  const verifyToken = installAuth(app, {
+    tokens: deps.auth?.tokens ?? [],
+    ingestRequestsPerMinute: deps.auth?.ingestRequestsPerMinute ?? 1200,
+  });
+  void app.register(fastifyCookie);
+  void app.register(fastifyRateLimit, { global: false });
+  void app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'driftwatch API',
+        version: deps.exports?.version ?? '0',
+        description: openApiDescription(API_ERRORS),
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'an API token: Authorization: Bearer dw_...',
+          },
+          session: { type: 'apiKey', in: 'cookie', name: 'driftwatch_session' },
+        },
+      },
+      tags: [
+        { name: 'models', description: 'models, their monitors, runs, series and baselines' },
+        { name: 'results', description: 'the drift history' },
+        { name: 'alerts', description: 'alert state: list, acknowledge, silence' },
+        { name: 'exports', description: 'tamper-evident compliance exports' },
+        { name: 'ingest', description: 'events in' },
+        { name: 'operations', description: 'health, metrics, stored counts, dead letters' },
+        { name: 'session', description: 'the dashboard login' },
+      ],
+    },
+  });
+  void app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { docExpansion: 'list', deepLinking: false },
+    theme: { title: 'driftwatch API' },
+  });
+
+  const pipeline = createEventPipeline({ maxBytes: deps.maxEventBytes });
+  void app.register(async (scope) =>
+    registerEventRoutes(scope, { store: deps.store, metrics: deps.metrics, routeBatch: pipeline }),
+  );
+  void app.register(modelRoutes, { store: deps.store, monitors: deps.monitors });
+  void app.register(resultRoutes, { store: deps.store });
+  void app.register(alertRoutes, { alerts: deps.alerts });
+  void app.register(opsRoutes, { store: deps.store, metrics: deps.metrics, registry });
+  void app.register(exportRoutes, {
+    store: deps.store,
+    exports: deps.exports ?? { signingKey: null, version: '0' },
+  });
+  void app.register(dashboardRoutes, {
+    verifyToken,
+    open: (deps.auth?.tokens ?? []).length === 0,
+  });
+  app.get(
+    '/openapi.json',
+    {
+      config: { access: 'read' },
+      schema: { hide: true },
+    },
+    async () => app.swagger(),
+  );
+  return app;
+}
+
+/**
+ * JSON everywhere, NDJSON where a route says so, nothing else: no text/plain or form
+ * posts, which a web page could send cross-site without a preflight.
+ */
+function acceptOnlyDocumentedContentTypes(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   // NDJSON bodies are read as text and split by the route, line by line.
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
   );
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
-    const status = error.statusCode ?? 500;
-    // 5xx details stay in the log; clients get a stable code.
-    void reply.status(status).send({
-      error: status >= 500 ? 'internal error' : error.message,
-      code: status >= 500 ? 'DW_INTERNAL' : (error.code ?? 'DW_BAD_REQUEST'),
-    });
-  });
-  const pipeline = createEventPipeline({ maxBytes: deps.maxEventBytes });
-  registerEventRoutes(app, { store: deps.store, metrics: deps.metrics, routeBatch: pipeline });
-  registerHistoryRoutes(app, { store: deps.store, monitors: deps.monitors });
-  registerOpsRoutes(app, { store: deps.store, metrics: deps.metrics, registry });
-  return app;
 }

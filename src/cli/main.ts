@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { registerExportCommands } from './commands/exportCommands.js';
 import { registerIngestCommands } from './commands/ingestCommands.js';
 import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommands } from './commands/serveCommands.js';
+import { registerTokenCommands } from './commands/tokenCommands.js';
 import {
   createCommandContext,
   describeError,
@@ -16,6 +18,8 @@ const registrars: CommandRegistrar[] = [
   registerMonitorCommands,
   registerIngestCommands,
   registerServeCommands,
+  registerTokenCommands,
+  registerExportCommands,
 ];
 
 async function main(argv: string[]): Promise<number> {

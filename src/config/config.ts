@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseTokenEntry, type TokenEntry } from '../api/auth/tokens.js';
 import { DriftwatchError } from '../errors.js';
 
 /** Where ClickHouse lives: a server (production) or an embedded engine in a directory. */
@@ -14,11 +16,28 @@ export interface KafkaConfig {
   topics: { predictions: string; features: string; labels: string };
 }
 
+/** Who may call the API, and how fast producers may post. */
+export interface ApiConfig {
+  /** Hashed tokens with their roles; none: the API is open, and only on loopback. */
+  tokens: TokenEntry[];
+  /** Requests per minute each token may make to POST /v1/events. */
+  ingestRequestsPerMinute: number;
+}
+
+/** Compliance exports: the Ed25519 key that signs each manifest (PEM or base64 PKCS#8 DER). */
+export interface ExportConfig {
+  signingKey: string | null;
+  /** The key verify checks against by default (PEM or base64 SPKI DER). */
+  publicKey: string | null;
+}
+
 export interface Config {
   store: StoreConfig;
   kafka: KafkaConfig;
   http: { host: string; port: number };
   monitorsDir: string;
+  api: ApiConfig;
+  exports: ExportConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -33,7 +52,79 @@ export function loadConfig(env: Env = process.env): Config {
       port: parsePort(env.DRIFTWATCH_PORT ?? '8080', 'DRIFTWATCH_PORT'),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+    api: loadApiConfig(env),
+    exports: {
+      signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,
+      publicKey: env.DRIFTWATCH_EXPORT_PUBLIC_KEY || null,
+    },
   };
+}
+
+/**
+ * Tokens come from DRIFTWATCH_TOKENS (entries separated by commas or newlines) and from
+ * DRIFTWATCH_TOKENS_FILE (one entry per line, # comments): `role:sha256[:name]`.
+ */
+export function loadApiConfig(env: Env = process.env): ApiConfig {
+  const sources: { where: string; text: string }[] = [];
+  if (env.DRIFTWATCH_TOKENS)
+    sources.push({ where: 'DRIFTWATCH_TOKENS', text: env.DRIFTWATCH_TOKENS });
+  const file = env.DRIFTWATCH_TOKENS_FILE;
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new DriftwatchError('DW_CONFIG', `DRIFTWATCH_TOKENS_FILE: cannot read ${file}`, {
+        cause: error,
+      });
+    }
+    sources.push({ where: file, text });
+  }
+  const tokens: TokenEntry[] = [];
+  for (const { where, text } of sources) {
+    const separator = where === 'DRIFTWATCH_TOKENS' ? /[,\n]/ : /\n/;
+    text.split(separator).forEach((raw, index) => {
+      const line = raw.replace(/#.*$/, '').trim();
+      if (line === '') return;
+      const parsed = parseTokenEntry(line, `token-${tokens.length + 1}`);
+      if (!parsed.ok) {
+        const at =
+          where === 'DRIFTWATCH_TOKENS' ? `${where} entry ${index + 1}` : `${where}:${index + 1}`;
+        throw new DriftwatchError('DW_CONFIG', `${at}: ${parsed.message}`);
+      }
+      tokens.push(parsed.entry);
+    });
+  }
+  const rate = Number(env.DRIFTWATCH_INGEST_RATE_LIMIT ?? '1200');
+  if (!Number.isInteger(rate) || rate < 1) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `DRIFTWATCH_INGEST_RATE_LIMIT must be a whole number of requests per minute, got "${env.DRIFTWATCH_INGEST_RATE_LIMIT}"`,
+    );
+  }
+  return { tokens, ingestRequestsPerMinute: rate };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * A service without tokens answers anyone who reaches it: it may listen on loopback only.
+ * Returns the line to print at start.
+ */
+export function checkApiBinding(config: Pick<Config, 'http' | 'api'>): string {
+  if (config.api.tokens.length > 0) {
+    return `API tokens: ${config.api.tokens.length} configured; every route but /healthz needs one`;
+  }
+  if (!isLoopbackHost(config.http.host)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `DRIFTWATCH_HOST=${config.http.host} without API tokens would open the API to the network: ` +
+        'set DRIFTWATCH_TOKENS or DRIFTWATCH_TOKENS_FILE (driftwatch token create --role admin), or bind to 127.0.0.1',
+    );
+  }
+  return `no API tokens configured: the API is open to this machine only (bound to ${config.http.host}); set DRIFTWATCH_TOKENS to require tokens`;
 }
 
 export function loadStoreConfig(env: Env = process.env): StoreConfig {

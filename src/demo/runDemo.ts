@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { resultsTable } from '../cli/commands/monitorCommands.js';
-import { startService, type Service } from '../main.js';
+import { startService, type Service, type ServiceOptions } from '../main.js';
 import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
 import { evaluateMonitorWindow } from '../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../monitors/plan.js';
@@ -21,6 +21,10 @@ export interface DemoOptions {
   /** Keep streaming live events and running schedules for this long (0: stop after the history). */
   liveSeconds: number;
   print: (text: string) => void;
+  /** An ingest token for POST /v1/events when the service requires tokens. */
+  ingestToken?: string;
+  /** Alert state for the API and dashboard, passed to the service. */
+  alerts?: ServiceOptions['alerts'];
 }
 
 const HOUR = 3_600_000;
@@ -42,6 +46,7 @@ export async function runDemo(
     log: (line) => print(`  ${line}\n`),
     // The demo talks to a person on stdout; only problems go to the structured log.
     logger: createLogger('warn'),
+    alerts: options.alerts,
     onEvaluation: (evaluation) => {
       const fired = evaluation.results.filter(
         (r) => r.status === 'warn' || r.status === 'critical',
@@ -60,7 +65,7 @@ export async function runDemo(
   const driftFrom = new Date(start.getTime() + (options.hours * HOUR * 2) / 3);
   const random = createRandom(2026);
   for (const model of DEMO_MODELS) {
-    const sent = await streamHistory(url, model, random, {
+    const sent = await streamHistory(url, options.ingestToken, model, random, {
       start,
       end: now,
       driftFrom,
@@ -83,9 +88,12 @@ export async function runDemo(
     writeLatestReport(config, plan, evaluations.at(-1), print);
   }
   print(`\nwhere to look:\n`);
-  print(`  ${url}/v1/monitors/fraud-detector/history?breaches=true   (the drift history, JSON)\n`);
+  print(`  ${url}/dashboard                                          (the dashboard)\n`);
   print(
-    `  ${url}/v1/monitors/churn-model/runs                       (one row per evaluated window)\n`,
+    `  ${url}/v1/results?model=fraud-detector&status=warn,critical   (the drift history, JSON)\n`,
+  );
+  print(
+    `  ${url}/v1/models/churn-model/runs                         (one row per evaluated window)\n`,
   );
   print(`  ${url}/metrics                                            (ingest counters)\n`);
   print(
@@ -97,6 +105,7 @@ export async function runDemo(
 
 async function streamHistory(
   url: string,
+  token: string | undefined,
   model: DemoModel,
   random: Random,
   range: { start: Date; end: Date; driftFrom: Date; perHour: number },
@@ -112,17 +121,20 @@ async function streamHistory(
       JSON.stringify({ type: 'label', ...label }),
     );
     if (batch.length >= 4000 || i === total - 1) {
-      await postEvents(url, batch);
+      await postEvents(url, batch, token);
       batch = [];
     }
   }
   return total * 2;
 }
 
-async function postEvents(url: string, lines: string[]): Promise<void> {
+async function postEvents(url: string, lines: string[], token?: string): Promise<void> {
   const response = await fetch(`${url}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: {
+      'content-type': 'application/x-ndjson',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: lines.join('\n'),
   });
   const result = (await response.json()) as { rejected?: number };
@@ -213,7 +225,7 @@ async function streamLive(
         return JSON.stringify({ type: 'prediction', ...prediction });
       }),
     );
-    await postEvents(url, lines);
+    await postEvents(url, lines, options.ingestToken);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }

@@ -215,7 +215,8 @@ function judgeDistance(
     value,
     nReference: entry.n_reference,
     nCurrent: entry.n_current,
-    details: {},
+    // Kept with the result so the dashboard can draw baseline against current later.
+    details: { histogram: entry.histogram },
   };
 }
 
@@ -426,7 +427,11 @@ function judgeLabelled(
   if (slice.labelled < minCount) {
     return {
       ...insufficientVerdict(base, 0, slice.labelled, minCount),
-      details: { reason: `fewer than ${minCount} labelled predictions`, labelled: slice.labelled },
+      details: {
+        reason: `fewer than ${minCount} labelled predictions`,
+        labelled: slice.labelled,
+        predictions: slice.n,
+      },
     };
   }
   if (check.metric === 'auroc') {
@@ -446,7 +451,8 @@ function judgeLabelled(
       value: Number.isNaN(auroc) ? null : auroc,
       nReference: 0,
       nCurrent: slice.labelled,
-      details: { positives: slice.positives, negatives: slice.negatives },
+      // predictions: how many the label window held, so label coverage can be shown.
+      details: { positives: slice.positives, negatives: slice.negatives, predictions: slice.n },
     };
   }
   const reference = aggregates.baselineScores.find(

@@ -85,7 +85,10 @@ export function loadMonitorFile(file: string): MonitorFileResult {
   if (semantic.length > 0)
     return { ok: false, errors: semantic.map((error) => locate(error.path, error.message)) };
   const hash = createHash('sha256').update(source).digest('hex');
-  return { ok: true, plan: toPlan(monitor, path.dirname(absolute), hash) };
+  return {
+    ok: true,
+    plan: { ...toPlan(monitor, path.dirname(absolute), hash), source: { file, text: source } },
+  };
 }
 
 export interface MonitorDirectory {

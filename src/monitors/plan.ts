@@ -64,6 +64,8 @@ export interface MonitorPlan {
   model: string;
   /** sha256 of the monitor file, kept with every result. */
   hash: string;
+  /** The file and the exact text that was hashed: recorded in the store for audits. */
+  source?: { file: string; text: string };
   baseline: BaselinePlan;
   features: PlannedFeature[];
   /** Each slice key is a list of attribute names (more than one: a crossed slice). */

@@ -213,3 +213,450 @@ function finiteOrNull(value: number | null): number | null {
 export function fromClickHouseTime(text: string): Date {
   return new Date(`${text.replace(' ', 'T')}Z`);
 }
+
+/** DateTime64 text from ClickHouse ('YYYY-MM-DD hh:mm:ss.sss', UTC) as RFC 3339. */
+export function isoFromClickHouse(text: string): string {
+  return fromClickHouseTime(text).toISOString();
+}
+
+export interface LatestRun {
+  monitor: string;
+  lastWindowEnd: string;
+  status: string;
+  checks: number;
+  breaches: number;
+  monitorHash: string;
+  finishedAt: string;
+  runs: number;
+}
+
+/** The newest run of every monitor: what the overview shows at a glance. */
+export async function listLatestRuns(store: Store): Promise<LatestRun[]> {
+  const rows = await store.query<Record<string, string | number>>(
+    `SELECT monitor, toString(max(window_end)) AS last_window_end, argMax(status, window_end) AS last_status,
+            argMax(checks, window_end) AS last_checks, argMax(breaches, window_end) AS last_breaches,
+            argMax(monitor_hash, window_end) AS last_hash, toString(argMax(finished_at, window_end)) AS last_finished,
+            count() AS runs
+     FROM monitor_runs FINAL GROUP BY monitor ORDER BY monitor`,
+  );
+  return rows.map((row) => ({
+    monitor: String(row.monitor),
+    lastWindowEnd: isoFromClickHouse(String(row.last_window_end)),
+    status: String(row.last_status),
+    checks: Number(row.last_checks),
+    breaches: Number(row.last_breaches),
+    monitorHash: String(row.last_hash),
+    finishedAt: isoFromClickHouse(String(row.last_finished)),
+    runs: Number(row.runs),
+  }));
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface RunFilter {
+  monitor: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  offset: number;
+}
+
+/** Runs newest first, one page at a time, with the total that matches. */
+export async function listRunsPage(store: Store, filter: RunFilter): Promise<Page<MonitorRun>> {
+  const params: QueryParams = {
+    monitor: filter.monitor,
+    limit: filter.limit,
+    offset: filter.offset,
+  };
+  const conditions = ['monitor = {monitor:String}', ...timeConditions(filter, params)];
+  const where = conditions.join(' AND ');
+  const [count] = await store.query<{ total: string }>(
+    `SELECT count() AS total FROM monitor_runs FINAL WHERE ${where}`,
+    params,
+  );
+  const rows = await store.query<Record<string, string>>(
+    `SELECT monitor, toString(window_start) AS window_start, toString(window_end) AS window_end, status,
+            checks, breaches, duration_ms, monitor_hash
+     FROM monitor_runs FINAL WHERE ${where}
+     ORDER BY window_end DESC LIMIT {limit:UInt32} OFFSET {offset:UInt64}
+     SETTINGS prefer_column_name_to_alias = 1`,
+    params,
+  );
+  return {
+    total: Number(count?.total ?? 0),
+    items: rows.map((row) => ({
+      monitor: String(row.monitor),
+      windowStart: fromClickHouseTime(String(row.window_start)),
+      windowEnd: fromClickHouseTime(String(row.window_end)),
+      status: row.status as CheckStatus,
+      checks: Number(row.checks),
+      breaches: Number(row.breaches),
+      durationMs: Number(row.duration_ms),
+      monitorHash: String(row.monitor_hash),
+    })),
+  };
+}
+
+function timeConditions(filter: { from?: Date; to?: Date }, params: QueryParams): string[] {
+  const conditions: string[] = [];
+  if (filter.from) {
+    conditions.push('window_end > {from:DateTime64(3)}');
+    params.from = toClickHouseTime(filter.from);
+  }
+  if (filter.to) {
+    conditions.push('window_end <= {to:DateTime64(3)}');
+    params.to = toClickHouseTime(filter.to);
+  }
+  return conditions;
+}
+
+/** One stored result as the API and exports show it: RFC 3339 times, details parsed. */
+export interface StoredResult {
+  model: string;
+  monitor: string;
+  window_start: string;
+  window_end: string;
+  check_id: string;
+  metric: string;
+  feature: string;
+  slice_key: string;
+  slice_value: string;
+  status: string;
+  value: number | null;
+  p_value: number | null;
+  adjusted_p_value: number | null;
+  correction: string;
+  warn_threshold: number | null;
+  critical_threshold: number | null;
+  n_reference: number;
+  n_current: number;
+  baseline: string;
+  baseline_version: number;
+  monitor_hash: string;
+  details: Record<string, unknown>;
+  evaluated_at: string;
+}
+
+export interface ResultFilter {
+  model?: string;
+  checkId?: string;
+  feature?: string;
+  /** `key=value`, a bare value, or `all`. */
+  slice?: string;
+  metric?: string;
+  statuses?: readonly string[];
+  from?: Date;
+  to?: Date;
+}
+
+function resultConditions(filter: ResultFilter, params: QueryParams): string[] {
+  const conditions: string[] = [];
+  if (filter.model !== undefined) {
+    conditions.push('model = {model:String}');
+    params.model = filter.model;
+  }
+  if (filter.checkId !== undefined) {
+    conditions.push('check_id = {check_id:String}');
+    params.check_id = filter.checkId;
+  }
+  if (filter.feature !== undefined) {
+    conditions.push('feature = {feature:String}');
+    params.feature = filter.feature;
+  }
+  if (filter.slice !== undefined) {
+    conditions.push(
+      "(concat(slice_key, '=', slice_value) = {slice:String} OR (slice_value = {slice:String} AND (slice_key = '' OR position({slice:String}, '=') = 0)))",
+    );
+    params.slice = filter.slice;
+  }
+  if (filter.metric !== undefined) {
+    conditions.push('metric = {metric:String}');
+    params.metric = filter.metric;
+  }
+  if (filter.statuses && filter.statuses.length > 0) {
+    conditions.push('status IN {statuses:Array(String)}');
+    params.statuses = [...filter.statuses];
+  }
+  return [...conditions, ...timeConditions(filter, params)];
+}
+
+const RESULT_COLUMNS = `model, monitor, toString(window_start) AS window_start_text, toString(window_end) AS window_end_text,
+  check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value, correction,
+  warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version, monitor_hash, details,
+  toString(evaluated_at) AS evaluated_at_text`;
+
+type RawResult = Omit<
+  StoredResult,
+  'window_start' | 'window_end' | 'evaluated_at' | 'details' | 'n_reference' | 'n_current'
+> & {
+  window_start_text: string;
+  window_end_text: string;
+  evaluated_at_text: string;
+  details: string;
+  n_reference: string | number;
+  n_current: string | number;
+};
+
+function toStoredResult(row: RawResult): StoredResult {
+  const {
+    window_start_text: windowStart,
+    window_end_text: windowEnd,
+    evaluated_at_text: evaluatedAt,
+    ...rest
+  } = row;
+  return {
+    ...rest,
+    window_start: isoFromClickHouse(windowStart),
+    window_end: isoFromClickHouse(windowEnd),
+    evaluated_at: isoFromClickHouse(evaluatedAt),
+    n_reference: Number(row.n_reference),
+    n_current: Number(row.n_current),
+    baseline_version: Number(row.baseline_version),
+    details: parseDetails(row.details),
+  };
+}
+
+function parseDetails(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : { value };
+  } catch {
+    return { unparsed: text };
+  }
+}
+
+/** Results matching a filter, newest window first then worst first, a page at a time. */
+export async function queryResultsPage(
+  store: Store,
+  filter: ResultFilter,
+  page: { limit: number; offset: number },
+): Promise<Page<StoredResult>> {
+  const params: QueryParams = { limit: page.limit, offset: page.offset };
+  const conditions = resultConditions(filter, params);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const [count] = await store.query<{ total: string }>(
+    `SELECT count() AS total FROM monitor_results FINAL ${where}`,
+    params,
+  );
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL ${where}
+     ORDER BY window_end DESC, status = 'critical' DESC, status = 'warn' DESC, model, check_id, feature, slice_key, slice_value
+     LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
+    params,
+  );
+  return { total: Number(count?.total ?? 0), items: rows.map(toStoredResult) };
+}
+
+/** Every result of a model's newest evaluated window. */
+export async function listLatestWindowResults(
+  store: Store,
+  model: string,
+): Promise<StoredResult[]> {
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL
+     WHERE model = {model:String}
+       AND window_end = (SELECT max(window_end) FROM monitor_results WHERE model = {model:String})
+     ORDER BY check_id, feature, slice_key, slice_value`,
+    { model },
+  );
+  return rows.map(toStoredResult);
+}
+
+/** The newest window's results of every model: the source of the drift gauges. */
+export async function listLatestResultsOfAllModels(store: Store): Promise<StoredResult[]> {
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL
+     WHERE (model, window_end) IN (SELECT model, max(window_end) FROM monitor_results GROUP BY model)
+     ORDER BY model, check_id, feature, slice_key, slice_value`,
+  );
+  return rows.map(toStoredResult);
+}
+
+export interface SeriesPoint {
+  window_end: string;
+  value: number | null;
+  value_min: number | null;
+  value_max: number | null;
+  status: string;
+  warn_threshold: number | null;
+  critical_threshold: number | null;
+  n_current: number;
+  windows: number;
+}
+
+export interface SeriesFilter {
+  model: string;
+  checkId: string;
+  feature: string;
+  sliceKey: string;
+  sliceValue: string;
+  from?: Date;
+  to?: Date;
+  /** Windows are merged into buckets of this many milliseconds (0: one point per window). */
+  bucketMs: number;
+}
+
+/**
+ * One check's value over time for one feature and slice. A month of short windows is
+ * merged in ClickHouse into at most a few thousand buckets: the last value, the range and
+ * the worst status of each, so a chart never receives every row.
+ */
+export async function queryResultSeries(
+  store: Store,
+  filter: SeriesFilter,
+): Promise<SeriesPoint[]> {
+  const params: QueryParams = {
+    model: filter.model,
+    check_id: filter.checkId,
+    feature: filter.feature,
+    slice_key: filter.sliceKey,
+    slice_value: filter.sliceValue,
+    bucket: Math.max(1, Math.round(filter.bucketMs)),
+  };
+  const conditions = [
+    'model = {model:String}',
+    'check_id = {check_id:String}',
+    'feature = {feature:String}',
+    'slice_key = {slice_key:String}',
+    'slice_value = {slice_value:String}',
+    ...timeConditions(filter, params),
+  ];
+  const rows = await store.query<Record<string, string | number | null>>(
+    `SELECT toString(max(window_end)) AS bucket_end, argMax(value, window_end) AS last_value,
+            min(value) AS min_value, max(value) AS max_value,
+            multiIf(countIf(status = 'critical') > 0, 'critical', countIf(status = 'warn') > 0, 'warn',
+                    countIf(status = 'ok') > 0, 'ok', argMax(status, window_end)) AS worst_status,
+            argMax(warn_threshold, window_end) AS warn, argMax(critical_threshold, window_end) AS critical,
+            argMax(n_current, window_end) AS last_n, count() AS windows
+     FROM monitor_results FINAL
+     WHERE ${conditions.join(' AND ')}
+     GROUP BY intDiv(toUnixTimestamp64Milli(window_end), {bucket:UInt64}) AS bucket
+     ORDER BY bucket`,
+    params,
+  );
+  return rows.map((row) => ({
+    window_end: isoFromClickHouse(String(row.bucket_end)),
+    value: nullableNumber(row.last_value),
+    value_min: nullableNumber(row.min_value),
+    value_max: nullableNumber(row.max_value),
+    status: String(row.worst_status),
+    warn_threshold: nullableNumber(row.warn),
+    critical_threshold: nullableNumber(row.critical),
+    n_current: Number(row.last_n),
+    windows: Number(row.windows),
+  }));
+}
+
+/** How many windows a series filter spans, to choose the bucket size. */
+export async function getSeriesExtent(
+  store: Store,
+  filter: Omit<SeriesFilter, 'bucketMs'>,
+): Promise<{ first: Date; last: Date; windows: number } | undefined> {
+  const params: QueryParams = {
+    model: filter.model,
+    check_id: filter.checkId,
+    feature: filter.feature,
+    slice_key: filter.sliceKey,
+    slice_value: filter.sliceValue,
+  };
+  const conditions = [
+    'model = {model:String}',
+    'check_id = {check_id:String}',
+    'feature = {feature:String}',
+    'slice_key = {slice_key:String}',
+    'slice_value = {slice_value:String}',
+    ...timeConditions(filter, params),
+  ];
+  const [row] = await store.query<{ first: string; last: string; windows: string }>(
+    `SELECT toString(min(window_end)) AS first, toString(max(window_end)) AS last, count() AS windows
+     FROM monitor_results WHERE ${conditions.join(' AND ')}`,
+    params,
+  );
+  if (!row || Number(row.windows) === 0) return undefined;
+  return {
+    first: fromClickHouseTime(row.first),
+    last: fromClickHouseTime(row.last),
+    windows: Number(row.windows),
+  };
+}
+
+/** The result that carries the baseline and current histograms of a feature in a window. */
+export async function getHistogramResult(
+  store: Store,
+  filter: {
+    model: string;
+    feature: string;
+    sliceKey: string;
+    sliceValue: string;
+    windowEnd?: Date;
+  },
+): Promise<StoredResult | undefined> {
+  const params: QueryParams = {
+    model: filter.model,
+    feature: filter.feature,
+    slice_key: filter.sliceKey,
+    slice_value: filter.sliceValue,
+  };
+  let at = '';
+  if (filter.windowEnd) {
+    at = 'AND window_end = {window_end:DateTime64(3)}';
+    params.window_end = toClickHouseTime(filter.windowEnd);
+  }
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL
+     WHERE model = {model:String} AND feature = {feature:String} AND slice_key = {slice_key:String}
+       AND slice_value = {slice_value:String} AND JSONHas(details, 'histogram') ${at}
+     ORDER BY window_end DESC, check_id LIMIT 1`,
+    params,
+  );
+  return rows[0] && toStoredResult(rows[0]);
+}
+
+export interface LabelPoint {
+  window_end: string;
+  auroc: number | null;
+  status: string;
+  labelled: number;
+  predictions: number | null;
+}
+
+/** AUROC and how many of the label window's predictions had a label, over time. */
+export async function queryLabelSeries(
+  store: Store,
+  filter: { model: string; sliceKey: string; sliceValue: string; from?: Date; to?: Date },
+): Promise<LabelPoint[]> {
+  const params: QueryParams = {
+    model: filter.model,
+    slice_key: filter.sliceKey,
+    slice_value: filter.sliceValue,
+  };
+  const conditions = [
+    'model = {model:String}',
+    "metric = 'auroc'",
+    'slice_key = {slice_key:String}',
+    'slice_value = {slice_value:String}',
+    ...timeConditions(filter, params),
+  ];
+  const rows = await store.query<Record<string, string | number | null>>(
+    `SELECT toString(window_end) AS end_text, value, status, n_current,
+            if(JSONHas(details, 'predictions'), JSONExtractFloat(details, 'predictions'), NULL) AS predictions
+     FROM monitor_results FINAL WHERE ${conditions.join(' AND ')} ORDER BY window_end`,
+    params,
+  );
+  return rows.map((row) => ({
+    window_end: isoFromClickHouse(String(row.end_text)),
+    auroc: nullableNumber(row.value),
+    status: String(row.status),
+    labelled: Number(row.n_current),
+    predictions: nullableNumber(row.predictions),
+  }));
+}
+
+function nullableNumber(value: string | number | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}

@@ -42,7 +42,12 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
   app.post<{ Querystring: { type?: EventKind }; Body: unknown }>(
     '/v1/events',
     {
+      // Producers' tokens (role ingest, or admin); rate-limited per token by the auth plugin.
+      config: { access: 'ingest' },
       schema: {
+        summary: 'Ingest events: NDJSON (application/x-ndjson) or a JSON array (application/json)',
+        tags: ['ingest'],
+        consumes: ['application/json', 'application/x-ndjson'],
         querystring: {
           type: 'object',
           properties: { type: { enum: [...EVENT_KINDS] } },

@@ -1,0 +1,133 @@
+import { fastifyCookie } from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiError } from '../errors.js';
+import {
+  ACCESS_LEVELS,
+  createTokenVerifier,
+  roleGrants,
+  type Access,
+  type Principal,
+  type TokenEntry,
+} from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a route needs: every route declares it, or the app refuses to start. */
+    access?: Access;
+    /** A page for people: without a session it sends them to the login page, not a 401. */
+    page?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export const SESSION_COOKIE = 'driftwatch_session';
+
+export interface AuthOptions {
+  tokens: readonly TokenEntry[];
+  ingestRequestsPerMinute: number;
+}
+
+/**
+ * Routes declared by others' plugins (the API reference page) or by other stages (the
+ * readiness probe): what they need when they do not say it themselves.
+ */
+const PREFIX_ACCESS: readonly { prefix: string; access: Access; page: boolean }[] = [
+  { prefix: '/docs', access: 'read', page: true },
+  { prefix: '/readyz', access: 'metrics', page: false },
+];
+
+/**
+ * Who is calling, and may they. Installed on the root instance before any route, so its
+ * onRoute hook sees every route: a route without `config.access` is a startup error, and
+ * each route's schema gets the security requirement for the OpenAPI document.
+ */
+export function installAuth(
+  app: FastifyInstance,
+  options: AuthOptions,
+): (token: string) => Principal | undefined {
+  const verify = createTokenVerifier(options.tokens);
+  const open = options.tokens.length === 0;
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const inherited = PREFIX_ACCESS.find((entry) => route.url.startsWith(entry.prefix));
+    if (route.config?.access === undefined && inherited) {
+      route.config = { ...route.config, access: inherited.access, page: inherited.page };
+    }
+    const access = route.config?.access;
+    if (access === undefined || !(ACCESS_LEVELS as readonly string[]).includes(access)) {
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares no config.access (one of ${ACCESS_LEVELS.join(', ')})`,
+      );
+    }
+    if (access !== 'public' && route.schema) {
+      route.schema = { ...route.schema, security: [{ bearer: [] }, { session: [] }] };
+    }
+    if (access === 'ingest') {
+      // Per token, not per address: producers behind one NAT do not starve each other.
+      route.config = {
+        ...route.config,
+        rateLimit: {
+          max: options.ingestRequestsPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request: FastifyRequest) =>
+            `token:${request.principal?.name ?? request.ip}`,
+        },
+      };
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    // Unmatched URLs need a token too: a stranger learns nothing about which routes exist.
+    const access: Access | 'any' = request.routeOptions.config?.access ?? 'any';
+    if (access === 'public') return;
+    const principal = open ? openPrincipal(request) : authenticate(request, verify);
+    if (!principal) {
+      if (request.routeOptions.config?.page) return redirectToLogin(request, reply);
+      throw apiError(
+        'DW_UNAUTHENTICATED',
+        open
+          ? 'this service has no API tokens and answers only requests addressed to localhost'
+          : undefined,
+      );
+    }
+    request.principal = principal;
+    if (access !== 'any' && !roleGrants(principal.role, access)) {
+      throw apiError('DW_FORBIDDEN', `role "${principal.role}" may not do that (needs ${access})`);
+    }
+  });
+  return verify;
+}
+
+function authenticate(
+  request: FastifyRequest,
+  verify: (token: string) => Principal | undefined,
+): Principal | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match?.[1] ? verify(match[1]) : undefined;
+  }
+  // Parsed here: this hook runs before the cookie plugin's own parsing.
+  const cookie = request.headers.cookie
+    ? fastifyCookie.parse(request.headers.cookie)[SESSION_COOKIE]
+    : undefined;
+  return cookie ? verify(cookie) : undefined;
+}
+
+/**
+ * Without tokens the service listens on loopback only; checking the Host header as well
+ * keeps a web page that rebinds its own DNS name to 127.0.0.1 from reaching it.
+ */
+function openPrincipal(request: FastifyRequest): Principal | undefined {
+  const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  return local ? { role: 'admin', name: 'local' } : undefined;
+}
+
+function redirectToLogin(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const next = encodeURIComponent(request.url);
+  return reply.redirect(`/login?next=${next}`, 302);
+}

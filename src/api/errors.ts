@@ -1,0 +1,142 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { DriftwatchError } from '../errors.js';
+
+/**
+ * Every error the API answers with: a stable code a client can branch on, the HTTP status
+ * it travels with, and a message for people. 5xx messages never leave the server: the
+ * client gets the code and the request id to quote, the log gets the rest.
+ */
+export const API_ERRORS = {
+  DW_BAD_REQUEST: { status: 400, message: 'the request is not valid' },
+  DW_UNAUTHENTICATED: { status: 401, message: 'an API token is required (Authorization: Bearer)' },
+  DW_FORBIDDEN: { status: 403, message: "this token's role may not do that" },
+  DW_NOT_FOUND: { status: 404, message: 'no such resource' },
+  DW_PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },
+  DW_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message:
+      'content type not accepted: send application/json (or application/x-ndjson where documented)',
+  },
+  DW_RATE_LIMITED: { status: 429, message: 'too many requests for this token: retry later' },
+  DW_INTERNAL: { status: 500, message: 'internal error' },
+  DW_NOT_IMPLEMENTED: { status: 501, message: 'not available in this service' },
+  DW_UNAVAILABLE: { status: 503, message: 'the store is not reachable: retry later' },
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.String({ description: 'what went wrong, for people' }),
+    code: Type.Unsafe<ApiErrorCode>({
+      type: 'string',
+      enum: Object.keys(API_ERRORS),
+      description: 'stable error code (see the catalog in the API description)',
+    }),
+    request_id: Type.String(),
+  },
+  { title: 'Error' },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly statusCode: number;
+  constructor(code: ApiErrorCode, message?: string) {
+    super(message ?? API_ERRORS[code].message);
+    this.code = code;
+    this.statusCode = API_ERRORS[code].status;
+  }
+}
+
+export function apiError(code: ApiErrorCode, message?: string): ApiError {
+  return new ApiError(code, message);
+}
+
+/** Fastify's own error codes mapped onto the catalog. */
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'DW_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'DW_PAYLOAD_TOO_LARGE',
+  FST_ERR_VALIDATION: 'DW_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'DW_BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'DW_BAD_REQUEST',
+  FST_ERR_NOT_FOUND: 'DW_NOT_FOUND',
+};
+
+export function classifyError(error: FastifyError | Error): {
+  code: ApiErrorCode;
+  message: string;
+} {
+  if (error instanceof ApiError) return { code: error.code, message: error.message };
+  const fastifyCode = (error as FastifyError).code;
+  const mapped = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
+  if (mapped) return { code: mapped, message: error.message };
+  const status = (error as FastifyError).statusCode;
+  if (status === 429)
+    return { code: 'DW_RATE_LIMITED', message: API_ERRORS.DW_RATE_LIMITED.message };
+  if (error instanceof DriftwatchError && error.code === 'DW_STORE' && error.retriable) {
+    return { code: 'DW_UNAVAILABLE', message: API_ERRORS.DW_UNAVAILABLE.message };
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { code: status === 404 ? 'DW_NOT_FOUND' : 'DW_BAD_REQUEST', message: error.message };
+  }
+  return { code: 'DW_INTERNAL', message: API_ERRORS.DW_INTERNAL.message };
+}
+
+/** One error handler for the whole app: 4xx say what is wrong, 5xx are logged and hidden. */
+export function installErrorHandler(app: FastifyInstance, onServerError: () => void): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { code, message } = classifyError(error);
+    const status = API_ERRORS[code].status;
+    // 501 is a statement about this service's features, not a failure.
+    if (status >= 500 && code !== 'DW_NOT_IMPLEMENTED') {
+      onServerError();
+      request.log.error({ err: error, code }, 'request failed');
+    } else {
+      request.log.info({ code, reason: message }, 'request refused');
+    }
+    const body: ErrorResponse = {
+      error: status >= 500 ? API_ERRORS[code].message : message,
+      code,
+      request_id: request.id,
+    };
+    if (code === 'DW_UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: `no route ${request.method} ${request.url.split('?')[0]}`,
+      code: 'DW_NOT_FOUND',
+      request_id: request.id,
+    } satisfies ErrorResponse);
+  });
+}
+
+/**
+ * Every route documents the errors it can answer with, in the one shape: the OpenAPI
+ * document shows them, and the serializer whitelists their fields too.
+ */
+export function documentErrorResponses(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    const access = route.config?.access;
+    const statuses = [
+      400,
+      500,
+      503,
+      ...(access === 'public' ? [] : [401, 403]),
+      429,
+      415,
+      413,
+      404,
+    ];
+    const declared = (route.schema.response ?? {}) as Record<string, unknown>;
+    const errors = Object.fromEntries(
+      statuses
+        .filter((status) => declared[status] === undefined)
+        .map((status) => [status, ErrorResponse]),
+    );
+    route.schema = { ...route.schema, response: { ...declared, ...errors } };
+  });
+}

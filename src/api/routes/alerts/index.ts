@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import {
+  AcknowledgeBody,
+  Alert,
+  AlertsQuery,
+  Silence,
+  SilenceBody,
+  type AlertsApi,
+} from '../../alerts.js';
+import { apiError } from '../../errors.js';
+import { PageOf } from '../../schemas.js';
+import { pageOf } from '../shared.js';
+
+const tags = ['alerts'];
+
+/**
+ * Alerts: list, acknowledge, silence. The routes are always declared (and documented);
+ * without an alerts implementation they answer 501.
+ */
+export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = async (
+  app,
+  options,
+) => {
+  const alerts = (): AlertsApi => {
+    if (!options.alerts)
+      throw apiError('DW_NOT_IMPLEMENTED', 'alerting is not enabled in this service');
+    return options.alerts;
+  };
+
+  app.get(
+    '/v1/alerts',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Alerts, newest first; state=pending,firing for the open ones',
+        tags,
+        querystring: AlertsQuery,
+        response: { 200: PageOf(Alert, 'AlertPage') },
+      },
+    },
+    async (request) => {
+      const { limit = 100, offset = 0 } = request.query;
+      const page = await alerts().list({
+        model: request.query.model,
+        states: request.query.state?.split(',').map((state) => state.trim()),
+        limit,
+        offset,
+      });
+      return pageOf(page, limit, offset);
+    },
+  );
+
+  app.post(
+    '/v1/alerts/:alert_id/acknowledge',
+    {
+      config: { access: 'operate' },
+      schema: {
+        summary: 'Acknowledge an alert (who: the token name; why: the comment)',
+        tags,
+        params: Type.Object({ alert_id: Type.String({ minLength: 1 }) }),
+        body: AcknowledgeBody,
+        response: { 200: Alert },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (!principal) throw apiError('DW_UNAUTHENTICATED');
+      const alert = await alerts().acknowledge(
+        request.params.alert_id,
+        principal,
+        request.body.comment ?? '',
+      );
+      if (!alert) throw apiError('DW_NOT_FOUND', `no alert "${request.params.alert_id}"`);
+      return alert;
+    },
+  );
+
+  app.post(
+    '/v1/silences',
+    {
+      config: { access: 'operate' },
+      schema: {
+        summary: 'Silence the alerts of a model (or one check, feature, slice) until a time',
+        tags,
+        body: SilenceBody,
+        response: { 201: Silence },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (!principal) throw apiError('DW_UNAUTHENTICATED');
+      const silence = await alerts().silence(request.body, principal);
+      void reply.status(201);
+      return silence;
+    },
+  );
+};

@@ -1,0 +1,87 @@
+/**
+ * The dashboard's HTML shells. Everything on them is drawn by /assets/dashboard.js from the
+ * JSON API, so the pages carry no data and no inline script (the CSP forbids both).
+ */
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function layout(title: string, body: string, attributes: Record<string, string> = {}): string {
+  const data = Object.entries(attributes)
+    .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
+    .join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · driftwatch</title>
+<link rel="stylesheet" href="/assets/uPlot.min.css">
+<link rel="stylesheet" href="/assets/dashboard.css">
+</head>
+<body${data}>
+<header><a class="brand" href="/dashboard">driftwatch</a><nav><a href="/dashboard">models</a><a href="/docs">API</a><button id="logout" type="button">log out</button></nav></header>
+<main>
+${body}
+</main>
+<script src="/assets/uPlot.iife.min.js"></script>
+<script src="/assets/dashboard.js"></script>
+</body>
+</html>
+`;
+}
+
+export function overviewPage(): string {
+  return layout(
+    'models',
+    `<h1>Models</h1>
+<p class="hint">Status of each model's newest window, worst first.</p>
+<table id="models"><thead><tr><th>model</th><th>status</th><th>newest window</th><th>checks fired</th><th>runs</th><th>monitor file</th></tr></thead><tbody></tbody></table>
+<h2>Open alerts</h2>
+<div id="alerts"></div>`,
+    { page: 'overview' },
+  );
+}
+
+export function modelPage(model: string): string {
+  return layout(
+    model,
+    `<h1 id="title">${escapeHtml(model)} <span id="model-status"></span></h1>
+<p class="hint" id="model-meta"></p>
+<section class="panels">
+<div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
+<div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"></div></div>
+<div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
+</section>
+<h2>Newest window <span id="window" class="sub"></span></h2>
+<label>metric <select id="metric"></select></label>
+<table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>
+<h2>Open alerts</h2>
+<div id="alerts"></div>`,
+    { page: 'model', model },
+  );
+}
+
+export function loginPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>log in · driftwatch</title>
+<link rel="stylesheet" href="/assets/dashboard.css">
+</head>
+<body data-page="login">
+<main class="login">
+<h1>driftwatch</h1>
+<form id="login">
+<label for="token">API token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required placeholder="dw_...">
+<button type="submit">log in</button>
+<p id="login-error" class="error" role="alert"></p>
+</form>
+<p class="hint">Any token with the read role or above. It is kept in an HttpOnly cookie for this site only.</p>
+</main>
+<script src="/assets/dashboard.js"></script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,475 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
+import type { MonitorPlan } from '../../../monitors/plan.js';
+import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
+import { insertBaselineFromRange, listBaselines } from '../../../store/baselines.js';
+import type { Store } from '../../../store/clickhouse.js';
+import {
+  getHistogramResult,
+  getSeriesExtent,
+  listLatestRuns,
+  listLatestWindowResults,
+  listRunsPage,
+  queryLabelSeries,
+  queryResultSeries,
+  queryResultsPage,
+  type LatestRun,
+  type MonitorRun,
+} from '../../../store/results.js';
+import { apiError } from '../../errors.js';
+import {
+  Baseline,
+  Histogram,
+  HistogramQuery,
+  LabelSeries,
+  ModelDetail,
+  ModelParams,
+  ModelSummary,
+  PageOf,
+  PageQuery,
+  Result,
+  Run,
+  Series,
+  SeriesQuery,
+  Time,
+} from '../../schemas.js';
+import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
+
+export interface ModelRouteOptions {
+  store: Store;
+  monitors: () => readonly MonitorPlan[];
+}
+
+const tags = ['models'];
+
+/** Models, their monitors, runs, drift series, histograms, labels and baselines. */
+export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (app, options) => {
+  const { store } = options;
+  const findPlan = (model: string): MonitorPlan => {
+    const plan = options.monitors().find((candidate) => candidate.model === model);
+    if (!plan) throw apiError('DW_NOT_FOUND', `no monitor for model "${model}"`);
+    return plan;
+  };
+
+  app.get(
+    '/v1/models',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Every monitored model with its status, worst first',
+        tags,
+        response: { 200: Type.Array(ModelSummary) },
+      },
+    },
+    async () => {
+      const latest = new Map((await listLatestRuns(store)).map((run) => [run.monitor, run]));
+      return worstFirst(
+        options.monitors().map((plan) => summarise(plan, latest.get(plan.monitor))),
+      );
+    },
+  );
+
+  app.get(
+    '/v1/models/:model',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'One model: its monitor, checks and every result of the newest window',
+        tags,
+        params: ModelParams,
+        response: { 200: ModelDetail },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const latestRun = (await listLatestRuns(store)).find((run) => run.monitor === plan.monitor);
+      const latest = await listLatestWindowResults(store, plan.model);
+      return {
+        ...summarise(plan, latestRun),
+        features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
+        slices: plan.slices,
+        check_list: plan.checks.map((check) => ({
+          id: check.id,
+          metric: check.metric,
+          features: 'features' in check ? check.features : [],
+          warn: 'warn' in check ? check.warn : null,
+          critical: 'critical' in check ? check.critical : 'min' in check ? check.min : null,
+        })),
+        latest,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/runs',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Evaluated windows, newest first',
+        tags,
+        params: ModelParams,
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: PageOf(Run, 'RunPage') },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const { limit = 100, offset = 0 } = request.query;
+      const page = await listRunsPage(store, {
+        monitor: plan.monitor,
+        from: parseTime('from', request.query.from),
+        to: parseTime('to', request.query.to),
+        limit,
+        offset,
+      });
+      return pageOf({ items: page.items.map(runView), total: page.total }, limit, offset);
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/series',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: "One check's value over time for a feature and slice, with its thresholds",
+        description:
+          'Windows are merged into buckets when there are more than max_points: each point then carries the last value, the range and the worst status of its bucket.',
+        tags,
+        params: ModelParams,
+        querystring: SeriesQuery,
+        response: { 200: Series },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const slice = parseSlice(request.query.slice ?? 'all');
+      const filter = {
+        model: plan.model,
+        checkId: request.query.check_id,
+        feature: request.query.feature ?? '',
+        sliceKey: slice.key,
+        sliceValue: slice.value,
+        from: parseTime('from', request.query.from),
+        to: parseTime('to', request.query.to),
+      };
+      const maxPoints = request.query.max_points ?? 2000;
+      const extent = await getSeriesExtent(store, filter);
+      const span = extent ? extent.last.getTime() - extent.first.getTime() : 0;
+      const bucketMs =
+        extent && extent.windows > maxPoints
+          ? Math.max(plan.windowMs, Math.ceil(span / maxPoints))
+          : 1; // one point per window
+      const points = extent ? await queryResultSeries(store, { ...filter, bucketMs }) : [];
+      return {
+        model: plan.model,
+        check_id: filter.checkId,
+        feature: filter.feature,
+        slice: request.query.slice ?? 'all',
+        bucket_seconds: extent && extent.windows > maxPoints ? Math.round(bucketMs / 1000) : 0,
+        points,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/histogram',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Baseline against current histogram of a feature in one window',
+        tags,
+        params: ModelParams,
+        querystring: HistogramQuery,
+        response: { 200: Histogram },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const slice = parseSlice(request.query.slice ?? 'all');
+      const result = await getHistogramResult(store, {
+        model: plan.model,
+        feature: request.query.feature,
+        sliceKey: slice.key,
+        sliceValue: slice.value,
+        windowEnd: parseTime('window_end', request.query.window_end),
+      });
+      const histogram = result?.details.histogram as
+        | { edges?: number[]; categories?: string[]; reference: number[]; current: number[] }
+        | undefined;
+      if (!result || !histogram) {
+        throw apiError(
+          'DW_NOT_FOUND',
+          `no histogram stored for feature "${request.query.feature}" in slice "${request.query.slice ?? 'all'}"`,
+        );
+      }
+      return {
+        model: plan.model,
+        feature: request.query.feature,
+        slice: request.query.slice ?? 'all',
+        window_start: result.window_start,
+        window_end: result.window_end,
+        baseline: result.baseline,
+        baseline_version: result.baseline_version,
+        edges: histogram.edges ?? null,
+        categories: histogram.categories ?? null,
+        reference: histogram.reference,
+        current: histogram.current,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/labels',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'AUROC and label coverage over time',
+        tags,
+        params: ModelParams,
+        querystring: Type.Object(
+          {
+            slice: Type.Optional(Type.String({ default: 'all' })),
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: LabelSeries },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const slice = parseSlice(request.query.slice ?? 'all');
+      const points = await queryLabelSeries(store, {
+        model: plan.model,
+        sliceKey: slice.key,
+        sliceValue: slice.value,
+        from: parseTime('from', request.query.from),
+        to: parseTime('to', request.query.to),
+      });
+      return {
+        model: plan.model,
+        slice: request.query.slice ?? 'all',
+        points: points.map((point) => ({
+          ...point,
+          coverage:
+            point.predictions && point.predictions > 0 ? point.labelled / point.predictions : null,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/baselines',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: "The model's baselines and every version",
+        tags,
+        params: ModelParams,
+        response: { 200: Type.Array(Baseline) },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      return (await listBaselines(store, plan.model)).map((record) => ({
+        model: record.model,
+        name: record.name,
+        version: record.version,
+        kind: record.kind,
+        source: record.source,
+        row_count: record.rowCount,
+        created_at: new Date(`${record.createdAt.replace(' ', 'T')}Z`).toISOString(),
+        columns: record.columns.map((column) => ({ name: column.name, kind: column.kind })),
+      }));
+    },
+  );
+
+  app.post(
+    '/v1/models/:model/baselines',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: "Freeze a time range of the model's own events as a new baseline version",
+        tags,
+        params: ModelParams,
+        body: Type.Object({ from: Time, to: Time }, { additionalProperties: false }),
+        response: { 201: Baseline },
+      },
+    },
+    async (request, reply) => {
+      const plan = findPlan(request.params.model);
+      const from = parseTime('from', request.body.from) as Date;
+      const to = parseTime('to', request.body.to) as Date;
+      if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
+      const name = `range:${from.toISOString()}..${to.toISOString()}`;
+      const record = await insertBaselineFromRange(store, {
+        model: plan.model,
+        name,
+        from,
+        to,
+        features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
+      });
+      void reply.status(201);
+      return {
+        model: record.model,
+        name: record.name,
+        version: record.version,
+        kind: record.kind,
+        source: record.source,
+        row_count: record.rowCount,
+        created_at: record.createdAt,
+        columns: record.columns.map((column) => ({ name: column.name, kind: column.kind })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/models/:model/runs',
+    {
+      config: { access: 'operate' },
+      schema: {
+        summary: 'Evaluate the window ending at window_end now and store its results',
+        tags,
+        params: ModelParams,
+        body: Type.Object({ window_end: Time }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ run: Run, results: Type.Array(Result) }),
+        },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const end = parseTime('window_end', request.body.window_end) as Date;
+      if (end.getTime() > Date.now()) {
+        throw apiError('DW_BAD_REQUEST', 'body/window_end is in the future');
+      }
+      const evaluation = await evaluateMonitorWindow(
+        store,
+        plan,
+        windowEndingAt(end, plan.windowMs),
+      );
+      // What was stored, read back as every other route shows results.
+      const { items: results } = await queryResultsPage(
+        store,
+        {
+          model: plan.model,
+          from: new Date(evaluation.window.end.getTime() - 1),
+          to: evaluation.window.end,
+        },
+        { limit: 100_000, offset: 0 },
+      );
+      return {
+        run: runView({
+          monitor: plan.monitor,
+          windowStart: evaluation.window.start,
+          windowEnd: evaluation.window.end,
+          status: evaluation.status,
+          checks: evaluation.results.length,
+          breaches: evaluation.results.filter((r) => r.status === 'warn' || r.status === 'critical')
+            .length,
+          durationMs: evaluation.durationMs,
+          monitorHash: plan.hash,
+        }),
+        results,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/models/:model/backtest',
+    {
+      config: { access: 'operate' },
+      schema: {
+        summary: 'Replay windows between from and to without storing anything',
+        tags,
+        params: ModelParams,
+        body: Type.Object({ from: Time, to: Time }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            windows: Type.Array(
+              Type.Object({
+                window_end: Time,
+                status: Type.String(),
+                fired: Type.Integer(),
+                checks: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const from = parseTime('from', request.body.from) as Date;
+      const to = parseTime('to', request.body.to) as Date;
+      if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
+      const windows = backtestWindows(from, to, plan.windowMs);
+      if (windows.length > 1000) {
+        throw apiError(
+          'DW_BAD_REQUEST',
+          `${windows.length} windows: backtest at most 1000 per call`,
+        );
+      }
+      const out = [];
+      for (const window of windows) {
+        const evaluation = await evaluateMonitorWindow(store, plan, window, {
+          persist: false,
+          now: new Date(),
+        });
+        out.push({
+          window_end: window.end.toISOString(),
+          status: evaluation.status,
+          fired: evaluation.results.filter((r) => r.status === 'warn' || r.status === 'critical')
+            .length,
+          checks: evaluation.results.length,
+        });
+      }
+      return { windows: out };
+    },
+  );
+};
+
+function summarise(plan: MonitorPlan, run: LatestRun | undefined) {
+  return {
+    model: plan.model,
+    monitor: plan.monitor,
+    monitor_hash: plan.hash,
+    monitor_file: plan.source?.file ?? null,
+    schedule: plan.schedule,
+    window_seconds: Math.round(plan.windowMs / 1000),
+    checks: plan.checks.length,
+    status: run?.status ?? 'unknown',
+    last_run: run
+      ? {
+          window_end: run.lastWindowEnd,
+          finished_at: run.finishedAt,
+          checks: run.checks,
+          breaches: run.breaches,
+          monitor_hash: run.monitorHash,
+        }
+      : null,
+    runs: run?.runs ?? 0,
+  };
+}
+
+function runView(run: MonitorRun) {
+  return {
+    monitor: run.monitor,
+    window_start: run.windowStart.toISOString(),
+    window_end: run.windowEnd.toISOString(),
+    status: run.status,
+    checks: run.checks,
+    breaches: run.breaches,
+    duration_ms: Math.round(run.durationMs),
+    monitor_hash: run.monitorHash,
+  };
+}

@@ -1,0 +1,125 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { toPrometheus, type IngestMetrics } from '../../../ingest/metrics.js';
+import type { MetricsRegistry } from '../../../observability/metrics.js';
+import type { Store } from '../../../store/clickhouse.js';
+import { countStored, listDeadLetters } from '../../../store/events.js';
+import { IngestionStatus, Ok } from '../../schemas.js';
+
+export interface OpsRouteOptions {
+  store: Store;
+  metrics: IngestMetrics;
+  registry: MetricsRegistry;
+}
+
+const tags = ['operations'];
+
+/** Health, Prometheus metrics, what is stored, and the dead letters. */
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app, options) => {
+  const { store } = options;
+
+  app.get(
+    '/healthz',
+    {
+      config: { access: 'public' },
+      schema: { summary: 'The process answers', tags, response: { 200: Ok } },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { access: 'metrics' },
+      schema: {
+        summary: 'Prometheus metrics: ingestion, the process, and the latest drift per model',
+        tags,
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      void reply.type(options.registry.contentType);
+      return toPrometheus(options.metrics.snapshot()) + (await options.registry.metrics());
+    },
+  );
+
+  app.get(
+    '/v1/status',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Events stored per kind (after deduplication) and dead letters',
+        tags,
+        response: {
+          200: Type.Object({
+            events: Type.Object({
+              predictions: Type.Integer(),
+              features: Type.Integer(),
+              labels: Type.Integer(),
+            }),
+            dead_letters: Type.Integer(),
+          }),
+        },
+      },
+    },
+    async () => countStored(store),
+  );
+
+  app.get(
+    '/v1/ingestion',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Ingestion status: what is stored and what this process ingested since it started',
+        tags,
+        response: { 200: IngestionStatus },
+      },
+    },
+    async () => {
+      const counts = await countStored(store);
+      const snapshot = options.metrics.snapshot();
+      return {
+        stored: { ...counts.events, dead_letters: counts.dead_letters },
+        since_start: {
+          events: snapshot.events,
+          bytes: snapshot.bytes,
+          bad_messages: snapshot.bad_messages,
+          insert_failures: snapshot.insert_failures,
+          batches: snapshot.batches,
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/v1/dead-letters',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary:
+          'The newest dead letters with their raw payloads (admin: payloads may hold personal data)',
+        tags,
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Array(
+            Type.Object({
+              received_at: Type.String(),
+              source: Type.String(),
+              topic: Type.String(),
+              partition: Type.Integer(),
+              offset: Type.Integer(),
+              reason: Type.String(),
+              detail: Type.String(),
+              payload: Type.String(),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => listDeadLetters(store, request.query.limit ?? 100),
+  );
+};

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createToken } from '../api/auth/tokens.js';
+import { checkApiBinding, loadApiConfig, loadConfig } from './config.js';
+
+describe('API access configuration', () => {
+  it('reads hashed tokens from DRIFTWATCH_TOKENS and DRIFTWATCH_TOKENS_FILE', () => {
+    const a = createToken('ingest', 'producer');
+    const b = createToken('read', 'analyst');
+    const c = createToken('admin', 'root');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dw-tokens-')), 'tokens');
+    fs.writeFileSync(file, `# who may call\n${c.line}\n\n`);
+    const config = loadApiConfig({
+      DRIFTWATCH_TOKENS: `${a.line}, ${b.line}`,
+      DRIFTWATCH_TOKENS_FILE: file,
+      DRIFTWATCH_INGEST_RATE_LIMIT: '60',
+    });
+    expect(config.tokens.map((t) => [t.role, t.name])).toEqual([
+      ['ingest', 'producer'],
+      ['read', 'analyst'],
+      ['admin', 'root'],
+    ]);
+    expect(config.ingestRequestsPerMinute).toBe(60);
+  });
+
+  it('names the bad entry', () => {
+    expect(() =>
+      loadApiConfig({ DRIFTWATCH_TOKENS: `read:${'a'.repeat(64)},admin:secret` }),
+    ).toThrow(/DRIFTWATCH_TOKENS entry 2: .*SHA-256/);
+  });
+
+  it('binds without tokens to loopback only, and says so', () => {
+    const open = loadConfig({ DRIFTWATCH_HOST: '127.0.0.1' });
+    expect(checkApiBinding(open)).toMatch(/no API tokens configured.*127\.0\.0\.1/);
+    expect(() => checkApiBinding(loadConfig({ DRIFTWATCH_HOST: '0.0.0.0' }))).toThrow(
+      /DRIFTWATCH_HOST=0\.0\.0\.0 without API tokens/,
+    );
+    const guarded = loadConfig({
+      DRIFTWATCH_HOST: '0.0.0.0',
+      DRIFTWATCH_TOKENS: createToken('admin').line,
+    });
+    expect(checkApiBinding(guarded)).toMatch(/1 configured/);
+  });
+});

@@ -1,0 +1,220 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, AlertsApi } from '../../src/api/alerts.js';
+import { createToken } from '../../src/api/auth/tokens.js';
+import { loadConfig } from '../../src/config/config.js';
+import { runDemo } from '../../src/demo/runDemo.js';
+import type { Service } from '../../src/main.js';
+import { listLatestWindowResults } from '../../src/store/results.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/store.js';
+
+/**
+ * The dashboard as a person uses it: Debian's chromium, headless, driven by playwright-core,
+ * against the service holding the demo's data, with tokens required.
+ */
+const ARTIFACTS = path.join(REPO_ROOT, 'test/.tmp/dashboard');
+const read = createToken('read', 'analyst');
+const operator = createToken('operator', 'oncall');
+const ingest = createToken('ingest', 'demo-producer');
+
+/**
+ * Alert state stands in for src/alerts (built in parallel) through the API's seam: one
+ * firing alert, and acknowledgements recorded with who and why.
+ */
+function alertsInMemory(): AlertsApi & { acknowledged: string[] } {
+  const alert: Alert = {
+    alert_id: 'fraud-detector/psi/amount/channel=web',
+    model: 'fraud-detector',
+    check_id: 'psi',
+    metric: 'psi',
+    feature: 'amount',
+    slice: 'channel=web',
+    severity: 'critical',
+    state: 'firing',
+    since: new Date().toISOString(),
+    last_window_end: new Date().toISOString(),
+    value: 0.8,
+    acknowledged: null,
+    silenced_until: null,
+  };
+  const acknowledged: string[] = [];
+  return {
+    acknowledged,
+    async list() {
+      return { items: [alert], total: 1 };
+    },
+    async acknowledge(id, by, comment) {
+      if (id !== alert.alert_id) return undefined;
+      acknowledged.push(`${by.name}: ${comment}`);
+      alert.acknowledged = { by: by.name, at: new Date().toISOString(), comment };
+      return alert;
+    },
+    async silence() {
+      throw new Error('not used here');
+    },
+  };
+}
+
+function chromiumPath(): string {
+  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+}
+
+describe('the dashboard in a real browser, on demo data', () => {
+  let service: Service;
+  let browser: Browser;
+  let url: string;
+  const alerts = alertsInMemory();
+  const dataDir = tempDir('driftwatch-dashboard-');
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const config = loadConfig({
+      DRIFTWATCH_DATA_DIR: dataDir,
+      DRIFTWATCH_PORT: '0',
+      DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
+      DRIFTWATCH_TOKENS: [read.line, operator.line, ingest.line].join(','),
+    });
+    ({ service } = await runDemo(config, {
+      hours: 3,
+      eventsPerHour: 1200,
+      liveSeconds: 0,
+      print: () => undefined,
+      ingestToken: ingest.token,
+      alerts: () => alerts,
+    }));
+    url = service.address ?? '';
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await service?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function logIn(token: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    await page.goto(`${url}/dashboard`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#token', token);
+    await Promise.all([page.waitForURL(`${url}/dashboard`), page.click('button[type=submit]')]);
+    await page.waitForSelector('body[data-ready="true"]');
+    return page;
+  }
+
+  it('refuses requests without a token, and sends a browser without a session to the login page', async () => {
+    const api = await fetch(`${url}/v1/models`);
+    expect(api.status).toBe(401);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#token', 'dw_not-a-real-token-at-all');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('#login-error')).toMatch(/not valid/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'login.png') });
+    await context.close();
+  });
+
+  it('lists every model with the status of its newest window, worst first', async () => {
+    const page = await logIn(read.token);
+    const rows = await page.$$eval('#models tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-model'), tr.getAttribute('data-status')]),
+    );
+    // Expected from the stored results themselves: the worst status of each model's newest window.
+    const rank = ['critical', 'warn', 'no_data', 'insufficient_data', 'ok'];
+    const expected = await Promise.all(
+      service.plans.map(async (plan) => {
+        const statuses = (await listLatestWindowResults(service.store, plan.model)).map(
+          (r) => r.status,
+        );
+        return [plan.model, rank.find((status) => statuses.includes(status)) ?? 'ok'];
+      }),
+    );
+    expect(rows.map((row) => row[0]).sort()).toEqual(
+      service.plans.map((plan) => plan.model).sort(),
+    );
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(expected));
+    expect(Object.fromEntries(rows)['fraud-detector']).toBe('critical'); // the demo plants drift
+    await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it("shows a feature's drift history with its thresholds and breaches, and its histogram, on a click", async () => {
+    const page = await logIn(read.token);
+    await Promise.all([
+      page.waitForURL(/\/dashboard\/models\/fraud-detector$/),
+      page.click('#models a[href="/dashboard/models/fraud-detector"]'),
+    ]);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('#metric', 'psi');
+    const row = page.locator('#results tr[data-feature="amount"][data-slice="channel=web"]');
+    await row.locator('a.feature').click();
+    const history = page.locator('#history');
+    await expect.poll(() => history.getAttribute('data-points')).toMatch(/^[1-9]\d*$/);
+    expect(await history.getAttribute('data-warn')).toBe('0.1');
+    expect(await history.getAttribute('data-critical')).toBe('0.25');
+    expect(Number(await history.getAttribute('data-breaches'))).toBeGreaterThan(0);
+    expect(await history.locator('canvas').count()).toBe(1);
+    const legend = await history.locator('.u-legend').textContent();
+    expect(legend).toMatch(/warn threshold/);
+    expect(legend).toMatch(/critical threshold/);
+    await expect
+      .poll(() => page.locator('#histogram').getAttribute('data-bins'))
+      .toMatch(/^[1-9]\d*$/);
+    await expect.poll(() => page.locator('#labels canvas').count()).toBe(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'model.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it('lets an operator run and backtest a window over the API, and not a reader', async () => {
+    const end =
+      service.plans[0] &&
+      (await listLatestWindowResults(service.store, 'fraud-detector'))[0]?.window_end;
+    const call = (token: string, route: string, body: unknown) =>
+      fetch(`${url}/v1/models/fraud-detector/${route}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await call(read.token, 'runs', { window_end: end })).status).toBe(403);
+    const run = await call(operator.token, 'runs', { window_end: end });
+    expect(run.status).toBe(200);
+    const body = (await run.json()) as {
+      run: { window_end: string; checks: number };
+      results: { status: string }[];
+    };
+    expect(body.run.window_end).toBe(end);
+    expect(body.results).toHaveLength(body.run.checks);
+    const from = new Date(Date.parse(end ?? '') - 3_600_000).toISOString();
+    const backtest = await call(operator.token, 'backtest', { from, to: end });
+    expect(backtest.status).toBe(200);
+    expect(((await backtest.json()) as { windows: unknown[] }).windows).toHaveLength(2);
+  });
+
+  it('acknowledges an open alert from the overview (operator)', async () => {
+    const page = await logIn(operator.token);
+    const alert = page.locator('#alerts .alert');
+    await expect.poll(() => alert.getAttribute('data-state')).toBe('firing');
+    await alert.locator('button').click();
+    await expect.poll(() => alert.getAttribute('data-state')).toBe('acknowledged');
+    expect(await alert.textContent()).toMatch(/acknowledged by oncall/);
+    expect(alerts.acknowledged).toEqual(['oncall: acknowledged from the dashboard']);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'alert-acknowledged.png'), fullPage: true });
+    await page.context().close();
+  });
+});

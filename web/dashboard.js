@@ -1,0 +1,461 @@
+// The dashboard, drawn in the browser from the JSON API (no data is embedded in the pages).
+// Plain JavaScript and uPlot, both served by driftwatch itself: nothing comes from a CDN.
+'use strict';
+
+const COLORS = { ok: '#2e7d32', warn: '#ef8f00', critical: '#c62828', muted: '#9ca3af' };
+const SEVERITY = { critical: 0, warn: 1, no_data: 2, insufficient_data: 3, unknown: 4, ok: 5 };
+
+async function api(path, init) {
+  const response = await fetch(path, {
+    credentials: 'same-origin',
+    headers: {
+      accept: 'application/json',
+      ...(init && init.body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...init,
+  });
+  if (response.status === 401) {
+    window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
+    throw new Error('not logged in');
+  }
+  const body = response.status === 204 ? null : await response.json();
+  if (!response.ok) {
+    const error = new Error((body && body.error) || response.statusText);
+    error.status = response.status;
+    error.code = body && body.code;
+    throw error;
+  }
+  return body;
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'class') node.className = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  }
+  for (const child of children)
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  return node;
+}
+
+const badge = (status) => el('span', { class: `status ${status}`, 'data-status': status }, status);
+const fmt = (value) =>
+  value === null || value === undefined
+    ? '–'
+    : Math.abs(value) >= 1000 || (value !== 0 && Math.abs(value) < 0.001)
+      ? value.toExponential(3)
+      : value.toFixed(4);
+const time = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z') : '–');
+const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value);
+
+async function overview() {
+  const models = await api('/v1/models');
+  const body = document.querySelector('#models tbody');
+  body.replaceChildren(
+    ...models.map((model) =>
+      el(
+        'tr',
+        {
+          class: 'clickable',
+          'data-model': model.model,
+          'data-status': model.status,
+          onclick: () =>
+            (window.location.href = `/dashboard/models/${encodeURIComponent(model.model)}`),
+        },
+        el(
+          'td',
+          {},
+          el('a', { href: `/dashboard/models/${encodeURIComponent(model.model)}` }, model.model),
+        ),
+        el('td', {}, badge(model.status)),
+        el('td', {}, time(model.last_run && model.last_run.window_end)),
+        el(
+          'td',
+          { class: 'num' },
+          model.last_run ? `${model.last_run.breaches} of ${model.last_run.checks}` : '–',
+        ),
+        el('td', { class: 'num' }, model.runs),
+        el(
+          'td',
+          { title: model.monitor_hash },
+          `${model.monitor_file || model.monitor} (${model.monitor_hash.slice(0, 12)})`,
+        ),
+      ),
+    ),
+  );
+  await alertsPanel();
+}
+
+async function alertsPanel(model) {
+  const panel = document.getElementById('alerts');
+  try {
+    const query = new URLSearchParams({
+      state: 'pending,firing',
+      limit: '50',
+      ...(model ? { model } : {}),
+    });
+    const page = await api(`/v1/alerts?${query}`);
+    if (page.items.length === 0) {
+      panel.replaceChildren(el('p', { class: 'hint' }, 'No open alerts.'));
+      return;
+    }
+    panel.replaceChildren(
+      ...page.items.map((alert) => {
+        const acked = alert.acknowledged;
+        return el(
+          'div',
+          {
+            class: 'alert',
+            'data-alert': alert.alert_id,
+            'data-state': acked ? 'acknowledged' : alert.state,
+          },
+          badge(alert.severity),
+          el(
+            'span',
+            {},
+            `${alert.model} · ${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`,
+          ),
+          el('span', { class: 'hint' }, `${alert.state} since ${time(alert.since)}`),
+          acked
+            ? el('span', { class: 'hint ack' }, `acknowledged by ${acked.by}`)
+            : el(
+                'button',
+                { type: 'button', onclick: () => acknowledge(alert.alert_id, model) },
+                'Acknowledge',
+              ),
+        );
+      }),
+    );
+  } catch (error) {
+    panel.replaceChildren(
+      el(
+        'p',
+        { class: 'hint' },
+        error.code === 'DW_NOT_IMPLEMENTED'
+          ? 'Alerting is not enabled in this service.'
+          : `Alerts unavailable: ${error.message}`,
+      ),
+    );
+  }
+}
+
+async function acknowledge(alertId, model) {
+  try {
+    await api(`/v1/alerts/${encodeURIComponent(alertId)}/acknowledge`, {
+      method: 'POST',
+      body: JSON.stringify({ comment: 'acknowledged from the dashboard' }),
+    });
+  } catch (error) {
+    window.alert(
+      error.status === 403
+        ? 'Your token may not acknowledge alerts (operator role needed).'
+        : error.message,
+    );
+  }
+  await alertsPanel(model);
+}
+
+async function modelView(model) {
+  const detail = await api(`/v1/models/${encodeURIComponent(model)}`);
+  document.getElementById('model-status').replaceChildren(badge(detail.status));
+  document.getElementById('model-meta').textContent =
+    `monitor ${detail.monitor_file || detail.monitor} · sha256 ${detail.monitor_hash.slice(0, 16)} · schedule ${detail.schedule} · window ${detail.window_seconds / 60} min · ${detail.runs} runs`;
+  const latest = detail.latest;
+  document.getElementById('window').textContent = latest.length
+    ? `ending ${time(latest[0].window_end)}`
+    : '(not evaluated yet)';
+  const metrics = [...new Set(latest.filter((r) => r.feature).map((r) => r.metric))];
+  const select = document.getElementById('metric');
+  select.replaceChildren(...metrics.map((m) => el('option', { value: m }, m)));
+  select.value = metrics.includes('psi') ? 'psi' : metrics[0] || '';
+  const render = () =>
+    renderResults(
+      model,
+      latest.filter((r) => r.feature && r.metric === select.value),
+    );
+  select.addEventListener('change', render);
+  render();
+  await labelsChart(model);
+  await alertsPanel(model);
+}
+
+function renderResults(model, rows) {
+  rows.sort(
+    (a, b) =>
+      SEVERITY[a.status] - SEVERITY[b.status] ||
+      a.feature.localeCompare(b.feature) ||
+      sliceLabel(a).localeCompare(sliceLabel(b)),
+  );
+  const body = document.querySelector('#results tbody');
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const tr = el(
+        'tr',
+        {
+          class: 'clickable',
+          'data-feature': row.feature,
+          'data-slice': sliceLabel(row),
+          'data-check': row.check_id,
+        },
+        el('td', {}, el('a', { href: '#history', class: 'feature' }, row.feature)),
+        el('td', {}, sliceLabel(row)),
+        el('td', {}, row.check_id),
+        el('td', { class: 'num' }, fmt(row.value)),
+        el('td', { class: 'num' }, `${fmt(row.warn_threshold)} / ${fmt(row.critical_threshold)}`),
+        el('td', {}, badge(row.status)),
+      );
+      tr.addEventListener('click', (event) => {
+        event.preventDefault();
+        body.querySelectorAll('tr.selected').forEach((other) => other.classList.remove('selected'));
+        tr.classList.add('selected');
+        void historyChart(model, row);
+        void histogramChart(model, row.feature, sliceLabel(row), row.window_end);
+      });
+      return tr;
+    }),
+  );
+}
+
+function chartWidth(node) {
+  return Math.max(300, node.clientWidth - 10);
+}
+
+/** The check's value as a step line, its warn and critical thresholds, and breach markers. */
+async function historyChart(model, row) {
+  const node = document.getElementById('history');
+  const slice = sliceLabel(row);
+  const query = new URLSearchParams({ check_id: row.check_id, feature: row.feature, slice });
+  const series = await api(`/v1/models/${encodeURIComponent(model)}/series?${query}`);
+  document.getElementById('history-title').textContent =
+    `${row.check_id} · ${row.feature} · ${slice}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
+  const points = series.points;
+  const xs = points.map((p) => Date.parse(p.window_end) / 1000);
+  const values = points.map((p) => p.value);
+  const warn = points.map((p) => p.warn_threshold);
+  const critical = points.map((p) => p.critical_threshold);
+  const breaches = points.map((p) =>
+    p.status === 'warn' || p.status === 'critical' ? p.value : null,
+  );
+  const lastWarn = warn.filter((v) => v !== null).at(-1) ?? null;
+  const lastCritical = critical.filter((v) => v !== null).at(-1) ?? null;
+  node.replaceChildren();
+  node.dataset.points = String(points.length);
+  node.dataset.warn = lastWarn === null ? '' : String(lastWarn);
+  node.dataset.critical = lastCritical === null ? '' : String(lastCritical);
+  node.dataset.breaches = String(breaches.filter((v) => v !== null).length);
+  const stepped = uPlot.paths.stepped({ align: 1 });
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 280,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        {
+          label: `${row.metric} value`,
+          stroke: '#1d4ed8',
+          width: 2,
+          paths: stepped,
+          points: { show: false },
+        },
+        {
+          label: 'warn threshold',
+          stroke: COLORS.warn,
+          dash: [6, 4],
+          width: 1.5,
+          points: { show: false },
+          paths: stepped,
+        },
+        {
+          label: 'critical threshold',
+          stroke: COLORS.critical,
+          dash: [6, 4],
+          width: 1.5,
+          points: { show: false },
+          paths: stepped,
+        },
+        {
+          label: 'breaches',
+          stroke: COLORS.critical,
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 8, fill: COLORS.critical },
+        },
+      ],
+      axes: [{}, { label: row.metric }],
+    },
+    [xs, values, warn, critical, breaches],
+    node,
+  );
+  node.append(
+    el(
+      'p',
+      { class: 'legend-thresholds' },
+      el('span', { class: 'warn' }, `warn ≥ ${fmt(lastWarn)}`),
+      ' · ',
+      el('span', { class: 'critical' }, `critical ≥ ${fmt(lastCritical)}`),
+      ` · ${points.length} windows, ${node.dataset.breaches} breached`,
+    ),
+  );
+}
+
+/** Baseline and current shares per bin (or category), side by side. */
+async function histogramChart(model, feature, slice, windowEnd) {
+  const node = document.getElementById('histogram');
+  const query = new URLSearchParams({ feature, slice, window_end: windowEnd });
+  let histogram;
+  try {
+    histogram = await api(`/v1/models/${encodeURIComponent(model)}/histogram?${query}`);
+  } catch (error) {
+    node.replaceChildren(el('p', { class: 'hint' }, error.message));
+    return;
+  }
+  document.getElementById('histogram-title').textContent =
+    `${feature} · ${slice} · window ending ${time(histogram.window_end)}`;
+  const share = (counts) => {
+    const total = counts.reduce((a, b) => a + b, 0) || 1;
+    return counts.map((c) => c / total);
+  };
+  const labels = histogram.categories || binLabels(histogram.edges || []);
+  const xs = labels.map((_, i) => i);
+  node.replaceChildren();
+  node.dataset.bins = String(labels.length);
+  const bars = uPlot.paths.bars;
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] } },
+      series: [
+        {},
+        {
+          label: `baseline v${histogram.baseline_version}`,
+          stroke: '#6b7280',
+          fill: 'rgba(107,114,128,0.45)',
+          paths: bars({ size: [0.4, 60], align: -1 }),
+          points: { show: false },
+        },
+        {
+          label: 'current',
+          stroke: '#1d4ed8',
+          fill: 'rgba(29,78,216,0.45)',
+          paths: bars({ size: [0.4, 60], align: 1 }),
+          points: { show: false },
+        },
+      ],
+      axes: [
+        {
+          values: (_u, ticks) => ticks.map((t) => labels[t] ?? ''),
+          space: 56,
+          font: '10px system-ui, sans-serif',
+        },
+        { label: 'share' },
+      ],
+    },
+    [xs, share(histogram.reference), share(histogram.current)],
+    node,
+  );
+}
+
+function binLabels(edges) {
+  if (edges.length === 0) return ['all'];
+  const short = (v) => Number(v.toPrecision(3));
+  return [
+    `< ${short(edges[0])}`,
+    ...edges.slice(1).map((edge, i) => `${short(edges[i])}–${short(edge)}`),
+    `≥ ${short(edges.at(-1))}`,
+  ];
+}
+
+async function labelsChart(model) {
+  const node = document.getElementById('labels');
+  const series = await api(`/v1/models/${encodeURIComponent(model)}/labels`);
+  if (series.points.length === 0) {
+    node.replaceChildren(
+      el(
+        'p',
+        { class: 'hint' },
+        'No AUROC results yet (labels arrive late, or the monitor has no auroc check).',
+      ),
+    );
+    return;
+  }
+  node.replaceChildren();
+  const xs = series.points.map((p) => Date.parse(p.window_end) / 1000);
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      scales: { x: { time: true }, auroc: { range: [0, 1] }, coverage: { range: [0, 1] } },
+      series: [
+        {},
+        {
+          label: 'AUROC',
+          scale: 'auroc',
+          stroke: '#7c3aed',
+          width: 2,
+          paths: uPlot.paths.stepped({ align: 1 }),
+        },
+        { label: 'label coverage', scale: 'coverage', stroke: '#059669', dash: [4, 4], width: 1.5 },
+      ],
+      axes: [
+        {},
+        { scale: 'auroc', label: 'AUROC' },
+        { scale: 'coverage', side: 1, label: 'coverage', grid: { show: false } },
+      ],
+    },
+    [xs, series.points.map((p) => p.auroc), series.points.map((p) => p.coverage)],
+    node,
+  );
+}
+
+function login() {
+  const form = document.getElementById('login');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const token = document.getElementById('token').value.trim();
+    const response = await fetch('/v1/session', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      document.getElementById('login-error').textContent = body.error || 'login failed';
+      return;
+    }
+    const next = new URLSearchParams(window.location.search).get('next');
+    window.location.href =
+      next && next.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
+  });
+}
+
+function start() {
+  const logout = document.getElementById('logout');
+  if (logout) {
+    logout.addEventListener('click', async () => {
+      await fetch('/v1/session', { method: 'DELETE', credentials: 'same-origin' });
+      window.location.href = '/login';
+    });
+  }
+  const page = document.body.dataset.page;
+  const run =
+    page === 'overview'
+      ? overview()
+      : page === 'model'
+        ? modelView(document.body.dataset.model)
+        : page === 'login'
+          ? Promise.resolve(login())
+          : Promise.resolve();
+  run
+    .then(() => document.body.setAttribute('data-ready', 'true'))
+    .catch((error) => {
+      document.querySelector('main').prepend(el('p', { class: 'error' }, error.message));
+      document.body.setAttribute('data-ready', 'error');
+    });
+}
+
+start();
