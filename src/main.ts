@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { createAlertStage, type AlertStage } from './alerts/alertStage.js';
+import type { Channels } from './alerts/channels/channel.js';
+import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
+import { DriftwatchError } from './errors.js';
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
@@ -25,6 +29,10 @@ export interface ServiceOptions {
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
   onEvaluation?: (evaluation: WindowEvaluation) => void | Promise<void>;
+  /** Turn verdicts into alerts and deliver their notifications (default true). */
+  alerts?: boolean;
+  /** Replace alert channels (the demo's local receivers). */
+  alertChannels?: Partial<Channels>;
 }
 
 export interface Service {
@@ -36,16 +44,25 @@ export interface Service {
   plans: MonitorPlan[];
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
+  alerts: AlertStage;
   address: string | null;
   stop(): Promise<void>;
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
-  const store = await openStore(config.store);
-  await migrate(store);
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
+  // A webhook whose secret is missing would fail every delivery: refuse to start instead.
+  const missing = checkAlertEnvironment(plans, config.alerts.readSecret);
+  if (missing.length > 0 && options.alerts !== false) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `alert webhooks need environment variables that are not set: ${missing.map((problem) => `${problem.model}: ${problem.message}`).join('; ')}`,
+    );
+  }
+  const store = await openStore(config.store);
+  await migrate(store);
   const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
   const logger = options.logger ?? createLogger();
@@ -58,12 +75,26 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
     await kafka.start();
   }
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const scheduler = createMonitorScheduler(store, plans, {
-    onEvaluation: options.onEvaluation,
+    onEvaluation: async (evaluation) => {
+      if (options.alerts !== false) await alerts.onEvaluation(evaluation);
+      await options.onEvaluation?.(evaluation);
+    },
     onError: (monitor, error) =>
       options.log(`monitor ${monitor} failed: ${(error as Error).message}`),
   });
+  if (options.alerts !== false) alerts.delivery.start();
   if (options.schedule) {
+    // Runs stored before a crash first, then the windows missed while down.
+    if (options.alerts !== false) await alerts.catchUp();
     await scheduler.catchUp();
     scheduler.start();
   }
@@ -76,9 +107,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     plans,
     monitorErrors: errors,
     scheduler,
+    alerts,
     address,
     async stop() {
       await scheduler.stop();
+      await alerts.stop();
       await kafka?.stop();
       await app.close();
       await store.close();

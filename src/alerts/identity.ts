@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { AlertIdentity } from '../store/alerts.js';
 
-/** What an alert is about: one check on one feature in one slice of one monitor. */
-export interface AlertIdentity {
-  monitor: string;
-  model: string;
-  checkId: string;
-  metric: string;
-  feature: string;
-  sliceKey: string;
-  sliceValue: string;
-}
+export type { AlertIdentity };
 
 /**
  * The alert's id: stable across runs, restarts and machines, so the same breach is always

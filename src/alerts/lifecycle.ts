@@ -1,5 +1,11 @@
 import type { Severity } from '../monitors/plan.js';
-import type { AlertIdentity } from './identity.js';
+import type {
+  Alert,
+  AlertEventKind,
+  AlertIdentity,
+  AlertState,
+  VerdictFacts,
+} from '../store/alerts.js';
 
 /**
  * The life of one alert, as Alertmanager's users wish it were: pure, one window at a time.
@@ -14,49 +20,12 @@ import type { AlertIdentity } from './identity.js';
  * escalation, notified); a critical alert that breaches at warn is still breaching.
  * "Insufficient data" (and anything else that is neither a breach nor ok) changes nothing:
  * it never opens, never resolves and never counts towards `for` or `resolve_after`.
+ * The types of an alert are the store's (src/store/alerts.ts), re-exported here.
  */
-export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved';
-
-/** What happened to an alert in a window; `repeated` is a notice without a state change. */
-export type AlertEventKind =
-  'pending' | 'firing' | 'cancelled' | 'escalated' | 'repeated' | 'resolved';
+export type { Alert, AlertEventKind, AlertState, VerdictFacts };
 
 /** The notices people receive. */
 export type NoticeKind = 'firing' | 'escalated' | 'repeated' | 'resolved';
-
-/** The facts of the verdict an alert last saw: what a notification shows. */
-export interface VerdictFacts {
-  status: string;
-  value: number | null;
-  pValue: number | null;
-  adjustedPValue: number | null;
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
-  /** Effect size beside a p-value (KS D, Jensen-Shannon distance), with its minimum. */
-  effect: number | null;
-  minEffect: number | null;
-  nReference: number;
-  nCurrent: number;
-  /** Short words for what the numbers cannot say (new categories, missing features). */
-  note: string | null;
-}
-
-export interface Alert extends AlertIdentity {
-  alertId: string;
-  state: AlertState;
-  /** The highest severity of the current (or last) episode; null before the first. */
-  severity: Severity | null;
-  episode: number;
-  breachingWindows: number;
-  clearWindows: number;
-  since: Date | null;
-  firedAt: Date | null;
-  resolvedAt: Date | null;
-  /** Window end of the episode's last notice; null: nobody has been told yet. */
-  lastNotifiedAt: Date | null;
-  lastWindowEnd: Date | null;
-  last: VerdictFacts | null;
-}
 
 export type Observation =
   { kind: 'breach'; severity: Severity } | { kind: 'clear' } | { kind: 'unknown' };

@@ -1,26 +1,10 @@
-import type { AlertIdentity } from './identity.js';
+import type { AlertIdentity, Silence } from '../store/alerts.js';
 
 /**
  * A silence mutes matching alerts for a while: they change state as usual (and the audit
  * trail says so) but no notice is sent. Empty fields match anything.
  */
-export interface Silence {
-  silenceId: string;
-  model: string;
-  /** '' = every feature. */
-  feature: string;
-  /** '' = every slice; a value ("web") or key=value ("channel=web"). */
-  slice: string;
-  /** '' = every check. */
-  checkId: string;
-  startsAt: Date;
-  endsAt: Date;
-  reason: string;
-  createdBy: string;
-  createdAt: Date;
-  expiredBy: string;
-  expiredAt: Date | null;
-}
+export type { Silence };
 
 export function isSilenceActive(silence: Silence, now: Date): boolean {
   const end =

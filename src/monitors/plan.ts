@@ -134,11 +134,6 @@ export type WebhookPlan = { name: string; policy: WebhookPolicy } & (
     }
 );
 
-/** The environment variables a webhook needs at service start (names, never values). */
-export function webhookEnvNames(webhook: WebhookPlan): string[] {
-  return webhook.preset === 'generic' ? webhook.secretEnv : [webhook.tokenEnv];
-}
-
 /** p-value checks take part in the false-discovery-rate correction. */
 export function isTestMetric(metric: Metric): boolean {
   return metric === 'ks' || metric === 'chi2' || metric === 'positive_rate';

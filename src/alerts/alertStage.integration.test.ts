@@ -1,0 +1,339 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  eventually,
+  startSlackStub,
+  startSmtpCatcher,
+  startWebhookReceiver,
+  type SlackStub,
+  type SmtpCatcher,
+  type WebhookReceiver,
+} from '../../test/helpers/alertReceivers.js';
+import { REPO_ROOT } from '../../test/helpers/cli.js';
+import { openTestStore } from '../../test/helpers/store.js';
+import { planFromYaml, storeRun, type StoredVerdict } from '../../test/helpers/verdicts.js';
+import { loadAlertsConfig } from '../config/config.js';
+import type { MonitorPlan } from '../monitors/plan.js';
+import { silentLogger } from '../observability/logger.js';
+import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
+import {
+  getAlert,
+  insertAcknowledgement,
+  insertSilence,
+  listAlertEvents,
+  listAlerts,
+} from '../store/alerts.js';
+import type { Store } from '../store/clickhouse.js';
+import { listDeliveryAttempts, listOutbox } from '../store/outbox.js';
+import { createAlertStage, type AlertStage } from './alertStage.js';
+
+const SECRET = `whsec_${Buffer.from('driftwatch test secret: 32 bytes').toString('base64')}`;
+const T0 = Date.parse('2026-11-22T00:00:00Z');
+const WINDOW = 30 * 60_000;
+const at = (i: number) => new Date(T0 + i * WINDOW);
+
+let store: Store;
+let smtp: SmtpCatcher;
+let slack: SlackStub;
+let hook: WebhookReceiver;
+const stages: AlertStage[] = [];
+
+beforeAll(async () => {
+  store = await openTestStore();
+  smtp = await startSmtpCatcher();
+  slack = await startSlackStub();
+  hook = await startWebhookReceiver([SECRET]);
+});
+
+afterAll(async () => {
+  await Promise.all(stages.map((stage) => stage.stop()));
+  await Promise.all([smtp.close(), slack.close(), hook.close()]);
+  await store.close();
+});
+
+function monitorYaml(model: string, alerts: string): string {
+  return `model: ${model}
+baseline: { trailing: 7d }
+features: { amount: numeric, merchant: categorical }
+schedule: '*/30 * * * *'
+window: 30m
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+${alerts}`;
+}
+
+function startStage(
+  plan: MonitorPlan,
+  env: Record<string, string> = {},
+): { stage: AlertStage; registry: MetricsRegistry } {
+  const registry = createMetricsRegistry({ processMetrics: false });
+  const stage = createAlertStage({
+    store,
+    plans: [plan],
+    config: loadAlertsConfig({
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      SLACK_API_URL: slack.apiUrl,
+      SMTP_URL: smtp.url,
+      SMTP_FROM: 'driftwatch <alerts@example.com>',
+      DRIFTWATCH_PUBLIC_URL: 'http://driftwatch.example.com',
+      TEST_SECRET: SECRET,
+      DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '4',
+      DRIFTWATCH_ALERTS_RETRY_BASE_MS: '40',
+      DRIFTWATCH_ALERTS_RETRY_MAX_MS: '200',
+      DRIFTWATCH_ALERTS_TIMEOUT_MS: '3000',
+      DRIFTWATCH_ALERTS_POLL_MS: '50',
+      ...env,
+    }),
+    logger: silentLogger(),
+    registry,
+  });
+  stages.push(stage);
+  return { stage, registry };
+}
+
+/** Stores a run's verdicts and lets the stage process it, as the scheduler does. */
+async function window(
+  stage: AlertStage,
+  plan: MonitorPlan,
+  i: number,
+  verdicts: StoredVerdict[],
+): Promise<string[]> {
+  await storeRun(store, plan, at(i), verdicts);
+  const [processed] = await stage.processMonitor(plan.monitor, at(i));
+  return (
+    processed?.notifications.map((n) => `${n.destination} ${n.kind} ${n.events.join(',')}`) ?? []
+  );
+}
+
+const breach = (feature: string, slice: string, status: 'warn' | 'critical'): StoredVerdict => ({
+  feature,
+  slice,
+  status,
+  value: status === 'critical' ? 0.41 : 0.17,
+});
+const clear = (feature: string, slice: string): StoredVerdict => ({
+  feature,
+  slice,
+  status: 'ok',
+  value: 0.03,
+});
+
+describe('alerts from stored verdicts to Slack, email and a signed webhook', () => {
+  it('waits `for` windows, digests per route and severity, escalates, triggers the webhook once, resolves with hysteresis', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'shop',
+        `alerts:
+  for: 2
+  resolve_after: 2
+  repeat_interval: 6h
+  routes:
+    - { severity: warn, slack: '#ml-drift', email: [ml@example.com] }
+    - { severity: critical, slack: '#ml-oncall', webhook: retrain }
+webhooks:
+  retrain:
+    url: ${hook.url}/retrain
+    secret_env: TEST_SECRET
+    severities: [critical]
+    after_windows: 2
+    min_interval: 1d
+`,
+      ),
+    );
+    const { stage } = startStage(plan);
+    stage.delivery.start();
+    const w = (i: number, verdicts: StoredVerdict[]) => window(stage, plan, i, verdicts);
+
+    // 1: two breaches begin: pending (for: 2), nobody told
+    expect(
+      await w(1, [
+        breach('amount', 'channel=web', 'warn'),
+        breach('amount', 'all', 'warn'),
+        clear('merchant', 'all'),
+      ]),
+    ).toEqual([]);
+    // 2: still breaching: firing, one warn digest per warn route (Slack and email), none to critical routes
+    expect(
+      await w(2, [
+        breach('amount', 'channel=web', 'warn'),
+        breach('amount', 'all', 'warn'),
+        clear('merchant', 'all'),
+      ]),
+    ).toEqual([
+      'slack:#ml-drift digest firing,firing',
+      'email:ml@example.com digest firing,firing',
+    ]);
+    // 3: web escalates to critical: a critical digest to every route at or below critical;
+    //    the webhook triggers (critical, breaching 3 windows >= after_windows 2)
+    expect(
+      (
+        await w(3, [
+          breach('amount', 'channel=web', 'critical'),
+          breach('amount', 'all', 'warn'),
+          clear('merchant', 'all'),
+        ])
+      ).sort(),
+    ).toEqual([
+      'email:ml@example.com digest escalated',
+      'slack:#ml-drift digest escalated',
+      'slack:#ml-oncall digest escalated',
+      'webhook:retrain trigger escalated',
+    ]);
+    // 4: still critical: within min_interval, no second trigger; no repeat before 6h
+    expect(
+      await w(4, [
+        breach('amount', 'channel=web', 'critical'),
+        breach('amount', 'all', 'warn'),
+        clear('merchant', 'all'),
+      ]),
+    ).toEqual([]);
+    // 5-6: one clear window is not enough (resolve_after: 2) ...
+    expect(
+      await w(5, [
+        clear('amount', 'channel=web'),
+        clear('amount', 'all'),
+        clear('merchant', 'all'),
+      ]),
+    ).toEqual([]);
+    // ... the second resolves both, each to the routes that heard it fire
+    expect(
+      (
+        await w(6, [
+          clear('amount', 'channel=web'),
+          clear('amount', 'all'),
+          clear('merchant', 'all'),
+        ])
+      ).sort(),
+    ).toEqual([
+      'email:ml@example.com digest resolved',
+      'email:ml@example.com digest resolved',
+      'slack:#ml-drift digest resolved',
+      'slack:#ml-drift digest resolved',
+      'slack:#ml-oncall digest resolved',
+    ]);
+
+    expect(await stage.delivery.drain({ timeoutMs: 20_000 })).toBe(true);
+    const outbox = await listOutbox(store, { monitor: plan.monitor });
+    expect(outbox.map((entry) => entry.status)).toEqual(outbox.map(() => 'delivered'));
+    expect(outbox).toHaveLength(11);
+
+    // Slack: Block Kit with header, fields, one line per breach, buttons; token sent as bearer
+    const slackCalls = slack.calls.filter((call) => call.text.includes('shop'));
+    const seenBy = (channel: string) =>
+      slackCalls.filter((call) => call.channel === channel).map((call) => call.text.split('\n')[0]);
+    // each channel hears its notices in window order
+    expect(seenBy('#ml-drift')).toEqual([
+      'WARNING shop: 2 firing',
+      'CRITICAL shop: 1 escalated',
+      'RESOLVED shop: 1 alert resolved',
+      'RESOLVED shop: 1 alert resolved',
+    ]);
+    expect(seenBy('#ml-oncall')).toEqual([
+      'CRITICAL shop: 1 escalated',
+      'RESOLVED shop: 1 alert resolved',
+    ]);
+    expect(slackCalls[0]?.authorization).toBe('Bearer xoxb-test-token');
+    const blocks = slackCalls.find((call) => call.channel === '#ml-oncall')?.blocks as {
+      type: string;
+      text?: { text: string };
+      fields?: { text: string }[];
+      elements?: { url?: string }[];
+    }[];
+    expect(blocks.map((block) => block.type)).toEqual(['header', 'section', 'section', 'actions']);
+    expect(blocks[0]?.text?.text).toBe(':red_circle: CRITICAL · shop');
+    expect(blocks[1]?.fields?.map((field) => field.text)).toEqual([
+      '*Monitor*\nshop',
+      `*Window*\n${at(2).toISOString()} .. ${at(3).toISOString()}`,
+      '*Baseline*\nfile:train.csv',
+      '*Version*\n3',
+    ]);
+    expect(blocks[2]?.text?.text).toBe(
+      '• [escalated] psi · amount · channel=web: 0.41 ≥ 0.25 (3 windows)',
+    );
+    expect(blocks[3]?.elements?.map((element) => element.url)).toEqual([
+      'http://driftwatch.example.com/v1/monitors/shop/history',
+      'http://driftwatch.example.com/v1/monitors/shop/history?breaches=true',
+    ]);
+
+    // email: subject with severity, model and count; text and HTML with the same facts
+    const mails = smtp.mails.filter((mail) => mail.subject?.includes('shop'));
+    expect(mails.map((mail) => mail.subject)).toEqual([
+      '[driftwatch] WARNING shop: 2 firing',
+      '[driftwatch] CRITICAL shop: 1 escalated',
+      '[driftwatch] RESOLVED shop: 1 alert resolved',
+      '[driftwatch] RESOLVED shop: 1 alert resolved',
+    ]);
+    const first = mails[0];
+    expect(first?.to && 'text' in first.to ? first.to.text : '').toBe('ml@example.com');
+    for (const line of [
+      '[firing] psi · amount · all: 0.17 ≥ 0.1 (2 windows)',
+      '[firing] psi · amount · channel=web: 0.17 ≥ 0.1 (2 windows)',
+    ]) {
+      expect(first?.text).toContain(line);
+    }
+    expect(first?.html).toContain('psi · amount · channel=web');
+    expect(first?.html).toContain('0.17 ≥ 0.1');
+    expect(first?.messageId).toMatch(/^<msg_[0-9a-f]{32}@driftwatch>$/);
+
+    // the webhook: signed, verified, one trigger, body as schemas/webhook.schema.json says
+    const triggers = hook.requests.filter((request) => request.path === '/retrain');
+    expect(triggers).toHaveLength(1);
+    expect(triggers[0]?.verification).toEqual({ ok: true });
+    const body = JSON.parse(triggers[0]?.body ?? '{}') as {
+      type: string;
+      data: {
+        alert_ids: string[];
+        breaches: {
+          feature: string;
+          slice: { value: string };
+          severity: string;
+          consecutive_windows: number;
+        }[];
+      };
+    };
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(
+      JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'schemas/webhook.schema.json'), 'utf8')),
+    );
+    expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
+    expect(body.type).toBe('driftwatch.alerts.firing');
+    expect(
+      body.data.breaches.map((b) => [b.feature, b.slice.value, b.severity, b.consecutive_windows]),
+    ).toEqual([['amount', 'web', 'critical', 3]]);
+
+    // the audit trail: every transition with the run that caused it
+    const alerts = await listAlerts(store, { model: 'shop' });
+    expect(
+      alerts.map((alert) => [alert.sliceValue, alert.state, alert.severity, alert.episode]),
+    ).toEqual([
+      ['web', 'resolved', 'critical', 1],
+      ['all', 'resolved', 'warn', 1],
+    ]);
+    const web = await getAlert(store, alerts[0]?.alertId ?? '');
+    expect(
+      web?.events.map((event) => [
+        event.event,
+        event.fromState,
+        event.toState,
+        event.windowEnd.toISOString(),
+        event.notified,
+      ]),
+    ).toEqual([
+      ['pending', 'inactive', 'pending', at(1).toISOString(), false],
+      ['firing', 'pending', 'firing', at(2).toISOString(), true],
+      ['escalated', 'firing', 'firing', at(3).toISOString(), true],
+      ['resolved', 'firing', 'resolved', at(6).toISOString(), true],
+    ]);
+    expect(web?.events[2]).toMatchObject({
+      baseline: 'file:train.csv',
+      baselineVersion: 3,
+      monitorHash: plan.hash,
+      verdictStatus: 'critical',
+      value: 0.41,
+    });
+  }, 60_000);
+});
