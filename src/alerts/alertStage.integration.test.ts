@@ -2,7 +2,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   eventually,
   startSlackStub,
@@ -48,8 +48,12 @@ beforeAll(async () => {
   hook = await startWebhookReceiver([SECRET]);
 });
 
+// Stages share the store's outbox: each test's loops stop before the next test begins.
+afterEach(async () => {
+  await Promise.all(stages.splice(0).map((stage) => stage.stop()));
+});
+
 afterAll(async () => {
-  await Promise.all(stages.map((stage) => stage.stop()));
   await Promise.all([smtp.close(), slack.close(), hook.close()]);
   await store.close();
 });
@@ -336,4 +340,267 @@ webhooks:
       value: 0.41,
     });
   }, 60_000);
+
+  it('keeps one episode while a value flaps around its threshold, and repeats only after repeat_interval', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'flappy',
+        `alerts:
+  resolve_after: 3
+  repeat_interval: 2h
+  group: per_alert
+  routes:
+    - { severity: warn, slack: '#flappy' }
+`,
+      ),
+    );
+    const { stage } = startStage(plan);
+    const said: string[] = [];
+    // 0.11, 0.09, 0.12, 0.08 ... around warn 0.1 for 12 windows of 30 min, then clear
+    for (let i = 1; i <= 12; i += 1) {
+      const verdict =
+        i % 2 === 1
+          ? { ...breach('amount', 'all', 'warn'), value: 0.11 }
+          : { ...clear('amount', 'all'), value: 0.09 };
+      said.push(...(await window(stage, plan, i, [verdict])).map((line) => `${i}: ${line}`));
+    }
+    for (let i = 13; i <= 15; i += 1)
+      said.push(
+        ...(await window(stage, plan, i, [clear('amount', 'all')])).map((line) => `${i}: ${line}`),
+      );
+    // one firing notice; breaching windows at 1, 3, 5, ...: repeats once 2 h have passed since the
+    // last notice (at 5 and 9); resolved after three clear windows in a row (12, 13, 14)
+    expect(said).toEqual([
+      '1: slack:#flappy alert firing',
+      '5: slack:#flappy alert repeated',
+      '9: slack:#flappy alert repeated',
+      '14: slack:#flappy alert resolved',
+    ]);
+    const [alert] = await listAlerts(store, { model: 'flappy' });
+    expect(alert).toMatchObject({ state: 'resolved', episode: 1 });
+  });
+
+  it('writes no second notification when a window is re-run, caught up twice, or processed out of order', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'rerun',
+        `alerts:\n  routes:\n    - { severity: warn, webhook: hook }\nwebhooks:\n  hook: { url: ${hook.url}/rerun, secret_env: TEST_SECRET, send_resolved: true }\n`,
+      ),
+    );
+    const { stage } = startStage(plan);
+    // three runs stored while the alert stage was not running: one catch-up processes them in order
+    await storeRun(store, plan, at(1), [clear('amount', 'all')]);
+    await stage.processMonitor(plan.monitor, at(1));
+    await storeRun(store, plan, at(2), [breach('amount', 'all', 'warn')]);
+    await storeRun(store, plan, at(3), [breach('amount', 'all', 'warn')]);
+    await storeRun(store, plan, at(4), [clear('amount', 'all')]);
+    const caughtUp = await stage.processMonitor(plan.monitor);
+    expect(
+      caughtUp.map((run) => [run.windowEnd.toISOString(), run.notifications.map((n) => n.kind)]),
+    ).toEqual([
+      [at(2).toISOString(), ['trigger']],
+      [at(3).toISOString(), []],
+      [at(4).toISOString(), ['resolved']],
+    ]);
+    // the same windows again: the run is re-evaluated (same verdicts stored again) and re-processed
+    await storeRun(store, plan, at(2), [breach('amount', 'all', 'warn')]);
+    expect(await stage.processMonitor(plan.monitor)).toEqual([]);
+    expect(await stage.processMonitor(plan.monitor, at(2))).toEqual([]);
+    // a fresh stage (a restart) reads the progress from the store and does nothing either
+    const { stage: restarted } = startStage(plan);
+    await restarted.catchUp();
+    await restarted.delivery.drain();
+    await stage.delivery.drain();
+    const outbox = await listOutbox(store, { monitor: plan.monitor });
+    expect(outbox.map((entry) => [entry.kind, entry.status])).toEqual([
+      ['resolved', 'delivered'],
+      ['trigger', 'delivered'],
+    ]);
+    const received = hook.requests.filter((request) => request.path === '/rerun');
+    expect(received.map((request) => (JSON.parse(request.body) as { type: string }).type)).toEqual([
+      'driftwatch.alerts.firing',
+      'driftwatch.alerts.resolved',
+    ]);
+    expect(received.every((request) => request.verification.ok)).toBe(true);
+  });
+
+  it('respects silences (who, why, until when) and acknowledgements, and records what was withheld', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'quiet',
+        `alerts:\n  repeat_interval: 1h\n  group: per_alert\n  routes:\n    - { severity: warn, slack: '#quiet' }\n`,
+      ),
+    );
+    const { stage } = startStage(plan);
+    const now = new Date();
+    await insertSilence(store, {
+      silenceId: 'sil_test',
+      model: 'quiet',
+      feature: 'amount',
+      slice: 'web',
+      checkId: '',
+      startsAt: new Date(now.getTime() - 60_000),
+      endsAt: new Date(now.getTime() + 3_600_000),
+      reason: 'known upstream change',
+      createdBy: 'ana',
+      createdAt: now,
+      expiredBy: '',
+      expiredAt: null,
+    });
+    const both = () => [
+      breach('amount', 'channel=web', 'warn'),
+      breach('amount', 'channel=ios', 'warn'),
+    ];
+    expect(await window(stage, plan, 1, both())).toEqual(['slack:#quiet alert firing']);
+    const [ios] = await listAlerts(store, { model: 'quiet', state: 'firing' }).then((alerts) =>
+      alerts.filter((a) => a.sliceValue === 'ios'),
+    );
+    await insertAcknowledgement(store, {
+      alertId: ios?.alertId ?? '',
+      monitor: plan.monitor,
+      episode: 1,
+      acknowledgedBy: 'bo',
+      reason: 'retraining',
+      acknowledgedAt: now,
+    });
+    // 2 h later: ios would repeat but is acknowledged; web is silenced throughout
+    expect(await window(stage, plan, 2, both())).toEqual([]);
+    expect(await window(stage, plan, 3, both())).toEqual([]);
+    // escalation is still notified despite the acknowledgement
+    expect(
+      await window(stage, plan, 4, [
+        breach('amount', 'channel=web', 'warn'),
+        breach('amount', 'channel=ios', 'critical'),
+      ]),
+    ).toEqual(['slack:#quiet alert escalated']);
+    const events = await listAlertEvents(store, { model: 'quiet' });
+    expect(
+      events
+        .map(
+          (event) =>
+            `${event.windowEnd.toISOString()} ${event.sliceValue} ${event.event} ${event.suppressedBy || (event.notified ? 'notified' : '-')}`,
+        )
+        .sort(),
+    ).toEqual([
+      `${at(1).toISOString()} ios firing notified`,
+      `${at(1).toISOString()} web firing silence:sil_test`,
+      `${at(3).toISOString()} ios repeated acknowledged`,
+      `${at(4).toISOString()} ios escalated notified`,
+    ]);
+    const alerts = await listAlerts(store, { model: 'quiet' });
+    expect(alerts.find((alert) => alert.sliceValue === 'ios')?.acknowledgement).toMatchObject({
+      acknowledgedBy: 'bo',
+      reason: 'retraining',
+      episode: 1,
+    });
+  });
+
+  it('opens an alert on "no data" at its check severity, and never on insufficient data', async () => {
+    const plan = planFromYaml(
+      monitorYaml('silent', `alerts:\n  routes:\n    - { severity: critical, slack: '#silent' }\n`),
+    );
+    const { stage } = startStage(plan);
+    expect(
+      await window(stage, plan, 1, [
+        { feature: 'amount', status: 'insufficient_data', value: null },
+      ]),
+    ).toEqual([]);
+    expect(
+      await window(stage, plan, 2, [{ feature: 'amount', status: 'no_data', value: null }]),
+    ).toEqual(['slack:#silent digest firing']);
+    const [alert] = await listAlerts(store, { model: 'silent' });
+    expect(alert).toMatchObject({ state: 'firing', severity: 'critical', breachingWindows: 1 });
+  });
+
+  it('retries a receiver that fails and recovers; a receiver that never recovers ends dead, with its last error, in the outbox and /metrics', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'flaky',
+        `alerts:\n  routes:\n    - { severity: warn, webhook: flaky }\n    - { severity: warn, webhook: broken }\nwebhooks:\n  flaky: { url: ${hook.url}/flaky, secret_env: TEST_SECRET }\n  broken: { url: '${hook.url.replace('127.0.0.1', 'localhost')}/broken?token=s3cr3t-in-url', secret_env: TEST_SECRET }\n`,
+      ),
+    );
+    const { stage, registry } = startStage(plan);
+    // /flaky fails twice, then accepts; /broken answers 500 forever
+    hook.failNext(2, 503, '/flaky');
+    hook.failAlways(500, '/broken');
+    expect((await window(stage, plan, 1, [breach('amount', 'all', 'warn')])).sort()).toEqual([
+      'webhook:broken trigger firing',
+      'webhook:flaky trigger firing',
+    ]);
+    await stage.delivery.drain({ timeoutMs: 20_000 });
+    const outbox = await listOutbox(store, { monitor: plan.monitor });
+    const flaky = outbox.find((entry) => entry.destination === 'webhook:flaky');
+    const broken = outbox.find((entry) => entry.destination === 'webhook:broken');
+    expect(flaky).toMatchObject({ status: 'delivered', attempts: 3 });
+    expect(broken).toMatchObject({ status: 'dead', attempts: 4 });
+    expect(broken?.lastError).toBe('webhook "broken" answered HTTP 500');
+    const attempts = await listDeliveryAttempts(store, flaky?.id ?? '');
+    expect(attempts.map((a) => [a.attempt, a.status, a.responseStatus])).toEqual([
+      [1, 'retrying', 503],
+      [2, 'retrying', 503],
+      [3, 'delivered', 200],
+    ]);
+    // the same webhook-id on every attempt: the receiver processed it once
+    const flakyIds = hook.requests.filter((r) => r.path === '/flaky').map((r) => r.id);
+    expect(new Set(flakyIds).size).toBe(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/driftwatch_alert_notifications\{status="dead"\} [1-9]/);
+    expect(metrics).toMatch(
+      /driftwatch_alert_delivery_attempts_total\{channel="webhook",outcome="dead"\} 1/,
+    );
+    expect(JSON.stringify(await listDeliveryAttempts(store, broken?.id ?? ''))).not.toContain(
+      's3cr3t',
+    );
+  });
+
+  it("honours Slack's Retry-After instead of its own backoff", async () => {
+    const plan = planFromYaml(
+      monitorYaml('limited', `alerts:\n  routes:\n    - { severity: warn, slack: '#limited' }\n`),
+    );
+    // a backoff of a minute: only Retry-After can explain a retry within seconds
+    const { stage } = startStage(plan, {
+      DRIFTWATCH_ALERTS_RETRY_BASE_MS: '60000',
+      DRIFTWATCH_ALERTS_RETRY_MAX_MS: '60000',
+    });
+    slack.script([{ status: 429, headers: { 'retry-after': '1' } }]);
+    await window(stage, plan, 1, [breach('amount', 'all', 'warn')]);
+    const [entry] = await listOutbox(store, { monitor: plan.monitor });
+    expect(await stage.delivery.drain({ ids: [entry?.id ?? ''], timeoutMs: 20_000 })).toBe(true);
+    const calls = slack.calls.filter((call) => call.channel === '#limited');
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+    const attempts = await listDeliveryAttempts(store, entry?.id ?? '');
+    expect(attempts.map((a) => [a.status, a.responseStatus, a.error])).toEqual([
+      ['retrying', 429, 'Slack rate limit: retry after 1 s'],
+      ['delivered', 200, ''],
+    ]);
+    expect(
+      (attempts[0]?.nextAttemptAt?.getTime() ?? 0) - (attempts[0]?.attemptedAt.getTime() ?? 0),
+    ).toBe(1000);
+  });
+
+  it('retries an SMTP 4xx answer and gives up at once on a 5xx', async () => {
+    const plan = planFromYaml(
+      monitorYaml(
+        'mailed',
+        `alerts:\n  routes:\n    - { severity: warn, email: [team@example.com] }\n`,
+      ),
+    );
+    const { stage } = startStage(plan);
+    smtp.refuseNext(1, 451);
+    await window(stage, plan, 1, [breach('amount', 'all', 'warn')]);
+    await stage.delivery.drain({ timeoutMs: 20_000 });
+    smtp.refuseNext(1, 550);
+    await window(stage, plan, 2, [breach('amount', 'all', 'critical')]);
+    await stage.delivery.drain({ timeoutMs: 20_000 });
+    const entries = await listOutbox(store, { monitor: plan.monitor });
+    expect(entries.map((entry) => [entry.events.join(), entry.status, entry.attempts])).toEqual([
+      ['escalated', 'dead', 1],
+      ['firing', 'delivered', 2],
+    ]);
+    expect(entries[0]?.lastError).toMatch(/^SMTP: .*550/);
+    expect(
+      smtp.mails.filter((mail) => mail.subject?.includes('mailed')).map((mail) => mail.subject),
+    ).toEqual(['[driftwatch] WARNING mailed: 1 firing']);
+  });
 });

@@ -144,10 +144,10 @@ export interface WebhookReceiver {
   requests: ReceivedWebhook[];
   /** Bodies accepted once each: verified, and first time this webhook-id was seen. */
   processed: Map<string, unknown>;
-  /** Answer the next N requests with this status. */
-  failNext(count: number, status?: number): void;
-  /** Answer every request with this status from now on (null: back to normal). */
-  failAlways(status: number | null): void;
+  /** Answer the next N requests (to paths starting with `path`) with this status. */
+  failNext(count: number, status?: number, path?: string): void;
+  /** Answer every request (to paths starting with `path`) with this status; null: back to normal. */
+  failAlways(status: number | null, path?: string): void;
   /** Wait this long before answering each request. */
   delayMs: number;
   close(): Promise<void>;
@@ -156,17 +156,20 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(secrets: string[]): Promise<WebhookReceiver> {
   const requests: ReceivedWebhook[] = [];
   const processed = new Map<string, unknown>();
-  let failures = { left: 0, status: 500 };
-  let always: number | null = null;
+  const failures = new Map<string, { left: number; status: number }>();
+  const always = new Map<string, number>();
+  const rule = <T>(rules: Map<string, T>, path: string) =>
+    [...rules.entries()].find(([prefix]) => path.startsWith(prefix));
   const receiver: WebhookReceiver = {
     url: '',
     requests,
     processed,
-    failNext(count, status = 500) {
-      failures = { left: count, status };
+    failNext(count, status = 500, path = '/') {
+      failures.set(path, { left: count, status });
     },
-    failAlways(status) {
-      always = status;
+    failAlways(status, path = '/') {
+      if (status === null) always.delete(path);
+      else always.set(path, status);
     },
     delayMs: 0,
     close: async () => undefined,
@@ -186,9 +189,15 @@ export async function startWebhookReceiver(secrets: string[]): Promise<WebhookRe
         body,
         secrets,
       );
+      const path = request.url ?? '';
+      const failing = rule(failures, path)?.[1];
       const status =
-        always ??
-        (failures.left > 0 ? (failures.left--, failures.status) : verification.ok ? 200 : 401);
+        rule(always, path)?.[1] ??
+        (failing && failing.left > 0
+          ? ((failing.left -= 1), failing.status)
+          : verification.ok
+            ? 200
+            : 401);
       const id = header(headers['webhook-id']) ?? '';
       if (status === 200 && !processed.has(id)) processed.set(id, JSON.parse(body));
       requests.push({

@@ -149,6 +149,7 @@ function compactBreaches(message: NotificationMessage) {
 function triggerFacts(notification: WebhookNotification, links: NotificationLinks) {
   const message = notification.message;
   return {
+    type: webhookEventType(notification),
     delivery_id: notification.id,
     model: message.model,
     monitor: message.monitor,
