@@ -1,3 +1,4 @@
+import type { AlertsConfig } from '../config/config.js';
 import type { MonitorPlan, WebhookPlan } from '../monitors/plan.js';
 import type { WebhookTarget } from './render/webhook.js';
 import { secretKey, splitSecrets } from './signature.js';
@@ -64,4 +65,34 @@ export function checkAlertEnvironment(
         ];
       });
   });
+}
+
+/**
+ * What `driftwatch validate` warns about: webhook secrets the service would refuse to start
+ * without, and channels routed to but not configured (their notifications would be dead).
+ */
+export function alertWarnings(
+  plans: readonly MonitorPlan[],
+  config: Pick<AlertsConfig, 'readSecret' | 'slack' | 'smtp'>,
+): { model: string; message: string }[] {
+  const secrets = checkAlertEnvironment(plans, config.readSecret).map((problem) => ({
+    model: problem.model,
+    message: `${problem.message} (the service refuses to start without it)`,
+  }));
+  const channels = plans.flatMap((plan) => {
+    const routes = plan.alerting?.routes ?? [];
+    const out: { model: string; message: string }[] = [];
+    if (!config.slack.token && routes.some((route) => route.slack !== null))
+      out.push({
+        model: plan.model,
+        message: 'alerts.routes post to Slack but SLACK_BOT_TOKEN is not set',
+      });
+    if (!config.smtp && routes.some((route) => route.email.length > 0))
+      out.push({
+        model: plan.model,
+        message: 'alerts.routes send email but neither SMTP_URL nor SMTP_HOST is set',
+      });
+    return out;
+  });
+  return [...secrets, ...channels];
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAlertCommands } from './commands/alertCommands.js';
 import { registerIngestCommands } from './commands/ingestCommands.js';
 import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
@@ -16,6 +17,7 @@ const registrars: CommandRegistrar[] = [
   registerMonitorCommands,
   registerIngestCommands,
   registerServeCommands,
+  registerAlertCommands,
 ];
 
 async function main(argv: string[]): Promise<number> {

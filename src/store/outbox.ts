@@ -198,7 +198,10 @@ export async function listOutbox(store: Store, filter: OutboxFilter = {}): Promi
   return rows.map(entryFromRow);
 }
 
-export async function listDeliveryAttempts(store: Store, outboxId: string): Promise<DeliveryAttempt[]> {
+export async function listDeliveryAttempts(
+  store: Store,
+  outboxId: string,
+): Promise<DeliveryAttempt[]> {
   const rows = await store.query<{
     outbox_id: string;
     attempt: number | string;
