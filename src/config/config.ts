@@ -85,7 +85,10 @@ export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
       timeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_TIMEOUT_MS', 10_000),
       pollMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_POLL_MS', 1_000),
     },
-    readSecret: (name) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? snapshot[name] : undefined),
+    readSecret: (name) =>
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && Object.hasOwn(snapshot, name)
+        ? snapshot[name]
+        : undefined,
   };
 }
 
