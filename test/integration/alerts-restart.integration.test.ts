@@ -236,6 +236,21 @@ webhooks:
     expect(unknown.stderr).toMatch(/no alert "nope"/);
   });
 
+  it('sends a test notification through each route and says how each went', async () => {
+    const before = receiver.requests.length;
+    const result = await runCli(['alerts', 'test', '--model', 'restart-model'], env);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^webhook:sink +delivered$/m);
+    expect(result.stdout).toMatch(
+      /^webhook:dead-end +dead: webhook "dead-end" answered HTTP 500$/m,
+    );
+    const tests = receiver.requests.slice(before).filter((request) => request.path === '/sink');
+    expect(tests.map((request) => (JSON.parse(request.body) as { type: string }).type)).toEqual([
+      'driftwatch.test',
+    ]);
+    expect(tests[0]?.verification).toEqual({ ok: true });
+  });
+
   it('verifies a received webhook, and rejects a tampered body and a stale timestamp', async () => {
     const request = receiver.requests.find((r) => r.path === '/sink' && r.status === 200);
     const bodyFile = path.join(dir, 'body.json');
