@@ -16,7 +16,12 @@ import {
   type AlertEventRecord,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
-import { getLastTriggers, insertOutbox, type OutboxRecord } from '../store/outbox.js';
+import {
+  getLastTriggers,
+  insertOutbox,
+  type OutboxEntry,
+  type OutboxRecord,
+} from '../store/outbox.js';
 import { listRunResults, listRunWindowEnds } from '../store/results.js';
 import { advanceWindow, type StoredRun, type WindowOutcome } from './advanceWindow.js';
 import type { Channels } from './channels/channel.js';
@@ -38,6 +43,8 @@ export interface AlertStageOptions {
   registry: MetricsRegistry;
   /** Replace a channel (the demo prints Slack messages when no token is set). */
   channels?: Partial<Channels>;
+  /** Deliver only these notifications (default: everything in the outbox). */
+  deliverOnly?: (entry: OutboxEntry) => boolean;
   now?: () => Date;
 }
 
@@ -128,6 +135,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       maxDelayMs: config.delivery.retryMaxMs,
     },
     pollMs: config.delivery.pollMs,
+    only: options.deliverOnly,
   });
   const queues = new Map<string, Promise<unknown>>();
 

@@ -17,6 +17,8 @@ export interface DeliveryLoopOptions {
   pollMs: number;
   /** Destinations served at the same time. */
   concurrency?: number;
+  /** Only these notifications (`driftwatch alerts test` sends its own and nothing else). */
+  only?: (entry: OutboxEntry) => boolean;
   now?: () => Date;
   random?: () => number;
 }
@@ -151,7 +153,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
 
   async function runPass(): Promise<number> {
     nextDue = null;
-    const entries = await listUndelivered(options.store);
+    const all = await listUndelivered(options.store);
+    const entries = options.only ? all.filter(options.only) : all;
     const byDestination = new Map<string, OutboxEntry[]>();
     for (const entry of entries) {
       const list = byDestination.get(entry.destination) ?? [];
@@ -218,7 +221,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       const deadline = now().getTime() + timeoutMs;
       for (;;) {
         await runOnce();
-        const open = await listUndelivered(options.store);
+        const open = (await listUndelivered(options.store)).filter(options.only ?? (() => true));
         const waiting = ids ? open.filter((entry) => ids.includes(entry.id)) : open;
         if (waiting.length === 0) return true;
         if (now().getTime() >= deadline) return false;

@@ -283,13 +283,13 @@ webhooks:
   });
 
   it('warns at validate, and refuses to start, when a webhook secret is not set', async () => {
-    const { SINK_SECRET: _secret, ...unset } = env;
-    const validate = await runCli(['validate', monitorsDir], { ...unset, SINK_SECRET: '' });
+    const unset = { ...env, SINK_SECRET: '' };
+    const validate = await runCli(['validate', monitorsDir], unset);
     expect(validate.status).toBe(0);
     expect(validate.stderr).toContain(
       `${path.join(monitorsDir, 'restart-model.yaml')}: warning: webhooks.sink.secret_env: SINK_SECRET is not set (the service refuses to start without it)`,
     );
-    const serve = await runCli(['serve'], { ...unset, SINK_SECRET: '' });
+    const serve = await runCli(['serve'], unset);
     expect(serve.status).toBe(2);
     expect(serve.stderr).toMatch(/webhooks\.sink\.secret_env: SINK_SECRET is not set/);
   });

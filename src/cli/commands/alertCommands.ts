@@ -134,8 +134,10 @@ export function registerAlertCommands(program: Command, context: CommandContext)
           problems.map((problem) => problem.message).join('; '),
         );
       const store = await context.store();
-      // A handful of quick attempts: a person is waiting for the answer.
+      // A handful of quick attempts: a person is waiting for the answer. Only the test
+      // notifications: whatever else is pending belongs to the service's delivery loop.
       const stage = createAlertStage({
+        deliverOnly: (entry) => entry.kind === 'test' && entry.model === plan.model,
         store,
         plans: [plan],
         config: {
