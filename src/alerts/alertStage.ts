@@ -250,26 +250,27 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         monitor_hash: plan.hash,
         items: [],
       };
-      const seen = new Set<string>();
-      const notifications = destinationsOf(
-        (plan.alerting ?? NO_ALERTING).routes,
-        plan.webhooks ?? {},
-      )
-        .filter((destination) => !seen.has(destination.key) && seen.add(destination.key))
-        .map((destination): OutboxNotification => ({
-          id: `msg_${randomBytes(16).toString('hex')}`,
-          destination: destination.key,
-          channel: destination.channel,
-          kind: 'test',
-          monitor: plan.monitor,
-          model: plan.model,
-          severity: '',
-          windowStart: new Date(message.window.start),
-          windowEnd: at,
-          alertIds: [],
-          events: [],
-          message,
-        }));
+      // One test per destination, however many routes share it.
+      const destinations = new Map(
+        destinationsOf((plan.alerting ?? NO_ALERTING).routes, plan.webhooks ?? {}).map((d) => [
+          d.key,
+          d,
+        ]),
+      );
+      const notifications = [...destinations.values()].map((destination): OutboxNotification => ({
+        id: `msg_${randomBytes(16).toString('hex')}`,
+        destination: destination.key,
+        channel: destination.channel,
+        kind: 'test',
+        monitor: plan.monitor,
+        model: plan.model,
+        severity: '',
+        windowStart: new Date(message.window.start),
+        windowEnd: at,
+        alertIds: [],
+        events: [],
+        message,
+      }));
       await insertOutbox(store, notifications.map(toRecord));
       return notifications;
     },

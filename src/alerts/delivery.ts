@@ -6,6 +6,7 @@ import { retryDelayMs, type RetryPolicy } from './backoff.js';
 import { failure, type Channels, type Delivery, type SendOutcome } from './channels/channel.js';
 import type { AlertMetrics } from './metrics.js';
 import type { NotificationMessage } from './notification.js';
+import { targetOf } from './routing.js';
 
 export interface DeliveryLoopOptions {
   store: Store;
@@ -121,7 +122,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions): DeliveryLoop {
       id: entry.id,
       kind: entry.kind,
       channel: entry.channel,
-      target: entry.destination.slice(entry.destination.indexOf(':') + 1).replace(/,/g, ', '),
+      target: targetOf(entry.destination),
       monitor: entry.monitor,
       model: entry.model,
       message,

@@ -112,7 +112,7 @@ export function stepAlert(
     return { alert: { ...next, lastNotifiedAt: at }, event, notice: null, suppressedBy };
   }
   if (suppressedBy) {
-    // A silenced repeat is not an event: the silence is, and it is recorded once.
+    // A repeat withheld by a silence is no event: the trail would fill with one per window.
     return { alert: next, event: event === 'repeated' ? null : event, notice: null, suppressedBy };
   }
   return {

@@ -34,6 +34,12 @@ export interface OutboxNotification {
   message: NotificationMessage;
 }
 
+/** The channel's target from a destination key: `email:a@x,b@y` → "a@x, b@y". */
+export function targetOf(destination: string): string {
+  const target = destination.slice(destination.indexOf(':') + 1);
+  return destination.startsWith('email:') ? target.split(',').join(', ') : target;
+}
+
 export function destinationsOf(
   routes: readonly AlertRoutePlan[],
   webhooks: Readonly<Record<string, WebhookPlan>>,

@@ -194,6 +194,8 @@ export function registerAlertCommands(program: Command, context: CommandContext)
         reason: string;
         by?: string;
       }) => {
+        // A silence for a model nobody monitors would silently do nothing: refuse the typo.
+        findPlan(context, flags.model);
         const now = new Date();
         const silence = {
           silenceId: `sil_${randomBytes(8).toString('hex')}`,
