@@ -18,6 +18,7 @@ import {
 import type { Store } from '../store/clickhouse.js';
 import {
   getLastTriggers,
+  getTriggeredAlerts,
   insertOutbox,
   type OutboxEntry,
   type OutboxRecord,
@@ -32,7 +33,12 @@ import { createDeliveryLoop, type DeliveryLoop } from './delivery.js';
 import { createAlertMetrics, type AlertMetrics } from './metrics.js';
 import type { NotificationMessage } from './notification.js';
 import { linksFor } from './render/text.js';
-import { destinationsOf, routeNotices, type OutboxNotification } from './routing.js';
+import {
+  destinationsOf,
+  routeNotices,
+  type Destination,
+  type OutboxNotification,
+} from './routing.js';
 import { resolveWebhookTarget } from './secrets.js';
 
 export interface AlertStageOptions {
@@ -180,6 +186,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       run,
       destinations,
       lastTriggers: wantsTriggers ? await getLastTriggers(store, plan.monitor) : new Map(),
+      triggered: await triggeredBefore(plan, destinations, outcome),
     });
     // Outbox first: once a transition is on record, its notification already exists.
     await insertOutbox(store, notifications.map(toRecord));
@@ -199,6 +206,24 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       'alert stage processed a run',
     );
     return { monitor: plan.monitor, windowEnd, outcome, notifications };
+  }
+
+  /** For webhooks that post resolutions: which of this run's resolved alerts they were told of. */
+  async function triggeredBefore(
+    plan: MonitorPlan,
+    destinations: readonly Destination[],
+    outcome: WindowOutcome,
+  ): Promise<Map<string, Map<string, Date>>> {
+    const resolved = outcome.notices.filter((notice) => notice.kind === 'resolved');
+    const posts = destinations.some((d) => d.webhook?.policy.sendResolved);
+    if (!posts || resolved.length === 0) return new Map();
+    const since = Math.min(...resolved.map((notice) => notice.alert.since?.getTime() ?? 0));
+    return getTriggeredAlerts(
+      store,
+      plan.monitor,
+      resolved.map((notice) => notice.alert.alertId),
+      new Date(since),
+    );
   }
 
   async function processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]> {

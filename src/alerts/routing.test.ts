@@ -193,18 +193,31 @@ describe('routing notices', () => {
     ).toEqual(['trigger amount/web']);
   });
 
-  it('posts resolutions to a generic webhook only with send_resolved', () => {
-    const resolved = { ...alert('amount', 'web', 'critical', 0), state: 'resolved' as const };
-    const notices: Notice[] = [{ alert: resolved, kind: 'resolved' }];
-    const rows = (sendResolved: boolean) =>
+  it('posts resolutions to a generic webhook with send_resolved, of the alerts it was triggered with', () => {
+    const since = new Date(END.getTime() - 4 * 3_600_000);
+    const resolved = {
+      ...alert('amount', 'web', 'critical', 0),
+      state: 'resolved' as const,
+      since,
+    };
+    const untold = { ...alert('amount', 'all', 'critical', 0), state: 'resolved' as const, since };
+    const notices: Notice[] = [
+      { alert: resolved, kind: 'resolved' },
+      { alert: untold, kind: 'resolved' },
+    ];
+    const rows = (sendResolved: boolean, triggeredAt: Date) =>
       routeNotices(outcome(notices, []), {
         run: RUN,
         destinations: destinationsOf([route('warn', { webhook: 'retrain' })], {
           retrain: { ...RETRAIN, policy: { ...POLICY, sendResolved } },
         }),
         lastTriggers: new Map(),
-      }).map((row) => row.kind);
-    expect(rows(false)).toEqual([]);
-    expect(rows(true)).toEqual(['resolved']);
+        triggered: new Map([['webhook:retrain', new Map([[resolved.alertId, triggeredAt]])]]),
+      }).map((row) => `${row.kind} ${row.message.items.map((i) => i.slice.value).join(' ')}`);
+    const duringEpisode = new Date(since.getTime() + 3_600_000);
+    expect(rows(false, duringEpisode)).toEqual([]);
+    expect(rows(true, duringEpisode)).toEqual(['resolved web']);
+    // triggered in an earlier episode: not this one's resolution to tell
+    expect(rows(true, new Date(since.getTime() - 1))).toEqual([]);
   });
 });

@@ -85,6 +85,8 @@ export interface RoutingContext {
   destinations: readonly Destination[];
   /** The window end of each webhook's last trigger for this monitor (min_interval). */
   lastTriggers: ReadonlyMap<string, Date>;
+  /** Per webhook, the alerts it was triggered with and when (for resolutions). */
+  triggered?: ReadonlyMap<string, ReadonlyMap<string, Date>>;
 }
 
 /**
@@ -193,9 +195,17 @@ function routeWebhook(
     );
   }
   if (policy.sendResolved) {
-    const resolved = outcome.notices.filter(
-      (notice) => notice.kind === 'resolved' && accepts(notice.alert),
-    );
+    // Only resolutions of alerts this webhook was triggered with, in their episode.
+    const told = context.triggered?.get(destination.key);
+    const resolved = outcome.notices.filter((notice) => {
+      const at = told?.get(notice.alert.alertId);
+      return (
+        notice.kind === 'resolved' &&
+        at !== undefined &&
+        notice.alert.since !== null &&
+        at.getTime() >= notice.alert.since.getTime()
+      );
+    });
     if (resolved.length > 0) {
       const severity = resolved.some((n) => n.alert.severity === 'critical') ? 'critical' : 'warn';
       out.push(

@@ -250,3 +250,31 @@ export async function getLastTriggers(store: Store, monitor: string): Promise<Ma
   );
   return new Map(rows.map((row) => [row.destination, fromClickHouseTime(row.window_end)]));
 }
+
+/**
+ * Per destination, the alerts (of those given) that triggered it at or after `since`, with
+ * the latest such window: a webhook hears only of resolutions of what it was told.
+ */
+export async function getTriggeredAlerts(
+  store: Store,
+  monitor: string,
+  alertIds: readonly string[],
+  since: Date,
+): Promise<Map<string, Map<string, Date>>> {
+  const triggered = new Map<string, Map<string, Date>>();
+  if (alertIds.length === 0) return triggered;
+  const rows = await store.query<{ destination: string; alert_id: string; triggered_at: string }>(
+    `SELECT destination, alert_id, toString(max(window_end)) AS triggered_at
+     FROM alert_outbox FINAL ARRAY JOIN alert_ids AS alert_id
+     WHERE monitor = {monitor:String} AND kind = 'trigger' AND window_end >= {since:DateTime64(3)}
+       AND alert_id IN {alertIds:Array(String)}
+     GROUP BY destination, alert_id`,
+    { monitor, alertIds, since: toClickHouseTime(since) },
+  );
+  for (const row of rows) {
+    const byAlert = triggered.get(row.destination) ?? new Map<string, Date>();
+    byAlert.set(row.alert_id, fromClickHouseTime(row.triggered_at));
+    triggered.set(row.destination, byAlert);
+  }
+  return triggered;
+}
