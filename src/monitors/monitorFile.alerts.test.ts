@@ -14,9 +14,11 @@ checks:
 `;
 
 function load(tail: string) {
-  const file = path.join(tempDir('driftwatch-alertfile-'), 'm1.yaml');
+  const dir = tempDir('driftwatch-alertfile-');
+  const file = path.join(dir, 'm1.yaml');
   fs.writeFileSync(file, HEAD + tail);
   const result = loadMonitorFile(file);
+  fs.rmSync(dir, { recursive: true, force: true });
   return result.ok
     ? { plan: result.plan, errors: [] as string[] }
     : {

@@ -17,6 +17,7 @@ export function planFromYaml(yaml: string): MonitorPlan {
   const file = path.join(dir, 'monitor.yaml');
   fs.writeFileSync(file, yaml);
   const loaded = loadMonitorFile(file);
+  fs.rmSync(dir, { recursive: true, force: true });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   return loaded.plan;
 }

@@ -127,6 +127,7 @@ webhooks:
       await exited(running.child);
     }
     await receiver.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('delivers every notification once to a deduplicating receiver, after a SIGKILL mid-delivery', async () => {
