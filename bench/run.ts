@@ -14,6 +14,7 @@ const benchmarks: Benchmark[] = [
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
+  { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { createAlertStage, type AlertStage } from './alerts/alertStage.js';
+import type { Channels } from './alerts/channels/channel.js';
+import { createAlertsApi } from './alerts/alertsApi.js';
+import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
-import type { AlertsApi } from './api/alerts.js';
 import { checkApiBinding, type Config } from './config/config.js';
+import { DriftwatchError } from './errors.js';
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
@@ -28,11 +32,10 @@ export interface ServiceOptions {
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
   onEvaluation?: (evaluation: WindowEvaluation) => void | Promise<void>;
-  /**
-   * Alert state for the API and dashboard, made once the store is open. Until src/alerts
-   * provides one here, the alert routes answer 501.
-   */
-  alerts?: (store: Store) => AlertsApi;
+  /** Turn verdicts into alerts and deliver their notifications (default true). */
+  alerts?: boolean;
+  /** Replace alert channels (the demo's local receivers). */
+  alertChannels?: Partial<Channels>;
 }
 
 export interface Service {
@@ -44,6 +47,7 @@ export interface Service {
   plans: MonitorPlan[];
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
+  alerts: AlertStage;
   address: string | null;
   stop(): Promise<void>;
 }
@@ -51,11 +55,19 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   // Refused before anything opens: no tokens means loopback only.
   const accessLine = options.http ? checkApiBinding(config) : undefined;
-  const store = await openStore(config.store);
-  await migrate(store);
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
+  // A webhook whose secret is missing would fail every delivery: refuse to start instead.
+  const missing = checkAlertEnvironment(plans, config.alerts.readSecret);
+  if (missing.length > 0 && options.alerts !== false) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `alert webhooks need environment variables that are not set: ${missing.map((problem) => `${problem.model}: ${problem.message}`).join('; ')}`,
+    );
+  }
+  const store = await openStore(config.store);
+  await migrate(store);
   // Each result carries its monitor file's hash; the text behind the hash is kept for audits.
   await insertMonitorFileVersions(
     store,
@@ -87,7 +99,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
-    alerts: options.alerts?.(store),
+    alerts: options.alerts === false ? undefined : createAlertsApi(store),
   });
   if (accessLine) options.log(accessLine);
   const address = options.http
@@ -98,12 +110,26 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
     await kafka.start();
   }
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const scheduler = createMonitorScheduler(store, plans, {
-    onEvaluation: options.onEvaluation,
+    onEvaluation: async (evaluation) => {
+      if (options.alerts !== false) await alerts.onEvaluation(evaluation);
+      await options.onEvaluation?.(evaluation);
+    },
     onError: (monitor, error) =>
       options.log(`monitor ${monitor} failed: ${(error as Error).message}`),
   });
+  if (options.alerts !== false) alerts.delivery.start();
   if (options.schedule) {
+    // Runs stored before a crash first, then the windows missed while down.
+    if (options.alerts !== false) await alerts.catchUp();
     await scheduler.catchUp();
     scheduler.start();
   }
@@ -116,9 +142,11 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     plans,
     monitorErrors: errors,
     scheduler,
+    alerts,
     address,
     async stop() {
       await scheduler.stop();
+      await alerts.stop();
       await kafka?.stop();
       await app.close();
       await store.close();

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerExportCommands } from './commands/exportCommands.js';
+import { registerAlertCommands } from './commands/alertCommands.js';
 import { registerIngestCommands } from './commands/ingestCommands.js';
 import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
@@ -20,6 +21,7 @@ const registrars: CommandRegistrar[] = [
   registerServeCommands,
   registerTokenCommands,
   registerExportCommands,
+  registerAlertCommands,
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -38,6 +38,35 @@ export interface Config {
   monitorsDir: string;
   api: ApiConfig;
   exports: ExportConfig;
+  alerts: AlertsConfig;
+}
+
+/** SMTP for email notices: a URL, or host and port (with optional credentials). */
+export type SmtpConfig =
+  | { kind: 'url'; url: string }
+  | { kind: 'host'; host: string; port: number; secure: boolean; user?: string; password?: string };
+
+/** Channels and delivery of alert notifications (src/alerts). */
+export interface AlertsConfig {
+  /** Where people reach this service: links in notifications. */
+  publicUrl: string;
+  slack: { token: string | null; apiUrl: string };
+  smtp: SmtpConfig | null;
+  emailFrom: string;
+  delivery: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Per attempt, per channel. */
+    timeoutMs: number;
+    pollMs: number;
+  };
+  /**
+   * The value of an environment variable a monitor file names (webhook `secret_env`,
+   * `token_env`), read from the environment as it was at start. Names only reach here from
+   * validated monitor files; values never leave the channels that use them.
+   */
+  readSecret(name: string): string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -57,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,
       publicKey: env.DRIFTWATCH_EXPORT_PUBLIC_KEY || null,
     },
+    alerts: loadAlertsConfig(env),
   };
 }
 
@@ -125,6 +155,55 @@ export function checkApiBinding(config: Pick<Config, 'http' | 'api'>): string {
     );
   }
   return `no API tokens configured: the API is open to this machine only (bound to ${config.http.host}); set DRIFTWATCH_TOKENS to require tokens`;
+}
+
+export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
+  const host = env.DRIFTWATCH_HOST ?? '127.0.0.1';
+  const port = env.DRIFTWATCH_PORT ?? '8080';
+  const snapshot: Env = Object.freeze({ ...env });
+  return {
+    publicUrl: (env.DRIFTWATCH_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
+    slack: {
+      token: env.SLACK_BOT_TOKEN || null,
+      apiUrl: env.SLACK_API_URL ?? 'https://slack.com/api/',
+    },
+    smtp: loadSmtpConfig(env),
+    emailFrom: env.SMTP_FROM ?? 'driftwatch <driftwatch@localhost>',
+    delivery: {
+      maxAttempts: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_MAX_ATTEMPTS', 10),
+      retryBaseMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_RETRY_BASE_MS', 5_000),
+      retryMaxMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_RETRY_MAX_MS', 600_000),
+      timeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_TIMEOUT_MS', 10_000),
+      pollMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_POLL_MS', 1_000),
+    },
+    readSecret: (name) =>
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && Object.hasOwn(snapshot, name)
+        ? snapshot[name]
+        : undefined,
+  };
+}
+
+function loadSmtpConfig(env: Env): SmtpConfig | null {
+  if (env.SMTP_URL) return { kind: 'url', url: env.SMTP_URL };
+  if (!env.SMTP_HOST) return null;
+  const port = parsePort(env.SMTP_PORT ?? '587', 'SMTP_PORT');
+  return {
+    kind: 'host',
+    host: env.SMTP_HOST,
+    port,
+    secure: env.SMTP_SECURE !== undefined ? env.SMTP_SECURE === 'true' : port === 465,
+    ...(env.SMTP_USER ? { user: env.SMTP_USER, password: env.SMTP_PASSWORD ?? '' } : {}),
+  };
+}
+
+function parsePositiveInteger(env: Env, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new DriftwatchError('DW_CONFIG', `${name} must be a positive integer, got "${text}"`);
+  }
+  return value;
 }
 
 export function loadStoreConfig(env: Env = process.env): StoreConfig {

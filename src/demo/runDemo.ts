@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createWebhookChannel } from '../alerts/channels/webhook.js';
+import { linksFor } from '../alerts/render/text.js';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { resultsTable } from '../cli/commands/monitorCommands.js';
-import { startService, type Service, type ServiceOptions } from '../main.js';
+import { startService, type Service } from '../main.js';
 import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
 import { evaluateMonitorWindow } from '../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../monitors/plan.js';
@@ -12,10 +14,11 @@ import { renderReportHtml } from '../report/render/html.js';
 import type { DriftReport } from '../report/compareFiles.js';
 import { countStored } from '../store/events.js';
 import { DEMO_MODELS, demoEvents, type DemoModel } from './demoModels.js';
+import { startDemoReceivers, type DemoReceivers } from './localReceivers.js';
 import { createRandom, type Random } from './random.js';
 
 export interface DemoOptions {
-  /** Hours of history streamed before the monitors run; drift starts two thirds through. */
+  /** Hours of history streamed before the monitors run; drift planted in the middle third. */
   hours: number;
   eventsPerHour: number;
   /** Keep streaming live events and running schedules for this long (0: stop after the history). */
@@ -23,8 +26,8 @@ export interface DemoOptions {
   print: (text: string) => void;
   /** An ingest token for POST /v1/events when the service requires tokens. */
   ingestToken?: string;
-  /** Alert state for the API and dashboard, passed to the service. */
-  alerts?: ServiceOptions['alerts'];
+  /** Keep the drift until the end (alerts stay open) instead of ending it after the middle third. */
+  driftToEnd?: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -39,14 +42,16 @@ export async function runDemo(
   options: DemoOptions,
 ): Promise<{ service: Service; breaches: number }> {
   const print = options.print;
-  const service = await startService(config, {
+  // Alerts go to receivers on this machine: nobody is emailed, no real job is started.
+  const receivers = await startDemoReceivers();
+  const links = (model: string) => linksFor(config.alerts.publicUrl, model);
+  const started = await startService(demoAlertsConfig(config, receivers), {
     kafka: false,
     http: true,
     schedule: false,
     log: (line) => print(`  ${line}\n`),
     // The demo talks to a person on stdout; only problems go to the structured log.
     logger: createLogger('warn'),
-    alerts: options.alerts,
     onEvaluation: (evaluation) => {
       const fired = evaluation.results.filter(
         (r) => r.status === 'warn' || r.status === 'critical',
@@ -55,24 +60,59 @@ export async function runDemo(
         `  [live] ${evaluation.monitor} window ending ${evaluation.window.end.toISOString()}: ${evaluation.status}, ${fired} checks fired\n`,
       );
     },
+    alertChannels: {
+      webhook: createWebhookChannel({
+        resolve: (_monitor, name) => ({
+          plan: {
+            name,
+            preset: 'generic',
+            url: `${receivers.webhookUrl}/${name}`,
+            secretEnv: ['DEMO_WEBHOOK_SECRET'],
+            policy: {
+              severities: ['warn', 'critical'],
+              afterWindows: 1,
+              minIntervalMs: 0,
+              sendResolved: true,
+            },
+          },
+          secrets: [receivers.secret],
+          token: null,
+        }),
+        timeoutMs: config.alerts.delivery.timeoutMs,
+        links,
+      }),
+      ...(config.alerts.slack.token ? {} : { slack: receivers.slackPrinter(links) }),
+    },
   });
+  const service: Service = {
+    ...started,
+    async stop() {
+      await started.stop();
+      await receivers.close();
+    },
+  };
   const url = service.address ?? '';
   print(
     `driftwatch demo: embedded ClickHouse in ${config.store.kind === 'embedded' ? config.store.dataDir : 'a server'}; API on ${url}\n`,
   );
   const now = truncateToMinute(new Date());
   const start = new Date(now.getTime() - options.hours * HOUR);
-  const driftFrom = new Date(start.getTime() + (options.hours * HOUR * 2) / 3);
+  // Drift in the middle third: the alerts fire, then resolve once the data is clean again.
+  const driftFrom = new Date(start.getTime() + (options.hours * HOUR) / 3);
+  const driftUntil = options.driftToEnd
+    ? now
+    : new Date(start.getTime() + (options.hours * HOUR * 2) / 3);
   const random = createRandom(2026);
   for (const model of DEMO_MODELS) {
     const sent = await streamHistory(url, options.ingestToken, model, random, {
       start,
       end: now,
       driftFrom,
+      driftUntil,
       perHour: options.eventsPerHour,
     });
     print(
-      `sent ${sent} events for ${model.name} (${options.hours} h; drift from ${driftFrom.toISOString()}: ${model.plantedDrift})\n`,
+      `sent ${sent} events for ${model.name} (${options.hours} h; drift from ${driftFrom.toISOString()} until ${driftUntil.toISOString()}: ${model.plantedDrift})\n`,
     );
   }
   const counts = await countStored(service.store);
@@ -83,10 +123,14 @@ export async function runDemo(
     const evaluations: WindowEvaluation[] = [];
     for (const window of backtestWindows(start, now, plan.windowMs)) {
       evaluations.push(await evaluateMonitorWindow(service.store, plan, window, { now }));
+      // The alert stage reads each stored run, as it does after every scheduled one.
+      await service.alerts.processMonitor(plan.monitor, window.end);
     }
-    breaches += summarise(plan, evaluations, driftFrom, print);
-    writeLatestReport(config, plan, evaluations.at(-1), print);
+    const worst = worstWindow(evaluations);
+    breaches += summarise(plan, evaluations, { from: driftFrom, until: driftUntil }, worst, print);
+    writeWorstWindowReport(config, plan, worst, print);
   }
+  await printAlerts(service, receivers, Boolean(config.alerts.slack.token), print);
   print(`\nwhere to look:\n`);
   print(`  ${url}/dashboard                                          (the dashboard)\n`);
   print(
@@ -95,9 +139,14 @@ export async function runDemo(
   print(
     `  ${url}/v1/models/churn-model/runs                         (one row per evaluated window)\n`,
   );
-  print(`  ${url}/metrics                                            (ingest counters)\n`);
+  print(
+    `  ${url}/metrics                                            (ingest and alert counters)\n`,
+  );
   print(
     `  DRIFTWATCH_DATA_DIR=${config.store.kind === 'embedded' ? config.store.dataDir : '...'} npx driftwatch history --model fraud-detector --breaches\n`,
+  );
+  print(
+    `  DRIFTWATCH_DATA_DIR=${config.store.kind === 'embedded' ? config.store.dataDir : '...'} npx driftwatch alerts --state all\n`,
   );
   if (options.liveSeconds > 0) await streamLive(service, url, options, print);
   return { service, breaches };
@@ -108,14 +157,15 @@ async function streamHistory(
   token: string | undefined,
   model: DemoModel,
   random: Random,
-  range: { start: Date; end: Date; driftFrom: Date; perHour: number },
+  range: { start: Date; end: Date; driftFrom: Date; driftUntil: Date; perHour: number },
 ): Promise<number> {
   const total = Math.round(((range.end.getTime() - range.start.getTime()) / HOUR) * range.perHour);
   const step = (range.end.getTime() - range.start.getTime()) / total;
   let batch: string[] = [];
   for (let i = 0; i < total; i += 1) {
     const ts = new Date(range.start.getTime() + i * step);
-    const { prediction, label } = demoEvents(model, random, ts, ts >= range.driftFrom, 5 * 60_000);
+    const drifted = ts >= range.driftFrom && ts < range.driftUntil;
+    const { prediction, label } = demoEvents(model, random, ts, drifted, 5 * 60_000);
     batch.push(
       JSON.stringify({ type: 'prediction', ...prediction }),
       JSON.stringify({ type: 'label', ...label }),
@@ -145,28 +195,56 @@ async function postEvents(url: string, lines: string[], token?: string): Promise
 function summarise(
   plan: MonitorPlan,
   evaluations: WindowEvaluation[],
-  driftFrom: Date,
+  drift: { from: Date; until: Date },
+  worst: WindowEvaluation | undefined,
   print: (text: string) => void,
 ): number {
   print(`== ${plan.model}: ${evaluations.length} windows of ${plan.windowMs / 60_000} min\n`);
   for (const evaluation of evaluations) {
     const fired = evaluation.results.filter((r) => r.status === 'warn' || r.status === 'critical');
-    const marker = evaluation.window.start >= driftFrom ? ' (drifted data)' : '';
+    const drifted = evaluation.window.end > drift.from && evaluation.window.start < drift.until;
     print(
-      `  ${evaluation.window.end.toISOString()}  ${evaluation.status.padEnd(17)} ${String(fired.length).padStart(3)} checks fired${marker}\n`,
+      `  ${evaluation.window.end.toISOString()}  ${evaluation.status.padEnd(17)} ${String(fired.length).padStart(3)} checks fired${drifted ? ' (drifted data)' : ''}\n`,
     );
   }
-  const latest = evaluations.at(-1);
-  const fired = (latest?.results ?? []).filter((r) => r.status === 'critical').slice(0, 15);
-  print(`  latest window, critical findings:\n${resultsTable(fired).replace(/^/gm, '    ')}`);
+  const fired = (worst?.results ?? []).filter((r) => r.status === 'critical').slice(0, 15);
+  print(
+    `  most drifted window (ending ${worst?.window.end.toISOString() ?? '-'}), critical findings:\n${resultsTable(fired).replace(/^/gm, '    ')}`,
+  );
   return evaluations.reduce(
     (sum, e) => sum + e.results.filter((r) => r.status === 'critical').length,
     0,
   );
 }
 
-/** The latest window's feature drift as the same self-contained HTML page the report writes. */
-function writeLatestReport(
+function worstWindow(evaluations: readonly WindowEvaluation[]): WindowEvaluation | undefined {
+  const critical = (evaluation: WindowEvaluation) =>
+    evaluation.results.filter((r) => r.status === 'critical').length;
+  return evaluations.reduce<WindowEvaluation | undefined>(
+    (worst, evaluation) => (!worst || critical(evaluation) > critical(worst) ? evaluation : worst),
+    undefined,
+  );
+}
+
+/** The alert notifications the channels received, once the outbox is drained. */
+async function printAlerts(
+  service: Service,
+  receivers: DemoReceivers,
+  realSlack: boolean,
+  print: (text: string) => void,
+): Promise<void> {
+  const drained = await service.alerts.delivery.drain({ timeoutMs: 60_000 });
+  print(
+    `\nalerts: what the channels received (email and webhooks on local receivers${realSlack ? '' : '; Slack printed here, SLACK_BOT_TOKEN is not set'})\n`,
+  );
+  for (const notice of receivers.received)
+    print(`  ${notice.channel.padEnd(8)} ${notice.to.padEnd(24)} ${notice.what}\n`);
+  if (receivers.received.length === 0) print('  nothing\n');
+  if (!drained) print('  (some notifications are still being retried: driftwatch alerts --dead)\n');
+}
+
+/** The most drifted window's features as the same self-contained HTML page the report writes. */
+function writeWorstWindowReport(
   config: Config,
   plan: MonitorPlan,
   evaluation: WindowEvaluation | undefined,
@@ -174,7 +252,7 @@ function writeLatestReport(
 ): void {
   if (!evaluation || config.store.kind !== 'embedded') return;
   const drift = evaluation.results.filter((r) => r.metric === 'psi');
-  const file = path.join(config.store.dataDir, '..', `${plan.model}-latest.html`);
+  const file = path.join(config.store.dataDir, '..', `${plan.model}-drifted-window.html`);
   const report: DriftReport = {
     generated_at: new Date().toISOString(),
     baseline: { file: `${evaluation.baseline.name} v${evaluation.baseline.version}`, rows: 0 },
@@ -193,7 +271,7 @@ function writeLatestReport(
   };
   fs.writeFileSync(file, renderReportHtml(report));
   print(
-    `  page with every feature's histograms, baseline against the latest window (${drift.length} PSI results): ${path.resolve(file)}\n`,
+    `  page with every feature's histograms, baseline against the most drifted window (${drift.length} PSI results): ${path.resolve(file)}\n`,
   );
 }
 
@@ -207,7 +285,7 @@ async function streamLive(
     ? `for ${options.liveSeconds} s`
     : 'until Ctrl-C';
   print(
-    `\nthe service keeps running ${forHowLong}: live drifted events stream in, and the monitors run on their schedules\n`,
+    `\nthe service keeps running ${forHowLong}: live events (the drift is over) stream in, and the monitors run on their schedules\n`,
   );
   const random = createRandom(7);
   service.scheduler.start();
@@ -221,11 +299,23 @@ async function streamLive(
   while (!stopped && Date.now() < until) {
     const lines = DEMO_MODELS.flatMap((model) =>
       Array.from({ length: 20 }, () => {
-        const { prediction } = demoEvents(model, random, new Date(), true, 0);
+        const { prediction } = demoEvents(model, random, new Date(), false, 0);
         return JSON.stringify({ type: 'prediction', ...prediction });
       }),
     );
     await postEvents(url, lines, options.ingestToken);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+}
+
+/** The demo's notifications: email to the local SMTP catcher, webhook secrets generated. */
+function demoAlertsConfig(config: Config, receivers: DemoReceivers): Config {
+  return {
+    ...config,
+    alerts: {
+      ...config.alerts,
+      smtp: { kind: 'url', url: receivers.smtpUrl },
+      readSecret: () => receivers.secret,
+    },
+  };
 }

@@ -6,7 +6,16 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import cron from 'node-cron';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
-import type { BaselinePlan, CheckPlan, MonitorPlan, PlannedFeature, Severity } from './plan.js';
+import type {
+  AlertGrouping,
+  AlertingPlan,
+  BaselinePlan,
+  CheckPlan,
+  MonitorPlan,
+  PlannedFeature,
+  Severity,
+  WebhookPlan,
+} from './plan.js';
 
 /** One problem in a monitor file, located for an editor: `file:line:column: message`. */
 export interface MonitorFileError {
@@ -280,8 +289,41 @@ interface RawMonitor {
   labels?: { delay: string; min_count?: number };
   false_discovery_rate?: 'none' | 'benjamini-hochberg';
   checks: RawCheck[];
-  alerts?: { routes?: { webhook?: string }[] };
-  webhooks?: Record<string, { url: string }>;
+  alerts?: RawAlerts;
+  webhooks?: Record<string, RawWebhook>;
+}
+
+interface RawAlerts {
+  for?: number;
+  resolve_after?: number;
+  repeat_interval?: string;
+  cooldown?: string;
+  send_resolved?: boolean;
+  group?: AlertGrouping;
+  routes?: {
+    severity: Severity;
+    slack?: string;
+    email?: string[];
+    webhook?: string;
+    group?: AlertGrouping;
+  }[];
+}
+
+interface RawWebhook {
+  preset?: 'generic' | 'github_actions' | 'airflow';
+  url?: string;
+  secret_env?: string | string[];
+  send_resolved?: boolean;
+  repository?: string;
+  event_type?: string;
+  token_env?: string;
+  api_url?: string;
+  dag_id?: string;
+  api_version?: 'v1' | 'v2';
+  auth?: 'bearer' | 'basic';
+  severities?: Severity[];
+  after_windows?: number;
+  min_interval?: string;
 }
 
 const APPLIES_TO: Partial<Record<CheckPlan['metric'], 'numeric' | 'categorical'>> = {
@@ -390,7 +432,19 @@ function semanticErrors(monitor: RawMonitor): PathedMessage[] {
         message: `alerts.routes[${index}].webhook: "${route.webhook}" is not defined under webhooks`,
       });
     }
+    if (route.slack === undefined && route.email === undefined && route.webhook === undefined) {
+      errors.push({
+        path: ['alerts', 'routes', index],
+        message: `alerts.routes[${index}]: a route needs a channel: slack, email or webhook`,
+      });
+    }
   });
+  if (monitor.alerts?.cooldown !== undefined && monitor.alerts.repeat_interval !== undefined) {
+    errors.push({
+      path: ['alerts', 'cooldown'],
+      message: 'alerts.cooldown: is the former name of repeat_interval; give one of the two',
+    });
+  }
   return errors;
 }
 
@@ -430,6 +484,72 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     checks: monitor.checks.map((check, index) =>
       toCheckPlan(check, checkId(monitor.checks, index), features),
     ),
+    alerting: toAlertingPlan(monitor.alerts ?? {}),
+    webhooks: Object.fromEntries(
+      Object.entries(monitor.webhooks ?? {}).map(([name, raw]) => [name, toWebhookPlan(name, raw)]),
+    ),
+  };
+}
+
+const DEFAULT_REPEAT_INTERVAL = '4h';
+
+function toAlertingPlan(alerts: RawAlerts): AlertingPlan {
+  const grouping = alerts.group ?? 'digest';
+  return {
+    forWindows: alerts.for ?? 1,
+    resolveAfterWindows: alerts.resolve_after ?? 1,
+    repeatIntervalMs: parseDuration(
+      alerts.repeat_interval ?? alerts.cooldown ?? DEFAULT_REPEAT_INTERVAL,
+    ),
+    sendResolved: alerts.send_resolved ?? true,
+    routes: (alerts.routes ?? []).map((route) => ({
+      severity: route.severity,
+      slack: route.slack ?? null,
+      email: route.email ?? [],
+      webhook: route.webhook ?? null,
+      grouping: route.group ?? grouping,
+    })),
+  };
+}
+
+function toWebhookPlan(name: string, raw: RawWebhook): WebhookPlan {
+  const policy = {
+    severities: raw.severities ?? (['warn', 'critical'] as Severity[]),
+    afterWindows: raw.after_windows ?? 1,
+    minIntervalMs: raw.min_interval ? parseDuration(raw.min_interval) : 0,
+    sendResolved:
+      raw.preset === undefined || raw.preset === 'generic' ? (raw.send_resolved ?? false) : false,
+  };
+  if (raw.preset === 'github_actions') {
+    return {
+      name,
+      policy,
+      preset: 'github_actions',
+      apiUrl: (raw.api_url ?? 'https://api.github.com').replace(/\/+$/, ''),
+      repository: raw.repository ?? '',
+      eventType: raw.event_type ?? 'driftwatch-retrain',
+      tokenEnv: raw.token_env ?? '',
+    };
+  }
+  if (raw.preset === 'airflow') {
+    return {
+      name,
+      policy,
+      preset: 'airflow',
+      url: (raw.url ?? '').replace(/\/+$/, ''),
+      dagId: raw.dag_id ?? '',
+      apiVersion: raw.api_version ?? 'v2',
+      auth: raw.auth ?? 'bearer',
+      tokenEnv: raw.token_env ?? '',
+    };
+  }
+  const secretEnv = raw.secret_env ?? [];
+  return {
+    name,
+    policy,
+    preset: 'generic',
+    url: raw.url ?? '',
+    secretEnv: Array.isArray(secretEnv) ? secretEnv : [secretEnv],
   };
 }
 

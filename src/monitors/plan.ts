@@ -78,9 +78,72 @@ export interface MonitorPlan {
   windowMs: number;
   schedule: string;
   checks: CheckPlan[];
+  /** How verdicts become alerts and where their notifications go (src/alerts); absent: no routes. */
+  alerting?: AlertingPlan;
+  /** The monitor file's named webhooks, by name. */
+  webhooks?: Record<string, WebhookPlan>;
 }
+
+export type AlertGrouping = 'digest' | 'per_alert';
+
+export interface AlertRoutePlan {
+  /** The least severity the route receives (warn: warn and critical). */
+  severity: Severity;
+  slack: string | null;
+  email: string[];
+  webhook: string | null;
+  grouping: AlertGrouping;
+}
+
+export interface AlertingPlan {
+  /** Consecutive breaching windows before an alert fires. */
+  forWindows: number;
+  /** Consecutive clear windows before a firing alert resolves. */
+  resolveAfterWindows: number;
+  /** While firing, notify again only after this long (window time). */
+  repeatIntervalMs: number;
+  sendResolved: boolean;
+  routes: AlertRoutePlan[];
+}
+
+/** When a webhook (a retraining trigger) is called. */
+export interface WebhookPolicy {
+  severities: Severity[];
+  /** Consecutive breaching windows an alert needs before it triggers. */
+  afterWindows: number;
+  /** At most one trigger per monitor in this long (window time); 0: no limit. */
+  minIntervalMs: number;
+  /** Also POST resolutions (generic webhooks only). */
+  sendResolved: boolean;
+}
+
+export type WebhookPlan = { name: string; policy: WebhookPolicy } & (
+  | { preset: 'generic'; url: string; secretEnv: string[] }
+  | {
+      preset: 'github_actions';
+      apiUrl: string;
+      repository: string;
+      eventType: string;
+      tokenEnv: string;
+    }
+  | {
+      preset: 'airflow';
+      url: string;
+      dagId: string;
+      apiVersion: 'v1' | 'v2';
+      auth: 'bearer' | 'basic';
+      tokenEnv: string;
+    }
+);
 
 /** p-value checks take part in the false-discovery-rate correction. */
 export function isTestMetric(metric: Metric): boolean {
   return metric === 'ks' || metric === 'chi2' || metric === 'positive_rate';
+}
+
+/** The most severe status a check can give: what a "no data" verdict of it alerts at. */
+export function checkSeverity(check: CheckPlan): Severity {
+  if ('severity' in check) return check.severity;
+  if (check.metric === 'auroc') return 'critical';
+  return check.critical !== null ? 'critical' : 'warn';
 }

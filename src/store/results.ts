@@ -660,3 +660,71 @@ export async function queryLabelSeries(
 function nullableNumber(value: string | number | null | undefined): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
+
+/** Ends of a monitor's stored runs in (after, upTo], oldest first: what the alert stage reads. */
+export async function listRunWindowEnds(
+  store: Store,
+  monitor: string,
+  range: { after?: Date; upTo?: Date; limit?: number } = {},
+): Promise<Date[]> {
+  const conditions = ['monitor = {monitor:String}'];
+  const params: QueryParams = { monitor, limit: range.limit ?? 10_000 };
+  if (range.after) {
+    conditions.push('window_end > {after:DateTime64(3)}');
+    params.after = toClickHouseTime(range.after);
+  }
+  if (range.upTo) {
+    conditions.push('window_end <= {upTo:DateTime64(3)}');
+    params.upTo = toClickHouseTime(range.upTo);
+  }
+  const rows = await store.query<{ window_end: string }>(
+    `SELECT DISTINCT toString(window_end) AS window_end FROM monitor_runs
+     WHERE ${conditions.join(' AND ')} ORDER BY window_end LIMIT {limit:UInt32}
+     SETTINGS prefer_column_name_to_alias = 1`,
+    params,
+  );
+  return rows.map((row) => fromClickHouseTime(row.window_end));
+}
+
+/** Every stored verdict of one run (FINAL: a window run twice reads once). */
+export async function listRunResults(
+  store: Store,
+  monitor: string,
+  windowEnd: Date,
+): Promise<MonitorResult[]> {
+  const rows = await store.query<HistoryRow & { model: string }>(
+    `SELECT monitor, model, toString(window_start) AS window_start, toString(window_end) AS window_end,
+            check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value,
+            correction, warn_threshold, critical_threshold, n_reference, n_current, baseline,
+            baseline_version, monitor_hash, details
+     FROM monitor_results FINAL
+     WHERE monitor = {monitor:String} AND window_end = {windowEnd:DateTime64(3)}
+     ORDER BY check_id, feature, slice_key, slice_value
+     SETTINGS prefer_column_name_to_alias = 1`,
+    { monitor, windowEnd: toClickHouseTime(windowEnd) },
+  );
+  return rows.map((row) => ({
+    monitor: row.monitor,
+    model: row.model,
+    windowStart: fromClickHouseTime(row.window_start),
+    windowEnd: fromClickHouseTime(row.window_end),
+    checkId: row.check_id,
+    metric: row.metric,
+    feature: row.feature,
+    sliceKey: row.slice_key,
+    sliceValue: row.slice_value,
+    status: row.status,
+    value: row.value,
+    pValue: row.p_value,
+    adjustedPValue: row.adjusted_p_value,
+    correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
+    warnThreshold: row.warn_threshold,
+    criticalThreshold: row.critical_threshold,
+    nReference: Number(row.n_reference),
+    nCurrent: Number(row.n_current),
+    baseline: row.baseline,
+    baselineVersion: Number(row.baseline_version),
+    monitorHash: row.monitor_hash,
+    details: parseDetails(row.details),
+  }));
+}

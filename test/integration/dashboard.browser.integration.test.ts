@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert, AlertsApi } from '../../src/api/alerts.js';
 import { createToken } from '../../src/api/auth/tokens.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
+import { listAcknowledgements, listAlerts } from '../../src/store/alerts.js';
 import { listLatestWindowResults } from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
@@ -21,44 +21,6 @@ const read = createToken('read', 'analyst');
 const operator = createToken('operator', 'oncall');
 const ingest = createToken('ingest', 'demo-producer');
 
-/**
- * Alert state stands in for src/alerts (built in parallel) through the API's seam: one
- * firing alert, and acknowledgements recorded with who and why.
- */
-function alertsInMemory(): AlertsApi & { acknowledged: string[] } {
-  const alert: Alert = {
-    alert_id: 'fraud-detector/psi/amount/channel=web',
-    model: 'fraud-detector',
-    check_id: 'psi',
-    metric: 'psi',
-    feature: 'amount',
-    slice: 'channel=web',
-    severity: 'critical',
-    state: 'firing',
-    since: new Date().toISOString(),
-    last_window_end: new Date().toISOString(),
-    value: 0.8,
-    acknowledged: null,
-    silenced_until: null,
-  };
-  const acknowledged: string[] = [];
-  return {
-    acknowledged,
-    async list() {
-      return { items: [alert], total: 1 };
-    },
-    async acknowledge(id, by, comment) {
-      if (id !== alert.alert_id) return undefined;
-      acknowledged.push(`${by.name}: ${comment}`);
-      alert.acknowledged = { by: by.name, at: new Date().toISOString(), comment };
-      return alert;
-    },
-    async silence() {
-      throw new Error('not used here');
-    },
-  };
-}
-
 function chromiumPath(): string {
   return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 }
@@ -67,7 +29,6 @@ describe('the dashboard in a real browser, on demo data', () => {
   let service: Service;
   let browser: Browser;
   let url: string;
-  const alerts = alertsInMemory();
   const dataDir = tempDir('driftwatch-dashboard-');
 
   beforeAll(async () => {
@@ -84,7 +45,8 @@ describe('the dashboard in a real browser, on demo data', () => {
       liveSeconds: 0,
       print: () => undefined,
       ingestToken: ingest.token,
-      alerts: () => alerts,
+      // the drift lasts to the end, so alerts are still open for the acknowledge test
+      driftToEnd: true,
     }));
     url = service.address ?? '';
     browser = await chromium.launch({
@@ -207,13 +169,21 @@ describe('the dashboard in a real browser, on demo data', () => {
   });
 
   it('acknowledges an open alert from the overview (operator)', async () => {
+    const open = await listAlerts(service.store, { state: 'firing' });
+    expect(open.length).toBeGreaterThan(0);
     const page = await logIn(operator.token);
-    const alert = page.locator('#alerts .alert');
-    await expect.poll(() => alert.getAttribute('data-state')).toBe('firing');
+    const first = page.locator('#alerts .alert').first();
+    await expect.poll(() => first.getAttribute('data-state')).toBe('firing');
+    const alertId = await first.getAttribute('data-alert');
+    const alert = page.locator(`#alerts .alert[data-alert="${alertId}"]`);
     await alert.locator('button').click();
     await expect.poll(() => alert.getAttribute('data-state')).toBe('acknowledged');
     expect(await alert.textContent()).toMatch(/acknowledged by oncall/);
-    expect(alerts.acknowledged).toEqual(['oncall: acknowledged from the dashboard']);
+    // Stored with who and why, for the audit trail.
+    const acks = await listAcknowledgements(service.store, [alertId ?? '']);
+    expect(acks).toMatchObject([
+      { alertId, acknowledgedBy: 'oncall', reason: 'acknowledged from the dashboard' },
+    ]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'alert-acknowledged.png'), fullPage: true });
     await page.context().close();
   });

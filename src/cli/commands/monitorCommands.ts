@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { alertWarnings } from '../../alerts/secrets.js';
 import { InputError } from '../../errors.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
@@ -19,8 +20,13 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     )
     .action((dir: string | undefined) => {
       const folder = dir ?? context.config.monitorsDir;
-      const { plans, errors } = loadMonitorDirectory(folder);
+      const { plans, files: fileOf, errors } = loadMonitorDirectory(folder);
       for (const error of errors) process.stderr.write(`${formatMonitorError(error)}\n`);
+      // Warnings only: the environment of this shell need not be the service's.
+      for (const warning of alertWarnings(plans, context.config.alerts))
+        process.stderr.write(
+          `${fileOf.get(warning.model) ?? folder}: warning: ${warning.message}\n`,
+        );
       const files = new Set(errors.map((error) => error.file)).size;
       process.stdout.write(
         `${plans.length} monitor(s) valid${errors.length ? `, ${errors.length} error(s) in ${files} file(s)` : ''} in ${folder}\n`,

@@ -1,0 +1,351 @@
+import { randomBytes } from 'node:crypto';
+import type { AlertsConfig } from '../config/config.js';
+import { errorMessage } from '../errors.js';
+import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
+import type { AlertingPlan, MonitorPlan } from '../monitors/plan.js';
+import type { Logger } from '../observability/logger.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import {
+  getAlertProgress,
+  insertAlertEvents,
+  insertAlertStates,
+  listAcknowledgements,
+  listAlertStates,
+  listSilences,
+  setAlertProgress,
+  type AlertEventRecord,
+} from '../store/alerts.js';
+import type { Store } from '../store/clickhouse.js';
+import {
+  getLastTriggers,
+  getTriggeredAlerts,
+  insertOutbox,
+  type OutboxEntry,
+  type OutboxRecord,
+} from '../store/outbox.js';
+import { listRunResults, listRunWindowEnds } from '../store/results.js';
+import { advanceWindow, type StoredRun, type WindowOutcome } from './advanceWindow.js';
+import type { Channels } from './channels/channel.js';
+import { createEmailChannel } from './channels/email.js';
+import { createSlackChannel } from './channels/slack.js';
+import { createWebhookChannel } from './channels/webhook.js';
+import { createDeliveryLoop, type DeliveryLoop } from './delivery.js';
+import { createAlertMetrics, type AlertMetrics } from './metrics.js';
+import type { NotificationMessage } from './notification.js';
+import { linksFor } from './render/text.js';
+import {
+  destinationsOf,
+  routeNotices,
+  type Destination,
+  type OutboxNotification,
+} from './routing.js';
+import { resolveWebhookTarget } from './secrets.js';
+
+export interface AlertStageOptions {
+  store: Store;
+  plans: readonly MonitorPlan[];
+  config: AlertsConfig;
+  logger: Logger;
+  registry: MetricsRegistry;
+  /** Replace a channel (the demo prints Slack messages when no token is set). */
+  channels?: Partial<Channels>;
+  /** Deliver only these notifications (default: everything in the outbox). */
+  deliverOnly?: (entry: OutboxEntry) => boolean;
+  now?: () => Date;
+}
+
+export interface ProcessedRun {
+  monitor: string;
+  windowEnd: Date;
+  outcome: WindowOutcome;
+  notifications: OutboxNotification[];
+}
+
+export interface AlertStage {
+  /**
+   * Reads the monitor's stored runs after the last one processed (up to `upTo`), oldest
+   * first, and turns their verdicts into alert transitions and outbox notifications. A
+   * monitor never processed before starts with its newest run, not with all of history.
+   */
+  processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]>;
+  /** For the scheduler: never throws; a failure is logged, counted, and retried next run. */
+  onEvaluation(evaluation: WindowEvaluation): Promise<void>;
+  /** Every monitor's runs stored while the stage was not running (after a crash). */
+  catchUp(): Promise<void>;
+  /** One test notification to each destination of a model's routes. */
+  enqueueTest(model: string): Promise<OutboxNotification[]>;
+  delivery: DeliveryLoop;
+  metrics: AlertMetrics;
+  stop(): Promise<void>;
+}
+
+const NO_ALERTING: AlertingPlan = {
+  forWindows: 1,
+  resolveAfterWindows: 1,
+  repeatIntervalMs: 4 * 3_600_000,
+  sendResolved: true,
+  routes: [],
+};
+
+/**
+ * The alert stage: fed by the verdicts a monitor run stored (never by the evaluator's
+ * memory), so what it decides can always be recomputed from the store. For each run, in
+ * window order: advance every alert's lifecycle, route the notices, then write the outbox,
+ * the audit trail, the alert states and the progress mark, in that order. Ids are
+ * deterministic, so a crash anywhere in between repeats the same writes on the next run
+ * and never produces a second notification.
+ */
+export function createAlertStage(options: AlertStageOptions): AlertStage {
+  const { store, config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const plans = new Map(options.plans.map((plan) => [plan.monitor, plan]));
+  const metrics = createAlertMetrics(options.registry, store);
+  const links = (model: string) => linksFor(config.publicUrl, model);
+  const channels: Channels = {
+    slack:
+      options.channels?.slack ??
+      createSlackChannel({
+        token: config.slack.token,
+        apiUrl: config.slack.apiUrl,
+        timeoutMs: config.delivery.timeoutMs,
+        links,
+        logger,
+      }),
+    email:
+      options.channels?.email ??
+      createEmailChannel({
+        smtp: config.smtp,
+        from: config.emailFrom,
+        timeoutMs: config.delivery.timeoutMs,
+        links,
+      }),
+    webhook:
+      options.channels?.webhook ??
+      createWebhookChannel({
+        resolve: (monitor, name) => {
+          const webhook = plans.get(monitor)?.webhooks?.[name];
+          return webhook ? resolveWebhookTarget(webhook, config.readSecret) : null;
+        },
+        timeoutMs: config.delivery.timeoutMs,
+        links,
+      }),
+  };
+  const delivery = createDeliveryLoop({
+    store,
+    channels,
+    logger,
+    metrics,
+    policy: {
+      maxAttempts: config.delivery.maxAttempts,
+      baseDelayMs: config.delivery.retryBaseMs,
+      maxDelayMs: config.delivery.retryMaxMs,
+    },
+    pollMs: config.delivery.pollMs,
+    only: options.deliverOnly,
+  });
+  const queues = new Map<string, Promise<unknown>>();
+
+  function serialised<T>(monitor: string, job: () => Promise<T>): Promise<T> {
+    const previous = queues.get(monitor) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(job);
+    queues.set(monitor, next);
+    return next;
+  }
+
+  async function processRun(plan: MonitorPlan, windowEnd: Date): Promise<ProcessedRun> {
+    const results = await listRunResults(store, plan.monitor, windowEnd);
+    const first = results[0];
+    const run: StoredRun = {
+      monitor: plan.monitor,
+      model: plan.model,
+      windowStart: first?.windowStart ?? new Date(windowEnd.getTime() - plan.windowMs),
+      windowEnd,
+      monitorHash: first?.monitorHash ?? plan.hash,
+      baseline: first?.baseline ?? '',
+      baselineVersion: first?.baselineVersion ?? 0,
+      results,
+    };
+    const alerting = plan.alerting ?? NO_ALERTING;
+    const existing = await listAlertStates(store, plan.monitor);
+    const open = existing.filter((alert) => alert.state === 'firing' || alert.state === 'pending');
+    const acks = await listAcknowledgements(
+      store,
+      open.map((alert) => alert.alertId),
+    );
+    const outcome = advanceWindow(existing, run, {
+      settings: alerting,
+      checks: plan.checks,
+      silences: await listSilences(store, { model: plan.model, activeAt: now() }),
+      acknowledged: new Set(acks.map((ack) => `${ack.alertId}:${ack.episode}`)),
+      now: now(),
+    });
+    const destinations = destinationsOf(alerting.routes, plan.webhooks ?? {});
+    const wantsTriggers =
+      destinations.some((d) => d.channel === 'webhook') && outcome.breaching.length > 0;
+    const notifications = routeNotices(outcome, {
+      run,
+      destinations,
+      lastTriggers: wantsTriggers ? await getLastTriggers(store, plan.monitor) : new Map(),
+      triggered: await triggeredBefore(plan, destinations, outcome),
+    });
+    // Outbox first: once a transition is on record, its notification already exists.
+    await insertOutbox(store, notifications.map(toRecord));
+    await insertAlertEvents(store, eventRecords(outcome, notifications));
+    await insertAlertStates(store, outcome.changed);
+    await setAlertProgress(store, plan.monitor, windowEnd);
+    for (const notification of notifications) metrics.enqueued(notification.channel, 1);
+    if (notifications.length > 0) delivery.wake();
+    logger.info(
+      {
+        stage: 'alerts',
+        monitor: plan.monitor,
+        window_end: windowEnd.toISOString(),
+        events: outcome.events.length,
+        notifications: notifications.length,
+      },
+      'alert stage processed a run',
+    );
+    return { monitor: plan.monitor, windowEnd, outcome, notifications };
+  }
+
+  /** For webhooks that post resolutions: which of this run's resolved alerts they were told of. */
+  async function triggeredBefore(
+    plan: MonitorPlan,
+    destinations: readonly Destination[],
+    outcome: WindowOutcome,
+  ): Promise<Map<string, Map<string, Date>>> {
+    const resolved = outcome.notices.filter((notice) => notice.kind === 'resolved');
+    const posts = destinations.some((d) => d.webhook?.policy.sendResolved);
+    if (!posts || resolved.length === 0) return new Map();
+    const since = Math.min(...resolved.map((notice) => notice.alert.since?.getTime() ?? 0));
+    return getTriggeredAlerts(
+      store,
+      plan.monitor,
+      resolved.map((notice) => notice.alert.alertId),
+      new Date(since),
+    );
+  }
+
+  async function processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]> {
+    const plan = plans.get(monitor);
+    if (!plan) return [];
+    return serialised(monitor, async () => {
+      const progress = await getAlertProgress(store, monitor);
+      const ends = progress
+        ? await listRunWindowEnds(store, monitor, { after: progress, upTo })
+        : (await listRunWindowEnds(store, monitor, { upTo })).slice(-1);
+      const processed: ProcessedRun[] = [];
+      for (const end of ends) processed.push(await processRun(plan, end));
+      return processed;
+    });
+  }
+
+  async function safely(monitor: string, upTo?: Date): Promise<void> {
+    try {
+      await processMonitor(monitor, upTo);
+    } catch (error) {
+      metrics.stageFailure();
+      logger.error(
+        { stage: 'alerts', monitor, reason: errorMessage(error) },
+        'alert stage failed; the run is processed again with the next one',
+      );
+    }
+  }
+
+  return {
+    processMonitor,
+    onEvaluation: (evaluation) => safely(evaluation.monitor, evaluation.window.end),
+    async catchUp() {
+      for (const monitor of plans.keys()) await safely(monitor);
+    },
+    async enqueueTest(model) {
+      const plan = [...plans.values()].find((candidate) => candidate.model === model);
+      if (!plan) return [];
+      const at = now();
+      const message: NotificationMessage = {
+        type: 'test',
+        model: plan.model,
+        monitor: plan.monitor,
+        severity: null,
+        window: {
+          start: new Date(at.getTime() - plan.windowMs).toISOString(),
+          end: at.toISOString(),
+        },
+        baseline: { name: '', version: 0 },
+        monitor_hash: plan.hash,
+        items: [],
+      };
+      // One test per destination, however many routes share it.
+      const destinations = new Map(
+        destinationsOf((plan.alerting ?? NO_ALERTING).routes, plan.webhooks ?? {}).map((d) => [
+          d.key,
+          d,
+        ]),
+      );
+      const notifications = [...destinations.values()].map((destination): OutboxNotification => ({
+        id: `msg_${randomBytes(16).toString('hex')}`,
+        destination: destination.key,
+        channel: destination.channel,
+        kind: 'test',
+        monitor: plan.monitor,
+        model: plan.model,
+        severity: '',
+        windowStart: new Date(message.window.start),
+        windowEnd: at,
+        alertIds: [],
+        events: [],
+        message,
+      }));
+      await insertOutbox(store, notifications.map(toRecord));
+      return notifications;
+    },
+    delivery,
+    metrics,
+    async stop() {
+      await Promise.all([...queues.values()].map((queue) => queue.catch(() => undefined)));
+      await delivery.stop();
+      await Promise.all(Object.values(channels).map((channel) => channel.close?.()));
+    },
+  };
+}
+
+function toRecord(notification: OutboxNotification): OutboxRecord {
+  return { ...notification, message: JSON.stringify(notification.message) };
+}
+
+function eventRecords(
+  outcome: WindowOutcome,
+  notifications: readonly OutboxNotification[],
+): AlertEventRecord[] {
+  return outcome.events.map((event) => ({
+    alertId: event.alert.alertId,
+    monitor: event.alert.monitor,
+    model: event.alert.model,
+    checkId: event.alert.checkId,
+    metric: event.alert.metric,
+    feature: event.alert.feature,
+    sliceKey: event.alert.sliceKey,
+    sliceValue: event.alert.sliceValue,
+    episode: event.alert.episode,
+    event: event.event,
+    fromState: event.fromState,
+    toState: event.alert.state,
+    severity: event.alert.severity,
+    windowStart: event.run.windowStart,
+    windowEnd: event.run.windowEnd,
+    monitorHash: event.run.monitorHash,
+    baseline: event.run.baseline,
+    baselineVersion: event.run.baselineVersion,
+    verdictStatus: event.verdictStatus,
+    value: event.value,
+    ...carriedBy(event.alert.alertId, notifications),
+    suppressedBy: event.suppressedBy ?? '',
+  }));
+}
+
+function carriedBy(alertId: string, notifications: readonly OutboxNotification[]) {
+  const outboxIds = notifications
+    .filter((notification) => notification.alertIds.includes(alertId))
+    .map((notification) => notification.id);
+  return { notified: outboxIds.length > 0, outboxIds };
+}

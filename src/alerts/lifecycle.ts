@@ -1,0 +1,226 @@
+import type { Severity } from '../monitors/plan.js';
+import type {
+  Alert,
+  AlertEventKind,
+  AlertIdentity,
+  AlertState,
+  VerdictFacts,
+} from '../store/alerts.js';
+
+/**
+ * The life of one alert, as Alertmanager's users wish it were: pure, one window at a time.
+ *
+ *   inactive ──breach──▶ pending ──`for` breaching windows──▶ firing ──`resolve_after`
+ *   clear windows──▶ resolved ──breach──▶ pending (a new episode) ...
+ *
+ * A pending alert that sees a clear window is cancelled (it never fired, nobody is told).
+ * A firing alert needs `resolve_after` consecutive clear windows to resolve, and any breach
+ * in between resets that count: a value hovering at its threshold keeps one episode open
+ * instead of flapping. Severity only rises within an episode (warn → critical is an
+ * escalation, notified); a critical alert that breaches at warn is still breaching.
+ * "Insufficient data" (and anything else that is neither a breach nor ok) changes nothing:
+ * it never opens, never resolves and never counts towards `for` or `resolve_after`.
+ * The types of an alert are the store's (src/store/alerts.ts), re-exported here.
+ */
+export type { Alert, AlertEventKind, AlertState, VerdictFacts };
+
+/** The notices people receive. */
+export type NoticeKind = 'firing' | 'escalated' | 'repeated' | 'resolved';
+
+export type Observation =
+  { kind: 'breach'; severity: Severity } | { kind: 'clear' } | { kind: 'unknown' };
+
+export interface LifecycleSettings {
+  forWindows: number;
+  resolveAfterWindows: number;
+  repeatIntervalMs: number;
+  sendResolved: boolean;
+}
+
+export interface StepContext {
+  windowEnd: Date;
+  /** The id of an active silence matching the alert, if any. */
+  silencedBy: string | null;
+  /** The current episode has been acknowledged. */
+  acknowledged: boolean;
+}
+
+export interface StepResult {
+  alert: Alert;
+  /** The state change or escalation, if any. */
+  event: AlertEventKind | null;
+  /** The notice to send, if any (after silences and acknowledgements). */
+  notice: NoticeKind | null;
+  /** A notice was due but withheld: 'silence:<id>' or 'acknowledged'. */
+  suppressedBy: string | null;
+}
+
+const RANK: Record<Severity, number> = { warn: 1, critical: 2 };
+
+export function maxSeverity(a: Severity | null, b: Severity): Severity {
+  return a !== null && RANK[a] >= RANK[b] ? a : b;
+}
+
+export function severityAtLeast(severity: Severity, least: Severity): boolean {
+  return RANK[severity] >= RANK[least];
+}
+
+/** A new alert, never seen breaching. */
+export function inactiveAlert(identity: AlertIdentity, alertId: string): Alert {
+  return {
+    ...identity,
+    alertId,
+    state: 'inactive',
+    severity: null,
+    episode: 0,
+    breachingWindows: 0,
+    clearWindows: 0,
+    since: null,
+    firedAt: null,
+    resolvedAt: null,
+    lastNotifiedAt: null,
+    lastWindowEnd: null,
+    last: null,
+  };
+}
+
+/**
+ * One window's observation applied to one alert. A window at or before the last one the
+ * alert has seen changes nothing: re-running a window, or a catch-up that overlaps, is a
+ * no-op.
+ */
+export function stepAlert(
+  alert: Alert,
+  observation: Observation,
+  settings: LifecycleSettings,
+  context: StepContext,
+): StepResult {
+  const at = context.windowEnd;
+  if (alert.lastWindowEnd && at.getTime() <= alert.lastWindowEnd.getTime()) {
+    return { alert, event: null, notice: null, suppressedBy: null };
+  }
+  const seen: Alert = { ...alert, lastWindowEnd: at };
+  const { next, event, due } = transition(seen, observation, settings, at);
+  if (!due) return { alert: next, event, notice: null, suppressedBy: null };
+  const suppressedBy = context.silencedBy
+    ? `silence:${context.silencedBy}`
+    : context.acknowledged && due === 'repeated'
+      ? 'acknowledged'
+      : null;
+  if (suppressedBy === 'acknowledged') {
+    // The repeat clock keeps ticking while someone is on it.
+    return { alert: { ...next, lastNotifiedAt: at }, event, notice: null, suppressedBy };
+  }
+  if (suppressedBy) {
+    // A repeat withheld by a silence is no event: the trail would fill with one per window.
+    return { alert: next, event: event === 'repeated' ? null : event, notice: null, suppressedBy };
+  }
+  return {
+    alert: due === 'resolved' ? next : { ...next, lastNotifiedAt: at },
+    event,
+    notice: due,
+    suppressedBy: null,
+  };
+}
+
+interface Transition {
+  next: Alert;
+  event: AlertEventKind | null;
+  /** The notice this window owes, before silences and acknowledgements. */
+  due: NoticeKind | null;
+}
+
+function transition(
+  alert: Alert,
+  observation: Observation,
+  settings: LifecycleSettings,
+  at: Date,
+): Transition {
+  if (observation.kind === 'unknown') return { next: alert, event: null, due: null };
+  if (observation.kind === 'clear') return clear(alert, settings, at);
+  return breach(alert, observation.severity, settings, at);
+}
+
+function clear(alert: Alert, settings: LifecycleSettings, at: Date): Transition {
+  if (alert.state === 'pending') {
+    return {
+      next: { ...alert, state: 'inactive', breachingWindows: 0, clearWindows: 0 },
+      event: 'cancelled',
+      due: null,
+    };
+  }
+  if (alert.state !== 'firing') {
+    return { next: { ...alert, breachingWindows: 0, clearWindows: 0 }, event: null, due: null };
+  }
+  const clearWindows = alert.clearWindows + 1;
+  if (clearWindows < settings.resolveAfterWindows) {
+    return { next: { ...alert, breachingWindows: 0, clearWindows }, event: null, due: null };
+  }
+  // Only those who heard it fire hear it resolve.
+  const told = alert.lastNotifiedAt !== null;
+  return {
+    next: { ...alert, state: 'resolved', breachingWindows: 0, clearWindows, resolvedAt: at },
+    event: 'resolved',
+    due: settings.sendResolved && told ? 'resolved' : null,
+  };
+}
+
+function breach(
+  alert: Alert,
+  severity: Severity,
+  settings: LifecycleSettings,
+  at: Date,
+): Transition {
+  if (alert.state === 'inactive' || alert.state === 'resolved') {
+    const opened: Alert = {
+      ...alert,
+      state: 'pending',
+      severity,
+      episode: alert.episode + 1,
+      breachingWindows: 1,
+      clearWindows: 0,
+      since: at,
+      firedAt: null,
+      resolvedAt: null,
+      lastNotifiedAt: null,
+    };
+    return fireIfDue(opened, settings, at, 'pending');
+  }
+  if (alert.state === 'pending') {
+    const counted: Alert = {
+      ...alert,
+      severity: maxSeverity(alert.severity, severity),
+      breachingWindows: alert.breachingWindows + 1,
+    };
+    return fireIfDue(counted, settings, at, null);
+  }
+  const counted: Alert = {
+    ...alert,
+    breachingWindows: alert.breachingWindows + 1,
+    clearWindows: 0,
+  };
+  if (alert.severity !== null && RANK[severity] > RANK[alert.severity]) {
+    return { next: { ...counted, severity }, event: 'escalated', due: 'escalated' };
+  }
+  if (alert.lastNotifiedAt === null) {
+    // It fired while silenced: the first unsilenced breach tells people it is firing.
+    return { next: counted, event: null, due: 'firing' };
+  }
+  const repeatDue = at.getTime() - alert.lastNotifiedAt.getTime() >= settings.repeatIntervalMs;
+  return {
+    next: counted,
+    event: repeatDue ? 'repeated' : null,
+    due: repeatDue ? 'repeated' : null,
+  };
+}
+
+function fireIfDue(
+  alert: Alert,
+  settings: LifecycleSettings,
+  at: Date,
+  otherwise: AlertEventKind | null,
+): Transition {
+  if (alert.breachingWindows < settings.forWindows)
+    return { next: alert, event: otherwise, due: null };
+  return { next: { ...alert, state: 'firing', firedAt: at }, event: 'firing', due: 'firing' };
+}

@@ -1,0 +1,179 @@
+import { sliceLabel } from '../identity.js';
+import type { NoticeKind } from '../lifecycle.js';
+import type { NotificationItem, NotificationMessage } from '../notification.js';
+
+/**
+ * The words every renderer shares, so Slack, email and a webhook say the same thing: a
+ * headline, one line per breach (value against threshold, p-value and effect size where they
+ * apply), and the links. Pure: plain objects in, strings out.
+ */
+export interface NotificationLinks {
+  /** The model's drift history. */
+  history: string;
+  /** Only its breaches. */
+  breaches: string;
+}
+
+export function linksFor(publicUrl: string, model: string): NotificationLinks {
+  const base = `${publicUrl.replace(/\/+$/, '')}/v1/monitors/${encodeURIComponent(model)}/history`;
+  return { history: base, breaches: `${base}?breaches=true` };
+}
+
+export type NotificationTone = 'critical' | 'warn' | 'resolved' | 'test';
+
+export function toneOf(message: NotificationMessage): NotificationTone {
+  if (message.type === 'test') return 'test';
+  if (message.items.length > 0 && message.items.every((item) => item.event === 'resolved'))
+    return 'resolved';
+  return message.severity ?? 'warn';
+}
+
+const TONE_WORD: Record<NotificationTone, string> = {
+  critical: 'CRITICAL',
+  warn: 'WARNING',
+  resolved: 'RESOLVED',
+  test: 'TEST',
+};
+
+export function toneWord(tone: NotificationTone): string {
+  return TONE_WORD[tone];
+}
+
+const EVENT_ORDER: NoticeKind[] = ['escalated', 'firing', 'repeated', 'resolved'];
+const EVENT_WORDS: Record<NoticeKind, string> = {
+  escalated: 'escalated',
+  firing: 'firing',
+  repeated: 'still firing',
+  resolved: 'resolved',
+};
+
+export function eventWord(kind: NoticeKind): string {
+  return EVENT_WORDS[kind];
+}
+
+/** "3 firing, 1 escalated, 2 resolved" */
+export function countsPhrase(items: readonly NotificationItem[]): string {
+  return EVENT_ORDER.flatMap((kind) => {
+    const n = items.filter((item) => item.event === kind).length;
+    return n > 0 ? [`${n} ${EVENT_WORDS[kind]}`] : [];
+  }).join(', ');
+}
+
+/** "CRITICAL fraud-detector: 12 firing, 2 resolved" */
+export function headline(message: NotificationMessage): string {
+  const tone = toneOf(message);
+  if (tone === 'test') return `TEST ${message.model}: a test notification from driftwatch`;
+  const n = message.items.length;
+  const what =
+    tone === 'resolved' ? `${n} alert${n === 1 ? '' : 's'} resolved` : countsPhrase(message.items);
+  return `${toneWord(tone)} ${message.model}: ${what}`;
+}
+
+export function windowText(message: NotificationMessage): string {
+  return `${message.window.start} .. ${message.window.end}`;
+}
+
+/** "psi · amount · channel=web" */
+export function subjectOf(item: NotificationItem): string {
+  return [
+    item.check,
+    item.feature || null,
+    sliceLabel({ sliceKey: item.slice.key, sliceValue: item.slice.value }),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export function formatNumber(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '-';
+  if (value === 0) return '0';
+  const magnitude = Math.abs(value);
+  if (magnitude < 1e-3 || magnitude >= 1e6) return value.toExponential(2);
+  return String(Number(value.toPrecision(4)));
+}
+
+function signed(value: number | null): string {
+  return value !== null && value > 0 ? `+${formatNumber(value)}` : formatNumber(value);
+}
+
+/** The threshold that applies at the item's severity. */
+export function thresholdOf(item: NotificationItem): number | null {
+  if (item.severity === 'critical' && item.critical_threshold !== null)
+    return item.critical_threshold;
+  return item.warn_threshold ?? item.critical_threshold;
+}
+
+/** The value against its threshold, with p-value and effect size where they apply. */
+export function measureText(item: NotificationItem): string {
+  if (item.status === 'no_data') return 'no data';
+  const value = item.value;
+  const resolved = item.event === 'resolved';
+  const pValue = item.adjusted_p_value ?? item.p_value;
+  const pLabel = item.adjusted_p_value !== null ? 'adjusted p' : 'p';
+  const parts: string[] = [];
+  switch (item.metric) {
+    case 'ks':
+    case 'chi2': {
+      const limit = item.critical_threshold;
+      parts.push(`${item.metric === 'ks' ? 'D' : 'chi2'} ${formatNumber(value)}`);
+      if (pValue !== null)
+        parts.push(
+          `${pLabel} ${formatNumber(pValue)}${resolved || limit === null ? '' : ` < ${formatNumber(limit)}`}`,
+        );
+      if (item.effect !== null)
+        parts.push(
+          `effect ${formatNumber(item.effect)}${resolved || item.min_effect === null ? '' : ` ≥ ${formatNumber(item.min_effect)}`}`,
+        );
+      break;
+    }
+    case 'auroc': {
+      const floor = thresholdOf(item);
+      parts.push(
+        `${formatNumber(value)}${resolved || floor === null ? '' : ` < ${formatNumber(floor)}`}`,
+      );
+      break;
+    }
+    case 'null_rate':
+    case 'positive_rate':
+    case 'actual_positive_rate': {
+      const limit = thresholdOf(item);
+      parts.push(
+        `${signed(value)}${resolved || limit === null ? '' : ` (limit ±${formatNumber(limit)})`}`,
+      );
+      if (pValue !== null) parts.push(`${pLabel} ${formatNumber(pValue)}`);
+      break;
+    }
+    case 'new_categories':
+    case 'schema':
+      parts.push(String(value ?? 0));
+      break;
+    default: {
+      const limit = thresholdOf(item);
+      const above =
+        item.metric === 'psi' ||
+        item.metric === 'jensen_shannon' ||
+        item.metric === 'wasserstein_normed';
+      parts.push(
+        `${formatNumber(value)}${resolved || limit === null ? '' : ` ${above ? '≥' : '>'} ${formatNumber(limit)}`}`,
+      );
+    }
+  }
+  if (item.note) parts.push(item.note);
+  return parts.join(', ');
+}
+
+/** One line per alert: "[firing] psi · amount · channel=web: 0.8039 ≥ 0.25". */
+export function itemLine(item: NotificationItem): string {
+  const windows =
+    item.event === 'resolved'
+      ? ` (clear ${item.consecutive_windows} window${item.consecutive_windows === 1 ? '' : 's'})`
+      : item.consecutive_windows > 1
+        ? ` (${item.consecutive_windows} windows)`
+        : '';
+  return `[${eventWord(item.event)}] ${subjectOf(item)}: ${measureText(item)}${windows}`;
+}
+
+/** At most `cap` items, and how many were left out. */
+export function capped<T>(items: readonly T[], cap: number): { shown: T[]; more: number } {
+  return { shown: items.slice(0, cap), more: Math.max(0, items.length - cap) };
+}

@@ -1,0 +1,40 @@
+import type { AlertIdentity, Silence } from '../store/alerts.js';
+
+/**
+ * A silence mutes matching alerts for a while: they change state as usual (and the audit
+ * trail says so) but no notice is sent. Empty fields match anything.
+ */
+export type { Silence };
+
+export function isSilenceActive(silence: Silence, now: Date): boolean {
+  const end =
+    silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt;
+  return silence.startsAt.getTime() <= now.getTime() && now.getTime() < end.getTime();
+}
+
+export function silenceMatches(silence: Silence, alert: AlertIdentity): boolean {
+  if (silence.model !== alert.model) return false;
+  if (silence.feature !== '' && silence.feature !== alert.feature) return false;
+  if (silence.checkId !== '' && silence.checkId !== alert.checkId) return false;
+  if (silence.slice === '') return true;
+  return (
+    silence.slice === alert.sliceValue ||
+    (alert.sliceKey !== '' && silence.slice === `${alert.sliceKey}=${alert.sliceValue}`)
+  );
+}
+
+/** The first active silence matching the alert, oldest first so the choice is stable. */
+export function findSilence(
+  silences: readonly Silence[],
+  alert: AlertIdentity,
+  now: Date,
+): Silence | null {
+  return (
+    [...silences]
+      .sort(
+        (a, b) =>
+          a.createdAt.getTime() - b.createdAt.getTime() || a.silenceId.localeCompare(b.silenceId),
+      )
+      .find((silence) => isSilenceActive(silence, now) && silenceMatches(silence, alert)) ?? null
+  );
+}
