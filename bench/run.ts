@@ -13,6 +13,7 @@ const benchmarks: Benchmark[] = [
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
+  { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },
 ];
 
 const wanted = process.argv.slice(2);
