@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
-import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
+import { createKafkaIngest } from './ingest/kafkaConsumer.js';
+import { superviseKafkaIngest, type KafkaSupervisor } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
 import {
@@ -12,15 +13,20 @@ import {
 import type { MonitorPlan } from './monitors/plan.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
+import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
+import { removeServiceRecord, writeServiceRecord } from './store/storeHolder.js';
+import type { ServiceRole } from './roles.js';
 
 /** The composition root: every stage of the flow wired together, and nothing else. */
 export interface ServiceOptions {
   kafka: boolean;
   http: boolean;
   schedule: boolean;
+  /** Recorded for operators (the store's holder record, logs); default `all`. */
+  role?: ServiceRole;
   log: (line: string) => void;
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
@@ -36,6 +42,10 @@ export interface Service {
   plans: MonitorPlan[];
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
+  /** The Kafka consumer, started in the background, when this process consumes. */
+  kafka: KafkaSupervisor | undefined;
+  /** What /readyz checks besides the store; a stage may add its own. */
+  readiness: ReadinessCheck[];
   address: string | null;
   stop(): Promise<void>;
 }
@@ -43,20 +53,51 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   const store = await openStore(config.store);
   await migrate(store);
-  const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
+  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
+    baselineRoots: config.baselineRoots,
+  });
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
   const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
   const logger = options.logger ?? createLogger();
-  const app = buildApp({ store, metrics, registry, logger, monitors: () => plans });
+  const readiness: ReadinessCheck[] = [];
+  const app = buildApp({
+    store,
+    metrics,
+    registry,
+    logger,
+    monitors: () => plans,
+    readiness,
+    http: { requestTimeoutMs: config.http.requestTimeoutMs },
+  });
   const address = options.http
     ? await app.listen({ host: config.http.host, port: config.http.port })
     : null;
-  let kafka: KafkaIngest | undefined;
+  const role = options.role ?? 'all';
+  if (config.store.kind === 'embedded') {
+    // Lets a CLI command on the same directory find this service and ask it instead.
+    writeServiceRecord(config.store.dataDir, {
+      pid: process.pid,
+      url: address,
+      role,
+      command: ['driftwatch', ...process.argv.slice(2)].join(' '),
+      started_at: new Date().toISOString(),
+    });
+  }
+  let kafka: KafkaSupervisor | undefined;
   if (options.kafka) {
-    kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
-    await kafka.start();
+    // In the background: the HTTP side and the monitors need not wait for the brokers.
+    kafka = superviseKafkaIngest(
+      () => createKafkaIngest(store, metrics, { ...config.kafka, log: options.log }),
+      { brokers: config.kafka.brokers, log: options.log },
+    );
+    const consumer = kafka;
+    readiness.push({
+      name: 'kafka_connected',
+      check: async () =>
+        consumer.connected() ? { ok: true } : { ok: false, detail: 'not connected to Kafka yet' },
+    });
   }
   const scheduler = createMonitorScheduler(store, plans, {
     onEvaluation: options.onEvaluation,
@@ -76,11 +117,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     plans,
     monitorErrors: errors,
     scheduler,
+    kafka,
+    readiness,
     address,
     async stop() {
       await scheduler.stop();
       await kafka?.stop();
       await app.close();
+      if (config.store.kind === 'embedded') removeServiceRecord(config.store.dataDir);
       await store.close();
     },
   };

@@ -17,8 +17,22 @@ export interface KafkaConfig {
 export interface Config {
   store: StoreConfig;
   kafka: KafkaConfig;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** A request (headers and body) must arrive within this (DRIFTWATCH_REQUEST_TIMEOUT_MS). */
+    requestTimeoutMs: number;
+  };
   monitorsDir: string;
+  /** The demo's own data directory: DRIFTWATCH_DATA_DIR if set, else .driftwatch/demo/data. */
+  demoDataDir: string;
+  /**
+   * Directories the files monitors name (baselines) must lie in (DRIFTWATCH_BASELINE_ROOTS,
+   * separated by ':'); unset: the monitors directory's parent.
+   */
+  baselineRoots: string[] | undefined;
+  /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
+  serviceToken: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,8 +45,19 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       host: env.DRIFTWATCH_HOST ?? '127.0.0.1',
       port: parsePort(env.DRIFTWATCH_PORT ?? '8080', 'DRIFTWATCH_PORT'),
+      requestTimeoutMs: parsePositiveInteger(
+        env.DRIFTWATCH_REQUEST_TIMEOUT_MS ?? '30000',
+        'DRIFTWATCH_REQUEST_TIMEOUT_MS',
+      ),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+    demoDataDir: path.resolve(env.DRIFTWATCH_DATA_DIR ?? path.join('.driftwatch', 'demo', 'data')),
+    baselineRoots: env.DRIFTWATCH_BASELINE_ROOTS
+      ? env.DRIFTWATCH_BASELINE_ROOTS.split(path.delimiter)
+          .filter(Boolean)
+          .map((root) => path.resolve(root))
+      : undefined,
+    serviceToken: env.DRIFTWATCH_TOKEN || undefined,
   };
 }
 
@@ -72,6 +97,17 @@ export function loadKafkaConfig(env: Env = process.env): KafkaConfig {
       labels: env.KAFKA_TOPIC_LABELS ?? 'labels',
     },
   };
+}
+
+function parsePositiveInteger(value: string, name: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `${name} must be a positive whole number, got "${value}"`,
+    );
+  }
+  return number;
 }
 
 function parsePort(value: string, name: string): number {

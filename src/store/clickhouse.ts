@@ -8,6 +8,7 @@ import {
 import { createChdbConnection } from 'chdb/connection';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
+import { StoreLockedError, findStoreHolder } from './storeHolder.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -60,7 +61,17 @@ type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>
  * declarations, which differ from @clickhouse/client's only in where they are declared.
  */
 function embeddedConnection(dataDir: string): ClientConnection {
-  return createChdbConnection({ path: dataDir }) as unknown as ClientConnection;
+  // Asked first, so a held store is reported by name without the engine's own stderr noise.
+  const holder = dataDir === ':memory:' ? null : findStoreHolder(dataDir);
+  if (holder) throw new StoreLockedError(dataDir, holder);
+  try {
+    return createChdbConnection({ path: dataDir }) as unknown as ClientConnection;
+  } catch (error) {
+    // "Failed to create connection for path": lost a race with another opener, or worse.
+    const racer = findStoreHolder(dataDir);
+    if (racer) throw new StoreLockedError(dataDir, racer);
+    throw storeError(`open the embedded store in ${dataDir}`, error);
+  }
 }
 
 async function ensureServerDatabase(

@@ -8,10 +8,6 @@ export function registerOpsRoutes(
   app: FastifyInstance,
   deps: { store: Store; metrics: IngestMetrics; registry: MetricsRegistry },
 ): void {
-  app.get('/healthz', async () => {
-    await deps.store.query('SELECT 1');
-    return { status: 'ok' };
-  });
   app.get('/metrics', async (_request, reply) => {
     void reply.type(deps.registry.contentType);
     return toPrometheus(deps.metrics.snapshot()) + (await deps.registry.metrics());

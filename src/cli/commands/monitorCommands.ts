@@ -1,16 +1,23 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
+import { backtestMonitor, invalidTimeRange, type Backtest } from '../../monitors/backtest.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
-import { backtestWindows, truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
+import { truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
 import { alignColumns } from '../../report/render/table.js';
 import { insertBaselineFromRange } from '../../store/baselines.js';
-import { queryHistory, type MonitorResult } from '../../store/results.js';
-import { EXIT_INPUT, type CommandContext } from '../program.js';
+import {
+  listMonitorRuns,
+  queryHistory,
+  type HistoryRow,
+  type MonitorResult,
+} from '../../store/results.js';
+import { EXIT_INPUT, type Backend, type CommandContext } from '../program.js';
 
-/** validate, baseline create, run, backtest, history: the monitor-facing commands. */
+/** validate, baseline create, run, backtest, history, runs: the monitor-facing commands. */
 export function registerMonitorCommands(program: Command, context: CommandContext): void {
   program
     .command('validate [dir]')
@@ -19,7 +26,10 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     )
     .action((dir: string | undefined) => {
       const folder = dir ?? context.config.monitorsDir;
-      const { plans, errors } = loadMonitorDirectory(folder);
+      assertMonitorFolder(folder);
+      const { plans, errors } = loadMonitorDirectory(folder, {
+        baselineRoots: context.config.baselineRoots,
+      });
       for (const error of errors) process.stderr.write(`${formatMonitorError(error)}\n`);
       const files = new Set(errors.map((error) => error.file)).size;
       process.stdout.write(
@@ -42,8 +52,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--to <time>', 'end of that range')
     .action(async (flags: { model: string; file?: string; from?: string; to?: string }) => {
       const plan = findPlan(context, flags.model);
-      const store = await context.store();
       if (flags.file) {
+        const store = await context.store();
         const record = await loadFileBaseline(store, plan, flags.file, { onlyIfChanged: false });
         process.stdout.write(
           `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
@@ -52,8 +62,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       }
       if (!flags.from || !flags.to)
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
-      const from = parseTime('--from', flags.from);
-      const to = parseTime('--to', flags.to);
+      const { from, to } = parseTimeRange(flags.from, flags.to);
+      const store = await context.store();
       const name = `range:${from.toISOString()}..${to.toISOString()}`;
       const record = await insertBaselineFromRange(store, {
         model: plan.model,
@@ -76,21 +86,25 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--window-end <time>', 'end of the window (RFC 3339); default: now')
     .option('--json', 'print the results as JSON')
     .action(async (flags: { model: string; windowEnd?: string; json?: boolean }) => {
-      const plan = findPlan(context, flags.model);
-      const end = flags.windowEnd
-        ? parseTime('--window-end', flags.windowEnd)
-        : truncateToMinute(new Date());
-      const evaluation = await evaluateMonitorWindow(
-        await context.store(),
-        plan,
-        windowEndingAt(end, plan.windowMs),
-      );
+      const end = flags.windowEnd ? parseTime('--window-end', flags.windowEnd) : undefined;
+      const backend = await context.storeOrService();
+      let evaluation: PrintableEvaluation;
+      if (backend.kind === 'service') {
+        evaluation = reviveEvaluation(await backend.service.run(flags.model, end?.toISOString()));
+      } else {
+        const plan = findPlan(context, flags.model);
+        evaluation = await evaluateMonitorWindow(
+          backend.store,
+          plan,
+          windowEndingAt(end ?? truncateToMinute(new Date()), plan.windowMs),
+        );
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(evaluation, null, 2)}\n`);
         return;
       }
       process.stdout.write(
-        `${plan.model} ${evaluation.window.start.toISOString()} .. ${evaluation.window.end.toISOString()}: ${evaluation.status}` +
+        `${evaluation.monitor} ${evaluation.window.start.toISOString()} .. ${evaluation.window.end.toISOString()}: ${evaluation.status}` +
           ` (baseline ${evaluation.baseline.name} v${evaluation.baseline.version}, ${evaluation.results.length} results, ${evaluation.durationMs.toFixed(0)} ms)\n`,
       );
       process.stdout.write(
@@ -110,31 +124,37 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .requiredOption('--to <time>', 'end (RFC 3339)')
     .option('--json', 'print JSON')
     .action(async (flags: { model: string; from: string; to: string; json?: boolean }) => {
-      const plan = findPlan(context, flags.model);
-      const store = await context.store();
-      const windows = backtestWindows(
-        parseTime('--from', flags.from),
-        parseTime('--to', flags.to),
-        plan.windowMs,
-      );
-      const fired: MonitorResult[] = [];
-      for (const window of windows) {
-        const evaluation = await evaluateMonitorWindow(store, plan, window, {
-          persist: false,
-          now: new Date(),
-        });
-        const breaches = evaluation.results.filter(
-          (r) => r.status === 'warn' || r.status === 'critical',
-        );
-        fired.push(...breaches);
+      const range = parseTimeRange(flags.from, flags.to);
+      const printWindow = (window: { end: Date; status: string; fired: number }) => {
         if (!flags.json)
           process.stdout.write(
-            `${window.end.toISOString()}  ${evaluation.status.padEnd(17)} ${breaches.length} check(s) fired\n`,
+            `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired\n`,
           );
+      };
+      const backend = await context.storeOrService();
+      let backtest: Backtest;
+      if (backend.kind === 'service') {
+        backtest = reviveBacktest(
+          await backend.service.backtest(
+            flags.model,
+            range.from.toISOString(),
+            range.to.toISOString(),
+          ),
+        );
+        backtest.windows.forEach(printWindow);
+      } else {
+        backtest = await backtestMonitor(
+          backend.store,
+          findPlan(context, flags.model),
+          range,
+          printWindow,
+        );
       }
       if (flags.json)
-        process.stdout.write(`${JSON.stringify({ windows: windows.length, fired }, null, 2)}\n`);
-      else process.stdout.write(`\n${resultsTable(fired)}`);
+        process.stdout.write(
+          `${JSON.stringify({ windows: backtest.windows.length, fired: backtest.fired }, null, 2)}\n`,
+        );
+      else process.stdout.write(`\n${resultsTable(backtest.fired)}`);
     });
 
   program
@@ -157,52 +177,84 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         limit: string;
         json?: boolean;
       }) => {
-        const rows = await queryHistory(await context.store(), {
-          model: flags.model,
-          feature: flags.feature,
-          slice: flags.slice,
-          metric: flags.metric,
-          onlyBreaches: flags.breaches,
-          limit: Number(flags.limit),
-        });
+        const limit = parseCount('--limit', flags.limit);
+        const backend = await context.storeOrService();
+        const rows =
+          backend.kind === 'service'
+            ? await backend.service.history(flags.model, {
+                feature: flags.feature,
+                slice: flags.slice,
+                metric: flags.metric,
+                breaches: flags.breaches,
+                limit,
+              })
+            : await queryHistory(backend.store, {
+                model: flags.model,
+                feature: flags.feature,
+                slice: flags.slice,
+                metric: flags.metric,
+                onlyBreaches: flags.breaches,
+                limit,
+              });
+        if (rows.length === 0) await assertKnownModel(context, backend, flags.model);
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
           return;
         }
-        const table = [
-          [
-            'window end',
-            'status',
-            'check',
-            'feature',
-            'slice',
-            'value',
-            'p-value',
-            'n ref',
-            'n cur',
-            'baseline',
-          ],
-          ...rows.map((row) => [
-            row.window_end,
-            row.status,
-            row.check_id,
-            row.feature || '-',
-            row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
-            formatNumber(row.value),
-            formatNumber(row.adjusted_p_value ?? row.p_value),
-            String(row.n_reference),
-            String(row.n_current),
-            `${row.baseline} v${row.baseline_version}`,
-          ]),
-        ];
-        process.stdout.write(`${alignColumns(table).join('\n')}\n`);
+        process.stdout.write(historyTable(rows));
       },
     );
+
+  program
+    .command('runs')
+    .description("list a monitor's evaluated windows, newest first")
+    .requiredOption('--model <model>', 'the model')
+    .option('--json', 'print JSON')
+    .action(async (flags: { model: string; json?: boolean }) => {
+      const backend = await context.storeOrService();
+      const runs =
+        backend.kind === 'service'
+          ? ((await backend.service.runs(flags.model)) as Record<string, unknown>[])
+          : (JSON.parse(
+              JSON.stringify(await listMonitorRuns(backend.store, flags.model)),
+            ) as Record<string, unknown>[]);
+      if (runs.length === 0) await assertKnownModel(context, backend, flags.model);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        return;
+      }
+      const table = [
+        ['window end', 'status', 'checks', 'breaches', 'ms'],
+        ...runs.map((run) => [
+          String(run.windowEnd),
+          String(run.status),
+          String(run.checks),
+          String(run.breaches),
+          Number(run.durationMs).toFixed(0),
+        ]),
+      ];
+      process.stdout.write(`${alignColumns(table).join('\n')}\n`);
+    });
+}
+
+function assertMonitorFolder(folder: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(folder);
+  } catch {
+    throw new InputError({ file: folder }, 'no such directory');
+  }
+  if (!stat.isDirectory()) throw new InputError({ file: folder }, 'not a directory');
+  if (!fs.readdirSync(folder).some((name) => /\.ya?ml$/.test(name))) {
+    throw new InputError({ file: folder }, 'no monitor files (*.yaml, *.yml) in this directory');
+  }
 }
 
 function findPlan(context: CommandContext, model: string): MonitorPlan {
   const dir = context.config.monitorsDir;
-  const { plans, errors } = loadMonitorDirectory(dir);
+  const { plans, errors } = loadMonitorDirectory(dir, {
+    baselineRoots: context.config.baselineRoots,
+  });
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
   const fileErrors = errors.filter((error) => path.basename(error.file).startsWith(model));
@@ -218,6 +270,25 @@ function findPlan(context: CommandContext, model: string): MonitorPlan {
   );
 }
 
+/** Nothing stored for a model nobody monitors: most likely a typo, so name the known ones. */
+async function assertKnownModel(
+  context: CommandContext,
+  backend: Backend,
+  model: string,
+): Promise<void> {
+  const known =
+    backend.kind === 'service'
+      ? (await backend.service.monitors()).map((monitor) => monitor.model)
+      : loadMonitorDirectory(context.config.monitorsDir, {
+          baselineRoots: context.config.baselineRoots,
+        }).plans.map((plan) => plan.model);
+  if (known.includes(model)) return;
+  throw new InputError(
+    { file: '--model' },
+    `unknown model "${model}": no monitor and no history (known models: ${known.join(', ') || 'none'})`,
+  );
+}
+
 function parseTime(flag: string, text: string): Date {
   const date = new Date(text);
   if (Number.isNaN(date.getTime()))
@@ -228,9 +299,89 @@ function parseTime(flag: string, text: string): Date {
   return date;
 }
 
+function parseTimeRange(fromText: string, toText: string): { from: Date; to: Date } {
+  const from = parseTime('--from', fromText);
+  const to = parseTime('--to', toText);
+  const invalid = invalidTimeRange(from, to);
+  if (invalid) throw new InputError({ file: '--from' }, invalid);
+  return { from, to };
+}
+
+function parseCount(flag: string, text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1)
+    throw new InputError({ file: flag }, `expected a whole number of at least 1, got "${text}"`);
+  return count;
+}
+
+interface PrintableEvaluation {
+  monitor: string;
+  window: { start: Date; end: Date };
+  baseline: { name: string; version: number };
+  status: string;
+  results: MonitorResult[];
+  durationMs: number;
+}
+
+/** An evaluation as the service's API sends it (JSON: times as text), with its times back. */
+function reviveEvaluation(json: unknown): PrintableEvaluation {
+  const evaluation = json as PrintableEvaluation & { window: { start: string; end: string } };
+  return {
+    ...evaluation,
+    window: { start: new Date(evaluation.window.start), end: new Date(evaluation.window.end) },
+    results: reviveResults(evaluation.results),
+  };
+}
+
+function reviveBacktest(json: unknown): Backtest {
+  const backtest = json as Backtest;
+  return {
+    windows: backtest.windows.map((window) => ({ ...window, end: new Date(window.end) })),
+    fired: reviveResults(backtest.fired),
+  };
+}
+
+function reviveResults(results: readonly MonitorResult[]): MonitorResult[] {
+  return results.map((result) => ({
+    ...result,
+    windowStart: new Date(result.windowStart),
+    windowEnd: new Date(result.windowEnd),
+  }));
+}
+
 function formatNumber(value: number | null): string {
   if (value === null || value === undefined) return '-';
   return Math.abs(value) < 1e-4 && value !== 0 ? value.toExponential(2) : value.toFixed(4);
+}
+
+function historyTable(rows: readonly HistoryRow[]): string {
+  const table = [
+    [
+      'window end',
+      'status',
+      'check',
+      'feature',
+      'slice',
+      'value',
+      'p-value',
+      'n ref',
+      'n cur',
+      'baseline',
+    ],
+    ...rows.map((row) => [
+      row.window_end,
+      row.status,
+      row.check_id,
+      row.feature || '-',
+      row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
+      formatNumber(row.value),
+      formatNumber(row.adjusted_p_value ?? row.p_value),
+      String(row.n_reference),
+      String(row.n_current),
+      `${row.baseline} v${row.baseline_version}`,
+    ]),
+  ];
+  return `${alignColumns(table).join('\n')}\n`;
 }
 
 export function resultsTable(results: readonly MonitorResult[]): string {

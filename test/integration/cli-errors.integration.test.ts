@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/store.js';
+
+/** Issue 8, item 9 (the CLI's part) and issue 7's YAML reproduction: clear errors, soon. */
+describe('the CLI on bad input', () => {
+  it('ingest says within seconds that no broker answers, keeps trying, and stops on SIGTERM', async () => {
+    // a port that was just free: nothing listens there
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const ingest = startCli(['ingest', '--brokers', `127.0.0.1:${port}`], {
+      DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-ingest-'), 'data'),
+    });
+    try {
+      await ingest.waitForStderr(
+        new RegExp(
+          `no Kafka broker answers at 127.0.0.1:${port} \\(connection refused\\); trying again every 5 s in the background`,
+        ),
+        10_000, // "seconds, not half a minute": a loose bound on purpose
+      );
+    } finally {
+      expect(await ingest.stop()).toBe(0);
+    }
+    expect(ingest.stderr()).toMatch(/SIGTERM: stopping before Kafka answered/);
+  });
+
+  it('validate names an alias bomb by file, line and column, and checks the other files', async () => {
+    const dir = tempDir('driftwatch-validate-bomb-');
+    const levels = 'abcdefghi';
+    const bomb = [
+      'model: bomb',
+      'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...levels
+        .slice(1)
+        .split('')
+        .map((name, i) => `${name}: &${name} [${Array(9).fill(`*${levels[i]}`).join(', ')}]`),
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), bomb);
+    const result = await runCli(['validate', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^${path.join(dir, 'bomb.yaml')}:8:8: the document expands to more than 100,000 values through its aliases`,
+      ),
+    );
+  });
+});
