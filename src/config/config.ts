@@ -4,7 +4,15 @@ import { DriftwatchError } from '../errors.js';
 
 /** Where ClickHouse lives: a server (production) or an embedded engine in a directory. */
 export type StoreConfig =
-  | { kind: 'server'; url: string; username: string; password: string; database: string }
+  | {
+      kind: 'server';
+      url: string;
+      username: string;
+      password: string;
+      database: string;
+      /** CLICKHOUSE_CLUSTER: create the database on every node with the Replicated engine. */
+      cluster?: string;
+    }
   | { kind: 'embedded'; dataDir: string; database: string };
 
 export interface KafkaConfig {
@@ -71,12 +79,20 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const url = env.CLICKHOUSE_URL;
   if (url) {
+    const cluster = env.CLICKHOUSE_CLUSTER || undefined;
+    if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `CLICKHOUSE_CLUSTER "${cluster}" is not a plain identifier`,
+      );
+    }
     return {
       kind: 'server',
       url,
       username: env.CLICKHOUSE_USER ?? 'default',
       password: env.CLICKHOUSE_PASSWORD ?? '',
       database,
+      ...(cluster ? { cluster } : {}),
     };
   }
   const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');

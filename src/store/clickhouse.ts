@@ -82,8 +82,14 @@ async function ensureServerDatabase(
     username: config.username,
     password: config.password,
   });
+  // On a cluster: one Replicated database across the nodes, so every table the migrations
+  // create is created on every replica, and replicated (src/store/migrate.ts).
+  const statement = config.cluster
+    ? `CREATE DATABASE IF NOT EXISTS ${config.database} ON CLUSTER ${config.cluster} ` +
+      `ENGINE = Replicated('/clickhouse/databases/${config.database}', '{shard}', '{replica}')`
+    : `CREATE DATABASE IF NOT EXISTS ${config.database}`;
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    await bootstrap.command({ query: statement });
   } catch (error) {
     throw storeError(`cannot reach ClickHouse at ${config.url}`, error);
   } finally {

@@ -6,11 +6,12 @@ import {
   type ClickHouseHttpStandIn,
 } from '../../test/helpers/clickhouseHttp.js';
 import { REPO_ROOT } from '../../test/helpers/cli.js';
-import { loadConfig } from '../config/config.js';
+import { loadConfig, loadStoreConfig } from '../config/config.js';
 import { startService, type Service } from '../main.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../monitors/evaluateWindow.js';
 import { silentLogger } from '../observability/logger.js';
 import { windowEndingAt } from '../monitors/windows.js';
+import { openStore } from './clickhouse.js';
 import { countStored } from './events.js';
 import { readMigrations } from './migrate.js';
 
@@ -100,6 +101,19 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
       loadFileBaseline(service.store, plan, parquet, { onlyIfChanged: false }),
     ).rejects.toThrow(
       `${parquet}: on a ClickHouse server (CLICKHOUSE_URL), driftwatch reads the columns of CSV and Arrow IPC files only`,
+    );
+  });
+
+  it('on a cluster, creates its database on every node with the Replicated engine', async () => {
+    const before = clickhouse.statements.length;
+    // the stand-in is one node without Keeper: it refuses ON CLUSTER, as such a server would
+    await expect(
+      openStore({
+        ...loadStoreConfig({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_CLUSTER: 'dw' }),
+      }),
+    ).rejects.toMatchObject({ code: 'DW_STORE' });
+    expect(clickhouse.statements[before]).toBe(
+      "CREATE DATABASE IF NOT EXISTS driftwatch ON CLUSTER dw ENGINE = Replicated('/clickhouse/databases/driftwatch', '{shard}', '{replica}')",
     );
   });
 });
