@@ -49,4 +49,29 @@ describe('the CLI on bad input', () => {
       ),
     );
   });
+
+  it('history of an unknown model names the known ones; a backtest backwards is refused', async () => {
+    const env = { DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-history-'), 'data') };
+    const history = await runCli(['history', '--model', 'fraud-detectr'], env);
+    expect(history.status).toBe(2);
+    expect(history.stderr).toBe(
+      'driftwatch: --model: unknown model "fraud-detectr": no monitor and no history (known models: churn-model, fraud-detector)\n',
+    );
+    const backtest = await runCli(
+      [
+        'backtest',
+        '--model',
+        'fraud-detector',
+        '--from',
+        '2026-11-22T12:00:00Z',
+        '--to',
+        '2026-11-22T12:00:00Z',
+      ],
+      env,
+    );
+    expect(backtest.status).toBe(2);
+    expect(backtest.stderr).toBe(
+      'driftwatch: --from (2026-11-22T12:00:00.000Z) must be before --to (2026-11-22T12:00:00.000Z)\n',
+    );
+  });
 });

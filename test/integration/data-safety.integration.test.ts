@@ -133,7 +133,7 @@ describe('data safety: the demo, and the CLI beside a running service', () => {
     );
     expect(reversed.status).toBe(2);
     expect(reversed.stderr).toBe(
-      'driftwatch: --from: --from (2026-11-22T11:00:00.000Z) must be before --to (2026-11-22T10:00:00.000Z)\n',
+      'driftwatch: --from (2026-11-22T11:00:00.000Z) must be before --to (2026-11-22T10:00:00.000Z)\n',
     );
     const unknown = await runCli(['history', '--model', 'fraud-detectr'], env);
     expect(unknown.status).toBe(2);

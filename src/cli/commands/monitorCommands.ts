@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { DriftwatchError, InputError } from '../../errors.js';
 import { backtestMonitor, invalidTimeRange, type Backtest } from '../../monitors/backtest.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
@@ -303,7 +303,7 @@ function parseTimeRange(fromText: string, toText: string): { from: Date; to: Dat
   const from = parseTime('--from', fromText);
   const to = parseTime('--to', toText);
   const invalid = invalidTimeRange(from, to);
-  if (invalid) throw new InputError({ file: '--from' }, invalid);
+  if (invalid) throw new DriftwatchError('DW_INPUT', invalid);
   return { from, to };
 }
 
