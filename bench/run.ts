@@ -15,6 +15,7 @@ const benchmarks: Benchmark[] = [
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
+  { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },
 ];
 
 const wanted = process.argv.slice(2);

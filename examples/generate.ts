@@ -1,10 +1,11 @@
 // Regenerates the shipped example files: npx tsx examples/generate.ts
 // The Parquet and Arrow IPC copies are written by embedded ClickHouse from the CSV files.
-import { writeExampleCsv } from '../src/demo/exampleFiles.js';
+import { writeExampleCsv, writeExampleEvents } from '../src/demo/exampleFiles.js';
 import { openStore } from '../src/store/clickhouse.js';
 
 writeExampleCsv('examples/baseline.csv', 20_000, false, 1);
 writeExampleCsv('examples/current.csv', 8_000, true, 2);
+writeExampleEvents('examples/events.ndjson');
 
 const structure =
   'amount Nullable(Float64), account_age_days Nullable(Float64), device_score Nullable(Float64), tiny_rate Nullable(Float64), ' +

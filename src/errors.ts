@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'DW_INPUT' // a user-supplied file, flag or value is wrong: exit status 2
   | 'DW_CONFIG' // configuration (env, YAML) is invalid
   | 'DW_STORE' // ClickHouse refused or could not be reached
+  | 'DW_STORE_LOCKED' // another process holds the embedded store's directory
   | 'DW_MIGRATION'
   | 'DW_NOT_FOUND'
   | 'DW_INTERNAL';

@@ -6,7 +6,8 @@ import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
 import { checkApiBinding, type Config } from './config/config.js';
 import { DriftwatchError } from './errors.js';
-import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
+import { createKafkaIngest } from './ingest/kafkaConsumer.js';
+import { superviseKafkaIngest, type KafkaSupervisor } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
 import {
@@ -17,10 +18,13 @@ import {
 import type { MonitorPlan } from './monitors/plan.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
+import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
 import { insertMonitorFileVersions } from './store/monitorFiles.js';
+import { removeServiceRecord, writeServiceRecord } from './store/storeHolder.js';
+import type { ServiceRole } from './roles.js';
 import { softwareVersion } from './version.js';
 
 /** The composition root: every stage of the flow wired together, and nothing else. */
@@ -28,6 +32,8 @@ export interface ServiceOptions {
   kafka: boolean;
   http: boolean;
   schedule: boolean;
+  /** Recorded for operators (the store's holder record, logs); default `all`. */
+  role?: ServiceRole;
   log: (line: string) => void;
   /** Structured logs (JSON lines on stderr by default). */
   logger?: Logger;
@@ -48,6 +54,10 @@ export interface Service {
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
   alerts: AlertStage;
+  /** The Kafka consumer, started in the background, when this process consumes. */
+  kafka: KafkaSupervisor | undefined;
+  /** What /readyz checks besides the store; a stage may add its own. */
+  readiness: ReadinessCheck[];
   address: string | null;
   stop(): Promise<void>;
 }
@@ -55,19 +65,23 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   // Refused before anything opens: no tokens means loopback only.
   const accessLine = options.http ? checkApiBinding(config) : undefined;
-  const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
+  // The store first: a store another process holds is the one thing to say.
+  const store = await openStore(config.store);
+  await migrate(store);
+  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
+    baselineRoots: config.baselineRoots,
+  });
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
   // A webhook whose secret is missing would fail every delivery: refuse to start instead.
   const missing = checkAlertEnvironment(plans, config.alerts.readSecret);
   if (missing.length > 0 && options.alerts !== false) {
+    await store.close();
     throw new DriftwatchError(
       'DW_CONFIG',
       `alert webhooks need environment variables that are not set: ${missing.map((problem) => `${problem.model}: ${problem.message}`).join('; ')}`,
     );
   }
-  const store = await openStore(config.store);
-  await migrate(store);
   // Each result carries its monitor file's hash; the text behind the hash is kept for audits.
   await insertMonitorFileVersions(
     store,
@@ -88,6 +102,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
   const logger = options.logger ?? createLogger();
+  const readiness: ReadinessCheck[] = [];
   const app = buildApp({
     store,
     metrics,
@@ -100,15 +115,37 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    readiness,
+    http: { requestTimeoutMs: config.http.requestTimeoutMs },
   });
   if (accessLine) options.log(accessLine);
   const address = options.http
     ? await app.listen({ host: config.http.host, port: config.http.port })
     : null;
-  let kafka: KafkaIngest | undefined;
+  const role = options.role ?? 'all';
+  if (config.store.kind === 'embedded') {
+    // Lets a CLI command on the same directory find this service and ask it instead.
+    writeServiceRecord(config.store.dataDir, {
+      pid: process.pid,
+      url: address,
+      role,
+      command: ['driftwatch', ...process.argv.slice(2)].join(' '),
+      started_at: new Date().toISOString(),
+    });
+  }
+  let kafka: KafkaSupervisor | undefined;
   if (options.kafka) {
-    kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
-    await kafka.start();
+    // In the background: the HTTP side and the monitors need not wait for the brokers.
+    kafka = superviseKafkaIngest(
+      () => createKafkaIngest(store, metrics, { ...config.kafka, log: options.log }),
+      { brokers: config.kafka.brokers, log: options.log },
+    );
+    const consumer = kafka;
+    readiness.push({
+      name: 'kafka_connected',
+      check: async () =>
+        consumer.connected() ? { ok: true } : { ok: false, detail: 'not connected to Kafka yet' },
+    });
   }
   const alerts = createAlertStage({
     store,
@@ -126,7 +163,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     onError: (monitor, error) =>
       options.log(`monitor ${monitor} failed: ${(error as Error).message}`),
   });
-  if (options.alerts !== false) alerts.delivery.start();
+  // One delivery loop per store: the process that runs the monitors (scheduler or all).
+  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
+  if (deliversAlerts) alerts.delivery.start();
   if (options.schedule) {
     // Runs stored before a crash first, then the windows missed while down.
     if (options.alerts !== false) await alerts.catchUp();
@@ -143,12 +182,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     monitorErrors: errors,
     scheduler,
     alerts,
+    kafka,
+    readiness,
     address,
     async stop() {
       await scheduler.stop();
       await alerts.stop();
       await kafka?.stop();
       await app.close();
+      if (config.store.kind === 'embedded') removeServiceRecord(config.store.dataDir);
       await store.close();
     },
   };

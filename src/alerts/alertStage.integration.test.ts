@@ -257,8 +257,8 @@ webhooks:
       '• [escalated] psi · amount · channel=web: 0.41 ≥ 0.25 (3 windows)',
     );
     expect(blocks[3]?.elements?.map((element) => element.url)).toEqual([
-      'http://driftwatch.example.com/v1/monitors/shop/history',
-      'http://driftwatch.example.com/v1/monitors/shop/history?breaches=true',
+      'http://driftwatch.example.com/dashboard/models/shop',
+      'http://driftwatch.example.com/v1/results?model=shop&status=warn,critical',
     ]);
 
     // email: subject with severity, model and count; text and HTML with the same facts

@@ -23,6 +23,7 @@ const FROM = '2026-11-01T00:00:00Z';
 const TO = '2026-11-02T00:00:00Z';
 const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/healthz', needs: 'public', route: 'GET /healthz' },
+  { method: 'GET', url: '/readyz', needs: 'public', route: 'GET /readyz' },
   { method: 'GET', url: '/login', needs: 'public', route: 'GET /login' },
   { method: 'GET', url: '/assets/dashboard.js', needs: 'public', route: 'GET /assets/:name' },
   { method: 'DELETE', url: '/v1/session', needs: 'public', route: 'DELETE /v1/session' },

@@ -4,12 +4,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Counter } from 'prom-client';
 import type { IngestMetrics } from '../ingest/metrics.js';
 import { createEventPipeline } from '../ingest/pipeline.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
+import type { ReadinessCheck } from '../observability/readiness.js';
 import type { Store } from '../store/clickhouse.js';
 import type { AlertsApi } from './alerts.js';
 import { installAuth } from './auth/plugin.js';
@@ -17,6 +17,13 @@ import type { TokenEntry } from './auth/tokens.js';
 import { registerDriftGauges } from './driftGauges.js';
 import { API_ERRORS, documentErrorResponses, installErrorHandler } from './errors.js';
 import { openApiDescription } from './openapi.js';
+import {
+  DEFAULT_HTTP_LIMITS,
+  httpServerTimeouts,
+  observeRequests,
+  requestId,
+  type HttpLimits,
+} from './requestObservability.js';
 import { alertRoutes } from './routes/alerts/index.js';
 import { dashboardRoutes } from './routes/dashboard/index.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -43,6 +50,12 @@ export interface AppDependencies {
   exports?: ExportRouteOptions['exports'];
   /** Label sets of the drift gauges stay bounded: at most this many slices per model. */
   gaugeSlicesPerModel?: number;
+  /**
+   * What /readyz checks besides the store: each stage that can be unready adds its own
+   * (the Kafka consumer, for one) where the service is wired.
+   */
+  readiness?: readonly ReadinessCheck[];
+  http?: Partial<HttpLimits>;
 }
 
 /**
@@ -52,23 +65,28 @@ export interface AppDependencies {
  * every response, which is also the whitelist of what leaves the server.
  */
 export function buildApp(deps: AppDependencies): FastifyInstance {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
+  const options = {
+    bodyLimit: 64 * 1024 * 1024,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node enforces these only when the server is built with them, and checks on an interval
+    http: httpServerTimeouts(limits),
+    genReqId: requestId,
+  };
   const app = (
     deps.logger
-      ? Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 * 1024 })
-      : Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 })
+      ? Fastify({ ...options, loggerInstance: deps.logger as FastifyBaseLogger })
+      : Fastify({ ...options, logger: false })
   ).withTypeProvider<TypeBoxTypeProvider>();
   const registry = deps.registry ?? createMetricsRegistry({ processMetrics: false });
-  const serverErrors = new Counter({
-    name: 'driftwatch_http_server_errors_total',
-    help: 'HTTP requests answered with a 5xx',
-    registers: [registry],
-  });
+  // Every 5xx is counted (by route and status) and logged with its cause by the error handler.
+  observeRequests(app, registry);
   registerDriftGauges(registry, deps.store, {
     monitors: deps.monitors,
     slicesPerModel: deps.gaugeSlicesPerModel ?? 10,
   });
 
-  installErrorHandler(app, () => serverErrors.inc());
+  installErrorHandler(app);
   documentErrorResponses(app);
   acceptOnlyDocumentedContentTypes(app);
   // Auth's onRoute hook must see every route, and run before rate-limit's own.
@@ -120,7 +138,12 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   void app.register(modelRoutes, { store: deps.store, monitors: deps.monitors });
   void app.register(resultRoutes, { store: deps.store });
   void app.register(alertRoutes, { alerts: deps.alerts });
-  void app.register(opsRoutes, { store: deps.store, metrics: deps.metrics, registry });
+  void app.register(opsRoutes, {
+    store: deps.store,
+    metrics: deps.metrics,
+    registry,
+    readiness: deps.readiness ?? [],
+  });
   void app.register(exportRoutes, {
     store: deps.store,
     exports: deps.exports ?? { signingKey: null, version: '0' },

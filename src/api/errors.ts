@@ -85,13 +85,12 @@ export function classifyError(error: FastifyError | Error): {
 }
 
 /** One error handler for the whole app: 4xx say what is wrong, 5xx are logged and hidden. */
-export function installErrorHandler(app: FastifyInstance, onServerError: () => void): void {
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { code, message } = classifyError(error);
     const status = API_ERRORS[code].status;
     // 501 is a statement about this service's features, not a failure.
     if (status >= 500 && code !== 'DW_NOT_IMPLEMENTED') {
-      onServerError();
       request.log.error({ err: error, code }, 'request failed');
     } else {
       request.log.info({ code, reason: message }, 'request refused');

@@ -1,16 +1,31 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../config/config.js';
 import { DriftwatchError, InputError, errorMessage } from '../errors.js';
 import { openStore, type Store } from '../store/clickhouse.js';
 import { migrate } from '../store/migrate.js';
+import { StoreLockedError } from '../store/storeHolder.js';
+import { createServiceClient, type ServiceClient } from './serviceClient.js';
 
 /** Exit statuses: 0 ok, 1 a failure of ours or of the store, 2 bad input from the user. */
 export const EXIT_INPUT = 2;
+
+/** Where a command's answers come from: the store itself, or the service that holds it. */
+export type Backend = { kind: 'store'; store: Store } | { kind: 'service'; service: ServiceClient };
 
 export interface CommandContext {
   config: Config;
   /** Opens the configured store (migrated) once; closed by the runner afterwards. */
   store(): Promise<Store>;
+  /**
+   * The configured store, or, while a driftwatch service holds the embedded store (one
+   * process per directory), that service's HTTP API.
+   */
+  storeOrService(): Promise<Backend>;
+  /** An embedded store of its own in a temporary directory, removed afterwards. */
+  temporaryStore(): Promise<Store>;
 }
 
 export type CommandRegistrar = (program: Command, context: CommandContext) => void;
@@ -25,19 +40,50 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
 } {
   const config = loadConfig(env);
   let opened: Promise<Store> | undefined;
-  return {
-    context: {
-      config,
-      store() {
-        opened ??= openStore(config.store).then(async (store) => {
-          await migrate(store);
-          return store;
-        });
-        return opened;
-      },
+  let temporary: { dir: string; store: Promise<Store> } | undefined;
+  const context: CommandContext = {
+    config,
+    store() {
+      opened ??= openStore(config.store).then(async (store) => {
+        await migrate(store);
+        return store;
+      });
+      return opened;
     },
+    async storeOrService() {
+      try {
+        return { kind: 'store', store: await context.store() };
+      } catch (error) {
+        if (error instanceof StoreLockedError && error.holder.url) {
+          return {
+            kind: 'service',
+            service: createServiceClient(error.holder.url, config.serviceToken),
+          };
+        }
+        throw error;
+      }
+    },
+    temporaryStore() {
+      if (!temporary) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-scratch-'));
+        temporary = {
+          dir,
+          store: openStore({ kind: 'embedded', dataDir: dir, database: 'driftwatch' }),
+        };
+      }
+      return temporary.store;
+    },
+  };
+  return {
+    context,
     async closeStore() {
-      if (opened) await (await opened).close();
+      const store = await opened?.catch(() => undefined);
+      await store?.close();
+      if (temporary) {
+        const scratch = await temporary.store.catch(() => undefined);
+        await scratch?.close();
+        fs.rmSync(temporary.dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -6,7 +6,15 @@ import { DriftwatchError } from '../errors.js';
 
 /** Where ClickHouse lives: a server (production) or an embedded engine in a directory. */
 export type StoreConfig =
-  | { kind: 'server'; url: string; username: string; password: string; database: string }
+  | {
+      kind: 'server';
+      url: string;
+      username: string;
+      password: string;
+      database: string;
+      /** CLICKHOUSE_CLUSTER: create the database on every node with the Replicated engine. */
+      cluster?: string;
+    }
   | { kind: 'embedded'; dataDir: string; database: string };
 
 export interface KafkaConfig {
@@ -34,11 +42,25 @@ export interface ExportConfig {
 export interface Config {
   store: StoreConfig;
   kafka: KafkaConfig;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** A request (headers and body) must arrive within this (DRIFTWATCH_REQUEST_TIMEOUT_MS). */
+    requestTimeoutMs: number;
+  };
   monitorsDir: string;
   api: ApiConfig;
   exports: ExportConfig;
   alerts: AlertsConfig;
+  /** The demo's own data directory: DRIFTWATCH_DATA_DIR if set, else .driftwatch/demo/data. */
+  demoDataDir: string;
+  /**
+   * Directories the files monitors name (baselines) must lie in (DRIFTWATCH_BASELINE_ROOTS,
+   * separated by ':'); unset: the monitors directory's parent.
+   */
+  baselineRoots: string[] | undefined;
+  /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
+  serviceToken: string | undefined;
 }
 
 /** SMTP for email notices: a URL, or host and port (with optional credentials). */
@@ -79,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       host: env.DRIFTWATCH_HOST ?? '127.0.0.1',
       port: parsePort(env.DRIFTWATCH_PORT ?? '8080', 'DRIFTWATCH_PORT'),
+      requestTimeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_REQUEST_TIMEOUT_MS', 30_000),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
     api: loadApiConfig(env),
@@ -87,6 +110,13 @@ export function loadConfig(env: Env = process.env): Config {
       publicKey: env.DRIFTWATCH_EXPORT_PUBLIC_KEY || null,
     },
     alerts: loadAlertsConfig(env),
+    demoDataDir: path.resolve(env.DRIFTWATCH_DATA_DIR ?? path.join('.driftwatch', 'demo', 'data')),
+    baselineRoots: env.DRIFTWATCH_BASELINE_ROOTS
+      ? env.DRIFTWATCH_BASELINE_ROOTS.split(path.delimiter)
+          .filter(Boolean)
+          .map((root) => path.resolve(root))
+      : undefined,
+    serviceToken: env.DRIFTWATCH_TOKEN || undefined,
   };
 }
 
@@ -216,12 +246,20 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const url = env.CLICKHOUSE_URL;
   if (url) {
+    const cluster = env.CLICKHOUSE_CLUSTER || undefined;
+    if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `CLICKHOUSE_CLUSTER "${cluster}" is not a plain identifier`,
+      );
+    }
     return {
       kind: 'server',
       url,
       username: env.CLICKHOUSE_USER ?? 'default',
       password: env.CLICKHOUSE_PASSWORD ?? '',
       database,
+      ...(cluster ? { cluster } : {}),
     };
   }
   const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { fraudDetector } from './demoModels.js';
+import { demoEvents, fraudDetector } from './demoModels.js';
 import { createRandom } from './random.js';
 
 /**
@@ -35,6 +35,26 @@ export function writeExampleCsv(file: string, rows: number, drifted: boolean, se
     lines.push(
       COLUMNS.map((column) => (values[column] === null ? '' : String(values[column]))).join(','),
     );
+  }
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+/**
+ * The README's HTTP ingest example: `count` fraud-model predictions over an hour as NDJSON,
+ * two of them bad on purpose (a score out of range at line 18, a missing model at line 501),
+ * so a first POST shows accepted and rejected events side by side.
+ */
+export function writeExampleEvents(file: string, count = 1000): void {
+  const random = createRandom(3);
+  const start = Date.parse('2026-11-22T10:00:00Z');
+  const lines: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const ts = new Date(start + Math.floor((i * 3_600_000) / count));
+    const { prediction } = demoEvents(fraudDetector, random, ts, false, 0);
+    const event: Record<string, unknown> = { type: 'prediction', ...prediction };
+    if (i === 17) event.score = 7;
+    if (i === 500) delete event.model;
+    lines.push(JSON.stringify(event));
   }
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }

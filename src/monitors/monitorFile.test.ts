@@ -30,6 +30,7 @@ function write(content: string, name = 'm1.yaml'): string {
   const dir = tempDir('driftwatch-monitorfile-');
   const file = path.join(dir, name);
   fs.writeFileSync(file, content);
+  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,merchant\n1,a\n');
   return file;
 }
 
@@ -118,6 +119,7 @@ describe('monitor files', () => {
 
   it('keep the good files of a folder when one is bad, and refuse two monitors of one model', () => {
     const dir = tempDir('driftwatch-monitordir-');
+    fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,merchant\n1,a\n');
     fs.writeFileSync(path.join(dir, 'a.yaml'), VALID);
     fs.writeFileSync(path.join(dir, 'b.yaml'), VALID);
     fs.writeFileSync(

@@ -6,6 +6,12 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import cron from 'node-cron';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
+import {
+  MAX_MONITOR_FILE_BYTES,
+  baselineFileProblem,
+  checkAliasExpansion,
+  defaultBaselineRoots,
+} from './monitorFileLimits.js';
 import type {
   AlertGrouping,
   AlertingPlan,
@@ -52,14 +58,29 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * (UNITS_MS[match[2] ?? 's'] ?? 1);
 }
 
+export interface MonitorFileOptions {
+  /** Directories the files a monitor names must lie in; default: the monitor file's directory's parent. */
+  baselineRoots?: readonly string[];
+}
+
 /** Reads, validates and plans one monitor file; every problem found is reported, not just the first. */
-export function loadMonitorFile(file: string): MonitorFileResult {
+export function loadMonitorFile(file: string, options: MonitorFileOptions = {}): MonitorFileResult {
   const absolute = path.resolve(file);
+  const atStart = (message: string): MonitorFileResult => ({
+    ok: false,
+    errors: [{ file, line: 1, column: 1, message }],
+  });
   let source: string;
   try {
+    const size = fs.statSync(absolute).size;
+    if (size > MAX_MONITOR_FILE_BYTES) {
+      return atStart(
+        `the file is ${size} bytes; a monitor file may have at most ${MAX_MONITOR_FILE_BYTES} bytes`,
+      );
+    }
     source = fs.readFileSync(absolute, 'utf8');
   } catch {
-    return { ok: false, errors: [{ file, line: 1, column: 1, message: 'cannot read the file' }] };
+    return atStart('cannot read the file');
   }
   const lineCounter = new LineCounter();
   const document = parseDocument(source, { lineCounter, prettyErrors: false });
@@ -79,7 +100,17 @@ export function loadMonitorFile(file: string): MonitorFileResult {
       }),
     };
   }
-  const raw: unknown = document.toJS();
+  const expansion = checkAliasExpansion(document);
+  if (expansion) {
+    const position = lineCounter.linePos(expansion.offset);
+    return {
+      ok: false,
+      errors: [{ file, line: position.line, column: position.col, message: expansion.message }],
+    };
+  }
+  // The expansion is bounded above, so the library's own alias cap (100, which a file with
+  // a few hundred legitimate aliases reaches) is off.
+  const raw: unknown = document.toJS({ maxAliasCount: -1 });
   const validate = schemaValidator();
   if (!validate(raw)) {
     return {
@@ -91,6 +122,14 @@ export function loadMonitorFile(file: string): MonitorFileResult {
   }
   const monitor = raw as RawMonitor;
   const semantic = semanticErrors(monitor);
+  if (monitor.baseline.file !== undefined) {
+    const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
+    const problem = baselineFileProblem(
+      path.resolve(path.dirname(absolute), monitor.baseline.file),
+      roots,
+    );
+    if (problem) semantic.push({ path: ['baseline', 'file'], message: problem });
+  }
   if (semantic.length > 0)
     return { ok: false, errors: semantic.map((error) => locate(error.path, error.message)) };
   const hash = createHash('sha256').update(source).digest('hex');
@@ -107,7 +146,11 @@ export interface MonitorDirectory {
 }
 
 /** Every *.yaml / *.yml in a folder; one bad file never stops the others. */
-export function loadMonitorDirectory(dir: string): MonitorDirectory {
+export function loadMonitorDirectory(
+  dir: string,
+  options: MonitorFileOptions = {},
+): MonitorDirectory {
+  const fileOptions = { baselineRoots: options.baselineRoots ?? defaultBaselineRoots(dir) };
   const names = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
@@ -119,7 +162,7 @@ export function loadMonitorDirectory(dir: string): MonitorDirectory {
   const errors: MonitorFileError[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
-    const result = loadMonitorFile(file);
+    const result = loadMonitorFileSafely(file, fileOptions);
     if (!result.ok) {
       errors.push(...result.errors);
       continue;
@@ -138,6 +181,19 @@ export function loadMonitorDirectory(dir: string): MonitorDirectory {
     plans.push(result.plan);
   }
   return { plans, files, errors };
+}
+
+/** Whatever goes wrong inside one file (a parser's stack overflow included) stays that file's error. */
+function loadMonitorFileSafely(file: string, options: MonitorFileOptions): MonitorFileResult {
+  try {
+    return loadMonitorFile(file, options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false,
+      errors: [{ file, line: 1, column: 1, message: `cannot load: ${message}` }],
+    };
+  }
 }
 
 export function formatMonitorError(error: MonitorFileError): string {

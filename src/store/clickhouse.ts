@@ -8,6 +8,7 @@ import {
 import { createChdbConnection } from 'chdb/connection';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
+import { StoreLockedError, findStoreHolder } from './storeHolder.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -60,7 +61,17 @@ type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>
  * declarations, which differ from @clickhouse/client's only in where they are declared.
  */
 function embeddedConnection(dataDir: string): ClientConnection {
-  return createChdbConnection({ path: dataDir }) as unknown as ClientConnection;
+  // Asked first, so a held store is reported by name without the engine's own stderr noise.
+  const holder = dataDir === ':memory:' ? null : findStoreHolder(dataDir);
+  if (holder) throw new StoreLockedError(dataDir, holder);
+  try {
+    return createChdbConnection({ path: dataDir }) as unknown as ClientConnection;
+  } catch (error) {
+    // "Failed to create connection for path": lost a race with another opener, or worse.
+    const racer = findStoreHolder(dataDir);
+    if (racer) throw new StoreLockedError(dataDir, racer);
+    throw storeError(`open the embedded store in ${dataDir}`, error);
+  }
 }
 
 async function ensureServerDatabase(
@@ -71,8 +82,14 @@ async function ensureServerDatabase(
     username: config.username,
     password: config.password,
   });
+  // On a cluster: one Replicated database across the nodes, so every table the migrations
+  // create is created on every replica, and replicated (src/store/migrate.ts).
+  const statement = config.cluster
+    ? `CREATE DATABASE IF NOT EXISTS ${config.database} ON CLUSTER ${config.cluster} ` +
+      `ENGINE = Replicated('/clickhouse/databases/${config.database}', '{shard}', '{replica}')`
+    : `CREATE DATABASE IF NOT EXISTS ${config.database}`;
   try {
-    await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
+    await bootstrap.command({ query: statement });
   } catch (error) {
     throw storeError(`cannot reach ClickHouse at ${config.url}`, error);
   } finally {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { describeArrowFile } from '../baselines/arrowSchema.js';
 import { splitCsvLine, type ColumnInfo, type TabularFormat } from '../baselines/tabularFile.js';
 import { InputError, errorMessage } from '../errors.js';
 import type { Store } from './clickhouse.js';
@@ -17,12 +18,23 @@ function structureOf(columns: readonly ColumnInfo[]): string {
     .join(', ');
 }
 
-/** Column names and ClickHouse types of a Parquet or Arrow file, from its own schema. */
+/**
+ * Column names and ClickHouse types of a Parquet or Arrow file, from its own schema. The
+ * embedded engine reads the file itself; a server cannot read the client's files, so there
+ * an Arrow file's schema is read locally, and a Parquet file's cannot be (yet).
+ */
 export async function describeFile(
   store: Store,
   file: string,
   format: TabularFormat,
 ): Promise<{ name: string; type: string }[]> {
+  if (store.kind === 'server') {
+    if (format === 'Arrow') return describeArrowFile(file);
+    throw new InputError(
+      { file },
+      `on a ClickHouse server (CLICKHOUSE_URL), driftwatch reads the columns of CSV and Arrow IPC files only: convert this ${format} file, or use the embedded store`,
+    );
+  }
   try {
     return await store.query<{ name: string; type: string }>(
       `DESCRIBE TABLE file({path:String}, {format:String})`,

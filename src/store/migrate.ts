@@ -49,9 +49,12 @@ export function splitStatements(sql: string): string[] {
  * `IF NOT EXISTS`, so a process that died half-way simply re-runs the migration.
  */
 export async function migrate(store: Store, migrations = readMigrations()): Promise<number[]> {
-  await store.command(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  const adapt = (await isReplicatedDatabase(store)) ? replicateEngines : (sql: string) => sql;
+  await store.command(
+    adapt(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-  ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`);
+  ) ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`),
+  );
   const applied = await store.query<{ version: number; checksum: string }>(
     'SELECT version, argMax(checksum, applied_at) AS checksum FROM schema_migrations GROUP BY version',
   );
@@ -68,11 +71,33 @@ export async function migrate(store: Store, migrations = readMigrations()): Prom
       }
       continue;
     }
-    for (const statement of migration.statements) await store.command(statement);
+    for (const statement of migration.statements) await store.command(adapt(statement));
     await store.insert('schema_migrations', [
       { version: migration.version, name: migration.name, checksum: migration.checksum },
     ]);
     newlyApplied.push(migration.version);
   }
   return newlyApplied;
+}
+
+/**
+ * On a cluster, driftwatch's database uses the `Replicated` engine: every replica runs the
+ * same DDL, and each MergeTree-family table becomes its Replicated twin, with the
+ * database's default Keeper path and replica name (engine arguments such as a version
+ * column are kept). Migration files stay written for one server; the checksum guards
+ * the file as written.
+ */
+export function replicateEngines(statement: string): string {
+  return statement.replace(
+    /\bENGINE\s*=\s*((?:Replacing|Summing|Aggregating|Collapsing|VersionedCollapsing|Coalescing|Graphite)?MergeTree)\b/g,
+    'ENGINE = Replicated$1',
+  );
+}
+
+async function isReplicatedDatabase(store: Store): Promise<boolean> {
+  if (store.kind !== 'server') return false;
+  const [database] = await store.query<{ engine: string }>(
+    'SELECT engine FROM system.databases WHERE name = currentDatabase()',
+  );
+  return database?.engine === 'Replicated';
 }

@@ -400,6 +400,63 @@ type RawResult = Omit<
   n_current: string | number;
 };
 
+/** A result as the API and the CLI's JSON show it (snake_case, RFC 3339). */
+export function storedResultOf(result: MonitorResult, evaluatedAt = new Date()): StoredResult {
+  return {
+    model: result.model,
+    monitor: result.monitor,
+    window_start: result.windowStart.toISOString(),
+    window_end: result.windowEnd.toISOString(),
+    check_id: result.checkId,
+    metric: result.metric,
+    feature: result.feature,
+    slice_key: result.sliceKey,
+    slice_value: result.sliceValue,
+    status: result.status,
+    value: result.value,
+    p_value: result.pValue,
+    adjusted_p_value: result.adjustedPValue,
+    correction: result.correction,
+    warn_threshold: result.warnThreshold,
+    critical_threshold: result.criticalThreshold,
+    n_reference: result.nReference,
+    n_current: result.nCurrent,
+    baseline: result.baseline,
+    baseline_version: result.baselineVersion,
+    monitor_hash: result.monitorHash,
+    details: result.details,
+    evaluated_at: evaluatedAt.toISOString(),
+  };
+}
+
+/** The inverse of storedResultOf: a result read from the API, as the rest of the code uses it. */
+export function monitorResultOf(row: StoredResult): MonitorResult {
+  return {
+    monitor: row.monitor,
+    model: row.model,
+    windowStart: new Date(row.window_start),
+    windowEnd: new Date(row.window_end),
+    checkId: row.check_id,
+    metric: row.metric,
+    feature: row.feature,
+    sliceKey: row.slice_key,
+    sliceValue: row.slice_value,
+    status: row.status as CheckStatus,
+    value: row.value,
+    pValue: row.p_value,
+    adjustedPValue: row.adjusted_p_value,
+    correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
+    warnThreshold: row.warn_threshold,
+    criticalThreshold: row.critical_threshold,
+    nReference: row.n_reference,
+    nCurrent: row.n_current,
+    baseline: row.baseline,
+    baselineVersion: row.baseline_version,
+    monitorHash: row.monitor_hash,
+    details: row.details,
+  };
+}
+
 function toStoredResult(row: RawResult): StoredResult {
   const {
     window_start_text: windowStart,

@@ -74,7 +74,7 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^window end +status +check +feature +slice/);
     expect(lines.length).toBe(1 + 6); // one row per 30-minute window of 3 hours, newest first
-    expect(lines.slice(1).map((line) => line.split(/ +/)[2])).toEqual([
+    expect(lines.slice(1).map((line) => line.split(/ +/)[1])).toEqual([
       'ok',
       'ok',
       'critical',
@@ -92,7 +92,7 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     );
     const history = JSON.parse(before.stdout) as { window_end: string }[];
     const latest = history[0]?.window_end ?? '';
-    const to = new Date(`${latest.replace(' ', 'T')}Z`);
+    const to = new Date(latest); // RFC 3339
     const from = new Date(to.getTime() - 2 * 3_600_000);
     const result = await runCli(
       [
@@ -122,7 +122,7 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
       env,
     );
     const end = (JSON.parse(runs.stdout) as { window_end: string }[])[0]?.window_end ?? '';
-    const windowEnd = new Date(`${end.replace(' ', 'T')}Z`).toISOString();
+    const windowEnd = new Date(end).toISOString();
     const count = async () =>
       (
         JSON.parse(
@@ -180,9 +180,11 @@ describe('driftwatch validate', () => {
 
   it('names file, line, column and what was expected, and keeps checking the other files', async () => {
     const dir = tempDir('driftwatch-validate-');
-    fs.copyFileSync(
-      path.join(REPO_ROOT, 'monitors/churn-model.yaml'),
+    fs.writeFileSync(
       path.join(dir, 'churn-model.yaml'),
+      fs
+        .readFileSync(path.join(REPO_ROOT, 'monitors/churn-model.yaml'), 'utf8')
+        .replace('../baselines/', `${REPO_ROOT}/baselines/`),
     );
     fs.writeFileSync(
       path.join(dir, 'bad.yaml'),
@@ -199,7 +201,7 @@ checks:
   - { metric: auroc, min: 0.7 }
 `,
     );
-    const result = await runCli(['validate', dir]);
+    const result = await runCli(['validate', dir], { DRIFTWATCH_BASELINE_ROOTS: REPO_ROOT });
     expect(result.status).toBe(2);
     const errors = result.stderr.trim().split('\n');
     expect(errors).toContain(
@@ -209,5 +211,30 @@ checks:
       `${path.join(dir, 'bad.yaml')}:9:41: checks[0].warn: expected a number, got "high"`,
     );
     expect(result.stdout).toMatch(/1 monitor\(s\) valid, \d+ error\(s\) in 1 file\(s\)/);
+  });
+
+  it('names a directory that does not exist, or holds no monitor files', async () => {
+    const missing = path.join(tempDir('driftwatch-validate-'), 'monitors');
+    const none = await runCli(['validate', missing]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe(`driftwatch: ${missing}: no such directory\n`);
+    const empty = await runCli(['validate', path.dirname(missing)]);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toBe(
+      `driftwatch: ${path.dirname(missing)}: no monitor files (*.yaml, *.yml) in this directory\n`,
+    );
+  });
+
+  it('names a baseline file that does not exist, at its line and column', async () => {
+    const dir = tempDir('driftwatch-validate-');
+    fs.writeFileSync(
+      path.join(dir, 'churn-model.yaml'),
+      fs.readFileSync(path.join(REPO_ROOT, 'monitors/churn-model.yaml'), 'utf8'),
+    );
+    const result = await runCli(['validate', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `${path.join(dir, 'churn-model.yaml')}:5:9: baseline.file: no such file: ${path.resolve(dir, '../baselines/churn-model.csv')}\n`,
+    );
   });
 });

@@ -141,7 +141,7 @@ describe('Slack Block Kit', () => {
     });
     expect(slack.text.split('\n')[0]).toBe('CRITICAL fraud: 40 firing');
     expect(slack.text).toContain('and 25 more');
-    expect(slack.text).toContain('https://dw.example.com/v1/monitors/fraud/history');
+    expect(slack.text).toContain('https://dw.example.com/dashboard/models/fraud');
   });
 
   it("escapes Slack's control characters in names", () => {
@@ -229,7 +229,7 @@ describe('webhook requests', () => {
         model: 'fraud',
         window: { start: '2026-11-22T11:30:00.000Z', end: '2026-11-22T12:00:00.000Z' },
         baseline: { name: 'file:fraud.csv', version: 2 },
-        link: 'https://dw.example.com/v1/monitors/fraud/history?breaches=true',
+        link: 'https://dw.example.com/v1/results?model=fraud&status=warn,critical',
       },
     });
   });

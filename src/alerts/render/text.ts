@@ -8,15 +8,19 @@ import type { NotificationItem, NotificationMessage } from '../notification.js';
  * apply), and the links. Pure: plain objects in, strings out.
  */
 export interface NotificationLinks {
-  /** The model's drift history. */
+  /** The model's page on the dashboard: drift over time, histograms, open alerts. */
   history: string;
-  /** Only its breaches. */
+  /** Only its breaches, as JSON from the API. */
   breaches: string;
 }
 
 export function linksFor(publicUrl: string, model: string): NotificationLinks {
-  const base = `${publicUrl.replace(/\/+$/, '')}/v1/monitors/${encodeURIComponent(model)}/history`;
-  return { history: base, breaches: `${base}?breaches=true` };
+  const base = publicUrl.replace(/\/+$/, '');
+  const name = encodeURIComponent(model);
+  return {
+    history: `${base}/dashboard/models/${name}`,
+    breaches: `${base}/v1/results?model=${name}&status=warn,critical`,
+  };
 }
 
 export type NotificationTone = 'critical' | 'warn' | 'resolved' | 'test';

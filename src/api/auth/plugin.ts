@@ -30,12 +30,11 @@ export interface AuthOptions {
 }
 
 /**
- * Routes declared by others' plugins (the API reference page) or by other stages (the
- * readiness probe): what they need when they do not say it themselves.
+ * Routes declared by others' plugins (the API reference page): what they need when they do
+ * not say it themselves.
  */
 const PREFIX_ACCESS: readonly { prefix: string; access: Access; page: boolean }[] = [
   { prefix: '/docs', access: 'read', page: true },
-  { prefix: '/readyz', access: 'metrics', page: false },
 ];
 
 /**

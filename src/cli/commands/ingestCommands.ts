@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { createKafkaIngest } from '../../ingest/kafkaConsumer.js';
-import { createIngestMetrics } from '../../ingest/metrics.js';
-import { countStored } from '../../store/events.js';
+import type { KafkaConfig } from '../../config/config.js';
 import { alignColumns } from '../../report/render/table.js';
+import { countStored } from '../../store/events.js';
 import type { CommandContext } from '../program.js';
 
 /** ingest (the Kafka consumer alone, to scale out) and status. */
@@ -14,35 +13,34 @@ export function registerIngestCommands(program: Command, context: CommandContext
     .option('--group <group>', 'consumer group (env KAFKA_GROUP)')
     .option('--topics <list>', 'predictions,features,labels topic names, in that order')
     .action(async (flags: { brokers?: string; group?: string; topics?: string }) => {
-      const kafka = { ...context.config.kafka };
-      if (flags.brokers) kafka.brokers = flags.brokers.split(',').map((broker) => broker.trim());
-      if (flags.group) kafka.groupId = flags.group;
-      if (flags.topics) {
-        const [predictions, features, labels] = flags.topics
-          .split(',')
-          .map((topic) => topic.trim());
-        kafka.topics = {
-          predictions: predictions || kafka.topics.predictions,
-          features: features || kafka.topics.features,
-          labels: labels || kafka.topics.labels,
-        };
-      }
+      const kafka = kafkaFromFlags(context.config.kafka, flags);
       const store = await context.store();
+      // kafkajs only when consuming: `driftwatch --help` need not load it
+      const { createKafkaIngest } = await import('../../ingest/kafkaConsumer.js');
+      const { createIngestMetrics } = await import('../../ingest/metrics.js');
+      const { superviseKafkaIngest } = await import('../../ingest/kafkaSupervisor.js');
       const metrics = createIngestMetrics();
       const log = (line: string) => process.stderr.write(`driftwatch ingest: ${line}\n`);
-      const ingest = createKafkaIngest(store, metrics, { ...kafka, log });
-      await ingest.start();
-      log(
-        `consuming ${Object.values(kafka.topics).join(', ')} from ${kafka.brokers.join(',')} as group ${kafka.groupId}`,
-      );
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          log(`${signal}: finishing the batch in hand, committing, leaving the group`);
-          void ingest.stop().then(resolve);
-        };
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
-        process.once('SIGINT', () => shutdown('SIGINT'));
+      const stopped = new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
       });
+      const consumer = superviseKafkaIngest(
+        () => createKafkaIngest(store, metrics, { ...kafka, log }),
+        { brokers: kafka.brokers, log },
+      );
+      void consumer.started.then(() =>
+        log(
+          `consuming ${Object.values(kafka.topics).join(', ')} from ${kafka.brokers.join(',')} as group ${kafka.groupId}`,
+        ),
+      );
+      const signal = await stopped;
+      log(
+        consumer.connected()
+          ? `${signal}: finishing the batch in hand, committing, leaving the group`
+          : `${signal}: stopping before Kafka answered`,
+      );
+      await consumer.stop();
       log(`stopped: ${JSON.stringify(metrics.snapshot().events)}`);
     });
 
@@ -51,7 +49,11 @@ export function registerIngestCommands(program: Command, context: CommandContext
     .description('what is stored: events per kind (after deduplication) and dead letters')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const counts = await countStored(await context.store());
+      const backend = await context.storeOrService();
+      const counts =
+        backend.kind === 'service'
+          ? await backend.service.status()
+          : await countStored(backend.store);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(counts)}\n`);
         return;
@@ -64,4 +66,22 @@ export function registerIngestCommands(program: Command, context: CommandContext
       ];
       process.stdout.write(`${alignColumns(rows).join('\n')}\n`);
     });
+}
+
+function kafkaFromFlags(
+  defaults: KafkaConfig,
+  flags: { brokers?: string; group?: string; topics?: string },
+): KafkaConfig {
+  const kafka = { ...defaults };
+  if (flags.brokers) kafka.brokers = flags.brokers.split(',').map((broker) => broker.trim());
+  if (flags.group) kafka.groupId = flags.group;
+  if (flags.topics) {
+    const [predictions, features, labels] = flags.topics.split(',').map((topic) => topic.trim());
+    kafka.topics = {
+      predictions: predictions || kafka.topics.predictions,
+      features: features || kafka.topics.features,
+      labels: labels || kafka.topics.labels,
+    };
+  }
+  return kafka;
 }

@@ -1,17 +1,28 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { alertWarnings } from '../../alerts/secrets.js';
-import { InputError } from '../../errors.js';
+import { DriftwatchError, InputError } from '../../errors.js';
+import { backtestMonitor, invalidTimeRange, type Backtest } from '../../monitors/backtest.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
-import { backtestWindows, truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
+import { truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
 import { alignColumns } from '../../report/render/table.js';
 import { insertBaselineFromRange } from '../../store/baselines.js';
-import { queryHistory, type MonitorResult } from '../../store/results.js';
-import { EXIT_INPUT, type CommandContext } from '../program.js';
+import {
+  listRunsPage,
+  monitorResultOf,
+  queryResultsPage,
+  type CheckStatus,
+  type MonitorResult,
+  type MonitorRun,
+  type StoredResult,
+} from '../../store/results.js';
+import type { RunView } from '../serviceClient.js';
+import { EXIT_INPUT, type Backend, type CommandContext } from '../program.js';
 
-/** validate, baseline create, run, backtest, history: the monitor-facing commands. */
+/** validate, baseline create, run, backtest, history, runs: the monitor-facing commands. */
 export function registerMonitorCommands(program: Command, context: CommandContext): void {
   program
     .command('validate [dir]')
@@ -20,7 +31,14 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     )
     .action((dir: string | undefined) => {
       const folder = dir ?? context.config.monitorsDir;
-      const { plans, files: fileOf, errors } = loadMonitorDirectory(folder);
+      assertMonitorFolder(folder);
+      const {
+        plans,
+        files: fileOf,
+        errors,
+      } = loadMonitorDirectory(folder, {
+        baselineRoots: context.config.baselineRoots,
+      });
       for (const error of errors) process.stderr.write(`${formatMonitorError(error)}\n`);
       // Warnings only: the environment of this shell need not be the service's.
       for (const warning of alertWarnings(plans, context.config.alerts))
@@ -48,8 +66,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--to <time>', 'end of that range')
     .action(async (flags: { model: string; file?: string; from?: string; to?: string }) => {
       const plan = findPlan(context, flags.model);
-      const store = await context.store();
       if (flags.file) {
+        const store = await context.store();
         const record = await loadFileBaseline(store, plan, flags.file, { onlyIfChanged: false });
         process.stdout.write(
           `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
@@ -58,8 +76,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       }
       if (!flags.from || !flags.to)
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
-      const from = parseTime('--from', flags.from);
-      const to = parseTime('--to', flags.to);
+      const { from, to } = parseTimeRange(flags.from, flags.to);
+      const store = await context.store();
       const name = `range:${from.toISOString()}..${to.toISOString()}`;
       const record = await insertBaselineFromRange(store, {
         model: plan.model,
@@ -82,21 +100,38 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--window-end <time>', 'end of the window (RFC 3339); default: now')
     .option('--json', 'print the results as JSON')
     .action(async (flags: { model: string; windowEnd?: string; json?: boolean }) => {
-      const plan = findPlan(context, flags.model);
       const end = flags.windowEnd
         ? parseTime('--window-end', flags.windowEnd)
         : truncateToMinute(new Date());
-      const evaluation = await evaluateMonitorWindow(
-        await context.store(),
-        plan,
-        windowEndingAt(end, plan.windowMs),
-      );
+      const backend = await context.storeOrService();
+      let evaluation: PrintableEvaluation;
+      if (backend.kind === 'service') {
+        const { run, results } = await backend.service.run(flags.model, end.toISOString());
+        evaluation = {
+          monitor: run.monitor,
+          window: { start: new Date(run.window_start), end: new Date(run.window_end) },
+          baseline: {
+            name: results[0]?.baseline ?? '-',
+            version: results[0]?.baseline_version ?? 0,
+          },
+          status: run.status,
+          results: results.map(monitorResultOf),
+          durationMs: run.duration_ms,
+        };
+      } else {
+        const plan = findPlan(context, flags.model);
+        evaluation = await evaluateMonitorWindow(
+          backend.store,
+          plan,
+          windowEndingAt(end, plan.windowMs),
+        );
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(evaluation, null, 2)}\n`);
         return;
       }
       process.stdout.write(
-        `${plan.model} ${evaluation.window.start.toISOString()} .. ${evaluation.window.end.toISOString()}: ${evaluation.status}` +
+        `${evaluation.monitor} ${evaluation.window.start.toISOString()} .. ${evaluation.window.end.toISOString()}: ${evaluation.status}` +
           ` (baseline ${evaluation.baseline.name} v${evaluation.baseline.version}, ${evaluation.results.length} results, ${evaluation.durationMs.toFixed(0)} ms)\n`,
       );
       process.stdout.write(
@@ -116,42 +151,56 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .requiredOption('--to <time>', 'end (RFC 3339)')
     .option('--json', 'print JSON')
     .action(async (flags: { model: string; from: string; to: string; json?: boolean }) => {
-      const plan = findPlan(context, flags.model);
-      const store = await context.store();
-      const windows = backtestWindows(
-        parseTime('--from', flags.from),
-        parseTime('--to', flags.to),
-        plan.windowMs,
-      );
-      const fired: MonitorResult[] = [];
-      for (const window of windows) {
-        const evaluation = await evaluateMonitorWindow(store, plan, window, {
-          persist: false,
-          now: new Date(),
-        });
-        const breaches = evaluation.results.filter(
-          (r) => r.status === 'warn' || r.status === 'critical',
-        );
-        fired.push(...breaches);
+      const range = parseTimeRange(flags.from, flags.to);
+      const printWindow = (window: { end: Date; status: string; fired: number }) => {
         if (!flags.json)
           process.stdout.write(
-            `${window.end.toISOString()}  ${evaluation.status.padEnd(17)} ${breaches.length} check(s) fired\n`,
+            `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired\n`,
           );
+      };
+      const backend = await context.storeOrService();
+      let backtest: Backtest;
+      if (backend.kind === 'service') {
+        const answer = await backend.service.backtest(
+          flags.model,
+          range.from.toISOString(),
+          range.to.toISOString(),
+        );
+        backtest = {
+          windows: answer.windows.map((window) => ({
+            end: new Date(window.window_end),
+            status: window.status as CheckStatus,
+            checks: window.checks,
+            fired: window.fired,
+          })),
+          fired: answer.fired.map(monitorResultOf),
+        };
+        backtest.windows.forEach(printWindow);
+      } else {
+        backtest = await backtestMonitor(
+          backend.store,
+          findPlan(context, flags.model),
+          range,
+          printWindow,
+        );
       }
       if (flags.json)
-        process.stdout.write(`${JSON.stringify({ windows: windows.length, fired }, null, 2)}\n`);
-      else process.stdout.write(`\n${resultsTable(fired)}`);
+        process.stdout.write(
+          `${JSON.stringify({ windows: backtest.windows.length, fired: backtest.fired }, null, 2)}\n`,
+        );
+      else process.stdout.write(`\n${resultsTable(backtest.fired)}`);
     });
 
   program
     .command('history')
-    .description('print the drift history of a model, newest window first')
+    .description('print the drift history of a model, newest window first, a page at a time')
     .requiredOption('--model <model>', 'the model')
     .option('--feature <feature>', 'only this feature')
     .option('--slice <slice>', 'only this slice value (e.g. web, or channel=web)')
     .option('--metric <metric>', 'only this metric')
     .option('--breaches', 'only warn and critical results')
     .option('--limit <n>', 'at most this many rows', '200')
+    .option('--offset <n>', 'skip this many rows (the next page)', '0')
     .option('--json', 'print JSON')
     .action(
       async (flags: {
@@ -161,54 +210,118 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         metric?: string;
         breaches?: boolean;
         limit: string;
+        offset: string;
         json?: boolean;
       }) => {
-        const rows = await queryHistory(await context.store(), {
+        const limit = parseCount('--limit', flags.limit);
+        const offset = parseCount('--offset', flags.offset, 0);
+        const filter = {
           model: flags.model,
           feature: flags.feature,
           slice: flags.slice,
           metric: flags.metric,
-          onlyBreaches: flags.breaches,
-          limit: Number(flags.limit),
-        });
+        };
+        const backend = await context.storeOrService();
+        const page =
+          backend.kind === 'service'
+            ? await backend.service.results({
+                ...filter,
+                status: flags.breaches ? 'warn,critical' : undefined,
+                limit,
+                offset,
+              })
+            : await queryResultsPage(
+                backend.store,
+                { ...filter, statuses: flags.breaches ? ['warn', 'critical'] : undefined },
+                { limit, offset },
+              );
+        if (page.total === 0) await assertKnownModel(context, backend, flags.model);
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify(page.items, null, 2)}\n`);
           return;
         }
-        const table = [
-          [
-            'window end',
-            'status',
-            'check',
-            'feature',
-            'slice',
-            'value',
-            'p-value',
-            'n ref',
-            'n cur',
-            'baseline',
-          ],
-          ...rows.map((row) => [
-            row.window_end,
-            row.status,
-            row.check_id,
-            row.feature || '-',
-            row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
-            formatNumber(row.value),
-            formatNumber(row.adjusted_p_value ?? row.p_value),
-            String(row.n_reference),
-            String(row.n_current),
-            `${row.baseline} v${row.baseline_version}`,
-          ]),
-        ];
-        process.stdout.write(`${alignColumns(table).join('\n')}\n`);
+        process.stdout.write(historyTable(page.items));
+        process.stdout.write(pageNote(page.items.length, offset, page.total));
       },
     );
+
+  program
+    .command('runs')
+    .description("list a monitor's evaluated windows, newest first, a page at a time")
+    .requiredOption('--model <model>', 'the model')
+    .option('--limit <n>', 'at most this many runs', '100')
+    .option('--offset <n>', 'skip this many runs (the next page)', '0')
+    .option('--json', 'print JSON')
+    .action(async (flags: { model: string; limit: string; offset: string; json?: boolean }) => {
+      const limit = parseCount('--limit', flags.limit);
+      const offset = parseCount('--offset', flags.offset, 0);
+      const backend = await context.storeOrService();
+      let page: { items: RunView[]; total: number };
+      if (backend.kind === 'service') {
+        page = await backend.service.runs(flags.model, { limit, offset });
+      } else {
+        const plan = findPlan(context, flags.model);
+        const stored = await listRunsPage(backend.store, { monitor: plan.monitor, limit, offset });
+        page = { total: stored.total, items: stored.items.map(runViewOf) };
+      }
+      if (page.total === 0) await assertKnownModel(context, backend, flags.model);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(page.items, null, 2)}\n`);
+        return;
+      }
+      const table = [
+        ['window end', 'status', 'checks', 'breaches', 'ms'],
+        ...page.items.map((run) => [
+          run.window_end,
+          run.status,
+          String(run.checks),
+          String(run.breaches),
+          String(run.duration_ms),
+        ]),
+      ];
+      process.stdout.write(`${alignColumns(table).join('\n')}\n`);
+      process.stdout.write(pageNote(page.items.length, offset, page.total));
+    });
+}
+
+/** Says what a page leaves out, and how to see it: nothing is capped silently. */
+function pageNote(shown: number, offset: number, total: number): string {
+  if (offset === 0 && shown >= total) return '';
+  const next = offset + shown;
+  return `(rows ${offset + 1}-${next} of ${total}${next < total ? `; --offset ${next} for the next page` : ''})\n`;
+}
+
+function runViewOf(run: MonitorRun): RunView {
+  return {
+    monitor: run.monitor,
+    window_start: run.windowStart.toISOString(),
+    window_end: run.windowEnd.toISOString(),
+    status: run.status,
+    checks: run.checks,
+    breaches: run.breaches,
+    duration_ms: Math.round(run.durationMs),
+    monitor_hash: run.monitorHash,
+  };
+}
+
+function assertMonitorFolder(folder: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(folder);
+  } catch {
+    throw new InputError({ file: folder }, 'no such directory');
+  }
+  if (!stat.isDirectory()) throw new InputError({ file: folder }, 'not a directory');
+  if (!fs.readdirSync(folder).some((name) => /\.ya?ml$/.test(name))) {
+    throw new InputError({ file: folder }, 'no monitor files (*.yaml, *.yml) in this directory');
+  }
 }
 
 function findPlan(context: CommandContext, model: string): MonitorPlan {
   const dir = context.config.monitorsDir;
-  const { plans, errors } = loadMonitorDirectory(dir);
+  const { plans, errors } = loadMonitorDirectory(dir, {
+    baselineRoots: context.config.baselineRoots,
+  });
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
   const fileErrors = errors.filter((error) => path.basename(error.file).startsWith(model));
@@ -224,6 +337,25 @@ function findPlan(context: CommandContext, model: string): MonitorPlan {
   );
 }
 
+/** Nothing stored for a model nobody monitors: most likely a typo, so name the known ones. */
+async function assertKnownModel(
+  context: CommandContext,
+  backend: Backend,
+  model: string,
+): Promise<void> {
+  const known =
+    backend.kind === 'service'
+      ? (await backend.service.models()).map((monitor) => monitor.model)
+      : loadMonitorDirectory(context.config.monitorsDir, {
+          baselineRoots: context.config.baselineRoots,
+        }).plans.map((plan) => plan.model);
+  if (known.includes(model)) return;
+  throw new InputError(
+    { file: '--model' },
+    `unknown model "${model}": no monitor and no history (known models: ${known.join(', ') || 'none'})`,
+  );
+}
+
 function parseTime(flag: string, text: string): Date {
   const date = new Date(text);
   if (Number.isNaN(date.getTime()))
@@ -234,9 +366,66 @@ function parseTime(flag: string, text: string): Date {
   return date;
 }
 
+function parseTimeRange(fromText: string, toText: string): { from: Date; to: Date } {
+  const from = parseTime('--from', fromText);
+  const to = parseTime('--to', toText);
+  const invalid = invalidTimeRange(from, to);
+  if (invalid) throw new DriftwatchError('DW_INPUT', invalid);
+  return { from, to };
+}
+
+function parseCount(flag: string, text: string, minimum = 1): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < minimum)
+    throw new InputError(
+      { file: flag },
+      `expected a whole number of at least ${minimum}, got "${text}"`,
+    );
+  return count;
+}
+
+interface PrintableEvaluation {
+  monitor: string;
+  window: { start: Date; end: Date };
+  baseline: { name: string; version: number };
+  status: string;
+  results: MonitorResult[];
+  durationMs: number;
+}
+
 function formatNumber(value: number | null): string {
   if (value === null || value === undefined) return '-';
   return Math.abs(value) < 1e-4 && value !== 0 ? value.toExponential(2) : value.toFixed(4);
+}
+
+function historyTable(rows: readonly StoredResult[]): string {
+  const table = [
+    [
+      'window end',
+      'status',
+      'check',
+      'feature',
+      'slice',
+      'value',
+      'p-value',
+      'n ref',
+      'n cur',
+      'baseline',
+    ],
+    ...rows.map((row) => [
+      row.window_end,
+      row.status,
+      row.check_id,
+      row.feature || '-',
+      row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
+      formatNumber(row.value),
+      formatNumber(row.adjusted_p_value ?? row.p_value),
+      String(row.n_reference),
+      String(row.n_current),
+      `${row.baseline} v${row.baseline_version}`,
+    ]),
+  ];
+  return `${alignColumns(table).join('\n')}\n`;
 }
 
 export function resultsTable(results: readonly MonitorResult[]): string {

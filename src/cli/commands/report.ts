@@ -47,7 +47,8 @@ export function registerReportCommand(program: Command, context: CommandContext)
       if ((flags.score === undefined) !== (flags.label === undefined)) {
         throw new InputError({ file: flags.current }, '--score and --label go together');
       }
-      const report = await compareFiles(await context.store(), {
+      // A store of its own: files need no lock on the service's store, and leave nothing in it.
+      const report = await compareFiles(await context.temporaryStore(), {
         baseline: flags.baseline,
         current: flags.current,
         slice: flags.slice,

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
-import { runDemo } from '../../demo/runDemo.js';
-import { startService } from '../../main.js';
+import { SERVICE_ROLES, stagesOfRole, type ServiceRole } from '../../roles.js';
 import type { CommandContext } from '../program.js';
 
 /** serve (the service) and demo (the service on the embedded default with generated events). */
@@ -14,12 +11,24 @@ export function registerServeCommands(program: Command, context: CommandContext)
       'run the service: HTTP ingest and API, monitors on their schedules, and the Kafka consumer with --kafka',
     )
     .option('--kafka', 'also consume from Kafka (KAFKA_BROKERS, KAFKA_GROUP, KAFKA_TOPIC_*)')
-    .action(async (flags: { kafka?: boolean }) => {
+    .addOption(
+      new Option(
+        '--role <role>',
+        'what this process does: all, or one part to scale it apart — ingest (Kafka consumer; ' +
+          'run many in one group), scheduler (the monitors; run one), api (HTTP only)',
+      )
+        .choices(SERVICE_ROLES)
+        .default('all'),
+    )
+    .action(async (flags: { kafka?: boolean; role: ServiceRole }) => {
+      // the service's modules only when serving: `driftwatch --help` need not load them
+      const { startService } = await import('../../main.js');
       const log = (line: string) => process.stderr.write(`driftwatch: ${line}\n`);
+      const stages = stagesOfRole(flags.role, { kafka: Boolean(flags.kafka) });
       const service = await startService(context.config, {
-        kafka: Boolean(flags.kafka),
+        ...stages,
         http: true,
-        schedule: true,
+        role: flags.role,
         log,
         onEvaluation: (evaluation) => {
           const fired = evaluation.results.filter(
@@ -31,7 +40,8 @@ export function registerServeCommands(program: Command, context: CommandContext)
         },
       });
       log(
-        `listening on ${service.address}; monitors: ${service.plans.map((p) => p.model).join(', ') || 'none'}`,
+        `role ${flags.role} (${describeStages(stages)}); listening on ${service.address}; ` +
+          `monitors: ${service.plans.map((p) => p.model).join(', ') || 'none'}`,
       );
       await waitForSignal(log);
       await service.stop();
@@ -52,7 +62,19 @@ export function registerServeCommands(program: Command, context: CommandContext)
     .option('--keep', 'keep the data of an earlier demo run instead of starting afresh')
     .action(
       async (flags: { hours: string; eventsPerHour: string; live: string; keep?: boolean }) => {
-        const config = demoConfig(context.config, Boolean(flags.keep));
+        const { prepareDemoDirectory } = await import('../../demo/demoDirectory.js');
+        const { runDemo } = await import('../../demo/runDemo.js');
+        const config = demoConfig(context.config);
+        if (config.store.kind === 'embedded') {
+          const { reset } = prepareDemoDirectory(config.store.dataDir, {
+            keep: Boolean(flags.keep),
+          });
+          if (reset) {
+            process.stdout.write(
+              `driftwatch demo: starting afresh (emptied its own directory ${config.store.dataDir}; --keep keeps it)\n`,
+            );
+          }
+        }
         const { service, breaches } = await runDemo(config, {
           hours: Number(flags.hours),
           eventsPerHour: Number(flags.eventsPerHour),
@@ -68,18 +90,17 @@ export function registerServeCommands(program: Command, context: CommandContext)
     );
 }
 
-/** The demo gets its own data directory and a free port unless told otherwise. */
-function demoConfig(config: Config, keep: boolean): Config {
+/** The demo runs on a directory of its own (DRIFTWATCH_DATA_DIR, or .driftwatch/demo/data). */
+function demoConfig(config: Config): Config {
   if (config.store.kind !== 'embedded') return config;
-  const dataDir = process.env.DRIFTWATCH_DATA_DIR
-    ? config.store.dataDir
-    : path.resolve('.driftwatch/demo/data');
-  if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
-  return {
-    ...config,
-    store: { ...config.store, dataDir },
-    http: { ...config.http, port: process.env.DRIFTWATCH_PORT ? config.http.port : 8080 },
-  };
+  return { ...config, store: { ...config.store, dataDir: config.demoDataDir } };
+}
+
+function describeStages(stages: { kafka: boolean; schedule: boolean }): string {
+  const parts = ['HTTP'];
+  if (stages.kafka) parts.push('Kafka consumer');
+  if (stages.schedule) parts.push('scheduler');
+  return parts.join(' + ');
 }
 
 function waitForSignal(log: (line: string) => void): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
 import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
@@ -14,6 +15,7 @@ import {
   queryLabelSeries,
   queryResultSeries,
   queryResultsPage,
+  storedResultOf,
   type LatestRun,
   type MonitorRun,
 } from '../../../store/results.js';
@@ -403,6 +405,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
                 checks: Type.Integer(),
               }),
             ),
+            fired: Type.Array(Result, { description: 'every warn and critical result' }),
           }),
         },
       },
@@ -411,29 +414,22 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
       const plan = findPlan(request.params.model);
       const from = parseTime('from', request.body.from) as Date;
       const to = parseTime('to', request.body.to) as Date;
-      if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
-      const windows = backtestWindows(from, to, plan.windowMs);
-      if (windows.length > 1000) {
-        throw apiError(
-          'DW_BAD_REQUEST',
-          `${windows.length} windows: backtest at most 1000 per call`,
-        );
+      const invalid = invalidTimeRange(from, to);
+      if (invalid) throw apiError('DW_BAD_REQUEST', invalid.replace(/--/g, 'body/'));
+      const count = backtestWindows(from, to, plan.windowMs).length;
+      if (count > 1000) {
+        throw apiError('DW_BAD_REQUEST', `${count} windows: backtest at most 1000 per call`);
       }
-      const out = [];
-      for (const window of windows) {
-        const evaluation = await evaluateMonitorWindow(store, plan, window, {
-          persist: false,
-          now: new Date(),
-        });
-        out.push({
+      const backtest = await backtestMonitor(store, plan, { from, to });
+      return {
+        windows: backtest.windows.map((window) => ({
           window_end: window.end.toISOString(),
-          status: evaluation.status,
-          fired: evaluation.results.filter((r) => r.status === 'warn' || r.status === 'critical')
-            .length,
-          checks: evaluation.results.length,
-        });
-      }
-      return { windows: out };
+          status: window.status,
+          fired: window.fired,
+          checks: window.checks,
+        })),
+        fired: backtest.fired.map((result) => storedResultOf(result)),
+      };
     },
   );
 };

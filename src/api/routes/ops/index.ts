@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toPrometheus, type IngestMetrics } from '../../../ingest/metrics.js';
 import type { MetricsRegistry } from '../../../observability/metrics.js';
+import { runReadinessChecks, type ReadinessCheck } from '../../../observability/readiness.js';
 import type { Store } from '../../../store/clickhouse.js';
 import { countStored, listDeadLetters } from '../../../store/events.js';
 import { IngestionStatus, Ok } from '../../schemas.js';
@@ -10,9 +11,19 @@ export interface OpsRouteOptions {
   store: Store;
   metrics: IngestMetrics;
   registry: MetricsRegistry;
+  /** Read on each request: a stage started after listen (the Kafka consumer) can add its check. */
+  readiness: readonly ReadinessCheck[];
 }
 
 const tags = ['operations'];
+
+const ReadinessReport = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  checks: Type.Record(
+    Type.String(),
+    Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }),
+  ),
+});
 
 /** Health, Prometheus metrics, what is stored, and the dead letters. */
 export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app, options) => {
@@ -25,6 +36,38 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app,
       schema: { summary: 'The process answers', tags, response: { 200: Ok } },
     },
     async () => ({ status: 'ok' as const }),
+  );
+
+  const storeAnswers: ReadinessCheck = {
+    name: 'store',
+    check: async () => {
+      await store.query('SELECT 1');
+      return { ok: true };
+    },
+  };
+  app.get(
+    '/readyz',
+    {
+      // Probes (kubelet, Docker's healthcheck, a load balancer) send no token; the answer
+      // says only whether each stage is ready.
+      config: { access: 'public' },
+      schema: {
+        summary: 'Ready to serve: the store answers and every stage reports ready (503 if not)',
+        tags,
+        response: {
+          200: ReadinessReport,
+          503: ReadinessReport,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const report = await runReadinessChecks([storeAnswers, ...options.readiness]);
+      void reply.status(report.ready ? 200 : 503);
+      return {
+        status: report.ready ? ('ready' as const) : ('not ready' as const),
+        checks: report.checks,
+      };
+    },
   );
 
   app.get(

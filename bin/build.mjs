@@ -1,0 +1,22 @@
+// `npm run build` (and `prepare`, so `npm install` builds): compiles src/ to dist/ with tsc,
+// copies the SQL migrations beside the compiled store, and stamps the build last, so
+// bin/driftwatch.js runs dist/ only when a whole build is newer than every source file.
+// `node bin/build.mjs OUT_DIR` builds elsewhere (the test of the compiled layout does).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
+fs.rmSync(dist, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dist], {
+  cwd: root,
+  stdio: 'inherit',
+});
+fs.cpSync(path.join(root, 'src/store/migrations'), path.join(dist, 'store/migrations'), {
+  recursive: true,
+});
+fs.writeFileSync(path.join(dist, '.build-stamp'), `${new Date().toISOString()}\n`);

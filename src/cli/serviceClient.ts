@@ -1,0 +1,139 @@
+import { DriftwatchError, InputError } from '../errors.js';
+import type { StoredCounts } from '../store/events.js';
+import type { StoredResult } from '../store/results.js';
+
+/**
+ * The running service's HTTP API (the same routes any client uses, see /openapi.json),
+ * for CLI commands while that service holds the embedded store (libchdb lets one process
+ * at a time open a directory). Sends the API token as a bearer token when one is
+ * configured (DRIFTWATCH_TOKEN).
+ */
+export interface ServiceClient {
+  readonly url: string;
+  status(): Promise<StoredCounts>;
+  models(): Promise<{ model: string }[]>;
+  results(query: ResultsQuery): Promise<Page<StoredResult>>;
+  runs(model: string, page: { limit: number; offset: number }): Promise<Page<RunView>>;
+  run(model: string, windowEnd: string): Promise<{ run: RunView; results: StoredResult[] }>;
+  backtest(model: string, from: string, to: string): Promise<BacktestView>;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  next_offset: number | null;
+}
+
+export interface ResultsQuery {
+  model: string;
+  feature?: string;
+  slice?: string;
+  metric?: string;
+  /** comma-separated statuses */
+  status?: string;
+  limit: number;
+  offset: number;
+}
+
+/** A run as the API shows it. */
+export interface RunView {
+  monitor: string;
+  window_start: string;
+  window_end: string;
+  status: string;
+  checks: number;
+  breaches: number;
+  duration_ms: number;
+  monitor_hash: string;
+}
+
+export interface BacktestView {
+  windows: { window_end: string; status: string; fired: number; checks: number }[];
+  fired: StoredResult[];
+}
+
+export function createServiceClient(url: string, token?: string): ServiceClient {
+  const base = url.replace(/\/+$/, '');
+  async function call<T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${base}${route}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new DriftwatchError(
+        'DW_STORE',
+        `the driftwatch service at ${base} holds the store but does not answer: ${(error as Error).message}`,
+        { cause: error, retriable: true },
+      );
+    }
+    const text = await response.text();
+    const payload = parseJson(text);
+    if (response.ok) return payload as T;
+    const message = (payload as { error?: string } | undefined)?.error ?? text.slice(0, 200);
+    if (response.status === 401 || response.status === 403) {
+      throw new InputError(
+        { file: `${base}${route}` },
+        `the service refused the request (${response.status}): ${message}; set DRIFTWATCH_TOKEN to a token it accepts`,
+      );
+    }
+    if (response.status < 500) throw new InputError({ file: `${base}${route}` }, message);
+    throw new DriftwatchError('DW_INTERNAL', `the service at ${base} failed: ${message}`);
+  }
+  const model = (name: string) => `/v1/models/${encodeURIComponent(name)}`;
+  return {
+    url: base,
+    status: () => call('GET', '/v1/status'),
+    models: () => call('GET', '/v1/models'),
+    results: (query) =>
+      collectPages(query, (page) =>
+        call('GET', `/v1/results${queryString({ ...query, ...page })}`),
+      ),
+    runs: (name, page) =>
+      collectPages(page, (part) => call('GET', `${model(name)}/runs${queryString(part)}`)),
+    run: (name, windowEnd) => call('POST', `${model(name)}/runs`, { window_end: windowEnd }),
+    backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+  };
+}
+
+/** The API answers at most this many items a page. */
+const API_PAGE_LIMIT = 1000;
+
+/** A page of `limit` items from `offset`, fetched as the API's pages of at most 1000. */
+async function collectPages<T>(
+  wanted: { limit: number; offset: number },
+  fetchPage: (page: { limit: number; offset: number }) => Promise<Page<T>>,
+): Promise<Page<T>> {
+  const items: T[] = [];
+  let offset = wanted.offset;
+  for (;;) {
+    const limit = Math.min(API_PAGE_LIMIT, wanted.limit - items.length);
+    const page = await fetchPage({ limit, offset });
+    items.push(...page.items);
+    offset += page.items.length;
+    if (page.next_offset === null || page.items.length === 0 || items.length >= wanted.limit)
+      return { items, total: page.total, next_offset: page.next_offset };
+  }
+}
+
+function queryString(query: Record<string, string | number | boolean | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectProducer,
+  startMockBroker,
+  TEST_CONSUMER_TIMINGS,
+  waitFor,
+  type MockBroker,
+} from '../../test/helpers/kafka.js';
+import { openTestStore } from '../../test/helpers/store.js';
+import type { Store } from '../store/clickhouse.js';
+import { countStored } from '../store/events.js';
+import { createKafkaIngest } from './kafkaConsumer.js';
+import { superviseKafkaIngest } from './kafkaSupervisor.js';
+import { createIngestMetrics } from './metrics.js';
+
+/** The consumer started in the background: at once when a broker answers, later when none does. */
+const topics = { predictions: 'sv-predictions', features: 'sv-features', labels: 'sv-labels' };
+
+describe('superviseKafkaIngest', () => {
+  let store: Store;
+  let broker: MockBroker;
+  beforeAll(async () => {
+    store = await openTestStore();
+    broker = await startMockBroker({
+      brokers: 1,
+      topics: Object.fromEntries(Object.values(topics).map((topic) => [topic, 2])),
+    });
+  });
+  afterAll(async () => {
+    await broker.stop();
+    await store.close();
+  });
+
+  const ingestAt = (brokers: string[]) => () =>
+    createKafkaIngest(store, createIngestMetrics(), {
+      brokers,
+      clientId: 'supervised',
+      groupId: 'supervised',
+      topics,
+      ...TEST_CONSUMER_TIMINGS,
+    });
+
+  it('starts the consumer when a broker answers, and it consumes', async () => {
+    const lines: string[] = [];
+    const supervisor = superviseKafkaIngest(ingestAt([broker.bootstrap]), {
+      brokers: [broker.bootstrap],
+      log: (line) => lines.push(line),
+    });
+    try {
+      await supervisor.started;
+      expect(supervisor.connected()).toBe(true);
+      const producer = await connectProducer(broker.bootstrap);
+      await producer.send({
+        topic: topics.predictions,
+        messages: [
+          {
+            value: JSON.stringify({
+              event_id: 'sv-1',
+              model: 'supervised',
+              ts: '2026-11-22T10:00:00Z',
+              prediction_id: 'p1',
+              features: { amount: 1 },
+              score: 0.5,
+            }),
+          },
+        ],
+      });
+      await producer.disconnect();
+      await waitFor(async () => (await countStored(store)).events.predictions === 1);
+      expect(lines).toEqual([]);
+    } finally {
+      await supervisor.stop();
+    }
+    expect(supervisor.connected()).toBe(true);
+  });
+
+  it('says when no broker answers, keeps trying, and stops at once when asked', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(closed.address() as net.AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const lines: string[] = [];
+    let attempts = 0;
+    const supervisor = superviseKafkaIngest(
+      () => {
+        attempts += 1;
+        return ingestAt([address])();
+      },
+      { brokers: [address], log: (line) => lines.push(line), retryMs: 100 },
+    );
+    await waitFor(async () => lines.length > 0, 5000, 20);
+    expect(lines[0]).toBe(
+      `no Kafka broker answers at ${address} (connection refused); trying again every 0.1 s in the background`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500)); // several more probes
+    expect(lines).toHaveLength(1); // said once, not on every attempt
+    expect(attempts).toBe(0); // kafkajs is not started against a silent cluster
+    expect(supervisor.connected()).toBe(false);
+    await supervisor.stop();
+  });
+});

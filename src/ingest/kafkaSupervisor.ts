@@ -1,0 +1,92 @@
+import { errorMessage } from '../errors.js';
+import { probeBrokers } from './brokerProbe.js';
+import type { KafkaIngest } from './kafkaConsumer.js';
+
+export interface KafkaSupervisor {
+  /** True once the consumer has joined its group. */
+  connected(): boolean;
+  /** Resolves when the consumer has started (never, if stopped first). */
+  readonly started: Promise<void>;
+  /** Stops trying, or stops the consumer (finishing the batch in hand). */
+  stop(): Promise<void>;
+}
+
+export interface KafkaSupervisorOptions {
+  brokers: readonly string[];
+  log: (line: string) => void;
+  /** Between attempts while no broker answers. */
+  retryMs?: number;
+  /** How long a TCP connection to a broker may take to open. */
+  probeTimeoutMs?: number;
+}
+
+/**
+ * Starts the Kafka consumer without holding up the caller (the service's HTTP side, the
+ * scheduler): says within seconds when no broker answers, and keeps trying in the
+ * background. kafkajs itself retries an unreachable cluster silently for about half a
+ * minute and cannot be interrupted meanwhile, so it is started only once a bootstrap broker
+ * accepts a TCP connection.
+ */
+export function superviseKafkaIngest(
+  createIngest: () => KafkaIngest,
+  options: KafkaSupervisorOptions,
+): KafkaSupervisor {
+  const retryMs = options.retryMs ?? 5000;
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  let current: KafkaIngest | undefined;
+  let isConnected = false;
+  const pause = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, retryMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function run(): Promise<void> {
+    let silentSince: number | null = null;
+    while (!stopped) {
+      const answers = await probeBrokers(options.brokers, options.probeTimeoutMs ?? 3000);
+      if (stopped) return;
+      if (answers.every((answer) => answer.error !== null)) {
+        // say it at once, then once a minute while it lasts
+        if (silentSince === null || Date.now() - silentSince >= 60_000) {
+          options.log(
+            `no Kafka broker answers at ${answers.map((a) => `${a.broker} (${a.error})`).join(', ')}; ` +
+              `trying again every ${retryMs / 1000} s in the background`,
+          );
+          silentSince = Date.now();
+        }
+        await pause();
+        continue;
+      }
+      current = createIngest();
+      try {
+        await current.start();
+        isConnected = true;
+        return;
+      } catch (error) {
+        options.log(
+          `cannot start the Kafka consumer: ${errorMessage(error)}; retrying in ${retryMs / 1000} s`,
+        );
+        await current.stop().catch(() => undefined);
+        current = undefined;
+        await pause();
+      }
+    }
+  }
+
+  const started = run();
+  return {
+    connected: () => isConnected,
+    started: started.then(() => (stopped ? new Promise<void>(() => undefined) : undefined)),
+    async stop() {
+      stopped = true;
+      wake();
+      await started.catch(() => undefined);
+      await current?.stop();
+    },
+  };
+}

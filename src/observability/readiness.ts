@@ -1,0 +1,50 @@
+/**
+ * Readiness: can this process do its work now? `/healthz` says only that the process
+ * answers (a liveness probe restarts a process, so it must not depend on the store);
+ * `/readyz` runs every readiness check (a readiness probe takes the process out of a load
+ * balancer while one fails). Each stage that can be unready adds a check where the service
+ * is wired (src/main.ts): the store is one, the Kafka consumer another.
+ */
+export interface ReadinessCheck {
+  /** Short and stable: it names the check in /readyz's answer. */
+  name: string;
+  check(): Promise<ReadinessResult>;
+}
+
+export interface ReadinessResult {
+  ok: boolean;
+  /** Why not, for an operator. */
+  detail?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, ReadinessResult>;
+}
+
+/** Runs every check at once; one that throws or outlasts `timeoutMs` counts as not ready. */
+export async function runReadinessChecks(
+  checks: readonly ReadinessCheck[],
+  timeoutMs = 2000,
+): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    checks.map(async (readiness): Promise<[string, ReadinessResult]> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<ReadinessResult>((resolve) => {
+        timer = setTimeout(
+          () => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }),
+          timeoutMs,
+        );
+      });
+      try {
+        const result = await Promise.race([readiness.check(), timeout]);
+        return [readiness.name, result];
+      } catch (error) {
+        return [readiness.name, { ok: false, detail: (error as Error).message }];
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: results.every(([, result]) => result.ok), checks: Object.fromEntries(results) };
+}

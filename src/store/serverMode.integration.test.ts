@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  startClickHouseHttpStandIn,
+  type ClickHouseHttpStandIn,
+} from '../../test/helpers/clickhouseHttp.js';
+import { REPO_ROOT } from '../../test/helpers/cli.js';
+import { loadConfig, loadStoreConfig } from '../config/config.js';
+import { startService, type Service } from '../main.js';
+import { evaluateMonitorWindow, loadFileBaseline } from '../monitors/evaluateWindow.js';
+import { silentLogger } from '../observability/logger.js';
+import { windowEndingAt } from '../monitors/windows.js';
+import { openStore } from './clickhouse.js';
+import { countStored } from './events.js';
+import { readMigrations } from './migrate.js';
+
+/**
+ * The server-mode store (CLICKHOUSE_URL) end to end: the same migrations, ingest and a
+ * monitor run as on the embedded store, through @clickhouse/client's HTTP transport to a
+ * loopback stand-in for a server (test/helpers/clickhouseHttp.ts).
+ */
+describe('driftwatch on a ClickHouse server (over HTTP)', () => {
+  let clickhouse: ClickHouseHttpStandIn;
+  let service: Service;
+
+  beforeAll(async () => {
+    clickhouse = await startClickHouseHttpStandIn();
+    const config = loadConfig({
+      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_DATABASE: 'dw_server',
+      DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
+      RETRAIN_SECRET: 'whsec_c2VydmVyLW1vZGU=', // the shipped monitor's webhook secret
+    });
+    service = await startService(config, {
+      kafka: false,
+      http: false,
+      schedule: false,
+      log: () => undefined,
+      logger: silentLogger(),
+    });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await clickhouse?.close();
+  });
+
+  it('creates its database and applies every migration in it', async () => {
+    expect(clickhouse.statements[0]).toBe('CREATE DATABASE IF NOT EXISTS dw_server');
+    const applied = await service.store.query<{ version: number }>(
+      'SELECT version FROM dw_server.schema_migrations FINAL ORDER BY version',
+    );
+    expect(applied.map((row) => Number(row.version))).toEqual(
+      readMigrations().map((migration) => migration.version),
+    );
+  });
+
+  it('ingests over HTTP and counts what it stored', async () => {
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: fs.readFileSync(path.join(REPO_ROOT, 'examples/events.ndjson')),
+    });
+    expect(response.json()).toMatchObject({ accepted: 998, rejected: 2 });
+    expect(await countStored(service.store)).toEqual({
+      events: { predictions: 998, features: 0, labels: 0 },
+      dead_letters: 2,
+    });
+  });
+
+  it('runs a monitor against a CSV baseline sent to the server as a stream', async () => {
+    const plan = service.plans.find((p) => p.model === 'fraud-detector');
+    if (!plan) throw new Error('the fraud-detector monitor did not load');
+    const evaluation = await evaluateMonitorWindow(
+      service.store,
+      plan,
+      windowEndingAt(new Date('2026-11-22T11:00:00Z'), plan.windowMs),
+      { now: new Date('2026-11-22T11:00:00Z') },
+    );
+    expect(evaluation.baseline).toEqual({ name: 'file:fraud-detector.csv', version: 1 });
+    expect(evaluation.results.length).toBeGreaterThan(0);
+    const [stored] = await service.store.query<{ n: string }>(
+      'SELECT count() AS n FROM monitor_results FINAL WHERE monitor = {monitor:String}',
+      { monitor: 'fraud-detector' },
+    );
+    expect(Number(stored?.n)).toBe(evaluation.results.length);
+    // the file went to the server as the body of an INSERT, not through file()
+    expect(clickhouse.statements).toContainEqual(
+      expect.stringMatching(/^INSERT INTO `\S+` FROM INFILE '.+' FORMAT CSVWithNames$/),
+    );
+  });
+
+  it('loads an Arrow IPC baseline (its schema read locally), and names what it cannot read', async () => {
+    const plan = service.plans.find((p) => p.model === 'fraud-detector');
+    if (!plan) throw new Error('the fraud-detector monitor did not load');
+    const arrow = path.join(REPO_ROOT, 'examples/current.arrow');
+    const loaded = await loadFileBaseline(service.store, plan, arrow, { onlyIfChanged: false });
+    expect(loaded).toMatchObject({ name: 'file:current.arrow', rowCount: 8000 });
+    const parquet = path.join(REPO_ROOT, 'examples/baseline.parquet');
+    await expect(
+      loadFileBaseline(service.store, plan, parquet, { onlyIfChanged: false }),
+    ).rejects.toThrow(
+      `${parquet}: on a ClickHouse server (CLICKHOUSE_URL), driftwatch reads the columns of CSV and Arrow IPC files only`,
+    );
+  });
+
+  it('on a cluster, creates its database on every node with the Replicated engine', async () => {
+    const before = clickhouse.statements.length;
+    // the stand-in is one node without Keeper: it refuses ON CLUSTER, as such a server would
+    await expect(
+      openStore({
+        ...loadStoreConfig({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_CLUSTER: 'dw' }),
+      }),
+    ).rejects.toMatchObject({ code: 'DW_STORE' });
+    expect(clickhouse.statements[before]).toBe(
+      "CREATE DATABASE IF NOT EXISTS driftwatch ON CLUSTER dw ENGINE = Replicated('/clickhouse/databases/driftwatch', '{shard}', '{replica}')",
+    );
+  });
+});

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Session } from 'chdb';
+
+/**
+ * A loopback stand-in for a ClickHouse server: ClickHouse's HTTP interface (the subset
+ * @clickhouse/client speaks: the query in the body or in `?query=`, `param_*` query
+ * parameters, settings, `database`, errors as `Code: N. DB::Exception: ...` with status
+ * 500) answered by an embedded engine (chdb, the same ClickHouse version). It lets tests
+ * drive driftwatch's server-mode code — URL, credentials, database creation, typed
+ * parameters over HTTP, inserts streamed as request bodies — where no ClickHouse server can
+ * be installed (Debian's clickhouse-server package is version 18).
+ *
+ * What it cannot stand in for, and so is not claimed: a server's own configuration and
+ * cluster features (users, Keeper, Replicated databases, ON CLUSTER). Like a server on
+ * another host, it refuses the `file()` table function: a server cannot read the client's
+ * files.
+ */
+export interface ClickHouseHttpStandIn {
+  url: string;
+  /** Every SQL statement received, in order (to check what the client sent). */
+  statements: string[];
+  close(): Promise<void>;
+}
+
+// Settings that exist only in the server's HTTP layer; the engine does not know them.
+const HTTP_ONLY_SETTINGS = new Set([
+  'wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'enable_http_compression',
+  'http_response_buffer_size',
+]);
+const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'default_format', 'session_id']);
+
+export async function startClickHouseHttpStandIn(): Promise<ClickHouseHttpStandIn> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-ch-http-'));
+  const session = new Session(dataDir);
+  const statements: string[] = [];
+  // one statement at a time, as one server connection's session would run them
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      queue = queue.then(() => answer(request, Buffer.concat(chunks), response));
+    });
+  });
+
+  async function answer(
+    request: http.IncomingMessage,
+    body: Buffer,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/ping') {
+      response.end('Ok.\n');
+      return;
+    }
+    const search = url.searchParams;
+    // Query parameters and settings arrive as text, as the server receives them; `SET`
+    // hands the engine that same text to parse by each placeholder's declared type.
+    const settings: string[] = [];
+    for (const [key, value] of search) {
+      if (key.startsWith('param_') || (!NOT_SETTINGS.has(key) && !HTTP_ONLY_SETTINGS.has(key)))
+        settings.push(`SET ${key} = ${stringLiteral(value)}`);
+    }
+    let sql = search.get('query') ?? body.toString('utf8');
+    let spooled: string | undefined;
+    try {
+      if (search.has('query') && body.length > 0) {
+        // data sent with the statement (an insert): the engine reads it as a server would
+        const insert = /^\s*INSERT\s+INTO\s+(.+?)\s+FORMAT\s+(\w+)\s*$/is.exec(sql);
+        if (!insert) throw new Error('Code: 62. DB::Exception: Unsupported body. (SYNTAX_ERROR)');
+        spooled = path.join(dataDir, `body-${statements.length}`);
+        fs.writeFileSync(spooled, body);
+        sql = `INSERT INTO ${insert[1]} FROM INFILE '${spooled}' FORMAT ${insert[2]}`;
+      } else if (/\bfile\s*\(/i.test(withoutComments(sql))) {
+        throw new Error(
+          "Code: 291. DB::Exception: File is not inside /var/lib/clickhouse/user_files/: this server cannot read the client's files. (DATABASE_ACCESS_DENIED)",
+        );
+      }
+      statements.push(sql);
+      const database = search.get('database');
+      const prefix = [...(database ? [`USE ${database}`] : []), ...settings];
+      const full = [...prefix, sql].join(';\n');
+      const format = search.get('default_format') ?? 'TabSeparated';
+      const result = await session.queryAsync(full, { format });
+      response.setHeader('X-ClickHouse-Summary', '{}');
+      response.end(Buffer.from(result.bytes()));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const code = /Code: (\d+)/.exec(message)?.[1] ?? '1000';
+      response.statusCode = 500;
+      response.setHeader('X-ClickHouse-Exception-Code', code);
+      response.end(message);
+    } finally {
+      if (spooled) fs.rmSync(spooled, { force: true });
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    statements,
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await queue;
+      session.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function stringLiteral(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** The statement without its `--` and block comments: words in a comment call nothing. */
+function withoutComments(sql: string): string {
+  return sql.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/--[^\n]*/g, ' ');
+}

@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/store.js';
+
+/**
+ * The compiled CLI as it ships (and as the Docker image holds it): dist/, schemas/,
+ * package.json and node_modules, without the TypeScript sources. It must find its JSON
+ * Schemas and SQL migrations from there.
+ */
+describe('the compiled build, without the sources', () => {
+  const pkg = tempDir('driftwatch-build-');
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin/driftwatch.js'), ...args], {
+      cwd: pkg,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+
+  beforeAll(() => {
+    const build = spawnSync(
+      process.execPath,
+      [path.join(REPO_ROOT, 'bin/build.mjs'), path.join(pkg, 'dist')],
+      { encoding: 'utf8' },
+    );
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    fs.mkdirSync(path.join(pkg, 'bin'));
+    fs.copyFileSync(path.join(REPO_ROOT, 'bin/driftwatch.js'), path.join(pkg, 'bin/driftwatch.js'));
+    fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(pkg, 'package.json'));
+    fs.cpSync(path.join(REPO_ROOT, 'schemas'), path.join(pkg, 'schemas'), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(pkg, 'node_modules'));
+  }, 120_000);
+
+  it('runs without tsx or sources', () => {
+    expect(fs.existsSync(path.join(pkg, 'src'))).toBe(false);
+    const result = run(['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/report \[options\]/);
+  });
+
+  it('finds the monitor schema', () => {
+    const result = run(['validate', path.join(REPO_ROOT, 'monitors')]);
+    // alert channels not configured in this shell are warnings, not errors
+    const errors = result.stderr.split('\n').filter((line) => line && !/: warning: /.test(line));
+    expect(errors).toEqual([]);
+    expect(result.stdout).toMatch(/^2 monitor\(s\) valid/);
+  });
+
+  it('finds and applies the SQL migrations', () => {
+    const result = run(['status', '--json'], { DRIFTWATCH_DATA_DIR: path.join(pkg, 'data') });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      events: { predictions: 0, features: 0, labels: 0 },
+      dead_letters: 0,
+    });
+  });
+});

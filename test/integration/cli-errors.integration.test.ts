@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/store.js';
+
+/** Issue 8, item 9 (the CLI's part) and issue 7's YAML reproduction: clear errors, soon. */
+describe('the CLI on bad input', () => {
+  it('ingest says within seconds that no broker answers, keeps trying, and stops on SIGTERM', async () => {
+    // a port that was just free: nothing listens there
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const ingest = startCli(['ingest', '--brokers', `127.0.0.1:${port}`], {
+      DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-ingest-'), 'data'),
+    });
+    try {
+      await ingest.waitForStderr(
+        new RegExp(
+          `no Kafka broker answers at 127.0.0.1:${port} \\(connection refused\\); trying again every 5 s in the background`,
+        ),
+        10_000, // "seconds, not half a minute": a loose bound on purpose
+      );
+    } finally {
+      expect(await ingest.stop()).toBe(0);
+    }
+    expect(ingest.stderr()).toMatch(/SIGTERM: stopping before Kafka answered/);
+  });
+
+  it('validate names an alias bomb by file, line and column, and checks the other files', async () => {
+    const dir = tempDir('driftwatch-validate-bomb-');
+    const levels = 'abcdefghi';
+    const bomb = [
+      'model: bomb',
+      'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      ...levels
+        .slice(1)
+        .split('')
+        .map((name, i) => `${name}: &${name} [${Array(9).fill(`*${levels[i]}`).join(', ')}]`),
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), bomb);
+    const result = await runCli(['validate', dir]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^${path.join(dir, 'bomb.yaml')}:8:8: the document expands to more than 100,000 values through its aliases`,
+      ),
+    );
+  });
+
+  it('history of an unknown model names the known ones; a backtest backwards is refused', async () => {
+    const env = { DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-history-'), 'data') };
+    const history = await runCli(['history', '--model', 'fraud-detectr'], env);
+    expect(history.status).toBe(2);
+    expect(history.stderr).toBe(
+      'driftwatch: --model: unknown model "fraud-detectr": no monitor and no history (known models: churn-model, fraud-detector)\n',
+    );
+    const backtest = await runCli(
+      [
+        'backtest',
+        '--model',
+        'fraud-detector',
+        '--from',
+        '2026-11-22T12:00:00Z',
+        '--to',
+        '2026-11-22T12:00:00Z',
+      ],
+      env,
+    );
+    expect(backtest.status).toBe(2);
+    expect(backtest.stderr).toBe(
+      'driftwatch: --from (2026-11-22T12:00:00.000Z) must be before --to (2026-11-22T12:00:00.000Z)\n',
+    );
+  });
+});

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// `npm test`'s pretest step: the suite needs a C compiler, pkg-config and librdkafka-dev
+// (the Kafka tests build librdkafka's mock cluster) and Debian's chromium (the HTML report
+// is checked in a real browser). A missing one is installed when this process can (root and
+// apt-get); otherwise one line names the exact command, and the tests do not run at all:
+// a missing prerequisite never turns into silently skipped tests.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+
+/** Debian package → how to tell it is there. */
+const PREREQUISITES = [
+  { pkg: 'gcc', present: () => onPath('gcc') },
+  { pkg: 'pkg-config', present: () => onPath('pkg-config') },
+  { pkg: 'librdkafka-dev', present: () => mockHeaderPresent() },
+  { pkg: 'chromium', present: () => onPath('chromium') },
+];
+
+function onPath(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** rdkafka_mock.h, where pkg-config says librdkafka's headers are (Debian: /usr/include). */
+function mockHeaderPresent() {
+  let includeDir = '/usr/include';
+  if (onPath('pkg-config')) {
+    const result = spawnSync('pkg-config', ['--variable=includedir', 'rdkafka'], {
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) return false;
+    includeDir = result.stdout.trim() || includeDir;
+  }
+  return fs.existsSync(`${includeDir}/librdkafka/rdkafka_mock.h`);
+}
+
+function missingPackages() {
+  return PREREQUISITES.filter((prerequisite) => !prerequisite.present()).map((p) => p.pkg);
+}
+
+function canInstall() {
+  return process.getuid?.() === 0 && onPath('apt-get');
+}
+
+function main() {
+  const missing = missingPackages();
+  if (missing.length === 0) return 0;
+  const install = ['apt-get', 'install', '-y', '--no-install-recommends', ...missing];
+  if (!canInstall()) {
+    process.stderr.write(
+      `npm test needs ${missing.join(', ')}: run \`sudo apt-get update && sudo ${install.join(' ')}\`, then npm test again\n`,
+    );
+    return 1;
+  }
+  process.stderr.write(`npm test: installing ${missing.join(', ')} (${install.join(' ')})\n`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync(install[0], [...install.slice(1), '-qq'], { stdio: 'inherit', env });
+  } catch {
+    process.stderr.write(`npm test: \`${install.join(' ')}\` failed; install them and retry\n`);
+    return 1;
+  }
+  const still = missingPackages();
+  if (still.length > 0) {
+    process.stderr.write(`npm test: still missing after apt-get: ${still.join(', ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();
