@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { Store } from '../store/clickhouse.js';
@@ -83,6 +84,99 @@ describe('POST /v1/events on embedded ClickHouse', () => {
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/driftwatch_ingested_events_total\{kind="prediction"\} 5/);
     expect(metrics.body).toMatch(/driftwatch_dead_letters_total 2/);
+  });
+
+  async function storedCount(model: string): Promise<number> {
+    const [row] = await store.query<{ n: string }>(
+      'SELECT count() AS n FROM events FINAL WHERE model = {model:String}',
+      { model },
+    );
+    return Number(row?.n);
+  }
+
+  it.each(poisonCases('').map((c, i) => [c.name, i] as const))(
+    'isolates %s: one event, one outcome, the rest stored',
+    async (_name, caseIndex) => {
+      const model = `http-poison-${caseIndex}`;
+      const poison = poisonCases(model)[caseIndex]!;
+      const lines = [
+        validPrediction(model, 'good-0', '2026-11-22T10:00:00Z'),
+        poison.payload,
+        validPrediction(model, 'good-1', '2026-11-22T10:00:00Z'),
+      ];
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: lines.join('\n'),
+      });
+      if (poison.expect === 'stored') {
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toMatchObject({ accepted: 3, rejected: 0, errors: [] });
+        expect(await storedCount(model)).toBe(3);
+      } else {
+        expect(response.statusCode).toBe(207);
+        expect(response.json()).toMatchObject({
+          accepted: 2,
+          rejected: 1,
+          errors: [{ index: 1, reason: poison.expect.reason }],
+        });
+        expect(await storedCount(model)).toBe(2);
+      }
+    },
+  );
+
+  it('isolates a 10,000-deep element of a JSON array body', async () => {
+    const model = 'http-deep-array';
+    const deep = poisonCases(model).find((c) => c.name.startsWith('nesting'))!;
+    const good = validPrediction(model, 'good-0', '2026-11-22T10:00:00Z');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/json' },
+      payload: `[${good},${deep.payload}]`,
+    });
+    expect(response.statusCode).toBe(207);
+    expect(response.json()).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      errors: [{ index: 1, reason: 'too_deep' }],
+    });
+    expect(await storedCount(model)).toBe(1);
+  });
+
+  it('stores a batch spanning 120 months (more partitions than one insert may touch)', async () => {
+    const lines = eventsAcrossMonths('http-months');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: lines.join('\n'),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(await storedCount('http-months')).toBe(120);
+  });
+
+  it('stores a feature of 1e309 as +inf, not as a missing value', async () => {
+    const model = 'http-inf';
+    const lines = poisonCases(model)
+      .filter((c) => c.expect === 'stored')
+      .map((c) => c.payload);
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: lines.join('\n'),
+    });
+    const rows = await store.query<{ event_id: string; amount: string }>(
+      `SELECT event_id, toString(feature_numbers['amount']) AS amount FROM events FINAL
+       WHERE model = {model:String} ORDER BY event_id`,
+      { model },
+    );
+    expect(rows).toEqual([
+      { event_id: 'inffeature', amount: 'inf' },
+      { event_id: 'neginffeature', amount: '-inf' },
+    ]);
   });
 
   it('refuses an unknown ?type= with a 400 that names it', async () => {

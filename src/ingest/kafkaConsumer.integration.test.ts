@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +8,7 @@ import {
   waitFor,
   type MockBroker,
 } from '../../test/helpers/kafka.js';
+import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from '../store/clickhouse.js';
 import { createKafkaIngest, type KafkaIngest } from './kafkaConsumer.js';
@@ -16,7 +18,7 @@ import { createIngestMetrics, type IngestMetrics } from './metrics.js';
  * The consumer against a real Kafka-protocol broker (librdkafka's mock cluster on
  * loopback) and embedded ClickHouse. Each scenario has its own topics, group and model.
  */
-const SCENARIOS = ['mixed', 'restart', 'group', 'chdown', 'brokerdown'] as const;
+const SCENARIOS = ['mixed', 'restart', 'group', 'chdown', 'brokerdown', 'poison'] as const;
 
 function topicsOf(scenario: string) {
   return {
@@ -146,8 +148,10 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       payload: string;
       partition: number;
       offset: string;
+      payload_sha256: string;
     }>(
-      'SELECT reason, detail, payload, partition, offset FROM dead_letters FINAL WHERE topic = {topic:String}',
+      `SELECT reason, detail, payload, partition, offset, lower(hex(SHA256(payload))) AS payload_sha256
+       FROM dead_letters FINAL WHERE topic = {topic:String}`,
       { topic },
     );
   }
@@ -192,6 +196,47 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     expect(metrics.snapshot().insert_failures).toBeGreaterThanOrEqual(2);
   });
 
+  it('dead-letters each poison message alone, with its reason, and stores everything around it', async () => {
+    await startIngest('poison');
+    const cases = poisonCases('poison');
+    const good = (from: number) =>
+      Array.from({ length: 50 }, (_, i) =>
+        validPrediction('poison', `good-${from + i}`, '2026-11-22T10:00:00Z'),
+      );
+    // One partition, one send: on the old code the first poison message stalled everything after it.
+    await producer.send({
+      topic: topicsOf('poison').predictions,
+      messages: [
+        ...good(0),
+        ...cases.map((c) => c.payload),
+        ...eventsAcrossMonths('poison'),
+        ...good(50),
+      ].map((value) => ({ value, partition: 0 })),
+    });
+    const storedCases = cases.filter((c) => c.expect === 'stored').length;
+    const expectedStored = 100 + 120 + storedCases;
+    const expectedDead = cases.length - storedCases;
+    await waitFor(
+      async () =>
+        (await stored('poison')) === expectedStored &&
+        (await deadLetters('poison-predictions')).length === expectedDead,
+    );
+    const dead = await deadLetters('poison-predictions');
+    for (const c of cases) {
+      if (c.expect === 'stored') continue;
+      const letter = dead.find((d) => d.payload_sha256 === sha256(c.payload));
+      expect(letter?.reason, c.name).toBe(c.expect.reason);
+    }
+    const infinities = await store.query<{ event_id: string; amount: string }>(
+      `SELECT event_id, toString(feature_numbers['amount']) AS amount FROM events
+       WHERE model = 'poison' AND event_id IN ('inffeature', 'neginffeature') ORDER BY event_id`,
+    );
+    expect(infinities).toEqual([
+      { event_id: 'inffeature', amount: 'inf' },
+      { event_id: 'neginffeature', amount: '-inf' },
+    ]);
+  });
+
   it('carries on after the broker goes down and comes back', async () => {
     await startIngest('brokerdown');
     await produce('brokerdown', 0, 100);
@@ -204,3 +249,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     expect(await stored('brokerdown')).toBe(200);
   });
 });
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
