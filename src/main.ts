@@ -3,6 +3,8 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
+import { pipelineOptions } from './ingest/pipeline.js';
+import { createEventWriter } from './ingest/writer.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
 import {
   formatMonitorError,
@@ -15,6 +17,7 @@ import { createMetricsRegistry, type MetricsRegistry } from './observability/met
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
+import { applyRetention } from './store/retention.js';
 
 /** The composition root: every stage of the flow wired together, and nothing else. */
 export interface ServiceOptions {
@@ -36,6 +39,8 @@ export interface Service {
   plans: MonitorPlan[];
   monitorErrors: MonitorFileError[];
   scheduler: MonitorScheduler;
+  /** The Kafka consumer when running: `kafka.health()` is its readiness ({ ok, detail }). */
+  kafka: KafkaIngest | undefined;
   address: string | null;
   stop(): Promise<void>;
 }
@@ -46,16 +51,35 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir);
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
-  const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
+  const metrics = createIngestMetrics(registry);
   const logger = options.logger ?? createLogger();
-  const app = buildApp({ store, metrics, registry, logger, monitors: () => plans });
+  const retention = await applyRetention(store, config.ingest.retention);
+  logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
+  // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
+  const writer = createEventWriter(store, { metrics, logger });
+  const app = buildApp({
+    store,
+    metrics,
+    registry,
+    logger,
+    ingest: config.ingest,
+    writer,
+    monitors: () => plans,
+  });
   const address = options.http
     ? await app.listen({ host: config.http.host, port: config.http.port })
     : null;
   let kafka: KafkaIngest | undefined;
   if (options.kafka) {
-    kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
+    kafka = createKafkaIngest(store, metrics, {
+      ...config.kafka,
+      pipeline: pipelineOptions(config.ingest),
+      stallAfterMs: config.ingest.stallAfterMs,
+      writer,
+      logger,
+      log: options.log,
+    });
     await kafka.start();
   }
   const scheduler = createMonitorScheduler(store, plans, {
@@ -76,6 +100,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     plans,
     monitorErrors: errors,
     scheduler,
+    kafka,
     address,
     async stop() {
       await scheduler.stop();

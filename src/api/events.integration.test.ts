@@ -42,15 +42,17 @@ describe('POST /v1/events on embedded ClickHouse', () => {
           model: 'fraud-detector',
           prediction_id: 'p1',
           label: 1,
-          ts: '2026-11-23T10:00:00Z',
+          ts: '2026-11-22T12:00:00Z',
         },
       ],
     });
-    expect(response.statusCode).toBe(200);
+    expect(response.statusCode).toBe(207);
     expect(response.json()).toEqual({
       accepted: 3,
       rejected: 1,
+      duplicates: 0,
       errors: [{ index: 1, reason: 'invalid', detail: 'field "score": must be <= 1, got 7' }],
+      errors_omitted: 0,
     });
     expect(await countStored(store)).toEqual({
       events: { predictions: 2, features: 0, labels: 1 },
@@ -68,22 +70,36 @@ describe('POST /v1/events on embedded ClickHouse', () => {
       headers: { 'content-type': 'application/x-ndjson' },
       payload: `${lines}\nnot json\n`,
     });
+    expect(response.statusCode).toBe(207);
     expect(response.json()).toMatchObject({
       accepted: 3,
       rejected: 1,
-      errors: [{ index: 3, reason: 'not_json' }],
+      duplicates: 2, // e1 and e3 were stored before
+      errors: [{ index: 3, line: 4, reason: 'not_json' }],
     });
     const counts = await countStored(store);
-    expect(counts.events.predictions).toBe(3); // e1 and e3 were stored before
+    expect(counts.events.predictions).toBe(3);
     expect(counts.dead_letters).toBe(2);
-    const dead = await app.inject({ method: 'GET', url: '/v1/dead-letters' });
-    expect(dead.json().map((row: { payload: string }) => row.payload)).toContain('not json');
+    const dead = await app.inject({ method: 'GET', url: '/v1/dead-letters?payload=true' });
+    expect(
+      dead.json().dead_letters.map((row: { payload: string }) => row.payload),
+    ).toContain('not json');
   });
 
   it('counts what it ingested for /metrics', async () => {
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/driftwatch_ingested_events_total\{kind="prediction"\} 5/);
-    expect(metrics.body).toMatch(/driftwatch_dead_letters_total 2/);
+    expect(metrics.body).toMatch(
+      /driftwatch_ingest_events_total\{source="http",kind="prediction"\} 3\n/,
+    );
+    expect(metrics.body).toMatch(
+      /driftwatch_ingest_duplicates_total\{source="http",kind="prediction"\} 2\n/,
+    );
+    expect(metrics.body).toMatch(
+      /driftwatch_ingest_dead_letters_total\{source="http",reason="not_json"\} 1\n/,
+    );
+    expect(metrics.body).toMatch(
+      /driftwatch_ingest_dead_letters_total\{source="http",reason="invalid"\} 1\n/,
+    );
   });
 
   async function storedCount(model: string): Promise<number> {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { toPrometheus, type IngestMetrics } from '../../ingest/metrics.js';
+import type { IngestMetrics } from '../../ingest/metrics.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { Store } from '../../store/clickhouse.js';
-import { countStored, listDeadLetters } from '../../store/events.js';
+import { countStored } from '../../store/events.js';
 
 export function registerOpsRoutes(
   app: FastifyInstance,
@@ -14,19 +14,10 @@ export function registerOpsRoutes(
   });
   app.get('/metrics', async (_request, reply) => {
     void reply.type(deps.registry.contentType);
-    return toPrometheus(deps.metrics.snapshot()) + (await deps.registry.metrics());
+    const ingest = deps.metrics.registry;
+    return (
+      (await deps.registry.metrics()) + (ingest === deps.registry ? '' : await ingest.metrics())
+    );
   });
   app.get('/v1/status', async () => countStored(deps.store));
-  app.get<{ Querystring: { limit?: number } }>(
-    '/v1/dead-letters',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 10000 } },
-        },
-      },
-    },
-    async (request) => listDeadLetters(deps.store, request.query.limit ?? 100),
-  );
 }
