@@ -81,9 +81,9 @@ describe('POST /v1/events on embedded ClickHouse', () => {
     expect(counts.events.predictions).toBe(3);
     expect(counts.dead_letters).toBe(2);
     const dead = await app.inject({ method: 'GET', url: '/v1/dead-letters?payload=true' });
-    expect(
-      dead.json().dead_letters.map((row: { payload: string }) => row.payload),
-    ).toContain('not json');
+    expect(dead.json().dead_letters.map((row: { payload: string }) => row.payload)).toContain(
+      'not json',
+    );
   });
 
   it('counts what it ingested for /metrics', async () => {

@@ -96,17 +96,17 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     }
     const fresh = await checking('events', () => withoutStored([...unique.values()]));
     for (const group of byPartitions(fresh, maxPartitions)) {
-      await insertIsolating(
-        'events',
-        group,
-        async (rows) => {
-          // After a refused insert, rows may have been written all the same (a view failing
-          // after the table's part was committed): check again before any re-insert.
-          const remaining = rows === group ? rows : await withoutStored(rows);
-          await insertEncodedEvents(store, Buffer.concat(remaining.map((row) => row.row)));
+      await insertIsolating('events', group, {
+        insert: (rows) => insertEncodedEvents(store, Buffer.concat(rows.map((row) => row.row))),
+        written: async (rows) => {
+          const stored = await findStoredEvents(
+            store,
+            rows.map((row) => row.key),
+          );
+          return rows.map((row) => stored.has(eventKeyString(row.key)));
         },
-        (row, error) => refuse(row.batch, row.index, error),
-      );
+        refuse: (row, error) => refuse(row.batch, row.index, error),
+      });
     }
 
     async function withoutStored(rows: Owned[]): Promise<Owned[]> {
@@ -135,47 +135,52 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       }
     }
     const all = [...unique.values()];
-    const stored = await findStoredLabels(
-      store,
-      all.map((label) => label.row),
-    );
-    const fresh = all.filter((label) => {
-      if (!stored.has(labelKeyString(label.row))) return true;
+    const stored = await checking('labels', () => storedLabels(all.map((label) => label.row)));
+    const fresh = all.filter((label, i) => {
+      if (!stored[i]) return true;
       markDuplicate(label.batch, label.index);
       return false;
     });
-    await insertIsolating(
-      'labels',
-      fresh,
-      (rows) =>
+    await insertIsolating('labels', fresh, {
+      insert: (rows) =>
         insertLabels(
           store,
           rows.map((label) => label.row),
         ),
-      (label, error) => refuse(label.batch, label.index, error),
-    );
+      written: (rows) => storedLabels(rows.map((label) => label.row)),
+      refuse: (label, error) => refuse(label.batch, label.index, error),
+    });
+  }
+
+  async function storedLabels(rows: LabelRow[]): Promise<boolean[]> {
+    const stored = await findStoredLabels(store, rows);
+    return rows.map((row) => stored.has(labelKeyString(row)));
   }
 
   async function writeDeadLetters(batches: PreparedBatch[]): Promise<void> {
     const unique = new Map<string, DeadLetterRow>();
-    for (const row of batches.flatMap((batch) => batch.deadLetters.map((letter) => letter.row))) {
-      unique.set(`${row.source}\u0000${row.dead_letter_id}`, row);
+    for (const batch of batches) {
+      for (const letter of batch.deadLetters) unique.set(deadLetterKey(letter.row), letter.row);
     }
     const all = [...unique.values()];
-    const stored = await checking('dead_letters', () => findStoredDeadLetters(store, all));
-    const fresh = all.filter((row) => !stored.has(`${row.source}\u0000${row.dead_letter_id}`));
-    await insertIsolating(
-      'dead_letters',
-      fresh,
-      (rows) => insertDeadLetters(store, rows),
-      (row, error) => {
+    const stored = await checking('dead_letters', () => storedDeadLetters(all));
+    const fresh = all.filter((_, i) => !stored[i]);
+    await insertIsolating('dead_letters', fresh, {
+      insert: (rows) => insertDeadLetters(store, rows),
+      written: storedDeadLetters,
+      refuse: (row, error) => {
         metrics.recordLostDeadLetter();
         options.logger?.error(
           { dead_letter_id: row.dead_letter_id, reason: row.reason, err: error.message },
           'the store refused a dead letter: it is not stored',
         );
       },
-    );
+    });
+  }
+
+  async function storedDeadLetters(rows: DeadLetterRow[]): Promise<boolean[]> {
+    const stored = await findStoredDeadLetters(store, rows);
+    return rows.map((row) => stored.has(deadLetterKey(row)));
   }
 
   /** A failed existence check counts as a failed write of its table. */
@@ -191,28 +196,50 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     }
   }
 
+  /**
+   * Inserts rows; when the store refuses them for their content, finds the offending rows
+   * by bisection and refuses only them. A table's part is committed before its views run:
+   * when a view refuses a block, the table already holds its rows. Those rows are stored
+   * (inserting them again would count them twice in the views that did take them); the
+   * failure is logged and counted, and only rows the table does not hold are bisected.
+   */
   async function insertIsolating<T>(
     table: string,
     rows: T[],
-    insert: (rows: T[]) => Promise<void>,
-    onRefused: (row: T, error: StoreError) => void,
+    steps: {
+      insert(rows: T[]): Promise<void>;
+      written(rows: T[]): Promise<boolean[]>;
+      refuse(row: T, error: StoreError): void;
+    },
   ): Promise<void> {
     if (rows.length === 0) return;
     const started = performance.now();
     try {
-      await insert(rows);
+      await steps.insert(rows);
       metrics.recordInsert(table, (performance.now() - started) / 1000);
+      return;
     } catch (error) {
       const failure = error instanceof StoreError ? error.failure : 'unexpected';
       metrics.recordInsertFailure(table, failure);
       if (!(error instanceof StoreError) || error.failure !== 'content') throw error;
+      const written = await checking(table, () => steps.written(rows));
+      const absent = rows.filter((_, i) => !written[i]);
+      if (absent.length < rows.length) {
+        options.logger?.error(
+          { table, rows: rows.length - absent.length, err: firstLine(error.message) },
+          'a view refused rows the table had stored: they stay stored; views may lack them',
+        );
+      }
+      if (absent.length === 0) return;
+      // Some rows were taken: the refusal may have been theirs; try the others again.
+      if (absent.length < rows.length) return insertIsolating(table, absent, steps);
       if (rows.length === 1) {
-        onRefused(rows[0]!, error);
+        steps.refuse(rows[0]!, error);
         return;
       }
       const half = Math.ceil(rows.length / 2);
-      await insertIsolating(table, rows.slice(0, half), insert, onRefused);
-      await insertIsolating(table, rows.slice(half), insert, onRefused);
+      await insertIsolating(table, rows.slice(0, half), steps);
+      await insertIsolating(table, rows.slice(half), steps);
     }
   }
 
@@ -231,6 +258,10 @@ function refuse(batch: PreparedBatch, index: number, error: StoreError): void {
   const detail = `ClickHouse refused the row: ${firstLine(error.message)}`;
   batch.outcomes[index] = { status: 'dead_letter', reason: 'store_refused', detail };
   batch.deadLetters.push({ index, row: batch.deadLetterFor(index, 'store_refused', detail) });
+}
+
+function deadLetterKey(row: DeadLetterRow): string {
+  return `${row.source}\u0000${row.dead_letter_id}`;
 }
 
 function markDuplicate(batch: PreparedBatch, index: number): void {

@@ -234,6 +234,7 @@ const CONTENT_ERROR_CODES = new Set([
   321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
   395, // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (a view's throwIf on a row)
   407, // DECIMAL_OVERFLOW
+  469, // VIOLATED_CONSTRAINT (a table's CHECK)
 ]);
 
 const QUERY_ERROR_CODES = new Set([
