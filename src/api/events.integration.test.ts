@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
+import { loadIngestConfig } from '../config/config.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { Store } from '../store/clickhouse.js';
 import { countStored } from '../store/events.js';
@@ -22,7 +24,12 @@ describe('POST /v1/events on embedded ClickHouse', () => {
   let app: ReturnType<typeof buildApp>;
   beforeAll(async () => {
     store = await openTestStore();
-    app = buildApp({ store, metrics: createIngestMetrics(), monitors: () => [] });
+    app = buildApp({
+      store,
+      metrics: createIngestMetrics(),
+      monitors: () => [],
+      ingest: { ...loadIngestConfig({}), maxBodyBytes: 1024 * 1024, deadLetterPayloadBytes: 256 },
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -203,5 +210,108 @@ describe('POST /v1/events on embedded ClickHouse', () => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/type/);
+  });
+
+  it('answers 413 before reading a body whose declared length passes the limit', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: 'x'.repeat(1024 * 1024 + 1),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ code: 'DW_BODY_TOO_LARGE', processed: 0 });
+  });
+
+  it('keeps a capped head, the size and the hash of an oversized event as its dead letter', async () => {
+    const big = validPrediction(
+      'http-big',
+      'big',
+      '2026-11-22T10:00:00Z',
+      `,"pad":"${'y'.repeat(2_000_000 - 200)}"`,
+    );
+    const bigApp = buildApp({
+      store,
+      metrics: createIngestMetrics(),
+      monitors: () => [],
+      ingest: { ...loadIngestConfig({}), maxEventBytes: 1024 * 1024, deadLetterPayloadBytes: 256 },
+    });
+    try {
+      const response = await bigApp.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: `${big}\n${validPrediction('http-big', 'small', '2026-11-22T10:00:00Z')}\n`,
+      });
+      expect(response.statusCode).toBe(207);
+      expect(response.json()).toMatchObject({
+        accepted: 1,
+        errors: [{ index: 0, line: 1, reason: 'too_large' }],
+      });
+    } finally {
+      await bigApp.close();
+    }
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/v1/dead-letters?reason=too_large&payload=true',
+    });
+    const [letter] = listed.json().dead_letters;
+    expect(letter).toMatchObject({
+      payload: big.slice(0, 256),
+      payload_bytes: big.length,
+      payload_sha256: createHash('sha256').update(big).digest('hex'),
+      payload_truncated: true,
+    });
+  });
+
+  it('pages dead letters newest first, with payloads only when asked', async () => {
+    const lines = Array.from({ length: 25 }, (_, i) => `not json ${i}`).join('\n');
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events?type=prediction',
+      headers: { 'content-type': 'application/x-ndjson' },
+      payload: lines,
+    });
+    const seen: string[] = [];
+    let url = '/v1/dead-letters?reason=not_json&limit=10';
+    for (let page = 0; page < 10; page += 1) {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.statusCode).toBe(200);
+      const body = response.json();
+      for (const letter of body.dead_letters) {
+        expect(letter.payload).toBeUndefined();
+        seen.push(letter.dead_letter_id);
+      }
+      if (body.next_cursor === null) break;
+      url = `/v1/dead-letters?reason=not_json&limit=10&before=${body.next_cursor}`;
+    }
+    const [row] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM dead_letters WHERE reason = 'not_json'",
+    );
+    expect(seen).toHaveLength(Number(row?.n));
+    expect(new Set(seen).size).toBe(seen.length);
+    const bad = await app.inject({ method: 'GET', url: '/v1/dead-letters?before=garbage' });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('answers 503 while the store is unavailable, never dead-lettering for it', async () => {
+    await store.command('DETACH TABLE events');
+    let response;
+    try {
+      response = await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: validPrediction('http-outage', 'e1', '2026-11-22T10:00:00Z'),
+      });
+    } finally {
+      await store.command('ATTACH TABLE events');
+    }
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ code: 'DW_STORE_UNAVAILABLE', processed: 0 });
+    const [row] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM dead_letters WHERE payload LIKE '%http-outage%'",
+    );
+    expect(Number(row?.n)).toBe(0);
   });
 });

@@ -116,7 +116,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     earliestEventMs,
     maxFutureSkewMs: int('DRIFTWATCH_MAX_FUTURE_SKEW_SECONDS', 3600, 0) * 1000,
     deadLetterPayloadBytes: int('DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES', 64 * 1024, 256),
-    httpConcurrency: int('DRIFTWATCH_HTTP_INGEST_CONCURRENCY', 2, 1),
+    httpConcurrency: int('DRIFTWATCH_HTTP_INGEST_CONCURRENCY', 8, 1),
     stallAfterMs: int('DRIFTWATCH_KAFKA_STALL_SECONDS', 60, 1) * 1000,
     retention: {
       eventsDays: int('DRIFTWATCH_EVENTS_RETENTION_DAYS', 0, 0),

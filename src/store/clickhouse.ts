@@ -287,8 +287,11 @@ export class StoreError extends DriftwatchError {
 }
 
 export function storeError(what: string, error: unknown): StoreError {
+  // The server may quote a whole query (thousands of parameters) in its message.
+  const message = errorMessage(error);
+  const short = message.length > 400 ? `${message.slice(0, 400)}…` : message;
   return new StoreError(
-    `ClickHouse: ${errorMessage(error)} (in: ${what})`,
+    `ClickHouse: ${short} (in: ${what})`,
     error as ClickHouseFailure,
     error,
   );

@@ -401,11 +401,11 @@ export async function listDeadLetters(
             offset, reason, detail, payload_bytes, payload_sha256,
             payload_bytes > length(payload) AS payload_truncated,
             if({with_payload:Bool}, payload, '') AS payload
-     FROM dead_letters
-     WHERE ({reason:String} = '' OR reason = {reason:String})
+     FROM dead_letters AS d
+     WHERE ({reason:String} = '' OR d.reason = {reason:String})
        AND ({has_before:Bool} = false
-            OR (received_at, dead_letter_id) < (toDateTime64({before_time:String}, 3, 'UTC'), {before_id:String}))
-     ORDER BY received_at DESC, dead_letter_id DESC
+            OR (d.received_at, d.dead_letter_id) < (toDateTime64({before_time:String}, 3, 'UTC'), {before_id:String}))
+     ORDER BY d.received_at DESC, d.dead_letter_id DESC
      LIMIT {limit:UInt32}`,
     {
       with_payload: options.withPayload ?? false,
