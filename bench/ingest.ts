@@ -1,11 +1,14 @@
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKafkaIngest } from '../src/ingest/kafkaConsumer.js';
-import { createIngestMetrics } from '../src/ingest/metrics.js';
-import { openStore } from '../src/store/clickhouse.js';
+import { buildApp } from '../src/api/app.js';
+import { loadIngestConfig } from '../src/config/config.js';
+import { createKafkaIngest, type KafkaIngestOptions } from '../src/ingest/kafkaConsumer.js';
+import { createIngestMetrics, type IngestMetrics } from '../src/ingest/metrics.js';
+import { openStore, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import { startMockBroker } from '../test/helpers/kafka.js';
 import { mib, peakRssMiB } from './measure.js';
@@ -13,82 +16,191 @@ import { mib, peakRssMiB } from './measure.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Issue 3's benchmark: ~600-byte prediction events (20 numeric + 5 categorical features)
- * produced to a Kafka-protocol broker on loopback while one consumer process stores them in
- * embedded ClickHouse; throughput is counted in ClickHouse, and the delay from produce to
- * queryable is each event's ingested_at minus its ts (stamped at produce time).
+ * Issue 11's ingest benchmarks. One service process stores ~600-byte predictions (20
+ * numeric + 5 categorical features) in embedded ClickHouse while a client in its own
+ * process sends them: through librdkafka's mock broker on loopback (`ingest`) or as
+ * batched NDJSON posts (`ingest-http`). Throughput is counted in ClickHouse; produce →
+ * queryable is each event's ingested_at − ts (ts stamped when the client made the event).
+ * Every figure comes with the machine's load, and the service process's CPU per event.
  */
-export async function runIngestBenchmark(total = 600_000, partitions = 12): Promise<void> {
+export async function runKafkaIngestBenchmark(
+  total = 600_000,
+  partitions = 12,
+  tuning: Partial<KafkaIngestOptions> = {},
+): Promise<void> {
   buildMockBroker();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-ingest-'));
-  const store = await openStore({ kind: 'embedded', dataDir: dir, database: 'bench' });
-  await migrate(store);
-  const broker = await startMockBroker({
-    brokers: 1,
-    topics: { predictions: partitions, features: 1, labels: 1 },
-  });
-  const metrics = createIngestMetrics();
-  const ingest = createKafkaIngest(store, metrics, {
-    brokers: [broker.bootstrap],
-    clientId: 'bench',
-    groupId: 'bench',
-    topics: { predictions: 'predictions', features: 'features', labels: 'labels' },
-    sessionTimeout: 3000,
-    heartbeatInterval: 300,
-    maxWaitTimeInMs: 500,
-    minBytes: 4 * 1024 * 1024,
-    partitionsConsumedConcurrently: 2,
-  });
-  try {
-    await ingest.start();
-    console.log(
-      `${total} events (about 600 bytes each, bench/produceEvents.mjs) over ${partitions} partitions; producer in its own process`,
-    );
-    const started = performance.now();
-    const producer = fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
-      broker.bootstrap,
-      'predictions',
-      String(total),
-    ]);
-    const produced = new Promise<void>((resolve) => producer.on('message', () => resolve()));
-    const reporter = setInterval(() => {
-      void countPredictions(store).then(
-        (stored) => producer.connected && producer.send({ stored }),
+  await withBenchStore('kafka', async (store) => {
+    const broker = await startMockBroker({
+      brokers: 1,
+      topics: { predictions: partitions, features: 1, labels: 1 },
+    });
+    const metrics = createIngestMetrics();
+    const ingest = createKafkaIngest(store, metrics, {
+      brokers: [broker.bootstrap],
+      clientId: 'bench',
+      groupId: 'bench',
+      topics: { predictions: 'predictions', features: 'features', labels: 'labels' },
+      sessionTimeout: 3000,
+      heartbeatInterval: 300,
+      maxWaitTimeInMs: 100,
+      minBytes: 1,
+      partitionsConsumedConcurrently: 4,
+      ...tuning,
+    });
+    try {
+      await ingest.start();
+      console.log(
+        `${total} events (~600 bytes, bench/benchEvent.mjs) over ${partitions} partitions; producer in its own process (bench/produceEvents.mjs)`,
       );
-    }, 100);
-    await produced;
-    clearInterval(reporter);
-    const producedSeconds = (performance.now() - started) / 1000;
-    let stored = 0;
-    while (stored < total && performance.now() - started < 600_000) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      stored = await countPredictions(store);
+      const run = await measureRun(store, metrics, total, () =>
+        fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
+          broker.bootstrap,
+          'predictions',
+          String(total),
+        ]),
+      );
+      printRun(run, metrics);
+    } finally {
+      await ingest.stop();
+      await broker.stop();
     }
-    const seconds = (performance.now() - started) / 1000;
-    const [delay] = await store.query<{ p50: number; p99: number }>(
-      `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99
-       FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM events)`,
+  });
+}
+
+export async function runHttpIngestBenchmark(
+  total = 600_000,
+  batch = 10_000,
+  concurrency = 4,
+): Promise<void> {
+  await withBenchStore('http', async (store) => {
+    const metrics = createIngestMetrics();
+    const app = buildApp({ store, metrics, monitors: () => [], ingest: loadIngestConfig({}) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    try {
+      console.log(
+        `${total} events (~600 bytes) as NDJSON posts of ${batch} events from ${concurrency} connections; client in its own process (bench/postEvents.mjs)`,
+      );
+      const run = await measureRun(store, metrics, total, () =>
+        fork(path.join(ROOT, 'bench/postEvents.mjs'), [
+          url,
+          String(total),
+          String(batch),
+          String(concurrency),
+        ]),
+      );
+      printRun(run, metrics);
+      const client = run.client as { p50?: number; p99?: number; statuses?: object };
+      console.log(
+        `POST latency: p50 ${client.p50?.toFixed(0)} ms, p99 ${client.p99?.toFixed(0)} ms; statuses ${JSON.stringify(client.statuses)}`,
+      );
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+interface Run {
+  total: number;
+  stored: number;
+  seconds: number;
+  clientSeconds: number;
+  delay: { p50: number; p99: number; max: number } | undefined;
+  serviceCpuSeconds: number;
+  client: Record<string, unknown>;
+  load: { before: number[]; after: number[] };
+}
+
+/** Starts the client, follows the stored count, and waits for the client to exit. */
+async function measureRun(
+  store: Store,
+  metrics: IngestMetrics,
+  total: number,
+  startClient: () => ChildProcess,
+): Promise<Run> {
+  const load = { before: os.loadavg(), after: [] as number[] };
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const client = startClient();
+  client.on('error', () => undefined); // a progress note sent as the client exits (EPIPE)
+  let report: Record<string, unknown> = {};
+  const exited = new Promise<void>((resolve, reject) => {
+    client.on('message', (message: Record<string, unknown>) => {
+      if (message.done) report = message;
+    });
+    client.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`client exited with ${code}`)),
     );
-    console.log(
-      `produced in ${producedSeconds.toFixed(1)} s; stored ${stored} of ${total} in ${seconds.toFixed(1)} s`,
-    );
-    console.log(
-      `throughput: ${Math.round(stored / seconds)} events/s end to end (counted in ClickHouse)`,
-    );
-    console.log(`delay from produce to queryable: p50 ${delay?.p50} ms, p99 ${delay?.p99} ms`);
-    const snapshot = metrics.snapshot();
-    console.log(
-      `insert latency per batch: p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms over ${snapshot.batches} batches; process peak RSS ${mib(peakRssMiB())}`,
-    );
+  });
+  let clientDone = 0;
+  void exited.then(() => (clientDone = performance.now()));
+  let stored = 0;
+  const deadline = started + 900_000;
+  while (stored < total && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stored = await countEvents(store);
+    if (process.env.BENCH_DEBUG)
+      console.log(
+        `t=${((performance.now() - started) / 1000).toFixed(1)} stored=${stored} lag=${JSON.stringify(metrics.snapshot().lag)}`,
+      );
+    if (client.connected) client.send({ stored });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const serviceCpu = process.cpuUsage(cpu);
+  await exited;
+  load.after = os.loadavg();
+  const [delay] = await store.query<{ p50: number; p99: number; max: number }>(
+    `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99, max(d) AS max
+     FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM events)`,
+  );
+  void metrics;
+  return {
+    total,
+    stored,
+    seconds,
+    clientSeconds: ((clientDone || performance.now()) - started) / 1000,
+    delay,
+    serviceCpuSeconds: (serviceCpu.user + serviceCpu.system) / 1e6,
+    client: report,
+    load,
+  };
+}
+
+function printRun(run: Run, metrics: IngestMetrics): void {
+  const snapshot = metrics.snapshot();
+  console.log(
+    `machine load (1/5/15 min) before ${run.load.before.map((l) => l.toFixed(2)).join('/')}, after ${run.load.after.map((l) => l.toFixed(2)).join('/')}`,
+  );
+  console.log(
+    `stored ${run.stored} of ${run.total} in ${run.seconds.toFixed(1)} s (client done after ${run.clientSeconds.toFixed(1)} s)`,
+  );
+  console.log(
+    `throughput: ${Math.round(run.stored / run.seconds)} events/s end to end (counted in ClickHouse)`,
+  );
+  console.log(
+    `produce → queryable: p50 ${run.delay?.p50} ms, p99 ${run.delay?.p99} ms, max ${run.delay?.max} ms`,
+  );
+  console.log(
+    `service process CPU: ${run.serviceCpuSeconds.toFixed(1)} s = ${((run.serviceCpuSeconds * 1e6) / Math.max(1, run.stored)).toFixed(1)} µs per event (${(run.serviceCpuSeconds / run.seconds).toFixed(2)} cores); client CPU ${Number(run.client.cpuSeconds ?? 0).toFixed(1)} s`,
+  );
+  console.log(
+    `inserts into events: ${snapshot.batches} batches written, insert p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms; duplicates ${snapshot.duplicates}, dead letters ${snapshot.bad_messages}; process peak RSS ${mib(peakRssMiB())}`,
+  );
+}
+
+async function withBenchStore(name: string, run: (store: Store) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `driftwatch-bench-${name}-`));
+  const store = await openStore({ kind: 'embedded', dataDir: dir, database: 'bench' });
+  try {
+    await migrate(store);
+    await run(store);
   } finally {
-    await ingest.stop();
-    await broker.stop();
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function countPredictions(store: Awaited<ReturnType<typeof openStore>>): Promise<number> {
+async function countEvents(store: Store): Promise<number> {
   const [row] = await store.query<{ n: string }>('SELECT count() AS n FROM events');
   return Number(row?.n ?? 0);
 }

@@ -11,7 +11,8 @@ const benchmarks: Benchmark[] = [
   { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
   // only the whole report from two 1M-row CSV files
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
-  { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
+  { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
+  { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
 ];
 

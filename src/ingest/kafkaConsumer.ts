@@ -20,8 +20,10 @@ export interface KafkaIngestOptions extends KafkaConfig {
   /** A fetch waits (up to maxWaitTimeInMs) for this much data: fewer, larger inserts. */
   minBytes?: number;
   maxBytesPerPartition?: number;
-  /** Batches of different partitions prepared at once, while an earlier one is inserted. */
+  /** Batches of different partitions prepared at once. */
   partitionsConsumedConcurrently?: number;
+  /** Messages prepared and not yet written beyond which fetching waits (memory bound). */
+  maxPendingMessages?: number;
   pipeline?: Partial<PipelineOptions>;
   /** Lag with no committed progress for this long is a stall (health not ok). */
   stallAfterMs?: number;
@@ -52,8 +54,9 @@ export interface KafkaIngest {
 
 /**
  * The one module that knows kafkajs. Each batch goes through the shared pipeline and the
- * process's writer; offsets are committed only after every message of the batch is in a
- * table (stored, already stored, or dead-lettered). A failure that is not about content
+ * process's writer; offsets are committed only after every message of the batch (and of
+ * the partition's earlier batches) is in a table: stored, already stored, or
+ * dead-lettered. Fetching goes on while batches are written. A failure that is not about content
  * (the store down, a table detached) pauses the consumer, which retries with backoff,
  * heartbeating to keep its partitions, and resumes when the write goes through: nothing
  * is dead-lettered for the store's own trouble. Lag and progress per partition are read
@@ -93,6 +96,10 @@ export function createKafkaIngest(
   const stallAfterMs = options.stallAfterMs ?? 60_000;
   const progress = createConsumerProgress({ stallAfterMs });
   let retrying = 0;
+  let stopping = false;
+  const maxPending = options.maxPendingMessages ?? 50_000;
+  let pendingMessages = 0;
+  const pendingByPartition = new Map<string, Promise<boolean>>();
   let lastFailure: string | undefined;
   let state: 'stopped' | 'running' | 'crashed' = 'stopped';
   let crash: string | undefined;
@@ -131,7 +138,7 @@ export function createKafkaIngest(
             else logger?.error({ err: lastFailure }, line);
             notice(line);
           }
-          if (!payload.isRunning() || payload.isStale()) return false;
+          if (stopping || !payload.isRunning() || payload.isStale()) return false;
           await sleep(retriable ? delay : INSERT_RETRY.maxMs);
           delay = Math.min(delay * INSERT_RETRY.factor, INSERT_RETRY.maxMs);
           await payload.heartbeat().catch(() => undefined);
@@ -148,6 +155,13 @@ export function createKafkaIngest(
     }
   }
 
+  /**
+   * Prepares a batch, hands it to the writer and returns without waiting for the insert:
+   * the fetcher goes on to the next batches (JavaScript parsing them while the engine
+   * inserts on another core). Offsets are committed per partition, in order, once a
+   * batch and every earlier one of its partition are written. Pending messages are
+   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating).
+   */
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
@@ -162,16 +176,38 @@ export function createKafkaIngest(
       },
     }));
     const prepared = await prepareBatch(messages);
-    const written = await writeWithRetry(payload, () => writer.write(prepared));
-    if (!written) return; // stopping or rebalanced: the batch is redelivered, dedup absorbs it
-    metrics.recordBatch(prepared, 'kafka');
-    const next = BigInt(batch.lastOffset()) + 1n;
+    while (pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
+      await Promise.race([...pendingByPartition.values(), sleep(500)]);
+      await payload.heartbeat().catch(() => undefined);
+    }
+    const key = `${batch.topic}/${batch.partition}`;
+    const earlier = pendingByPartition.get(key) ?? Promise.resolve(true);
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    pendingMessages += messages.length;
+    const task: Promise<boolean> = (async (): Promise<boolean> => {
+      try {
+        const written = await writeWithRetry(payload, () => writer.write(prepared));
+        // Stopping or rebalanced: not committed, so redelivered; dedup absorbs it.
+        if (!(await earlier) || !written) return false;
+        metrics.recordBatch(prepared, 'kafka');
+        await commit(batch.topic, batch.partition, next);
+        return true;
+      } finally {
+        pendingMessages -= messages.length;
+      }
+    })();
+    pendingByPartition.set(key, task);
+    void task.then(() => {
+      if (pendingByPartition.get(key) === task) pendingByPartition.delete(key);
+    });
+    // The next fetch of this partition starts after this batch; what is committed is not.
     payload.resolveOffset(batch.lastOffset());
+  }
+
+  async function commit(topic: string, partition: number, offset: string): Promise<void> {
     try {
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: next.toString() },
-      ]);
-      progress.committed(batch.topic, batch.partition, Number(next));
+      await consumer.commitOffsets([{ topic, partition, offset }]);
+      progress.committed(topic, partition, Number(offset));
     } catch (error) {
       // A commit refused during a rebalance means redelivery, which deduplication absorbs.
       logger?.warn(
@@ -249,7 +285,7 @@ export function createKafkaIngest(
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 2,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
         eachBatch,
       });
       state = 'running';
@@ -259,6 +295,11 @@ export function createKafkaIngest(
     },
     async stop() {
       if (checkTimer) clearInterval(checkTimer);
+      // Batches being written finish and commit; one retrying a failed write gives up
+      // (uncommitted, so redelivered to whoever consumes next).
+      stopping = true;
+      await consumer.stop();
+      await Promise.all(pendingByPartition.values());
       state = 'stopped';
       await consumer.disconnect();
       await admin.disconnect();

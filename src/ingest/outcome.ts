@@ -7,7 +7,6 @@ export const DEAD_LETTER_REASONS = [
   'not_utf8', // payload bytes are not UTF-8
   'not_json', // not parseable JSON
   'too_deep', // objects/arrays nested deeper than the limit
-  'duplicate_key', // an object names the same key twice (parsers disagree on which wins)
   'invalid', // against the event's JSON Schema
   'unknown_type', // an HTTP event without a known "type"
   'invalid_text', // a string with a lone UTF-16 surrogate (not representable as UTF-8)

@@ -33,7 +33,8 @@ export interface IncomingMessage {
 
 /** A valid prediction or feature log, encoded as its `events` row. */
 export interface PreparedEvent {
-  /** The message's position in its batch. */
+  /** The batch it belongs to, and the message's position in it. */
+  batch: PreparedBatch;
   index: number;
   key: EventKey;
   /** Its `events` partition (toYYYYMM(ts)). */
@@ -82,17 +83,15 @@ const YIELD_EVERY = 512;
 
 /**
  * The steps every message takes, whichever way it came in: parse, check what ClickHouse
- * would refuse, validate against its schema, check its time, and encode its row. Knows
+ * would refuse (depth, text, non-finite numbers), validate against its schema, check its
+ * time, and encode its row. Knows
  * nothing of Kafka or HTTP, so both ingest paths share it exactly. No step throws for bad
  * data; a step that throws anyway (a bug) dead-letters that message alone.
  */
 export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
   const settings = { ...DEFAULT_PIPELINE_OPTIONS, ...options };
-  const parse = createParseJsonStep({
-    maxBytes: settings.maxEventBytes,
-    maxDepth: settings.maxDepth,
-  });
-  const checkValues = createCheckValuesStep();
+  const parse = createParseJsonStep({ maxBytes: settings.maxEventBytes });
+  const checkValues = createCheckValuesStep({ maxDepth: settings.maxDepth });
   const validate = createValidateEventStep();
   const checkTimestamp = createCheckTimestampStep(settings.timestamps);
 
@@ -141,7 +140,7 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
 
   return async function prepareBatch(messages: readonly IncomingMessage[]): Promise<PreparedBatch> {
     const bytes = messages.reduce((sum, m) => sum + (m.payloadBytes ?? m.payload.length), 0);
-    const writer = createRowBinaryWriter(Math.max(4096, Math.ceil(bytes * 0.75)));
+    const writer = createRowBinaryWriter(Math.max(4096, bytes));
     const batch: PreparedBatch = {
       messages,
       outcomes: [],
@@ -178,6 +177,7 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
       encodeEvent(writer, accepted.event);
       const { event } = accepted;
       batch.events.push({
+        batch,
         index,
         key: { model: event.model, kind: event.kind, tsMs: event.tsMs, event_id: event.event_id },
         month: monthOf(event.tsMs),

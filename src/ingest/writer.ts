@@ -85,13 +85,13 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   }
 
   async function writeEvents(batches: PreparedBatch[]): Promise<void> {
-    type Owned = PreparedEvent & { batch: PreparedBatch };
+    type Owned = PreparedEvent;
     const unique = new Map<string, Owned>();
     for (const batch of batches) {
       for (const event of batch.events) {
         const key = eventKeyString(event.key);
         if (unique.has(key)) markDuplicate(batch, event.index);
-        else unique.set(key, { ...event, batch });
+        else unique.set(key, event);
       }
     }
     const fresh = await checking('events', () => withoutStored([...unique.values()]));

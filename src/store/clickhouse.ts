@@ -290,11 +290,7 @@ export function storeError(what: string, error: unknown): StoreError {
   // The server may quote a whole query (thousands of parameters) in its message.
   const message = errorMessage(error);
   const short = message.length > 400 ? `${message.slice(0, 400)}…` : message;
-  return new StoreError(
-    `ClickHouse: ${short} (in: ${what})`,
-    error as ClickHouseFailure,
-    error,
-  );
+  return new StoreError(`ClickHouse: ${short} (in: ${what})`, error as ClickHouseFailure, error);
 }
 
 function firstLine(sql: string): string {

@@ -146,49 +146,58 @@ export function encodeEvent(writer: RowBinaryWriter, event: EventInsert): void {
   writer.string(event.prediction_id);
   nullableFloat(writer, event.score);
   nullableString(writer, event.prediction);
-  const features = event.features;
-  let numbers = 0;
-  let strings = 0;
-  let nulls = 0;
-  for (const name in features) {
-    const value = features[name];
-    if (typeof value === 'number') numbers += 1;
-    else if (typeof value === 'string') strings += 1;
-    else nulls += 1;
-  }
-  writer.size(numbers);
-  if (numbers > 0) {
-    for (const name in features) {
-      const value = features[name];
-      if (typeof value !== 'number') continue;
-      writer.recurringString(name);
-      writer.float64(value);
-    }
-  }
-  writer.size(strings);
-  if (strings > 0) {
-    for (const name in features) {
-      const value = features[name];
-      if (typeof value !== 'string') continue;
-      writer.recurringString(name);
-      writer.recurringString(value);
-    }
-  }
-  writer.size(nulls);
-  if (nulls > 0) {
-    for (const name in features) {
-      const value = features[name];
-      if (typeof value !== 'number' && typeof value !== 'string') writer.recurringString(name);
-    }
-  }
+  encodeFeatures(writer, event.features);
   const attributes = event.attributes;
   const attributeNames = Object.keys(attributes);
   writer.size(attributeNames.length);
   for (const name of attributeNames) {
     writer.recurringString(name);
-    writer.recurringString(String(attributes[name]));
+    const value = attributes[name];
+    writer.recurringString(typeof value === 'string' ? value : String(value));
   }
   encodeOrigin(writer, event);
+}
+
+/** Where each feature goes, by the JSON type of its value: reused, never reallocated. */
+let featureTypes = new Uint8Array(256);
+const NUMBER = 0;
+const STRING = 1;
+const NULL = 2;
+
+/** feature_numbers, feature_strings, feature_nulls: one pass to sort, one write each. */
+function encodeFeatures(
+  writer: RowBinaryWriter,
+  features: Readonly<Record<string, unknown>>,
+): void {
+  // Keys and values side by side: no lookup by name per feature.
+  const names = Object.keys(features);
+  const values = Object.values(features);
+  if (names.length > featureTypes.length) featureTypes = new Uint8Array(names.length * 2);
+  let numbers = 0;
+  let strings = 0;
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    const type = typeof value === 'number' ? NUMBER : typeof value === 'string' ? STRING : NULL;
+    featureTypes[i] = type;
+    if (type === NUMBER) numbers += 1;
+    else if (type === STRING) strings += 1;
+  }
+  writer.size(numbers);
+  for (let i = 0; numbers > 0 && i < names.length; i += 1) {
+    if (featureTypes[i] !== NUMBER) continue;
+    writer.recurringString(names[i]!);
+    writer.float64(values[i] as number);
+  }
+  writer.size(strings);
+  for (let i = 0; strings > 0 && i < names.length; i += 1) {
+    if (featureTypes[i] !== STRING) continue;
+    writer.recurringString(names[i]!);
+    writer.recurringString(values[i] as string);
+  }
+  writer.size(names.length - numbers - strings);
+  for (let i = 0; i < names.length; i += 1) {
+    if (featureTypes[i] === NULL) writer.recurringString(names[i]!);
+  }
 }
 
 function encodeOrigin(writer: RowBinaryWriter, origin: RowOrigin): void {

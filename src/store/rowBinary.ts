@@ -26,10 +26,11 @@ export interface RowBinaryWriter {
 }
 
 const RECURRING_CACHE_LIMIT = 20_000;
-const recurring = new Map<string, Buffer>();
+const recurring = new Map<string, Uint8Array>();
 
 export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
   let buffer = Buffer.allocUnsafe(initialBytes);
+  let view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   let position = 0;
 
   function ensure(bytes: number): void {
@@ -37,6 +38,7 @@ export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
     const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, position + bytes));
     buffer.copy(grown, 0, 0, position);
     buffer = grown;
+    view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   function size(value: number): void {
@@ -70,18 +72,18 @@ export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
     },
     string,
     recurringString(value) {
-      let encoded = recurring.get(value);
+      const encoded = recurring.get(value);
       if (encoded === undefined) {
         const start = position;
         string(value);
-        encoded = Buffer.from(buffer.subarray(start, position));
         if (recurring.size >= RECURRING_CACHE_LIMIT) recurring.clear();
-        recurring.set(value, encoded);
+        recurring.set(value, Uint8Array.prototype.slice.call(buffer, start, position));
         return;
       }
-      ensure(encoded.length);
-      for (let i = 0; i < encoded.length; i += 1) buffer[position + i] = encoded[i]!;
-      position += encoded.length;
+      const length = encoded.length;
+      ensure(length);
+      for (let i = 0; i < length; i += 1) buffer[position + i] = encoded[i]!;
+      position += length;
     },
     uint8(value) {
       ensure(1);
@@ -89,24 +91,24 @@ export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
     },
     int8(value) {
       ensure(1);
-      buffer.writeInt8(value, position);
+      view.setInt8(position, value);
       position += 1;
     },
     int32(value) {
       ensure(4);
-      buffer.writeInt32LE(value, position);
+      view.setInt32(position, value, true);
       position += 4;
     },
     int64(value) {
       ensure(8);
       const high = Math.floor(value / 0x1_0000_0000);
-      buffer.writeUInt32LE(value - high * 0x1_0000_0000, position);
-      buffer.writeInt32LE(high, position + 4);
+      view.setUint32(position, value - high * 0x1_0000_0000, true);
+      view.setInt32(position + 4, high, true);
       position += 8;
     },
     float64(value) {
       ensure(8);
-      buffer.writeDoubleLE(value, position);
+      view.setFloat64(position, value, true);
       position += 8;
     },
     size,

@@ -1,18 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import { deadLetter, ok, type StepOutcome } from '../outcome.js';
-import { countMembers, findDuplicateKey, scanJsonShape } from './scanJson.js';
-
-export interface ParseLimits {
-  maxBytes: number;
-  maxDepth: number;
-}
 
 /**
  * Bytes → a JSON object, refusing before parsing what no later stage could handle: an
- * oversized payload, bytes that are not UTF-8, nesting deeper than the limit (later
- * recursion would overflow the stack); and after parsing, an object that repeats a key.
+ * oversized payload, bytes that are not UTF-8 (decoding would replace them silently).
+ * A key repeated in one object keeps its last value, as JSON.parse does: the row is
+ * encoded from the parsed object, so what is stored is what was checked.
  */
-export function createParseJsonStep(limits: ParseLimits) {
+export function createParseJsonStep(limits: { maxBytes: number }) {
   return function parseJson(payload: Buffer): StepOutcome<Record<string, unknown>> {
     if (payload.length > limits.maxBytes) {
       return deadLetter(
@@ -21,29 +16,14 @@ export function createParseJsonStep(limits: ParseLimits) {
       );
     }
     if (!isUtf8(payload)) return deadLetter('not_utf8', 'payload is not valid UTF-8');
-    const shape = scanJsonShape(payload, limits.maxDepth);
-    if (!shape.ok) {
-      return deadLetter(
-        'too_deep',
-        `objects and arrays nested more than ${limits.maxDepth} levels deep`,
-      );
-    }
-    const text = payload.toString('utf8');
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(payload.toString('utf8'));
     } catch (error) {
       return deadLetter('not_json', `not JSON: ${(error as Error).message}`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return deadLetter('invalid', 'expected a JSON object');
-    }
-    if (countMembers(value) !== shape.members) {
-      const key = findDuplicateKey(text);
-      return deadLetter(
-        'duplicate_key',
-        key === undefined ? 'an object repeats a key' : `field "${key}" appears twice`,
-      );
     }
     return ok(value as Record<string, unknown>);
   };
