@@ -139,10 +139,6 @@ async function measureRun(
   while (stored < total && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     stored = await countEvents(store);
-    if (process.env.BENCH_DEBUG)
-      console.log(
-        `t=${((performance.now() - started) / 1000).toFixed(1)} stored=${stored} lag=${JSON.stringify(metrics.snapshot().lag)}`,
-      );
     if (client.connected) client.send({ stored });
   }
   const seconds = (performance.now() - started) / 1000;

@@ -62,15 +62,15 @@ describe('the event pipeline', () => {
     expect(batch.events).toHaveLength(1);
     expect(batch.events[0]).toMatchObject({
       index: 0,
-      key: {
-        model: 'fraud-detector',
-        kind: 'prediction',
-        tsMs: Date.parse(prediction.ts),
-        event_id: 'e1',
-      },
+      model: 'fraud-detector',
+      kind: 'prediction',
+      tsMs: Date.parse(prediction.ts),
+      event_id: 'e1',
       month: 202611,
+      start: 0,
+      end: batch.encoded.length,
     });
-    expect(batch.events[0]!.row.length).toBeGreaterThan(0);
+    expect(batch.encoded.length).toBeGreaterThan(0);
   });
 
   it.each([

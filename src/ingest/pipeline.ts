@@ -31,15 +31,16 @@ export interface IncomingMessage {
   payloadSha256?: string;
 }
 
-/** A valid prediction or feature log, encoded as its `events` row. */
-export interface PreparedEvent {
+/** A valid prediction or feature log (its key), encoded as its `events` row. */
+export interface PreparedEvent extends EventKey {
   /** The batch it belongs to, and the message's position in it. */
   batch: PreparedBatch;
   index: number;
-  key: EventKey;
   /** Its `events` partition (toYYYYMM(ts)). */
   month: number;
-  row: Buffer;
+  /** Its row: `batch.encoded` from `start` to `end`. */
+  start: number;
+  end: number;
 }
 
 export interface PreparedBatch {
@@ -47,6 +48,8 @@ export interface PreparedBatch {
   /** Per message, as prepared; the writer turns some into duplicates or refusals. */
   outcomes: MessageOutcome[];
   events: PreparedEvent[];
+  /** The events' rows, in order (RowBinary). */
+  encoded: Buffer;
   labels: { index: number; row: LabelRow }[];
   deadLetters: { index: number; row: DeadLetterRow }[];
   /** The dead letter of a message refused later (by the store). */
@@ -145,13 +148,13 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
       messages,
       outcomes: [],
       events: [],
+      encoded: Buffer.alloc(0),
       labels: [],
       deadLetters: [],
       deadLetterFor: (index, reason, detail) =>
         createDeadLetterRow(messages[index]!, reason, detail, settings.deadLetterPayloadBytes),
       bytes,
     };
-    const starts: number[] = [];
     for (let index = 0; index < messages.length; index += 1) {
       if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
       const outcome = safely(messages[index]!);
@@ -168,29 +171,42 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
         continue;
       }
       const accepted = outcome.value;
-      batch.outcomes.push({ status: 'stored', kind: accepted.kind });
+      batch.outcomes.push(STORED[accepted.kind]);
       if (accepted.kind === 'label') {
         batch.labels.push({ index, row: accepted.row });
         continue;
       }
-      starts.push(writer.length);
+      const start = writer.length;
       encodeEvent(writer, accepted.event);
       const { event } = accepted;
       batch.events.push({
         batch,
         index,
-        key: { model: event.model, kind: event.kind, tsMs: event.tsMs, event_id: event.event_id },
+        model: event.model,
+        kind: event.kind,
+        tsMs: event.tsMs,
+        event_id: event.event_id,
         month: monthOf(event.tsMs),
-        row: Buffer.alloc(0), // set below, once the writer's buffer stops growing
+        start,
+        end: writer.length,
       });
     }
-    const encoded = writer.bytes();
-    batch.events.forEach((event, i) => {
-      event.row = encoded.subarray(starts[i], starts[i + 1] ?? encoded.length);
-    });
+    batch.encoded = writer.bytes();
     return batch;
   };
 }
+
+/** Shared outcomes: most messages end as one of these. */
+export const STORED: Record<EventKind, MessageOutcome> = {
+  prediction: Object.freeze({ status: 'stored', kind: 'prediction' }),
+  feature: Object.freeze({ status: 'stored', kind: 'feature' }),
+  label: Object.freeze({ status: 'stored', kind: 'label' }),
+};
+export const DUPLICATE: Record<EventKind, MessageOutcome> = {
+  prediction: Object.freeze({ status: 'duplicate', kind: 'prediction' }),
+  feature: Object.freeze({ status: 'duplicate', kind: 'feature' }),
+  label: Object.freeze({ status: 'duplicate', kind: 'label' }),
+};
 
 function kindOf(type: unknown): EventKind | undefined {
   return EVENT_KINDS.find((kind) => kind === type);

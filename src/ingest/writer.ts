@@ -13,7 +13,7 @@ import {
 } from '../store/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { IngestMetrics } from './metrics.js';
-import type { PreparedBatch, PreparedEvent } from './pipeline.js';
+import { DUPLICATE, type PreparedBatch, type PreparedEvent } from './pipeline.js';
 
 export interface WriterOptions {
   metrics: IngestMetrics;
@@ -89,7 +89,7 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     const unique = new Map<string, Owned>();
     for (const batch of batches) {
       for (const event of batch.events) {
-        const key = eventKeyString(event.key);
+        const key = eventKeyString(event);
         if (unique.has(key)) markDuplicate(batch, event.index);
         else unique.set(key, event);
       }
@@ -97,13 +97,10 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     const fresh = await checking('events', () => withoutStored([...unique.values()]));
     for (const group of byPartitions(fresh, maxPartitions)) {
       await insertIsolating('events', group, {
-        insert: (rows) => insertEncodedEvents(store, Buffer.concat(rows.map((row) => row.row))),
+        insert: (rows) => insertEncodedEvents(store, concatRows(rows)),
         written: async (rows) => {
-          const stored = await findStoredEvents(
-            store,
-            rows.map((row) => row.key),
-          );
-          return rows.map((row) => stored.has(eventKeyString(row.key)));
+          const stored = await findStoredEvents(store, rows);
+          return rows.map((row) => stored.has(eventKeyString(row)));
         },
         refuse: (row, error) => refuse(row.batch, row.index, error),
       });
@@ -111,13 +108,10 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
 
     async function withoutStored(rows: Owned[]): Promise<Owned[]> {
       if (rows.length === 0) return rows;
-      const stored = await findStoredEvents(
-        store,
-        rows.map((row) => row.key),
-      );
+      const stored = await findStoredEvents(store, rows);
       if (stored.size === 0) return rows;
       return rows.filter((row) => {
-        if (!stored.has(eventKeyString(row.key))) return true;
+        if (!stored.has(eventKeyString(row))) return true;
         markDuplicate(row.batch, row.index);
         return false;
       });
@@ -266,8 +260,25 @@ function deadLetterKey(row: DeadLetterRow): string {
 
 function markDuplicate(batch: PreparedBatch, index: number): void {
   const outcome = batch.outcomes[index];
-  if (outcome?.status === 'stored')
-    batch.outcomes[index] = { status: 'duplicate', kind: outcome.kind };
+  if (outcome?.status === 'stored') batch.outcomes[index] = DUPLICATE[outcome.kind];
+}
+
+/** The rows' bytes, each run of adjacent rows of one batch taken as one slice. */
+function concatRows(rows: readonly PreparedEvent[]): Buffer {
+  const slices: Buffer[] = [];
+  let batch: PreparedBatch | undefined;
+  let start = 0;
+  let end = 0;
+  for (const row of rows) {
+    if (row.batch === batch && row.start === end) {
+      end = row.end;
+      continue;
+    }
+    if (batch) slices.push(batch.encoded.subarray(start, end));
+    ({ batch, start, end } = row);
+  }
+  if (batch) slices.push(batch.encoded.subarray(start, end));
+  return slices.length === 1 ? slices[0]! : Buffer.concat(slices);
 }
 
 /**
