@@ -210,3 +210,139 @@ function buildMockBroker(): void {
     .split(/\s+/);
   execFileSync('gcc', ['-O2', '-o', binary, path.join(ROOT, 'test/kafka/mock-broker.c'), ...flags]);
 }
+
+/**
+ * Issue 11 item 5: the `events` layout (typed maps in one table) with many distinct
+ * feature names. (1) The insert path's cost per event and per feature value, from one
+ * model of 25 features to 2,000 models × 200 features (400,000 distinct names) and to
+ * events carrying 300 features each. (2) Reading one feature of one model from raw events,
+ * with the Map column stored plainly and in buckets (`map_serialization_version`).
+ */
+export async function runLayoutBenchmark(events = 200_000): Promise<void> {
+  await withBenchStore('layout', async (store) => {
+    console.log(
+      `machine load (1/5/15 min) ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join('/')}`,
+    );
+    const { createEventPipeline } = await import('../src/ingest/pipeline.js');
+    const { createEventWriter } = await import('../src/ingest/writer.js');
+    const prepare = createEventPipeline();
+    const writer = createEventWriter(store, { metrics: createIngestMetrics() });
+    const ts = new Date(Date.now() - 3_600_000).toISOString();
+    const cases = [
+      {
+        name: '1 model, 25 features (20 numeric, 5 categorical)',
+        models: 1,
+        perModel: 25,
+        perEvent: 25,
+        events,
+      },
+      {
+        name: '2,000 models × 200 features (400,000 names), 25 per event',
+        models: 2000,
+        perModel: 200,
+        perEvent: 25,
+        events,
+      },
+      {
+        name: '50 models × 300 features, all 300 in every event',
+        models: 50,
+        perModel: 300,
+        perEvent: 300,
+        events: events / 10,
+      },
+    ];
+    let next = 0;
+    for (const c of cases) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      for (let sent = 0; sent < c.events; sent += 10_000) {
+        const messages = Array.from({ length: Math.min(10_000, c.events - sent) }, (_, k) => {
+          const i = next++;
+          const model = i % c.models;
+          const features: Record<string, number | string> = {};
+          for (let f = 0; f < c.perEvent; f += 1) {
+            const feature = (i * 7 + f * 13) % c.perModel;
+            features[`m${model}_f${feature}`] =
+              f % 5 === 4 ? `cat${(i + f) % 7}` : ((i * 31 + f * 17) % 10_000) / 100;
+          }
+          const payload = JSON.stringify({
+            event_id: `l${i}`,
+            model: `layout-${model}`,
+            ts,
+            prediction_id: `p${i}`,
+            features,
+            score: (i % 100) / 100,
+            attributes: { country: ['US', 'GB', 'DE'][k % 3] },
+          });
+          return {
+            kind: 'prediction' as const,
+            payload: Buffer.from(payload),
+            origin: { source: 'http' as const, topic: '', partition: -1, offset: -1 },
+          };
+        });
+        await writer.write(await prepare(messages));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      const micros = (used.user + used.system) / c.events;
+      console.log(
+        `insert, ${c.name}: ${Math.round(c.events / seconds)} events/s, ${micros.toFixed(1)} µs CPU per event = ${(micros / c.perEvent).toFixed(2)} µs per feature value (${c.events} events)`,
+      );
+    }
+    const [size] = await store.query<{ rows: string; bytes: string; names: string }>(
+      `SELECT sum(rows) AS rows, sum(data_compressed_bytes) AS bytes,
+              (SELECT uniqExact(arrayJoin(mapKeys(feature_numbers))) FROM events) AS names
+       FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active`,
+    );
+    console.log(
+      `stored: ${size?.rows} events, ${size?.names} distinct numeric feature names, ${(Number(size?.bytes) / Number(size?.rows)).toFixed(0)} compressed bytes per event`,
+    );
+    await readOneFeature(store, Math.max(100_000, events * 5));
+  });
+}
+
+/** One feature of one model, read from raw events: plain Map vs bucketed Map parts. */
+async function readOneFeature(store: Store, rows: number): Promise<void> {
+  // Parts as inserted stay plain either way (the insert path's cost is unchanged); merged
+  // parts are written in buckets or not.
+  for (const serialization of ['basic', 'with_buckets'] as const) {
+    const table = `layout_${serialization}`;
+    await store.command(
+      `CREATE TABLE ${table} AS events ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (model, kind, ts, event_id)
+       SETTINGS map_serialization_version = '${serialization}'`,
+    );
+    const filled = performance.now();
+    await store.command(
+      `INSERT INTO ${table} (model, kind, ts, event_id, feature_numbers)
+       SELECT concat('model-', toString(number % 10)), 'prediction',
+              toDateTime64('2026-11-22 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 50),
+              toString(number),
+              mapFromArrays(arrayMap(f -> concat('f', toString(f)), range(300)),
+                            arrayMap(f -> (number * 31 + f * 17) % 1000 / 10., range(300)))
+       FROM numbers({rows:UInt64})`,
+      { rows },
+    );
+    await store.command(`OPTIMIZE TABLE ${table} FINAL`);
+    const fillSeconds = (performance.now() - filled) / 1000;
+    const times: number[] = [];
+    for (let run = 0; run < 5; run += 1) {
+      const started = performance.now();
+      await store.query(
+        `SELECT quantiles(0.1, 0.5, 0.9)(feature_numbers['f17']) FROM ${table} WHERE model = 'model-3'`,
+      );
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const [bytes] = await store.query<{ b: string }>(
+      `SELECT sum(data_compressed_bytes) AS b FROM system.parts WHERE database = currentDatabase() AND table = {table:String} AND active`,
+      { table },
+    );
+    console.log(
+      `read one feature of one model (${rows / 10} of ${rows} events, 300 features each), Map ${serialization}: median ${times[2]?.toFixed(0)} ms (fill + merge ${fillSeconds.toFixed(0)} s, ${(Number(bytes?.b) / 2 ** 20).toFixed(0)} MiB)`,
+    );
+    await store.command(`DROP TABLE ${table}`);
+  }
+}

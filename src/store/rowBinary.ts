@@ -25,7 +25,7 @@ export interface RowBinaryWriter {
   reset(): void;
 }
 
-const RECURRING_CACHE_LIMIT = 20_000;
+const RECURRING_CACHE_LIMIT = 100_000;
 const recurring = new Map<string, Uint8Array>();
 
 export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
