@@ -133,7 +133,7 @@ function parseInteger(
 ): number {
   if (value === undefined || value.trim() === '') return fallback;
   const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < min) {
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(number) || number < min) {
     throw new DriftwatchError('DW_CONFIG', `${name} must be an integer >= ${min}, got "${value}"`);
   }
   return number;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createKafkaIngest } from '../../ingest/kafkaConsumer.js';
 import { createIngestMetrics } from '../../ingest/metrics.js';
+import { pipelineOptions } from '../../ingest/pipeline.js';
 import { countStored } from '../../store/events.js';
 import { alignColumns } from '../../report/render/table.js';
 import type { CommandContext } from '../program.js';
@@ -30,7 +31,12 @@ export function registerIngestCommands(program: Command, context: CommandContext
       const store = await context.store();
       const metrics = createIngestMetrics();
       const log = (line: string) => process.stderr.write(`driftwatch ingest: ${line}\n`);
-      const ingest = createKafkaIngest(store, metrics, { ...kafka, log });
+      const ingest = createKafkaIngest(store, metrics, {
+        ...kafka,
+        pipeline: pipelineOptions(context.config.ingest),
+        stallAfterMs: context.config.ingest.stallAfterMs,
+        log,
+      });
       await ingest.start();
       log(
         `consuming ${Object.values(kafka.topics).join(', ')} from ${kafka.brokers.join(',')} as group ${kafka.groupId}`,
