@@ -27,6 +27,7 @@ export async function runKafkaIngestBenchmark(
   total = 600_000,
   partitions = 12,
   tuning: Partial<KafkaIngestOptions> = {},
+  paced = { events: 100_000, rate: 5_000 },
 ): Promise<void> {
   buildMockBroker();
   await withBenchStore('kafka', async (store) => {
@@ -44,7 +45,6 @@ export async function runKafkaIngestBenchmark(
       heartbeatInterval: 300,
       maxWaitTimeInMs: 100,
       minBytes: 1,
-      partitionsConsumedConcurrently: 4,
       ...tuning,
     });
     try {
@@ -60,6 +60,21 @@ export async function runKafkaIngestBenchmark(
         ]),
       );
       printRun(run, metrics);
+      if (paced.events > 0) {
+        console.log(
+          `\nthen ${paced.events} more at a sustained ${paced.rate} events/s (latency, not throughput):`,
+        );
+        await store.command('TRUNCATE TABLE events');
+        const pacedRun = await measureRun(store, metrics, paced.events, () =>
+          fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
+            broker.bootstrap,
+            'predictions',
+            String(paced.events),
+            String(paced.rate),
+          ]),
+        );
+        printRun(pacedRun, metrics);
+      }
     } finally {
       await ingest.stop();
       await broker.stop();
@@ -263,8 +278,10 @@ export async function runLayoutBenchmark(events = 200_000): Promise<void> {
           const i = next++;
           const model = i % c.models;
           const features: Record<string, number | string> = {};
+          const round = Math.floor(i / c.models);
           for (let f = 0; f < c.perEvent; f += 1) {
-            const feature = (i * 7 + f * 13) % c.perModel;
+            // A model's successive events cycle through all of its features.
+            const feature = (round * c.perEvent + f) % c.perModel;
             features[`m${model}_f${feature}`] =
               f % 5 === 4 ? `cat${(i + f) % 7}` : ((i * 31 + f * 17) % 10_000) / 100;
           }
@@ -345,4 +362,134 @@ async function readOneFeature(store: Store, rows: number): Promise<void> {
     );
     await store.command(`DROP TABLE ${table}`);
   }
+}
+
+/**
+ * Where an event's time goes, stage by stage, in one process with nothing else running in
+ * it: each step of the pipeline over the same 50,000 events, then the writer's existence
+ * check and RowBinary insert, and the old object → JSONEachRow insert for comparison. CPU
+ * time per event (all threads of the process), so the machine's load inflates it less than
+ * wall time.
+ */
+export async function runIngestBreakdownBenchmark(events = 50_000): Promise<void> {
+  const { isUtf8 } = await import('node:buffer');
+  const { createCheckValuesStep } = await import('../src/ingest/steps/checkValues.js');
+  const { createValidateEventStep } = await import('../src/ingest/steps/validateEvent.js');
+  const { createCheckTimestampStep } = await import('../src/ingest/steps/checkTimestamp.js');
+  const { toEventInsert, splitFeatures } = await import('../src/ingest/steps/toRow.js');
+  const { encodeEvent, findStoredEvents, insertEncodedEvents } =
+    await import('../src/store/events.js');
+  const { createRowBinaryWriter } = await import('../src/store/rowBinary.js');
+  const { createEventPipeline } = await import('../src/ingest/pipeline.js');
+  const { toClickHouseTime } = await import('../src/store/clickhouse.js');
+  // @ts-expect-error a plain JavaScript module shared with the benchmark clients
+  const { eventText } = (await import('./benchEvent.mjs')) as {
+    eventText: (i: number, ts: string) => string;
+  };
+  await withBenchStore('breakdown', async (store) => {
+    console.log(
+      `machine load (1/5/15 min) ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join('/')}; ${events} events of ~600 bytes`,
+    );
+    const ts = new Date(Date.now() - 60_000).toISOString();
+    const origin = { source: 'kafka' as const, topic: 'predictions', partition: 0, offset: 0 };
+    const payloads = Array.from({ length: events }, (_, i) => Buffer.from(eventText(i, ts)));
+    const cpuPerEvent = async (name: string, work: () => unknown) => {
+      const before = process.cpuUsage();
+      await work();
+      const used = process.cpuUsage(before);
+      console.log(
+        `  ${name.padEnd(44)} ${((used.user + used.system) / events).toFixed(1).padStart(6)} µs/event`,
+      );
+    };
+    let texts: string[] = [];
+    let parsed: Record<string, unknown>[] = [];
+    let inserts: ReturnType<typeof toEventInsert>[] = [];
+    const checkValues = createCheckValuesStep({ maxDepth: 32 });
+    const validate = createValidateEventStep();
+    const checkTimestamp = createCheckTimestampStep({ earliestMs: 0, maxFutureSkewMs: 3_600_000 });
+    console.log('pipeline steps, one at a time:');
+    await cpuPerEvent('UTF-8 check', () => payloads.forEach((p) => isUtf8(p)));
+    await cpuPerEvent('decode to text', () => (texts = payloads.map((p) => p.toString('utf8'))));
+    await cpuPerEvent(
+      'JSON.parse',
+      () => (parsed = texts.map((t) => JSON.parse(t) as Record<string, unknown>)),
+    );
+    await cpuPerEvent('depth, lone surrogates, non-finite (one walk)', () =>
+      parsed.forEach((e) => checkValues(e)),
+    );
+    await cpuPerEvent('JSON Schema (ajv)', () => parsed.forEach((e) => validate('prediction', e)));
+    await cpuPerEvent('timestamp: calendar and range', () =>
+      parsed.forEach((e) => checkTimestamp(e.ts)),
+    );
+    await cpuPerEvent(
+      'map to the row',
+      () =>
+        (inserts = parsed.map((e) =>
+          toEventInsert('prediction', e, Date.parse(String(e.ts)), origin),
+        )),
+    );
+    const writer = createRowBinaryWriter(events * 700);
+    await cpuPerEvent('encode RowBinary', () => inserts.forEach((e) => encodeEvent(writer, e)));
+    const prepare = createEventPipeline();
+    const messages = (from: number) =>
+      Array.from({ length: 20_000 }, (_, i) => ({
+        kind: 'prediction' as const,
+        payload: Buffer.from(eventText(from + i, ts)),
+        origin: { ...origin, offset: from + i },
+      }));
+    console.log('the whole pipeline and the store, 20,000-event batches:');
+    let batch = await prepare(messages(1_000_000));
+    await cpuPerEvent('prepareBatch (all steps, 20,000 per call)', async () => {
+      for (let k = 0; k < events / 20_000; k += 1)
+        batch = await prepare(messages(2_000_000 + k * 20_000));
+    });
+    const threads = threadCpuSeconds();
+    const keys = batch.events;
+    await cpuPerEvent('existence check (20,000 new keys)', () => findStoredEvents(store, keys));
+    await cpuPerEvent('RowBinary insert (20,000 rows, file())', () =>
+      insertEncodedEvents(store, batch.encoded),
+    );
+    await cpuPerEvent('existence check (20,000 stored keys)', () => findStoredEvents(store, keys));
+    const rows = inserts.slice(0, 20_000).map((e, i) => ({
+      ...e,
+      event_id: `json-${i}`,
+      ts: toClickHouseTime(new Date(e.tsMs)),
+      ...splitFeatures(e.features as Record<string, number | string | null>),
+      attributes: Object.fromEntries(Object.entries(e.attributes).map(([k, v]) => [k, String(v)])),
+    }));
+    await cpuPerEvent('old path: objects → JSONEachRow insert (20,000)', () =>
+      store.insert('events', rows),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // let merges of these parts run
+    const after = threadCpuSeconds();
+    console.log(
+      `engine threads during the store steps (incl. merges): ${[...after]
+        .map(([name, seconds]) => [name, seconds - (threads.get(name) ?? 0)] as const)
+        .filter(([, seconds]) => seconds > 0.01)
+        .map(([name, seconds]) => `${name} ${seconds.toFixed(2)} s`)
+        .join(', ')}`,
+    );
+  });
+}
+
+/** CPU seconds per thread name of this process (Linux /proc): the JS thread vs the engine's. */
+function threadCpuSeconds(): Map<string, number> {
+  const seconds = new Map<string, number>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name =
+        tid === String(process.pid)
+          ? 'main (JS)'
+          : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+$/, '');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(name, (seconds.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return seconds;
 }

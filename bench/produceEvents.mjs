@@ -1,13 +1,16 @@
 // The ingest benchmark's producer, in its own process so that the consumer process is
-// measured alone. Usage: node bench/produceEvents.mjs BOOTSTRAP TOPIC TOTAL
+// measured alone. Usage: node bench/produceEvents.mjs BOOTSTRAP TOPIC TOTAL [RATE]
+// Without RATE it sends as fast as the consumer keeps up (throughput); with RATE events/s,
+// paced in tenths of a second (latency at a sustained load).
 // Events are ~600 bytes (20 numeric + 5 categorical features), `ts` stamped when the event
 // is created, just before it is sent: produce → queryable is ingested_at − ts.
 // Exits by itself once every event is acknowledged (and tells the parent first).
 import { Kafka, logLevel } from 'kafkajs';
 import { eventText } from './benchEvent.mjs';
 
-const [bootstrap, topic, totalText] = process.argv.slice(2);
+const [bootstrap, topic, totalText, rateText] = process.argv.slice(2);
 const total = Number(totalText);
+const rate = Number(rateText ?? 0);
 const SEND_EVENTS = 24_000; // 2k per partition of 12: each fetch brings a large record batch
 const MAX_AHEAD = 48_000; // the mock broker keeps only 5 MiB per partition (4k events of 12 = 2.5 MB)
 const kafka = new Kafka({
@@ -22,10 +25,17 @@ process.on('message', (message) => {
   stored = message.stored;
 });
 const started = process.cpuUsage();
-for (let sent = 0; sent < total; sent += SEND_EVENTS) {
+const chunk = rate > 0 ? Math.max(1, Math.round(rate / 10)) : SEND_EVENTS;
+const begin = performance.now();
+for (let sent = 0; sent < total; sent += chunk) {
   while (sent - stored > MAX_AHEAD) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (rate > 0) {
+    const due = begin + (sent / rate) * 1000;
+    if (due > performance.now())
+      await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+  }
   const ts = new Date().toISOString();
-  const messages = Array.from({ length: Math.min(SEND_EVENTS, total - sent) }, (_, i) => ({
+  const messages = Array.from({ length: Math.min(chunk, total - sent) }, (_, i) => ({
     value: eventText(sent + i, ts),
   }));
   await producer.send({ topic, messages });

@@ -13,6 +13,10 @@ const benchmarks: Benchmark[] = [
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
+  {
+    name: 'ingest-breakdown',
+    run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
+  },
   { name: 'ingest-layout', run: async () => (await import('./ingest.js')).runLayoutBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
 ];
