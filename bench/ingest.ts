@@ -8,6 +8,7 @@ import { buildApp } from '../src/api/app.js';
 import { loadIngestConfig } from '../src/config/config.js';
 import { createKafkaIngest, type KafkaIngestOptions } from '../src/ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from '../src/ingest/metrics.js';
+import type { IncomingMessage, PreparedBatch } from '../src/ingest/pipeline.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import { startMockBroker } from '../test/helpers/kafka.js';
@@ -317,8 +318,77 @@ export async function runLayoutBenchmark(events = 200_000): Promise<void> {
     console.log(
       `stored: ${size?.rows} events, ${size?.names} distinct numeric feature names, ${(Number(size?.bytes) / Number(size?.rows)).toFixed(0)} compressed bytes per event`,
     );
+    await compareMapKeyTypes(store, prepare);
     await readOneFeature(store, Math.max(100_000, events * 5));
   });
+}
+
+/**
+ * The same 100,000 rows with 400,000 possible feature names inserted into `events`
+ * (map keys LowCardinality(String)) and into a copy whose map keys are plain String: the
+ * engine's CPU per event, merges included.
+ */
+async function compareMapKeyTypes(
+  store: Store,
+  prepare: (messages: IncomingMessage[]) => Promise<PreparedBatch>,
+): Promise<void> {
+  const { insertEncodedEvents, EVENT_COLUMNS, EVENT_STRUCTURE } =
+    await import('../src/store/events.js');
+  await store.command(
+    `CREATE TABLE events_string_keys AS events ENGINE = ReplacingMergeTree(ingested_at)
+     PARTITION BY toYYYYMM(ts) ORDER BY (model, kind, ts, event_id)`,
+  );
+  await store.command(
+    `ALTER TABLE events_string_keys MODIFY COLUMN feature_numbers Map(String, Float64),
+                                    MODIFY COLUMN feature_strings Map(String, String)`,
+  );
+  const ts = new Date(Date.now() - 7_200_000).toISOString();
+  const batches = [];
+  for (let k = 0; k < 10; k += 1) {
+    batches.push(
+      await prepare(
+        Array.from({ length: 10_000 }, (_, j) => {
+          const i = k * 10_000 + j;
+          const features: Record<string, number | string> = {};
+          for (let f = 0; f < 25; f += 1) {
+            features[`m${i % 2000}_f${(Math.floor(i / 2000) * 25 + f) % 200}`] =
+              f % 5 === 4 ? `c${f}` : i % 997;
+          }
+          const payload = JSON.stringify({
+            event_id: `k${i}`,
+            model: `keys-${i % 2000}`,
+            ts,
+            prediction_id: `p${i}`,
+            features,
+            score: 0.5,
+          });
+          return {
+            kind: 'prediction' as const,
+            payload: Buffer.from(payload),
+            origin: { source: 'http' as const, topic: '', partition: -1, offset: -1 },
+          };
+        }),
+      ),
+    );
+  }
+  for (const table of ['events', 'events_string_keys']) {
+    const before = process.cpuUsage();
+    for (const batch of batches) {
+      if (table === 'events') await insertEncodedEvents(store, batch.encoded);
+      else await store.insertRowBinary(table, EVENT_COLUMNS, EVENT_STRUCTURE, batch.encoded);
+    }
+    await store.command(`OPTIMIZE TABLE ${table} FINAL`);
+    const used = process.cpuUsage(before);
+    const [size] = await store.query<{ bytes: string }>(
+      `SELECT sum(data_compressed_bytes) AS bytes FROM system.parts
+       WHERE database = currentDatabase() AND table = {table:String} AND active`,
+      { table },
+    );
+    console.log(
+      `engine CPU, 100,000 events with 400,000 possible names, map keys ${table === 'events' ? 'LowCardinality(String)' : 'String'}: ${((used.user + used.system) / 100_000).toFixed(1)} µs per event (insert and a full merge); ${(Number(size?.bytes) / 2 ** 20).toFixed(1)} MiB${table === 'events' ? ' (with the other cases)' : ''}`,
+    );
+  }
+  await store.command('DROP TABLE events_string_keys');
 }
 
 /** One feature of one model, read from raw events: plain Map vs bucketed Map parts. */

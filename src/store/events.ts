@@ -96,7 +96,7 @@ export function eventKeyString(key: EventKey): string {
  * Plain `String` where the table has `LowCardinality(String)`: the engine converts whole
  * columns at once, which measured cheaper than converting value by value while parsing.
  */
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   'model',
   'kind',
   'ts',
@@ -115,7 +115,7 @@ const EVENT_COLUMNS = [
   'kafka_offset',
 ] as const;
 
-const EVENT_STRUCTURE = [
+export const EVENT_STRUCTURE = [
   'model String',
   "kind Enum8('prediction' = 1, 'feature' = 2)",
   "ts DateTime64(3, 'UTC')",

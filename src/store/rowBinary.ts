@@ -76,8 +76,11 @@ export function createRowBinaryWriter(initialBytes = 1 << 20): RowBinaryWriter {
       if (encoded === undefined) {
         const start = position;
         string(value);
-        if (recurring.size >= RECURRING_CACHE_LIMIT) recurring.clear();
-        recurring.set(value, Uint8Array.prototype.slice.call(buffer, start, position));
+        // Once full, the cache keeps what it has: with more distinct strings than it holds,
+        // replacing entries would cost more than it saves.
+        if (recurring.size < RECURRING_CACHE_LIMIT) {
+          recurring.set(value, Uint8Array.prototype.slice.call(buffer, start, position));
+        }
         return;
       }
       const length = encoded.length;
