@@ -123,6 +123,8 @@ interface Run {
   clientSeconds: number;
   delay: { p50: number; p99: number; max: number } | undefined;
   serviceCpuSeconds: number;
+  /** CPU seconds per thread name of the service process during the run. */
+  threads: [string, number][];
   client: Record<string, unknown>;
   load: { before: number[]; after: number[] };
 }
@@ -136,6 +138,7 @@ async function measureRun(
 ): Promise<Run> {
   const load = { before: os.loadavg(), after: [] as number[] };
   const cpu = process.cpuUsage();
+  const threadsBefore = threadCpuSeconds();
   const started = performance.now();
   const client = startClient();
   client.on('error', () => undefined); // a progress note sent as the client exits (EPIPE)
@@ -159,6 +162,10 @@ async function measureRun(
   }
   const seconds = (performance.now() - started) / 1000;
   const serviceCpu = process.cpuUsage(cpu);
+  const threads = [...threadCpuSeconds()]
+    .map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as [string, number])
+    .filter(([, seconds]) => seconds >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
   await exited;
   load.after = os.loadavg();
   const [delay] = await store.query<{ p50: number; p99: number; max: number }>(
@@ -173,6 +180,7 @@ async function measureRun(
     clientSeconds: ((clientDone || performance.now()) - started) / 1000,
     delay,
     serviceCpuSeconds: (serviceCpu.user + serviceCpu.system) / 1e6,
+    threads,
     client: report,
     load,
   };
@@ -194,6 +202,9 @@ function printRun(run: Run, metrics: IngestMetrics): void {
   );
   console.log(
     `service process CPU: ${run.serviceCpuSeconds.toFixed(1)} s = ${((run.serviceCpuSeconds * 1e6) / Math.max(1, run.stored)).toFixed(1)} µs per event (${(run.serviceCpuSeconds / run.seconds).toFixed(2)} cores); client CPU ${Number(run.client.cpuSeconds ?? 0).toFixed(1)} s`,
+  );
+  console.log(
+    `  by thread: ${run.threads.map(([name, seconds]) => `${name} ${((seconds * 1e6) / Math.max(1, run.stored)).toFixed(1)}`).join(', ')} µs per event (main = JavaScript, node = V8's GC and compiler, ThreadPool = ClickHouse queries, MergeMutate = merges)`,
   );
   console.log(
     `inserts into events: ${snapshot.batches} batches written, insert p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms; duplicates ${snapshot.duplicates}, dead letters ${snapshot.bad_messages}; process peak RSS ${mib(peakRssMiB())}`,
