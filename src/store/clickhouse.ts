@@ -155,7 +155,8 @@ function wrapClient(kind: StoreConfig['kind'], client: ClickHouseClient): Store 
             values: Readable.from([data]),
             clickhouse_settings: settings,
           });
-          result.stream.resume();
+          // The answer to an INSERT is empty; reading it to the end waits for the server.
+          for await (const _chunk of result.stream) void _chunk;
         }
       } catch (error) {
         throw storeError(`insert into ${table}`, error);
