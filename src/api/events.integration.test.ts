@@ -308,6 +308,7 @@ describe('POST /v1/events on embedded ClickHouse', () => {
       await store.command('ATTACH TABLE events');
     }
     expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
     expect(response.json()).toMatchObject({ code: 'DW_STORE_UNAVAILABLE', processed: 0 });
     const [row] = await store.query<{ n: string }>(
       "SELECT count() AS n FROM dead_letters WHERE payload LIKE '%http-outage%'",

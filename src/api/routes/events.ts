@@ -159,7 +159,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     deps.metrics.httpInFlight(1);
     try {
       await gate.turn();
-      return await ingestBody(request, format, send);
+      return await ingestBody(request, reply, format, send);
     } finally {
       gate.leave();
       deps.metrics.httpInFlight(-1);
@@ -168,6 +168,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
 
   async function ingestBody(
     request: FastifyRequest<{ Querystring: { type?: EventKind }; Body: Readable }>,
+    reply: FastifyReply,
     format: BodyFormat,
     send: (status: number, body: object) => FastifyReply,
   ) {
@@ -209,6 +210,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
           'HTTP ingest: the store is unavailable',
         );
         request.raw.resume();
+        void reply.header('retry-after', '5');
         return send(503, {
           error:
             'the store is unavailable; events before `processed` are stored; resend the rest (or all: nothing counts twice)',
