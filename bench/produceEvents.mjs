@@ -1,27 +1,18 @@
 // The ingest benchmark's producer, in its own process so that the consumer process is
-// measured alone. Usage: node bench/produceEvents.mjs BOOTSTRAP TOPIC TOTAL
+// measured alone. Usage: node bench/produceEvents.mjs BOOTSTRAP TOPIC TOTAL [RATE]
+// Without RATE it sends as fast as the consumer keeps up (throughput); with RATE events/s,
+// paced in tenths of a second (latency at a sustained load).
+// Events are ~600 bytes (20 numeric + 5 categorical features), `ts` stamped when the event
+// is created, just before it is sent: produce → queryable is ingested_at − ts.
+// Exits by itself once every event is acknowledged (and tells the parent first).
 import { Kafka, logLevel } from 'kafkajs';
+import { eventText } from './benchEvent.mjs';
 
-const [bootstrap, topic, totalText] = process.argv.slice(2);
+const [bootstrap, topic, totalText, rateText] = process.argv.slice(2);
 const total = Number(totalText);
-const CATEGORIES = ['grocery', 'travel', 'electronics', 'gaming', 'fuel'];
-
-function event(i) {
-  const features = {};
-  for (let f = 0; f < 20; f += 1) features[`num_${f}`] = Math.round(Math.random() * 1e6) / 1e3;
-  for (let f = 0; f < 5; f += 1) features[`cat_${f}`] = CATEGORIES[(i + f) % CATEGORIES.length];
-  return JSON.stringify({
-    event_id: `e${i}`,
-    model: 'bench-model',
-    model_version: 'v1',
-    ts: new Date().toISOString(),
-    prediction_id: `p${i}`,
-    features,
-    score: Math.random(),
-    attributes: { country: ['US', 'GB', 'DE'][i % 3] },
-  });
-}
-
+const rate = Number(rateText ?? 0);
+const SEND_EVENTS = 24_000; // 2k per partition of 12: each fetch brings a large record batch
+const MAX_AHEAD = 48_000; // the mock broker keeps only 5 MiB per partition (4k events of 12 = 2.5 MB)
 const kafka = new Kafka({
   clientId: 'bench-producer',
   brokers: [bootstrap],
@@ -29,18 +20,27 @@ const kafka = new Kafka({
 });
 const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
 await producer.connect();
-let acknowledged = 0;
+let stored = 0;
 process.on('message', (message) => {
-  acknowledged = message.stored;
+  stored = message.stored;
 });
-for (let sent = 0; sent < total; sent += 24_000) {
-  // Stay at most 96k events ahead of what is stored: the mock broker keeps 5 MiB per partition.
-  // 24k events a send: 2k per partition, so each fetch brings a large record batch.
-  while (sent - acknowledged > 96_000) await new Promise((resolve) => setTimeout(resolve, 20));
-  const messages = Array.from({ length: Math.min(24_000, total - sent) }, (_, i) => ({
-    value: event(sent + i),
+const started = process.cpuUsage();
+const chunk = rate > 0 ? Math.max(1, Math.round(rate / 10)) : SEND_EVENTS;
+const begin = performance.now();
+for (let sent = 0; sent < total; sent += chunk) {
+  while (sent - stored > MAX_AHEAD) await new Promise((resolve) => setTimeout(resolve, 10));
+  if (rate > 0) {
+    const due = begin + (sent / rate) * 1000;
+    if (due > performance.now())
+      await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+  }
+  const ts = new Date().toISOString();
+  const messages = Array.from({ length: Math.min(chunk, total - sent) }, (_, i) => ({
+    value: eventText(sent + i, ts),
   }));
   await producer.send({ topic, messages });
 }
 await producer.disconnect();
-process.send?.({ done: true });
+const cpu = process.cpuUsage(started);
+process.send?.({ done: true, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+process.disconnect?.();

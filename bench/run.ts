@@ -11,7 +11,13 @@ const benchmarks: Benchmark[] = [
   { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
   // only the whole report from two 1M-row CSV files
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
-  { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
+  { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
+  { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
+  {
+    name: 'ingest-breakdown',
+    run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
+  },
+  { name: 'ingest-layout', run: async () => (await import('./ingest.js')).runLayoutBenchmark() },
   { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },

@@ -7,8 +7,14 @@ import { buildApp } from './api/app.js';
 import { checkApiBinding, type Config } from './config/config.js';
 import { DriftwatchError } from './errors.js';
 import { createKafkaIngest } from './ingest/kafkaConsumer.js';
-import { superviseKafkaIngest, type KafkaSupervisor } from './ingest/kafkaSupervisor.js';
+import {
+  kafkaReadiness,
+  superviseKafkaIngest,
+  type KafkaSupervisor,
+} from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
+import { pipelineOptions } from './ingest/pipeline.js';
+import { createEventWriter } from './ingest/writer.js';
 import type { WindowEvaluation } from './monitors/evaluateWindow.js';
 import {
   formatMonitorError,
@@ -22,6 +28,7 @@ import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { openStore, type Store } from './store/clickhouse.js';
 import { migrate } from './store/migrate.js';
+import { applyRetention } from './store/retention.js';
 import { insertMonitorFileVersions } from './store/monitorFiles.js';
 import { removeServiceRecord, writeServiceRecord } from './store/storeHolder.js';
 import type { ServiceRole } from './roles.js';
@@ -99,9 +106,13 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         : [],
     ),
   );
-  const metrics = createIngestMetrics();
   const registry = createMetricsRegistry();
+  const metrics = createIngestMetrics(registry);
   const logger = options.logger ?? createLogger();
+  const retention = await applyRetention(store, config.ingest.retention);
+  logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
+  // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
+  const writer = createEventWriter(store, { metrics, logger });
   const readiness: ReadinessCheck[] = [];
   const app = buildApp({
     store,
@@ -109,6 +120,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     registry,
     logger,
     monitors: () => plans,
+    ingest: config.ingest,
+    writer,
     auth: {
       tokens: config.api.tokens,
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
@@ -137,15 +150,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (options.kafka) {
     // In the background: the HTTP side and the monitors need not wait for the brokers.
     kafka = superviseKafkaIngest(
-      () => createKafkaIngest(store, metrics, { ...config.kafka, log: options.log }),
+      () =>
+        createKafkaIngest(store, metrics, {
+          ...config.kafka,
+          pipeline: pipelineOptions(config.ingest),
+          stallAfterMs: config.ingest.stallAfterMs,
+          writer,
+          logger,
+          log: options.log,
+        }),
       { brokers: config.kafka.brokers, log: options.log },
     );
-    const consumer = kafka;
-    readiness.push({
-      name: 'kafka_connected',
-      check: async () =>
-        consumer.connected() ? { ok: true } : { ok: false, detail: 'not connected to Kafka yet' },
-    });
+    readiness.push(kafkaReadiness(kafka));
   }
   const alerts = createAlertStage({
     store,

@@ -29,8 +29,9 @@ const packageJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.jso
 };
 
 /**
- * The environment variables src/config reads, from its source: `env.NAME`, `env['NAME']`
- * and a name handed to a parser with the environment (`parse...(env, 'NAME', ...)`).
+ * The environment variables src/config reads, from its source: `env.NAME`, `env['NAME']`,
+ * and a name in quotes handed to a parser (`int('NAME', ...)`, `parse(env, 'NAME', ...)`);
+ * error codes (`DW_...`) are not variables.
  */
 function variablesReadByConfig(): string[] {
   const dir = path.join(REPO_ROOT, 'src/config');
@@ -40,9 +41,11 @@ function variablesReadByConfig(): string[] {
     .filter((f) => f.endsWith('.ts') && !f.includes('.test.'))) {
     const source = fs.readFileSync(path.join(dir, file), 'utf8');
     for (const match of source.matchAll(
-      /\benv(?:\.([A-Z][A-Z0-9_]*)|\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]|,\s*['"]([A-Z][A-Z0-9_]*)['"])/g,
-    ))
-      names.add(match[1] ?? match[2] ?? match[3] ?? '');
+      /\benv\.([A-Z][A-Z0-9_]*)|['"]([A-Z][A-Z0-9]*_[A-Z0-9_]+)['"]/g,
+    )) {
+      const name = match[1] ?? match[2] ?? '';
+      if (!name.startsWith('DW_')) names.add(name);
+    }
   }
   return [...names].sort();
 }

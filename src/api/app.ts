@@ -4,11 +4,13 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { loadIngestConfig, type IngestConfig } from '../config/config.js';
 import type { IngestMetrics } from '../ingest/metrics.js';
-import { createEventPipeline } from '../ingest/pipeline.js';
+import { createEventPipeline, pipelineOptions } from '../ingest/pipeline.js';
+import { createEventWriter, type EventWriter } from '../ingest/writer.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Logger } from '../observability/logger.js';
-import { createMetricsRegistry, type MetricsRegistry } from '../observability/metrics.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ReadinessCheck } from '../observability/readiness.js';
 import type { Store } from '../store/clickhouse.js';
 import type { AlertsApi } from './alerts.js';
@@ -26,6 +28,7 @@ import {
 } from './requestObservability.js';
 import { alertRoutes } from './routes/alerts/index.js';
 import { dashboardRoutes } from './routes/dashboard/index.js';
+import { registerDeadLetterRoutes } from './routes/deadLetters.js';
 import { registerEventRoutes } from './routes/events.js';
 import { exportRoutes, type ExportRouteOptions } from './routes/exports/index.js';
 import { modelRoutes } from './routes/models/index.js';
@@ -37,7 +40,10 @@ export interface AppDependencies {
   metrics: IngestMetrics;
   /** The monitors the service runs, for the model routes. */
   monitors: () => readonly MonitorPlan[];
-  maxEventBytes?: number;
+  /** Ingest limits and validation bounds; the defaults of loadIngestConfig when absent. */
+  ingest?: IngestConfig;
+  /** The process's one event writer (shared with the Kafka consumer); its own when absent. */
+  writer?: EventWriter;
   /** Request logs (with request ids) go here; none when absent. */
   logger?: Logger;
   /** Every stage's Prometheus metrics, rendered at /metrics. */
@@ -78,7 +84,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       ? Fastify({ ...options, loggerInstance: deps.logger as FastifyBaseLogger })
       : Fastify({ ...options, logger: false })
   ).withTypeProvider<TypeBoxTypeProvider>();
-  const registry = deps.registry ?? createMetricsRegistry({ processMetrics: false });
+  const registry = deps.registry ?? deps.metrics.registry;
   // Every 5xx is counted (by route and status) and logged with its cause by the error handler.
   observeRequests(app, registry);
   registerDriftGauges(registry, deps.store, {
@@ -131,10 +137,25 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     theme: { title: 'driftwatch API' },
   });
 
-  const pipeline = createEventPipeline({ maxBytes: deps.maxEventBytes });
+  const ingest = deps.ingest ?? loadIngestConfig({});
+  const writer =
+    deps.writer ?? createEventWriter(deps.store, { metrics: deps.metrics, logger: deps.logger });
   void app.register(async (scope) =>
-    registerEventRoutes(scope, { store: deps.store, metrics: deps.metrics, routeBatch: pipeline }),
+    registerEventRoutes(scope, {
+      prepareBatch: createEventPipeline(pipelineOptions(ingest)),
+      writer,
+      metrics: deps.metrics,
+      limits: {
+        maxBodyBytes: ingest.maxBodyBytes,
+        maxEventBytes: ingest.maxEventBytes,
+        deadLetterPayloadBytes: ingest.deadLetterPayloadBytes,
+        concurrency: ingest.httpConcurrency,
+      },
+      logger: deps.logger,
+    }),
   );
+  void app.register(async (scope) => registerDeadLetterRoutes(scope, { store: deps.store }));
+
   void app.register(modelRoutes, { store: deps.store, monitors: deps.monitors });
   void app.register(resultRoutes, { store: deps.store });
   void app.register(alertRoutes, { alerts: deps.alerts });

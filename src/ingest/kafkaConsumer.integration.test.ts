@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,16 +8,25 @@ import {
   waitFor,
   type MockBroker,
 } from '../../test/helpers/kafka.js';
+import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from '../store/clickhouse.js';
-import { createKafkaIngest, type KafkaIngest } from './kafkaConsumer.js';
+import { createKafkaIngest, type KafkaIngest, type KafkaIngestOptions } from './kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 
 /**
  * The consumer against a real Kafka-protocol broker (librdkafka's mock cluster on
  * loopback) and embedded ClickHouse. Each scenario has its own topics, group and model.
  */
-const SCENARIOS = ['mixed', 'restart', 'group', 'chdown', 'brokerdown'] as const;
+const SCENARIOS = [
+  'mixed',
+  'restart',
+  'group',
+  'chdown',
+  'brokerdown',
+  'poison',
+  'replay',
+] as const;
 
 function topicsOf(scenario: string) {
   return {
@@ -46,6 +56,19 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
 
   beforeAll(async () => {
     store = await openTestStore();
+    // Counts every row inserted into events and labels, as the drift engine's summaries do.
+    await store.command(
+      `CREATE TABLE inserted_rows (tbl LowCardinality(String), model String, n UInt64)
+       ENGINE = SummingMergeTree ORDER BY (tbl, model)`,
+    );
+    await store.command(
+      `CREATE MATERIALIZED VIEW count_events TO inserted_rows AS
+       SELECT 'events' AS tbl, model, count() AS n FROM events GROUP BY model`,
+    );
+    await store.command(
+      `CREATE MATERIALIZED VIEW count_labels TO inserted_rows AS
+       SELECT 'labels' AS tbl, model, count() AS n FROM labels GROUP BY model`,
+    );
     const topics = Object.fromEntries(
       SCENARIOS.flatMap((s) => Object.values(topicsOf(s)).map((topic) => [topic, 4])),
     );
@@ -62,6 +85,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
   async function startIngest(
     scenario: string,
     metrics: IngestMetrics = createIngestMetrics(),
+    options: Partial<KafkaIngestOptions> = {},
   ): Promise<KafkaIngest> {
     const ingest = createKafkaIngest(store, metrics, {
       brokers: [broker.bootstrap],
@@ -69,6 +93,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       groupId: `group-${scenario}`,
       topics: topicsOf(scenario),
       ...TEST_CONSUMER_TIMINGS,
+      ...options,
     });
     running.push(ingest);
     await ingest.start();
@@ -139,6 +164,14 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     );
   });
 
+  async function insertedRows(table: string, model: string): Promise<number> {
+    const [row] = await store.query<{ n: string }>(
+      'SELECT sum(n) AS n FROM inserted_rows WHERE tbl = {table:String} AND model = {model:String}',
+      { table, model },
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async function deadLetters(topic: string) {
     return store.query<{
       reason: string;
@@ -146,8 +179,10 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       payload: string;
       partition: number;
       offset: string;
+      payload_sha256: string;
     }>(
-      'SELECT reason, detail, payload, partition, offset FROM dead_letters FINAL WHERE topic = {topic:String}',
+      `SELECT reason, detail, payload, partition, offset, payload_sha256
+       FROM dead_letters FINAL WHERE topic = {topic:String}`,
       { topic },
     );
   }
@@ -162,6 +197,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     await waitFor(async () => (await stored('restart')) >= 2000);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // any redelivery has landed by now
     expect(await stored('restart')).toBe(2000);
+    expect(await insertedRows('events', 'restart')).toBe(2000);
   });
 
   it('shares the partitions between two consumers of one group', async () => {
@@ -172,24 +208,120 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     await produce('group', 0, 2000);
     await waitFor(async () => (await stored('group')) >= 2000);
     expect(await stored('group')).toBe(2000);
+    expect(await insertedRows('events', 'group')).toBe(2000);
     expect(a.snapshot().events.prediction).toBeGreaterThan(0);
     expect(b.snapshot().events.prediction).toBeGreaterThan(0);
   });
 
-  it('pauses while ClickHouse refuses inserts, and resumes without loss', async () => {
+  it('pauses while ClickHouse refuses inserts, reports the stall, and resumes without loss', async () => {
     const metrics = createIngestMetrics();
-    await startIngest('chdown', metrics);
+    const ingest = await startIngest('chdown', metrics, {
+      stallAfterMs: 1500,
+      progressCheckMs: 200,
+    });
     await produce('chdown', 0, 100);
     await waitFor(async () => (await stored('chdown')) === 100);
+    await waitFor(async () => ingest.health().ok);
     await store.command('DETACH TABLE events');
     try {
       await produce('chdown', 100, 300);
       await waitFor(async () => metrics.snapshot().insert_failures >= 2);
+      // No progress while lag grows: reported as a stall, in health and in /metrics.
+      await waitFor(async () => !ingest.health().ok);
+      expect(ingest.health().detail).toMatch(
+        /stalled: chdown-predictions\/\d lag \d+.*last failure: ClickHouse: (Unknown table|Table .* does not exist)/,
+      );
+      await waitFor(async () =>
+        / 1$/m.test(
+          await metrics.registry.getSingleMetricAsString('driftwatch_kafka_consumer_stalled'),
+        ),
+      );
+      expect(metrics.snapshot().retries).toBeGreaterThanOrEqual(2);
     } finally {
       await store.command('ATTACH TABLE events');
     }
     await waitFor(async () => (await stored('chdown')) === 400);
-    expect(metrics.snapshot().insert_failures).toBeGreaterThanOrEqual(2);
+    await waitFor(async () => ingest.health().ok);
+    expect(await deadLetters('chdown-predictions')).toEqual([]);
+    expect(await insertedRows('events', 'chdown')).toBe(400);
+  });
+
+  it('inserts nothing twice when another group replays the topics in other batches', async () => {
+    await startIngest('replay', createIngestMetrics(), { groupId: 'replay-first' });
+    await produce('replay', 0, 1000);
+    await producer.send({
+      topic: topicsOf('replay').labels,
+      messages: Array.from({ length: 100 }, (_, i) => ({
+        value: JSON.stringify({
+          model: 'replay',
+          prediction_id: `p${i}`,
+          label: i % 2,
+          ts: '2026-11-22T11:00:00Z',
+        }),
+      })),
+    });
+    await producer.send({
+      topic: topicsOf('replay').predictions,
+      messages: [{ value: 'not json' }],
+    });
+    await waitFor(
+      async () =>
+        (await insertedRows('labels', 'replay')) === 100 && (await stored('replay')) === 1000,
+    );
+    const replaying = createIngestMetrics();
+    await startIngest('replay', replaying, { groupId: 'replay-second' });
+    await waitFor(
+      async () =>
+        replaying.snapshot().duplicates === 1100 && replaying.snapshot().bad_messages === 1,
+    );
+    expect(replaying.snapshot().events).toEqual({ prediction: 0, feature: 0, label: 0 });
+    expect(await insertedRows('events', 'replay')).toBe(1000);
+    expect(await insertedRows('labels', 'replay')).toBe(100);
+    const [letters] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM dead_letters WHERE topic = 'replay-predictions'",
+    );
+    expect(Number(letters?.n)).toBe(1);
+  });
+
+  it('dead-letters each poison message alone, with its reason, and stores everything around it', async () => {
+    await startIngest('poison');
+    const cases = poisonCases('poison');
+    const good = (from: number) =>
+      Array.from({ length: 50 }, (_, i) =>
+        validPrediction('poison', `good-${from + i}`, '2026-11-22T10:00:00Z'),
+      );
+    // One partition, one send: on the old code the first poison message stalled everything after it.
+    await producer.send({
+      topic: topicsOf('poison').predictions,
+      messages: [
+        ...good(0),
+        ...cases.map((c) => c.payload),
+        ...eventsAcrossMonths('poison'),
+        ...good(50),
+      ].map((value) => ({ value, partition: 0 })),
+    });
+    const storedCases = cases.filter((c) => c.expect === 'stored').length;
+    const expectedStored = 100 + 120 + storedCases;
+    const expectedDead = cases.length - storedCases;
+    await waitFor(
+      async () =>
+        (await stored('poison')) === expectedStored &&
+        (await deadLetters('poison-predictions')).length === expectedDead,
+    );
+    const dead = await deadLetters('poison-predictions');
+    for (const c of cases) {
+      if (c.expect === 'stored') continue;
+      const letter = dead.find((d) => d.payload_sha256 === sha256(c.payload));
+      expect(letter?.reason, c.name).toBe(c.expect.reason);
+    }
+    const infinities = await store.query<{ event_id: string; amount: string }>(
+      `SELECT event_id, toString(feature_numbers['amount']) AS amount FROM events
+       WHERE model = 'poison' AND event_id IN ('inffeature', 'neginffeature') ORDER BY event_id`,
+    );
+    expect(infinities).toEqual([
+      { event_id: 'inffeature', amount: 'inf' },
+      { event_id: 'neginffeature', amount: '-inf' },
+    ]);
   });
 
   it('carries on after the broker goes down and comes back', async () => {
@@ -204,3 +336,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     expect(await stored('brokerdown')).toBe(200);
   });
 });
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,11 +1,13 @@
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
-import { errorMessage } from '../errors.js';
+import { DriftwatchError, errorMessage } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/clickhouse.js';
+import { createConsumerProgress, type ProgressReport } from './consumerProgress.js';
 import type { IngestMetrics } from './metrics.js';
 import type { EventKind } from './outcome.js';
-import { createEventPipeline, type IncomingMessage } from './pipeline.js';
-import { writeRoutedBatch } from './writer.js';
+import { createEventPipeline, type IncomingMessage, type PipelineOptions } from './pipeline.js';
+import { createEventWriter, type EventWriter } from './writer.js';
 
 /** Backoff while ClickHouse refuses inserts: all retry defaults live here. */
 export const INSERT_RETRY = { initialMs: 200, maxMs: 10_000, factor: 2 } as const;
@@ -18,9 +20,26 @@ export interface KafkaIngestOptions extends KafkaConfig {
   /** A fetch waits (up to maxWaitTimeInMs) for this much data: fewer, larger inserts. */
   minBytes?: number;
   maxBytesPerPartition?: number;
+  /** Batches of different partitions prepared at once. */
   partitionsConsumedConcurrently?: number;
-  maxEventBytes?: number;
+  /** Messages prepared and not yet written beyond which fetching waits (memory bound). */
+  maxPendingMessages?: number;
+  pipeline?: Partial<PipelineOptions>;
+  /** Lag with no committed progress for this long is a stall (health not ok). */
+  stallAfterMs?: number;
+  /** How often watermarks and committed offsets are read for lag and stall detection. */
+  progressCheckMs?: number;
+  /** The process's one writer, shared with HTTP ingest; one of its own when absent. */
+  writer?: EventWriter;
+  logger?: Logger;
+  /** One-line notices for a terminal (the `ingest` command). */
   log?: (line: string) => void;
+}
+
+/** What a readiness check reads: `ok` false while stalled, crashed or stopped. */
+export interface IngestHealth {
+  ok: boolean;
+  detail: string;
 }
 
 export interface KafkaIngest {
@@ -28,21 +47,28 @@ export interface KafkaIngest {
   start(): Promise<void>;
   /** Finishes the batch in hand, commits, and leaves the group. */
   stop(): Promise<void>;
+  health(): IngestHealth;
+  /** The latest lag and progress per partition this consumer holds. */
+  progress(): ProgressReport;
 }
 
 /**
- * The one module that knows kafkajs. Each batch goes through the shared pipeline; offsets
- * are committed only after ClickHouse acknowledged the insert (at least once), and the
- * tables' dedup keys make a redelivered batch count once. While ClickHouse fails, the
- * consumer pauses its topics and retries with backoff, heartbeating so it keeps its
- * partitions, and resumes when the insert goes through.
+ * The one module that knows kafkajs. Each batch goes through the shared pipeline and the
+ * process's writer; offsets are committed only after every message of the batch (and of
+ * the partition's earlier batches) is in a table: stored, already stored, or
+ * dead-lettered. Fetching goes on while batches are written. A failure that is not about content
+ * (the store down, a table detached) pauses the consumer, which retries with backoff,
+ * heartbeating to keep its partitions, and resumes when the write goes through: nothing
+ * is dead-lettered for the store's own trouble. Lag and progress per partition are read
+ * from the broker every few seconds; a partition with lag and no progress is a stall.
  */
 export function createKafkaIngest(
   store: Store,
   metrics: IngestMetrics,
   options: KafkaIngestOptions,
 ): KafkaIngest {
-  const log = options.log ?? (() => undefined);
+  const notice = options.log ?? (() => undefined);
+  const logger = options.logger;
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
@@ -58,43 +84,84 @@ export function createKafkaIngest(
     maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
   });
+  const admin: Admin = kafka.admin();
   const kindByTopic = new Map<string, EventKind>([
     [options.topics.predictions, 'prediction'],
     [options.topics.features, 'feature'],
     [options.topics.labels, 'label'],
   ]);
   const topics = [...kindByTopic.keys()];
-  const routeBatch = createEventPipeline({ maxBytes: options.maxEventBytes });
+  const prepareBatch = createEventPipeline(options.pipeline);
+  const writer = options.writer ?? createEventWriter(store, { metrics, logger });
+  const stallAfterMs = options.stallAfterMs ?? 60_000;
+  const progress = createConsumerProgress({ stallAfterMs });
+  let retrying = 0;
+  let stopping = false;
+  const maxPending = options.maxPendingMessages ?? 50_000;
+  let pendingMessages = 0;
+  const pendingByPartition = new Map<string, Promise<boolean>>();
+  let lastFailure: string | undefined;
+  let state: 'stopped' | 'running' | 'crashed' = 'stopped';
+  let crash: string | undefined;
+  let stalled = false;
+  let checkTimer: NodeJS.Timeout | undefined;
 
   async function writeWithRetry(
     payload: EachBatchPayload,
     write: () => Promise<void>,
   ): Promise<boolean> {
     let delay: number = INSERT_RETRY.initialMs;
-    let paused = false;
-    for (;;) {
-      try {
-        await write();
-        if (paused) {
+    let waiting = false;
+    try {
+      for (;;) {
+        try {
+          await write();
+          if (waiting) {
+            lastFailure = undefined;
+            notice('the store accepts the batch again: resumed');
+          }
+          return true;
+        } catch (error) {
+          const retriable = error instanceof DriftwatchError && error.retriable;
+          lastFailure = errorMessage(error);
+          metrics.recordRetry('kafka');
+          if (!waiting) {
+            waiting = true;
+            retrying += 1;
+            if (retrying === 1) consumer.pause(topics.map((topic) => ({ topic })));
+            metrics.setConsumerState({ paused: true, stalled });
+            // Retriable: the store's own trouble, expected to pass. Not retriable and not
+            // about content (a schema mismatch, a bug): nothing to isolate and nothing to
+            // drop either — the consumer waits at the longest backoff until it is fixed.
+            const line = `writing ${payload.batch.topic}/${payload.batch.partition} failed (${retriable ? 'retriable' : 'not retriable: needs an operator'}), paused and retrying: ${lastFailure}`;
+            if (retriable) logger?.warn({ err: lastFailure }, line);
+            else logger?.error({ err: lastFailure }, line);
+            notice(line);
+          }
+          if (stopping || !payload.isRunning() || payload.isStale()) return false;
+          await sleep(retriable ? delay : INSERT_RETRY.maxMs);
+          delay = Math.min(delay * INSERT_RETRY.factor, INSERT_RETRY.maxMs);
+          await payload.heartbeat().catch(() => undefined);
+        }
+      }
+    } finally {
+      if (waiting) {
+        retrying -= 1;
+        if (retrying === 0) {
           consumer.resume(topics.map((topic) => ({ topic })));
-          log('ClickHouse accepts inserts again: resumed');
+          metrics.setConsumerState({ paused: false, stalled });
         }
-        return true;
-      } catch (error) {
-        metrics.recordInsertFailure();
-        if (!paused) {
-          consumer.pause(topics.map((topic) => ({ topic })));
-          paused = true;
-          log(`insert failed, pausing and retrying: ${errorMessage(error)}`);
-        }
-        if (!payload.isRunning() || payload.isStale()) return false;
-        await sleep(delay);
-        delay = Math.min(delay * INSERT_RETRY.factor, INSERT_RETRY.maxMs);
-        await payload.heartbeat().catch(() => undefined);
       }
     }
   }
 
+  /**
+   * Prepares a batch, hands it to the writer and returns without waiting for the insert:
+   * the fetcher goes on to the next batches (JavaScript parsing them while the engine
+   * inserts on another core). Offsets are committed per partition, in order, once a
+   * batch and every earlier one of its partition are written. Pending messages are
+   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating).
+   */
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
@@ -108,28 +175,111 @@ export function createKafkaIngest(
         offset: Number(message.offset),
       },
     }));
-    const routed = routeBatch(messages);
-    const bytes = messages.reduce((sum, message) => sum + message.payload.length, 0);
-    const started = performance.now();
-    const written = await writeWithRetry(payload, () => writeRoutedBatch(store, routed));
-    if (!written) return; // stopping or rebalanced: the batch is redelivered, dedup absorbs it
-    metrics.recordBatch(routed, bytes, performance.now() - started);
-    const last = batch.lastOffset();
-    payload.resolveOffset(last);
+    const prepared = await prepareBatch(messages);
+    while (pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
+      await Promise.race([...pendingByPartition.values(), sleep(500)]);
+      await payload.heartbeat().catch(() => undefined);
+    }
+    const key = `${batch.topic}/${batch.partition}`;
+    const earlier = pendingByPartition.get(key) ?? Promise.resolve(true);
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    pendingMessages += messages.length;
+    const task: Promise<boolean> = (async (): Promise<boolean> => {
+      try {
+        const written = await writeWithRetry(payload, () => writer.write(prepared));
+        // Stopping or rebalanced: not committed, so redelivered; dedup absorbs it.
+        if (!(await earlier) || !written) return false;
+        metrics.recordBatch(prepared, 'kafka');
+        await commit(batch.topic, batch.partition, next);
+        return true;
+      } finally {
+        pendingMessages -= messages.length;
+      }
+    })();
+    pendingByPartition.set(key, task);
+    void task.then(() => {
+      if (pendingByPartition.get(key) === task) pendingByPartition.delete(key);
+    });
+    // The next fetch of this partition starts after this batch; what is committed is not.
+    payload.resolveOffset(batch.lastOffset());
+  }
+
+  async function commit(topic: string, partition: number, offset: string): Promise<void> {
     try {
-      await consumer.commitOffsets([
-        { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
+      await consumer.commitOffsets([{ topic, partition, offset }]);
+      progress.committed(topic, partition, Number(offset));
     } catch (error) {
       // A commit refused during a rebalance means redelivery, which deduplication absorbs.
-      log(`offset commit failed (the batch may be redelivered): ${errorMessage(error)}`);
+      logger?.warn(
+        { err: errorMessage(error) },
+        'offset commit refused: the batch may be redelivered',
+      );
     }
-    metrics.recordLag(batch.topic, batch.partition, Number(batch.offsetLag()));
+  }
+
+  async function checkProgress(): Promise<void> {
+    try {
+      const watermarks: Record<
+        string,
+        Record<number, { high: number; low: number; committed: number }>
+      > = {};
+      const committed = await admin.fetchOffsets({ groupId: options.groupId, topics });
+      const committedBy = new Map<string, number>();
+      for (const { topic, partitions } of committed) {
+        for (const p of partitions) committedBy.set(`${topic}/${p.partition}`, Number(p.offset));
+      }
+      for (const topic of topics) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        watermarks[topic] = Object.fromEntries(
+          offsets.map((o) => [
+            o.partition,
+            {
+              high: Number(o.high),
+              low: Number(o.low),
+              committed: committedBy.get(`${topic}/${o.partition}`) ?? -1,
+            },
+          ]),
+        );
+      }
+      progress.observe(watermarks);
+    } catch (error) {
+      logger?.warn({ err: errorMessage(error) }, 'cannot read partition offsets for lag');
+    }
+    const report = progress.report();
+    for (const partition of report.partitions) {
+      metrics.recordPartition({
+        topic: partition.topic,
+        partition: partition.partition,
+        lag: partition.lag,
+        committedOffset: partition.committed,
+        lastProgressMs: partition.lastProgressMs,
+      });
+    }
+    if (report.stalled !== stalled) {
+      stalled = report.stalled;
+      const line = stalled
+        ? `stalled: ${describeStall(report, lastFailure)}`
+        : 'making progress again';
+      if (stalled) logger?.error({ partitions: report.partitions }, line);
+      else logger?.info(line);
+      notice(line);
+    }
+    metrics.setConsumerState({ paused: retrying > 0, stalled });
   }
 
   return {
     consumer,
     async start() {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const { revoked } = progress.assign(event.payload.memberAssignment);
+        for (const [topic, partition] of revoked) metrics.forgetPartition(topic, partition);
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        crash = errorMessage(event.payload.error);
+        if (!event.payload.restart) state = 'crashed';
+        logger?.error({ err: crash, restart: event.payload.restart }, 'Kafka consumer crashed');
+      });
+      await admin.connect();
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
@@ -138,11 +288,48 @@ export function createKafkaIngest(
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
         eachBatch,
       });
+      state = 'running';
+      const every = options.progressCheckMs ?? Math.min(5_000, Math.max(100, stallAfterMs / 4));
+      checkTimer = setInterval(() => void checkProgress(), every);
+      checkTimer.unref();
     },
     async stop() {
+      if (checkTimer) clearInterval(checkTimer);
+      // Batches being written finish and commit; one retrying a failed write gives up
+      // (uncommitted, so redelivered to whoever consumes next).
+      stopping = true;
+      await consumer.stop();
+      await Promise.all(pendingByPartition.values());
+      state = 'stopped';
       await consumer.disconnect();
+      await admin.disconnect();
     },
+    health() {
+      if (state === 'stopped') return { ok: false, detail: 'the Kafka consumer is not running' };
+      if (state === 'crashed') return { ok: false, detail: `the Kafka consumer crashed: ${crash}` };
+      const report = progress.report();
+      if (report.stalled)
+        return { ok: false, detail: `stalled: ${describeStall(report, lastFailure)}` };
+      const lag = report.partitions.reduce((sum, p) => sum + p.lag, 0);
+      return {
+        ok: true,
+        detail: `${report.partitions.length} partitions, lag ${lag}${retrying > 0 ? `, retrying: ${lastFailure}` : ''}`,
+      };
+    },
+    progress: () => progress.report(),
   };
+}
+
+function describeStall(report: ProgressReport, lastFailure: string | undefined): string {
+  const stuck = report.partitions.filter((p) => p.stalled);
+  const parts = stuck
+    .slice(0, 5)
+    .map(
+      (p) =>
+        `${p.topic}/${p.partition} lag ${p.lag}, no progress for ${Math.round((Date.now() - p.lastProgressMs) / 1000)} s`,
+    );
+  const more = stuck.length > 5 ? ` and ${stuck.length - 5} more` : '';
+  return `${parts.join('; ')}${more}${lastFailure ? ` (last failure: ${lastFailure})` : ''}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,10 +1,13 @@
 import { errorMessage } from '../errors.js';
 import { probeBrokers } from './brokerProbe.js';
 import type { KafkaIngest } from './kafkaConsumer.js';
+import type { ReadinessCheck } from '../observability/readiness.js';
 
 export interface KafkaSupervisor {
   /** True once the consumer has joined its group. */
   connected(): boolean;
+  /** Ready to ingest: connected, running, and not stalled (no progress while lag grows). */
+  health(): { ok: boolean; detail?: string };
   /** Resolves when the consumer has started (never, if stopped first). */
   readonly started: Promise<void>;
   /** Stops trying, or stops the consumer (finishing the batch in hand). */
@@ -81,6 +84,10 @@ export function superviseKafkaIngest(
   const started = run();
   return {
     connected: () => isConnected,
+    health: () =>
+      isConnected && current
+        ? current.health()
+        : { ok: false, detail: 'not connected to Kafka yet' },
     started: started.then(() => (stopped ? new Promise<void>(() => undefined) : undefined)),
     async stop() {
       stopped = true;
@@ -89,4 +96,9 @@ export function superviseKafkaIngest(
       await current?.stop();
     },
   };
+}
+
+/** The consumer's readiness for /readyz: not ready while unconnected, crashed or stalled. */
+export function kafkaReadiness(kafka: KafkaSupervisor): ReadinessCheck {
+  return { name: 'kafka', check: async () => kafka.health() };
 }

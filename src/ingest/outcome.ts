@@ -2,7 +2,22 @@
  * Bad data is not an exception: a step returns ok, or a dead letter with a reason code and
  * a detail that names the field. One runner does the counting and the dead-lettering.
  */
-export type DeadLetterReason = 'too_large' | 'not_json' | 'invalid' | 'unknown_type';
+export const DEAD_LETTER_REASONS = [
+  'too_large', // bigger than the event size limit
+  'not_utf8', // payload bytes are not UTF-8
+  'not_json', // not parseable JSON
+  'too_deep', // objects/arrays nested deeper than the limit
+  'invalid', // against the event's JSON Schema
+  'unknown_type', // an HTTP event without a known "type"
+  'invalid_text', // a string with a lone UTF-16 surrogate (not representable as UTF-8)
+  'non_finite', // ±Infinity where a finite number is required (score, label, attributes)
+  'invalid_timestamp', // not a calendar time: a leap second, 24:00, February 30
+  'ts_out_of_range', // before the earliest accepted time or too far in the future
+  'store_refused', // ClickHouse refused this event's row for its content (found by bisection)
+  'internal_error', // a bug in a step: the message is kept, ingestion goes on
+] as const;
+
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export type StepOutcome<T> =
   { ok: true; value: T } | { ok: false; reason: DeadLetterReason; detail: string };
@@ -18,3 +33,10 @@ export const deadLetter = <T>(reason: DeadLetterReason, detail: string): StepOut
 export type EventKind = 'prediction' | 'feature' | 'label';
 
 export const EVENT_KINDS: readonly EventKind[] = ['prediction', 'feature', 'label'];
+
+/** What became of one incoming message once written. */
+export type MessageOutcome =
+  | { status: 'stored'; kind: EventKind }
+  /** Already stored by an earlier delivery (a replay or a client's retry): not stored again. */
+  | { status: 'duplicate'; kind: EventKind }
+  | { status: 'dead_letter'; reason: DeadLetterReason; detail: string };

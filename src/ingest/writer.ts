@@ -1,14 +1,301 @@
-import type { Store } from '../store/clickhouse.js';
-import { insertDeadLetters, insertEvents, insertLabels } from '../store/events.js';
-import type { RoutedBatch } from './pipeline.js';
+import { StoreError, type Store } from '../store/clickhouse.js';
+import {
+  eventKeyString,
+  findStoredDeadLetters,
+  findStoredEvents,
+  findStoredLabels,
+  insertDeadLetters,
+  insertEncodedEvents,
+  insertLabels,
+  labelKeyString,
+  type DeadLetterRow,
+  type LabelRow,
+} from '../store/events.js';
+import type { Logger } from '../observability/logger.js';
+import type { IngestMetrics } from './metrics.js';
+import { DUPLICATE, type PreparedBatch, type PreparedEvent } from './pipeline.js';
+
+export interface WriterOptions {
+  metrics: IngestMetrics;
+  logger?: Pick<Logger, 'warn' | 'error'>;
+  /** ClickHouse refuses an insert touching more partitions (months) than this. */
+  maxPartitionsPerInsert?: number;
+  /** Batches waiting together are written as one flush up to this many messages. */
+  maxMessagesPerFlush?: number;
+}
+
+export interface EventWriter {
+  /**
+   * Resolves once every message of the batch is in `events`, `labels` or `dead_letters`
+   * (so a Kafka consumer may commit): stored, found already stored (a duplicate), or
+   * dead-lettered — including rows ClickHouse refused for their content, which are found
+   * by bisection. Rejects with the store's error when it is not about content (the store
+   * is down, a table is detached): the caller retries the same batch, which is safe —
+   * what was written already is recognised as duplicate.
+   */
+  write(batch: PreparedBatch): Promise<void>;
+}
+
+interface Pending {
+  batch: PreparedBatch;
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 /**
- * Writes a routed batch. Returns only once ClickHouse acknowledged every insert, which is
- * what allows the Kafka consumer to commit offsets afterwards. Each table's rows are
- * deduplicated by its key, so writing the same batch again changes nothing.
+ * One writer per process. Batches that arrive while a flush is running wait and are
+ * written together by the next one (group commit): larger inserts, and JavaScript parsing
+ * the next batches while the engine inserts on another core. Flushes run one at a time,
+ * which also makes the existence check and the insert atomic within this process.
  */
-export async function writeRoutedBatch(store: Store, batch: RoutedBatch): Promise<void> {
-  await insertEvents(store, [...batch.predictions, ...batch.features]);
-  await insertLabels(store, batch.labels);
-  await insertDeadLetters(store, batch.deadLetters);
+export function createEventWriter(store: Store, options: WriterOptions): EventWriter {
+  const { metrics } = options;
+  const maxPartitions = options.maxPartitionsPerInsert ?? 100;
+  const maxMessages = options.maxMessagesPerFlush ?? 50_000;
+  const queue: Pending[] = [];
+  let flushing = false;
+
+  async function drain(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      const taken: Pending[] = [];
+      let messages = 0;
+      while (
+        queue.length > 0 &&
+        (taken.length === 0 || messages + queue[0]!.batch.messages.length <= maxMessages)
+      ) {
+        const next = queue.shift()!;
+        messages += next.batch.messages.length;
+        taken.push(next);
+      }
+      try {
+        await flush(taken.map((pending) => pending.batch));
+        for (const pending of taken) pending.resolve();
+      } catch (error) {
+        for (const pending of taken) pending.reject(error);
+      }
+    }
+    flushing = false;
+  }
+
+  async function flush(batches: PreparedBatch[]): Promise<void> {
+    await writeEvents(batches);
+    await writeLabels(batches);
+    await writeDeadLetters(batches);
+  }
+
+  async function writeEvents(batches: PreparedBatch[]): Promise<void> {
+    type Owned = PreparedEvent;
+    const unique = new Map<string, Owned>();
+    for (const batch of batches) {
+      for (const event of batch.events) {
+        const key = eventKeyString(event);
+        if (unique.has(key)) markDuplicate(batch, event.index);
+        else unique.set(key, event);
+      }
+    }
+    const fresh = await checking('events', () => withoutStored([...unique.values()]));
+    for (const group of byPartitions(fresh, maxPartitions)) {
+      await insertIsolating('events', group, {
+        insert: (rows) => insertEncodedEvents(store, concatRows(rows)),
+        written: async (rows) => {
+          const stored = await findStoredEvents(store, rows);
+          return rows.map((row) => stored.has(eventKeyString(row)));
+        },
+        refuse: (row, error) => refuse(row.batch, row.index, error),
+      });
+    }
+
+    async function withoutStored(rows: Owned[]): Promise<Owned[]> {
+      if (rows.length === 0) return rows;
+      const stored = await findStoredEvents(store, rows);
+      if (stored.size === 0) return rows;
+      return rows.filter((row) => {
+        if (!stored.has(eventKeyString(row))) return true;
+        markDuplicate(row.batch, row.index);
+        return false;
+      });
+    }
+  }
+
+  async function writeLabels(batches: PreparedBatch[]): Promise<void> {
+    type Owned = { row: LabelRow; index: number; batch: PreparedBatch };
+    const unique = new Map<string, Owned>();
+    for (const batch of batches) {
+      for (const label of batch.labels) {
+        const key = labelKeyString(label.row);
+        if (unique.has(key)) markDuplicate(batch, label.index);
+        else unique.set(key, { ...label, batch });
+      }
+    }
+    const all = [...unique.values()];
+    const stored = await checking('labels', () => storedLabels(all.map((label) => label.row)));
+    const fresh = all.filter((label, i) => {
+      if (!stored[i]) return true;
+      markDuplicate(label.batch, label.index);
+      return false;
+    });
+    await insertIsolating('labels', fresh, {
+      insert: (rows) =>
+        insertLabels(
+          store,
+          rows.map((label) => label.row),
+        ),
+      written: (rows) => storedLabels(rows.map((label) => label.row)),
+      refuse: (label, error) => refuse(label.batch, label.index, error),
+    });
+  }
+
+  async function storedLabels(rows: LabelRow[]): Promise<boolean[]> {
+    const stored = await findStoredLabels(store, rows);
+    return rows.map((row) => stored.has(labelKeyString(row)));
+  }
+
+  async function writeDeadLetters(batches: PreparedBatch[]): Promise<void> {
+    const unique = new Map<string, DeadLetterRow>();
+    for (const batch of batches) {
+      for (const letter of batch.deadLetters) unique.set(deadLetterKey(letter.row), letter.row);
+    }
+    const all = [...unique.values()];
+    const stored = await checking('dead_letters', () => storedDeadLetters(all));
+    const fresh = all.filter((_, i) => !stored[i]);
+    await insertIsolating('dead_letters', fresh, {
+      insert: (rows) => insertDeadLetters(store, rows),
+      written: storedDeadLetters,
+      refuse: (row, error) => {
+        metrics.recordLostDeadLetter();
+        options.logger?.error(
+          { dead_letter_id: row.dead_letter_id, reason: row.reason, err: error.message },
+          'the store refused a dead letter: it is not stored',
+        );
+      },
+    });
+  }
+
+  async function storedDeadLetters(rows: DeadLetterRow[]): Promise<boolean[]> {
+    const stored = await findStoredDeadLetters(store, rows);
+    return rows.map((row) => stored.has(deadLetterKey(row)));
+  }
+
+  /** A failed existence check counts as a failed write of its table. */
+  async function checking<T>(table: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      metrics.recordInsertFailure(
+        table,
+        error instanceof StoreError ? error.failure : 'unexpected',
+      );
+      throw error;
+    }
+  }
+
+  /**
+   * Inserts rows; when the store refuses them for their content, finds the offending rows
+   * by bisection and refuses only them. A table's part is committed before its views run:
+   * when a view refuses a block, the table already holds its rows. Those rows are stored
+   * (inserting them again would count them twice in the views that did take them); the
+   * failure is logged and counted, and only rows the table does not hold are bisected.
+   */
+  async function insertIsolating<T>(
+    table: string,
+    rows: T[],
+    steps: {
+      insert(rows: T[]): Promise<void>;
+      written(rows: T[]): Promise<boolean[]>;
+      refuse(row: T, error: StoreError): void;
+    },
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const started = performance.now();
+    try {
+      await steps.insert(rows);
+      metrics.recordInsert(table, (performance.now() - started) / 1000);
+      return;
+    } catch (error) {
+      const failure = error instanceof StoreError ? error.failure : 'unexpected';
+      metrics.recordInsertFailure(table, failure);
+      if (!(error instanceof StoreError) || error.failure !== 'content') throw error;
+      const written = await checking(table, () => steps.written(rows));
+      const absent = rows.filter((_, i) => !written[i]);
+      if (absent.length < rows.length) {
+        options.logger?.error(
+          { table, rows: rows.length - absent.length, err: firstLine(error.message) },
+          'a view refused rows the table had stored: they stay stored; views may lack them',
+        );
+      }
+      if (absent.length === 0) return;
+      // Some rows were taken: the refusal may have been theirs; try the others again.
+      if (absent.length < rows.length) return insertIsolating(table, absent, steps);
+      if (rows.length === 1) {
+        steps.refuse(rows[0]!, error);
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await insertIsolating(table, rows.slice(0, half), steps);
+      await insertIsolating(table, rows.slice(half), steps);
+    }
+  }
+
+  return {
+    write(batch) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ batch, resolve, reject });
+        if (!flushing) void drain();
+      });
+    },
+  };
+}
+
+/** A row ClickHouse refused for its content, found alone by bisection: its message is dead-lettered. */
+function refuse(batch: PreparedBatch, index: number, error: StoreError): void {
+  const detail = `ClickHouse refused the row: ${firstLine(error.message)}`;
+  batch.outcomes[index] = { status: 'dead_letter', reason: 'store_refused', detail };
+  batch.deadLetters.push({ index, row: batch.deadLetterFor(index, 'store_refused', detail) });
+}
+
+function deadLetterKey(row: DeadLetterRow): string {
+  return `${row.source}\u0000${row.dead_letter_id}`;
+}
+
+function markDuplicate(batch: PreparedBatch, index: number): void {
+  const outcome = batch.outcomes[index];
+  if (outcome?.status === 'stored') batch.outcomes[index] = DUPLICATE[outcome.kind];
+}
+
+/** The rows' bytes, each run of adjacent rows of one batch taken as one slice. */
+function concatRows(rows: readonly PreparedEvent[]): Buffer {
+  const slices: Buffer[] = [];
+  let batch: PreparedBatch | undefined;
+  let start = 0;
+  let end = 0;
+  for (const row of rows) {
+    if (row.batch === batch && row.start === end) {
+      end = row.end;
+      continue;
+    }
+    if (batch) slices.push(batch.encoded.subarray(start, end));
+    ({ batch, start, end } = row);
+  }
+  if (batch) slices.push(batch.encoded.subarray(start, end));
+  return slices.length === 1 ? slices[0]! : Buffer.concat(slices);
+}
+
+/**
+ * Rows grouped so that no insert touches more than `maxPartitions` months: ClickHouse
+ * refuses a block spanning more (`max_partitions_per_insert_block`), and a backfill batch
+ * may span years. A live batch (one or two months) stays one insert.
+ */
+export function byPartitions<T extends { month: number }>(rows: T[], maxPartitions: number): T[][] {
+  const months = new Set(rows.map((row) => row.month));
+  if (months.size <= maxPartitions) return rows.length === 0 ? [] : [rows];
+  const sortedMonths = [...months].sort((a, b) => a - b);
+  const groupOf = new Map(sortedMonths.map((month, i) => [month, Math.floor(i / maxPartitions)]));
+  const groups: T[][] = [];
+  for (const row of rows) (groups[groupOf.get(row.month)!] ??= []).push(row);
+  return groups;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]?.slice(0, 500) ?? '';
 }

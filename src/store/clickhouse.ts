@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   createClient,
   type ClickHouseClient,
@@ -27,6 +30,18 @@ export interface Store {
   insert<T extends object>(
     table: string,
     rows: readonly T[],
+    settings?: ClickHouseSettings,
+  ): Promise<void>;
+  /**
+   * Rows already encoded in ClickHouse's RowBinary format for `columns`, whose types are
+   * `structure` (the engine converts them to the table's types). Embedded: through a spool
+   * file read by `file()` (chdb's inline insert data is text only); server: the HTTP body.
+   */
+  insertRowBinary(
+    table: string,
+    columns: readonly string[],
+    structure: string,
+    data: Buffer,
     settings?: ClickHouseSettings,
   ): Promise<void>;
   close(): Promise<void>;
@@ -98,6 +113,7 @@ async function ensureServerDatabase(
 }
 
 function wrapClient(kind: StoreConfig['kind'], client: ClickHouseClient): Store {
+  const spool = kind === 'embedded' ? createSpool() : undefined;
   return {
     kind,
     client,
@@ -138,10 +154,67 @@ function wrapClient(kind: StoreConfig['kind'], client: ClickHouseClient): Store 
         throw storeError(`insert into ${table}`, error);
       }
     },
+    async insertRowBinary(table, columns, structure, data, settings = {}) {
+      if (data.length === 0) return;
+      const into = `INSERT INTO ${table} (${columns.join(', ')})`;
+      try {
+        if (spool) {
+          await spool.withFile(data, (file) =>
+            client.command({
+              query: `${into} SELECT * FROM file({spool_file:String}, 'RowBinary', {spool_structure:String})`,
+              query_params: { spool_file: file, spool_structure: structure },
+              clickhouse_settings: settings,
+            }),
+          );
+        } else {
+          const result = await client.exec({
+            query: `${into} FORMAT RowBinary`,
+            values: Readable.from([data]),
+            clickhouse_settings: settings,
+          });
+          // The answer to an INSERT is empty; reading it to the end waits for the server.
+          for await (const _chunk of result.stream) void _chunk;
+        }
+      } catch (error) {
+        throw storeError(`insert into ${table}`, error);
+      }
+    },
     async close() {
       await client.close();
+      spool?.remove();
     },
   };
+}
+
+/** Spool files for embedded RowBinary inserts: in memory (/dev/shm) where there is one. */
+function createSpool() {
+  let dir: string | undefined;
+  let next = 0;
+  return {
+    async withFile<T>(data: Buffer, use: (file: string) => Promise<T>): Promise<T> {
+      dir ??= fs.mkdtempSync(path.join(spoolRoot(), 'driftwatch-spool-'));
+      const file = path.join(dir, `${process.pid}-${(next += 1)}.bin`);
+      await fs.promises.writeFile(file, data);
+      try {
+        return await use(file);
+      } finally {
+        await fs.promises.rm(file, { force: true });
+      }
+    },
+    remove() {
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    },
+  };
+}
+
+function spoolRoot(): string {
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return os.tmpdir();
+  }
 }
 
 /** ClickHouse's error code and type, kept from whichever client raised it. */
@@ -150,15 +223,92 @@ export interface ClickHouseFailure {
   type?: string;
 }
 
-export function storeError(what: string, error: unknown): DriftwatchError {
-  const failure = error as ClickHouseFailure;
-  // Codes ClickHouse gives to problems of the query itself are not worth retrying;
-  // everything without a code (sockets, timeouts) is.
-  const retriable = failure.code === undefined;
-  return new DriftwatchError('DW_STORE', `ClickHouse: ${errorMessage(error)} (in: ${what})`, {
-    cause: error,
-    retriable,
-  });
+/**
+ * How a ClickHouse failure is handled, decided by the server's error code:
+ * - `content`: the data itself is refused (a value that does not parse or convert). The
+ *   same rows fail however often they are sent: the writer isolates the offending rows by
+ *   bisection and dead-letters only them. Not retriable.
+ * - `query`: our SQL or the schema is wrong (a bug). Not retriable.
+ * - `infrastructure`: everything else — an unknown or detached table, timeouts, memory,
+ *   too many parts, sockets, codes not listed. Retriable: the consumer pauses and tries
+ *   again, and never dead-letters data for the store's own trouble.
+ */
+export type StoreFailureClass = 'content' | 'query' | 'infrastructure';
+
+const CONTENT_ERROR_CODES = new Set([
+  6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (a lone surrogate in JSON)
+  26, // CANNOT_PARSE_QUOTED_STRING
+  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  38, // CANNOT_PARSE_DATE
+  41, // CANNOT_PARSE_DATETIME
+  53, // TYPE_MISMATCH
+  69, // ARGUMENT_OUT_OF_BOUND
+  70, // CANNOT_CONVERT_TYPE
+  72, // CANNOT_PARSE_NUMBER
+  117, // INCORRECT_DATA
+  128, // TOO_LARGE_ARRAY_SIZE
+  131, // TOO_LARGE_STRING_SIZE
+  321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  395, // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (a view's throwIf on a row)
+  407, // DECIMAL_OVERFLOW
+  469, // VIOLATED_CONSTRAINT (a table's CHECK)
+]);
+
+const QUERY_ERROR_CODES = new Set([
+  20, // NUMBER_OF_COLUMNS_DOESNT_MATCH
+  36, // BAD_ARGUMENTS
+  42, // NUMBER_OF_ARGUMENTS_DOESNT_MATCH
+  43, // ILLEGAL_TYPE_OF_ARGUMENT
+  44, // ILLEGAL_COLUMN
+  46, // UNKNOWN_FUNCTION
+  47, // UNKNOWN_IDENTIFIER
+  48, // NOT_IMPLEMENTED
+  49, // LOGICAL_ERROR
+  62, // SYNTAX_ERROR
+  115, // UNKNOWN_SETTING
+  184, // ILLEGAL_AGGREGATION
+  215, // NOT_AN_AGGREGATE
+  352, // AMBIGUOUS_COLUMN_NAME
+  386, // NO_COMMON_TYPE
+]);
+
+/** TOO_MANY_PARTS (252) is an overloaded server, unless it is about one insert's partitions. */
+const TOO_MANY_PARTS = 252;
+
+export function classifyStoreFailure(code: number | undefined, message: string): StoreFailureClass {
+  if (code === undefined) return 'infrastructure'; // sockets, timeouts
+  if (code === TOO_MANY_PARTS) {
+    return /partitions for single INSERT block/i.test(message) ? 'content' : 'infrastructure';
+  }
+  if (CONTENT_ERROR_CODES.has(code)) return 'content';
+  if (QUERY_ERROR_CODES.has(code)) return 'query';
+  return 'infrastructure';
+}
+
+/** A ClickHouse failure with the server's code and type kept; `retriable` follows its class. */
+export class StoreError extends DriftwatchError {
+  readonly serverCode: number | undefined;
+  readonly serverType: string | undefined;
+  readonly failure: StoreFailureClass;
+
+  constructor(message: string, failure: ClickHouseFailure, cause: unknown) {
+    const code = failure.code === undefined ? undefined : Number(failure.code);
+    const serverCode = code === undefined || Number.isNaN(code) ? undefined : code;
+    const failureClass = classifyStoreFailure(serverCode, errorMessage(cause));
+    super('DW_STORE', message, { cause, retriable: failureClass === 'infrastructure' });
+    this.name = 'StoreError';
+    this.serverCode = serverCode;
+    this.serverType = failure.type;
+    this.failure = failureClass;
+  }
+}
+
+export function storeError(what: string, error: unknown): StoreError {
+  // The server may quote a whole query (thousands of parameters) in its message.
+  const message = errorMessage(error);
+  const short = message.length > 400 ? `${message.slice(0, 400)}…` : message;
+  return new StoreError(`ClickHouse: ${short} (in: ${what})`, error as ClickHouseFailure, error);
 }
 
 function firstLine(sql: string): string {

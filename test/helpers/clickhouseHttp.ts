@@ -43,7 +43,8 @@ export async function startClickHouseHttpStandIn(): Promise<ClickHouseHttpStandI
   // one statement at a time, as one server connection's session would run them
   let queue: Promise<unknown> = Promise.resolve();
 
-  const server = http.createServer((request, response) => {
+  // A server takes URLs up to http_max_uri_size (1 MiB by default); Node's default is 16 KiB.
+  const server = http.createServer({ maxHeaderSize: 1024 * 1024 }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

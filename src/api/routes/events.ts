@@ -1,94 +1,322 @@
-import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DriftwatchError, errorMessage } from '../../errors.js';
+import {
+  BodyFormatError,
+  BodyTooLargeError,
+  splitBody,
+  type BodyEvent,
+  type BodyFormat,
+} from '../../ingest/httpBody.js';
 import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
-import type { IncomingMessage, RoutedBatch } from '../../ingest/pipeline.js';
-import { writeRoutedBatch } from '../../ingest/writer.js';
-import type { Store } from '../../store/clickhouse.js';
+import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
+import type { EventWriter } from '../../ingest/writer.js';
+import type { Logger } from '../../observability/logger.js';
 
-interface EventRouteDeps {
-  store: Store;
-  metrics: IngestMetrics;
-  routeBatch: (messages: readonly IncomingMessage[]) => RoutedBatch;
+export interface HttpIngestLimits {
+  maxBodyBytes: number;
+  maxEventBytes: number;
+  deadLetterPayloadBytes: number;
+  /** Requests processed at once; more wait (their bodies unread) up to a bounded queue. */
+  concurrency: number;
 }
 
-const responseSchema = {
-  200: {
-    type: 'object',
-    properties: {
-      accepted: { type: 'integer' },
-      rejected: { type: 'integer' },
-      errors: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: {
-            index: { type: 'integer' },
-            reason: { type: 'string' },
-            detail: { type: 'string' },
-          },
-        },
-      },
-    },
+export interface EventRouteDeps {
+  prepareBatch: (messages: readonly IncomingMessage[]) => Promise<PreparedBatch>;
+  writer: EventWriter;
+  metrics: IngestMetrics;
+  limits: HttpIngestLimits;
+  logger?: Pick<Logger, 'warn' | 'error'>;
+}
+
+/** Events written per insert round while a body streams in: bounded memory per request. */
+const CHUNK_EVENTS = 4096;
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Per-event errors listed in one response; the count of the rest is given. */
+const MAX_LISTED_ERRORS = 1000;
+/** Retries of a retriable store failure before answering 503. */
+const STORE_RETRIES = [250, 1000, 3000];
+
+interface IngestError {
+  index: number;
+  line?: number;
+  reason: string;
+  detail: string;
+}
+
+interface IngestResult {
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  errors: IngestError[];
+  errors_omitted: number;
+}
+
+const errorItem = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer' },
+    line: { type: 'integer' },
+    reason: { type: 'string' },
+    detail: { type: 'string' },
+  },
+};
+const resultProperties = {
+  accepted: { type: 'integer' },
+  rejected: { type: 'integer' },
+  duplicates: { type: 'integer' },
+  errors: { type: 'array', items: errorItem },
+  errors_omitted: { type: 'integer' },
+};
+const resultSchema = { type: 'object', properties: resultProperties };
+const partialSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    code: { type: 'string' },
+    processed: { type: 'integer' },
+    ...resultProperties,
   },
 };
 
 /**
- * POST /v1/events: NDJSON (one event per line) or a JSON array. Each event says its kind
- * in `type`, or the query's `?type=` says it for all. Bad events are dead-lettered with
- * their reason, as on Kafka, and the good ones are stored all the same.
+ * POST /v1/events: NDJSON (one event per line) or JSON (an array of events, or one event).
+ * Each event says its kind in `type`, or `?type=` says it for all. The body is read and
+ * written a few thousand events at a time, so a large body costs bounded memory and never
+ * blocks other requests for long. Each event gets its own outcome: 200 when every event
+ * was accepted (stored, or already stored), 207 with counts and per-event reasons
+ * otherwise; a bad event is a dead letter, never a 5xx. 413 when the body passes the
+ * limit, 503 while the store is unavailable: events before that point are processed and
+ * counted in the answer, and resending the whole body is safe (nothing counts twice).
  */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
-  app.post<{ Querystring: { type?: EventKind }; Body: unknown }>(
-    '/v1/events',
-    {
-      // Producers' tokens (role ingest, or admin); rate-limited per token by the auth plugin.
-      config: { access: 'ingest' },
-      schema: {
-        summary: 'Ingest events: NDJSON (application/x-ndjson) or a JSON array (application/json)',
-        tags: ['ingest'],
-        consumes: ['application/json', 'application/x-ndjson'],
-        querystring: {
-          type: 'object',
-          properties: { type: { enum: [...EVENT_KINDS] } },
-          additionalProperties: false,
+  const handler = createIngestEventsHandler(deps);
+  void app.register(async (scope) => {
+    // Bodies stay streams here (this plugin's scope only): the handler reads them as they come.
+    scope.removeAllContentTypeParsers();
+    // Only the documented types: a text/plain or form post (which any web page can send
+    // cross-site without a preflight) gets 415.
+    scope.addContentTypeParser(
+      ['application/json', 'application/x-ndjson'],
+      (_request, payload, done) => done(null, payload),
+    );
+    scope.post<{ Querystring: { type?: EventKind }; Body: Readable }>(
+      '/v1/events',
+      {
+        // Producers' tokens (role ingest, or admin); rate-limited per token by the auth plugin.
+        config: { access: 'ingest' },
+        schema: {
+          summary:
+            'Ingest events: NDJSON (application/x-ndjson) or JSON (application/json: an array, or one event)',
+          tags: ['ingest'],
+          consumes: ['application/json', 'application/x-ndjson'],
+          querystring: {
+            type: 'object',
+            properties: { type: { enum: [...EVENT_KINDS] } },
+            additionalProperties: false,
+          },
+          response: {
+            200: resultSchema,
+            207: resultSchema,
+            413: partialSchema,
+            503: partialSchema,
+          },
         },
-        response: responseSchema,
       },
-    },
-    async (request) => {
-      const payloads = splitBody(request.body);
-      const messages: IncomingMessage[] = payloads.map((payload) => ({
-        kind: request.query.type,
-        payload,
-        origin: { source: 'http', topic: '', partition: -1, offset: -1 },
-        id: randomUUID(),
-      }));
-      const batch = deps.routeBatch(messages);
-      const started = performance.now();
-      await writeRoutedBatch(deps.store, batch);
-      deps.metrics.recordBatch(
-        batch,
-        payloads.reduce((sum, p) => sum + p.length, 0),
-        performance.now() - started,
-      );
-      const errors = batch.outcomes.flatMap((outcome, index) =>
-        outcome.ok ? [] : [{ index, reason: outcome.reason, detail: outcome.detail }],
-      );
-      return { accepted: batch.outcomes.length - errors.length, rejected: errors.length, errors };
-    },
-  );
+      handler,
+    );
+  });
 }
 
-/** One payload per event: array elements re-serialised, NDJSON lines kept as sent. */
-function splitBody(body: unknown): Buffer[] {
-  if (typeof body === 'string') {
-    return body
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => Buffer.from(line));
+/** The handler alone, for wrapping (authentication) by whoever registers it. */
+export function createIngestEventsHandler(deps: EventRouteDeps) {
+  const gate = createGate(deps.limits.concurrency, deps.limits.concurrency * 16);
+  return async function ingestEvents(
+    request: FastifyRequest<{ Querystring: { type?: EventKind }; Body: Readable }>,
+    reply: FastifyReply,
+  ) {
+    const send = (status: number, body: object) => {
+      deps.metrics.recordHttpRequest(status);
+      return reply.status(status).send(body);
+    };
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > deps.limits.maxBodyBytes) {
+      request.raw.resume(); // discard what the client still sends
+      return send(413, {
+        ...tooLarge(deps.limits.maxBodyBytes),
+        ...emptyResult(),
+        processed: 0,
+      });
+    }
+    const format: BodyFormat =
+      String(request.headers['content-type'] ?? '').includes('json') &&
+      !String(request.headers['content-type']).includes('ndjson')
+        ? 'json'
+        : 'ndjson';
+    if (!gate.tryEnter()) {
+      request.raw.resume();
+      void reply.header('retry-after', '1');
+      return send(503, {
+        error: 'too many ingest requests at once; retry shortly',
+        code: 'DW_BUSY',
+        ...emptyResult(),
+        processed: 0,
+      });
+    }
+    deps.metrics.httpInFlight(1);
+    try {
+      await gate.turn();
+      return await ingestBody(request, reply, format, send);
+    } finally {
+      gate.leave();
+      deps.metrics.httpInFlight(-1);
+    }
+  };
+
+  async function ingestBody(
+    request: FastifyRequest<{ Querystring: { type?: EventKind }; Body: Readable }>,
+    reply: FastifyReply,
+    format: BodyFormat,
+    send: (status: number, body: object) => FastifyReply,
+  ) {
+    const result: IngestResult = emptyResult();
+    let processed = 0;
+    let chunk: BodyEvent[] = [];
+    let chunkBytes = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const events = chunk;
+      chunk = [];
+      chunkBytes = 0;
+      await writeChunk(events, processed, request.query.type, result);
+      processed += events.length;
+    };
+    try {
+      for await (const event of splitBody(request.body, format, {
+        maxBodyBytes: deps.limits.maxBodyBytes,
+        maxEventBytes: deps.limits.maxEventBytes,
+        headBytes: deps.limits.deadLetterPayloadBytes,
+      })) {
+        chunk.push(event);
+        chunkBytes += event.payload.length;
+        if (chunk.length >= CHUNK_EVENTS || chunkBytes >= CHUNK_BYTES) await flush();
+      }
+      await flush();
+    } catch (error) {
+      if (error instanceof BodyFormatError) {
+        return send(400, { error: error.message, code: 'DW_BAD_REQUEST' });
+      }
+      if (error instanceof BodyTooLargeError) {
+        await flush().catch(() => undefined);
+        request.raw.resume();
+        return send(413, { ...tooLarge(error.limit), ...result, processed });
+      }
+      if (error instanceof DriftwatchError && error.retriable) {
+        deps.logger?.warn(
+          { err: errorMessage(error), processed },
+          'HTTP ingest: the store is unavailable',
+        );
+        request.raw.resume();
+        void reply.header('retry-after', '5');
+        return send(503, {
+          error:
+            'the store is unavailable; events before `processed` are stored; resend the rest (or all: nothing counts twice)',
+          code: 'DW_STORE_UNAVAILABLE',
+          ...result,
+          processed,
+        });
+      }
+      deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
+      throw error;
+    }
+    return send(result.rejected === 0 ? 200 : 207, result);
   }
-  if (Array.isArray(body)) return body.map((event) => Buffer.from(JSON.stringify(event)));
-  if (body !== null && typeof body === 'object') return [Buffer.from(JSON.stringify(body))];
-  return [];
+
+  async function writeChunk(
+    events: BodyEvent[],
+    firstIndex: number,
+    kind: EventKind | undefined,
+    result: IngestResult,
+  ): Promise<void> {
+    const messages: IncomingMessage[] = events.map((event) => ({
+      kind,
+      payload: event.payload,
+      payloadBytes: event.payloadBytes,
+      payloadSha256: event.payloadSha256,
+      origin: { source: 'http', topic: '', partition: -1, offset: -1 },
+    }));
+    const prepared = await deps.prepareBatch(messages);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await deps.writer.write(prepared);
+        break;
+      } catch (error) {
+        const retriable = error instanceof DriftwatchError && error.retriable;
+        if (!retriable || attempt >= STORE_RETRIES.length) throw error;
+        deps.metrics.recordRetry('http');
+        await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
+      }
+    }
+    deps.metrics.recordBatch(prepared, 'http');
+    prepared.outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'duplicate') {
+        result.accepted += 1;
+        result.duplicates += 1;
+      } else if (outcome.status === 'stored') {
+        result.accepted += 1;
+      } else {
+        result.rejected += 1;
+        if (result.errors.length >= MAX_LISTED_ERRORS) {
+          result.errors_omitted += 1;
+          return;
+        }
+        const line = events[i]?.line;
+        result.errors.push({
+          index: firstIndex + i,
+          ...(line === undefined ? {} : { line }),
+          reason: outcome.reason,
+          detail: outcome.detail,
+        });
+      }
+    });
+  }
+}
+
+function emptyResult(): IngestResult {
+  return { accepted: 0, rejected: 0, duplicates: 0, errors: [], errors_omitted: 0 };
+}
+
+function tooLarge(limit: number) {
+  return {
+    error: `the body is larger than ${limit} bytes (DRIFTWATCH_MAX_BODY_BYTES); send smaller batches`,
+    code: 'DW_BODY_TOO_LARGE',
+  };
+}
+
+/** At most `concurrent` requests at work; up to `queued` more wait their turn, in order. */
+function createGate(concurrent: number, queued: number) {
+  let active = 0;
+  let admitted = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    tryEnter(): boolean {
+      if (admitted >= concurrent + queued) return false;
+      admitted += 1;
+      return true;
+    },
+    async turn(): Promise<void> {
+      if (active < concurrent) {
+        active += 1;
+        return;
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    leave(): void {
+      admitted -= 1;
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    },
+  };
 }

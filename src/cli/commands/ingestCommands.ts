@@ -19,6 +19,7 @@ export function registerIngestCommands(program: Command, context: CommandContext
       const { createKafkaIngest } = await import('../../ingest/kafkaConsumer.js');
       const { createIngestMetrics } = await import('../../ingest/metrics.js');
       const { superviseKafkaIngest } = await import('../../ingest/kafkaSupervisor.js');
+      const { pipelineOptions } = await import('../../ingest/pipeline.js');
       const metrics = createIngestMetrics();
       const log = (line: string) => process.stderr.write(`driftwatch ingest: ${line}\n`);
       const stopped = new Promise<string>((resolve) => {
@@ -26,7 +27,13 @@ export function registerIngestCommands(program: Command, context: CommandContext
         process.once('SIGINT', () => resolve('SIGINT'));
       });
       const consumer = superviseKafkaIngest(
-        () => createKafkaIngest(store, metrics, { ...kafka, log }),
+        () =>
+          createKafkaIngest(store, metrics, {
+            ...kafka,
+            pipeline: pipelineOptions(context.config.ingest),
+            stallAfterMs: context.config.ingest.stallAfterMs,
+            log,
+          }),
         { brokers: kafka.brokers, log },
       );
       void consumer.started.then(() =>

@@ -1,8 +1,7 @@
 import { toClickHouseTime } from '../../store/clickhouse.js';
-import type { FeatureLogRow, LabelRow, PredictionRow } from '../../store/events.js';
-import type { EventKind } from '../outcome.js';
+import type { EventInsert, LabelRow, PredictionRow } from '../../store/events.js';
 
-/** Where a message came from: kept on every row, and the key of Kafka deduplication. */
+/** Where a message came from: kept on every row, and the key of Kafka dead letters. */
 export interface MessageOrigin {
   source: 'kafka' | 'http';
   topic: string;
@@ -10,64 +9,52 @@ export interface MessageOrigin {
   offset: number;
 }
 
-export type EventRow =
-  | { kind: 'prediction'; row: PredictionRow }
-  | { kind: 'feature'; row: FeatureLogRow }
-  | { kind: 'label'; row: LabelRow };
-
-/** A validated event → the row of its table. */
-export function toEventRow(
-  kind: EventKind,
+/** A validated prediction or feature log → what the insert path encodes. */
+export function toEventInsert(
+  kind: 'prediction' | 'feature',
   event: Record<string, unknown>,
+  tsMs: number,
   origin: MessageOrigin,
-): EventRow {
-  const coordinates = {
+): EventInsert {
+  return {
+    kind,
+    tsMs,
+    event_id: event.event_id as string,
+    model: event.model as string,
+    model_version: (event.model_version as string | undefined) ?? '',
+    prediction_id: (event.prediction_id as string | undefined) ?? '',
+    score: kind === 'prediction' && typeof event.score === 'number' ? event.score : null,
+    prediction:
+      kind === 'prediction' && event.prediction !== undefined ? String(event.prediction) : null,
+    features: event.features as Record<string, unknown>,
+    attributes: (event.attributes as Record<string, unknown> | undefined) ?? {},
+    ...coordinates(origin),
+  };
+}
+
+/** A validated label → its row. */
+export function toLabelRow(
+  event: Record<string, unknown>,
+  tsMs: number,
+  origin: MessageOrigin,
+): LabelRow {
+  return {
+    // Without an event id, a label is identified by what it says about which prediction.
+    event_id: String(event.event_id ?? `${event.model}/${event.prediction_id}`),
+    model: String(event.model),
+    prediction_id: String(event.prediction_id),
+    label: labelText(event.label),
+    ts: toClickHouseTime(new Date(tsMs)),
+    ...coordinates(origin),
+  };
+}
+
+function coordinates(origin: MessageOrigin) {
+  return {
     source: origin.source,
     kafka_topic: origin.topic,
     kafka_partition: origin.partition,
     kafka_offset: origin.offset,
-  };
-  const ts = toClickHouseTime(new Date(String(event.ts)));
-  if (kind === 'label') {
-    return {
-      kind,
-      row: {
-        // Without an event id, a label is identified by what it says about which prediction.
-        event_id: String(event.event_id ?? `${event.model}/${event.prediction_id}`),
-        model: String(event.model),
-        prediction_id: String(event.prediction_id),
-        label: labelText(event.label),
-        ts,
-        ...coordinates,
-      },
-    };
-  }
-  const common = {
-    event_id: String(event.event_id),
-    model: String(event.model),
-    model_version: String(event.model_version ?? ''),
-    ts,
-    prediction_id: String(event.prediction_id ?? ''),
-    ...splitFeatures(event.features as Record<string, number | string | null>),
-    attributes: Object.fromEntries(
-      Object.entries((event.attributes as Record<string, unknown>) ?? {}).map(([k, v]) => [
-        k,
-        String(v),
-      ]),
-    ),
-    ...coordinates,
-  };
-  if (kind === 'feature') {
-    return { kind, row: { kind, ...common, score: null, prediction: null } };
-  }
-  return {
-    kind,
-    row: {
-      kind,
-      ...common,
-      score: typeof event.score === 'number' ? event.score : null,
-      prediction: event.prediction === undefined ? null : String(event.prediction),
-    },
   };
 }
 

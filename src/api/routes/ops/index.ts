@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { toPrometheus, type IngestMetrics } from '../../../ingest/metrics.js';
+import type { IngestMetrics } from '../../../ingest/metrics.js';
 import type { MetricsRegistry } from '../../../observability/metrics.js';
 import { runReadinessChecks, type ReadinessCheck } from '../../../observability/readiness.js';
 import type { Store } from '../../../store/clickhouse.js';
-import { countStored, listDeadLetters } from '../../../store/events.js';
+import { countStored } from '../../../store/events.js';
 import { IngestionStatus, Ok } from '../../schemas.js';
 
 export interface OpsRouteOptions {
@@ -83,7 +83,12 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app,
     },
     async (_request, reply) => {
       void reply.type(options.registry.contentType);
-      return toPrometheus(options.metrics.snapshot()) + (await options.registry.metrics());
+      // Ingest's metrics live on the service's registry; a bare app (tests) has them apart.
+      const ingest = options.metrics.registry;
+      return (
+        (await options.registry.metrics()) +
+        (ingest === options.registry ? '' : await ingest.metrics())
+      );
     },
   );
 
@@ -133,36 +138,5 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app,
         },
       };
     },
-  );
-
-  app.get(
-    '/v1/dead-letters',
-    {
-      config: { access: 'admin' },
-      schema: {
-        summary:
-          'The newest dead letters with their raw payloads (admin: payloads may hold personal data)',
-        tags,
-        querystring: Type.Object(
-          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })) },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Array(
-            Type.Object({
-              received_at: Type.String(),
-              source: Type.String(),
-              topic: Type.String(),
-              partition: Type.Integer(),
-              offset: Type.Integer(),
-              reason: Type.String(),
-              detail: Type.String(),
-              payload: Type.String(),
-            }),
-          ),
-        },
-      },
-    },
-    async (request) => listDeadLetters(store, request.query.limit ?? 100),
   );
 };

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { loadIngestConfig } from './config.js';
+
+describe('the ingest section of the configuration', () => {
+  it('has documented defaults', () => {
+    expect(loadIngestConfig({})).toEqual({
+      maxEventBytes: 1024 * 1024,
+      maxBodyBytes: 64 * 1024 * 1024,
+      maxDepth: 32,
+      earliestEventMs: Date.UTC(2000, 0, 1),
+      maxFutureSkewMs: 3_600_000,
+      deadLetterPayloadBytes: 64 * 1024,
+      httpConcurrency: 8,
+      stallAfterMs: 60_000,
+      retention: { eventsDays: 0, deadLettersDays: 30 },
+    });
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadIngestConfig({
+      DRIFTWATCH_MAX_EVENT_BYTES: '2048',
+      DRIFTWATCH_MAX_BODY_BYTES: '4096',
+      DRIFTWATCH_MAX_EVENT_DEPTH: '8',
+      DRIFTWATCH_EARLIEST_EVENT_TIME: '2020-01-01T00:00:00Z',
+      DRIFTWATCH_MAX_FUTURE_SKEW_SECONDS: '60',
+      DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES: '512',
+      DRIFTWATCH_HTTP_INGEST_CONCURRENCY: '3',
+      DRIFTWATCH_KAFKA_STALL_SECONDS: '10',
+      DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
+      DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
+    });
+    expect(config).toEqual({
+      maxEventBytes: 2048,
+      maxBodyBytes: 4096,
+      maxDepth: 8,
+      earliestEventMs: Date.UTC(2020, 0, 1),
+      maxFutureSkewMs: 60_000,
+      deadLetterPayloadBytes: 512,
+      httpConcurrency: 3,
+      stallAfterMs: 10_000,
+      retention: { eventsDays: 400, deadLettersDays: 0 },
+    });
+  });
+
+  it.each([
+    [
+      'DRIFTWATCH_MAX_EVENT_BYTES',
+      '1e6',
+      /DRIFTWATCH_MAX_EVENT_BYTES must be an integer >= 1024, got "1e6"/,
+    ],
+    ['DRIFTWATCH_EVENTS_RETENTION_DAYS', '-1', /must be an integer >= 0/],
+    ['DRIFTWATCH_EARLIEST_EVENT_TIME', 'last year', /must be an RFC 3339 time/],
+  ])('refuses %s=%s with a message naming it', (name, value, message) => {
+    expect(() => loadIngestConfig({ [name]: value })).toThrow(message);
+  });
+});

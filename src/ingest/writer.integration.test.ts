@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsAcrossMonths, validPrediction } from '../../test/helpers/poison.js';
+import { openTestStore } from '../../test/helpers/store.js';
+import { StoreError, type Store } from '../store/clickhouse.js';
+import { createIngestMetrics } from './metrics.js';
+import { createEventPipeline, type IncomingMessage } from './pipeline.js';
+import { byPartitions, createEventWriter } from './writer.js';
+
+/**
+ * The writer against embedded ClickHouse. A materialized view counts every row inserted
+ * into `events` and `labels` (as the drift engine's summaries do): deduplication must keep
+ * a replay, a reshaped replay or a retry from ever reaching it twice.
+ */
+describe('the event writer on embedded ClickHouse', () => {
+  let store: Store;
+  const prepare = createEventPipeline();
+  const metrics = createIngestMetrics();
+  let writer: ReturnType<typeof createEventWriter>;
+
+  beforeAll(async () => {
+    store = await openTestStore();
+    await store.command(
+      `CREATE TABLE inserted_rows (tbl LowCardinality(String), model String, n UInt64)
+       ENGINE = SummingMergeTree ORDER BY (tbl, model)`,
+    );
+    await store.command(
+      `CREATE MATERIALIZED VIEW count_events TO inserted_rows AS
+       SELECT 'events' AS tbl, model, count() AS n FROM events GROUP BY model`,
+    );
+    await store.command(
+      `CREATE MATERIALIZED VIEW count_labels TO inserted_rows AS
+       SELECT 'labels' AS tbl, model, count() AS n FROM labels GROUP BY model`,
+    );
+    // The table refuses one particular row for its content, as a CHECK constraint does.
+    await store.command(
+      `ALTER TABLE events ADD CONSTRAINT refuse_one CHECK event_id != 'refuse-me'`,
+    );
+    writer = createEventWriter(store, { metrics });
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const messages = (model: string, ids: readonly string[], offset = 0): IncomingMessage[] =>
+    ids.map((id, i) => ({
+      kind: 'prediction',
+      payload: Buffer.from(validPrediction(model, id, '2026-11-22T10:00:00Z')),
+      origin: { source: 'kafka', topic: `${model}-topic`, partition: 0, offset: offset + i },
+    }));
+  const ids = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => `e${from + i}`);
+
+  async function insertedRows(table: string, model: string): Promise<number> {
+    const [row] = await store.query<{ n: string }>(
+      'SELECT sum(n) AS n FROM inserted_rows WHERE tbl = {table:String} AND model = {model:String}',
+      { table, model },
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  it('inserts each event once, whatever the shape of the replay', async () => {
+    const model = 'replay';
+    const first = await prepare(messages(model, ids(0, 100)));
+    await writer.write(first);
+    // A replay cut differently: half already stored, half new, one repeated inside the batch.
+    const replay = await prepare(messages(model, [...ids(50, 150), 'e120']));
+    await writer.write(replay);
+    expect(replay.outcomes.filter((o) => o.status === 'duplicate')).toHaveLength(51);
+    expect(replay.outcomes.filter((o) => o.status === 'stored')).toHaveLength(50);
+    // The same batch again, as after a refused commit.
+    const again = await prepare(messages(model, ids(0, 150)));
+    await writer.write(again);
+    expect(again.outcomes.every((o) => o.status === 'duplicate')).toBe(true);
+    expect(await insertedRows('events', model)).toBe(150);
+  });
+
+  it('writes batches that wait together as one flush, each with its own outcomes', async () => {
+    const model = 'together';
+    const batches = await Promise.all(
+      [0, 1, 2, 3].map((k) => prepare(messages(model, ids(k * 10, k * 10 + 15)))),
+    );
+    await Promise.all(batches.map((batch) => writer.write(batch)));
+    const stored = batches.flatMap((b) => b.outcomes).filter((o) => o.status === 'stored');
+    expect(stored).toHaveLength(45);
+    expect(await insertedRows('events', model)).toBe(45);
+  });
+
+  it('dead-letters only the row the store refuses, found by bisection, and stores the rest', async () => {
+    const model = 'bisect';
+    const batch = await prepare(messages(model, [...ids(0, 40), 'refuse-me', ...ids(40, 80)]));
+    await writer.write(batch);
+    expect(batch.outcomes[40]).toMatchObject({ status: 'dead_letter', reason: 'store_refused' });
+    expect((batch.outcomes[40] as { detail: string }).detail).toMatch(/refuse_one/);
+    expect(batch.outcomes.filter((o) => o.status === 'stored')).toHaveLength(80);
+    const [events] = await store.query<{ n: string; refused: string }>(
+      `SELECT count() AS n, countIf(event_id = 'refuse-me') AS refused FROM events WHERE model = {model:String}`,
+      { model },
+    );
+    expect([Number(events?.n), Number(events?.refused)]).toEqual([80, 0]);
+    expect(await insertedRows('events', model)).toBe(80);
+    const letters = await store.query<{ reason: string; offset: string }>(
+      `SELECT reason, offset FROM dead_letters WHERE topic = 'bisect-topic'`,
+    );
+    expect(letters.map((l) => [l.reason, Number(l.offset)])).toEqual([['store_refused', 40]]);
+  });
+
+  it('keeps rows a view refused after the table stored them: stored once, never inserted again', async () => {
+    await store.command(
+      `CREATE MATERIALIZED VIEW refuse_in_view TO inserted_rows AS
+       SELECT 'view' AS tbl, model, toUInt64(throwIf(event_id = 'view-refuses', 'the view refuses')) AS n
+       FROM events WHERE model = 'view-refusal'`,
+    );
+    try {
+      const model = 'view-refusal';
+      const failuresBefore = metrics.snapshot().insert_failures;
+      const batch = await prepare(messages(model, [...ids(0, 10), 'view-refuses']));
+      await writer.write(batch);
+      expect(batch.outcomes.every((o) => o.status === 'stored')).toBe(true);
+      // Views are not atomic with their table: the table kept the block; a view did not.
+      const [row] = await store.query<{ n: string }>(
+        'SELECT count() AS n FROM events WHERE model = {model:String}',
+        { model },
+      );
+      expect(Number(row?.n)).toBe(11);
+      expect(metrics.snapshot().insert_failures).toBe(failuresBefore + 1);
+    } finally {
+      await store.command('DROP VIEW refuse_in_view');
+    }
+  });
+
+  it('splits a batch spanning more months than one insert may touch', async () => {
+    expect(
+      byPartitions(
+        [1, 2, 3, 1, 2, 4, 5].map((month) => ({ month })),
+        2,
+      ),
+    ).toEqual([
+      [{ month: 1 }, { month: 2 }, { month: 1 }, { month: 2 }],
+      [{ month: 3 }, { month: 4 }],
+      [{ month: 5 }],
+    ]);
+    const payloads = eventsAcrossMonths('months');
+    const batch = await prepare(
+      payloads.map((text, i) => ({
+        kind: 'prediction' as const,
+        payload: Buffer.from(text),
+        origin: { source: 'http' as const, topic: '', partition: -1, offset: i },
+      })),
+    );
+    await writer.write(batch);
+    expect(batch.outcomes.every((o) => o.status === 'stored')).toBe(true);
+    expect(await insertedRows('events', 'months')).toBe(120);
+  });
+
+  it('stores a corrected label and never the same label twice', async () => {
+    const label = (value: number, ts: string) => ({
+      kind: 'label' as const,
+      payload: Buffer.from(
+        JSON.stringify({ model: 'labels', prediction_id: 'p1', label: value, ts }),
+      ),
+      origin: { source: 'http' as const, topic: '', partition: -1, offset: -1 },
+    });
+    await writer.write(await prepare([label(0, '2026-11-22T10:00:00Z')]));
+    const replay = await prepare([
+      label(0, '2026-11-22T10:00:00Z'),
+      label(0, '2026-11-22T10:00:00Z'),
+    ]);
+    await writer.write(replay);
+    expect(replay.outcomes.map((o) => o.status)).toEqual(['duplicate', 'duplicate']);
+    const corrected = await prepare([label(1, '2026-11-22T11:00:00Z')]);
+    await writer.write(corrected);
+    expect(corrected.outcomes.map((o) => o.status)).toEqual(['stored']);
+    expect(await insertedRows('labels', 'labels')).toBe(2);
+  });
+
+  it('stores a redelivered dead letter once', async () => {
+    const bad = (): IncomingMessage[] => [
+      {
+        kind: 'prediction',
+        payload: Buffer.from('not json'),
+        origin: { source: 'kafka', topic: 'dead-topic', partition: 3, offset: 7 },
+      },
+    ];
+    await writer.write(await prepare(bad()));
+    await writer.write(await prepare(bad()));
+    const [row] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM dead_letters WHERE topic = 'dead-topic'",
+    );
+    expect(Number(row?.n)).toBe(1);
+  });
+
+  it('rejects with a retriable error while a table is detached, and dead-letters nothing', async () => {
+    const batch = await prepare(messages('outage', ids(0, 10)));
+    await store.command('DETACH TABLE events');
+    try {
+      const failure = await writer.write(batch).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StoreError);
+      expect(failure).toMatchObject({ retriable: true, failure: 'infrastructure', serverCode: 60 });
+    } finally {
+      await store.command('ATTACH TABLE events');
+    }
+    await writer.write(batch);
+    expect(batch.outcomes.every((o) => o.status === 'stored')).toBe(true);
+    const [row] = await store.query<{ n: string }>(
+      "SELECT count() AS n FROM dead_letters WHERE topic = 'outage-topic'",
+    );
+    expect(Number(row?.n)).toBe(0);
+    expect(await insertedRows('events', 'outage')).toBe(10);
+  });
+});
