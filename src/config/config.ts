@@ -22,6 +22,13 @@ export interface KafkaConfig {
   groupId: string;
   clientId: string;
   topics: { predictions: string; features: string; labels: string };
+  /**
+   * How long the group coordinator waits for a silent consumer (KAFKA_SESSION_TIMEOUT_MS)
+   * before giving its partitions to the others: after a crash, that consumer's partitions
+   * wait this long. Heartbeats go every third of it, at most every 3 s.
+   */
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
 }
 
 /** Who may call the API, and how fast producers may post. */
@@ -291,7 +298,15 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
 }
 
 export function loadKafkaConfig(env: Env = process.env): KafkaConfig {
+  const sessionTimeout = parseInteger(
+    env.KAFKA_SESSION_TIMEOUT_MS,
+    'KAFKA_SESSION_TIMEOUT_MS',
+    30_000,
+    1000,
+  );
   return {
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
     brokers: (env.KAFKA_BROKERS ?? 'localhost:9092')
       .split(',')
       .map((broker) => broker.trim())

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadIngestConfig } from './config.js';
+import { loadIngestConfig, loadKafkaConfig } from './config.js';
 
 describe('the ingest section of the configuration', () => {
   it('has documented defaults', () => {
@@ -52,5 +52,18 @@ describe('the ingest section of the configuration', () => {
     ['DRIFTWATCH_EARLIEST_EVENT_TIME', 'last year', /must be an RFC 3339 time/],
   ])('refuses %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadIngestConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('the Kafka section of the configuration', () => {
+  it('takes the consumer session timeout, heartbeating every third of it (at most every 3 s)', () => {
+    expect(loadKafkaConfig({})).toMatchObject({ sessionTimeout: 30_000, heartbeatInterval: 3000 });
+    expect(loadKafkaConfig({ KAFKA_SESSION_TIMEOUT_MS: '6000' })).toMatchObject({
+      sessionTimeout: 6000,
+      heartbeatInterval: 2000,
+    });
+    expect(() => loadKafkaConfig({ KAFKA_SESSION_TIMEOUT_MS: '6s' })).toThrow(
+      /KAFKA_SESSION_TIMEOUT_MS must be an integer >= 1000, got "6s"/,
+    );
   });
 });
