@@ -8,7 +8,7 @@ const BINARY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.t
 
 export interface MockBroker {
   bootstrap: string;
-  /** Fault injection: "down 1", "up 1", "leader topic 0 2". */
+  /** Fault injection: "down 1", "up 1", "leader topic 0 2", "coordinator group 2". */
   command(line: string): Promise<void>;
   stop(): Promise<void>;
 }

@@ -5,6 +5,7 @@
  *   down <broker-id>            take a broker down
  *   up <broker-id>              bring it back
  *   leader <topic> <partition> <broker-id>
+ *   coordinator <group> <broker-id>   the broker that coordinates a consumer group
  * and answers "ok" or "error ..." to each. Exits when stdin closes, so a killed test
  * never leaves a broker behind.
  */
@@ -59,6 +60,8 @@ int main(int argc, char **argv) {
       err = rd_kafka_mock_broker_set_up(cluster, a);
     } else if (sscanf(line, "leader %255s %d %d", topic, &a, &b) == 3) {
       err = rd_kafka_mock_partition_set_leader(cluster, topic, a, b);
+    } else if (sscanf(line, "coordinator %255s %d", topic, &a) == 2) {
+      err = rd_kafka_mock_coordinator_set(cluster, "group", topic, a);
     } else if (sscanf(line, "%31s", command) == 1) {
       printf("error unknown command %s\n", command);
       fflush(stdout);
