@@ -80,4 +80,53 @@ checks:
     expect(runs.slice(0, 4).every((run) => run.status === 'ok' && run.checks > 0)).toBe(true);
     await scheduler.stop();
   });
+
+  // Found by the soak (npm run soak): a tick whose run failed while the store was away left
+  // its window out of the drift history for good; the next tick evaluated only its own.
+  it('also evaluates at a tick the windows whose runs failed at earlier ticks, oldest first', async () => {
+    // a monitor of its own name: its runs start with the window ending at T
+    const monitor: MonitorPlan = { ...plan, monitor: 'fraud-detector-ticks' };
+    await insertMonitorRun(store, {
+      monitor: monitor.monitor,
+      windowStart: new Date(T.getTime() - 1_800_000),
+      windowEnd: T,
+      status: 'ok',
+      checks: 0,
+      breaches: 0,
+      durationMs: 1,
+      monitorHash: monitor.hash,
+    });
+    let clock = new Date(T.getTime() + 30 * 60_000 + 50);
+    let storeAway = true;
+    const away = () =>
+      Promise.reject(new Error('ClickHouse: connect ECONNREFUSED (the store is away)'));
+    const flaky: Store = {
+      ...store,
+      query: (...args) => (storeAway ? away() : store.query(...args)),
+      command: (...args) => (storeAway ? away() : store.command(...args)),
+      insert: (...args) => (storeAway ? away() : store.insert(...args)),
+      insertRowBinary: (...args) => (storeAway ? away() : store.insertRowBinary(...args)),
+    };
+    const evaluated: string[] = [];
+    const failures: string[] = [];
+    const scheduler = createMonitorScheduler(flaky, [monitor], {
+      now: () => clock,
+      onEvaluation: (e) => void evaluated.push(e.window.end.toISOString()),
+      onError: (_monitor, error) => void failures.push((error as Error).message),
+    });
+    await scheduler.tick(monitor); // 10:30: the store is away, the run fails
+    expect(failures).toHaveLength(1);
+    expect(evaluated).toEqual([]);
+    storeAway = false;
+    clock = new Date(T.getTime() + 60 * 60_000 + 50);
+    await scheduler.tick(monitor); // 11:00: the store is back
+    expect(evaluated).toEqual(['2026-11-20T10:30:00.000Z', '2026-11-20T11:00:00.000Z']);
+    const runs = await listMonitorRuns(store, monitor.monitor);
+    expect(runs.map((run) => run.windowEnd.toISOString())).toEqual([
+      '2026-11-20T11:00:00.000Z',
+      '2026-11-20T10:30:00.000Z',
+      T.toISOString(),
+    ]);
+    await scheduler.stop();
+  });
 });

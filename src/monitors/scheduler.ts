@@ -4,7 +4,7 @@ import type { Store } from '../store/clickhouse.js';
 import { getLastRunWindowEnd } from '../store/results.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
-import { scheduledTicks, truncateToMinute, windowEndingAt } from './windows.js';
+import { scheduledTicks, windowEndingAt } from './windows.js';
 
 export interface SchedulerOptions {
   now?: () => Date;
@@ -18,14 +18,18 @@ export interface SchedulerOptions {
 export interface MonitorScheduler {
   /** Evaluates the windows missed while the service was down, oldest first. */
   catchUp(): Promise<WindowEvaluation[]>;
+  /** What each scheduled tick does for one monitor (node-cron calls it; tests call it). */
+  tick(plan: MonitorPlan): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
 
 /**
- * node-cron per monitor schedule. A tick evaluates the window ending at that minute;
- * runs of one monitor never overlap, and a failing run is reported, not fatal. State lives
- * in ClickHouse only (monitor_runs), so any process can die and another picks up.
+ * node-cron per monitor schedule. A tick evaluates every window due since the monitor's
+ * last stored run: the one ending at that minute, and any whose run failed at an earlier
+ * tick (the store away), so a failure delays a window but never leaves it out of the drift
+ * history. Runs of one monitor never overlap, and a failing run is reported, not fatal.
+ * State lives in ClickHouse only (monitor_runs), so any process can die and another picks up.
  */
 export function createMonitorScheduler(
   store: Store,
@@ -57,15 +61,20 @@ export function createMonitorScheduler(
     return evaluation;
   }
 
-  async function catchUpMonitor(plan: MonitorPlan): Promise<WindowEvaluation[]> {
+  /** The ticks due since the monitor's last stored run, oldest first. */
+  async function dueTicks(plan: MonitorPlan): Promise<Date[]> {
     const last = await getLastRunWindowEnd(store, plan.monitor);
     const current = now();
     // A monitor that never ran starts with its latest tick, not with all of history.
-    const ticks = last
+    return last
       ? scheduledTicks(plan.schedule, last, current, options.maxCatchUp ?? 1000)
       : scheduledTicks(plan.schedule, new Date(current.getTime() - 24 * 3600_000), current).slice(
           -1,
         );
+  }
+
+  async function catchUpMonitor(plan: MonitorPlan): Promise<WindowEvaluation[]> {
+    const ticks = await dueTicks(plan);
     const evaluations: WindowEvaluation[] = [];
     for (const tick of ticks) {
       const evaluation = await enqueue(plan, () => runWindowEndingAt(plan, tick));
@@ -79,12 +88,18 @@ export function createMonitorScheduler(
       const all = await Promise.all(plans.map((plan) => catchUpMonitor(plan)));
       return all.flat();
     },
+    async tick(plan) {
+      // Read inside the monitor's queue: what an earlier tick stored is seen.
+      await enqueue(plan, async () => {
+        for (const tick of await dueTicks(plan)) await runWindowEndingAt(plan, tick);
+      });
+    },
     start() {
       for (const plan of plans) {
         const task = cron.schedule(
           plan.schedule,
           () => {
-            void enqueue(plan, () => runWindowEndingAt(plan, truncateToMinute(now())));
+            void this.tick(plan);
           },
           { name: `monitor:${plan.monitor}`, noOverlap: true },
         );
