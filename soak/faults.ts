@@ -144,3 +144,25 @@ export async function failover(
     detail: `broker 1 down; after ${(Math.min(3000, ms / 3) / 1000).toFixed(0)} s its ${led.length} partitions and the group's coordinator moved to broker 2; broker 1 back after ${(ms / 1000).toFixed(0)} s`,
   };
 }
+
+/**
+ * Scale-out: a second consumer joins the group (a rebalance hands it some partitions while
+ * the first may still be writing batches of them), works for `ms`, then stops gracefully
+ * (SIGTERM: finishes and commits what it holds, leaves; another rebalance).
+ */
+export async function scaleOut(
+  startSecond: () => SupervisedProcess,
+  ms: number,
+): Promise<FaultRecord> {
+  const fromMs = Date.now();
+  const second = startSecond();
+  await sleep(ms);
+  await second.stop();
+  const ends = second.incarnations.map((i) => `pid ${i.pid} ${i.end ?? 'running'}`);
+  return {
+    name: 'consumer scale-out',
+    fromMs,
+    toMs: Date.now(),
+    detail: `a second consumer joined the group for ${(ms / 1000).toFixed(0)} s (a rebalance each way), then stopped with SIGTERM (${ends.join(', ')})`,
+  };
+}

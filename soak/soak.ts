@@ -24,13 +24,21 @@ import {
   type OffsetObserver,
 } from './cluster.js';
 import { countInserts, finalCounts, type FinalCounts } from './counts.js';
-import { brokersDown, failover, killMidBatch, storeOutage, type FaultRecord } from './faults.js';
+import {
+  brokersDown,
+  failover,
+  killMidBatch,
+  scaleOut,
+  storeOutage,
+  type FaultRecord,
+} from './faults.js';
 import { baselineCsv, MONITOR_YAML, SOAK_MAX_EVENT_BYTES } from './messages.js';
 import type { Injection, ProducerProgress, ProducerSettings } from './protocol.js';
 import { startStoreProxy, type StoreProxy } from './storeProxy.js';
 import {
   findStalls,
   missedMinuteWindows,
+  resumedAfter,
   tallyInjections,
   type InjectionTally,
   type ProgressSample,
@@ -108,7 +116,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const producer = startProducer(world.broker.bootstrap, options.rate, cleanups);
     const observed = observe(world, services, options.runDir, cleanups);
 
-    const faults = await runFaults(world, services.consumer, startedMs, durationMs, options.log);
+    const faults = await runFaults(world, services, startedMs, durationMs, options.log);
     await sleep(startedMs + 0.9 * durationMs - Date.now());
     options.log('producer: stopping; waiting for the consumer to catch up');
     const produced = await producer.stop();
@@ -149,7 +157,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         .sort((a, b) => a.fromMs - b.fromMs)
         .map((fault) => ({
           ...fault,
-          progressAfterMs: progressAfter(observed.samples, resumeFrom(fault, services.consumer)),
+          progressAfterMs: resumedAfter(observed.samples, resumeFrom(fault, services.consumer)),
         })),
       consumer: { incarnations: services.consumer.incarnations, readiness: observed.readiness },
       scheduler: {
@@ -174,7 +182,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 interface World {
   store: Store;
   /** The consumer's and the scheduler's ways to the store, which the faults cut. */
-  proxies: { consumer: StoreProxy; scheduler: StoreProxy };
+  proxies: { consumer: StoreProxy; scheduler: StoreProxy; second: StoreProxy };
   broker: MockBroker;
   observer: OffsetObserver;
 }
@@ -205,10 +213,10 @@ async function startWorld(
   const proxies = {
     consumer: await startStoreProxy(upstream),
     scheduler: await startStoreProxy(upstream),
+    second: await startStoreProxy(upstream),
   };
   cleanups.unshift(async () => {
-    await proxies.consumer.close();
-    await proxies.scheduler.close();
+    for (const proxy of Object.values(proxies)) await proxy.close();
   });
   const broker = await startMockBroker({
     brokers: BROKERS,
@@ -231,6 +239,8 @@ interface Services {
   consumer: SupervisedProcess;
   scheduler: SupervisedProcess;
   schedulerFailures: string[];
+  /** A second consumer in the same group (scale-out): started by the fault, stopped by it. */
+  startSecondConsumer(): SupervisedProcess;
 }
 
 /** The consumer and the scheduler, each its own process, restarted whenever it ends. */
@@ -263,7 +273,19 @@ function startServices(
     restartDelayMs: 1000,
   });
   cleanups.unshift(() => consumer.stop());
-  return { consumer, scheduler, schedulerFailures };
+  const startSecondConsumer = () => {
+    const second = superviseProcess({
+      name: 'second consumer',
+      command: process.execPath,
+      args: [cli, 'serve', '--role', 'ingest', '--kafka'],
+      env: { ...env, KAFKA_CLIENT_ID: 'soak-ingest-2', CLICKHOUSE_URL: world.proxies.second.url },
+      logFile: path.join(options.runDir, 'consumer-2.log'),
+      restartDelayMs: 1000,
+    });
+    cleanups.unshift(() => second.stop());
+    return second;
+  };
+  return { consumer, scheduler, schedulerFailures, startSecondConsumer };
 }
 
 /** The producer process (soak/producer.ts); `stop` ends production and returns its tally. */
@@ -396,12 +418,13 @@ function observe(
 /** The faults, at fixed fractions of the run, one after the other. */
 async function runFaults(
   world: World,
-  consumer: SupervisedProcess,
+  services: Services,
   startedMs: number,
   durationMs: number,
   log: (line: string) => void,
 ): Promise<FaultRecord[]> {
   const faults: FaultRecord[] = [];
+  const { consumer } = services;
   const proxy = world.proxies.consumer;
   const storeOutageMs = clamp(durationMs * 0.1, 10_000, 90_000);
   const timeline: { at: number; run: () => Promise<FaultRecord> }[] = [
@@ -427,6 +450,10 @@ async function runFaults(
         failover(world.broker, world.observer.admin, clamp(durationMs * 0.05, 8_000, 45_000)),
     },
     { at: 0.76, run: () => killMidBatch(consumer, proxy, 'executed') },
+    {
+      at: 0.8,
+      run: () => scaleOut(services.startSecondConsumer, clamp(durationMs * 0.07, 12_000, 60_000)),
+    },
   ];
   for (const step of timeline) {
     await sleep(startedMs + step.at * durationMs - Date.now());
@@ -456,29 +483,6 @@ function resumeFrom(fault: FaultRecord, consumer: SupervisedProcess): number {
   if (fault.name !== 'consumer SIGKILL') return fault.toMs;
   const next = consumer.incarnations.find((i) => i.startedMs > fault.toMs);
   return next?.startedMs ?? fault.toMs;
-}
-
-/**
- * From `afterMs` until every partition that had lag then has committed past where it
- * stood (or has no lag left): the whole group consuming again.
- */
-function progressAfter(samples: readonly ProgressSample[], afterMs: number): number | undefined {
-  let base: NonNullable<ProgressSample['partitions']> | undefined;
-  for (const sample of samples) {
-    if (!sample.partitions) continue;
-    if (sample.atMs <= afterMs || !base) {
-      base = sample.partitions;
-      continue;
-    }
-    const current = sample.partitions;
-    const resumed = Object.entries(base).every(([key, then]) => {
-      const now = current[key];
-      if (then.committed >= then.high) return true;
-      return now !== undefined && (now.committed > then.committed || now.committed >= now.high);
-    });
-    if (resumed) return sample.atMs - afterMs;
-  }
-  return undefined;
 }
 
 async function fetchReadiness(address: string): Promise<{ ok: boolean; detail: string }> {

@@ -6,6 +6,7 @@ import {
   ledger,
   longestStall,
   missedMinuteWindows,
+  resumedAfter,
   tallyInjections,
   type ProgressSample,
 } from './tally.js';
@@ -160,6 +161,33 @@ describe('stalls', () => {
     ]);
     expect(stalls).toEqual([{ partition: 'b', fromMs: 0, toMs: 2000, open: true }]);
     expect(longestStall(stalls)?.partition).toBe('b');
+  });
+});
+
+describe('consuming again after a fault', () => {
+  const sample = (atMs: number, a: number, b: number): ProgressSample => ({
+    atMs,
+    partitions: { a: { committed: a, high: 100 }, b: { committed: b, high: 100 } },
+  });
+
+  it('waits from the first readable sample after the fault until every lagging partition moved', () => {
+    const samples = [
+      sample(0, 5, 5),
+      sample(1000, 10, 10),
+      { atMs: 2000, partitions: null }, // the brokers went down after commits to 20, 20
+      { atMs: 3000, partitions: null }, // the fault ends at 3500
+      sample(4000, 20, 20), // not progress after the fault: committed before it
+      sample(4500, 20, 20),
+      sample(5000, 30, 20), // a moved, b not yet
+      sample(6000, 30, 25),
+    ];
+    expect(resumedAfter(samples, 3500)).toBe(2500);
+  });
+
+  it('is undefined when a lagging partition never moves again', () => {
+    expect(resumedAfter([sample(0, 1, 1), sample(1000, 5, 1), sample(2000, 9, 1)], 0)).toBe(
+      undefined,
+    );
   });
 });
 

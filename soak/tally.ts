@@ -176,6 +176,34 @@ export function findStalls(samples: readonly ProgressSample[]): Stall[] {
   return stalls;
 }
 
+/**
+ * How long after `afterMs` every partition that had lag at the first readable sample from
+ * then on has committed past where it stood (or has no lag left): the whole group
+ * consuming again. Undefined when that is never seen. Samples from before `afterMs` are
+ * not a base: offsets committed just before a fault would look like progress after it.
+ */
+export function resumedAfter(
+  samples: readonly ProgressSample[],
+  afterMs: number,
+): number | undefined {
+  let base: NonNullable<ProgressSample['partitions']> | undefined;
+  for (const sample of samples) {
+    if (!sample.partitions || sample.atMs < afterMs) continue;
+    if (!base) {
+      base = sample.partitions;
+      continue;
+    }
+    const current = sample.partitions;
+    const resumed = Object.entries(base).every(([key, then]) => {
+      const now = current[key];
+      if (then.committed >= then.high) return true;
+      return now !== undefined && (now.committed > then.committed || now.committed >= now.high);
+    });
+    if (resumed) return sample.atMs - afterMs;
+  }
+  return undefined;
+}
+
 export function longestStall(stalls: readonly Stall[]): Stall | undefined {
   let longest: Stall | undefined;
   for (const stall of stalls) {
