@@ -637,6 +637,18 @@ describe('compliance exports of a month of history', () => {
         ['ks', 'psi'].map((check) => [silence.model, check, silence.feature, 'web', 'firing', 0]),
       );
     }
+    // Ended early: the first window after it announces what fired meanwhile, on the record.
+    const announced = events.filter(
+      (e) =>
+        e.model === 'fraud-detector' &&
+        e.feature === 'merchant_category' &&
+        e.slice_value === 'web' &&
+        e.event === 'firing' &&
+        e.notified === 1,
+    );
+    expect(announced.map((e) => [e.check_id, e.window_end, e.from_state, e.to_state])).toEqual(
+      ['ks', 'psi'].map((check) => [check, day(28 + 5 / 48).toISOString(), 'firing', 'firing']),
+    );
   });
 
   it('exports every notification with how its delivery ended, and each attempt, with no secret', async () => {
