@@ -81,7 +81,7 @@ export const Silence = Type.Object(
 );
 export type Silence = Static<typeof Silence>;
 
-export const ALERT_EVENTS = [
+export const ALERT_EVENT_KINDS = [
   'pending',
   'firing',
   'escalated',
@@ -89,7 +89,7 @@ export const ALERT_EVENTS = [
   'cancelled',
   'resolved',
 ] as const;
-const EVENT_LIST = `(${ALERT_EVENTS.join('|')})`;
+const EVENT_LIST = `(${ALERT_EVENT_KINDS.join('|')})`;
 
 export const AlertEvent = Type.Object(
   {
@@ -103,7 +103,7 @@ export const AlertEvent = Type.Object(
     episode: Type.Integer({
       description: '1 for the first pending/firing spell, +1 for each new one',
     }),
-    event: Type.String({ description: ALERT_EVENTS.join(', ') }),
+    event: Type.String({ description: ALERT_EVENT_KINDS.join(', ') }),
     from_state: Type.String({ description: 'inactive, pending, firing or resolved' }),
     to_state: Type.String({ description: 'pending, firing, resolved or inactive' }),
     severity: Type.Union([Type.String({ description: 'warn or critical' }), Type.Null()]),
@@ -137,7 +137,7 @@ export const AlertEventsQuery = Type.Object(
     event: Type.Optional(
       Type.String({
         pattern: `^${EVENT_LIST}(,${EVENT_LIST})*$`,
-        description: `comma-separated: ${ALERT_EVENTS.join(',')}`,
+        description: `comma-separated: ${ALERT_EVENT_KINDS.join(',')}`,
       }),
     ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'window_end after' })),
@@ -155,7 +155,7 @@ export interface AlertEventFilter {
   checkId?: string;
   feature?: string;
   slice?: { key: string; value: string };
-  events?: readonly (typeof ALERT_EVENTS)[number][];
+  events?: readonly (typeof ALERT_EVENT_KINDS)[number][];
   from?: Date;
   to?: Date;
   limit: number;

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
-  ALERT_EVENTS,
+  ALERT_EVENT_KINDS,
   AcknowledgeBody,
   Alert,
   AlertEvent,
@@ -73,8 +73,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
       const { limit = 100, offset = 0 } = query;
       const events = query.event
         ?.split(',')
-        .filter((name): name is (typeof ALERT_EVENTS)[number] =>
-          (ALERT_EVENTS as readonly string[]).includes(name),
+        .filter((name): name is (typeof ALERT_EVENT_KINDS)[number] =>
+          (ALERT_EVENT_KINDS as readonly string[]).includes(name),
         );
       const page = await alerts().events({
         model: query.model,
