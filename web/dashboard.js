@@ -48,6 +48,11 @@ const fmt = (value) =>
       ? value.toExponential(3)
       : value.toFixed(4);
 const time = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z') : '–');
+/** Time axes in UTC, as every time on the page, whatever the browser's own zone. */
+const utc = (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC');
+/** A time axis value (unix seconds) as the rest of the page writes times: UTC, to the minute. */
+const axisTime = (_u, seconds) =>
+  seconds === null || seconds === undefined ? '--' : time(new Date(seconds * 1000).toISOString());
 const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value);
 
 async function overview() {
@@ -222,12 +227,102 @@ function chartWidth(node) {
   return Math.max(300, node.clientWidth - 10);
 }
 
-/** The check's value as a step line, its warn and critical thresholds, and breach markers. */
+const MARKED_EVENTS = ['firing', 'escalated', 'resolved'];
+const MARKER_COLORS = { warn: COLORS.warn, critical: COLORS.critical, resolved: COLORS.ok };
+
+/**
+ * The alert transitions of one check, feature and slice (the alert's identity), from the
+ * audit trail: where on the time axis it fired, escalated and resolved. Without alerting
+ * in this service there are none to draw.
+ */
+async function alertTransitions(model, row, slice) {
+  const query = new URLSearchParams({
+    model,
+    check_id: row.check_id,
+    feature: row.feature,
+    slice,
+    event: MARKED_EVENTS.join(','),
+    limit: '1000',
+  });
+  try {
+    const page = await api(`/v1/alerts/events?${query}`);
+    return page.items;
+  } catch (error) {
+    if (error.code === 'DW_NOT_IMPLEMENTED') return [];
+    throw error;
+  }
+}
+
+/**
+ * A uPlot plugin drawing each alert transition as a dashed vertical line at the end of the
+ * window that caused it, with a flag naming it (hover for the details). Lines are DOM
+ * elements on uPlot's overlay, placed again whenever the size or the x scale changes.
+ */
+function alertMarkersPlugin(transitions) {
+  let layer = null;
+  const place = (u) => {
+    if (!layer) return;
+    const width = u.over.clientWidth;
+    layer.replaceChildren(
+      ...transitions.flatMap((transition) => {
+        const left = u.valToPos(Date.parse(transition.window_end) / 1000, 'x');
+        if (!(left >= 0 && left <= width)) return [];
+        const color =
+          transition.event === 'resolved'
+            ? MARKER_COLORS.resolved
+            : MARKER_COLORS[transition.severity] || COLORS.critical;
+        const marker = el(
+          'div',
+          {
+            class: `alert-marker ${transition.event}`,
+            'data-event': transition.event,
+            'data-severity': transition.severity || '',
+            'data-time': transition.window_end,
+          },
+          el(
+            'span',
+            {
+              class: 'flag',
+              title: `${transition.event}${transition.severity ? ` (${transition.severity})` : ''} · window ending ${time(transition.window_end)} · value ${fmt(transition.value)}${transition.suppressed_by ? ` · not notified: ${transition.suppressed_by}` : ''}`,
+            },
+            transition.event === 'resolved' ? '✓' : transition.event === 'escalated' ? '▲' : '!',
+          ),
+        );
+        // CSSOM, not a style attribute: the page's CSP allows no inline styles.
+        marker.style.left = `${left}px`;
+        marker.style.borderLeftColor = color;
+        marker.firstChild.style.background = color;
+        return [marker];
+      }),
+    );
+  };
+  return {
+    hooks: {
+      ready: [
+        (u) => {
+          layer = el('div', { class: 'alert-markers' });
+          u.over.append(layer);
+          place(u);
+        },
+      ],
+      setSize: [place],
+      setScale: [(u, key) => key === 'x' && place(u)],
+    },
+  };
+}
+
+/**
+ * The check's value as a step line, its warn and critical thresholds, breach points, and
+ * the alert's transitions (fired, escalated, resolved) marked on the time axis.
+ */
 async function historyChart(model, row) {
   const node = document.getElementById('history');
   const slice = sliceLabel(row);
   const query = new URLSearchParams({ check_id: row.check_id, feature: row.feature, slice });
-  const series = await api(`/v1/models/${encodeURIComponent(model)}/series?${query}`);
+  const [series, transitions] = await Promise.all([
+    api(`/v1/models/${encodeURIComponent(model)}/series?${query}`),
+    alertTransitions(model, row, slice),
+  ]);
   document.getElementById('history-title').textContent =
     `${row.check_id} · ${row.feature} · ${slice}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
   const points = series.points;
@@ -245,14 +340,17 @@ async function historyChart(model, row) {
   node.dataset.warn = lastWarn === null ? '' : String(lastWarn);
   node.dataset.critical = lastCritical === null ? '' : String(lastCritical);
   node.dataset.breaches = String(breaches.filter((v) => v !== null).length);
+  node.dataset.alertMarkers = String(transitions.length);
   const stepped = uPlot.paths.stepped({ align: 1 });
   new uPlot(
     {
       width: chartWidth(node),
       height: 280,
+      tzDate: utc,
       scales: { x: { time: true } },
+      plugins: [alertMarkersPlugin(transitions)],
       series: [
-        {},
+        { label: 'window end (UTC)', value: axisTime },
         {
           label: `${row.metric} value`,
           stroke: '#1d4ed8',
@@ -284,7 +382,7 @@ async function historyChart(model, row) {
           points: { show: true, size: 8, fill: COLORS.critical },
         },
       ],
-      axes: [{}, { label: row.metric }],
+      axes: [{ space: 80 }, { label: row.metric }],
     },
     [xs, values, warn, critical, breaches],
     node,
@@ -297,8 +395,25 @@ async function historyChart(model, row) {
       ' · ',
       el('span', { class: 'critical' }, `critical ≥ ${fmt(lastCritical)}`),
       ` · ${points.length} windows, ${node.dataset.breaches} breached`,
+      ...markerLegend(transitions),
     ),
   );
+}
+
+/** "· alert: 1 fired, 1 escalated, 1 resolved", each in its marker's colour. */
+function markerLegend(transitions) {
+  if (transitions.length === 0) return [' · no alert transitions'];
+  const counts = MARKED_EVENTS.map((event) => [
+    event,
+    transitions.filter((t) => t.event === event).length,
+  ]).filter(([, n]) => n > 0);
+  return [
+    ' · alert: ',
+    ...counts.flatMap(([event, n], i) => [
+      ...(i > 0 ? [', '] : []),
+      el('span', { class: `marker-key ${event}` }, `${n} ${event}`),
+    ]),
+  ];
 }
 
 /** Baseline and current shares per bin (or category), side by side. */
@@ -388,6 +503,7 @@ async function labelsChart(model) {
     {
       width: chartWidth(node),
       height: 240,
+      tzDate: utc,
       scales: { x: { time: true }, auroc: { range: [0, 1] }, coverage: { range: [0, 1] } },
       series: [
         {},

@@ -1,5 +1,19 @@
-import type { Alert, AlertsApi, Silence as ApiSilence } from '../api/alerts.js';
-import { listAlerts, type AlertState, type AlertSummary, type Silence } from '../store/alerts.js';
+import type {
+  Alert,
+  AlertEvent as ApiAlertEvent,
+  AlertsApi,
+  Silence as ApiSilence,
+} from '../api/alerts.js';
+import {
+  countAlertEvents,
+  listAlertEvents,
+  listAlerts,
+  type AlertEventFilter,
+  type AlertEventRecord,
+  type AlertState,
+  type AlertSummary,
+  type Silence,
+} from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { acknowledgeAlert, createSilence } from './operatorActions.js';
 
@@ -34,6 +48,51 @@ export function createAlertsApi(store: Store): AlertsApi {
       });
       return toApiSilence(silence);
     },
+    async events(filter) {
+      const where: AlertEventFilter = {
+        model: filter.model,
+        alertId: filter.alertId,
+        checkId: filter.checkId,
+        feature: filter.feature,
+        sliceKey: filter.slice?.key,
+        sliceValue: filter.slice?.value,
+        events: filter.events,
+        from: filter.from,
+        to: filter.to,
+      };
+      const [items, total] = await Promise.all([
+        listAlertEvents(store, { ...where, limit: filter.limit, offset: filter.offset }),
+        countAlertEvents(store, where),
+      ]);
+      return { items: items.map(toApiEvent), total };
+    },
+  };
+}
+
+function toApiEvent(event: AlertEventRecord): ApiAlertEvent {
+  return {
+    alert_id: event.alertId,
+    model: event.model,
+    monitor: event.monitor,
+    check_id: event.checkId,
+    metric: event.metric,
+    feature: event.feature,
+    slice: event.sliceKey === '' ? event.sliceValue : `${event.sliceKey}=${event.sliceValue}`,
+    episode: event.episode,
+    event: event.event,
+    from_state: event.fromState,
+    to_state: event.toState,
+    severity: event.severity,
+    window_start: event.windowStart.toISOString(),
+    window_end: event.windowEnd.toISOString(),
+    monitor_hash: event.monitorHash,
+    baseline: event.baseline,
+    baseline_version: event.baselineVersion,
+    verdict_status: event.verdictStatus,
+    value: event.value,
+    notified: event.notified,
+    suppressed_by: event.suppressedBy,
+    recorded_at: (event.recordedAt ?? event.windowEnd).toISOString(),
   };
 }
 

@@ -201,7 +201,7 @@ describe('the alert lifecycle', () => {
     expect(run([W, W, W, OK], {}, { silencedAt: silenced(1, 2) }).steps).toEqual([
       'firing firing (silence:s1)',
       'firing (silence:s1)',
-      'firing firing!',
+      'firing firing firing!', // announced after the silence, and recorded as such
       'resolved resolved resolved!',
     ]);
     // silenced throughout: nobody heard it fire, so nobody hears it resolve

@@ -117,7 +117,9 @@ export function stepAlert(
   }
   return {
     alert: due === 'resolved' ? next : { ...next, lastNotifiedAt: at },
-    event,
+    // A firing announced late (it fired while silenced) is on the audit trail too, as the
+    // notice that went out: every notice has its event.
+    event: event ?? due,
     notice: due,
     suppressedBy: null,
   };

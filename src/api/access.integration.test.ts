@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
+import { createAlertsApi } from '../alerts/alertsApi.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { Store } from '../store/clickhouse.js';
 import { buildApp } from './app.js';
@@ -84,6 +85,12 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', url: '/v1/results?model=m', needs: 'read', route: 'GET /v1/results' },
   { method: 'GET', url: '/v1/alerts', needs: 'read', route: 'GET /v1/alerts' },
   {
+    method: 'GET',
+    url: '/v1/alerts/events?model=m&check_id=psi&feature=a&slice=all&event=firing,resolved',
+    needs: 'read',
+    route: 'GET /v1/alerts/events',
+  },
+  {
     method: 'POST',
     url: '/v1/alerts/a1/acknowledge',
     needs: 'operate',
@@ -148,6 +155,8 @@ describe('access control over every route', () => {
       metrics: createIngestMetrics(),
       monitors: () => [],
       auth: { tokens: Object.values(tokens).map((t) => t.entry), ingestRequestsPerMinute: 1000 },
+      // The alert routes answer from the real alert tables, not 501.
+      alerts: createAlertsApi(store),
     });
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];

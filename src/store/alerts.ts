@@ -318,9 +318,60 @@ export interface AlertEventFilter {
   alertId?: string;
   monitor?: string;
   model?: string;
+  checkId?: string;
+  /** '' for checks of the whole window. */
+  feature?: string;
+  sliceKey?: string;
+  sliceValue?: string;
+  /** Only these events (default: all). */
+  events?: readonly AlertEventKind[];
   from?: Date;
   to?: Date;
   limit?: number;
+  offset?: number;
+}
+
+function eventConditions(filter: AlertEventFilter): { where: string; params: QueryParams } {
+  const conditions = ['1'];
+  const params: QueryParams = {};
+  const equal = (column: string, name: string, value: string | undefined) => {
+    if (value === undefined) return;
+    conditions.push(`${column} = {${name}:String}`);
+    params[name] = value;
+  };
+  equal('alert_id', 'alertId', filter.alertId);
+  equal('monitor', 'monitor', filter.monitor);
+  equal('model', 'model', filter.model);
+  equal('check_id', 'checkId', filter.checkId);
+  equal('feature', 'feature', filter.feature);
+  equal('slice_key', 'sliceKey', filter.sliceKey);
+  equal('slice_value', 'sliceValue', filter.sliceValue);
+  if (filter.events !== undefined) {
+    conditions.push('event IN {events:Array(String)}');
+    params.events = filter.events;
+  }
+  if (filter.from) {
+    conditions.push('window_end > {from:DateTime64(3)}');
+    params.from = toClickHouseTime(filter.from);
+  }
+  if (filter.to) {
+    conditions.push('window_end <= {to:DateTime64(3)}');
+    params.to = toClickHouseTime(filter.to);
+  }
+  return { where: conditions.join(' AND '), params };
+}
+
+/** How many events of the audit trail match (for paging). */
+export async function countAlertEvents(
+  store: Store,
+  filter: AlertEventFilter = {},
+): Promise<number> {
+  const { where, params } = eventConditions(filter);
+  const [row] = await store.query<{ n: number | string }>(
+    `SELECT count() AS n FROM alert_events FINAL WHERE ${where}`,
+    params,
+  );
+  return Number(row?.n ?? 0);
 }
 
 interface EventRow {
@@ -355,39 +406,18 @@ export async function listAlertEvents(
   store: Store,
   filter: AlertEventFilter = {},
 ): Promise<AlertEventRecord[]> {
-  const conditions = ['1'];
-  const params: QueryParams = { limit: filter.limit ?? 100_000 };
-  if (filter.alertId !== undefined) {
-    conditions.push('alert_id = {alertId:String}');
-    params.alertId = filter.alertId;
-  }
-  if (filter.monitor !== undefined) {
-    conditions.push('monitor = {monitor:String}');
-    params.monitor = filter.monitor;
-  }
-  if (filter.model !== undefined) {
-    conditions.push('model = {model:String}');
-    params.model = filter.model;
-  }
-  if (filter.from) {
-    conditions.push('window_end > {from:DateTime64(3)}');
-    params.from = toClickHouseTime(filter.from);
-  }
-  if (filter.to) {
-    conditions.push('window_end <= {to:DateTime64(3)}');
-    params.to = toClickHouseTime(filter.to);
-  }
+  const { where, params } = eventConditions(filter);
   const rows = await store.query<EventRow>(
     `SELECT alert_id, monitor, model, check_id, metric, feature, slice_key, slice_value, episode, event,
             from_state, to_state, severity, toString(window_start) AS window_start,
             toString(window_end) AS window_end, monitor_hash, baseline, baseline_version, verdict_status,
             value, notified, suppressed_by, outbox_ids, toString(recorded_at) AS recorded_at
      FROM alert_events FINAL
-     WHERE ${conditions.join(' AND ')}
+     WHERE ${where}
      ORDER BY window_end, alert_id, indexOf(['pending', 'firing', 'escalated', 'repeated', 'cancelled', 'resolved'], event)
-     LIMIT {limit:UInt32}
+     LIMIT {limit:UInt32} OFFSET {offset:UInt32}
      SETTINGS prefer_column_name_to_alias = 1`,
-    params,
+    { ...params, limit: filter.limit ?? 100_000, offset: filter.offset ?? 0 },
   );
   return rows.map((row) => ({
     alertId: row.alert_id,

@@ -30,9 +30,10 @@ export interface ExportPeriod {
 
 export type ExportRow = Record<string, string | number | null>;
 
-const RFC3339 = (column: string) => `concat(replaceOne(toString(${column}), ' ', 'T'), 'Z')`;
+/** A DateTime64 column as an RFC 3339 UTC string (NULL stays NULL). */
+export const RFC3339 = (column: string) => `concat(replaceOne(toString(${column}), ' ', 'T'), 'Z')`;
 
-function periodParams(period: ExportPeriod): QueryParams {
+export function periodParams(period: ExportPeriod): QueryParams {
   return {
     from: toClickHouseTime(period.from),
     to: toClickHouseTime(period.to),
@@ -45,21 +46,17 @@ function periodParams(period: ExportPeriod): QueryParams {
  * time. Pages are ranges of windows (sized from a count per window), so each query reads
  * only its own range through the table's index instead of rescanning the period.
  */
-export async function* readDriftHistoryPages(
+export function readDriftHistoryPages(
   store: Store,
   period: ExportPeriod,
   pageSize: number,
 ): AsyncGenerator<ExportRow[]> {
-  const counts = await store.query<{ end_text: string; n: string }>(
-    `SELECT toString(window_end) AS end_text, count() AS n FROM monitor_results
-     WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}
-       AND ({model:String} = '' OR model = {model:String})
-     GROUP BY window_end ORDER BY window_end`,
-    periodParams(period),
-  );
-  for (const range of windowRanges(counts, pageSize)) {
-    const rows = await store.query<ExportRow>(
-      `SELECT model, monitor, ${RFC3339('window_start')} AS window_start, ${RFC3339('window_end')} AS window_end,
+  return readPagesByWindow(store, period, pageSize, {
+    countPerWindow: `SELECT toString(window_end) AS end_text, count() AS n FROM monitor_results
+       WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}
+         AND ({model:String} = '' OR model = {model:String})
+       GROUP BY window_end ORDER BY window_end`,
+    page: `SELECT model, monitor, ${RFC3339('window_start')} AS window_start, ${RFC3339('window_end')} AS window_end,
               check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value,
               correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
               monitor_hash, details, ${RFC3339('evaluated_at')} AS evaluated_at
@@ -68,8 +65,30 @@ export async function* readDriftHistoryPages(
          AND ({model:String} = '' OR model = {model:String})
        ORDER BY window_end, monitor, check_id, feature, slice_key, slice_value
        SETTINGS prefer_column_name_to_alias = 1`,
-      { model: period.model ?? '', first: range.first, last: range.last },
-    );
+  });
+}
+
+/**
+ * Rows of a period a page at a time, where every row belongs to a window: `countPerWindow`
+ * counts rows per window end in (from, to] (columns end_text, n), and `page` reads the rows
+ * of the windows from {first} to {last} in a stable order. Both see {model} ('' = all).
+ */
+export async function* readPagesByWindow(
+  store: Store,
+  period: ExportPeriod,
+  pageSize: number,
+  sql: { countPerWindow: string; page: string },
+): AsyncGenerator<ExportRow[]> {
+  const counts = await store.query<{ end_text: string; n: string }>(
+    sql.countPerWindow,
+    periodParams(period),
+  );
+  for (const range of windowRanges(counts, pageSize)) {
+    const rows = await store.query<ExportRow>(sql.page, {
+      model: period.model ?? '',
+      first: range.first,
+      last: range.last,
+    });
     if (rows.length > 0) yield rows;
   }
 }

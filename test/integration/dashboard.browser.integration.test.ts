@@ -7,10 +7,11 @@ import { createToken } from '../../src/api/auth/tokens.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
-import { listAcknowledgements, listAlerts } from '../../src/store/alerts.js';
+import { listAcknowledgements, listAlertEvents, listAlerts } from '../../src/store/alerts.js';
 import { listLatestWindowResults } from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
+import { storeRun } from '../helpers/verdicts.js';
 
 /**
  * The dashboard as a person uses it: Debian's chromium, headless, driven by playwright-core,
@@ -67,8 +68,11 @@ describe('the dashboard in a real browser, on demo data', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function logIn(token: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  async function logIn(token: string, timezoneId?: string): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width: 1400, height: 1000 },
+      ...(timezoneId ? { timezoneId } : {}),
+    });
     const page = await context.newPage();
     await page.goto(`${url}/dashboard`);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -185,6 +189,85 @@ describe('the dashboard in a real browser, on demo data', () => {
       { alertId, acknowledgedBy: 'oncall', reason: 'acknowledged from the dashboard' },
     ]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'alert-acknowledged.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  // Last: it adds windows after the demo's, which the tests above must not see.
+  it("marks the alert's transitions (fired, escalated, resolved) on the drift chart at their windows", async () => {
+    // A browser far from UTC: times on the page are UTC all the same.
+    // After the demo's windows: one clear window resolves the alert, then it fires again at
+    // warn and escalates to critical (stored verdicts, fed to the service's alert stage).
+    const plan = service.plans.find((candidate) => candidate.model === 'fraud-detector');
+    const [newest] = await listLatestWindowResults(service.store, 'fraud-detector');
+    if (!plan || !newest) throw new Error('the demo should have evaluated fraud-detector');
+    const after = (k: number) => new Date(Date.parse(newest.window_end) + k * plan.windowMs);
+    const story = [
+      ['ok', 0.03],
+      ['warn', 0.17],
+      ['critical', 0.41],
+    ] as const;
+    for (const [k, [status, value]] of story.entries()) {
+      await storeRun(service.store, plan, after(k + 1), [
+        { feature: 'amount', slice: 'channel=web', status, value },
+      ]);
+    }
+    await service.alerts.processMonitor(plan.monitor, after(story.length));
+    const page = await logIn(read.token, 'Asia/Kolkata');
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('#metric', 'psi');
+    await page
+      .locator('#results tr[data-feature="amount"][data-slice="channel=web"] a.feature')
+      .click();
+    const history = page.locator('#history');
+    // What the audit trail holds for this alert (psi of amount on the web channel).
+    const transitions = await listAlertEvents(service.store, {
+      model: 'fraud-detector',
+      checkId: 'psi',
+      feature: 'amount',
+      sliceKey: 'channel',
+      sliceValue: 'web',
+      events: ['firing', 'escalated', 'resolved'],
+    });
+    // The demo's drift fired it; then resolved, fired and escalated above.
+    expect(transitions.map((t) => t.event).slice(-3)).toEqual(['resolved', 'firing', 'escalated']);
+    expect(transitions[0]?.event).toBe('firing');
+    await expect
+      .poll(() => history.getAttribute('data-alert-markers'))
+      .toBe(String(transitions.length));
+    const markers = history.locator('.alert-marker');
+    expect(
+      await markers.evaluateAll((nodes) =>
+        nodes.map((node) => [node.getAttribute('data-event'), node.getAttribute('data-time')]),
+      ),
+    ).toEqual(transitions.map((t) => [t.event, t.windowEnd.toISOString()]));
+    // Each sits at its window on the time axis: pointing at it puts uPlot's cursor on that
+    // window, whose end the legend then shows.
+    const plot = await history.locator('.u-over').boundingBox();
+    const legendTime = history.locator('.u-legend .u-series').first().locator('.u-value');
+    for (const [index, transition] of transitions.entries()) {
+      const box = await markers.nth(index).boundingBox();
+      if (!plot || !box) throw new Error('the chart and its markers should be laid out');
+      expect(box.x).toBeGreaterThanOrEqual(plot.x - 1);
+      expect(box.x).toBeLessThanOrEqual(plot.x + plot.width);
+      // (the newest window's marker sits on the plot's right edge: point just inside it)
+      const x = Math.min(box.x + box.width / 2, plot.x + plot.width - 1);
+      await page.mouse.move(x, plot.y + plot.height / 2);
+      await expect
+        .poll(() => legendTime.textContent())
+        .toBe(
+          transition.windowEnd
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/:00\.000Z$/, 'Z'),
+        );
+    }
+    const flag = await markers.first().locator('.flag').getAttribute('title');
+    expect(flag).toMatch(new RegExp(`^${transitions[0]?.event}`));
+    expect(await history.locator('.legend-thresholds').textContent()).toMatch(
+      /alert: \d+ firing, 1 escalated, 1 resolved/,
+    );
+    await history.screenshot({ path: path.join(ARTIFACTS, 'alert-markers.png') });
     await page.context().close();
   });
 });

@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  insertAcknowledgement,
+  insertAlertEvents,
+  insertAlertStates,
+  type Alert,
+  type AlertEventRecord,
+} from '../../src/store/alerts.js';
 import type { Store } from '../../src/store/clickhouse.js';
+import { insertOutbox, recordDeliveryAttempt } from '../../src/store/outbox.js';
 import { insertMonitorResults, insertMonitorRun } from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { openTestStore } from '../helpers/store.js';
@@ -12,6 +20,7 @@ interface Target {
 interface Dashboard {
   panels: { title: string; targets: Target[] }[];
   templating: { list: { name: string; query: string }[] };
+  annotations: { list: { name: string; target: Target }[] };
 }
 
 const dashboard = JSON.parse(
@@ -28,6 +37,110 @@ function expand(sql: string): string {
       /\$__timeFilter\((\w+)\)/g,
       "$1 >= toDateTime64('2026-11-01 00:00:00', 3) AND $1 <= toDateTime64('2026-12-01 00:00:00', 3)",
     );
+}
+
+/**
+ * Alert rows as the alert stage writes them: amount's PSI on the web channel fired and
+ * escalated (acknowledged, still firing); KS of amount fired and resolved; two notifications,
+ * one delivered and one dead.
+ */
+async function insertAlertTrail(store: Store, end: Date): Promise<void> {
+  const identity = (checkId: string) => ({
+    monitor: 'fraud-detector',
+    model: 'fraud-detector',
+    checkId,
+    metric: checkId,
+    feature: 'amount',
+    sliceKey: 'channel',
+    sliceValue: 'web',
+  });
+  const before = new Date(end.getTime() - 1_800_000);
+  const alert = (checkId: string, state: Alert['state']): Alert => ({
+    ...identity(checkId),
+    alertId: `alert-${checkId}`,
+    state,
+    severity: 'critical',
+    episode: 1,
+    breachingWindows: state === 'firing' ? 2 : 0,
+    clearWindows: state === 'resolved' ? 1 : 0,
+    since: before,
+    firedAt: before,
+    resolvedAt: state === 'resolved' ? end : null,
+    lastNotifiedAt: end,
+    lastWindowEnd: end,
+    last: null,
+  });
+  await insertAlertStates(store, [alert('psi', 'firing'), alert('ks', 'resolved')]);
+  const event = (
+    checkId: string,
+    at: Date,
+    kind: AlertEventRecord['event'],
+    from: AlertEventRecord['fromState'],
+    to: AlertEventRecord['toState'],
+  ): AlertEventRecord => ({
+    ...identity(checkId),
+    alertId: `alert-${checkId}`,
+    episode: 1,
+    event: kind,
+    fromState: from,
+    toState: to,
+    severity: 'critical',
+    windowStart: new Date(at.getTime() - 1_800_000),
+    windowEnd: at,
+    monitorHash: 'h',
+    baseline: 'b',
+    baselineVersion: 1,
+    verdictStatus: kind === 'resolved' ? 'ok' : 'critical',
+    value: 0.4,
+    notified: true,
+    suppressedBy: '',
+    outboxIds: ['msg_1'],
+  });
+  await insertAlertEvents(store, [
+    event('psi', before, 'firing', 'inactive', 'firing'),
+    event('psi', end, 'escalated', 'firing', 'firing'),
+    event('ks', before, 'firing', 'inactive', 'firing'),
+    event('ks', end, 'resolved', 'firing', 'resolved'),
+  ]);
+  await insertAcknowledgement(store, {
+    alertId: 'alert-psi',
+    monitor: 'fraud-detector',
+    episode: 1,
+    acknowledgedBy: 'oncall',
+    reason: 'on it',
+    acknowledgedAt: end,
+  });
+  for (const [id, status] of [
+    ['msg_1', 'delivered'],
+    ['msg_2', 'dead'],
+  ] as const) {
+    await insertOutbox(store, [
+      {
+        id,
+        destination: id === 'msg_1' ? 'email:oncall@example.com' : 'slack:#gone',
+        channel: id === 'msg_1' ? 'email' : 'slack',
+        kind: 'digest',
+        monitor: 'fraud-detector',
+        model: 'fraud-detector',
+        severity: 'critical',
+        windowStart: before,
+        windowEnd: end,
+        alertIds: ['alert-psi'],
+        events: ['escalated'],
+        message: '{}',
+      },
+    ]);
+    await recordDeliveryAttempt(store, {
+      outboxId: id,
+      attempt: 1,
+      status,
+      error: status === 'dead' ? 'Slack refused the message: channel_not_found' : '',
+      responseStatus: 200,
+      nextAttemptAt: null,
+      durationMs: 5,
+      attemptedAt: end,
+    });
+  }
 }
 
 describe('the Grafana dashboard', () => {
@@ -72,6 +185,7 @@ describe('the Grafana dashboard', () => {
         details: {},
       })),
     );
+    await insertAlertTrail(store, end);
   });
   afterAll(async () => store.close());
 
@@ -83,8 +197,9 @@ describe('the Grafana dashboard', () => {
       ...dashboard.templating.list
         .filter((v) => v.query.startsWith('SELECT'))
         .map((v) => [v.name, v.query] as const),
+      ...dashboard.annotations.list.map((a) => [a.name, a.target.rawSql] as const),
     ];
-    expect(queries.length).toBeGreaterThanOrEqual(9);
+    expect(queries.length).toBeGreaterThanOrEqual(13);
     const answered: Record<string, number> = {};
     for (const [name, sql] of queries) {
       const rows = await store.query<Record<string, unknown>>(expand(sql));
@@ -93,5 +208,47 @@ describe('the Grafana dashboard', () => {
     expect(answered['Models: status of the newest window (worst first)']).toBe(1);
     expect(answered['Breaches in the time range, newest first']).toBe(1);
     expect(answered.model).toBe(1);
+    expect(answered['Open alerts (firing first, then by severity)']).toBe(1);
+    expect(answered['Alert transitions of ${model} in the time range, newest first']).toBe(4);
+    expect(
+      answered['Notifications not delivered (dead, retrying, pending) in the time range'],
+    ).toBe(1);
+    // The drift panel's markers: PSI of amount fired, then escalated.
+    expect(answered['Alert transitions']).toBe(2);
+  });
+
+  it('shows who acknowledged an open alert, and why a notification is dead', async () => {
+    const sql = (title: string) =>
+      expand(
+        dashboard.panels.find((panel) => panel.title === title)?.targets[0]?.rawSql ?? 'SELECT 0',
+      );
+    const [open] = await store.query<Record<string, unknown>>(
+      sql('Open alerts (firing first, then by severity)'),
+    );
+    expect(open).toMatchObject({
+      check_id: 'psi',
+      slice: 'channel=web',
+      state: 'firing',
+      severity: 'critical',
+      acknowledged_by: 'oncall',
+      acknowledgement: 'on it',
+    });
+    const [dead] = await store.query<Record<string, unknown>>(
+      sql('Notifications not delivered (dead, retrying, pending) in the time range'),
+    );
+    expect(dead).toMatchObject({
+      destination: 'slack:#gone',
+      status: 'dead',
+      last_error: 'Slack refused the message: channel_not_found',
+    });
+    const annotation = dashboard.annotations.list[0]?.target.rawSql ?? '';
+    const marks = await store.query<{ text: string; tags: string }>(expand(annotation));
+    expect(marks.map((m) => [m.text, m.tags])).toEqual([
+      ['firing (critical): psi of amount on channel=web, value 0.4', 'driftwatch,firing,critical'],
+      [
+        'escalated (critical): psi of amount on channel=web, value 0.4',
+        'driftwatch,escalated,critical',
+      ],
+    ]);
   });
 });

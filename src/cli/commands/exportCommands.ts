@@ -17,7 +17,7 @@ export function registerExportCommands(program: Command, context: CommandContext
   const command = program
     .command('export')
     .description(
-      'write the drift history, monitor file versions and baselines of a period, hash-chained and signed (DRIFTWATCH_EXPORT_SIGNING_KEY)',
+      'write the drift history, monitor file versions, baselines and alert audit trail (transitions, acknowledgements, silences, deliveries) of a period, hash-chained and signed (DRIFTWATCH_EXPORT_SIGNING_KEY)',
     )
     .option('--from <time>', 'start of the period (RFC 3339): windows ending after it')
     .option('--to <time>', 'end of the period (RFC 3339): windows ending at or before it')

@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
+  ALERT_EVENT_KINDS,
   AcknowledgeBody,
   Alert,
+  AlertEvent,
+  AlertEventsQuery,
   AlertsQuery,
   Silence,
   SilenceBody,
@@ -10,13 +13,13 @@ import {
 } from '../../alerts.js';
 import { apiError } from '../../errors.js';
 import { PageOf } from '../../schemas.js';
-import { pageOf } from '../shared.js';
+import { pageOf, parseSlice, parseTime } from '../shared.js';
 
 const tags = ['alerts'];
 
 /**
- * Alerts: list, acknowledge, silence. The routes are always declared (and documented);
- * without an alerts implementation they answer 501.
+ * Alerts: list, their audit trail, acknowledge, silence. The routes are always declared
+ * (and documented); without an alerts implementation they answer 501.
  */
 export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = async (
   app,
@@ -44,6 +47,44 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
       const page = await alerts().list({
         model: request.query.model,
         states: request.query.state?.split(',').map((state) => state.trim()),
+        limit,
+        offset,
+      });
+      return pageOf(page, limit, offset);
+    },
+  );
+
+  app.get(
+    '/v1/alerts/events',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary:
+          "The alerts' audit trail, oldest first: transitions and notices with the run that caused each",
+        description:
+          "Filter by model, alert, check, feature and slice (the dashboard marks a chart with the firing, escalated and resolved events of its check, feature and slice), by event, and by the window's end.",
+        tags,
+        querystring: AlertEventsQuery,
+        response: { 200: PageOf(AlertEvent, 'AlertEventPage') },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const { limit = 100, offset = 0 } = query;
+      const events = query.event
+        ?.split(',')
+        .filter((name): name is (typeof ALERT_EVENT_KINDS)[number] =>
+          (ALERT_EVENT_KINDS as readonly string[]).includes(name),
+        );
+      const page = await alerts().events({
+        model: query.model,
+        alertId: query.alert_id,
+        checkId: query.check_id,
+        feature: query.feature,
+        slice: query.slice === undefined ? undefined : parseSlice(query.slice),
+        events,
+        from: parseTime('from', query.from),
+        to: parseTime('to', query.to),
         limit,
         offset,
       });

@@ -30,7 +30,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRouteOptions> = async
       schema: {
         summary: 'A signed, hash-chained compliance export of a period, as a tar archive',
         description:
-          "Drift history, monitor file versions and baselines of the period (window_end in (from, to]), with manifest.json: every file's SHA-256 and row count, the chain head and its Ed25519 signature. See docs/EXPORTS.md.",
+          "Drift history, monitor file versions, baselines and the alerts' audit trail (transitions, acknowledgements, silences, notifications and every delivery attempt) of the period (window_end in (from, to]), with manifest.json: every file's SHA-256 and row count, the chain head and its Ed25519 signature. See docs/EXPORTS.md.",
         tags: ['exports'],
         produces: ['application/x-tar'],
         querystring: Type.Object(
