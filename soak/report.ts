@@ -111,9 +111,10 @@ function header(result: SoakResult, command: string, verdict: Verdict): string[]
   return [
     `### ${when} UTC — ${verdict.ok ? 'passed' : 'FAILED'}`,
     '',
-    `\`${command}\` — ${result.options.minutes} min of faults at ${result.options.rate} good ` +
-      `predictions/s, consumers with \`KAFKA_SESSION_TIMEOUT_MS=${result.options.sessionTimeoutMs}\`; ` +
-      `${minutes} min in all.`,
+    `\`${command}\` — a ${result.options.minutes}-min run: ${result.options.rate} good ` +
+      `predictions/s and the faults for its first 90%, then the consumer catching up ` +
+      `(${minutes} min in all); consumers with ` +
+      `\`KAFKA_SESSION_TIMEOUT_MS=${result.options.sessionTimeoutMs}\`.`,
     `Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `node ${process.version}; load (1/5/15 min) before ${loads(result.load.before)}, after ` +
       `${loads(result.load.after)}, 1-min load averaged over the run ` +
