@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
 import { renderMarkdown, verdictOf } from './report.js';
 import { runSoak } from './soak.js';
 
@@ -55,7 +56,10 @@ const command = `npm run soak${given.length > 0 ? ` -- ${given.join(' ')}` : ''}
 const markdown = renderMarkdown(result, command);
 process.stdout.write(`\n${markdown}\n`);
 if (!values['no-record']) {
-  fs.appendFileSync(RECORD, `\n${markdown}`);
+  // formatted as the repository's other Markdown, so `prettier --check .` stays clean
+  const text = `${fs.readFileSync(RECORD, 'utf8')}\n${markdown}`;
+  const style = (await prettier.resolveConfig(RECORD)) ?? {};
+  fs.writeFileSync(RECORD, await prettier.format(text, { ...style, filepath: RECORD }));
   log(`recorded in ${path.relative(ROOT, RECORD)}`);
 }
 const verdict = verdictOf(result);
