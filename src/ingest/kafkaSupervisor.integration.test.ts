@@ -75,6 +75,56 @@ describe('superviseKafkaIngest', () => {
     expect(supervisor.connected()).toBe(true);
   });
 
+  it('starts a new consumer when kafkajs gives up on one (a non-retriable error), and it consumes', async () => {
+    const lines: string[] = [];
+    const supervisor = superviseKafkaIngest(ingestAt([broker.bootstrap]), {
+      brokers: [broker.bootstrap],
+      log: (line) => lines.push(line),
+      retryMs: 200,
+    });
+    const producer = await connectProducer(broker.bootstrap);
+    const send = (id: string) =>
+      producer.send({
+        topic: topics.predictions,
+        messages: [
+          {
+            value: JSON.stringify({
+              event_id: id,
+              model: 'supervised-crash',
+              ts: '2026-11-22T10:00:00Z',
+              prediction_id: `p-${id}`,
+              features: { amount: 1 },
+              score: 0.5,
+            }),
+          },
+        ],
+      });
+    const stored = async () =>
+      Number(
+        (
+          await store.query<{ n: string }>(
+            "SELECT count() AS n FROM events WHERE model = 'supervised-crash'",
+          )
+        )[0]?.n,
+      );
+    try {
+      await supervisor.started;
+      await send('crash-1');
+      await waitFor(async () => (await stored()) === 1);
+      // the coordinator answers the next heartbeats with INVALID_REQUEST (Kafka error 42):
+      // kafkajs does not retry it and stops the consumer for good
+      await broker.command('error 12 42 3');
+      await waitFor(async () => !supervisor.health().ok, 20_000);
+      await send('crash-2');
+      await waitFor(async () => (await stored()) === 2, 30_000);
+      expect(lines.join('\n')).toMatch(/the Kafka consumer stopped: .*; starting a new one/);
+      expect(supervisor.health()).toMatchObject({ ok: true });
+    } finally {
+      await producer.disconnect();
+      await supervisor.stop();
+    }
+  });
+
   it('says when no broker answers, keeps trying, and stops at once when asked', async () => {
     const closed = net.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -28,7 +28,10 @@ export interface KafkaSupervisorOptions {
  * scheduler): says within seconds when no broker answers, and keeps trying in the
  * background. kafkajs itself retries an unreachable cluster silently for about half a
  * minute and cannot be interrupted meanwhile, so it is started only once a bootstrap broker
- * accepts a TCP connection.
+ * accepts a TCP connection. When kafkajs gives up on a running consumer (an error it does
+ * not retry), that consumer is stopped — its batches in hand written, uncommitted ones
+ * redelivered — and a new one is started the same way, instead of the process living on
+ * without consuming.
  */
 export function superviseKafkaIngest(
   createIngest: () => KafkaIngest,
@@ -39,6 +42,10 @@ export function superviseKafkaIngest(
   let wake: () => void = () => undefined;
   let current: KafkaIngest | undefined;
   let isConnected = false;
+  /** Why the consumer is being replaced, while it is. */
+  let replacing: string | undefined;
+  /** The start in progress: the first, or one replacing a consumer kafkajs gave up on. */
+  let running: Promise<void> = Promise.resolve();
   const pause = () =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, retryMs);
@@ -65,9 +72,14 @@ export function superviseKafkaIngest(
         await pause();
         continue;
       }
-      current = createIngest();
+      const ingest = createIngest();
+      current = ingest;
+      ingest.consumer.on(ingest.consumer.events.CRASH, (event) => {
+        if (event.payload.restart || stopped || current !== ingest) return;
+        running = replace(ingest, errorMessage(event.payload.error));
+      });
       try {
-        await current.start();
+        await ingest.start();
         isConnected = true;
         return;
       } catch (error) {
@@ -81,18 +93,33 @@ export function superviseKafkaIngest(
     }
   }
 
+  async function replace(crashed: KafkaIngest, reason: string): Promise<void> {
+    replacing = `the Kafka consumer stopped: ${reason}; starting a new one`;
+    options.log(`${replacing} in ${retryMs / 1000} s`);
+    isConnected = false;
+    await crashed.stop().catch(() => undefined);
+    if (current === crashed) current = undefined;
+    if (stopped) return;
+    await pause();
+    if (stopped) return;
+    await run();
+    replacing = undefined;
+  }
+
   const started = run();
+  running = started;
   return {
     connected: () => isConnected,
     health: () =>
       isConnected && current
         ? current.health()
-        : { ok: false, detail: 'not connected to Kafka yet' },
+        : { ok: false, detail: replacing ?? 'not connected to Kafka yet' },
     started: started.then(() => (stopped ? new Promise<void>(() => undefined) : undefined)),
     async stop() {
       stopped = true;
       wake();
       await started.catch(() => undefined);
+      await running.catch(() => undefined);
       await current?.stop();
     },
   };

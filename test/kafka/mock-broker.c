@@ -6,6 +6,8 @@
  *   up <broker-id>              bring it back
  *   leader <topic> <partition> <broker-id>
  *   coordinator <group> <broker-id>   the broker that coordinates a consumer group
+ *   error <api-key> <error-code> <count>   the next <count> requests of that API (any
+ *                               broker) fail with that Kafka error code
  * and answers "ok" or "error ..." to each. Exits when stdin closes, so a killed test
  * never leaves a broker behind.
  */
@@ -52,7 +54,7 @@ int main(int argc, char **argv) {
   char line[512];
   while (fgets(line, sizeof line, stdin)) {
     char command[32], topic[256];
-    int a = 0, b = 0;
+    int a = 0, b = 0, c = 0;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (sscanf(line, "down %d", &a) == 1) {
       err = rd_kafka_mock_broker_set_down(cluster, a);
@@ -60,6 +62,10 @@ int main(int argc, char **argv) {
       err = rd_kafka_mock_broker_set_up(cluster, a);
     } else if (sscanf(line, "leader %255s %d %d", topic, &a, &b) == 3) {
       err = rd_kafka_mock_partition_set_leader(cluster, topic, a, b);
+    } else if (sscanf(line, "error %d %d %d", &a, &b, &c) == 3 && c > 0 && c <= 64) {
+      rd_kafka_resp_err_t errors[64];
+      for (int i = 0; i < c; i++) errors[i] = (rd_kafka_resp_err_t)b;
+      rd_kafka_mock_push_request_errors_array(cluster, (int16_t)a, (size_t)c, errors);
     } else if (sscanf(line, "coordinator %255s %d", topic, &a) == 2) {
       err = rd_kafka_mock_coordinator_set(cluster, "group", topic, a);
     } else if (sscanf(line, "%31s", command) == 1) {
