@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { computeFeatureDrift } from '../src/report/driftComputation.js';
+import { computeExactFeatureDrift } from '../src/drift/exactDrift.js';
 import { compareFiles } from '../src/report/compareFiles.js';
-import { DEFAULT_DRIFT_CRITERIA } from '../src/report/featureDrift.js';
+import { DEFAULT_DRIFT_CRITERIA } from '../src/drift/featureDrift.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import type { ComparisonRelations } from '../src/store/driftQueries.js';
 import { mib, peakRssMiB, withHeapPeak } from './measure.js';
@@ -30,11 +30,16 @@ export async function runReportBenchmark(sizes = [1_000_000, 10_000_000]): Promi
     for (const rows of sizes) {
       await createSyntheticTable(store, 'bench_current', rows, true);
       const { heapPeakMiB, seconds, result } = await withHeapPeak(() =>
-        computeFeatureDrift(store, relationsOf('bench_baseline', 'bench_current'), featureNames(), {
-          bins: 10,
-          criteria: DEFAULT_DRIFT_CRITERIA,
-          maxCategories: 1000,
-        }),
+        computeExactFeatureDrift(
+          store,
+          relationsOf('bench_baseline', 'bench_current'),
+          featureNames(),
+          {
+            bins: 10,
+            criteria: DEFAULT_DRIFT_CRITERIA,
+            maxCategories: 1000,
+          },
+        ),
       );
       console.log(
         `statistics, ${(rows / 1e6).toFixed(0)}M-row window vs 1M baseline: ${seconds.toFixed(2)} s` +
@@ -107,7 +112,7 @@ function featureNames() {
 function relationsOf(baseline: string, current: string): ComparisonRelations {
   const columns = [
     'segment AS slice',
-    ...Array.from({ length: NUMERIC }, (_, i) => `n${i}`),
+    ...Array.from({ length: NUMERIC }, (_, i) => `n${i}, 0 AS x${i}`),
     ...Array.from({ length: CATEGORICAL }, (_, i) => `c${i}`),
   ].join(', ');
   return {

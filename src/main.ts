@@ -3,7 +3,8 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config/config.js';
 import { createKafkaIngest, type KafkaIngest } from './ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
-import type { WindowEvaluation } from './monitors/evaluateWindow.js';
+import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
+import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
@@ -57,6 +58,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   if (options.kafka) {
     kafka = createKafkaIngest(store, metrics, { ...config.kafka, log: options.log });
     await kafka.start();
+  }
+  // Frames and score thresholds exist before events arrive, so they are summarized in them.
+  for (const plan of plans) {
+    try {
+      await prepareMonitor(
+        store,
+        plan,
+        windowEndingAt(truncateToMinute(new Date()), plan.windowMs),
+      );
+    } catch (error) {
+      options.log(`monitor ${plan.monitor} could not be prepared: ${(error as Error).message}`);
+    }
   }
   const scheduler = createMonitorScheduler(store, plans, {
     onEvaluation: options.onEvaluation,

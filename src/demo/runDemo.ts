@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { resultsTable } from '../cli/commands/monitorCommands.js';
+import { DEFAULT_DRIFT_CRITERIA } from '../drift/featureDrift.js';
 import { startService, type Service } from '../main.js';
 import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
 import { evaluateMonitorWindow } from '../monitors/evaluateWindow.js';
@@ -145,8 +146,14 @@ function summarise(
     );
   }
   const latest = evaluations.at(-1);
-  const fired = (latest?.results ?? []).filter((r) => r.status === 'critical').slice(0, 15);
-  print(`  latest window, critical findings:\n${resultsTable(fired).replace(/^/gm, '    ')}`);
+  const critical = (latest?.results ?? []).filter((r) => r.status === 'critical');
+  const shown = critical.slice(0, 15);
+  print(`  latest window, critical findings:\n${resultsTable(shown).replace(/^/gm, '    ')}`);
+  if (critical.length > shown.length) {
+    print(
+      `    ... ${critical.length - shown.length} more critical findings not shown (${shown.length} of ${critical.length}); all of them: npx driftwatch history --model ${plan.model} --breaches\n`,
+    );
+  }
   return evaluations.reduce(
     (sum, e) => sum + e.results.filter((r) => r.status === 'critical').length,
     0,
@@ -165,13 +172,22 @@ function writeLatestReport(
   const file = path.join(config.store.dataDir, '..', `${plan.model}-latest.html`);
   const report: DriftReport = {
     generated_at: new Date().toISOString(),
-    baseline: { file: `${evaluation.baseline.name} v${evaluation.baseline.version}`, rows: 0 },
+    baseline: {
+      file: `${evaluation.baseline.name} v${evaluation.baseline.version}`,
+      rows: evaluation.baseline.rows,
+    },
     current: {
       file: `${plan.model} ${evaluation.window.start.toISOString()}..${evaluation.window.end.toISOString()}`,
-      rows: 0,
+      rows: evaluation.events,
     },
     slice_column: plan.slices.map((s) => s.join('×')).join(', ') || null,
-    criteria: { p_value: 0.01, min_effect: 0.1, psi: 0.25, bins: 10 },
+    criteria: {
+      p_value: DEFAULT_DRIFT_CRITERIA.pValue,
+      min_effect: DEFAULT_DRIFT_CRITERIA.minEffect,
+      psi: DEFAULT_DRIFT_CRITERIA.psi,
+      max_null_increase: DEFAULT_DRIFT_CRITERIA.maxNullIncrease,
+      bins: 10,
+    },
     summary: {
       features: plan.features.length,
       entries: evaluation.drift.length,

@@ -20,8 +20,12 @@ import {
   loadFileIntoTable,
   quoteIdentifier,
 } from '../store/fileTables.js';
-import { computeFeatureDrift, displaySlice } from './driftComputation.js';
-import { DEFAULT_DRIFT_CRITERIA, type DriftCriteria, type FeatureDrift } from './featureDrift.js';
+import { computeExactFeatureDrift, displaySlice } from '../drift/exactDrift.js';
+import {
+  DEFAULT_DRIFT_CRITERIA,
+  type DriftCriteria,
+  type FeatureDrift,
+} from '../drift/featureDrift.js';
 
 export interface ReportOptions {
   baseline: string;
@@ -48,7 +52,13 @@ export interface DriftReport {
   baseline: { file: string; rows: number };
   current: { file: string; rows: number };
   slice_column: string | null;
-  criteria: { p_value: number; min_effect: number; psi: number; bins: number };
+  criteria: {
+    p_value: number;
+    min_effect: number;
+    psi: number;
+    max_null_increase: number;
+    bins: number;
+  };
   summary: { features: number; entries: number; drifted: number };
   features: FeatureDrift[];
   classification?: ClassificationEntry[];
@@ -69,7 +79,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
     await loadTable(store, baseline, tables.baseline);
     await loadTable(store, current, tables.current);
     const relations = comparisonRelations(layout, tables, options.slice);
-    const features = await computeFeatureDrift(store, relations, layout, {
+    const features = await computeExactFeatureDrift(store, relations, layout, {
       bins,
       criteria,
       maxCategories: options.maxCategories ?? 1000,
@@ -88,6 +98,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
         p_value: criteria.pValue,
         min_effect: criteria.minEffect,
         psi: criteria.psi,
+        max_null_increase: criteria.maxNullIncrease,
         bins,
       },
       summary: {
@@ -207,7 +218,10 @@ function comparisonRelations(
   const relation = (table: string): RelationSql => ({
     sql: `SELECT ${slice ? `ifNull(toString(${quoteIdentifier(slice)}), '(null)')` : '{dw_all:String}'} AS slice,
       ${[
-        ...layout.numeric.map((name, i) => `${quoteIdentifier(name)} AS n${i}`),
+        ...layout.numeric.map(
+          (name, i) =>
+            `if(isFinite(${quoteIdentifier(name)}), ${quoteIdentifier(name)}, NULL) AS n${i}, ifNull(NOT isFinite(${quoteIdentifier(name)}), 0) AS x${i}`,
+        ),
         ...layout.categorical.map((name, i) => `${quoteIdentifier(name)} AS c${i}`),
         '1 AS dw_row',
       ].join(', ')}

@@ -9,7 +9,8 @@ import type { QueryParams, Store } from './clickhouse.js';
  * Both relations are SELECTs produced by the caller (a report's file tables, a monitor's
  * event window, a baseline) that expose the same standard columns:
  *   slice String            the slice value of the row ('' when not sliced)
- *   n0, n1, ...             numeric features as Nullable(Float64)
+ *   n0, n1, ...             numeric features as Nullable(Float64): finite values, else NULL
+ *   x0, x1, ...             UInt8: 1 where the numeric feature was NaN or ±inf (so NULL in n)
  *   c0, c1, ...             categorical features as Nullable(String)
  * Their parameters must not collide; values reach SQL only as query parameters.
  */
@@ -342,6 +343,52 @@ export async function queryCategoryCounts(
     side: Number(row.side) === 0 ? 'reference' : 'current',
     category: row.category,
     count: Number(row.count),
+  }));
+}
+
+export interface QualityCountRow {
+  slice: string;
+  rows: number;
+  /** Per numeric feature, then per categorical feature: nulls and non-finite values. */
+  nulls: number[];
+  nonFinite: number[];
+}
+
+/** Rows, nulls and non-finite values per slice and feature: what distributions leave out. */
+export async function queryQualityCounts(
+  store: Store,
+  relation: RelationSql,
+  counts: { numericCount: number; categoricalCount: number; sliced: boolean },
+): Promise<QualityCountRow[]> {
+  const numeric = Array.from({ length: counts.numericCount }, (_, i) => i);
+  const categorical = Array.from({ length: counts.categoricalCount }, (_, i) => i);
+  const nulls = [
+    ...numeric.map((i) => `countIf(isNull(n${i}) AND NOT x${i})`),
+    ...categorical.map((i) => `countIf(isNull(c${i}))`),
+  ];
+  const nonFinite = [
+    ...numeric.map((i) => `countIf(x${i})`),
+    ...categorical.map(() => 'toUInt64(0)'),
+  ];
+  const shape = { ...counts, reference: relation, current: relation };
+  const rows = await store.query<{
+    slice: string;
+    is_all: number;
+    rows: string;
+    nulls: string[];
+    non_finite: string[];
+  }>(
+    `SELECT slice, ${isAllExpression(shape)} AS is_all, count() AS rows,
+            [${nulls.join(', ') || 'toUInt64(0)'}] AS nulls, [${nonFinite.join(', ') || 'toUInt64(0)'}] AS non_finite
+     FROM (${relation.sql})
+     ${groupBySlice(shape)}`,
+    relation.params,
+  );
+  return rows.map((row) => ({
+    slice: sliceKey(row),
+    rows: Number(row.rows),
+    nulls: row.nulls.map(Number),
+    nonFinite: row.non_finite.map(Number),
   }));
 }
 

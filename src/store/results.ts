@@ -1,6 +1,7 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'critical' | 'insufficient_data';
+/** `no_data`: the window had no events where events were expected (silence is a finding). */
+export type CheckStatus = 'ok' | 'warn' | 'critical' | 'insufficient_data' | 'no_data';
 
 /** One row of the drift history: a check on one feature in one slice of one window. */
 export interface MonitorResult {
@@ -15,7 +16,12 @@ export interface MonitorResult {
   sliceValue: string;
   status: CheckStatus;
   value: number | null;
+  /** [valueLower, valueUpper] contains the exact value; both null when value is exact. */
+  valueLower: number | null;
+  valueUpper: number | null;
   pValue: number | null;
+  pValueLower: number | null;
+  pValueUpper: number | null;
   adjustedPValue: number | null;
   correction: 'none' | 'benjamini-hochberg';
   warnThreshold: number | null;
@@ -58,7 +64,11 @@ export async function insertMonitorResults(
       slice_value: result.sliceValue,
       status: result.status,
       value: finiteOrNull(result.value),
+      value_lower: finiteOrNull(result.valueLower),
+      value_upper: finiteOrNull(result.valueUpper),
       p_value: finiteOrNull(result.pValue),
+      p_value_lower: finiteOrNull(result.pValueLower),
+      p_value_upper: finiteOrNull(result.pValueUpper),
       adjusted_p_value: finiteOrNull(result.adjustedPValue),
       correction: result.correction,
       warn_threshold: result.warnThreshold,
@@ -147,7 +157,11 @@ export interface HistoryRow {
   slice_value: string;
   status: CheckStatus;
   value: number | null;
+  value_lower: number | null;
+  value_upper: number | null;
   p_value: number | null;
+  p_value_lower: number | null;
+  p_value_upper: number | null;
   adjusted_p_value: number | null;
   correction: string;
   warn_threshold: number | null;
@@ -189,7 +203,8 @@ export async function queryHistory(store: Store, filter: HistoryFilter): Promise
   if (filter.onlyBreaches) conditions.push("status IN ('warn', 'critical')");
   const rows = await store.query<HistoryRow>(
     `SELECT window_start, window_end, monitor, check_id, metric,
-            feature, slice_key, slice_value, status, value, p_value, adjusted_p_value, correction,
+            feature, slice_key, slice_value, status, value, value_lower, value_upper,
+            p_value, p_value_lower, p_value_upper, adjusted_p_value, correction,
             warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
             monitor_hash, details
      FROM monitor_results FINAL

@@ -152,9 +152,11 @@ describe('driftwatch validate', () => {
 
   it('names file, line, column and what was expected, and keeps checking the other files', async () => {
     const dir = tempDir('driftwatch-validate-');
-    fs.copyFileSync(
-      path.join(REPO_ROOT, 'monitors/churn-model.yaml'),
+    fs.writeFileSync(
       path.join(dir, 'churn-model.yaml'),
+      fs
+        .readFileSync(path.join(REPO_ROOT, 'monitors/churn-model.yaml'), 'utf8')
+        .replace('../baselines/', `${path.join(REPO_ROOT, 'baselines')}/`),
     );
     fs.writeFileSync(
       path.join(dir, 'bad.yaml'),

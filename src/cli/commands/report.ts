@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { compareFiles } from '../../report/compareFiles.js';
-import { DEFAULT_DRIFT_CRITERIA } from '../../report/featureDrift.js';
+import { DEFAULT_DRIFT_CRITERIA } from '../../drift/featureDrift.js';
 import { renderReportHtml } from '../../report/render/html.js';
 import { renderReportTable } from '../../report/render/table.js';
 import type { CommandContext } from '../program.js';

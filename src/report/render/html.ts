@@ -1,5 +1,5 @@
 import type { DriftReport } from '../compareFiles.js';
-import type { FeatureDrift, Histogram } from '../featureDrift.js';
+import type { FeatureDrift, Histogram } from '../../drift/featureDrift.js';
 
 /**
  * One self-contained page: a summary table and, per feature and slice, the baseline and

@@ -1,5 +1,5 @@
 import type { DriftReport } from '../compareFiles.js';
-import type { FeatureDrift } from '../featureDrift.js';
+import type { FeatureDrift } from '../../drift/featureDrift.js';
 
 /** The report for people: one aligned row per feature and slice, drifted rows marked, worst first. */
 export function renderReportTable(report: DriftReport): string {

@@ -13,9 +13,10 @@
 -- for the hour and day grains, k = 5 for the five-minute grain (sub-hour windows and
 -- backtests). Without a frame, centre 0 and scale 1.
 --
--- Slices: an event is summarized once, under the hash of its configured slice attributes
--- (summary_settings); slice_combos maps each hash back to the attribute values, so "all",
--- every slice key and every crossed slice are sums over combinations at read time.
+-- Slices: an event is summarized once, under the hash of its attributes (the event schema's
+-- slice fields); slice_combos maps each hash back to the attribute values, so "all", every
+-- slice key and every crossed slice are sums over combinations at read time, and a monitor
+-- may slice by any attribute without touching the summaries.
 
 CREATE TABLE IF NOT EXISTS feature_frames (
   model LowCardinality(String),
@@ -28,12 +29,11 @@ CREATE TABLE IF NOT EXISTS feature_frames (
 ENGINE = ReplacingMergeTree(created_at)
 ORDER BY (model, feature, frame);
 
--- Per model: the attributes events are sliced by, and the score threshold at which the
--- score cells split (so predicted-positive counts are exact). Newest version wins.
+-- Per model: the score threshold at which the score cells split (so predicted-positive
+-- counts are exact for the monitor's threshold). Newest version wins.
 CREATE TABLE IF NOT EXISTS summary_settings (
   model LowCardinality(String),
   version UInt32,
-  attributes Array(String),
   threshold Nullable(Float64),
   created_at DateTime64(3, 'UTC') DEFAULT now64(3)
 )
@@ -43,7 +43,6 @@ ORDER BY (model, version);
 CREATE TABLE IF NOT EXISTS slice_combos (
   model LowCardinality(String),
   slice_hash UInt64,
-  sliced_by Array(String),
   attributes Map(String, String)
 )
 ENGINE = ReplacingMergeTree
@@ -132,10 +131,8 @@ FROM (
   FROM (
     SELECT i.model AS model, i.config_model AS config_model, i.kind AS kind, toStartOfHour(i.ts) AS grain_start,
            toDate(i.ingested_at) AS ingest_day, i.rebuild_id AS rebuild_id,
-           cityHash64(s.attributes, mapFilter((k, v) -> has(s.attributes, k), i.attributes)) AS slice_hash, f, v
+           cityHash64(i.attributes) AS slice_hash, f, v
     FROM summary_input AS i
-    LEFT JOIN (SELECT model, argMax(attributes, version) AS attributes FROM summary_settings GROUP BY model) AS s
-      ON i.config_model = s.model
     ARRAY JOIN mapKeys(i.feature_numbers) AS f, mapValues(i.feature_numbers) AS v
   ) AS x
   LEFT JOIN (SELECT model, feature, max(frame) AS frame_id, argMax(centre, frame) AS frame_centre, argMax(scale, frame) AS frame_scale
@@ -166,10 +163,8 @@ FROM (
   FROM (
     SELECT i.model AS model, i.config_model AS config_model, i.kind AS kind, toStartOfFiveMinutes(i.ts) AS grain_start,
            toDate(i.ingested_at) AS ingest_day, i.rebuild_id AS rebuild_id,
-           cityHash64(s.attributes, mapFilter((k, v) -> has(s.attributes, k), i.attributes)) AS slice_hash, f, v
+           cityHash64(i.attributes) AS slice_hash, f, v
     FROM summary_input AS i
-    LEFT JOIN (SELECT model, argMax(attributes, version) AS attributes FROM summary_settings GROUP BY model) AS s
-      ON i.config_model = s.model
     ARRAY JOIN mapKeys(i.feature_numbers) AS f, mapValues(i.feature_numbers) AS v
   ) AS x
   LEFT JOIN (SELECT model, feature, max(frame) AS frame_id, argMax(centre, frame) AS frame_centre, argMax(scale, frame) AS frame_scale
@@ -189,12 +184,11 @@ SELECT model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash,
 FROM (
   SELECT i.model AS model, i.kind AS kind, toStartOfHour(i.ts) AS grain_start, toDate(i.ingested_at) AS ingest_day,
          i.rebuild_id AS rebuild_id,
-         cityHash64(s.attributes, mapFilter((k, v) -> has(s.attributes, k), i.attributes)) AS slice_hash,
+         cityHash64(i.attributes) AS slice_hash,
          cell.1 AS feature, cell.2 AS st, cell.3 AS category, cell.4 AS x,
          if(st = 8, toInt32(floor(least(greatest(x, -1e9), 1e9) * 128)) * 2 + if(x >= ifNull(s.threshold, inf), 1, 0), toInt32(0)) AS bucket
   FROM summary_input AS i
-  LEFT JOIN (SELECT model, argMax(attributes, version) AS attributes, argMax(threshold, version) AS threshold
-             FROM summary_settings GROUP BY model) AS s
+  LEFT JOIN (SELECT model, argMax(threshold, version) AS threshold FROM summary_settings GROUP BY model) AS s
     ON i.config_model = s.model
   ARRAY JOIN arrayConcat(
     arrayMap((f, c) -> (toString(f), 2, c, 0.), mapKeys(i.feature_strings), mapValues(i.feature_strings)),
@@ -212,12 +206,11 @@ SELECT model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash,
 FROM (
   SELECT i.model AS model, i.kind AS kind, toStartOfFiveMinutes(i.ts) AS grain_start, toDate(i.ingested_at) AS ingest_day,
          i.rebuild_id AS rebuild_id,
-         cityHash64(s.attributes, mapFilter((k, v) -> has(s.attributes, k), i.attributes)) AS slice_hash,
+         cityHash64(i.attributes) AS slice_hash,
          cell.1 AS feature, cell.2 AS st, cell.3 AS category, cell.4 AS x,
          if(st = 8, toInt32(floor(least(greatest(x, -1e9), 1e9) * 128)) * 2 + if(x >= ifNull(s.threshold, inf), 1, 0), toInt32(0)) AS bucket
   FROM summary_input AS i
-  LEFT JOIN (SELECT model, argMax(attributes, version) AS attributes, argMax(threshold, version) AS threshold
-             FROM summary_settings GROUP BY model) AS s
+  LEFT JOIN (SELECT model, argMax(threshold, version) AS threshold FROM summary_settings GROUP BY model) AS s
     ON i.config_model = s.model
   ARRAY JOIN arrayConcat(
     arrayMap((f, c) -> (toString(f), 2, c, 0.), mapKeys(i.feature_strings), mapValues(i.feature_strings)),
@@ -234,13 +227,9 @@ FROM summary_1h
 GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS slice_combos_mv TO slice_combos AS
-SELECT i.model AS model,
-       cityHash64(s.attributes, mapFilter((k, v) -> has(s.attributes, k), i.attributes)) AS slice_hash,
-       any(s.attributes) AS sliced_by,
-       any(CAST(mapFilter((k, v) -> has(s.attributes, k), i.attributes), 'Map(String, String)')) AS attributes
+SELECT i.model AS model, cityHash64(i.attributes) AS slice_hash,
+       any(CAST(i.attributes, 'Map(String, String)')) AS attributes
 FROM summary_input AS i
-LEFT JOIN (SELECT model, argMax(attributes, version) AS attributes FROM summary_settings GROUP BY model) AS s
-  ON i.config_model = s.model
 GROUP BY model, slice_hash;
 
 -- A baseline version's reference profile, computed once per (version, profile spec): the
@@ -298,4 +287,13 @@ ALTER TABLE monitor_results ADD COLUMN IF NOT EXISTS value_upper Nullable(Float6
 
 ALTER TABLE monitor_results ADD COLUMN IF NOT EXISTS p_value_lower Nullable(Float64) AFTER p_value;
 
-ALTER TABLE monitor_results ADD COLUMN IF NOT EXISTS p_value_upper Nullable(Float64) AFTER p_value_lower
+ALTER TABLE monitor_results ADD COLUMN IF NOT EXISTS p_value_upper Nullable(Float64) AFTER p_value_lower;
+
+-- Events stored before these views existed (an upgrade) are summarized once, here. If the
+-- upgrade dies during this statement, `driftwatch summaries rebuild` re-derives the days.
+INSERT INTO summary_input (model, config_model, kind, ts, ingested_at, rebuild_id, score,
+                           feature_numbers, feature_strings, feature_nulls, attributes)
+SELECT model, model, CAST(kind, 'Enum8(\'prediction\' = 1, \'feature\' = 2, \'reference\' = 3)'), ts, ingested_at, 0, score,
+       feature_numbers, feature_strings, feature_nulls, attributes
+FROM events
+WHERE (SELECT count() FROM summary_1h) = 0
