@@ -1,6 +1,6 @@
 // npm run bench            runs every benchmark
 // npm run bench -- report  runs one by name
-import { machineLine } from './measure.js';
+import { loadLine, machineLine } from './measure.js';
 
 interface Benchmark {
   name: string;
@@ -12,13 +12,20 @@ const benchmarks: Benchmark[] = [
   // only the whole report from two 1M-row CSV files
   { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
-  { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
+  {
+    name: 'monitor',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['hour', 'month']),
+  },
+  {
+    name: 'backtest',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
+  },
 ];
 
 const wanted = process.argv.slice(2);
-console.log(`machine: ${machineLine()}`);
+console.log(`machine: ${machineLine()}; ${loadLine()}`);
 for (const benchmark of benchmarks) {
   if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;
-  console.log(`\n== ${benchmark.name} (npm run bench -- ${benchmark.name})`);
+  console.log(`\n== ${benchmark.name} (npm run bench -- ${benchmark.name}); ${loadLine()}`);
   await benchmark.run();
 }

@@ -102,15 +102,8 @@ export async function getOrBuildProfile(
   spec: ProfileSpec,
   baseline: BaselineIdentity,
 ): Promise<ReferenceProfile> {
-  const frames = await ensureFrames(store, spec, baseline.source);
   const profileId = createHash('sha256')
-    .update(
-      JSON.stringify({
-        spec,
-        source: baseline.source,
-        frames: [...frames.entries()].sort(([a], [b]) => a.localeCompare(b)),
-      }),
-    )
+    .update(JSON.stringify({ spec, source: baseline.source }))
     .digest('hex')
     .slice(0, 24);
   const identity = {
@@ -119,8 +112,12 @@ export async function getOrBuildProfile(
     version: baseline.version,
     profileId,
   };
-  const stored = await getReferenceProfile(store, identity);
-  if (stored) {
+  const [stored, frames] = await Promise.all([
+    getReferenceProfile(store, identity),
+    listFeatureFrames(store, spec.model),
+  ]);
+  // A stored profile serves while the frames its cells were bucketed in are still current.
+  if (stored && sameFrames(JSON.parse(stored.header.spec).frames, frames, spec)) {
     return fromStored(
       identity,
       baseline.source,
@@ -141,6 +138,7 @@ export async function getOrBuildProfile(
     levels: [...deciles, ...GRID_LEVELS],
     threshold: spec.threshold,
   });
+  const currentFrames = await ensureFrames(store, spec, stats, deciles.length, frames);
   const edges = new Map<string, Map<string, number[]>>();
   for (const row of stats) {
     if (row.feature === '' || row.quantiles.length === 0) continue;
@@ -194,45 +192,57 @@ export async function getOrBuildProfile(
     {
       ...identity,
       cellSet,
-      spec: JSON.stringify(spec),
+      spec: JSON.stringify({ ...spec, frames: framesOf(currentFrames, spec) }),
       slices: JSON.stringify(sliceKeys),
     },
     features,
   );
-  return fromStored(identity, baseline.source, cellSet, sliceKeys, features, spec, frames);
+  return fromStored(identity, baseline.source, cellSet, sliceKeys, features, spec, currentFrames);
 }
 
+function framesOf(
+  frames: ReadonlyMap<string, FeatureFrame>,
+  spec: ProfileSpec,
+): Record<string, number> {
+  return Object.fromEntries(
+    spec.features
+      .filter((f) => f.kind === 'numeric')
+      .map((f) => [f.name, frames.get(f.name)?.frame ?? 0]),
+  );
+}
+
+function sameFrames(
+  stored: Record<string, number> | undefined,
+  frames: ReadonlyMap<string, FeatureFrame>,
+  spec: ProfileSpec,
+): boolean {
+  const current = framesOf(frames, spec);
+  return Object.entries(current).every(([name, frame]) => stored?.[name] === frame);
+}
+
+/**
+ * Freezes a frame for each numeric feature that has none, from the baseline's whole
+ * population: centre = median, scale = IQR / 1.349, else the standard deviation, else 1.
+ */
 async function ensureFrames(
   store: Store,
   spec: ProfileSpec,
-  source: ProfileSource,
+  stats: readonly { sliceKey: string; feature: string; quantiles: number[]; stddevPop: number }[],
+  deciles: number,
+  frames: Map<string, FeatureFrame>,
 ): Promise<Map<string, FeatureFrame>> {
-  const frames = await listFeatureFrames(store, spec.model);
   const missing = spec.features.filter((f) => f.kind === 'numeric' && !frames.has(f.name));
   if (missing.length === 0) return frames;
-  const stats = await queryProfileStats(store, source, missing, [], {
-    levels: [0.25, 0.5, 0.75],
-    threshold: null,
+  const created = missing.map((feature) => {
+    const row = stats.find((r) => r.sliceKey === '' && r.feature === feature.name);
+    const grid = row?.quantiles.slice(deciles) ?? [];
+    const [q1 = 0, median = 0, q3 = 0] = [grid[24], grid[49], grid[74]];
+    const iqr = (q3 - q1) / 1.349;
+    const sd = row?.stddevPop ?? 0;
+    const scale = iqr > 0 && Number.isFinite(iqr) ? iqr : sd > 0 && Number.isFinite(sd) ? sd : 1;
+    return { feature: feature.name, frame: 1, centre: Number.isFinite(median) ? median : 0, scale };
   });
-  const created = stats
-    .filter((row) => row.feature !== '')
-    .map((row) => {
-      const [q1 = 0, median = 0, q3 = 0] = row.quantiles;
-      const iqr = (q3 - q1) / 1.349;
-      const scale =
-        iqr > 0 && Number.isFinite(iqr)
-          ? iqr
-          : row.stddevPop > 0 && Number.isFinite(row.stddevPop)
-            ? row.stddevPop
-            : 1;
-      return {
-        feature: row.feature,
-        frame: 1,
-        centre: Number.isFinite(median) ? median : 0,
-        scale,
-      };
-    });
-  if (created.length > 0) await insertFeatureFrames(store, spec.model, created);
+  await insertFeatureFrames(store, spec.model, created);
   return listFeatureFrames(store, spec.model);
 }
 

@@ -288,13 +288,19 @@ export async function queryDistributionDistances(
   );
 }
 
-/** (feature, n, m, n·m·D, n·m·W1) from the merged sorted sample of one feature. */
+/**
+ * (feature, n, m, n·m·D, n·m·W1) from the merged sorted sample of one feature. A slice
+ * where the feature has no value at all has empty arrays, whose shifted copies must stay
+ * empty (pushing a sentinel onto them once made ClickHouse refuse the query: issue 8).
+ * Gaps are taken between halves of the values so W1 does not overflow near the float limits.
+ */
 function distanceTuple(i: number): string {
   const diff = `arrayCumSum(arrayMap(s -> if(s = 0, toInt64(nc${i}), -toInt64(nr${i})), sides${i}))`;
-  const next = `arrayPushBack(arrayPopFront(xs${i}), xs${i}[-1])`;
+  const shifted = (last: string) =>
+    `if(empty(xs${i}), emptyArrayFloat64(), arrayPushBack(arrayPopFront(xs${i}), ${last}))`;
   return `(${i}, nr${i}, nc${i},
-    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, arrayPushBack(arrayPopFront(xs${i}), inf))),
-    arraySum(arrayMap((d, x, nx) -> abs(d) * (nx - x), ${diff}, xs${i}, ${next})))`;
+    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, ${shifted('inf')})),
+    2 * arraySum(arrayMap((d, x, nx) -> abs(d) * (nx / 2 - x / 2), ${diff}, xs${i}, ${shifted(`xs${i}[-1]`)})))`;
 }
 
 export interface CategoryCountRow {

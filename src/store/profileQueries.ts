@@ -1,5 +1,5 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
-import { ALL_SLICES, queryBinCounts, type EdgesBySlice } from './driftQueries.js';
+import { ALL_SLICES } from './driftQueries.js';
 
 /**
  * The queries behind a reference profile: the exact statistics of a baseline's rows per
@@ -56,10 +56,6 @@ export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix
             ON p.prediction_id = l.prediction_id`;
 }
 
-function sourceRows(source: ProfileSource, params: QueryParams): string {
-  return sourceRowsSql(source, params);
-}
-
 /** A slice value of one key: its attributes' values joined by '/', each "(missing)" when absent. */
 function keyValue(attributes: readonly string[], prefix: string, params: QueryParams): string {
   params[`${prefix}_attrs`] = [...attributes];
@@ -80,7 +76,7 @@ export async function queryTopSliceValues(
   const rows = await store.query<{ key: number; value: string }>(
     `SELECT key, value FROM (
        SELECT pair.1 AS key, pair.2 AS value, count() AS n
-       FROM (${sourceRows(source, params)})
+       FROM (${sourceRowsSql(source, params)})
        ARRAY JOIN arrayZip(range(${values.length}), [${values.join(', ')}]) AS pair
        GROUP BY key, value
      )
@@ -117,10 +113,6 @@ export function sliceIdSql(label: string, params: QueryParams, prefix = 'lb'): s
   return `if(${label}.1 = '', {${prefix}_all:String}, concat(${label}.1, {${prefix}_sep:String}, ${label}.2))`;
 }
 
-function sliceLabels(keys: readonly ProfileSliceKey[], params: QueryParams): string {
-  return sliceLabelsSql(keys, params);
-}
-
 export interface ProfileStatsRow {
   sliceKey: string;
   sliceValue: string;
@@ -144,29 +136,13 @@ export interface ProfileStatsRow {
   labelPositives: number;
 }
 
-type RawFeatureTuple = [
-  number,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  number[],
-  number,
-  number,
-  number,
-  number,
-  number,
-];
-
 /**
  * Per slice label and feature: rows, present values (finite numbers or strings), nulls
  * (explicit or absent), non-finite numbers, values of the wrong type, and for numbers the
  * quantiles at `levels` (R-7), min, max, mean and population standard deviation of the
  * finite values. The spread is also taken of the values scaled by 2^-1000, so values near
- * the float limits do not overflow it.
+ * the float limits do not overflow it. The maps are exploded once (ARRAY JOIN), never
+ * searched per feature.
  */
 export async function queryProfileStats(
   store: Store,
@@ -175,30 +151,58 @@ export async function queryProfileStats(
   keys: readonly ProfileSliceKey[],
   options: { levels: readonly number[]; threshold: number | null },
 ): Promise<ProfileStatsRow[]> {
-  const params: QueryParams = { threshold: options.threshold };
-  const label = sliceLabels(keys, params);
+  const kinds = new Map(features.map((f) => [f.name, f.kind]));
+  const names = features.map((f) => f.name);
   const levels = options.levels.map((level) => level.toPrecision(17)).join(', ');
-  const perFeature = features.map((feature, i) => {
-    params[`f${i}`] = feature.name;
-    const name = `{f${i}:String}`;
-    const present = `(mapContains(feature_numbers, ${name}) OR mapContains(feature_strings, ${name}))`;
-    const absent = `(has(feature_nulls, ${name}) OR NOT (${present}))`;
-    if (feature.kind === 'categorical') {
-      return `(${i}, toString(countIf(mapContains(feature_strings, ${name}))), toString(countIf(${absent})),
-        '0', '0', '0', toString(countIf(mapContains(feature_numbers, ${name}))), '0', [], 0., 0., 0., 0., 0.)`;
-    }
-    const value = `if(mapContains(feature_numbers, ${name}), feature_numbers[${name}], NULL)`;
-    const finite = `ifNull(isFinite(${value}), 0)`;
-    return `(${i}, toString(countIf(${finite})), toString(countIf(${absent} AND NOT mapContains(feature_strings, ${name}))),
-      toString(countIf(${value} = inf)), toString(countIf(${value} = -inf)), toString(countIf(ifNull(isNaN(${value}), 0))),
-      toString(countIf(mapContains(feature_strings, ${name}))), '0',
-      quantilesExactInclusiveIf(${levels})(assumeNotNull(${value}), ${finite}),
-      minIf(assumeNotNull(${value}), ${finite}), maxIf(assumeNotNull(${value}), ${finite}),
-      avgIf(assumeNotNull(${value}) * 0x1p-1000, ${finite}) * 0x1p1000,
-      stddevPopIf(assumeNotNull(${value}), ${finite}),
-      stddevPopIf(assumeNotNull(${value}) * 0x1p-1000, ${finite}) * 0x1p1000)`;
-  });
-  const rows = await store.query<{
+  const labelled = (params: QueryParams) =>
+    `SELECT *, ${sliceLabelsSql(keys, params)} AS lbl FROM (${sourceRowsSql(source, params)})`;
+  const numbersParams: QueryParams = { names };
+  const numbers = store.query<{
+    key: string;
+    value: string;
+    f: string;
+    total: string;
+    finite: string;
+    pos_inf: string;
+    neg_inf: string;
+    nan: string;
+    quantiles: number[];
+    lo: number;
+    hi: number;
+    mean: number;
+    sd: number;
+    scaled_sd: number;
+  }>(
+    `SELECT lbl.1 AS key, lbl.2 AS value, f, count() AS total, countIf(isFinite(v)) AS finite,
+            countIf(v = inf) AS pos_inf, countIf(v = -inf) AS neg_inf, countIf(isNaN(v)) AS nan,
+            quantilesExactInclusiveIf(${levels})(v, isFinite(v)) AS quantiles,
+            minIf(v, isFinite(v)) AS lo, maxIf(v, isFinite(v)) AS hi, avgIf(v, isFinite(v)) AS mean,
+            stddevPopIf(v, isFinite(v)) AS sd, stddevPopIf(v * 0x1p-1000, isFinite(v)) * 0x1p1000 AS scaled_sd
+     FROM (${labelled(numbersParams)})
+     ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
+     WHERE f IN {names:Array(String)}
+     GROUP BY key, value, f`,
+    numbersParams,
+  );
+  const othersParams: QueryParams = { names, threshold: options.threshold };
+  const others = store.query<{
+    key: string;
+    value: string;
+    f: string;
+    strings: string;
+    nulls: string;
+  }>(
+    `SELECT lbl.1 AS key, lbl.2 AS value, cell.1 AS f,
+            countIf(cell.2 = 1) AS strings, countIf(cell.2 = 2) AS nulls
+     FROM (${labelled(othersParams)})
+     ARRAY JOIN arrayConcat(arrayMap(k -> (toString(k), 1), mapKeys(feature_strings)),
+                            arrayMap(k -> (toString(k), 2), feature_nulls)) AS cell
+     WHERE cell.1 IN {names:Array(String)}
+     GROUP BY key, value, f`,
+    othersParams,
+  );
+  const slicesParams: QueryParams = { threshold: options.threshold };
+  const slices = store.query<{
     key: string;
     value: string;
     rows: string;
@@ -206,22 +210,27 @@ export async function queryProfileStats(
     predicted: string;
     labelled: string;
     label_positives: string;
-    features: RawFeatureTuple[];
   }>(
     `SELECT lbl.1 AS key, lbl.2 AS value, count() AS rows,
-            countIf(ifNull(isFinite(score), 0)) AS scored, countIf(ifNull(score >= {threshold:Nullable(Float64)}, 0)) AS predicted,
-            countIf(label_value IN (0, 1)) AS labelled, countIf(label_value = 1) AS label_positives,
-            [${perFeature.join(',\n')}] AS features
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRows(source, params)}))
+            countIf(ifNull(isFinite(score), 0)) AS scored,
+            countIf(ifNull(score >= {threshold:Nullable(Float64)}, 0)) AS predicted,
+            countIf(label_value IN (0, 1)) AS labelled, countIf(label_value = 1) AS label_positives
+     FROM (${labelled(slicesParams)})
      GROUP BY key, value`,
-    params,
+    slicesParams,
   );
-  return rows.flatMap((row) => {
-    const slice = { sliceKey: row.key, sliceValue: row.value };
+  const [numberRows, otherRows, sliceRows] = await Promise.all([numbers, others, slices]);
+  const id = (key: string, value: string, feature: string) =>
+    `${key}\u0002${value}\u0002${feature}`;
+  const numbersBy = new Map(numberRows.map((row) => [id(row.key, row.value, row.f), row]));
+  const othersBy = new Map(otherRows.map((row) => [id(row.key, row.value, row.f), row]));
+  return sliceRows.flatMap((slice) => {
+    const rows = Number(slice.rows);
     const own: ProfileStatsRow = {
-      ...slice,
+      sliceKey: slice.key,
+      sliceValue: slice.value,
       feature: '',
-      rows: Number(row.rows),
+      rows,
       present: 0,
       nulls: 0,
       posInf: 0,
@@ -233,58 +242,52 @@ export async function queryProfileStats(
       mean: 0,
       stddevPop: 0,
       quantiles: [],
-      scored: Number(row.scored),
-      predictedPositives: Number(row.predicted),
-      labelled: Number(row.labelled),
-      labelPositives: Number(row.label_positives),
+      scored: Number(slice.scored),
+      predictedPositives: Number(slice.predicted),
+      labelled: Number(slice.labelled),
+      labelPositives: Number(slice.label_positives),
     };
-    const perFeatureRows = row.features.map((tuple): ProfileStatsRow => {
-      const [
-        i,
-        present,
-        nulls,
-        posInf,
-        negInf,
-        nan,
-        wrongType,
-        ,
-        quantiles,
-        min,
-        max,
-        mean,
-        sd,
-        scaledSd,
-      ] = tuple;
-      const n = Number(present);
-      const spread = Number.isFinite(Number(sd)) ? Number(sd) : Number(scaledSd);
+    const perFeature = names.map((name): ProfileStatsRow => {
+      const number = numbersBy.get(id(slice.key, slice.value, name));
+      const other = othersBy.get(id(slice.key, slice.value, name));
+      const numbersTotal = Number(number?.total ?? 0);
+      const strings = Number(other?.strings ?? 0);
+      const explicitNulls = Number(other?.nulls ?? 0);
+      const absent = Math.max(0, rows - numbersTotal - strings - explicitNulls);
+      const finite = Number(number?.finite ?? 0);
+      const numeric = kinds.get(name) === 'numeric';
+      const sd = Number(number?.sd ?? 0);
       return {
-        ...slice,
-        feature: features[Number(i)]?.name ?? '',
-        rows: Number(row.rows),
-        present: n,
-        nulls: Number(nulls),
-        posInf: Number(posInf),
-        negInf: Number(negInf),
-        nan: Number(nan),
-        wrongType: Number(wrongType),
-        min: n > 0 ? Number(min) : 0,
-        max: n > 0 ? Number(max) : 0,
-        mean: n > 0 ? Number(mean) : 0,
-        stddevPop: n > 0 ? spread : 0,
-        quantiles: n > 0 ? quantiles.map(Number) : [],
+        sliceKey: slice.key,
+        sliceValue: slice.value,
+        feature: name,
+        rows,
+        present: numeric ? finite : strings,
+        nulls: explicitNulls + absent,
+        posInf: numeric ? Number(number?.pos_inf ?? 0) : 0,
+        negInf: numeric ? Number(number?.neg_inf ?? 0) : 0,
+        nan: numeric ? Number(number?.nan ?? 0) : 0,
+        wrongType: numeric ? strings : numbersTotal,
+        min: numeric && finite > 0 ? Number(number?.lo) : 0,
+        max: numeric && finite > 0 ? Number(number?.hi) : 0,
+        mean: numeric && finite > 0 ? Number(number?.mean) : 0,
+        stddevPop:
+          numeric && finite > 0 ? (Number.isFinite(sd) ? sd : Number(number?.scaled_sd)) : 0,
+        quantiles: numeric && finite > 0 ? (number?.quantiles ?? []).map(Number) : [],
         scored: 0,
         predictedPositives: 0,
         labelled: 0,
         labelPositives: 0,
       };
     });
-    return [own, ...perFeatureRows];
+    return [own, ...perFeature];
   });
 }
 
 /**
  * Exact bin counts of the source's finite values per slice label and numeric feature, on
- * each label's own edges (driftQueries' bin counting, the report's too).
+ * each label's own edges: the maps exploded once, each value's bin counted among its
+ * (label, feature)'s edges, found by a hash lookup (transform).
  */
 export async function queryProfileBinCounts(
   store: Store,
@@ -293,42 +296,47 @@ export async function queryProfileBinCounts(
   keys: readonly ProfileSliceKey[],
   edges: ReadonlyMap<string, ReadonlyMap<string, number[]>>,
 ): Promise<Map<string, Map<string, number[]>>> {
-  if (numeric.length === 0) return new Map();
-  const params: QueryParams = {};
-  const label = sliceLabels(keys, params);
-  const columns = numeric.map((name, i) => {
-    params[`pb_n${i}`] = name;
-    const value = `if(mapContains(feature_numbers, {pb_n${i}:String}), feature_numbers[{pb_n${i}:String}], NULL)`;
-    return `if(ifNull(isFinite(${value}), 0), ${value}, NULL) AS n${i}`;
-  });
-  const rows = `SELECT ${sliceIdSql('lbl', params)} AS slice, ${columns.join(', ')}
-                FROM (SELECT *, ${label} AS lbl FROM (${sourceRows(source, params)}))`;
-  const bySlice: EdgesBySlice = new Map();
-  for (const [slice, byFeature] of edges) {
-    const indexed = new Map<number, number[]>();
-    numeric.forEach((name, i) => {
-      const featureEdges = byFeature.get(name);
-      if (featureEdges) indexed.set(i, featureEdges);
-    });
-    bySlice.set(slice, indexed);
-  }
-  const counts = await queryBinCounts(
-    store,
-    {
-      reference: { sql: rows, params },
-      current: { sql: `${rows} LIMIT 0`, params: {} },
-      numericCount: numeric.length,
-      categoricalCount: 0,
-      sliced: false,
-    },
-    bySlice,
-  );
   const result = new Map<string, Map<string, number[]>>();
-  for (const row of counts) {
-    if (row.side !== 'reference') continue;
-    const byFeature = result.get(row.slice) ?? new Map<string, number[]>();
-    byFeature.set(numeric[row.feature] ?? '', row.counts);
-    result.set(row.slice, byFeature);
+  const ids: string[] = [];
+  const edgeLists: number[][] = [];
+  for (const [slice, byFeature] of edges) {
+    for (const [feature, list] of byFeature) {
+      ids.push(`${slice}\u0002${feature}`);
+      edgeLists.push(list);
+    }
+  }
+  if (numeric.length === 0 || ids.length === 0) return result;
+  const params: QueryParams = {
+    names: [...numeric],
+    ids,
+    positions: ids.map((_, i) => i + 1),
+    edges: edgeLists,
+    sep: '\u0002',
+  };
+  const label = sliceLabelsSql(keys, params);
+  const rows = await store.query<{ id: string; bin: number; n: string }>(
+    `SELECT id, arrayCount(e -> e <= v, {edges:Array(Array(Float64))}[position]) AS bin, count() AS n
+     FROM (
+       SELECT concat(${sliceIdSql('lbl', params)}, {sep:String}, toString(f)) AS id, v,
+              transform(id, {ids:Array(String)}, {positions:Array(UInt32)}, toUInt32(0)) AS position
+       FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params)}))
+       ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
+       WHERE f IN {names:Array(String)} AND isFinite(v)
+     )
+     WHERE position > 0
+     GROUP BY id, bin`,
+    params,
+  );
+  for (const row of rows) {
+    const at = row.id.lastIndexOf('\u0002');
+    const slice = row.id.slice(0, at);
+    const feature = row.id.slice(at + 1);
+    const byFeature = result.get(slice) ?? new Map<string, number[]>();
+    const list = edges.get(slice)?.get(feature) ?? [];
+    const counts = byFeature.get(feature) ?? new Array<number>(list.length + 1).fill(0);
+    counts[Number(row.bin)] = Number(row.n);
+    byFeature.set(feature, counts);
+    result.set(slice, byFeature);
   }
   return result;
 }
