@@ -188,6 +188,8 @@ function writeLatestReport(
       max_null_increase: DEFAULT_DRIFT_CRITERIA.maxNullIncrease,
       bins: 10,
     },
+    exact: evaluation.drift.every((entry) => entry.exact),
+    excluded_columns: [],
     summary: {
       features: plan.features.length,
       entries: evaluation.drift.length,

@@ -139,13 +139,17 @@ export function ksBracket(a: readonly Cell[], b: readonly Cell[]): Bracket | nul
   return bracketOf(Math.min(lower, 1), Math.min(upper, 1));
 }
 
-/** scipy's `ks_2samp(method='asymp')` p-value is decreasing in D: the bracket maps across. */
+/**
+ * scipy's `ks_2samp(method='asymp')` p-value is decreasing in D: the bracket maps across,
+ * and its value is the midpoint like every bracket's (each p costs a Smirnov sum of up to
+ * n terms, so no third one is computed for the midpoint of D).
+ */
 export function ksPValueBracket(d: Bracket, n: number, m: number): Bracket {
   const [larger, smaller] = n >= m ? [n, m] : [m, n];
   const effective = roundHalfEven((larger * smaller) / (larger + smaller));
   const p = (x: number) => (effective === 0 ? NaN : kolmogorovSf(effective, x));
   if (isExact(d)) return exactBracket(p(d.value));
-  return { value: p(d.value), lower: p(d.upper), upper: p(d.lower) };
+  return bracketOf(p(d.upper), p(d.lower));
 }
 
 const UNIT_ROUNDOFF = 2 ** -53;

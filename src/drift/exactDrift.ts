@@ -4,12 +4,14 @@ import {
   queryBinCounts,
   queryCategoryCounts,
   queryDistributionDistances,
+  queryNumericCells,
   queryNumericReferenceProfile,
   queryQualityCounts,
   type ComparisonRelations,
   type EdgesBySlice,
 } from '../store/driftQueries.js';
-import { exactBracket } from './cells.js';
+import { FINE_BUCKET } from '../store/summaryQueries.js';
+import { exactBracket, ksBracket, wassersteinBracket, type Bracket, type Cell } from './cells.js';
 import {
   categoricalFeatureDrift,
   edgesFromQuantiles,
@@ -32,12 +34,19 @@ export interface DriftComputationOptions {
   criteria: DriftCriteria;
   /** Categories kept per feature and slice, the most frequent first. */
   maxCategories: number;
+  /**
+   * 'exact' (default): KS D and Wasserstein from merged sorts of every value. 'bracketed':
+   * from cells in one pass without sorting, each with a proven bracket; everything else
+   * (quantile edges, bin counts, categories, null and non-finite counts) stays exact.
+   */
+  distances?: 'exact' | 'bracketed';
 }
 
 /**
  * Every feature's drift in every slice (and "all") for two relations in the standard
- * shape of src/store/driftQueries.ts, every value exact: KS D and Wasserstein from merged
- * sorts, bins and categories counted, all inside ClickHouse.
+ * shape of src/store/driftQueries.ts: bins and categories counted inside ClickHouse, KS D
+ * and Wasserstein exact from merged sorts, or bracketed from cells for inputs too large to
+ * sort.
  */
 export async function computeExactFeatureDrift(
   store: Store,
@@ -104,19 +113,28 @@ async function computeNumericDrift(
     if (!edges.has(row.slice)) edges.set(row.slice, new Map());
     edges.get(row.slice)?.set(row.feature, edgesFromQuantiles(row.quantiles));
   }
-  const [binCounts, distances] = await Promise.all([
-    queryBinCounts(store, relations, edges),
-    queryDistributionDistances(store, relations),
-  ]);
   const key = (slice: string, feature: number) => `${slice}\u0002${feature}`;
+  const binCounts = await queryBinCounts(store, relations, edges);
+  const distanceBy =
+    options.distances === 'bracketed'
+      ? await bracketedDistances(store, relations, reference, key)
+      : new Map(
+          (await queryDistributionDistances(store, relations)).map((row) => [
+            key(row.slice, row.feature),
+            {
+              ks: finiteBracket(row.ksStatistic),
+              wasserstein: finiteBracket(row.wasserstein),
+              slice: row.slice,
+            },
+          ]),
+        );
   const binsBy = new Map(
     binCounts.map((row) => [`${key(row.slice, row.feature)}\u0002${row.side}`, row.counts]),
   );
-  const distanceBy = new Map(distances.map((row) => [key(row.slice, row.feature), row]));
   const referenceBy = new Map(reference.map((row) => [key(row.slice, row.feature), row]));
   const slices = new Set([
     ...reference.map((row) => row.slice),
-    ...distances.map((row) => row.slice),
+    ...[...distanceBy.values()].map((row) => row.slice),
   ]);
   return [...slices].flatMap((slice) =>
     layout.numeric.map((name, feature) => {
@@ -125,8 +143,6 @@ async function computeNumericDrift(
       const distance = distanceBy.get(id);
       const binCount = (edges.get(slice)?.get(feature)?.length ?? 0) + 1;
       const zeros = new Array<number>(binCount).fill(0);
-      const finite = (value: number | undefined) =>
-        value !== undefined && Number.isFinite(value) ? exactBracket(value) : null;
       const counts = quality(slice, feature);
       return numericFeatureDrift(
         {
@@ -144,12 +160,60 @@ async function computeNumericDrift(
             reference: exactBinCounts(binsBy.get(`${id}\u0002reference`) ?? zeros),
             current: exactBinCounts(binsBy.get(`${id}\u0002current`) ?? zeros),
           },
-          ks: finite(distance?.ksStatistic),
-          wasserstein: finite(distance?.wasserstein),
+          ks: distance?.ks ?? null,
+          wasserstein: distance?.wasserstein ?? null,
         },
         options.criteria,
       );
     }),
+  );
+}
+
+function finiteBracket(value: number): Bracket | null {
+  return Number.isFinite(value) ? exactBracket(value) : null;
+}
+
+type DistanceEntry = { ks: Bracket | null; wasserstein: Bracket | null; slice: string };
+
+/**
+ * KS and Wasserstein brackets from cells of each feature's values, bucketed in a frame
+ * centred on the reference median and scaled by its standard deviation.
+ */
+async function bracketedDistances(
+  store: Store,
+  relations: ComparisonRelations,
+  reference: Awaited<ReturnType<typeof queryNumericReferenceProfile>>,
+  key: (slice: string, feature: number) => string,
+): Promise<Map<string, DistanceEntry>> {
+  const frames = Array.from({ length: relations.numericCount }, (_, feature) => {
+    const all = reference.find((row) => row.slice === ALL_SLICES && row.feature === feature);
+    const median = all?.quantiles[Math.floor((all.quantiles.length - 1) / 2)] ?? 0;
+    return { centre: median, scale: all?.stddevPop ?? 1 };
+  });
+  const rows = await queryNumericCells(store, relations, frames, FINE_BUCKET);
+  const cells = new Map<string, { reference: Cell[]; current: Cell[]; slice: string }>();
+  for (const row of rows) {
+    const id = key(row.slice, row.feature);
+    const entry = cells.get(id) ?? { reference: [], current: [], slice: row.slice };
+    row.counts.forEach((count, i) =>
+      entry[row.side].push({
+        count,
+        sum: row.sums[i] ?? 0,
+        min: row.mins[i] ?? 0,
+        max: row.maxs[i] ?? 0,
+      }),
+    );
+    cells.set(id, entry);
+  }
+  return new Map(
+    [...cells].map(([id, entry]) => [
+      id,
+      {
+        ks: ksBracket(entry.reference, entry.current),
+        wasserstein: wassersteinBracket(entry.reference, entry.current),
+        slice: entry.slice,
+      },
+    ]),
   );
 }
 

@@ -274,7 +274,7 @@ export async function queryDistributionDistances(
     { ...relations.reference.params, ...relations.current.params },
   );
   return rows.flatMap((row) =>
-    row.features.map(([feature, nReference, nCurrent, scaledD, scaledW]) => {
+    row.features.map(([feature, nReference, nCurrent, scaledD, halfW]) => {
       const nm = Number(nReference) * Number(nCurrent);
       return {
         slice: sliceKey(row),
@@ -282,17 +282,18 @@ export async function queryDistributionDistances(
         nReference: Number(nReference),
         nCurrent: Number(nCurrent),
         ksStatistic: nm > 0 ? Number(scaledD) / nm : Number.NaN,
-        wasserstein: nm > 0 ? Number(scaledW) / nm : Number.NaN,
+        wasserstein: nm > 0 ? 2 * Number(halfW) : Number.NaN,
       };
     }),
   );
 }
 
 /**
- * (feature, n, m, n·m·D, n·m·W1) from the merged sorted sample of one feature. A slice
+ * (feature, n, m, n·m·D, W1 / 2) from the merged sorted sample of one feature. A slice
  * where the feature has no value at all has empty arrays, whose shifted copies must stay
  * empty (pushing a sentinel onto them once made ClickHouse refuse the query: issue 8).
- * Gaps are taken between halves of the values so W1 does not overflow near the float limits.
+ * W1 is summed halved and already divided by n·m (half of W1 comes back), so neither the
+ * sum nor its JSON overflow near the float limits (ClickHouse writes an infinity as null).
  */
 function distanceTuple(i: number): string {
   const diff = `arrayCumSum(arrayMap(s -> if(s = 0, toInt64(nc${i}), -toInt64(nr${i})), sides${i}))`;
@@ -300,7 +301,7 @@ function distanceTuple(i: number): string {
     `if(empty(xs${i}), emptyArrayFloat64(), arrayPushBack(arrayPopFront(xs${i}), ${last}))`;
   return `(${i}, nr${i}, nc${i},
     arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, ${shifted('inf')})),
-    2 * arraySum(arrayMap((d, x, nx) -> abs(d) * (nx / 2 - x / 2), ${diff}, xs${i}, ${shifted(`xs${i}[-1]`)})))`;
+    arraySum(arrayMap((d, x, nx) -> (abs(d) / (toFloat64(nr${i}) * nc${i})) * (nx / 2 - x / 2), ${diff}, xs${i}, ${shifted(`xs${i}[-1]`)})))`;
 }
 
 export interface CategoryCountRow {
@@ -349,6 +350,79 @@ export async function queryCategoryCounts(
     side: Number(row.side) === 0 ? 'reference' : 'current',
     category: row.category,
     count: Number(row.count),
+  }));
+}
+
+export interface NumericCellRow {
+  slice: string;
+  feature: number;
+  side: 'reference' | 'current';
+  counts: number[];
+  sums: number[];
+  mins: number[];
+  maxs: number[];
+}
+
+/**
+ * Cells of every numeric feature's finite values per slice (and all) and side: values
+ * grouped by the summaries' fine bucket key of z = (x − centre) / scale, with each cell's
+ * count, sum, min and max (src/drift/cells.ts brackets KS and Wasserstein from them). One
+ * pass, no sort: what large files use instead of the merged sorts.
+ */
+export async function queryNumericCells(
+  store: Store,
+  relations: ComparisonRelations,
+  frames: readonly { centre: number; scale: number }[],
+  bucket: (z: string) => string,
+): Promise<NumericCellRow[]> {
+  if (relations.numericCount === 0) return [];
+  const indexes = numericIndexes(relations);
+  const params: QueryParams = {
+    ...relations.reference.params,
+    ...relations.current.params,
+    dw_centres: frames.map((f) => (Number.isFinite(f.centre) ? f.centre : 0)),
+    dw_scales: frames.map((f) => (f.scale > 0 && Number.isFinite(f.scale) ? f.scale : 1)),
+  };
+  const rows = await store.query<{
+    slice: string;
+    is_all: number;
+    side: number;
+    feature: number;
+    counts: string[];
+    sums: number[];
+    mins: number[];
+    maxs: number[];
+  }>(
+    `SELECT slice, is_all, side, feature, groupArray(c) AS counts, groupArray(s) AS sums,
+            groupArray(lo) AS mins, groupArray(hi) AS maxs
+     FROM (
+       SELECT slice, ${isAllExpression(relations)} AS is_all, side, feature, bucket,
+              count() AS c, sum(x) AS s, min(x) AS lo, max(x) AS hi
+       FROM (
+         SELECT slice, side, p.1 AS feature, assumeNotNull(p.2) AS x,
+                (x - {dw_centres:Array(Float64)}[feature + 1]) / {dw_scales:Array(Float64)}[feature + 1] AS z,
+                ${bucket('z')} AS bucket
+         FROM (
+           SELECT 0 AS side, * FROM (${relations.reference.sql})
+           UNION ALL
+           SELECT 1 AS side, * FROM (${relations.current.sql})
+         )
+         ARRAY JOIN [${indexes.map((i) => `(${i}, n${i})`).join(', ')}] AS p
+         WHERE isNotNull(p.2)
+       )
+       ${groupBySlice(relations, ', side, feature, bucket')}
+     )
+     GROUP BY slice, is_all, side, feature`,
+    params,
+  );
+  return rows.map((row) => ({
+    slice: sliceKey(row),
+    feature: Number(row.feature),
+    side: Number(row.side) === 0 ? 'reference' : 'current',
+    counts: row.counts.map(Number),
+    sums: row.sums.map(Number),
+    mins: row.mins.map(Number),
+    maxs: row.maxs.map(Number),
   }));
 }
 

@@ -166,6 +166,8 @@ FROM (
            cityHash64(i.attributes) AS slice_hash, f, v
     FROM summary_input AS i
     ARRAY JOIN mapKeys(i.feature_numbers) AS f, mapValues(i.feature_numbers) AS v
+    -- a baseline's cells are read at the hour grain only
+    WHERE i.kind != 'reference'
   ) AS x
   LEFT JOIN (SELECT model, feature, max(frame) AS frame_id, argMax(centre, frame) AS frame_centre, argMax(scale, frame) AS frame_scale
              FROM feature_frames GROUP BY model, feature) AS fr
@@ -217,6 +219,7 @@ FROM (
     arrayMap(f -> (toString(f), 3, '', 0.), i.feature_nulls),
     [('', 7, '', toFloat64(toUnixTimestamp64Milli(i.ts)))],
     if(isNull(i.score) OR NOT isFinite(assumeNotNull(i.score)), [], [('', 8, '', assumeNotNull(i.score))])) AS cell
+  WHERE i.kind != 'reference'
 )
 GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category;
 
@@ -224,6 +227,7 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS summary_1d_mv TO summary_1d AS
 SELECT model, kind, toStartOfDay(grain_start) AS grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame,
        bucket, category, sum(count) AS count, sum(value_sum) AS value_sum, min(value_min) AS value_min, max(value_max) AS value_max
 FROM summary_1h
+WHERE kind != 'reference'
 GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS slice_combos_mv TO slice_combos AS
