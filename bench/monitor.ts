@@ -128,6 +128,7 @@ function bracketLine(results: readonly MonitorResult[]): string {
 async function benchmarkBacktest(store: Store): Promise<void> {
   const monitor = { ...plan(), windowMs: 5 * 60_000 };
   const windows = backtestWindows(MONTH_START, MONTH_END, monitor.windowMs);
+  const prepared = await prepareMonitor(store, monitor, { start: MONTH_START, end: MONTH_END });
   const load = loadLine();
   const {
     seconds: took,
@@ -140,6 +141,7 @@ async function benchmarkBacktest(store: Store): Promise<void> {
         persist: false,
         now: MONTH_END,
         exactFallbackMaxEvents: 0,
+        prepared,
       });
       fired += evaluation.results.filter(
         (r) => r.status === 'warn' || r.status === 'critical',

@@ -83,6 +83,16 @@ export interface EvaluationOptions {
    * the window has at most this many events; above, it keeps its worst case (marked so).
    */
   exactFallbackMaxEvents?: number;
+  /**
+   * The monitor's prepared baseline and profile, reused across windows (a backtest); only
+   * for baselines that do not move with the window (a file or a range).
+   */
+  prepared?: PreparedMonitor;
+}
+
+export interface PreparedMonitor {
+  baseline: ResolvedBaseline;
+  profile: ReferenceProfile;
 }
 
 export const DEFAULT_EXACT_FALLBACK_MAX_EVENTS = 2_000_000;
@@ -122,7 +132,10 @@ export async function evaluateMonitorWindow(
       `the window ends in the future (${window.end.toISOString()}, now ${now.toISOString()}): only past windows can be evaluated`,
     );
   }
-  const prepared = await prepareMonitor(store, plan, window);
+  const prepared =
+    options.prepared && plan.baseline.kind !== 'trailing'
+      ? options.prepared
+      : await prepareMonitor(store, plan, window);
   const { profile } = prepared;
   const events: EventWindow = { model: plan.model, from: window.start, to: window.end };
   const [read, reference] = await Promise.all([
@@ -203,7 +216,7 @@ export async function prepareMonitor(
   store: Store,
   plan: MonitorPlan,
   window: TimeWindow,
-): Promise<{ baseline: ResolvedBaseline; profile: ReferenceProfile }> {
+): Promise<PreparedMonitor> {
   await upsertSummarySettings(store, plan.model, { threshold: plan.threshold });
   const baseline = await resolveBaseline(store, plan, window);
   const profile = await getOrBuildProfile(

@@ -220,6 +220,22 @@ export async function queryHistory(store: Store, filter: HistoryFilter): Promise
   }));
 }
 
+/** Whether any result of a model is stored (so an empty filtered history is not "unknown model"). */
+export async function hasHistory(store: Store, model: string): Promise<boolean> {
+  const [row] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM monitor_results WHERE model = {model:String} LIMIT 1`,
+    { model },
+  );
+  return Number(row?.n ?? 0) > 0;
+}
+
+export async function listModelsWithHistory(store: Store): Promise<string[]> {
+  const rows = await store.query<{ model: string }>(
+    `SELECT DISTINCT model FROM monitor_results ORDER BY model LIMIT 100`,
+  );
+  return rows.map((row) => row.model);
+}
+
 function finiteOrNull(value: number | null): number | null {
   return value === null || !Number.isFinite(value) ? null : value;
 }
