@@ -51,8 +51,12 @@ export async function runMonitorBenchmark(
       await benchmarkWindow(store, 'hour', new Date(HOUR_END.getTime() - HOUR), HOUR_END);
     }
     if (parts.includes('month') || parts.includes('backtest')) {
-      const from = toClickHouseTime(MONTH_START);
-      if (!(await present(`summary_1d WHERE model = 'bench-model' AND grain_start = '${from}'`)))
+      const from = MONTH_START.toISOString().slice(0, 10);
+      if (
+        !(await present(
+          `summary_1d WHERE model = 'bench-model' AND toDate(grain_start) = '${from}'`,
+        ))
+      )
         await fillMonth(store, 100_000_000);
       if (parts.includes('month')) await benchmarkWindow(store, 'month', MONTH_START, MONTH_END);
       if (parts.includes('backtest')) await benchmarkBacktest(store);

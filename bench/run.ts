@@ -8,9 +8,16 @@ interface Benchmark {
 }
 
 const benchmarks: Benchmark[] = [
-  { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
-  // only the whole report from two 1M-row CSV files
-  { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
+  { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark(['stats']) },
+  // the whole report from two 1M-row CSV files, then from two 10M-row files
+  {
+    name: 'report-csv',
+    run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000]),
+  },
+  {
+    name: 'report-csv-10m',
+    run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
+  },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runIngestBenchmark() },
   {
     name: 'monitor',

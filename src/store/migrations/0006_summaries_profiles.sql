@@ -113,12 +113,12 @@ FROM events;
 CREATE MATERIALIZED VIEW IF NOT EXISTS summary_1h_numbers_mv TO summary_1h AS
 SELECT model, kind, grain_start, ingest_day, rebuild_id, f AS feature, slice_hash,
        CAST(multiIf(isFinite(v), 1, isNaN(v), 6, v > 0, 4, 5), 'Enum8(\'number\' = 1, \'string\' = 2, \'null\' = 3, \'pos_inf\' = 4, \'neg_inf\' = 5, \'nan\' = 6, \'event\' = 7, \'score\' = 8)') AS state,
-       frame,
+       any(frame_id) AS frame,
        if(isFinite(v),
           if(abs(z) < 1, toInt32(floor(z * 128)),
              toInt32(if(z > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(z)), 45)) - 130816) - if(z < 0, 1, 0))),
           toInt32(0)) AS bucket,
-       '' AS category,
+       any('') AS category,
        count() AS count,
        sum(if(isFinite(v), v, 0.)) AS value_sum,
        min(if(isFinite(v), v, inf)) AS value_min,
@@ -126,7 +126,7 @@ SELECT model, kind, grain_start, ingest_day, rebuild_id, f AS feature, slice_has
 FROM (
   SELECT x.model AS model, x.kind AS kind, x.grain_start AS grain_start, x.ingest_day AS ingest_day,
          x.rebuild_id AS rebuild_id, x.slice_hash AS slice_hash, x.f AS f, x.v AS v,
-         fr.frame_id AS frame,
+         fr.frame_id AS frame_id,
          (x.v - if(isFinite(fr.frame_centre), fr.frame_centre, 0.)) / if(fr.frame_scale > 0 AND isFinite(fr.frame_scale), fr.frame_scale, 1.) AS z
   FROM (
     SELECT i.model AS model, i.config_model AS config_model, i.kind AS kind, toStartOfHour(i.ts) AS grain_start,
@@ -139,18 +139,18 @@ FROM (
              FROM feature_frames GROUP BY model, feature) AS fr
     ON x.config_model = fr.model AND x.f = fr.feature
 )
-GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category;
+GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, bucket;
 
 -- Numbers, coarse (k = 5) cells per five minutes.
 CREATE MATERIALIZED VIEW IF NOT EXISTS summary_5m_numbers_mv TO summary_5m AS
 SELECT model, kind, grain_start, ingest_day, rebuild_id, f AS feature, slice_hash,
        CAST(multiIf(isFinite(v), 1, isNaN(v), 6, v > 0, 4, 5), 'Enum8(\'number\' = 1, \'string\' = 2, \'null\' = 3, \'pos_inf\' = 4, \'neg_inf\' = 5, \'nan\' = 6, \'event\' = 7, \'score\' = 8)') AS state,
-       frame,
+       any(frame_id) AS frame,
        if(isFinite(v),
           if(abs(z) < 1, toInt32(floor(z * 32)),
              toInt32(if(z > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(z)), 47)) - 32704) - if(z < 0, 1, 0))),
           toInt32(0)) AS bucket,
-       '' AS category,
+       any('') AS category,
        count() AS count,
        sum(if(isFinite(v), v, 0.)) AS value_sum,
        min(if(isFinite(v), v, inf)) AS value_min,
@@ -158,7 +158,7 @@ SELECT model, kind, grain_start, ingest_day, rebuild_id, f AS feature, slice_has
 FROM (
   SELECT x.model AS model, x.kind AS kind, x.grain_start AS grain_start, x.ingest_day AS ingest_day,
          x.rebuild_id AS rebuild_id, x.slice_hash AS slice_hash, x.f AS f, x.v AS v,
-         fr.frame_id AS frame,
+         fr.frame_id AS frame_id,
          (x.v - if(isFinite(fr.frame_centre), fr.frame_centre, 0.)) / if(fr.frame_scale > 0 AND isFinite(fr.frame_scale), fr.frame_scale, 1.) AS z
   FROM (
     SELECT i.model AS model, i.config_model AS config_model, i.kind AS kind, toStartOfFiveMinutes(i.ts) AS grain_start,
@@ -173,7 +173,7 @@ FROM (
              FROM feature_frames GROUP BY model, feature) AS fr
     ON x.config_model = fr.model AND x.f = fr.feature
 )
-GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category;
+GROUP BY model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, bucket;
 
 -- Strings (categories, or a numeric feature's wrong type), explicit nulls, one 'event' cell
 -- per event (count; min and max of ts in epoch milliseconds) and the score: uniform cells
