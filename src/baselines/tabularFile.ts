@@ -75,6 +75,7 @@ export async function inferCsvColumns(file: string, sampleRows = 2000): Promise<
   let numeric: boolean[] = [];
   let seen: boolean[] = [];
   let distinct: Set<string>[] = [];
+  let integral: boolean[] = [];
   let sampled = 0;
   let lineNumber = 0;
   for await (const line of lines) {
@@ -87,6 +88,7 @@ export async function inferCsvColumns(file: string, sampleRows = 2000): Promise<
       numeric = header.map(() => true);
       seen = header.map(() => false);
       distinct = header.map(() => new Set<string>());
+      integral = header.map(() => true);
       continue;
     }
     if (fields.length !== header.length) {
@@ -106,6 +108,7 @@ export async function inferCsvColumns(file: string, sampleRows = 2000): Promise<
       seen[i] = true;
       distinct[i]?.add(field);
       if (!isNumberText(field)) numeric[i] = false;
+      else if (!Number.isInteger(Number(field))) integral[i] = false;
     });
     sampled += 1;
     if (sampled >= sampleRows) break;
@@ -117,7 +120,11 @@ export async function inferCsvColumns(file: string, sampleRows = 2000): Promise<
     columns: header.map((name, i) => ({
       name,
       kind: numeric[i] && seen[i] ? 'numeric' : 'categorical',
-      uniqueInSample: sampled >= 2 && distinct[i]?.size === sampled,
+      // an id: text, or integers, all different (continuous numbers are all different too)
+      uniqueInSample:
+        sampled >= 2 &&
+        distinct[i]?.size === sampled &&
+        (!(numeric[i] && seen[i]) || integral[i] === true),
     })),
     sampledRows: sampled,
   };
