@@ -95,6 +95,7 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
   for (const distances of modes) {
     for (const attempt of ['first', 'second']) {
       const load = loadLine();
+      const phases: string[] = [];
       const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
         compareFiles(store, {
           baseline,
@@ -103,13 +104,14 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
           score: 'score',
           label: 'label',
           distances,
+          onPhase: (phase, ms) => phases.push(`${phase} ${(ms / 1000).toFixed(2)} s`),
         }),
       );
       console.log(
         `whole report from two ${(rows / 1e6).toFixed(0)}M-row CSV files (${size.toFixed(0)} MiB, 28 columns), ` +
           `${distances === 'auto' ? (result.exact ? 'exact (the default at this size)' : 'bracketed (the default at this size)') : distances}, ${attempt} run: ${seconds.toFixed(2)} s` +
           ` (${result.summary.drifted} of ${result.summary.entries} entries drifted); JS heap peak ${mib(heapPeakMiB)};` +
-          ` process peak RSS ${mib(peakRssMiB())}; ${load}`,
+          ` process peak RSS ${mib(peakRssMiB())}; ${load}\n    where the time went: ${phases.join('; ')}`,
       );
     }
   }

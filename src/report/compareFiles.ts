@@ -50,6 +50,8 @@ export interface ReportOptions {
    * 'exact': always exact (sorts every value); 'bracketed': KS and Wasserstein from cells.
    */
   distances?: 'auto' | 'exact' | 'bracketed';
+  /** Told how long each phase took (benchmarks say where the time goes). */
+  onPhase?: (phase: string, milliseconds: number) => void;
 }
 
 /**
@@ -95,19 +97,28 @@ export interface DriftReport {
 export async function compareFiles(store: Store, options: ReportOptions): Promise<DriftReport> {
   const bins = options.bins ?? 10;
   const criteria = options.criteria ?? DEFAULT_DRIFT_CRITERIA;
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    options.onPhase?.(name, now - mark);
+    mark = now;
+  };
   const [baseline, current] = await Promise.all([
     readTabularFile(store, options.baseline),
     readTabularFile(store, options.current),
   ]);
   const layout = planColumns(baseline, current, options);
   await checkTypeChanges(layout);
+  phase('read headers and infer types');
   const tables = { baseline: `report_${randomUUID().replace(/-/g, '')}_ref`, current: '' };
   tables.current = tables.baseline.replace(/_ref$/, '_cur');
   try {
     await loadTable(store, baseline, tables.baseline);
     await loadTable(store, current, tables.current);
+    phase('load both files');
     await checkUtf8(store, baseline, tables.baseline);
     await checkUtf8(store, current, tables.current);
+    phase('check UTF-8');
     const excluded = [
       ...layout.excluded,
       ...(options.features
@@ -124,6 +135,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
         `no feature columns left to compare (${excluded.map((e) => `${e.column}: ${e.reason}`).join('; ')})`,
       );
     }
+    phase('find id-like columns');
     const rows = await countRows(store, tables);
     const mode =
       options.distances === 'exact' || options.distances === 'bracketed'
@@ -138,10 +150,12 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
       maxCategories: options.maxCategories ?? 1000,
       distances: mode,
     });
+    phase(`feature statistics (${mode})`);
     const classification =
       options.score && options.label
         ? await computeClassification(store, tables.current, options, options.threshold ?? 0.5)
         : undefined;
+    phase('classification');
     return {
       generated_at: new Date().toISOString(),
       baseline: { file: options.baseline, rows: rows.baseline },

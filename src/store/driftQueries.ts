@@ -396,7 +396,7 @@ export async function queryNumericCells(
     `SELECT slice, is_all, side, feature, groupArray(c) AS counts, groupArray(s) AS sums,
             groupArray(lo) AS mins, groupArray(hi) AS maxs
      FROM (
-       SELECT slice, ${isAllExpression(relations)} AS is_all, side, feature, bucket,
+       SELECT slice, 0 AS is_all, side, feature, bucket,
               count() AS c, sum(x) AS s, min(x) AS lo, max(x) AS hi
        FROM (
          SELECT slice, side, p.1 AS feature, assumeNotNull(p.2) AS x,
@@ -410,12 +410,12 @@ export async function queryNumericCells(
          ARRAY JOIN [${indexes.map((i) => `(${i}, n${i})`).join(', ')}] AS p
          WHERE isNotNull(p.2)
        )
-       ${groupBySlice(relations, ', side, feature, bucket')}
+       GROUP BY slice, side, feature, bucket
      )
      GROUP BY slice, is_all, side, feature`,
     params,
   );
-  return rows.map((row) => ({
+  const perSlice = rows.map((row): NumericCellRow => ({
     slice: sliceKey(row),
     feature: Number(row.feature),
     side: Number(row.side) === 0 ? 'reference' : 'current',
@@ -424,6 +424,28 @@ export async function queryNumericCells(
     mins: row.mins.map(Number),
     maxs: row.maxs.map(Number),
   }));
+  // "all" is every slice's cells together (cells need not be merged to bound anything):
+  // summed here rather than aggregated twice in the engine
+  if (!relations.sliced) return perSlice;
+  const all = new Map<string, NumericCellRow>();
+  for (const row of perSlice) {
+    const id = `${row.side}\u0002${row.feature}`;
+    const entry: NumericCellRow = all.get(id) ?? {
+      slice: ALL_SLICES,
+      feature: row.feature,
+      side: row.side,
+      counts: [],
+      sums: [],
+      mins: [],
+      maxs: [],
+    };
+    entry.counts.push(...row.counts);
+    entry.sums.push(...row.sums);
+    entry.mins.push(...row.mins);
+    entry.maxs.push(...row.maxs);
+    all.set(id, entry);
+  }
+  return [...perSlice, ...all.values()];
 }
 
 export interface QualityCountRow {
