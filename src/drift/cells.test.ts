@@ -167,6 +167,48 @@ describe('cell brackets contain the exact value', () => {
     );
   });
 
+  it('PSI and Jensen-Shannon on large bucketed samples (the chain bounds)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 2 }),
+        fc.double({ min: -0.5, max: 0.5, noNaN: true }),
+        fc.constantFrom(3, 5, 7),
+        (seed, shift, k) => {
+          let state = seed;
+          const uniform = () => {
+            state = (state * 48271) % 2147483647;
+            return state / 2147483647;
+          };
+          const normal = () =>
+            Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+          const reference = Array.from({ length: 3000 }, () => Math.round(normal() * 1000) / 100);
+          const current = Array.from(
+            { length: 3000 },
+            () => Math.round((normal() + shift) * 1000) / 100,
+          );
+          const s = sorted(reference);
+          const edges = binEdgesFromQuantiles(
+            [1, 2, 3, 4, 5, 6, 7, 8, 9].map((q) => quantileR7(s, q / 10)),
+          );
+          const referenceCounts = binCounts(edges, reference);
+          const currentCounts = binCounts(edges, current);
+          const ranges = binCountRanges(edges, bucketed(current, 0, 1, k));
+          contains(
+            psiBracket(exactBinCounts(referenceCounts), ranges),
+            psi(referenceCounts, currentCounts),
+            1e-9,
+          );
+          contains(
+            jensenShannonBracket(exactBinCounts(referenceCounts), ranges),
+            jensenShannonDistance(referenceCounts, currentCounts),
+            1e-9,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('counts outside a range and at or above a threshold', () => {
     fc.assert(
       fc.property(sample, partition, value, value, (values, cut, x, y) => {

@@ -209,9 +209,28 @@ export function wassersteinBracket(a: readonly Cell[], b: readonly Cell[]): Brac
     previousEnd = end;
     i = j;
   }
-  // the scaled bounds came from a few hundred floating operations per cell at most
+  // the scaled bounds came from a few hundred floating operations per cell at most; scaling
+  // back may round (among subnormals, coarsely): each end steps one double outwards
   const slack = upper * cells.length * 8 * UNIT_ROUNDOFF;
-  return bracketOf(Math.max(0, lower - slack) * scale, (upper + slack) * scale);
+  const low = Math.max(0, nextDown(Math.max(0, lower - slack) * scale));
+  const high = nextUp((upper + slack) * scale);
+  return bracketOf(Math.min(low, high), high);
+}
+
+const bits = new DataView(new ArrayBuffer(8));
+
+/** The next double above x (x itself for infinities and NaN). */
+export function nextUp(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  bits.setFloat64(0, x);
+  const word = bits.getBigInt64(0);
+  bits.setBigInt64(0, x > 0 ? word + 1n : word - 1n);
+  return bits.getFloat64(0);
+}
+
+export function nextDown(x: number): number {
+  return -nextUp(-x);
 }
 
 interface ScaledCell {
@@ -310,6 +329,8 @@ export interface CountRange {
 export interface BinCounts {
   ranges: CountRange[];
   total: number;
+  /** The counts of cells that span two or more bins, each in one of its bins. */
+  spanning?: { first: number; last: number; count: number }[];
 }
 
 /**
@@ -318,12 +339,14 @@ export interface BinCounts {
  */
 export function binCountRanges(edges: readonly number[], cells: readonly Cell[]): BinCounts {
   const ranges = Array.from({ length: edges.length + 1 }, () => ({ lower: 0, upper: 0 }));
+  const spanning: { first: number; last: number; count: number }[] = [];
   let total = 0;
   for (const cell of cells) {
     if (cell.count <= 0) continue;
     total += cell.count;
     const first = binOf(edges, cell.min);
     const last = binOf(edges, cell.max);
+    if (first !== last) spanning.push({ first, last, count: cell.count });
     for (let bin = first; bin <= last; bin += 1) {
       const range = ranges[bin];
       if (!range) continue;
@@ -331,7 +354,7 @@ export function binCountRanges(edges: readonly number[], cells: readonly Cell[])
       if (first === last) range.lower += cell.count;
     }
   }
-  return { ranges, total };
+  return { ranges, total, spanning };
 }
 
 function binOf(edges: readonly number[], x: number): number {
@@ -389,9 +412,15 @@ export function psiBracket(reference: BinCounts, current: BinCounts): Bracket | 
       ),
     );
   }
+  const term = (x: number, y: number) => (x - y) * Math.log(x / y);
+  // d/dx of (x − y)·ln(x/y)
+  const slope = (x: number, y: number) => Math.log(x / y) + 1 - y / x;
+  const chained = isExactCounts(reference)
+    ? chainBounds(proportionsOf(reference), current, term, slope)
+    : null;
+  if (chained) return bracketOf(chained.lower, chained.upper);
   const r = flooredProportionRanges(reference);
   const c = flooredProportionRanges(current);
-  const term = (x: number, y: number) => (x - y) * Math.log(x / y);
   let lower = 0;
   let upper = 0;
   c.forEach((ci, i) => {
@@ -400,6 +429,98 @@ export function psiBracket(reference: BinCounts, current: BinCounts): Bracket | 
     upper += box.upper;
   });
   return bracketOf(lower, upper);
+}
+
+/** Exact counts as the floored, renormalised proportions both statistics compare with. */
+function proportionsOf(counts: BinCounts): number[] {
+  const floored = counts.ranges.map((range) =>
+    Math.max(range.lower / counts.total, PROPORTION_FLOOR),
+  );
+  const sum = floored.reduce((s, v) => s + v, 0);
+  return floored.map((v) => v / sum);
+}
+
+/**
+ * Tighter bounds of Σ term(c_i / n, q_i) when each spanning cell spans two neighbouring
+ * bins and no bin can fall below the floor (so the terms are convex in the counts and the
+ * floors change nothing, which also makes renormalising a no-op). The mass of the cells
+ * straddling edge e goes L_e to its left bin and the rest to its right one, L_e in
+ * [0, U_e]. The maximum of a convex function over that box is at a vertex, found by a
+ * dynamic programme along the chain of bins. For the minimum, a point near it is found by
+ * coordinate descent, and convexity gives f(x) ≥ f(x0) + ∇f(x0)·(x − x0), whose minimum
+ * over the box is a proven lower bound. Null when the conditions do not hold.
+ */
+function chainBounds(
+  reference: readonly number[],
+  current: BinCounts,
+  term: (x: number, y: number) => number,
+  slope: (x: number, y: number) => number,
+): { lower: number; upper: number } | null {
+  const bins = current.ranges.length;
+  const n = current.total;
+  const spans = current.spanning ?? [];
+  if (spans.some((span) => span.last !== span.first + 1)) return null;
+  const base = current.ranges.map((range) => range.lower);
+  const straddling = new Array<number>(Math.max(0, bins - 1)).fill(0);
+  for (const span of spans) straddling[span.first] = (straddling[span.first] ?? 0) + span.count;
+  if (base.some((count) => count / n < PROPORTION_FLOOR)) return null;
+  const at = (i: number, count: number) => term(count / n, reference[i] ?? 0);
+  const countOf = (i: number, left: readonly number[]) =>
+    (base[i] ?? 0) + (i > 0 ? (straddling[i - 1] ?? 0) - (left[i - 1] ?? 0) : 0) + (left[i] ?? 0);
+  // maximum: each edge's straddling mass wholly left (1) or right (0)
+  let best: [number, number] = [at(0, base[0] ?? 0), at(0, (base[0] ?? 0) + (straddling[0] ?? 0))];
+  if (bins === 1) return { lower: at(0, base[0] ?? 0), upper: at(0, base[0] ?? 0) };
+  for (let i = 1; i < bins; i += 1) {
+    const fromLeft = [straddling[i - 1] ?? 0, 0]; // edge i−1 right (0) or left (1)
+    const toLeft = i < bins - 1 ? [0, straddling[i] ?? 0] : [0, 0];
+    const next: [number, number] = [-Infinity, -Infinity];
+    for (const mine of [0, 1] as const) {
+      for (const previous of [0, 1] as const) {
+        const count = (base[i] ?? 0) + (fromLeft[previous] ?? 0) + (toLeft[mine] ?? 0);
+        next[mine] = Math.max(next[mine], (best[previous] ?? -Infinity) + at(i, count));
+      }
+    }
+    best = next;
+  }
+  const upper = Math.max(best[0], best[1]);
+  // minimum: coordinate descent on the allocation, then the linear lower bound at it
+  const left = straddling.map((u) => u / 2);
+  const objective = (l: readonly number[]) => {
+    let total = 0;
+    for (let i = 0; i < bins; i += 1) total += at(i, countOf(i, l));
+    return total;
+  };
+  for (let round = 0; round < 20; round += 1) {
+    for (let e = 0; e < bins - 1; e += 1) {
+      const u = straddling[e] ?? 0;
+      if (u === 0) continue;
+      let lo = 0;
+      let hi = u;
+      for (let step = 0; step < 40; step += 1) {
+        const a = lo + (hi - lo) / 3;
+        const b = hi - (hi - lo) / 3;
+        left[e] = a;
+        const fa = objective(left);
+        left[e] = b;
+        const fb = objective(left);
+        if (fa <= fb) hi = b;
+        else lo = a;
+      }
+      left[e] = (lo + hi) / 2;
+    }
+  }
+  let lower = objective(left);
+  for (let e = 0; e < bins - 1; e += 1) {
+    const u = straddling[e] ?? 0;
+    if (u === 0) continue;
+    const gradient =
+      (slope(countOf(e, left) / n, reference[e] ?? 0) -
+        slope(countOf(e + 1, left) / n, reference[e + 1] ?? 0)) /
+      n;
+    lower += Math.min(gradient * (0 - (left[e] ?? 0)), gradient * (u - (left[e] ?? 0)));
+  }
+  const slack = 1e-12 * Math.max(1, Math.abs(upper));
+  return { lower: Math.max(0, lower - slack), upper: upper + slack };
 }
 
 /**
@@ -416,6 +537,19 @@ export function jensenShannonBracket(reference: BinCounts, current: BinCounts): 
         current.ranges.map((range) => range.lower),
       ),
     );
+  }
+  const half = (x: number, y: number) => {
+    const mid = (x + y) / 2;
+    return (x * Math.log(x / mid) + y * Math.log(y / mid)) / 2;
+  };
+  // d/dx of the term above
+  const halfSlope = (x: number, y: number) => Math.log((2 * x) / (x + y)) / 2;
+  const chained = isExactCounts(reference)
+    ? chainBounds(proportionsOf(reference), current, half, halfSlope)
+    : null;
+  if (chained) {
+    const distance = (divergence: number) => Math.sqrt(Math.max(0, divergence) / Math.LN2);
+    return bracketOf(distance(chained.lower), Math.min(1, distance(chained.upper)));
   }
   const renormalised = (counts: BinCounts) => {
     const floored = flooredProportionRanges(counts);
