@@ -167,7 +167,7 @@ async function benchmarkBacktest(store: Store, days = 2): Promise<void> {
   console.log(
     `backtest of the 100M-event month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s ` +
       `(${((took / windows.length) * 1000).toFixed(0)} ms per window, ${result} checks fired), so the month's ${monthWindows} windows in about ` +
-      `${((took / windows.length) * monthWindows / 60).toFixed(0)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
+      `${(((took / windows.length) * monthWindows) / 60).toFixed(0)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
   );
 }
 
