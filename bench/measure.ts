@@ -35,3 +35,9 @@ export async function withHeapPeak<T>(
 export function mib(value: number): string {
   return `${value.toFixed(0)} MiB`;
 }
+
+/** The machine's load averages: the machine is shared, so every figure says how busy it was. */
+export function loadLine(): string {
+  const [one = 0, five = 0, fifteen = 0] = os.loadavg();
+  return `load ${one.toFixed(2)} / ${five.toFixed(2)} / ${fifteen.toFixed(2)}`;
+}

@@ -1,24 +1,30 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { computeFeatureDrift } from '../src/report/driftComputation.js';
+import { computeExactFeatureDrift } from '../src/drift/exactDrift.js';
+import { DEFAULT_DRIFT_CRITERIA } from '../src/drift/featureDrift.js';
 import { compareFiles } from '../src/report/compareFiles.js';
-import { DEFAULT_DRIFT_CRITERIA } from '../src/report/featureDrift.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import type { ComparisonRelations } from '../src/store/driftQueries.js';
-import { mib, peakRssMiB, withHeapPeak } from './measure.js';
+import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
 
 /**
- * Issue 2's benchmark: 20 numeric + 5 categorical features x 3 slices.
- *  1. the statistics for a window already in ClickHouse (1M and 10M current rows against a
- *     1M-row baseline), with the JavaScript heap's peak for each size;
- *  2. the whole `driftwatch report` from two 1M-row CSV files.
+ * The report's benchmarks: 20 numeric + 5 categorical features × 3 slices, with a score
+ * and a label (28 columns).
+ *  - stats: the statistics alone for tables already in ClickHouse (1M-row window, exact;
+ *    10M-row window, bracketed KS/Wasserstein), against a 1M-row baseline;
+ *  - csv: the whole `driftwatch report` from two CSV files of `rows` rows each (written by
+ *    ClickHouse, read by its own parallel CSV reader), with the mode the report picks by
+ *    size (exact up to 2M rows a file) and, for 1M, also bracketed.
  */
 const NUMERIC = 20;
 const CATEGORICAL = 5;
 const BASELINE_ROWS = 1_000_000;
 
-export async function runReportBenchmark(sizes = [1_000_000, 10_000_000]): Promise<void> {
+export async function runReportBenchmark(
+  parts: ('stats' | 'csv')[] = ['stats', 'csv'],
+  csvRows: number[] = [1_000_000],
+): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-report-'));
   const store = await openStore({
     kind: 'embedded',
@@ -26,52 +32,91 @@ export async function runReportBenchmark(sizes = [1_000_000, 10_000_000]): Promi
     database: 'bench',
   });
   try {
-    await createSyntheticTable(store, 'bench_baseline', BASELINE_ROWS, false);
-    for (const rows of sizes) {
-      await createSyntheticTable(store, 'bench_current', rows, true);
-      const { heapPeakMiB, seconds, result } = await withHeapPeak(() =>
-        computeFeatureDrift(store, relationsOf('bench_baseline', 'bench_current'), featureNames(), {
-          bins: 10,
-          criteria: DEFAULT_DRIFT_CRITERIA,
-          maxCategories: 1000,
-        }),
-      );
-      console.log(
-        `statistics, ${(rows / 1e6).toFixed(0)}M-row window vs 1M baseline: ${seconds.toFixed(2)} s` +
-          ` (${result.length} feature/slice entries, ${result.filter((f) => f.drift).length} drifted);` +
-          ` JS heap peak ${mib(heapPeakMiB)}; process peak RSS so far ${mib(peakRssMiB())}`,
-      );
+    if (parts.includes('stats')) {
+      await createSyntheticTable(store, 'bench_baseline', BASELINE_ROWS, false);
+      for (const [rows, distances] of [
+        [1_000_000, 'exact'],
+        [10_000_000, 'bracketed'],
+      ] as const) {
+        await createSyntheticTable(store, 'bench_current', rows, true);
+        const load = loadLine();
+        const { heapPeakMiB, seconds, result } = await withHeapPeak(() =>
+          computeExactFeatureDrift(
+            store,
+            relationsOf('bench_baseline', 'bench_current'),
+            featureNames(),
+            {
+              bins: 10,
+              criteria: DEFAULT_DRIFT_CRITERIA,
+              maxCategories: 1000,
+              distances,
+            },
+          ),
+        );
+        const widest = Math.max(
+          0,
+          ...result.map((f) =>
+            f.brackets?.ks_statistic ? f.brackets.ks_statistic[1] - f.brackets.ks_statistic[0] : 0,
+          ),
+        );
+        console.log(
+          `statistics, ${(rows / 1e6).toFixed(0)}M-row window vs 1M baseline (${distances}): ${seconds.toFixed(2)} s` +
+            ` (${result.length} entries, ${result.filter((f) => f.drift).length} drifted; widest KS bracket ${widest.toExponential(2)});` +
+            ` JS heap peak ${mib(heapPeakMiB)}; process peak RSS so far ${mib(peakRssMiB())}; ${load}`,
+        );
+      }
     }
-    await benchmarkCsvReport(store, dir);
+    if (parts.includes('csv')) {
+      for (const rows of csvRows) await benchmarkCsvReport(store, dir, rows);
+    }
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function benchmarkCsvReport(store: Store, dir: string): Promise<void> {
-  const baseline = path.join(dir, 'baseline.csv');
-  const current = path.join(dir, 'current.csv');
-  await createSyntheticTable(store, 'bench_current', BASELINE_ROWS, true);
-  for (const [table, file] of [
-    ['bench_baseline', baseline],
-    ['bench_current', current],
+async function benchmarkCsvReport(store: Store, dir: string, rows: number): Promise<void> {
+  const baseline = path.join(dir, `baseline-${rows}.csv`);
+  const current = path.join(dir, `current-${rows}.csv`);
+  for (const [table, file, drifted] of [
+    ['bench_csv_baseline', baseline, false],
+    ['bench_csv_current', current, true],
   ] as const) {
+    await createSyntheticTable(store, table, rows, drifted);
     await store.command(
       `INSERT INTO FUNCTION file({file:String}, 'CSVWithNames') SELECT * FROM ${table}`,
       { file },
       { engine_file_truncate_on_insert: 1 },
     );
+    await store.command(`DROP TABLE ${table}`);
   }
   const size = (fs.statSync(baseline).size + fs.statSync(current).size) / 2 ** 20;
-  const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
-    compareFiles(store, { baseline, current, slice: 'segment' }),
-  );
-  console.log(
-    `whole report from two 1M-row CSV files (${size.toFixed(0)} MiB): ${seconds.toFixed(2)} s` +
-      ` (${result.summary.drifted} of ${result.summary.entries} entries drifted); JS heap peak ${mib(heapPeakMiB)};` +
-      ` process peak RSS ${mib(peakRssMiB())}`,
-  );
+  const modes = rows <= 1_000_000 ? (['auto', 'bracketed'] as const) : (['auto'] as const);
+  for (const distances of modes) {
+    for (const attempt of ['first', 'second']) {
+      const load = loadLine();
+      const phases: string[] = [];
+      const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
+        compareFiles(store, {
+          baseline,
+          current,
+          slice: 'segment',
+          score: 'score',
+          label: 'label',
+          distances,
+          onPhase: (phase, ms) => phases.push(`${phase} ${(ms / 1000).toFixed(2)} s`),
+        }),
+      );
+      console.log(
+        `whole report from two ${(rows / 1e6).toFixed(0)}M-row CSV files (${size.toFixed(0)} MiB, 28 columns), ` +
+          `${distances === 'auto' ? (result.exact ? 'exact (the default at this size)' : 'bracketed (the default at this size)') : distances}, ${attempt} run: ${seconds.toFixed(2)} s` +
+          ` (${result.summary.drifted} of ${result.summary.entries} entries drifted); JS heap peak ${mib(heapPeakMiB)};` +
+          ` process peak RSS ${mib(peakRssMiB())}; ${load}\n    where the time went: ${phases.join('; ')}`,
+      );
+    }
+  }
+  fs.rmSync(baseline);
+  fs.rmSync(current);
 }
 
 /** Normal features with shifted means in the current data for the first few, on one slice. */
@@ -92,7 +137,8 @@ async function createSyntheticTable(
   await store.command(`DROP TABLE IF EXISTS ${table}`);
   await store.command(
     `CREATE TABLE ${table} ENGINE = MergeTree ORDER BY segment AS
-     SELECT segment, ${[...numeric, ...categorical].join(', ')}
+     SELECT segment, ${[...numeric, ...categorical].join(', ')},
+            round(rand(7) / 4294967295, 4) AS score, rand(8) % 2 AS label
      FROM (SELECT ['web', 'ios', 'android'][number % 3 + 1] AS segment FROM numbers(${rows}))`,
   );
 }
@@ -107,7 +153,7 @@ function featureNames() {
 function relationsOf(baseline: string, current: string): ComparisonRelations {
   const columns = [
     'segment AS slice',
-    ...Array.from({ length: NUMERIC }, (_, i) => `n${i}`),
+    ...Array.from({ length: NUMERIC }, (_, i) => `n${i}, 0 AS x${i}`),
     ...Array.from({ length: CATEGORICAL }, (_, i) => `c${i}`),
   ].join(', ');
   return {

@@ -1,6 +1,6 @@
 // npm run bench            runs every benchmark
 // npm run bench -- report  runs one by name
-import { machineLine } from './measure.js';
+import { loadLine, machineLine } from './measure.js';
 
 interface Benchmark {
   name: string;
@@ -8,9 +8,16 @@ interface Benchmark {
 }
 
 const benchmarks: Benchmark[] = [
-  { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark() },
-  // only the whole report from two 1M-row CSV files
-  { name: 'report-csv', run: async () => (await import('./report.js')).runReportBenchmark([]) },
+  { name: 'report', run: async () => (await import('./report.js')).runReportBenchmark(['stats']) },
+  // the whole report from two 1M-row CSV files, then from two 10M-row files
+  {
+    name: 'report-csv',
+    run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000]),
+  },
+  {
+    name: 'report-csv-10m',
+    run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
+  },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
   {
@@ -18,16 +25,23 @@ const benchmarks: Benchmark[] = [
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
   },
   { name: 'ingest-layout', run: async () => (await import('./ingest.js')).runLayoutBenchmark() },
-  { name: 'monitor', run: async () => (await import('./monitor.js')).runMonitorBenchmark() },
+  {
+    name: 'monitor',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['hour', 'month']),
+  },
+  {
+    name: 'backtest',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
+  },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
   { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },
 ];
 
 const wanted = process.argv.slice(2);
-console.log(`machine: ${machineLine()}`);
+console.log(`machine: ${machineLine()}; ${loadLine()}`);
 for (const benchmark of benchmarks) {
   if (wanted.length > 0 && !wanted.includes(benchmark.name)) continue;
-  console.log(`\n== ${benchmark.name} (npm run bench -- ${benchmark.name})`);
+  console.log(`\n== ${benchmark.name} (npm run bench -- ${benchmark.name}); ${loadLine()}`);
   await benchmark.run();
 }

@@ -15,7 +15,8 @@ import {
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
 import { createEventWriter } from './ingest/writer.js';
-import type { WindowEvaluation } from './monitors/evaluateWindow.js';
+import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
+import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
@@ -106,6 +107,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         : [],
     ),
   );
+  // Frames and score thresholds exist before events arrive, so they are summarized in them.
+  for (const plan of plans) {
+    try {
+      await prepareMonitor(
+        store,
+        plan,
+        windowEndingAt(truncateToMinute(new Date()), plan.windowMs),
+      );
+    } catch (error) {
+      options.log(`monitor ${plan.monitor} could not be prepared: ${(error as Error).message}`);
+    }
+  }
   const registry = createMetricsRegistry();
   const metrics = createIngestMetrics(registry);
   const logger = options.logger ?? createLogger();

@@ -88,6 +88,8 @@ export function verdictFacts(result: MonitorResult): VerdictFacts {
   return {
     status: result.status,
     value: result.value,
+    valueLower: result.valueLower,
+    valueUpper: result.valueUpper,
     pValue: result.pValue,
     adjustedPValue: result.adjustedPValue,
     warnThreshold: result.warnThreshold,

@@ -19,6 +19,9 @@ export interface NotificationItem {
   slice: { key: string; value: string };
   status: string;
   value: number | null;
+  /** The bracket containing the exact value when value is not exact; both null otherwise. */
+  value_lower: number | null;
+  value_upper: number | null;
   p_value: number | null;
   adjusted_p_value: number | null;
   warn_threshold: number | null;
@@ -72,6 +75,8 @@ export function itemOf(notice: Notice): NotificationItem {
     slice: { key: alert.sliceKey, value: alert.sliceValue },
     status: facts?.status ?? '',
     value: facts?.value ?? null,
+    value_lower: facts?.valueLower ?? null,
+    value_upper: facts?.valueUpper ?? null,
     p_value: facts?.pValue ?? null,
     adjusted_p_value: facts?.adjustedPValue ?? null,
     warn_threshold: facts?.warnThreshold ?? null,

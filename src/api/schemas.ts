@@ -57,7 +57,14 @@ export const Result = Type.Object(
     slice_value: Type.String(),
     status: Status,
     value: NullableNumber,
+    value_lower: Type.Union([Type.Number(), Type.Null()], {
+      description:
+        'with value_upper, a proven bracket containing the exact value when value is computed from summaries; null when value is exact',
+    }),
+    value_upper: NullableNumber,
     p_value: NullableNumber,
+    p_value_lower: NullableNumber,
+    p_value_upper: NullableNumber,
     adjusted_p_value: NullableNumber,
     correction: Type.String({ description: 'none or benjamini-hochberg' }),
     warn_threshold: NullableNumber,

@@ -15,10 +15,10 @@ describe('CSV column inference', () => {
     fs.writeFileSync(file, 'a,b,c,d\n1,1.5e-07,x,\\N\n-2.5,,y,\\N\n3,2E+3,"z, quoted",4\n');
     expect(await inferCsvColumns(file)).toEqual({
       columns: [
-        { name: 'a', kind: 'numeric' },
-        { name: 'b', kind: 'numeric' },
-        { name: 'c', kind: 'categorical' },
-        { name: 'd', kind: 'numeric' },
+        { name: 'a', kind: 'numeric', uniqueInSample: false },
+        { name: 'b', kind: 'numeric', uniqueInSample: false },
+        { name: 'c', kind: 'categorical', uniqueInSample: true },
+        { name: 'd', kind: 'numeric', uniqueInSample: false },
       ],
       sampledRows: 3,
     });

@@ -48,7 +48,7 @@ export interface RunView {
 }
 
 export interface BacktestView {
-  windows: { window_end: string; status: string; fired: number; checks: number }[];
+  windows: { window_end: string; status: string; fired: number; checks: number; events: number }[];
   fired: StoredResult[];
 }
 

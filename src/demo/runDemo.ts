@@ -5,11 +5,12 @@ import { linksFor } from '../alerts/render/text.js';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { resultsTable } from '../cli/commands/monitorCommands.js';
+import { DEFAULT_DRIFT_CRITERIA } from '../drift/featureDrift.js';
 import { startService, type Service } from '../main.js';
 import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
 import { evaluateMonitorWindow } from '../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../monitors/plan.js';
-import { backtestWindows, truncateToMinute } from '../monitors/windows.js';
+import { backtestWindows } from '../monitors/windows.js';
 import { renderReportHtml } from '../report/render/html.js';
 import type { DriftReport } from '../report/compareFiles.js';
 import { countStored } from '../store/events.js';
@@ -30,6 +31,7 @@ export interface DemoOptions {
   driftToEnd?: boolean;
 }
 
+const FIVE_MINUTES = 300_000;
 const HOUR = 3_600_000;
 
 /**
@@ -95,7 +97,9 @@ export async function runDemo(
   print(
     `driftwatch demo: embedded ClickHouse in ${config.store.kind === 'embedded' ? config.store.dataDir : 'a server'}; API on ${url}\n`,
   );
-  const now = truncateToMinute(new Date());
+  // On a five-minute boundary: every window is then read from whole five-minute summaries
+  // (no raw edges), so a run prints the same values, with their brackets, whenever it starts.
+  const now = new Date(Math.floor(Date.now() / FIVE_MINUTES) * FIVE_MINUTES);
   const start = new Date(now.getTime() - options.hours * HOUR);
   // Drift in the middle third: the alerts fire, then resolve once the data is clean again.
   const driftFrom = new Date(start.getTime() + (options.hours * HOUR) / 3);
@@ -207,10 +211,20 @@ function summarise(
       `  ${evaluation.window.end.toISOString()}  ${evaluation.status.padEnd(17)} ${String(fired.length).padStart(3)} checks fired${drifted ? ' (drifted data)' : ''}\n`,
     );
   }
-  const fired = (worst?.results ?? []).filter((r) => r.status === 'critical').slice(0, 15);
+  // in the monitor file's check order, the largest values first: the same rows every run
+  const order = (checkId: string) => plan.checks.findIndex((check) => check.id === checkId);
+  const critical = (worst?.results ?? [])
+    .filter((r) => r.status === 'critical')
+    .sort((a, b) => order(a.checkId) - order(b.checkId) || (b.value ?? 0) - (a.value ?? 0));
+  const shown = critical.slice(0, 15);
   print(
-    `  most drifted window (ending ${worst?.window.end.toISOString() ?? '-'}), critical findings:\n${resultsTable(fired).replace(/^/gm, '    ')}`,
+    `  most drifted window (ending ${worst?.window.end.toISOString() ?? '-'}), critical findings:\n${resultsTable(shown).replace(/^/gm, '    ')}`,
   );
+  if (critical.length > shown.length) {
+    print(
+      `    ... ${critical.length - shown.length} more critical findings not shown (${shown.length} of ${critical.length}); all of them: npx driftwatch history --model ${plan.model} --breaches\n`,
+    );
+  }
   return evaluations.reduce(
     (sum, e) => sum + e.results.filter((r) => r.status === 'critical').length,
     0,
@@ -255,13 +269,24 @@ function writeWorstWindowReport(
   const file = path.join(config.store.dataDir, '..', `${plan.model}-drifted-window.html`);
   const report: DriftReport = {
     generated_at: new Date().toISOString(),
-    baseline: { file: `${evaluation.baseline.name} v${evaluation.baseline.version}`, rows: 0 },
+    baseline: {
+      file: `${evaluation.baseline.name} v${evaluation.baseline.version}`,
+      rows: evaluation.baseline.rows,
+    },
     current: {
       file: `${plan.model} ${evaluation.window.start.toISOString()}..${evaluation.window.end.toISOString()}`,
-      rows: 0,
+      rows: evaluation.events,
     },
     slice_column: plan.slices.map((s) => s.join('×')).join(', ') || null,
-    criteria: { p_value: 0.01, min_effect: 0.1, psi: 0.25, bins: 10 },
+    criteria: {
+      p_value: DEFAULT_DRIFT_CRITERIA.pValue,
+      min_effect: DEFAULT_DRIFT_CRITERIA.minEffect,
+      psi: DEFAULT_DRIFT_CRITERIA.psi,
+      max_null_increase: DEFAULT_DRIFT_CRITERIA.maxNullIncrease,
+      bins: 10,
+    },
+    exact: evaluation.drift.every((entry) => entry.exact),
+    excluded_columns: [],
     summary: {
       features: plan.features.length,
       entries: evaluation.drift.length,

@@ -7,9 +7,17 @@ import {
   kindOfClickHouseType,
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
-import { InputError } from '../errors.js';
-import { computeFeatureDrift } from '../report/driftComputation.js';
-import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../report/featureDrift.js';
+import { computeExactFeatureDrift } from '../drift/exactDrift.js';
+import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift.js';
+import {
+  getOrBuildProfile,
+  type BaselineIdentity,
+  type ReferenceProfile,
+} from '../drift/profile.js';
+import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
+import { ALL_SLICE_ID } from '../drift/samples.js';
+import { readReferenceSamples, readWindowSamples, windowPieces } from '../drift/windowSummary.js';
+import { DriftwatchError, InputError } from '../errors.js';
 import {
   getLatestBaseline,
   insertBaselineFromFile,
@@ -17,49 +25,83 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
+import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
+  exactComparisonRelations,
   labelledWindowRelation,
-  monitorRelations,
-  queryBaselineScores,
-  queryFeaturePaths,
-  queryTopSliceValues,
-  queryWindowQuality,
-  splitSliceLabel,
-  type BaselineSource,
+  queryDuplicateIds,
+  queryExactWindowCounts,
   type EventWindow,
-  type SliceKey,
 } from '../store/monitorQueries.js';
+import { profileSliceId } from '../store/profileQueries.js';
 import {
   insertMonitorResults,
   insertMonitorRun,
   type CheckStatus,
   type MonitorResult,
 } from '../store/results.js';
-import { judgeWindow, type SliceQuality, type Verdict, type WindowAggregates } from './judge.js';
+import {
+  listSummaryRebuilds,
+  queryEventTimes,
+  upsertSummarySettings,
+} from '../store/summaryQueries.js';
+import {
+  judgeWindow,
+  type SliceId,
+  type SliceQuality,
+  type Verdict,
+  type WindowActivity,
+  type WindowAggregates,
+} from './judge.js';
 import type { MonitorPlan } from './plan.js';
 import { labelWindowFor, type TimeWindow } from './windows.js';
 
-export interface ResolvedBaseline {
-  source: BaselineSource;
-  name: string;
-  version: number;
-}
+export type ResolvedBaseline = BaselineIdentity;
 
 export interface WindowEvaluation {
   monitor: string;
   window: TimeWindow;
   labelWindow: TimeWindow | null;
-  baseline: { name: string; version: number };
+  baseline: { name: string; version: number; rows: number };
+  /** Events in the window. */
+  events: number;
   status: CheckStatus;
   results: MonitorResult[];
   /** Every feature's drift per slice, with histograms: what a page of the window shows. */
   drift: FeatureDrift[];
+  /** How straddling brackets were settled: recomputed exactly, or judged by their worst case. */
+  exactFallback: { verdicts: number; resolved: boolean } | null;
   durationMs: number;
 }
 
-// A run is ok when something could be judged and nothing breached.
-const STATUS_ORDER: CheckStatus[] = ['insufficient_data', 'ok', 'warn', 'critical'];
+export interface EvaluationOptions {
+  now?: Date;
+  persist?: boolean;
+  /**
+   * A verdict whose bracket straddles its threshold is recomputed exactly from raw rows when
+   * the window has at most this many events; above, it keeps its worst case (marked so).
+   */
+  exactFallbackMaxEvents?: number;
+  /**
+   * The monitor's prepared baseline and profile, reused across windows (a backtest); only
+   * for baselines that do not move with the window (a file or a range).
+   */
+  prepared?: PreparedMonitor;
+}
+
+export interface PreparedMonitor {
+  baseline: ResolvedBaseline;
+  profile: ReferenceProfile;
+}
+
+export const DEFAULT_EXACT_FALLBACK_MAX_EVENTS = 2_000_000;
+
+/** Clock skew allowed between a window's end and now. */
+const FUTURE_TOLERANCE_MS = 60_000;
+
+// A run is ok when something could be judged and nothing breached; no data outranks ok.
+const STATUS_ORDER: CheckStatus[] = ['insufficient_data', 'ok', 'no_data', 'warn', 'critical'];
 
 export function worstStatus(statuses: readonly CheckStatus[]): CheckStatus {
   return statuses.reduce<CheckStatus>(
@@ -70,29 +112,66 @@ export function worstStatus(statuses: readonly CheckStatus[]): CheckStatus {
 }
 
 /**
- * Evaluates one monitor on one window, with a handful of queries that each scan the window
- * once, and (unless `persist` is false, as in a backtest) stores every verdict under the
- * (monitor, window) key, so running a window twice stores its results once.
+ * Evaluates one monitor on one window from the window summaries and the baseline's
+ * reference profile (neither grows with the window's events), recomputes exactly from raw
+ * rows only the verdicts a bracket cannot decide, and (unless `persist` is false, as in a
+ * backtest) stores every verdict under the (monitor, window) key, so running a window
+ * twice stores its results once.
  */
 export async function evaluateMonitorWindow(
   store: Store,
   plan: MonitorPlan,
   window: TimeWindow,
-  options: { now?: Date; persist?: boolean } = {},
+  options: EvaluationOptions = {},
 ): Promise<WindowEvaluation> {
   const started = performance.now();
   const now = options.now ?? new Date();
-  const baseline = await resolveBaseline(store, plan, window);
+  if (window.end.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    throw new DriftwatchError(
+      'DW_INPUT',
+      `the window ends in the future (${window.end.toISOString()}, now ${now.toISOString()}): only past windows can be evaluated`,
+    );
+  }
+  const prepared =
+    options.prepared && plan.baseline.kind !== 'trailing'
+      ? options.prepared
+      : await prepareMonitor(store, plan, window);
+  const { profile } = prepared;
   const events: EventWindow = { model: plan.model, from: window.start, to: window.end };
-  const topValues = await queryTopSliceValues(store, events, plan.slices, plan.maxSliceValues);
-  const sliceKeys: SliceKey[] = plan.slices.map((attributes, k) => ({
-    attributes,
-    topValues: topValues[k] ?? [],
-  }));
+  const [read, reference] = await Promise.all([
+    readWindowSamples(store, {
+      model: plan.model,
+      range: { start: window.start, end: window.end },
+      keys: profile.sliceKeys,
+    }),
+    readReferenceSamples(store, profile),
+  ]);
+  const comparison = compareWithProfile(
+    { features: plan.features, threshold: plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
+    profile,
+    reference,
+    read.samples,
+  );
   const labelWindow = plan.labels ? labelWindowFor(window, plan.labels.delayMs, now) : null;
-  const aggregates = await gatherAggregates(store, plan, baseline, events, sliceKeys, labelWindow);
-  const verdicts = judgeWindow(plan, aggregates);
-  const results = verdicts.map((verdict) => toResult(plan, window, baseline, verdict, labelWindow));
+  let aggregates = await gatherAggregates(store, plan, profile, events, comparison, labelWindow, {
+    current: [...read.samples.featureNames].sort(),
+    baseline: [...reference.featureNames].sort(),
+  });
+  let verdicts = judgeWindow(plan, aggregates);
+  let exactFallback: WindowEvaluation['exactFallback'] = null;
+  const undecided = verdicts.filter((verdict) => verdict.undecided);
+  if (undecided.length > 0) {
+    const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
+    const resolved = comparison.events <= limit;
+    if (resolved) {
+      aggregates = await resolveExactly(store, plan, profile, events, aggregates, undecided);
+      verdicts = judgeWindow(plan, aggregates);
+    }
+    exactFallback = { verdicts: undecided.length, resolved };
+  }
+  const results = verdicts.map((verdict) =>
+    toResult(plan, window, prepared.baseline, verdict, labelWindow),
+  );
   const status = worstStatus(results.map((result) => result.status));
   const durationMs = performance.now() - started;
   if (options.persist !== false) {
@@ -113,50 +192,67 @@ export async function evaluateMonitorWindow(
     monitor: plan.monitor,
     window,
     labelWindow,
-    baseline: { name: baseline.name, version: baseline.version },
+    baseline: {
+      name: prepared.baseline.name,
+      version: prepared.baseline.version,
+      rows: profile.slices.get(ALL_SLICE_ID)?.rows ?? 0,
+    },
+    events: comparison.events,
     status,
     results,
     drift: aggregates.drift,
+    exactFallback,
     durationMs,
   };
+}
+
+/**
+ * What a monitor needs before its windows can be read: the score threshold the summaries
+ * split at, its baseline version, and that version's reference profile (built once; the
+ * first build also freezes each numeric feature's frame). The service calls this at start,
+ * so events arriving later are summarized in those frames.
+ */
+export async function prepareMonitor(
+  store: Store,
+  plan: MonitorPlan,
+  window: TimeWindow,
+): Promise<PreparedMonitor> {
+  await upsertSummarySettings(store, plan.model, { threshold: plan.threshold });
+  const baseline = await resolveBaseline(store, plan, window);
+  const profile = await getOrBuildProfile(
+    store,
+    {
+      model: plan.model,
+      features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+      slices: plan.slices,
+      maxSliceValues: plan.maxSliceValues,
+      threshold: plan.threshold,
+      bins: 10,
+    },
+    baseline,
+  );
+  return { baseline, profile };
+}
+
+function sliceOfId(id: string): SliceId {
+  if (id === ALL_SLICES) return { key: '', value: 'all' };
+  const at = id.indexOf('\u0001');
+  return { key: id.slice(0, at), value: id.slice(at + 1) };
 }
 
 async function gatherAggregates(
   store: Store,
   plan: MonitorPlan,
-  baseline: ResolvedBaseline,
+  profile: ReferenceProfile,
   events: EventWindow,
-  sliceKeys: SliceKey[],
+  comparison: WindowComparison,
   labelWindow: TimeWindow | null,
+  paths: { current: string[]; baseline: string[] },
 ): Promise<WindowAggregates> {
   const metrics = new Set(plan.checks.map((check) => check.metric));
-  const numeric = plan.features.filter((feature) => feature.kind === 'numeric');
-  const categorical = plan.features.filter((feature) => feature.kind === 'categorical');
-  const drift = await computeFeatureDrift(
-    store,
-    monitorRelations(baseline.source, events, [...numeric, ...categorical], sliceKeys),
-    { numeric: numeric.map((f) => f.name), categorical: categorical.map((f) => f.name) },
-    { bins: 10, criteria: DEFAULT_DRIFT_CRITERIA, maxCategories: 1000 },
-  );
-  const ranges = plan.features.map((feature) => {
-    if (feature.range) return feature.range;
-    const entry = drift.find((d) => d.name === feature.name && d.slice === 'all');
-    return entry?.kind === 'numeric' ? entry.reference_range : null;
-  });
-  const quality = await queryWindowQuality(store, events, sliceKeys, {
-    features: plan.features,
-    ranges,
-    threshold: plan.threshold,
-  });
-  const baselineScores = await queryBaselineScores(
-    store,
-    baseline.source,
-    sliceKeys,
-    plan.threshold ?? 0.5,
-  );
-  const paths = metrics.has('schema')
-    ? await queryFeaturePaths(store, baseline.source, events)
-    : { baseline: [], current: [] };
+  const duplicates = metrics.has('duplicate_ids')
+    ? await queryDuplicateIds(store, events, profile.sliceKeys)
+    : null;
   const needsLabels = metrics.has('auroc') || metrics.has('actual_positive_rate');
   const classification =
     needsLabels && labelWindow
@@ -164,28 +260,149 @@ async function gatherAggregates(
           store,
           labelledWindowRelation(
             { model: plan.model, from: labelWindow.start, to: labelWindow.end },
-            sliceKeys,
+            profile.sliceKeys,
           ),
           plan.threshold ?? 0.5,
           false,
         )
       : null;
   return {
-    drift,
-    quality: quality.map((row) => ({
-      ...splitSliceLabel(row.slice),
-      rows: row.rows,
-      scored: row.scored,
-      predictedPositives: row.predictedPositives,
-      duplicateIds: row.duplicateIds,
-      wrongType: Object.fromEntries(plan.features.map((f, i) => [f.name, row.wrongType[i] ?? 0])),
-      outOfRange: Object.fromEntries(plan.features.map((f, i) => [f.name, row.outOfRange[i] ?? 0])),
-    })) satisfies SliceQuality[],
-    baselineScores: baselineScores.map((row) => ({ ...splitSliceLabel(row.slice), ...row })),
+    drift: comparison.drift,
+    quality: comparison.quality.map((slice): SliceQuality => ({
+      ...slice,
+      duplicateIds: duplicates
+        ? (duplicates.get(profileSliceId(slice.key, slice.value)) ?? 0)
+        : null,
+    })),
+    baselineScores: [...profile.slices.values()].map((slice) => ({
+      key: slice.key,
+      value: slice.value,
+      scored: slice.scored,
+      predictedPositives: slice.predictedPositives,
+      labelled: slice.labelled,
+      labelPositives: slice.labelPositives,
+    })),
     paths,
-    classification:
-      classification?.map((row) => ({ ...splitSliceLabel(row.slice), ...row })) ?? null,
+    classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    activity: await windowActivity(store, plan, events, comparison),
   };
+}
+
+/** Events in the window, the last event before its end, and each volume check's expectation. */
+async function windowActivity(
+  store: Store,
+  plan: MonitorPlan,
+  events: EventWindow,
+  comparison: WindowComparison,
+): Promise<WindowActivity> {
+  const windowMs = events.to.getTime() - events.from.getTime();
+  const volumeChecks = plan.checks.filter((check) => check.metric === 'volume');
+  // an empty window still says how long ago the last event was
+  const needsLookBack = comparison.lastEvent === null;
+  const rebuilds =
+    volumeChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
+  const expectedEvents: Record<string, number | null> = {};
+  for (const check of volumeChecks) {
+    const trailing = await queryEventTimes(
+      store,
+      plan.model,
+      windowPieces({ start: new Date(events.from.getTime() - check.trailingMs), end: events.from }),
+      rebuilds,
+    );
+    expectedEvents[check.id] =
+      trailing.events > 0 ? (trailing.events * windowMs) / check.trailingMs : null;
+  }
+  let lastEvent = comparison.lastEvent;
+  if (lastEvent === null && needsLookBack) {
+    const lookBack = Math.max(
+      7 * 86_400_000,
+      ...plan.checks.map((c) => (c.metric === 'freshness' ? 2 * c.maxDelayMs : 0)),
+    );
+    lastEvent = (
+      await queryEventTimes(
+        store,
+        plan.model,
+        windowPieces({ start: new Date(events.to.getTime() - lookBack), end: events.to }),
+        rebuilds,
+      )
+    ).last;
+  }
+  return { events: comparison.events, lastEvent, windowEnd: events.to.getTime(), expectedEvents };
+}
+
+const DISTRIBUTION_METRICS = new Set(['psi', 'jensen_shannon', 'wasserstein_normed', 'ks']);
+
+/**
+ * The exact values behind undecided verdicts, from raw rows of the window (and the
+ * baseline's rows): the merged-sort KS, Wasserstein and bin counts of the report for the
+ * (feature, slice) pairs concerned, and exact counts for out-of-range and predicted
+ * positives. Only what straddled is recomputed; the rest keeps its summary values.
+ */
+async function resolveExactly(
+  store: Store,
+  plan: MonitorPlan,
+  profile: ReferenceProfile,
+  events: EventWindow,
+  aggregates: WindowAggregates,
+  undecided: readonly Verdict[],
+): Promise<WindowAggregates> {
+  let drift = aggregates.drift;
+  const pairs = undecided.filter((verdict) => DISTRIBUTION_METRICS.has(verdict.metric));
+  if (pairs.length > 0) {
+    const names = new Set(pairs.map((verdict) => verdict.feature));
+    const features = plan.features.filter((f) => names.has(f.name));
+    const sliceIds = [...new Set(pairs.map((v) => profileSliceId(v.sliceKey, v.sliceValue)))];
+    const exact = await computeExactFeatureDrift(
+      store,
+      exactComparisonRelations(profile.source, events, features, profile.sliceKeys, sliceIds),
+      {
+        numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+        categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+      },
+      { bins: 10, criteria: DEFAULT_DRIFT_CRITERIA, maxCategories: 100_000 },
+    );
+    const byKey = new Map(exact.map((entry) => [`${entry.name}\u0002${entry.slice}`, entry]));
+    drift = drift.map((entry) => {
+      const replacement = byKey.get(`${entry.name}\u0002${entry.slice}`);
+      // distributions exact; data-quality counts (which raw relations simplify) from summaries
+      return replacement
+        ? ({
+            ...replacement,
+            quality: entry.quality,
+            null_rate: entry.null_rate,
+            null_rate_drift: entry.null_rate_drift,
+          } as FeatureDrift)
+        : entry;
+    });
+  }
+  let quality = aggregates.quality;
+  const countsNeeded = undecided.some(
+    (verdict) => verdict.metric === 'out_of_range' || verdict.metric === 'positive_rate',
+  );
+  if (countsNeeded) {
+    const allRanges = rangesFrom(plan.features, profile.slices.get(ALL_SLICE_ID));
+    const ranges = [...allRanges.entries()].map(([feature, range]) => ({ feature, ...range }));
+    const counts = await queryExactWindowCounts(store, events, profile.sliceKeys, {
+      ranges,
+      threshold: plan.threshold,
+    });
+    const bySlice = new Map(counts.map((row) => [row.slice, row]));
+    quality = quality.map((slice) => {
+      const exact = bySlice.get(profileSliceId(slice.key, slice.value));
+      if (!exact) return slice;
+      const outOfRange = { ...slice.outOfRange };
+      ranges.forEach((range, i) => {
+        const count = exact.outside[i] ?? 0;
+        outOfRange[range.feature] = { lower: count, upper: count };
+      });
+      return {
+        ...slice,
+        outOfRange,
+        predictedPositives: { lower: exact.predictedPositives, upper: exact.predictedPositives },
+      };
+    });
+  }
+  return { ...aggregates, drift, quality };
 }
 
 function toResult(
@@ -208,7 +425,11 @@ function toResult(
     sliceValue: verdict.sliceValue,
     status: verdict.status,
     value: verdict.value,
+    valueLower: verdict.valueLower,
+    valueUpper: verdict.valueUpper,
     pValue: verdict.pValue,
+    pValueLower: verdict.pValueLower,
+    pValueUpper: verdict.pValueUpper,
     adjustedPValue: verdict.adjustedPValue,
     correction: verdict.adjustedPValue !== null ? plan.falseDiscoveryRate : 'none',
     warnThreshold: verdict.warnThreshold,
@@ -220,6 +441,13 @@ function toResult(
     monitorHash: plan.hash,
     details: {
       ...verdict.details,
+      ...(verdict.undecided
+        ? {
+            judged_on: 'bracket_worst_case',
+            reason_judged_on:
+              'the bracket straddles the threshold and the window is too large to recompute exactly',
+          }
+        : {}),
       ...(labelled && labelWindow
         ? {
             label_window: {
@@ -232,10 +460,12 @@ function toResult(
   };
 }
 
+const DAY = 86_400_000;
+
 /**
  * The baseline a window is compared with. A file baseline is loaded as a new version when
- * the file's bytes change; a range baseline is frozen once; a trailing one is simply the
- * period before the window.
+ * the file's bytes change; a range baseline is frozen once; a trailing one is the whole UTC
+ * days before the window's day (so its profile is computed once a day, not once a run).
  */
 export async function resolveBaseline(
   store: Store,
@@ -244,17 +474,17 @@ export async function resolveBaseline(
 ): Promise<ResolvedBaseline> {
   const spec = plan.baseline;
   if (spec.kind === 'trailing') {
+    const day = Math.floor(window.start.getTime() / DAY) * DAY;
+    const days = Math.max(1, Math.round(spec.durationMs / DAY));
     return {
+      name: `trailing:${spec.durationMs / 1000}s`,
+      version: day / DAY,
       source: {
         kind: 'events',
-        window: {
-          model: plan.model,
-          from: new Date(window.start.getTime() - spec.durationMs),
-          to: window.start,
-        },
+        model: plan.model,
+        from: new Date(day - days * DAY),
+        to: new Date(day),
       },
-      name: `trailing:${spec.durationMs / 1000}s`,
-      version: 0,
     };
   }
   if (spec.kind === 'range') {
@@ -270,16 +500,16 @@ export async function resolveBaseline(
         features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
       }));
     return {
-      source: { kind: 'stored', model: plan.model, name, version: record.version },
       name,
       version: record.version,
+      source: { kind: 'stored', model: plan.model, baseline: name, version: record.version },
     };
   }
   const record = await loadFileBaseline(store, plan, spec.path, { onlyIfChanged: true });
   return {
-    source: { kind: 'stored', model: plan.model, name: record.name, version: record.version },
     name: record.name,
     version: record.version,
+    source: { kind: 'stored', model: plan.model, baseline: record.name, version: record.version },
   };
 }
 
@@ -312,6 +542,13 @@ export async function loadFileBaseline(
           kind: kindOfClickHouseType(c.type),
         }));
   const present = new Set(columns.map((c) => c.name));
+  const lacking = plan.features.filter((f) => !present.has(f.name)).map((f) => f.name);
+  if (lacking.length > 0) {
+    throw new InputError(
+      { file, column: lacking[0] },
+      `the baseline has no column for the monitored feature${lacking.length > 1 ? 's' : ''} ${lacking.map((n) => `"${n}"`).join(', ')} (its columns: ${columns.map((c) => c.name).join(', ')})`,
+    );
+  }
   const attributes = [...new Set(plan.slices.flat())].filter((name) => present.has(name));
   const record = await insertBaselineFromFile(store, {
     model: plan.model,

@@ -1,4 +1,5 @@
-import type { FeatureDrift } from '../report/featureDrift.js';
+import type { CountRange } from '../drift/cells.js';
+import type { FeatureDrift } from '../drift/featureDrift.js';
 import { aurocFromCounts, benjaminiHochberg, twoProportionZTest } from '../stats/index.js';
 import type { ClassificationAggregates } from '../store/classificationQueries.js';
 import type { CheckStatus } from '../store/results.js';
@@ -6,8 +7,13 @@ import { isTestMetric, type CheckPlan, type MonitorPlan, type Severity } from '.
 
 /**
  * Turns one window's aggregates into check verdicts. Pure: every number here was computed
- * by ClickHouse or src/stats; this only compares with thresholds, applies the false
- * discovery rate correction and says why.
+ * by ClickHouse, src/drift or src/stats; this only compares with thresholds, applies the
+ * false discovery rate correction and says why.
+ *
+ * Values from summaries carry a bracket [lower, upper] that contains the exact value. A
+ * verdict is taken when both ends of the bracket give the same status; otherwise it is
+ * marked `undecided`, given the status of the bracket's worst end, and the evaluator
+ * recomputes it exactly from raw rows when it can (see evaluateWindow.ts).
  */
 export interface SliceId {
   key: string;
@@ -17,10 +23,12 @@ export interface SliceId {
 export interface SliceQuality extends SliceId {
   rows: number;
   scored: number;
-  predictedPositives: number;
-  duplicateIds: number;
+  predictedPositives: CountRange;
+  /** Null when the check that needs it is not configured (it reads raw rows). */
+  duplicateIds: number | null;
   wrongType: Record<string, number>;
-  outOfRange: Record<string, number>;
+  nonFinite: Record<string, number>;
+  outOfRange: Record<string, CountRange>;
 }
 
 export interface SliceScores extends SliceId {
@@ -28,6 +36,15 @@ export interface SliceScores extends SliceId {
   predictedPositives: number;
   labelled: number;
   labelPositives: number;
+}
+
+export interface WindowActivity {
+  events: number;
+  /** Epoch milliseconds of the last event at or before the window's end (within the look-back). */
+  lastEvent: number | null;
+  windowEnd: number;
+  /** Per volume check id: the trailing mean events per window, null without history. */
+  expectedEvents: Record<string, number | null>;
 }
 
 export interface WindowAggregates {
@@ -38,6 +55,7 @@ export interface WindowAggregates {
   paths: { baseline: string[]; current: string[] };
   /** Predictions with labels in the label window, per slice; null when not configured. */
   classification: (ClassificationAggregates & SliceId)[] | null;
+  activity: WindowActivity;
 }
 
 export interface Verdict {
@@ -48,16 +66,24 @@ export interface Verdict {
   sliceValue: string;
   status: CheckStatus;
   value: number | null;
+  /** The bracket of value when it is not exact; null when exact. */
+  valueLower: number | null;
+  valueUpper: number | null;
   pValue: number | null;
+  pValueLower: number | null;
+  pValueUpper: number | null;
   adjustedPValue: number | null;
   warnThreshold: number | null;
   criticalThreshold: number | null;
   nReference: number;
   nCurrent: number;
+  /** A bracket straddles the threshold: the status is its worst case until computed exactly. */
+  undecided: boolean;
   details: Record<string, unknown>;
 }
 
 export function judgeWindow(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
+  if (aggregates.activity.events === 0) return noDataVerdicts(plan, aggregates);
   const verdicts = plan.checks.flatMap((check) => judgeCheck(plan, check, aggregates));
   return applyFalseDiscoveryRate(plan, verdicts);
 }
@@ -66,6 +92,35 @@ export function parseSliceLabel(label: string): SliceId {
   if (label === 'all') return { key: '', value: 'all' };
   const at = label.indexOf('=');
   return { key: label.slice(0, at), value: label.slice(at + 1) };
+}
+
+/**
+ * Silence is a finding: a window without events gets one "no_data" verdict per check (the
+ * label checks still judge their own, earlier window).
+ */
+function noDataVerdicts(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
+  return plan.checks.flatMap((check) => {
+    if (check.metric === 'auroc' || check.metric === 'actual_positive_rate')
+      return judgeCheck(plan, check, aggregates);
+    const base = verdictBase(check, '', { key: '', value: 'all' });
+    const since =
+      aggregates.activity.lastEvent === null
+        ? null
+        : (aggregates.activity.windowEnd - aggregates.activity.lastEvent) / 1000;
+    return [
+      {
+        ...base,
+        status: 'no_data' as const,
+        value: check.metric === 'volume' ? 0 : check.metric === 'freshness' ? since : null,
+        nReference: 0,
+        nCurrent: 0,
+        details: {
+          reason: 'no events in the window',
+          ...(since !== null ? { seconds_since_last_event: since } : {}),
+        },
+      },
+    ];
+  });
 }
 
 function judgeCheck(plan: MonitorPlan, check: CheckPlan, aggregates: WindowAggregates): Verdict[] {
@@ -91,13 +146,18 @@ function judgeCheck(plan: MonitorPlan, check: CheckPlan, aggregates: WindowAggre
         .map((entry) => judgeNewCategories(check, entry));
     case 'out_of_range':
     case 'wrong_type':
+    case 'non_finite':
       return aggregates.quality.flatMap((slice) =>
         check.features.map((feature) => judgeQualityRate(plan, check, slice, feature)),
       );
     case 'duplicate_ids':
-      return aggregates.quality.map((slice) => judgeDuplicates(plan, check, slice));
+      return aggregates.quality.map((slice) => judgeDuplicates(check, slice));
     case 'schema':
       return judgeSchema(plan, check, aggregates);
+    case 'volume':
+      return [judgeVolume(check, aggregates)];
+    case 'freshness':
+      return [judgeFreshness(check, aggregates)];
     case 'positive_rate':
       return aggregates.quality.map((slice) => judgePositiveRate(plan, check, slice, aggregates));
     case 'actual_positive_rate':
@@ -130,18 +190,7 @@ function driftEntries(aggregates: WindowAggregates, features: readonly string[])
   return aggregates.drift.filter((entry) => wanted.has(entry.name));
 }
 
-type VerdictBase = Pick<
-  Verdict,
-  | 'checkId'
-  | 'metric'
-  | 'feature'
-  | 'sliceKey'
-  | 'sliceValue'
-  | 'pValue'
-  | 'adjustedPValue'
-  | 'warnThreshold'
-  | 'criticalThreshold'
->;
+type VerdictBase = Omit<Verdict, 'status' | 'value' | 'nReference' | 'nCurrent' | 'details'>;
 
 function verdictBase(check: CheckPlan, feature: string, slice: SliceId): VerdictBase {
   return {
@@ -150,10 +199,15 @@ function verdictBase(check: CheckPlan, feature: string, slice: SliceId): Verdict
     feature,
     sliceKey: slice.key,
     sliceValue: slice.value,
+    valueLower: null,
+    valueUpper: null,
     pValue: null,
+    pValueLower: null,
+    pValueUpper: null,
     adjustedPValue: null,
     warnThreshold: null,
     criticalThreshold: null,
+    undecided: false,
   };
 }
 
@@ -181,6 +235,43 @@ function bySeverity(breached: boolean, severity: Severity): CheckStatus {
   return breached ? severity : 'ok';
 }
 
+/** Statuses from worst to best; the worst end of a straddling bracket decides. */
+const SEVERITY_RANK: Record<CheckStatus, number> = {
+  critical: 4,
+  warn: 3,
+  no_data: 2,
+  ok: 1,
+  insufficient_data: 0,
+};
+
+/** Judge both ends of a bracket: decided when they agree, else the worst, undecided. */
+function judgeBracket(
+  lower: number,
+  upper: number,
+  status: (value: number) => CheckStatus,
+): { status: CheckStatus; undecided: boolean } {
+  const a = status(lower);
+  const b = status(upper);
+  if (a === b) return { status: a, undecided: false };
+  return { status: SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b, undecided: true };
+}
+
+function bracketOfEntry(
+  entry: FeatureDrift,
+  metric: 'psi' | 'jensen_shannon' | 'wasserstein_normed',
+): { value: number | null; lower: number | null; upper: number | null } {
+  const value =
+    metric === 'psi'
+      ? entry.psi
+      : metric === 'jensen_shannon'
+        ? entry.jensen_shannon
+        : entry.kind === 'numeric'
+          ? entry.wasserstein_normed
+          : null;
+  const bracket = entry.brackets?.[metric];
+  return { value, lower: bracket?.[0] ?? null, upper: bracket?.[1] ?? null };
+}
+
 function judgeDistance(
   plan: MonitorPlan,
   check: Extract<CheckPlan, { warn: number | null; critical: number | null; features: string[] }>,
@@ -193,26 +284,23 @@ function judgeDistance(
   };
   if (insufficient(plan, entry.n_reference, entry.n_current))
     return insufficientVerdict(base, entry.n_reference, entry.n_current, plan.minSamples);
-  const value =
-    check.metric === 'psi'
-      ? entry.psi
-      : check.metric === 'jensen_shannon'
-        ? entry.jensen_shannon
-        : entry.kind === 'numeric'
-          ? entry.wasserstein_normed
-          : null;
-  const status: CheckStatus =
+  const { value, lower, upper } = bracketOfEntry(entry, check.metric);
+  const statusOf = (v: number): CheckStatus =>
+    check.critical !== null && v >= check.critical
+      ? 'critical'
+      : check.warn !== null && v >= check.warn
+        ? 'warn'
+        : 'ok';
+  const judged =
     value === null
-      ? 'insufficient_data'
-      : check.critical !== null && value >= check.critical
-        ? 'critical'
-        : check.warn !== null && value >= check.warn
-          ? 'warn'
-          : 'ok';
+      ? { status: 'insufficient_data' as const, undecided: false }
+      : judgeBracket(lower ?? value, upper ?? value, statusOf);
   return {
     ...base,
-    status,
+    ...judged,
     value,
+    valueLower: lower,
+    valueUpper: upper,
     nReference: entry.n_reference,
     nCurrent: entry.n_current,
     // Kept with the result so the dashboard can draw baseline against current later.
@@ -231,21 +319,39 @@ function judgeTest(
   };
   if (insufficient(plan, entry.n_reference, entry.n_current))
     return insufficientVerdict(base, entry.n_reference, entry.n_current, plan.minSamples);
-  const [statistic, pValue, effect] =
-    entry.kind === 'numeric'
-      ? [entry.ks.statistic, entry.ks.p_value, entry.ks.statistic]
-      : [entry.chi2.statistic, entry.chi2.p_value, entry.jensen_shannon];
-  const breached =
-    pValue !== null && effect !== null && pValue < check.pValue && effect >= check.minStatistic;
+  const numeric = entry.kind === 'numeric';
+  const statistic = numeric ? entry.ks.statistic : entry.chi2.statistic;
+  const pValue = numeric ? entry.ks.p_value : entry.chi2.p_value;
+  const effect = numeric ? entry.ks.statistic : entry.jensen_shannon;
+  const effectBracket = numeric ? entry.brackets?.ks_statistic : entry.brackets?.jensen_shannon;
+  const pBracket = numeric ? entry.brackets?.ks_p_value : undefined;
+  const statusOf = (p: number, e: number) =>
+    bySeverity(p < check.pValue && e >= check.minStatistic, check.severity);
+  let judged: { status: CheckStatus; undecided: boolean } = {
+    status: 'insufficient_data',
+    undecided: false,
+  };
+  if (pValue !== null && effect !== null) {
+    // breached is monotone: more likely with a smaller p and a larger effect
+    const best = statusOf(pBracket?.[1] ?? pValue, effectBracket?.[0] ?? effect);
+    const worst = statusOf(pBracket?.[0] ?? pValue, effectBracket?.[1] ?? effect);
+    judged =
+      best === worst ? { status: best, undecided: false } : { status: worst, undecided: true };
+  }
   return {
     ...base,
-    status: bySeverity(breached, check.severity),
+    ...judged,
     value: statistic,
+    valueLower: numeric ? (entry.brackets?.ks_statistic?.[0] ?? null) : null,
+    valueUpper: numeric ? (entry.brackets?.ks_statistic?.[1] ?? null) : null,
     pValue,
+    pValueLower: pBracket?.[0] ?? null,
+    pValueUpper: pBracket?.[1] ?? null,
     nReference: entry.n_reference,
     nCurrent: entry.n_current,
     details: {
       effect,
+      ...(effectBracket ? { effect_bracket: effectBracket } : {}),
       min_effect: check.minStatistic,
       ...(entry.kind === 'categorical'
         ? { dof: entry.chi2.dof, new_categories: entry.new_categories }
@@ -265,28 +371,23 @@ function judgeNullRate(
   };
   const reference = entry.null_rate.reference;
   const current = entry.null_rate.current;
-  const totalReference = entry.n_reference / (1 - (reference ?? 0) || 1);
-  const totalCurrent = entry.n_current / (1 - (current ?? 0) || 1);
+  const totalReference = entry.quality.reference.rows;
+  const totalCurrent = entry.quality.current.rows;
   if (
     reference === null ||
     current === null ||
     totalReference < plan.minSamples ||
     totalCurrent < plan.minSamples
   ) {
-    return insufficientVerdict(
-      base,
-      Math.round(totalReference),
-      Math.round(totalCurrent),
-      plan.minSamples,
-    );
+    return insufficientVerdict(base, totalReference, totalCurrent, plan.minSamples);
   }
   const increase = current - reference;
   return {
     ...base,
     status: bySeverity(increase > check.maxIncrease, check.severity),
     value: increase,
-    nReference: Math.round(totalReference),
-    nCurrent: Math.round(totalCurrent),
+    nReference: totalReference,
+    nCurrent: totalCurrent,
     details: { null_rate_reference: reference, null_rate_current: current },
   };
 }
@@ -308,33 +409,43 @@ function judgeNewCategories(
 
 function judgeQualityRate(
   plan: MonitorPlan,
-  check: Extract<CheckPlan, { metric: 'out_of_range' | 'wrong_type' }>,
+  check: Extract<CheckPlan, { metric: 'out_of_range' | 'wrong_type' | 'non_finite' }>,
   slice: SliceQuality,
   feature: string,
 ): Verdict {
   const base = { ...verdictBase(check, feature, slice), criticalThreshold: check.maxRate };
   if (slice.rows < plan.minSamples)
     return insufficientVerdict(base, 0, slice.rows, plan.minSamples);
-  const count =
-    (check.metric === 'out_of_range' ? slice.outOfRange : slice.wrongType)[feature] ?? 0;
-  const rate = count / slice.rows;
+  const count: CountRange =
+    check.metric === 'out_of_range'
+      ? (slice.outOfRange[feature] ?? { lower: 0, upper: 0 })
+      : {
+          lower: (check.metric === 'wrong_type' ? slice.wrongType : slice.nonFinite)[feature] ?? 0,
+          upper: (check.metric === 'wrong_type' ? slice.wrongType : slice.nonFinite)[feature] ?? 0,
+        };
+  const exact = count.lower === count.upper;
+  const judged = judgeBracket(count.lower / slice.rows, count.upper / slice.rows, (rate) =>
+    bySeverity(rate > check.maxRate, check.severity),
+  );
+  const value = (count.lower + count.upper) / 2 / slice.rows;
   return {
     ...base,
-    status: bySeverity(rate > check.maxRate, check.severity),
-    value: rate,
+    ...judged,
+    value,
+    valueLower: exact ? null : count.lower / slice.rows,
+    valueUpper: exact ? null : count.upper / slice.rows,
     nReference: 0,
     nCurrent: slice.rows,
-    details: { count },
+    details: exact ? { count: count.lower } : { count_bracket: [count.lower, count.upper] },
   };
 }
 
 function judgeDuplicates(
-  plan: MonitorPlan,
   check: Extract<CheckPlan, { metric: 'duplicate_ids' }>,
   slice: SliceQuality,
 ): Verdict {
   const base = { ...verdictBase(check, '', slice), criticalThreshold: check.maxRate };
-  if (slice.rows === 0) return insufficientVerdict(base, 0, 0, 1);
+  if (slice.rows === 0 || slice.duplicateIds === null) return insufficientVerdict(base, 0, 0, 1);
   const rate = slice.duplicateIds / slice.rows;
   return {
     ...base,
@@ -352,10 +463,8 @@ function judgeSchema(
   check: Extract<CheckPlan, { metric: 'schema' }>,
   aggregates: WindowAggregates,
 ): Verdict[] {
-  const all = aggregates.quality.find((slice) => slice.value === 'all' && slice.key === '');
-  const rows = all?.rows ?? 0;
+  const rows = aggregates.activity.events;
   const base = verdictBase(check, '', { key: '', value: 'all' });
-  if (rows === 0) return [insufficientVerdict(base, 0, 0, 1)];
   const current = new Set(aggregates.paths.current);
   const known = new Set([
     ...aggregates.paths.baseline,
@@ -375,6 +484,69 @@ function judgeSchema(
   ];
 }
 
+function judgeVolume(
+  check: Extract<CheckPlan, { metric: 'volume' }>,
+  aggregates: WindowAggregates,
+): Verdict {
+  const base = {
+    ...verdictBase(check, '', { key: '', value: 'all' }),
+    warnThreshold: check.maxRatio,
+    criticalThreshold: check.minRatio,
+  };
+  const expected = aggregates.activity.expectedEvents[check.id] ?? null;
+  const events = aggregates.activity.events;
+  if (expected === null || expected === 0) {
+    return {
+      ...base,
+      status: 'insufficient_data',
+      value: null,
+      nReference: 0,
+      nCurrent: events,
+      details: { reason: 'no events in the trailing period to expect a volume from', events },
+    };
+  }
+  const ratio = events / expected;
+  const breached = ratio < check.minRatio || (check.maxRatio !== null && ratio > check.maxRatio);
+  return {
+    ...base,
+    status: bySeverity(breached, check.severity),
+    value: ratio,
+    nReference: Math.round(expected),
+    nCurrent: events,
+    details: { events, expected_events: expected, trailing_seconds: check.trailingMs / 1000 },
+  };
+}
+
+function judgeFreshness(
+  check: Extract<CheckPlan, { metric: 'freshness' }>,
+  aggregates: WindowAggregates,
+): Verdict {
+  const base = {
+    ...verdictBase(check, '', { key: '', value: 'all' }),
+    criticalThreshold: check.maxDelayMs / 1000,
+  };
+  const { lastEvent, windowEnd, events } = aggregates.activity;
+  if (lastEvent === null) {
+    return {
+      ...base,
+      status: 'no_data',
+      value: null,
+      nReference: 0,
+      nCurrent: events,
+      details: { reason: 'no event found before the window’s end' },
+    };
+  }
+  const seconds = Math.max(0, windowEnd - lastEvent) / 1000;
+  return {
+    ...base,
+    status: bySeverity(seconds * 1000 > check.maxDelayMs, check.severity),
+    value: seconds,
+    nReference: 0,
+    nCurrent: events,
+    details: { last_event: new Date(lastEvent).toISOString() },
+  };
+}
+
 function judgePositiveRate(
   plan: MonitorPlan,
   check: Extract<CheckPlan, { metric: 'positive_rate' }>,
@@ -389,27 +561,50 @@ function judgePositiveRate(
   if (plan.threshold === null || insufficient(plan, nReference, slice.scored)) {
     return insufficientVerdict(base, nReference, slice.scored, plan.minSamples);
   }
-  const test = twoProportionZTest(
-    { positives: reference?.predictedPositives ?? 0, n: nReference },
-    { positives: slice.predictedPositives, n: slice.scored },
-  );
-  const rateReference = (reference?.predictedPositives ?? 0) / nReference;
-  const rateCurrent = slice.predictedPositives / slice.scored;
-  const shift = rateCurrent - rateReference;
+  const referencePositives = reference?.predictedPositives ?? 0;
+  const rateReference = referencePositives / nReference;
+  const at = (positives: number) => {
+    const test = twoProportionZTest(
+      { positives: referencePositives, n: nReference },
+      { positives, n: slice.scored },
+    );
+    const shift = positives / slice.scored - rateReference;
+    return {
+      shift,
+      test,
+      status: bySeverity(
+        Math.abs(shift) > check.maxShift && test.pValue < check.pValue,
+        check.severity,
+      ),
+    };
+  };
+  const { lower, upper } = slice.predictedPositives;
+  const exact = lower === upper;
+  const ends = [at(lower), at(upper)];
+  const middle = at((lower + upper) / 2);
+  // |shift| and |z| grow away from the reference rate: the bracket's ends bound the shift; the
+  // p-value bracket comes from the end nearer to and the end farther from the reference rate.
+  const nearest = Math.min(Math.max(rateReference * slice.scored, lower), upper);
+  const near = at(nearest);
+  const far = Math.abs(ends[0]?.shift ?? 0) >= Math.abs(ends[1]?.shift ?? 0) ? ends[0] : ends[1];
+  const decided = ends[0]?.status === ends[1]?.status && near.status === ends[0]?.status;
+  const status = decided ? (ends[0]?.status ?? 'ok') : (far?.status ?? 'ok');
   return {
     ...base,
-    status: bySeverity(
-      Math.abs(shift) > check.maxShift && test.pValue < check.pValue,
-      check.severity,
-    ),
-    value: shift,
-    pValue: test.pValue,
+    status,
+    undecided: !decided,
+    value: middle.shift,
+    valueLower: exact ? null : (ends[0]?.shift ?? null),
+    valueUpper: exact ? null : (ends[1]?.shift ?? null),
+    pValue: middle.test.pValue,
+    pValueLower: exact ? null : (far?.test.pValue ?? null),
+    pValueUpper: exact ? null : near.test.pValue,
     nReference,
     nCurrent: slice.scored,
     details: {
       rate_reference: rateReference,
-      rate_current: rateCurrent,
-      z: test.z,
+      rate_current: (lower + upper) / 2 / slice.scored,
+      z: middle.test.z,
       threshold: plan.threshold,
       p_value_limit: check.pValue,
     },
@@ -481,44 +676,60 @@ function judgeLabelled(
 /**
  * With many features × slices, false alarms multiply: when the monitor asks for it, every
  * p-value test of the run is judged on its Benjamini-Hochberg adjusted p-value instead.
+ * The adjustment is monotone in every p-value, so adjusting the bracket ends bounds it.
  */
-function applyFalseDiscoveryRate(plan: MonitorPlan, verdicts: Verdict[]): Verdict[] {
+export function applyFalseDiscoveryRate(plan: MonitorPlan, verdicts: Verdict[]): Verdict[] {
   if (plan.falseDiscoveryRate === 'none') return verdicts;
   const tested = verdicts.filter(
     (verdict) => isTestMetric(verdict.metric) && verdict.pValue !== null,
   );
   const adjusted = benjaminiHochberg(tested.map((verdict) => verdict.pValue ?? Number.NaN));
-  const adjustedBy = new Map(tested.map((verdict, i) => [verdict, adjusted[i] ?? Number.NaN]));
+  const adjustedLow = benjaminiHochberg(
+    tested.map((verdict) => verdict.pValueLower ?? verdict.pValue ?? Number.NaN),
+  );
+  const adjustedHigh = benjaminiHochberg(
+    tested.map((verdict) => verdict.pValueUpper ?? verdict.pValue ?? Number.NaN),
+  );
+  const index = new Map(tested.map((verdict, i) => [verdict, i]));
   return verdicts.map((verdict) => {
-    const adjustedPValue = adjustedBy.get(verdict);
-    if (adjustedPValue === undefined) return verdict;
+    const i = index.get(verdict);
+    if (i === undefined) return verdict;
     const check = plan.checks.find((c) => c.id === verdict.checkId);
-    return {
-      ...verdict,
-      adjustedPValue,
-      status: check ? rejudgeWithAdjusted(check, verdict, adjustedPValue) : verdict.status,
-    };
+    const value = adjusted[i] ?? Number.NaN;
+    const judged = check
+      ? rejudgeWithAdjusted(check, verdict, adjustedLow[i] ?? value, adjustedHigh[i] ?? value)
+      : { status: verdict.status, undecided: verdict.undecided };
+    return { ...verdict, adjustedPValue: value, ...judged };
   });
 }
 
 function rejudgeWithAdjusted(
   check: CheckPlan,
   verdict: Verdict,
-  adjustedPValue: number,
-): CheckStatus {
-  if (verdict.status === 'insufficient_data') return verdict.status;
+  pLow: number,
+  pHigh: number,
+): { status: CheckStatus; undecided: boolean } {
+  if (verdict.status === 'insufficient_data' || verdict.status === 'no_data')
+    return { status: verdict.status, undecided: false };
   if (check.metric === 'ks' || check.metric === 'chi2') {
     const effect = Number(verdict.details.effect ?? Number.NaN);
-    return bySeverity(
-      adjustedPValue < check.pValue && effect >= check.minStatistic,
-      check.severity,
-    );
+    const bracket = verdict.details.effect_bracket as [number, number] | undefined;
+    const statusOf = (p: number, e: number) =>
+      bySeverity(p < check.pValue && e >= check.minStatistic, check.severity);
+    const best = statusOf(pHigh, bracket?.[0] ?? effect);
+    const worst = statusOf(pLow, bracket?.[1] ?? effect);
+    return best === worst ? { status: best, undecided: false } : { status: worst, undecided: true };
   }
   if (check.metric === 'positive_rate') {
-    return bySeverity(
-      Math.abs(verdict.value ?? 0) > check.maxShift && adjustedPValue < check.pValue,
-      check.severity,
-    );
+    const lower = verdict.valueLower ?? verdict.value ?? 0;
+    const upper = verdict.valueUpper ?? verdict.value ?? 0;
+    const statusOf = (shift: number, p: number) =>
+      bySeverity(Math.abs(shift) > check.maxShift && p < check.pValue, check.severity);
+    const largest = Math.max(Math.abs(lower), Math.abs(upper));
+    const smallest = lower <= 0 && upper >= 0 ? 0 : Math.min(Math.abs(lower), Math.abs(upper));
+    const best = statusOf(smallest, pHigh);
+    const worst = statusOf(largest, pLow);
+    return best === worst ? { status: best, undecided: false } : { status: worst, undecided: true };
   }
-  return verdict.status;
+  return { status: verdict.status, undecided: verdict.undecided };
 }

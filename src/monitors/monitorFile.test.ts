@@ -26,11 +26,13 @@ checks:
   - { metric: auroc, min: 0.8 }
 `;
 
+const BASELINE_CSV = 'amount,merchant,country,channel,score,label\n12.5,grocery,US,web,0.2,0\n';
+
 function write(content: string, name = 'm1.yaml'): string {
   const dir = tempDir('driftwatch-monitorfile-');
   const file = path.join(dir, name);
   fs.writeFileSync(file, content);
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,merchant\n1,a\n');
+  fs.writeFileSync(path.join(dir, 'base.csv'), BASELINE_CSV);
   return file;
 }
 
@@ -119,7 +121,7 @@ describe('monitor files', () => {
 
   it('keep the good files of a folder when one is bad, and refuse two monitors of one model', () => {
     const dir = tempDir('driftwatch-monitordir-');
-    fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,merchant\n1,a\n');
+    fs.writeFileSync(path.join(dir, 'base.csv'), BASELINE_CSV);
     fs.writeFileSync(path.join(dir, 'a.yaml'), VALID);
     fs.writeFileSync(path.join(dir, 'b.yaml'), VALID);
     fs.writeFileSync(
@@ -134,6 +136,48 @@ describe('monitor files', () => {
         (error) => `${path.basename(error.file)}:${error.line}: ${error.message.split(':')[0]}`,
       ),
     ).toEqual(['b.yaml:1: model', 'c.yaml:9: window']);
+  });
+
+  it('locate a feature the baseline lacks, and a baseline file that does not exist (issue 8)', () => {
+    expect(
+      errorsOf(
+        VALID.replace('  merchant: categorical', '  merchant: categorical\n  tenure: numeric'),
+      ),
+    ).toEqual([
+      '6:3: features.tenure: the baseline base.csv has no column "tenure" (its columns: amount, merchant, country, channel, score, label)',
+    ]);
+    expect(errorsOf(VALID.replace('file: base.csv', 'file: nowhere.csv'))[0]).toMatch(
+      /^2:19: baseline\.file: no such file: .*nowhere\.csv$/,
+    );
+  });
+
+  it('take the new checks with the registry’s defaults', () => {
+    const file = write(
+      VALID.replace(
+        '  - { metric: auroc, min: 0.8 }',
+        '  - { metric: auroc, min: 0.8 }\n  - { metric: volume }\n  - { metric: freshness, max_delay: 10m }\n  - { metric: non_finite, features: all }',
+      ),
+    );
+    const result = loadMonitorFile(file);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    expect(result.plan.checks.slice(4)).toEqual([
+      {
+        id: 'volume',
+        metric: 'volume',
+        minRatio: 0.5,
+        maxRatio: null,
+        trailingMs: 7 * 86_400_000,
+        severity: 'critical',
+      },
+      { id: 'freshness', metric: 'freshness', maxDelayMs: 600_000, severity: 'critical' },
+      {
+        id: 'non_finite',
+        metric: 'non_finite',
+        features: ['amount'],
+        maxRate: 0,
+        severity: 'critical',
+      },
+    ]);
   });
 
   it('parse durations', () => {

@@ -12,6 +12,8 @@ import {
   checkAliasExpansion,
   defaultBaselineRoots,
 } from './monitorFileLimits.js';
+import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
+import { baselineColumnNames } from './baselineColumns.js';
 import type {
   AlertGrouping,
   AlertingPlan,
@@ -121,17 +123,13 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
     };
   }
   const monitor = raw as RawMonitor;
-  const semantic = semanticErrors(monitor);
-  if (monitor.baseline.file !== undefined) {
-    const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
-    const problem = baselineFileProblem(
-      path.resolve(path.dirname(absolute), monitor.baseline.file),
-      roots,
-    );
-    if (problem) semantic.push({ path: ['baseline', 'file'], message: problem });
-  }
+  const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
+  const semantic = semanticErrors(monitor, path.dirname(absolute), roots);
   if (semantic.length > 0)
-    return { ok: false, errors: semantic.map((error) => locate(error.path, error.message)) };
+    return {
+      ok: false,
+      errors: semantic.map((error) => locate(error.path, error.message, error.atKey)),
+    };
   const hash = createHash('sha256').update(source).digest('hex');
   return {
     ok: true,
@@ -330,6 +328,10 @@ interface RawCheck {
   max_rate?: number;
   max_shift?: number;
   min?: number;
+  min_ratio?: number;
+  max_ratio?: number;
+  trailing?: string;
+  max_delay?: string;
 }
 
 interface RawMonitor {
@@ -382,22 +384,25 @@ interface RawWebhook {
   min_interval?: string;
 }
 
-const APPLIES_TO: Partial<Record<CheckPlan['metric'], 'numeric' | 'categorical'>> = {
-  ks: 'numeric',
-  wasserstein_normed: 'numeric',
-  out_of_range: 'numeric',
-  chi2: 'categorical',
-  new_categories: 'categorical',
-};
+/** The feature kind a metric is limited to, from the statistics registry. */
+function appliesTo(metric: CheckPlan['metric']): 'numeric' | 'categorical' | null {
+  return featureKindOf(metric);
+}
 
-const NEEDS_LABELS = new Set<CheckPlan['metric']>(['auroc', 'actual_positive_rate']);
+function needsLabels(metric: CheckPlan['metric']): boolean {
+  return statisticInfo(metric).appliesTo.includes('labels');
+}
 
 function kindOf(spec: FeatureSpec): 'numeric' | 'categorical' {
   return typeof spec === 'string' ? spec : spec.kind;
 }
 
-function semanticErrors(monitor: RawMonitor): PathedMessage[] {
-  const errors: PathedMessage[] = [];
+function semanticErrors(
+  monitor: RawMonitor,
+  baseDir: string,
+  baselineRoots: readonly string[],
+): PathedMessage[] {
+  const errors: PathedMessage[] = [...baselineErrors(monitor, baseDir, baselineRoots)];
   if (!cron.validate(monitor.schedule)) {
     errors.push({
       path: ['schedule'],
@@ -443,10 +448,10 @@ function semanticErrors(monitor: RawMonitor): PathedMessage[] {
             path: ['checks', index, 'features', i],
             message: `${where}.features[${i}]: "${name}" is not a declared feature`,
           });
-        } else if (APPLIES_TO[check.metric] && APPLIES_TO[check.metric] !== kindOf(spec)) {
+        } else if (appliesTo(check.metric) && appliesTo(check.metric) !== kindOf(spec)) {
           errors.push({
             path: ['checks', index, 'features', i],
-            message: `${where}.features[${i}]: ${check.metric} applies to ${APPLIES_TO[check.metric]} features; "${name}" is ${kindOf(spec)}`,
+            message: `${where}.features[${i}]: ${check.metric} applies to ${appliesTo(check.metric)} features; "${name}" is ${kindOf(spec)}`,
           });
         }
       });
@@ -468,7 +473,7 @@ function semanticErrors(monitor: RawMonitor): PathedMessage[] {
         message: `${where}.warn: an AUROC warning level must be at or above min (${check.min})`,
       });
     }
-    if (NEEDS_LABELS.has(check.metric) && !monitor.labels) {
+    if (needsLabels(check.metric) && !monitor.labels) {
       errors.push({
         path: at('metric'),
         message: `${where}.metric: ${check.metric} needs labels: add a \`labels\` section`,
@@ -502,6 +507,34 @@ function semanticErrors(monitor: RawMonitor): PathedMessage[] {
     });
   }
   return errors;
+}
+
+/**
+ * A file baseline must exist, and every declared feature must be one of its columns: a
+ * feature the baseline lacks would have nothing to be compared with.
+ */
+function baselineErrors(
+  monitor: RawMonitor,
+  baseDir: string,
+  baselineRoots: readonly string[],
+): PathedMessage[] {
+  if (monitor.baseline.file === undefined) return [];
+  const file = path.resolve(baseDir, monitor.baseline.file);
+  // A file outside the allowed roots is never opened, not even to read its header.
+  const outside = baselineFileProblem(file, baselineRoots);
+  if (outside) return [{ path: ['baseline', 'file'], message: outside }];
+  const columns = baselineColumnNames(file);
+  if (!columns.ok)
+    return [{ path: ['baseline', 'file'], message: `baseline.file: ${columns.message}` }];
+  if (columns.names === null) return [];
+  const present = new Set(columns.names);
+  return Object.keys(monitor.features)
+    .filter((name) => !present.has(name))
+    .map((name) => ({
+      path: ['features', name],
+      atKey: true,
+      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" (its columns: ${columns.names?.join(', ')})`,
+    }));
 }
 
 function checkId(checks: readonly RawCheck[], index: number): string {
@@ -538,7 +571,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     windowMs: parseDuration(monitor.window),
     schedule: monitor.schedule,
     checks: monitor.checks.map((check, index) =>
-      toCheckPlan(check, checkId(monitor.checks, index), features),
+      toCheckPlan(check, checkId(monitor.checks, index), features, parseDuration(monitor.window)),
     ),
     alerting: toAlertingPlan(monitor.alerts ?? {}),
     webhooks: Object.fromEntries(
@@ -622,15 +655,19 @@ function resolveFeatures(
   metric: CheckPlan['metric'],
   features: PlannedFeature[],
 ): string[] {
-  const applicable = features.filter(
-    (feature) => !APPLIES_TO[metric] || APPLIES_TO[metric] === feature.kind,
-  );
+  const kind = appliesTo(metric);
+  const applicable = features.filter((feature) => !kind || kind === feature.kind);
   if (selection === undefined || selection === 'all')
     return applicable.map((feature) => feature.name);
   return selection;
 }
 
-function toCheckPlan(check: RawCheck, id: string, features: PlannedFeature[]): CheckPlan {
+function toCheckPlan(
+  check: RawCheck,
+  id: string,
+  features: PlannedFeature[],
+  windowMs: number,
+): CheckPlan {
   const severity = check.severity ?? 'critical';
   const selected = () => resolveFeatures(check.features, check.metric, features);
   switch (check.metric) {
@@ -645,30 +682,33 @@ function toCheckPlan(check: RawCheck, id: string, features: PlannedFeature[]): C
         critical: check.critical ?? null,
       };
     case 'ks':
-    case 'chi2':
+    case 'chi2': {
+      const defaults = defaultsOf(check.metric, 'p_value');
       return {
         id,
         metric: check.metric,
         features: selected(),
-        pValue: check.p_value ?? 0.01,
-        minStatistic: check.min_statistic ?? 0,
+        pValue: check.p_value ?? defaults.pValue,
+        minStatistic: check.min_statistic ?? defaults.minEffect,
         severity,
       };
+    }
     case 'null_rate':
       return {
         id,
         metric: 'null_rate',
         features: selected(),
-        maxIncrease: check.max_increase ?? 0.05,
+        maxIncrease: check.max_increase ?? defaultsOf('null_rate', 'rate').maxIncrease ?? 0,
         severity,
       };
     case 'out_of_range':
     case 'wrong_type':
+    case 'non_finite':
       return {
         id,
         metric: check.metric,
         features: selected(),
-        maxRate: check.max_rate ?? 0,
+        maxRate: check.max_rate ?? defaultsOf(check.metric, 'rate').maxRate,
         severity,
       };
     case 'new_categories':
@@ -676,18 +716,55 @@ function toCheckPlan(check: RawCheck, id: string, features: PlannedFeature[]): C
     case 'schema':
       return { id, metric: 'schema', severity };
     case 'duplicate_ids':
-      return { id, metric: 'duplicate_ids', maxRate: check.max_rate ?? 0, severity };
-    case 'positive_rate':
+      return {
+        id,
+        metric: 'duplicate_ids',
+        maxRate: check.max_rate ?? defaultsOf('duplicate_ids', 'rate').maxRate,
+        severity,
+      };
+    case 'volume': {
+      const defaults = defaultsOf('volume', 'ratio');
+      return {
+        id,
+        metric: 'volume',
+        minRatio: check.min_ratio ?? defaults.minRatio,
+        maxRatio: check.max_ratio ?? defaults.maxRatio,
+        trailingMs: check.trailing ? parseDuration(check.trailing) : defaults.trailingMs,
+        severity,
+      };
+    }
+    case 'freshness':
+      return {
+        id,
+        metric: 'freshness',
+        maxDelayMs: check.max_delay
+          ? parseDuration(check.max_delay)
+          : (defaultsOf('freshness', 'delay').maxDelayMs ?? windowMs),
+        severity,
+      };
+    case 'positive_rate': {
+      const defaults = defaultsOf('positive_rate', 'shift');
       return {
         id,
         metric: 'positive_rate',
-        maxShift: check.max_shift ?? 0.05,
-        pValue: check.p_value ?? 0.01,
+        maxShift: check.max_shift ?? defaults.maxShift,
+        pValue: check.p_value ?? defaults.pValue ?? 0.01,
         severity,
       };
+    }
     case 'actual_positive_rate':
-      return { id, metric: 'actual_positive_rate', maxShift: check.max_shift ?? 0.05, severity };
+      return {
+        id,
+        metric: 'actual_positive_rate',
+        maxShift: check.max_shift ?? defaultsOf('actual_positive_rate', 'shift').maxShift,
+        severity,
+      };
     case 'auroc':
-      return { id, metric: 'auroc', min: check.min ?? 0.5, warn: check.warn ?? null };
+      return {
+        id,
+        metric: 'auroc',
+        min: check.min ?? defaultsOf('auroc', 'score').critical ?? 0.5,
+        warn: check.warn ?? null,
+      };
   }
 }

@@ -20,7 +20,12 @@ checks:
 
 function folder(): string {
   const dir = tempDir('driftwatch-limits-');
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'f0\n1\n');
+  // a baseline with every column the files below declare (validate checks the header)
+  const columns = Array.from({ length: 241 }, (_, i) => `f${i}`);
+  fs.writeFileSync(
+    path.join(dir, 'base.csv'),
+    `${columns.join(',')}\n${columns.map(() => 1).join(',')}\n`,
+  );
   return dir;
 }
 

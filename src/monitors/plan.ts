@@ -1,3 +1,5 @@
+import { statisticInfo } from '../stats/index.js';
+
 /**
  * What the evaluator needs to run a monitor, independent of how the YAML spells it:
  * definitions are turned into a plan once, so the evaluator and its tests never parse.
@@ -44,7 +46,7 @@ export type CheckPlan =
       severity: Severity;
     })
   | (CheckBase & {
-      metric: 'out_of_range' | 'wrong_type';
+      metric: 'out_of_range' | 'wrong_type' | 'non_finite';
       features: string[];
       maxRate: number;
       severity: Severity;
@@ -52,6 +54,21 @@ export type CheckPlan =
   | (CheckBase & { metric: 'new_categories'; features: string[]; severity: Severity })
   | (CheckBase & { metric: 'schema'; severity: Severity })
   | (CheckBase & { metric: 'duplicate_ids'; maxRate: number; severity: Severity })
+  | (CheckBase & {
+      metric: 'volume';
+      /** Alarm when events / expected falls below minRatio or rises above maxRatio. */
+      minRatio: number;
+      maxRatio: number | null;
+      /** The expected events per window: the mean over this trailing period. */
+      trailingMs: number;
+      severity: Severity;
+    })
+  | (CheckBase & {
+      metric: 'freshness';
+      /** Alarm when the last event is older than this at the window's end. */
+      maxDelayMs: number;
+      severity: Severity;
+    })
   | (CheckBase & { metric: 'positive_rate'; maxShift: number; pValue: number; severity: Severity })
   | (CheckBase & { metric: 'actual_positive_rate'; maxShift: number; severity: Severity })
   | (CheckBase & { metric: 'auroc'; min: number; warn: number | null });
@@ -136,9 +153,9 @@ export type WebhookPlan = { name: string; policy: WebhookPolicy } & (
     }
 );
 
-/** p-value checks take part in the false-discovery-rate correction. */
+/** p-value checks take part in the false-discovery-rate correction (src/stats registry). */
 export function isTestMetric(metric: Metric): boolean {
-  return metric === 'ks' || metric === 'chi2' || metric === 'positive_rate';
+  return statisticInfo(metric).test;
 }
 
 /** The most severe status a check can give: what a "no data" verdict of it alerts at. */

@@ -3,11 +3,18 @@ import path from 'node:path';
 import {
   assertReadableFile,
   detectFormat,
+  firstNonNumberLine,
   inferCsvColumns,
   kindOfClickHouseType,
   type ColumnInfo,
   type TabularFile,
 } from '../baselines/tabularFile.js';
+import { computeExactFeatureDrift, displaySlice } from '../drift/exactDrift.js';
+import {
+  DEFAULT_DRIFT_CRITERIA,
+  type DriftCriteria,
+  type FeatureDrift,
+} from '../drift/featureDrift.js';
 import { InputError } from '../errors.js';
 import { aurocFromCounts } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
@@ -17,11 +24,11 @@ import {
   createFileTable,
   describeFile,
   dropTable,
+  findInvalidUtf8,
   loadFileIntoTable,
+  queryUniqueColumns,
   quoteIdentifier,
 } from '../store/fileTables.js';
-import { computeFeatureDrift, displaySlice } from './driftComputation.js';
-import { DEFAULT_DRIFT_CRITERIA, type DriftCriteria, type FeatureDrift } from './featureDrift.js';
 
 export interface ReportOptions {
   baseline: string;
@@ -34,7 +41,25 @@ export interface ReportOptions {
   criteria?: DriftCriteria;
   /** Categories kept per feature and slice, the most frequent first. */
   maxCategories?: number;
+  /** Columns never compared (ids, timestamps). */
+  ignore?: readonly string[];
+  /** Only these columns are compared. */
+  features?: readonly string[];
+  /**
+   * 'auto' (default): exact up to EXACT_REPORT_MAX_ROWS rows a file, bracketed above;
+   * 'exact': always exact (sorts every value); 'bracketed': KS and Wasserstein from cells.
+   */
+  distances?: 'auto' | 'exact' | 'bracketed';
+  /** Told how long each phase took (benchmarks say where the time goes). */
+  onPhase?: (phase: string, milliseconds: number) => void;
 }
+
+/**
+ * Up to this many rows in the larger file, KS D and Wasserstein are exact (merged sorts of
+ * every value); above, they are bracketed from cells (see docs/BENCHMARKS.md for the
+ * times that set it). `--exact` forces exact at any size.
+ */
+export const EXACT_REPORT_MAX_ROWS = 2_000_000;
 
 export interface ClassificationEntry {
   slice: string;
@@ -43,13 +68,27 @@ export interface ClassificationEntry {
   positive_rate: { labels: number | null; predicted: number | null };
 }
 
+export interface ExcludedColumn {
+  column: string;
+  reason: string;
+}
+
 export interface DriftReport {
   generated_at: string;
   baseline: { file: string; rows: number };
   current: { file: string; rows: number };
   slice_column: string | null;
-  criteria: { p_value: number; min_effect: number; psi: number; bins: number };
+  criteria: {
+    p_value: number;
+    min_effect: number;
+    psi: number;
+    max_null_increase: number;
+    bins: number;
+  };
+  /** False when KS and Wasserstein carry brackets (large files without --exact). */
+  exact: boolean;
   summary: { features: number; entries: number; drifted: number };
+  excluded_columns: ExcludedColumn[];
   features: FeatureDrift[];
   classification?: ClassificationEntry[];
 }
@@ -58,27 +97,65 @@ export interface DriftReport {
 export async function compareFiles(store: Store, options: ReportOptions): Promise<DriftReport> {
   const bins = options.bins ?? 10;
   const criteria = options.criteria ?? DEFAULT_DRIFT_CRITERIA;
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    options.onPhase?.(name, now - mark);
+    mark = now;
+  };
   const [baseline, current] = await Promise.all([
     readTabularFile(store, options.baseline),
     readTabularFile(store, options.current),
   ]);
   const layout = planColumns(baseline, current, options);
+  await checkTypeChanges(layout);
+  phase('read headers and infer types');
   const tables = { baseline: `report_${randomUUID().replace(/-/g, '')}_ref`, current: '' };
   tables.current = tables.baseline.replace(/_ref$/, '_cur');
   try {
     await loadTable(store, baseline, tables.baseline);
     await loadTable(store, current, tables.current);
-    const relations = comparisonRelations(layout, tables, options.slice);
-    const features = await computeFeatureDrift(store, relations, layout, {
+    phase('load both files');
+    await checkUtf8(store, baseline, tables.baseline);
+    await checkUtf8(store, current, tables.current);
+    phase('check UTF-8');
+    const excluded = [
+      ...layout.excluded,
+      ...(options.features
+        ? []
+        : await idLikeColumns(store, layout, tables, { baseline, current })),
+    ];
+    const kept = {
+      numeric: layout.numeric.filter((name) => !excluded.some((e) => e.column === name)),
+      categorical: layout.categorical.filter((name) => !excluded.some((e) => e.column === name)),
+    };
+    if (kept.numeric.length + kept.categorical.length === 0) {
+      throw new InputError(
+        { file: current.path },
+        `no feature columns left to compare (${excluded.map((e) => `${e.column}: ${e.reason}`).join('; ')})`,
+      );
+    }
+    phase('find id-like columns');
+    const rows = await countRows(store, tables);
+    const mode =
+      options.distances === 'exact' || options.distances === 'bracketed'
+        ? options.distances
+        : Math.max(rows.baseline, rows.current) <= EXACT_REPORT_MAX_ROWS
+          ? 'exact'
+          : 'bracketed';
+    const relations = comparisonRelations(kept, tables, options.slice);
+    const features = await computeExactFeatureDrift(store, relations, kept, {
       bins,
       criteria,
       maxCategories: options.maxCategories ?? 1000,
+      distances: mode,
     });
+    phase(`feature statistics (${mode})`);
     const classification =
       options.score && options.label
         ? await computeClassification(store, tables.current, options, options.threshold ?? 0.5)
         : undefined;
-    const rows = await countRows(store, tables);
+    phase('classification');
     return {
       generated_at: new Date().toISOString(),
       baseline: { file: options.baseline, rows: rows.baseline },
@@ -88,13 +165,16 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
         p_value: criteria.pValue,
         min_effect: criteria.minEffect,
         psi: criteria.psi,
+        max_null_increase: criteria.maxNullIncrease,
         bins,
       },
+      exact: features.every((feature) => feature.exact),
       summary: {
-        features: layout.numeric.length + layout.categorical.length,
+        features: kept.numeric.length + kept.categorical.length,
         entries: features.length,
         drifted: features.filter((feature) => feature.drift).length,
       },
+      excluded_columns: excluded,
       features,
       ...(classification ? { classification } : {}),
     };
@@ -125,14 +205,15 @@ async function readTabularFile(store: Store, file: string): Promise<TabularFile>
 interface ColumnLayout {
   numeric: string[];
   categorical: string[];
-  baselineColumns: ColumnInfo[];
-  currentColumns: ColumnInfo[];
+  /** Columns whose kinds differ between the files: numbers in one, text in the other. */
+  typeChanges: { column: string; numbersIn: TabularFile; textIn: TabularFile }[];
+  excluded: ExcludedColumn[];
 }
 
 /**
- * Every column present in both files, other than the slice, score and label columns, is a
- * feature. A column that is numbers in one file and text in the other is an error, not a
- * silent categorical.
+ * Every column present in both files, other than the slice, score and label columns and
+ * those --ignore names (or, with --features, only those), is a feature. A column that is
+ * numbers in one file and text in the other is an error, not a silent categorical.
  */
 function planColumns(
   baseline: TabularFile,
@@ -156,10 +237,33 @@ function planColumns(
       }
     }
   }
+  for (const [flag, names] of [
+    ['--ignore', options.ignore],
+    ['--features', options.features],
+  ] as const) {
+    for (const name of names ?? []) {
+      if (!currentKinds.has(name) && !baselineKinds.has(name)) {
+        throw new InputError(
+          { file: current.path, column: name },
+          `unknown column given to ${flag}; the files have: ${current.columns.map((c) => c.name).join(', ')}`,
+        );
+      }
+    }
+  }
   const reserved = new Set([options.slice, options.score, options.label].filter(Boolean));
-  const shared = baseline.columns.filter(
-    (column) => currentKinds.has(column.name) && !reserved.has(column.name),
-  );
+  const excluded: ExcludedColumn[] = [];
+  const shared = baseline.columns.filter((column) => {
+    if (!currentKinds.has(column.name) || reserved.has(column.name)) return false;
+    if (options.ignore?.includes(column.name)) {
+      excluded.push({ column: column.name, reason: 'ignored (--ignore)' });
+      return false;
+    }
+    if (options.features && !options.features.includes(column.name)) {
+      excluded.push({ column: column.name, reason: 'not in --features' });
+      return false;
+    }
+    return true;
+  });
   if (shared.length === 0) {
     throw new InputError(
       { file: current.path },
@@ -168,30 +272,81 @@ function planColumns(
   }
   const numeric: string[] = [];
   const categorical: string[] = [];
+  const typeChanges: ColumnLayout['typeChanges'] = [];
   for (const column of shared) {
     const kinds = [baselineKinds.get(column.name), currentKinds.get(column.name)];
     if (kinds[0] !== kinds[1]) {
       const [numbersIn, textIn] =
         kinds[0] === 'numeric' ? [baseline, current] : [current, baseline];
-      throw new InputError(
-        { file: textIn.path, column: column.name },
-        `the column's type changed: numbers in ${numbersIn.path}, text here`,
-      );
+      typeChanges.push({ column: column.name, numbersIn, textIn });
+      continue;
     }
     (column.kind === 'numeric' ? numeric : categorical).push(column.name);
   }
-  const withReserved = (file: TabularFile) =>
-    file.columns.map((column) =>
-      reserved.has(column.name) && column.name !== options.score && column.name !== options.label
-        ? { ...column, kind: 'categorical' as const }
-        : column,
+  return { numeric, categorical, typeChanges, excluded };
+}
+
+/**
+ * A column of numbers in one file and text in the other: the first value that is not a
+ * number, with its line, is what the person needs to see.
+ */
+async function checkTypeChanges(layout: ColumnLayout): Promise<void> {
+  const change = layout.typeChanges[0];
+  if (!change) return;
+  if (change.textIn.format === 'CSVWithNames') {
+    const found = await firstNonNumberLine(change.textIn.path, change.column);
+    if (found) {
+      throw new InputError(
+        { file: change.textIn.path, line: found.line, column: change.column },
+        `expected a number, got "${found.value}" (the column holds numbers in ${change.numbersIn.path})`,
+      );
+    }
+  }
+  throw new InputError(
+    { file: change.textIn.path, column: change.column },
+    `the column's type changed: numbers in ${change.numbersIn.path}, text here`,
+  );
+}
+
+/** A text value that is not valid UTF-8 is a bad byte in the file, not a new category. */
+async function checkUtf8(store: Store, file: TabularFile, table: string): Promise<void> {
+  const text = file.columns.filter((column) => column.kind === 'categorical');
+  const found = await findInvalidUtf8(store, table, text, file);
+  if (found) {
+    throw new InputError(
+      { file: file.path, line: found.line, column: found.column },
+      `not valid UTF-8: byte 0x${found.byte.toString(16).padStart(2, '0')} at byte ${found.offset} of the line (save the file as UTF-8)`,
     );
-  return {
-    numeric,
-    categorical,
-    baselineColumns: withReserved(baseline),
-    currentColumns: withReserved(current),
-  };
+  }
+}
+
+/** Text (or integer) columns whose every value is different: ids, not features. */
+async function idLikeColumns(
+  store: Store,
+  layout: Pick<ColumnLayout, 'numeric' | 'categorical'>,
+  tables: { baseline: string; current: string },
+  files: { baseline: TabularFile; current: TabularFile },
+): Promise<ExcludedColumn[]> {
+  const candidates = [
+    ...layout.categorical.map((name) => ({ name, kind: 'categorical' as const })),
+    ...layout.numeric.map((name) => ({ name, kind: 'numeric' as const })),
+  ];
+  const sampled = (file: TabularFile) =>
+    candidates.map((column) => ({
+      ...column,
+      uniqueInSample: file.columns.find((c) => c.name === column.name)?.uniqueInSample,
+    }));
+  const inBaseline = await queryUniqueColumns(store, tables.baseline, sampled(files.baseline));
+  const inCurrent = await queryUniqueColumns(store, tables.current, sampled(files.current));
+  return candidates
+    .filter((column) => inBaseline.has(column.name) && inCurrent.has(column.name))
+    .map((column) => ({
+      column: column.name,
+      reason:
+        column.kind === 'numeric'
+          ? 'id-like: an integer unique per row in both files (use --features to compare it anyway)'
+          : 'id-like: unique per row in both files (use --features to compare it anyway)',
+    }));
 }
 
 async function loadTable(store: Store, file: TabularFile, table: string): Promise<void> {
@@ -200,14 +355,17 @@ async function loadTable(store: Store, file: TabularFile, table: string): Promis
 }
 
 function comparisonRelations(
-  layout: ColumnLayout,
+  layout: { numeric: string[]; categorical: string[] },
   tables: { baseline: string; current: string },
   slice: string | undefined,
 ): ComparisonRelations {
   const relation = (table: string): RelationSql => ({
     sql: `SELECT ${slice ? `ifNull(toString(${quoteIdentifier(slice)}), '(null)')` : '{dw_all:String}'} AS slice,
       ${[
-        ...layout.numeric.map((name, i) => `${quoteIdentifier(name)} AS n${i}`),
+        ...layout.numeric.map(
+          (name, i) =>
+            `if(isFinite(${quoteIdentifier(name)}), ${quoteIdentifier(name)}, NULL) AS n${i}, ifNull(NOT isFinite(${quoteIdentifier(name)}), 0) AS x${i}`,
+        ),
         ...layout.categorical.map((name, i) => `${quoteIdentifier(name)} AS c${i}`),
         '1 AS dw_row',
       ].join(', ')}
@@ -273,3 +431,5 @@ async function countRows(store: Store, tables: { baseline: string; current: stri
 export function reportFileName(file: string): string {
   return path.basename(file);
 }
+
+export type { ColumnInfo };

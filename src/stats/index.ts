@@ -22,6 +22,9 @@ export {
 export { flooredProportions, PROPORTION_FLOOR } from './proportionsFloor.js';
 export { psi } from './psi.js';
 export {
+  defaultsOf,
+  featureKindOf,
+  isFeatureStatistic,
   isStatisticName,
   STATISTIC_NAMES,
   STATISTICS,

@@ -26,6 +26,10 @@ export interface AlertIdentity {
 export interface VerdictFacts {
   status: string;
   value: number | null;
+  /** A bracket [valueLower, valueUpper] containing the exact value, when value is not exact
+   * (absent in facts stored before brackets existed). */
+  valueLower?: number | null;
+  valueUpper?: number | null;
   pValue: number | null;
   adjustedPValue: number | null;
   warnThreshold: number | null;

@@ -9,7 +9,8 @@ import type { QueryParams, Store } from './clickhouse.js';
  * Both relations are SELECTs produced by the caller (a report's file tables, a monitor's
  * event window, a baseline) that expose the same standard columns:
  *   slice String            the slice value of the row ('' when not sliced)
- *   n0, n1, ...             numeric features as Nullable(Float64)
+ *   n0, n1, ...             numeric features as Nullable(Float64): finite values, else NULL
+ *   x0, x1, ...             UInt8: 1 where the numeric feature was NaN or ±inf (so NULL in n)
  *   c0, c1, ...             categorical features as Nullable(String)
  * Their parameters must not collide; values reach SQL only as query parameters.
  */
@@ -273,7 +274,7 @@ export async function queryDistributionDistances(
     { ...relations.reference.params, ...relations.current.params },
   );
   return rows.flatMap((row) =>
-    row.features.map(([feature, nReference, nCurrent, scaledD, scaledW]) => {
+    row.features.map(([feature, nReference, nCurrent, scaledD, halfW]) => {
       const nm = Number(nReference) * Number(nCurrent);
       return {
         slice: sliceKey(row),
@@ -281,19 +282,26 @@ export async function queryDistributionDistances(
         nReference: Number(nReference),
         nCurrent: Number(nCurrent),
         ksStatistic: nm > 0 ? Number(scaledD) / nm : Number.NaN,
-        wasserstein: nm > 0 ? Number(scaledW) / nm : Number.NaN,
+        wasserstein: nm > 0 ? 2 * Number(halfW) : Number.NaN,
       };
     }),
   );
 }
 
-/** (feature, n, m, n·m·D, n·m·W1) from the merged sorted sample of one feature. */
+/**
+ * (feature, n, m, n·m·D, W1 / 2) from the merged sorted sample of one feature. A slice
+ * where the feature has no value at all has empty arrays, whose shifted copies must stay
+ * empty (pushing a sentinel onto them once made ClickHouse refuse the query: issue 8).
+ * W1 is summed halved and already divided by n·m (half of W1 comes back), so neither the
+ * sum nor its JSON overflow near the float limits (ClickHouse writes an infinity as null).
+ */
 function distanceTuple(i: number): string {
   const diff = `arrayCumSum(arrayMap(s -> if(s = 0, toInt64(nc${i}), -toInt64(nr${i})), sides${i}))`;
-  const next = `arrayPushBack(arrayPopFront(xs${i}), xs${i}[-1])`;
+  const shifted = (last: string) =>
+    `if(empty(xs${i}), emptyArrayFloat64(), arrayPushBack(arrayPopFront(xs${i}), ${last}))`;
   return `(${i}, nr${i}, nc${i},
-    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, arrayPushBack(arrayPopFront(xs${i}), inf))),
-    arraySum(arrayMap((d, x, nx) -> abs(d) * (nx - x), ${diff}, xs${i}, ${next})))`;
+    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, ${shifted('inf')})),
+    arraySum(arrayMap((d, x, nx) -> (abs(d) / (toFloat64(nr${i}) * nc${i})) * (nx / 2 - x / 2), ${diff}, xs${i}, ${shifted(`xs${i}[-1]`)})))`;
 }
 
 export interface CategoryCountRow {
@@ -342,6 +350,147 @@ export async function queryCategoryCounts(
     side: Number(row.side) === 0 ? 'reference' : 'current',
     category: row.category,
     count: Number(row.count),
+  }));
+}
+
+export interface NumericCellRow {
+  slice: string;
+  feature: number;
+  side: 'reference' | 'current';
+  counts: number[];
+  sums: number[];
+  mins: number[];
+  maxs: number[];
+}
+
+/**
+ * Cells of every numeric feature's finite values per slice (and all) and side: values
+ * grouped by the summaries' fine bucket key of z = (x − centre) / scale, with each cell's
+ * count, sum, min and max (src/drift/cells.ts brackets KS and Wasserstein from them). One
+ * pass, no sort: what large files use instead of the merged sorts.
+ */
+export async function queryNumericCells(
+  store: Store,
+  relations: ComparisonRelations,
+  frames: readonly { centre: number; scale: number }[],
+  bucket: (z: string) => string,
+): Promise<NumericCellRow[]> {
+  if (relations.numericCount === 0) return [];
+  const indexes = numericIndexes(relations);
+  const params: QueryParams = {
+    ...relations.reference.params,
+    ...relations.current.params,
+    dw_centres: frames.map((f) => (Number.isFinite(f.centre) ? f.centre : 0)),
+    dw_scales: frames.map((f) => (f.scale > 0 && Number.isFinite(f.scale) ? f.scale : 1)),
+  };
+  const rows = await store.query<{
+    slice: string;
+    is_all: number;
+    side: number;
+    feature: number;
+    counts: string[];
+    sums: number[];
+    mins: number[];
+    maxs: number[];
+  }>(
+    `SELECT slice, is_all, side, feature, groupArray(c) AS counts, groupArray(s) AS sums,
+            groupArray(lo) AS mins, groupArray(hi) AS maxs
+     FROM (
+       SELECT slice, 0 AS is_all, side, feature, bucket,
+              count() AS c, sum(x) AS s, min(x) AS lo, max(x) AS hi
+       FROM (
+         SELECT slice, side, p.1 AS feature, assumeNotNull(p.2) AS x,
+                (x - {dw_centres:Array(Float64)}[feature + 1]) / {dw_scales:Array(Float64)}[feature + 1] AS z,
+                ${bucket('z')} AS bucket
+         FROM (
+           SELECT 0 AS side, * FROM (${relations.reference.sql})
+           UNION ALL
+           SELECT 1 AS side, * FROM (${relations.current.sql})
+         )
+         ARRAY JOIN [${indexes.map((i) => `(${i}, n${i})`).join(', ')}] AS p
+         WHERE isNotNull(p.2)
+       )
+       GROUP BY slice, side, feature, bucket
+     )
+     GROUP BY slice, is_all, side, feature`,
+    params,
+  );
+  const perSlice = rows.map((row): NumericCellRow => ({
+    slice: sliceKey(row),
+    feature: Number(row.feature),
+    side: Number(row.side) === 0 ? 'reference' : 'current',
+    counts: row.counts.map(Number),
+    sums: row.sums.map(Number),
+    mins: row.mins.map(Number),
+    maxs: row.maxs.map(Number),
+  }));
+  // "all" is every slice's cells together (cells need not be merged to bound anything):
+  // summed here rather than aggregated twice in the engine
+  if (!relations.sliced) return perSlice;
+  const all = new Map<string, NumericCellRow>();
+  for (const row of perSlice) {
+    const id = `${row.side}\u0002${row.feature}`;
+    const entry: NumericCellRow = all.get(id) ?? {
+      slice: ALL_SLICES,
+      feature: row.feature,
+      side: row.side,
+      counts: [],
+      sums: [],
+      mins: [],
+      maxs: [],
+    };
+    entry.counts.push(...row.counts);
+    entry.sums.push(...row.sums);
+    entry.mins.push(...row.mins);
+    entry.maxs.push(...row.maxs);
+    all.set(id, entry);
+  }
+  return [...perSlice, ...all.values()];
+}
+
+export interface QualityCountRow {
+  slice: string;
+  rows: number;
+  /** Per numeric feature, then per categorical feature: nulls and non-finite values. */
+  nulls: number[];
+  nonFinite: number[];
+}
+
+/** Rows, nulls and non-finite values per slice and feature: what distributions leave out. */
+export async function queryQualityCounts(
+  store: Store,
+  relation: RelationSql,
+  counts: { numericCount: number; categoricalCount: number; sliced: boolean },
+): Promise<QualityCountRow[]> {
+  const numeric = Array.from({ length: counts.numericCount }, (_, i) => i);
+  const categorical = Array.from({ length: counts.categoricalCount }, (_, i) => i);
+  const nulls = [
+    ...numeric.map((i) => `countIf(isNull(n${i}) AND NOT x${i})`),
+    ...categorical.map((i) => `countIf(isNull(c${i}))`),
+  ];
+  const nonFinite = [
+    ...numeric.map((i) => `countIf(x${i})`),
+    ...categorical.map(() => 'toUInt64(0)'),
+  ];
+  const shape = { ...counts, reference: relation, current: relation };
+  const rows = await store.query<{
+    slice: string;
+    is_all: number;
+    rows: string;
+    nulls: string[];
+    non_finite: string[];
+  }>(
+    `SELECT slice, ${isAllExpression(shape)} AS is_all, count() AS rows,
+            [${nulls.join(', ') || 'toUInt64(0)'}] AS nulls, [${nonFinite.join(', ') || 'toUInt64(0)'}] AS non_finite
+     FROM (${relation.sql})
+     ${groupBySlice(shape)}`,
+    relation.params,
+  );
+  return rows.map((row) => ({
+    slice: sliceKey(row),
+    rows: Number(row.rows),
+    nulls: row.nulls.map(Number),
+    nonFinite: row.non_finite.map(Number),
   }));
 }
 

@@ -57,8 +57,8 @@ export function readDriftHistoryPages(
          AND ({model:String} = '' OR model = {model:String})
        GROUP BY window_end ORDER BY window_end`,
     page: `SELECT model, monitor, ${RFC3339('window_start')} AS window_start, ${RFC3339('window_end')} AS window_end,
-              check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value,
-              correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
+              check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper,
+              p_value, p_value_lower, p_value_upper, adjusted_p_value, correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
               monitor_hash, details, ${RFC3339('evaluated_at')} AS evaluated_at
        FROM monitor_results FINAL
        WHERE window_end >= {first:DateTime64(3)} AND window_end <= {last:DateTime64(3)}

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { describeArrowFile } from '../baselines/arrowSchema.js';
-import { splitCsvLine, type ColumnInfo, type TabularFormat } from '../baselines/tabularFile.js';
+import {
+  firstInvalidUtf8Line,
+  isNumberText,
+  splitCsvLine,
+  type ColumnInfo,
+  type TabularFile,
+  type TabularFormat,
+} from '../baselines/tabularFile.js';
 import { InputError, errorMessage } from '../errors.js';
 import type { Store } from './clickhouse.js';
 
@@ -47,14 +54,65 @@ export async function describeFile(
   }
 }
 
+/**
+ * A scratch table for a file's rows. In memory on the embedded engine: the rows are read a
+ * few times and dropped, so writing and compressing parts would only cost time.
+ */
 export async function createFileTable(
   store: Store,
   table: string,
   columns: readonly ColumnInfo[],
+  options: { persistent?: boolean } = {},
 ): Promise<void> {
+  const engine =
+    store.kind === 'embedded' && !options.persistent ? 'Memory' : 'MergeTree ORDER BY tuple()';
   await store.command(
-    `CREATE TABLE ${quoteIdentifier(table)} (${structureOf(columns)}) ENGINE = MergeTree ORDER BY tuple()`,
+    `CREATE TABLE ${quoteIdentifier(table)} (${structureOf(columns)}) ENGINE = ${engine}`,
   );
+}
+
+/**
+ * Where a loaded CSV holds text that is not valid UTF-8 (the engine keeps the bytes as
+ * they are): the file's first such line, column and byte. Undefined when all is valid.
+ */
+export async function findInvalidUtf8(
+  store: Store,
+  table: string,
+  textColumns: readonly ColumnInfo[],
+  file: TabularFile,
+): Promise<{ line: number; column: string; offset: number; byte: number } | undefined> {
+  if (textColumns.length === 0 || file.format !== 'CSVWithNames') return undefined;
+  const [row] = await store.query<{ bad: string }>(
+    `SELECT countIf(${textColumns.map((c) => `NOT isValidUTF8(ifNull(${quoteIdentifier(c.name)}, ''))`).join(' OR ')}) AS bad
+     FROM ${quoteIdentifier(table)}`,
+  );
+  if (Number(row?.bad ?? 0) === 0) return undefined;
+  return firstInvalidUtf8Line(file.path);
+}
+
+/**
+ * Of the candidate columns, those whose every value is different and present (text), or
+ * an integer different on every row (numbers): ids. A column whose sample already had a
+ * repeat is not a candidate.
+ */
+export async function queryUniqueColumns(
+  store: Store,
+  table: string,
+  candidates: readonly (ColumnInfo & { uniqueInSample?: boolean })[],
+  minRows = 100,
+): Promise<Set<string>> {
+  const checked = candidates.filter((c) => c.uniqueInSample !== false);
+  if (checked.length === 0) return new Set();
+  const tests = checked.map((c) => {
+    const column = quoteIdentifier(c.name);
+    const integral = c.kind === 'numeric' ? ` AND countIf(${column} != round(${column})) = 0` : '';
+    return `count(${column}) = count() AND uniqExact(${column}) = count()${integral}`;
+  });
+  const [row] = await store.query<{ rows: string; unique: number[] }>(
+    `SELECT count() AS rows, [${tests.join(', ')}] AS unique FROM ${quoteIdentifier(table)}`,
+  );
+  if (Number(row?.rows ?? 0) < minRows) return new Set();
+  return new Set(checked.filter((_, i) => Number(row?.unique[i]) === 1).map((c) => c.name));
 }
 
 export async function dropTable(store: Store, table: string): Promise<void> {
@@ -133,18 +191,41 @@ export async function loadError(
       { cause: error },
     );
   }
-  const index = columns.findIndex((c) => c.name === column);
-  const value = fields[index];
-  if (column && columns[index]?.kind === 'numeric') {
+  // ClickHouse does not always say which column ("Expected end of line"): the first
+  // field that does not fit its column's kind is the one.
+  const offending =
+    fields.findIndex((field) => field.includes('\uFFFD')) >= 0
+      ? fields.findIndex((field) => field.includes('\uFFFD'))
+      : columns.findIndex((c, i) => {
+          const field = fields[i] ?? '';
+          return (
+            c.kind === 'numeric' && field.trim() !== '' && field !== '\\N' && !isNumberText(field)
+          );
+        });
+  if (offending >= 0 && fields[offending]?.includes('\uFFFD')) {
     return new InputError(
-      { file, line, column },
+      { file, line, column: columns[offending]?.name },
+      'not valid UTF-8 (a byte that no UTF-8 text has; save the file as UTF-8)',
+      { cause: error },
+    );
+  }
+  const index = column ? columns.findIndex((c) => c.name === column) : offending;
+  const named = columns[index]?.name;
+  const value = fields[index];
+  if (named && columns[index]?.kind === 'numeric') {
+    return new InputError(
+      { file, line, column: named },
       `expected a number, got "${value ?? ''}" (the column's values changed type)`,
       { cause: error },
     );
   }
-  return new InputError({ file, line, column }, firstLine.replace(/\s*\(at row \d+\)\s*:?$/, ''), {
-    cause: error,
-  });
+  return new InputError(
+    { file, line, column: named },
+    firstLine.replace(/\s*\(at row \d+\)\s*:?$/, ''),
+    {
+      cause: error,
+    },
+  );
 }
 
 async function readLine(file: string, wanted: number): Promise<string | undefined> {

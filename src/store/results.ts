@@ -1,6 +1,7 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'critical' | 'insufficient_data';
+/** `no_data`: the window had no events where events were expected (silence is a finding). */
+export type CheckStatus = 'ok' | 'warn' | 'critical' | 'insufficient_data' | 'no_data';
 
 /** One row of the drift history: a check on one feature in one slice of one window. */
 export interface MonitorResult {
@@ -15,7 +16,12 @@ export interface MonitorResult {
   sliceValue: string;
   status: CheckStatus;
   value: number | null;
+  /** [valueLower, valueUpper] contains the exact value; both null when value is exact. */
+  valueLower: number | null;
+  valueUpper: number | null;
   pValue: number | null;
+  pValueLower: number | null;
+  pValueUpper: number | null;
   adjustedPValue: number | null;
   correction: 'none' | 'benjamini-hochberg';
   warnThreshold: number | null;
@@ -58,7 +64,11 @@ export async function insertMonitorResults(
       slice_value: result.sliceValue,
       status: result.status,
       value: finiteOrNull(result.value),
+      value_lower: finiteOrNull(result.valueLower),
+      value_upper: finiteOrNull(result.valueUpper),
       p_value: finiteOrNull(result.pValue),
+      p_value_lower: finiteOrNull(result.pValueLower),
+      p_value_upper: finiteOrNull(result.pValueUpper),
       adjusted_p_value: finiteOrNull(result.adjustedPValue),
       correction: result.correction,
       warn_threshold: result.warnThreshold,
@@ -147,7 +157,11 @@ export interface HistoryRow {
   slice_value: string;
   status: CheckStatus;
   value: number | null;
+  value_lower: number | null;
+  value_upper: number | null;
   p_value: number | null;
+  p_value_lower: number | null;
+  p_value_upper: number | null;
   adjusted_p_value: number | null;
   correction: string;
   warn_threshold: number | null;
@@ -189,7 +203,8 @@ export async function queryHistory(store: Store, filter: HistoryFilter): Promise
   if (filter.onlyBreaches) conditions.push("status IN ('warn', 'critical')");
   const rows = await store.query<HistoryRow>(
     `SELECT window_start, window_end, monitor, check_id, metric,
-            feature, slice_key, slice_value, status, value, p_value, adjusted_p_value, correction,
+            feature, slice_key, slice_value, status, value, value_lower, value_upper,
+            p_value, p_value_lower, p_value_upper, adjusted_p_value, correction,
             warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
             monitor_hash, details
      FROM monitor_results FINAL
@@ -326,7 +341,12 @@ export interface StoredResult {
   slice_value: string;
   status: string;
   value: number | null;
+  /** [value_lower, value_upper] contains the exact value; both null when value is exact. */
+  value_lower: number | null;
+  value_upper: number | null;
   p_value: number | null;
+  p_value_lower: number | null;
+  p_value_upper: number | null;
   adjusted_p_value: number | null;
   correction: string;
   warn_threshold: number | null;
@@ -384,8 +404,8 @@ function resultConditions(filter: ResultFilter, params: QueryParams): string[] {
 }
 
 const RESULT_COLUMNS = `model, monitor, toString(window_start) AS window_start_text, toString(window_end) AS window_end_text,
-  check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value, correction,
-  warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version, monitor_hash, details,
+  check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper, p_value, p_value_lower, p_value_upper,
+  adjusted_p_value, correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version, monitor_hash, details,
   toString(evaluated_at) AS evaluated_at_text`;
 
 type RawResult = Omit<
@@ -414,7 +434,11 @@ export function storedResultOf(result: MonitorResult, evaluatedAt = new Date()):
     slice_value: result.sliceValue,
     status: result.status,
     value: result.value,
+    value_lower: result.valueLower,
+    value_upper: result.valueUpper,
     p_value: result.pValue,
+    p_value_lower: result.pValueLower,
+    p_value_upper: result.pValueUpper,
     adjusted_p_value: result.adjustedPValue,
     correction: result.correction,
     warn_threshold: result.warnThreshold,
@@ -443,7 +467,11 @@ export function monitorResultOf(row: StoredResult): MonitorResult {
     sliceValue: row.slice_value,
     status: row.status as CheckStatus,
     value: row.value,
+    valueLower: row.value_lower ?? null,
+    valueUpper: row.value_upper ?? null,
     pValue: row.p_value,
+    pValueLower: row.p_value_lower ?? null,
+    pValueUpper: row.p_value_upper ?? null,
     adjustedPValue: row.adjusted_p_value,
     correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
     warnThreshold: row.warn_threshold,
@@ -751,7 +779,8 @@ export async function listRunResults(
 ): Promise<MonitorResult[]> {
   const rows = await store.query<HistoryRow & { model: string }>(
     `SELECT monitor, model, toString(window_start) AS window_start, toString(window_end) AS window_end,
-            check_id, metric, feature, slice_key, slice_value, status, value, p_value, adjusted_p_value,
+            check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper,
+            p_value, p_value_lower, p_value_upper, adjusted_p_value,
             correction, warn_threshold, critical_threshold, n_reference, n_current, baseline,
             baseline_version, monitor_hash, details
      FROM monitor_results FINAL
@@ -772,7 +801,11 @@ export async function listRunResults(
     sliceValue: row.slice_value,
     status: row.status,
     value: row.value,
+    valueLower: row.value_lower,
+    valueUpper: row.value_upper,
     pValue: row.p_value,
+    pValueLower: row.p_value_lower,
+    pValueUpper: row.p_value_upper,
     adjustedPValue: row.adjusted_p_value,
     correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
     warnThreshold: row.warn_threshold,

@@ -121,8 +121,12 @@ describe('data safety: the demo, and the CLI beside a running service', () => {
       env,
     );
     expect(backtest.stderr).toBe('');
-    expect(backtest.stdout).toMatch(/^2026-11-22T10:30:00.000Z {2}\w+ +\d+ check\(s\) fired\n/);
-    expect(backtest.stdout).toMatch(/\n2026-11-22T11:00:00.000Z {2}\w+ +\d+ check\(s\) fired\n/);
+    expect(backtest.stdout).toMatch(
+      /^2026-11-22T10:30:00.000Z {2}\w+ +\d+ check\(s\) fired \(\d+ events\)\n/,
+    );
+    expect(backtest.stdout).toMatch(
+      /\n2026-11-22T11:00:00.000Z {2}\w+ +\d+ check\(s\) fired \(\d+ events\)\n/,
+    );
   });
 
   it('says clearly what is wrong with a request the service refuses', async () => {

@@ -140,8 +140,62 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
       env,
     );
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/fraud-detector .* ok \(baseline file:fraud-detector.csv v1/);
+    expect(result.stdout).toMatch(
+      /fraud-detector .* ok \(\d+ events; baseline file:fraud-detector.csv v1/,
+    );
     expect(await count()).toBe(before);
+  });
+
+  it('refuses a window in the future, says "no data" for an empty one, and names bad flags (issue 8)', async () => {
+    const count = async () =>
+      (
+        JSON.parse(
+          (
+            await runCli(
+              ['history', '--model', 'fraud-detector', '--json', '--limit', '100000'],
+              env,
+            )
+          ).stdout,
+        ) as unknown[]
+      ).length;
+    const before = await count();
+    const future = await runCli(
+      ['run', '--model', 'fraud-detector', '--window-end', '2099-01-01T00:00:00Z'],
+      env,
+    );
+    expect(future.status).toBe(2);
+    expect(future.stderr).toMatch(/--window-end: 2099-01-01T00:00:00.000Z is in the future/);
+    expect(await count()).toBe(before);
+    const empty = await runCli(
+      ['run', '--model', 'fraud-detector', '--window-end', '2020-01-01T00:00:00Z'],
+      env,
+    );
+    expect(empty.status).toBe(0);
+    expect(empty.stdout).toMatch(/2020-01-01T00:00:00.000Z: no_data \(0 events;/);
+    expect(empty.stdout).toMatch(/no events in this window/);
+    expect(empty.stdout).toMatch(/^2020-01-01T00:00:00.000Z +no_data +schema/m);
+    const backwards = await runCli(
+      [
+        'backtest',
+        '--model',
+        'fraud-detector',
+        '--from',
+        '2026-01-02T00:00:00Z',
+        '--to',
+        '2026-01-01T00:00:00Z',
+      ],
+      env,
+    );
+    expect(backwards.status).toBe(2);
+    expect(backwards.stderr).toMatch(/--from \(.*\) must be before --to/);
+    const unknown = await runCli(['history', '--model', 'no-such-model'], env);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /unknown model "no-such-model": no monitor and no history \(known models: .*fraud-detector/,
+    );
+    const capped = await runCli(['history', '--model', 'fraud-detector', '--limit', '3'], env);
+    expect(capped.stdout.trim().split('\n')).toHaveLength(1 + 3 + 1);
+    expect(capped.stdout).toMatch(/\(rows 1-3 of \d+; --offset 3 for the next page\)/);
   });
 
   it('prints what is stored, for scripts', async () => {
@@ -184,7 +238,7 @@ describe('driftwatch validate', () => {
       path.join(dir, 'churn-model.yaml'),
       fs
         .readFileSync(path.join(REPO_ROOT, 'monitors/churn-model.yaml'), 'utf8')
-        .replace('../baselines/', `${REPO_ROOT}/baselines/`),
+        .replace('../baselines/', `${path.join(REPO_ROOT, 'baselines')}/`),
     );
     fs.writeFileSync(
       path.join(dir, 'bad.yaml'),

@@ -55,6 +55,37 @@ describe('oracle cases through embedded ClickHouse', () => {
     expect(feature.n_current).toBe(oracle.current.filter((v) => v !== null).length);
   });
 
+  it.each(casesOfKind('numeric'))(
+    'numeric case $name, bracketed: the brackets contain scipy’s values, the rest is exact',
+    async (oracle) => {
+      const baseline = path.join(dir, `${oracle.name}-ref.csv`);
+      const current = path.join(dir, `${oracle.name}-cur.csv`);
+      const report = await compareFiles(store, { baseline, current, distances: 'bracketed' });
+      const [feature] = report.features;
+      if (feature?.kind !== 'numeric') throw new Error('expected a numeric feature');
+      const e = oracle.expected;
+      const within = (
+        value: number | null,
+        bracket: [number, number] | undefined,
+        exact: number,
+      ) => {
+        const [lower, upper] = bracket ?? [value ?? NaN, value ?? NaN];
+        const slack = Math.abs(exact) * 1e-9 + 1e-12;
+        expect(lower - slack).toBeLessThanOrEqual(exact);
+        expect(upper + slack).toBeGreaterThanOrEqual(exact);
+      };
+      within(feature.ks.statistic, feature.brackets?.ks_statistic, e.ks_statistic);
+      within(feature.wasserstein, feature.brackets?.wasserstein, e.wasserstein);
+      within(
+        feature.wasserstein_normed,
+        feature.brackets?.wasserstein_normed,
+        e.wasserstein_normed,
+      );
+      expectClose(feature.psi, e.psi, 1e-9, 'psi');
+      expectClose(feature.jensen_shannon, e.jensen_shannon_distance_base2, 1e-9, 'jensen-shannon');
+    },
+  );
+
   it.each(casesOfKind('categorical'))('categorical case $name', async (oracle) => {
     const baseline = path.join(dir, `${oracle.name}-ref.csv`);
     const current = path.join(dir, `${oracle.name}-cur.csv`);

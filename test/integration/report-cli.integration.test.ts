@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { wasserstein1 } from '../../src/stats/index.js';
 import { writeCsv } from '../helpers/oracle.js';
 import { tempDir } from '../helpers/store.js';
 
@@ -213,7 +214,7 @@ describe('driftwatch report on bad input', () => {
     );
     await expectInputError(
       ['--baseline', good, '--current', text],
-      /text\.csv: column "a": the column's type changed: numbers in .*good\.csv, text here/,
+      /text\.csv:2: column "a": expected a number, got "low" \(the column holds numbers in .*good\.csv\)/,
     );
   });
 
@@ -231,5 +232,215 @@ describe('driftwatch report on bad input', () => {
     const lines = ['a,b', ...Array.from({ length: 2500 }, (_, i) => `${i},x`), '7,y,extra', '8,z'];
     fs.writeFileSync(malformed, `${lines.join('\n')}\n`);
     await expectInputError(['--baseline', good, '--current', malformed], /late\.csv:2502:/);
+  });
+});
+
+/**
+ * Issue 8 on the report (items 3, 4, 5 and 9): each case failed on the code before it
+ * (Wasserstein 0 and exit 0 with an infinity; null-rate drift unmarked; no --fail-on,
+ * --ignore or --features; errors without the line or the column; a bad byte as a category).
+ */
+describe('driftwatch report: non-finite values, null-rate drift, gating, columns, located errors', () => {
+  const dir = tempDir('driftwatch-report8-');
+  const env = { DRIFTWATCH_DATA_DIR: path.join(dir, 'data') };
+  const report = (...args: string[]) => runCli(['report', ...args], env);
+  const baseline = path.join(dir, 'baseline.csv');
+  const amounts = Array.from({ length: 400 }, (_, i) => Math.round(((i * 37) % 400) * 2.5) / 10);
+  writeCsv(
+    baseline,
+    ['id', 'amount', 'device_score', 'city'],
+    amounts.map((amount, i) => [
+      `b${i}`,
+      amount,
+      i % 100 === 0 ? null : (i % 17) / 17,
+      i % 3 ? 'paris' : 'rome',
+    ]),
+  );
+
+  it('counts NaN and infinities apart, keeps them out of Wasserstein, and says so', async () => {
+    const current = path.join(dir, 'nonfinite.csv');
+    const values: (number | string)[] = amounts.map((a) => a + 10);
+    values[0] = 'NaN';
+    values[1] = 'inf';
+    values[2] = 1e308;
+    writeCsv(
+      current,
+      ['id', 'amount', 'device_score', 'city'],
+      values.map((amount, i) => [`c${i}`, amount, (i % 17) / 17, i % 3 ? 'paris' : 'rome']),
+    );
+    const result = await report('--baseline', baseline, '--current', current, '--format', 'json');
+    expect(result.status).toBe(0);
+    const json = JSON.parse(result.stdout) as { features: Record<string, unknown>[] };
+    const amount = json.features.find((f) => f.name === 'amount' && f.slice === 'all') as {
+      wasserstein: number;
+      n_current: number;
+      null_rate: { current: number };
+      quality: { current: { non_finite: number; nulls: number } };
+    };
+    expect(amount.quality.current).toMatchObject({ non_finite: 2, nulls: 0 });
+    expect(amount.null_rate.current).toBe(0);
+    expect(amount.n_current).toBe(398);
+    const finite = values.slice(2).map(Number);
+    const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+    const exact = wasserstein1(sorted(amounts), sorted(finite));
+    expect(exact).toBeGreaterThan(1e305);
+    expect(Math.abs(amount.wasserstein - exact) / exact).toBeLessThan(1e-9);
+    const table = await report('--baseline', baseline, '--current', current);
+    expect(table.stdout).toMatch(
+      /non-finite values \(NaN, ±inf\) in amount: 0 in the baseline, 2 in the current file/,
+    );
+  });
+
+  it('marks a feature whose null rate rose, in the table, the JSON and the HTML', async () => {
+    const current = path.join(dir, 'nulls.csv');
+    writeCsv(
+      current,
+      ['id', 'amount', 'device_score', 'city'],
+      amounts.map((amount, i) => [
+        `c${i}`,
+        amount,
+        i % 5 === 0 ? null : (i % 17) / 17,
+        i % 3 ? 'paris' : 'rome',
+      ]),
+    );
+    const json = JSON.parse(
+      (await report('--baseline', baseline, '--current', current, '--format', 'json')).stdout,
+    ) as {
+      features: {
+        name: string;
+        slice: string;
+        drift: boolean;
+        null_rate_drift: boolean;
+        method: string;
+      }[];
+    };
+    expect(json.features.find((f) => f.name === 'device_score')).toMatchObject({
+      drift: true,
+      null_rate_drift: true,
+      method: 'null_rate',
+    });
+    const relaxed = JSON.parse(
+      (
+        await report(
+          '--baseline',
+          baseline,
+          '--current',
+          current,
+          '--format',
+          'json',
+          '--max-null-increase',
+          '0.5',
+        )
+      ).stdout,
+    ) as { features: { name: string; drift: boolean }[] };
+    expect(relaxed.features.find((f) => f.name === 'device_score')?.drift).toBe(false);
+    const table = await report('--baseline', baseline, '--current', current);
+    expect(table.stdout).toMatch(/DRIFT +device_score +all +numeric .* 1\.0% +20\.0% .*null rate/);
+    const html = await report('--baseline', baseline, '--current', current, '--format', 'html');
+    expect(html.stdout).toContain('<th>null rate (baseline)</th><th>null rate (current)</th>');
+    expect(html.stdout).toMatch(/<td class="num drift">20\.0%<\/td>/);
+  });
+
+  it('sets the exit status with --fail-on, chooses columns, and leaves id-like columns out', async () => {
+    const current = path.join(dir, 'gate.csv');
+    writeCsv(
+      current,
+      ['id', 'amount', 'device_score', 'city'],
+      amounts.map((amount, i) => [`c${i}`, amount * 3, (i % 17) / 17, i % 3 ? 'paris' : 'rome']),
+    );
+    const args = ['--baseline', baseline, '--current', current];
+    expect((await report(...args)).status).toBe(0);
+    expect((await report(...args, '--fail-on', 'never')).status).toBe(0);
+    const failed = await report(...args, '--fail-on', 'drift');
+    expect(failed.status).toBe(3);
+    expect(failed.stderr).toMatch(/--fail-on drift: \d+ drifted entr/);
+    const json = JSON.parse((await report(...args, '--format', 'json')).stdout) as {
+      features: { name: string }[];
+      excluded_columns: { column: string; reason: string }[];
+    };
+    expect(json.excluded_columns).toEqual([
+      { column: 'id', reason: expect.stringMatching(/^id-like: unique per row/) },
+    ]);
+    expect(new Set(json.features.map((f) => f.name))).toEqual(
+      new Set(['amount', 'device_score', 'city']),
+    );
+    const chosen = JSON.parse(
+      (await report(...args, '--format', 'json', '--features', 'city,device_score')).stdout,
+    ) as { features: { name: string }[] };
+    expect(new Set(chosen.features.map((f) => f.name))).toEqual(new Set(['city', 'device_score']));
+    const ignored = JSON.parse(
+      (await report(...args, '--format', 'json', '--ignore', 'amount')).stdout,
+    ) as {
+      features: { name: string }[];
+      excluded_columns: { column: string; reason: string }[];
+    };
+    expect(new Set(ignored.features.map((f) => f.name))).toEqual(new Set(['device_score', 'city']));
+    expect(ignored.excluded_columns.map((e) => e.column).sort()).toEqual(['amount', 'id']);
+    expect((await report(...args, '--fail-on', 'drift', '--ignore', 'amount')).status).toBe(0);
+    const unknown = await report(...args, '--ignore', 'nope');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/column "nope": unknown column given to --ignore/);
+  });
+
+  it('names file, line and column for a type change ClickHouse reports without the column', async () => {
+    const current = path.join(dir, 'garbage.csv');
+    const rows: (string | number)[][] = amounts.map((amount, i) => [`c${i}`, amount, 0.5, 'paris']);
+    for (let i = 0; i < 3000; i += 1) rows.push([`d${i}`, 1, 0.5, 'paris']);
+    rows.push(['e', 1, '12abc', 'paris']);
+    writeCsv(current, ['id', 'amount', 'device_score', 'city'], rows);
+    const result = await report('--baseline', baseline, '--current', current);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      /garbage\.csv:3402: column "device_score": expected a number, got "12abc"/,
+    );
+  });
+
+  it('names the line of an "n/a" in a numeric column', async () => {
+    const current = path.join(dir, 'na.csv');
+    writeCsv(
+      current,
+      ['id', 'amount', 'device_score', 'city'],
+      amounts.map((amount, i) => [`c${i}`, i === 9 ? 'n/a' : amount, 0.5, 'paris']),
+    );
+    const result = await report('--baseline', baseline, '--current', current);
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toMatch(
+      /na\.csv:11: column "amount": expected a number, got "n\/a"/,
+    );
+  });
+
+  it('names the line and column of a byte that is not UTF-8, in text and in numbers', async () => {
+    const header = 'id,amount,device_score,city\n';
+    const lines = amounts.map((amount, i) => `c${i},${amount},0.5,paris\n`);
+    const text = path.join(dir, 'latin1-text.csv');
+    fs.writeFileSync(
+      text,
+      Buffer.concat([
+        Buffer.from(header + lines.slice(0, 300).join('')),
+        Buffer.from('c9999,1,0.5,caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('\n'),
+        Buffer.from(lines.slice(300).join('')),
+      ]),
+    );
+    const inText = await report('--baseline', baseline, '--current', text);
+    expect(inText.status).toBe(2);
+    expect(inText.stderr.trim()).toMatch(/latin1-text\.csv:302: column "city": not valid UTF-8/);
+    const numbers = path.join(dir, 'latin1-number.csv');
+    fs.writeFileSync(
+      numbers,
+      Buffer.concat([
+        Buffer.from(header + lines.slice(0, 5).join('')),
+        Buffer.from('c9999,1'),
+        Buffer.from([0xb2]),
+        Buffer.from(',0.5,paris\n'),
+        Buffer.from(lines.slice(5).join('')),
+      ]),
+    );
+    const inNumbers = await report('--baseline', baseline, '--current', numbers);
+    expect(inNumbers.status).toBe(2);
+    expect(inNumbers.stderr.trim()).toMatch(
+      /latin1-number\.csv:7: column "amount": not valid UTF-8/,
+    );
   });
 });

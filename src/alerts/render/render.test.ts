@@ -27,6 +27,8 @@ function item(overrides: Partial<NotificationItem> = {}): NotificationItem {
     slice: { key: 'channel', value: 'web' },
     status: 'critical',
     value: 0.8039,
+    value_lower: null,
+    value_upper: null,
     p_value: null,
     adjusted_p_value: null,
     warn_threshold: 0.1,
@@ -106,6 +108,10 @@ describe('notification text', () => {
       measureText(item({ metric: 'new_categories', value: 1, note: 'new categories: gaming' })),
     ).toBe('1, new categories: gaming');
     expect(measureText(item({ status: 'no_data', value: null }))).toBe('no data');
+    // a value from window summaries carries the bracket that contains the exact value
+    expect(measureText(item({ value: 0.31, value_lower: 0.3, value_upper: 0.3204 }))).toBe(
+      '0.31 ≥ 0.25, exact value in [0.3, 0.3204]',
+    );
     expect(
       itemLine(item({ event: 'resolved', state: 'resolved', value: 0.04, consecutive_windows: 2 })),
     ).toBe('[resolved] psi · amount · channel=web: 0.04 (clear 2 windows)');

@@ -162,6 +162,11 @@ export function measureText(item: NotificationItem): string {
       );
     }
   }
+  // An approximate value carries the bracket that contains the exact one (the exactness contract).
+  if (item.value_lower !== null && item.value_upper !== null)
+    parts.push(
+      `exact value in [${formatNumber(item.value_lower)}, ${formatNumber(item.value_upper)}]`,
+    );
   if (item.note) parts.push(item.note);
   return parts.join(', ');
 }

@@ -23,6 +23,9 @@ export interface WebhookBreach {
   slice: { key: string; value: string };
   status: string;
   value: number | null;
+  /** The bracket containing the exact value when value is not exact; both null otherwise. */
+  value_lower: number | null;
+  value_upper: number | null;
   threshold: number | null;
   p_value: number | null;
   adjusted_p_value: number | null;
@@ -78,6 +81,8 @@ export function breachOf(item: NotificationItem): WebhookBreach {
     slice: item.slice,
     status: item.status,
     value: item.value,
+    value_lower: item.value_lower,
+    value_upper: item.value_upper,
     threshold: thresholdOf(item),
     p_value: item.p_value,
     adjusted_p_value: item.adjusted_p_value,

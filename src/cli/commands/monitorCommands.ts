@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { alertWarnings } from '../../alerts/secrets.js';
 import { DriftwatchError, InputError } from '../../errors.js';
-import { backtestMonitor, invalidTimeRange, type Backtest } from '../../monitors/backtest.js';
+import {
+  backtestMonitor,
+  invalidTimeRange,
+  type Backtest,
+  type BacktestWindow,
+} from '../../monitors/backtest.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
@@ -19,6 +24,7 @@ import {
   type MonitorRun,
   type StoredResult,
 } from '../../store/results.js';
+import { rebuildSummaries } from '../../store/summaryQueries.js';
 import type { RunView } from '../serviceClient.js';
 import { EXIT_INPUT, type Backend, type CommandContext } from '../program.js';
 
@@ -103,6 +109,12 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       const end = flags.windowEnd
         ? parseTime('--window-end', flags.windowEnd)
         : truncateToMinute(new Date());
+      if (end.getTime() > Date.now() + 60_000) {
+        throw new InputError(
+          { file: '--window-end' },
+          `${end.toISOString()} is in the future: only windows that have ended can be evaluated`,
+        );
+      }
       const backend = await context.storeOrService();
       let evaluation: PrintableEvaluation;
       if (backend.kind === 'service') {
@@ -132,11 +144,19 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       }
       process.stdout.write(
         `${evaluation.monitor} ${evaluation.window.start.toISOString()} .. ${evaluation.window.end.toISOString()}: ${evaluation.status}` +
-          ` (baseline ${evaluation.baseline.name} v${evaluation.baseline.version}, ${evaluation.results.length} results, ${evaluation.durationMs.toFixed(0)} ms)\n`,
+          ` (${evaluation.events !== undefined ? `${evaluation.events} events; ` : ''}baseline ${evaluation.baseline.name} v${evaluation.baseline.version}, ${evaluation.results.length} results, ${evaluation.durationMs.toFixed(0)} ms)\n`,
       );
+      if (evaluation.status === 'no_data') process.stdout.write(silenceNote(evaluation.results));
+      if (evaluation.exactFallback && !evaluation.exactFallback.resolved) {
+        process.stdout.write(
+          `${evaluation.exactFallback.verdicts} verdict(s) had a bracket straddling the threshold and were judged by its worst case (the window is too large to recompute exactly)\n`,
+        );
+      }
       process.stdout.write(
         resultsTable(
-          evaluation.results.filter((r) => r.status === 'warn' || r.status === 'critical'),
+          evaluation.results.filter(
+            (r) => r.status === 'warn' || r.status === 'critical' || r.status === 'no_data',
+          ),
         ),
       );
     });
@@ -152,10 +172,10 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--json', 'print JSON')
     .action(async (flags: { model: string; from: string; to: string; json?: boolean }) => {
       const range = parseTimeRange(flags.from, flags.to);
-      const printWindow = (window: { end: Date; status: string; fired: number }) => {
+      const printWindow = (window: BacktestWindow) => {
         if (!flags.json)
           process.stdout.write(
-            `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired\n`,
+            `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired${window.events !== undefined ? ` (${window.events} events)` : ''}\n`,
           );
       };
       const backend = await context.storeOrService();
@@ -172,17 +192,16 @@ export function registerMonitorCommands(program: Command, context: CommandContex
             status: window.status as CheckStatus,
             checks: window.checks,
             fired: window.fired,
+            events: window.events,
           })),
           fired: answer.fired.map(monitorResultOf),
         };
         backtest.windows.forEach(printWindow);
       } else {
-        backtest = await backtestMonitor(
-          backend.store,
-          findPlan(context, flags.model),
-          range,
-          printWindow,
-        );
+        const plan = findPlan(context, flags.model);
+        const invalid = invalidTimeRange(range.from, range.to, plan.windowMs);
+        if (invalid) throw new InputError({ file: '--to' }, invalid);
+        backtest = await backtestMonitor(backend.store, plan, range, printWindow);
       }
       if (flags.json)
         process.stdout.write(
@@ -281,6 +300,36 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       ];
       process.stdout.write(`${alignColumns(table).join('\n')}\n`);
       process.stdout.write(pageNote(page.items.length, offset, page.total));
+    });
+
+  const summaries = program
+    .command('summaries')
+    .description('the window summaries monitors read (filled as events arrive)');
+  summaries
+    .command('rebuild')
+    .description(
+      're-derive whole UTC days of summaries from raw events: after a frame changed, or for events stored before the summaries existed',
+    )
+    .requiredOption('--model <model>', 'the model')
+    .requiredOption('--from <day>', 'first day (YYYY-MM-DD, UTC)')
+    .requiredOption('--to <day>', 'day after the last (YYYY-MM-DD, UTC)')
+    .action(async (flags: { model: string; from: string; to: string }) => {
+      const day = (flag: string, text: string) => {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(Date.parse(`${text}T00:00:00Z`)))
+          throw new InputError({ file: flag }, `expected a day as YYYY-MM-DD, got "${text}"`);
+        return text;
+      };
+      const fromDay = day('--from', flags.from);
+      const toDay = day('--to', flags.to);
+      if (fromDay >= toDay) throw new InputError({ file: '--from' }, 'must be before --to');
+      const result = await rebuildSummaries(await context.store(), {
+        model: flags.model,
+        fromDay,
+        toDay,
+      });
+      process.stdout.write(
+        `rebuilt the summaries of ${flags.model} for ${fromDay} .. ${toDay} from ${result.events} events (rebuild ${result.rebuildId}); events ingested today keep theirs\n`,
+      );
     });
 }
 
@@ -391,6 +440,32 @@ interface PrintableEvaluation {
   status: string;
   results: MonitorResult[];
   durationMs: number;
+  /** Known when evaluated here (the service's run answer does not carry them). */
+  events?: number;
+  exactFallback?: { verdicts: number; resolved: boolean } | null;
+}
+
+/** Why a window is silent, and since when: silence is a finding, not "ok". */
+function silenceNote(results: readonly MonitorResult[]): string {
+  const freshness = results.find((r) => r.metric === 'freshness');
+  const since = results.find((r) => typeof r.details.seconds_since_last_event === 'number')?.details
+    .seconds_since_last_event as number | undefined;
+  return (
+    `no events in this window${since !== undefined ? `; the last one came ${formatDuration(since)} before its end` : ''}` +
+    `${freshness ? '' : ' (add a freshness or volume check to alert on silence)'}\n`
+  );
+}
+
+function formatValue(value: number | null, lower: number | null, upper: number | null): string {
+  if (lower === null || upper === null || value === null) return formatNumber(value);
+  return `${formatNumber(value)} [${formatNumber(lower)}, ${formatNumber(upper)}]`;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 120) return `${seconds.toFixed(0)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} days`;
 }
 
 function formatNumber(value: number | null): string {
@@ -418,7 +493,7 @@ function historyTable(rows: readonly StoredResult[]): string {
       row.check_id,
       row.feature || '-',
       row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
-      formatNumber(row.value),
+      formatValue(row.value, row.value_lower, row.value_upper),
       formatNumber(row.adjusted_p_value ?? row.p_value),
       String(row.n_reference),
       String(row.n_current),
@@ -436,7 +511,7 @@ export function resultsTable(results: readonly MonitorResult[]): string {
     r.checkId,
     r.feature || '-',
     r.sliceKey ? `${r.sliceKey}=${r.sliceValue}` : r.sliceValue,
-    formatNumber(r.value),
+    formatValue(r.value, r.valueLower, r.valueUpper),
     formatNumber(r.adjustedPValue ?? r.pValue),
   ]);
   return `${alignColumns([['window end', 'status', 'check', 'feature', 'slice', 'value', 'p-value'], ...rows]).join('\n')}\n`;

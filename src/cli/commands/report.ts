@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
+import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../../drift/featureDrift.js';
 import { InputError } from '../../errors.js';
-import { compareFiles } from '../../report/compareFiles.js';
-import { DEFAULT_DRIFT_CRITERIA } from '../../report/featureDrift.js';
+import { compareFiles, type DriftReport } from '../../report/compareFiles.js';
 import { renderReportHtml } from '../../report/render/html.js';
 import { renderReportTable } from '../../report/render/table.js';
+import { statisticInfo } from '../../stats/index.js';
 import type { CommandContext } from '../program.js';
 
 interface ReportFlags {
@@ -17,7 +18,15 @@ interface ReportFlags {
   format: 'table' | 'json' | 'html';
   out?: string;
   bins: string;
+  maxNullIncrease: string;
+  failOn: 'drift' | 'warn' | 'never';
+  ignore?: string;
+  features?: string;
+  exact?: boolean;
 }
+
+/** The exit status of a report that --fail-on finds failing (1 and 2 mean errors). */
+export const EXIT_DRIFT = 3;
 
 export function registerReportCommand(program: Command, context: CommandContext): void {
   program
@@ -35,6 +44,25 @@ export function registerReportCommand(program: Command, context: CommandContext)
     .option('--label <column>', 'label column (0/1) in the current file')
     .option('--threshold <t>', 'score at or above which a prediction is positive', '0.5')
     .option('--bins <n>', 'quantile bins for PSI and Jensen-Shannon', '10')
+    .option(
+      '--max-null-increase <rate>',
+      'a null rate rising by more than this (e.g. 0.05 = 5 points) marks the feature drifted',
+      String(DEFAULT_DRIFT_CRITERIA.maxNullIncrease),
+    )
+    .addOption(
+      new Option(
+        '--fail-on <level>',
+        `exit with status ${EXIT_DRIFT} when any entry drifted (drift), also on warnings (warn), or never`,
+      )
+        .choices(['drift', 'warn', 'never'])
+        .default('never'),
+    )
+    .option('--ignore <columns>', 'comma-separated columns never compared (ids, timestamps)')
+    .option('--features <columns>', 'comma-separated columns to compare; the others are left out')
+    .option(
+      '--exact',
+      'exact KS and Wasserstein at any size (by default files over 2M rows get proven brackets)',
+    )
     .addOption(
       new Option('--format <format>', 'output format')
         .choices(['table', 'json', 'html'])
@@ -44,6 +72,9 @@ export function registerReportCommand(program: Command, context: CommandContext)
     .action(async (flags: ReportFlags) => {
       const threshold = parseNumberFlag('--threshold', flags.threshold);
       const bins = parseNumberFlag('--bins', flags.bins);
+      const maxNullIncrease = parseNumberFlag('--max-null-increase', flags.maxNullIncrease);
+      if (!(maxNullIncrease >= 0 && maxNullIncrease <= 1))
+        throw new InputError({ file: '--max-null-increase' }, 'expected a rate between 0 and 1');
       if ((flags.score === undefined) !== (flags.label === undefined)) {
         throw new InputError({ file: flags.current }, '--score and --label go together');
       }
@@ -56,7 +87,10 @@ export function registerReportCommand(program: Command, context: CommandContext)
         label: flags.label,
         threshold,
         bins,
-        criteria: DEFAULT_DRIFT_CRITERIA,
+        criteria: { ...DEFAULT_DRIFT_CRITERIA, maxNullIncrease },
+        ignore: columnList(flags.ignore),
+        features: columnList(flags.features),
+        distances: flags.exact ? 'exact' : 'auto',
       });
       const rendered =
         flags.format === 'json'
@@ -72,7 +106,36 @@ export function registerReportCommand(program: Command, context: CommandContext)
       } else {
         process.stdout.write(rendered);
       }
+      const failing = failingEntries(report, flags.failOn);
+      if (failing > 0) {
+        process.stderr.write(
+          `driftwatch: --fail-on ${flags.failOn}: ${failing} ${flags.failOn === 'drift' ? 'drifted' : 'drifted or warning'} entr${failing === 1 ? 'y' : 'ies'}\n`,
+        );
+        process.exitCode = EXIT_DRIFT;
+      }
     });
+}
+
+/**
+ * What --fail-on counts: drifted entries; with `warn` also entries at PSI's warning level,
+ * with non-finite values in the current file, or whose bracket straddles a criterion.
+ */
+export function failingEntries(report: DriftReport, level: ReportFlags['failOn']): number {
+  if (level === 'never') return 0;
+  const warnPsi = statisticInfo('psi').defaults;
+  const warnAt = warnPsi.kind === 'distance' ? (warnPsi.warn ?? Infinity) : Infinity;
+  const warns = (entry: FeatureDrift) =>
+    (entry.psi ?? 0) >= warnAt || entry.quality.current.non_finite > 0 || entry.undecided === true;
+  return report.features.filter((entry) => entry.drift || (level === 'warn' && warns(entry)))
+    .length;
+}
+
+function columnList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
 }
 
 function parseNumberFlag(flag: string, value: string): number {

@@ -1,5 +1,5 @@
 import type { DriftReport } from '../compareFiles.js';
-import type { FeatureDrift, Histogram } from '../featureDrift.js';
+import type { FeatureDrift, Histogram } from '../../drift/featureDrift.js';
 
 /**
  * One self-contained page: a summary table and, per feature and slice, the baseline and
@@ -26,7 +26,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 <p class="muted">Current <b>${escapeHtml(report.current.file)}</b> (${report.current.rows} rows) against baseline
 <b>${escapeHtml(report.baseline.file)}</b> (${report.baseline.rows} rows)${report.slice_column ? `, sliced by <b>${escapeHtml(report.slice_column)}</b>` : ''}.
 Generated ${escapeHtml(report.generated_at)}.</p>
-<p id="summary"><b>${report.summary.drifted}</b> of ${report.summary.entries} feature/slice entries drifted.</p>
+<p id="summary"><b>${report.summary.drifted}</b> of ${report.summary.entries} feature/slice entries drifted
+(p &lt; ${report.criteria.p_value} with effect &ge; ${report.criteria.min_effect}, or PSI &ge; ${report.criteria.psi}, or the null rate up by more than ${(report.criteria.max_null_increase * 100).toFixed(1)} points).</p>
+${notesHtml(report)}
 ${summaryTable(report)}
 ${report.classification ? classificationTable(report) : ''}
 <p class="legend"><span style="background:#8c959f"></span>baseline<span style="background:#0969da"></span>current</p>
@@ -44,13 +46,53 @@ function summaryTable(report: DriftReport): string {
         feature,
       ) => `<tr${feature.drift ? ' class="drift"' : ''}><td>${feature.drift ? 'DRIFT' : ''}</td>
 <td>${escapeHtml(feature.name)}</td><td>${escapeHtml(feature.slice)}</td><td>${feature.kind}</td>
-<td class="num">${format(feature.psi)}</td><td class="num">${format(feature.jensen_shannon)}</td>
-<td class="num">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${feature.method}</td></tr>`,
+<td class="num">${rate(feature.null_rate.reference)}</td><td class="num${feature.null_rate_drift ? ' drift' : ''}">${rate(feature.null_rate.current)}</td>
+<td class="num">${feature.quality.current.non_finite}</td>
+<td class="num">${format(feature.psi)}${bracket(feature.brackets?.psi)}</td><td class="num">${format(feature.jensen_shannon)}${bracket(feature.brackets?.jensen_shannon)}</td>
+<td class="num">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${escapeHtml(decidedBy(feature))}</td></tr>`,
     )
     .join('\n');
-  return `<table id="features"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
+  return `<table id="features"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>null rate (baseline)</th><th>null rate (current)</th><th>non-finite</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
+}
+
+function decidedBy(feature: FeatureDrift): string {
+  return [
+    feature.method === 'null_rate' ? '' : feature.method,
+    feature.null_rate_drift ? 'null rate' : '',
+    feature.undecided ? 'bracket straddles a criterion' : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+function rate(value: number | null): string {
+  return value === null ? '-' : `${(value * 100).toFixed(1)}%`;
+}
+
+function bracket(range: [number, number] | undefined): string {
+  return range ? ` <span class="muted">[${format(range[0])}, ${format(range[1])}]</span>` : '';
+}
+
+function notesHtml(report: DriftReport): string {
+  const notes: string[] = [];
+  if (!report.exact)
+    notes.push(
+      'KS and Wasserstein are bracketed on these files: [lower, upper] contains the exact value (--exact computes them exactly).',
+    );
+  for (const excluded of report.excluded_columns)
+    notes.push(`Left out: <b>${escapeHtml(excluded.column)}</b> (${escapeHtml(excluded.reason)}).`);
+  for (const feature of report.features.filter(
+    (f) =>
+      f.slice === 'all' && (f.quality.current.non_finite > 0 || f.quality.reference.non_finite > 0),
+  ))
+    notes.push(
+      `Non-finite values (NaN, ±inf) in <b>${escapeHtml(feature.name)}</b>: ${feature.quality.reference.non_finite} in the baseline, ${feature.quality.current.non_finite} in the current file; counted apart and left out of every distribution statistic.`,
+    );
+  return notes.length === 0
+    ? ''
+    : `<ul id="notes">${notes.map((n) => `<li>${n}</li>`).join('')}</ul>`;
 }
 
 function classificationTable(report: DriftReport): string {
@@ -70,7 +112,7 @@ ${rows}
 function featureCard(feature: FeatureDrift): string {
   return `<div class="card${feature.drift ? ' drifted' : ''}" data-feature="${escapeHtml(feature.name)}" data-slice="${escapeHtml(feature.slice)}">
 <div><b>${escapeHtml(feature.name)}</b> <span class="muted">slice ${escapeHtml(feature.slice)}</span>${feature.drift ? ' <span class="drift">DRIFT</span>' : ''}</div>
-<div class="muted">PSI ${format(feature.psi)} · JS ${format(feature.jensen_shannon)}</div>
+<div class="muted">PSI ${format(feature.psi)} · JS ${format(feature.jensen_shannon)} · nulls ${rate(feature.null_rate.reference)} → ${rate(feature.null_rate.current)}</div>
 ${histogramSvg(feature.histogram)}
 </div>`;
 }

@@ -1,5 +1,5 @@
 import type { DriftReport } from '../compareFiles.js';
-import type { FeatureDrift } from '../featureDrift.js';
+import type { FeatureDrift } from '../../drift/featureDrift.js';
 
 /** The report for people: one aligned row per feature and slice, drifted rows marked, worst first. */
 export function renderReportTable(report: DriftReport): string {
@@ -12,6 +12,7 @@ export function renderReportTable(report: DriftReport): string {
     'n cur',
     'null ref',
     'null cur',
+    'non-finite',
     'psi',
     'js',
     'test',
@@ -23,7 +24,9 @@ export function renderReportTable(report: DriftReport): string {
   const lines = [
     `driftwatch report: ${report.current.file} (${report.current.rows} rows) against ${report.baseline.file} (${report.baseline.rows} rows)`,
     `${report.summary.drifted} of ${report.summary.entries} feature/slice entries drifted` +
-      ` (p < ${report.criteria.p_value} with effect >= ${report.criteria.min_effect}, or PSI >= ${report.criteria.psi})`,
+      ` (p < ${report.criteria.p_value} with effect >= ${report.criteria.min_effect}, or PSI >= ${report.criteria.psi},` +
+      ` or the null rate up by more than ${pointsOf(report.criteria.max_null_increase)})`,
+    ...notes(report),
     '',
     ...alignColumns([header, ...rows]),
   ];
@@ -45,15 +48,47 @@ export function renderReportTable(report: DriftReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What a reader must know that the rows do not say: brackets, columns left out, non-finite values. */
+function notes(report: DriftReport): string[] {
+  const lines: string[] = [];
+  if (!report.exact)
+    lines.push(
+      'KS and Wasserstein are bracketed on these files (shown as value ±half-width; [lower, upper] in --format json); --exact computes them exactly',
+    );
+  for (const excluded of report.excluded_columns)
+    lines.push(`left out: ${excluded.column} (${excluded.reason})`);
+  const nonFinite = report.features.filter(
+    (f) =>
+      f.slice === 'all' && (f.quality.current.non_finite > 0 || f.quality.reference.non_finite > 0),
+  );
+  for (const feature of nonFinite)
+    lines.push(
+      `non-finite values (NaN, ±inf) in ${feature.name}: ${feature.quality.reference.non_finite} in the baseline, ${feature.quality.current.non_finite} in the current file; counted apart and left out of every distribution statistic`,
+    );
+  return lines;
+}
+
+function pointsOf(rate: number): string {
+  return `${Number((rate * 100).toFixed(2))} points`;
+}
+
 function featureRow(feature: FeatureDrift): string[] {
   const test =
     feature.kind === 'numeric'
-      ? ['ks', fixed(feature.ks.statistic), pValue(feature.ks.p_value)]
+      ? [
+          'ks',
+          withBracket(feature.ks.statistic, feature.brackets?.ks_statistic),
+          pValue(feature.ks.p_value),
+        ]
       : ['chi2', fixed(feature.chi2.statistic, 2), pValue(feature.chi2.p_value)];
-  const method =
+  const reasons = [
+    feature.method === 'null_rate' ? '' : feature.method,
+    feature.null_rate_drift ? 'null rate' : '',
     feature.kind === 'categorical' && feature.new_categories.length > 0
-      ? `${feature.method}; new: ${feature.new_categories.join(', ')}`
-      : feature.method;
+      ? `new: ${feature.new_categories.join(', ')}`
+      : '',
+    feature.undecided ? 'bracket straddles a criterion' : '',
+  ].filter(Boolean);
   return [
     feature.drift ? 'DRIFT' : '',
     feature.name,
@@ -63,11 +98,17 @@ function featureRow(feature: FeatureDrift): string[] {
     String(feature.n_current),
     percent(feature.null_rate.reference),
     percent(feature.null_rate.current),
-    fixed(feature.psi),
-    fixed(feature.jensen_shannon),
+    String(feature.quality.current.non_finite),
+    withBracket(feature.psi, feature.brackets?.psi),
+    withBracket(feature.jensen_shannon, feature.brackets?.jensen_shannon),
     ...test,
-    method,
+    reasons.join('; ') || feature.method,
   ];
+}
+
+function withBracket(value: number | null, bracket: [number, number] | undefined): string {
+  if (!bracket || value === null) return fixed(value);
+  return `${fixed(value)}±${((bracket[1] - bracket[0]) / 2).toExponential(0)}`;
 }
 
 export function alignColumns(rows: string[][]): string[] {
@@ -84,7 +125,7 @@ export function alignColumns(rows: string[][]): string[] {
 }
 
 function isNumeric(cell: string): boolean {
-  return /^[-+]?[\d.]+(e[-+]?\d+)?%?$/i.test(cell);
+  return /^[-+]?[\d.]+(e[-+]?\d+)?(±[\d.]+e[-+]?\d+)?%?$/i.test(cell);
 }
 
 function fixed(value: number | null, digits = 4): string {

@@ -403,6 +403,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
                 status: Type.String(),
                 fired: Type.Integer(),
                 checks: Type.Integer(),
+                events: Type.Integer({ description: 'events in the window' }),
               }),
             ),
             fired: Type.Array(Result, { description: 'every warn and critical result' }),
@@ -414,7 +415,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
       const plan = findPlan(request.params.model);
       const from = parseTime('from', request.body.from) as Date;
       const to = parseTime('to', request.body.to) as Date;
-      const invalid = invalidTimeRange(from, to);
+      const invalid = invalidTimeRange(from, to, plan.windowMs);
       if (invalid) throw apiError('DW_BAD_REQUEST', invalid.replace(/--/g, 'body/'));
       const count = backtestWindows(from, to, plan.windowMs).length;
       if (count > 1000) {
@@ -427,6 +428,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           status: window.status,
           fired: window.fired,
           checks: window.checks,
+          events: window.events ?? 0,
         })),
         fired: backtest.fired.map((result) => storedResultOf(result)),
       };

@@ -1,0 +1,279 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  binCounts,
+  binEdgesFromQuantiles,
+  jensenShannonDistance,
+  ksStatistic,
+  psi,
+  quantileR7,
+  wasserstein1,
+} from '../stats/index.js';
+import {
+  atOrAbove,
+  binCountRanges,
+  cellsOfValues,
+  exactBinCounts,
+  jensenShannonBracket,
+  ksBracket,
+  outsideRange,
+  psiBracket,
+  wassersteinBracket,
+  type Cell,
+} from './cells.js';
+
+/**
+ * Every bracket must contain the exact value, computed independently on the raw values by
+ * src/stats' reference implementations (themselves checked against scipy), whatever the
+ * cells: aligned buckets like the summaries', unaligned runs, or overlapping groups.
+ */
+
+/** The summaries' key for z = (x − centre)/scale with k bits (see migration 0006). */
+function bucketKey(z: number, k: number): number {
+  if (Math.abs(z) < 1) return Math.floor(z * 2 ** k);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(z));
+  const bits = view.getBigUint64(0) >> BigInt(52 - k);
+  const key = Number(bits) - (1023 * 2 ** k - 2 ** k);
+  return z > 0 ? key : -key - 1;
+}
+
+function cellsOf(groups: number[][]): Cell[] {
+  return groups
+    .filter((group) => group.length > 0)
+    .map((group) => ({
+      count: group.length,
+      sum: group.reduce((s, v) => s + v, 0),
+      min: Math.min(...group),
+      max: Math.max(...group),
+    }));
+}
+
+function bucketed(values: number[], centre: number, scale: number, k: number): Cell[] {
+  const groups = new Map<number, number[]>();
+  for (const value of values) {
+    const key = bucketKey((value - centre) / scale, k);
+    groups.set(key, [...(groups.get(key) ?? []), value]);
+  }
+  return cellsOf([...groups.values()]);
+}
+
+/** Contiguous runs of the sorted values, cut at random places. */
+function runs(values: number[], cuts: number[]): Cell[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = [...new Set(cuts.map((c) => c % (sorted.length + 1)))].sort((a, b) => a - b);
+  const groups: number[][] = [];
+  let previous = 0;
+  for (const cut of [...at, sorted.length]) {
+    groups.push(sorted.slice(previous, cut));
+    previous = cut;
+  }
+  return cellsOf(groups);
+}
+
+/** Values dealt into groups at random: cells overlap. */
+function scattered(values: number[], assignment: number[]): Cell[] {
+  const groups: number[][] = [[], [], [], []];
+  values.forEach((value, i) => groups[(assignment[i % assignment.length] ?? 0) % 4]?.push(value));
+  return cellsOf(groups);
+}
+
+const ordinary = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
+const ties = fc.integer({ min: -3, max: 3 }).map((v) => v * 0.5);
+const heavy = fc
+  .double({ min: 0.001, max: 0.999, noNaN: true })
+  .map((u) => Math.tan(Math.PI * (u - 0.5)) * 1000);
+const nearLimits = fc.constantFrom(1.7e308, -1.7e308, 1e308, -1e308, 8.9e307, 0, 1, -1);
+const value = fc.oneof(ordinary, ties, heavy, nearLimits);
+const sample = fc.oneof(
+  fc.array(value, { minLength: 1, maxLength: 60 }),
+  fc.array(ties, { minLength: 1, maxLength: 60 }),
+  fc
+    .tuple(value, fc.integer({ min: 1, max: 40 }))
+    .map(([repeated, n]) => Array.from({ length: n }, () => repeated)),
+);
+const partition = fc.oneof(
+  fc
+    .record({
+      centre: fc.double({ min: -10, max: 10, noNaN: true }),
+      scale: fc.double({ min: 0.01, max: 100, noNaN: true }),
+      k: fc.constantFrom(1, 3, 5, 7),
+    })
+    .map((p) => (values: number[]) => bucketed(values, p.centre, p.scale, p.k)),
+  fc.array(fc.nat(), { maxLength: 8 }).map((cuts) => (values: number[]) => runs(values, cuts)),
+  fc
+    .array(fc.nat(), { minLength: 1, maxLength: 8 })
+    .map((assignment) => (values: number[]) => scattered(values, assignment)),
+  fc.constant((values: number[]) => cellsOfValues(values)),
+);
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+
+function contains(bracket: { lower: number; upper: number } | null, exact: number, slack = 0) {
+  expect(bracket).not.toBeNull();
+  if (!bracket) return;
+  expect(bracket.lower).toBeLessThanOrEqual(bracket.upper);
+  expect(bracket.lower - slack).toBeLessThanOrEqual(exact);
+  expect(exact).toBeLessThanOrEqual(bracket.upper + slack);
+}
+
+describe('cell brackets contain the exact value', () => {
+  it('KS D', () => {
+    fc.assert(
+      fc.property(sample, sample, partition, partition, (a, b, cutA, cutB) => {
+        contains(ksBracket(cutA(a), cutB(b)), ksStatistic(sorted(a), sorted(b)), 1e-12);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('Wasserstein-1, near the float limits too', () => {
+    fc.assert(
+      fc.property(sample, sample, partition, partition, (a, b, cutA, cutB) => {
+        const exact = exactWasserstein(a, b);
+        const bracket = wassersteinBracket(cutA(a), cutB(b));
+        if (!Number.isFinite(exact)) {
+          expect(bracket?.upper).toBe(Infinity);
+          return;
+        }
+        contains(bracket, exact, Math.abs(exact) * 1e-9);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('PSI and Jensen-Shannon over reference deciles', () => {
+    fc.assert(
+      fc.property(sample, sample, partition, (reference, current, cut) => {
+        const s = sorted(reference);
+        const edges = binEdgesFromQuantiles(
+          [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => quantileR7(s, k / 10)),
+        ).filter(Number.isFinite);
+        const referenceCounts = binCounts(edges, reference);
+        const currentCounts = binCounts(edges, current);
+        const ranges = binCountRanges(edges, cut(current));
+        contains(
+          psiBracket(exactBinCounts(referenceCounts), ranges),
+          psi(referenceCounts, currentCounts),
+          1e-9,
+        );
+        contains(
+          jensenShannonBracket(exactBinCounts(referenceCounts), ranges),
+          jensenShannonDistance(referenceCounts, currentCounts),
+          1e-9,
+        );
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('PSI and Jensen-Shannon on large bucketed samples (the chain bounds)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 2 }),
+        fc.double({ min: -0.5, max: 0.5, noNaN: true }),
+        fc.constantFrom(3, 5, 7),
+        (seed, shift, k) => {
+          let state = seed;
+          const uniform = () => {
+            state = (state * 48271) % 2147483647;
+            return state / 2147483647;
+          };
+          const normal = () =>
+            Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+          const reference = Array.from({ length: 3000 }, () => Math.round(normal() * 1000) / 100);
+          const current = Array.from(
+            { length: 3000 },
+            () => Math.round((normal() + shift) * 1000) / 100,
+          );
+          const s = sorted(reference);
+          const edges = binEdgesFromQuantiles(
+            [1, 2, 3, 4, 5, 6, 7, 8, 9].map((q) => quantileR7(s, q / 10)),
+          );
+          const referenceCounts = binCounts(edges, reference);
+          const currentCounts = binCounts(edges, current);
+          const ranges = binCountRanges(edges, bucketed(current, 0, 1, k));
+          contains(
+            psiBracket(exactBinCounts(referenceCounts), ranges),
+            psi(referenceCounts, currentCounts),
+            1e-9,
+          );
+          contains(
+            jensenShannonBracket(exactBinCounts(referenceCounts), ranges),
+            jensenShannonDistance(referenceCounts, currentCounts),
+            1e-9,
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts outside a range and at or above a threshold', () => {
+    fc.assert(
+      fc.property(sample, partition, value, value, (values, cut, x, y) => {
+        const [min, max] = x <= y ? [x, y] : [y, x];
+        const outside = values.filter((v) => v < min || v > max).length;
+        const above = values.filter((v) => v >= x).length;
+        const cells = cut(values);
+        contains(outsideRange(cells, min, max), outside);
+        contains(atOrAbove(cells, x), above);
+      }),
+    );
+  });
+});
+
+describe('cell brackets are exact or tight where they should be', () => {
+  it('is exact on exact values', () => {
+    const a = [1, 2, 2, 3, 7.5];
+    const b = [2, 2, 4, 9];
+    expect(ksBracket(cellsOfValues(a), cellsOfValues(b))).toMatchObject({
+      lower: ksStatistic(a, sorted(b)),
+      upper: ksStatistic(a, sorted(b)),
+    });
+    const w = wassersteinBracket(cellsOfValues(a), cellsOfValues(b));
+    expect(w?.value).toBeCloseTo(wasserstein1(a, sorted(b)), 12);
+    expect((w?.upper ?? 0) - (w?.lower ?? 0)).toBeLessThan(1e-12);
+  });
+
+  it('brackets KS of a shifted N(19, 1) narrowly with the summaries’ frames (k = 7)', () => {
+    const normal = (seed: number, n: number, mean: number) => {
+      let state = seed;
+      const uniform = () => {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        return (state + 0.5) / 2 ** 31;
+      };
+      return Array.from(
+        { length: n },
+        () => mean + Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()),
+      );
+    };
+    const reference = normal(1, 20000, 19);
+    const current = normal(2, 20000, 19.05);
+    const bracket = ksBracket(bucketed(reference, 19, 1, 7), bucketed(current, 19, 1, 7));
+    const exact = ksStatistic(sorted(reference), sorted(current));
+    contains(bracket, exact);
+    expect((bracket?.upper ?? 1) - (bracket?.lower ?? 0)).toBeLessThan(0.005);
+    const w = wassersteinBracket(bucketed(reference, 19, 1, 7), bucketed(current, 19, 1, 7));
+    contains(w, wasserstein1(sorted(reference), sorted(current)));
+    expect(((w?.upper ?? 1) - (w?.lower ?? 0)) / (w?.value ?? 1)).toBeLessThan(0.1);
+  });
+});
+
+/** ∫|F_a − F_b| in plain arithmetic on the merged sample, halved to stay finite near the limits. */
+function exactWasserstein(a: number[], b: number[]): number {
+  const all = sorted([...a, ...b]);
+  const sa = sorted(a);
+  const sb = sorted(b);
+  let i = 0;
+  let j = 0;
+  let half = 0;
+  for (let k = 0; k < all.length - 1; k += 1) {
+    const x = all[k] ?? 0;
+    const next = all[k + 1] ?? 0;
+    while (i < sa.length && (sa[i] ?? Infinity) <= x) i += 1;
+    while (j < sb.length && (sb[j] ?? Infinity) <= x) j += 1;
+    half += Math.abs(i / sa.length - j / sb.length) * (next / 2 - x / 2);
+  }
+  return half * 2;
+}

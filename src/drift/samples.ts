@@ -1,0 +1,214 @@
+import type { Cell } from './cells.js';
+import type { CellGroup, SliceCombo } from '../store/summaryQueries.js';
+import {
+  MISSING_SLICE_VALUE,
+  OTHER_SLICE_VALUE,
+  sliceKeyName,
+  type ProfileSliceKey,
+} from '../store/profileQueries.js';
+
+/**
+ * Cells folded from slice combinations into the slices a monitor reports: "all", and one
+ * value per slice key (values beyond the baseline's largest N folded into "other",
+ * "(missing)" always kept). Cells of the same frame and bucket merge; the rest stays cells.
+ */
+export interface FeatureSample {
+  numbers: Cell[];
+  posInf: number;
+  negInf: number;
+  nan: number;
+  /** Text values: a categorical feature's categories, a numeric feature's wrong types. */
+  strings: Map<string, number>;
+  /** Explicit nulls (an absent feature is counted from the slice's events). */
+  nulls: number;
+}
+
+export interface SliceSample {
+  key: string;
+  value: string;
+  events: number;
+  /** Epoch milliseconds of the first and last event, when known. */
+  firstEvent: number | null;
+  lastEvent: number | null;
+  score: Cell[];
+  features: Map<string, FeatureSample>;
+}
+
+export interface Samples {
+  slices: Map<string, SliceSample>;
+  /** Every feature name seen. */
+  featureNames: Set<string>;
+}
+
+export const ALL_SLICE_ID = sliceId('', 'all');
+
+export function sliceId(key: string, value: string): string {
+  return `${key}\u0001${value}`;
+}
+
+export function emptyFeatureSample(): FeatureSample {
+  return { numbers: [], posInf: 0, negInf: 0, nan: 0, strings: new Map(), nulls: 0 };
+}
+
+/** Non-null values of any kind: what an absent feature is counted against. */
+export function presentValues(sample: FeatureSample): number {
+  let total = sample.posInf + sample.negInf + sample.nan + sample.nulls;
+  for (const cell of sample.numbers) total += cell.count;
+  for (const count of sample.strings.values()) total += count;
+  return total;
+}
+
+export function finiteCount(sample: FeatureSample): number {
+  let total = 0;
+  for (const cell of sample.numbers) total += cell.count;
+  return total;
+}
+
+interface Accumulator {
+  sample: SliceSample;
+  cells: Map<string, Map<string, Cell>>;
+  score: Map<string, Cell>;
+}
+
+/** The slices (all first) a combination's events count in. */
+function labelsOf(
+  combo: SliceCombo | undefined,
+  keys: readonly ProfileSliceKey[],
+): { key: string; value: string }[] {
+  const labels = [{ key: '', value: 'all' }];
+  for (const key of keys) {
+    const name = sliceKeyName(key.attributes);
+    const value = key.attributes
+      .map((attribute) => combo?.attributes[attribute] ?? MISSING_SLICE_VALUE)
+      .join('/');
+    // the same folding as the profile's (profileQueries.sliceLabels)
+    const kept = value === MISSING_SLICE_VALUE || key.kept.includes(value);
+    labels.push({ key: name, value: kept ? value : OTHER_SLICE_VALUE });
+  }
+  return labels;
+}
+
+export function foldCells(
+  groups: readonly CellGroup[],
+  combos: readonly SliceCombo[],
+  keys: readonly ProfileSliceKey[],
+): Samples {
+  const comboBy = new Map(combos.map((combo) => [combo.hash, combo]));
+  const labelCache = new Map<string, ReturnType<typeof labelsOf>>();
+  const accumulators = new Map<string, Accumulator>();
+  const featureNames = new Set<string>();
+  const accumulatorOf = (key: string, value: string): Accumulator => {
+    const id = sliceId(key, value);
+    let accumulator = accumulators.get(id);
+    if (!accumulator) {
+      accumulator = {
+        sample: {
+          key,
+          value,
+          events: 0,
+          firstEvent: null,
+          lastEvent: null,
+          score: [],
+          features: new Map(),
+        },
+        cells: new Map(),
+        score: new Map(),
+      };
+      accumulators.set(id, accumulator);
+    }
+    return accumulator;
+  };
+  for (const group of groups) {
+    let labelled = labelCache.get(group.sliceHash);
+    if (!labelled) {
+      labelled = labelsOf(comboBy.get(group.sliceHash), keys);
+      labelCache.set(group.sliceHash, labelled);
+    }
+    if (group.feature !== '') featureNames.add(group.feature);
+    for (const label of labelled) addGroup(accumulatorOf(label.key, label.value), group);
+  }
+  const slices = new Map<string, SliceSample>();
+  for (const [id, accumulator] of accumulators) {
+    for (const [feature, cells] of accumulator.cells) {
+      const sample = accumulator.sample.features.get(feature);
+      if (sample) sample.numbers = [...cells.values()];
+    }
+    accumulator.sample.score = [...accumulator.score.values()];
+    slices.set(id, accumulator.sample);
+  }
+  return { slices, featureNames };
+}
+
+function mergeCell(into: Map<string, Cell>, key: string, cell: Cell): void {
+  const existing = into.get(key);
+  if (!existing) {
+    into.set(key, { ...cell });
+    return;
+  }
+  existing.count += cell.count;
+  existing.sum += cell.sum;
+  existing.min = Math.min(existing.min, cell.min);
+  existing.max = Math.max(existing.max, cell.max);
+}
+
+function addGroup(accumulator: Accumulator, group: CellGroup): void {
+  const { sample } = accumulator;
+  const cellAt = (i: number): Cell => ({
+    count: group.counts[i] ?? 0,
+    sum: group.sums[i] ?? 0,
+    min: group.mins[i] ?? 0,
+    max: group.maxs[i] ?? 0,
+  });
+  const total = group.counts.reduce((s, c) => s + c, 0);
+  if (group.state === 'event') {
+    sample.events += total;
+    for (let i = 0; i < group.counts.length; i += 1) {
+      const lo = group.mins[i] ?? Infinity;
+      const hi = group.maxs[i] ?? -Infinity;
+      sample.firstEvent = sample.firstEvent === null ? lo : Math.min(sample.firstEvent, lo);
+      sample.lastEvent = sample.lastEvent === null ? hi : Math.max(sample.lastEvent, hi);
+    }
+    return;
+  }
+  if (group.state === 'score') {
+    group.counts.forEach((_, i) => mergeCell(accumulator.score, `${group.buckets[i]}`, cellAt(i)));
+    return;
+  }
+  let feature = sample.features.get(group.feature);
+  if (!feature) {
+    feature = emptyFeatureSample();
+    sample.features.set(group.feature, feature);
+  }
+  switch (group.state) {
+    case 'number': {
+      let cells = accumulator.cells.get(group.feature);
+      if (!cells) {
+        cells = new Map();
+        accumulator.cells.set(group.feature, cells);
+      }
+      for (let i = 0; i < group.counts.length; i += 1)
+        mergeCell(cells, `${group.frame}|${group.buckets[i]}`, cellAt(i));
+      return;
+    }
+    case 'string':
+      group.categories.forEach((category, i) =>
+        feature.strings.set(
+          category,
+          (feature.strings.get(category) ?? 0) + (group.counts[i] ?? 0),
+        ),
+      );
+      return;
+    case 'null':
+      feature.nulls += total;
+      return;
+    case 'pos_inf':
+      feature.posInf += total;
+      return;
+    case 'neg_inf':
+      feature.negInf += total;
+      return;
+    case 'nan':
+      feature.nan += total;
+      return;
+  }
+}
