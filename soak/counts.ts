@@ -36,6 +36,12 @@ export interface FinalCounts {
   injectedStored: Set<string>;
   infinitiesStored: number;
   monitorRuns: { runs: number; byStatus: Record<string, number> };
+  /**
+   * The drift engine's summaries (migration 0006): events each summary grain counted (one
+   * 'event' cell per event, filled by materialized views on every insert into `events`),
+   * against the distinct events stored. More is double-counting in what the monitors read.
+   */
+  summaries: { distinctEvents: number; summary5m: number; summary1h: number; rebuilds: number };
   /** The end of every evaluated window (ms). */
   windowEnds: number[];
 }
@@ -127,7 +133,26 @@ export async function finalCounts(
      WHERE monitor = {model:String}`,
     { model: SOAK_MODEL },
   );
+  const summaryEvents = async (table: 'summary_5m' | 'summary_1h') =>
+    number(
+      (
+        await store.query<{ n: string }>(
+          `SELECT sum(count) AS n FROM ${table}
+           WHERE state = 'event' AND kind != 'reference' AND rebuild_id = 0`,
+        )
+      )[0]?.n,
+    );
+  const [rebuilds] = await store.query<{ n: string }>('SELECT count() AS n FROM summary_rebuilds');
+  const [distinctEvents] = await store.query<{ n: string }>(
+    'SELECT uniqExact(model, kind, ts, event_id) AS n FROM events',
+  );
   return {
+    summaries: {
+      distinctEvents: number(distinctEvents?.n),
+      summary5m: await summaryEvents('summary_5m'),
+      summary1h: await summaryEvents('summary_1h'),
+      rebuilds: number(rebuilds?.n),
+    },
     events: {
       ...ledger(goodAcked, number(events?.stored_good), eventCounts),
       counts: eventCounts,

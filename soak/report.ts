@@ -19,6 +19,13 @@ export function verdictOf(result: SoakResult): Verdict {
     failures.push(`${result.labels.doubleCounted} labels counted twice`);
   if (result.deadLetters.doubleCounted > 0)
     failures.push(`${result.deadLetters.doubleCounted} dead letters counted twice`);
+  const { summaries } = result;
+  const summaryExtra =
+    Math.max(summaries.summary5m, summaries.summary1h) - summaries.distinctEvents;
+  if (summaryExtra !== 0)
+    failures.push(
+      `the drift summaries counted ${summaries.summary5m} (5 min) and ${summaries.summary1h} (1 h) events for ${summaries.distinctEvents} stored`,
+    );
   if (!result.injections.ok) failures.push('hostile messages not handled as expected (see table)');
   const open = result.stalls.filter((stall) => stall.open);
   if (!result.drained || open.length > 0)
@@ -138,6 +145,14 @@ function ledgerSection(result: SoakResult): string[] {
       `**${dead.doubleCounted}** (${dead.counts.distinct} distinct; view: ${dead.counts.inserted} inserted) |`,
     '',
   ];
+  const { summaries } = result;
+  lines.push(
+    `Drift summaries (the materialized views of migration 0006, fed by every insert into ` +
+      `\`events\`): ${summaries.summary5m} events counted in \`summary_5m\` and ` +
+      `${summaries.summary1h} in \`summary_1h\`, for ${summaries.distinctEvents} distinct events ` +
+      `stored (good, hostile-but-stored and 120-month events); ${summaries.rebuilds} rebuilds.`,
+    '',
+  );
   if (result.events.missingSample.length > 0)
     lines.push(`Missing (first 20): ${result.events.missingSample.join(', ')}`, '');
   lines.push(

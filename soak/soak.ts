@@ -94,6 +94,7 @@ export interface SoakResult {
   consumer: { incarnations: Incarnation[]; readiness: ReadinessSpan[] };
   scheduler: { incarnations: Incarnation[]; failures: string[] };
   monitorRuns: FinalCounts['monitorRuns'] & { missedWindows: number[] };
+  summaries: FinalCounts['summaries'];
   rss: RssSample[];
 }
 
@@ -173,6 +174,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         ),
       },
       rss: observed.rss,
+      summaries: counts.summaries,
     };
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
