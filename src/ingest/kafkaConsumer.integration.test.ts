@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectProducer,
@@ -13,6 +13,7 @@ import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from '../store/clickhouse.js';
 import { createKafkaIngest, type KafkaIngest, type KafkaIngestOptions } from './kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
+import { createEventWriter } from './writer.js';
 
 /**
  * The consumer against a real Kafka-protocol broker (librdkafka's mock cluster on
@@ -26,6 +27,7 @@ const SCENARIOS = [
   'brokerdown',
   'poison',
   'replay',
+  'stopcommit',
 ] as const;
 
 function topicsOf(scenario: string) {
@@ -198,6 +200,41 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000)); // any redelivery has landed by now
     expect(await stored('restart')).toBe(2000);
     expect(await insertedRows('events', 'restart')).toBe(2000);
+  });
+
+  it('commits on a graceful stop the batches it was still writing', async () => {
+    const metrics = createIngestMetrics();
+    const real = createEventWriter(store, { metrics });
+    let writing = 0;
+    // the store is slow: each write takes a second, so the stop comes while one is in hand
+    const slow = {
+      async write(batch: Parameters<typeof real.write>[0]) {
+        writing += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await real.write(batch);
+      },
+    };
+    const ingest = await startIngest('stopcommit', metrics, { writer: slow });
+    await produce('stopcommit', 0, 200);
+    await waitFor(async () => writing > 0);
+    await ingest.stop();
+    expect(await stored('stopcommit')).toBeGreaterThan(0);
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({
+        groupId: 'group-stopcommit',
+        topics: [topicsOf('stopcommit').predictions],
+      });
+      const total = (committed?.partitions ?? []).reduce(
+        (sum, p) => sum + Math.max(0, Number(p.offset)),
+        0,
+      );
+      // what was stored is committed: nothing written is redelivered to the next owner
+      expect(total).toBe(await stored('stopcommit'));
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('shares the partitions between two consumers of one group', async () => {

@@ -295,9 +295,13 @@ export function createKafkaIngest(
     },
     async stop() {
       if (checkTimer) clearInterval(checkTimer);
-      // Batches being written finish and commit; one retrying a failed write gives up
-      // (uncommitted, so redelivered to whoever consumes next).
+      // Nothing more is fetched; batches being written finish and commit while the consumer
+      // is still in its group (kafkajs refuses commits once stopped, and a written batch
+      // left uncommitted is redelivered to the next owner). One retrying a failed write
+      // gives up (uncommitted, so redelivered to whoever consumes next).
       stopping = true;
+      if (state === 'running') consumer.pause(topics.map((topic) => ({ topic })));
+      while (pendingByPartition.size > 0) await Promise.all(pendingByPartition.values());
       await consumer.stop();
       await Promise.all(pendingByPartition.values());
       state = 'stopped';
