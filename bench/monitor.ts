@@ -96,13 +96,14 @@ async function benchmarkWindow(store: Store, label: string, start: Date, end: Da
   );
   for (const attempt of ['first run', 'second run']) {
     const load = loadLine();
+    const timed = timeQueries(store);
     const {
       seconds: took,
       heapPeakMiB,
       result,
     } = await withHeapPeak(() =>
       evaluateMonitorWindow(
-        store,
+        timed.store,
         plan(),
         { start, end },
         {
@@ -118,7 +119,62 @@ async function benchmarkWindow(store: Store, label: string, start: Date, end: Da
         `${bracketLine(result.results)}; exact fallback ${JSON.stringify(result.exactFallback)}; ` +
         `JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
     );
+    console.log(`  where the time went: ${timed.summary(took)}`);
   }
+}
+
+/**
+ * The store with every query timed: how much of a run is ClickHouse (and which queries)
+ * and how much is JavaScript folding cells and judging. Queries run concurrently, so
+ * their sum can exceed the wall time; the slowest ones are named by their first words.
+ */
+function timeQueries(store: Store): { store: Store; summary(wallSeconds: number): string } {
+  const spans: { sql: string; ms: number; start: number; end: number }[] = [];
+  const timed = <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    return run().finally(() => {
+      const end = performance.now();
+      spans.push({
+        sql: sql.replace(/\s+/g, ' ').trim().slice(0, 70),
+        ms: end - start,
+        start,
+        end,
+      });
+    });
+  };
+  const wrapped: Store = {
+    kind: store.kind,
+    client: store.client,
+    query: (sql, params, settings) => timed(sql, () => store.query(sql, params, settings)),
+    command: (sql, params, settings) => timed(sql, () => store.command(sql, params, settings)),
+    insert: (table, rows, settings) => store.insert(table, rows, settings),
+    insertRowBinary: (table, columns, structure, data, settings) =>
+      store.insertRowBinary(table, columns, structure, data, settings),
+    close: () => store.close(),
+  };
+  return {
+    store: wrapped,
+    summary(wallSeconds) {
+      // time when at least one query was running (the union of the spans)
+      const sorted = [...spans].sort((a, b) => a.start - b.start);
+      let busy = 0;
+      let until = -Infinity;
+      for (const span of sorted) {
+        if (span.end <= until) continue;
+        busy += span.end - Math.max(span.start, until);
+        until = span.end;
+      }
+      const slowest = [...spans]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 4)
+        .map((span) => `${(span.ms / 1000).toFixed(2)} s ${span.sql}`)
+        .join(' | ');
+      return (
+        `${spans.length} queries; ClickHouse busy ${(busy / 1000).toFixed(2)} s of ${wallSeconds.toFixed(2)} s ` +
+        `(JavaScript alone the other ${(wallSeconds - busy / 1000).toFixed(2)} s); slowest: ${slowest}`
+      );
+    },
+  };
 }
 
 function bracketLine(results: readonly MonitorResult[]): string {

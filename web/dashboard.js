@@ -55,6 +55,16 @@ const axisTime = (_u, seconds) =>
   seconds === null || seconds === undefined ? '--' : time(new Date(seconds * 1000).toISOString());
 const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value);
 
+/** A value from window summaries carries the bracket that contains the exact value. */
+const valueText = (row) =>
+  row.value_lower === null || row.value_lower === undefined
+    ? fmt(row.value)
+    : `${fmt(row.value)} [${fmt(row.value_lower)}, ${fmt(row.value_upper)}]`;
+const bracketTitle = (row) =>
+  row.value_lower === null || row.value_lower === undefined
+    ? 'exact'
+    : 'computed from window summaries: the exact value lies in the bracket';
+
 async function overview() {
   const models = await api('/v1/models');
   const body = document.querySelector('#models tbody');
@@ -207,7 +217,7 @@ function renderResults(model, rows) {
         el('td', {}, el('a', { href: '#history', class: 'feature' }, row.feature)),
         el('td', {}, sliceLabel(row)),
         el('td', {}, row.check_id),
-        el('td', { class: 'num' }, fmt(row.value)),
+        el('td', { class: 'num', title: bracketTitle(row) }, valueText(row)),
         el('td', { class: 'num' }, `${fmt(row.warn_threshold)} / ${fmt(row.critical_threshold)}`),
         el('td', {}, badge(row.status)),
       );

@@ -129,6 +129,22 @@ describe('the dashboard in a real browser, on demo data', () => {
     await page.waitForSelector('body[data-ready="true"]');
     await page.selectOption('#metric', 'psi');
     const row = page.locator('#results tr[data-feature="amount"][data-slice="channel=web"]');
+    // the value as stored, with the bracket containing the exact value when it has one
+    const stored = (await listLatestWindowResults(service.store, 'fraud-detector')).find(
+      (r) =>
+        r.check_id === 'psi' &&
+        r.feature === 'amount' &&
+        r.slice_key === 'channel' &&
+        r.slice_value === 'web',
+    );
+    const shown = (await row.locator('td.num').first().textContent()) ?? '';
+    expect(stored).toBeDefined();
+    expect(shown.startsWith((stored?.value ?? NaN).toFixed(4))).toBe(true);
+    if (stored?.value_lower != null && stored.value_upper != null) {
+      expect(shown).toBe(
+        `${stored.value?.toFixed(4)} [${stored.value_lower.toFixed(4)}, ${stored.value_upper.toFixed(4)}]`,
+      );
+    } else expect(shown).toBe(stored?.value?.toFixed(4));
     await row.locator('a.feature').click();
     const history = page.locator('#history');
     await expect.poll(() => history.getAttribute('data-points')).toMatch(/^[1-9]\d*$/);

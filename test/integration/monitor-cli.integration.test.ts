@@ -31,6 +31,21 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     expect(result.stdout).toMatch(/critical +psi +amount +channel=web/);
     expect(result.stdout).toMatch(/critical +psi +plan +region=EU/);
     expect(result.stdout).toMatch(/where to look/);
+    // the HTML page of the most drifted window counts both sides' rows (it said "0 rows")
+    const page = /most drifted window \(\d+ PSI results\): (\S+fraud-detector\S+\.html)/.exec(
+      result.stdout,
+    )?.[1];
+    expect(page).toBeDefined();
+    const html = fs.readFileSync(page ?? '', 'utf8');
+    const counts = [...html.matchAll(/\((\d+) rows\)/g)].map((m) => Number(m[1]));
+    const baselineRows =
+      fs
+        .readFileSync(path.join(REPO_ROOT, 'baselines/fraud-detector.csv'), 'utf8')
+        .trim()
+        .split('\n').length - 1;
+    expect(counts).toHaveLength(2);
+    expect(counts[0]).toBeGreaterThan(0); // the window's events
+    expect(counts[1]).toBe(baselineRows);
     // the alerts reached the local receivers: firing, then resolved when the drift ended
     const alerts = result.stdout.split('\nalerts: what the channels received')[1] ?? '';
     const received = alerts.split('\n\n')[0]?.split('\n').slice(1) ?? [];
