@@ -194,7 +194,11 @@ function bracketLine(results: readonly MonitorResult[]): string {
  * The month's 5-minute windows one by one, as `driftwatch backtest` replays them; the
  * first `days` days are measured (a whole month takes long here) and the month extrapolated.
  */
-async function benchmarkBacktest(store: Store, days = 2): Promise<void> {
+async function benchmarkBacktest(
+  store: Store,
+  // DRIFTWATCH_BENCH_BACKTEST_DAYS measures fewer (or more) days
+  days = Number(process.env.DRIFTWATCH_BENCH_BACKTEST_DAYS ?? 2),
+): Promise<void> {
   const monitor = { ...plan(), windowMs: 5 * 60_000 };
   const until = new Date(Math.min(MONTH_END.getTime(), MONTH_START.getTime() + days * DAY));
   const windows = backtestWindows(MONTH_START, until, monitor.windowMs);
