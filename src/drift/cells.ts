@@ -1,3 +1,4 @@
+import { binIndex } from '../stats/bins.js';
 import {
   jensenShannonDistance,
   kolmogorovSf,
@@ -344,8 +345,8 @@ export function binCountRanges(edges: readonly number[], cells: readonly Cell[])
   for (const cell of cells) {
     if (cell.count <= 0) continue;
     total += cell.count;
-    const first = binOf(edges, cell.min);
-    const last = binOf(edges, cell.max);
+    const first = binIndex(edges, cell.min);
+    const last = binIndex(edges, cell.max);
     if (first !== last) spanning.push({ first, last, count: cell.count });
     for (let bin = first; bin <= last; bin += 1) {
       const range = ranges[bin];
@@ -355,17 +356,6 @@ export function binCountRanges(edges: readonly number[], cells: readonly Cell[])
     }
   }
   return { ranges, total, spanning };
-}
-
-function binOf(edges: readonly number[], x: number): number {
-  let low = 0;
-  let high = edges.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((edges[mid] ?? Infinity) <= x) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 export function exactBinCounts(counts: readonly number[]): BinCounts {
