@@ -1,6 +1,6 @@
 import { DriftwatchError, InputError } from '../errors.js';
 import type { StoredCounts } from '../store/events.js';
-import type { StoredResult } from '../store/results.js';
+import type { StoredResult, StoredRun } from '../store/results.js';
 
 /**
  * The running service's HTTP API (the same routes any client uses, see /openapi.json),
@@ -36,16 +36,7 @@ export interface ResultsQuery {
 }
 
 /** A run as the API shows it. */
-export interface RunView {
-  monitor: string;
-  window_start: string;
-  window_end: string;
-  status: string;
-  checks: number;
-  breaches: number;
-  duration_ms: number;
-  monitor_hash: string;
-}
+export type RunView = StoredRun;
 
 export interface BacktestView {
   windows: { window_end: string; status: string; fired: number; checks: number; events: number }[];

@@ -10,7 +10,7 @@ import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import { wasserstein1 } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
-import { queryHistory, type MonitorResult } from '../store/results.js';
+import { queryResultsPage, type MonitorResult } from '../store/results.js';
 import { evaluateMonitorWindow } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -188,10 +188,11 @@ describe('monitor runs on schema-valid but incomplete, empty or non-finite data'
   it('refuses a window that ends in the future, storing nothing', async () => {
     const future = windowEndingAt(new Date('2099-01-01T00:00:00Z'), HOUR / 2);
     await expect(evaluateMonitorWindow(store, plan, future)).rejects.toThrow(/in the future/);
-    const history = await queryHistory(store, {
-      model: 'fraud-detector',
-      from: new Date('2098-01-01'),
-    });
+    const { items: history } = await queryResultsPage(
+      store,
+      { model: 'fraud-detector', from: new Date('2098-01-01') },
+      { limit: 1000, offset: 0 },
+    );
     expect(history).toEqual([]);
   });
 });

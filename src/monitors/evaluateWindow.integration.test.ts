@@ -18,7 +18,7 @@ import {
 } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
 import { insertLabels } from '../store/events.js';
-import { queryHistory } from '../store/results.js';
+import { queryResultsPage } from '../store/results.js';
 import {
   generateWindow,
   insertTestPredictions,
@@ -324,11 +324,11 @@ describe('evaluating a monitor window on embedded ClickHouse', () => {
   });
 
   it('stores a re-run window once', async () => {
-    const history = await queryHistory(store, {
-      model: 'fraud-detector',
-      from: W1.end,
-      limit: 100_000,
-    });
+    const { items: history } = await queryResultsPage(
+      store,
+      { model: 'fraud-detector', from: W1.end },
+      { limit: 100_000, offset: 0 },
+    );
     expect(history).toHaveLength(second.results.length);
     const [runs] = await store.query<{ n: string }>(
       "SELECT count() AS n FROM monitor_runs FINAL WHERE monitor = 'fraud-detector'",

@@ -1,6 +1,7 @@
 import type { ColumnInfo, TabularFormat } from '../baselines/tabularFile.js';
 import { toClickHouseTime, type Store } from './clickhouse.js';
 import { createFileTable, dropTable, loadFileIntoTable, quoteIdentifier } from './fileTables.js';
+import { isoFromClickHouse } from './results.js';
 
 export type BaselineKind = 'file' | 'range';
 
@@ -12,6 +13,7 @@ export interface BaselineRecord {
   source: string;
   columns: ColumnInfo[];
   rowCount: number;
+  /** RFC 3339. */
   createdAt: string;
 }
 
@@ -67,7 +69,7 @@ function toRecord(row: RawBaseline): BaselineRecord {
     source: row.source,
     columns: JSON.parse(row.columns) as ColumnInfo[],
     rowCount: Number(row.row_count),
-    createdAt: row.created_at,
+    createdAt: isoFromClickHouse(row.created_at),
   };
 }
 

@@ -135,91 +135,6 @@ export async function listMonitorRuns(
   }));
 }
 
-export interface HistoryFilter {
-  model: string;
-  feature?: string;
-  slice?: string;
-  metric?: string;
-  from?: Date;
-  to?: Date;
-  onlyBreaches?: boolean;
-  limit?: number;
-}
-
-export interface HistoryRow {
-  window_start: string;
-  window_end: string;
-  monitor: string;
-  check_id: string;
-  metric: string;
-  feature: string;
-  slice_key: string;
-  slice_value: string;
-  status: CheckStatus;
-  value: number | null;
-  value_lower: number | null;
-  value_upper: number | null;
-  p_value: number | null;
-  p_value_lower: number | null;
-  p_value_upper: number | null;
-  adjusted_p_value: number | null;
-  correction: string;
-  warn_threshold: number | null;
-  critical_threshold: number | null;
-  n_reference: number;
-  n_current: number;
-  baseline: string;
-  baseline_version: number;
-  monitor_hash: string;
-  details: string;
-}
-
-/** The drift history, newest window first; FINAL so a re-run window shows once. */
-export async function queryHistory(store: Store, filter: HistoryFilter): Promise<HistoryRow[]> {
-  const params: QueryParams = { model: filter.model, limit: filter.limit ?? 1000 };
-  const conditions = ['model = {model:String}'];
-  if (filter.feature !== undefined) {
-    conditions.push('feature = {feature:String}');
-    params.feature = filter.feature;
-  }
-  if (filter.slice !== undefined) {
-    conditions.push(
-      "(slice_value = {slice:String} OR concat(slice_key, '=', slice_value) = {slice:String})",
-    );
-    params.slice = filter.slice;
-  }
-  if (filter.metric !== undefined) {
-    conditions.push('metric = {metric:String}');
-    params.metric = filter.metric;
-  }
-  if (filter.from) {
-    conditions.push('window_end > {from:DateTime64(3)}');
-    params.from = toClickHouseTime(filter.from);
-  }
-  if (filter.to) {
-    conditions.push('window_end <= {to:DateTime64(3)}');
-    params.to = toClickHouseTime(filter.to);
-  }
-  if (filter.onlyBreaches) conditions.push("status IN ('warn', 'critical')");
-  const rows = await store.query<HistoryRow>(
-    `SELECT window_start, window_end, monitor, check_id, metric,
-            feature, slice_key, slice_value, status, value, value_lower, value_upper,
-            p_value, p_value_lower, p_value_upper, adjusted_p_value, correction,
-            warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
-            monitor_hash, details
-     FROM monitor_results FINAL
-     WHERE ${conditions.join(' AND ')}
-     ORDER BY window_end DESC, status = 'critical' DESC, status = 'warn' DESC, check_id, feature, slice_key, slice_value
-     LIMIT {limit:UInt32}`,
-    params,
-  );
-  return rows.map((row) => ({
-    ...row,
-    n_reference: Number(row.n_reference),
-    n_current: Number(row.n_current),
-  }));
-}
-
 function finiteOrNull(value: number | null): number | null {
   return value === null || !Number.isFinite(value) ? null : value;
 }
@@ -419,6 +334,31 @@ type RawResult = Omit<
   n_reference: string | number;
   n_current: string | number;
 };
+
+/** A run as the API and the CLI's JSON show it (snake_case, RFC 3339). */
+export interface StoredRun {
+  monitor: string;
+  window_start: string;
+  window_end: string;
+  status: string;
+  checks: number;
+  breaches: number;
+  duration_ms: number;
+  monitor_hash: string;
+}
+
+export function storedRunOf(run: MonitorRun): StoredRun {
+  return {
+    monitor: run.monitor,
+    window_start: run.windowStart.toISOString(),
+    window_end: run.windowEnd.toISOString(),
+    status: run.status,
+    checks: run.checks,
+    breaches: run.breaches,
+    duration_ms: Math.round(run.durationMs),
+    monitor_hash: run.monitorHash,
+  };
+}
 
 /** A result as the API and the CLI's JSON show it (snake_case, RFC 3339). */
 export function storedResultOf(result: MonitorResult, evaluatedAt = new Date()): StoredResult {
@@ -777,44 +717,11 @@ export async function listRunResults(
   monitor: string,
   windowEnd: Date,
 ): Promise<MonitorResult[]> {
-  const rows = await store.query<HistoryRow & { model: string }>(
-    `SELECT monitor, model, toString(window_start) AS window_start, toString(window_end) AS window_end,
-            check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper,
-            p_value, p_value_lower, p_value_upper, adjusted_p_value,
-            correction, warn_threshold, critical_threshold, n_reference, n_current, baseline,
-            baseline_version, monitor_hash, details
-     FROM monitor_results FINAL
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL
      WHERE monitor = {monitor:String} AND window_end = {windowEnd:DateTime64(3)}
-     ORDER BY check_id, feature, slice_key, slice_value
-     SETTINGS prefer_column_name_to_alias = 1`,
+     ORDER BY check_id, feature, slice_key, slice_value`,
     { monitor, windowEnd: toClickHouseTime(windowEnd) },
   );
-  return rows.map((row) => ({
-    monitor: row.monitor,
-    model: row.model,
-    windowStart: fromClickHouseTime(row.window_start),
-    windowEnd: fromClickHouseTime(row.window_end),
-    checkId: row.check_id,
-    metric: row.metric,
-    feature: row.feature,
-    sliceKey: row.slice_key,
-    sliceValue: row.slice_value,
-    status: row.status,
-    value: row.value,
-    valueLower: row.value_lower,
-    valueUpper: row.value_upper,
-    pValue: row.p_value,
-    pValueLower: row.p_value_lower,
-    pValueUpper: row.p_value_upper,
-    adjustedPValue: row.adjusted_p_value,
-    correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
-    warnThreshold: row.warn_threshold,
-    criticalThreshold: row.critical_threshold,
-    nReference: Number(row.n_reference),
-    nCurrent: Number(row.n_current),
-    baseline: row.baseline,
-    baselineVersion: Number(row.baseline_version),
-    monitorHash: row.monitor_hash,
-    details: parseDetails(row.details),
-  }));
+  return rows.map((row) => monitorResultOf(toStoredResult(row)));
 }

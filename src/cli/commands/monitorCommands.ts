@@ -19,9 +19,9 @@ import {
   listRunsPage,
   monitorResultOf,
   queryResultsPage,
+  storedRunOf,
   type CheckStatus,
   type MonitorResult,
-  type MonitorRun,
   type StoredResult,
 } from '../../store/results.js';
 import { rebuildSummaries } from '../../store/summaryQueries.js';
@@ -281,7 +281,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       } else {
         const plan = findPlan(context, flags.model);
         const stored = await listRunsPage(backend.store, { monitor: plan.monitor, limit, offset });
-        page = { total: stored.total, items: stored.items.map(runViewOf) };
+        page = { total: stored.total, items: stored.items.map(storedRunOf) };
       }
       if (page.total === 0) await assertKnownModel(context, backend, flags.model);
       if (flags.json) {
@@ -338,19 +338,6 @@ function pageNote(shown: number, offset: number, total: number): string {
   if (offset === 0 && shown >= total) return '';
   const next = offset + shown;
   return `(rows ${offset + 1}-${next} of ${total}${next < total ? `; --offset ${next} for the next page` : ''})\n`;
-}
-
-function runViewOf(run: MonitorRun): RunView {
-  return {
-    monitor: run.monitor,
-    window_start: run.windowStart.toISOString(),
-    window_end: run.windowEnd.toISOString(),
-    status: run.status,
-    checks: run.checks,
-    breaches: run.breaches,
-    duration_ms: Math.round(run.durationMs),
-    monitor_hash: run.monitorHash,
-  };
 }
 
 function assertMonitorFolder(folder: string): void {

@@ -4,7 +4,11 @@ import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js
 import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
-import { insertBaselineFromRange, listBaselines } from '../../../store/baselines.js';
+import {
+  insertBaselineFromRange,
+  listBaselines,
+  type BaselineRecord,
+} from '../../../store/baselines.js';
 import type { Store } from '../../../store/clickhouse.js';
 import {
   getHistogramResult,
@@ -16,8 +20,8 @@ import {
   queryResultSeries,
   queryResultsPage,
   storedResultOf,
+  storedRunOf,
   type LatestRun,
-  type MonitorRun,
 } from '../../../store/results.js';
 import { apiError } from '../../errors.js';
 import {
@@ -132,7 +136,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         limit,
         offset,
       });
-      return pageOf({ items: page.items.map(runView), total: page.total }, limit, offset);
+      return pageOf({ items: page.items.map(storedRunOf), total: page.total }, limit, offset);
     },
   );
 
@@ -282,16 +286,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
     },
     async (request) => {
       const plan = findPlan(request.params.model);
-      return (await listBaselines(store, plan.model)).map((record) => ({
-        model: record.model,
-        name: record.name,
-        version: record.version,
-        kind: record.kind,
-        source: record.source,
-        row_count: record.rowCount,
-        created_at: new Date(`${record.createdAt.replace(' ', 'T')}Z`).toISOString(),
-        columns: record.columns.map((column) => ({ name: column.name, kind: column.kind })),
-      }));
+      return (await listBaselines(store, plan.model)).map(baselineView);
     },
   );
 
@@ -321,16 +316,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
       });
       void reply.status(201);
-      return {
-        model: record.model,
-        name: record.name,
-        version: record.version,
-        kind: record.kind,
-        source: record.source,
-        row_count: record.rowCount,
-        created_at: record.createdAt,
-        columns: record.columns.map((column) => ({ name: column.name, kind: column.kind })),
-      };
+      return baselineView(record);
     },
   );
 
@@ -370,7 +356,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         { limit: 100_000, offset: 0 },
       );
       return {
-        run: runView({
+        run: storedRunOf({
           monitor: plan.monitor,
           windowStart: evaluation.window.start,
           windowEnd: evaluation.window.end,
@@ -459,15 +445,16 @@ function summarise(plan: MonitorPlan, run: LatestRun | undefined) {
   };
 }
 
-function runView(run: MonitorRun) {
+/** A baseline version as the API shows it (the store gives its time as RFC 3339). */
+function baselineView(record: BaselineRecord) {
   return {
-    monitor: run.monitor,
-    window_start: run.windowStart.toISOString(),
-    window_end: run.windowEnd.toISOString(),
-    status: run.status,
-    checks: run.checks,
-    breaches: run.breaches,
-    duration_ms: Math.round(run.durationMs),
-    monitor_hash: run.monitorHash,
+    model: record.model,
+    name: record.name,
+    version: record.version,
+    kind: record.kind,
+    source: record.source,
+    row_count: record.rowCount,
+    created_at: record.createdAt,
+    columns: record.columns.map((column) => ({ name: column.name, kind: column.kind })),
   };
 }
