@@ -110,20 +110,11 @@ export async function getLastRunWindowEnd(
   return row?.window_end ? fromClickHouseTime(row.window_end) : undefined;
 }
 
-export async function listMonitorRuns(
-  store: Store,
-  monitor: string,
-  limit = 100,
-): Promise<MonitorRun[]> {
-  const rows = await store.query<Record<string, string>>(
-    `SELECT monitor, toString(window_start) AS window_start, toString(window_end) AS window_end, status,
-            checks, breaches, duration_ms, monitor_hash
-     FROM monitor_runs FINAL WHERE monitor = {monitor:String}
-     ORDER BY window_end DESC LIMIT {limit:UInt32}
-     SETTINGS prefer_column_name_to_alias = 1`,
-    { monitor, limit },
-  );
-  return rows.map((row) => ({
+const RUN_COLUMNS = `monitor, toString(window_start) AS window_start, toString(window_end) AS window_end,
+  status, checks, breaches, duration_ms, monitor_hash`;
+
+function runOf(row: Record<string, string>): MonitorRun {
+  return {
     monitor: String(row.monitor),
     windowStart: fromClickHouseTime(String(row.window_start)),
     windowEnd: fromClickHouseTime(String(row.window_end)),
@@ -132,7 +123,22 @@ export async function listMonitorRuns(
     breaches: Number(row.breaches),
     durationMs: Number(row.duration_ms),
     monitorHash: String(row.monitor_hash),
-  }));
+  };
+}
+
+export async function listMonitorRuns(
+  store: Store,
+  monitor: string,
+  limit = 100,
+): Promise<MonitorRun[]> {
+  const rows = await store.query<Record<string, string>>(
+    `SELECT ${RUN_COLUMNS}
+     FROM monitor_runs FINAL WHERE monitor = {monitor:String}
+     ORDER BY window_end DESC LIMIT {limit:UInt32}
+     SETTINGS prefer_column_name_to_alias = 1`,
+    { monitor, limit },
+  );
+  return rows.map(runOf);
 }
 
 function finiteOrNull(value: number | null): number | null {
@@ -208,8 +214,7 @@ export async function listRunsPage(store: Store, filter: RunFilter): Promise<Pag
     params,
   );
   const rows = await store.query<Record<string, string>>(
-    `SELECT monitor, toString(window_start) AS window_start, toString(window_end) AS window_end, status,
-            checks, breaches, duration_ms, monitor_hash
+    `SELECT ${RUN_COLUMNS}
      FROM monitor_runs FINAL WHERE ${where}
      ORDER BY window_end DESC LIMIT {limit:UInt32} OFFSET {offset:UInt64}
      SETTINGS prefer_column_name_to_alias = 1`,
@@ -217,16 +222,7 @@ export async function listRunsPage(store: Store, filter: RunFilter): Promise<Pag
   );
   return {
     total: Number(count?.total ?? 0),
-    items: rows.map((row) => ({
-      monitor: String(row.monitor),
-      windowStart: fromClickHouseTime(String(row.window_start)),
-      windowEnd: fromClickHouseTime(String(row.window_end)),
-      status: row.status as CheckStatus,
-      checks: Number(row.checks),
-      breaches: Number(row.breaches),
-      durationMs: Number(row.duration_ms),
-      monitorHash: String(row.monitor_hash),
-    })),
+    items: rows.map(runOf),
   };
 }
 
