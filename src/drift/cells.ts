@@ -2,6 +2,7 @@ import { binIndex } from '../stats/bins.js';
 import {
   jensenShannonDistance,
   kolmogorovSf,
+  kolmogorovSfLowerBound,
   PROPORTION_FLOOR,
   psi,
   roundHalfEven,
@@ -142,15 +143,18 @@ export function ksBracket(a: readonly Cell[], b: readonly Cell[]): Bracket | nul
 
 /**
  * scipy's `ks_2samp(method='asymp')` p-value is decreasing in D: the bracket maps across,
- * and its value is the midpoint like every bracket's (each p costs a Smirnov sum of up to
- * n terms, so no third one is computed for the midpoint of D).
+ * and its value is the midpoint like every bracket's. The upper end is the p-value at the
+ * lower D; the lower end only has to be a bound, and where the p-value at the upper D is a
+ * long Smirnov sum (near a million terms for a million-event window), a proven lower bound
+ * within 10% of it costs half as much (`kolmogorovSfLowerBound`). No third sum is spent on
+ * the midpoint.
  */
 export function ksPValueBracket(d: Bracket, n: number, m: number): Bracket {
   const [larger, smaller] = n >= m ? [n, m] : [m, n];
   const effective = roundHalfEven((larger * smaller) / (larger + smaller));
-  const p = (x: number) => (effective === 0 ? NaN : kolmogorovSf(effective, x));
-  if (isExact(d)) return exactBracket(p(d.value));
-  return bracketOf(p(d.upper), p(d.lower));
+  if (effective === 0) return exactBracket(NaN);
+  if (isExact(d)) return exactBracket(kolmogorovSf(effective, d.value));
+  return bracketOf(kolmogorovSfLowerBound(effective, d.upper), kolmogorovSf(effective, d.lower));
 }
 
 const UNIT_ROUNDOFF = 2 ** -53;

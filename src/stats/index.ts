@@ -11,7 +11,7 @@ export {
 export { chiSquareHomogeneity, chiSquareSf, type ChiSquareResult } from './chiSquare.js';
 export { benjaminiHochberg } from './fdr.js';
 export { jensenShannonDistance } from './jensenShannon.js';
-export { kolmogorovSf } from './kolmogorov.js';
+export { kolmogorovSf, kolmogorovSfLowerBound } from './kolmogorov.js';
 export { ksPValueAsymp, ksPValueExact, ksStatistic, roundHalfEven } from './ks.js';
 export {
   positiveRate,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { durbinMatrixCdf, kolmogorovSf, pelzGoodCdf, pomeranzCdf } from './kolmogorov.js';
+import {
+  durbinMatrixCdf,
+  kolmogorovSf,
+  kolmogorovSfLowerBound,
+  pelzGoodCdf,
+  pomeranzCdf,
+} from './kolmogorov.js';
 import { expectPValue } from './oracle.testing.js';
 import { smirnovSf } from './smirnov.js';
 
@@ -88,5 +94,21 @@ describe('kolmogorovSf shape', () => {
       expect(pomeranzCdf(n, x)).toBeCloseTo(durbinMatrixCdf(n, x), 12);
     // Pelz-Good is asymptotic: close to exact at n = 1000
     expect(pelzGoodCdf(1000, 0.03)).toBeCloseTo(durbinMatrixCdf(1000, 0.03), 5);
+  });
+});
+
+describe('kolmogorovSfLowerBound', () => {
+  it('is at most kolmogorovSf, within 10% of it on the Smirnov branch, equal elsewhere', () => {
+    for (const n of [50, 140, 5_000, 40_000, 909_090])
+      for (const k of [0.3, 1, 1.49, 1.5, 2, 4, 9])
+        if (k / Math.sqrt(n) < 1) {
+          const x = k / Math.sqrt(n);
+          const value = kolmogorovSf(n, x);
+          const bound = kolmogorovSfLowerBound(n, x);
+          expect(bound).toBeLessThanOrEqual(value);
+          if (n > 140 && n * x * x >= 2.2 && n >= 10_000)
+            expect(bound).toBeGreaterThanOrEqual(0.9 * value * (1 - 1e-8));
+          else expect(bound).toBe(value);
+        }
   });
 });

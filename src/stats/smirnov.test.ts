@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './oracle.testing.js';
-import { smirnov, smirnovSf, splitProduct } from './smirnov.js';
+import { smirnov, smirnovSf, smirnovSfLowerBound, splitProduct } from './smirnov.js';
 
 describe('smirnovSf against scipy.special.smirnov', () => {
   // [n, x, smirnov(n, x)] from scipy 1.17.1
@@ -66,5 +66,38 @@ describe('splitProduct (cephes modNX)', () => {
     expect(above.fraction).toBeLessThan(1e-15);
     expect(splitProduct(8, 0.25)).toEqual({ floor: 2, fraction: 0 });
     expect(splitProduct(3, 0.5)).toEqual({ floor: 1, fraction: 0.5 });
+  });
+});
+
+describe('smirnovSfLowerBound', () => {
+  // large n (the long sums it is for), x from the body of the distribution to its far tail,
+  // n·x an integer or not, and n on both sides of where the bound starts to differ
+  const cases: [number, number][] = [];
+  for (const n of [9_999, 10_000, 20_011, 90_000, 99_137, 300_000, 909_090, 1_000_000])
+    for (const k of [0.6, 1.05, 1.5, 2.2, 3, 5, 8, 12, 19])
+      if (k / Math.sqrt(n) < 1) cases.push([n, (k / Math.sqrt(n)) * (1 + 1e-7)]);
+  cases.push([100_000, 0.01], [400_000, 0.005]);
+
+  it.each(cases)('n=%i x=%f: at most the value, and within 10%% of it', (n, x) => {
+    const value = smirnovSf(n, x);
+    const bound = smirnovSfLowerBound(n, x);
+    expect(bound).toBeLessThanOrEqual(value);
+    expect(bound).toBeGreaterThanOrEqual(0.9 * value * (1 - 1e-8));
+  });
+
+  it('is the value itself below n = 10000 and outside the lower sum', () => {
+    expect(smirnovSfLowerBound(5000, 0.03)).toBe(smirnovSf(5000, 0.03));
+    expect(smirnovSfLowerBound(100, 0.02)).toBe(smirnovSf(100, 0.02)); // upper sum
+    expect(smirnovSfLowerBound(2_000_000, 0.0015)).toBe(smirnovSf(2_000_000, 0.0015)); // Miller
+    expect(smirnovSfLowerBound(50_000, 0.6)).toBe(0); // underflow
+    expect(smirnovSfLowerBound(0, 0.5)).toBeNaN();
+    expect(smirnovSfLowerBound(50_000, NaN)).toBeNaN();
+  });
+
+  it('agrees with scipy within its bound: n = 300000, x = 0.00547722557505166', () => {
+    // scipy.special.smirnov(300000, 0.00547722557505166) = 1.5172850065619882e-8
+    const bound = smirnovSfLowerBound(300_000, 0.00547722557505166);
+    expect(bound).toBeLessThanOrEqual(1.5172850065619882e-8);
+    expect(bound).toBeGreaterThan(0.9 * 1.5172850065619882e-8);
   });
 });
