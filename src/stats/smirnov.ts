@@ -94,30 +94,14 @@ export function smirnovSfLowerBound(n: number, x: number): number {
   return Math.max(0, Math.min(1, x * sum * (1 - 1e-9)));
 }
 
-/** A scaled binomial C(n, v) = mantissa · 2^exponent, movable one step either way. */
-interface BinomialAt {
-  v: number;
-  mantissa: number;
-  exponent: number;
-}
-
-function rescale(binomial: BinomialAt): void {
-  if (binomial.mantissa > 2 ** 512) {
-    binomial.mantissa *= 2 ** -512;
-    binomial.exponent += 512;
-  } else if (binomial.mantissa < 2 ** -512) {
-    binomial.mantissa *= 2 ** 512;
-    binomial.exponent -= 512;
-  }
-}
-
+/** The log of a lower-sum term (all positive), the arithmetic of `smirnovTerm`. */
 function termLog(n: number, nxFloor: number, alpha: number, at: BinomialAt): number {
   const v = at.v;
   const rest = (n - nxFloor - v - alpha) / n;
   const reach = (nxFloor + v + alpha) / n;
   const restPower = n - v;
   const logRest = restPower === 0 ? 0 : restPower * Math.log(rest);
-  return Math.log(at.mantissa) + at.exponent * Math.LN2 + logRest + (v - 1) * Math.log(reach);
+  return binomialLog(at) + logRest + (v - 1) * Math.log(reach);
 }
 
 /**
@@ -136,7 +120,7 @@ function largestTermsSum(
   const walker: BinomialAt = { v: 0, mantissa: 1, exponent: 0 };
   let peak: BinomialAt = { ...walker };
   let peakLog = -Infinity;
-  for (; walker.v < count; walker.v += 1) {
+  for (; walker.v < count; stepRight(n, walker)) {
     if (walker.v % PEAK_STRIDE === 0) {
       const log = termLog(n, nxFloor, alpha, walker);
       if (log > peakLog) {
@@ -144,8 +128,6 @@ function largestTermsSum(
         peak = { ...walker };
       }
     }
-    walker.mantissa *= (n - walker.v) / (walker.v + 1);
-    rescale(walker);
   }
   const right: BinomialAt = { ...peak };
   const left: BinomialAt = { ...peak };
@@ -167,9 +149,7 @@ function largestTermsSum(
     const log = takeRight ? rightLog : leftLog;
     if (log >= LOG_MIN_VALUE) scaled += Math.exp(log - shift);
     if (takeRight) {
-      right.mantissa *= (n - right.v) / (right.v + 1);
-      right.v += 1;
-      rescale(right);
+      stepRight(n, right);
       rightLog = right.v < count ? termLog(n, nxFloor, alpha, right) : -Infinity;
     } else {
       stepLeft(n, left);
@@ -177,13 +157,6 @@ function largestTermsSum(
     }
   }
   return scaled * Math.exp(shift);
-}
-
-/** C(n, v − 1) = C(n, v) · v / (n − v + 1). */
-function stepLeft(n: number, at: BinomialAt): void {
-  at.mantissa *= at.v / (n - at.v + 1);
-  at.v -= 1;
-  rescale(at);
 }
 
 /** p ≈ exp(−(6nx + 1)² / 18n), cephes's shortcut for n > 10^6. */
@@ -250,14 +223,10 @@ function lowerSum(n: number, nxFloor: number, alpha: number, count: number): num
   const halfN = Math.floor(n / 2);
   let scaled = 0;
   let shift = -Infinity;
-  let mantissa = 1; // C(n, v) = mantissa · 2^exponent, as ScaledBinomial keeps it
-  let exponent = 0;
-  for (let v = 0; v < count; v += 1) {
-    const rest = (n - nxFloor - v - alpha) / n;
-    const reach = (nxFloor + v + alpha) / n;
-    const restPower = n - v;
-    const logRest = restPower === 0 ? 0 : restPower * Math.log(rest);
-    const log = Math.log(mantissa) + exponent * Math.LN2 + logRest + (v - 1) * Math.log(reach);
+  const binomial: BinomialAt = { v: 0, mantissa: 1, exponent: 0 };
+  for (; binomial.v < count; stepRight(n, binomial)) {
+    const v = binomial.v;
+    const log = termLog(n, nxFloor, alpha, binomial);
     if (log >= LOG_MIN_VALUE) {
       let increment = 1;
       if (log > shift) {
@@ -272,14 +241,6 @@ function lowerSum(n: number, nxFloor: number, alpha: number, count: number): num
     } else if (v > halfN) {
       break;
     }
-    mantissa *= (n - v) / (v + 1);
-    if (mantissa > 2 ** 512) {
-      mantissa *= 2 ** -512;
-      exponent += 512;
-    } else if (mantissa < 2 ** -512) {
-      mantissa *= 2 ** 512;
-      exponent -= 512;
-    }
   }
   return scaled === 0 ? 0 : scaled * Math.exp(shift);
 }
@@ -288,9 +249,9 @@ function lowerSum(n: number, nxFloor: number, alpha: number, count: number): num
 function upperSum(n: number, nxFloor: number, alpha: number, count: number): number {
   const halfN = Math.floor(n / 2);
   const sum = new ScaledSum();
-  const binomial = new ScaledBinomial(n); // C(n, j) = C(n, n − j): j counts from the top
-  for (let j = 0; j < count; j += 1) {
-    const term = smirnovTerm(n, n - j, nxFloor, alpha, binomial.log());
+  const binomial: BinomialAt = { v: 0, mantissa: 1, exponent: 0 }; // C(n, j) = C(n, n − j)
+  for (let j = 0; j < count; j += 1, stepRight(n, binomial)) {
+    const term = smirnovTerm(n, n - j, nxFloor, alpha, binomialLog(binomial));
     const isZero = term.log < LOG_MIN_VALUE;
     if (!isZero) {
       sum.add(term.sign, term.log);
@@ -298,7 +259,6 @@ function upperSum(n: number, nxFloor: number, alpha: number, count: number): num
     } else if (j > halfN) {
       break;
     }
-    binomial.next();
   }
   return sum.value();
 }
@@ -323,32 +283,43 @@ function smirnovTerm(
 }
 
 /**
- * C(n, j) for j = 0, 1, … as mantissa · 2^exponent (cephes's Cman, Cexpt): the product of
- * the ratios (n − j)/(j + 1) in plain floating point drifts by a few ulps per step, where a
- * running sum of their logarithms would drift by ulps of numbers as large as n·log 2.
+ * C(n, v) as mantissa · 2^exponent (cephes's Cman, Cexpt), moved one v at a time: the
+ * product of the ratios (n − v)/(v + 1) in plain floating point drifts by a few ulps per
+ * step, where a running sum of their logarithms would drift by ulps of numbers as large as
+ * n·log 2.
  */
-class ScaledBinomial {
-  private j = 0;
-  private mantissa = 1;
-  private exponent = 0;
+interface BinomialAt {
+  v: number;
+  mantissa: number;
+  exponent: number;
+}
 
-  constructor(private readonly n: number) {}
+function binomialLog(at: BinomialAt): number {
+  return Math.log(at.mantissa) + at.exponent * Math.LN2;
+}
 
-  log(): number {
-    return Math.log(this.mantissa) + this.exponent * Math.LN2;
-  }
+/** C(n, v + 1) = C(n, v) · (n − v) / (v + 1). */
+function stepRight(n: number, at: BinomialAt): void {
+  at.mantissa *= (n - at.v) / (at.v + 1);
+  at.v += 1;
+  rescale(at);
+}
 
-  next(): void {
-    this.mantissa *= (this.n - this.j) / (this.j + 1);
-    this.j += 1;
-    // rescale by exact powers of two, up on the way to the peak and down after it
-    if (this.mantissa > 2 ** 512) {
-      this.mantissa *= 2 ** -512;
-      this.exponent += 512;
-    } else if (this.mantissa < 2 ** -512) {
-      this.mantissa *= 2 ** 512;
-      this.exponent -= 512;
-    }
+/** C(n, v − 1) = C(n, v) · v / (n − v + 1). */
+function stepLeft(n: number, at: BinomialAt): void {
+  at.mantissa *= at.v / (n - at.v + 1);
+  at.v -= 1;
+  rescale(at);
+}
+
+/** By exact powers of two, up on the way to the peak and down after it. */
+function rescale(at: BinomialAt): void {
+  if (at.mantissa > 2 ** 512) {
+    at.mantissa *= 2 ** -512;
+    at.exponent += 512;
+  } else if (at.mantissa < 2 ** -512) {
+    at.mantissa *= 2 ** 512;
+    at.exponent -= 512;
   }
 }
 
