@@ -27,8 +27,8 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
-import { openStore, type Store } from './store/clickhouse.js';
-import { migrate } from './store/migrate.js';
+import type { Store } from './store/clickhouse.js';
+import { connectStore } from './store/connect.js';
 import { applyRetention } from './store/retention.js';
 import { insertMonitorFileVersions } from './store/monitorFiles.js';
 import { removeServiceRecord, writeServiceRecord } from './store/storeHolder.js';
@@ -73,9 +73,10 @@ export interface Service {
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
   // Refused before anything opens: no tokens means loopback only.
   const accessLine = options.http ? checkApiBinding(config) : undefined;
-  // The store first: a store another process holds is the one thing to say.
-  const store = await openStore(config.store);
-  await migrate(store);
+  const logger = options.logger ?? createLogger();
+  // The store first: a store another process holds is the one thing to say; a server that
+  // does not answer yet is waited for (DRIFTWATCH_STORE_WAIT_SECONDS), not crash-looped on.
+  const store = await connectStore(config.store, { logger });
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
     baselineRoots: config.baselineRoots,
   });
@@ -121,7 +122,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const registry = createMetricsRegistry();
   const metrics = createIngestMetrics(registry);
-  const logger = options.logger ?? createLogger();
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
   // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
