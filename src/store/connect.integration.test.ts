@@ -46,16 +46,41 @@ async function unusedPort(): Promise<number> {
 // No monitors: what is under test is the store; preparing baselines would only add time.
 const noMonitors = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-no-monitors-'));
 
-function serviceConfig(url: string, waitSeconds: string) {
+function serviceConfig(url: string, waitSeconds: string, httpPort = 0) {
   return loadConfig({
     CLICKHOUSE_URL: url,
     CLICKHOUSE_DATABASE: 'dw_waits',
     DRIFTWATCH_STORE_WAIT_SECONDS: waitSeconds,
+    DRIFTWATCH_PORT: String(httpPort),
     DRIFTWATCH_MONITORS_DIR: noMonitors,
   });
 }
 
 const quiet = { kafka: false, http: false, schedule: false, log: () => undefined } as const;
+
+/** GET on the loopback port: status and JSON body, or undefined while nothing listens. */
+async function get(port: number, path: string) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls `path` until `until` holds of its answer (20 s at most). */
+async function answerOf(
+  port: number,
+  path: string,
+  until: (answer: Awaited<ReturnType<typeof get>>) => boolean,
+) {
+  for (const stop = Date.now() + 20_000; Date.now() < stop;) {
+    const answer = await get(port, path);
+    if (until(answer)) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${path} never answered as expected`);
+}
 
 describe('start-up waits for a ClickHouse server that is not up yet', () => {
   let clickhouse: ClickHouseHttpStandIn | undefined;
@@ -66,29 +91,58 @@ describe('start-up waits for a ClickHouse server that is not up yet', () => {
     fs.rmSync(noMonitors, { recursive: true, force: true });
   });
 
-  it('retries while the server refuses connections, then migrates and ingests', async () => {
+  it('answers probes while it retries, then migrates, listens and ingests once the server is up', async () => {
     const port = await unusedPort();
+    const httpPort = await unusedPort();
     const { logger, lines } = capturingLogger();
-    // the server comes up two seconds after the service started asking for it
-    const serverUp = new Promise<ClickHouseHttpStandIn>((resolve, reject) => {
-      setTimeout(() => startClickHouseHttpStandIn({ port }).then(resolve, reject), 2000);
+    const started = startService(
+      serviceConfig(`http://dw:s3cret-pw@127.0.0.1:${port}`, '60', httpPort),
+      { ...quiet, http: true, logger },
+    );
+
+    // While it waits: alive, not ready, and saying why; nothing else is served yet.
+    const waiting = await answerOf(httpPort, '/readyz', (answer) =>
+      /attempt [3-9]/.test(JSON.stringify(answer?.body ?? {})),
+    );
+    expect(waiting?.status).toBe(503);
+    expect(waiting?.body).toEqual({
+      status: 'not ready',
+      checks: {
+        store: {
+          ok: false,
+          detail: expect.stringMatching(
+            new RegExp(
+              `^waiting for the store at http://127\\.0\\.0\\.1:${port}: attempt \\d+ failed ` +
+                `\\(ClickHouse: connect ECONNREFUSED .*\\); next in \\d+\\.\\d s, \\d+\\.\\d s waited so far$`,
+            ),
+          ) as unknown,
+        },
+      },
     });
-    const started = startService(serviceConfig(`http://dw:s3cret-pw@127.0.0.1:${port}`, '60'), {
-      ...quiet,
-      logger,
+    expect(await get(httpPort, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await get(httpPort, '/v1/status')).toMatchObject({
+      status: 503,
+      body: { code: 'DW_UNAVAILABLE', error: 'the service is starting: retry later' },
     });
-    clickhouse = await serverUp;
+
+    // The server comes up on the port the service has been asking.
+    clickhouse = await startClickHouseHttpStandIn({ port });
     service = await started;
+    expect(service.address).toBe(`http://127.0.0.1:${httpPort}`);
+    expect(await get(httpPort, '/readyz')).toMatchObject({
+      status: 200,
+      body: { status: 'ready', checks: { store: { ok: true } } },
+    });
 
     const waits = lines.filter((line) => line.stage === 'store');
-    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(waits.length).toBeGreaterThanOrEqual(3);
     expect(waits[0]).toMatchObject({
       level: 'warn',
       msg: 'the store does not answer yet: start-up waits for it',
       store: `http://127.0.0.1:${port}`,
       attempt: 1,
       deadline_ms: 60_000,
-      error: expect.stringContaining('ECONNREFUSED'),
+      error: expect.stringContaining('ECONNREFUSED') as unknown,
     });
     expect(waits.map((line) => line.attempt)).toEqual(waits.map((_, index) => index + 1));
     for (const line of waits) {
@@ -118,10 +172,11 @@ describe('start-up waits for a ClickHouse server that is not up yet', () => {
 
   it('gives up at the deadline with one line naming the store and the last error', async () => {
     const port = await unusedPort();
+    const httpPort = await unusedPort();
     const { logger, lines } = capturingLogger();
     const failure = await startService(
-      serviceConfig(`http://dw:s3cret-pw@127.0.0.1:${port}`, '2'),
-      { ...quiet, logger },
+      serviceConfig(`http://dw:s3cret-pw@127.0.0.1:${port}`, '2', httpPort),
+      { ...quiet, http: true, logger },
     ).then(
       () => undefined,
       (error: unknown) => error,
@@ -139,6 +194,8 @@ describe('start-up waits for a ClickHouse server that is not up yet', () => {
     const waits = lines.filter((line) => line.stage === 'store');
     expect(waits.length).toBeGreaterThanOrEqual(2);
     expect(waits.at(-1)?.waited_ms as number).toBeLessThanOrEqual(2000);
+    // the port it answered probes on while waiting is free again
+    expect(await get(httpPort, '/healthz')).toBeUndefined();
   });
 
   it("with DRIFTWATCH_STORE_WAIT_SECONDS=0, fails at once with the store's own error", async () => {

@@ -64,6 +64,15 @@ export interface StoreWaitStatus {
   error: string;
 }
 
+/** For /readyz while start-up waits: what for, and since when. */
+export function describeStoreWait(wait: StoreWaitStatus): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    `waiting for the store at ${wait.store}: attempt ${wait.attempt} failed (${wait.error}); ` +
+    `next in ${seconds(wait.retryInMs)}, ${seconds(wait.waitedMs)} waited so far`
+  );
+}
+
 export interface ConnectStoreOptions {
   logger: Logger;
   /** Told after each failed attempt that will be retried. */
