@@ -206,6 +206,7 @@ async function startWorld(
     username: 'default',
     password: '',
     database: 'driftwatch',
+    waitMs: 0,
   });
   cleanups.unshift(() => store.close());
   await migrate(store);

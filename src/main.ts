@@ -4,6 +4,7 @@ import type { Channels } from './alerts/channels/channel.js';
 import { createAlertsApi } from './alerts/alertsApi.js';
 import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
+import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
 import { DriftwatchError } from './errors.js';
 import { createKafkaIngest } from './ingest/kafkaConsumer.js';
@@ -27,8 +28,8 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
-import { openStore, type Store } from './store/clickhouse.js';
-import { migrate } from './store/migrate.js';
+import { storeLocation, type Store } from './store/clickhouse.js';
+import { connectStore, describeStoreWait } from './store/connect.js';
 import { applyRetention } from './store/retention.js';
 import { insertMonitorFileVersions } from './store/monitorFiles.js';
 import { removeServiceRecord, writeServiceRecord } from './store/storeHolder.js';
@@ -71,11 +72,46 @@ export interface Service {
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
+  const startup: { server?: StartupServer } = {};
+  try {
+    return await startStages(config, options, startup);
+  } catch (error) {
+    await startup.server?.close();
+    throw error;
+  }
+}
+
+/**
+ * While it starts, the service answers /healthz and /readyz (with what it waits for) from
+ * `startup.server`, which its real app replaces once everything before listening is done.
+ */
+async function startStages(
+  config: Config,
+  options: ServiceOptions,
+  startup: { server?: StartupServer },
+): Promise<Service> {
   // Refused before anything opens: no tokens means loopback only.
   const accessLine = options.http ? checkApiBinding(config) : undefined;
-  // The store first: a store another process holds is the one thing to say.
-  const store = await openStore(config.store);
-  await migrate(store);
+  const logger = options.logger ?? createLogger();
+  // The store first: a store another process holds is the one thing to say; a server that
+  // does not answer yet is waited for (DRIFTWATCH_STORE_WAIT_SECONDS), not crash-looped on,
+  // and probes are answered meanwhile.
+  if (options.http && config.store.kind === 'server') {
+    startup.server = await listenWhileStarting(config.http, {
+      check: 'store',
+      detail: `connecting to the store at ${storeLocation(config.store)}`,
+    });
+  }
+  const store = await connectStore(config.store, {
+    logger,
+    onWaiting: (wait) => startup.server?.notReady('store', describeStoreWait(wait)),
+  });
+  if (options.http) {
+    startup.server ??= await listenWhileStarting(config.http, {
+      check: 'monitors',
+      detail: 'loading the monitor files',
+    });
+  }
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
     baselineRoots: config.baselineRoots,
   });
@@ -108,7 +144,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     ),
   );
   // Frames and score thresholds exist before events arrive, so they are summarized in them.
-  for (const plan of plans) {
+  for (const [index, plan] of plans.entries()) {
+    // ~25 s for a baseline of a million rows: /readyz says which one, /healthz stays alive.
+    startup.server?.notReady(
+      'monitors',
+      `preparing monitor ${plan.monitor} (${index + 1} of ${plans.length})`,
+    );
     try {
       await prepareMonitor(
         store,
@@ -121,7 +162,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const registry = createMetricsRegistry();
   const metrics = createIngestMetrics(registry);
-  const logger = options.logger ?? createLogger();
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
   // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
@@ -145,8 +185,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
   });
   if (accessLine) options.log(accessLine);
+  // The port is handed over: a probe in the instant between the two may find it closed.
+  await startup.server?.close();
   const address = options.http
-    ? await app.listen({ host: config.http.host, port: config.http.port })
+    ? await app.listen({ host: config.http.host, port: startup.server?.port ?? config.http.port })
     : null;
   const role = options.role ?? 'all';
   if (config.store.kind === 'embedded') {

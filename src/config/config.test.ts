@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createToken } from '../api/auth/tokens.js';
-import { checkApiBinding, loadApiConfig, loadConfig } from './config.js';
+import { checkApiBinding, loadApiConfig, loadConfig, loadStoreConfig } from './config.js';
 
 describe('API access configuration', () => {
   it('reads hashed tokens from DRIFTWATCH_TOKENS and DRIFTWATCH_TOKENS_FILE', () => {
@@ -42,5 +42,23 @@ describe('API access configuration', () => {
       DRIFTWATCH_TOKENS: createToken('admin').line,
     });
     expect(checkApiBinding(guarded)).toMatch(/1 configured/);
+  });
+});
+
+describe('store configuration', () => {
+  it('waits 300 s for a ClickHouse server at start unless DRIFTWATCH_STORE_WAIT_SECONDS says otherwise', () => {
+    const server = { CLICKHOUSE_URL: 'http://clickhouse:8123' };
+    expect(loadStoreConfig(server)).toMatchObject({ kind: 'server', waitMs: 300_000 });
+    expect(loadStoreConfig({ ...server, DRIFTWATCH_STORE_WAIT_SECONDS: '0' })).toMatchObject({
+      waitMs: 0,
+    });
+    expect(loadStoreConfig({ ...server, DRIFTWATCH_STORE_WAIT_SECONDS: '45' })).toMatchObject({
+      waitMs: 45_000,
+    });
+    for (const bad of ['-1', '1.5', 'five', '30s']) {
+      expect(() => loadStoreConfig({ ...server, DRIFTWATCH_STORE_WAIT_SECONDS: bad })).toThrow(
+        `DRIFTWATCH_STORE_WAIT_SECONDS must be an integer >= 0, got "${bad}"`,
+      );
+    }
   });
 });

@@ -14,6 +14,11 @@ export type StoreConfig =
       database: string;
       /** CLICKHOUSE_CLUSTER: create the database on every node with the Replicated engine. */
       cluster?: string;
+      /**
+       * How long the service's start-up waits for a server that does not answer yet
+       * (DRIFTWATCH_STORE_WAIT_SECONDS, default 300; 0: fail at once).
+       */
+      waitMs: number;
     }
   | { kind: 'embedded'; dataDir: string; database: string };
 
@@ -291,6 +296,9 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
       password: env.CLICKHOUSE_PASSWORD ?? '',
       database,
       ...(cluster ? { cluster } : {}),
+      waitMs:
+        parseInteger(env.DRIFTWATCH_STORE_WAIT_SECONDS, 'DRIFTWATCH_STORE_WAIT_SECONDS', 300, 0) *
+        1000,
     };
   }
   const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  ClickHouseLogLevel,
   createClient,
   type ClickHouseClient,
   type ClickHouseClientConfigOptions,
@@ -89,6 +90,20 @@ function embeddedConnection(dataDir: string): ClientConnection {
   }
 }
 
+/**
+ * Where a store is, for logs and errors: a server's URL without its credentials (a URL may
+ * carry `user:password@`) and without its query (which may carry settings or a password).
+ */
+export function storeLocation(config: StoreConfig): string {
+  if (config.kind === 'embedded') return config.dataDir;
+  try {
+    const url = new URL(config.url);
+    return `${url.origin}${url.pathname === '/' ? '' : url.pathname}`;
+  } catch {
+    return '(an unparsable CLICKHOUSE_URL)';
+  }
+}
+
 async function ensureServerDatabase(
   config: Extract<StoreConfig, { kind: 'server' }>,
 ): Promise<void> {
@@ -96,6 +111,9 @@ async function ensureServerDatabase(
     url: config.url,
     username: config.username,
     password: config.password,
+    // Its failure is ours to report (start-up logs one structured line per attempt), not
+    // the client's own multi-line error on stderr.
+    log: { level: ClickHouseLogLevel.OFF },
   });
   // On a cluster: one Replicated database across the nodes, so every table the migrations
   // create is created on every replica, and replicated (src/store/migrate.ts).
@@ -106,7 +124,7 @@ async function ensureServerDatabase(
   try {
     await bootstrap.command({ query: statement });
   } catch (error) {
-    throw storeError(`cannot reach ClickHouse at ${config.url}`, error);
+    throw storeError(`cannot reach ClickHouse at ${storeLocation(config)}`, error);
   } finally {
     await bootstrap.close();
   }

@@ -36,7 +36,10 @@ const HTTP_ONLY_SETTINGS = new Set([
 ]);
 const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'default_format', 'session_id']);
 
-export async function startClickHouseHttpStandIn(): Promise<ClickHouseHttpStandIn> {
+/** `port`: where to listen (a server that comes up where a client already waits); default any. */
+export async function startClickHouseHttpStandIn(
+  options: { port?: number } = {},
+): Promise<ClickHouseHttpStandIn> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-ch-http-'));
   const session = new Session(dataDir);
   const statements: string[] = [];
@@ -104,7 +107,7 @@ export async function startClickHouseHttpStandIn(): Promise<ClickHouseHttpStandI
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
