@@ -160,7 +160,8 @@ export interface CellQuery {
 }
 
 /**
- * Every cell of a time range merged across its pieces. Summary rows are valid unless a
+ * Every cell of a time range merged across its pieces, in a stable order (so a window's
+ * slices and results come out in the same order however it is read). Summary rows are valid unless a
  * recorded rebuild replaced them: a view's row (rebuild_id 0) is replaced by a rebuild of
  * its day whose cutoff is after the row's ingest day; a rebuild's row by a later rebuild of
  * its day; an unrecorded rebuild's rows (one that died half-way) count for nothing.
@@ -169,21 +170,11 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
   const params: QueryParams = {
     model: query.model,
     kind: query.kind,
-    rb_ids: query.rebuilds.map((r) => r.id),
-    rb_from: query.rebuilds.map((r) => r.fromDay),
-    rb_to: query.rebuilds.map((r) => r.toDay),
-    rb_cutoff: query.rebuilds.map((r) => r.cutoffDay),
+    ...rebuildParams(query.rebuilds),
     states: query.states ? [...query.states] : [],
   };
   const stateFilter = query.states ? 'AND state IN {states:Array(String)}' : '';
-  const validity =
-    query.kind === 'reference'
-      ? 'rebuild_id = {cell_set:UInt32}'
-      : `(rebuild_id = 0 AND NOT arrayExists((id, f, t, c) -> f <= toDate(grain_start) AND toDate(grain_start) < t AND c > ingest_day,
-             {rb_ids:Array(UInt32)}, {rb_from:Array(Date)}, {rb_to:Array(Date)}, {rb_cutoff:Array(Date)}))
-         OR (rebuild_id > 0 AND has({rb_ids:Array(UInt32)}, rebuild_id)
-             AND NOT arrayExists((id, f, t) -> id > rebuild_id AND f <= toDate(grain_start) AND toDate(grain_start) < t,
-                                 {rb_ids:Array(UInt32)}, {rb_from:Array(Date)}, {rb_to:Array(Date)}))`;
+  const validity = validityClause(query.kind);
   if (query.kind === 'reference') params.cell_set = query.cellSet ?? 0;
   const parts: string[] = [];
   query.pieces.forEach((piece, i) => {
@@ -200,18 +191,7 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
         AND (${validity}) ${stateFilter}`);
   });
   if (parts.length === 0) return [];
-  const rows = await store.query<{
-    feature: string;
-    slice_hash: string;
-    state: CellState;
-    frame: number;
-    categories: string[];
-    buckets: number[];
-    counts: string[];
-    sums: number[];
-    mins: number[];
-    maxs: number[];
-  }>(
+  const rows = await store.query<CellRow>(
     `SELECT feature, toString(slice_hash) AS slice_hash, state, frame,
             groupArray(category) AS categories, groupArray(bucket) AS buckets, groupArray(c) AS counts, groupArray(s) AS sums,
             groupArray(lo) AS mins, groupArray(hi) AS maxs
@@ -221,11 +201,49 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
        FROM (${parts.join('\nUNION ALL\n')})
        GROUP BY feature, slice_hash, state, frame, bucket, category
      )
-     GROUP BY feature, slice_hash, state, frame`,
+     GROUP BY feature, slice_hash, state, frame
+     ORDER BY feature, slice_hash, state, frame`,
     params,
     { output_format_json_quote_64bit_integers: 0 },
   );
-  return rows.map((row) => ({
+  return rows.map(cellGroupOf);
+}
+
+function rebuildParams(rebuilds: readonly SummaryRebuild[]): QueryParams {
+  return {
+    rb_ids: rebuilds.map((r) => r.id),
+    rb_from: rebuilds.map((r) => r.fromDay),
+    rb_to: rebuilds.map((r) => r.toDay),
+    rb_cutoff: rebuilds.map((r) => r.cutoffDay),
+  };
+}
+
+/** Which summary rows count (see queryCells), with the parameters of rebuildParams. */
+function validityClause(kind: CellQuery['kind']): string {
+  return kind === 'reference'
+    ? 'rebuild_id = {cell_set:UInt32}'
+    : `(rebuild_id = 0 AND NOT arrayExists((id, f, t, c) -> f <= toDate(grain_start) AND toDate(grain_start) < t AND c > ingest_day,
+             {rb_ids:Array(UInt32)}, {rb_from:Array(Date)}, {rb_to:Array(Date)}, {rb_cutoff:Array(Date)}))
+         OR (rebuild_id > 0 AND has({rb_ids:Array(UInt32)}, rebuild_id)
+             AND NOT arrayExists((id, f, t) -> id > rebuild_id AND f <= toDate(grain_start) AND toDate(grain_start) < t,
+                                 {rb_ids:Array(UInt32)}, {rb_from:Array(Date)}, {rb_to:Array(Date)}))`;
+}
+
+interface CellRow {
+  feature: string;
+  slice_hash: string;
+  state: CellState;
+  frame: number;
+  categories: string[];
+  buckets: number[];
+  counts: string[];
+  sums: number[];
+  mins: number[];
+  maxs: number[];
+}
+
+function cellGroupOf(row: CellRow): CellGroup {
+  return {
     feature: row.feature,
     sliceHash: row.slice_hash,
     state: row.state,
@@ -236,7 +254,69 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
     sums: row.sums.map(Number),
     mins: row.mins.map(Number),
     maxs: row.maxs.map(Number),
-  }));
+  };
+}
+
+const SUMMARY_TABLES: Record<SummaryGrain, string> = {
+  '5m': 'summary_5m',
+  '1h': 'summary_1h',
+  '1d': 'summary_1d',
+};
+
+export interface WindowRunQuery {
+  model: string;
+  /** The grain every window of the run is read from, whole grains only. */
+  source: SummaryGrain;
+  /** The first window's start; window i is [start + i·windowMs, start + (i+1)·windowMs). */
+  start: Date;
+  windowMs: number;
+  windows: number;
+  rebuilds: readonly SummaryRebuild[];
+  states?: readonly CellState[];
+}
+
+/**
+ * The cells of a run of consecutive windows of equal length, each made of whole grains of
+ * one table, in one query: per window, the rows queryCells reads for that window alone
+ * (same table, same validity), so a backtest reads a day of windows in one round trip.
+ */
+export async function queryCellsByWindow(
+  store: Store,
+  query: WindowRunQuery,
+): Promise<CellGroup[][]> {
+  const params: QueryParams = {
+    model: query.model,
+    kind: 'prediction',
+    ...rebuildParams(query.rebuilds),
+    states: query.states ? [...query.states] : [],
+    from: toClickHouseTime(query.start),
+    to: toClickHouseTime(new Date(query.start.getTime() + query.windows * query.windowMs)),
+    from_ms: query.start.getTime(),
+    window_ms: query.windowMs,
+  };
+  const stateFilter = query.states ? 'AND state IN {states:Array(String)}' : '';
+  const rows = await store.query<CellRow & { window: number }>(
+    `SELECT window, feature, toString(slice_hash) AS slice_hash, state, frame,
+            groupArray(category) AS categories, groupArray(bucket) AS buckets, groupArray(c) AS counts, groupArray(s) AS sums,
+            groupArray(lo) AS mins, groupArray(hi) AS maxs
+     FROM (
+       SELECT intDiv(toInt64(toUnixTimestamp(grain_start)) * 1000 - {from_ms:Int64}, {window_ms:Int64}) AS window,
+              feature, slice_hash, state, frame, bucket, category,
+              sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
+       FROM ${SUMMARY_TABLES[query.source]}
+       WHERE model = {model:String} AND kind = {kind:String}
+         AND grain_start >= {from:DateTime64(3)} AND grain_start < {to:DateTime64(3)}
+         AND (${validityClause('prediction')}) ${stateFilter}
+       GROUP BY window, feature, slice_hash, state, frame, bucket, category
+     )
+     GROUP BY window, feature, slice_hash, state, frame
+     ORDER BY window, feature, slice_hash, state, frame`,
+    params,
+    { output_format_json_quote_64bit_integers: 0 },
+  );
+  const windows: CellGroup[][] = Array.from({ length: query.windows }, () => []);
+  for (const row of rows) windows[Number(row.window)]?.push(cellGroupOf(row));
+  return windows;
 }
 
 /**
