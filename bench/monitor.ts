@@ -148,9 +148,20 @@ function timeQueries(store: Store): {
       });
     });
   };
+  // exec (the batched cells' Arrow answer): timed until the engine hands the answer over
+  const client = new Proxy(store.client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'exec') {
+        return (params: Parameters<Store['client']['exec']>[0]) =>
+          timed(params.query, () => target.exec(params));
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
   const wrapped: Store = {
     kind: store.kind,
-    client: store.client,
+    client,
     query: (sql, params, settings) => timed(sql, () => store.query(sql, params, settings)),
     command: (sql, params, settings) => timed(sql, () => store.command(sql, params, settings)),
     insert: (table, rows, settings) => store.insert(table, rows, settings),

@@ -60,17 +60,26 @@ checks:
 `;
 }
 
-/** A store that counts the batched reads (queries over a run of windows). */
+/** A store that counts the batched reads (queries over a run of windows, read as Arrow). */
 function countingRunReads(store: Store): { store: Store; runReads: () => number } {
   let reads = 0;
+  const client = new Proxy(store.client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'exec') {
+        return (params: Parameters<Store['client']['exec']>[0]) => {
+          if (/^\s*SELECT toUInt32\(window\)/.test(params.query)) reads += 1;
+          return target.exec(params);
+        };
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
   return {
     store: {
       kind: store.kind,
-      client: store.client,
-      query: (sql, params, settings) => {
-        if (/^\s*SELECT window,/.test(sql)) reads += 1;
-        return store.query(sql, params, settings);
-      },
+      client,
+      query: (sql, params, settings) => store.query(sql, params, settings),
       command: (sql, params, settings) => store.command(sql, params, settings),
       insert: (table, rows, settings) => store.insert(table, rows, settings),
       insertRowBinary: (table, columns, structure, data, settings) =>
