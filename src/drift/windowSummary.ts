@@ -6,7 +6,6 @@ import {
   listSummaryRebuilds,
   queryCells,
   queryCellsByWindow,
-  type CellGroup,
   type CellState,
   type SummaryGrain,
   type WindowPiece,
@@ -112,8 +111,9 @@ export interface WindowRun {
 
 /**
  * A run of windows read in one query and folded window by window on demand: window i's
- * samples are those readWindowSamples gives for that window alone. Only the run's cells
- * are held (callers bound the run's length), and each window's fold is the caller's to drop.
+ * samples are those readWindowSamples gives for that window alone. The run's cells are
+ * held compactly until the run is dropped (callers bound its length); each window's fold
+ * is the caller's to drop.
  */
 export async function readWindowRun(
   store: Store,
@@ -123,7 +123,7 @@ export async function readWindowRun(
     listSummaryRebuilds(store, run.model),
     listSliceCombos(store, run.model),
   ]);
-  const groups: (CellGroup[] | undefined)[] = await queryCellsByWindow(store, {
+  const cells = await queryCellsByWindow(store, {
     model: run.model,
     source: run.source,
     start: run.start,
@@ -131,14 +131,7 @@ export async function readWindowRun(
     windows: run.windows,
     rebuilds,
   });
-  return {
-    samplesOf(window) {
-      const cells = groups[window] ?? [];
-      // folded once: the run's cells of this window are not needed again
-      groups[window] = undefined;
-      return foldCells(cells, combos, run.keys);
-    },
-  };
+  return { samplesOf: (window) => foldCells(cells.groupsOf(window), combos, run.keys) };
 }
 
 const referenceCache = new Map<string, Samples>();

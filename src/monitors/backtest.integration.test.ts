@@ -262,7 +262,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   it('backtestMonitor reports each replayed window and every breach', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
-    const range = { from: new Date(FIRST_BLOCK.getTime()), to: new Date(MIDNIGHT.getTime()) };
+    const range = { from: new Date(MIDNIGHT.getTime() - HOUR), to: new Date(MIDNIGHT.getTime()) };
     const alone: WindowEvaluation[] = [];
     for (const window of backtestWindows(range.from, range.to, plan.windowMs)) {
       alone.push(await evaluateMonitorWindow(store, plan, window, { persist: false }));
