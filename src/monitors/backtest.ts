@@ -75,11 +75,11 @@ export interface ReplayOptions {
   now: Date;
   /** As evaluateMonitorWindow's: straddling verdicts recomputed from raw rows per window. */
   exactFallbackMaxEvents?: number;
-  /** Windows read per query (8 hours of 5-minute windows by default): what memory holds. */
+  /** Windows read per query (2 hours of 5-minute windows by default): what memory holds. */
   windowsPerRead?: number;
 }
 
-export const DEFAULT_WINDOWS_PER_READ = 96;
+export const DEFAULT_WINDOWS_PER_READ = 24;
 
 const DAY = 86_400_000;
 
