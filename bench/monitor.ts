@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { replayWindows } from '../src/monitors/backtest.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
-import { backtestWindows } from '../src/monitors/windows.js';
+import { backtestWindows, type TimeWindow } from '../src/monitors/windows.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import type { MonitorResult } from '../src/store/results.js';
@@ -16,7 +17,7 @@ import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
  *  - a 100M-event month (30 days), rows inserted into `summary_input`, the table every
  *    event reaches the views through (no raw copy is kept: 100M raw events would take most
  *    of an hour to generate here), with the exact fallback off so straddles are counted;
- *  - a backtest of that month in 5-minute windows.
+ *  - a backtest of that month in 5-minute windows, as the CLI replays it.
  * Each prints its figures with the machine's load, the JS heap's peak and the peak RSS.
  */
 const NUMERIC = Array.from({ length: 20 }, (_, i) => `n${i}`);
@@ -128,7 +129,12 @@ async function benchmarkWindow(store: Store, label: string, start: Date, end: Da
  * and how much is JavaScript folding cells and judging. Queries run concurrently, so
  * their sum can exceed the wall time; the slowest ones are named by their first words.
  */
-function timeQueries(store: Store): { store: Store; summary(wallSeconds: number): string } {
+function timeQueries(store: Store): {
+  store: Store;
+  /** Milliseconds when at least one query was running (the union of the spans). */
+  busyMs(): number;
+  summary(wallSeconds: number): string;
+} {
   const spans: { sql: string; ms: number; start: number; end: number }[] = [];
   const timed = <T>(sql: string, run: () => Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -142,9 +148,20 @@ function timeQueries(store: Store): { store: Store; summary(wallSeconds: number)
       });
     });
   };
+  // exec (the batched cells' Arrow answer): timed until the engine hands the answer over
+  const client = new Proxy(store.client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'exec') {
+        return (params: Parameters<Store['client']['exec']>[0]) =>
+          timed(params.query, () => target.exec(params));
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
   const wrapped: Store = {
     kind: store.kind,
-    client: store.client,
+    client,
     query: (sql, params, settings) => timed(sql, () => store.query(sql, params, settings)),
     command: (sql, params, settings) => timed(sql, () => store.command(sql, params, settings)),
     insert: (table, rows, settings) => store.insert(table, rows, settings),
@@ -152,18 +169,22 @@ function timeQueries(store: Store): { store: Store; summary(wallSeconds: number)
       store.insertRowBinary(table, columns, structure, data, settings),
     close: () => store.close(),
   };
+  const busyMs = () => {
+    const sorted = [...spans].sort((a, b) => a.start - b.start);
+    let busy = 0;
+    let until = -Infinity;
+    for (const span of sorted) {
+      if (span.end <= until) continue;
+      busy += span.end - Math.max(span.start, until);
+      until = span.end;
+    }
+    return busy;
+  };
   return {
     store: wrapped,
+    busyMs,
     summary(wallSeconds) {
-      // time when at least one query was running (the union of the spans)
-      const sorted = [...spans].sort((a, b) => a.start - b.start);
-      let busy = 0;
-      let until = -Infinity;
-      for (const span of sorted) {
-        if (span.end <= until) continue;
-        busy += span.end - Math.max(span.start, until);
-        until = span.end;
-      }
+      const busy = busyMs();
       const slowest = [...spans]
         .sort((a, b) => b.ms - a.ms)
         .slice(0, 4)
@@ -191,8 +212,9 @@ function bracketLine(results: readonly MonitorResult[]): string {
 }
 
 /**
- * The month's 5-minute windows one by one, as `driftwatch backtest` replays them; the
- * first `days` days are measured (a whole month takes long here) and the month extrapolated.
+ * The month's 5-minute windows replayed as `driftwatch backtest` does (replayWindows: a day
+ * of windows read per query, each judged alone); the first `days` days are measured (a
+ * whole month takes long here) and the month extrapolated.
  */
 async function benchmarkBacktest(
   store: Store,
@@ -203,32 +225,48 @@ async function benchmarkBacktest(
   const until = new Date(Math.min(MONTH_END.getTime(), MONTH_START.getTime() + days * DAY));
   const windows = backtestWindows(MONTH_START, until, monitor.windowMs);
   const monthWindows = backtestWindows(MONTH_START, MONTH_END, monitor.windowMs).length;
-  const prepared = await prepareMonitor(store, monitor, { start: MONTH_START, end: MONTH_END });
+  await prepareMonitor(store, monitor, { start: MONTH_START, end: MONTH_END });
   const load = loadLine();
+  const timed = timeQueries(store);
+  const options = { now: MONTH_END, exactFallbackMaxEvents: 0 };
+  // DRIFTWATCH_BENCH_BACKTEST_ONE_BY_ONE=1: each window read alone, as before the batched replay
+  const oneByOne = process.env.DRIFTWATCH_BENCH_BACKTEST_ONE_BY_ONE === '1';
+  async function* replay(all: TimeWindow[]) {
+    if (!oneByOne) {
+      yield* replayWindows(timed.store, monitor, all, options);
+      return;
+    }
+    const prepared = await prepareMonitor(timed.store, monitor, all[0] as TimeWindow);
+    for (const window of all) {
+      yield await evaluateMonitorWindow(timed.store, monitor, window, {
+        ...options,
+        persist: false,
+        prepared,
+      });
+    }
+  }
   const {
     seconds: took,
     heapPeakMiB,
     result,
   } = await withHeapPeak(async () => {
     let fired = 0;
-    for (const window of windows) {
-      const evaluation = await evaluateMonitorWindow(store, monitor, window, {
-        persist: false,
-        now: MONTH_END,
-        exactFallbackMaxEvents: 0,
-        prepared,
-      });
+    for await (const evaluation of replay(windows)) {
       fired += evaluation.results.filter(
         (r) => r.status === 'warn' || r.status === 'critical',
       ).length;
     }
     return fired;
   });
+  const perWindow = (ms: number) => (ms / windows.length).toFixed(1);
+  const clickhouse = timed.busyMs();
   console.log(
-    `backtest of the 100M-event month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s ` +
-      `(${((took / windows.length) * 1000).toFixed(0)} ms per window, ${result} checks fired), so the month's ${monthWindows} windows in about ` +
-      `${(((took / windows.length) * monthWindows) / 60).toFixed(0)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
+    `backtest of the 100M-event month in 5-minute windows${oneByOne ? ' (one by one)' : ''}: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s ` +
+      `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
+      `${result} checks fired), so the month's ${monthWindows} windows in about ` +
+      `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
   );
+  console.log(`  where the time went: ${timed.summary(took)}`);
 }
 
 /** Generated feature values in the events layout: (numbers, strings, nulls) columns. */

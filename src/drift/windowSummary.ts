@@ -5,6 +5,7 @@ import {
   listSliceCombos,
   listSummaryRebuilds,
   queryCells,
+  queryCellsByWindow,
   type CellState,
   type SummaryGrain,
   type WindowPiece,
@@ -86,6 +87,51 @@ export async function readWindowSamples(
     frames,
   });
   return { samples: foldCells(groups, combos, input.keys), pieces };
+}
+
+/**
+ * The one grain table a window is read whole from (windowPieces gives it a single piece),
+ * or null when it needs several grains or raw edges.
+ */
+export function wholeGrainOf(range: TimeRange): SummaryGrain | null {
+  const pieces = windowPieces(range);
+  const [only] = pieces;
+  return pieces.length === 1 && only && only.source !== 'raw' ? only.source : null;
+}
+
+/** Consecutive windows of equal length, each read whole from one grain table. */
+export interface WindowRun {
+  model: string;
+  source: SummaryGrain;
+  start: Date;
+  windowMs: number;
+  windows: number;
+  keys: readonly ProfileSliceKey[];
+}
+
+/**
+ * A run of windows read in one query and folded window by window on demand: window i's
+ * samples are those readWindowSamples gives for that window alone. The run's cells are
+ * held compactly until the run is dropped (callers bound its length); each window's fold
+ * is the caller's to drop.
+ */
+export async function readWindowRun(
+  store: Store,
+  run: WindowRun,
+): Promise<{ samplesOf(window: number): Samples }> {
+  const [rebuilds, combos] = await Promise.all([
+    listSummaryRebuilds(store, run.model),
+    listSliceCombos(store, run.model),
+  ]);
+  const cells = await queryCellsByWindow(store, {
+    model: run.model,
+    source: run.source,
+    start: run.start,
+    windowMs: run.windowMs,
+    windows: run.windows,
+    rebuilds,
+  });
+  return { samplesOf: (window) => foldCells(cells.groupsOf(window), combos, run.keys) };
 }
 
 const referenceCache = new Map<string, Samples>();

@@ -1,9 +1,17 @@
 import type { Store } from '../store/clickhouse.js';
 import type { MonitorResult } from '../store/results.js';
 import type { CheckStatus } from '../store/results.js';
-import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
+import { readWindowRun, wholeGrainOf } from '../drift/windowSummary.js';
+import type { SummaryGrain } from '../store/summaryQueries.js';
+import {
+  evaluateMonitorWindow,
+  evaluateWindowSamples,
+  isFutureWindow,
+  prepareMonitor,
+  type WindowEvaluation,
+} from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
-import { backtestWindows } from './windows.js';
+import { backtestWindows, type TimeWindow } from './windows.js';
 
 /** One replayed window: its end, its worst status, how many checks it judged and fired. */
 export interface BacktestWindow {
@@ -42,26 +50,16 @@ export async function backtestMonitor(
   range: { from: Date; to: Date },
   onWindow?: (window: BacktestWindow) => void,
 ): Promise<Backtest> {
-  const now = new Date();
   const windows: BacktestWindow[] = [];
   const fired: MonitorResult[] = [];
   const all = backtestWindows(range.from, range.to, plan.windowMs);
-  const first = all[0];
-  if (!first) return { windows, fired };
-  // the baseline and its profile are the same for every window (unless trailing)
-  const prepared = await prepareMonitor(store, plan, first);
-  for (const window of all) {
-    const evaluation = await evaluateMonitorWindow(store, plan, window, {
-      persist: false,
-      now,
-      prepared,
-    });
+  for await (const evaluation of replayWindows(store, plan, all, { now: new Date() })) {
     const breaches = evaluation.results.filter(
       (r) => r.status === 'warn' || r.status === 'critical',
     );
     fired.push(...breaches);
     const replayed = {
-      end: window.end,
+      end: evaluation.window.end,
       status: evaluation.status,
       checks: evaluation.results.length,
       fired: breaches.length,
@@ -71,4 +69,114 @@ export async function backtestMonitor(
     onWindow?.(replayed);
   }
   return { windows, fired };
+}
+
+export interface ReplayOptions {
+  now: Date;
+  /** As evaluateMonitorWindow's: straddling verdicts recomputed from raw rows per window. */
+  exactFallbackMaxEvents?: number;
+  /** Windows read per query (2 hours of 5-minute windows by default): what memory holds. */
+  windowsPerRead?: number;
+}
+
+export const DEFAULT_WINDOWS_PER_READ = 24;
+
+const DAY = 86_400_000;
+
+/**
+ * Each window's evaluation, oldest first, as evaluateMonitorWindow gives it (not stored):
+ * consecutive windows that are whole grains of one summary table are read up to
+ * `windowsPerRead` at a time in one query and judged one by one through the same code;
+ * a window with raw edges or several grains is evaluated alone. A trailing baseline is
+ * prepared once per UTC day (the version it resolves to), any other once.
+ */
+export async function* replayWindows(
+  store: Store,
+  plan: MonitorPlan,
+  windows: readonly TimeWindow[],
+  options: ReplayOptions,
+): AsyncGenerator<WindowEvaluation> {
+  const first = windows[0];
+  if (!first) return;
+  const trailing = plan.baseline.kind === 'trailing';
+  const fixed = trailing ? undefined : await prepareMonitor(store, plan, first);
+  const limit = Math.max(1, options.windowsPerRead ?? DEFAULT_WINDOWS_PER_READ);
+  const single = {
+    persist: false,
+    now: options.now,
+    prepared: fixed,
+    exactFallbackMaxEvents: options.exactFallbackMaxEvents,
+  };
+  let i = 0;
+  while (i < windows.length) {
+    const head = windows[i] as TimeWindow;
+    const source = wholeGrainOf(head);
+    const length = source ? runLength(windows, i, source, limit, options.now, trailing) : 0;
+    if (!source || length === 0) {
+      // raw edges, mixed grains or a future window (which throws as it does alone)
+      yield await evaluateMonitorWindow(store, plan, head, single);
+      i += 1;
+      continue;
+    }
+    const prepared = fixed ?? (await prepareMonitor(store, plan, head));
+    const run = await readWindowRun(store, {
+      model: plan.model,
+      source,
+      start: head.start,
+      windowMs: head.end.getTime() - head.start.getTime(),
+      windows: length,
+      keys: prepared.profile.sliceKeys,
+    });
+    for (let k = 0; k < length; k += 1) {
+      const started = performance.now();
+      yield await evaluateWindowSamples(
+        store,
+        plan,
+        windows[i + k] as TimeWindow,
+        run.samplesOf(k),
+        {
+          persist: false,
+          now: options.now,
+          prepared,
+          exactFallbackMaxEvents: options.exactFallbackMaxEvents,
+          started,
+        },
+      );
+    }
+    i += length;
+  }
+}
+
+/**
+ * How many windows from `from` on can be read together: consecutive, of the head's length,
+ * whole grains of `source`, past, at most `limit`, and (for a trailing baseline) of the same
+ * UTC day, so they share one baseline version.
+ */
+function runLength(
+  windows: readonly TimeWindow[],
+  from: number,
+  source: SummaryGrain,
+  limit: number,
+  now: Date,
+  trailing: boolean,
+): number {
+  const head = windows[from] as TimeWindow;
+  const length = head.end.getTime() - head.start.getTime();
+  const day = Math.floor(head.start.getTime() / DAY);
+  let n = 0;
+  let previousEnd = head.start.getTime();
+  while (n < limit && from + n < windows.length) {
+    const window = windows[from + n] as TimeWindow;
+    if (
+      window.start.getTime() !== previousEnd ||
+      window.end.getTime() - window.start.getTime() !== length ||
+      wholeGrainOf(window) !== source ||
+      isFutureWindow(window, now) ||
+      (trailing && Math.floor(window.start.getTime() / DAY) !== day)
+    )
+      break;
+    previousEnd = window.end.getTime();
+    n += 1;
+  }
+  return n;
 }

@@ -15,7 +15,7 @@ import {
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
-import { ALL_SLICE_ID } from '../drift/samples.js';
+import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples, windowPieces } from '../drift/windowSummary.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import {
@@ -126,35 +126,66 @@ export async function evaluateMonitorWindow(
 ): Promise<WindowEvaluation> {
   const started = performance.now();
   const now = options.now ?? new Date();
-  if (window.end.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+  assertPastWindow(window, now);
+  const prepared =
+    options.prepared && plan.baseline.kind !== 'trailing'
+      ? options.prepared
+      : await prepareMonitor(store, plan, window);
+  const read = await readWindowSamples(store, {
+    model: plan.model,
+    range: { start: window.start, end: window.end },
+    keys: prepared.profile.sliceKeys,
+  });
+  return evaluateWindowSamples(store, plan, window, read.samples, {
+    ...options,
+    now,
+    prepared,
+    started,
+  });
+}
+
+export function isFutureWindow(window: TimeWindow, now: Date): boolean {
+  return window.end.getTime() > now.getTime() + FUTURE_TOLERANCE_MS;
+}
+
+/** Only past windows can be evaluated (up to a minute of clock skew). */
+export function assertPastWindow(window: TimeWindow, now: Date): void {
+  if (isFutureWindow(window, now)) {
     throw new DriftwatchError(
       'DW_INPUT',
       `the window ends in the future (${window.end.toISOString()}, now ${now.toISOString()}): only past windows can be evaluated`,
     );
   }
-  const prepared =
-    options.prepared && plan.baseline.kind !== 'trailing'
-      ? options.prepared
-      : await prepareMonitor(store, plan, window);
+}
+
+/**
+ * The rest of a window's evaluation once its summaries are read (by evaluateMonitorWindow
+ * one window at a time, or by a backtest a run of windows at once): compared with the
+ * profile, gathered with what else the checks need (duplicates, labels, activity), judged,
+ * straddling verdicts recomputed exactly when the window is small enough, and stored unless
+ * `persist` is false. Both paths judge through here, so they cannot disagree.
+ */
+export async function evaluateWindowSamples(
+  store: Store,
+  plan: MonitorPlan,
+  window: TimeWindow,
+  samples: Samples,
+  options: EvaluationOptions & { now: Date; prepared: PreparedMonitor; started?: number },
+): Promise<WindowEvaluation> {
+  const started = options.started ?? performance.now();
+  const { now, prepared } = options;
   const { profile } = prepared;
   const events: EventWindow = { model: plan.model, from: window.start, to: window.end };
-  const [read, reference] = await Promise.all([
-    readWindowSamples(store, {
-      model: plan.model,
-      range: { start: window.start, end: window.end },
-      keys: profile.sliceKeys,
-    }),
-    readReferenceSamples(store, profile),
-  ]);
+  const reference = await readReferenceSamples(store, profile);
   const comparison = compareWithProfile(
     { features: plan.features, threshold: plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
     profile,
     reference,
-    read.samples,
+    samples,
   );
   const labelWindow = plan.labels ? labelWindowFor(window, plan.labels.delayMs, now) : null;
   let aggregates = await gatherAggregates(store, plan, profile, events, comparison, labelWindow, {
-    current: [...read.samples.featureNames].sort(),
+    current: [...samples.featureNames].sort(),
     baseline: [...reference.featureNames].sort(),
   });
   let verdicts = judgeWindow(plan, aggregates);

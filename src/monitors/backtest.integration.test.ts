@@ -1,0 +1,304 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
+import type { Store } from '../store/clickhouse.js';
+import { insertLabels } from '../store/events.js';
+import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
+import { openTestStore, tempDir } from '../../test/helpers/store.js';
+import { backtestMonitor, replayWindows } from './backtest.js';
+import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
+import { loadMonitorFile } from './monitorFile.js';
+import type { MonitorPlan } from './plan.js';
+import { backtestWindows, type TimeWindow } from './windows.js';
+
+/**
+ * A backtest reads a run of windows in one query and judges each alone; it must give, window
+ * by window, exactly what evaluateMonitorWindow gives for that window read on its own.
+ * Events: 5-minute blocks of varying size from 22:00 to 02:00 across a day boundary, drift
+ * in some blocks, some blocks empty, and a whole earlier day for a trailing baseline.
+ */
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const MIDNIGHT = new Date('2026-11-20T00:00:00Z');
+const FIRST_BLOCK = new Date(MIDNIGHT.getTime() - 2 * HOUR);
+const BLOCKS = 48; // 22:00 .. 02:00
+const EMPTY = new Set([10, 11, 23, 24, 37]);
+const DRIFTED = new Set([5, 6, 7, 25, 26, 40]);
+const NOW = new Date('2026-11-21T00:00:00Z');
+
+function monitorYaml(baseline: string, window: string): string {
+  return `model: fraud-detector
+baseline: ${baseline}
+features:
+  amount: numeric
+  account_age_days: { kind: numeric, range: [0, 36500] }
+  device_score: { kind: numeric, range: [0, 1] }
+  merchant_category: categorical
+prediction: { threshold: 0.5 }
+slices: [channel]
+schedule: '*/5 * * * *'
+window: ${window}
+min_samples: 20
+labels: { delay: 1h, min_count: 20 }
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+  - { metric: ks, features: [amount, device_score], p_value: 0.01, min_statistic: 0.1 }
+  - { metric: chi2, features: [merchant_category], p_value: 0.01, min_statistic: 0.1 }
+  - { metric: new_categories, features: [merchant_category], severity: warn }
+  - { metric: null_rate, features: all, max_increase: 0.05 }
+  - { metric: out_of_range, features: [device_score], max_rate: 0.001 }
+  - { metric: wrong_type, features: all, max_rate: 0 }
+  - { metric: schema, severity: warn }
+  - { metric: duplicate_ids, max_rate: 0 }
+  - { metric: positive_rate, max_shift: 0.02, p_value: 0.01 }
+  - { metric: auroc, min: 0.6 }
+  - { metric: jensen_shannon, features: [amount, merchant_category], warn: 0.1, critical: 0.2 }
+  - { metric: wasserstein_normed, features: [amount], warn: 0.1, critical: 0.3 }
+  - { metric: volume, min_ratio: 0.5, trailing: 30m }
+  - { metric: freshness, max_delay: 5m }
+`;
+}
+
+/** A store that counts the batched reads (queries over a run of windows, read as Arrow). */
+function countingRunReads(store: Store): { store: Store; runReads: () => number } {
+  let reads = 0;
+  const client = new Proxy(store.client, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (property === 'exec') {
+        return (params: Parameters<Store['client']['exec']>[0]) => {
+          if (/^\s*SELECT toUInt32\(window\)/.test(params.query)) reads += 1;
+          return target.exec(params);
+        };
+      }
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
+  return {
+    store: {
+      kind: store.kind,
+      client,
+      query: (sql, params, settings) => store.query(sql, params, settings),
+      command: (sql, params, settings) => store.command(sql, params, settings),
+      insert: (table, rows, settings) => store.insert(table, rows, settings),
+      insertRowBinary: (table, columns, structure, data, settings) =>
+        store.insertRowBinary(table, columns, structure, data, settings),
+      close: () => store.close(),
+    },
+    runReads: () => reads,
+  };
+}
+
+/** Everything an evaluation says except how long it took. */
+function comparable(evaluation: WindowEvaluation): WindowEvaluation {
+  return { ...evaluation, durationMs: 0 };
+}
+
+describe('a batched backtest against window-by-window evaluation (embedded ClickHouse)', () => {
+  let store: Store;
+  const dir = tempDir('driftwatch-backtest-');
+  const plans = new Map<string, MonitorPlan>();
+
+  const planOf = (name: string, baseline: string, window: string): MonitorPlan => {
+    const file = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(file, monitorYaml(baseline, window));
+    const loaded = loadMonitorFile(file);
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    return loaded.plan;
+  };
+
+  beforeAll(async () => {
+    store = await openTestStore();
+    fs.writeFileSync(path.join(dir, 'fraud.csv'), demoBaselineCsv(fraudDetector, 3000, 7));
+    plans.set('file-5m', planOf('file-5m', '{ file: fraud.csv }', '5m'));
+    plans.set('file-2h', planOf('file-2h', '{ file: fraud.csv }', '2h'));
+    plans.set('trailing-5m', planOf('trailing-5m', '{ trailing: 1d }', '5m'));
+    // the day before the blocks: the trailing baseline of the first day's windows
+    const dayBefore = generateWindow(fraudDetector, {
+      start: new Date(MIDNIGHT.getTime() - 2 * 24 * HOUR),
+      spanMs: 24 * HOUR,
+      count: 3000,
+      drifted: false,
+      seed: 3,
+    });
+    await insertTestPredictions(store, dayBefore.predictions);
+    for (let block = 0; block < BLOCKS; block += 1) {
+      if (EMPTY.has(block)) continue;
+      const generated = generateWindow(fraudDetector, {
+        start: new Date(FIRST_BLOCK.getTime() + block * 5 * MINUTE),
+        spanMs: 5 * MINUTE,
+        count: 60 + ((block * 37) % 90),
+        drifted: DRIFTED.has(block),
+        seed: 100 + block,
+      });
+      // ids unique across blocks (the generator numbers from 0 in each)
+      const predictions = generated.predictions.map((p) => ({
+        ...p,
+        event_id: `${block}-${p.event_id}`,
+        prediction_id: `${block}-${p.prediction_id}`,
+      }));
+      if (block === 30 && predictions[1] && predictions[2]) {
+        predictions[2] = { ...predictions[2], prediction_id: predictions[1].prediction_id };
+      }
+      await insertTestPredictions(store, predictions);
+      await insertLabels(
+        store,
+        generated.labels.map((l) => ({
+          ...l,
+          event_id: `${block}-${l.event_id}`,
+          prediction_id: `${block}-${l.prediction_id}`,
+        })),
+      );
+    }
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  /** Both ways over [from, to): window by window, and replayed `windowsPerRead` at a time. */
+  async function bothWays(
+    plan: MonitorPlan,
+    from: Date,
+    to: Date,
+    windowsPerRead?: number,
+  ): Promise<{ alone: WindowEvaluation[]; replayed: WindowEvaluation[]; runReads: number }> {
+    const windows = backtestWindows(from, to, plan.windowMs);
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) {
+      alone.push(await evaluateMonitorWindow(store, plan, window, { persist: false, now: NOW }));
+    }
+    const counting = countingRunReads(store);
+    const replayed: WindowEvaluation[] = [];
+    for await (const evaluation of replayWindows(counting.store, plan, windows, {
+      now: NOW,
+      windowsPerRead,
+    })) {
+      replayed.push(evaluation);
+    }
+    return { alone, replayed, runReads: counting.runReads() };
+  }
+
+  function expectSame(alone: WindowEvaluation[], replayed: WindowEvaluation[]): void {
+    expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
+    alone.forEach((expected, i) => {
+      const actual = replayed[i] as WindowEvaluation;
+      const at = expected.window.start.toISOString();
+      expect({ at, events: actual.events, status: actual.status }).toEqual({
+        at,
+        events: expected.events,
+        status: expected.status,
+      });
+      expect(comparable(actual), at).toEqual(comparable(expected));
+    });
+  }
+
+  it('gives every 5-minute window across a day boundary what it gets alone, in runs of 7', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const { alone, replayed, runReads } = await bothWays(
+      plan,
+      new Date(FIRST_BLOCK.getTime()),
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      7,
+    );
+    expect(alone).toHaveLength(BLOCKS);
+    expectSame(alone, replayed);
+    expect(runReads).toBe(Math.ceil(BLOCKS / 7));
+    // the data really varies: empty windows say no_data, drifted ones breach, counts differ
+    const statusAt = (block: number) => alone[block]?.status;
+    for (const block of EMPTY) {
+      expect(alone[block]?.events).toBe(0);
+      expect(statusAt(block)).toBe('no_data');
+    }
+    for (const block of DRIFTED) expect(['warn', 'critical']).toContain(statusAt(block));
+    expect(new Set(alone.map((e) => e.events)).size).toBeGreaterThan(20);
+  });
+
+  it('reads a whole range in one query by default', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const from = new Date(MIDNIGHT.getTime() - HOUR);
+    const { alone, replayed, runReads } = await bothWays(plan, from, MIDNIGHT);
+    expectSame(alone, replayed);
+    expect(runReads).toBe(1);
+  });
+
+  it('reads 2-hour windows whole from the hour grain, one straddling midnight', async () => {
+    const plan = plans.get('file-2h') as MonitorPlan;
+    const from = new Date(MIDNIGHT.getTime() - 3 * HOUR);
+    const { alone, replayed, runReads } = await bothWays(
+      plan,
+      from,
+      new Date(MIDNIGHT.getTime() + 3 * HOUR),
+    );
+    expect(alone.map((e) => e.window.start.toISOString())).toContain('2026-11-19T23:00:00.000Z');
+    expectSame(alone, replayed);
+    expect(runReads).toBe(1);
+    expect(alone.every((e) => e.events > 0 || e.status === 'no_data')).toBe(true);
+  });
+
+  it('evaluates windows with raw edges alone, and gives the same', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const from = new Date(MIDNIGHT.getTime() - 30 * MINUTE + 150_000); // 2.5 minutes off the grain
+    const { alone, replayed, runReads } = await bothWays(
+      plan,
+      from,
+      new Date(from.getTime() + 12 * 5 * MINUTE),
+    );
+    expectSame(alone, replayed);
+    expect(runReads).toBe(0);
+  });
+
+  it('with a trailing baseline, splits runs at midnight where the baseline version changes', async () => {
+    const plan = plans.get('trailing-5m') as MonitorPlan;
+    const { alone, replayed, runReads } = await bothWays(
+      plan,
+      new Date(MIDNIGHT.getTime() - 30 * MINUTE),
+      new Date(MIDNIGHT.getTime() + 30 * MINUTE),
+    );
+    expect(new Set(alone.map((e) => e.baseline.version)).size).toBe(2);
+    expectSame(alone, replayed);
+    expect(runReads).toBe(2);
+  });
+
+  it('backtestMonitor reports each replayed window and every breach', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const range = { from: new Date(MIDNIGHT.getTime() - HOUR), to: new Date(MIDNIGHT.getTime()) };
+    const alone: WindowEvaluation[] = [];
+    for (const window of backtestWindows(range.from, range.to, plan.windowMs)) {
+      alone.push(await evaluateMonitorWindow(store, plan, window, { persist: false }));
+    }
+    const seen: Date[] = [];
+    const backtest = await backtestMonitor(store, plan, range, (w) => seen.push(w.end));
+    expect(backtest.windows).toEqual(
+      alone.map((e) => {
+        const fired = e.results.filter((r) => r.status === 'warn' || r.status === 'critical');
+        return {
+          end: e.window.end,
+          status: e.status,
+          checks: e.results.length,
+          fired: fired.length,
+          events: e.events,
+        };
+      }),
+    );
+    expect(seen).toEqual(alone.map((e) => e.window.end));
+    expect(backtest.fired).toEqual(
+      alone.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical')),
+    );
+  });
+
+  it('stops at a window in the future as a window evaluated alone does', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const windows: TimeWindow[] = backtestWindows(
+      new Date(NOW.getTime() - 10 * MINUTE),
+      new Date(NOW.getTime() + 10 * MINUTE),
+      plan.windowMs,
+    );
+    const replayed: WindowEvaluation[] = [];
+    await expect(async () => {
+      for await (const e of replayWindows(store, plan, windows, { now: NOW })) replayed.push(e);
+    }).rejects.toThrow(/in the future/);
+    // the window ending at NOW is past; the next one, 5 minutes later, is not
+    expect(replayed.map((e) => e.window.end)).toEqual([new Date(NOW.getTime() - 5 * MINUTE), NOW]);
+  });
+});
