@@ -1,4 +1,4 @@
-import type { Cell } from './cells.js';
+import { sortCells, type Cell, type SortedCells } from './cells.js';
 import type { CellGroup, SliceCombo } from '../store/summaryQueries.js';
 import {
   MISSING_SLICE_VALUE,
@@ -14,6 +14,11 @@ import {
  */
 export interface FeatureSample {
   numbers: Cell[];
+  /**
+   * The same cells sorted for the distance brackets, when folded from summaries: a snapshot
+   * made once, so a reference sample compared with window after window is sorted once.
+   */
+  sorted?: SortedCells;
   posInf: number;
   negInf: number;
   nan: number;
@@ -131,12 +136,18 @@ export function foldCells(
   for (const [id, accumulator] of accumulators) {
     for (const [feature, cells] of accumulator.cells) {
       const sample = accumulator.sample.features.get(feature);
-      if (sample) sample.numbers = [...cells.values()];
+      if (!sample) continue;
+      sample.numbers = [...cells.values()].sort(byMinThenMax);
+      sample.sorted = sortCells(sample.numbers);
     }
     accumulator.sample.score = [...accumulator.score.values()];
     slices.set(id, accumulator.sample);
   }
   return { slices, featureNames };
+}
+
+function byMinThenMax(p: Cell, q: Cell): number {
+  return p.min - q.min || p.max - q.max;
 }
 
 function mergeCell(into: Map<string, Cell>, key: string, cell: Cell): void {

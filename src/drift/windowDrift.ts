@@ -1,10 +1,9 @@
 import {
   atOrAbove,
   binCountRanges,
+  distanceBrackets,
   exactBinCounts,
-  ksBracket,
   outsideRange,
-  wassersteinBracket,
   type CountRange,
 } from './cells.js';
 import { worstFirst } from './exactDrift.js';
@@ -81,6 +80,10 @@ export function compareWithProfile(
         current: currentQuality(slice, current, feature.kind),
       };
       if (feature.kind === 'numeric') {
+        const distances = distanceBrackets(
+          referenceSample.sorted ?? referenceSample.numbers,
+          current.sorted ?? current.numbers,
+        );
         drift.push(
           numericFeatureDrift(
             {
@@ -98,8 +101,8 @@ export function compareWithProfile(
                 reference: exactBinCounts(stats?.binCounts ?? [0]),
                 current: binCountRanges(stats?.edges ?? [], current.numbers),
               },
-              ks: ksBracket(referenceSample.numbers, current.numbers),
-              wasserstein: wassersteinBracket(referenceSample.numbers, current.numbers),
+              ks: distances?.ks ?? null,
+              wasserstein: distances?.wasserstein ?? null,
             },
             input.criteria,
           ),
