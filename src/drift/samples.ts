@@ -71,8 +71,10 @@ export function finiteCount(sample: FeatureSample): number {
 
 interface Accumulator {
   sample: SliceSample;
-  cells: Map<string, Map<string, Cell>>;
-  score: Map<string, Cell>;
+  /** Per feature, frame and bucket: the cell folded so far. */
+  cells: Map<string, Map<number, Map<number, Cell>>>;
+  /** Per bucket. */
+  score: Map<number, Cell>;
 }
 
 /** The slices (all first) a combination's events count in. */
@@ -134,11 +136,13 @@ export function foldCells(
   }
   const slices = new Map<string, SliceSample>();
   for (const [id, accumulator] of accumulators) {
-    for (const [feature, cells] of accumulator.cells) {
+    for (const [feature, frames] of accumulator.cells) {
       const sample = accumulator.sample.features.get(feature);
       if (!sample) continue;
-      sample.numbers = [...cells.values()].sort(byMinThenMax);
-      sample.sorted = sortCells(sample.numbers);
+      const numbers: Cell[] = [];
+      for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
+      sample.numbers = numbers.sort(byMinThenMax);
+      sample.sorted = sortCells(numbers);
     }
     accumulator.sample.score = [...accumulator.score.values()];
     slices.set(id, accumulator.sample);
@@ -150,26 +154,26 @@ function byMinThenMax(p: Cell, q: Cell): number {
   return p.min - q.min || p.max - q.max;
 }
 
-function mergeCell(into: Map<string, Cell>, key: string, cell: Cell): void {
-  const existing = into.get(key);
+/** Adds a group's i-th cell into the cell of the same bucket (a new object the first time). */
+function mergeCell(into: Map<number, Cell>, group: CellGroup, i: number): void {
+  const bucket = group.buckets[i] ?? 0;
+  const count = group.counts[i] ?? 0;
+  const sum = group.sums[i] ?? 0;
+  const min = group.mins[i] ?? 0;
+  const max = group.maxs[i] ?? 0;
+  const existing = into.get(bucket);
   if (!existing) {
-    into.set(key, { ...cell });
+    into.set(bucket, { count, sum, min, max });
     return;
   }
-  existing.count += cell.count;
-  existing.sum += cell.sum;
-  existing.min = Math.min(existing.min, cell.min);
-  existing.max = Math.max(existing.max, cell.max);
+  existing.count += count;
+  existing.sum += sum;
+  existing.min = Math.min(existing.min, min);
+  existing.max = Math.max(existing.max, max);
 }
 
 function addGroup(accumulator: Accumulator, group: CellGroup): void {
   const { sample } = accumulator;
-  const cellAt = (i: number): Cell => ({
-    count: group.counts[i] ?? 0,
-    sum: group.sums[i] ?? 0,
-    min: group.mins[i] ?? 0,
-    max: group.maxs[i] ?? 0,
-  });
   const total = group.counts.reduce((s, c) => s + c, 0);
   if (group.state === 'event') {
     sample.events += total;
@@ -182,7 +186,7 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
     return;
   }
   if (group.state === 'score') {
-    group.counts.forEach((_, i) => mergeCell(accumulator.score, `${group.buckets[i]}`, cellAt(i)));
+    for (let i = 0; i < group.counts.length; i += 1) mergeCell(accumulator.score, group, i);
     return;
   }
   let feature = sample.features.get(group.feature);
@@ -192,13 +196,17 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
   }
   switch (group.state) {
     case 'number': {
-      let cells = accumulator.cells.get(group.feature);
+      let frames = accumulator.cells.get(group.feature);
+      if (!frames) {
+        frames = new Map();
+        accumulator.cells.set(group.feature, frames);
+      }
+      let cells = frames.get(group.frame);
       if (!cells) {
         cells = new Map();
-        accumulator.cells.set(group.feature, cells);
+        frames.set(group.frame, cells);
       }
-      for (let i = 0; i < group.counts.length; i += 1)
-        mergeCell(cells, `${group.frame}|${group.buckets[i]}`, cellAt(i));
+      for (let i = 0; i < group.counts.length; i += 1) mergeCell(cells, group, i);
       return;
     }
     case 'string':
