@@ -57,13 +57,14 @@ export function emptyFeatureSample(): FeatureSample {
 
 /** Non-null values of any kind: what an absent feature is counted against. */
 export function presentValues(sample: FeatureSample): number {
-  let total = sample.posInf + sample.negInf + sample.nan + sample.nulls;
-  for (const cell of sample.numbers) total += cell.count;
+  let total = sample.posInf + sample.negInf + sample.nan + sample.nulls + finiteCount(sample);
   for (const count of sample.strings.values()) total += count;
   return total;
 }
 
+/** Σ count of the cells (counts are whole numbers: the snapshot's sum is the same). */
 export function finiteCount(sample: FeatureSample): number {
+  if (sample.sorted) return sample.sorted.size;
   let total = 0;
   for (const cell of sample.numbers) total += cell.count;
   return total;
@@ -101,7 +102,8 @@ export function foldCells(
   keys: readonly ProfileSliceKey[],
 ): Samples {
   const comboBy = new Map(combos.map((combo) => [combo.hash, combo]));
-  const labelCache = new Map<string, ReturnType<typeof labelsOf>>();
+  // per slice combination: the accumulators of the slices its events count in
+  const labelled = new Map<string, Accumulator[]>();
   const accumulators = new Map<string, Accumulator>();
   const featureNames = new Set<string>();
   const accumulatorOf = (key: string, value: string): Accumulator => {
@@ -126,13 +128,15 @@ export function foldCells(
     return accumulator;
   };
   for (const group of groups) {
-    let labelled = labelCache.get(group.sliceHash);
-    if (!labelled) {
-      labelled = labelsOf(comboBy.get(group.sliceHash), keys);
-      labelCache.set(group.sliceHash, labelled);
+    let into = labelled.get(group.sliceHash);
+    if (!into) {
+      into = labelsOf(comboBy.get(group.sliceHash), keys).map((label) =>
+        accumulatorOf(label.key, label.value),
+      );
+      labelled.set(group.sliceHash, into);
     }
     if (group.feature !== '') featureNames.add(group.feature);
-    for (const label of labelled) addGroup(accumulatorOf(label.key, label.value), group);
+    for (const accumulator of into) addGroup(accumulator, group);
   }
   const slices = new Map<string, SliceSample>();
   for (const [id, accumulator] of accumulators) {

@@ -19,6 +19,7 @@ import type { ProfileFeatureStats, ProfileSlice, ReferenceProfile } from './prof
 import {
   ALL_SLICE_ID,
   emptyFeatureSample,
+  finiteCount,
   presentValues,
   type FeatureSample,
   type Samples,
@@ -152,7 +153,7 @@ function currentQuality(
   kind: 'numeric' | 'categorical',
 ): DataQualityCounts {
   const absent = Math.max(0, slice.events - presentValues(sample));
-  const numbers = sample.numbers.reduce((s, c) => s + c.count, 0);
+  const numbers = finiteCount(sample);
   const nonFinite = sample.posInf + sample.negInf + sample.nan;
   const strings = [...sample.strings.values()].reduce((s, c) => s + c, 0);
   return {
