@@ -283,7 +283,10 @@ function sweepDistances(a: SortedCells, b: SortedCells): DistanceBrackets {
   };
   let inside = false;
   let previousEnd = Number.NaN;
-  let x = smallestHead(a, startedA, endedA, b, startedB, endedB);
+  let x = lesser(
+    lesser(headOf(a.mins, startedA), headOf(a.maxs, endedA)),
+    lesser(headOf(b.mins, startedB), headOf(b.maxs, endedB)),
+  );
   while (remaining > 0) {
     if (!inside) {
       // every cell before x has ended: both ECDFs are exact constants up to x
@@ -339,8 +342,14 @@ function sweepDistances(a: SortedCells, b: SortedCells): DistanceBrackets {
     ksLower = Math.max(ksLower, fLo - gHi, gLo - fHi);
     ksUpper = Math.max(ksUpper, fHi - gLo, gHi - fLo);
     const scaledX = x * inverse;
+    // the smallest endpoint left (written out: a call returning a double would box it)
     const next =
-      remaining > 0 ? smallestHead(a, startedA, endedA, b, startedB, endedB) : Number.NaN;
+      remaining > 0
+        ? lesser(
+            lesser(headOf(a.mins, startedA), headOf(a.maxs, endedA)),
+            lesser(headOf(b.mins, startedB), headOf(b.maxs, endedB)),
+          )
+        : Number.NaN;
     const scaledNext = next * inverse;
     // A cluster ends where no cell is open, unless the next cell starts at the same scaled
     // point (touching ranges share a cluster). Within it, the bounds hold still up to the
@@ -376,39 +385,12 @@ function shareAt(shares: Float64Array, consumed: number): number {
   return consumed > 0 ? (shares[consumed - 1] ?? 0) : 0;
 }
 
-/** The smallest endpoint not yet consumed (NaN when none is left, or one is NaN). */
-function smallestHead(
-  a: SortedCells,
-  startedA: number,
-  endedA: number,
-  b: SortedCells,
-  startedB: number,
-  endedB: number,
-): number {
-  let x = Infinity;
-  let any = false;
-  if (startedA < a.mins.length) {
-    x = a.mins[startedA] ?? NaN;
-    any = true;
-  }
-  if (endedA < a.maxs.length) {
-    const y = a.maxs[endedA] ?? NaN;
-    x = any ? lesser(x, y) : y;
-    any = true;
-  }
-  if (startedB < b.mins.length) {
-    const y = b.mins[startedB] ?? NaN;
-    x = any ? lesser(x, y) : y;
-    any = true;
-  }
-  if (endedB < b.maxs.length) {
-    const y = b.maxs[endedB] ?? NaN;
-    x = any ? lesser(x, y) : y;
-    any = true;
-  }
-  return any ? x : Number.NaN;
+/** A stream's next endpoint; +∞ once it is used up (never the smallest while one is left). */
+function headOf(values: Float64Array, cursor: number): number {
+  return cursor < values.length ? (values[cursor] ?? 0) : Infinity;
 }
 
+/** The smaller of two endpoints; NaN wins, so the sweep steps over it. */
 function lesser(x: number, y: number): number {
   return y < x || Number.isNaN(y) ? y : x;
 }
