@@ -68,6 +68,9 @@ export function cellsOfValues(values: readonly number[]): Cell[] {
  * sorted once and the snapshot kept (FeatureSample.sorted).
  */
 export interface SortedCells {
+  /** The array the snapshot was taken from, and its length then. */
+  readonly source: readonly Cell[];
+  readonly cells: number;
   /** Σ count over every cell, as sampleSize. */
   readonly size: number;
   /** The largest |min| or |max| of a non-empty cell (NaN if one is NaN): Wasserstein's scale. */
@@ -123,6 +126,8 @@ export function sortCells(cells: readonly Cell[]): SortedCells {
   if (!minsAscend) byMin.sort((i, j) => (cells[i]?.min ?? 0) - (cells[j]?.min ?? 0));
   if (!maxsAscend) byMax.sort((i, j) => (cells[i]?.max ?? 0) - (cells[j]?.max ?? 0));
   const sorted = {
+    source: cells,
+    cells: cells.length,
     size,
     largest,
     mins: new Float64Array(positive),

@@ -17,6 +17,7 @@ export interface FeatureSample {
   /**
    * The same cells sorted for the distance brackets, when folded from summaries: a snapshot
    * made once, so a reference sample compared with window after window is sorted once.
+   * Read it through sortedNumbers, which ignores a snapshot `numbers` has moved away from.
    */
   sorted?: SortedCells;
   posInf: number;
@@ -62,9 +63,21 @@ export function presentValues(sample: FeatureSample): number {
   return total;
 }
 
+/**
+ * The sample's cells sorted for the distance brackets: the fold's snapshot while `numbers`
+ * is still the array it was taken from, at the same length; otherwise sorted now. (Cells are
+ * not changed in place once folded.)
+ */
+export function sortedNumbers(sample: FeatureSample): SortedCells {
+  const { sorted, numbers } = sample;
+  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted;
+  return sortCells(numbers);
+}
+
 /** Σ count of the cells (counts are whole numbers: the snapshot's sum is the same). */
 export function finiteCount(sample: FeatureSample): number {
-  if (sample.sorted) return sample.sorted.size;
+  const { sorted, numbers } = sample;
+  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted.size;
   let total = 0;
   for (const cell of sample.numbers) total += cell.count;
   return total;

@@ -21,6 +21,7 @@ import {
   emptyFeatureSample,
   finiteCount,
   presentValues,
+  sortedNumbers,
   type FeatureSample,
   type Samples,
   type SliceSample,
@@ -81,10 +82,7 @@ export function compareWithProfile(
         current: currentQuality(slice, current, feature.kind),
       };
       if (feature.kind === 'numeric') {
-        const distances = distanceBrackets(
-          referenceSample.sorted ?? referenceSample.numbers,
-          current.sorted ?? current.numbers,
-        );
+        const distances = distanceBrackets(sortedNumbers(referenceSample), sortedNumbers(current));
         drift.push(
           numericFeatureDrift(
             {
