@@ -50,6 +50,28 @@ describe('folded cells', () => {
     expect({ ...sortedNumbers(folded), source: null }).toEqual({ ...afresh, source: null });
   });
 
+  it('orders one frame’s cells by value even where bucket keys do not follow the values', () => {
+    const keyed = (cells: [number, number, number, number, number][]) =>
+      foldCells([numberGroup(1, cells)], [{ hash: 'h', attributes: {} }], [])
+        .slices.get(ALL_SLICE_ID)
+        ?.features.get('x')
+        ?.numbers.map((cell) => cell.min);
+    expect(
+      keyed([
+        [2, 1, 5, 5, 5],
+        [-3, 1, -1, -1, -1],
+        [0, 1, 1, 1, 1],
+      ]),
+    ).toEqual([-1, 1, 5]);
+    expect(
+      keyed([
+        [2, 1, -1, -1, -1],
+        [-3, 1, 5, 5, 5],
+        [0, 1, 1, 1, 1],
+      ]),
+    ).toEqual([-1, 1, 5]);
+  });
+
   it('ignores a snapshot its cells have moved away from', () => {
     const folded = sample();
     if (!folded) return expect(folded).toBeDefined();

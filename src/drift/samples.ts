@@ -156,10 +156,8 @@ export function foldCells(
     for (const [feature, frames] of accumulator.cells) {
       const sample = accumulator.sample.features.get(feature);
       if (!sample) continue;
-      const numbers: Cell[] = [];
-      for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
-      sample.numbers = numbers.sort(byMinThenMax);
-      sample.sorted = sortCells(numbers);
+      sample.numbers = cellsInOrder(frames);
+      sample.sorted = sortCells(sample.numbers);
     }
     accumulator.sample.score = [...accumulator.score.values()];
     slices.set(id, accumulator.sample);
@@ -167,8 +165,46 @@ export function foldCells(
   return { slices, featureNames };
 }
 
+/**
+ * A feature's cells sorted by min (then max), which the distance brackets' snapshot then
+ * only checks. Within one frame a bucket's key rises with its values, so the keys' numeric
+ * sort (no comparator calls) usually gives that order already; it is checked, and anything
+ * else (several frames, an unexpected key) is sorted by comparing the cells.
+ */
+function cellsInOrder(frames: ReadonlyMap<number, ReadonlyMap<number, Cell>>): Cell[] {
+  const numbers: Cell[] = [];
+  if (frames.size === 1) {
+    for (const cells of frames.values()) {
+      const keys = Float64Array.from(cells.keys()).sort();
+      for (const key of keys) {
+        const cell = cells.get(key);
+        if (cell) numbers.push(cell);
+      }
+    }
+    if (inOrder(numbers)) return numbers;
+  } else {
+    for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
+  }
+  return numbers.sort(byMinThenMax);
+}
+
+function inOrder(cells: readonly Cell[]): boolean {
+  for (let i = 1; i < cells.length; i += 1) {
+    const previous = cells[i - 1];
+    const cell = cells[i];
+    if (previous && cell && byMinThenMax(previous, cell) > 0) return false;
+  }
+  return true;
+}
+
 function byMinThenMax(p: Cell, q: Cell): number {
   return p.min - q.min || p.max - q.max;
+}
+
+function totalOf(counts: readonly number[]): number {
+  let total = 0;
+  for (const count of counts) total += count;
+  return total;
 }
 
 /** Adds a group's i-th cell into the cell of the same bucket (a new object the first time). */
@@ -191,9 +227,8 @@ function mergeCell(into: Map<number, Cell>, group: CellGroup, i: number): void {
 
 function addGroup(accumulator: Accumulator, group: CellGroup): void {
   const { sample } = accumulator;
-  const total = group.counts.reduce((s, c) => s + c, 0);
   if (group.state === 'event') {
-    sample.events += total;
+    sample.events += totalOf(group.counts);
     for (let i = 0; i < group.counts.length; i += 1) {
       const lo = group.mins[i] ?? Infinity;
       const hi = group.maxs[i] ?? -Infinity;
@@ -235,16 +270,16 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
       );
       return;
     case 'null':
-      feature.nulls += total;
+      feature.nulls += totalOf(group.counts);
       return;
     case 'pos_inf':
-      feature.posInf += total;
+      feature.posInf += totalOf(group.counts);
       return;
     case 'neg_inf':
-      feature.negInf += total;
+      feature.negInf += totalOf(group.counts);
       return;
     case 'nan':
-      feature.nan += total;
+      feature.nan += totalOf(group.counts);
       return;
   }
 }
