@@ -13,11 +13,13 @@ import {
   atOrAbove,
   binCountRanges,
   cellsOfValues,
+  distanceBrackets,
   exactBinCounts,
   jensenShannonBracket,
   ksBracket,
   outsideRange,
   psiBracket,
+  sortCells,
   wassersteinBracket,
   type Cell,
 } from './cells.js';
@@ -84,7 +86,8 @@ const heavy = fc
   .double({ min: 0.001, max: 0.999, noNaN: true })
   .map((u) => Math.tan(Math.PI * (u - 0.5)) * 1000);
 const nearLimits = fc.constantFrom(1.7e308, -1.7e308, 1e308, -1e308, 8.9e307, 0, 1, -1);
-const value = fc.oneof(ordinary, ties, heavy, nearLimits);
+const subnormal = fc.constantFrom(5e-324, -5e-324, 1e-310, -2.5e-320, 2.2250738585072014e-308, 0);
+const value = fc.oneof(ordinary, ties, heavy, nearLimits, subnormal);
 const sample = fc.oneof(
   fc.array(value, { minLength: 1, maxLength: 60 }),
   fc.array(ties, { minLength: 1, maxLength: 60 }),
@@ -105,6 +108,13 @@ const partition = fc.oneof(
     .array(fc.nat(), { minLength: 1, maxLength: 8 })
     .map((assignment) => (values: number[]) => scattered(values, assignment)),
   fc.constant((values: number[]) => cellsOfValues(values)),
+);
+/** The same cells in any order, with empty cells among them: none of it may change a bound. */
+const arrangement = fc.constantFrom(
+  (cells: Cell[]) => cells,
+  (cells: Cell[]) => [...cells].sort((p, q) => p.min - q.min || p.max - q.max),
+  (cells: Cell[]) => [...cells].sort((p, q) => q.max - p.max),
+  (cells: Cell[]) => [{ count: 0, sum: 0, min: 9, max: -9 }, ...cells.reverse()],
 );
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
@@ -220,6 +230,85 @@ describe('cell brackets contain the exact value', () => {
         contains(atOrAbove(cells, x), above);
       }),
     );
+  });
+});
+
+describe('the distance sweep', () => {
+  it('gives KS the ECDF bounds at every endpoint, counted directly', () => {
+    fc.assert(
+      fc.property(sample, sample, partition, partition, arrangement, (a, b, cutA, cutB, order) => {
+        const cellsA = order(cutA(a));
+        const cellsB = order(cutB(b));
+        // F_lo(x) = mass of cells with max <= x, F_hi(x) = mass of cells with min <= x
+        const mass = (cells: Cell[], inside: (cell: Cell) => boolean) =>
+          cells.filter(inside).reduce((total, cell) => total + cell.count, 0);
+        const n = mass(cellsA, () => true);
+        const m = mass(cellsB, () => true);
+        let lower = 0;
+        let upper = 0;
+        for (const x of [...cellsA, ...cellsB].flatMap((cell) => [cell.min, cell.max])) {
+          const fLo = mass(cellsA, (cell) => cell.count > 0 && cell.max <= x) / n;
+          const fHi = mass(cellsA, (cell) => cell.count > 0 && cell.min <= x) / n;
+          const gLo = mass(cellsB, (cell) => cell.count > 0 && cell.max <= x) / m;
+          const gHi = mass(cellsB, (cell) => cell.count > 0 && cell.min <= x) / m;
+          lower = Math.max(lower, fLo - gHi, gLo - fHi);
+          upper = Math.max(upper, fHi - gLo, gHi - fLo);
+        }
+        expect(ksBracket(cellsA, cellsB)).toMatchObject({
+          lower: Math.min(lower, 1),
+          upper: Math.min(upper, 1),
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not depend on the cells’ order or on sorting them beforehand', () => {
+    fc.assert(
+      fc.property(
+        sample,
+        sample,
+        partition,
+        partition,
+        arrangement,
+        arrangement,
+        (a, b, cutA, cutB, orderA, orderB) => {
+          const cellsA = cutA(a);
+          const cellsB = cutB(b);
+          const plain = distanceBrackets(cellsA, cellsB);
+          const snapshots = distanceBrackets(sortCells(cellsA), sortCells(cellsB));
+          const rearranged = distanceBrackets(orderA([...cellsA]), orderB([...cellsB]));
+          expect(snapshots).toEqual(plain);
+          expect(rearranged?.ks).toEqual(plain?.ks);
+          // cells tied on min may be summed in another order: the last bits may differ
+          const w = plain?.wasserstein;
+          const v = rearranged?.wasserstein;
+          if (!w || !v) return expect(v).toEqual(w);
+          for (const end of ['lower', 'upper'] as const) {
+            if (v[end] === w[end]) continue;
+            expect(Math.abs(v[end] - w[end])).toBeLessThanOrEqual(Math.abs(w[end]) * 1e-12);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is null when a side is empty or holds only empty cells, and handles min = max cells', () => {
+    const some = cellsOfValues([1, 2, 2, 3]);
+    expect(distanceBrackets([], some)).toBeNull();
+    expect(distanceBrackets(some, [{ count: 0, sum: 0, min: 1, max: 2 }])).toBeNull();
+    const point = [{ count: 4, sum: 8, min: 2, max: 2 }];
+    expect(ksBracket(point, point)).toMatchObject({ lower: 0, upper: 0 });
+    // (Wasserstein's upper end steps one double outwards from 0)
+    expect(wassersteinBracket(point, point)).toMatchObject({ lower: 0, upper: Number.MIN_VALUE });
+    // the mass at 2 vs the mass at 5: D = 1 and W = 3 exactly
+    const far = [{ count: 1, sum: 5, min: 5, max: 5 }];
+    expect(ksBracket(point, far)).toMatchObject({ lower: 1, upper: 1 });
+    const w = wassersteinBracket(point, far);
+    expect(w?.lower).toBeLessThanOrEqual(3);
+    expect(w?.upper).toBeGreaterThanOrEqual(3);
+    expect((w?.upper ?? 0) - (w?.lower ?? 0)).toBeLessThan(1e-12);
   });
 });
 

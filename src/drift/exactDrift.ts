@@ -11,7 +11,7 @@ import {
   type EdgesBySlice,
 } from '../store/driftQueries.js';
 import { FINE_BUCKET } from '../store/summaryQueries.js';
-import { exactBracket, ksBracket, wassersteinBracket, type Bracket, type Cell } from './cells.js';
+import { distanceBrackets, exactBracket, type Bracket, type Cell } from './cells.js';
 import {
   categoricalFeatureDrift,
   edgesFromQuantiles,
@@ -206,14 +206,17 @@ async function bracketedDistances(
     cells.set(id, entry);
   }
   return new Map(
-    [...cells].map(([id, entry]) => [
-      id,
-      {
-        ks: ksBracket(entry.reference, entry.current),
-        wasserstein: wassersteinBracket(entry.reference, entry.current),
-        slice: entry.slice,
-      },
-    ]),
+    [...cells].map(([id, entry]) => {
+      const distances = distanceBrackets(entry.reference, entry.current);
+      return [
+        id,
+        {
+          ks: distances?.ks ?? null,
+          wasserstein: distances?.wasserstein ?? null,
+          slice: entry.slice,
+        },
+      ];
+    }),
   );
 }
 

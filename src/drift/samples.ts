@@ -1,4 +1,4 @@
-import type { Cell } from './cells.js';
+import { sortCells, type Cell, type SortedCells } from './cells.js';
 import type { CellGroup, SliceCombo } from '../store/summaryQueries.js';
 import {
   MISSING_SLICE_VALUE,
@@ -14,6 +14,12 @@ import {
  */
 export interface FeatureSample {
   numbers: Cell[];
+  /**
+   * The same cells sorted for the distance brackets, when folded from summaries: a snapshot
+   * made once, so a reference sample compared with window after window is sorted once.
+   * Read it through sortedNumbers, which ignores a snapshot `numbers` has moved away from.
+   */
+  sorted?: SortedCells;
   posInf: number;
   negInf: number;
   nan: number;
@@ -52,13 +58,26 @@ export function emptyFeatureSample(): FeatureSample {
 
 /** Non-null values of any kind: what an absent feature is counted against. */
 export function presentValues(sample: FeatureSample): number {
-  let total = sample.posInf + sample.negInf + sample.nan + sample.nulls;
-  for (const cell of sample.numbers) total += cell.count;
+  let total = sample.posInf + sample.negInf + sample.nan + sample.nulls + finiteCount(sample);
   for (const count of sample.strings.values()) total += count;
   return total;
 }
 
+/**
+ * The sample's cells sorted for the distance brackets: the fold's snapshot while `numbers`
+ * is still the array it was taken from, at the same length; otherwise sorted now. (Cells are
+ * not changed in place once folded.)
+ */
+export function sortedNumbers(sample: FeatureSample): SortedCells {
+  const { sorted, numbers } = sample;
+  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted;
+  return sortCells(numbers);
+}
+
+/** Σ count of the cells (counts are whole numbers: the snapshot's sum is the same). */
 export function finiteCount(sample: FeatureSample): number {
+  const { sorted, numbers } = sample;
+  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted.size;
   let total = 0;
   for (const cell of sample.numbers) total += cell.count;
   return total;
@@ -66,8 +85,10 @@ export function finiteCount(sample: FeatureSample): number {
 
 interface Accumulator {
   sample: SliceSample;
-  cells: Map<string, Map<string, Cell>>;
-  score: Map<string, Cell>;
+  /** Per feature, frame and bucket: the cell folded so far. */
+  cells: Map<string, Map<number, Map<number, Cell>>>;
+  /** Per bucket. */
+  score: Map<number, Cell>;
 }
 
 /** The slices (all first) a combination's events count in. */
@@ -94,7 +115,8 @@ export function foldCells(
   keys: readonly ProfileSliceKey[],
 ): Samples {
   const comboBy = new Map(combos.map((combo) => [combo.hash, combo]));
-  const labelCache = new Map<string, ReturnType<typeof labelsOf>>();
+  // per slice combination: the accumulators of the slices its events count in
+  const labelled = new Map<string, Accumulator[]>();
   const accumulators = new Map<string, Accumulator>();
   const featureNames = new Set<string>();
   const accumulatorOf = (key: string, value: string): Accumulator => {
@@ -119,19 +141,23 @@ export function foldCells(
     return accumulator;
   };
   for (const group of groups) {
-    let labelled = labelCache.get(group.sliceHash);
-    if (!labelled) {
-      labelled = labelsOf(comboBy.get(group.sliceHash), keys);
-      labelCache.set(group.sliceHash, labelled);
+    let into = labelled.get(group.sliceHash);
+    if (!into) {
+      into = labelsOf(comboBy.get(group.sliceHash), keys).map((label) =>
+        accumulatorOf(label.key, label.value),
+      );
+      labelled.set(group.sliceHash, into);
     }
     if (group.feature !== '') featureNames.add(group.feature);
-    for (const label of labelled) addGroup(accumulatorOf(label.key, label.value), group);
+    for (const accumulator of into) addGroup(accumulator, group);
   }
   const slices = new Map<string, SliceSample>();
   for (const [id, accumulator] of accumulators) {
-    for (const [feature, cells] of accumulator.cells) {
+    for (const [feature, frames] of accumulator.cells) {
       const sample = accumulator.sample.features.get(feature);
-      if (sample) sample.numbers = [...cells.values()];
+      if (!sample) continue;
+      sample.numbers = cellsInOrder(frames);
+      sample.sorted = sortCells(sample.numbers);
     }
     accumulator.sample.score = [...accumulator.score.values()];
     slices.set(id, accumulator.sample);
@@ -139,29 +165,70 @@ export function foldCells(
   return { slices, featureNames };
 }
 
-function mergeCell(into: Map<string, Cell>, key: string, cell: Cell): void {
-  const existing = into.get(key);
+/**
+ * A feature's cells sorted by min (then max), which the distance brackets' snapshot then
+ * only checks. Within one frame a bucket's key rises with its values, so the keys' numeric
+ * sort (no comparator calls) usually gives that order already; it is checked, and anything
+ * else (several frames, an unexpected key) is sorted by comparing the cells.
+ */
+function cellsInOrder(frames: ReadonlyMap<number, ReadonlyMap<number, Cell>>): Cell[] {
+  const numbers: Cell[] = [];
+  if (frames.size === 1) {
+    for (const cells of frames.values()) {
+      const keys = Float64Array.from(cells.keys()).sort();
+      for (const key of keys) {
+        const cell = cells.get(key);
+        if (cell) numbers.push(cell);
+      }
+    }
+    if (inOrder(numbers)) return numbers;
+  } else {
+    for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
+  }
+  return numbers.sort(byMinThenMax);
+}
+
+function inOrder(cells: readonly Cell[]): boolean {
+  for (let i = 1; i < cells.length; i += 1) {
+    const previous = cells[i - 1];
+    const cell = cells[i];
+    if (previous && cell && byMinThenMax(previous, cell) > 0) return false;
+  }
+  return true;
+}
+
+function byMinThenMax(p: Cell, q: Cell): number {
+  return p.min - q.min || p.max - q.max;
+}
+
+function totalOf(counts: readonly number[]): number {
+  let total = 0;
+  for (const count of counts) total += count;
+  return total;
+}
+
+/** Adds a group's i-th cell into the cell of the same bucket (a new object the first time). */
+function mergeCell(into: Map<number, Cell>, group: CellGroup, i: number): void {
+  const bucket = group.buckets[i] ?? 0;
+  const count = group.counts[i] ?? 0;
+  const sum = group.sums[i] ?? 0;
+  const min = group.mins[i] ?? 0;
+  const max = group.maxs[i] ?? 0;
+  const existing = into.get(bucket);
   if (!existing) {
-    into.set(key, { ...cell });
+    into.set(bucket, { count, sum, min, max });
     return;
   }
-  existing.count += cell.count;
-  existing.sum += cell.sum;
-  existing.min = Math.min(existing.min, cell.min);
-  existing.max = Math.max(existing.max, cell.max);
+  existing.count += count;
+  existing.sum += sum;
+  existing.min = Math.min(existing.min, min);
+  existing.max = Math.max(existing.max, max);
 }
 
 function addGroup(accumulator: Accumulator, group: CellGroup): void {
   const { sample } = accumulator;
-  const cellAt = (i: number): Cell => ({
-    count: group.counts[i] ?? 0,
-    sum: group.sums[i] ?? 0,
-    min: group.mins[i] ?? 0,
-    max: group.maxs[i] ?? 0,
-  });
-  const total = group.counts.reduce((s, c) => s + c, 0);
   if (group.state === 'event') {
-    sample.events += total;
+    sample.events += totalOf(group.counts);
     for (let i = 0; i < group.counts.length; i += 1) {
       const lo = group.mins[i] ?? Infinity;
       const hi = group.maxs[i] ?? -Infinity;
@@ -171,7 +238,7 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
     return;
   }
   if (group.state === 'score') {
-    group.counts.forEach((_, i) => mergeCell(accumulator.score, `${group.buckets[i]}`, cellAt(i)));
+    for (let i = 0; i < group.counts.length; i += 1) mergeCell(accumulator.score, group, i);
     return;
   }
   let feature = sample.features.get(group.feature);
@@ -181,13 +248,17 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
   }
   switch (group.state) {
     case 'number': {
-      let cells = accumulator.cells.get(group.feature);
+      let frames = accumulator.cells.get(group.feature);
+      if (!frames) {
+        frames = new Map();
+        accumulator.cells.set(group.feature, frames);
+      }
+      let cells = frames.get(group.frame);
       if (!cells) {
         cells = new Map();
-        accumulator.cells.set(group.feature, cells);
+        frames.set(group.frame, cells);
       }
-      for (let i = 0; i < group.counts.length; i += 1)
-        mergeCell(cells, `${group.frame}|${group.buckets[i]}`, cellAt(i));
+      for (let i = 0; i < group.counts.length; i += 1) mergeCell(cells, group, i);
       return;
     }
     case 'string':
@@ -199,16 +270,16 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
       );
       return;
     case 'null':
-      feature.nulls += total;
+      feature.nulls += totalOf(group.counts);
       return;
     case 'pos_inf':
-      feature.posInf += total;
+      feature.posInf += totalOf(group.counts);
       return;
     case 'neg_inf':
-      feature.negInf += total;
+      feature.negInf += totalOf(group.counts);
       return;
     case 'nan':
-      feature.nan += total;
+      feature.nan += totalOf(group.counts);
       return;
   }
 }

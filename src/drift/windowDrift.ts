@@ -1,10 +1,9 @@
 import {
   atOrAbove,
   binCountRanges,
+  distanceBrackets,
   exactBinCounts,
-  ksBracket,
   outsideRange,
-  wassersteinBracket,
   type CountRange,
 } from './cells.js';
 import { worstFirst } from './exactDrift.js';
@@ -20,7 +19,9 @@ import type { ProfileFeatureStats, ProfileSlice, ReferenceProfile } from './prof
 import {
   ALL_SLICE_ID,
   emptyFeatureSample,
+  finiteCount,
   presentValues,
+  sortedNumbers,
   type FeatureSample,
   type Samples,
   type SliceSample,
@@ -81,6 +82,7 @@ export function compareWithProfile(
         current: currentQuality(slice, current, feature.kind),
       };
       if (feature.kind === 'numeric') {
+        const distances = distanceBrackets(sortedNumbers(referenceSample), sortedNumbers(current));
         drift.push(
           numericFeatureDrift(
             {
@@ -98,8 +100,8 @@ export function compareWithProfile(
                 reference: exactBinCounts(stats?.binCounts ?? [0]),
                 current: binCountRanges(stats?.edges ?? [], current.numbers),
               },
-              ks: ksBracket(referenceSample.numbers, current.numbers),
-              wasserstein: wassersteinBracket(referenceSample.numbers, current.numbers),
+              ks: distances?.ks ?? null,
+              wasserstein: distances?.wasserstein ?? null,
             },
             input.criteria,
           ),
@@ -149,7 +151,7 @@ function currentQuality(
   kind: 'numeric' | 'categorical',
 ): DataQualityCounts {
   const absent = Math.max(0, slice.events - presentValues(sample));
-  const numbers = sample.numbers.reduce((s, c) => s + c.count, 0);
+  const numbers = finiteCount(sample);
   const nonFinite = sample.posInf + sample.negInf + sample.nan;
   const strings = [...sample.strings.values()].reduce((s, c) => s + c, 0);
   return {
