@@ -1,11 +1,9 @@
+import { equalJitterDelayMs, type Backoff } from '../backoff.js';
+
 /** How long to wait before the next delivery attempt. Pure: the random source is passed in. */
-export interface RetryPolicy {
+export interface RetryPolicy extends Backoff {
   /** Attempts in all, the first included; after the last failure a notification is dead. */
   maxAttempts: number;
-  /** The first retry waits about this long; each further one twice as long ... */
-  baseDelayMs: number;
-  /** ... up to this. */
-  maxDelayMs: number;
 }
 
 /**
@@ -20,11 +18,7 @@ export function retryDelayMs(
   retryAfterMs?: number,
 ): number {
   if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.ceil(retryAfterMs);
-  const exponential = Math.min(
-    policy.maxDelayMs,
-    policy.baseDelayMs * 2 ** Math.max(0, failedAttempt - 1),
-  );
-  return Math.round(exponential / 2 + random() * (exponential / 2));
+  return equalJitterDelayMs(failedAttempt, policy, random);
 }
 
 /** Parses a Retry-After header: delay-seconds or an HTTP date. */

@@ -17,7 +17,7 @@ function schedule(deadlineMs: number, random: () => number): number[] {
 
 describe('the wait for the store: backoff schedule', () => {
   it('doubles from 0.5 s to 15 s at the top of its jitter, then stays at 15 s up to the deadline', () => {
-    expect(STORE_WAIT_BACKOFF).toEqual({ initialDelayMs: 500, maxDelayMs: 15_000 });
+    expect(STORE_WAIT_BACKOFF).toEqual({ baseDelayMs: 500, maxDelayMs: 15_000 });
     expect(schedule(60_000, () => 1)).toEqual([
       500, 1000, 2000, 4000, 8000, 15_000, 15_000, 14_500,
     ]);

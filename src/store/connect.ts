@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { equalJitterDelayMs, type Backoff } from '../backoff.js';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import { redactSecrets, type Logger } from '../observability/logger.js';
@@ -7,11 +8,10 @@ import { migrate } from './migrate.js';
 
 /**
  * How the service's start-up waits for a ClickHouse server that does not answer yet (it
- * started after us, it restarts, DNS is not there yet): exponential backoff with "equal
- * jitter" (half the delay, plus a random part of the other half), so replicas started
- * together do not knock together.
+ * started after us, it restarts, DNS is not there yet): exponential backoff with equal
+ * jitter (src/backoff.ts), so replicas started together do not knock together.
  */
-export const STORE_WAIT_BACKOFF = { initialDelayMs: 500, maxDelayMs: 15_000 } as const;
+export const STORE_WAIT_BACKOFF: Backoff = { baseDelayMs: 500, maxDelayMs: 15_000 };
 
 /**
  * The pause after the `failedAttempt`-th failure (from 1), `waitedMs` after start-up began
@@ -25,12 +25,7 @@ export function nextStoreRetryMs(
 ): number | undefined {
   const remaining = deadlineMs - waitedMs;
   if (remaining <= 0) return undefined;
-  const exponential = Math.min(
-    STORE_WAIT_BACKOFF.maxDelayMs,
-    STORE_WAIT_BACKOFF.initialDelayMs * 2 ** Math.max(0, failedAttempt - 1),
-  );
-  const jittered = Math.round(exponential / 2 + random() * (exponential / 2));
-  return Math.min(jittered, remaining);
+  return Math.min(equalJitterDelayMs(failedAttempt, STORE_WAIT_BACKOFF, random), remaining);
 }
 
 /**
