@@ -40,6 +40,14 @@ export function smirnovSf(n: number, x: number): number {
 
 /** Both tails of the one-sided Smirnov distribution, each computed where it is accurate. */
 export function smirnov(n: number, x: number): SmirnovProbabilities {
+  return smirnovWith(n, x, lowerSum);
+}
+
+/** Σ of the positive lower-sum terms v = 0 .. count−1: exactly, or bounded below. */
+type LowerSum = (n: number, nxFloor: number, alpha: number, count: number) => number;
+
+/** cephes's cases, with the lower sum taken by `sumLower`. */
+function smirnovWith(n: number, x: number, sumLower: LowerSum): SmirnovProbabilities {
   if (!(Number.isInteger(n) && n > 0 && x >= 0 && x <= 1)) return { sf: NaN, cdf: NaN };
   if (n === 1) return { sf: 1 - x, cdf: x };
   if (x === 0) return { sf: 1, cdf: 0 };
@@ -58,7 +66,7 @@ export function smirnov(n: number, x: number): SmirnovProbabilities {
     return { sf, cdf: 1 - sf };
   }
   if (n > SMIRNOV_MAX_COMPUTE_N) return millerApproximation(n, x);
-  return smirnovSum(n, x, nxFloor, alpha);
+  return smirnovSum(n, x, nxFloor, alpha, sumLower);
 }
 
 /** Below this n the whole sum is cheap: the lower bound is the value itself. */
@@ -76,32 +84,48 @@ const PEAK_STRIDE = 256;
  * taken largest first, outwards from their peak, until x · Σ reaches 90% of Massart's
  * bound P(D_n+ > x) <= exp(−2nx²) (valid for exp(−2nx²) <= 1/2, which holds throughout the
  * sum's range): the bound is then within 10% of the exact value; or until the terms left
- * could add no more than 0.1% together (were they all as large as the next one). The same terms as the full sum (the same
- * binomial recurrence), so its rounding is the sum's; 1e-9 relative is taken off to cover
- * it (the full sum agrees with scipy to 2e-11).
+ * could add no more than 0.1% together (were they all as large as the next one). The same
+ * terms as the full sum (the same binomial recurrence), so its rounding is the sum's; 1e-9
+ * relative is taken off to cover it (the full sum agrees with scipy to 2e-11). Everything
+ * else is cephes's own cases (`smirnovWith`), where the bound is the value.
  */
 export function smirnovSfLowerBound(n: number, x: number): number {
-  if (!(Number.isInteger(n) && n >= LOWER_BOUND_MIN_N && n <= SMIRNOV_MAX_COMPUTE_N)) {
-    return smirnovSf(n, x);
-  }
-  if (!(x > 0 && x < 1) || -2 * n * x * x < CEPHES_MINLOG) return smirnovSf(n, x);
-  const { floor: nxFloor, fraction: alpha } = splitProduct(n, x);
-  if (nxFloor <= 1 || nxFloor >= n - 1) return smirnovSf(n, x);
-  const { useUpperSum, lowerCount } = sumPlan(n, x, nxFloor, alpha);
-  if (useUpperSum) return smirnovSf(n, x);
+  if (!(n >= LOWER_BOUND_MIN_N)) return smirnovSf(n, x);
   const target = Math.log1p(-LOWER_BOUND_TOLERANCE) - 2 * n * x * x - Math.log(x);
-  const sum = largestTermsSum(n, nxFloor, alpha, lowerCount, target);
-  return Math.max(0, Math.min(1, x * sum * (1 - 1e-9)));
+  return smirnovWith(
+    n,
+    x,
+    (size, nxFloor, alpha, count) =>
+      largestTermsSum(size, nxFloor, alpha, count, target) * (1 - 1e-9),
+  ).sf;
 }
 
-/** The log of a lower-sum term (all positive), the arithmetic of `smirnovTerm`. */
-function termLog(n: number, nxFloor: number, alpha: number, at: BinomialAt): number {
-  const v = at.v;
+/**
+ * The log-magnitude of the v-th term C(n,v) (1 − x − v/n)^(n−v) (x + v/n)^(v−1), with
+ * 1 − x − v/n = (n − ⌊nx⌋ − v − α)/n and x + v/n = (⌊nx⌋ + v + α)/n.
+ */
+function termLog(
+  n: number,
+  v: number,
+  nxFloor: number,
+  alpha: number,
+  logBinomial: number,
+): number {
   const rest = (n - nxFloor - v - alpha) / n;
   const reach = (nxFloor + v + alpha) / n;
   const restPower = n - v;
-  const logRest = restPower === 0 ? 0 : restPower * Math.log(rest);
-  return binomialLog(at) + logRest + (v - 1) * Math.log(reach);
+  const logRest = restPower === 0 ? 0 : restPower * Math.log(Math.abs(rest));
+  return logBinomial + logRest + (v - 1) * Math.log(reach);
+}
+
+/** The v-th term's sign: negative only where 1 − x − v/n < 0 is raised to an odd power. */
+function termSign(n: number, v: number, nxFloor: number, alpha: number): number {
+  return n - nxFloor - v - alpha < 0 && (n - v) % 2 === 1 ? -1 : 1;
+}
+
+/** The term at a scaled binomial's v. */
+function termLogAt(n: number, nxFloor: number, alpha: number, at: BinomialAt): number {
+  return termLog(n, at.v, nxFloor, alpha, binomialLog(at));
 }
 
 /**
@@ -122,7 +146,7 @@ function largestTermsSum(
   let peakLog = -Infinity;
   for (; walker.v < count; stepRight(n, walker)) {
     if (walker.v % PEAK_STRIDE === 0) {
-      const log = termLog(n, nxFloor, alpha, walker);
+      const log = termLogAt(n, nxFloor, alpha, walker);
       if (log > peakLog) {
         peakLog = log;
         peak = { ...walker };
@@ -132,8 +156,8 @@ function largestTermsSum(
   const right: BinomialAt = { ...peak };
   const left: BinomialAt = { ...peak };
   stepLeft(n, left);
-  let rightLog = termLog(n, nxFloor, alpha, right);
-  let leftLog = left.v >= 0 ? termLog(n, nxFloor, alpha, left) : -Infinity;
+  let rightLog = termLogAt(n, nxFloor, alpha, right);
+  let leftLog = left.v >= 0 ? termLogAt(n, nxFloor, alpha, left) : -Infinity;
   const shift = Math.max(rightLog, leftLog);
   let scaled = 0;
   const goal = Math.exp(target - shift);
@@ -150,10 +174,10 @@ function largestTermsSum(
     if (log >= LOG_MIN_VALUE) scaled += Math.exp(log - shift);
     if (takeRight) {
       stepRight(n, right);
-      rightLog = right.v < count ? termLog(n, nxFloor, alpha, right) : -Infinity;
+      rightLog = right.v < count ? termLogAt(n, nxFloor, alpha, right) : -Infinity;
     } else {
       stepLeft(n, left);
-      leftLog = left.v >= 0 ? termLog(n, nxFloor, alpha, left) : -Infinity;
+      leftLog = left.v >= 0 ? termLogAt(n, nxFloor, alpha, left) : -Infinity;
     }
   }
   return scaled * Math.exp(shift);
@@ -175,7 +199,13 @@ function millerApproximation(n: number, x: number): SmirnovProbabilities {
  * that leaves only a few terms out and x is small, the complementary sum over the top v
  * (upper, alternating in sign: gives the cdf, which would otherwise be 1 − (almost 1)).
  */
-function smirnovSum(n: number, x: number, nxFloor: number, alpha: number): SmirnovProbabilities {
+function smirnovSum(
+  n: number,
+  x: number,
+  nxFloor: number,
+  alpha: number,
+  sumLower: LowerSum,
+): SmirnovProbabilities {
   const { useUpperSum, lowerCount, upperTerms } = sumPlan(n, x, nxFloor, alpha);
   const probability = Math.min(
     1,
@@ -184,7 +214,7 @@ function smirnovSum(n: number, x: number, nxFloor: number, alpha: number): Smirn
       x *
         (useUpperSum
           ? upperSum(n, nxFloor, alpha, upperTerms)
-          : lowerSum(n, nxFloor, alpha, lowerCount)),
+          : sumLower(n, nxFloor, alpha, lowerCount)),
     ),
   );
   return useUpperSum
@@ -217,69 +247,44 @@ function sumPlan(
 /**
  * Σ_{v=0}^{count−1} of the (positive) terms, in the hot loop of every large-n p-value: one
  * pass with no allocation, each term's exponential computed once and reused for cephes's
- * stopping rule (the same arithmetic as `smirnovTerm` and `ScaledSum`, so the same digits).
+ * stopping rule.
  */
 function lowerSum(n: number, nxFloor: number, alpha: number, count: number): number {
-  const halfN = Math.floor(n / 2);
-  let scaled = 0;
-  let shift = -Infinity;
-  const binomial: BinomialAt = { v: 0, mantissa: 1, exponent: 0 };
-  for (; binomial.v < count; stepRight(n, binomial)) {
-    const v = binomial.v;
-    const log = termLog(n, nxFloor, alpha, binomial);
-    if (log >= LOG_MIN_VALUE) {
-      let increment = 1;
-      if (log > shift) {
-        scaled = scaled * Math.exp(shift - log) + 1;
-        shift = log;
-      } else {
-        increment = Math.exp(log - shift);
-        scaled += increment;
-      }
-      // cephes: stop once the remaining terms (each smaller) cannot move the sum by an ulp
-      if (v !== count - 1 && 4 * (count - v) * (increment / scaled) < Number.EPSILON) break;
-    } else if (v > halfN) {
-      break;
-    }
-  }
-  return scaled === 0 ? 0 : scaled * Math.exp(shift);
+  return cephesSum(n, nxFloor, alpha, count, false);
 }
 
 /** The complementary alternating sum over the top `count` values of v (a few terms). */
 function upperSum(n: number, nxFloor: number, alpha: number, count: number): number {
+  return cephesSum(n, nxFloor, alpha, count, true);
+}
+
+/**
+ * Σ sign · exp(log) of `count` terms, from v = 0 up or (`fromTop`, as C(n, j) = C(n, n − j))
+ * from v = n down, stopping as cephes does once the remaining terms (each smaller) cannot
+ * move the sum by an ulp, or past n/2 on terms below the smallest double.
+ */
+function cephesSum(
+  n: number,
+  nxFloor: number,
+  alpha: number,
+  count: number,
+  fromTop: boolean,
+): number {
   const halfN = Math.floor(n / 2);
   const sum = new ScaledSum();
-  const binomial: BinomialAt = { v: 0, mantissa: 1, exponent: 0 }; // C(n, j) = C(n, n − j)
-  for (let j = 0; j < count; j += 1, stepRight(n, binomial)) {
-    const term = smirnovTerm(n, n - j, nxFloor, alpha, binomialLog(binomial));
-    const isZero = term.log < LOG_MIN_VALUE;
-    if (!isZero) {
-      sum.add(term.sign, term.log);
-      if (j !== count - 1 && 4 * (count - j) * sum.relative(term.log) < Number.EPSILON) break;
+  const binomial: BinomialAt = { v: 0, mantissa: 1, exponent: 0 };
+  for (; binomial.v < count; stepRight(n, binomial)) {
+    const j = binomial.v;
+    const v = fromTop ? n - j : j;
+    const log = termLog(n, v, nxFloor, alpha, binomialLog(binomial));
+    if (log >= LOG_MIN_VALUE) {
+      const relative = sum.add(fromTop ? termSign(n, v, nxFloor, alpha) : 1, log);
+      if (j !== count - 1 && 4 * (count - j) * relative < Number.EPSILON) break;
     } else if (j > halfN) {
       break;
     }
   }
   return sum.value();
-}
-
-/**
- * The v-th term C(n,v) (1 − x − v/n)^(n−v) (x + v/n)^(v−1) as sign and log-magnitude,
- * with 1 − x − v/n = (n − ⌊nx⌋ − v − α)/n and x + v/n = (⌊nx⌋ + v + α)/n.
- */
-function smirnovTerm(
-  n: number,
-  v: number,
-  nxFloor: number,
-  alpha: number,
-  logBinomial: number,
-): { sign: number; log: number } {
-  const rest = (n - nxFloor - v - alpha) / n;
-  const reach = (nxFloor + v + alpha) / n;
-  const restPower = n - v;
-  const sign = rest < 0 && restPower % 2 === 1 ? -1 : 1;
-  const logRest = restPower === 0 ? 0 : restPower * Math.log(Math.abs(rest));
-  return { sign, log: logBinomial + logRest + (v - 1) * Math.log(reach) };
 }
 
 /**
@@ -328,18 +333,16 @@ class ScaledSum {
   private scaled = 0;
   private shift = -Infinity;
 
-  add(sign: number, log: number): void {
+  /** Adds a term; returns |term| / sum, for the stopping rule (one exponential a term). */
+  add(sign: number, log: number): number {
     if (log > this.shift) {
       this.scaled = this.scaled * Math.exp(this.shift - log) + sign;
       this.shift = log;
-    } else {
-      this.scaled += sign * Math.exp(log - this.shift);
+      return 1 / this.scaled;
     }
-  }
-
-  /** |term| / sum for a term given by its log. */
-  relative(log: number): number {
-    return Math.exp(log - this.shift) / this.scaled;
+    const magnitude = Math.exp(log - this.shift);
+    this.scaled += sign * magnitude;
+    return magnitude / this.scaled;
   }
 
   value(): number {
