@@ -468,7 +468,7 @@ function addClusterBounds(
     !Number.isFinite(errorB)
   ) {
     totals.lower += pointwiseLower;
-    totals.upper += Math.max(plus, minus, plus + minus - 0);
+    totals.upper += plus + minus; // ∫|F_a − F_b| = ∫(F_a − F_b)₊ + ∫(F_b − F_a)₊
     return;
   }
   const signed = valueA - valueB;

@@ -69,15 +69,21 @@ export function presentValues(sample: FeatureSample): number {
  * not changed in place once folded.)
  */
 export function sortedNumbers(sample: FeatureSample): SortedCells {
+  return currentSnapshot(sample) ?? sortCells(sample.numbers);
+}
+
+/** The fold's snapshot, unless `numbers` was replaced or grew since it was taken. */
+function currentSnapshot(sample: FeatureSample): SortedCells | undefined {
   const { sorted, numbers } = sample;
-  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted;
-  return sortCells(numbers);
+  return sorted && sorted.source === numbers && sorted.cells === numbers.length
+    ? sorted
+    : undefined;
 }
 
 /** Σ count of the cells (counts are whole numbers: the snapshot's sum is the same). */
 export function finiteCount(sample: FeatureSample): number {
-  const { sorted, numbers } = sample;
-  if (sorted && sorted.source === numbers && sorted.cells === numbers.length) return sorted.size;
+  const snapshot = currentSnapshot(sample);
+  if (snapshot) return snapshot.size;
   let total = 0;
   for (const cell of sample.numbers) total += cell.count;
   return total;
