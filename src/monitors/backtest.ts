@@ -101,6 +101,7 @@ export async function* replayWindows(
   const trailing = plan.baseline.kind === 'trailing';
   const fixed = trailing ? undefined : await prepareMonitor(store, plan, first);
   const limit = Math.max(1, options.windowsPerRead ?? DEFAULT_WINDOWS_PER_READ);
+  // what every window shares (a window evaluated alone prepares a trailing baseline itself)
   const single = {
     persist: false,
     now: options.now,
@@ -134,13 +135,7 @@ export async function* replayWindows(
         plan,
         windows[i + k] as TimeWindow,
         run.samplesOf(k),
-        {
-          persist: false,
-          now: options.now,
-          prepared,
-          exactFallbackMaxEvents: options.exactFallbackMaxEvents,
-          started,
-        },
+        { ...single, prepared, started },
       );
     }
     i += length;

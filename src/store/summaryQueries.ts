@@ -160,6 +160,13 @@ export interface CellQuery {
   frames?: ReadonlyMap<string, FeatureFrame>;
 }
 
+/** The table each summary grain is kept in. */
+const SUMMARY_TABLES: Record<SummaryGrain, string> = {
+  '5m': 'summary_5m',
+  '1h': 'summary_1h',
+  '1d': 'summary_1d',
+};
+
 /**
  * Every cell of a time range merged across its pieces, in a stable order (so a window's
  * slices and results come out in the same order however it is read). Summary rows are valid unless a
@@ -186,28 +193,39 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
       return;
     }
     parts.push(`SELECT feature, slice_hash, state, frame, bucket, category, count, value_sum, value_min, value_max
-      FROM summary_${piece.source}
+      FROM ${SUMMARY_TABLES[piece.source]}
       WHERE model = {model:String} AND kind = {kind:String}
         AND grain_start >= {from_${i}:DateTime64(3)} AND grain_start < {to_${i}:DateTime64(3)}
         AND (${validity}) ${stateFilter}`);
   });
   if (parts.length === 0) return [];
   const rows = await store.query<CellRow>(
-    `SELECT feature, toString(slice_hash) AS slice_hash, state, frame,
-            groupArray(category) AS categories, groupArray(bucket) AS buckets, groupArray(c) AS counts, groupArray(s) AS sums,
-            groupArray(lo) AS mins, groupArray(hi) AS maxs
-     FROM (
-       SELECT feature, slice_hash, state, frame, bucket, category,
-              sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
-       FROM (${parts.join('\nUNION ALL\n')})
-       GROUP BY feature, slice_hash, state, frame, bucket, category
-     )
-     GROUP BY feature, slice_hash, state, frame
-     ORDER BY feature, slice_hash, state, frame`,
+    cellGroupsSql(parts.join('\nUNION ALL\n'), false),
     params,
-    { output_format_json_quote_64bit_integers: 0 },
   );
   return rows.map(cellGroupOf);
+}
+
+/**
+ * The cells of `rows` (summary rows, or raw cells in their columns) merged per bucket, then
+ * gathered into arrays per feature, slice combination, state and frame — and per window
+ * when `windowed` (rows with a `window` column) — in that order: the one shape both cell
+ * queries answer in.
+ */
+function cellGroupsSql(rows: string, windowed: boolean): string {
+  const window = windowed ? 'window, ' : '';
+  return `SELECT ${windowed ? 'toUInt32(window) AS window, ' : ''}feature, toString(slice_hash) AS slice_hash,
+            toString(state) AS state, frame,
+            groupArray(category) AS categories, groupArray(bucket) AS buckets, groupArray(toFloat64(c)) AS counts,
+            groupArray(s) AS sums, groupArray(lo) AS mins, groupArray(hi) AS maxs
+     FROM (
+       SELECT ${window}feature, slice_hash, state, frame, bucket, category,
+              sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
+       FROM (${rows})
+       GROUP BY ${window}feature, slice_hash, state, frame, bucket, category
+     )
+     GROUP BY ${window}feature, slice_hash, state, frame
+     ORDER BY ${window}feature, slice_hash, state, frame`;
 }
 
 function rebuildParams(rebuilds: readonly SummaryRebuild[]): QueryParams {
@@ -237,7 +255,7 @@ interface CellRow {
   frame: number;
   categories: string[];
   buckets: number[];
-  counts: string[];
+  counts: number[];
   sums: number[];
   mins: number[];
   maxs: number[];
@@ -257,12 +275,6 @@ function cellGroupOf(row: CellRow): CellGroup {
     maxs: row.maxs.map(Number),
   };
 }
-
-const SUMMARY_TABLES: Record<SummaryGrain, string> = {
-  '5m': 'summary_5m',
-  '1h': 'summary_1h',
-  '1d': 'summary_1d',
-};
 
 export interface WindowRunQuery {
   model: string;
@@ -299,21 +311,15 @@ export async function queryCellsByWindow(
     window_ms: query.windowMs,
   };
   const stateFilter = query.states ? 'AND state IN {states:Array(String)}' : '';
-  const sql = `SELECT toUInt32(window) AS window, feature, toString(slice_hash) AS slice_hash, toString(state) AS state, frame,
-            groupArray(category) AS categories, groupArray(bucket) AS buckets, groupArray(toFloat64(c)) AS counts,
-            groupArray(s) AS sums, groupArray(lo) AS mins, groupArray(hi) AS maxs
-     FROM (
-       SELECT intDiv(toInt64(toUnixTimestamp(grain_start)) * 1000 - {from_ms:Int64}, {window_ms:Int64}) AS window,
-              feature, slice_hash, state, frame, bucket, category,
-              sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
-       FROM ${SUMMARY_TABLES[query.source]}
-       WHERE model = {model:String} AND kind = {kind:String}
-         AND grain_start >= {from:DateTime64(3)} AND grain_start < {to:DateTime64(3)}
-         AND (${validityClause('prediction')}) ${stateFilter}
-       GROUP BY window, feature, slice_hash, state, frame, bucket, category
-     )
-     GROUP BY window, feature, slice_hash, state, frame
-     ORDER BY window, feature, slice_hash, state, frame`;
+  const sql = cellGroupsSql(
+    `SELECT intDiv(toInt64(toUnixTimestamp(grain_start)) * 1000 - {from_ms:Int64}, {window_ms:Int64}) AS window,
+            feature, slice_hash, state, frame, bucket, category, count, value_sum, value_min, value_max
+     FROM ${SUMMARY_TABLES[query.source]}
+     WHERE model = {model:String} AND kind = {kind:String}
+       AND grain_start >= {from:DateTime64(3)} AND grain_start < {to:DateTime64(3)}
+       AND (${validityClause('prediction')}) ${stateFilter}`,
+    true,
+  );
   // rows stay in their Arrow columns until a window is asked for: a run holds typed arrays
   // (about 1.3 MB per 5-minute window of the benchmark), not millions of small objects
   const rowsOf: (() => CellGroup)[][] = Array.from({ length: query.windows }, () => []);
@@ -353,15 +359,11 @@ export async function queryCellsByWindow(
       rowsOf[window[row] ?? -1]?.push(() => groupAt(row));
     }
   }
-  return {
-    windows: query.windows,
-    groupsOf: (window) => (rowsOf[window] ?? []).map((group) => group()),
-  };
+  return { groupsOf: (window) => (rowsOf[window] ?? []).map((group) => group()) };
 }
 
 /** A run's cells, window by window (each window's groups built when asked for). */
 export interface WindowRunCells {
-  windows: number;
   groupsOf(window: number): CellGroup[];
 }
 
