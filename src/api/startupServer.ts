@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readinessAnswer } from '../observability/readiness.js';
 import type { ErrorResponse } from './errors.js';
 import { requestId } from './requestObservability.js';
 
@@ -38,7 +39,7 @@ export async function listenWhileStarting(
     response.setHeader('retry-after', '5');
     if (request.method === 'GET' && path === '/readyz') {
       const checks = { [waitingFor.check]: { ok: false, detail: waitingFor.detail } };
-      response.end(JSON.stringify({ status: 'not ready', checks }));
+      response.end(JSON.stringify(readinessAnswer({ ready: false, checks })));
       return;
     }
     const id = requestId(request);

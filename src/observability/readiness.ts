@@ -48,3 +48,11 @@ export async function runReadinessChecks(
   );
   return { ready: results.every(([, result]) => result.ok), checks: Object.fromEntries(results) };
 }
+
+/** /readyz's answer to a report: one shape from the running app and the start-up server. */
+export function readinessAnswer(report: ReadinessReport): {
+  status: 'ready' | 'not ready';
+  checks: Record<string, ReadinessResult>;
+} {
+  return { status: report.ready ? 'ready' : 'not ready', checks: report.checks };
+}

@@ -2,7 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { IngestMetrics } from '../../../ingest/metrics.js';
 import type { MetricsRegistry } from '../../../observability/metrics.js';
-import { runReadinessChecks, type ReadinessCheck } from '../../../observability/readiness.js';
+import {
+  readinessAnswer,
+  runReadinessChecks,
+  type ReadinessCheck,
+} from '../../../observability/readiness.js';
 import type { Store } from '../../../store/clickhouse.js';
 import { countStored } from '../../../store/events.js';
 import { IngestionStatus, Ok } from '../../schemas.js';
@@ -63,10 +67,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app,
     async (_request, reply) => {
       const report = await runReadinessChecks([storeAnswers, ...options.readiness]);
       void reply.status(report.ready ? 200 : 503);
-      return {
-        status: report.ready ? ('ready' as const) : ('not ready' as const),
-        checks: report.checks,
-      };
+      return readinessAnswer(report);
     },
   );
 
