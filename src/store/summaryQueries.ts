@@ -248,18 +248,8 @@ function validityClause(kind: CellQuery['kind']): string {
                                  {rb_ids:Array(UInt32)}, {rb_from:Array(Date)}, {rb_to:Array(Date)}))`;
 }
 
-interface CellRow {
-  feature: string;
-  slice_hash: string;
-  state: CellState;
-  frame: number;
-  categories: string[];
-  buckets: number[];
-  counts: number[];
-  sums: number[];
-  mins: number[];
-  maxs: number[];
-}
+/** A cell group as the JSON answer gives it; cellGroupOf makes every value a number. */
+type CellRow = Omit<CellGroup, 'sliceHash'> & { slice_hash: string };
 
 function cellGroupOf(row: CellRow): CellGroup {
   return {
