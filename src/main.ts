@@ -26,6 +26,7 @@ import {
 import type { MonitorPlan } from './monitors/plan.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
+import { createStartupMetrics } from './observability/startupMetrics.js';
 import type { ReadinessCheck } from './observability/readiness.js';
 import { createMonitorScheduler, type MonitorScheduler } from './monitors/scheduler.js';
 import { storeLocation, type Store } from './store/clickhouse.js';
@@ -93,24 +94,33 @@ async function startStages(
   // Refused before anything opens: no tokens means loopback only.
   const accessLine = options.http ? checkApiBinding(config) : undefined;
   const logger = options.logger ?? createLogger();
+  // Created first, so /metrics answers while start-up waits (the start-up server serves it).
+  const registry = createMetricsRegistry();
+  const startupMetrics = createStartupMetrics(registry);
+  const startupServer = { registry, tokens: config.api.tokens };
   // The store first: a store another process holds is the one thing to say; a server that
   // does not answer yet is waited for (DRIFTWATCH_STORE_WAIT_SECONDS), not crash-looped on,
   // and probes are answered meanwhile.
   if (options.http && config.store.kind === 'server') {
-    startup.server = await listenWhileStarting(config.http, {
-      check: 'store',
-      detail: `connecting to the store at ${storeLocation(config.store)}`,
-    });
+    startup.server = await listenWhileStarting(
+      config.http,
+      { check: 'store', detail: `connecting to the store at ${storeLocation(config.store)}` },
+      startupServer,
+    );
   }
   const store = await connectStore(config.store, {
     logger,
-    onWaiting: (wait) => startup.server?.notReady('store', describeStoreWait(wait)),
+    onWaiting: (wait) => {
+      startupMetrics.storeAttemptFailed();
+      startup.server?.notReady('store', describeStoreWait(wait));
+    },
   });
   if (options.http) {
-    startup.server ??= await listenWhileStarting(config.http, {
-      check: 'monitors',
-      detail: 'loading the monitor files',
-    });
+    startup.server ??= await listenWhileStarting(
+      config.http,
+      { check: 'monitors', detail: 'loading the monitor files' },
+      startupServer,
+    );
   }
   const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
     baselineRoots: config.baselineRoots,
@@ -160,7 +170,6 @@ async function startStages(
       options.log(`monitor ${plan.monitor} could not be prepared: ${(error as Error).message}`);
     }
   }
-  const registry = createMetricsRegistry();
   const metrics = createIngestMetrics(registry);
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
@@ -190,6 +199,7 @@ async function startStages(
   const address = options.http
     ? await app.listen({ host: config.http.host, port: startup.server?.port ?? config.http.port })
     : null;
+  startupMetrics.started();
   const role = options.role ?? 'all';
   if (config.store.kind === 'embedded') {
     // Lets a CLI command on the same directory find this service and ask it instead.

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { createToken } from './auth/tokens.js';
 import { listenWhileStarting } from './startupServer.js';
 
 describe('the HTTP face of a service that is still starting', () => {
@@ -46,5 +49,69 @@ describe('the HTTP face of a service that is still starting', () => {
     await server.close();
     await server.close(); // a second close (start-up failing after the hand-over) is harmless
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('serves /metrics to the callers the app would serve it to, and to no one else', async () => {
+    const registry = new Registry();
+    new Counter({ name: 'driftwatch_probe_total', help: 'a probe', registers: [registry] }).inc(2);
+    const metricsToken = createToken('metrics', 'prometheus');
+    const ingestToken = createToken('ingest', 'producer');
+    const server = await listenWhileStarting(
+      { host: '127.0.0.1', port: 0 },
+      { check: 'store', detail: 'connecting' },
+      { registry, tokens: [metricsToken.entry, ingestToken.entry] },
+    );
+    const metricsAs = (token?: string) =>
+      fetch(`http://127.0.0.1:${server.port}/metrics`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    try {
+      const anonymous = await metricsAs();
+      expect([anonymous.status, ((await anonymous.json()) as { code: string }).code]).toEqual([
+        401,
+        'DW_UNAUTHENTICATED',
+      ]);
+      const wrongRole = await metricsAs(ingestToken.token);
+      expect([wrongRole.status, ((await wrongRole.json()) as { code: string }).code]).toEqual([
+        403,
+        'DW_FORBIDDEN',
+      ]);
+      const granted = await metricsAs(metricsToken.token);
+      expect(granted.status).toBe(200);
+      expect(await granted.text()).toMatch(/^driftwatch_probe_total 2$/m);
+    } finally {
+      await server.close();
+    }
+
+    // Without tokens: requests addressed to localhost only, as in the app.
+    const open = await listenWhileStarting(
+      { host: '127.0.0.1', port: 0 },
+      { check: 'store', detail: 'connecting' },
+      { registry },
+    );
+    try {
+      const local = await fetch(`http://127.0.0.1:${open.port}/metrics`);
+      expect(local.status).toBe(200);
+      // fetch may not set Host: a page rebinding its DNS name to 127.0.0.1 sends its own.
+      const rebound = await new Promise<number | undefined>((resolve, reject) => {
+        http
+          .get(
+            {
+              host: '127.0.0.1',
+              port: open.port,
+              path: '/metrics',
+              headers: { host: 'attacker.example' },
+            },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode);
+            },
+          )
+          .on('error', reject);
+      });
+      expect(rebound).toBe(401);
+    } finally {
+      await open.close();
+    }
   });
 });

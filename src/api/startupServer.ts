@@ -1,16 +1,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { readinessAnswer } from '../observability/readiness.js';
-import type { ErrorResponse } from './errors.js';
+import { callerOf } from './auth/caller.js';
+import { createTokenVerifier, roleGrants, type TokenEntry } from './auth/tokens.js';
+import { API_ERRORS, type ApiErrorCode, type ErrorResponse } from './errors.js';
 import { requestId } from './requestObservability.js';
 
 /**
  * The HTTP face of a service that is still starting (waiting for its store, preparing its
  * monitors): `/healthz` answers that the process is alive, so a liveness probe does not
  * restart it; `/readyz` answers 503 with what it is waiting for, so an operator sees why;
- * every other route answers 503 "starting". Nothing here reads the store or needs a token:
- * it says only what /healthz and /readyz would. The service closes it and listens with its
- * real app on the same port once everything is ready.
+ * `/metrics` serves the service's registry (start-up's own gauge and counter among it) to
+ * the same callers as the app's /metrics; every other route answers 503 "starting".
+ * Nothing here reads the store. The service closes it and listens with its real app on the
+ * same port once everything is ready.
  */
 export interface StartupServer {
   /** The port it holds: the real app takes it over (the configured one, or the one given for 0). */
@@ -21,11 +25,21 @@ export interface StartupServer {
   close(): Promise<void>;
 }
 
+export interface StartupServerOptions {
+  /** The service's metrics, served at /metrics while it starts. */
+  registry?: Registry;
+  /** The service's API tokens: /metrics needs the same grant as in the app. */
+  tokens?: readonly TokenEntry[];
+}
+
 export async function listenWhileStarting(
   listen: { host: string; port: number },
   initial: { check: string; detail: string },
+  options: StartupServerOptions = {},
 ): Promise<StartupServer> {
   let waitingFor = initial;
+  const tokens = options.tokens ?? [];
+  const verify = createTokenVerifier(tokens);
   const server = http.createServer((request, response) => {
     // Each answer ends its connection: the port is handed over without idle keep-alives.
     response.setHeader('connection', 'close');
@@ -35,6 +49,30 @@ export async function listenWhileStarting(
       response.end(JSON.stringify({ status: 'ok' }));
       return;
     }
+    const { registry } = options;
+    if (request.method === 'GET' && path === '/metrics' && registry) {
+      const caller = callerOf(request.headers, verify, tokens.length === 0);
+      const refusal: ApiErrorCode | undefined = !caller
+        ? 'DW_UNAUTHENTICATED'
+        : roleGrants(caller.role, 'metrics')
+          ? undefined
+          : 'DW_FORBIDDEN';
+      if (refusal) {
+        const message =
+          refusal === 'DW_UNAUTHENTICATED' && tokens.length === 0
+            ? 'this service has no API tokens and answers only requests addressed to localhost'
+            : undefined;
+        return answerError(request, response, refusal, message);
+      }
+      void registry.metrics().then(
+        (text) => {
+          response.setHeader('content-type', registry.contentType);
+          response.end(text);
+        },
+        () => answerError(request, response, 'DW_INTERNAL'),
+      );
+      return;
+    }
     response.statusCode = 503;
     response.setHeader('retry-after', '5');
     if (request.method === 'GET' && path === '/readyz') {
@@ -42,14 +80,7 @@ export async function listenWhileStarting(
       response.end(JSON.stringify(readinessAnswer({ ready: false, checks })));
       return;
     }
-    const id = requestId(request);
-    response.setHeader('x-request-id', id);
-    const body: ErrorResponse = {
-      error: 'the service is starting: retry later',
-      code: 'DW_UNAVAILABLE',
-      request_id: id,
-    };
-    response.end(JSON.stringify(body));
+    answerError(request, response, 'DW_UNAVAILABLE', 'the service is starting: retry later');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,4 +104,17 @@ export async function listenWhileStarting(
       return closed;
     },
   };
+}
+
+function answerError(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  code: ApiErrorCode,
+  message?: string,
+): void {
+  const id = requestId(request);
+  response.statusCode = API_ERRORS[code].status;
+  response.setHeader('x-request-id', id);
+  const body: ErrorResponse = { error: message ?? API_ERRORS[code].message, code, request_id: id };
+  response.end(JSON.stringify(body));
 }

@@ -2,37 +2,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   startClickHouseHttpStandIn,
   type ClickHouseHttpStandIn,
 } from '../../test/helpers/clickhouseHttp.js';
 import { REPO_ROOT } from '../../test/helpers/cli.js';
+import { capturingLogger } from '../../test/helpers/logs.js';
 import { loadConfig } from '../config/config.js';
 import { startService, type Service } from '../main.js';
-import { loggerOptions } from '../observability/logger.js';
 import { countStored } from './events.js';
 import { readMigrations } from './migrate.js';
-
-/**
- * The soak's crash loop (docs/RELIABILITY.md): a service started before its ClickHouse
- * server answers waits for it, says so in its log, and comes up when the server does.
- */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    loggerOptions('info'),
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
-  return { logger, lines };
-}
 
 /** A loopback port where nothing listens (yet). */
 async function unusedPort(): Promise<number> {
@@ -82,6 +62,10 @@ async function answerOf(
   throw new Error(`${path} never answered as expected`);
 }
 
+/**
+ * The soak's crash loop (docs/RELIABILITY.md): a service started before its ClickHouse
+ * server answers waits for it, says so in its log, and comes up when the server does.
+ */
 describe('start-up waits for a ClickHouse server that is not up yet', () => {
   let clickhouse: ClickHouseHttpStandIn | undefined;
   let service: Service | undefined;
@@ -120,6 +104,11 @@ describe('start-up waits for a ClickHouse server that is not up yet', () => {
       },
     });
     expect(await get(httpPort, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    // Metrics say it too, from the registry the running app will serve.
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^driftwatch_starting 1$/m);
+    const failed = /^driftwatch_store_wait_failed_attempts_total (\d+)$/m.exec(metrics);
+    expect(Number(failed?.[1])).toBeGreaterThanOrEqual(3);
     expect(await get(httpPort, '/v1/status')).toMatchObject({
       status: 503,
       body: { code: 'DW_UNAVAILABLE', error: 'the service is starting: retry later' },
@@ -133,6 +122,9 @@ describe('start-up waits for a ClickHouse server that is not up yet', () => {
       status: 200,
       body: { status: 'ready', checks: { store: { ok: true } } },
     });
+    const served = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(served).toMatch(/^driftwatch_starting 0$/m);
+    expect(served).toMatch(/^driftwatch_store_wait_failed_attempts_total [1-9]\d*$/m);
 
     const waits = lines.filter((line) => line.stage === 'store');
     expect(waits.length).toBeGreaterThanOrEqual(3);

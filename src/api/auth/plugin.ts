@@ -1,6 +1,6 @@
-import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
+import { callerOf } from './caller.js';
 import {
   ACCESS_LEVELS,
   createTokenVerifier,
@@ -21,8 +21,6 @@ declare module 'fastify' {
     principal: Principal | null;
   }
 }
-
-export const SESSION_COOKIE = 'driftwatch_session';
 
 export interface AuthOptions {
   tokens: readonly TokenEntry[];
@@ -82,7 +80,7 @@ export function installAuth(
     // Unmatched URLs need a token too: a stranger learns nothing about which routes exist.
     const access: Access | 'any' = request.routeOptions.config?.access ?? 'any';
     if (access === 'public') return;
-    const principal = open ? openPrincipal(request) : authenticate(request, verify);
+    const principal = callerOf(request.headers, verify, open);
     if (!principal) {
       if (request.routeOptions.config?.page) return redirectToLogin(request, reply);
       throw apiError(
@@ -98,32 +96,6 @@ export function installAuth(
     }
   });
   return verify;
-}
-
-function authenticate(
-  request: FastifyRequest,
-  verify: (token: string) => Principal | undefined,
-): Principal | undefined {
-  const header = request.headers.authorization;
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1] ? verify(match[1]) : undefined;
-  }
-  // Parsed here: this hook runs before the cookie plugin's own parsing.
-  const cookie = request.headers.cookie
-    ? fastifyCookie.parse(request.headers.cookie)[SESSION_COOKIE]
-    : undefined;
-  return cookie ? verify(cookie) : undefined;
-}
-
-/**
- * Without tokens the service listens on loopback only; checking the Host header as well
- * keeps a web page that rebinds its own DNS name to 127.0.0.1 from reaching it.
- */
-function openPrincipal(request: FastifyRequest): Principal | undefined {
-  const host = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  const local = host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-  return local ? { role: 'admin', name: 'local' } : undefined;
 }
 
 function redirectToLogin(request: FastifyRequest, reply: FastifyReply): FastifyReply {

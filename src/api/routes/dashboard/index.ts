@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE } from '../../auth/plugin.js';
+import { SESSION_COOKIE } from '../../auth/caller.js';
 import { roleGrants, type Principal } from '../../auth/tokens.js';
 import { apiError } from '../../errors.js';
 import { ModelParams } from '../../schemas.js';
