@@ -2,7 +2,7 @@ import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } fro
 import type { KafkaConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import type { Store } from '../store/clickhouse.js';
+import { refusesAccess, type Store } from '../store/clickhouse.js';
 import { createConsumerProgress, type ProgressReport } from './consumerProgress.js';
 import type { IngestMetrics } from './metrics.js';
 import type { EventKind } from './outcome.js';
@@ -122,7 +122,10 @@ export function createKafkaIngest(
           }
           return true;
         } catch (error) {
-          const retriable = error instanceof DriftwatchError && error.retriable;
+          // The store refusing our credentials passes only when an operator mends them:
+          // said as loudly as a failure that is not retriable, and retried as slowly.
+          const retriable =
+            error instanceof DriftwatchError && error.retriable && !refusesAccess(error);
           lastFailure = errorMessage(error);
           metrics.recordRetry('kafka');
           if (!waiting) {
@@ -133,7 +136,12 @@ export function createKafkaIngest(
             // Retriable: the store's own trouble, expected to pass. Not retriable and not
             // about content (a schema mismatch, a bug): nothing to isolate and nothing to
             // drop either — the consumer waits at the longest backoff until it is fixed.
-            const line = `writing ${payload.batch.topic}/${payload.batch.partition} failed (${retriable ? 'retriable' : 'not retriable: needs an operator'}), paused and retrying: ${lastFailure}`;
+            const why = retriable
+              ? 'retriable'
+              : refusesAccess(error)
+                ? 'the store refuses our credentials: needs an operator'
+                : 'not retriable: needs an operator';
+            const line = `writing ${payload.batch.topic}/${payload.batch.partition} failed (${why}), paused and retrying: ${lastFailure}`;
             if (retriable) logger?.warn({ err: lastFailure }, line);
             else logger?.error({ err: lastFailure }, line);
             notice(line);

@@ -85,7 +85,7 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
   });
   const insertFailures = new Counter({
     name: 'driftwatch_ingest_insert_failures_total',
-    help: 'Inserts ClickHouse refused, by table and class (content: isolated by bisection; infrastructure: retried)',
+    help: 'Inserts and existence checks ClickHouse refused, by table and class (content: isolated by bisection; infrastructure: retried; access: retried, needs an operator; query: a bug)',
     labelNames: ['table', 'class'],
     registers,
   });

@@ -8,10 +8,15 @@ import {
   type ClickHouseClient,
   type ClickHouseClientConfigOptions,
   type ClickHouseSettings,
+  type ErrorLogParams,
+  type LogParams,
+  type Logger as ClickHouseLogger,
+  type WarnLogParams,
 } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { StoreLockedError, findStoreHolder } from './storeHolder.js';
 
 export type QueryParams = Record<string, unknown>;
@@ -53,10 +58,14 @@ export interface Store {
  * directory. Embedded mode uses the engine's `default` database: the directory belongs to
  * driftwatch alone, and chdb has no per-request database setting.
  */
-export async function openStore(config: StoreConfig): Promise<Store> {
+export async function openStore(
+  config: StoreConfig,
+  options: { logger?: Logger } = {},
+): Promise<Store> {
+  const log = clientLog(options.logger ?? createLogger('warn'));
   if (config.kind === 'embedded') {
     if (config.dataDir !== ':memory:') fs.mkdirSync(config.dataDir, { recursive: true });
-    const client = createClient({ connection: embeddedConnection(config.dataDir) });
+    const client = createClient({ connection: embeddedConnection(config.dataDir), log });
     return wrapClient('embedded', client);
   }
   await ensureServerDatabase(config);
@@ -66,8 +75,35 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     password: config.password,
     database: config.database,
     application: 'driftwatch',
+    log,
   });
   return wrapClient('server', client);
+}
+
+/**
+ * @clickhouse/client's own log lines as one structured, redacted line each through our
+ * logger, instead of its multi-line blocks on stderr. Its errors are failed requests that
+ * reach our code as StoreErrors too (logged and counted where they are handled), so they
+ * are kept at warn, one line, for what the client alone knows (its connection and socket).
+ */
+function clientLog(logger: Logger): NonNullable<ClickHouseClientConfigOptions['log']> {
+  const line = (params: LogParams & { err?: Error }) => ({
+    source: '@clickhouse/client',
+    module: params.module,
+    ...(params.err ? { err: errorMessage(params.err) } : {}),
+  });
+  class ClientLogger implements ClickHouseLogger {
+    trace(): void {}
+    debug(): void {}
+    info(): void {}
+    warn(params: WarnLogParams): void {
+      logger.warn(line(params), params.message);
+    }
+    error(params: ErrorLogParams): void {
+      logger.warn(line(params), params.message);
+    }
+  }
+  return { LoggerClass: ClientLogger, level: ClickHouseLogLevel.WARN };
 }
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions['connection']>;
@@ -247,11 +283,14 @@ export interface ClickHouseFailure {
  *   same rows fail however often they are sent: the writer isolates the offending rows by
  *   bisection and dead-letters only them. Not retriable.
  * - `query`: our SQL or the schema is wrong (a bug). Not retriable.
+ * - `access`: the store refuses who we are (unknown user, wrong password, no grant). Retriable,
+ *   for nothing is wrong with the data and an operator's fix lets it through, but waiting
+ *   alone will not mend it: callers say so to an operator rather than wait quietly.
  * - `infrastructure`: everything else — an unknown or detached table, timeouts, memory,
  *   too many parts, sockets, codes not listed. Retriable: the consumer pauses and tries
  *   again, and never dead-letters data for the store's own trouble.
  */
-export type StoreFailureClass = 'content' | 'query' | 'infrastructure';
+export type StoreFailureClass = 'content' | 'query' | 'access' | 'infrastructure';
 
 const CONTENT_ERROR_CODES = new Set([
   6, // CANNOT_PARSE_TEXT
@@ -291,6 +330,15 @@ const QUERY_ERROR_CODES = new Set([
   386, // NO_COMMON_TYPE
 ]);
 
+const ACCESS_ERROR_CODES = new Set([
+  192, // UNKNOWN_USER
+  193, // WRONG_PASSWORD
+  194, // REQUIRED_PASSWORD
+  195, // IP_ADDRESS_NOT_ALLOWED
+  497, // ACCESS_DENIED
+  516, // AUTHENTICATION_FAILED
+]);
+
 /** TOO_MANY_PARTS (252) is an overloaded server, unless it is about one insert's partitions. */
 const TOO_MANY_PARTS = 252;
 
@@ -301,6 +349,7 @@ export function classifyStoreFailure(code: number | undefined, message: string):
   }
   if (CONTENT_ERROR_CODES.has(code)) return 'content';
   if (QUERY_ERROR_CODES.has(code)) return 'query';
+  if (ACCESS_ERROR_CODES.has(code)) return 'access';
   return 'infrastructure';
 }
 
@@ -314,12 +363,18 @@ export class StoreError extends DriftwatchError {
     const code = failure.code === undefined ? undefined : Number(failure.code);
     const serverCode = code === undefined || Number.isNaN(code) ? undefined : code;
     const failureClass = classifyStoreFailure(serverCode, errorMessage(cause));
-    super('DW_STORE', message, { cause, retriable: failureClass === 'infrastructure' });
+    const retriable = failureClass === 'infrastructure' || failureClass === 'access';
+    super('DW_STORE', message, { cause, retriable });
     this.name = 'StoreError';
     this.serverCode = serverCode;
     this.serverType = failure.type;
     this.failure = failureClass;
   }
+}
+
+/** The store refuses who we are: an operator must mend the credentials or grants. */
+export function refusesAccess(error: unknown): boolean {
+  return error instanceof StoreError && error.failure === 'access';
 }
 
 export function storeError(what: string, error: unknown): StoreError {

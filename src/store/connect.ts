@@ -28,25 +28,13 @@ export function nextStoreRetryMs(
   return Math.min(equalJitterDelayMs(failedAttempt, STORE_WAIT_BACKOFF, random), remaining);
 }
 
-/**
- * ClickHouse codes that say who we are is refused: credentials do not change by waiting,
- * so start-up fails at once on them although the gateway classes them as infrastructure.
- */
-const ACCESS_REFUSED_CODES = new Set([
-  192, // UNKNOWN_USER
-  193, // WRONG_PASSWORD
-  194, // REQUIRED_PASSWORD
-  195, // IP_ADDRESS_NOT_ALLOWED
-  497, // ACCESS_DENIED
-  516, // AUTHENTICATION_FAILED
-]);
-
 /** Worth waiting for: the store cannot be reached yet, rather than refusing us or our SQL. */
 export function isWorthWaitingFor(error: unknown): boolean {
   return (
     error instanceof StoreError &&
     error.retriable &&
-    !(error.serverCode !== undefined && ACCESS_REFUSED_CODES.has(error.serverCode))
+    // Credentials do not change by waiting: start-up fails at once on them.
+    error.failure !== 'access'
   );
 }
 
@@ -85,12 +73,12 @@ export async function connectStore(
   config: StoreConfig,
   options: ConnectStoreOptions,
 ): Promise<Store> {
-  if (config.kind === 'embedded') return openAndMigrate(config);
+  if (config.kind === 'embedded') return openAndMigrate(config, options.logger);
   const where = storeLocation(config);
   const started = Date.now();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await openAndMigrate(config);
+      return await openAndMigrate(config, options.logger);
     } catch (error) {
       if (!isWorthWaitingFor(error)) throw error;
       const waitedMs = Date.now() - started;
@@ -116,8 +104,8 @@ export async function connectStore(
   }
 }
 
-async function openAndMigrate(config: StoreConfig): Promise<Store> {
-  const store = await openStore(config);
+async function openAndMigrate(config: StoreConfig, logger: Logger): Promise<Store> {
+  const store = await openStore(config, { logger });
   try {
     await migrate(store);
     return store;

@@ -6,10 +6,10 @@ import {
   type ClickHouseHttpStandIn,
 } from '../../test/helpers/clickhouseHttp.js';
 import { REPO_ROOT } from '../../test/helpers/cli.js';
+import { capturingLogger } from '../../test/helpers/logs.js';
 import { loadConfig, loadStoreConfig } from '../config/config.js';
 import { startService, type Service } from '../main.js';
 import { evaluateMonitorWindow, loadFileBaseline } from '../monitors/evaluateWindow.js';
-import { silentLogger } from '../observability/logger.js';
 import { windowEndingAt } from '../monitors/windows.js';
 import { openStore } from './clickhouse.js';
 import { countStored } from './events.js';
@@ -23,6 +23,7 @@ import { readMigrations } from './migrate.js';
 describe('driftwatch on a ClickHouse server (over HTTP)', () => {
   let clickhouse: ClickHouseHttpStandIn;
   let service: Service;
+  const log = capturingLogger();
 
   beforeAll(async () => {
     clickhouse = await startClickHouseHttpStandIn();
@@ -37,7 +38,7 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
       http: false,
       schedule: false,
       log: () => undefined,
-      logger: silentLogger(),
+      logger: log.logger,
     });
   });
   afterAll(async () => {
@@ -67,6 +68,47 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
       events: { predictions: 998, features: 0, labels: 0 },
       dead_letters: 2,
     });
+  });
+
+  it('when the server stops accepting its password: producers hear 503, the operator an error, nothing is lost', async () => {
+    const first = fs.readFileSync(path.join(REPO_ROOT, 'examples/events.ndjson'), 'utf8');
+    const event = { ...(JSON.parse(first.split('\n')[0]!) as object), event_id: 'after-rotation' };
+    const post = () =>
+      service.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: `${JSON.stringify(event)}\n`,
+      });
+    clickhouse.refuseLogins(true);
+    try {
+      const refused = await post();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ code: 'DW_STORE_UNAVAILABLE', processed: 0 });
+      const metrics = await service.app.inject({ url: '/metrics' });
+      expect(metrics.body).toMatch(
+        /^driftwatch_ingest_insert_failures_total\{table="\w+",class="access"\} [1-9]/m,
+      );
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          msg: 'HTTP ingest: the store refuses our credentials: needs an operator',
+        }),
+      );
+      // The client's own report of the failed request: one structured line, not a block on stderr.
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          source: '@clickhouse/client',
+          err: expect.stringContaining('Authentication failed') as unknown,
+        }),
+      );
+    } finally {
+      clickhouse.refuseLogins(false);
+    }
+    // The producer resends once the operator has mended the credentials: stored once.
+    expect((await post()).json()).toMatchObject({ accepted: 1, rejected: 0 });
+    expect((await countStored(service.store)).events.predictions).toBe(999);
   });
 
   it('runs a monitor against a CSV baseline sent to the server as a stream', async () => {

@@ -23,6 +23,11 @@ export interface ClickHouseHttpStandIn {
   url: string;
   /** Every SQL statement received, in order (to check what the client sent). */
   statements: string[];
+  /**
+   * From now on, answer every query as a server whose password for our user was changed
+   * (AUTHENTICATION_FAILED), or again normally.
+   */
+  refuseLogins(refuse: boolean): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export async function startClickHouseHttpStandIn(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-ch-http-'));
   const session = new Session(dataDir);
   const statements: string[] = [];
+  let refusingLogins = false;
   // one statement at a time, as one server connection's session would run them
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -63,6 +69,15 @@ export async function startClickHouseHttpStandIn(
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/ping') {
       response.end('Ok.\n');
+      return;
+    }
+    if (refusingLogins) {
+      // What a server answers a client whose password is no longer the user's.
+      response.statusCode = 401;
+      response.setHeader('X-ClickHouse-Exception-Code', '516');
+      response.end(
+        'Code: 516. DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)\n',
+      );
       return;
     }
     const search = url.searchParams;
@@ -112,6 +127,9 @@ export async function startClickHouseHttpStandIn(
   return {
     url: `http://127.0.0.1:${port}`,
     statements,
+    refuseLogins(refuse) {
+      refusingLogins = refuse;
+    },
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await queue;

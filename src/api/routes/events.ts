@@ -13,6 +13,7 @@ import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
 import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
+import { refusesAccess } from '../../store/clickhouse.js';
 
 export interface HttpIngestLimits {
   maxBodyBytes: number;
@@ -213,10 +214,18 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         return send(413, { ...tooLarge(error.limit), ...result, processed });
       }
       if (error instanceof DriftwatchError && error.retriable) {
-        deps.logger?.warn(
-          { err: errorMessage(error), processed },
-          'HTTP ingest: the store is unavailable',
-        );
+        // To the producer both are "retry later"; to the operator a refused login is a fault.
+        if (refusesAccess(error)) {
+          deps.logger?.error(
+            { err: errorMessage(error), processed },
+            'HTTP ingest: the store refuses our credentials: needs an operator',
+          );
+        } else {
+          deps.logger?.warn(
+            { err: errorMessage(error), processed },
+            'HTTP ingest: the store is unavailable',
+          );
+        }
         request.raw.resume();
         void reply.header('retry-after', '5');
         return send(503, {
@@ -252,7 +261,9 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         await deps.writer.write(prepared);
         break;
       } catch (error) {
-        const retriable = error instanceof DriftwatchError && error.retriable;
+        // A refused login does not pass in the next second: answered at once.
+        const retriable =
+          error instanceof DriftwatchError && error.retriable && !refusesAccess(error);
         if (!retriable || attempt >= STORE_RETRIES.length) throw error;
         deps.metrics.recordRetry('http');
         await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
