@@ -1,4 +1,7 @@
-/** Exponential backoff, shared by alert deliveries and the wait for the store at start-up. */
+/**
+ * Exponential backoff, shared by alert deliveries, the wait for the store at start-up and
+ * the Kafka consumer's insert retries.
+ */
 export interface Backoff {
   /** The first retry waits about this long; each further one twice as long ... */
   baseDelayMs: number;

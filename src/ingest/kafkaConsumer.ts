@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { equalJitterDelayMs, type Backoff } from '../backoff.js';
 import type { KafkaConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,7 +11,11 @@ import { createEventPipeline, type IncomingMessage, type PipelineOptions } from 
 import { createEventWriter, type EventWriter } from './writer.js';
 
 /** Backoff while ClickHouse refuses inserts: all retry defaults live here. */
-export const INSERT_RETRY = { initialMs: 200, maxMs: 10_000, factor: 2 } as const;
+/**
+ * A batch the store failed to take is retried with the service's one backoff (equal
+ * jitter): consumers of one group that failed together do not all come back at once.
+ */
+const INSERT_RETRY: Backoff = { baseDelayMs: 200, maxDelayMs: 10_000 };
 
 export interface KafkaIngestOptions extends KafkaConfig {
   /** Consumer-group timings; the defaults suit a real broker (which refuses < 6 s sessions). */
@@ -110,7 +115,7 @@ export function createKafkaIngest(
     payload: EachBatchPayload,
     write: () => Promise<void>,
   ): Promise<boolean> {
-    let delay: number = INSERT_RETRY.initialMs;
+    let failures = 0;
     let waiting = false;
     try {
       for (;;) {
@@ -147,8 +152,12 @@ export function createKafkaIngest(
             notice(line);
           }
           if (stopping || !payload.isRunning() || payload.isStale()) return false;
-          await sleep(retriable ? delay : INSERT_RETRY.maxMs);
-          delay = Math.min(delay * INSERT_RETRY.factor, INSERT_RETRY.maxMs);
+          failures += 1;
+          await sleep(
+            retriable
+              ? equalJitterDelayMs(failures, INSERT_RETRY, Math.random)
+              : INSERT_RETRY.maxDelayMs,
+          );
           await payload.heartbeat().catch(() => undefined);
         }
       }
