@@ -9,8 +9,13 @@ import { REPO_ROOT } from '../../test/helpers/cli.js';
 import { capturingLogger } from '../../test/helpers/logs.js';
 import { loadConfig, loadStoreConfig } from '../config/config.js';
 import { startService, type Service } from '../main.js';
-import { evaluateMonitorWindow, loadFileBaseline } from '../monitors/evaluateWindow.js';
-import { windowEndingAt } from '../monitors/windows.js';
+import { replayWindows } from '../monitors/backtest.js';
+import {
+  evaluateMonitorWindow,
+  loadFileBaseline,
+  type WindowEvaluation,
+} from '../monitors/evaluateWindow.js';
+import { backtestWindows, windowEndingAt } from '../monitors/windows.js';
 import { openStore } from './clickhouse.js';
 import { countStored } from './events.js';
 import { readMigrations } from './migrate.js';
@@ -131,6 +136,34 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
     expect(clickhouse.statements).toContainEqual(
       expect.stringMatching(/^INSERT INTO `\S+` FROM INFILE '.+' FORMAT CSVWithNames$/),
     );
+  });
+
+  it('replays windows from one Arrow read over HTTP, each giving what it gives alone', async () => {
+    const plan = service.plans.find((p) => p.model === 'fraud-detector');
+    if (!plan) throw new Error('the fraud-detector monitor did not load');
+    const now = new Date('2026-11-23T00:00:00Z');
+    const windows = backtestWindows(
+      new Date('2026-11-22T09:30:00Z'),
+      new Date('2026-11-22T11:30:00Z'),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) {
+      alone.push(await evaluateMonitorWindow(service.store, plan, window, { persist: false, now }));
+    }
+    const arrowReads = clickhouse.statements.length;
+    const replayed: WindowEvaluation[] = [];
+    for await (const evaluation of replayWindows(service.store, plan, windows, { now })) {
+      replayed.push(evaluation);
+    }
+    // the run of windows crossed as Arrow (FORMAT ArrowStream) through the server's HTTP interface
+    expect(
+      clickhouse.statements.slice(arrowReads).filter((sql) => /FORMAT ArrowStream\s*$/.test(sql)),
+    ).toHaveLength(1);
+    const comparable = (e: WindowEvaluation) => ({ ...e, durationMs: 0 });
+    expect(replayed.map(comparable)).toEqual(alone.map(comparable));
+    // empty windows on both sides of the data, and the data in between
+    expect(alone.map((e) => e.events > 0)).toEqual([false, true, true, false]);
   });
 
   it('loads an Arrow IPC baseline (its schema read locally), and names what it cannot read', async () => {
