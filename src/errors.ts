@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'DW_STORE_LOCKED' // another process holds the embedded store's directory
   | 'DW_MIGRATION'
   | 'DW_NOT_FOUND'
+  | 'DW_EXPIRED' // a window reaches back past what the store keeps (retention)
   | 'DW_INTERNAL';
 
 export class DriftwatchError extends Error {

@@ -75,6 +75,10 @@ export function classifyError(error: FastifyError | Error): {
   const status = (error as FastifyError).statusCode;
   if (status === 429)
     return { code: 'DW_RATE_LIMITED', message: API_ERRORS.DW_RATE_LIMITED.message };
+  // The request reaches back past what the store keeps: the message says what and how long.
+  if (error instanceof DriftwatchError && error.code === 'DW_EXPIRED') {
+    return { code: 'DW_BAD_REQUEST', message: error.message };
+  }
   if (error instanceof DriftwatchError && error.code === 'DW_STORE' && error.retriable) {
     return { code: 'DW_UNAVAILABLE', message: API_ERRORS.DW_UNAVAILABLE.message };
   }

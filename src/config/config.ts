@@ -70,7 +70,7 @@ export interface IngestConfig {
   /** A consumer with lag and no committed progress for this long is reported as stalled. */
   stallAfterMs: number;
   /** ClickHouse TTL in days (0 keeps data forever): events and labels, dead letters. */
-  retention: { eventsDays: number; deadLettersDays: number };
+  retention: RetentionSettings;
 }
 
 export interface Config {
@@ -349,11 +349,42 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     deadLetterPayloadBytes: int('DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES', 64 * 1024, 256),
     httpConcurrency: int('DRIFTWATCH_HTTP_INGEST_CONCURRENCY', 8, 1),
     stallAfterMs: int('DRIFTWATCH_KAFKA_STALL_SECONDS', 60, 1) * 1000,
-    retention: {
-      eventsDays: int('DRIFTWATCH_EVENTS_RETENTION_DAYS', 0, 0),
-      deadLettersDays: int('DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS', 30, 0),
-    },
+    retention: retentionSettings(int),
   };
+}
+
+export interface RetentionSettings {
+  /** Days to keep events and labels by their event time; 0 keeps them forever. */
+  eventsDays: number;
+  /** Days to keep dead letters by when they were received; 0 keeps them forever. */
+  deadLettersDays: number;
+  /** Days to keep the five-minute summaries by their grain's start; 0 keeps them forever. */
+  fiveMinuteSummaryDays: number;
+  /** Days to keep the hour summaries; 0 keeps them forever. The day summaries are kept forever. */
+  hourSummaryDays: number;
+}
+
+/**
+ * Days each kind of data is kept (0 = forever). The five-minute summaries are the largest
+ * (a busy model's month: 276M cells, 4.8 GiB) and serve only sub-hour windows and their
+ * edges, so they may expire first; a coarser grain that expired before a finer one would
+ * leave windows answerable in pieces only, so 5m ≤ 1h is required.
+ */
+function retentionSettings(int: (name: string, fallback: number, min: number) => number) {
+  const settings: RetentionSettings = {
+    eventsDays: int('DRIFTWATCH_EVENTS_RETENTION_DAYS', 0, 0),
+    deadLettersDays: int('DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS', 30, 0),
+    fiveMinuteSummaryDays: int('DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS', 0, 0),
+    hourSummaryDays: int('DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS', 0, 0),
+  };
+  const { fiveMinuteSummaryDays: fiveMinute, hourSummaryDays: hour } = settings;
+  if (hour > 0 && (fiveMinute === 0 || fiveMinute > hour)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS (${fiveMinute === 0 ? '0 = forever' : fiveMinute}) must not exceed DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS (${hour}): the five-minute summaries may expire first, never the hour ones`,
+    );
+  }
+  return settings;
 }
 
 function parseInteger(

@@ -12,7 +12,12 @@ describe('the ingest section of the configuration', () => {
       deadLetterPayloadBytes: 64 * 1024,
       httpConcurrency: 8,
       stallAfterMs: 60_000,
-      retention: { eventsDays: 0, deadLettersDays: 30 },
+      retention: {
+        eventsDays: 0,
+        deadLettersDays: 30,
+        fiveMinuteSummaryDays: 0,
+        hourSummaryDays: 0,
+      },
     });
   });
 
@@ -28,6 +33,8 @@ describe('the ingest section of the configuration', () => {
       DRIFTWATCH_KAFKA_STALL_SECONDS: '10',
       DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
       DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
+      DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '35',
+      DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '400',
     });
     expect(config).toEqual({
       maxEventBytes: 2048,
@@ -38,8 +45,28 @@ describe('the ingest section of the configuration', () => {
       deadLetterPayloadBytes: 512,
       httpConcurrency: 3,
       stallAfterMs: 10_000,
-      retention: { eventsDays: 400, deadLettersDays: 0 },
+      retention: {
+        eventsDays: 400,
+        deadLettersDays: 0,
+        fiveMinuteSummaryDays: 35,
+        hourSummaryDays: 400,
+      },
     });
+  });
+
+  it('refuses hour summaries that would expire before the five-minute ones', () => {
+    const message =
+      /DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS \((40|0 = forever)\) must not exceed DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS \(30\)/;
+    expect(() =>
+      loadIngestConfig({
+        DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '40',
+        DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '30',
+      }),
+    ).toThrow(message);
+    expect(() => loadIngestConfig({ DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '30' })).toThrow(message);
+    expect(
+      loadIngestConfig({ DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '30' }).retention,
+    ).toMatchObject({ fiveMinuteSummaryDays: 30, hourSummaryDays: 0 });
   });
 
   it.each([

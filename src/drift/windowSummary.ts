@@ -12,6 +12,7 @@ import {
 } from '../store/summaryQueries.js';
 import type { ProfileSliceKey } from '../store/profileQueries.js';
 import type { ReferenceProfile } from './profile.js';
+import { assertRetained } from './retained.js';
 import { foldCells, type Samples } from './samples.js';
 
 /**
@@ -70,6 +71,7 @@ export async function readWindowSamples(
   },
 ): Promise<WindowRead> {
   const pieces = windowPieces(input.range);
+  await assertRetained(store, input.range, pieces);
   const needsRaw = pieces.some((piece) => piece.source === 'raw');
   const [rebuilds, combos, settings, frames] = await Promise.all([
     listSummaryRebuilds(store, input.model),
@@ -119,6 +121,10 @@ export async function readWindowRun(
   store: Store,
   run: WindowRun,
 ): Promise<{ samplesOf(window: number): Samples }> {
+  const end = new Date(run.start.getTime() + run.windows * run.windowMs);
+  await assertRetained(store, { start: run.start, end }, [
+    { source: run.source, from: run.start, to: end },
+  ]);
   const [rebuilds, combos] = await Promise.all([
     listSummaryRebuilds(store, run.model),
     listSliceCombos(store, run.model),

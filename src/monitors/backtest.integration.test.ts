@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import type { Store } from '../store/clickhouse.js';
 import { insertLabels } from '../store/events.js';
+import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { backtestMonitor, replayWindows } from './backtest.js';
@@ -300,5 +301,43 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     }).rejects.toThrow(/in the future/);
     // the window ending at NOW is past; the next one, 5 minutes later, is not
     expect(replayed.map((e) => e.window.end)).toEqual([new Date(NOW.getTime() - 5 * MINUTE), NOW]);
+  });
+
+  it('refuses windows older than the summaries they need are kept, and says which and why', async () => {
+    const keepForever = {
+      eventsDays: 0,
+      deadLettersDays: 0,
+      fiveMinuteSummaryDays: 0,
+      hourSummaryDays: 0,
+    };
+    // the blocks are days old whenever this runs: five-minute summaries kept one day
+    await applyRetention(store, { ...keepForever, fiveMinuteSummaryDays: 1 });
+    try {
+      const plan = plans.get('file-5m') as MonitorPlan;
+      const window = { start: MIDNIGHT, end: new Date(MIDNIGHT.getTime() + 5 * MINUTE) };
+      const expired = {
+        code: 'DW_EXPIRED',
+        message: expect.stringContaining(
+          'needs the five-minute summaries from 2026-11-20T00:00:00.000Z, which are kept 1 days (DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS)',
+        ) as unknown,
+      };
+      await expect(
+        evaluateMonitorWindow(store, plan, window, { persist: false, now: NOW }),
+      ).rejects.toMatchObject(expired);
+      await expect(async () => {
+        for await (const e of replayWindows(store, plan, [window], { now: NOW })) void e;
+      }).rejects.toMatchObject(expired);
+      // windows of whole hours read the hour grain, kept forever here: still answered
+      const hours = plans.get('file-2h') as MonitorPlan;
+      const evaluation = await evaluateMonitorWindow(
+        store,
+        hours,
+        { start: new Date(MIDNIGHT.getTime() - 2 * HOUR), end: MIDNIGHT },
+        { persist: false, now: NOW },
+      );
+      expect(evaluation.events).toBeGreaterThan(0);
+    } finally {
+      await applyRetention(store, keepForever);
+    }
   });
 });

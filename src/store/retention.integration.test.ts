@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from './clickhouse.js';
 import { insertEvents, type EventTableRow } from './events.js';
-import { applyRetention, describeRetention } from './retention.js';
+import { applyRetention, describeRetention, readRetainedDays } from './retention.js';
 
 const event = (id: string, ts: string): EventTableRow => ({
   kind: 'prediction',
@@ -22,6 +22,13 @@ const event = (id: string, ts: string): EventTableRow => ({
   kafka_partition: -1,
   kafka_offset: -1,
 });
+
+const KEEP_FOREVER = {
+  eventsDays: 0,
+  deadLettersDays: 0,
+  fiveMinuteSummaryDays: 0,
+  hourSummaryDays: 0,
+};
 
 describe('retention as table TTLs', () => {
   let store: Store;
@@ -45,15 +52,17 @@ describe('retention as table TTLs', () => {
       event('new', '2026-11-01 00:00:00.000'),
     ]);
     const before = await parts();
-    await applyRetention(store, { eventsDays: 400, deadLettersDays: 30 });
+    await applyRetention(store, { ...KEEP_FOREVER, eventsDays: 400, deadLettersDays: 30 });
     expect(await describeRetention(store)).toEqual({
       events: "toDateTime(ts) + toIntervalDay(_CAST(400, 'UInt32'))",
       labels: "toDateTime(ts) + toIntervalDay(_CAST(400, 'UInt32'))",
       dead_letters: "toDateTime(received_at) + toIntervalDay(_CAST(30, 'UInt32'))",
+      summary_5m: '',
+      summary_1h: '',
     });
     expect(await parts()).toEqual(before);
     // Applying it again at the next start changes nothing.
-    await applyRetention(store, { eventsDays: 400, deadLettersDays: 30 });
+    await applyRetention(store, { ...KEEP_FOREVER, eventsDays: 400, deadLettersDays: 30 });
     expect(await parts()).toEqual(before);
   });
 
@@ -66,8 +75,54 @@ describe('retention as table TTLs', () => {
   });
 
   it('removes a TTL when retention is set to 0 (keep forever)', async () => {
-    await applyRetention(store, { eventsDays: 0, deadLettersDays: 0 });
-    expect(await describeRetention(store)).toEqual({ events: '', labels: '', dead_letters: '' });
-    await applyRetention(store, { eventsDays: 0, deadLettersDays: 0 });
+    await applyRetention(store, KEEP_FOREVER);
+    expect(await describeRetention(store)).toEqual({
+      events: '',
+      labels: '',
+      dead_letters: '',
+      summary_5m: '',
+      summary_1h: '',
+    });
+    await applyRetention(store, KEEP_FOREVER);
+  });
+
+  it("expires old summary cells by their grain, never a profile's reference cells", async () => {
+    const cell = (table: string, kind: string, grainStart: string) =>
+      store.command(
+        `INSERT INTO ${table} (model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state, frame, bucket, category, count, value_sum, value_min, value_max)
+         VALUES ('retention-cells', {kind:String}, {start:DateTime}, today(), 0, 'amount', 1, 'number', 0, 3, '', 1, 1, 1, 1)`,
+        { kind, start: grainStart },
+      );
+    // ten days ago: within both retentions below, whenever the test runs
+    const recent = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 10 * 86_400_000)
+      .toISOString()
+      .replace('T', ' ')
+      .slice(0, 19);
+    for (const table of ['summary_5m', 'summary_1h']) {
+      await cell(table, 'prediction', '2010-01-01 00:00:00');
+      await cell(table, 'prediction', recent);
+      await cell(table, 'reference', '1970-01-01 00:00:00');
+    }
+    await applyRetention(store, {
+      ...KEEP_FOREVER,
+      fiveMinuteSummaryDays: 35,
+      hourSummaryDays: 400,
+    });
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400 });
+    await store.command('ALTER TABLE summary_5m MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    await store.command('ALTER TABLE summary_1h MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    const kept = async (table: string) =>
+      (
+        await store.query<{ kind: string; start: string }>(
+          `SELECT toString(kind) AS kind, toString(grain_start) AS start FROM ${table}
+           WHERE model = 'retention-cells' ORDER BY grain_start`,
+        )
+      ).map((row) => `${row.kind} ${row.start}`);
+    // 2010 is past both: gone; the profile's cells at the epoch stay.
+    for (const table of ['summary_5m', 'summary_1h']) {
+      expect(await kept(table)).toEqual(['reference 1970-01-01 00:00:00', `prediction ${recent}`]);
+    }
+    await applyRetention(store, KEEP_FOREVER);
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0 });
   });
 });

@@ -1,38 +1,56 @@
+import type { RetentionSettings } from '../config/config.js';
 import type { Store } from './clickhouse.js';
-
-export interface RetentionSettings {
-  /** Days to keep events and labels by their event time; 0 keeps them forever. */
-  eventsDays: number;
-  /** Days to keep dead letters by when they were received; 0 keeps them forever. */
-  deadLettersDays: number;
-}
 
 export interface AppliedRetention {
   table: string;
   days: number;
 }
 
+/** What a table keeps, and by which column; `where` keeps rows the TTL must never remove. */
+interface TablePolicy {
+  table: string;
+  column: string;
+  days: number;
+  where?: string;
+}
+
+function retentionPlan(settings: RetentionSettings): TablePolicy[] {
+  // A profile's reference cells live in the summary tables too, at the epoch: never expired.
+  const events = "kind != 'reference'";
+  return [
+    { table: 'events', column: 'toDateTime(ts)', days: settings.eventsDays },
+    { table: 'labels', column: 'toDateTime(ts)', days: settings.eventsDays },
+    { table: 'dead_letters', column: 'toDateTime(received_at)', days: settings.deadLettersDays },
+    {
+      table: 'summary_5m',
+      column: 'grain_start',
+      days: settings.fiveMinuteSummaryDays,
+      where: events,
+    },
+    { table: 'summary_1h', column: 'grain_start', days: settings.hourSummaryDays, where: events },
+  ];
+}
+
+const RETAINED_TABLES = ['events', 'labels', 'dead_letters', 'summary_5m', 'summary_1h'];
+
 /**
  * Sets each table's TTL to the configured retention at startup. The change is metadata
  * only (`materialize_ttl_after_modify = 0`): no existing part is rewritten; parts written
  * from now on carry the TTL, and older parts get it when merges rewrite them
  * (`ALTER TABLE ... MATERIALIZE TTL` applies it to them at once). `events` is partitioned
- * by month and drops whole expired parts (`ttl_only_drop_parts`, migration 0005).
+ * by month and drops whole expired parts (`ttl_only_drop_parts`, migration 0005). Reads
+ * ask `readRetainedDays` what is kept, so no window is answered from a half-expired grain.
  */
 export async function applyRetention(
   store: Store,
   settings: RetentionSettings,
 ): Promise<AppliedRetention[]> {
-  const plan = [
-    { table: 'events', column: 'toDateTime(ts)', days: settings.eventsDays },
-    { table: 'labels', column: 'toDateTime(ts)', days: settings.eventsDays },
-    { table: 'dead_letters', column: 'toDateTime(received_at)', days: settings.deadLettersDays },
-  ] as const;
+  const plan = retentionPlan(settings);
   const current = await readTableTtls(store);
-  for (const { table, column, days } of plan) {
+  for (const { table, column, days, where } of plan) {
     if (days > 0) {
       await store.command(
-        `ALTER TABLE ${table} MODIFY TTL ${column} + toIntervalDay({days:UInt32})`,
+        `ALTER TABLE ${table} MODIFY TTL ${column} + toIntervalDay({days:UInt32})${where ? ` DELETE WHERE ${where}` : ''}`,
         { days },
         { materialize_ttl_after_modify: 0 },
       );
@@ -40,6 +58,7 @@ export async function applyRetention(
       await store.command(`ALTER TABLE ${table} REMOVE TTL`);
     }
   }
+  retainedCache.delete(store);
   return plan.map(({ table, days }) => ({ table, days }));
 }
 
@@ -47,7 +66,8 @@ export async function applyRetention(
 async function readTableTtls(store: Store): Promise<Map<string, boolean>> {
   const rows = await store.query<{ name: string; has_ttl: number }>(
     `SELECT name, position(create_table_query, ' TTL ') > 0 AS has_ttl FROM system.tables
-     WHERE database = currentDatabase() AND name IN ('events', 'labels', 'dead_letters')`,
+     WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
+    { tables: RETAINED_TABLES },
   );
   return new Map(rows.map((row) => [row.name, Boolean(Number(row.has_ttl))]));
 }
@@ -56,7 +76,39 @@ async function readTableTtls(store: Store): Promise<Map<string, boolean>> {
 export async function describeRetention(store: Store): Promise<Record<string, string>> {
   const rows = await store.query<{ name: string; ttl: string }>(
     `SELECT name, extract(create_table_query, ' TTL (.*?)(?: SETTINGS |$)') AS ttl FROM system.tables
-     WHERE database = currentDatabase() AND name IN ('events', 'labels', 'dead_letters')`,
+     WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
+    { tables: RETAINED_TABLES },
   );
   return Object.fromEntries(rows.map((row) => [row.name, row.ttl]));
+}
+
+/** Days kept by what a window is read from (0 = forever), as the tables' TTLs say now. */
+export interface RetainedDays {
+  raw: number;
+  '5m': number;
+  '1h': number;
+}
+
+/** How long a store's TTLs are taken as read: one query a minute, not one a window. */
+const REREAD_MS = 60_000;
+const retainedCache = new WeakMap<Store, { readAt: number; days: Promise<RetainedDays> }>();
+
+/**
+ * What the store keeps now, from its tables' TTLs rather than this process's settings: the
+ * TTL is what deletes, whichever process set it. Read at most once a minute per store
+ * (and again after this process applies its retention).
+ */
+export function readRetainedDays(store: Store, now = Date.now()): Promise<RetainedDays> {
+  const cached = retainedCache.get(store);
+  if (cached && now - cached.readAt < REREAD_MS) return cached.days;
+  const days = describeRetention(store).then((ttls) => {
+    const kept = (table: string) => {
+      const match = /toIntervalDay\((?:_CAST\()?(\d+)/.exec(ttls[table] ?? '');
+      return match ? Number(match[1]) : 0;
+    };
+    return { raw: kept('events'), '5m': kept('summary_5m'), '1h': kept('summary_1h') };
+  });
+  retainedCache.set(store, { readAt: now, days });
+  days.catch(() => retainedCache.delete(store));
+  return days;
 }

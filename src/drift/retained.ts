@@ -1,0 +1,61 @@
+import { DriftwatchError } from '../errors.js';
+import type { Store } from '../store/clickhouse.js';
+import { readRetainedDays, type RetainedDays } from '../store/retention.js';
+import type { WindowPiece } from '../store/summaryQueries.js';
+
+const DAY_MS = 86_400_000;
+/**
+ * A piece is read as expired when it starts within this margin of its horizon: the TTL
+ * deletes at merges, at any moment, so a piece at the very horizon might lose rows while
+ * it is read.
+ */
+const MARGIN_MS = 3_600_000;
+
+const SETTING: Record<keyof RetainedDays, string> = {
+  raw: 'DRIFTWATCH_EVENTS_RETENTION_DAYS',
+  '5m': 'DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS',
+  '1h': 'DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS',
+};
+const WHAT: Record<keyof RetainedDays, string> = {
+  raw: 'raw events',
+  '5m': 'five-minute summaries',
+  '1h': 'hour summaries',
+};
+
+/**
+ * The first piece that reaches back past what its source keeps (the day summaries are
+ * kept forever), or undefined. Pure: `now` and the kept days are given.
+ */
+export function firstExpiredPiece(
+  pieces: readonly WindowPiece[],
+  retained: RetainedDays,
+  now: number,
+): { piece: WindowPiece; days: number; source: keyof RetainedDays } | undefined {
+  for (const piece of pieces) {
+    if (piece.source === '1d') continue;
+    const days = retained[piece.source];
+    if (days > 0 && piece.from.getTime() < now - days * DAY_MS + MARGIN_MS) {
+      return { piece, days, source: piece.source };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a window that would be answered from a grain (or raw events) whose older rows
+ * the store has deleted: such a window would count fewer events than it had, and say so
+ * nowhere. The error names the window, the source, its retention and what to do.
+ */
+export async function assertRetained(
+  store: Store,
+  window: { start: Date; end: Date },
+  pieces: readonly WindowPiece[],
+): Promise<void> {
+  const now = Date.now();
+  const expired = firstExpiredPiece(pieces, await readRetainedDays(store, now), now);
+  if (!expired) return;
+  throw new DriftwatchError(
+    'DW_EXPIRED',
+    `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${WHAT[expired.source]} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${SETTING[expired.source]}): evaluate windows aligned to whole ${expired.source === '5m' ? 'hours' : 'days'} that far back, or keep them longer`,
+  );
+}
