@@ -3,7 +3,7 @@ import { RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
 import { storeError, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
 /**
- * The window summaries of migration 0006: settings the summary views read (slice
+ * The window summaries of migration 0006 (filled by 0009's views): settings the summary views read (slice
  * attributes, score threshold, feature frames), cells of a time range, slice combinations,
  * and rebuilds from raw events. Cells come back grouped per (feature, slice combination,
  * state) with parallel arrays, so a window of any size crosses into Node as a few hundred
@@ -445,7 +445,7 @@ function rawCells(i: number, params: QueryParams, query: CellQuery, stateFilter:
   ) WHERE 1 ${stateFilter}`;
 }
 
-/** The hour and day grains' bucket key (k = 7) of z; the same expression as migration 0006. */
+/** The hour and day grains' bucket key (k = 7) of z; the same expression as the views of migrations 0006 and 0009. */
 export const FINE_BUCKET = (z: string): string =>
   `if(abs(${z}) < 1, toInt32(floor(${z} * 128)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 45)) - 130816) - if(${z} < 0, 1, 0)))`;
 
