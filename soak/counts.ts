@@ -37,7 +37,7 @@ export interface FinalCounts {
   infinitiesStored: number;
   monitorRuns: { runs: number; byStatus: Record<string, number> };
   /**
-   * The drift engine's summaries (migration 0006): events each summary grain counted (one
+   * The drift engine's summaries (migrations 0006 and 0009): events each summary grain counted (one
    * 'event' cell per event, filled by materialized views on every insert into `events`),
    * against the distinct events stored. More is double-counting in what the monitors read.
    */

@@ -147,7 +147,7 @@ function ledgerSection(result: SoakResult): string[] {
   ];
   const { summaries } = result;
   lines.push(
-    `Drift summaries (the materialized views of migration 0006, fed by every insert into ` +
+    `Drift summaries (the materialized views of migrations 0006 and 0009, fed by every insert into ` +
       `\`events\`): ${summaries.summary5m} events counted in \`summary_5m\` and ` +
       `${summaries.summary1h} in \`summary_1h\`, for ${summaries.distinctEvents} distinct events ` +
       `stored (good, hostile-but-stored and 120-month events); ${summaries.rebuilds} rebuilds.`,
