@@ -338,6 +338,14 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       `DRIFTWATCH_EARLIEST_EVENT_TIME must be an RFC 3339 time, got "${earliest}"`,
     );
   }
+  // The summaries' grains (toStartOfHour, toStartOfFiveMinutes on DateTime) wrap around
+  // outside 1970-01-01 .. 2106-02-07: an earlier event would be summarized under a wrong time.
+  if (earliestEventMs < 0) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `DRIFTWATCH_EARLIEST_EVENT_TIME must not be before 1970-01-01T00:00:00Z (the summaries' time grains start there), got "${earliest}"`,
+    );
+  }
   const int = (name: string, fallback: number, min: number) =>
     parseInteger(env[name], name, fallback, min);
   return {

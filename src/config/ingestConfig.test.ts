@@ -54,6 +54,15 @@ describe('the ingest section of the configuration', () => {
     });
   });
 
+  it("refuses an earliest event time before 1970, where the summaries' grains wrap around", () => {
+    expect(() =>
+      loadIngestConfig({ DRIFTWATCH_EARLIEST_EVENT_TIME: '1969-12-31T23:59:59Z' }),
+    ).toThrow(/DRIFTWATCH_EARLIEST_EVENT_TIME must not be before 1970-01-01T00:00:00Z/);
+    expect(
+      loadIngestConfig({ DRIFTWATCH_EARLIEST_EVENT_TIME: '1970-01-01T00:00:00Z' }).earliestEventMs,
+    ).toBe(0);
+  });
+
   it('refuses hour summaries that would expire before the five-minute ones', () => {
     const message =
       /DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS \((40|0 = forever)\) must not exceed DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS \(30\)/;
