@@ -229,26 +229,38 @@ function emptySides(): SortedSides {
   return { reference: new Float64Array(0), current: new Float64Array(0) };
 }
 
-/** The batches' values split by slot and side (counted first, then placed), each sorted. */
+/**
+ * The batches' values split by slot and side, each sorted: counted first, then placed
+ * into one buffer where each group is a contiguous run (a view of its own), as a counting
+ * sort does.
+ */
 function sortedGroups(batches: readonly NumericValueBatch[], slots: number): SortedSides[] {
-  // group = (slot + 1) · 2 + side; group 0 and 1 hold slices not asked for, left out
-  const sizes = new Uint32Array((slots + 1) * 2);
+  // group = (slot + 1) · 2 + side; groups 0 and 1 hold slices not asked for, left out
+  const starts = new Uint32Array((slots + 1) * 2 + 1);
   for (const { group } of batches) {
-    for (let i = 0; i < group.length; i += 1) sizes[group[i] as number]! += 1;
+    for (let i = 0; i < group.length; i += 1) starts[(group[i] as number) + 1]! += 1;
   }
-  const values = Array.from(sizes, (size) => new Float64Array(size));
-  const filled = new Uint32Array(sizes.length);
+  for (let g = 1; g < starts.length; g += 1) starts[g]! += starts[g - 1] as number;
+  const values = new Float64Array(starts[starts.length - 1] as number);
+  const next = starts.slice(0, -1);
   for (const { group, value } of batches) {
     for (let i = 0; i < group.length; i += 1) {
       const g = group[i] as number;
-      const at = filled[g] as number;
-      (values[g] as Float64Array)[at] = value[i] as number;
-      filled[g] = at + 1;
+      const at = next[g] as number;
+      values[at] = value[i] as number;
+      next[g] = at + 1;
     }
   }
+  let largest = 0;
+  for (let g = 0; g + 1 < starts.length; g += 1) {
+    largest = Math.max(largest, (starts[g + 1] as number) - (starts[g] as number));
+  }
+  const scratch = new Float64Array(largest);
+  const sortedGroup = (g: number) =>
+    sortFloat64(values.subarray(starts[g] as number, starts[g + 1] as number), scratch);
   return Array.from({ length: slots }, (_, slot) => ({
-    reference: sortFloat64(values[(slot + 1) * 2] as Float64Array),
-    current: sortFloat64(values[(slot + 1) * 2 + 1] as Float64Array),
+    reference: sortedGroup((slot + 1) * 2),
+    current: sortedGroup((slot + 1) * 2 + 1),
   }));
 }
 

@@ -25,15 +25,21 @@ const SIGN = 0x80000000;
 /** The high word of the canonical quiet NaN, which sorts after +Infinity. */
 const NAN_HIGH = 0x7ff80000;
 
-/** Sorts `values` in place and returns it. */
-export function sortFloat64(values: Float64Array): Float64Array {
+/**
+ * Sorts `values` in place and returns it. `scratch`, if given, is working space of at least
+ * as many values (reused across calls, it spares the allocation and its garbage collection).
+ */
+export function sortFloat64(values: Float64Array, scratch?: Float64Array): Float64Array {
   if (values.length < SMALL) return values.sort();
   const n = values.length;
   const words = new Uint32Array(values.buffer, values.byteOffset, n * 2);
   toOrderedKeys(values, words);
   const histograms = countDigits(words, n);
   let source: Uint32Array = words;
-  let target: Uint32Array = new Uint32Array(n * 2);
+  let target: Uint32Array =
+    scratch && scratch.length >= n
+      ? new Uint32Array(scratch.buffer, scratch.byteOffset, n * 2)
+      : new Uint32Array(n * 2);
   for (let d = 0; d < DIGITS.length; d += 1) {
     const histogram = histograms.subarray(d * BUCKETS, (d + 1) * BUCKETS);
     // a digit every key shares moves nothing: skip its pass
@@ -144,7 +150,8 @@ export function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
   while (i < a.length && j < b.length) {
     const x = a[i] as number;
     const y = b[j] as number;
-    if (before(y, x)) {
+    // y strictly first: smaller, or −0 against +0, or a number against NaN
+    if (y < x || (y === x ? y === 0 && 1 / y < 1 / x : x !== x && y === y)) {
       merged[k] = y;
       j += 1;
     } else {
@@ -156,13 +163,6 @@ export function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
   if (i < a.length) merged.set(a.subarray(i), k);
   else merged.set(b.subarray(j), k);
   return merged;
-}
-
-/** Strictly before in the sort's order: −0 before +0, NaN after everything. */
-function before(x: number, y: number): boolean {
-  if (x < y) return true;
-  if (x === 0 && y === 0) return Object.is(x, -0) && Object.is(y, 0);
-  return x === x && y !== y;
 }
 
 /** The ascending merge of any number of ascending arrays, pairwise (log k levels). */

@@ -20,24 +20,60 @@ export function sortedDistances(
   let i = 0;
   let j = 0;
   let largest = 0;
-  let wasserstein = 0;
+  // Σ difference · gap, divided by n·m once at the end (per term it cost a division per
+  // value); it can overflow only near the float limits, where the careful sum is taken
+  let scaledSum = 0;
+  // the previous run's value and |i·m − j·n| after it: its share of W1 is added on
+  // reaching the next value
+  let previous = 0;
+  let previousDifference = 0;
   while (i < n || j < m) {
-    const x =
-      i < n && (j >= m || (reference[i] as number) <= (current[j] as number))
-        ? (reference[i] as number)
-        : (current[j] as number);
-    while (i < n && reference[i] === x) i += 1;
-    while (j < m && current[j] === x) j += 1;
+    const a = i < n ? (reference[i] as number) : Number.POSITIVE_INFINITY;
+    const b = j < m ? (current[j] as number) : Number.POSITIVE_INFINITY;
+    const x = a <= b ? a : b;
+    scaledSum += previousDifference * (x - previous);
+    if (a === x) {
+      i += 1;
+      while (i < n && reference[i] === x) i += 1;
+    }
+    if (b === x) {
+      j += 1;
+      while (j < m && current[j] === x) j += 1;
+    }
     const difference = Math.abs(i * m - j * n);
     if (difference > largest) largest = difference;
-    if (i === n && j === m) break;
-    const next =
-      i < n && (j >= m || (reference[i] as number) <= (current[j] as number))
-        ? (reference[i] as number)
-        : (current[j] as number);
-    wasserstein += weightedGap(difference / nm, x, next);
+    previous = x;
+    previousDifference = difference;
   }
+  const wasserstein = Number.isFinite(scaledSum)
+    ? scaledSum / nm
+    : carefulWasserstein(reference, current);
   return { ks: largest / nm, wasserstein };
+}
+
+/**
+ * W1 with each term weighted before it is added, and gaps that overflow (values near
+ * ±1e308) taken in halves: finite whenever W1 itself is.
+ */
+function carefulWasserstein(reference: Float64Array, current: Float64Array): number {
+  const n = reference.length;
+  const m = current.length;
+  let i = 0;
+  let j = 0;
+  let total = 0;
+  let previous = 0;
+  let previousWeight = 0;
+  while (i < n || j < m) {
+    const a = i < n ? (reference[i] as number) : Number.POSITIVE_INFINITY;
+    const b = j < m ? (current[j] as number) : Number.POSITIVE_INFINITY;
+    const x = a <= b ? a : b;
+    if (previousWeight > 0) total += weightedGap(previousWeight, previous, x);
+    while (i < n && reference[i] === x) i += 1;
+    while (j < m && current[j] === x) j += 1;
+    previous = x;
+    previousWeight = Math.abs(i * m - j * n) / (n * m);
+  }
+  return total;
 }
 
 /** weight · (next − x), in halves where the gap itself overflows (values near ±1e308). */
