@@ -191,6 +191,7 @@ async function sortedAggregates(
   // slice column already names every group (ALL_SLICES among them)
   const groups = relations.sliced ? slices.filter((slice) => slice !== ALL_SLICES) : slices;
   const aggregates = new Map<string, NumericAggregates>();
+  if (groups.length === 0) return aggregates; // no rows on either side
   let next: Promise<NumericValueBatch[]> | undefined = queryNumericValues(
     store,
     relations,
