@@ -1,14 +1,23 @@
 import type { Store } from '../store/clickhouse.js';
+import { binQuantileLevels } from '../stats/bins.js';
+import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
+import {
+  populationStdDev,
+  quantileExactInclusive,
+  sortedBinCounts,
+  sortedDistances,
+} from '../stats/sortedSample.js';
 import {
   ALL_SLICES,
   queryBinCounts,
   queryCategoryCounts,
-  queryDistributionDistances,
   queryNumericCells,
   queryNumericReferenceProfile,
+  queryNumericValues,
   queryQualityCounts,
   type ComparisonRelations,
   type EdgesBySlice,
+  type NumericValueBatch,
 } from '../store/driftQueries.js';
 import { FINE_BUCKET } from '../store/summaryQueries.js';
 import { distanceBrackets, exactBracket, type Bracket, type Cell } from './cells.js';
@@ -35,18 +44,20 @@ export interface DriftComputationOptions {
   /** Categories kept per feature and slice, the most frequent first. */
   maxCategories: number;
   /**
-   * 'exact' (default): KS D and Wasserstein from merged sorts of every value. 'bracketed':
-   * from cells in one pass without sorting, each with a proven bracket; everything else
-   * (quantile edges, bin counts, categories, null and non-finite counts) stays exact.
+   * 'exact' (default): every numeric column's values sorted per slice and side (in
+   * JavaScript), KS D, Wasserstein, quantile edges and bin counts all read from the sorted
+   * values. 'bracketed': from cells in one pass without sorting, each with a proven bracket;
+   * everything else (quantile edges, bin counts, categories, null and non-finite counts)
+   * stays exact.
    */
   distances?: 'exact' | 'bracketed';
 }
 
 /**
  * Every feature's drift in every slice (and "all") for two relations in the standard
- * shape of src/store/driftQueries.ts: bins and categories counted inside ClickHouse, KS D
- * and Wasserstein exact from merged sorts, or bracketed from cells for inputs too large to
- * sort.
+ * shape of src/store/driftQueries.ts: categories and quality counted inside ClickHouse;
+ * numeric features exact from sorted columns, or with KS and Wasserstein bracketed from
+ * cells for inputs too large to sort.
  */
 export async function computeExactFeatureDrift(
   store: Store,
@@ -64,8 +75,12 @@ export async function computeExactFeatureDrift(
     queryQualityCounts(store, relations.current, shape),
   ]);
   const quality = qualityLookup(referenceQuality, currentQuality, features.numeric.length);
-  const numeric = await computeNumericDrift(store, relations, features, options, quality);
-  const categorical = await computeCategoricalDrift(store, relations, features, options, quality);
+  const slices = [...new Set([...referenceQuality, ...currentQuality].map((row) => row.slice))];
+  // the categories are counted by ClickHouse while JavaScript sorts the numeric columns
+  const [numeric, categorical] = await Promise.all([
+    computeNumericDrift(store, relations, features, options, quality, slices),
+    computeCategoricalDrift(store, relations, features, options, quality),
+  ]);
   return [...numeric, ...categorical].sort(worstFirst);
 }
 
@@ -100,49 +115,37 @@ function qualityLookup(
   });
 }
 
+/** What a numeric feature's entry in one slice is built from. */
+interface NumericAggregates {
+  /** The reference's quantiles at k/bins (empty without values), its spread and range. */
+  quantiles: number[];
+  stddevPop: number;
+  min: number | null;
+  max: number | null;
+  /** Finite values per bin on the reference's edges. */
+  binCounts: { reference: number[]; current: number[] };
+  ks: Bracket | null;
+  wasserstein: Bracket | null;
+}
+
+const sliceFeatureKey = (slice: string, feature: number) => `${slice}\u0002${feature}`;
+
 async function computeNumericDrift(
   store: Store,
   relations: ComparisonRelations,
   layout: FeatureNames,
   options: DriftComputationOptions,
   quality: QualityLookup,
+  slices: readonly string[],
 ): Promise<FeatureDrift[]> {
-  const reference = await queryNumericReferenceProfile(store, relations, options.bins);
-  const edges: EdgesBySlice = new Map();
-  for (const row of reference) {
-    if (!edges.has(row.slice)) edges.set(row.slice, new Map());
-    edges.get(row.slice)?.set(row.feature, edgesFromQuantiles(row.quantiles));
-  }
-  const key = (slice: string, feature: number) => `${slice}\u0002${feature}`;
-  const binCounts = await queryBinCounts(store, relations, edges);
-  const distanceBy =
+  if (relations.numericCount === 0) return [];
+  const aggregates =
     options.distances === 'bracketed'
-      ? await bracketedDistances(store, relations, reference, key)
-      : new Map(
-          (await queryDistributionDistances(store, relations)).map((row) => [
-            key(row.slice, row.feature),
-            {
-              ks: finiteBracket(row.ksStatistic),
-              wasserstein: finiteBracket(row.wasserstein),
-              slice: row.slice,
-            },
-          ]),
-        );
-  const binsBy = new Map(
-    binCounts.map((row) => [`${key(row.slice, row.feature)}\u0002${row.side}`, row.counts]),
-  );
-  const referenceBy = new Map(reference.map((row) => [key(row.slice, row.feature), row]));
-  const slices = new Set([
-    ...reference.map((row) => row.slice),
-    ...[...distanceBy.values()].map((row) => row.slice),
-  ]);
-  return [...slices].flatMap((slice) =>
+      ? await bracketedAggregates(store, relations, options.bins, slices)
+      : await sortedAggregates(store, relations, options.bins, slices);
+  return slices.flatMap((slice) =>
     layout.numeric.map((name, feature) => {
-      const id = key(slice, feature);
-      const ref = referenceBy.get(id);
-      const distance = distanceBy.get(id);
-      const binCount = (edges.get(slice)?.get(feature)?.length ?? 0) + 1;
-      const zeros = new Array<number>(binCount).fill(0);
+      const found = aggregates.get(sliceFeatureKey(slice, feature));
       const counts = quality(slice, feature);
       return numericFeatureDrift(
         {
@@ -150,18 +153,18 @@ async function computeNumericDrift(
           slice: displaySlice(slice),
           reference: {
             quality: counts.reference,
-            quantiles: ref?.quantiles ?? [],
-            stddevPop: ref?.stddevPop ?? Number.NaN,
-            min: ref?.min ?? null,
-            max: ref?.max ?? null,
+            quantiles: found?.quantiles ?? [],
+            stddevPop: found?.stddevPop ?? Number.NaN,
+            min: found?.min ?? null,
+            max: found?.max ?? null,
           },
           current: { quality: counts.current },
           binCounts: {
-            reference: exactBinCounts(binsBy.get(`${id}\u0002reference`) ?? zeros),
-            current: exactBinCounts(binsBy.get(`${id}\u0002current`) ?? zeros),
+            reference: exactBinCounts(found?.binCounts.reference ?? [0]),
+            current: exactBinCounts(found?.binCounts.current ?? [0]),
           },
-          ks: distance?.ks ?? null,
-          wasserstein: distance?.wasserstein ?? null,
+          ks: found?.ks ?? null,
+          wasserstein: found?.wasserstein ?? null,
         },
         options.criteria,
       );
@@ -169,11 +172,177 @@ async function computeNumericDrift(
   );
 }
 
+/**
+ * Exact aggregates from sorted values, one numeric column at a time (memory holds one
+ * column's values, not the table): the column's values cross from ClickHouse as Arrow
+ * columns — the next column's while this one is sorted — and are sorted per slice and side
+ * by a radix sort; "all" is the merge of the slices' sorted values. From each pair of
+ * sorted samples: KS D and Wasserstein in one sweep, the reference's quantile edges by
+ * index, both sides' bin counts by binary search, the reference's spread and range.
+ */
+async function sortedAggregates(
+  store: Store,
+  relations: ComparisonRelations,
+  bins: number,
+  slices: readonly string[],
+): Promise<Map<string, NumericAggregates>> {
+  const levels = binQuantileLevels(bins);
+  // sliced: one group per slice value, "all" merged from them; otherwise the relations'
+  // slice column already names every group (ALL_SLICES among them)
+  const groups = relations.sliced ? slices.filter((slice) => slice !== ALL_SLICES) : slices;
+  const aggregates = new Map<string, NumericAggregates>();
+  if (groups.length === 0) return aggregates; // no rows on either side
+  let next: Promise<NumericValueBatch[]> | undefined = queryNumericValues(
+    store,
+    relations,
+    0,
+    groups,
+  );
+  for (let feature = 0; next; feature += 1) {
+    const batches = await next;
+    next =
+      feature + 1 < relations.numericCount
+        ? queryNumericValues(store, relations, feature + 1, groups)
+        : undefined;
+    const sorted = sortedGroups(batches, groups.length);
+    groups.forEach((slice, slot) => {
+      const { reference, current } = sorted[slot] ?? emptySides();
+      aggregates.set(
+        sliceFeatureKey(slice, feature),
+        aggregatesOfSorted(reference, current, levels),
+      );
+    });
+    if (relations.sliced) {
+      const reference = mergeAllSorted(sorted.map((sides) => sides.reference));
+      const current = mergeAllSorted(sorted.map((sides) => sides.current));
+      aggregates.set(
+        sliceFeatureKey(ALL_SLICES, feature),
+        aggregatesOfSorted(reference, current, levels),
+      );
+    }
+  }
+  return aggregates;
+}
+
+type SortedSides = { reference: Float64Array; current: Float64Array };
+
+function emptySides(): SortedSides {
+  return { reference: new Float64Array(0), current: new Float64Array(0) };
+}
+
+/**
+ * The batches' values split by slot and side, each sorted: counted first, then placed
+ * into one buffer where each group is a contiguous run (a view of its own), as a counting
+ * sort does.
+ */
+function sortedGroups(batches: readonly NumericValueBatch[], slots: number): SortedSides[] {
+  // group = (slot + 1) · 2 + side; groups 0 and 1 hold slices not asked for, left out
+  const starts = new Uint32Array((slots + 1) * 2 + 1);
+  for (const { group } of batches) {
+    for (let i = 0; i < group.length; i += 1) starts[(group[i] as number) + 1]! += 1;
+  }
+  for (let g = 1; g < starts.length; g += 1) starts[g]! += starts[g - 1] as number;
+  const values = new Float64Array(starts[starts.length - 1] as number);
+  const next = starts.slice(0, -1);
+  for (const { group, value } of batches) {
+    for (let i = 0; i < group.length; i += 1) {
+      const g = group[i] as number;
+      const at = next[g] as number;
+      values[at] = value[i] as number;
+      next[g] = at + 1;
+    }
+  }
+  let largest = 0;
+  for (let g = 0; g + 1 < starts.length; g += 1) {
+    largest = Math.max(largest, (starts[g + 1] as number) - (starts[g] as number));
+  }
+  const scratch = new Float64Array(largest);
+  const sortedGroup = (g: number) =>
+    sortFloat64(values.subarray(starts[g] as number, starts[g + 1] as number), scratch);
+  return Array.from({ length: slots }, (_, slot) => ({
+    reference: sortedGroup((slot + 1) * 2),
+    current: sortedGroup((slot + 1) * 2 + 1),
+  }));
+}
+
+function aggregatesOfSorted(
+  reference: Float64Array,
+  current: Float64Array,
+  levels: readonly number[],
+): NumericAggregates {
+  const quantiles =
+    reference.length > 0 ? levels.map((level) => quantileExactInclusive(reference, level)) : [];
+  const edges = edgesFromQuantiles(quantiles);
+  const distances = sortedDistances(reference, current);
+  return {
+    quantiles,
+    stddevPop: populationStdDev(reference),
+    min: reference.length > 0 ? (reference[0] as number) : null,
+    max: reference.length > 0 ? (reference[reference.length - 1] as number) : null,
+    binCounts: {
+      reference: sortedBinCounts(reference, edges),
+      current: sortedBinCounts(current, edges),
+    },
+    ks: finiteBracket(distances.ks),
+    wasserstein: finiteBracket(distances.wasserstein),
+  };
+}
+
+/**
+ * Aggregates without sorting: quantiles and bin counts counted by ClickHouse (exact), KS
+ * and Wasserstein bracketed from cells.
+ */
+async function bracketedAggregates(
+  store: Store,
+  relations: ComparisonRelations,
+  bins: number,
+  slices: readonly string[],
+): Promise<Map<string, NumericAggregates>> {
+  const reference = await queryNumericReferenceProfile(store, relations, bins);
+  // a slice without reference rows still has its current values counted (in one bin)
+  const edges: EdgesBySlice = new Map(slices.map((slice) => [slice, new Map()]));
+  for (const row of reference) {
+    if (!edges.has(row.slice)) edges.set(row.slice, new Map());
+    edges.get(row.slice)?.set(row.feature, edgesFromQuantiles(row.quantiles));
+  }
+  const binCounts = await queryBinCounts(store, relations, edges);
+  const distances = await bracketedDistances(store, relations, reference);
+  const binsBy = new Map(
+    binCounts.map((row) => [
+      `${sliceFeatureKey(row.slice, row.feature)}\u0002${row.side}`,
+      row.counts,
+    ]),
+  );
+  const referenceBy = new Map(
+    reference.map((row) => [sliceFeatureKey(row.slice, row.feature), row]),
+  );
+  const aggregates = new Map<string, NumericAggregates>();
+  for (const id of new Set([...referenceBy.keys(), ...distances.keys()])) {
+    const row = referenceBy.get(id);
+    const [slice = '', feature = '0'] = id.split('\u0002');
+    const zeros = () =>
+      new Array<number>((edges.get(slice)?.get(Number(feature))?.length ?? 0) + 1).fill(0);
+    aggregates.set(id, {
+      quantiles: row?.quantiles ?? [],
+      stddevPop: row?.stddevPop ?? Number.NaN,
+      min: row?.min ?? null,
+      max: row?.max ?? null,
+      binCounts: {
+        reference: binsBy.get(`${id}\u0002reference`) ?? zeros(),
+        current: binsBy.get(`${id}\u0002current`) ?? zeros(),
+      },
+      ks: distances.get(id)?.ks ?? null,
+      wasserstein: distances.get(id)?.wasserstein ?? null,
+    });
+  }
+  return aggregates;
+}
+
 function finiteBracket(value: number): Bracket | null {
   return Number.isFinite(value) ? exactBracket(value) : null;
 }
 
-type DistanceEntry = { ks: Bracket | null; wasserstein: Bracket | null; slice: string };
+type DistanceEntry = { ks: Bracket | null; wasserstein: Bracket | null };
 
 /**
  * KS and Wasserstein brackets from cells of each feature's values, bucketed in a frame
@@ -183,7 +352,6 @@ async function bracketedDistances(
   store: Store,
   relations: ComparisonRelations,
   reference: Awaited<ReturnType<typeof queryNumericReferenceProfile>>,
-  key: (slice: string, feature: number) => string,
 ): Promise<Map<string, DistanceEntry>> {
   const frames = Array.from({ length: relations.numericCount }, (_, feature) => {
     const all = reference.find((row) => row.slice === ALL_SLICES && row.feature === feature);
@@ -191,10 +359,10 @@ async function bracketedDistances(
     return { centre: median, scale: all?.stddevPop ?? 1 };
   });
   const rows = await queryNumericCells(store, relations, frames, FINE_BUCKET);
-  const cells = new Map<string, { reference: Cell[]; current: Cell[]; slice: string }>();
+  const cells = new Map<string, { reference: Cell[]; current: Cell[] }>();
   for (const row of rows) {
-    const id = key(row.slice, row.feature);
-    const entry = cells.get(id) ?? { reference: [], current: [], slice: row.slice };
+    const id = sliceFeatureKey(row.slice, row.feature);
+    const entry = cells.get(id) ?? { reference: [], current: [] };
     row.counts.forEach((count, i) =>
       entry[row.side].push({
         count,
@@ -208,14 +376,7 @@ async function bracketedDistances(
   return new Map(
     [...cells].map(([id, entry]) => {
       const distances = distanceBrackets(entry.reference, entry.current);
-      return [
-        id,
-        {
-          ks: distances?.ks ?? null,
-          wasserstein: distances?.wasserstein ?? null,
-          slice: entry.slice,
-        },
-      ];
+      return [id, { ks: distances?.ks ?? null, wasserstein: distances?.wasserstein ?? null }];
     }),
   );
 }

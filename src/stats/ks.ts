@@ -104,7 +104,8 @@ export function roundHalfEven(value: number): number {
 
 /**
  * D = sup |F_a − F_b| of two ascending samples, ties stepped together (scipy's searchsorted
- * side='right'): the reference definition for tests; production computes D in SQL.
+ * side='right'): the reference definition for tests; production sweeps sorted typed arrays
+ * (sortedSample.ts).
  */
 export function ksStatistic(sortedA: readonly number[], sortedB: readonly number[]): number {
   if (sortedA.length === 0 || sortedB.length === 0) return NaN;

@@ -9,7 +9,8 @@ export function normedWasserstein(wasserstein: number, referenceStdPop: number):
 
 /**
  * Wasserstein-1 = ∫ |F_a(x) − F_b(x)| dx between two ascending samples (scipy
- * wasserstein_distance): the reference definition for tests; production sums it in SQL.
+ * wasserstein_distance): the reference definition for tests; production sweeps sorted typed
+ * arrays (sortedSample.ts).
  */
 export function wasserstein1(sortedA: readonly number[], sortedB: readonly number[]): number {
   if (sortedA.length === 0 || sortedB.length === 0) return NaN;

@@ -1,10 +1,12 @@
 import type { QueryParams, Store } from './clickhouse.js';
+import { queryArrowBatches } from './summaryQueries.js';
 
 /**
- * The aggregate queries behind every drift comparison. Raw rows never leave ClickHouse:
- * each query scans a reference and a current relation once and returns per slice and
- * feature aggregates (counts, quantiles, bin counts, KS D and Wasserstein integrals,
- * category counts) for src/stats to finish.
+ * The queries behind every drift comparison. Each scans a reference and a current relation
+ * once and returns per slice and feature aggregates (counts, quantiles, bin counts, cells,
+ * category counts) for src/stats to finish — except queryNumericValues, which hands the
+ * exact mode one numeric column's finite values (typed arrays, one column at a time) to
+ * sort in JavaScript (src/drift/exactDrift.ts).
  *
  * Both relations are SELECTs produced by the caller (a report's file tables, a monitor's
  * event window, a baseline) that expose the same standard columns:
@@ -222,86 +224,51 @@ function unpackBinCounts(
   return [...bySliceFeatureSide.values()];
 }
 
-export interface DistributionDistanceRow {
-  slice: string;
-  feature: number;
-  nReference: number;
-  nCurrent: number;
-  /** sup |F_ref − F_cur| over the merged sample, exact. */
-  ksStatistic: number;
-  /** ∫ |F_ref − F_cur| dx: the Wasserstein-1 distance between the empirical distributions. */
-  wasserstein: number;
+/** One Arrow batch of a numeric feature's finite values with the group of each. */
+export interface NumericValueBatch {
+  /** slot · 2 + side: slot = 1 + the index of the row's slice in the slices asked for (0
+   * for a slice not among them), side 0 = reference, 1 = current. */
+  group: Uint32Array;
+  value: Float64Array;
 }
 
 /**
- * KS D and Wasserstein-1 per slice and numeric feature, exact. Both samples are merged and
- * sorted once; the running sum of +m for a reference value and −n for a current one is
- * n·m·(F_ref − F_cur) in exact integers. D is its largest magnitude at the last element of
- * each run of equal values (ties move both ECDFs at once), and W1 integrates |F_ref − F_cur|
- * over the gaps between consecutive values.
+ * Every finite value of numeric feature `feature` in both relations, with its slice and
+ * side packed into one integer, as Arrow columns (typed arrays; 12 bytes a value). What
+ * the report's exact mode sorts in JavaScript, one feature at a time so that memory holds
+ * one column, not the table.
  */
-export async function queryDistributionDistances(
+export async function queryNumericValues(
   store: Store,
   relations: ComparisonRelations,
-): Promise<DistributionDistanceRow[]> {
-  if (relations.numericCount === 0) return [];
-  const indexes = numericIndexes(relations);
-  // Sorting the side flags by value (a key sort) is 6x faster here than sorting (value, side)
-  // tuples; the values themselves are sorted plainly. Ties may come out in any order of
-  // sides, which is harmless: D is read only at the end of a run of equal values, and W1
-  // gains nothing between equal values.
-  const merged = indexes.map(
-    (i) => `countIf(side = 0 AND isNotNull(n${i})) AS nr${i},
-      countIf(side = 1 AND isNotNull(n${i})) AS nc${i},
-      arraySort(groupArrayIf(assumeNotNull(n${i}), isNotNull(n${i}))) AS xs${i},
-      arraySort((s, x) -> x, groupArrayIf(side, isNotNull(n${i})), groupArrayIf(assumeNotNull(n${i}), isNotNull(n${i}))) AS sides${i}`,
-  );
-  const rows = await store.query<{
-    slice: string;
-    is_all: number;
-    features: [number, number, number, number, number][];
-  }>(
-    `SELECT slice, is_all, [${indexes.map(distanceTuple).join(',\n')}] AS features
+  feature: number,
+  slices: readonly string[],
+): Promise<NumericValueBatch[]> {
+  const n = `n${feature}`;
+  const batches = await queryArrowBatches(
+    store,
+    // transform's lookup cost half of what indexOf's scan of the slice list did per row here
+    `SELECT toUInt32(transform(slice, {dw_slices:Array(String)}, {dw_slots:Array(UInt32)}, 0) * 2 + side) AS group,
+            assumeNotNull(${n}) AS value
      FROM (
-       SELECT slice, ${isAllExpression(relations)} AS is_all, ${merged.join(',\n')}
-       FROM (
-         SELECT 0 AS side, * FROM (${relations.reference.sql})
-         UNION ALL
-         SELECT 1 AS side, * FROM (${relations.current.sql})
-       )
-       ${groupBySlice(relations)}
-     )`,
-    { ...relations.reference.params, ...relations.current.params },
+       SELECT 0 AS side, slice, ${n} FROM (${relations.reference.sql})
+       UNION ALL
+       SELECT 1 AS side, slice, ${n} FROM (${relations.current.sql})
+     )
+     WHERE isNotNull(${n})`,
+    {
+      ...relations.reference.params,
+      ...relations.current.params,
+      dw_slices: [...slices],
+      dw_slots: slices.map((_, i) => i + 1),
+    },
   );
-  return rows.flatMap((row) =>
-    row.features.map(([feature, nReference, nCurrent, scaledD, halfW]) => {
-      const nm = Number(nReference) * Number(nCurrent);
-      return {
-        slice: sliceKey(row),
-        feature: Number(feature),
-        nReference: Number(nReference),
-        nCurrent: Number(nCurrent),
-        ksStatistic: nm > 0 ? Number(scaledD) / nm : Number.NaN,
-        wasserstein: nm > 0 ? 2 * Number(halfW) : Number.NaN,
-      };
-    }),
-  );
-}
-
-/**
- * (feature, n, m, n·m·D, W1 / 2) from the merged sorted sample of one feature. A slice
- * where the feature has no value at all has empty arrays, whose shifted copies must stay
- * empty (pushing a sentinel onto them once made ClickHouse refuse the query: issue 8).
- * W1 is summed halved and already divided by n·m (half of W1 comes back), so neither the
- * sum nor its JSON overflow near the float limits (ClickHouse writes an infinity as null).
- */
-function distanceTuple(i: number): string {
-  const diff = `arrayCumSum(arrayMap(s -> if(s = 0, toInt64(nc${i}), -toInt64(nr${i})), sides${i}))`;
-  const shifted = (last: string) =>
-    `if(empty(xs${i}), emptyArrayFloat64(), arrayPushBack(arrayPopFront(xs${i}), ${last}))`;
-  return `(${i}, nr${i}, nc${i},
-    arrayMax(arrayMap((d, x, nx) -> if(x != nx, abs(d), 0), ${diff}, xs${i}, ${shifted('inf')})),
-    arraySum(arrayMap((d, x, nx) -> (abs(d) / (toFloat64(nr${i}) * nc${i})) * (nx / 2 - x / 2), ${diff}, xs${i}, ${shifted(`xs${i}[-1]`)})))`;
+  return batches
+    .filter((batch) => batch.numRows > 0)
+    .map((batch) => ({
+      group: batch.getChild('group')?.toArray() as Uint32Array,
+      value: batch.getChild('value')?.toArray() as Float64Array,
+    }));
 }
 
 export interface CategoryCountRow {

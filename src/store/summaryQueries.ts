@@ -375,7 +375,7 @@ function listOf(vector: Vector): NumberList {
 }
 
 /** A query's answer as Arrow record batches (uncompressed, strings as strings). */
-async function queryArrowBatches(
+export async function queryArrowBatches(
   store: Store,
   sql: string,
   params: QueryParams,
