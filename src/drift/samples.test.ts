@@ -105,7 +105,7 @@ describe('folding one frame', () => {
   ): { count: number; sum: number; min: number; max: number }[] {
     const byBucket = new Map<number, { count: number; sum: number; min: number; max: number }>();
     for (const group of groups) {
-      group.buckets.forEach((bucket, i) => {
+      Array.from(group.buckets).forEach((bucket, i) => {
         const cell = byBucket.get(bucket);
         const [count, sum, min, max] = [
           group.counts[i],

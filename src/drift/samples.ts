@@ -282,9 +282,9 @@ function byMinThenMax(p: Cell, q: Cell): number {
   return p.min - q.min || p.max - q.max;
 }
 
-function totalOf(counts: readonly number[]): number {
+function totalOf(counts: ArrayLike<number>): number {
   let total = 0;
-  for (const count of counts) total += count;
+  for (let i = 0; i < counts.length; i += 1) total += counts[i] ?? 0;
   return total;
 }
 
