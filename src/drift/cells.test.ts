@@ -294,6 +294,34 @@ describe('the distance sweep', () => {
     );
   });
 
+  // The sweep steps through a run of the first side's cells that are each alone in their
+  // cluster on a path of its own; every bound it computes is symmetric in the two sides, so
+  // swapping them (which moves that path onto the other side's cells) must change no bit.
+  it('gives the same brackets to the last bit with the sides swapped', () => {
+    const grid = fc
+      .record({
+        reference: fc.array(fc.oneof(ordinary, ties, heavy), { minLength: 50, maxLength: 400 }),
+        window: fc.array(fc.oneof(ordinary, ties, heavy, subnormal), { maxLength: 30 }),
+        centre: fc.double({ min: -10, max: 10, noNaN: true }),
+        scale: fc.double({ min: 0.01, max: 1e5, noNaN: true }),
+        k: fc.constantFrom(3, 5, 7),
+      })
+      .map(({ reference, window, centre, scale, k }) => [
+        bucketed(reference, centre, scale, k),
+        bucketed(window.length > 0 ? window : [0], centre, scale, k),
+      ]);
+    const mixed = fc
+      .tuple(sample, sample, partition, partition)
+      .map(([a, b, cutA, cutB]) => [cutA(a), cutB(b)]);
+    fc.assert(
+      fc.property(fc.oneof(grid, mixed), ([a, b]) => {
+        if (!a || !b) return;
+        expect(distanceBrackets(b, a)).toEqual(distanceBrackets(a, b));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
   it('is null when a side is empty or holds only empty cells, and handles min = max cells', () => {
     const some = cellsOfValues([1, 2, 2, 3]);
     expect(distanceBrackets([], some)).toBeNull();

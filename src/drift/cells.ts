@@ -297,6 +297,62 @@ function sweepDistances(a: SortedCells, b: SortedCells): DistanceBrackets {
     lesser(headOf(b.mins, startedB), headOf(b.maxs, endedB)),
   );
   while (remaining > 0) {
+    // Endpoints of a alone, while b's next one lies beyond (most of a reference's endpoints,
+    // between and across a window's cells): the same steps as the full loop below, without
+    // b's two streams, whose bounds hold still meanwhile.
+    const headB = lesser(headOf(b.mins, startedB), headOf(b.maxs, endedB));
+    if (x < headB) {
+      const gLo = shareAt(b.belowShares, endedB);
+      const gHi = shareAt(b.maybeShares, startedB);
+      while (x < headB) {
+        if (!inside) {
+          openCluster(cluster, x * inverse, belowA, belowB);
+          inside = true;
+          if (!Number.isNaN(previousEnd)) {
+            const gap =
+              Math.abs(shareAt(a.belowShares, endedA) - gLo) * (cluster.start - previousEnd);
+            totals.lower += gap;
+            totals.upper += gap;
+          }
+        }
+        for (; startedA < lengthA && a.mins[startedA] === x; startedA += 1) {
+          cluster.countA += a.minCounts[startedA] ?? 0;
+          cluster.sumA += (a.sums[startedA] ?? 0) * inverse;
+          cluster.absoluteA += (a.absolutes[startedA] ?? 0) * inverse;
+          open += 1;
+          remaining -= 1;
+        }
+        for (; endedA < lengthA && a.maxs[endedA] === x; endedA += 1) {
+          belowA += a.maxCounts[endedA] ?? 0;
+          open -= 1;
+          remaining -= 1;
+        }
+        const fLo = shareAt(a.belowShares, endedA);
+        const fHi = shareAt(a.maybeShares, startedA);
+        ksLower = Math.max(ksLower, fLo - gHi, gLo - fHi);
+        ksUpper = Math.max(ksUpper, fHi - gLo, gHi - fLo);
+        const scaledX = x * inverse;
+        const next =
+          remaining > 0
+            ? lesser(lesser(headOf(a.mins, startedA), headOf(a.maxs, endedA)), headB)
+            : Number.NaN;
+        const scaledNext = next * inverse;
+        if (open === 0 && !(scaledNext <= scaledX)) {
+          addClusterBounds(cluster, scaledX, n, m, totals);
+          previousEnd = scaledX;
+          inside = false;
+        } else {
+          const width = scaledNext - scaledX;
+          if (width > 0) {
+            cluster.plus += Math.max(0, fHi - gLo) * width;
+            cluster.minus += Math.max(0, gHi - fLo) * width;
+            cluster.pointwiseLower += Math.max(0, fLo - gHi, gLo - fHi) * width;
+          }
+        }
+        x = next;
+      }
+      if (remaining === 0) break;
+    }
     if (!inside) {
       // every cell before x has ended: both ECDFs are exact constants up to x
       openCluster(cluster, x * inverse, belowA, belowB);

@@ -86,3 +86,87 @@ describe('folded cells', () => {
     expect(sortedNumbers(folded).size).toBe(1);
   });
 });
+
+describe('folding one frame', () => {
+  // a small deterministic generator (mulberry32), so a failure replays
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** The merge written out plainly: per bucket in arrival order, then sorted by bucket. */
+  function expectedCells(
+    groups: CellGroup[],
+  ): { count: number; sum: number; min: number; max: number }[] {
+    const byBucket = new Map<number, { count: number; sum: number; min: number; max: number }>();
+    for (const group of groups) {
+      Array.from(group.buckets).forEach((bucket, i) => {
+        const cell = byBucket.get(bucket);
+        const [count, sum, min, max] = [
+          group.counts[i],
+          group.sums[i],
+          group.mins[i],
+          group.maxs[i],
+        ] as number[];
+        if (!cell)
+          byBucket.set(bucket, { count: count ?? 0, sum: sum ?? 0, min: min ?? 0, max: max ?? 0 });
+        else {
+          cell.count += count ?? 0;
+          cell.sum += sum ?? 0;
+          cell.min = Math.min(cell.min, min ?? 0);
+          cell.max = Math.max(cell.max, max ?? 0);
+        }
+      });
+    }
+    return [...byBucket.entries()].sort(([p], [q]) => p - q).map(([, cell]) => cell);
+  }
+
+  /** Groups of one frame whose bucket b holds values in [b, b + 1) · width. */
+  function groupsOf(
+    next: () => number,
+    buckets: number[],
+    parts: number,
+    width: number,
+  ): CellGroup[] {
+    return Array.from({ length: parts }, () => {
+      const cells = buckets
+        .filter(() => next() < 0.6)
+        .sort(() => next() - 0.5)
+        .map((bucket): [number, number, number, number, number] => {
+          const count = 1 + Math.floor(next() * 5);
+          const lo = (bucket + next() / 2) * width;
+          const hi = (bucket + 0.5 + next() / 2) * width;
+          return [bucket, count, (count * (lo + hi)) / 2 + next() * 1e-9, lo, hi];
+        });
+      return numberGroup(1, cells);
+    });
+  }
+
+  const fold = (groups: CellGroup[]) =>
+    foldCells(groups, [{ hash: 'h', attributes: {} }], [])
+      .slices.get(ALL_SLICE_ID)
+      ?.features.get('x');
+
+  it('merges each bucket in arrival order (the same sums to the last bit) and orders by bucket', () => {
+    const next = random(11);
+    for (let round = 0; round < 50; round += 1) {
+      const buckets = Array.from({ length: 1 + Math.floor(next() * 60) }, (_, i) => i * 3 - 70);
+      const groups = groupsOf(next, buckets, 1 + Math.floor(next() * 10), 0.1 + next());
+      const folded = fold(groups);
+      expect(folded?.numbers ?? []).toEqual(expectedCells(groups));
+      expect(folded?.sorted?.size).toBe(expectedCells(groups).reduce((n, c) => n + c.count, 0));
+    }
+  });
+
+  it('merges keys far apart (beyond a slot per bucket) the same way', () => {
+    const next = random(12);
+    const buckets = [-(2 ** 31), -5, 0, 7, 2 ** 31 - 1];
+    const groups = groupsOf(next, buckets, 4, 1e-300);
+    expect(fold(groups)?.numbers).toEqual(expectedCells(groups));
+  });
+});

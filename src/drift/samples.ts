@@ -91,8 +91,8 @@ export function finiteCount(sample: FeatureSample): number {
 
 interface Accumulator {
   sample: SliceSample;
-  /** Per feature, frame and bucket: the cell folded so far. */
-  cells: Map<string, Map<number, Map<number, Cell>>>;
+  /** Per feature: its number groups in arrival order, merged per frame and bucket at the end. */
+  cells: Map<string, CellGroup[]>;
   /** Per bucket. */
   score: Map<number, Cell>;
 }
@@ -159,10 +159,10 @@ export function foldCells(
   }
   const slices = new Map<string, SliceSample>();
   for (const [id, accumulator] of accumulators) {
-    for (const [feature, frames] of accumulator.cells) {
+    for (const [feature, parts] of accumulator.cells) {
       const sample = accumulator.sample.features.get(feature);
       if (!sample) continue;
-      sample.numbers = cellsInOrder(frames);
+      sample.numbers = mergedCells(parts);
       sample.sorted = sortCells(sample.numbers);
     }
     accumulator.sample.score = [...accumulator.score.values()];
@@ -172,26 +172,101 @@ export function foldCells(
 }
 
 /**
- * A feature's cells sorted by min (then max), which the distance brackets' snapshot then
- * only checks. Within one frame a bucket's key rises with its values, so the keys' numeric
- * sort (no comparator calls) usually gives that order already; it is checked, and anything
- * else (several frames, an unexpected key) is sorted by comparing the cells.
+ * A feature's number groups merged into one cell per frame and bucket, sorted by min (then
+ * max), which the distance brackets' snapshot then only checks. Within one frame a bucket's
+ * key rises with its values, so ordering by key usually gives that order already; it is
+ * checked, and anything else (several frames, an unexpected key) is sorted by comparing the
+ * cells. Cells of one bucket merge in arrival order, so their sums round alike however the
+ * groups were read.
  */
-function cellsInOrder(frames: ReadonlyMap<number, ReadonlyMap<number, Cell>>): Cell[] {
-  const numbers: Cell[] = [];
-  if (frames.size === 1) {
-    for (const cells of frames.values()) {
-      const keys = Float64Array.from(cells.keys()).sort();
-      for (const key of keys) {
-        const cell = cells.get(key);
-        if (cell) numbers.push(cell);
+function mergedCells(groups: readonly CellGroup[]): Cell[] {
+  const frame = groups[0]?.frame;
+  const numbers = groups.every((group) => group.frame === frame)
+    ? mergedByKey(groups)
+    : mergedByFrame(groups);
+  return inOrder(numbers) ? numbers : numbers.sort(byMinThenMax);
+}
+
+/** How much wider than its cells a frame's bucket range may be for a slot per bucket. */
+const SLOTS_PER_CELL = 4;
+const SLOTS_ALWAYS = 4096;
+
+/**
+ * One frame's groups merged per bucket, in bucket order, through a slot per bucket key
+ * between the smallest and the largest (no sorting, no map): bucket keys are whole numbers,
+ * and a frame's cells span a bounded range of them. A range much wider than the cells falls
+ * back to the map-based merge.
+ */
+function mergedByKey(groups: readonly CellGroup[]): Cell[] {
+  let total = 0;
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (const group of groups) {
+    const { buckets } = group;
+    total += group.counts.length;
+    for (let i = 0; i < group.counts.length; i += 1) {
+      const bucket = buckets[i] ?? 0;
+      if (bucket < lowest) lowest = bucket;
+      if (bucket > highest) highest = bucket;
+    }
+  }
+  if (total === 0) return [];
+  const span = highest - lowest + 1;
+  if (
+    !Number.isSafeInteger(lowest) ||
+    !Number.isSafeInteger(highest) ||
+    !(span <= SLOTS_PER_CELL * total + SLOTS_ALWAYS)
+  )
+    return mergedByFrame(groups);
+  // slot[bucket − lowest] = 1 + the index of its cell in `merged`, 0 while none
+  const slot = new Uint32Array(span);
+  const merged: Cell[] = [];
+  for (const group of groups) {
+    const { buckets, counts, sums, mins, maxs } = group;
+    for (let i = 0; i < counts.length; i += 1) {
+      const bucket = buckets[i] ?? 0;
+      if (!Number.isInteger(bucket)) return mergedByFrame(groups);
+      const at = bucket - lowest;
+      const count = counts[i] ?? 0;
+      const sum = sums[i] ?? 0;
+      const min = mins[i] ?? 0;
+      const max = maxs[i] ?? 0;
+      const index = slot[at] ?? 0;
+      const cell = index > 0 ? merged[index - 1] : undefined;
+      if (cell) {
+        cell.count += count;
+        cell.sum += sum;
+        cell.min = Math.min(cell.min, min);
+        cell.max = Math.max(cell.max, max);
+      } else {
+        merged.push({ count, sum, min, max });
+        slot[at] = merged.length;
       }
     }
-    if (inOrder(numbers)) return numbers;
-  } else {
-    for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
   }
-  return numbers.sort(byMinThenMax);
+  const numbers: Cell[] = [];
+  for (let at = 0; at < span; at += 1) {
+    const index = slot[at] ?? 0;
+    const cell = index > 0 ? merged[index - 1] : undefined;
+    if (cell) numbers.push(cell);
+  }
+  return numbers;
+}
+
+/** Groups of several frames merged per frame and bucket through maps, frame by frame. */
+function mergedByFrame(groups: readonly CellGroup[]): Cell[] {
+  const frames = new Map<number, Map<number, Cell>>();
+  for (const group of groups) {
+    let cells = frames.get(group.frame);
+    if (!cells) {
+      cells = new Map();
+      frames.set(group.frame, cells);
+    }
+    for (let i = 0; i < group.counts.length; i += 1) mergeCell(cells, group, i);
+  }
+  const numbers: Cell[] = [];
+  for (const cells of frames.values()) for (const cell of cells.values()) numbers.push(cell);
+  return numbers;
 }
 
 function inOrder(cells: readonly Cell[]): boolean {
@@ -207,9 +282,9 @@ function byMinThenMax(p: Cell, q: Cell): number {
   return p.min - q.min || p.max - q.max;
 }
 
-function totalOf(counts: readonly number[]): number {
+function totalOf(counts: ArrayLike<number>): number {
   let total = 0;
-  for (const count of counts) total += count;
+  for (let i = 0; i < counts.length; i += 1) total += counts[i] ?? 0;
   return total;
 }
 
@@ -254,17 +329,9 @@ function addGroup(accumulator: Accumulator, group: CellGroup): void {
   }
   switch (group.state) {
     case 'number': {
-      let frames = accumulator.cells.get(group.feature);
-      if (!frames) {
-        frames = new Map();
-        accumulator.cells.set(group.feature, frames);
-      }
-      let cells = frames.get(group.frame);
-      if (!cells) {
-        cells = new Map();
-        frames.set(group.frame, cells);
-      }
-      for (let i = 0; i < group.counts.length; i += 1) mergeCell(cells, group, i);
+      const parts = accumulator.cells.get(group.feature);
+      if (parts) parts.push(group);
+      else accumulator.cells.set(group.feature, [group]);
       return;
     }
     case 'string':

@@ -162,16 +162,14 @@ function largestTermsSum(
   let scaled = 0;
   const goal = Math.exp(target - shift);
   while (scaled < goal && (right.v < count || left.v >= 0)) {
-    // past the point where every term left, together, would add under 0.1%: stop (this
-    // only bounds how tight the bound is; any subset of terms is below the sum)
-    if (
-      (count - right.v + left.v + 1) * Math.exp(Math.max(rightLog, leftLog) - shift) <
-      scaled * 1e-3
-    )
-      break;
     const takeRight = right.v < count && (left.v < 0 || rightLog >= leftLog);
     const log = takeRight ? rightLog : leftLog;
-    if (log >= LOG_MIN_VALUE) scaled += Math.exp(log - shift);
+    // the larger of the two next terms (the other side's is −∞ once it is used up)
+    const term = Math.exp(log - shift);
+    // past the point where every term left, together, would add under 0.1%: stop (this
+    // only bounds how tight the bound is; any subset of terms is below the sum)
+    if ((count - right.v + left.v + 1) * term < scaled * 1e-3) break;
+    if (log >= LOG_MIN_VALUE) scaled += term;
     if (takeRight) {
       stepRight(n, right);
       rightLog = right.v < count ? termLogAt(n, nxFloor, alpha, right) : -Infinity;

@@ -47,7 +47,7 @@ function event(i: number, overrides: Partial<EventTableRow> = {}): EventTableRow
   };
 }
 
-function canonical(groups: CellGroup[]): string[] {
+function canonical(groups: CellGroup<number[]>[]): string[] {
   return groups
     .flatMap((g) =>
       g.counts.map((count, i) =>

@@ -131,7 +131,11 @@ export async function listSummaryRebuilds(store: Store, model: string): Promise<
 export type WindowPiece =
   { source: SummaryGrain; from: Date; to: Date } | { source: 'raw'; from: Date; to: Date };
 
-export interface CellGroup {
+/**
+ * Numbers arrive as arrays from a JSON answer (queryCells) and as typed views into the
+ * answer's columns from an Arrow one (queryCellsByWindow), which costs no copy.
+ */
+export interface CellGroup<Numbers extends ArrayLike<number> = ArrayLike<number>> {
   feature: string;
   sliceHash: string;
   state: CellState;
@@ -139,11 +143,11 @@ export interface CellGroup {
   /** For strings: the categories; otherwise empty. */
   categories: string[];
   /** The cells' bucket keys (within a frame). */
-  buckets: number[];
-  counts: number[];
-  sums: number[];
-  mins: number[];
-  maxs: number[];
+  buckets: Numbers;
+  counts: Numbers;
+  sums: Numbers;
+  mins: Numbers;
+  maxs: Numbers;
 }
 
 export interface CellQuery {
@@ -174,7 +178,7 @@ const SUMMARY_TABLES: Record<SummaryGrain, string> = {
  * its day whose cutoff is after the row's ingest day; a rebuild's row by a later rebuild of
  * its day; an unrecorded rebuild's rows (one that died half-way) count for nothing.
  */
-export async function queryCells(store: Store, query: CellQuery): Promise<CellGroup[]> {
+export async function queryCells(store: Store, query: CellQuery): Promise<CellGroup<number[]>[]> {
   const params: QueryParams = {
     model: query.model,
     kind: query.kind,
@@ -249,9 +253,9 @@ function validityClause(kind: CellQuery['kind']): string {
 }
 
 /** A cell group as the JSON answer gives it; cellGroupOf makes every value a number. */
-type CellRow = Omit<CellGroup, 'sliceHash'> & { slice_hash: string };
+type CellRow = Omit<CellGroup<number[]>, 'sliceHash'> & { slice_hash: string };
 
-function cellGroupOf(row: CellRow): CellGroup {
+function cellGroupOf(row: CellRow): CellGroup<number[]> {
   return {
     feature: row.feature,
     sliceHash: row.slice_hash,
@@ -358,10 +362,10 @@ export interface WindowRunCells {
 }
 
 interface NumberList {
-  at(row: number): number[];
+  at(row: number): ArrayLike<number>;
 }
 
-/** A list column of numbers read from its offsets and values: no object per element. */
+/** A list column of numbers read from its offsets and values: a view per row, no copy. */
 function listOf(vector: Vector): NumberList {
   const [data] = vector.data;
   const offsets = data?.valueOffsets as Int32Array | undefined;
@@ -370,7 +374,7 @@ function listOf(vector: Vector): NumberList {
     throw new Error("the cells' Arrow answer has an unexpected list layout");
   }
   return {
-    at: (row) => Array.from(values.subarray(offsets[row] ?? 0, offsets[row + 1] ?? 0)),
+    at: (row) => values.subarray(offsets[row] ?? 0, offsets[row + 1] ?? 0),
   };
 }
 
