@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellGroup } from '../store/summaryQueries.js';
 import { distanceBrackets, sortCells } from './cells.js';
 import { ALL_SLICE_ID, finiteCount, foldCells, sortedNumbers } from './samples.js';
+import { createRandom } from '../demo/random.js';
 
 function numberGroup(frame: number, cells: [number, number, number, number, number][]): CellGroup {
   return {
@@ -88,16 +89,8 @@ describe('folded cells', () => {
 });
 
 describe('folding one frame', () => {
-  // a small deterministic generator (mulberry32), so a failure replays
-  function random(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
+  // the demo's seeded generator (mulberry32), so a failure replays
+  const random = (seed: number): (() => number) => createRandom(seed).uniform;
 
   /** The merge written out plainly: per bucket in arrival order, then sorted by bucket. */
   function expectedCells(

@@ -4,6 +4,7 @@ import type { Store } from './clickhouse.js';
 import { insertEvents, type EventTableRow } from './events.js';
 import { migrate, readMigrations } from './migrate.js';
 import { insertFeatureFrames, upsertSummarySettings } from './summaryQueries.js';
+import { createRandom } from '../demo/random.js';
 
 /**
  * Migration 0009 replaces 0006's summary views (each event exploded and bucketed once, at
@@ -59,16 +60,8 @@ const EDGES: number[] = [
 ];
 const NON_FINITE = [NaN, Infinity, -Infinity];
 
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// the demo's seeded generator (mulberry32), so a failure replays
+const random = (seed: number): (() => number) => createRandom(seed).uniform;
 
 const T0 = Date.UTC(2026, 10, 20, 23, 20); // the day, hours and five-minute grains all turn over
 /** ts on the edges of grains: the last millisecond of one and the first of the next. */
