@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { DriftwatchError } from '../errors.js';
+import { refusesAccess } from '../store/clickhouse.js';
 
 /**
  * Every error the API answers with: a stable code a client can branch on, the HTTP status
@@ -79,7 +80,11 @@ export function classifyError(error: FastifyError | Error): {
   if (error instanceof DriftwatchError && error.code === 'DW_EXPIRED') {
     return { code: 'DW_BAD_REQUEST', message: error.message };
   }
-  if (error instanceof DriftwatchError && error.code === 'DW_STORE' && error.retriable) {
+  // The store's own trouble, or it refusing our credentials: unavailable to the caller either way.
+  if (
+    (error instanceof DriftwatchError && error.code === 'DW_STORE' && error.retriable) ||
+    refusesAccess(error)
+  ) {
     return { code: 'DW_UNAVAILABLE', message: API_ERRORS.DW_UNAVAILABLE.message };
   }
   if (status !== undefined && status >= 400 && status < 500) {

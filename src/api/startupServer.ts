@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { readinessAnswer } from '../observability/readiness.js';
-import { callerOf } from './auth/caller.js';
-import { createTokenVerifier, roleGrants, type TokenEntry } from './auth/tokens.js';
+import { accessRefusal, callerOf } from './auth/caller.js';
+import { createTokenVerifier, type TokenEntry } from './auth/tokens.js';
 import { API_ERRORS, type ApiErrorCode, type ErrorResponse } from './errors.js';
 import { requestId } from './requestObservability.js';
 
@@ -51,19 +51,9 @@ export async function listenWhileStarting(
     }
     const { registry } = options;
     if (request.method === 'GET' && path === '/metrics' && registry) {
-      const caller = callerOf(request.headers, verify, tokens.length === 0);
-      const refusal: ApiErrorCode | undefined = !caller
-        ? 'DW_UNAUTHENTICATED'
-        : roleGrants(caller.role, 'metrics')
-          ? undefined
-          : 'DW_FORBIDDEN';
-      if (refusal) {
-        const message =
-          refusal === 'DW_UNAUTHENTICATED' && tokens.length === 0
-            ? 'this service has no API tokens and answers only requests addressed to localhost'
-            : undefined;
-        return answerError(request, response, refusal, message);
-      }
+      const open = tokens.length === 0;
+      const refusal = accessRefusal(callerOf(request.headers, verify, open), 'metrics', open);
+      if (refusal) return answerError(request, response, refusal.code, refusal.message);
       void registry.metrics().then(
         (text) => {
           response.setHeader('content-type', registry.contentType);

@@ -11,15 +11,11 @@ const DAY_MS = 86_400_000;
  */
 const MARGIN_MS = 3_600_000;
 
-const SETTING: Record<keyof RetainedDays, string> = {
-  raw: 'DRIFTWATCH_EVENTS_RETENTION_DAYS',
-  '5m': 'DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS',
-  '1h': 'DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS',
-};
-const WHAT: Record<keyof RetainedDays, string> = {
-  raw: 'raw events',
-  '5m': 'five-minute summaries',
-  '1h': 'hour summaries',
+/** What each source is, and the setting that says how long it is kept. */
+const SOURCES: Record<keyof RetainedDays, { what: string; setting: string }> = {
+  raw: { what: 'raw events', setting: 'DRIFTWATCH_EVENTS_RETENTION_DAYS' },
+  '5m': { what: 'five-minute summaries', setting: 'DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS' },
+  '1h': { what: 'hour summaries', setting: 'DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS' },
 };
 
 /**
@@ -56,6 +52,6 @@ export async function assertRetained(
   if (!expired) return;
   throw new DriftwatchError(
     'DW_EXPIRED',
-    `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${WHAT[expired.source]} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${SETTING[expired.source]}): evaluate windows aligned to whole ${expired.source === '5m' ? 'hours' : 'days'} that far back, or keep them longer`,
+    `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${SOURCES[expired.source].what} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${SOURCES[expired.source].setting}): evaluate windows aligned to whole ${expired.source === '5m' ? 'hours' : 'days'} that far back, or keep them longer`,
   );
 }

@@ -10,10 +10,9 @@ import type { EventKind } from './outcome.js';
 import { createEventPipeline, type IncomingMessage, type PipelineOptions } from './pipeline.js';
 import { createEventWriter, type EventWriter } from './writer.js';
 
-/** Backoff while ClickHouse refuses inserts: all retry defaults live here. */
 /**
- * A batch the store failed to take is retried with the service's one backoff (equal
- * jitter): consumers of one group that failed together do not all come back at once.
+ * Backoff while ClickHouse refuses inserts: the service's one backoff (equal jitter), so
+ * consumers of one group that failed together do not all come back at once.
  */
 const INSERT_RETRY: Backoff = { baseDelayMs: 200, maxDelayMs: 10_000 };
 
@@ -127,10 +126,7 @@ export function createKafkaIngest(
           }
           return true;
         } catch (error) {
-          // The store refusing our credentials passes only when an operator mends them:
-          // said as loudly as a failure that is not retriable, and retried as slowly.
-          const retriable =
-            error instanceof DriftwatchError && error.retriable && !refusesAccess(error);
+          const retriable = error instanceof DriftwatchError && error.retriable;
           lastFailure = errorMessage(error);
           metrics.recordRetry('kafka');
           if (!waiting) {

@@ -283,9 +283,10 @@ export interface ClickHouseFailure {
  *   same rows fail however often they are sent: the writer isolates the offending rows by
  *   bisection and dead-letters only them. Not retriable.
  * - `query`: our SQL or the schema is wrong (a bug). Not retriable.
- * - `access`: the store refuses who we are (unknown user, wrong password, no grant). Retriable,
- *   for nothing is wrong with the data and an operator's fix lets it through, but waiting
- *   alone will not mend it: callers say so to an operator rather than wait quietly.
+ * - `access`: the store refuses who we are (unknown user, wrong password, no grant). Not
+ *   retriable — waiting alone will not mend it — and nothing is wrong with the data either:
+ *   nothing is dead-lettered, the consumer waits at its longest backoff for an operator's
+ *   fix, and HTTP clients hear 503 (the service cannot serve them now).
  * - `infrastructure`: everything else — an unknown or detached table, timeouts, memory,
  *   too many parts, sockets, codes not listed. Retriable: the consumer pauses and tries
  *   again, and never dead-letters data for the store's own trouble.
@@ -363,8 +364,7 @@ export class StoreError extends DriftwatchError {
     const code = failure.code === undefined ? undefined : Number(failure.code);
     const serverCode = code === undefined || Number.isNaN(code) ? undefined : code;
     const failureClass = classifyStoreFailure(serverCode, errorMessage(cause));
-    const retriable = failureClass === 'infrastructure' || failureClass === 'access';
-    super('DW_STORE', message, { cause, retriable });
+    super('DW_STORE', message, { cause, retriable: failureClass === 'infrastructure' });
     this.name = 'StoreError';
     this.serverCode = serverCode;
     this.serverType = failure.type;

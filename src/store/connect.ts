@@ -30,12 +30,8 @@ export function nextStoreRetryMs(
 
 /** Worth waiting for: the store cannot be reached yet, rather than refusing us or our SQL. */
 export function isWorthWaitingFor(error: unknown): boolean {
-  return (
-    error instanceof StoreError &&
-    error.retriable &&
-    // Credentials do not change by waiting: start-up fails at once on them.
-    error.failure !== 'access'
-  );
+  // Credentials do not change by waiting (not retriable): start-up fails at once on them.
+  return error instanceof StoreError && error.retriable;
 }
 
 /** What start-up is doing about its store, for /readyz and the logs. */

@@ -46,7 +46,7 @@ export async function applyRetention(
   settings: RetentionSettings,
 ): Promise<AppliedRetention[]> {
   const plan = retentionPlan(settings);
-  const current = await readTableTtls(store);
+  const current = await describeRetention(store);
   for (const { table, column, days, where } of plan) {
     if (days > 0) {
       await store.command(
@@ -54,22 +54,12 @@ export async function applyRetention(
         { days },
         { materialize_ttl_after_modify: 0 },
       );
-    } else if (current.get(table)) {
+    } else if (current[table]) {
       await store.command(`ALTER TABLE ${table} REMOVE TTL`);
     }
   }
   retainedCache.delete(store);
   return plan.map(({ table, days }) => ({ table, days }));
-}
-
-/** Whether each table has a table TTL now. */
-async function readTableTtls(store: Store): Promise<Map<string, boolean>> {
-  const rows = await store.query<{ name: string; has_ttl: number }>(
-    `SELECT name, position(create_table_query, ' TTL ') > 0 AS has_ttl FROM system.tables
-     WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
-    { tables: RETAINED_TABLES },
-  );
-  return new Map(rows.map((row) => [row.name, Boolean(Number(row.has_ttl))]));
 }
 
 /** The TTL clause each table has now, as ClickHouse reports it (for tests and status). */

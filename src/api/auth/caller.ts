@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fastifyCookie } from '@fastify/cookie';
-import type { Principal } from './tokens.js';
+import { roleGrants, type Access, type Principal } from './tokens.js';
 
 export const SESSION_COOKIE = 'driftwatch_session';
 
@@ -16,6 +16,30 @@ export function callerOf(
   open: boolean,
 ): Principal | undefined {
   return open ? localCaller(headers) : authenticate(headers, verify);
+}
+
+/**
+ * Why a caller may not reach what needs `access`, as the API says it (the app's hook and the
+ * start-up server answer alike), or undefined when it may.
+ */
+export function accessRefusal(
+  principal: Principal | undefined,
+  access: Access,
+  open: boolean,
+): { code: 'DW_UNAUTHENTICATED' | 'DW_FORBIDDEN'; message?: string } | undefined {
+  if (!principal) {
+    return {
+      code: 'DW_UNAUTHENTICATED',
+      message: open
+        ? 'this service has no API tokens and answers only requests addressed to localhost'
+        : undefined,
+    };
+  }
+  if (roleGrants(principal.role, access)) return undefined;
+  return {
+    code: 'DW_FORBIDDEN',
+    message: `role "${principal.role}" may not do that (needs ${access})`,
+  };
 }
 
 function authenticate(

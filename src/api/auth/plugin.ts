@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
-import { callerOf } from './caller.js';
+import { accessRefusal, callerOf } from './caller.js';
 import {
   ACCESS_LEVELS,
   createTokenVerifier,
-  roleGrants,
   type Access,
   type Principal,
   type TokenEntry,
@@ -81,19 +80,11 @@ export function installAuth(
     const access: Access | 'any' = request.routeOptions.config?.access ?? 'any';
     if (access === 'public') return;
     const principal = callerOf(request.headers, verify, open);
-    if (!principal) {
-      if (request.routeOptions.config?.page) return redirectToLogin(request, reply);
-      throw apiError(
-        'DW_UNAUTHENTICATED',
-        open
-          ? 'this service has no API tokens and answers only requests addressed to localhost'
-          : undefined,
-      );
-    }
-    request.principal = principal;
-    if (access !== 'any' && !roleGrants(principal.role, access)) {
-      throw apiError('DW_FORBIDDEN', `role "${principal.role}" may not do that (needs ${access})`);
-    }
+    if (!principal && request.routeOptions.config?.page) return redirectToLogin(request, reply);
+    request.principal = principal ?? null;
+    // 'any' (an unmatched URL): any caller at all, whatever its role.
+    const refusal = accessRefusal(principal, access === 'any' ? 'public' : access, open);
+    if (refusal) throw apiError(refusal.code, refusal.message);
   });
   return verify;
 }

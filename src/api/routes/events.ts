@@ -213,8 +213,8 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         request.raw.resume();
         return send(413, { ...tooLarge(error.limit), ...result, processed });
       }
-      if (error instanceof DriftwatchError && error.retriable) {
-        // To the producer both are "retry later"; to the operator a refused login is a fault.
+      // To the producer both are "retry later"; to the operator a refused login is a fault.
+      if ((error instanceof DriftwatchError && error.retriable) || refusesAccess(error)) {
         if (refusesAccess(error)) {
           deps.logger?.error(
             { err: errorMessage(error), processed },
@@ -261,9 +261,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         await deps.writer.write(prepared);
         break;
       } catch (error) {
-        // A refused login does not pass in the next second: answered at once.
-        const retriable =
-          error instanceof DriftwatchError && error.retriable && !refusesAccess(error);
+        const retriable = error instanceof DriftwatchError && error.retriable;
         if (!retriable || attempt >= STORE_RETRIES.length) throw error;
         deps.metrics.recordRetry('http');
         await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
