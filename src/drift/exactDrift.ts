@@ -206,7 +206,8 @@ async function sortedAggregates(
         : undefined;
     const sorted = sortedGroups(batches, groups.length);
     groups.forEach((slice, slot) => {
-      const { reference, current } = sorted[slot] ?? emptySides();
+      // sortedGroups gives every slot its two sides, empty or not
+      const { reference, current } = sorted[slot] as SortedSides;
       aggregates.set(
         sliceFeatureKey(slice, feature),
         aggregatesOfSorted(reference, current, levels),
@@ -225,10 +226,6 @@ async function sortedAggregates(
 }
 
 type SortedSides = { reference: Float64Array; current: Float64Array };
-
-function emptySides(): SortedSides {
-  return { reference: new Float64Array(0), current: new Float64Array(0) };
-}
 
 /**
  * The batches' values split by slot and side, each sorted: counted first, then placed
@@ -305,8 +302,10 @@ async function bracketedAggregates(
     if (!edges.has(row.slice)) edges.set(row.slice, new Map());
     edges.get(row.slice)?.set(row.feature, edgesFromQuantiles(row.quantiles));
   }
-  const binCounts = await queryBinCounts(store, relations, edges);
-  const distances = await bracketedDistances(store, relations, reference);
+  const [binCounts, distances] = await Promise.all([
+    queryBinCounts(store, relations, edges),
+    bracketedDistances(store, relations, reference),
+  ]);
   const binsBy = new Map(
     binCounts.map((row) => [
       `${sliceFeatureKey(row.slice, row.feature)}\u0002${row.side}`,

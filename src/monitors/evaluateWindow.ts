@@ -149,7 +149,7 @@ export function isFutureWindow(window: TimeWindow, now: Date): boolean {
 }
 
 /** Only past windows can be evaluated (up to a minute of clock skew). */
-export function assertPastWindow(window: TimeWindow, now: Date): void {
+function assertPastWindow(window: TimeWindow, now: Date): void {
   if (isFutureWindow(window, now)) {
     throw new DriftwatchError(
       'DW_INPUT',

@@ -244,8 +244,8 @@ function sumPlan(
 
 /**
  * Σ_{v=0}^{count−1} of the (positive) terms, in the hot loop of every large-n p-value: one
- * pass with no allocation, each term's exponential computed once and reused for cephes's
- * stopping rule.
+ * pass (through cephesSum, the exact sums' one loop), each term's exponential computed once
+ * and reused for cephes's stopping rule.
  */
 function lowerSum(n: number, nxFloor: number, alpha: number, count: number): number {
   return cephesSum(n, nxFloor, alpha, count, false);

@@ -13,6 +13,7 @@ import {
   type Logger as ClickHouseLogger,
   type WarnLogParams,
 } from '@clickhouse/client';
+import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { createChdbConnection } from 'chdb/connection';
 import type { StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
@@ -382,6 +383,32 @@ export function storeError(what: string, error: unknown): StoreError {
   const message = errorMessage(error);
   const short = message.length > 400 ? `${message.slice(0, 400)}…` : message;
   return new StoreError(`ClickHouse: ${short} (in: ${what})`, error as ClickHouseFailure, error);
+}
+
+/** A query's answer as Arrow record batches (uncompressed, strings as strings). */
+export async function queryArrowBatches(
+  store: Store,
+  sql: string,
+  params: QueryParams,
+): Promise<RecordBatch[]> {
+  try {
+    const result = await store.client.exec({
+      query: `${sql}\nFORMAT ArrowStream`,
+      query_params: params,
+      clickhouse_settings: {
+        output_format_arrow_compression_method: 'none',
+        output_format_arrow_string_as_string: 1,
+        output_format_arrow_low_cardinality_as_dictionary: 0,
+      },
+    });
+    const batches: RecordBatch[] = [];
+    // batch by batch off the stream: the answer is never held twice
+    const reader = await RecordBatchReader.from(result.stream);
+    for await (const batch of reader) batches.push(batch);
+    return batches;
+  } catch (error) {
+    throw storeError(firstLine(sql), error);
+  }
 }
 
 function firstLine(sql: string): string {

@@ -1,5 +1,5 @@
-import type { QueryParams, Store } from './clickhouse.js';
-import { queryArrowBatches } from './summaryQueries.js';
+import { binQuantileLevels } from '../stats/bins.js';
+import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js';
 
 /**
  * The queries behind every drift comparison. Each scans a reference and a current relation
@@ -55,7 +55,7 @@ export async function queryNumericReferenceProfile(
   bins: number,
 ): Promise<NumericReferenceRow[]> {
   if (relations.numericCount === 0) return [];
-  const levels = Array.from({ length: bins - 1 }, (_, k) => (k + 1) / bins);
+  const levels = binQuantileLevels(bins);
   const perFeature = numericIndexes(relations).map(
     (i) => `(${i}, count(n${i}), countIf(isNull(n${i})),
       quantilesExactInclusive(${levels.join(', ')})(n${i}), stddevPop(n${i}), min(n${i}), max(n${i}))`,
@@ -81,45 +81,6 @@ export async function queryNumericReferenceProfile(
 }
 
 type RawNumericTuple = [number, number, number, number[], number, number, number];
-
-export interface NumericCurrentRow {
-  slice: string;
-  feature: number;
-  n: number;
-  nulls: number;
-  min: number | null;
-  max: number | null;
-}
-
-export async function queryNumericCurrentCounts(
-  store: Store,
-  relations: ComparisonRelations,
-): Promise<NumericCurrentRow[]> {
-  if (relations.numericCount === 0) return [];
-  const perFeature = numericIndexes(relations).map(
-    (i) => `(${i}, count(n${i}), countIf(isNull(n${i})), min(n${i}), max(n${i}))`,
-  );
-  const rows = await store.query<{
-    slice: string;
-    is_all: number;
-    features: [number, number, number, number, number][];
-  }>(
-    `SELECT slice, ${isAllExpression(relations)} AS is_all, [${perFeature.join(',\n')}] AS features
-     FROM (${relations.current.sql})
-     ${groupBySlice(relations)}`,
-    relations.current.params,
-  );
-  return rows.flatMap((row) =>
-    row.features.map(([feature, n, nulls, min, max]) => ({
-      slice: sliceKey(row),
-      feature: Number(feature),
-      n: Number(n),
-      nulls: Number(nulls),
-      min: Number(n) > 0 ? Number(min) : null,
-      max: Number(n) > 0 ? Number(max) : null,
-    })),
-  );
-}
 
 /** Bin edges per slice (including ALL_SLICES) and numeric feature. */
 export type EdgesBySlice = Map<string, Map<number, number[]>>;

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { RecordBatchReader, type RecordBatch, type Vector } from 'apache-arrow';
-import { storeError, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import type { Vector } from 'apache-arrow';
+import { queryArrowBatches, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
 /**
  * The window summaries of migration 0006 (filled by 0009's views): settings the summary views read (slice
@@ -279,7 +279,6 @@ export interface WindowRunQuery {
   windowMs: number;
   windows: number;
   rebuilds: readonly SummaryRebuild[];
-  states?: readonly CellState[];
 }
 
 /**
@@ -298,20 +297,18 @@ export async function queryCellsByWindow(
     model: query.model,
     kind: 'prediction',
     ...rebuildParams(query.rebuilds),
-    states: query.states ? [...query.states] : [],
     from: toClickHouseTime(query.start),
     to: toClickHouseTime(new Date(query.start.getTime() + query.windows * query.windowMs)),
     from_ms: query.start.getTime(),
     window_ms: query.windowMs,
   };
-  const stateFilter = query.states ? 'AND state IN {states:Array(String)}' : '';
   const sql = cellGroupsSql(
     `SELECT intDiv(toInt64(toUnixTimestamp(grain_start)) * 1000 - {from_ms:Int64}, {window_ms:Int64}) AS window,
             feature, slice_hash, state, frame, bucket, category, count, value_sum, value_min, value_max
      FROM ${SUMMARY_TABLES[query.source]}
      WHERE model = {model:String} AND kind = {kind:String}
        AND grain_start >= {from:DateTime64(3)} AND grain_start < {to:DateTime64(3)}
-       AND (${validityClause('prediction')}) ${stateFilter}`,
+       AND (${validityClause('prediction')})`,
     true,
   );
   // rows stay in their Arrow columns until a window is asked for: a run holds typed arrays
@@ -376,32 +373,6 @@ function listOf(vector: Vector): NumberList {
   return {
     at: (row) => values.subarray(offsets[row] ?? 0, offsets[row + 1] ?? 0),
   };
-}
-
-/** A query's answer as Arrow record batches (uncompressed, strings as strings). */
-export async function queryArrowBatches(
-  store: Store,
-  sql: string,
-  params: QueryParams,
-): Promise<RecordBatch[]> {
-  try {
-    const result = await store.client.exec({
-      query: `${sql}\nFORMAT ArrowStream`,
-      query_params: params,
-      clickhouse_settings: {
-        output_format_arrow_compression_method: 'none',
-        output_format_arrow_string_as_string: 1,
-        output_format_arrow_low_cardinality_as_dictionary: 0,
-      },
-    });
-    const batches: RecordBatch[] = [];
-    // batch by batch off the stream: the answer is never held twice
-    const reader = await RecordBatchReader.from(result.stream);
-    for await (const batch of reader) batches.push(batch);
-    return batches;
-  } catch (error) {
-    throw storeError(sql.slice(0, sql.indexOf('\n')), error);
-  }
 }
 
 /**
