@@ -39,7 +39,14 @@ export interface ResultsQuery {
 export type RunView = StoredRun;
 
 export interface BacktestView {
-  windows: { window_end: string; status: string; fired: number; checks: number; events: number }[];
+  windows: {
+    window_end: string;
+    status: string;
+    fired: number;
+    checks: number;
+    events?: number;
+    reason?: string;
+  }[];
   fired: StoredResult[];
 }
 

@@ -38,9 +38,27 @@ export function firstExpiredPiece(
 }
 
 /**
+ * Why a window cannot be answered because its source's older rows are deleted, or
+ * undefined. Pure: `now` and the kept days are given. The reason names the window, the
+ * source, its retention and what to do.
+ */
+export function windowExpiry(
+  window: { start: Date; end: Date },
+  pieces: readonly WindowPiece[],
+  retained: RetainedDays,
+  now: number,
+): string | undefined {
+  const expired = firstExpiredPiece(pieces, retained, now);
+  if (!expired) return undefined;
+  const { what, setting } = SOURCES[expired.source];
+  const whole = expired.source === '5m' ? 'hours' : 'days';
+  return `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${what} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${setting}): evaluate windows aligned to whole ${whole} that far back, or keep them longer`;
+}
+
+/**
  * Refuses a window that would be answered from a grain (or raw events) whose older rows
  * the store has deleted: such a window would count fewer events than it had, and say so
- * nowhere. The error names the window, the source, its retention and what to do.
+ * nowhere.
  */
 export async function assertRetained(
   store: Store,
@@ -48,10 +66,6 @@ export async function assertRetained(
   pieces: readonly WindowPiece[],
 ): Promise<void> {
   const now = Date.now();
-  const expired = firstExpiredPiece(pieces, await readRetainedDays(store, now), now);
-  if (!expired) return;
-  throw new DriftwatchError(
-    'DW_EXPIRED',
-    `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${SOURCES[expired.source].what} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${SOURCES[expired.source].setting}): evaluate windows aligned to whole ${expired.source === '5m' ? 'hours' : 'days'} that far back, or keep them longer`,
-  );
+  const reason = windowExpiry(window, pieces, await readRetainedDays(store, now), now);
+  if (reason) throw new DriftwatchError('DW_EXPIRED', reason);
 }

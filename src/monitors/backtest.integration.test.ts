@@ -157,6 +157,21 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     await store.close();
   });
 
+  // each window evaluated alone once per plan (the slow side: a few queries per window)
+  const evaluations = new WeakMap<MonitorPlan, Map<number, WindowEvaluation>>();
+  async function evaluatedAlone(plan: MonitorPlan, window: TimeWindow): Promise<WindowEvaluation> {
+    const known = evaluations.get(plan) ?? new Map<number, WindowEvaluation>();
+    evaluations.set(plan, known);
+    const cached = known.get(window.start.getTime());
+    if (cached?.window.end.getTime() === window.end.getTime()) return cached;
+    const evaluation = await evaluateMonitorWindow(store, plan, window, {
+      persist: false,
+      now: NOW,
+    });
+    known.set(window.start.getTime(), evaluation);
+    return evaluation;
+  }
+
   /** Both ways over [from, to): window by window, and replayed `windowsPerRead` at a time. */
   async function bothWays(
     plan: MonitorPlan,
@@ -166,9 +181,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   ): Promise<{ alone: WindowEvaluation[]; replayed: WindowEvaluation[]; runReads: number }> {
     const windows = backtestWindows(from, to, plan.windowMs);
     const alone: WindowEvaluation[] = [];
-    for (const window of windows) {
-      alone.push(await evaluateMonitorWindow(store, plan, window, { persist: false, now: NOW }));
-    }
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
     const counting = countingRunReads(store);
     const replayed: WindowEvaluation[] = [];
     for await (const evaluation of replayWindows(counting.store, plan, windows, {
@@ -194,25 +207,38 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     });
   }
 
-  it('gives every 5-minute window across a day boundary what it gets alone, in runs of 7', async () => {
+  /** Blocks [from, to) replayed in runs of 7 against each window alone. */
+  async function replayBlocksInRunsOf7(from: number, to: number): Promise<void> {
     const plan = plans.get('file-5m') as MonitorPlan;
     const { alone, replayed, runReads } = await bothWays(
       plan,
-      new Date(FIRST_BLOCK.getTime()),
-      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      new Date(FIRST_BLOCK.getTime() + from * 5 * MINUTE),
+      new Date(FIRST_BLOCK.getTime() + to * 5 * MINUTE),
       7,
     );
-    expect(alone).toHaveLength(BLOCKS);
+    expect(alone).toHaveLength(to - from);
     expectSame(alone, replayed);
-    expect(runReads).toBe(Math.ceil(BLOCKS / 7));
+    expect(runReads).toBe(Math.ceil((to - from) / 7));
     // the data really varies: empty windows say no_data, drifted ones breach, counts differ
-    const statusAt = (block: number) => alone[block]?.status;
-    for (const block of EMPTY) {
-      expect(alone[block]?.events).toBe(0);
-      expect(statusAt(block)).toBe('no_data');
+    const at = (block: number) => alone[block - from] as WindowEvaluation;
+    const within = (blocks: Set<number>) => [...blocks].filter((b) => b >= from && b < to);
+    expect(within(EMPTY).length).toBeGreaterThan(0);
+    expect(within(DRIFTED).length).toBeGreaterThan(0);
+    for (const block of within(EMPTY)) {
+      expect(at(block).events).toBe(0);
+      expect(at(block).status).toBe('no_data');
     }
-    for (const block of DRIFTED) expect(['warn', 'critical']).toContain(statusAt(block));
-    expect(new Set(alone.map((e) => e.events)).size).toBeGreaterThan(20);
+    for (const block of within(DRIFTED)) expect(['warn', 'critical']).toContain(at(block).status);
+    expect(new Set(alone.map((e) => e.events)).size).toBeGreaterThan((to - from) / 2);
+  }
+
+  // two halves of 22:00–02:00, each a test of its own (one took ~25 s alone)
+  it('gives every 5-minute window from 22:00 to 00:20, across midnight, what it gets alone, in runs of 7', async () => {
+    await replayBlocksInRunsOf7(0, 28);
+  });
+
+  it('gives every 5-minute window from 00:20 to 02:00 what it gets alone, in runs of 7', async () => {
+    await replayBlocksInRunsOf7(28, BLOCKS);
   });
 
   it('reads a whole range in one query by default', async () => {
@@ -336,6 +362,68 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
         { persist: false, now: NOW },
       );
       expect(evaluation.events).toBeGreaterThan(0);
+
+      // a backtest replays what it can and marks the rest expired, in order, with why
+      const seen: string[] = [];
+      const old = await backtestMonitor(
+        store,
+        plan,
+        { from: MIDNIGHT, to: new Date(MIDNIGHT.getTime() + 10 * MINUTE) },
+        (w) => seen.push(w.status),
+      );
+      expect(old.windows.map((w) => w.status)).toEqual(['expired', 'expired']);
+      expect(seen).toEqual(['expired', 'expired']);
+      expect(old.windows[0]).toMatchObject({ checks: 0, fired: 0 });
+      expect(old.windows[0]?.events).toBeUndefined();
+      expect(old.windows[0]?.reason).toContain('DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS');
+      // across the horizon (a day back, less the hour's margin): expired, then replayed
+      const horizon = Date.now() - 23 * HOUR;
+      const from = new Date(Math.floor(horizon / (5 * MINUTE)) * 5 * MINUTE - 15 * MINUTE);
+      const across = await backtestMonitor(store, plan, {
+        from,
+        to: new Date(from.getTime() + 30 * MINUTE),
+      });
+      const statuses = across.windows.map((w) => w.status);
+      expect(across.windows.map((w) => w.end)).toEqual(
+        backtestWindows(from, new Date(from.getTime() + 30 * MINUTE), plan.windowMs).map(
+          (w) => w.end,
+        ),
+      );
+      const firstKept = statuses.indexOf('no_data');
+      expect(firstKept).toBeGreaterThan(0);
+      expect(statuses.slice(0, firstKept).every((status) => status === 'expired')).toBe(true);
+      expect(statuses.slice(firstKept).every((status) => status === 'no_data')).toBe(true);
+      across.windows.forEach((w) => {
+        const start = w.end.getTime() - 5 * MINUTE;
+        if (w.status === 'expired') expect(start).toBeLessThan(horizon + MINUTE);
+        else expect(start).toBeGreaterThan(horizon - MINUTE);
+      });
+      // a kept window whose volume check looks back past the horizon expects nothing, and says why
+      const kept = across.windows[firstKept] as { end: Date };
+      const start = new Date(kept.end.getTime() - 5 * MINUTE);
+      const recent = generateWindow(fraudDetector, {
+        start,
+        spanMs: 5 * MINUTE,
+        count: 40,
+        drifted: false,
+        seed: 999,
+      });
+      await insertTestPredictions(
+        store,
+        recent.predictions.map((p) => ({ ...p, event_id: `recent-${p.event_id}` })),
+      );
+      const justAfter = await evaluateMonitorWindow(
+        store,
+        plan,
+        { start, end: kept.end },
+        { persist: false, now: new Date() },
+      );
+      expect(justAfter.events).toBe(40);
+      const volume = justAfter.results.find((r) => r.metric === 'volume');
+      expect(volume).toMatchObject({ status: 'insufficient_data', value: null });
+      expect(volume?.details.reason).toMatch(
+        /^the trailing period: .*DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS/,
+      );
     } finally {
       await applyRetention(store, keepForever);
     }

@@ -1,7 +1,9 @@
 import type { Store } from '../store/clickhouse.js';
 import type { MonitorResult } from '../store/results.js';
 import type { CheckStatus } from '../store/results.js';
-import { readWindowRun, wholeGrainOf } from '../drift/windowSummary.js';
+import { windowExpiry } from '../drift/retained.js';
+import { readWindowRun, wholeGrainOf, windowPieces } from '../drift/windowSummary.js';
+import { readRetainedDays } from '../store/retention.js';
 import type { SummaryGrain } from '../store/summaryQueries.js';
 import {
   evaluateMonitorWindow,
@@ -13,14 +15,20 @@ import {
 import type { MonitorPlan } from './plan.js';
 import { backtestWindows, type TimeWindow } from './windows.js';
 
-/** One replayed window: its end, its worst status, how many checks it judged and fired. */
+/**
+ * One replayed window: its end, its worst status, how many checks it judged and fired.
+ * A window whose summaries (or raw events) are past their retention is `expired`, judged
+ * nothing, and says why: the rest of the range is still replayed.
+ */
 export interface BacktestWindow {
   end: Date;
-  status: CheckStatus;
+  status: CheckStatus | 'expired';
   checks: number;
   fired: number;
   /** Events in the window (absent in answers from a service that does not count them). */
   events?: number;
+  /** Why an expired window could not be replayed. */
+  reason?: string;
 }
 
 export interface Backtest {
@@ -52,23 +60,58 @@ export async function backtestMonitor(
 ): Promise<Backtest> {
   const windows: BacktestWindow[] = [];
   const fired: MonitorResult[] = [];
+  const report = (window: BacktestWindow) => {
+    windows.push(window);
+    onWindow?.(window);
+  };
+  const now = new Date();
   const all = backtestWindows(range.from, range.to, plan.windowMs);
-  for await (const evaluation of replayWindows(store, plan, all, { now: new Date() })) {
+  const expired = await expiredWindows(store, all, now.getTime());
+  let next = 0;
+  const reportExpired = () => {
+    for (let reason = expired.get(next); reason !== undefined; reason = expired.get(++next)) {
+      report({
+        end: (all[next] as TimeWindow).end,
+        status: 'expired',
+        checks: 0,
+        fired: 0,
+        reason,
+      });
+    }
+  };
+  const answerable = all.filter((_, i) => !expired.has(i));
+  for await (const evaluation of replayWindows(store, plan, answerable, { now })) {
+    reportExpired();
     const breaches = evaluation.results.filter(
       (r) => r.status === 'warn' || r.status === 'critical',
     );
     fired.push(...breaches);
-    const replayed = {
+    report({
       end: evaluation.window.end,
       status: evaluation.status,
       checks: evaluation.results.length,
       fired: breaches.length,
       events: evaluation.events,
-    };
-    windows.push(replayed);
-    onWindow?.(replayed);
+    });
+    next += 1;
   }
+  reportExpired();
   return { windows, fired };
+}
+
+/** The windows (by index) that reach back past what the store keeps, with why. */
+async function expiredWindows(
+  store: Store,
+  windows: readonly TimeWindow[],
+  now: number,
+): Promise<Map<number, string>> {
+  const retained = await readRetainedDays(store, now);
+  const expired = new Map<number, string>();
+  windows.forEach((window, i) => {
+    const reason = windowExpiry(window, windowPieces(window), retained, now);
+    if (reason !== undefined) expired.set(i, reason);
+  });
+  return expired;
 }
 
 export interface ReplayOptions {

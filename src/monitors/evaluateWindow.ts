@@ -17,6 +17,8 @@ import {
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
 import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples, windowPieces } from '../drift/windowSummary.js';
+import { windowExpiry } from '../drift/retained.js';
+import { readRetainedDays } from '../store/retention.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import {
   getLatestBaseline,
@@ -333,13 +335,18 @@ async function windowActivity(
   const rebuilds =
     volumeChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
   const expectedEvents: Record<string, number | null> = {};
+  const trailingExpired: Record<string, string> = {};
+  const now = Date.now();
   for (const check of volumeChecks) {
-    const trailing = await queryEventTimes(
-      store,
-      plan.model,
-      windowPieces({ start: new Date(events.from.getTime() - check.trailingMs), end: events.from }),
-      rebuilds,
-    );
+    const range = { start: new Date(events.from.getTime() - check.trailingMs), end: events.from };
+    const pieces = windowPieces(range);
+    const expired = windowExpiry(range, pieces, await readRetainedDays(store, now), now);
+    if (expired !== undefined) {
+      trailingExpired[check.id] = `the trailing period: ${expired}`;
+      expectedEvents[check.id] = null;
+      continue;
+    }
+    const trailing = await queryEventTimes(store, plan.model, pieces, rebuilds);
     expectedEvents[check.id] =
       trailing.events > 0 ? (trailing.events * windowMs) / check.trailingMs : null;
   }
@@ -358,7 +365,13 @@ async function windowActivity(
       )
     ).last;
   }
-  return { events: comparison.events, lastEvent, windowEnd: events.to.getTime(), expectedEvents };
+  return {
+    events: comparison.events,
+    lastEvent,
+    windowEnd: events.to.getTime(),
+    expectedEvents,
+    trailingExpired,
+  };
 }
 
 const DISTRIBUTION_METRICS = new Set(['psi', 'jensen_shannon', 'wasserstein_normed', 'ks']);

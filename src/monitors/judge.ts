@@ -45,6 +45,11 @@ export interface WindowActivity {
   windowEnd: number;
   /** Per volume check id: the trailing mean events per window, null without history. */
   expectedEvents: Record<string, number | null>;
+  /**
+   * Per volume check id whose trailing period reaches back past what the store keeps: why
+   * (its expectation would count fewer events than there were, so there is none).
+   */
+  trailingExpired?: Record<string, string>;
 }
 
 export interface WindowAggregates {
@@ -496,13 +501,17 @@ function judgeVolume(
   const expected = aggregates.activity.expectedEvents[check.id] ?? null;
   const events = aggregates.activity.events;
   if (expected === null || expected === 0) {
+    const expired = aggregates.activity.trailingExpired?.[check.id];
     return {
       ...base,
       status: 'insufficient_data',
       value: null,
       nReference: 0,
       nCurrent: events,
-      details: { reason: 'no events in the trailing period to expect a volume from', events },
+      details: {
+        reason: expired ?? 'no events in the trailing period to expect a volume from',
+        events,
+      },
     };
   }
   const ratio = events / expected;

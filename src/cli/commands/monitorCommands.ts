@@ -20,7 +20,6 @@ import {
   monitorResultOf,
   queryResultsPage,
   storedRunOf,
-  type CheckStatus,
   type MonitorResult,
   type StoredResult,
 } from '../../store/results.js';
@@ -175,7 +174,9 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       const printWindow = (window: BacktestWindow) => {
         if (!flags.json)
           process.stdout.write(
-            `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired${window.events !== undefined ? ` (${window.events} events)` : ''}\n`,
+            window.reason !== undefined
+              ? `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.reason}\n`
+              : `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired${window.events !== undefined ? ` (${window.events} events)` : ''}\n`,
           );
       };
       const backend = await context.storeOrService();
@@ -189,10 +190,11 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         backtest = {
           windows: answer.windows.map((window) => ({
             end: new Date(window.window_end),
-            status: window.status as CheckStatus,
+            status: window.status as BacktestWindow['status'],
             checks: window.checks,
             fired: window.fired,
             events: window.events,
+            reason: window.reason,
           })),
           fired: answer.fired.map(monitorResultOf),
         };

@@ -386,10 +386,17 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
             windows: Type.Array(
               Type.Object({
                 window_end: Time,
-                status: Type.String(),
+                status: Type.String({
+                  description: "the window's worst status, or expired (past retention: see reason)",
+                }),
                 fired: Type.Integer(),
                 checks: Type.Integer(),
-                events: Type.Integer({ description: 'events in the window' }),
+                events: Type.Optional(
+                  Type.Integer({ description: 'events in the window (none when expired)' }),
+                ),
+                reason: Type.Optional(
+                  Type.String({ description: 'why an expired window could not be replayed' }),
+                ),
               }),
             ),
             fired: Type.Array(Result, { description: 'every warn and critical result' }),
@@ -414,7 +421,8 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           status: window.status,
           fired: window.fired,
           checks: window.checks,
-          events: window.events ?? 0,
+          ...(window.events !== undefined ? { events: window.events } : {}),
+          ...(window.reason !== undefined ? { reason: window.reason } : {}),
         })),
         fired: backtest.fired.map((result) => storedResultOf(result)),
       };
