@@ -127,6 +127,8 @@ interface Run {
   threads: [string, number][];
   client: Record<string, unknown>;
   load: { before: number[]; after: number[] };
+  /** Insert statements into `events` during the run, and their rows. */
+  inserts: { inserts: number; rows: number };
 }
 
 /** Starts the client, follows the stored count, and waits for the client to exit. */
@@ -137,6 +139,7 @@ async function measureRun(
   startClient: () => ChildProcess,
 ): Promise<Run> {
   const load = { before: os.loadavg(), after: [] as number[] };
+  const insertsBefore = metrics.snapshot().event_inserts;
   const cpu = process.cpuUsage();
   const threadsBefore = threadCpuSeconds();
   const started = performance.now();
@@ -172,7 +175,7 @@ async function measureRun(
     `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99, max(d) AS max
      FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM events)`,
   );
-  void metrics;
+  const insertsAfter = metrics.snapshot().event_inserts;
   return {
     total,
     stored,
@@ -183,6 +186,10 @@ async function measureRun(
     threads,
     client: report,
     load,
+    inserts: {
+      inserts: insertsAfter.inserts - insertsBefore.inserts,
+      rows: insertsAfter.rows - insertsBefore.rows,
+    },
   };
 }
 
@@ -205,6 +212,9 @@ function printRun(run: Run, metrics: IngestMetrics): void {
   );
   console.log(
     `  by thread: ${run.threads.map(([name, seconds]) => `${name} ${((seconds * 1e6) / Math.max(1, run.stored)).toFixed(1)}`).join(', ')} µs per event (main = JavaScript, node = V8's GC and compiler, ThreadPool = ClickHouse queries, MergeMutate = merges)`,
+  );
+  console.log(
+    `events per insert: ${Math.round(run.inserts.rows / Math.max(1, run.inserts.inserts))} (${run.inserts.inserts} inserts into events during the run)`,
   );
   console.log(
     `inserts into events: ${snapshot.batches} batches written, insert p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms; duplicates ${snapshot.duplicates}, dead letters ${snapshot.bad_messages}; process peak RSS ${mib(peakRssMiB())}`,

@@ -210,7 +210,7 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     const started = performance.now();
     try {
       await steps.insert(rows);
-      metrics.recordInsert(table, (performance.now() - started) / 1000);
+      metrics.recordInsert(table, (performance.now() - started) / 1000, rows.length);
       return;
     } catch (error) {
       const failure = error instanceof StoreError ? error.failure : 'unexpected';
