@@ -64,7 +64,7 @@ export interface EventWriter {
   flush(): Promise<void>;
 }
 
-/** Measured (docs/BENCHMARKS.md, "A writer that lingers"): see `config.ingest`. */
+/** config.ingest's defaults, measured in docs/BENCHMARKS.md ("A writer that lingers"). */
 export const DEFAULT_LINGER = { messages: 20_000, ms: 200 } as const;
 
 interface Pending {
