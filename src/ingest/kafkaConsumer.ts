@@ -173,7 +173,11 @@ export function createKafkaIngest(
    * the fetcher goes on to the next batches (JavaScript parsing them while the engine
    * inserts on another core). Offsets are committed per partition, in order, once a
    * batch and every earlier one of its partition are written. Pending messages are
-   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating).
+   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating),
+   * and kafkajs fetches again only once every batch of its last fetch has returned from
+   * here, so memory holds at most the bound, one prepared batch and one fetch. The writer
+   * lingers on these batches (larger inserts) until its own count — under this bound — or
+   * its time runs out.
    */
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
