@@ -8,6 +8,7 @@ import { buildApp } from '../src/api/app.js';
 import { loadIngestConfig } from '../src/config/config.js';
 import { createKafkaIngest, type KafkaIngestOptions } from '../src/ingest/kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from '../src/ingest/metrics.js';
+import { createEventWriter } from '../src/ingest/writer.js';
 import type { IncomingMessage, PreparedBatch } from '../src/ingest/pipeline.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
@@ -29,6 +30,7 @@ export async function runKafkaIngestBenchmark(
   partitions = 12,
   tuning: Partial<KafkaIngestOptions> = {},
   paced = { events: 100_000, rate: 5_000 },
+  linger?: { lingerMessages: number; lingerMs: number },
 ): Promise<void> {
   buildMockBroker();
   await withBenchStore('kafka', async (store) => {
@@ -37,7 +39,13 @@ export async function runKafkaIngestBenchmark(
       topics: { predictions: partitions, features: 1, labels: 1 },
     });
     const metrics = createIngestMetrics();
+    if (linger) {
+      console.log(
+        `writer: lingers up to ${linger.lingerMessages} messages or ${linger.lingerMs} ms; consumer's pending bound ${tuning.maxPendingMessages ?? 50_000} messages`,
+      );
+    }
     const ingest = createKafkaIngest(store, metrics, {
+      ...(linger ? { writer: createEventWriter(store, { metrics, ...linger }) } : {}),
       brokers: [broker.bootstrap],
       clientId: 'bench',
       groupId: 'bench',
@@ -81,6 +89,32 @@ export async function runKafkaIngestBenchmark(
       await broker.stop();
     }
   });
+}
+
+/**
+ * The writer's linger, measured: the Kafka benchmark (600,000 events as fast as kept up
+ * with, then 100,000 at 5,000 events/s) without lingering (group commit alone: what
+ * arrives during an insert), with config.ingest's defaults, and with larger and longer
+ * lingers. Each in a fresh store and broker.
+ */
+export async function runLingerBenchmark(): Promise<void> {
+  const settings: { linger: { lingerMessages: number; lingerMs: number }; maxPending?: number }[] =
+    [
+      { linger: { lingerMessages: 20_000, lingerMs: 0 } },
+      { linger: { lingerMessages: 20_000, lingerMs: 200 } },
+      { linger: { lingerMessages: 45_000, lingerMs: 200 }, maxPending: 100_000 },
+      { linger: { lingerMessages: 20_000, lingerMs: 500 } },
+    ];
+  for (const { linger, maxPending } of settings) {
+    console.log(`\n--- lingerMessages ${linger.lingerMessages}, lingerMs ${linger.lingerMs}`);
+    await runKafkaIngestBenchmark(
+      600_000,
+      12,
+      maxPending ? { maxPendingMessages: maxPending } : {},
+      { events: 100_000, rate: 5_000 },
+      linger,
+    );
+  }
 }
 
 export async function runHttpIngestBenchmark(
@@ -127,6 +161,8 @@ interface Run {
   threads: [string, number][];
   client: Record<string, unknown>;
   load: { before: number[]; after: number[] };
+  /** Insert statements into `events` during the run, and their rows. */
+  inserts: { inserts: number; rows: number };
 }
 
 /** Starts the client, follows the stored count, and waits for the client to exit. */
@@ -137,6 +173,7 @@ async function measureRun(
   startClient: () => ChildProcess,
 ): Promise<Run> {
   const load = { before: os.loadavg(), after: [] as number[] };
+  const insertsBefore = metrics.snapshot().event_inserts;
   const cpu = process.cpuUsage();
   const threadsBefore = threadCpuSeconds();
   const started = performance.now();
@@ -172,7 +209,7 @@ async function measureRun(
     `SELECT quantile(0.5)(d) AS p50, quantile(0.99)(d) AS p99, max(d) AS max
      FROM (SELECT dateDiff('millisecond', ts, ingested_at) AS d FROM events)`,
   );
-  void metrics;
+  const insertsAfter = metrics.snapshot().event_inserts;
   return {
     total,
     stored,
@@ -183,6 +220,10 @@ async function measureRun(
     threads,
     client: report,
     load,
+    inserts: {
+      inserts: insertsAfter.inserts - insertsBefore.inserts,
+      rows: insertsAfter.rows - insertsBefore.rows,
+    },
   };
 }
 
@@ -205,6 +246,9 @@ function printRun(run: Run, metrics: IngestMetrics): void {
   );
   console.log(
     `  by thread: ${run.threads.map(([name, seconds]) => `${name} ${((seconds * 1e6) / Math.max(1, run.stored)).toFixed(1)}`).join(', ')} µs per event (main = JavaScript, node = V8's GC and compiler, ThreadPool = ClickHouse queries, MergeMutate = merges)`,
+  );
+  console.log(
+    `events per insert: ${Math.round(run.inserts.rows / Math.max(1, run.inserts.inserts))} (${run.inserts.inserts} inserts into events during the run)`,
   );
   console.log(
     `inserts into events: ${snapshot.batches} batches written, insert p50 ${snapshot.insert_latency_ms.p50?.toFixed(0)} ms, p99 ${snapshot.insert_latency_ms.p99?.toFixed(0)} ms; duplicates ${snapshot.duplicates}, dead letters ${snapshot.bad_messages}; process peak RSS ${mib(peakRssMiB())}`,
@@ -254,7 +298,6 @@ export async function runLayoutBenchmark(events = 200_000): Promise<void> {
         .join('/')}`,
     );
     const { createEventPipeline } = await import('../src/ingest/pipeline.js');
-    const { createEventWriter } = await import('../src/ingest/writer.js');
     const prepare = createEventPipeline();
     const writer = createEventWriter(store, { metrics: createIngestMetrics() });
     const ts = new Date(Date.now() - 3_600_000).toISOString();

@@ -19,6 +19,8 @@ const benchmarks: Benchmark[] = [
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
   },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
+  // the writer's linger: none, the defaults, larger and longer
+  { name: 'ingest-linger', run: async () => (await import('./ingest.js')).runLingerBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
   {
     name: 'ingest-breakdown',

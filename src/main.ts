@@ -174,7 +174,12 @@ async function startStages(
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
   // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
-  const writer = createEventWriter(store, { metrics, logger });
+  const writer = createEventWriter(store, {
+    metrics,
+    logger,
+    lingerMessages: config.ingest.lingerMessages,
+    lingerMs: config.ingest.lingerMs,
+  });
   const readiness: ReadinessCheck[] = [];
   const app = buildApp({
     store,

@@ -69,6 +69,13 @@ export interface IngestConfig {
   httpConcurrency: number;
   /** A consumer with lag and no committed progress for this long is reported as stalled. */
   stallAfterMs: number;
+  /**
+   * Kafka batches wait for company before an insert until this many messages wait or the
+   * oldest has waited `lingerMs` (HTTP posts never wait): larger inserts cost the summaries
+   * a fraction of the CPU per event, for a bounded delay.
+   */
+  lingerMessages: number;
+  lingerMs: number;
   /** ClickHouse TTL in days (0 keeps data forever): events and labels, dead letters. */
   retention: RetentionSettings;
 }
@@ -357,6 +364,18 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     deadLetterPayloadBytes: int('DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES', 64 * 1024, 256),
     httpConcurrency: int('DRIFTWATCH_HTTP_INGEST_CONCURRENCY', 8, 1),
     stallAfterMs: int('DRIFTWATCH_KAFKA_STALL_SECONDS', 60, 1) * 1000,
+    // At most half the consumer's pending bound (50,000 messages): one flush is written
+    // while the next fills. At most a second: the linger is part of produce → queryable.
+    lingerMessages: atMost(
+      int('DRIFTWATCH_INGEST_LINGER_MESSAGES', 20_000, 1),
+      25_000,
+      'DRIFTWATCH_INGEST_LINGER_MESSAGES',
+    ),
+    lingerMs: atMost(
+      int('DRIFTWATCH_INGEST_LINGER_MS', 200, 0),
+      1000,
+      'DRIFTWATCH_INGEST_LINGER_MS',
+    ),
     retention: retentionSettings(int),
   };
 }
@@ -393,6 +412,13 @@ function retentionSettings(int: (name: string, fallback: number, min: number) =>
     );
   }
   return settings;
+}
+
+function atMost(value: number, max: number, name: string): number {
+  if (value > max) {
+    throw new DriftwatchError('DW_CONFIG', `${name} must be at most ${max}, got ${value}`);
+  }
+  return value;
 }
 
 function parseInteger(

@@ -12,6 +12,8 @@ describe('the ingest section of the configuration', () => {
       deadLetterPayloadBytes: 64 * 1024,
       httpConcurrency: 8,
       stallAfterMs: 60_000,
+      lingerMessages: 20_000,
+      lingerMs: 200,
       retention: {
         eventsDays: 0,
         deadLettersDays: 30,
@@ -31,6 +33,8 @@ describe('the ingest section of the configuration', () => {
       DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES: '512',
       DRIFTWATCH_HTTP_INGEST_CONCURRENCY: '3',
       DRIFTWATCH_KAFKA_STALL_SECONDS: '10',
+      DRIFTWATCH_INGEST_LINGER_MESSAGES: '5000',
+      DRIFTWATCH_INGEST_LINGER_MS: '0',
       DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
       DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
       DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '35',
@@ -45,6 +49,8 @@ describe('the ingest section of the configuration', () => {
       deadLetterPayloadBytes: 512,
       httpConcurrency: 3,
       stallAfterMs: 10_000,
+      lingerMessages: 5000,
+      lingerMs: 0,
       retention: {
         eventsDays: 400,
         deadLettersDays: 0,
@@ -52,6 +58,18 @@ describe('the ingest section of the configuration', () => {
         hourSummaryDays: 400,
       },
     });
+  });
+
+  it('refuses a linger beyond its bounds, naming the setting', () => {
+    expect(() => loadIngestConfig({ DRIFTWATCH_INGEST_LINGER_MESSAGES: '25001' })).toThrow(
+      'DRIFTWATCH_INGEST_LINGER_MESSAGES must be at most 25000, got 25001',
+    );
+    expect(() => loadIngestConfig({ DRIFTWATCH_INGEST_LINGER_MESSAGES: '0' })).toThrow(
+      'DRIFTWATCH_INGEST_LINGER_MESSAGES must be an integer >= 1',
+    );
+    expect(() => loadIngestConfig({ DRIFTWATCH_INGEST_LINGER_MS: '1001' })).toThrow(
+      'DRIFTWATCH_INGEST_LINGER_MS must be at most 1000, got 1001',
+    );
   });
 
   it("refuses an earliest event time before 1970, where the summaries' grains wrap around", () => {

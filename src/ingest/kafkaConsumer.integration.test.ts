@@ -28,6 +28,7 @@ const SCENARIOS = [
   'poison',
   'replay',
   'stopcommit',
+  'linger',
 ] as const;
 
 function topicsOf(scenario: string) {
@@ -213,6 +214,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
         await new Promise((resolve) => setTimeout(resolve, 1000));
         await real.write(batch);
       },
+      flush: () => real.flush(),
     };
     const ingest = await startIngest('stopcommit', metrics, { writer: slow });
     await produce('stopcommit', 0, 200);
@@ -236,6 +238,64 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       await admin.disconnect();
     }
   });
+
+  it('commits no offset of a lingering batch before its write, bounds what lingers, and writes it all on stop', async () => {
+    const metrics = createIngestMetrics();
+    // lingers past the test's end unless flushed: only a stop writes anything
+    const real = createEventWriter(store, {
+      metrics,
+      lingerMessages: 1_000_000,
+      lingerMs: 3_600_000,
+    });
+    let handed = 0;
+    const counting = {
+      write(batch: Parameters<typeof real.write>[0], options?: Parameters<typeof real.write>[1]) {
+        handed += batch.messages.length;
+        return real.write(batch, options);
+      },
+      flush: () => real.flush(),
+    };
+    const maxPendingMessages = 300;
+    await produce('linger', 0, 2000);
+    const ingest = await startIngest('linger', metrics, {
+      writer: counting,
+      maxPendingMessages,
+    });
+    await waitFor(async () => handed > 0);
+    // until the consumer stops taking batches: bounded, it stops at the bound
+    let seen = -1;
+    while (seen !== handed) {
+      seen = handed;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(handed).toBeLessThanOrEqual(maxPendingMessages);
+    expect(await stored('linger')).toBe(0);
+    expect(await committedTotal('linger')).toBe(0);
+    await ingest.stop();
+    const storedCount = await stored('linger');
+    expect(storedCount).toBeGreaterThanOrEqual(seen);
+    expect(storedCount).toBe(handed);
+    // what was stored is committed, and nothing else
+    expect(await committedTotal('linger')).toBe(storedCount);
+    expect(await insertedRows('events', 'linger')).toBe(storedCount);
+  });
+
+  async function committedTotal(scenario: string): Promise<number> {
+    const admin = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({
+        groupId: `group-${scenario}`,
+        topics: [topicsOf(scenario).predictions],
+      });
+      return (committed?.partitions ?? []).reduce(
+        (sum, p) => sum + Math.max(0, Number(p.offset)),
+        0,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   it('shares the partitions between two consumers of one group', async () => {
     const a = createIngestMetrics();

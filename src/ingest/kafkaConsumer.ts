@@ -173,7 +173,11 @@ export function createKafkaIngest(
    * the fetcher goes on to the next batches (JavaScript parsing them while the engine
    * inserts on another core). Offsets are committed per partition, in order, once a
    * batch and every earlier one of its partition are written. Pending messages are
-   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating).
+   * bounded: past `maxPendingMessages` a batch waits for earlier writes (heartbeating),
+   * and kafkajs fetches again only once every batch of its last fetch has returned from
+   * here, so memory holds at most the bound, one prepared batch and one fetch. The writer
+   * lingers on these batches (larger inserts) until its own count — under this bound — or
+   * its time runs out.
    */
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
@@ -189,17 +193,23 @@ export function createKafkaIngest(
       },
     }));
     const prepared = await prepareBatch(messages);
-    while (pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
+    while (!stopping && pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
       await Promise.race([...pendingByPartition.values(), sleep(500)]);
       await payload.heartbeat().catch(() => undefined);
     }
+    // A stop waits only for batches already handed over: this one is left uncommitted
+    // (redelivered to the next owner) rather than written after the stop returned.
+    if (stopping) return;
     const key = `${batch.topic}/${batch.partition}`;
     const earlier = pendingByPartition.get(key) ?? Promise.resolve(true);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     pendingMessages += messages.length;
     const task: Promise<boolean> = (async (): Promise<boolean> => {
       try {
-        const written = await writeWithRetry(payload, () => writer.write(prepared));
+        // Lingers (fewer, larger inserts) unless stopping: a stop flushes what waits.
+        const written = await writeWithRetry(payload, () =>
+          writer.write(prepared, { linger: !stopping }),
+        );
         // Stopping or rebalanced: not committed, so redelivered; dedup absorbs it.
         if (!(await earlier) || !written) return false;
         metrics.recordBatch(prepared, 'kafka');
@@ -314,6 +324,7 @@ export function createKafkaIngest(
       // gives up (uncommitted, so redelivered to whoever consumes next).
       stopping = true;
       if (state === 'running') consumer.pause(topics.map((topic) => ({ topic })));
+      await writer.flush();
       while (pendingByPartition.size > 0) await Promise.all(pendingByPartition.values());
       await consumer.stop();
       await Promise.all(pendingByPartition.values());

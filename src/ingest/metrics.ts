@@ -19,7 +19,8 @@ export interface IngestMetrics {
   readonly registry: Registry;
   /** After a batch is written: its final outcomes. */
   recordBatch(batch: PreparedBatch, source: IngestSource): void;
-  recordInsert(table: string, seconds: number): void;
+  /** One insert statement the store acknowledged: its time and its rows. */
+  recordInsert(table: string, seconds: number, rows: number): void;
   recordInsertFailure(table: string, failure: StoreFailureClass | 'unexpected'): void;
   recordRetry(source: IngestSource): void;
   /** A dead letter the store refused as well: logged, counted, and not retried. */
@@ -52,6 +53,8 @@ export interface IngestSnapshot {
   retries: number;
   lost_dead_letters: number;
   insert_latency_ms: { p50: number | null; p99: number | null };
+  /** Insert statements into `events` and the rows they carried (rows / inserts = insert size). */
+  event_inserts: { inserts: number; rows: number };
   lag: Record<string, number>;
 }
 
@@ -107,6 +110,13 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
+  const insertRows = new Histogram({
+    name: 'driftwatch_ingest_insert_rows',
+    help: 'Rows in one insert statement, by table (the summaries cost less per row in larger inserts: see ingest.linger_events)',
+    labelNames: ['table'],
+    buckets: [10, 100, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000],
+    registers,
+  });
   const lagGauge = new Gauge({
     name: 'driftwatch_kafka_consumer_lag',
     help: 'Messages behind the partition high watermark (this consumer’s partitions)',
@@ -160,6 +170,8 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     insertFailures: 0,
     retries: 0,
     lostDeadLetters: 0,
+    eventInserts: 0,
+    eventRows: 0,
   };
   const latencies: number[] = [];
   const lag = new Map<string, number>();
@@ -183,9 +195,12 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
       totals.bytes += batch.bytes;
       totals.batches += 1;
     },
-    recordInsert(table, seconds) {
+    recordInsert(table, seconds, rows) {
       insertSeconds.observe({ table }, seconds);
+      insertRows.observe({ table }, rows);
       if (table !== 'events') return;
+      totals.eventInserts += 1;
+      totals.eventRows += rows;
       latencies.push(seconds * 1000);
       if (latencies.length > LATENCY_SAMPLES) latencies.shift();
     },
@@ -243,6 +258,7 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
         retries: totals.retries,
         lost_dead_letters: totals.lostDeadLetters,
         insert_latency_ms: { p50: quantile(0.5), p99: quantile(0.99) },
+        event_inserts: { inserts: totals.eventInserts, rows: totals.eventRows },
         lag: Object.fromEntries(lag),
       };
     },

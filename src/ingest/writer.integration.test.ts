@@ -4,7 +4,7 @@ import { openTestStore } from '../../test/helpers/store.js';
 import { StoreError, type Store } from '../store/clickhouse.js';
 import { createIngestMetrics } from './metrics.js';
 import { createEventPipeline, type IncomingMessage } from './pipeline.js';
-import { byPartitions, createEventWriter } from './writer.js';
+import { byPartitions, createEventWriter, type WriterClock } from './writer.js';
 
 /**
  * The writer against embedded ClickHouse. A materialized view counts every row inserted
@@ -209,5 +209,148 @@ describe('the event writer on embedded ClickHouse', () => {
     );
     expect(Number(row?.n)).toBe(0);
     expect(await insertedRows('events', 'outage')).toBe(10);
+  });
+  /** Time that moves only when the test says, and the timers the writer asked for. */
+  function manualClock() {
+    let now = 0;
+    const timers: { at: number; fire(): void; live: boolean }[] = [];
+    const clock: WriterClock = {
+      now: () => now,
+      setTimer(fire, ms) {
+        const timer = { at: now + ms, fire, live: true };
+        timers.push(timer);
+        return () => (timer.live = false);
+      },
+    };
+    return {
+      clock,
+      advance(ms: number) {
+        now += ms;
+        for (const timer of timers.filter((t) => t.live && t.at <= now)) {
+          timer.live = false;
+          timer.fire();
+        }
+      },
+      /** ms until each live timer fires. */
+      live: () => timers.filter((t) => t.live).map((t) => t.at - now),
+    };
+  }
+
+  /** A writer of its own, with its own count of inserts into `events`. */
+  function lingeringWriter(lingerMessages: number, lingerMs = 200) {
+    const time = manualClock();
+    const own = createIngestMetrics();
+    const lingering = createEventWriter(store, {
+      metrics: own,
+      lingerMessages,
+      lingerMs,
+      clock: time.clock,
+    });
+    return { writer: lingering, time, inserts: () => own.snapshot().event_inserts };
+  }
+
+  describe('lingering before a flush', () => {
+    it('waits until enough messages wait, then writes them in one insert', async () => {
+      const { writer: lingering, inserts } = lingeringWriter(100);
+      const batches = await Promise.all(
+        [0, 1, 2].map((k) => prepare(messages('linger-count', ids(k * 40, k * 40 + 40)))),
+      );
+      // written one after another, as a consumer hands them over; none waits for the others
+      await Promise.all(batches.map((batch) => lingering.write(batch, { linger: true })));
+      expect(inserts()).toEqual({ inserts: 1, rows: 120 });
+      expect(await insertedRows('events', 'linger-count')).toBe(120);
+    });
+
+    it('writes what waits once the oldest batch has waited the bound, however little it is', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [first, second] = await Promise.all([
+        prepare(messages('linger-time', ids(0, 30))),
+        prepare(messages('linger-time', ids(30, 60))),
+      ]);
+      const written = [lingering.write(first!, { linger: true })];
+      expect(time.live()).toEqual([200]);
+      time.advance(150);
+      written.push(lingering.write(second!, { linger: true }));
+      // the bound counts from the oldest batch: no new timer for the second
+      expect(time.live()).toEqual([50]);
+      time.advance(50);
+      await Promise.all(written);
+      expect(inserts()).toEqual({ inserts: 1, rows: 60 });
+      expect(time.live()).toEqual([]);
+    });
+
+    it('writes a batch that waited behind a flush longer than the bound at once', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [first, second] = await Promise.all([
+        prepare(messages('linger-behind', ids(0, 30))),
+        prepare(messages('linger-behind', ids(30, 60))),
+      ]);
+      const urgent = lingering.write(first!);
+      const behind = lingering.write(second!, { linger: true });
+      time.advance(500); // the running flush took longer than the bound; no timer was set
+      expect(time.live()).toEqual([]);
+      await Promise.all([urgent, behind]);
+      expect(inserts()).toEqual({ inserts: 2, rows: 60 });
+    });
+
+    it('takes lingering batches along with a write that does not linger (an HTTP post)', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [kafka, http] = await Promise.all([
+        prepare(messages('linger-http', ids(0, 30))),
+        prepare(messages('linger-http', ids(30, 60))),
+      ]);
+      await Promise.all([lingering.write(kafka!, { linger: true }), lingering.write(http!)]);
+      expect(inserts()).toEqual({ inserts: 1, rows: 60 });
+      expect(time.live()).toEqual([]);
+    });
+
+    it('writes every lingering batch at once when flushed (shutdown)', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const batches = await Promise.all(
+        [0, 1].map((k) => prepare(messages('linger-stop', ids(k * 25, k * 25 + 25)))),
+      );
+      let settled = 0;
+      const written = batches.map((batch) =>
+        lingering.write(batch, { linger: true }).then(() => (settled += 1)),
+      );
+      await lingering.flush();
+      await Promise.all(written);
+      expect(settled).toBe(2);
+      expect(inserts()).toEqual({ inserts: 1, rows: 50 });
+      expect(time.live()).toEqual([]);
+      expect(await insertedRows('events', 'linger-stop')).toBe(50);
+    });
+
+    it('rejects every batch of a lingered flush the store fails, and stores them once on retry', async () => {
+      const { writer: lingering, time } = lingeringWriter(10_000, 200);
+      const batches = await Promise.all(
+        [0, 1, 2].map((k) => prepare(messages('linger-outage', ids(k * 10, k * 10 + 10)))),
+      );
+      await store.command('DETACH TABLE events');
+      let failures: unknown[];
+      try {
+        const written = batches.map((batch) =>
+          lingering.write(batch, { linger: true }).then(
+            () => undefined,
+            (error: unknown) => error,
+          ),
+        );
+        time.advance(200);
+        failures = await Promise.all(written);
+      } finally {
+        await store.command('ATTACH TABLE events');
+      }
+      expect(failures).toHaveLength(3);
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(StoreError);
+        expect(failure).toMatchObject({ retriable: true });
+      }
+      // the callers retry the same batches
+      const retried = batches.map((batch) => lingering.write(batch, { linger: true }));
+      await lingering.flush();
+      await Promise.all(retried);
+      expect(batches.flatMap((b) => b.outcomes).every((o) => o.status === 'stored')).toBe(true);
+      expect(await insertedRows('events', 'linger-outage')).toBe(30);
+    });
   });
 });
