@@ -1,12 +1,5 @@
 import type { Store } from '../store/clickhouse.js';
 import { binQuantileLevels } from '../stats/bins.js';
-import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
-import {
-  populationStdDev,
-  quantileExactInclusive,
-  sortedBinCounts,
-  sortedDistances,
-} from '../stats/sortedSample.js';
 import {
   ALL_SLICES,
   queryBinCounts,
@@ -16,11 +9,12 @@ import {
   queryNumericColumns,
   queryQualityCounts,
   type ComparisonRelations,
-  type EdgesBySlice,
   type NumericColumnsBatch,
+  type EdgesBySlice,
 } from '../store/driftQueries.js';
 import { FINE_BUCKET } from '../store/summaryQueries.js';
-import { distanceBrackets, exactBracket, type Bracket, type Cell } from './cells.js';
+import { distanceBrackets, type Bracket, type Cell } from './cells.js';
+import { poolSize, startColumnPool } from './columnPool.js';
 import {
   categoricalFeatureDrift,
   edgesFromQuantiles,
@@ -31,6 +25,13 @@ import {
   type DriftCriteria,
   type FeatureDrift,
 } from './featureDrift.js';
+import {
+  columnAggregates,
+  placeColumn,
+  type ColumnAggregates,
+  type NumericAggregates,
+  type PlacedColumn,
+} from './sortedColumn.js';
 
 /** Feature names in the order of the relations' n0.. and c0.. columns. */
 export interface FeatureNames {
@@ -57,7 +58,15 @@ export interface DriftComputationOptions {
    * set (tests set it low to split the columns over several queries).
    */
   valuesPerQuery?: number;
+  /**
+   * Worker threads that sort the exact mode's columns: as many as cores (at most 4) from
+   * WORKERS_FROM_ROWS rows on, none (this thread sorts) below, unless set.
+   */
+  workers?: number;
 }
+
+/** Below this many rows a worker's start (tens of milliseconds) costs more than it saves. */
+const WORKERS_FROM_ROWS = 200_000;
 
 /**
  * Every feature's drift in every slice (and "all") for two relations in the standard
@@ -125,19 +134,6 @@ function qualityLookup(
   });
 }
 
-/** What a numeric feature's entry in one slice is built from. */
-interface NumericAggregates {
-  /** The reference's quantiles at k/bins (empty without values), its spread and range. */
-  quantiles: number[];
-  stddevPop: number;
-  min: number | null;
-  max: number | null;
-  /** Finite values per bin on the reference's edges. */
-  binCounts: { reference: number[]; current: number[] };
-  ks: Bracket | null;
-  wasserstein: Bracket | null;
-}
-
 const sliceFeatureKey = (slice: string, feature: number) => `${slice}\u0002${feature}`;
 
 async function computeNumericDrift(
@@ -156,6 +152,7 @@ async function computeNumericDrift(
       : await sortedAggregates(store, relations, options.bins, slices, {
           rows,
           valuesPerQuery: options.valuesPerQuery ?? VALUES_PER_QUERY,
+          workers: options.workers ?? (rows >= WORKERS_FROM_ROWS ? poolSize() : 0),
         });
   return slices.flatMap((slice) =>
     layout.numeric.map((name, feature) => {
@@ -197,17 +194,16 @@ const VALUES_PER_QUERY = 16_000_000;
 /**
  * Exact aggregates from sorted values, a few numeric columns at a time (memory holds those
  * columns' values, not the table): the columns' values cross from ClickHouse as Arrow
- * columns — the next columns' while these are sorted — and are sorted per slice and side
- * by a radix sort; "all" is the merge of the slices' sorted values. From each pair of
- * sorted samples: KS D and Wasserstein in one sweep, the reference's quantile edges by
- * index, both sides' bin counts by binary search, the reference's spread and range.
+ * columns — the next columns' while these are sorted — and each column, placed by slice
+ * and side on this thread, is sorted and summed up on a worker thread
+ * (src/drift/sortedColumn.ts), one column per core at a time.
  */
 async function sortedAggregates(
   store: Store,
   relations: ComparisonRelations,
   bins: number,
   slices: readonly string[],
-  budget: { rows: number; valuesPerQuery: number },
+  budget: { rows: number; valuesPerQuery: number; workers: number },
 ): Promise<Map<string, NumericAggregates>> {
   const levels = binQuantileLevels(bins);
   // sliced: one group per slice value, "all" merged from them; otherwise the relations'
@@ -223,102 +219,51 @@ async function sortedAggregates(
   }
   const query = (features: readonly number[] | undefined) =>
     features ? queryNumericColumns(store, relations, features, groups) : undefined;
-  let next = query(chunks[0]);
-  for (let c = 0; next; c += 1) {
-    const batches = await next;
-    next = query(chunks[c + 1]);
-    (chunks[c] ?? []).forEach((feature, column) => {
-      const sorted = sortedGroups(batches, column, groups.length);
-      groups.forEach((slice, slot) => {
-        // sortedGroups gives every slot its two sides, empty or not
-        const { reference, current } = sorted[slot] as SortedSides;
-        aggregates.set(
-          sliceFeatureKey(slice, feature),
-          aggregatesOfSorted(reference, current, levels),
-        );
-      });
-      if (relations.sliced) {
-        const reference = mergeAllSorted(sorted.map((sides) => sides.reference));
-        const current = mergeAllSorted(sorted.map((sides) => sides.current));
-        aggregates.set(
-          sliceFeatureKey(ALL_SLICES, feature),
-          aggregatesOfSorted(reference, current, levels),
-        );
-      }
+  const pool = budget.workers > 0 ? startColumnPool(budget.workers) : undefined;
+  const aggregate = async (column: PlacedColumn) =>
+    pool
+      ? pool.aggregate(column, levels, relations.sliced)
+      : columnAggregates(column, levels, relations.sliced);
+  const record = (feature: number, column: ColumnAggregates) => {
+    groups.forEach((slice, slot) => {
+      aggregates.set(sliceFeatureKey(slice, feature), column.slots[slot] as NumericAggregates);
     });
+    if (column.all) aggregates.set(sliceFeatureKey(ALL_SLICES, feature), column.all);
+  };
+  try {
+    let next = query(chunks[0]);
+    // the previous chunk's columns, still being sorted: at most two chunks' values held
+    let sorting: Promise<unknown> = Promise.resolve();
+    for (let c = 0; next; c += 1) {
+      const placed = placeChunk(await next, chunks[c]?.length ?? 0, groups.length);
+      next = query(chunks[c + 1]);
+      const columns = (chunks[c] ?? []).map((feature, column) =>
+        aggregate(placed[column] as PlacedColumn).then((result) => record(feature, result)),
+      );
+      await sorting;
+      sorting = Promise.all(columns);
+      // awaited on the next round; a failure meanwhile is not an unhandled rejection
+      sorting.catch(() => undefined);
+    }
+    await sorting;
+  } finally {
+    await pool?.close();
   }
   return aggregates;
 }
 
-type SortedSides = { reference: Float64Array; current: Float64Array };
-
-/**
- * One column of the batches: its finite values split by slot and side, each sorted:
- * counted first, then placed into one buffer where each group is a contiguous run (a view
- * of its own), as a counting sort does.
- */
-function sortedGroups(
+/** Each column of a query's answer placed by group (the answer itself then let go). */
+function placeChunk(
   batches: readonly NumericColumnsBatch[],
-  column: number,
+  columns: number,
   slots: number,
-): SortedSides[] {
-  // group = (slot + 1) · 2 + side; groups 0 and 1 (slices not asked for) never come
-  const starts = new Uint32Array((slots + 1) * 2 + 1);
-  for (const { group, values } of batches) {
-    const value = values[column] as Float64Array;
-    for (let i = 0; i < group.length; i += 1) {
-      const x = value[i] as number;
-      if (x === x) starts[(group[i] as number) + 1]! += 1;
-    }
-  }
-  for (let g = 1; g < starts.length; g += 1) starts[g]! += starts[g - 1] as number;
-  const placed = new Float64Array(starts[starts.length - 1] as number);
-  const next = starts.slice(0, -1);
-  for (const { group, values } of batches) {
-    const value = values[column] as Float64Array;
-    for (let i = 0; i < group.length; i += 1) {
-      const x = value[i] as number;
-      if (x !== x) continue;
-      const g = group[i] as number;
-      const at = next[g] as number;
-      placed[at] = x;
-      next[g] = at + 1;
-    }
-  }
-  let largest = 0;
-  for (let g = 0; g + 1 < starts.length; g += 1) {
-    largest = Math.max(largest, (starts[g + 1] as number) - (starts[g] as number));
-  }
-  const scratch = new Float64Array(largest);
-  const sortedGroup = (g: number) =>
-    sortFloat64(placed.subarray(starts[g] as number, starts[g + 1] as number), scratch);
-  return Array.from({ length: slots }, (_, slot) => ({
-    reference: sortedGroup((slot + 1) * 2),
-    current: sortedGroup((slot + 1) * 2 + 1),
-  }));
-}
-
-function aggregatesOfSorted(
-  reference: Float64Array,
-  current: Float64Array,
-  levels: readonly number[],
-): NumericAggregates {
-  const quantiles =
-    reference.length > 0 ? levels.map((level) => quantileExactInclusive(reference, level)) : [];
-  const edges = edgesFromQuantiles(quantiles);
-  const distances = sortedDistances(reference, current);
-  return {
-    quantiles,
-    stddevPop: populationStdDev(reference),
-    min: reference.length > 0 ? (reference[0] as number) : null,
-    max: reference.length > 0 ? (reference[reference.length - 1] as number) : null,
-    binCounts: {
-      reference: sortedBinCounts(reference, edges),
-      current: sortedBinCounts(current, edges),
-    },
-    ks: finiteBracket(distances.ks),
-    wasserstein: finiteBracket(distances.wasserstein),
-  };
+): PlacedColumn[] {
+  return Array.from({ length: columns }, (_, column) =>
+    placeColumn(
+      batches.map((batch) => ({ group: batch.group, value: batch.values[column] as Float64Array })),
+      slots,
+    ),
+  );
 }
 
 /**
@@ -371,10 +316,6 @@ async function bracketedAggregates(
     });
   }
   return aggregates;
-}
-
-function finiteBracket(value: number): Bracket | null {
-  return Number.isFinite(value) ? exactBracket(value) : null;
 }
 
 type DistanceEntry = { ks: Bracket | null; wasserstein: Bracket | null };
