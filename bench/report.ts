@@ -120,7 +120,7 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
 }
 
 /** Normal features with shifted means in the current data for the first few, on one slice. */
-async function createSyntheticTable(
+export async function createSyntheticTable(
   store: Store,
   table: string,
   rows: number,
