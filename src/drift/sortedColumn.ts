@@ -1,3 +1,4 @@
+import { binEdgesFromQuantiles } from '../stats/bins.js';
 import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
 import {
   populationStdDev,
@@ -5,12 +6,12 @@ import {
   sortedBinCounts,
   sortedDistances,
 } from '../stats/sortedSample.js';
-import { exactBracket, type Bracket } from './cells.js';
-import { edgesFromQuantiles } from './featureDrift.js';
+import type { Bracket } from './cells.js';
 
 /**
  * The exact aggregates of one numeric column, from its finite values placed by group
- * (pure: what src/drift/sortedColumnWorker.ts runs on worker threads).
+ * (pure: what src/drift/sortedColumnWorker.ts runs on worker threads). It imports only
+ * the few stats modules it needs: every worker loads them at its start.
  */
 
 /** What a numeric feature's entry in one slice is built from. */
@@ -116,7 +117,8 @@ function aggregatesOfSorted(
 ): NumericAggregates {
   const quantiles =
     reference.length > 0 ? levels.map((level) => quantileExactInclusive(reference, level)) : [];
-  const edges = edgesFromQuantiles(quantiles);
+  // featureDrift's edgesFromQuantiles (which brings the whole stats registry with it)
+  const edges = binEdgesFromQuantiles(quantiles.filter(Number.isFinite));
   const distances = sortedDistances(reference, current);
   return {
     quantiles,
@@ -133,5 +135,5 @@ function aggregatesOfSorted(
 }
 
 function finiteBracket(value: number): Bracket | null {
-  return Number.isFinite(value) ? exactBracket(value) : null;
+  return Number.isFinite(value) ? { value, lower: value, upper: value } : null;
 }
