@@ -233,20 +233,28 @@ async function sortedAggregates(
   };
   try {
     let next = query(chunks[0]);
-    // the previous chunk's columns, still being sorted: at most two chunks' values held
-    let sorting: Promise<unknown> = Promise.resolve();
+    // columns being sorted: the next chunk is placed once fewer than one per worker remain,
+    // so that every worker stays busy even at one column per query (large tables), and
+    // memory holds at most a chunk and a column per worker besides the query in flight
+    const sorting = new Set<Promise<void>>();
+    const busy = Math.max(1, budget.workers);
     for (let c = 0; next; c += 1) {
       const placed = placeChunk(await next, chunks[c]?.length ?? 0, groups.length);
       next = query(chunks[c + 1]);
-      const columns = (chunks[c] ?? []).map((feature, column) =>
-        aggregate(placed[column] as PlacedColumn).then((result) => record(feature, result)),
-      );
-      await sorting;
-      sorting = Promise.all(columns);
-      // awaited on the next round; a failure meanwhile is not an unhandled rejection
-      sorting.catch(() => undefined);
+      (chunks[c] ?? []).forEach((feature, column) => {
+        const done = aggregate(placed[column] as PlacedColumn).then((result) =>
+          record(feature, result),
+        );
+        sorting.add(done);
+        // a failure is thrown where the set is awaited, never left unhandled
+        done.then(
+          () => sorting.delete(done),
+          () => undefined,
+        );
+      });
+      while (sorting.size >= busy) await Promise.race(sorting);
     }
-    await sorting;
+    await Promise.all(sorting);
   } finally {
     await pool?.close();
   }
