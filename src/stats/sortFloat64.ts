@@ -1,7 +1,8 @@
 /**
  * Sorting float64 columns of millions of values, for the exact KS and Wasserstein sweeps:
- * an LSD radix sort on the values' bit patterns (3-4x faster here than V8's
- * Float64Array.prototype.sort, a comparison sort), and a merge of sorted arrays.
+ * an LSD radix sort on the values' bit patterns (1M normal doubles in 30-47 ms here, V8's
+ * Float64Array.prototype.sort, a comparison sort, in 137-190 ms), and a merge of sorted
+ * arrays.
  *
  * The order is Float64Array.prototype.sort's: ascending, −0 before +0, NaN last (every NaN
  * comes back as the canonical NaN).
