@@ -162,6 +162,14 @@ describe('exact feature drift from sorted columns against independent computatio
         distances: 'bracketed',
       });
       expect(exact).toHaveLength(2 * 5);
+      // sorted on worker threads (as large inputs are; these small ones sort on this
+      // thread), one column per query (a large table's budget): the same, bit for bit
+      const columnByColumn = await computeExactFeatureDrift(store, relations, features, {
+        ...options,
+        valuesPerQuery: 1,
+        workers: 2,
+      });
+      expect(columnByColumn.filter((entry) => entry.kind === 'numeric')).toEqual(exact);
 
       for (const entry of exact) {
         const feature = entry.name === 'v0' ? 0 : 1;

@@ -62,6 +62,26 @@ describe('sortFloat64 (radix) against Float64Array.prototype.sort', () => {
     expectSameOrder(sortFloat64(constant.slice()), constant);
   });
 
+  it('orders values that share their high 32 bits (a narrow range, short and long runs)', () => {
+    // 1 + k·2^-52 and −(1 + k·2^-52): one high word each for all k < 2^20, so the radix
+    // passes leave them in one run whose low words alone decide the order
+    const ulp = 2 ** -52;
+    const shuffled = (length: number, spread: number) =>
+      Float64Array.from({ length }, (_, i) => {
+        const k = (i * 7919) % spread;
+        return (i % 2 === 0 ? 1 : -1) * (1 + k * ulp) + (i % 5 === 0 ? 1 : 0);
+      });
+    for (const [length, spread] of [
+      [600, 600],
+      [600, 13],
+      [100_000, 100_000],
+      [100_000, 31],
+    ] as const) {
+      const values = shuffled(length, spread);
+      expectSameOrder(sortFloat64(values.slice()), values.slice().sort());
+    }
+  });
+
   it('sorts in place a view that starts inside a larger buffer', () => {
     const buffer = Float64Array.from({ length: 2000 }, (_, i) => (i * 7919) % 1000);
     const view = buffer.subarray(500, 1500);

@@ -4,8 +4,8 @@ import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js
 /**
  * The queries behind every drift comparison. Each scans a reference and a current relation
  * once and returns per slice and feature aggregates (counts, quantiles, bin counts, cells,
- * category counts) for src/stats to finish — except queryNumericValues, which hands the
- * exact mode one numeric column's finite values (typed arrays, one column at a time) to
+ * category counts) for src/stats to finish — except queryNumericColumns, which hands the
+ * exact mode a few numeric columns' values (typed arrays, a few columns at a time) to
  * sort in JavaScript (src/drift/exactDrift.ts).
  *
  * Both relations are SELECTs produced by the caller (a report's file tables, a monitor's
@@ -185,38 +185,40 @@ function unpackBinCounts(
   return [...bySliceFeatureSide.values()];
 }
 
-/** One Arrow batch of a numeric feature's finite values with the group of each. */
-export interface NumericValueBatch {
-  /** slot · 2 + side: slot = 1 + the index of the row's slice in the slices asked for (0
-   * for a slice not among them), side 0 = reference, 1 = current. */
+/** Arrow batches of numeric features' values with the group of each row. */
+export interface NumericColumnsBatch {
+  /** slot · 2 + side: slot = 1 + the index of the row's slice in the slices asked for,
+   * side 0 = reference, 1 = current (rows of slices not asked for are left out). */
   group: Uint32Array;
-  value: Float64Array;
+  /** One column per feature asked for, in that order: the finite values, NaN where the
+   * feature had none (null or non-finite; quality counts those apart). */
+  values: Float64Array[];
 }
 
 /**
- * Every finite value of numeric feature `feature` in both relations, with its slice and
- * side packed into one integer, as Arrow columns (typed arrays; 12 bytes a value). What
- * the report's exact mode sorts in JavaScript, one feature at a time so that memory holds
- * one column, not the table.
+ * Numeric features' values in both relations, each row's slice and side packed into one
+ * integer, as Arrow columns (typed arrays; 4 + 8 bytes a row and feature). What the exact
+ * mode sorts in JavaScript, a few features at a time so that memory holds those columns,
+ * not the table; several per query so that each row's slice is looked up once for them.
  */
-export async function queryNumericValues(
+export async function queryNumericColumns(
   store: Store,
   relations: ComparisonRelations,
-  feature: number,
+  features: readonly number[],
   slices: readonly string[],
-): Promise<NumericValueBatch[]> {
-  const n = `n${feature}`;
+): Promise<NumericColumnsBatch[]> {
+  const columns = features.map((feature, i) => `ifNull(n${feature}, nan) AS v${i}`).join(', ');
   const batches = await queryArrowBatches(
     store,
     // transform's lookup cost half of what indexOf's scan of the slice list did per row here
     `SELECT toUInt32(transform(slice, {dw_slices:Array(String)}, {dw_slots:Array(UInt32)}, 0) * 2 + side) AS group,
-            assumeNotNull(${n}) AS value
+            ${features.map((_, i) => `v${i}`).join(', ')}
      FROM (
-       SELECT 0 AS side, slice, ${n} FROM (${relations.reference.sql})
+       SELECT 0 AS side, slice, ${columns} FROM (${relations.reference.sql})
        UNION ALL
-       SELECT 1 AS side, slice, ${n} FROM (${relations.current.sql})
+       SELECT 1 AS side, slice, ${columns} FROM (${relations.current.sql})
      )
-     WHERE isNotNull(${n})`,
+     WHERE group >= 2`,
     {
       ...relations.reference.params,
       ...relations.current.params,
@@ -228,7 +230,7 @@ export async function queryNumericValues(
     .filter((batch) => batch.numRows > 0)
     .map((batch) => ({
       group: batch.getChild('group')?.toArray() as Uint32Array,
-      value: batch.getChild('value')?.toArray() as Float64Array,
+      values: features.map((_, i) => batch.getChild(`v${i}`)?.toArray() as Float64Array),
     }));
 }
 
