@@ -49,6 +49,43 @@ describe('the compiled build, without the sources', () => {
     expect(result.stdout).toMatch(/^2 monitor\(s\) valid/);
   });
 
+  it("sorts a large report's columns on the compiled worker threads", () => {
+    // 210,000 rows a file: above the size from which the exact report sorts on workers.
+    // The current file is the reference shifted by a tenth of its range: KS D = 0.1 and
+    // Wasserstein = 21,000 exactly, worked out by hand, not by the code under test.
+    const n = 210_000;
+    const column = (shift: number) =>
+      `x\n${Array.from({ length: n }, (_, i) => `${i + shift}\n`).join('')}`;
+    fs.writeFileSync(path.join(pkg, 'baseline.csv'), column(0));
+    fs.writeFileSync(path.join(pkg, 'current.csv'), column(n / 10));
+    const result = run(
+      [
+        'report',
+        '--baseline',
+        path.join(pkg, 'baseline.csv'),
+        '--current',
+        path.join(pkg, 'current.csv'),
+        '--features',
+        'x',
+        '--format',
+        'json',
+      ],
+      { DRIFTWATCH_DATA_DIR: path.join(pkg, 'report-data') },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      exact: boolean;
+      features: { name: string; ks: { statistic: number }; wasserstein: number }[];
+    };
+    expect(report.exact).toBe(true);
+    expect(report.features[0]).toMatchObject({
+      name: 'x',
+      ks: { statistic: 0.1 },
+      wasserstein: n / 10,
+    });
+  }, 120_000);
+
   it('finds and applies the SQL migrations', () => {
     const result = run(['status', '--json'], { DRIFTWATCH_DATA_DIR: path.join(pkg, 'data') });
     expect(result.stderr).toBe('');
