@@ -300,8 +300,12 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
   it('shares the partitions between two consumers of one group', async () => {
     const a = createIngestMetrics();
     const b = createIngestMetrics();
-    await Promise.all([startIngest('group', a), startIngest('group', b)]);
-    await new Promise((resolve) => setTimeout(resolve, 4000)); // let the group settle on two members
+    const [first, second] = await Promise.all([startIngest('group', a), startIngest('group', b)]);
+    // the group has settled on two members when each holds partitions (a fixed wait of 4 s
+    // was too short on a loaded machine: one member still held them all)
+    await waitFor(
+      async () => first.progress().partitions.length > 0 && second.progress().partitions.length > 0,
+    );
     await produce('group', 0, 2000);
     await waitFor(async () => (await stored('group')) >= 2000);
     expect(await stored('group')).toBe(2000);
