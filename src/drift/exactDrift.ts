@@ -1,5 +1,5 @@
 import type { Store } from '../store/clickhouse.js';
-import { binQuantileLevels } from '../stats/bins.js';
+import { binQuantileLevels, edgesFromQuantiles } from '../stats/bins.js';
 import {
   ALL_SLICES,
   queryBinCounts,
@@ -17,7 +17,6 @@ import { distanceBrackets, type Bracket, type Cell } from './cells.js';
 import { poolSize, startColumnPool } from './columnPool.js';
 import {
   categoricalFeatureDrift,
-  edgesFromQuantiles,
   emptyQuality,
   exactBinCounts,
   numericFeatureDrift,

@@ -1,6 +1,6 @@
 import {
-  binEdgesFromQuantiles,
   chiSquareHomogeneity,
+  edgesFromQuantiles,
   jensenShannonDistance,
   normedWasserstein,
   psi,
@@ -132,10 +132,6 @@ export interface NumericComparison {
   binCounts: { reference: BinCounts; current: BinCounts };
   ks: Bracket | null;
   wasserstein: Bracket | null;
-}
-
-export function edgesFromQuantiles(quantiles: readonly number[]): number[] {
-  return quantiles.length === 0 ? [] : binEdgesFromQuantiles(quantiles.filter(Number.isFinite));
 }
 
 /** The three-way answer of a criterion on a bracket. */

@@ -20,7 +20,7 @@ import {
   newReferenceCellSet,
   type FeatureFrame,
 } from '../store/summaryQueries.js';
-import { edgesFromQuantiles } from './featureDrift.js';
+import { edgesFromQuantiles } from '../stats/bins.js';
 import { ALL_SLICE_ID, sliceId } from './samples.js';
 
 /**

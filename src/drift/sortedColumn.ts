@@ -1,4 +1,4 @@
-import { binEdgesFromQuantiles } from '../stats/bins.js';
+import { edgesFromQuantiles } from '../stats/bins.js';
 import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
 import {
   populationStdDev,
@@ -117,8 +117,7 @@ function aggregatesOfSorted(
 ): NumericAggregates {
   const quantiles =
     reference.length > 0 ? levels.map((level) => quantileExactInclusive(reference, level)) : [];
-  // featureDrift's edgesFromQuantiles (which brings the whole stats registry with it)
-  const edges = binEdgesFromQuantiles(quantiles.filter(Number.isFinite));
+  const edges = edgesFromQuantiles(quantiles);
   const distances = sortedDistances(reference, current);
   return {
     quantiles,

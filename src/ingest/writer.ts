@@ -73,7 +73,7 @@ interface Pending {
   linger: boolean;
   resolve(): void;
   reject(error: unknown): void;
-  settled: Promise<void>;
+  written: Promise<void>;
 }
 
 const processClock: WriterClock = {
@@ -102,8 +102,6 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   const clock = options.clock ?? processClock;
   const queue: Pending[] = [];
   let queuedMessages = 0;
-  /** Batches in the queue that do not linger: the next flush starts as soon as it may. */
-  let urgent = 0;
   let flushing = false;
   /** The batches of the flush running now. */
   let inFlight: Pending[] = [];
@@ -113,7 +111,9 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   function schedule(): void {
     if (flushing || queue.length === 0) return;
     const waited = clock.now() - queue[0]!.since;
-    if (urgent > 0 || queuedMessages >= lingerMessages || waited >= lingerMs) {
+    // a batch that does not linger starts the next flush as soon as one may run
+    const urgent = queue.some((pending) => !pending.linger);
+    if (urgent || queuedMessages >= lingerMessages || waited >= lingerMs) {
       void drain();
       return;
     }
@@ -136,7 +136,6 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       const next = queue.shift()!;
       messages += next.batch.messages.length;
       taken.push(next);
-      if (!next.linger) urgent -= 1;
     }
     queuedMessages -= messages;
     inFlight = taken;
@@ -319,23 +318,17 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
         reject = rej;
       });
       const linger = writeOptions?.linger === true;
-      const settled = written.then(
-        () => undefined,
-        () => undefined,
-      );
-      queue.push({ batch, since: clock.now(), linger, resolve, reject, settled });
+      queue.push({ batch, since: clock.now(), linger, resolve, reject, written });
       queuedMessages += batch.messages.length;
-      if (!linger) urgent += 1;
       schedule();
       return written;
     },
     async flush() {
       const all = [...inFlight, ...queue];
-      const waiting = queue.filter((pending) => pending.linger);
-      for (const pending of waiting) pending.linger = false;
-      urgent += waiting.length;
+      for (const pending of queue) pending.linger = false;
       schedule();
-      await Promise.all(all.map((pending) => pending.settled));
+      // each write's own promise says how it went; this one only waits for them
+      await Promise.all(all.map((pending) => pending.written.catch(() => undefined)));
     },
   };
 }

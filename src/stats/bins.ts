@@ -20,6 +20,11 @@ export function binEdgesFromQuantiles(quantiles: readonly number[]): number[] {
   return sorted.filter((q, i) => i === 0 || q !== sorted[i - 1]);
 }
 
+/** A feature's bin edges from its reference quantiles: the finite ones, ties merged. */
+export function edgesFromQuantiles(quantiles: readonly number[]): number[] {
+  return quantiles.length === 0 ? [] : binEdgesFromQuantiles(quantiles.filter(Number.isFinite));
+}
+
 /** searchsorted(edges, x, side='right'): the number of edges at or below x. */
 export function binIndex(edges: readonly number[], x: number): number {
   let low = 0;

@@ -6,6 +6,7 @@ export {
   binIndex,
   binQuantileLevels,
   DEFAULT_BIN_COUNT,
+  edgesFromQuantiles,
   quantileR7,
 } from './bins.js';
 export { chiSquareHomogeneity, chiSquareSf, type ChiSquareResult } from './chiSquare.js';
