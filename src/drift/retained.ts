@@ -55,6 +55,16 @@ export function windowExpiry(
   return `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${what} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${setting}): evaluate windows aligned to whole ${whole} that far back, or keep them longer`;
 }
 
+/** windowExpiry now, against what the store's tables keep (their TTLs, read once a minute). */
+export async function expiryNow(
+  store: Store,
+  window: { start: Date; end: Date },
+  pieces: readonly WindowPiece[],
+): Promise<string | undefined> {
+  const now = Date.now();
+  return windowExpiry(window, pieces, await readRetainedDays(store, now), now);
+}
+
 /**
  * Refuses a window that would be answered from a grain (or raw events) whose older rows
  * the store has deleted: such a window would count fewer events than it had, and say so
@@ -65,7 +75,6 @@ export async function assertRetained(
   window: { start: Date; end: Date },
   pieces: readonly WindowPiece[],
 ): Promise<void> {
-  const now = Date.now();
-  const reason = windowExpiry(window, pieces, await readRetainedDays(store, now), now);
+  const reason = await expiryNow(store, window, pieces);
   if (reason) throw new DriftwatchError('DW_EXPIRED', reason);
 }

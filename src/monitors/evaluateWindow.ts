@@ -17,8 +17,7 @@ import {
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
 import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples, windowPieces } from '../drift/windowSummary.js';
-import { windowExpiry } from '../drift/retained.js';
-import { readRetainedDays } from '../store/retention.js';
+import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import {
   getLatestBaseline,
@@ -336,11 +335,10 @@ async function windowActivity(
     volumeChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
   const expectedEvents: Record<string, number | null> = {};
   const trailingExpired: Record<string, string> = {};
-  const now = Date.now();
   for (const check of volumeChecks) {
     const range = { start: new Date(events.from.getTime() - check.trailingMs), end: events.from };
     const pieces = windowPieces(range);
-    const expired = windowExpiry(range, pieces, await readRetainedDays(store, now), now);
+    const expired = await expiryNow(store, range, pieces);
     if (expired !== undefined) {
       trailingExpired[check.id] = `the trailing period: ${expired}`;
       expectedEvents[check.id] = null;
