@@ -197,6 +197,7 @@ async function startStages(
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
+    trustProxy: config.http.trustProxy,
   });
   if (accessLine) options.log(accessLine);
   // The port is handed over: a probe in the instant between the two may find it closed.

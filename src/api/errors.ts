@@ -1,18 +1,29 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
 import { Type, type Static } from 'typebox';
-import { DriftwatchError } from '../errors.js';
+import { DriftwatchError, errorMessage } from '../errors.js';
 import { refusesAccess } from '../store/clickhouse.js';
 
 /**
  * Every error the API answers with: a stable code a client can branch on, the HTTP status
  * it travels with, and a message for people. 5xx messages never leave the server: the
- * client gets the code and the request id to quote, the log gets the rest.
+ * client gets the code and the request id to quote, the log gets the rest. A 501 is the
+ * exception: it is a statement about this service's setup, written by us (what is missing
+ * and which setting enables it), never a failure's cause.
  */
 export const API_ERRORS = {
   DW_BAD_REQUEST: { status: 400, message: 'the request is not valid' },
   DW_UNAUTHENTICATED: { status: 401, message: 'an API token is required (Authorization: Bearer)' },
   DW_FORBIDDEN: { status: 403, message: "this token's role may not do that" },
   DW_NOT_FOUND: { status: 404, message: 'no such resource' },
+  DW_REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'the request did not arrive in time (DRIFTWATCH_REQUEST_TIMEOUT_MS)',
+  },
   DW_PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is too large' },
   DW_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -20,8 +31,12 @@ export const API_ERRORS = {
       'content type not accepted: send application/json (or application/x-ndjson where documented)',
   },
   DW_RATE_LIMITED: { status: 429, message: 'too many requests for this token: retry later' },
+  DW_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
   DW_INTERNAL: { status: 500, message: 'internal error' },
-  DW_NOT_IMPLEMENTED: { status: 501, message: 'not available in this service' },
+  DW_NOT_IMPLEMENTED: {
+    status: 501,
+    message: 'not available in this service (the message says what it needs)',
+  },
   DW_UNAVAILABLE: { status: 503, message: 'the store is not reachable: retry later' },
 } as const;
 
@@ -53,6 +68,47 @@ export class ApiError extends Error {
 
 export function apiError(code: ApiErrorCode, message?: string): ApiError {
   return new ApiError(code, message);
+}
+
+/**
+ * A request that breaks its schema, said so a person can act on it: where (`querystring/limit`)
+ * and what, with the allowed values of a closed set and the name of a field not accepted.
+ */
+export function describeValidationErrors(
+  errors: FastifySchemaValidationError[],
+  dataVar: string,
+): Error {
+  // A union of literals (TypeBox's way to spell a closed set) fails once per literal, then
+  // as anyOf: said once, as the allowed values.
+  const constants = new Map<string, unknown[]>();
+  for (const error of errors) {
+    if (error.keyword !== 'const') continue;
+    const values = constants.get(error.instancePath) ?? [];
+    values.push((error.params as { allowedValue?: unknown }).allowedValue);
+    constants.set(error.instancePath, values);
+  }
+  const text = errors
+    .flatMap((error) => {
+      const where = `${dataVar}${error.instancePath}`;
+      const { allowedValues, additionalProperty } = error.params as {
+        allowedValues?: unknown[];
+        additionalProperty?: string;
+      };
+      const union = constants.get(error.instancePath);
+      if (error.keyword === 'const' && union) return [];
+      if (error.keyword === 'anyOf' && union) {
+        return [`${where} must be one of ${union.map(String).join(', ')}`];
+      }
+      if (error.keyword === 'enum' && allowedValues) {
+        return [`${where} must be one of ${allowedValues.map(String).join(', ')}`];
+      }
+      if (error.keyword === 'additionalProperties' && additionalProperty !== undefined) {
+        return [`${where} has no field "${additionalProperty}"`];
+      }
+      return [`${where} ${error.message ?? 'is not valid'}`];
+    })
+    .join('; ');
+  return new Error(text);
 }
 
 /** Fastify's own error codes mapped onto the catalog. */
@@ -93,9 +149,29 @@ export function classifyError(error: FastifyError | Error): {
   return { code: 'DW_INTERNAL', message: API_ERRORS.DW_INTERNAL.message };
 }
 
+/**
+ * The client is gone (it closed the connection, or Node closed it on a timeout): whatever
+ * failed while reading the request failed for that reason, and no answer can reach anyone.
+ */
+export function clientWentAway(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  return raw.aborted || raw.readableAborted || raw.socket?.destroyed === true;
+}
+
 /** One error handler for the whole app: 4xx say what is wrong, 5xx are logged and hidden. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Reading the request failed because the client went away (or Node closed it on a
+    // timeout): nobody is there to answer, and nothing failed on our side.
+    if (clientWentAway(request)) {
+      request.log.info(
+        { reason: errorMessage(error) },
+        'client closed the request before its answer',
+      );
+      reply.hijack();
+      reply.raw.destroy();
+      return;
+    }
     const { code, message } = classifyError(error);
     const status = API_ERRORS[code].status;
     // 501 is a statement about this service's features, not a failure.
@@ -105,7 +181,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.info({ code, reason: message }, 'request refused');
     }
     const body: ErrorResponse = {
-      error: status >= 500 ? API_ERRORS[code].message : message,
+      error: status >= 500 && code !== 'DW_NOT_IMPLEMENTED' ? API_ERRORS[code].message : message,
       code,
       request_id: request.id,
     };
@@ -138,6 +214,7 @@ export function documentErrorResponses(app: FastifyInstance): void {
       415,
       413,
       404,
+      408,
     ];
     const declared = (route.schema.response ?? {}) as Record<string, unknown>;
     const errors = Object.fromEntries(

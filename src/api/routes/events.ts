@@ -14,6 +14,7 @@ import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { refusesAccess } from '../../store/clickhouse.js';
+import { clientWentAway } from '../errors.js';
 
 export interface HttpIngestLimits {
   maxBodyBytes: number;
@@ -150,6 +151,15 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         processed: 0,
       });
     }
+    // No body at all (no content type, nothing sent): there is nothing to split into events.
+    if (request.body === undefined) {
+      return send(400, {
+        error:
+          'the request has no body: send events as NDJSON (content-type: application/x-ndjson) or JSON (application/json: an array, or one event)',
+        code: 'DW_BAD_REQUEST',
+        request_id: request.id,
+      });
+    }
     const format: BodyFormat =
       String(request.headers['content-type'] ?? '').includes('json') &&
       !String(request.headers['content-type']).includes('ndjson')
@@ -236,7 +246,10 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
           processed,
         });
       }
-      deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
+      // A client that went away mid-body is not our failure: the error handler says so.
+      if (!clientWentAway(request)) {
+        deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
+      }
       throw error;
     }
     return send(result.rejected === 0 ? 200 : 207, result);

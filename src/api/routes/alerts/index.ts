@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   ALERT_EVENT_KINDS,
+  ALERT_STATES,
   AcknowledgeBody,
   Alert,
   AlertEvent,
@@ -13,7 +14,7 @@ import {
 } from '../../alerts.js';
 import { apiError } from '../../errors.js';
 import { PageOf } from '../../schemas.js';
-import { pageOf, parseSlice, parseTime } from '../shared.js';
+import { pageOf, parseChoices, parseSlice, parseTime } from '../shared.js';
 
 const tags = ['alerts'];
 
@@ -46,7 +47,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
       const { limit = 100, offset = 0 } = request.query;
       const page = await alerts().list({
         model: request.query.model,
-        states: request.query.state?.split(',').map((state) => state.trim()),
+        states: parseChoices('state', request.query.state, ALERT_STATES),
         limit,
         offset,
       });
@@ -71,11 +72,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
     async (request) => {
       const query = request.query;
       const { limit = 100, offset = 0 } = query;
-      const events = query.event
-        ?.split(',')
-        .filter((name): name is (typeof ALERT_EVENT_KINDS)[number] =>
-          (ALERT_EVENT_KINDS as readonly string[]).includes(name),
-        );
+      const events = parseChoices('event', query.event, ALERT_EVENT_KINDS);
       const page = await alerts().events({
         model: query.model,
         alertId: query.alert_id,
