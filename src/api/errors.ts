@@ -4,7 +4,7 @@ import type {
   FastifyRequest,
   FastifySchemaValidationError,
 } from 'fastify';
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import { refusesAccess } from '../store/clickhouse.js';
 
@@ -198,29 +198,62 @@ export function installErrorHandler(app: FastifyInstance): void {
 }
 
 /**
+ * The error shape of one status, as the document shows it: the catalog's codes that travel
+ * with that status, and what they mean.
+ */
+export function errorResponseFor(status: number, description?: string): TSchema {
+  const errors = Object.entries(API_ERRORS).filter(([, error]) => error.status === status);
+  return Type.Object(
+    {
+      error: Type.String({ description: 'what went wrong, for people' }),
+      code: Type.Unsafe<ApiErrorCode>({
+        type: 'string',
+        enum: errors.map(([code]) => code),
+        description: 'stable error code (see the catalog in the API description)',
+      }),
+      request_id: Type.String({ description: 'quote it: the logs carry the same id' }),
+    },
+    {
+      title: 'Error',
+      description: description ?? errors.map(([, error]) => error.message).join('; '),
+    },
+  );
+}
+
+/** A 501: the route is there, the feature is not set up in this service. */
+export function notImplemented(when: string): TSchema {
+  return errorResponseFor(501, `not available ${when}: the message says which setting enables it`);
+}
+
+/**
  * Every route documents the errors it can answer with, in the one shape: the OpenAPI
- * document shows them, and the serializer whitelists their fields too.
+ * document shows them, and the serializer whitelists their fields too. Each status is
+ * declared where it can happen: 401/403 where a token is needed, 400 where there is a
+ * query, path or body to get wrong, 404 where the path names something, 408/413/415 where a
+ * body is read, 429 where a rate limit applies; 500 and 503 everywhere.
  */
 export function documentErrorResponses(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     if (!route.schema || route.schema.hide) return;
     const access = route.config?.access;
+    const methods = [route.method].flat();
+    const hasBody = methods.some((method) => ['POST', 'PUT', 'PATCH'].includes(method));
+    const hasParams = route.url.includes(':');
+    const schema = route.schema as { querystring?: unknown; body?: unknown };
     const statuses = [
-      400,
+      ...(hasBody || hasParams || schema.querystring !== undefined ? [400] : []),
+      ...(access === 'public' ? [] : [401, 403]),
+      ...(hasParams ? [404] : []),
+      ...(hasBody ? [408, 413, 415] : []),
+      ...(access === 'ingest' || route.config?.rateLimit !== undefined ? [429] : []),
       500,
       503,
-      ...(access === 'public' ? [] : [401, 403]),
-      429,
-      415,
-      413,
-      404,
-      408,
     ];
     const declared = (route.schema.response ?? {}) as Record<string, unknown>;
     const errors = Object.fromEntries(
       statuses
         .filter((status) => declared[status] === undefined)
-        .map((status) => [status, ErrorResponse]),
+        .map((status) => [status, errorResponseFor(status)]),
     );
     route.schema = { ...route.schema, response: { ...declared, ...errors } };
   });

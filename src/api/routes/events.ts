@@ -216,7 +216,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       await flush();
     } catch (error) {
       if (error instanceof BodyFormatError) {
-        return send(400, { error: error.message, code: 'DW_BAD_REQUEST' });
+        return send(400, { error: error.message, code: 'DW_BAD_REQUEST', request_id: request.id });
       }
       if (error instanceof BodyTooLargeError) {
         await flush().catch(() => undefined);

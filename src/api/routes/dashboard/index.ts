@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { SESSION_COOKIE, sessionCookie } from '../../auth/caller.js';
 import { SESSION_LIFETIME_MS, type Sessions } from '../../auth/sessions.js';
 import { roleGrants, type Principal } from '../../auth/tokens.js';
-import { apiError } from '../../errors.js';
+import { apiError, errorResponseFor } from '../../errors.js';
 import { ModelParams } from '../../schemas.js';
 import { loginPage, modelPage, overviewPage } from './pages.js';
 
@@ -119,7 +119,12 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
           { token: Type.String({ minLength: 1, maxLength: 200 }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ role: Type.String(), name: Type.String() }) },
+        // Public, yet it refuses: a token that is not one, or one that may not read.
+        response: {
+          200: Type.Object({ role: Type.String(), name: Type.String() }),
+          401: errorResponseFor(401),
+          403: errorResponseFor(403),
+        },
       },
     },
     async (request, reply) => {
