@@ -243,6 +243,7 @@ async function startStages(
     channels: options.alertChannels,
   });
   const scheduler = createMonitorScheduler(store, plans, {
+    logger,
     onEvaluation: async (evaluation) => {
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
       await options.onEvaluation?.(evaluation);
