@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
+import { planFromYaml } from '../../test/helpers/verdicts.js';
 import { createAlertsApi } from '../alerts/alertsApi.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
+import { createMetricsRegistry } from '../observability/metrics.js';
 import type { Store } from '../store/clickhouse.js';
 import { buildApp } from './app.js';
 import { createToken } from './auth/tokens.js';
@@ -135,5 +137,91 @@ describe('the API refuses what it does not understand', () => {
     }
     // The pages people open: the dashboard, the login and the API reference.
     expect(html).toEqual(expect.arrayContaining(['/dashboard', '/login', '/docs']));
+  });
+});
+
+describe('events for a model no monitor watches', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  const registry = createMetricsRegistry({ processMetrics: false });
+  beforeAll(async () => {
+    store = await openTestStore();
+    const plan = planFromYaml(`model: fraud-detector
+baseline: { trailing: 7d }
+features: { amount: numeric }
+schedule: '*/30 * * * *'
+window: 30m
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+`);
+    app = buildApp({
+      store,
+      metrics: createIngestMetrics(registry),
+      registry,
+      monitors: () => [plan],
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  const ts = new Date(Date.now() - 60_000).toISOString();
+  const events = (model: string, ids: string[]) =>
+    ids.map((id) => ({
+      type: 'prediction',
+      event_id: id,
+      model,
+      ts,
+      prediction_id: id,
+      features: { amount: 1 },
+      score: 0.5,
+    }));
+  const post = (body: unknown[]) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  const unwatchedCount = async () =>
+    /driftwatch_ingest_unwatched_events_total\{model="fraud-detecter",source="http"\} (\d+)/.exec(
+      (await app.inject({ url: '/metrics' })).body,
+    )?.[1];
+
+  it('are stored, counted by model, and named in the answer', async () => {
+    const answer = await post([
+      ...events('fraud-detector', ['w1', 'w2']),
+      ...events('fraud-detecter', ['u1', 'u2', 'u3']),
+    ]);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({
+      accepted: 5,
+      rejected: 0,
+      duplicates: 0,
+      errors: [],
+      errors_omitted: 0,
+      notes: [
+        'model "fraud-detecter" has no monitor: its 3 events are stored, and nothing watches them (add a monitor file for it, or check the model name)',
+      ],
+    });
+    expect(await unwatchedCount()).toBe('3');
+    // The watched model has no such series.
+    expect((await app.inject({ url: '/metrics' })).body).not.toMatch(
+      /unwatched_events_total\{model="fraud-detector"/,
+    );
+  });
+
+  it('are said again on a resend, and not counted twice', async () => {
+    const answer = await post(events('fraud-detecter', ['u1', 'u2', 'u3']));
+    expect(answer.json()).toMatchObject({
+      duplicates: 3,
+      notes: [expect.stringMatching(/"fraud-detecter"/)],
+    });
+    expect(await unwatchedCount()).toBe('3');
+    // A post of watched models only says nothing of the kind.
+    expect(answer.json()).toHaveProperty('notes');
+    expect((await post(events('fraud-detector', ['w3']))).json()).not.toHaveProperty('notes');
   });
 });

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { loadIngestConfig, type IngestConfig } from '../config/config.js';
 import type { IngestMetrics } from '../ingest/metrics.js';
 import { createEventPipeline, pipelineOptions } from '../ingest/pipeline.js';
+import { countingUnwatchedModels, createUnwatchedModelCounter } from '../ingest/unwatchedModels.js';
 import { createEventWriter, type EventWriter } from '../ingest/writer.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Logger } from '../observability/logger.js';
@@ -161,8 +162,14 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
 
   const ingest = deps.ingest ?? loadIngestConfig({});
+  const watched = (model: string) => deps.monitors().some((plan) => plan.model === model);
+  // The service's writer counts unwatched models itself (main.ts); an app's own does here.
   const writer =
-    deps.writer ?? createEventWriter(deps.store, { metrics: deps.metrics, logger: deps.logger });
+    deps.writer ??
+    countingUnwatchedModels(
+      createEventWriter(deps.store, { metrics: deps.metrics, logger: deps.logger }),
+      createUnwatchedModelCounter(registry, watched),
+    );
   void app.register(async (scope) =>
     registerEventRoutes(scope, {
       prepareBatch: createEventPipeline(pipelineOptions(ingest)),
@@ -175,6 +182,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         concurrency: ingest.httpConcurrency,
       },
       logger: deps.logger,
+      watched,
     }),
   );
   void app.register(async (scope) => registerDeadLetterRoutes(scope, { store: deps.store }));
