@@ -102,6 +102,7 @@ export {
   calibrate,
   calibratedSumBounds,
   fitIsotonic,
+  fitIsotonicFromHistogram,
   knotsInside,
   type IsotonicCalibration,
 } from './isotonic.js';

@@ -5,10 +5,11 @@ import {
   calibrate,
   calibratedSumBounds,
   fitIsotonic,
+  fitIsotonicFromHistogram,
   knotsInside,
   type IsotonicCalibration,
 } from './isotonic.js';
-import { expectAbsolute } from './oracle.testing.js';
+import { expectAbsolute, scoreHistogram } from './oracle.testing.js';
 import { cellsByKey, expectWithin, parseTaskCases } from './taskOracle.testing.js';
 
 const fixture = parseTaskCases(
@@ -30,6 +31,7 @@ describe('isotonic calibration against scikit-learn 1.2 IsotonicRegression', () 
   it.each(fixture.isotonic)('$name ($note)', (c) => {
     const fitted = fitIsotonic(c.x, c.y);
     expectSameCalibration(fitted, c.expected, c.name);
+    expect(fitIsotonicFromHistogram(scoreHistogram(c.x, c.y))).toEqual(fitted);
     c.points.forEach((point, i) =>
       expectAbsolute(
         calibrate(fitted, point),
@@ -106,6 +108,7 @@ describe('fitIsotonic', () => {
         const scores = pairs.map(([s]) => s);
         const labels = pairs.map(([, y]) => y);
         const fitted = fitIsotonic(scores, labels);
+        expect(fitIsotonicFromHistogram(scoreHistogram(scores, labels))).toEqual(fitted);
         const distinct = [...new Set(scores)].sort((a, b) => a - b);
         const means = distinct.map((s) => {
           const at = labels.filter((_, i) => scores[i] === s);

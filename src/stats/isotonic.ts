@@ -1,3 +1,4 @@
+import type { ScoreHistogramRow } from './auroc.js';
 import { cellMean, type ValueCell } from './cellSums.js';
 import type { Interval } from './interval.js';
 
@@ -42,6 +43,34 @@ export function fitIsotonic(
   const points = pooledTies(scores, labels);
   const blocks = poolAdjacentViolators(points);
   return trimmedKnots(points, blocks);
+}
+
+/**
+ * The same fit from a reference's distinct scores with their positive and negative counts
+ * (one GROUP BY score over the labelled baseline), for 0/1 labels: the pooled points are
+ * the same, so the knots are too.
+ */
+export function fitIsotonicFromHistogram(rows: readonly ScoreHistogramRow[]): IsotonicCalibration {
+  const sorted = rows
+    .filter((row) => row.positives + row.negatives > 0)
+    .sort((a, b) => a.score - b.score);
+  if (sorted.length === 0) throw new RangeError('isotonic fit: no labelled scores');
+  const points: Point[] = [];
+  let current: { x: number; labelSum: number; weight: number } | null = null;
+  for (const row of sorted) {
+    if (!Number.isFinite(row.score))
+      throw new RangeError(`isotonic fit: score ${row.score} in the histogram`);
+    const weight = row.positives + row.negatives;
+    if (current !== null && row.score - current.x < TIE_RESOLUTION) {
+      current.labelSum += row.positives;
+      current.weight += weight;
+      continue;
+    }
+    if (current !== null) points.push(pointOf(current));
+    current = { x: row.score, labelSum: row.positives, weight };
+  }
+  if (current !== null) points.push(pointOf(current));
+  return trimmedKnots(points, poolAdjacentViolators(points));
 }
 
 /** g(score): sklearn's predict. NaN for a NaN score. */
