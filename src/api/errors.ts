@@ -150,12 +150,13 @@ export function classifyError(error: FastifyError | Error): {
 }
 
 /**
- * The client is gone (it closed the connection, or Node closed it on a timeout): whatever
- * failed while reading the request failed for that reason, and no answer can reach anyone.
+ * The client went away before its request had arrived whole (it closed the connection, or
+ * Node closed it on a timeout): reading the request failed for that reason, and no answer
+ * can reach anyone. A failure after the whole request arrived stays the server's, even if
+ * the client has gone meanwhile.
  */
 export function clientWentAway(request: FastifyRequest): boolean {
-  const raw = request.raw;
-  return raw.aborted || raw.readableAborted || raw.socket?.destroyed === true;
+  return request.raw.aborted || request.raw.readableAborted;
 }
 
 /** One error handler for the whole app: 4xx say what is wrong, 5xx are logged and hidden. */

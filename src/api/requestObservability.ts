@@ -38,9 +38,6 @@ export function requestId(request: IncomingMessage): string {
   return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
 }
 
-/** Why a request ended without its answer: the client went away, or was too slow (408). */
-export type Abandonment = 'client_closed' | 'timeout';
-
 /**
  * What the HTTP metrics tell apart: a 5xx is the server's failure (logged with its cause
  * by the error handler, counted by route and status); a request the client abandoned, or
