@@ -222,7 +222,12 @@ async function startStages(
     // In the background: the HTTP side and the monitors need not wait for the brokers. The
     // group's lag is read on its own, whatever state the consumer is in.
     const stallAfterMs = config.ingest.stallAfterMs;
-    const lag = createKafkaLagMonitor(metrics, { ...config.kafka, stallAfterMs, logger });
+    const lag = createKafkaLagMonitor(metrics, {
+      ...config.kafka,
+      stallAfterMs,
+      logger,
+      log: options.log,
+    });
     const stopGraceMs = consumerStopGraceMs(config.stopGraceMs);
     kafka = superviseKafkaIngest(
       () =>
