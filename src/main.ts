@@ -181,6 +181,14 @@ async function startStages(
     lingerMs: config.ingest.lingerMs,
   });
   const readiness: ReadinessCheck[] = [];
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const app = buildApp({
     store,
     metrics,
@@ -195,6 +203,10 @@ async function startStages(
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
+    ...(options.alerts !== false && options.schedule
+      ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
+      : {}),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
   });
@@ -233,14 +245,6 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
     onEvaluation: async (evaluation) => {
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
