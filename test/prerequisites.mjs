@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`'s pretest step: the suite needs a C compiler, pkg-config and librdkafka-dev
-// (the Kafka tests build librdkafka's mock cluster), Debian's python3 with pandas (the
+// (the Kafka tests build librdkafka's mock cluster), kcat (a third-party producer: every
+// compression codec is checked as librdkafka writes it), Debian's python3 with pandas (the
 // Python client is tested with and without it; python3-pandas installs about 75 MB with
 // numpy on a Debian that has python3) and Debian's chromium (the HTML report is checked in
 // a real browser). A missing one is installed when this process can (root and
@@ -14,6 +15,7 @@ const PREREQUISITES = [
   { pkg: 'gcc', present: () => onPath('gcc') },
   { pkg: 'pkg-config', present: () => onPath('pkg-config') },
   { pkg: 'librdkafka-dev', present: () => mockHeaderPresent() },
+  { pkg: 'kcat', present: () => onPath('kcat') },
   { pkg: 'python3', present: () => fs.existsSync(DEBIAN_PYTHON) },
   { pkg: 'python3-pandas', present: () => pythonImports('pandas') },
   { pkg: 'chromium', present: () => onPath('chromium') },
