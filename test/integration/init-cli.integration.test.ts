@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { clearOfTheHour } from '../helpers/hourlyTick.js';
 import { tempDir } from '../helpers/store.js';
 
 /**
@@ -154,6 +155,7 @@ describe('driftwatch init, then validate, serve, post events and run', () => {
     url = (await service.waitForStderr(/listening on (http:\/\/\S+);/, 120_000))[1] ?? '';
     expect(service.stderr()).toMatch(/monitors: fraud-csv, fraud-parquet/);
     // two windows an hour apart: the baseline's own rows, then the drifted current file
+    await clearOfTheHour();
     const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const earlier = new Date(end.getTime() - 3_600_000);
     for (const model of ['fraud-csv', 'fraud-parquet']) {
@@ -212,7 +214,7 @@ describe('driftwatch init, then validate, serve, post events and run', () => {
         last_window_end: end.toISOString(),
       }),
     );
-  }, 240_000);
+  }, 420_000);
 
   /** `driftwatch run` (which asks the running service), then that window's stored results. */
   async function runWindow(

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken, type Role } from '../../src/api/auth/tokens.js';
 import { REPO_ROOT, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { clearOfTheHour } from '../helpers/hourlyTick.js';
 import { tempDir } from '../helpers/store.js';
 
 /** Debian's interpreter, as the client's users on Debian have it (not whatever is on PATH). */
@@ -71,15 +72,17 @@ describe('the Python client against a running service', () => {
   });
 
   it('passes its tests with pandas (DataFrames in and out)', async () => {
+    await clearOfTheHour();
     const result = await python(
       ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.', '-v'],
       { ...suiteEnv('py-fraud'), DRIFTWATCH_TEST_PANDAS: 'required' },
       CLIENT,
     );
     expectPassed(result, 18);
-  }, 300_000);
+  }, 480_000);
 
   it('passes its tests with pandas blocked (lists of dicts, a clear message for DataFrames)', async () => {
+    await clearOfTheHour();
     const blocker = path.join(dir, 'no-pandas');
     fs.mkdirSync(path.join(blocker, 'pandas'), { recursive: true });
     fs.writeFileSync(
@@ -92,9 +95,10 @@ describe('the Python client against a running service', () => {
       CLIENT,
     );
     expectPassed(result, 18);
-  }, 300_000);
+  }, 480_000);
 
   it('runs the quickstart notebook as a script: posts, evaluates, shows the firing alerts', async () => {
+    await clearOfTheHour();
     const result = await python(
       [path.join(CLIENT, 'examples/quickstart.py')],
       {
@@ -113,7 +117,7 @@ describe('the Python client against a running service', () => {
     expect(result.stdout).toMatch(/^\d+ alert\(s\) firing, \d+ of them from this window$/m);
     expect(result.stdout).toMatch(/^ {2}critical +psi +amount +channel=web$/m);
     expect(result.stdout).toMatch(/^report: \d+ of \d+ entries drifted: /m);
-  }, 300_000);
+  }, 480_000);
 });
 
 interface PythonResult {
