@@ -3,8 +3,9 @@
 // (the Kafka tests build librdkafka's mock cluster), kcat (a third-party producer: every
 // compression codec is checked as librdkafka writes it), Debian's python3 with pandas (the
 // Python client is tested with and without it; python3-pandas installs about 75 MB with
-// numpy on a Debian that has python3) and Debian's chromium (the HTML report is checked in
-// a real browser). A missing one is installed when this process can (root and
+// numpy on a Debian that has python3), Debian's chromium (the HTML report is checked in a
+// real browser) and promtool (Debian's prometheus: /metrics is linted). A missing one is
+// installed when this process can (root and
 // apt-get); otherwise one line names the exact command, and the tests do not run at all:
 // a missing prerequisite never turns into silently skipped tests.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +20,9 @@ const PREREQUISITES = [
   { pkg: 'python3', present: () => fs.existsSync(DEBIAN_PYTHON) },
   { pkg: 'python3-pandas', present: () => pythonImports('pandas') },
   { pkg: 'chromium', present: () => onPath('chromium') },
+  // promtool lints /metrics as Prometheus reads it. Debian ships it only in `prometheus`
+  // (19 MB download, 96 MB installed with the server, which is not started here).
+  { pkg: 'prometheus', present: () => onPath('promtool') },
 ];
 
 /** Debian's interpreter (the Python client's tests run it, not whatever python3 is on PATH). */
