@@ -188,6 +188,14 @@ async function startStages(
     createUnwatchedModelCounter(registry, (model) => watched.has(model)),
   );
   const readiness: ReadinessCheck[] = [];
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const app = buildApp({
     store,
     metrics,
@@ -202,6 +210,10 @@ async function startStages(
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
+    ...(options.alerts !== false && options.schedule
+      ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
+      : {}),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
     trustProxy: config.http.trustProxy,
@@ -252,14 +264,6 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
     logger,
     onEvaluation: async (evaluation) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
-import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
+import { evaluateMonitorWindow, type WindowEvaluation } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
 import {
@@ -45,6 +45,8 @@ import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
 export interface ModelRouteOptions {
   store: Store;
   monitors: () => readonly MonitorPlan[];
+  /** A run asked for here goes where a scheduled run goes (the alert stage), when there is one. */
+  onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<void>;
 }
 
 const tags = ['models'];
@@ -345,6 +347,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         plan,
         windowEndingAt(end, plan.windowMs),
       );
+      await options.onRunEvaluated?.(evaluation);
       // What was stored, read back as every other route shows results.
       const { items: results } = await queryResultsPage(
         store,
