@@ -7,8 +7,8 @@ import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
 import { backtestWindows, type TimeWindow } from '../src/monitors/windows.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
-import type { MonitorResult } from '../src/store/results.js';
 import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
+import { type CheckResult } from '../src/monitors/checkResult.js';
 
 /**
  * Issue 11's monitor benchmark: one monitor of 20 numeric + 5 categorical features × 10
@@ -198,7 +198,7 @@ function timeQueries(store: Store): {
   };
 }
 
-function bracketLine(results: readonly MonitorResult[]): string {
+function bracketLine(results: readonly CheckResult[]): string {
   const widths = (metric: string) =>
     results
       .filter((r) => r.metric === metric && r.valueLower !== null && r.valueUpper !== null)

@@ -1,6 +1,5 @@
 import type { Store } from '../store/clickhouse.js';
-import type { MonitorResult } from '../store/results.js';
-import type { CheckStatus } from '../store/results.js';
+import type { CheckResult, CheckStatus } from './checkResult.js';
 import { windowExpiry } from '../drift/retained.js';
 import { readWindowRun, wholeGrainOf, windowPieces } from '../drift/windowSummary.js';
 import { readRetainedDays } from '../store/retention.js';
@@ -34,7 +33,7 @@ export interface BacktestWindow {
 export interface Backtest {
   windows: BacktestWindow[];
   /** Every warn and critical result, window by window. */
-  fired: MonitorResult[];
+  fired: CheckResult[];
 }
 
 /** Why a time range cannot be replayed (by a monitor of windowMs windows), or null. */
@@ -59,7 +58,7 @@ export async function backtestMonitor(
   onWindow?: (window: BacktestWindow) => void,
 ): Promise<Backtest> {
   const windows: BacktestWindow[] = [];
-  const fired: MonitorResult[] = [];
+  const fired: CheckResult[] = [];
   const report = (window: BacktestWindow) => {
     windows.push(window);
     onWindow?.(window);

@@ -36,12 +36,8 @@ import {
   type EventWindow,
 } from '../store/monitorQueries.js';
 import { profileSliceId } from '../store/profileQueries.js';
-import {
-  insertMonitorResults,
-  insertMonitorRun,
-  type CheckStatus,
-  type MonitorResult,
-} from '../store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
+import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
 import {
   listSummaryRebuilds,
   queryEventTimes,
@@ -68,7 +64,7 @@ export interface WindowEvaluation {
   /** Events in the window. */
   events: number;
   status: CheckStatus;
-  results: MonitorResult[];
+  results: CheckResult[];
   /** Every feature's drift per slice, with histograms: what a page of the window shows. */
   drift: FeatureDrift[];
   /** How straddling brackets were settled: recomputed exactly, or judged by their worst case. */
@@ -447,37 +443,22 @@ async function resolveExactly(
   return { ...aggregates, drift, quality };
 }
 
+/** A verdict as stored: what the judge said, with the run's window, baseline and monitor file. */
 function toResult(
   plan: MonitorPlan,
   window: TimeWindow,
   baseline: ResolvedBaseline,
   verdict: Verdict,
   labelWindow: TimeWindow | null,
-): MonitorResult {
+): CheckResult {
   const labelled = verdict.metric === 'auroc' || verdict.metric === 'actual_positive_rate';
   return {
+    ...pickFields(verdict, VERDICT_FIELDS),
     monitor: plan.monitor,
     model: plan.model,
     windowStart: window.start,
     windowEnd: window.end,
-    checkId: verdict.checkId,
-    metric: verdict.metric,
-    feature: verdict.feature,
-    sliceKey: verdict.sliceKey,
-    sliceValue: verdict.sliceValue,
-    status: verdict.status,
-    value: verdict.value,
-    valueLower: verdict.valueLower,
-    valueUpper: verdict.valueUpper,
-    pValue: verdict.pValue,
-    pValueLower: verdict.pValueLower,
-    pValueUpper: verdict.pValueUpper,
-    adjustedPValue: verdict.adjustedPValue,
     correction: verdict.adjustedPValue !== null ? plan.falseDiscoveryRate : 'none',
-    warnThreshold: verdict.warnThreshold,
-    criticalThreshold: verdict.criticalThreshold,
-    nReference: verdict.nReference,
-    nCurrent: verdict.nCurrent,
     baseline: baseline.name,
     baselineVersion: baseline.version,
     monitorHash: plan.hash,

@@ -2,8 +2,14 @@ import type { CountRange } from '../drift/cells.js';
 import type { FeatureDrift } from '../drift/featureDrift.js';
 import { aurocFromCounts, benjaminiHochberg, twoProportionZTest } from '../stats/index.js';
 import type { ClassificationAggregates } from '../store/classificationQueries.js';
-import type { CheckStatus } from '../store/results.js';
-import { isTestMetric, type CheckPlan, type MonitorPlan, type Severity } from './plan.js';
+import { NULL_FIELDS, type CheckStatus, type VerdictFields } from './checkResult.js';
+import {
+  isTestMetric,
+  type CheckPlan,
+  type Metric,
+  type MonitorPlan,
+  type Severity,
+} from './plan.js';
 
 /**
  * Turns one window's aggregates into check verdicts. Pure: every number here was computed
@@ -63,28 +69,15 @@ export interface WindowAggregates {
   activity: WindowActivity;
 }
 
-export interface Verdict {
-  checkId: string;
-  metric: CheckPlan['metric'];
-  feature: string;
-  sliceKey: string;
-  sliceValue: string;
-  status: CheckStatus;
-  value: number | null;
-  /** The bracket of value when it is not exact; null when exact. */
-  valueLower: number | null;
-  valueUpper: number | null;
-  pValue: number | null;
-  pValueLower: number | null;
-  pValueUpper: number | null;
-  adjustedPValue: number | null;
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
-  nReference: number;
-  nCurrent: number;
+/**
+ * What the judge says of one check on one feature in one slice: the verdict's fields of the
+ * check result (monitors/checkResult.ts), the metric as planned, and whether a bracket left it
+ * undecided. The run that stores it adds where, when and against what.
+ */
+export interface Verdict extends Omit<VerdictFields, 'metric'> {
+  metric: Metric;
   /** A bracket straddles the threshold: the status is its worst case until computed exactly. */
   undecided: boolean;
-  details: Record<string, unknown>;
 }
 
 export function judgeWindow(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
@@ -199,19 +192,12 @@ type VerdictBase = Omit<Verdict, 'status' | 'value' | 'nReference' | 'nCurrent' 
 
 function verdictBase(check: CheckPlan, feature: string, slice: SliceId): VerdictBase {
   return {
+    ...NULL_FIELDS,
     checkId: check.id,
     metric: check.metric,
     feature,
     sliceKey: slice.key,
     sliceValue: slice.value,
-    valueLower: null,
-    valueUpper: null,
-    pValue: null,
-    pValueLower: null,
-    pValueUpper: null,
-    adjustedPValue: null,
-    warnThreshold: null,
-    criticalThreshold: null,
     undecided: false,
   };
 }

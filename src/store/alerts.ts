@@ -1,3 +1,4 @@
+import { alertFieldsFrom, type AlertFields } from '../monitors/checkResult.js';
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { fromClickHouseTime } from './results.js';
 
@@ -22,23 +23,14 @@ export interface AlertIdentity {
   sliceValue: string;
 }
 
-/** The facts of the verdict an alert last saw: what a notification shows. */
-export interface VerdictFacts {
-  status: string;
-  value: number | null;
-  /** A bracket [valueLower, valueUpper] containing the exact value, when value is not exact
-   * (absent in facts stored before brackets existed). */
-  valueLower?: number | null;
-  valueUpper?: number | null;
-  pValue: number | null;
-  adjustedPValue: number | null;
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
+/**
+ * The facts of the verdict an alert last saw: what a notification shows. The check result's
+ * fields marked for alerts (monitors/checkResult.ts), and what the numbers cannot say alone.
+ */
+export interface VerdictFacts extends AlertFields {
   /** Effect size beside a p-value (KS D, Jensen-Shannon distance), with its minimum. */
   effect: number | null;
   minEffect: number | null;
-  nReference: number;
-  nCurrent: number;
   /** Short words for what the numbers cannot say (new categories, missing features). */
   note: string | null;
 }
@@ -164,7 +156,19 @@ function alertFromRow(row: StateRow): Alert {
     resolvedAt: readTime(row.resolved_at),
     lastNotifiedAt: readTime(row.last_notified_at),
     lastWindowEnd: readTime(row.last_window_end),
-    last: row.last_verdict ? (JSON.parse(row.last_verdict) as VerdictFacts) : null,
+    last: row.last_verdict
+      ? factsOf(JSON.parse(row.last_verdict) as Record<string, unknown>)
+      : null,
+  };
+}
+
+/** Facts kept by any version: a field they lack (written before it existed) reads null. */
+function factsOf(kept: Record<string, unknown>): VerdictFacts {
+  return {
+    ...alertFieldsFrom(kept),
+    effect: numberOrNull(kept.effect),
+    minEffect: numberOrNull(kept.minEffect),
+    note: typeof kept.note === 'string' ? kept.note : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
+import { checkResultToJson } from '../../../monitors/checkResult.js';
 import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
@@ -19,7 +20,6 @@ import {
   queryLabelSeries,
   queryResultSeries,
   queryResultsPage,
-  storedResultOf,
   storedRunOf,
   type LatestRun,
 } from '../../../store/results.js';
@@ -424,7 +424,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           ...(window.events !== undefined ? { events: window.events } : {}),
           ...(window.reason !== undefined ? { reason: window.reason } : {}),
         })),
-        fired: backtest.fired.map((result) => storedResultOf(result)),
+        fired: backtest.fired.map((result) => checkResultToJson(result)),
       };
     },
   );
