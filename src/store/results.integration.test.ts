@@ -23,6 +23,7 @@ import {
 const END = new Date('2026-12-06T12:00:00Z');
 
 const FULL: CheckResult = {
+  ...NULL_FIELDS,
   monitor: 'fraud',
   model: 'fraud',
   windowStart: new Date(END.getTime() - 3_600_000),
