@@ -1,5 +1,6 @@
 import erfc from '@stdlib/math-base-special-erfc';
 import { describe, expect, it } from 'vitest';
+import { NULL_FIELDS } from './checkResult.js';
 import type {
   CategoricalFeatureDrift,
   FeatureDrift,
@@ -129,18 +130,8 @@ function judgeOne(check: CheckPlan, aggregates: WindowAggregates, plan = planOf(
   return verdicts[0] as Verdict;
 }
 
-/** What every verdict carries unless its check sets it. */
-const EMPTY = {
-  valueLower: null,
-  valueUpper: null,
-  pValue: null,
-  pValueLower: null,
-  pValueUpper: null,
-  adjustedPValue: null,
-  warnThreshold: null,
-  criticalThreshold: null,
-  undecided: false,
-};
+/** What every verdict carries unless its check sets it: the record's nulls, decided. */
+const EMPTY = { ...NULL_FIELDS, undecided: false };
 
 /** Two-proportion z-test, pooled variance, two-sided (statsmodels proportions_ztest). */
 function zTest(x1: number, n1: number, x2: number, n2: number) {
