@@ -9,10 +9,10 @@ import {
   queryProfileStats,
   queryTopSliceValues,
   type ProfileFeature,
-  type ProfileSliceKey,
   type ProfileSource,
   type StoredProfileFeature,
 } from '../store/profileQueries.js';
+import type { ProfileSliceKey } from './slices.js';
 import {
   insertFeatureFrames,
   insertReferenceCells,

@@ -6,11 +6,10 @@ import {
   listSummaryRebuilds,
   queryCells,
   queryCellsByWindow,
-  type CellState,
-  type SummaryGrain,
   type WindowPiece,
 } from '../store/summaryQueries.js';
-import type { ProfileSliceKey } from '../store/profileQueries.js';
+import type { ProfileSliceKey } from './slices.js';
+import type { CellState, SummaryGrain } from './summaryCells.js';
 import type { ReferenceProfile } from './profile.js';
 import { assertRetained } from './retained.js';
 import { foldCells, type Samples } from './samples.js';

@@ -3,7 +3,7 @@ import type { CheckResult, CheckStatus } from './checkResult.js';
 import { windowExpiry } from '../drift/retained.js';
 import { readWindowRun, wholeGrainOf, windowPieces } from '../drift/windowSummary.js';
 import { readRetainedDays } from '../store/retention.js';
-import type { SummaryGrain } from '../store/summaryQueries.js';
+import type { SummaryGrain } from '../drift/summaryCells.js';
 import {
   evaluateMonitorWindow,
   evaluateWindowSamples,

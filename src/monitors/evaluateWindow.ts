@@ -43,14 +43,13 @@ import {
   queryEventTimes,
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
-import {
-  judgeWindow,
-  type SliceId,
-  type SliceQuality,
-  type Verdict,
-  type WindowActivity,
-  type WindowAggregates,
-} from './judge.js';
+import { judgeWindow, type Verdict } from './judge.js';
+import type {
+  SliceId,
+  SliceQuality,
+  WindowActivity,
+  WindowAggregates,
+} from './windowAggregates.js';
 import type { MonitorPlan } from './plan.js';
 import { labelWindowFor, type TimeWindow } from './windows.js';
 

@@ -1,13 +1,14 @@
 import erfc from '@stdlib/math-base-special-erfc';
 import { describe, expect, it } from 'vitest';
-import { NULL_FIELDS } from './checkResult.js';
 import type {
   CategoricalFeatureDrift,
   FeatureDrift,
   NumericFeatureDrift,
 } from '../drift/featureDrift.js';
-import { judgeWindow, type SliceQuality, type Verdict, type WindowAggregates } from './judge.js';
+import { NULL_FIELDS } from './checkResult.js';
+import { judgeWindow, type Verdict } from './judge.js';
 import type { CheckPlan, MonitorPlan } from './plan.js';
+import type { SliceQuality, WindowAggregates } from './windowAggregates.js';
 
 /**
  * The judge's verdict logic, one check kind at a time, on aggregates built by hand: each

@@ -1,7 +1,6 @@
 import type { CountRange } from '../drift/cells.js';
 import type { FeatureDrift } from '../drift/featureDrift.js';
 import { aurocFromCounts, benjaminiHochberg, twoProportionZTest } from '../stats/index.js';
-import type { ClassificationAggregates } from '../store/classificationQueries.js';
 import { NULL_FIELDS, type CheckStatus, type VerdictFields } from './checkResult.js';
 import {
   isTestMetric,
@@ -10,6 +9,12 @@ import {
   type MonitorPlan,
   type Severity,
 } from './plan.js';
+import type {
+  ClassificationAggregates,
+  SliceId,
+  SliceQuality,
+  WindowAggregates,
+} from './windowAggregates.js';
 
 /**
  * Turns one window's aggregates into check verdicts. Pure: every number here was computed
@@ -21,54 +26,6 @@ import {
  * marked `undecided`, given the status of the bracket's worst end, and the evaluator
  * recomputes it exactly from raw rows when it can (see evaluateWindow.ts).
  */
-export interface SliceId {
-  key: string;
-  value: string;
-}
-
-export interface SliceQuality extends SliceId {
-  rows: number;
-  scored: number;
-  predictedPositives: CountRange;
-  /** Null when the check that needs it is not configured (it reads raw rows). */
-  duplicateIds: number | null;
-  wrongType: Record<string, number>;
-  nonFinite: Record<string, number>;
-  outOfRange: Record<string, CountRange>;
-}
-
-export interface SliceScores extends SliceId {
-  scored: number;
-  predictedPositives: number;
-  labelled: number;
-  labelPositives: number;
-}
-
-export interface WindowActivity {
-  events: number;
-  /** Epoch milliseconds of the last event at or before the window's end (within the look-back). */
-  lastEvent: number | null;
-  windowEnd: number;
-  /** Per volume check id: the trailing mean events per window, null without history. */
-  expectedEvents: Record<string, number | null>;
-  /**
-   * Per volume check id whose trailing period reaches back past what the store keeps: why
-   * (its expectation would count fewer events than there were, so there is none).
-   */
-  trailingExpired?: Record<string, string>;
-}
-
-export interface WindowAggregates {
-  /** Drift per feature and slice; `slice` is "all" or "key=value". */
-  drift: FeatureDrift[];
-  quality: SliceQuality[];
-  baselineScores: SliceScores[];
-  paths: { baseline: string[]; current: string[] };
-  /** Predictions with labels in the label window, per slice; null when not configured. */
-  classification: (ClassificationAggregates & SliceId)[] | null;
-  activity: WindowActivity;
-}
-
 /**
  * What the judge says of one check on one feature in one slice: the verdict's fields of the
  * check result (monitors/checkResult.ts), the metric as planned, and whether a bracket left it

@@ -1,12 +1,7 @@
 import type { QueryParams, Store } from './clickhouse.js';
 import type { ComparisonRelations, RelationSql } from './driftQueries.js';
-import {
-  sliceIdSql,
-  sliceLabelsSql,
-  sourceRowsSql,
-  type ProfileSliceKey,
-  type ProfileSource,
-} from './profileQueries.js';
+import { sliceIdSql, sliceLabelsSql, sourceRowsSql, type ProfileSource } from './profileQueries.js';
+import type { ProfileSliceKey } from '../drift/slices.js';
 
 /**
  * What a monitor run still reads from raw events, each bounded by the window: the exact

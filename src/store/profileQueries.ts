@@ -1,4 +1,10 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import {
+  MISSING_SLICE_VALUE,
+  OTHER_SLICE_VALUE,
+  sliceKeyName,
+  type ProfileSliceKey,
+} from '../drift/slices.js';
 import { ALL_SLICES } from './driftQueries.js';
 
 /**
@@ -14,19 +20,6 @@ export type ProfileSource =
 export interface ProfileFeature {
   name: string;
   kind: 'numeric' | 'categorical';
-}
-
-/** A slice key (its attributes; more than one is crossed) and the values kept as themselves. */
-export interface ProfileSliceKey {
-  attributes: readonly string[];
-  kept: readonly string[];
-}
-
-export const MISSING_SLICE_VALUE = '(missing)';
-export const OTHER_SLICE_VALUE = 'other';
-
-export function sliceKeyName(attributes: readonly string[]): string {
-  return attributes.join('×');
 }
 
 /**

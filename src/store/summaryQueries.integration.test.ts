@@ -10,9 +10,9 @@ import {
   queryCells,
   rebuildSummaries,
   upsertSummarySettings,
-  type CellGroup,
   type WindowPiece,
 } from './summaryQueries.js';
+import type { CellGroup } from '../drift/summaryCells.js';
 
 /**
  * The summary views of migration 0006 against raw events: the cells the views store for an

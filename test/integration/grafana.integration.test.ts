@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, AlertEventRecord } from '../../src/alerts/alert.js';
 import {
   insertAcknowledgement,
   insertAlertEvents,
   insertAlertStates,
-  type Alert,
-  type AlertEventRecord,
 } from '../../src/store/alerts.js';
 import type { Store } from '../../src/store/clickhouse.js';
 import { insertOutbox, recordDeliveryAttempt } from '../../src/store/outbox.js';
