@@ -4,7 +4,8 @@ import path from 'node:path';
 import { replayWindows } from '../src/monitors/backtest.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
-import { backtestWindows, type TimeWindow } from '../src/monitors/windows.js';
+import type { TimeWindow } from '../src/timeWindow.js';
+import { backtestWindows } from '../src/monitors/windows.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
@@ -409,7 +410,7 @@ function plan(): MonitorPlan {
     monitor: 'bench-model',
     model: 'bench-model',
     hash: 'bench',
-    baseline: { kind: 'range', from: new Date(0), to: new Date(1) },
+    baseline: { kind: 'range', window: { start: new Date(0), end: new Date(1) } },
     features,
     slices: [['segment']],
     maxSliceValues: 20,

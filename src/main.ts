@@ -17,7 +17,8 @@ import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
-import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
+import { windowEndingAt } from './timeWindow.js';
+import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,

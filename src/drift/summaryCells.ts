@@ -1,10 +1,9 @@
 /**
  * What the window summaries hold (migration 0006, filled by 0009's views), as the drift
- * stage folds them: cells per (feature, slice combination, state), in three time grains.
+ * stage folds them: cells per (feature, slice combination, state), in three time grains
+ * (timeWindow.ts).
  * The store reads them (store/summaryQueries.ts); samples.ts folds them into slices.
  */
-export type SummaryGrain = '5m' | '1h' | '1d';
-
 export type CellState =
   'number' | 'string' | 'null' | 'pos_inf' | 'neg_inf' | 'nan' | 'event' | 'score';
 

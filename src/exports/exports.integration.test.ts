@@ -400,8 +400,7 @@ describe('compliance exports of a month of history', () => {
       await insertBaselineFromRange(store, {
         model,
         name: `file:${model}.csv`,
-        from: START,
-        to: new Date(START.getTime() + DAY),
+        window: { start: START, end: new Date(START.getTime() + DAY) },
         features: [],
       });
     }

@@ -1,9 +1,10 @@
 import type { Store } from '../store/clickhouse.js';
 import type { CheckResult, CheckStatus } from './checkResult.js';
 import { windowExpiry } from '../drift/retained.js';
-import { readWindowRun, wholeGrainOf, windowPieces } from '../drift/windowSummary.js';
+import { wholeGrainOf, windowPieces } from '../timeWindow.js';
+import { readWindowRun } from '../drift/windowSummary.js';
 import { readRetainedDays } from '../store/retention.js';
-import type { SummaryGrain } from '../drift/summaryCells.js';
+import type { SummaryGrain } from '../timeWindow.js';
 import {
   evaluateMonitorWindow,
   evaluateWindowSamples,
@@ -12,7 +13,8 @@ import {
   type WindowEvaluation,
 } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
-import { backtestWindows, type TimeWindow } from './windows.js';
+import type { TimeWindow } from '../timeWindow.js';
+import { backtestWindows } from './windows.js';
 
 /**
  * One replayed window: its end, its worst status, how many checks it judged and fired.

@@ -9,7 +9,7 @@ import type { Store } from '../store/clickhouse.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
 import { type CheckResult } from './checkResult.js';
 
 /**

@@ -14,7 +14,7 @@ import { queryResultsPage } from '../store/results.js';
 import { evaluateMonitorWindow } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
 import { type CheckResult } from './checkResult.js';
 
 /**

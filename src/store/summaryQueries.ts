@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Vector } from 'apache-arrow';
-import type { CellGroup, CellState, SliceCombo, SummaryGrain } from '../drift/summaryCells.js';
+import type { CellGroup, CellState, SliceCombo } from '../drift/summaryCells.js';
+import type { SummaryGrain, WindowPiece } from '../timeWindow.js';
 import { queryArrowBatches, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
 /**
@@ -118,10 +119,6 @@ export async function listSummaryRebuilds(store: Store, model: string): Promise<
   }));
 }
 
-/** One part of a window: whole grains of one table, or raw events at the edges. */
-export type WindowPiece =
-  { source: SummaryGrain; from: Date; to: Date } | { source: 'raw'; from: Date; to: Date };
-
 export interface CellQuery {
   model: string;
   kind: 'prediction' | 'feature' | 'reference';
@@ -162,8 +159,8 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
   if (query.kind === 'reference') params.cell_set = query.cellSet ?? 0;
   const parts: string[] = [];
   query.pieces.forEach((piece, i) => {
-    params[`from_${i}`] = toClickHouseTime(piece.from);
-    params[`to_${i}`] = toClickHouseTime(piece.to);
+    params[`from_${i}`] = toClickHouseTime(piece.start);
+    params[`to_${i}`] = toClickHouseTime(piece.end);
     if (piece.source === 'raw') {
       parts.push(rawCells(i, params, query, stateFilter));
       return;

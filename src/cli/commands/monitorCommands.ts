@@ -10,12 +10,16 @@ import {
   type BacktestWindow,
 } from '../../monitors/backtest.js';
 import { checkResultFromJson, type CheckResult } from '../../monitors/checkResult.js';
-import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
+import {
+  evaluateMonitorWindow,
+  freezeRangeBaseline,
+  loadFileBaseline,
+} from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
-import { truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
+import { windowEndingAt } from '../../timeWindow.js';
+import { truncateToMinute } from '../../monitors/windows.js';
 import { alignColumns } from '../../report/render/table.js';
-import { insertBaselineFromRange } from '../../store/baselines.js';
 import {
   listRunsPage,
   queryResultsPage,
@@ -82,16 +86,9 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
       const { from, to } = parseTimeRange(flags.from, flags.to);
       const store = await context.store();
-      const name = `range:${from.toISOString()}..${to.toISOString()}`;
-      const record = await insertBaselineFromRange(store, {
-        model: plan.model,
-        name,
-        from,
-        to,
-        features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
-      });
+      const record = await freezeRangeBaseline(store, plan, { start: from, end: to });
       process.stdout.write(
-        `baseline ${name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
+        `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
       );
     });
 
