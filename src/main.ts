@@ -19,7 +19,8 @@ import { pipelineOptions } from './ingest/pipeline.js';
 import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
-import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
+import { windowEndingAt } from './timeWindow.js';
+import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
