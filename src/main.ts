@@ -21,6 +21,7 @@ import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
+  monitorFileOptionsOf,
   type MonitorFileError,
 } from './monitors/monitorFile.js';
 import type { MonitorPlan } from './monitors/plan.js';
@@ -122,9 +123,7 @@ async function startStages(
       startupServer,
     );
   }
-  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
-    baselineRoots: config.baselineRoots,
-  });
+  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, monitorFileOptionsOf(config));
   // An invalid monitor file is refused; the others keep running.
   for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
   // A webhook whose secret is missing would fail every delivery: refuse to start instead.
