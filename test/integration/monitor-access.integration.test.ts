@@ -280,13 +280,12 @@ webhooks:
   });
 
   it('reads baselines for `alerts test` under DRIFTWATCH_BASELINE_ROOTS, as the service does', async () => {
-    const roots = path.join(dir, 'training');
-    fs.mkdirSync(roots, { recursive: true });
+    // outside the monitors directory's parent (the default root): only the setting allows it
+    const roots = tempDir('driftwatch-training-');
     fs.copyFileSync(
       path.join(REPO_ROOT, 'baselines/churn-model.csv'),
       path.join(roots, 'churn.csv'),
     );
-    // the baseline lies outside the monitors directory's parent: only the setting allows it
     fs.rmSync(monitorsDir, { recursive: true, force: true });
     fs.mkdirSync(monitorsDir, { recursive: true });
     fs.writeFileSync(
@@ -323,5 +322,6 @@ webhooks:
     });
     expect(excluded.status).toBe(2);
     expect(excluded.stderr).toMatch(/is outside the allowed baseline roots/);
+    fs.rmSync(roots, { recursive: true, force: true });
   });
 });
