@@ -10,10 +10,11 @@ import {
 } from '../../ingest/httpBody.js';
 import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
-import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
+import type { IncomingMessage, PostingScope, PreparedBatch } from '../../ingest/pipeline.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { refusesAccess } from '../../store/clickhouse.js';
+import { mayPostFor, type Principal } from '../auth/tokens.js';
 
 export interface HttpIngestLimits {
   maxBodyBytes: number;
@@ -24,7 +25,10 @@ export interface HttpIngestLimits {
 }
 
 export interface EventRouteDeps {
-  prepareBatch: (messages: readonly IncomingMessage[]) => Promise<PreparedBatch>;
+  prepareBatch: (
+    messages: readonly IncomingMessage[],
+    scope?: PostingScope,
+  ) => Promise<PreparedBatch>;
   writer: EventWriter;
   metrics: IngestMetrics;
   limits: HttpIngestLimits;
@@ -190,7 +194,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       const events = chunk;
       chunk = [];
       chunkBytes = 0;
-      await writeChunk(events, processed, request.query.type, result);
+      await writeChunk(events, processed, request.query.type, result, scopeOf(request.principal));
       processed += events.length;
     };
     try {
@@ -247,6 +251,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     firstIndex: number,
     kind: EventKind | undefined,
     result: IngestResult,
+    scope: PostingScope | undefined,
   ): Promise<void> {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
@@ -255,7 +260,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       payloadSha256: event.payloadSha256,
       origin: { source: 'http', topic: '', partition: -1, offset: -1 },
     }));
-    const prepared = await deps.prepareBatch(messages);
+    const prepared = await deps.prepareBatch(messages, scope);
     for (let attempt = 0; ; attempt += 1) {
       try {
         await deps.writer.write(prepared);
@@ -290,6 +295,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     });
   }
+}
+
+/** A token scoped to models may post events for those only (README: Access control). */
+function scopeOf(principal: Principal | null): PostingScope | undefined {
+  const models = principal?.models;
+  if (!principal || !models) return undefined;
+  return { holder: principal.name, models, allows: (model) => mayPostFor(principal, model) };
 }
 
 function emptyResult(): IngestResult {
