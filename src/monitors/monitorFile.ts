@@ -11,6 +11,8 @@ import {
   baselineFileProblem,
   checkAliasExpansion,
   defaultBaselineRoots,
+  featureWidthProblem,
+  firstDuplicateKey,
 } from './monitorFileLimits.js';
 import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
@@ -110,7 +112,8 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
     return atStart('cannot read the file');
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false });
+  // Duplicate keys are found below, in one pass (the library's own check is quadratic).
+  const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
   // A message may quote a value (a URL with its credentials): what it says is redacted.
   const locate = (jsonPath: (string | number)[], message: string, atKey = false) =>
     locateError(file, document, lineCounter, jsonPath, redactSecrets(message), atKey);
@@ -126,6 +129,21 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
           message: `YAML syntax: ${error.message.split('\n')[0]}`,
         };
       }),
+    };
+  }
+  const duplicate = firstDuplicateKey(document);
+  if (duplicate !== null) {
+    const position = lineCounter.linePos(duplicate);
+    return {
+      ok: false,
+      errors: [
+        {
+          file,
+          line: position.line,
+          column: position.col,
+          message: 'YAML syntax: Map keys must be unique',
+        },
+      ],
     };
   }
   const expansion = checkAliasExpansion(document);
@@ -434,6 +452,9 @@ function semanticErrors(
   baseDir: string,
   baselineRoots: readonly string[],
 ): PathedMessage[] {
+  // A monitor too wide to run is refused before its baseline's header is even read.
+  const width = featureWidthProblem(Object.keys(monitor.features));
+  if (width) return [{ path: ['features'], atKey: true, message: width }];
   const errors: PathedMessage[] = [...baselineErrors(monitor, baseDir, baselineRoots)];
   if (!cron.validate(monitor.schedule)) {
     errors.push({
