@@ -10,7 +10,12 @@ import { tempDir } from '../helpers/store.js';
  */
 describe('driftwatch demo, then the monitor commands on its data', () => {
   const dir = tempDir('driftwatch-cli-');
-  const env = { DRIFTWATCH_DATA_DIR: path.join(dir, 'data'), DRIFTWATCH_PORT: '0' };
+  // the shipped fraud-detector monitor names its webhook's secret: the operator exposes it
+  const env = {
+    DRIFTWATCH_DATA_DIR: path.join(dir, 'data'),
+    DRIFTWATCH_PORT: '0',
+    DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
+  };
 
   it('runs the demo: events through HTTP ingest, monitors firing on the drifted windows', async () => {
     const result = await runCli(
