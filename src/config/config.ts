@@ -109,6 +109,11 @@ export interface Config {
    * own shell's, read from the environment as it was at start. Monitor files never reach it.
    */
   readVariable(name: string): string | undefined;
+  /**
+   * After SIGTERM or SIGINT, `serve` and `ingest` exit within this (DRIFTWATCH_STOP_GRACE_SECONDS):
+   * what the Kafka consumer has not committed by then is redelivered to the next owner.
+   */
+  stopGraceMs: number;
 }
 
 /** SMTP for email notices: a URL, or host and port (with optional credentials). */
@@ -206,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_REQUEST_TIMEOUT_MS', 30_000),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+    stopGraceMs: parsePositiveInteger(env, 'DRIFTWATCH_STOP_GRACE_SECONDS', 20) * 1000,
     api: loadApiConfig(env),
     exports: {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,

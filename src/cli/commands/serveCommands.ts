@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { SERVICE_ROLES, stagesOfRole, type ServiceRole } from '../../roles.js';
 import type { CommandContext } from '../program.js';
+import { exitWithinGrace } from '../stopGrace.js';
 
 /** serve (the service) and demo (the service on the embedded default with generated events). */
 export function registerServeCommands(program: Command, context: CommandContext): void {
@@ -44,6 +45,7 @@ export function registerServeCommands(program: Command, context: CommandContext)
           `monitors: ${service.plans.map((p) => p.model).join(', ') || 'none'}`,
       );
       await waitForSignal(log);
+      exitWithinGrace(context.config.stopGraceMs, log);
       await service.stop();
     });
 
