@@ -33,6 +33,22 @@ describe('the logger', () => {
     expect(JSON.parse(text)).toMatchObject({ level: 'info', service: 'driftwatch' });
   });
 
+  it('scrubs free text in log fields too', () => {
+    const { lines, stream } = capture();
+    const log = pino(loggerOptions('info'), stream);
+    log.warn(
+      { stage: 'alerts', reason: 'fetch http://bob:hunter2@h/x?token=s3cr3t failed', n: 3 },
+      'notification not delivered',
+    );
+    const line = JSON.parse(lines.join('')) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      stage: 'alerts',
+      reason: 'fetch http://[redacted]@h/x?token=[redacted] failed',
+      n: 3,
+      msg: 'notification not delivered',
+    });
+  });
+
   it('scrubs bearer tokens, URL credentials and credential parameters, webhook secrets, Slack and GitHub tokens from text', () => {
     expect(redactSecrets('Authorization: Bearer abcdefgh12345678')).toBe(
       'Authorization: Bearer [redacted]',

@@ -35,13 +35,25 @@ export function loggerOptions(level: LogLevel = 'info'): LoggerOptions {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
     hooks: {
-      // Free text can quote a secret (a URL with credentials, a bearer token in an error).
+      // Free text can quote a secret (a URL with credentials, a bearer token in an error),
+      // in the message or in a field (`{ reason: error.message }`).
       logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg));
+        const scrubbed = args.map((arg) => scrubValue(arg, 3));
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
   };
+}
+
+/** Strings redacted, in plain objects and arrays too (to a few levels: log fields are shallow). */
+function scrubValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (depth === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth - 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value; // errors, buffers: pino's own
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, scrubValue(item, depth - 1)]),
+  );
 }
 
 /** A logger writing JSON lines to stderr (stdout stays for command output). */
