@@ -68,18 +68,16 @@ describe('ingest tokens scoped to models', () => {
       },
     ]);
     expect(response.statusCode).toBe(207);
-    expect(response.json()).toEqual({
-      accepted: 2,
-      rejected: 2,
-      duplicates: 0,
-      errors: [1, 3].map((index) => ({
+    const answer = response.json() as { errors: unknown[] };
+    expect(answer).toMatchObject({ accepted: 2, rejected: 2, duplicates: 0, errors_omitted: 0 });
+    expect(answer.errors).toEqual(
+      [1, 3].map((index) => ({
         index,
         reason: 'model_not_allowed',
         detail:
           'field "model": token "fraud-producer" may post only for fraud-detector, team-a-*, not "churn-model"',
       })),
-      errors_omitted: 0,
-    });
+    );
     expect(await countStored(store)).toEqual({
       events: { predictions: 2, features: 0, labels: 0 },
       dead_letters: 2,
