@@ -19,7 +19,8 @@ import { pipelineOptions } from './ingest/pipeline.js';
 import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
-import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
+import { windowEndingAt } from './timeWindow.js';
+import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
@@ -196,6 +197,14 @@ async function startStages(
     createUnwatchedModelCounter(registry, (model) => watched.has(model)),
   );
   const readiness: ReadinessCheck[] = [monitorHealth.readiness];
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const app = buildApp({
     store,
     metrics,
@@ -210,6 +219,10 @@ async function startStages(
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
+    ...(options.alerts !== false && options.schedule
+      ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
+      : {}),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
     trustProxy: config.http.trustProxy,
@@ -260,14 +273,6 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
     logger,
     onEvaluation: async (evaluation) => {

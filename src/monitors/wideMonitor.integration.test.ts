@@ -10,7 +10,7 @@ import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.j
 import { formatMonitorError, loadMonitorFile } from './monitorFile.js';
 import { MAX_FEATURE_NAMES_BYTES, MAX_FEATURES } from './monitorFileLimits.js';
 import { MAX_LISTED_NAMES } from './listedNames.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
 
 /**
  * Wide monitors at the documented limits (monitorFileLimits): exactly MAX_FEATURES features
