@@ -14,7 +14,7 @@ import { evaluateMonitorWindow, type WindowEvaluation } from '../monitors/evalua
 import { backtestWindows, windowEndingAt } from '../monitors/windows.js';
 import { openStore } from './clickhouse.js';
 import { migrate, readMigrations, storeForm } from './migrate.js';
-import { readRetainedDays } from './retention.js';
+import { applyRetention, readRetainedDays } from './retention.js';
 
 /**
  * driftwatch on a two-shard cluster (CLICKHOUSE_CLUSTER), over HTTP, against the stand-in
@@ -193,6 +193,15 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
       'ALTER TABLE events_local ON CLUSTER dw MODIFY TTL toDateTime(ts) + toIntervalDay({days:UInt32})',
     );
     expect(await readRetainedDays(cluster.store)).toEqual({ raw: 400, '5m': 0, '1h': 0 });
+    // the next start finds them set: no DDL, which on a cluster waits for every node
+    const before = clickhouse.statements.length;
+    await applyRetention(cluster.store, {
+      eventsDays: 400,
+      deadLettersDays: 30,
+      fiveMinuteSummaryDays: 0,
+      hourSummaryDays: 0,
+    });
+    expect(clickhouse.statements.slice(before).filter((sql) => /^ALTER/.test(sql))).toEqual([]);
   });
 
   it('refuses a database in the other form, naming what to do', async () => {

@@ -53,6 +53,14 @@ export async function applyRetention(
     ? createClusterSchema(store.cluster).statementsFor
     : (sql: string) => [sql];
   for (const { table, column, days, where } of plan) {
+    // already so: no DDL at every start (on a cluster, DDL waits for every node)
+    if (
+      days > 0 &&
+      ttlDays(current[table]) === days &&
+      /\bWHERE\b/.test(current[table] ?? '') === Boolean(where)
+    ) {
+      continue;
+    }
     if (days > 0) {
       const ttl = `${column} + toIntervalDay({days:UInt32})${where ? ` DELETE WHERE ${where}` : ''}`;
       for (const statement of form(`ALTER TABLE ${table} MODIFY TTL ${ttl}`)) {
@@ -100,13 +108,16 @@ export function readRetainedDays(store: Store, now = Date.now()): Promise<Retain
   const cached = retainedCache.get(store);
   if (cached && now - cached.readAt < REREAD_MS) return cached.days;
   const days = describeRetention(store).then((ttls) => {
-    const kept = (table: string) => {
-      const match = /toIntervalDay\((?:_CAST\()?(\d+)/.exec(ttls[table] ?? '');
-      return match ? Number(match[1]) : 0;
-    };
+    const kept = (table: string) => ttlDays(ttls[table]);
     return { raw: kept('events'), '5m': kept('summary_5m'), '1h': kept('summary_1h') };
   });
   retainedCache.set(store, { readAt: now, days });
   days.catch(() => retainedCache.delete(store));
   return days;
+}
+
+/** The days a TTL clause keeps (0: none). */
+function ttlDays(ttl: string | undefined): number {
+  const match = /toIntervalDay\((?:_CAST\()?(\d+)/.exec(ttl ?? '');
+  return match ? Number(match[1]) : 0;
 }
