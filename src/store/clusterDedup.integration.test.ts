@@ -96,7 +96,10 @@ describe('a batch sent twice to a cluster', () => {
     expect(await storedEvents()).toBe(3);
     expect(await summarizedEvents()).toBe(3);
     // a batch of other content is another insert, whatever it shares with the first
-    await insertEvents(store, [2, 4].map((id) => toPredictionRow(prediction(id))));
+    await insertEvents(
+      store,
+      [2, 4].map((id) => toPredictionRow(prediction(id))),
+    );
     expect(await storedEvents()).toBe(5);
   });
 

@@ -6,6 +6,7 @@ import {
   type ClickHouseHttpStandIn,
 } from '../../test/helpers/clickhouseHttp.js';
 import { REPO_ROOT } from '../../test/helpers/cli.js';
+import { toPredictionRow } from '../../test/helpers/events.js';
 import { capturingLogger } from '../../test/helpers/logs.js';
 import { loadConfig, loadStoreConfig } from '../config/config.js';
 import { startService, type Service } from '../main.js';
@@ -13,7 +14,9 @@ import { replayWindows } from '../monitors/backtest.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from '../monitors/evaluateWindow.js';
 import { backtestWindows, windowEndingAt } from '../monitors/windows.js';
 import { openStore } from './clickhouse.js';
-import { migrate, readMigrations, storeForm } from './migrate.js';
+import { TABLE_PLACEMENTS, storageTable } from './clusterSchema.js';
+import { insertEvents } from './events.js';
+import { migrate, readMigrations, splitStatements, storeForm } from './migrate.js';
 import { applyRetention, readRetainedDays } from './retention.js';
 
 /**
@@ -225,5 +228,112 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
       message:
         "the database holds driftwatch's cluster form (events_local): set CLICKHOUSE_CLUSTER to its cluster's name, see docs/CLUSTER.md",
     });
+  });
+
+  it("copies a store into the cluster with docs/CLUSTER.md's statements, and the copy runs windows as the original", async () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/CLUSTER.md'), 'utf8');
+    const block = doc
+      .split(/^\s*```.*$/m)
+      .find((part) => part.includes('-- driftwatch: copy a store'));
+    if (!block) throw new Error('docs/CLUSTER.md has no copy block');
+    const statements = splitStatements(block.replace(/^ +/gm, ''));
+    const moved = await openStore(
+      loadStoreConfig({
+        CLICKHOUSE_URL: clickhouse.url,
+        CLICKHOUSE_CLUSTER: 'dw',
+        CLICKHOUSE_DATABASE: 'dw_moved',
+      }),
+    );
+    try {
+      await migrate(moved);
+      for (const statement of statements) {
+        if (/^SET /.test(statement)) continue; // every request to a cluster carries it
+        // the old server is another database of this engine here
+        await moved.command(
+          statement.replace(/remote\('old-clickhouse:9000', driftwatch\.(\w+)\)/g, 'dw_single.$1'),
+        );
+      }
+      // every table that holds rows is copied, and whole
+      const copied = statements.flatMap((sql) => /^INSERT INTO (\w+)/.exec(sql)?.[1] ?? []);
+      const notCopied = ['schema_migrations', 'predictions', 'feature_logs', 'baseline_rows'];
+      expect(new Set(copied)).toEqual(
+        new Set(
+          Object.entries(TABLE_PLACEMENTS)
+            .filter(([table, placement]) => placement.kind !== 'node' && table !== 'summary_input')
+            .map(([table]) => table)
+            .filter((table) => !notCopied.includes(table)),
+        ),
+      );
+      for (const table of copied) {
+        // FINAL where the engine has it (the `final` setting): an insert's block already
+        // collapses, or merges, the rows of one key
+        const [original] = await single.store.query<{ n: string }>(
+          `SELECT count() AS n FROM ${table}`,
+          {},
+          { final: 1 },
+        );
+        // both shards' local tables are one table here: its rows are the copy's rows
+        const [copy] = await moved.query<{ n: string }>(
+          `SELECT count() AS n FROM ${storageTable(table, moved.cluster)}`,
+          {},
+          { final: 1 },
+        );
+        expect({ table, rows: Number(copy?.n) }).toEqual({ table, rows: Number(original?.n) });
+      }
+      // ... and summarized once: no view summarized the copied events or hours again
+      for (const table of ['summary_5m', 'summary_1h', 'summary_1d']) {
+        const sql = (from: string) => `SELECT toString(sum(count)) AS n FROM ${from}`;
+        const [original] = await single.store.query<{ n: string }>(sql(table));
+        const [copy] = await moved.query<{ n: string }>(sql(storageTable(table, moved.cluster)));
+        expect({ table, counted: copy?.n }).toEqual({ table, counted: original?.n });
+      }
+      // the views detached during the copy are those that hang on copied tables
+      const detached = statements.flatMap((sql) => /^DETACH TABLE (\w+)/.exec(sql)?.[1] ?? []);
+      const hanging = await moved.query<{ views: string[] }>(
+        `SELECT dependencies_table AS views FROM system.tables
+         WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
+        { tables: copied.map((table) => storageTable(table, moved.cluster)) },
+      );
+      expect(new Set(detached)).toEqual(new Set(hanging.flatMap((row) => row.views)));
+
+      const now = new Date('2026-11-22T11:00:00Z');
+      const evaluate = (store: typeof moved) =>
+        evaluateMonitorWindow(store, plan(single), windowEndingAt(now, plan(single).windowMs), {
+          persist: false,
+          now,
+        });
+      const comparable = (e: WindowEvaluation) => ({ ...e, durationMs: 0 });
+      expect(comparable(await evaluate(moved))).toEqual(comparable(await evaluate(single.store)));
+
+      // attached again: new events are summarized as they arrive
+      const events = async () => {
+        const [row] = await moved.query<{ n: string }>(
+          "SELECT sum(count) AS n FROM summary_1h WHERE model = 'fraud-detector' AND state = 'event'",
+        );
+        return Number(row?.n);
+      };
+      const before = await events();
+      await insertEvents(moved, [
+        toPredictionRow({
+          kind: 'prediction',
+          event_id: 'after-the-copy',
+          model: 'fraud-detector',
+          model_version: 'v1',
+          ts: '2026-11-22 10:30:00.000',
+          prediction_id: 'after-the-copy',
+          score: 0.5,
+          prediction: null,
+          features: { amount: 10 },
+          attributes: {},
+          source: 'test',
+          kafka_topic: '',
+          kafka_partition: -1,
+          kafka_offset: -1,
+        }),
+      ]);
+      expect(await events()).toBe(before + 1);
+    } finally {
+      await moved.close();
+    }
   });
 });
