@@ -170,6 +170,18 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
     const [onCluster, onOne] = [await evaluate(cluster), await evaluate(single)];
     expect(onCluster.results.length).toBeGreaterThan(0);
     expect(comparable(onCluster)).toEqual(comparable(onOne));
+    // the history, which every node holds, takes the run's results
+    const stored = await evaluateMonitorWindow(
+      cluster.store,
+      plan(cluster),
+      windowEndingAt(now, plan(cluster).windowMs),
+      { now },
+    );
+    const [row] = await cluster.store.query<{ n: string }>(
+      'SELECT count() AS n FROM monitor_results FINAL WHERE monitor = {monitor:String}',
+      { monitor: 'fraud-detector' },
+    );
+    expect(Number(row?.n)).toBe(stored.results.length);
   });
 
   it('replays windows from one Arrow read as one server does', async () => {
