@@ -203,6 +203,7 @@ describe('the cluster form of the migrations', () => {
       7: 'e94de11cbe56b063',
       8: '1597b5abe4d14cd4',
       9: 'ff221211549cb813',
+      10: 'bb4fd9f9f4745f94',
     };
     const digest = (statements: string[]) =>
       createHash('sha256').update(statements.join(';\n')).digest('hex').slice(0, 16);

@@ -63,6 +63,10 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   // no model (the payload did not parse): spread by id, so bad input scales with the shards;
   // the existence check asks by id, which names the shard
   dead_letters: { kind: 'sharded', key: 'dead_letter_id' },
+  // dashboard sessions, looked up by id: a logout must be seen at once by every API process,
+  // and every process reads a shard through the same first replica (clusterSettings); a
+  // table every node held would be read on each process's own node, which may lag
+  sessions: { kind: 'sharded', key: 'session_sha256' },
   // written by the one scheduler, a few rows per check and window, read whole by the API
   // and the exports, joined with each other: every node holds them
   monitor_results: EVERYWHERE,
