@@ -135,6 +135,15 @@ SELECT i.model AS model FROM summary_input AS i
     ).toThrow(
       'table summary_fine is placed per node, which only a Null table can be (it is MergeTree)',
     );
+    expect(() =>
+      clusterForm(
+        'CREATE TABLE IF NOT EXISTS summary_1h (model String) ENGINE = AggregatingMergeTree ORDER BY model',
+        'ALTER TABLE summary_1h ADD COLUMN IF NOT EXISTS n UInt64',
+        'CREATE TABLE IF NOT EXISTS summary_1d AS summary_1h',
+      ),
+    ).toThrow(
+      "CREATE TABLE summary_1d AS summary_1h: summary_1h's columns changed after it was created; write summary_1d's columns out",
+    );
     expect(() => clusterForm('RENAME TABLE a TO b')).toThrow(
       'no cluster form for the statement "RENAME TABLE a TO b"',
     );

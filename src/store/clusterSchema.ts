@@ -124,6 +124,8 @@ const MERGE_TREE_ENGINE =
  */
 export function createClusterSchema(layout: ClusterLayout) {
   const definitions = new Map<string, { columns: string; engine: string; storage: string }>();
+  // tables whose columns an ALTER changed: their definitions above are no longer theirs
+  const altered = new Set<string>();
   const on = `ON CLUSTER ${layout.cluster}`;
 
   function createTable(name: string, columns: string, engine: string, storage: string): string[] {
@@ -164,6 +166,12 @@ export function createClusterSchema(layout: ClusterLayout) {
         `CREATE TABLE ${name} AS ${source}: ${source} is not defined by an earlier statement`,
       );
     }
+    if (altered.has(source)) {
+      throw new DriftwatchError(
+        'DW_MIGRATION',
+        `CREATE TABLE ${name} AS ${source}: ${source}'s columns changed after it was created; write ${name}'s columns out`,
+      );
+    }
     return createTable(name, definition.columns, definition.engine, definition.storage);
   }
 
@@ -194,14 +202,14 @@ export function createClusterSchema(layout: ClusterLayout) {
 
   function alterTable(name: string, change: string): string[] {
     const placement = placementOf(name);
+    const changesColumns = /^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b/i.test(change);
+    if (changesColumns) altered.add(name);
     // A replicated table spreads its own ALTER to its replicas; every shard's table and every
     // node's Distributed table needs it ON CLUSTER.
     if (placement.kind === 'everywhere') return [`ALTER TABLE ${name} ${change}`];
     if (placement.kind === 'node') return [`ALTER TABLE ${name} ${on} ${change}`];
     const statements = [`ALTER TABLE ${localTable(name)} ${on} ${change}`];
-    if (/^\s*(ADD|DROP|MODIFY|RENAME|COMMENT)\s+COLUMN\b/i.test(change)) {
-      statements.push(`ALTER TABLE ${name} ${on} ${change}`);
-    }
+    if (changesColumns) statements.push(`ALTER TABLE ${name} ${on} ${change}`);
     return statements;
   }
 
