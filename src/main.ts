@@ -209,7 +209,6 @@ async function startStages(
   if (config.store.kind === 'embedded') {
     // Lets a CLI command on the same directory find this service and ask it instead.
     writeServiceRecord(config.store.dataDir, {
-      pid: process.pid,
       url: address,
       role,
       command: ['driftwatch', ...process.argv.slice(2)].join(' '),
