@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { generateSigningKey } from '../../exports/signing.js';
-import { verifyExport } from '../../exports/verifyExport.js';
+import { generateSigningKey, loadPublicKey } from '../../exports/signing.js';
+import { fingerprintOf, verifyExport, type VerifyReport } from '../../exports/verifyExport.js';
 import { writeExport } from '../../exports/writeExport.js';
 import { openStore } from '../../store/clickhouse.js';
 import { softwareVersion } from '../../version.js';
@@ -74,36 +74,41 @@ export function registerExportCommands(program: Command, context: CommandContext
   command
     .command('verify <dir>')
     .description(
-      "check an export: signature, every record's chain link and hash, files' SHA-256 and row counts",
+      "check an export: signature, every record's chain link and hash, files' SHA-256 and row counts; " +
+        'who signed it is proven only with a key (or fingerprint) you trust',
     )
     .option(
       '--public-key <key>',
       'the Ed25519 public key to trust (PEM file, PEM or base64); default DRIFTWATCH_EXPORT_PUBLIC_KEY',
     )
+    .option(
+      '--key-fingerprint <sha256>',
+      "or the trusted key's fingerprint, pinned (sha256:..., printed by export keygen); default DRIFTWATCH_EXPORT_KEY_FINGERPRINT",
+    )
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, flags: { publicKey?: string; json?: boolean }) => {
-      const given = flags.publicKey ?? context.config.exports.publicKey ?? undefined;
-      const publicKey = given && fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
-      // Its own scratch engine: verifying never touches (or waits for) the service's store.
-      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-verify-store-'));
-      const store = await openStore({ kind: 'embedded', dataDir: scratch, database: 'verify' });
-      try {
-        const report = await verifyExport(dir, { publicKey, store });
-        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else {
-          for (const problem of report.problems) process.stdout.write(`BAD  ${problem}\n`);
-          process.stdout.write(
-            report.ok
-              ? `OK   ${report.records} records, chain intact, signature valid${report.trustedKey ? '' : " (checked with the manifest's own key: pass --public-key to check who signed it)"}\n`
-              : `FAILED: ${report.problems.length} problem(s); signature ${report.signature}\n`,
-          );
+    .action(
+      async (
+        dir: string,
+        flags: { publicKey?: string; keyFingerprint?: string; json?: boolean },
+      ) => {
+        const given = flags.publicKey ?? context.config.exports.publicKey ?? undefined;
+        const publicKey = given && fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
+        const fingerprint =
+          flags.keyFingerprint ?? context.config.exports.publicKeyFingerprint ?? undefined;
+        // Its own scratch engine: verifying never touches (or waits for) the service's store.
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-verify-store-'));
+        const store = await openStore({ kind: 'embedded', dataDir: scratch, database: 'verify' });
+        try {
+          const report = await verifyExport(dir, { publicKey, fingerprint, store });
+          if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else process.stdout.write(describeVerification(report));
+          process.exitCode = verifyExitStatus(report);
+        } finally {
+          await store.close();
+          fs.rmSync(scratch, { recursive: true, force: true });
         }
-        if (!report.ok) process.exitCode = 1;
-      } finally {
-        await store.close();
-        fs.rmSync(scratch, { recursive: true, force: true });
-      }
-    });
+      },
+    );
 
   command
     .command('keygen')
@@ -116,10 +121,36 @@ export function registerExportCommands(program: Command, context: CommandContext
           `  DRIFTWATCH_EXPORT_SIGNING_KEY=${privateKey}`,
           'public key (give it to whoever verifies exports):',
           `  DRIFTWATCH_EXPORT_PUBLIC_KEY=${publicKey}`,
+          'or its fingerprint, to pin instead of the key:',
+          `  DRIFTWATCH_EXPORT_KEY_FINGERPRINT=${fingerprintOf(loadPublicKey(publicKey))}`,
           '',
         ].join('\n'),
       );
     });
+}
+
+/** 0: intact and signed by the trusted key; 3: intact, origin unproven; 1: anything else. */
+export const EXIT_ORIGIN_UNPROVEN = 3;
+
+function verifyExitStatus(report: VerifyReport): number {
+  if (report.ok) return 0;
+  return report.integrity === 'intact' && report.origin === 'unproven' ? EXIT_ORIGIN_UNPROVEN : 1;
+}
+
+function describeVerification(report: VerifyReport): string {
+  const lines = report.problems.map((problem) => `BAD  ${problem}`);
+  if (report.ok) lines.push(`OK   ${report.records} records, chain intact, signature valid`);
+  else if (report.integrity === 'intact')
+    lines.push(
+      `UNPROVEN  ${report.records} records, chain intact, signature valid for the key the export carries ` +
+        `(${report.keyFingerprint}); who signed it is not proven, since anyone can re-sign an edited copy: ` +
+        'pass --public-key (or set DRIFTWATCH_EXPORT_PUBLIC_KEY), or pin --key-fingerprint (DRIFTWATCH_EXPORT_KEY_FINGERPRINT)',
+    );
+  else
+    lines.push(
+      `FAILED: ${report.problems.length} problem(s); signature ${report.signature}, origin ${report.origin}`,
+    );
+  return `${lines.join('\n')}\n`;
 }
 
 function parseTime(flag: string, text: string): Date {
