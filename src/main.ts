@@ -194,7 +194,10 @@ async function startStages(
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
-    alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    alerts:
+      options.alerts === false
+        ? undefined
+        : createAlertsApi(store, { plans: () => plans, config: config.alerts }),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
   });

@@ -78,7 +78,7 @@ describe('GET /v1/alerts/events', () => {
       metrics: createIngestMetrics(),
       monitors: () => [],
       auth: { tokens: [reader.entry] },
-      alerts: createAlertsApi(store),
+      alerts: createAlertsApi(store, { plans: () => [], config: loadAlertsConfig({}) }),
     });
   });
   afterAll(async () => {
