@@ -23,6 +23,7 @@ import {
   loadMonitorDirectory,
   type MonitorFileError,
 } from './monitors/monitorFile.js';
+import { defaultBaselineRoots } from './monitors/monitorFileLimits.js';
 import type { MonitorPlan } from './monitors/plan.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
@@ -187,6 +188,7 @@ async function startStages(
     registry,
     logger,
     monitors: () => plans,
+    baselineRoots: config.baselineRoots ?? defaultBaselineRoots(config.monitorsDir),
     ingest: config.ingest,
     writer,
     auth: {

@@ -119,11 +119,19 @@ function assertStoreExists(config: Config): void {
   const dir = config.store.dataDir;
   const entries = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
   if (entries.includes('metadata')) return;
-  throw new InputError(
-    { file: dir },
-    'no store here yet (DRIFTWATCH_DATA_DIR): nothing has been stored; start the service ' +
-      '(driftwatch serve) and send events, or point DRIFTWATCH_DATA_DIR at an existing store',
-  );
+  throw new NoStoreError(dir);
+}
+
+/** A read-only command found no embedded store to read: it says so and creates none. */
+export class NoStoreError extends InputError {
+  constructor(dir: string) {
+    super(
+      { file: dir },
+      'no store here yet (DRIFTWATCH_DATA_DIR): nothing has been stored; start the service ' +
+        '(driftwatch serve) and send events, or point DRIFTWATCH_DATA_DIR at an existing store',
+    );
+    this.name = 'NoStoreError';
+  }
 }
 
 export function exitStatusFor(error: unknown): number {

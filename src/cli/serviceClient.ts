@@ -17,6 +17,10 @@ export interface ServiceClient {
   runs(model: string, page: { limit: number; offset: number }): Promise<Page<RunView>>;
   run(model: string, windowEnd: string): Promise<{ run: RunView; results: StoredResult[] }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
+  createBaseline(
+    model: string,
+    source: { file: string } | { from: string; to: string },
+  ): Promise<{ model: string; name: string; version: number; row_count: number }>;
   /** The alert routes, as the same interface the service implements over its store. */
   alerts: AlertsApi;
   /** GET /v1/exports: the export as a tar archive. */
@@ -87,6 +91,8 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
     }
     // The service's own words: what is wrong with the request, as the CLI would say it.
     if (response.status < 500) throw new DriftwatchError('DW_INPUT', message);
+    if (response.status === 501)
+      throw new DriftwatchError('DW_CONFIG', `the service at ${base} cannot do that: ${message}`);
     throw new DriftwatchError('DW_INTERNAL', `the service at ${base} failed: ${message}`);
   }
   async function call<T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
@@ -105,6 +111,7 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
       collectPages(page, (part) => call('GET', `${model(name)}/runs${queryString(part)}`)),
     run: (name, windowEnd) => call('POST', `${model(name)}/runs`, { window_end: windowEnd }),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+    createBaseline: (name, source) => call('POST', `${model(name)}/baselines`, source),
     alerts: remoteAlerts(call),
     exportArchive: (query) => send('GET', `/v1/exports${queryString(query)}`),
   };

@@ -1,14 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { extract as extractTar } from 'tar';
+import { DriftwatchError, InputError } from '../../errors.js';
 import { generateSigningKey, loadPublicKey } from '../../exports/signing.js';
 import { fingerprintOf, verifyExport, type VerifyReport } from '../../exports/verifyExport.js';
-import { writeExport } from '../../exports/writeExport.js';
+import {
+  MANIFEST_FILE,
+  prepareEmptyDirectory,
+  writeExport,
+  type Manifest,
+} from '../../exports/writeExport.js';
 import { openStore } from '../../store/clickhouse.js';
 import { softwareVersion } from '../../version.js';
 import type { CommandContext } from '../program.js';
+import type { ServiceClient } from '../serviceClient.js';
 
 const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 
@@ -44,22 +54,38 @@ export function registerExportCommands(program: Command, context: CommandContext
             `"${flags.format}" is not one of ${FORMATS.join(', ')}`,
           );
         }
-        const signingKey = context.config.exports.signingKey;
-        if (!signingKey) {
-          throw new InputError(
-            { file: 'DRIFTWATCH_EXPORT_SIGNING_KEY' },
-            'not set: exports are signed (driftwatch export keygen makes a key pair)',
-          );
+        const from = parseTime('--from', flags.from);
+        const to = parseTime('--to', flags.to);
+        const format = flags.format as (typeof FORMATS)[number];
+        const backend = await context.storeOrService();
+        let manifest: Manifest;
+        if (backend.kind === 'service') {
+          // The service that holds the store writes and signs it (with its key), as for any client.
+          manifest = await downloadExport(backend.service, {
+            from,
+            to,
+            model: flags.model,
+            format,
+            outDir: flags.out,
+          });
+        } else {
+          const signingKey = context.config.exports.signingKey;
+          if (!signingKey) {
+            throw new InputError(
+              { file: 'DRIFTWATCH_EXPORT_SIGNING_KEY' },
+              'not set: exports are signed (driftwatch export keygen makes a key pair)',
+            );
+          }
+          manifest = await writeExport(backend.store, {
+            from,
+            to,
+            model: flags.model,
+            format,
+            outDir: flags.out,
+            signingKey,
+            softwareVersion: softwareVersion(),
+          });
         }
-        const manifest = await writeExport(await context.store(), {
-          from: parseTime('--from', flags.from),
-          to: parseTime('--to', flags.to),
-          model: flags.model,
-          format: flags.format as (typeof FORMATS)[number],
-          outDir: flags.out,
-          signingKey,
-          softwareVersion: softwareVersion(),
-        });
         for (const file of manifest.files) {
           process.stdout.write(
             `${file.name.padEnd(28)} ${String(file.rows).padStart(9)} records  sha256 ${file.sha256}\n`,
@@ -127,6 +153,32 @@ export function registerExportCommands(program: Command, context: CommandContext
         ].join('\n'),
       );
     });
+}
+
+/** GET /v1/exports, unpacked into `outDir` (new or empty, as for a local export). */
+async function downloadExport(
+  service: ServiceClient,
+  request: {
+    from: Date;
+    to: Date;
+    model?: string;
+    format: (typeof FORMATS)[number];
+    outDir: string;
+  },
+): Promise<Manifest> {
+  prepareEmptyDirectory(request.outDir);
+  const response = await service.exportArchive({
+    from: request.from.toISOString(),
+    to: request.to.toISOString(),
+    model: request.model,
+    format: request.format,
+  });
+  if (!response.body) throw new DriftwatchError('DW_INTERNAL', 'the service sent no archive');
+  await pipeline(
+    Readable.fromWeb(response.body as WebReadableStream),
+    extractTar({ cwd: request.outDir, strict: true }),
+  );
+  return JSON.parse(fs.readFileSync(path.join(request.outDir, MANIFEST_FILE), 'utf8')) as Manifest;
 }
 
 /** 0: intact and signed by the trusted key; 3: intact, origin unproven; 1: anything else. */

@@ -4,11 +4,9 @@ import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js
 import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
-import {
-  insertBaselineFromRange,
-  listBaselines,
-  type BaselineRecord,
-} from '../../../store/baselines.js';
+import { DriftwatchError } from '../../../errors.js';
+import { freezeBaseline } from '../../../monitors/baselineActions.js';
+import { listBaselines, type BaselineRecord } from '../../../store/baselines.js';
 import type { Store } from '../../../store/clickhouse.js';
 import {
   getHistogramResult,
@@ -45,6 +43,8 @@ import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
 export interface ModelRouteOptions {
   store: Store;
   monitors: () => readonly MonitorPlan[];
+  /** Where a baseline file named through the API may lie. */
+  baselineRoots: readonly string[];
 }
 
 const tags = ['models'];
@@ -295,28 +295,45 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
     {
       config: { access: 'admin' },
       schema: {
-        summary: "Freeze a time range of the model's own events as a new baseline version",
+        summary:
+          "Freeze a new baseline version: a time range of the model's own events, or a training file on the service's machine",
+        description:
+          'Give from and to, or file: a CSV, Parquet or Arrow file inside the allowed baseline roots (DRIFTWATCH_BASELINE_ROOTS).',
         tags,
         params: ModelParams,
-        body: Type.Object({ from: Time, to: Time }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            from: Type.Optional(Time),
+            to: Type.Optional(Time),
+            file: Type.Optional(Type.String({ minLength: 1, description: 'an absolute path' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: Baseline },
       },
     },
     async (request, reply) => {
       const plan = findPlan(request.params.model);
-      const from = parseTime('from', request.body.from) as Date;
-      const to = parseTime('to', request.body.to) as Date;
-      if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
-      const name = `range:${from.toISOString()}..${to.toISOString()}`;
-      const record = await insertBaselineFromRange(store, {
-        model: plan.model,
-        name,
-        from,
-        to,
-        features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
-      });
-      void reply.status(201);
-      return baselineView(record);
+      const { file, from, to } = request.body;
+      if ((file === undefined) === (from === undefined && to === undefined))
+        throw apiError('DW_BAD_REQUEST', 'body: give from and to, or file');
+      if (file === undefined && (from === undefined || to === undefined))
+        throw apiError('DW_BAD_REQUEST', 'body: give both from and to');
+      try {
+        const record = await freezeBaseline(
+          store,
+          plan,
+          file !== undefined
+            ? { file, roots: options.baselineRoots }
+            : { from: parseTime('from', from) as Date, to: parseTime('to', to) as Date },
+        );
+        void reply.status(201);
+        return baselineView(record);
+      } catch (error) {
+        if (error instanceof DriftwatchError && error.code === 'DW_INPUT')
+          throw apiError('DW_BAD_REQUEST', error.message);
+        throw error;
+      }
     },
   );
 
