@@ -182,6 +182,17 @@ async function startStages(
     lingerMs: config.ingest.lingerMs,
   });
   const readiness: ReadinessCheck[] = [];
+  const role = options.role ?? 'all';
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
+  // One delivery loop per store: the process that runs the monitors (scheduler or all).
+  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   const app = buildApp({
     store,
     metrics,
@@ -199,7 +210,11 @@ async function startStages(
     alerts:
       options.alerts === false
         ? undefined
-        : createAlertsApi(store, { plans: () => plans, config: config.alerts }),
+        : createAlertsApi(store, {
+            plans: () => plans,
+            config: config.alerts,
+            deliveringStage: deliversAlerts ? alerts : undefined,
+          }),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
   });
@@ -210,7 +225,6 @@ async function startStages(
     ? await app.listen({ host: config.http.host, port: startup.server?.port ?? config.http.port })
     : null;
   startupMetrics.started();
-  const role = options.role ?? 'all';
   if (config.store.kind === 'embedded') {
     // Lets a CLI command on the same directory find this service and ask it instead.
     writeServiceRecord(config.store.dataDir, {
@@ -237,14 +251,6 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
     onEvaluation: async (evaluation) => {
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
@@ -253,8 +259,6 @@ async function startStages(
     onError: (monitor, error) =>
       options.log(`monitor ${monitor} failed: ${(error as Error).message}`),
   });
-  // One delivery loop per store: the process that runs the monitors (scheduler or all).
-  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   if (deliversAlerts) alerts.delivery.start();
   if (options.schedule) {
     // Runs stored before a crash first, then the windows missed while down.

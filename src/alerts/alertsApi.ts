@@ -8,6 +8,7 @@ import type {
 import type { AlertsConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
 import type { MonitorPlan } from '../monitors/plan.js';
+import type { AlertStage } from './alertStage.js';
 import {
   countAlertEvents,
   getAlert,
@@ -36,6 +37,8 @@ export interface AlertsApiOptions {
   /** The monitors as loaded now: a silence or test for a model nobody monitors is refused. */
   plans: () => readonly MonitorPlan[];
   config: AlertsConfig;
+  /** The service's alert stage, when this process delivers: test notifications go through it. */
+  deliveringStage?: AlertStage;
   now?: () => Date;
 }
 
@@ -146,6 +149,7 @@ export function createAlertsApi(store: Store, options: AlertsApiOptions): Alerts
       const deliveries = await sendTestNotifications(store, planOf(model), {
         config: options.config,
         timeoutMs: timeoutSeconds * 1000,
+        deliveringStage: options.deliveringStage,
       });
       return {
         model,

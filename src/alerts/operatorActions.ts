@@ -15,7 +15,7 @@ import {
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { listOutbox } from '../store/outbox.js';
-import { createAlertStage } from './alertStage.js';
+import { createAlertStage, type AlertStage } from './alertStage.js';
 import { checkAlertEnvironment } from './secrets.js';
 
 /**
@@ -135,29 +135,37 @@ export interface TestDelivery {
 }
 
 /**
- * One test notification through each of a model's routes, delivered now with a handful of
- * quick attempts (a person waits for the answer), and how each went. Only these test
- * notifications: whatever else is pending belongs to the service's delivery loop.
+ * One test notification through each of a model's routes, delivered now, and how each went.
+ * In the service that delivers alerts, its own stage sends them (one delivery loop per
+ * store: a second would send them twice). Elsewhere a stage of its own sends only these test
+ * notifications, with a handful of quick attempts (a person waits for the answer).
  */
 export async function sendTestNotifications(
   store: Store,
   plan: MonitorPlan,
-  options: { config: AlertsConfig; timeoutMs: number },
+  options: { config: AlertsConfig; timeoutMs: number; deliveringStage?: AlertStage },
 ): Promise<TestDelivery[]> {
   const problems = checkAlertEnvironment([plan], options.config.readSecret);
   if (problems.length > 0)
     throw new DriftwatchError('DW_INPUT', problems.map((problem) => problem.message).join('; '));
-  const stage = createAlertStage({
-    deliverOnly: (entry) => entry.kind === 'test' && entry.model === plan.model,
-    store,
-    plans: [plan],
-    config: {
-      ...options.config,
-      delivery: { ...options.config.delivery, maxAttempts: 3, retryBaseMs: 1000, retryMaxMs: 4000 },
-    },
-    logger: silentLogger(),
-    registry: createMetricsRegistry({ processMetrics: false }),
-  });
+  const stage =
+    options.deliveringStage ??
+    createAlertStage({
+      deliverOnly: (entry) => entry.kind === 'test' && entry.model === plan.model,
+      store,
+      plans: [plan],
+      config: {
+        ...options.config,
+        delivery: {
+          ...options.config.delivery,
+          maxAttempts: 3,
+          retryBaseMs: 1000,
+          retryMaxMs: 4000,
+        },
+      },
+      logger: silentLogger(),
+      registry: createMetricsRegistry({ processMetrics: false }),
+    });
   try {
     const sent = await stage.enqueueTest(plan.model);
     if (sent.length === 0) return [];
@@ -169,6 +177,6 @@ export async function sendTestNotifications(
       lastError: entry.lastError,
     }));
   } finally {
-    await stage.stop();
+    if (stage !== options.deliveringStage) await stage.stop();
   }
 }

@@ -126,7 +126,7 @@ function remoteAlerts(call: Call): AlertsApi {
     list: (filter) =>
       call(
         'GET',
-        `/v1/alerts${queryString({ model: filter.model, state: filter.states?.join(','), limit: filter.limit, offset: filter.offset })}`,
+        `/v1/alerts${queryString({ model: filter.model, state: filter.states?.length ? filter.states.join(',') : undefined, limit: filter.limit, offset: filter.offset })}`,
       ),
     get: (id) => call('GET', alert(id)),
     acknowledge: (id, by, reason) => call('POST', `${alert(id)}/acknowledge`, { by, reason }),
