@@ -7,8 +7,9 @@ import { buildApp } from './api/app.js';
 import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
 import { DriftwatchError } from './errors.js';
-import { createKafkaIngest } from './ingest/kafkaConsumer.js';
+import { createKafkaIngest, createKafkaLagMonitor } from './ingest/kafkaConsumer.js';
 import {
+  consumerStopGraceMs,
   kafkaReadiness,
   superviseKafkaIngest,
   type KafkaSupervisor,
@@ -236,18 +237,29 @@ async function startStages(
   }
   let kafka: KafkaSupervisor | undefined;
   if (options.kafka) {
-    // In the background: the HTTP side and the monitors need not wait for the brokers.
+    // In the background: the HTTP side and the monitors need not wait for the brokers. The
+    // group's lag is read on its own, whatever state the consumer is in.
+    const stallAfterMs = config.ingest.stallAfterMs;
+    const lag = createKafkaLagMonitor(metrics, {
+      ...config.kafka,
+      stallAfterMs,
+      logger,
+      log: options.log,
+    });
+    const stopGraceMs = consumerStopGraceMs(config.stopGraceMs);
     kafka = superviseKafkaIngest(
       () =>
         createKafkaIngest(store, metrics, {
           ...config.kafka,
           pipeline: pipelineOptions(config.ingest),
-          stallAfterMs: config.ingest.stallAfterMs,
+          stallAfterMs,
+          lag,
+          stopGraceMs,
           writer,
           logger,
           log: options.log,
         }),
-      { brokers: config.kafka.brokers, log: options.log },
+      { brokers: config.kafka.brokers, log: options.log, lag, stopGraceMs },
     );
     readiness.push(kafkaReadiness(kafka));
   }

@@ -105,6 +105,11 @@ export interface Config {
   baselineRoots: string[] | undefined;
   /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
   serviceToken: string | undefined;
+  /**
+   * After SIGTERM or SIGINT, `serve` and `ingest` exit within this (DRIFTWATCH_STOP_GRACE_SECONDS):
+   * what the Kafka consumer has not committed by then is redelivered to the next owner.
+   */
+  stopGraceMs: number;
 }
 
 /** SMTP for email notices: a URL, or host and port (with optional credentials). */
@@ -149,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_REQUEST_TIMEOUT_MS', 30_000),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+    stopGraceMs: parsePositiveInteger(env, 'DRIFTWATCH_STOP_GRACE_SECONDS', 20) * 1000,
     api: loadApiConfig(env),
     exports: {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,

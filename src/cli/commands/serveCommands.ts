@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { SERVICE_ROLES, stagesOfRole, type ServiceRole } from '../../roles.js';
 import type { CommandContext } from '../program.js';
+import { exitWithinGrace } from '../stopGrace.js';
 
 /** serve (the service) and demo (the service on the embedded default with generated events). */
 export function registerServeCommands(program: Command, context: CommandContext): void {
@@ -48,6 +49,7 @@ export function registerServeCommands(program: Command, context: CommandContext)
       if (service.plans.length === 0 && stages.schedule)
         log(noMonitorsWarning(context.config.monitorsDir, service.monitorErrors.length));
       await waitForSignal(log);
+      exitWithinGrace(context.config.stopGraceMs, log);
       await service.stop();
     });
 
