@@ -48,12 +48,13 @@ export interface AlertsApiOptions {
  */
 export function createAlertsApi(store: Store, options: AlertsApiOptions): AlertsApi {
   const now = options.now ?? (() => new Date());
-  const planOf = (model: string): MonitorPlan => {
+  /** DW_INPUT when the model is named in a request's body, DW_NOT_FOUND in its path. */
+  const planOf = (model: string, code: 'DW_INPUT' | 'DW_NOT_FOUND' = 'DW_INPUT'): MonitorPlan => {
     const plans = options.plans();
     const plan = plans.find((candidate) => candidate.model === model);
     if (plan) return plan;
     throw new DriftwatchError(
-      'DW_INPUT',
+      code,
       `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,
     );
   };
@@ -146,7 +147,7 @@ export function createAlertsApi(store: Store, options: AlertsApiOptions): Alerts
       return entries.map(toApiNotification);
     },
     async test(model, timeoutSeconds) {
-      const deliveries = await sendTestNotifications(store, planOf(model), {
+      const deliveries = await sendTestNotifications(store, planOf(model, 'DW_NOT_FOUND'), {
         config: options.config,
         timeoutMs: timeoutSeconds * 1000,
         deliveringStage: options.deliveringStage,

@@ -26,13 +26,17 @@ export function registerServeCommands(program: Command, context: CommandContext)
     .action(async (flags: { kafka?: boolean; role: ServiceRole }) => {
       // the service's modules only when serving: `driftwatch --help` need not load them
       const { startService } = await import('../../main.js');
-      const log = (line: string) => process.stderr.write(`driftwatch: ${line}\n`);
+      const { createLogger } = await import('../../observability/logger.js');
+      // A service's every line is JSON (stderr), its own sayings as much as its stages' logs.
+      const logger = createLogger();
+      const log = (line: string) => logger.info({ stage: 'service' }, line);
       const stages = stagesOfRole(flags.role, { kafka: Boolean(flags.kafka) });
       const service = await startService(context.config, {
         ...stages,
         http: true,
         role: flags.role,
         log,
+        logger,
         onEvaluation: (evaluation) => {
           const fired = evaluation.results.filter(
             (r) => r.status === 'warn' || r.status === 'critical',

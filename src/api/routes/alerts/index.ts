@@ -5,6 +5,7 @@ import { DriftwatchError } from '../../../errors.js';
 import { parseDuration } from '../../../monitors/monitorFile.js';
 import {
   ALERT_EVENT_KINDS,
+  ALERT_STATES,
   AcknowledgeBody,
   Alert,
   AlertDetail,
@@ -24,11 +25,13 @@ import {
   type SilenceRequest,
 } from '../../alerts.js';
 import type { Principal } from '../../auth/tokens.js';
-import { apiError, ApiError } from '../../errors.js';
+import { apiError, ApiError, notImplemented } from '../../errors.js';
 import { PageOf } from '../../schemas.js';
-import { pageOf, parseSlice, parseTime } from '../shared.js';
+import { pageOf, parseChoices, parseSlice, parseTime } from '../shared.js';
 
 const tags = ['alerts'];
+/** Every alert route answers 501 in a service without alerting. */
+const withoutAlerting = notImplemented('in a service without alerting');
 
 /**
  * Alerts: list, one with its audit trail, acknowledge, silence (create, list, end), dead
@@ -53,14 +56,14 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'Alerts, newest first; state=pending,firing for the open ones',
         tags,
         querystring: AlertsQuery,
-        response: { 200: PageOf(Alert, 'AlertPage') },
+        response: { 200: PageOf(Alert, 'AlertPage'), 501: withoutAlerting },
       },
     },
     async (request) => {
       const { limit = 100, offset = 0 } = request.query;
       const page = await alerts().list({
         model: request.query.model,
-        states: request.query.state?.split(',').map((state) => state.trim()),
+        states: parseChoices('state', request.query.state, ALERT_STATES),
         limit,
         offset,
       });
@@ -79,17 +82,13 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
           "Filter by model, alert, check, feature and slice (the dashboard marks a chart with the firing, escalated and resolved events of its check, feature and slice), by event, and by the window's end.",
         tags,
         querystring: AlertEventsQuery,
-        response: { 200: PageOf(AlertEvent, 'AlertEventPage') },
+        response: { 200: PageOf(AlertEvent, 'AlertEventPage'), 501: withoutAlerting },
       },
     },
     async (request) => {
       const query = request.query;
       const { limit = 100, offset = 0 } = query;
-      const events = query.event
-        ?.split(',')
-        .filter((name): name is (typeof ALERT_EVENT_KINDS)[number] =>
-          (ALERT_EVENT_KINDS as readonly string[]).includes(name),
-        );
+      const events = parseChoices('event', query.event, ALERT_EVENT_KINDS);
       const page = await alerts().events({
         model: query.model,
         alertId: query.alert_id,
@@ -114,7 +113,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'One alert (id or unique prefix) with every transition and acknowledgement',
         tags,
         params: AlertIdParams,
-        response: { 200: AlertDetail },
+        response: { 200: AlertDetail, 501: withoutAlerting },
       },
     },
     async (request) => answering(() => alerts().get(request.params.alert_id)),
@@ -130,7 +129,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         tags,
         params: AlertIdParams,
         body: AcknowledgeBody,
-        response: { 200: Alert },
+        response: { 200: Alert, 501: withoutAlerting },
       },
     },
     async (request) => {
@@ -155,7 +154,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
           'Give `for` (a duration: 30m, 4h, 2d) or `until` (a time), and `reason`. `comment` is the deprecated name of `reason`.',
         tags,
         body: SilenceBody,
-        response: { 201: Silence },
+        response: { 201: Silence, 501: withoutAlerting },
       },
     },
     async (request, reply) => {
@@ -176,7 +175,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
           'Silences, newest first: active (default), expired or all, with who, why and until',
         tags,
         querystring: SilencesQuery,
-        response: { 200: PageOf(Silence, 'SilencePage') },
+        response: { 200: PageOf(Silence, 'SilencePage'), 501: withoutAlerting },
       },
     },
     async (request) => {
@@ -194,14 +193,14 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'End a silence now (who: the token name)',
         tags,
         params: Type.Object({ silence_id: Type.String({ minLength: 1 }) }),
-        body: Type.Optional(EndSilenceBody),
-        response: { 200: Silence },
+        body: EndSilenceBody,
+        response: { 200: Silence, 501: withoutAlerting },
       },
     },
     async (request) => {
       const ended = await alerts().endSilence(
         request.params.silence_id,
-        who(request.principal, request.body?.by),
+        who(request.principal, request.body.by),
       );
       if (!ended) throw apiError('DW_NOT_FOUND', `no silence "${request.params.silence_id}"`);
       return ended;
@@ -216,7 +215,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'Notifications and how their delivery went, newest first (status=dead: given up)',
         tags,
         querystring: NotificationsQuery,
-        response: { 200: Type.Array(Notification) },
+        response: { 200: Type.Array(Notification), 501: withoutAlerting },
       },
     },
     async (request) => {
@@ -233,12 +232,12 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: "Send one test notification through each of the model's routes, and how each went",
         tags,
         params: Type.Object({ model: Type.String({ minLength: 1 }) }),
-        body: Type.Optional(AlertTestBody),
-        response: { 200: AlertTestResult },
+        body: AlertTestBody,
+        response: { 200: AlertTestResult, 501: withoutAlerting },
       },
     },
     async (request) =>
-      answering(() => alerts().test(request.params.model, request.body?.timeout_seconds ?? 60)),
+      answering(() => alerts().test(request.params.model, request.body.timeout_seconds ?? 60)),
   );
 };
 
@@ -282,7 +281,7 @@ function silenceRequest(body: SilenceBodyType, by: string): SilenceRequest {
   };
 }
 
-/** A lookup that names no alert is a 404; an ambiguous prefix or a refused request, a 400. */
+/** What names nothing (an alert, a model) is a 404; an ambiguous prefix or a refused request, a 400. */
 async function answering<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -295,6 +294,8 @@ async function answering<T>(call: () => Promise<T>): Promise<T> {
       );
     if (error instanceof DriftwatchError && error.code === 'DW_INPUT')
       throw apiError('DW_BAD_REQUEST', error.message);
+    if (error instanceof DriftwatchError && error.code === 'DW_NOT_FOUND')
+      throw apiError('DW_NOT_FOUND', error.message);
     throw error;
   }
 }
