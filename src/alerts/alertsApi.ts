@@ -8,6 +8,7 @@ import type {
 import type { AlertsConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
 import type { MonitorPlan } from '../monitors/plan.js';
+import type { AlertEventRecord, AlertState, Silence } from './alert.js';
 import type { AlertStage } from './alertStage.js';
 import {
   countAlertEvents,
@@ -16,10 +17,7 @@ import {
   listAlerts,
   listSilences,
   type AlertEventFilter,
-  type AlertEventRecord,
-  type AlertState,
   type AlertSummary,
-  type Silence,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { listOutbox, type OutboxEntry } from '../store/outbox.js';

@@ -4,6 +4,7 @@ import { DriftwatchError } from '../errors.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetricsRegistry } from '../observability/metrics.js';
+import type { Silence } from './alert.js';
 import {
   expireSilence,
   findAlertIdsByPrefix,
@@ -11,7 +12,6 @@ import {
   insertAcknowledgement,
   insertSilence,
   type AlertSummary,
-  type Silence,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { listOutbox } from '../store/outbox.js';

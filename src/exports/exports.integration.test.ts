@@ -38,10 +38,11 @@ import {
   recordDeliveryAttempt,
   type OutboxEntry,
 } from '../store/outbox.js';
-import { insertMonitorResults, insertMonitorRun, type MonitorResult } from '../store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
 import { generateSigningKey, loadPublicKey } from './signing.js';
 import { fingerprintOf, verifyExport } from './verifyExport.js';
 import { writeExport, type Manifest } from './writeExport.js';
+import { NULL_FIELDS, type CheckResult } from '../monitors/checkResult.js';
 
 const DAY = 86_400_000;
 const WINDOW = 30 * 60_000;
@@ -75,7 +76,7 @@ function plantedDrift(model: string, day: number, feature: string, slice: string
 async function insertMonthOfHistory(store: Store): Promise<number> {
   let total = 0;
   for (const model of MODELS) {
-    let batch: MonitorResult[] = [];
+    let batch: CheckResult[] = [];
     for (let end = START.getTime() + WINDOW; end <= END.getTime(); end += WINDOW) {
       const day = (end - START.getTime()) / DAY;
       for (const feature of FEATURES) {
@@ -118,7 +119,7 @@ function result(
   sliceValue: string,
   value: number,
   pValue: number | null,
-): MonitorResult {
+): CheckResult {
   const status =
     metric === 'psi'
       ? value >= 0.25
@@ -130,6 +131,7 @@ function result(
         ? 'critical'
         : 'ok';
   return {
+    ...NULL_FIELDS,
     monitor: model,
     model,
     windowStart: new Date(end - WINDOW),
@@ -142,10 +144,6 @@ function result(
     status,
     value,
     pValue,
-    valueLower: null,
-    valueUpper: null,
-    pValueLower: null,
-    pValueUpper: null,
     adjustedPValue: pValue === null ? null : Math.min(1, pValue * 16),
     correction: pValue === null ? 'none' : 'benjamini-hochberg',
     warnThreshold: metric === 'psi' ? 0.1 : null,
@@ -403,8 +401,7 @@ describe('compliance exports of a month of history', () => {
       await insertBaselineFromRange(store, {
         model,
         name: `file:${model}.csv`,
-        from: START,
-        to: new Date(START.getTime() + DAY),
+        window: { start: START, end: new Date(START.getTime() + DAY) },
         features: [],
       });
     }

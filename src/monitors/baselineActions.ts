@@ -1,12 +1,8 @@
 import path from 'node:path';
 import { DriftwatchError, InputError } from '../errors.js';
-import {
-  getLatestBaseline,
-  insertBaselineFromRange,
-  type BaselineRecord,
-} from '../store/baselines.js';
+import { getLatestBaseline, type BaselineRecord } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
-import { loadFileBaseline } from './evaluateWindow.js';
+import { freezeRangeBaseline, loadFileBaseline } from './evaluateWindow.js';
 import { baselineFileProblem } from './monitorFileLimits.js';
 import type { MonitorPlan } from './plan.js';
 
@@ -46,11 +42,5 @@ export async function freezeBaseline(
       'DW_INPUT',
       `from (${source.from.toISOString()}) must be before to (${source.to.toISOString()})`,
     );
-  return insertBaselineFromRange(store, {
-    model: plan.model,
-    name: `range:${source.from.toISOString()}..${source.to.toISOString()}`,
-    from: source.from,
-    to: source.to,
-    features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
-  });
+  return freezeRangeBaseline(store, plan, { start: source.from, end: source.to });
 }

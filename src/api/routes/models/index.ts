@@ -1,11 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
-import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
-import type { MonitorPlan } from '../../../monitors/plan.js';
-import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
 import { DriftwatchError } from '../../../errors.js';
 import { freezeBaseline } from '../../../monitors/baselineActions.js';
+import { checkResultToJson } from '../../../monitors/checkResult.js';
+import { evaluateMonitorWindow, type WindowEvaluation } from '../../../monitors/evaluateWindow.js';
+import type { MonitorPlan } from '../../../monitors/plan.js';
+import { windowEndingAt } from '../../../timeWindow.js';
+import { backtestWindows } from '../../../monitors/windows.js';
 import { listBaselines, type BaselineRecord } from '../../../store/baselines.js';
 import type { Store } from '../../../store/clickhouse.js';
 import {
@@ -17,7 +19,6 @@ import {
   queryLabelSeries,
   queryResultSeries,
   queryResultsPage,
-  storedResultOf,
   storedRunOf,
   type LatestRun,
 } from '../../../store/results.js';
@@ -45,6 +46,8 @@ export interface ModelRouteOptions {
   monitors: () => readonly MonitorPlan[];
   /** Where a baseline file named through the API may lie. */
   baselineRoots: readonly string[];
+  /** A run asked for here goes where a scheduled run goes (the alert stage), when there is one. */
+  onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<void>;
 }
 
 const tags = ['models'];
@@ -362,6 +365,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         plan,
         windowEndingAt(end, plan.windowMs),
       );
+      await options.onRunEvaluated?.(evaluation);
       // What was stored, read back as every other route shows results.
       const { items: results } = await queryResultsPage(
         store,
@@ -441,7 +445,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           ...(window.events !== undefined ? { events: window.events } : {}),
           ...(window.reason !== undefined ? { reason: window.reason } : {}),
         })),
-        fired: backtest.fired.map((result) => storedResultOf(result)),
+        fired: backtest.fired.map((result) => checkResultToJson(result)),
       };
     },
   );
