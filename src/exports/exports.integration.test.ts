@@ -934,7 +934,7 @@ describe('compliance exports of a month of history', () => {
     await expect(verifyExport(forged, { fingerprint: 'abc' })).rejects.toThrow(
       '--key-fingerprint: expected sha256: and 64 hex digits',
     );
-  });
+  }, 240_000);
 
   it('writes Parquet and CSV through ClickHouse, for one model, alerts included, and verifies them', async () => {
     // The three days of fraud's alerts, and three quiet days before alerting was switched on.
