@@ -228,6 +228,7 @@ async function startStages(
         ? undefined
         : createAlertsApi(store, {
             plans: () => plans,
+            refused: () => errors,
             config: config.alerts,
             deliveringStage: deliversAlerts ? alerts : undefined,
           }),

@@ -7,6 +7,7 @@ import type {
 } from '../api/alerts.js';
 import type { AlertsConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
+import { refusalOf, type MonitorFileError } from '../monitors/monitorFile.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { AlertEventRecord, AlertState, Silence } from './alert.js';
 import type { AlertStage } from './alertStage.js';
@@ -34,6 +35,11 @@ import { findSilence, isSilenceActive } from './silences.js';
 export interface AlertsApiOptions {
   /** The monitors as loaded now: a silence or test for a model nobody monitors is refused. */
   plans: () => readonly MonitorPlan[];
+  /**
+   * The monitor files refused when they were loaded (the access policy, the baseline roots):
+   * a request for a refused model says why, not merely that nobody monitors it.
+   */
+  refused?: () => readonly MonitorFileError[];
   config: AlertsConfig;
   /** The service's alert stage, when this process delivers: test notifications go through it. */
   deliveringStage?: AlertStage;
@@ -51,6 +57,8 @@ export function createAlertsApi(store: Store, options: AlertsApiOptions): Alerts
     const plans = options.plans();
     const plan = plans.find((candidate) => candidate.model === model);
     if (plan) return plan;
+    const refusal = refusalOf(options.refused?.() ?? [], model);
+    if (refusal) throw new DriftwatchError('DW_INPUT', refusal.message);
     throw new DriftwatchError(
       code,
       `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,

@@ -7,7 +7,11 @@ import type { AlertsApi } from '../api/alerts.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { DriftwatchError, InputError, errorMessage } from '../errors.js';
 import { openStore, type Store } from '../store/clickhouse.js';
-import { loadMonitorDirectory, monitorFileOptionsOf } from '../monitors/monitorFile.js';
+import {
+  loadMonitorDirectory,
+  monitorFileOptionsOf,
+  type MonitorDirectory,
+} from '../monitors/monitorFile.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import { migrate } from '../store/migrate.js';
 import { StoreLockedError } from '../store/storeHolder.js';
@@ -50,6 +54,10 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
   const config = loadConfig(env);
   let opened: Promise<Store> | undefined;
   let temporary: { dir: string; store: Promise<Store> } | undefined;
+  // Read once per command, under the service's rules (access policy, baseline roots).
+  let directory: MonitorDirectory | undefined;
+  const monitors = (): MonitorDirectory =>
+    (directory ??= loadMonitorDirectory(config.monitorsDir, monitorFileOptionsOf(config)));
   const context: CommandContext = {
     config,
     store() {
@@ -77,12 +85,13 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
       const backend = await context.storeOrService(options);
       if (backend.kind === 'service') return backend.service.alerts;
       return createAlertsApi(backend.store, {
-        plans: () => context.plans(),
+        plans: () => monitors().plans,
+        refused: () => monitors().errors,
         config: config.alerts,
       });
     },
     plans() {
-      return loadMonitorDirectory(config.monitorsDir, monitorFileOptionsOf(config)).plans;
+      return monitors().plans;
     },
     temporaryStore() {
       if (!temporary) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   eventually,
   startWebhookReceiver,
   type WebhookReceiver,
@@ -79,6 +80,7 @@ webhooks:
       DRIFTWATCH_BASELINE_ROOTS: dir,
       DRIFTWATCH_PORT: '0',
       SINK_SECRET: SECRET,
+      ...LOCAL_RECEIVERS_ENV, // the receivers listen on loopback; their secret is exposed
       DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '2',
       DRIFTWATCH_ALERTS_RETRY_BASE_MS: '50',
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '100',

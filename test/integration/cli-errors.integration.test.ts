@@ -76,11 +76,23 @@ describe('the CLI on bad input', () => {
     expect(backtest.stderr).toBe(
       'driftwatch: --from (2026-11-22T12:00:00.000Z) must be before --to (2026-11-22T12:00:00.000Z)\n',
     );
+    // a model whose file the access policy refuses is not "unknown": the refusal is said
+    const refused = await runCli(['history', '--model', 'fraud-detector'], {
+      ...env,
+      DRIFTWATCH_MONITOR_SECRETS: '',
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^driftwatch: \S+fraud-detector\.yaml: the monitor file is invalid: .*RETRAIN_SECRET is not exposed to monitor files/,
+    );
   });
 
   it('read-only commands on a directory with no store say so, and create nothing', async () => {
     const dataDir = path.join(tempDir('driftwatch-nostore-'), 'data');
-    const env = { DRIFTWATCH_DATA_DIR: dataDir };
+    const env = {
+      DRIFTWATCH_DATA_DIR: dataDir,
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET', // the shipped fraud-detector's webhook
+    };
     const said = `driftwatch: ${dataDir}: no store here yet (DRIFTWATCH_DATA_DIR): nothing has been stored; start the service (driftwatch serve) and send events, or point DRIFTWATCH_DATA_DIR at an existing store\n`;
     for (const args of [
       ['status'],

@@ -16,6 +16,7 @@ import {
   formatMonitorError,
   loadMonitorDirectory,
   monitorFileOptionsOf,
+  refusalOf,
 } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
 import { windowEndingAt } from '../../timeWindow.js';
@@ -370,13 +371,8 @@ export function findPlan(context: CommandContext, model: string): MonitorPlan {
   const { plans, errors } = loadMonitorDirectory(dir, monitorFileOptionsOf(context.config));
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
-  const fileErrors = errors.filter((error) => path.basename(error.file).startsWith(model));
-  if (fileErrors.length > 0) {
-    throw new InputError(
-      { file: fileErrors[0]?.file ?? dir },
-      `the monitor file is invalid: ${fileErrors.map(formatMonitorError).join('; ')}`,
-    );
-  }
+  const refusal = refusalOf(errors, model);
+  if (refusal !== null) throw new InputError({ file: refusal.file }, refusal.message);
   throw new InputError(
     { file: dir },
     `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,
@@ -399,13 +395,19 @@ async function assertKnownModel(
   backend: Backend | undefined,
   model: string,
 ): Promise<void> {
-  const known =
-    backend?.kind === 'service'
-      ? (await backend.service.models()).map((monitor) => monitor.model)
-      : loadMonitorDirectory(
-          context.config.monitorsDir,
-          monitorFileOptionsOf(context.config),
-        ).plans.map((plan) => plan.model);
+  let known: string[];
+  if (backend?.kind === 'service') {
+    known = (await backend.service.models()).map((monitor) => monitor.model);
+  } else {
+    const { plans, errors } = loadMonitorDirectory(
+      context.config.monitorsDir,
+      monitorFileOptionsOf(context.config),
+    );
+    known = plans.map((plan) => plan.model);
+    // A model whose file is refused is not a typo: say why it is refused.
+    const refusal = known.includes(model) ? null : refusalOf(errors, model);
+    if (refusal) throw new InputError({ file: refusal.file }, refusal.message);
+  }
   if (known.includes(model)) return;
   throw new InputError(
     { file: '--model' },
