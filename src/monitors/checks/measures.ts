@@ -6,6 +6,7 @@ import type {
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
 import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
+import { listedNames } from '../listedNames.js';
 import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
 import type { Measurement } from './kinds.js';
 import type { FeatureInSlice, LabelledSlice } from './subjects.js';
@@ -102,7 +103,7 @@ export function measureChi2(
       effectBracket: entry.brackets?.jensen_shannon ?? null,
       nReference: entry.n_reference,
       nCurrent: entry.n_current,
-      details: { dof: entry.chi2.dof, new_categories: entry.new_categories },
+      details: { dof: entry.chi2.dof, ...listedNames('new_categories', entry.new_categories) },
     }
   );
 }
@@ -132,7 +133,7 @@ export function measureNewCategories(entry: CategoricalFeatureDrift): Measuremen
     value: entry.new_categories.length,
     nReference: entry.n_reference,
     nCurrent: entry.n_current,
-    details: { new_categories: entry.new_categories },
+    details: listedNames('new_categories', entry.new_categories),
   };
 }
 
@@ -185,7 +186,10 @@ export function measureSchema(
     value: missing.length + added.length,
     nReference: 0,
     nCurrent: aggregates.activity.events,
-    details: { missing_features: missing, new_features: added },
+    details: {
+      ...listedNames('missing_features', missing),
+      ...listedNames('new_features', added),
+    },
   };
 }
 
