@@ -90,7 +90,7 @@ describe('the checks part of a monitor file, from the registry', () => {
     expect(checkProblems({ metric: 'auroc', min: 0.7, warn: 0.6 }, 1, context)).toEqual([
       {
         path: ['checks', 1, 'warn'],
-        message: 'checks[1].warn: the AUROC warning level must be at or above min (0.7)',
+        message: 'checks[1].warn: an AUROC warning level must be at or above min (0.7)',
       },
     ]);
   });

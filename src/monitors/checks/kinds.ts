@@ -175,6 +175,12 @@ const P_VALUE: JsonSchema = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
 const SEVERITY: JsonSchema = { $ref: '#/$defs/severity' };
 const NO_THRESHOLDS: Thresholds = { warnThreshold: null, criticalThreshold: null };
 
+/** "an AUROC", "an F1", "a precision": by the sound of the name's first letter. */
+function article(name: string): string {
+  const vowelSound = /^[A-Z]{2}|^[A-Z]\d/.test(name) ? /^[AEFHILMNORSX]/ : /^[aeiouAEIOU]/;
+  return vowelSound.test(name) ? 'an' : 'a';
+}
+
 // ---- the kinds ----
 
 export interface DistanceParams {
@@ -513,7 +519,7 @@ export const scoreKind: JudgeKind<ScoreParams> = {
       ? [
           {
             field: 'warn',
-            message: `${where}.warn: the ${title} warning level must be at or above min (${min})`,
+            message: `${where}.warn: ${article(title)} ${title} warning level must be at or above min (${min})`,
           },
         ]
       : [];
