@@ -32,13 +32,13 @@ import {
  */
 
 /**
- * The tasks a monitor file can declare. Monitor files have no `task:` key yet (issue 19
- * item 2): until then every entry must apply to binary models; with the key, one file per
- * task goes here.
+ * The tasks a monitor file can declare: one monitor file each, holding that task's entries.
+ * Monitor files have no `task:` key yet (issue 19 item 2): until then every entry must
+ * apply to binary models; with the key, each task it takes goes here.
  */
 const FILE_TASKS: readonly ModelTask[] = ['binary'];
-const TASK = 'binary';
-const ENTRIES = METRICS.filter((metric) => checkEntry(metric).tasks.includes(TASK));
+const entriesOf = (task: ModelTask) =>
+  METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const END = Date.parse('2026-12-06T12:00:00Z');
@@ -59,8 +59,8 @@ function exampleFields(metric: Metric): Record<string, unknown> {
   return fields;
 }
 
-function monitorFileOfEveryEntry(): string {
-  const checks = ENTRIES.map((metric) => {
+function monitorFileOfEveryEntry(task: ModelTask): string {
+  const checks = entriesOf(task).map((metric) => {
     const fields = { metric, ...exampleFields(metric) };
     return `  - ${JSON.stringify(fields)}`;
   });
@@ -71,6 +71,7 @@ function monitorFileOfEveryEntry(): string {
     file,
     [
       'model: every',
+      ...(task === 'binary' ? [] : [`task: ${task}`]),
       'baseline: { file: base.csv }',
       'features: { amount: numeric, country: categorical }',
       'prediction: { threshold: 0.5 }',
@@ -85,8 +86,8 @@ function monitorFileOfEveryEntry(): string {
   return file;
 }
 
-function planOfEveryEntry(): MonitorPlan {
-  const loaded = loadMonitorFile(monitorFileOfEveryEntry());
+function planOfEveryEntry(task: ModelTask): MonitorPlan {
+  const loaded = loadMonitorFile(monitorFileOfEveryEntry(task));
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors, null, 2));
   return loaded.plan;
 }
@@ -201,113 +202,120 @@ function stored(verdict: Verdict): CheckResult {
   };
 }
 
-describe('every entry of the checks registry, with nothing written for it elsewhere', () => {
-  const plan = planOfEveryEntry();
-  const verdicts = judgeWindow(plan, breachingWindow(plan));
-
-  it('applies to a task a monitor file can declare', () => {
-    const undeclarable = METRICS.filter(
-      (metric) => !FILE_TASKS.some((task) => checkEntry(metric).tasks.includes(task)),
-    );
-    expect(undeclarable).toEqual([]);
-  });
-
-  it('is accepted by a monitor file and planned with its kind’s fields', () => {
-    expect(plan.checks.map((check) => check.metric)).toEqual(ENTRIES);
-    for (const check of plan.checks) {
-      const entry = checkEntry(check.metric);
-      // each field given reached the plan: 0.5, an hour in milliseconds, warn
-      const given = Object.values(exampleFields(check.metric));
-      const planned: unknown[] = Object.values(check);
-      const planValue = (value: unknown) => (value === '1h' ? HOUR : value);
-      for (const value of new Set(given.map(planValue)))
-        expect(
-          planned.filter((v) => v === value).length,
-          `${check.metric}: ${String(value)}`,
-        ).toBeGreaterThanOrEqual(given.filter((v) => planValue(v) === value).length);
-      if (isFeatureScope(entry.appliesTo))
-        expect('features' in check && check.features.length, check.metric).toBeGreaterThan(0);
-    }
-  });
-
-  it.each(ENTRIES)('%s is judged, and breaches on a window where everything is wrong', (metric) => {
-    const own = verdicts.filter((verdict) => verdict.metric === metric);
-    expect(own.length).toBeGreaterThan(0);
-    const check = plan.checks.find((c) => c.metric === metric);
-    for (const verdict of own) {
-      // at the check's severity: warn as the file says, critical for distances and scores
-      expect(verdict.status, JSON.stringify(verdict.details)).toBe(check && severityOf(check));
-      expect(verdict.value).not.toBeNull();
-      expect(verdict.undecided).toBe(false);
-    }
-  });
-
-  it.each(ENTRIES)(
-    '%s opens an alert whose line states its value against its threshold',
-    (metric) => {
-      const check = plan.checks.find((c) => c.metric === metric);
-      const results = verdicts.filter((verdict) => verdict.metric === metric).map(stored);
-      const outcome = advanceWindow(
-        [],
-        {
-          monitor: 'every',
-          model: 'every',
-          windowStart: new Date(END - HOUR),
-          windowEnd: new Date(END),
-          monitorHash: 'h',
-          baseline: 'base',
-          baselineVersion: 1,
-          results,
-        },
-        {
-          settings: {
-            forWindows: 1,
-            resolveAfterWindows: 1,
-            repeatIntervalMs: HOUR,
-            sendResolved: true,
-          },
-          checks: check ? [check] : [],
-          silences: [],
-          acknowledged: new Set(),
-          now: new Date(END),
-        },
-      );
-      expect(outcome.notices.length).toBe(results.length);
-      for (const notice of outcome.notices) {
-        const item = itemOf(notice);
-        const line = itemLine(item);
-        expect(line).toMatch(new RegExp(`^\\[firing\\] ${check?.id}\\b`));
-        expect(measureText(item)).not.toMatch(/undefined|NaN|null|\[object/);
-        // the value, and the threshold it breached (a count is a number of things: no threshold)
-        const render = renderOf(metric);
-        expect(line).toContain(
-          render.kind === 'count' ? String(item.value) : formatNumber(item.value),
-        );
-        if (render.kind !== 'count') {
-          const limit = render.kind === 'test' ? item.critical_threshold : thresholdOf(item);
-          expect(limit, line).not.toBeNull();
-          expect(line).toContain(formatNumber(limit));
-        }
-      }
-    },
+it('every entry of the checks registry applies to a task a monitor file can declare', () => {
+  const undeclarable = METRICS.filter(
+    (metric) => !FILE_TASKS.some((task) => checkEntry(metric).tasks.includes(task)),
   );
-
-  it('says "no data" of a window without events, once per check', () => {
-    const empty = breachingWindow(plan);
-    const silent = judgeWindow(plan, { ...empty, activity: { ...empty.activity, events: 0 } });
-    for (const check of plan.checks) {
-      const own = silent.filter((verdict) => verdict.checkId === check.id);
-      expect(own.length, check.metric).toBeGreaterThan(0);
-      const labelled = checkEntry(check.metric).needs?.labels === true;
-      // label checks judge their own, earlier window
-      for (const verdict of own)
-        expect(verdict.status, check.metric).toBe(labelled ? severityOf(check) : 'no_data');
-    }
-  });
-
-  it('is documented in the README’s list of metrics', () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const metrics = /^Metrics: [\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
-    expect(METRICS.filter((metric) => !metrics.includes(`\`${metric}\``))).toEqual([]);
-  });
+  expect(undeclarable).toEqual([]);
 });
+
+describe.each(FILE_TASKS)(
+  'every %s entry of the checks registry, with nothing written for it elsewhere',
+  (task) => {
+    const plan = planOfEveryEntry(task);
+    const ENTRIES = entriesOf(task);
+    const verdicts = judgeWindow(plan, breachingWindow(plan));
+
+    it('is accepted by a monitor file and planned with its kind’s fields', () => {
+      expect(plan.checks.map((check) => check.metric)).toEqual(ENTRIES);
+      for (const check of plan.checks) {
+        const entry = checkEntry(check.metric);
+        // each field given reached the plan: 0.5, an hour in milliseconds, warn
+        const given = Object.values(exampleFields(check.metric));
+        const planned: unknown[] = Object.values(check);
+        const planValue = (value: unknown) => (value === '1h' ? HOUR : value);
+        for (const value of new Set(given.map(planValue)))
+          expect(
+            planned.filter((v) => v === value).length,
+            `${check.metric}: ${String(value)}`,
+          ).toBeGreaterThanOrEqual(given.filter((v) => planValue(v) === value).length);
+        if (isFeatureScope(entry.appliesTo))
+          expect('features' in check && check.features.length, check.metric).toBeGreaterThan(0);
+      }
+    });
+
+    it.each(ENTRIES)(
+      '%s is judged, and breaches on a window where everything is wrong',
+      (metric) => {
+        const own = verdicts.filter((verdict) => verdict.metric === metric);
+        expect(own.length).toBeGreaterThan(0);
+        const check = plan.checks.find((c) => c.metric === metric);
+        for (const verdict of own) {
+          // at the check's severity: warn as the file says, critical for distances and scores
+          expect(verdict.status, JSON.stringify(verdict.details)).toBe(check && severityOf(check));
+          expect(verdict.value).not.toBeNull();
+          expect(verdict.undecided).toBe(false);
+        }
+      },
+    );
+
+    it.each(ENTRIES)(
+      '%s opens an alert whose line states its value against its threshold',
+      (metric) => {
+        const check = plan.checks.find((c) => c.metric === metric);
+        const results = verdicts.filter((verdict) => verdict.metric === metric).map(stored);
+        const outcome = advanceWindow(
+          [],
+          {
+            monitor: 'every',
+            model: 'every',
+            windowStart: new Date(END - HOUR),
+            windowEnd: new Date(END),
+            monitorHash: 'h',
+            baseline: 'base',
+            baselineVersion: 1,
+            results,
+          },
+          {
+            settings: {
+              forWindows: 1,
+              resolveAfterWindows: 1,
+              repeatIntervalMs: HOUR,
+              sendResolved: true,
+            },
+            checks: check ? [check] : [],
+            silences: [],
+            acknowledged: new Set(),
+            now: new Date(END),
+          },
+        );
+        expect(outcome.notices.length).toBe(results.length);
+        for (const notice of outcome.notices) {
+          const item = itemOf(notice);
+          const line = itemLine(item);
+          expect(line).toMatch(new RegExp(`^\\[firing\\] ${check?.id}\\b`));
+          expect(measureText(item)).not.toMatch(/undefined|NaN|null|\[object/);
+          // the value, and the threshold it breached (a count is a number of things: no threshold)
+          const render = renderOf(metric);
+          expect(line).toContain(
+            render.kind === 'count' ? String(item.value) : formatNumber(item.value),
+          );
+          if (render.kind !== 'count') {
+            const limit = render.kind === 'test' ? item.critical_threshold : thresholdOf(item);
+            expect(limit, line).not.toBeNull();
+            expect(line).toContain(formatNumber(limit));
+          }
+        }
+      },
+    );
+
+    it('says "no data" of a window without events, once per check', () => {
+      const empty = breachingWindow(plan);
+      const silent = judgeWindow(plan, { ...empty, activity: { ...empty.activity, events: 0 } });
+      for (const check of plan.checks) {
+        const own = silent.filter((verdict) => verdict.checkId === check.id);
+        expect(own.length, check.metric).toBeGreaterThan(0);
+        const labelled = checkEntry(check.metric).needs?.labels === true;
+        // label checks judge their own, earlier window
+        for (const verdict of own)
+          expect(verdict.status, check.metric).toBe(labelled ? severityOf(check) : 'no_data');
+      }
+    });
+
+    it('is documented in the README’s list of metrics', () => {
+      const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+      const metrics = /^Metrics: [\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
+      expect(METRICS.filter((metric) => !metrics.includes(`\`${metric}\``))).toEqual([]);
+    });
+  },
+);
