@@ -195,6 +195,11 @@ describe('the OpenAPI document, and every answer against it', () => {
         needs: 'read',
       },
       {
+        route: 'GET /v1/alerts/:alert_id/explanation',
+        url: `/v1/alerts/${alertId}/explanation`,
+        needs: 'read',
+      },
+      {
         route: 'POST /v1/alerts/:alert_id/acknowledge',
         url: `/v1/alerts/${alertId}/acknowledge`,
         needs: 'operate',
