@@ -1,3 +1,4 @@
+import type { AlertExplanation } from '../api/explanation.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import type { StoredCounts } from '../store/events.js';
 import type { StoredResult, StoredRun } from '../store/results.js';
@@ -16,6 +17,8 @@ export interface ServiceClient {
   runs(model: string, page: { limit: number; offset: number }): Promise<Page<RunView>>;
   run(model: string, windowEnd: string): Promise<{ run: RunView; results: StoredResult[] }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
+  /** GET /v1/alerts/:id/explanation: why an alert fired. */
+  alertExplanation(alertId: string, windowEnd?: string): Promise<AlertExplanation>;
 }
 
 export interface Page<T> {
@@ -96,6 +99,11 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
       collectPages(page, (part) => call('GET', `${model(name)}/runs${queryString(part)}`)),
     run: (name, windowEnd) => call('POST', `${model(name)}/runs`, { window_end: windowEnd }),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+    alertExplanation: (alertId, windowEnd) =>
+      call(
+        'GET',
+        `/v1/alerts/${encodeURIComponent(alertId)}/explanation${queryString({ window_end: windowEnd })}`,
+      ),
   };
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../../store/alerts.js';
 import { listOutbox, type OutboxEntry } from '../../store/outbox.js';
 import type { CommandContext } from '../program.js';
+import { registerExplainCommand } from './explainCommand.js';
 
 const STATES = ['firing', 'pending', 'resolved', 'open', 'all'] as const;
 type StateFilter = (typeof STATES)[number];
@@ -33,6 +34,7 @@ export function registerAlertCommands(program: Command, context: CommandContext)
   const alerts = program
     .command('alerts')
     .description('alerts: list them, their notifications, silences and acknowledgements');
+  registerExplainCommand(alerts, context);
 
   alerts
     .command('list', { isDefault: true })
