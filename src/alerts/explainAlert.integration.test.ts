@@ -318,7 +318,7 @@ describe('an alert explains itself, from the summaries it was judged on', () => 
       store,
       metrics: createIngestMetrics(),
       monitors: () => [plan],
-      alerts: createAlertsApi(store),
+      alerts: createAlertsApi(store, { plans: () => [plan], config: loadAlertsConfig({}) }),
     });
     const [alert] = await listAlerts(store, { state: 'all' });
     const ok = await withAlerts.inject(`/v1/alerts/${alert?.alertId}/explanation`);

@@ -9,6 +9,7 @@ import type { Store } from '../store/clickhouse.js';
 import { queryResultsPage, type StoredResult } from '../store/results.js';
 import type { AlertEventRecord } from './alert.js';
 import { sliceLabel } from './identity.js';
+import { AlertLookupError, resolveAlertId } from './operatorActions.js';
 
 export const EXPLANATION_BASIS =
   'the window summaries (cells) and the reference profile of the baseline version the check was judged on; a bracket [lower, upper] contains the exact value';
@@ -17,7 +18,8 @@ export const EXPLANATION_BASIS =
  * Every alert explains itself: what fired and when (its transitions), the breached window's
  * stored result, its distribution beside the baseline's, and which slices and features
  * explain the shift (monitors/explainResult.ts, drift/explainWindow.ts). The API, the CLI
- * and the dashboard's alert page show this one answer.
+ * and the dashboard's alert page show this one answer. The id may be a unique prefix (an
+ * AlertLookupError otherwise).
  */
 export async function explainAlert(
   store: Store,
@@ -25,8 +27,8 @@ export async function explainAlert(
   alertId: string,
   options: { windowEnd?: Date } = {},
 ): Promise<AlertExplanation> {
-  const detail = await getAlert(store, alertId);
-  if (!detail) throw new DriftwatchError('DW_NOT_FOUND', `no alert "${alertId}"`);
+  const detail = await getAlert(store, await resolveAlertId(store, alertId));
+  if (!detail) throw new AlertLookupError('not_found', `no alert "${alertId}"`);
   const { alert } = detail;
   const notes: string[] = [];
   const chosen = chooseWindow(detail, options.windowEnd);

@@ -3,7 +3,6 @@ import { explainAlert } from '../../alerts/explainAlert.js';
 import type { AlertExplanation } from '../../api/explanation.js';
 import { renderExplanationText } from '../../alerts/render/explanation.js';
 import { DriftwatchError, InputError } from '../../errors.js';
-import { loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { CommandContext } from '../program.js';
 
 /**
@@ -21,17 +20,12 @@ export function registerExplainCommand(alerts: Command, context: CommandContext)
     .option('--json', 'print JSON')
     .action(async (alertId: string, flags: { windowEnd?: string; json?: boolean }) => {
       const windowEnd = parseWindowEnd(flags.windowEnd);
-      const backend = await context.storeOrService();
+      const backend = await context.storeOrService({ readOnly: true });
       let explanation: AlertExplanation;
       try {
         explanation =
           backend.kind === 'store'
-            ? await explainAlert(
-                backend.store,
-                loadMonitorDirectory(context.config.monitorsDir).plans,
-                alertId,
-                { windowEnd },
-              )
+            ? await explainAlert(backend.store, context.plans(), alertId, { windowEnd })
             : await backend.service.alertExplanation(alertId, windowEnd?.toISOString());
       } catch (error) {
         if (error instanceof DriftwatchError && error.code === 'DW_NOT_FOUND')

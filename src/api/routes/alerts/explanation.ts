@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { explainAlert } from '../../../alerts/explainAlert.js';
+import { AlertLookupError } from '../../../alerts/operatorActions.js';
 import { DriftwatchError } from '../../../errors.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import type { Store } from '../../../store/clickhouse.js';
@@ -32,7 +33,10 @@ export const explanationRoutes: FastifyPluginAsyncTypebox<ExplanationRouteOption
         tags: ['alerts'],
         params: Type.Object({ alert_id: Type.String({ minLength: 1 }) }),
         querystring: ExplanationQuery,
-        response: { 200: AlertExplanation, 501: notImplemented('in a service without alerting') },
+        response: {
+          200: AlertExplanation,
+          501: notImplemented('in a service without alerting'),
+        },
       },
     },
     async (request) => {
@@ -44,6 +48,12 @@ export const explanationRoutes: FastifyPluginAsyncTypebox<ExplanationRouteOption
           windowEnd,
         });
       } catch (error) {
+        // An id may be a unique prefix, as on the other alert routes.
+        if (error instanceof AlertLookupError)
+          throw apiError(
+            error.reason === 'not_found' ? 'DW_NOT_FOUND' : 'DW_BAD_REQUEST',
+            error.message,
+          );
         if (error instanceof DriftwatchError && error.code === 'DW_NOT_FOUND')
           throw apiError('DW_NOT_FOUND', error.message);
         throw error;
