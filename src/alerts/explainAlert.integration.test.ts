@@ -25,6 +25,8 @@ import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createAlertsApi } from './alertsApi.js';
 import { createAlertStage } from './alertStage.js';
 import { explainAlert } from './explainAlert.js';
+import { createSilence } from './operatorActions.js';
+import { renderExplanationText } from './render/explanation.js';
 
 /**
  * Deliver 2 of issue 20: every alert explains itself. The demo's planted drift (amount grows
@@ -336,5 +338,49 @@ describe('an alert explains itself, from the summaries it was judged on', () => 
     const without = buildApp({ store, metrics: createIngestMetrics(), monitors: () => [plan] });
     expect((await without.inject(`/v1/alerts/${alert?.alertId}/explanation`)).statusCode).toBe(501);
     await without.close();
+  });
+  it('names the silences muting it now (who, why, until), and no other', async () => {
+    expect((await explained('psi', 'amount', 'channel=web')).silences).toEqual([]);
+    const at = new Date();
+    const until = new Date(at.getTime() + 4 * HOUR);
+    const silence = (request: Partial<Parameters<typeof createSilence>[1]>) =>
+      createSilence(store, {
+        model: 'fraud-detector',
+        endsAt: until,
+        reason: 'another alert',
+        by: 'someone',
+        now: at,
+        ...request,
+      });
+    const muting = await silence({
+      checkId: 'psi',
+      slice: 'channel=web',
+      reason: 'retraining tonight',
+      by: 'oncall',
+    });
+    await silence({ feature: 'account_age_days' }); // another feature
+    await silence({ slice: 'channel=app' }); // another slice
+    await silence({ model: 'other-model' });
+    await silence({ now: new Date(at.getTime() - HOUR), endsAt: new Date(at.getTime() - 1) });
+    const explanation = await explained('psi', 'amount', 'channel=web');
+    expect(explanation.silences).toEqual([
+      {
+        silence_id: muting.silenceId,
+        by: 'oncall',
+        reason: 'retraining tonight',
+        since: at.toISOString(),
+        until: until.toISOString(),
+        matches: { check_id: 'psi', feature: null, slice: 'channel=web' },
+      },
+    ]);
+    // the whole-window alert of the same check is not in that silence's slice
+    expect((await explained('psi', 'amount')).silences).toEqual([]);
+    const minute = until
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/:\d\d\.\d+Z$/, 'Z');
+    expect(renderExplanationText(explanation)).toContain(
+      `silenced until ${minute} by oncall: retraining tonight (silence ${muting.silenceId}, psi · channel=web)`,
+    );
   });
 });

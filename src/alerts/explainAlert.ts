@@ -4,12 +4,13 @@ import type { WindowExplanation } from '../drift/explainWindow.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import { explainStoredResult } from '../monitors/explainResult.js';
 import type { MonitorPlan } from '../monitors/plan.js';
-import { getAlert, type AlertDetail } from '../store/alerts.js';
+import { getAlert, listSilences, type AlertDetail } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryResultsPage, type StoredResult } from '../store/results.js';
-import type { AlertEventRecord } from './alert.js';
+import type { AlertEventRecord, Silence } from './alert.js';
 import { sliceLabel } from './identity.js';
 import { AlertLookupError, resolveAlertId } from './operatorActions.js';
+import { isSilenceActive, silenceMatches } from './silences.js';
 
 export const EXPLANATION_BASIS =
   'the window summaries (cells) and the reference profile of the baseline version the check was judged on; a bracket [lower, upper] contains the exact value';
@@ -17,19 +18,23 @@ export const EXPLANATION_BASIS =
 /**
  * Every alert explains itself: what fired and when (its transitions), the breached window's
  * stored result, its distribution beside the baseline's, and which slices and features
- * explain the shift (monitors/explainResult.ts, drift/explainWindow.ts). The API, the CLI
- * and the dashboard's alert page show this one answer. The id may be a unique prefix (an
- * AlertLookupError otherwise).
+ * explain the shift (monitors/explainResult.ts, drift/explainWindow.ts), and the silences
+ * muting it now (who, why, until). The API, the CLI and the dashboard's alert page show this
+ * one answer. The id may be a unique prefix (an AlertLookupError otherwise).
  */
 export async function explainAlert(
   store: Store,
   plans: readonly MonitorPlan[],
   alertId: string,
-  options: { windowEnd?: Date } = {},
+  options: { windowEnd?: Date; now?: Date } = {},
 ): Promise<AlertExplanation> {
   const detail = await getAlert(store, await resolveAlertId(store, alertId));
   if (!detail) throw new AlertLookupError('not_found', `no alert "${alertId}"`);
   const { alert } = detail;
+  const now = options.now ?? new Date();
+  const silences = (await listSilences(store, { model: alert.model, activeAt: now })).filter(
+    (silence) => isSilenceActive(silence, now) && silenceMatches(silence, alert),
+  );
   const notes: string[] = [];
   const chosen = chooseWindow(detail, options.windowEnd);
   const result = chosen ? await resultOf(store, detail, chosen.end) : null;
@@ -79,6 +84,7 @@ export async function explainAlert(
       last_window_end: iso(alert.lastWindowEnd),
     },
     transitions: detail.events.map(transitionOf),
+    silences: silences.map(silenceOf),
     window: chosen
       ? {
           start: (result ? new Date(result.window_start) : chosen.start).toISOString(),
@@ -172,6 +178,24 @@ function transitionOf(event: AlertEventRecord): AlertExplanation['transitions'][
     value: event.value,
     notified: event.notified,
     suppressed_by: event.suppressedBy,
+  };
+}
+
+/** A silence muting the alert: what it covers, who set it, why, and until when. */
+function silenceOf(silence: Silence): AlertExplanation['silences'][number] {
+  const ends =
+    silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt;
+  return {
+    silence_id: silence.silenceId,
+    by: silence.createdBy,
+    reason: silence.reason,
+    since: silence.startsAt.toISOString(),
+    until: ends.toISOString(),
+    matches: {
+      check_id: silence.checkId || null,
+      feature: silence.feature || null,
+      slice: silence.slice || null,
+    },
   };
 }
 

@@ -52,6 +52,12 @@ const ROUTES: RouteCase[] = [
     needs: 'read',
     route: 'GET /dashboard/models/:model',
   },
+  {
+    method: 'GET',
+    url: '/dashboard/alerts/a1b2',
+    needs: 'read',
+    route: 'GET /dashboard/alerts/:alert_id',
+  },
   { method: 'GET', url: '/openapi.json', needs: 'read', route: 'GET /openapi.json' },
   { method: 'GET', url: '/docs', needs: 'read', route: 'GET /docs' },
   { method: 'GET', url: '/v1/status', needs: 'read', route: 'GET /v1/status' },

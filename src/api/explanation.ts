@@ -134,6 +134,30 @@ export const AlertExplanation = Type.Object(
       last_window_end: Nullable(Time),
     }),
     transitions: Type.Array(Transition, { description: 'every transition, oldest first' }),
+    silences: Type.Array(
+      Type.Object({
+        silence_id: Type.String(),
+        by: Type.String({ description: 'who set it' }),
+        reason: Type.String({ description: 'why' }),
+        since: Time,
+        until: Type.String({
+          format: 'date-time',
+          description: 'when it ends (or was ended early)',
+        }),
+        matches: Type.Object(
+          {
+            check_id: Nullable(Type.String()),
+            feature: Nullable(Type.String()),
+            slice: Nullable(Type.String()),
+          },
+          { description: 'what it covers within the model (null: any)' },
+        ),
+      }),
+      {
+        description:
+          'the silences muting this alert now: it still changes state, but sends no notice',
+      },
+    ),
     window: Nullable(
       Type.Object({
         start: Time,

@@ -50,6 +50,7 @@ const PAGES = [
   'GET /',
   'GET /dashboard',
   'GET /dashboard/models/:model',
+  'GET /dashboard/alerts/:alert_id',
   'GET /login',
   'GET /assets/:name',
   'GET /openapi.json',

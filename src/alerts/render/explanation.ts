@@ -16,6 +16,7 @@ const TOP_BINS = 5;
 export function renderExplanationText(explanation: AlertExplanation): string {
   const sections = [
     headline(explanation),
+    silences(explanation),
     transitions(explanation),
     windowLine(explanation),
     distribution(explanation),
@@ -55,6 +56,18 @@ function subject(alert: AlertExplanation['alert']): string {
 function headline({ alert }: AlertExplanation): string {
   const since = alert.since ? ` since ${minute(alert.since)}` : '';
   return `alert ${alert.alert_id}: ${subject(alert)} (${alert.model})\n${alert.state}${since}, severity ${alert.severity ?? '-'}, episode ${alert.episode}`;
+}
+
+/** "silenced until 2026-12-07 04:00Z by oncall: retraining tonight (psi · amount)". */
+function silences({ silences }: AlertExplanation): string {
+  return silences
+    .map((silence) => {
+      const scope = [silence.matches.check_id, silence.matches.feature, silence.matches.slice]
+        .filter((part) => part !== null)
+        .join(' · ');
+      return `silenced until ${minute(silence.until)} by ${silence.by}: ${silence.reason} (silence ${silence.silence_id}, ${scope || 'the whole model'}): no notices, state still changes`;
+    })
+    .join('\n');
 }
 
 function transitions({ transitions }: AlertExplanation): string {
