@@ -12,7 +12,12 @@ import { tempDir } from '../helpers/store.js';
  */
 describe('driftwatch alerts explain', () => {
   const dir = tempDir('driftwatch-explain-cli-');
-  const env = { DRIFTWATCH_DATA_DIR: path.join(dir, 'data'), DRIFTWATCH_PORT: '0' };
+  const env = {
+    DRIFTWATCH_DATA_DIR: path.join(dir, 'data'),
+    DRIFTWATCH_PORT: '0',
+    // the shipped fraud-detector names its webhook's secret: the operator exposes it
+    DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
+  };
   let alertId = '';
 
   beforeAll(async () => {
@@ -25,12 +30,12 @@ describe('driftwatch alerts explain', () => {
     const listed = await runCli(['alerts', '--state', 'all', '--json'], env);
     const alerts = (
       JSON.parse(listed.stdout) as {
-        alerts: { alertId: string; checkId: string; feature: string; sliceValue: string }[];
+        alerts: { alert_id: string; check_id: string; feature: string; slice: string }[];
       }
     ).alerts;
     alertId =
-      alerts.find((a) => a.checkId === 'psi' && a.feature === 'amount' && a.sliceValue === 'all')
-        ?.alertId ?? '';
+      alerts.find((a) => a.check_id === 'psi' && a.feature === 'amount' && a.slice === 'all')
+        ?.alert_id ?? '';
     expect(alertId).toMatch(/^[0-9a-f]{32}$/);
   }, 240_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
