@@ -14,6 +14,12 @@ import {
 } from './monitorFileLimits.js';
 import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
+import {
+  routeReceiverErrors,
+  toReceiverPlans,
+  type RawReceivers,
+  type RouteReceivers,
+} from './receivers.js';
 import type {
   AlertGrouping,
   AlertingPlan,
@@ -334,7 +340,7 @@ interface RawCheck {
   max_delay?: string;
 }
 
-interface RawMonitor {
+interface RawMonitor extends RawReceivers {
   model: string;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
@@ -358,13 +364,13 @@ interface RawAlerts {
   cooldown?: string;
   send_resolved?: boolean;
   group?: AlertGrouping;
-  routes?: {
+  routes?: ({
     severity: Severity;
     slack?: string;
     email?: string[];
     webhook?: string;
     group?: AlertGrouping;
-  }[];
+  } & RouteReceivers)[];
 }
 
 interface RawWebhook {
@@ -493,10 +499,12 @@ function semanticErrors(
         message: `alerts.routes[${index}].webhook: "${route.webhook}" is not defined under webhooks`,
       });
     }
-    if (route.slack === undefined && route.email === undefined && route.webhook === undefined) {
+    errors.push(...routeReceiverErrors(route, index, monitor));
+    const { slack, email, webhook, pagerduty, teams, alertmanager } = route;
+    if ([slack, email, webhook, pagerduty, teams, alertmanager].every((c) => c === undefined)) {
       errors.push({
         path: ['alerts', 'routes', index],
-        message: `alerts.routes[${index}]: a route needs a channel: slack, email or webhook`,
+        message: `alerts.routes[${index}]: a route needs a channel: slack, email, webhook, pagerduty, teams or alertmanager`,
       });
     }
   });
@@ -577,6 +585,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     webhooks: Object.fromEntries(
       Object.entries(monitor.webhooks ?? {}).map(([name, raw]) => [name, toWebhookPlan(name, raw)]),
     ),
+    receivers: toReceiverPlans(monitor),
   };
 }
 
@@ -596,6 +605,9 @@ function toAlertingPlan(alerts: RawAlerts): AlertingPlan {
       slack: route.slack ?? null,
       email: route.email ?? [],
       webhook: route.webhook ?? null,
+      pagerduty: route.pagerduty ?? null,
+      teams: route.teams ?? null,
+      alertmanager: route.alertmanager ?? null,
       grouping: route.group ?? grouping,
     })),
   };

@@ -1,0 +1,108 @@
+import { errorMessage } from '../../errors.js';
+import { parseRetryAfter } from '../backoff.js';
+import { failure, type SendOutcome } from './channel.js';
+
+/**
+ * One JSON POST to a receiver over HTTP, as the on-call channels (PagerDuty, Teams,
+ * Alertmanager) send it, and what its answer means for the outbox. Redirects are never
+ * followed: the body and the credentials go only where the monitor file said.
+ */
+export interface JsonPost {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}
+
+export type PostAnswer =
+  | {
+      kind: 'answered';
+      status: number;
+      /** A header of the answer, or null. */
+      header: (name: string) => string | null;
+      /** The start of the answer's body (a receiver's reason for a 400). */
+      body: string;
+    }
+  /** Refused before a byte was sent (the destination is not allowed). */
+  | { kind: 'refused'; reason: string };
+
+export type PostJson = (request: JsonPost) => Promise<PostAnswer>;
+
+const BODY_KEPT = 2048;
+
+/** fetch, with no redirect followed, the attempt's timeout, and the answer's head kept. */
+export const postWithFetch: PostJson = async (request) => {
+  const response = await fetch(request.url, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(request.timeoutMs),
+  });
+  const text = await response.text().catch(() => '');
+  return {
+    kind: 'answered',
+    status: response.status,
+    header: (name) => response.headers.get(name),
+    body: text.slice(0, BODY_KEPT),
+  };
+};
+
+/**
+ * Sends and classifies, as PagerDuty's and Alertmanager's documentation say to: 2xx is
+ * delivered; 408, 429 and 5xx, timeouts and network errors are retried (Retry-After
+ * honoured); a redirect, a refused destination and any other 4xx are final, with the
+ * receiver's reason when it gave one. `what` names the receiver in errors: the URL never
+ * appears (a Teams URL is a secret).
+ */
+export async function sendJson(
+  post: PostJson,
+  request: JsonPost,
+  what: string,
+  now: () => Date,
+): Promise<SendOutcome> {
+  let answer: PostAnswer;
+  try {
+    answer = await post(request);
+  } catch (error) {
+    const name = (error as Error).name;
+    const code =
+      (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    const reason =
+      name === 'TimeoutError' || name === 'AbortError'
+        ? `timed out after ${request.timeoutMs} ms`
+        : (code ?? errorMessage(error));
+    return failure(`${what} unreachable: ${reason}`, true);
+  }
+  if (answer.kind === 'refused') return failure(`${what} refused: ${answer.reason}`, false);
+  const status = answer.status;
+  if (status >= 200 && status < 300) return { ok: true, responseStatus: status };
+  if (status >= 300 && status < 400)
+    return failure(`${what} answered HTTP ${status}: redirects are not followed`, false, {
+      responseStatus: status,
+    });
+  const retriable = status === 408 || status === 429 || status >= 500;
+  const retryAfterMs = retriable ? parseRetryAfter(answer.header('retry-after'), now()) : undefined;
+  const reason = retriable ? '' : reasonOf(answer.body);
+  return failure(`${what} answered HTTP ${status}${reason ? `: ${reason}` : ''}`, retriable, {
+    responseStatus: status,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+}
+
+/** A receiver's reason for refusing, in one line: PagerDuty's `message` and `errors`, or the text. */
+function reasonOf(body: string): string {
+  const text = body.trim();
+  if (text === '') return '';
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; errors?: unknown };
+    const parts = [
+      typeof parsed.message === 'string' ? parsed.message : '',
+      ...(Array.isArray(parsed.errors) ? parsed.errors.map(String) : []),
+    ].filter(Boolean);
+    if (parts.length > 0) return parts.join('; ').slice(0, 300);
+  } catch {
+    // not JSON: the text itself (Alertmanager answers a 400 with a plain string)
+  }
+  return text.replace(/\s+/g, ' ').slice(0, 300);
+}
