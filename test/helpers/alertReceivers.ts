@@ -270,6 +270,8 @@ interface JsonRequest {
 interface StandIn {
   url: string;
   script(replies: ScriptedReply[]): void;
+  /** Wait this long before answering each request (so a test can kill a sender mid-request). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -279,6 +281,14 @@ async function startStandIn(
   onRequest: (request: JsonRequest, reply: ScriptedReply) => void,
 ): Promise<StandIn> {
   let scripted: ScriptedReply[] = [];
+  const standIn: StandIn = {
+    url: '',
+    script(replies) {
+      scripted = [...replies];
+    },
+    delayMs: 0,
+    close: async () => undefined,
+  };
   const server = http.createServer((incoming, response) => {
     let body = '';
     incoming.setEncoding('utf8');
@@ -286,19 +296,18 @@ async function startStandIn(
     incoming.on('end', () => {
       const request = { at: Date.now(), path: incoming.url ?? '', headers: incoming.headers, body };
       const reply = scripted.shift() ?? answer(request);
+      // The service has it once it answers: recorded (and applied) before the answer leaves.
       onRequest(request, reply);
-      response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-      response.end(reply.body ?? '');
+      setTimeout(() => {
+        response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+        response.end(reply.body ?? '');
+      }, standIn.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    script(replies) {
-      scripted = [...replies];
-    },
-    close: () => closeServer(server),
-  };
+  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  standIn.close = () => closeServer(server);
+  return standIn;
 }
 
 // PagerDuty Events API v2 (developer.pagerduty.com, "Send an Alert Event" and "Events API v2
@@ -467,7 +476,12 @@ export async function startPagerdutyStub(): Promise<PagerdutyStub> {
       if (reply.status === 202) apply(event);
     },
   );
-  return { ...standIn, enqueueUrl: `${standIn.url}/v2/enqueue`, events, alerts, dropped };
+  return Object.assign(standIn, {
+    enqueueUrl: `${standIn.url}/v2/enqueue`,
+    events,
+    alerts,
+    dropped,
+  });
 }
 
 function randomKey(): string {
@@ -567,7 +581,7 @@ export async function startTeamsStub(): Promise<TeamsStub> {
       if (reply.status === 202 && card) cards.push(card);
     },
   );
-  return { ...standIn, posts, cards };
+  return Object.assign(standIn, { posts, cards });
 }
 
 // Prometheus Alertmanager, POST /api/v2/alerts: postableAlerts of api/v2/openapi.yaml
@@ -697,11 +711,10 @@ export async function startAlertmanagerStub(): Promise<AlertmanagerStub> {
       }
     },
   );
-  return {
-    ...standIn,
+  return Object.assign(standIn, {
     posts,
     alerts,
     active: (at = new Date()) =>
       [...alerts.values()].filter((alert) => Date.parse(alert.endsAt) > at.getTime()),
-  };
+  });
 }

@@ -66,8 +66,8 @@ export async function sendJson(
     answer = await post(request);
   } catch (error) {
     const name = (error as Error).name;
-    const code =
-      (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const code = cause?.code ?? (error as { code?: string }).code ?? cause?.message;
     const reason =
       name === 'TimeoutError' || name === 'AbortError'
         ? `timed out after ${request.timeoutMs} ms`
