@@ -16,9 +16,11 @@ import {
 } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
+import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
-import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
+import { windowEndingAt } from './timeWindow.js';
+import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
@@ -175,13 +177,26 @@ async function startStages(
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
   // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
-  const writer = createEventWriter(store, {
-    metrics,
-    logger,
-    lingerMessages: config.ingest.lingerMessages,
-    lingerMs: config.ingest.lingerMs,
-  });
+  // Events of a model no monitor watches are counted by model, whichever way they came.
+  const watched = new Set(plans.map((plan) => plan.model));
+  const writer = countingUnwatchedModels(
+    createEventWriter(store, {
+      metrics,
+      logger,
+      lingerMessages: config.ingest.lingerMessages,
+      lingerMs: config.ingest.lingerMs,
+    }),
+    createUnwatchedModelCounter(registry, (model) => watched.has(model)),
+  );
   const readiness: ReadinessCheck[] = [];
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const app = buildApp({
     store,
     metrics,
@@ -196,8 +211,13 @@ async function startStages(
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
+    ...(options.alerts !== false && options.schedule
+      ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
+      : {}),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
+    trustProxy: config.http.trustProxy,
   });
   if (accessLine) options.log(accessLine);
   // The port is handed over: a probe in the instant between the two may find it closed.
@@ -245,15 +265,8 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
+    logger,
     onEvaluation: async (evaluation) => {
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
       await options.onEvaluation?.(evaluation);

@@ -11,9 +11,11 @@ import {
 import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
 import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
+import { unwatchedModelNotes, unwatchedModelsOf } from '../../ingest/unwatchedModels.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { refusesAccess } from '../../store/clickhouse.js';
+import { clientWentAway } from '../errors.js';
 
 export interface HttpIngestLimits {
   maxBodyBytes: number;
@@ -29,6 +31,8 @@ export interface EventRouteDeps {
   metrics: IngestMetrics;
   limits: HttpIngestLimits;
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Whether a monitor watches a model: events of the others are stored with a note. */
+  watched?: (model: string) => boolean;
 }
 
 /** Events written per insert round while a body streams in: bounded memory per request. */
@@ -52,6 +56,8 @@ interface IngestResult {
   duplicates: number;
   errors: IngestError[];
   errors_omitted: number;
+  /** Said, not refused: models no monitor watches (see ingest/unwatchedModels.ts). */
+  notes?: string[];
 }
 
 const errorItem = {
@@ -69,6 +75,11 @@ const resultProperties = {
   duplicates: { type: 'integer' },
   errors: { type: 'array', items: errorItem },
   errors_omitted: { type: 'integer' },
+  notes: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'what was accepted but deserves a word: a model no monitor watches',
+  },
 };
 const resultSchema = { type: 'object', properties: resultProperties };
 const partialSchema = {
@@ -150,6 +161,15 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         processed: 0,
       });
     }
+    // No body at all (no content type, nothing sent): there is nothing to split into events.
+    if (request.body === undefined) {
+      return send(400, {
+        error:
+          'the request has no body: send events as NDJSON (content-type: application/x-ndjson) or JSON (application/json: an array, or one event)',
+        code: 'DW_BAD_REQUEST',
+        request_id: request.id,
+      });
+    }
     const format: BodyFormat =
       String(request.headers['content-type'] ?? '').includes('json') &&
       !String(request.headers['content-type']).includes('ndjson')
@@ -182,6 +202,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     send: (status: number, body: object) => FastifyReply,
   ) {
     const result: IngestResult = emptyResult();
+    const unwatched = new Map<string, number>();
     let processed = 0;
     let chunk: BodyEvent[] = [];
     let chunkBytes = 0;
@@ -190,7 +211,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       const events = chunk;
       chunk = [];
       chunkBytes = 0;
-      await writeChunk(events, processed, request.query.type, result);
+      await writeChunk(events, processed, request.query.type, result, unwatched);
       processed += events.length;
     };
     try {
@@ -206,7 +227,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       await flush();
     } catch (error) {
       if (error instanceof BodyFormatError) {
-        return send(400, { error: error.message, code: 'DW_BAD_REQUEST' });
+        return send(400, { error: error.message, code: 'DW_BAD_REQUEST', request_id: request.id });
       }
       if (error instanceof BodyTooLargeError) {
         await flush().catch(() => undefined);
@@ -236,7 +257,10 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
           processed,
         });
       }
-      deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
+      // A client that went away mid-body is not our failure: the error handler says so.
+      if (!clientWentAway(request)) {
+        deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
+      }
       throw error;
     }
     return send(result.rejected === 0 ? 200 : 207, result);
@@ -247,6 +271,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     firstIndex: number,
     kind: EventKind | undefined,
     result: IngestResult,
+    unwatched: Map<string, number>,
   ): Promise<void> {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
@@ -268,6 +293,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     }
     deps.metrics.recordBatch(prepared, 'http');
+    if (deps.watched) {
+      for (const [model, count] of unwatchedModelsOf(prepared, deps.watched)) {
+        unwatched.set(model, (unwatched.get(model) ?? 0) + count);
+      }
+      const notes = unwatchedModelNotes(unwatched);
+      if (notes.length > 0) result.notes = notes;
+    }
     prepared.outcomes.forEach((outcome, i) => {
       if (outcome.status === 'duplicate') {
         result.accepted += 1;
