@@ -15,6 +15,7 @@ import {
 import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import {
+  receiverAccessErrors,
   routeReceiverErrors,
   toReceiverPlans,
   type RawReceivers,
@@ -508,6 +509,7 @@ function semanticErrors(
       });
     }
   });
+  errors.push(...receiverAccessErrors(monitor));
   if (monitor.alerts?.cooldown !== undefined && monitor.alerts.repeat_interval !== undefined) {
     errors.push({
       path: ['alerts', 'cooldown'],

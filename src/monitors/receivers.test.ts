@@ -112,4 +112,18 @@ alertmanager:
       ).errors,
     ).toHaveLength(1);
   });
+
+  it("refuses what a receiver may not reach: the service's own settings, credentials in a URL", () => {
+    expect(
+      load(`pagerduty:
+  p: { routing_key_env: SLACK_BOT_TOKEN, url: 'https://u:pw@events.example.com/v2/enqueue' }
+alertmanager:
+  a: { url: 'https://am.example.com', bearer_token_env: DRIFTWATCH_EXPORT_SIGNING_KEY }
+`).errors,
+    ).toEqual([
+      "9:25: pagerduty.p.routing_key_env: SLACK_BOT_TOKEN is one of the service's own settings (SLACK_*): a monitor file may never name it",
+      "11:57: alertmanager.a.bearer_token_env: DRIFTWATCH_EXPORT_SIGNING_KEY is one of the service's own settings (DRIFTWATCH_*): a monitor file may never name it",
+      '9:47: pagerduty.p.url: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use bearer_token_env or basic_auth',
+    ]);
+  });
 });

@@ -49,6 +49,50 @@ export function routeReceiverErrors(
   });
 }
 
+/**
+ * The service's own settings are the operator's, never a monitor file's: a receiver may not
+ * send one of them (the Slack token, the export signing key...) to a URL the file chose.
+ */
+const SERVICE_SETTING_PREFIXES = ['DRIFTWATCH_', 'CLICKHOUSE_', 'KAFKA_', 'SLACK_', 'SMTP_'];
+
+/**
+ * What a monitor file may not make a receiver reach: a variable of the service's own
+ * settings, or a URL with credentials in it (they would be stored and shown with it; secrets
+ * go in `*_env`). The schema has already limited URLs to http(s).
+ */
+export function receiverAccessErrors(
+  raw: RawReceivers,
+): { path: (string | number)[]; message: string }[] {
+  const secrets = receiverSecretFields(raw).flatMap(({ path, variable }) => {
+    const owned = SERVICE_SETTING_PREFIXES.find((prefix) => variable.startsWith(prefix));
+    return owned
+      ? [
+          {
+            path,
+            message: `${path.join('.')}: ${variable} is one of the service's own settings (${owned}*): a monitor file may never name it`,
+          },
+        ]
+      : [];
+  });
+  const urls = receiverUrlFields(raw).flatMap(({ path, url }) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return [];
+    }
+    return parsed.username !== '' || parsed.password !== ''
+      ? [
+          {
+            path,
+            message: `${path.join('.')}: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use bearer_token_env or basic_auth`,
+          },
+        ]
+      : [];
+  });
+  return [...secrets, ...urls];
+}
+
 export function toReceiverPlans(raw: RawReceivers): ReceiverPlans {
   const plans: ReceiverPlans = { pagerduty: {}, teams: {}, alertmanager: {} };
   for (const [name, entry] of Object.entries(raw.pagerduty ?? {}))
