@@ -13,8 +13,8 @@ export type StoreConfig =
       username: string;
       password: string;
       database: string;
-      /** CLICKHOUSE_CLUSTER: create the database on every node with the Replicated engine. */
-      cluster?: string;
+      /** CLICKHOUSE_CLUSTER: the sharded, replicated form on this cluster (docs/CLUSTER.md). */
+      cluster?: ClusterConfig;
       /**
        * How long the service's start-up waits for a server that does not answer yet
        * (DRIFTWATCH_STORE_WAIT_SECONDS, default 300; 0: fail at once).
@@ -22,6 +22,18 @@ export type StoreConfig =
       waitMs: number;
     }
   | { kind: 'embedded'; dataDir: string; database: string };
+
+/** A ClickHouse cluster driftwatch shards its tables over (docs/CLUSTER.md). */
+export interface ClusterConfig {
+  /** The cluster's name in the servers' `remote_servers` (CLICKHOUSE_CLUSTER). */
+  name: string;
+  /**
+   * How many replicas of a shard hold an insert before it is acknowledged
+   * (CLICKHOUSE_INSERT_QUORUM, ClickHouse's `insert_quorum`): `auto` (a majority, the
+   * default), or a number (0 or 1: one replica).
+   */
+  insertQuorum: string;
+}
 
 export interface KafkaConfig {
   brokers: string[];
@@ -335,13 +347,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const url = env.CLICKHOUSE_URL;
   if (url) {
-    const cluster = env.CLICKHOUSE_CLUSTER || undefined;
-    if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
-      throw new DriftwatchError(
-        'DW_CONFIG',
-        `CLICKHOUSE_CLUSTER "${cluster}" is not a plain identifier`,
-      );
-    }
+    const cluster = loadClusterConfig(env);
     return {
       kind: 'server',
       url,
@@ -356,6 +362,25 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');
   return { kind: 'embedded', dataDir: path.resolve(dataDir), database };
+}
+
+function loadClusterConfig(env: Env): ClusterConfig | undefined {
+  const name = env.CLICKHOUSE_CLUSTER || undefined;
+  if (name === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `CLICKHOUSE_CLUSTER "${name}" is not a plain identifier`,
+    );
+  }
+  const insertQuorum = env.CLICKHOUSE_INSERT_QUORUM || 'auto';
+  if (!/^(auto|\d{1,2})$/.test(insertQuorum)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `CLICKHOUSE_INSERT_QUORUM must be "auto" or a number of replicas, got "${insertQuorum}"`,
+    );
+  }
+  return { name, insertQuorum };
 }
 
 export function loadKafkaConfig(env: Env = process.env): KafkaConfig {
