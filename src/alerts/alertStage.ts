@@ -141,6 +141,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links,
+        access: config.monitorAccess,
       }),
     pagerduty:
       options.channels?.pagerduty ??

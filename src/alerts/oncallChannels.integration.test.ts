@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   startAlertmanagerStub,
   startPagerdutyStub,
   startTeamsStub,
@@ -81,6 +82,9 @@ function startStage(plan: MonitorPlan, env: Record<string, string> = {}): AlertS
     plans: [plan],
     config: loadAlertsConfig({
       DRIFTWATCH_PUBLIC_URL: 'https://driftwatch.example.com',
+      // What the operator of this test exposes to monitor files: the receivers' variables,
+      // and this machine, where the stand-ins listen.
+      ...LOCAL_RECEIVERS_ENV,
       PD_KEY,
       PD_SHORT_KEY: 'too-short',
       TEAMS_URL: `${teams.url}/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s3cr3t`,

@@ -119,6 +119,11 @@ export interface Config {
   /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
   serviceToken: string | undefined;
   /**
+   * A variable the person at the command line names (`webhook verify --secret-env`): their
+   * own shell's, read from the environment as it was at start. Monitor files never reach it.
+   */
+  readVariable(name: string): string | undefined;
+  /**
    * After SIGTERM or SIGINT, `serve` and `ingest` exit within this (DRIFTWATCH_STOP_GRACE_SECONDS):
    * what the Kafka consumer has not committed by then is redelivered to the next owner.
    */
@@ -152,11 +157,64 @@ export interface AlertsConfig {
   };
   /**
    * The value of an environment variable a monitor file names (webhook `secret_env`,
-   * `token_env`), read from the environment as it was at start. Names only reach here from
-   * validated monitor files; values never leave the channels that use them.
+   * `token_env`), read from the environment as it was at start, and only when the operator
+   * exposed it to monitor files (DRIFTWATCH_MONITOR_SECRETS): the service's own settings
+   * never. Values never leave the channels that use them.
    */
   readSecret(name: string): string | undefined;
+  /** What monitor files may reach: the secrets they may name, the hosts their webhooks may call. */
+  monitorAccess: MonitorAccessConfig;
 }
+
+/**
+ * What monitor files, which come from many teams' pull requests, may reach; these settings
+ * are the operator's (README: "What a monitor file may reach, and how an operator limits it").
+ */
+export interface MonitorAccessConfig {
+  /**
+   * DRIFTWATCH_MONITOR_SECRETS: the variables monitor files may name in `secret_env` and
+   * `token_env`, as names (`CI_TOKEN`) and prefixes (`RETRAIN_*`). None by default; the
+   * service's own settings (SERVICE_SETTING_PREFIXES) never, whatever this says.
+   */
+  secrets: readonly string[];
+  /**
+   * DRIFTWATCH_WEBHOOK_HOSTS: the hosts webhooks may call, as names (`ci.example.com`), any
+   * subdomain of a domain (`*.example.com`) or IP addresses. Empty (the default): any host
+   * but the ones always refused (link-local, cloud metadata) and loopback.
+   */
+  webhookHosts: readonly string[];
+  /**
+   * DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK=true: webhooks may call this machine (127.0.0.0/8,
+   * ::1, localhost). Off by default; the tests' and the demo's local receivers need it.
+   */
+  allowLoopback: boolean;
+}
+
+/**
+ * The service's own settings: every variable src/config reads starts with one of these (a
+ * test reads this file to hold it so). A monitor file may never name one.
+ */
+export const SERVICE_SETTING_PREFIXES = [
+  'DRIFTWATCH_',
+  'CLICKHOUSE_',
+  'KAFKA_',
+  'SLACK_',
+  'SMTP_',
+] as const;
+
+export function isServiceSetting(name: string): boolean {
+  return SERVICE_SETTING_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** Whether the operator exposed a variable to monitor files: by name, or by a `PREFIX*` entry. */
+export function isExposedToMonitors(name: string, exposed: readonly string[]): boolean {
+  if (!ENV_NAME.test(name) || isServiceSetting(name)) return false;
+  return exposed.some((entry) =>
+    entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry,
+  );
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -187,7 +245,66 @@ export function loadConfig(env: Env = process.env): Config {
           .map((root) => path.resolve(root))
       : undefined,
     serviceToken: env.DRIFTWATCH_TOKEN || undefined,
+    readVariable: readFrom(Object.freeze({ ...env })),
   };
+}
+
+function readFrom(snapshot: Env): (name: string) => string | undefined {
+  return (name) =>
+    ENV_NAME.test(name) && Object.hasOwn(snapshot, name) ? snapshot[name] : undefined;
+}
+
+export function loadMonitorAccessConfig(env: Env = process.env): MonitorAccessConfig {
+  const list = (text: string | undefined) =>
+    (text ?? '')
+      .split(/[\s,]+/)
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+  const secrets = list(env.DRIFTWATCH_MONITOR_SECRETS);
+  for (const entry of secrets) {
+    const name = entry.endsWith('*') ? entry.slice(0, -1) : entry;
+    if (name === '' || !ENV_NAME.test(name)) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_MONITOR_SECRETS: "${entry}" is not a variable name or a prefix ending in * (e.g. RETRAIN_SECRET, RETRAIN_*); a bare * would expose every variable`,
+      );
+    }
+    // A prefix entry may not reach into them either (`DRIFT*`, `SMTP*`).
+    const owned = SERVICE_SETTING_PREFIXES.find(
+      (prefix) => name.startsWith(prefix) || (entry.endsWith('*') && prefix.startsWith(name)),
+    );
+    if (owned) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_MONITOR_SECRETS: "${entry}" would expose the service's own settings (${owned}*), which monitor files may never read`,
+      );
+    }
+  }
+  const webhookHosts = list(env.DRIFTWATCH_WEBHOOK_HOSTS).map((entry) => entry.toLowerCase());
+  for (const entry of webhookHosts) {
+    if (!HOST_PATTERN.test(entry) && !net.isIP(entry.replace(/^\[|\]$/g, ''))) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_WEBHOOK_HOSTS: "${entry}" is not a host name, *.domain or IP address (no scheme, port or path)`,
+      );
+    }
+  }
+  return {
+    secrets,
+    webhookHosts,
+    allowLoopback: parseBoolean(env, 'DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK', false),
+  };
+}
+
+/** A host name (letters, digits, hyphens, dots), optionally `*.` before a domain. */
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const text = env[name]?.trim().toLowerCase();
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new DriftwatchError('DW_CONFIG', `${name} must be true or false, got "${env[name]}"`);
 }
 
 /**
@@ -260,7 +377,8 @@ export function checkApiBinding(config: Pick<Config, 'http' | 'api'>): string {
 export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
   const host = env.DRIFTWATCH_HOST ?? '127.0.0.1';
   const port = env.DRIFTWATCH_PORT ?? '8080';
-  const snapshot: Env = Object.freeze({ ...env });
+  const read = readFrom(Object.freeze({ ...env }));
+  const monitorAccess = loadMonitorAccessConfig(env);
   return {
     publicUrl: (env.DRIFTWATCH_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
     publicUrlSet: Boolean(env.DRIFTWATCH_PUBLIC_URL),
@@ -277,10 +395,10 @@ export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
       timeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_TIMEOUT_MS', 10_000),
       pollMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_POLL_MS', 1_000),
     },
+    // The one door from a monitor file to the environment: only what the operator exposed.
     readSecret: (name) =>
-      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && Object.hasOwn(snapshot, name)
-        ? snapshot[name]
-        : undefined,
+      isExposedToMonitors(name, monitorAccess.secrets) ? read(name) : undefined,
+    monitorAccess,
   };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { extract as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   startSlackStub,
   startSmtpCatcher,
   startWebhookReceiver,
@@ -210,6 +211,7 @@ async function runAlertStage(store: Store, receivers: Receivers): Promise<void> 
       SLACK_API_URL: receivers.slack.apiUrl,
       SMTP_URL: receivers.smtp.url,
       RETRAIN_SECRET: SECRET,
+      ...LOCAL_RECEIVERS_ENV,
       DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '5',
       DRIFTWATCH_ALERTS_RETRY_BASE_MS: '20',
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '100',

@@ -11,11 +11,22 @@ import {
   baselineFileProblem,
   checkAliasExpansion,
   defaultBaselineRoots,
+  featureWidthProblem,
+  firstDuplicateKey,
 } from './monitorFileLimits.js';
+import type { Config } from '../config/config.js';
+import { redactSecrets } from '../observability/logger.js';
 import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import {
-  receiverAccessErrors,
+  accessErrors,
+  type MonitorAccess,
+  type NamedDestination,
+  type NamedSecret,
+} from './monitorAccess.js';
+import {
+  receiverSecretFields,
+  receiverUrlFields,
   routeReceiverErrors,
   toReceiverPlans,
   type RawReceivers,
@@ -70,6 +81,28 @@ export function parseDuration(text: string): number {
 export interface MonitorFileOptions {
   /** Directories the files a monitor names must lie in; default: the monitor file's directory's parent. */
   baselineRoots?: readonly string[];
+  /**
+   * What the file may reach (the operator's settings, config.alerts.monitorAccess): the
+   * secrets it may name and the hosts its webhooks may call. Default: nothing exposed, no
+   * loopback; a caller that forgets it refuses too much, never too little.
+   */
+  access?: MonitorAccess;
+}
+
+const NOTHING_EXPOSED: MonitorAccess = { secrets: [], webhookHosts: [], allowLoopback: false };
+
+/**
+ * The rules the service reads its monitor files under (DRIFTWATCH_BASELINE_ROOTS, what
+ * files may reach): every command that reads monitor files uses these, so none can accept a
+ * file the service would refuse, nor refuse one it would run.
+ */
+export function monitorFileOptionsOf(
+  config: Pick<Config, 'baselineRoots'> & { alerts: Pick<Config['alerts'], 'monitorAccess'> },
+): MonitorFileOptions {
+  return {
+    ...(config.baselineRoots ? { baselineRoots: config.baselineRoots } : {}),
+    access: config.alerts.monitorAccess,
+  };
 }
 
 /** Reads, validates and plans one monitor file; every problem found is reported, not just the first. */
@@ -92,9 +125,11 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
     return atStart('cannot read the file');
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false });
+  // Duplicate keys are found below, in one pass (the library's own check is quadratic).
+  const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // A message may quote a value (a URL with its credentials): what it says is redacted.
   const locate = (jsonPath: (string | number)[], message: string, atKey = false) =>
-    locateError(file, document, lineCounter, jsonPath, message, atKey);
+    locateError(file, document, lineCounter, jsonPath, redactSecrets(message), atKey);
   if (document.errors.length > 0) {
     return {
       ok: false,
@@ -107,6 +142,21 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
           message: `YAML syntax: ${error.message.split('\n')[0]}`,
         };
       }),
+    };
+  }
+  const duplicate = firstDuplicateKey(document);
+  if (duplicate !== null) {
+    const position = lineCounter.linePos(duplicate);
+    return {
+      ok: false,
+      errors: [
+        {
+          file,
+          line: position.line,
+          column: position.col,
+          message: 'YAML syntax: Map keys must be unique',
+        },
+      ],
     };
   }
   const expansion = checkAliasExpansion(document);
@@ -131,7 +181,10 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
   }
   const monitor = raw as RawMonitor;
   const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
-  const semantic = semanticErrors(monitor, path.dirname(absolute), roots);
+  const semantic = [
+    ...semanticErrors(monitor, path.dirname(absolute), roots),
+    ...monitorAccessErrors(monitor, options.access ?? NOTHING_EXPOSED),
+  ];
   if (semantic.length > 0)
     return {
       ok: false,
@@ -155,7 +208,10 @@ export function loadMonitorDirectory(
   dir: string,
   options: MonitorFileOptions = {},
 ): MonitorDirectory {
-  const fileOptions = { baselineRoots: options.baselineRoots ?? defaultBaselineRoots(dir) };
+  const fileOptions = {
+    baselineRoots: options.baselineRoots ?? defaultBaselineRoots(dir),
+    access: options.access,
+  };
   const names = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
@@ -202,7 +258,7 @@ function loadMonitorFileSafely(file: string, options: MonitorFileOptions): Monit
 }
 
 export function formatMonitorError(error: MonitorFileError): string {
-  return `${error.file}:${error.line}:${error.column}: ${error.message}`;
+  return redactSecrets(`${error.file}:${error.line}:${error.column}: ${error.message}`);
 }
 
 interface PathedMessage {
@@ -409,6 +465,9 @@ function semanticErrors(
   baseDir: string,
   baselineRoots: readonly string[],
 ): PathedMessage[] {
+  // A monitor too wide to run is refused before its baseline's header is even read.
+  const width = featureWidthProblem(Object.keys(monitor.features));
+  if (width) return [{ path: ['features'], atKey: true, message: width }];
   const errors: PathedMessage[] = [...baselineErrors(monitor, baseDir, baselineRoots)];
   if (!cron.validate(monitor.schedule)) {
     errors.push({
@@ -509,7 +568,6 @@ function semanticErrors(
       });
     }
   });
-  errors.push(...receiverAccessErrors(monitor));
   if (monitor.alerts?.cooldown !== undefined && monitor.alerts.repeat_interval !== undefined) {
     errors.push({
       path: ['alerts', 'cooldown'],
@@ -518,6 +576,62 @@ function semanticErrors(
   }
   return errors;
 }
+
+/**
+ * Each webhook and on-call receiver against what the operator exposes to monitor files (one
+ * rule for both, monitorAccess.accessErrors): the variables they name and the URLs they call.
+ * A Teams URL is itself a secret, from the environment: it is checked before each request.
+ */
+function monitorAccessErrors(monitor: RawMonitor, access: MonitorAccess): PathedMessage[] {
+  return accessErrors(
+    [
+      ...webhookAccessFields(monitor),
+      ...receiverSecretFields(monitor),
+      ...receiverUrlFields(monitor),
+    ],
+    access,
+  );
+}
+
+/**
+ * The URL each webhook calls (url, api_url, or GitHub's default API) and the variables it
+ * names (token_env, secret_env).
+ */
+function webhookAccessFields(monitor: RawMonitor): (NamedSecret | NamedDestination)[] {
+  return Object.entries(monitor.webhooks ?? {}).flatMap(([name, webhook]) => {
+    const field = (key: string) => ({
+      path: ['webhooks', name, key],
+      field: `webhooks.${name}.${key}`,
+    });
+    const fields: (NamedSecret | NamedDestination)[] = [];
+    if (webhook.preset === 'github_actions')
+      fields.push(
+        webhook.api_url !== undefined
+          ? { ...field('api_url'), url: webhook.api_url }
+          : {
+              path: ['webhooks', name],
+              field: `webhooks.${name}.api_url (default ${GITHUB_API})`,
+              url: GITHUB_API,
+            },
+      );
+    else if (webhook.url !== undefined) fields.push({ ...field('url'), url: webhook.url });
+    if (webhook.token_env !== undefined)
+      fields.push({ ...field('token_env'), variable: webhook.token_env });
+    const named = webhook.secret_env;
+    if (typeof named === 'string') fields.push({ ...field('secret_env'), variable: named });
+    else
+      named?.forEach((variable, i) =>
+        fields.push({
+          path: ['webhooks', name, 'secret_env', i],
+          field: `webhooks.${name}.secret_env[${i}]`,
+          variable,
+        }),
+      );
+    return fields;
+  });
+}
+
+const GITHUB_API = 'https://api.github.com';
 
 /**
  * A file baseline must exist, and every declared feature must be one of its columns: a
@@ -628,7 +742,7 @@ function toWebhookPlan(name: string, raw: RawWebhook): WebhookPlan {
       name,
       policy,
       preset: 'github_actions',
-      apiUrl: (raw.api_url ?? 'https://api.github.com').replace(/\/+$/, ''),
+      apiUrl: (raw.api_url ?? GITHUB_API).replace(/\/+$/, ''),
       repository: raw.repository ?? '',
       eventType: raw.event_type ?? 'driftwatch-retrain',
       tokenEnv: raw.token_env ?? '',

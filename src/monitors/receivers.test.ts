@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/store.js';
+import { loadMonitorAccessConfig } from '../config/config.js';
 import { formatMonitorError, loadMonitorFile } from './monitorFile.js';
+
+// What this test's operator exposes to monitor files (DRIFTWATCH_MONITOR_SECRETS).
+const ACCESS = loadMonitorAccessConfig({
+  DRIFTWATCH_MONITOR_SECRETS: 'PD_KEY,PD_EU_KEY,TEAMS_URL,AM_TOKEN,AM_PASSWORD,PD_SHORT_KEY',
+});
 
 const HEAD = `model: m1
 baseline: { trailing: 7d }
@@ -17,7 +23,7 @@ function load(tail: string) {
   const dir = tempDir('driftwatch-receivers-');
   const file = path.join(dir, 'm1.yaml');
   fs.writeFileSync(file, HEAD + tail);
-  const result = loadMonitorFile(file);
+  const result = loadMonitorFile(file, { access: ACCESS });
   fs.rmSync(dir, { recursive: true, force: true });
   return result.ok
     ? { plan: result.plan, errors: [] as string[] }
@@ -123,7 +129,20 @@ alertmanager:
     ).toEqual([
       "9:25: pagerduty.p.routing_key_env: SLACK_BOT_TOKEN is one of the service's own settings (SLACK_*): a monitor file may never name it",
       "11:57: alertmanager.a.bearer_token_env: DRIFTWATCH_EXPORT_SIGNING_KEY is one of the service's own settings (DRIFTWATCH_*): a monitor file may never name it",
-      '9:47: pagerduty.p.url: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use bearer_token_env or basic_auth',
+      '9:47: pagerduty.p.url: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use secret_env or token_env',
     ]);
+    const refused = load(`pagerduty:
+  p: { routing_key_env: NOT_EXPOSED, url: 'http://169.254.169.254/latest' }
+alertmanager:
+  a: { url: 'http://127.0.0.1:9093' }
+`).errors;
+    expect(refused).toHaveLength(3);
+    expect(refused[0]).toMatch(
+      /^9:25: pagerduty\.p\.routing_key_env: NOT_EXPOSED is not exposed to monitor files/,
+    );
+    expect(refused[1]).toMatch(/^9:43: pagerduty\.p\.url: 169\.254\.169\.254 is a link-local/);
+    expect(refused[2]).toMatch(
+      /^11:13: alertmanager\.a\.url: 127\.0\.0\.1 is this machine \(loopback\)/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import type { NamedDestination, NamedSecret } from './monitorAccess.js';
 import type { AlertmanagerAuth, ReceiverPlans } from './plan.js';
 
 /**
@@ -49,50 +50,6 @@ export function routeReceiverErrors(
   });
 }
 
-/**
- * The service's own settings are the operator's, never a monitor file's: a receiver may not
- * send one of them (the Slack token, the export signing key...) to a URL the file chose.
- */
-const SERVICE_SETTING_PREFIXES = ['DRIFTWATCH_', 'CLICKHOUSE_', 'KAFKA_', 'SLACK_', 'SMTP_'];
-
-/**
- * What a monitor file may not make a receiver reach: a variable of the service's own
- * settings, or a URL with credentials in it (they would be stored and shown with it; secrets
- * go in `*_env`). The schema has already limited URLs to http(s).
- */
-export function receiverAccessErrors(
-  raw: RawReceivers,
-): { path: (string | number)[]; message: string }[] {
-  const secrets = receiverSecretFields(raw).flatMap(({ path, variable }) => {
-    const owned = SERVICE_SETTING_PREFIXES.find((prefix) => variable.startsWith(prefix));
-    return owned
-      ? [
-          {
-            path,
-            message: `${path.join('.')}: ${variable} is one of the service's own settings (${owned}*): a monitor file may never name it`,
-          },
-        ]
-      : [];
-  });
-  const urls = receiverUrlFields(raw).flatMap(({ path, url }) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return [];
-    }
-    return parsed.username !== '' || parsed.password !== ''
-      ? [
-          {
-            path,
-            message: `${path.join('.')}: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use bearer_token_env or basic_auth`,
-          },
-        ]
-      : [];
-  });
-  return [...secrets, ...urls];
-}
-
 export function toReceiverPlans(raw: RawReceivers): ReceiverPlans {
   const plans: ReceiverPlans = { pagerduty: {}, teams: {}, alertmanager: {} };
   for (const [name, entry] of Object.entries(raw.pagerduty ?? {}))
@@ -119,27 +76,25 @@ export function toReceiverPlans(raw: RawReceivers): ReceiverPlans {
 }
 
 /** Every environment variable a receiver names, with where the file names it. */
-export function receiverSecretFields(raw: RawReceivers): { path: string[]; variable: string }[] {
+export function receiverSecretFields(raw: RawReceivers): NamedSecret[] {
+  const at = (path: string[], variable: string): NamedSecret => ({
+    path,
+    field: path.join('.'),
+    variable,
+  });
   return [
-    ...Object.entries(raw.pagerduty ?? {}).map(([name, entry]) => ({
-      path: ['pagerduty', name, 'routing_key_env'],
-      variable: entry.routing_key_env,
-    })),
-    ...Object.entries(raw.teams ?? {}).map(([name, entry]) => ({
-      path: ['teams', name, 'url_env'],
-      variable: entry.url_env,
-    })),
+    ...Object.entries(raw.pagerduty ?? {}).map(([name, entry]) =>
+      at(['pagerduty', name, 'routing_key_env'], entry.routing_key_env),
+    ),
+    ...Object.entries(raw.teams ?? {}).map(([name, entry]) =>
+      at(['teams', name, 'url_env'], entry.url_env),
+    ),
     ...Object.entries(raw.alertmanager ?? {}).flatMap(([name, entry]) => [
       ...(entry.bearer_token_env
-        ? [{ path: ['alertmanager', name, 'bearer_token_env'], variable: entry.bearer_token_env }]
+        ? [at(['alertmanager', name, 'bearer_token_env'], entry.bearer_token_env)]
         : []),
       ...(entry.basic_auth
-        ? [
-            {
-              path: ['alertmanager', name, 'basic_auth', 'password_env'],
-              variable: entry.basic_auth.password_env,
-            },
-          ]
+        ? [at(['alertmanager', name, 'basic_auth', 'password_env'], entry.basic_auth.password_env)]
         : []),
     ]),
   ];
@@ -149,14 +104,20 @@ export function receiverSecretFields(raw: RawReceivers): { path: string[]; varia
  * Every URL a receiver declares in the file, with where (the PagerDuty default included).
  * Teams URLs are not here: they are secrets, read from the environment at send time.
  */
-export function receiverUrlFields(raw: RawReceivers): { path: string[]; url: string }[] {
+export function receiverUrlFields(raw: RawReceivers): NamedDestination[] {
   return [
-    ...Object.entries(raw.pagerduty ?? {}).map(([name, entry]) => ({
-      path: entry.url === undefined ? ['pagerduty', name] : ['pagerduty', name, 'url'],
-      url: entry.url ?? PAGERDUTY_EVENTS_URL,
-    })),
+    ...Object.entries(raw.pagerduty ?? {}).map(([name, entry]) =>
+      entry.url === undefined
+        ? {
+            path: ['pagerduty', name],
+            field: `pagerduty.${name}.url (default ${PAGERDUTY_EVENTS_URL})`,
+            url: PAGERDUTY_EVENTS_URL,
+          }
+        : { path: ['pagerduty', name, 'url'], field: `pagerduty.${name}.url`, url: entry.url },
+    ),
     ...Object.entries(raw.alertmanager ?? {}).map(([name, entry]) => ({
       path: ['alertmanager', name, 'url'],
+      field: `alertmanager.${name}.url`,
       url: entry.url,
     })),
   ];

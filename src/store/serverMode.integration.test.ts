@@ -38,6 +38,7 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
       CLICKHOUSE_DATABASE: 'dw_server',
       DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
       RETRAIN_SECRET: 'whsec_c2VydmVyLW1vZGU=', // the shipped monitor's webhook secret
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
     });
     service = await startService(config, {
       kafka: false,

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   eventually,
   startWebhookReceiver,
   type WebhookReceiver,
@@ -62,6 +63,7 @@ webhooks:
       DRIFTWATCH_MONITORS_DIR: monitorsDir,
       DRIFTWATCH_PORT: '0',
       SINK_SECRET: SECRET,
+      ...LOCAL_RECEIVERS_ENV,
       DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '3',
       DRIFTWATCH_ALERTS_RETRY_BASE_MS: '50',
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '200',

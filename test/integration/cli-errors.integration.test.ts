@@ -51,7 +51,10 @@ describe('the CLI on bad input', () => {
   });
 
   it('history of an unknown model names the known ones; a backtest backwards is refused', async () => {
-    const env = { DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-history-'), 'data') };
+    const env = {
+      DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-history-'), 'data'),
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET', // the shipped fraud-detector's webhook
+    };
     const history = await runCli(['history', '--model', 'fraud-detectr'], env);
     expect(history.status).toBe(2);
     expect(history.stderr).toBe(

@@ -30,6 +30,7 @@ describe('data safety: the demo, and the CLI beside a running service', () => {
     DRIFTWATCH_MONITORS_DIR: monitorsDir,
     DRIFTWATCH_BASELINE_ROOTS: REPO_ROOT,
     RETRAIN_SECRET: 'whsec_ZGF0YS1zYWZldHk=', // the shipped monitor's webhook secret
+    DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
   };
   let service: RunningCli | undefined;
   let url = '';

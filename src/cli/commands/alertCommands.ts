@@ -6,8 +6,7 @@ import { acknowledgeAlert, createSilence } from '../../alerts/operatorActions.js
 import { checkAlertEnvironment, type ReadSecret } from '../../alerts/secrets.js';
 import { splitSecrets, verifyWebhookSignature } from '../../alerts/signature.js';
 import { InputError } from '../../errors.js';
-import { loadMonitorDirectory, parseDuration } from '../../monitors/monitorFile.js';
-import type { MonitorPlan } from '../../monitors/plan.js';
+import { parseDuration } from '../../monitors/monitorFile.js';
 import { silentLogger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics.js';
 import { alignColumns } from '../../report/render/table.js';
@@ -21,6 +20,7 @@ import {
 } from '../../store/alerts.js';
 import { listOutbox, type OutboxEntry } from '../../store/outbox.js';
 import type { CommandContext } from '../program.js';
+import { findPlan } from './monitorCommands.js';
 
 const STATES = ['firing', 'pending', 'resolved', 'open', 'all'] as const;
 type StateFilter = (typeof STATES)[number];
@@ -308,7 +308,7 @@ export function registerAlertCommands(program: Command, context: CommandContext)
         tolerance: string;
       }) => {
         const secrets = splitSecrets(
-          readSecretOrFail(context.config.alerts.readSecret, flags.secretEnv),
+          readSecretOrFail(context.config.readVariable, flags.secretEnv),
         );
         const body = flags.bodyFile ? readBody(flags.bodyFile) : await readStdin();
         const result = verifyWebhookSignature(
@@ -382,17 +382,6 @@ async function readStdin(): Promise<string> {
   let text = '';
   for await (const chunk of process.stdin) text += String(chunk);
   return text;
-}
-
-function findPlan(context: CommandContext, model: string): MonitorPlan {
-  const { plans } = loadMonitorDirectory(context.config.monitorsDir);
-  const plan = plans.find((candidate) => candidate.model === model);
-  if (!plan)
-    throw new InputError(
-      { file: context.config.monitorsDir },
-      `no valid monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'}; see driftwatch validate)`,
-    );
-  return plan;
 }
 
 function sliceText(alert: { sliceKey: string; sliceValue: string }): string {

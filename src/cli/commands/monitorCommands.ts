@@ -15,7 +15,11 @@ import {
   freezeRangeBaseline,
   loadFileBaseline,
 } from '../../monitors/evaluateWindow.js';
-import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
+import {
+  formatMonitorError,
+  loadMonitorDirectory,
+  monitorFileOptionsOf,
+} from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
 import { windowEndingAt } from '../../timeWindow.js';
 import { truncateToMinute } from '../../monitors/windows.js';
@@ -44,9 +48,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         plans,
         files: fileOf,
         errors,
-      } = loadMonitorDirectory(folder, {
-        baselineRoots: context.config.baselineRoots,
-      });
+      } = loadMonitorDirectory(folder, monitorFileOptionsOf(context.config));
       for (const error of errors) process.stderr.write(`${formatMonitorError(error)}\n`);
       // Warnings only: the environment of this shell need not be the service's.
       for (const warning of alertWarnings(plans, context.config.alerts))
@@ -351,11 +353,10 @@ function assertMonitorFolder(folder: string): void {
   }
 }
 
-function findPlan(context: CommandContext, model: string): MonitorPlan {
+/** The valid monitor of a model, read under the service's rules; a refused file says why. */
+export function findPlan(context: CommandContext, model: string): MonitorPlan {
   const dir = context.config.monitorsDir;
-  const { plans, errors } = loadMonitorDirectory(dir, {
-    baselineRoots: context.config.baselineRoots,
-  });
+  const { plans, errors } = loadMonitorDirectory(dir, monitorFileOptionsOf(context.config));
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
   const fileErrors = errors.filter((error) => path.basename(error.file).startsWith(model));
@@ -380,9 +381,10 @@ async function assertKnownModel(
   const known =
     backend.kind === 'service'
       ? (await backend.service.models()).map((monitor) => monitor.model)
-      : loadMonitorDirectory(context.config.monitorsDir, {
-          baselineRoots: context.config.baselineRoots,
-        }).plans.map((plan) => plan.model);
+      : loadMonitorDirectory(
+          context.config.monitorsDir,
+          monitorFileOptionsOf(context.config),
+        ).plans.map((plan) => plan.model);
   if (known.includes(model)) return;
   throw new InputError(
     { file: '--model' },
