@@ -152,6 +152,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links: publicLinks,
+        access: config.monitorAccess,
       }),
     teams:
       options.channels?.teams ??
@@ -162,6 +163,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links: publicLinks,
+        access: config.monitorAccess,
       }),
     alertmanager:
       options.channels?.alertmanager ??
@@ -175,6 +177,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links: publicLinks,
+        access: config.monitorAccess,
       }),
   };
   const delivery = createDeliveryLoop({

@@ -3,7 +3,9 @@ import { alertmanagerAlerts } from '../render/alertmanager.js';
 import type { NotificationLinks } from '../render/text.js';
 import type { AlertmanagerTarget } from '../secrets.js';
 import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import { postWithFetch, sendJson, type PostJson } from './httpPost.js';
+import type { MonitorAccess } from '../../monitors/monitorAccess.js';
+import type { ResolveHost } from './guardedRequest.js';
+import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
 
 export interface AlertmanagerChannelOptions {
   /**
@@ -17,6 +19,11 @@ export interface AlertmanagerChannelOptions {
   timeoutMs: number;
   /** Links for the model, or null when the service's public URL is not configured. */
   links: (model: string) => NotificationLinks | null;
+  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
+  access: MonitorAccess;
+  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
+  resolveHost?: ResolveHost;
+  /** Replaces the guarded POST (tests). */
   post?: PostJson;
   now?: () => Date;
 }
@@ -35,7 +42,11 @@ export const RESEND_INTERVALS = 4;
 export function createAlertmanagerChannel(
   options: AlertmanagerChannelOptions,
 ): NotificationChannel {
-  const post = options.post ?? postWithFetch;
+  const post =
+    options.post ??
+    postWithinMonitorAccess(options.access, {
+      resolveHost: options.resolveHost,
+    });
   const now = options.now ?? (() => new Date());
   return {
     async send(delivery: Delivery) {

@@ -1,11 +1,14 @@
 import { errorMessage } from '../../errors.js';
+import type { MonitorAccess } from '../../monitors/monitorAccess.js';
 import { parseRetryAfter } from '../backoff.js';
 import { failure, type SendOutcome } from './channel.js';
+import { postWithinAccess, type ResolveHost } from './guardedRequest.js';
 
 /**
  * One JSON POST to a receiver over HTTP, as the on-call channels (PagerDuty, Teams,
- * Alertmanager) send it, and what its answer means for the outbox. Redirects are never
- * followed: the body and the credentials go only where the monitor file said.
+ * Alertmanager) send it, and what its answer means for the outbox. A redirect is followed
+ * only within its origin (307/308); any other is final: the body and the credentials go
+ * only where the monitor file said.
  */
 export interface JsonPost {
   url: string;
@@ -28,25 +31,34 @@ export type PostAnswer =
 
 export type PostJson = (request: JsonPost) => Promise<PostAnswer>;
 
-const BODY_KEPT = 2048;
-
-/** fetch, with no redirect followed, the attempt's timeout, and the answer's head kept. */
-export const postWithFetch: PostJson = async (request) => {
-  const response = await fetch(request.url, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-    redirect: 'manual',
-    signal: AbortSignal.timeout(request.timeoutMs),
-  });
-  const text = await response.text().catch(() => '');
-  return {
-    kind: 'answered',
-    status: response.status,
-    header: (name) => response.headers.get(name),
-    body: text.slice(0, BODY_KEPT),
+/**
+ * The POST monitor files may make: within what the operator lets them reach (guardedRequest:
+ * http(s), no link-local or metadata address, the host allow-list, checked again on the
+ * addresses the host resolves to at connect time), and redirects only within the origin.
+ */
+export function postWithinMonitorAccess(
+  access: MonitorAccess,
+  options: { secretQuery?: boolean; resolveHost?: ResolveHost } = {},
+): PostJson {
+  return async (request) => {
+    const answer = await postWithinAccess({
+      ...request,
+      access,
+      ...(options.secretQuery ? { secretQuery: true } : {}),
+      ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
+    });
+    if (answer.kind === 'refused') return answer;
+    return {
+      kind: 'answered',
+      status: answer.status,
+      header: (name) => {
+        const value = answer.headers[name.toLowerCase()];
+        return (Array.isArray(value) ? value[0] : value) ?? null;
+      },
+      body: answer.body,
+    };
   };
-};
+}
 
 /**
  * Sends and classifies, as PagerDuty's and Alertmanager's documentation say to: 2xx is

@@ -2,7 +2,9 @@ import { pagerdutyEvents } from '../render/pagerduty.js';
 import type { NotificationLinks } from '../render/text.js';
 import type { PagerdutyTarget } from '../secrets.js';
 import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import { postWithFetch, sendJson, type PostJson } from './httpPost.js';
+import type { MonitorAccess } from '../../monitors/monitorAccess.js';
+import type { ResolveHost } from './guardedRequest.js';
+import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
 
 export interface PagerdutyChannelOptions {
   /** The integration a delivery goes to, with its routing key; null: no longer declared. */
@@ -10,6 +12,11 @@ export interface PagerdutyChannelOptions {
   timeoutMs: number;
   /** Links for the model, or null when the service's public URL is not configured. */
   links: (model: string) => NotificationLinks | null;
+  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
+  access: MonitorAccess;
+  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
+  resolveHost?: ResolveHost;
+  /** Replaces the guarded POST (tests). */
   post?: PostJson;
   now?: () => Date;
 }
@@ -22,7 +29,11 @@ export interface PagerdutyChannelOptions {
  * same dedup_key and action, so PagerDuty applies it to the same alert: no second incident.
  */
 export function createPagerdutyChannel(options: PagerdutyChannelOptions): NotificationChannel {
-  const post = options.post ?? postWithFetch;
+  const post =
+    options.post ??
+    postWithinMonitorAccess(options.access, {
+      resolveHost: options.resolveHost,
+    });
   const now = options.now ?? (() => new Date());
   return {
     async send(delivery: Delivery) {

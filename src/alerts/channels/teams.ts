@@ -2,7 +2,9 @@ import { renderTeamsMessage } from '../render/teams.js';
 import type { NotificationLinks } from '../render/text.js';
 import type { TeamsTarget } from '../secrets.js';
 import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import { postWithFetch, sendJson, type PostJson } from './httpPost.js';
+import type { MonitorAccess } from '../../monitors/monitorAccess.js';
+import type { ResolveHost } from './guardedRequest.js';
+import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
 
 export interface TeamsChannelOptions {
   /** The channel's webhook, its URL from the environment; null: no longer declared. */
@@ -10,6 +12,11 @@ export interface TeamsChannelOptions {
   timeoutMs: number;
   /** Links for the model, or null when the service's public URL is not configured. */
   links: (model: string) => NotificationLinks | null;
+  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
+  access: MonitorAccess;
+  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
+  resolveHost?: ResolveHost;
+  /** Replaces the guarded POST (tests). */
   post?: PostJson;
   now?: () => Date;
 }
@@ -21,7 +28,12 @@ export interface TeamsChannelOptions {
  * twice. The URL (a secret: it carries its signature) is never quoted in an error.
  */
 export function createTeamsChannel(options: TeamsChannelOptions): NotificationChannel {
-  const post = options.post ?? postWithFetch;
+  const post =
+    options.post ??
+    postWithinMonitorAccess(options.access, {
+      resolveHost: options.resolveHost,
+      secretQuery: true,
+    });
   const now = options.now ?? (() => new Date());
   return {
     async send(delivery: Delivery) {
