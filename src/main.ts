@@ -28,6 +28,7 @@ import {
   type MonitorFileError,
 } from './monitors/monitorFile.js';
 import { createMonitorHealth } from './monitors/monitorHealth.js';
+import { defaultBaselineRoots } from './monitors/monitorFileLimits.js';
 import type { MonitorPlan } from './monitors/plan.js';
 import { createLogger, redactSecrets, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
@@ -197,6 +198,7 @@ async function startStages(
     createUnwatchedModelCounter(registry, (model) => watched.has(model)),
   );
   const readiness: ReadinessCheck[] = [monitorHealth.readiness];
+  const role = options.role ?? 'all';
   const alerts = createAlertStage({
     store,
     plans,
@@ -205,12 +207,15 @@ async function startStages(
     registry,
     channels: options.alertChannels,
   });
+  // One delivery loop per store: the process that runs the monitors (scheduler or all).
+  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   const app = buildApp({
     store,
     metrics,
     registry,
     logger,
     monitors: () => plans,
+    baselineRoots: config.baselineRoots ?? defaultBaselineRoots(config.monitorsDir),
     ingest: config.ingest,
     writer,
     auth: {
@@ -218,7 +223,15 @@ async function startStages(
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
-    alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    alerts:
+      options.alerts === false
+        ? undefined
+        : createAlertsApi(store, {
+            plans: () => plans,
+            refused: () => errors,
+            config: config.alerts,
+            deliveringStage: deliversAlerts ? alerts : undefined,
+          }),
     // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
     ...(options.alerts !== false && options.schedule
       ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
@@ -234,11 +247,9 @@ async function startStages(
     ? await app.listen({ host: config.http.host, port: startup.server?.port ?? config.http.port })
     : null;
   startupMetrics.started();
-  const role = options.role ?? 'all';
   if (config.store.kind === 'embedded') {
     // Lets a CLI command on the same directory find this service and ask it instead.
     writeServiceRecord(config.store.dataDir, {
-      pid: process.pid,
       url: address,
       role,
       command: ['driftwatch', ...process.argv.slice(2)].join(' '),
@@ -286,8 +297,6 @@ async function startStages(
       monitorHealth.failed(monitor, reason);
     },
   });
-  // One delivery loop per store: the process that runs the monitors (scheduler or all).
-  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   if (deliversAlerts) alerts.delivery.start();
   if (options.schedule) {
     // Runs stored before a crash first, then the windows missed while down.

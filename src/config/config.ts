@@ -62,6 +62,8 @@ export interface ExportConfig {
   signingKey: string | null;
   /** The key verify checks against by default (PEM or base64 SPKI DER). */
   publicKey: string | null;
+  /** Or the SHA-256 fingerprint of that key (sha256:<hex>), pinned. */
+  publicKeyFingerprint: string | null;
 }
 
 /** Ingest limits, validation bounds and retention (README: "Ingestion limits"). */
@@ -236,6 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     exports: {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,
       publicKey: env.DRIFTWATCH_EXPORT_PUBLIC_KEY || null,
+      publicKeyFingerprint: env.DRIFTWATCH_EXPORT_KEY_FINGERPRINT || null,
     },
     alerts: loadAlertsConfig(env),
     demoDataDir: path.resolve(env.DRIFTWATCH_DATA_DIR ?? path.join('.driftwatch', 'demo', 'data')),

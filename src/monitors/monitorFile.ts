@@ -261,6 +261,24 @@ export function formatMonitorError(error: MonitorFileError): string {
   return redactSecrets(`${error.file}:${error.line}:${error.column}: ${error.message}`);
 }
 
+/**
+ * Why a model has no plan when its file was refused (files are named after their model):
+ * the refused file and "the monitor file is invalid: <each located error>", or null when no
+ * refused file is the model's.
+ */
+export function refusalOf(
+  errors: readonly MonitorFileError[],
+  model: string,
+): { file: string; message: string } | null {
+  const own = errors.filter((error) => path.basename(error.file).startsWith(model));
+  const first = own[0];
+  if (!first) return null;
+  return {
+    file: first.file,
+    message: `the monitor file is invalid: ${own.map(formatMonitorError).join('; ')}`,
+  };
+}
+
 interface PathedMessage {
   path: (string | number)[];
   message: string;

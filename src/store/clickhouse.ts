@@ -172,8 +172,30 @@ function embeddedConnection(dataDir: string): ClientConnection {
     // "Failed to create connection for path": lost a race with another opener, or worse.
     const racer = findStoreHolder(dataDir);
     if (racer) throw new StoreLockedError(dataDir, racer);
-    throw storeError(`open the embedded store in ${dataDir}`, error);
+    throw embeddedOpenFailed(dataDir, error);
   }
+}
+
+/**
+ * The engine's reason went to stderr (Code: 76 ... Cannot lock file, a permission, a full
+ * disk); what it threw says only "Failed to create connection". One line of what to do.
+ */
+function embeddedOpenFailed(dataDir: string, error: unknown): DriftwatchError {
+  let writable = true;
+  try {
+    fs.accessSync(dataDir, fs.constants.W_OK);
+  } catch {
+    writable = false;
+  }
+  const why = writable
+    ? 'another process may be opening it at this moment, or the disk is full or the files damaged'
+    : 'this user may not write there';
+  return new DriftwatchError(
+    'DW_STORE',
+    `the embedded store ${dataDir} could not be opened (${why}); try again, check the directory, ` +
+      'or set DRIFTWATCH_DATA_DIR to another directory',
+    { cause: error, retriable: writable },
+  );
 }
 
 /**

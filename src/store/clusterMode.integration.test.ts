@@ -42,6 +42,7 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
         DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
         DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
         RETRAIN_SECRET: 'whsec_Y2x1c3Rlci1tb2Rl', // the shipped monitor's webhook secret
+        DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET', // ...which the operator exposes to it
         ...env,
       }),
       {

@@ -166,9 +166,9 @@ webhooks:
 
   it('acknowledges and silences with who and why, and shows the audit trail', async () => {
     const listed = JSON.parse((await runCli(['alerts', '--json'], env)).stdout) as {
-      alerts: { alertId: string }[];
+      alerts: { alert_id: string }[];
     };
-    const alertId = listed.alerts[0]?.alertId ?? '';
+    const alertId = listed.alerts[0]?.alert_id ?? '';
     const ack = await runCli(
       ['alerts', 'ack', alertId, '--by', 'ana', '--reason', 'retraining started'],
       env,

@@ -248,11 +248,12 @@ webhooks:
 
     const dead = await runCli(['alerts', '--dead', '--json'], env());
     expect(dead.status).toBe(0);
+    // the API's fields (the CLI answers in the API's vocabulary)
     expect(JSON.parse(dead.stdout)).toMatchObject([
       {
-        id: 'msg_leaky',
+        notification_id: 'msg_leaky',
         status: 'dead',
-        lastError:
+        last_error:
           'webhook "x" unreachable: Request cannot be constructed from a URL that includes credentials: http://[redacted]@ci.example.com/h?token=[redacted]&run=7',
       },
     ]);
