@@ -10,11 +10,7 @@ import { REPO_ROOT } from './helpers/cli.js';
 const file = path.join(REPO_ROOT, 'schemas/monitor.schema.json');
 const schema = JSON.parse(fs.readFileSync(file, 'utf8')) as { $defs: Record<string, unknown> };
 schema.$defs.check = checkSchema();
-// non-ASCII stays escaped as the file has it, so only the check part changes
-const json = JSON.stringify(schema, null, 2).replace(
-  /[\u007f-\uffff]/g,
-  (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-);
+const json = JSON.stringify(schema, null, 2);
 const options = (await prettier.resolveConfig(file)) ?? {};
 fs.writeFileSync(file, await prettier.format(json, { ...options, filepath: file }));
 console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
