@@ -292,3 +292,41 @@ export async function insertFleetBaseline(
     },
   );
 }
+
+/** What a partition of the summary tables (and events) takes on disk, per table. */
+export interface PartitionBytes {
+  table: string;
+  rows: number;
+  compressed: number;
+  uncompressed: number;
+  parts: number;
+}
+
+/** system.parts of one month's partition (`YYYYMM`), active parts only. */
+export async function measureFleetStorage(
+  store: Store,
+  partition: string,
+): Promise<PartitionBytes[]> {
+  const rows = await store.query<{
+    table: string;
+    rows: string;
+    compressed: string;
+    uncompressed: string;
+    parts: string;
+  }>(
+    `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed,
+            sum(data_uncompressed_bytes) AS uncompressed, count() AS parts
+     FROM system.parts
+     WHERE active AND database = currentDatabase() AND partition = {partition:String}
+       AND table IN ('summary_5m', 'summary_1h', 'summary_1d', 'events')
+     GROUP BY table ORDER BY table`,
+    { partition },
+  );
+  return rows.map((r) => ({
+    table: r.table,
+    rows: Number(r.rows),
+    compressed: Number(r.compressed),
+    uncompressed: Number(r.uncompressed),
+    parts: Number(r.parts),
+  }));
+}
