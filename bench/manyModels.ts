@@ -32,9 +32,9 @@ import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
  *  - one monitor run of that model over that month (a monitor file with the 100 features and
  *    the 10 slices; the reference profile is built once first and timed apart).
  * Every model's frames, slice combinations and threshold are stored for all 1,000 models.
- * DRIFTWATCH_BENCH_FLEET_DAY_MODELS (default 4) sets how many models get the whole day,
+ * DRIFTWATCH_BENCH_FLEET_DAY_MODELS (default 10) sets how many models get the whole day,
  * DRIFTWATCH_BENCH_FLEET_MONTH_MODELS (default 1) how many get the month's day grain (the
- * measured one in the middle), DRIFTWATCH_BENCH_FLEET_EVENTS (default 10000) the events a
+ * measured one in the middle), DRIFTWATCH_BENCH_FLEET_EVENTS (default 1000) the events a
  * model receives a day.
  */
 const MODELS = 1000;
@@ -56,9 +56,9 @@ function envNumber(name: string, fallback: number): number {
 }
 
 export async function runManyModelsBenchmark(): Promise<void> {
-  const dayModels = Math.min(MODELS, envNumber('DRIFTWATCH_BENCH_FLEET_DAY_MODELS', 4));
+  const dayModels = Math.min(MODELS, envNumber('DRIFTWATCH_BENCH_FLEET_DAY_MODELS', 10));
   const monthModels = Math.min(MODELS, envNumber('DRIFTWATCH_BENCH_FLEET_MONTH_MODELS', 1));
-  const eventsPerDay = envNumber('DRIFTWATCH_BENCH_FLEET_EVENTS', 10_000);
+  const eventsPerDay = envNumber('DRIFTWATCH_BENCH_FLEET_EVENTS', 1_000);
   const fleet: Fleet = {
     prefix: 'fleet-',
     numeric: Array.from({ length: 80 }, (_, i) => `n${String(i).padStart(3, '0')}`),
@@ -134,7 +134,7 @@ async function storagePerDay(store: Store, fleet: Fleet, models: number): Promis
   const generated = `${seconds(started)} s (${cpuSince(cpu)})`;
   const day = await measureFleetStorage(store, '202611');
   console.log(
-    `a whole day at every grain for ${models} model(s) generated in ${generated} s; ${loadLine()}`,
+    `a whole day at every grain for ${models} model(s) generated in ${generated}; ${loadLine()}`,
   );
   for (const table of day) {
     console.log(
