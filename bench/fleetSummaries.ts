@@ -3,8 +3,10 @@ import { FINE_BUCKET } from '../src/store/summaryQueries.js';
 
 /**
  * A fleet of generated models, as the many-models benchmark stores it (this file is that
- * benchmark's store helper: its SQL stays here). Every model receives the same stream of
- * events, defined by formulas so it can be written two ways that must agree:
+ * benchmark's store helper: its SQL stays here). Every model's events are drawn from the
+ * same distributions by formulas — hashes of (model number, slice, day, event, feature), not
+ * of the model's name, so fleets under two prefixes hold the same events — which lets them be
+ * written two ways that must agree:
  *  - as summaries: the fine cells (five-minute grain, k = 7 buckets) inserted straight into
  *    `summary_fine`, the Null table whose views roll them up into summary_5m, summary_1h
  *    and (through summary_1h) summary_1d, as on ingest but without raw rows or the map
@@ -13,11 +15,10 @@ import { FINE_BUCKET } from '../src/store/summaryQueries.js';
  *    makes from the same events (test/integration/fleetSummaries.integration.test.ts).
  *
  * The stream: on each UTC day, model m and slice s (attribute segment = s0, s1, ...) get
- * `eventsPerSlicePerDay` events spread evenly over the day; event j's features come from
- * hashes of (model, slice, day, j, feature): numeric ones normal (centre and scale per
- * feature, the frame the profile would have frozen; a shift of 0.3 standard deviations on
- * the first three numeric features in slice s0), categorical ones over five values with
- * unequal weights, 1 in 200 values null, and a uniform score.
+ * `eventsPerSlicePerDay` events spread evenly over the day. Their numeric features are
+ * normal (centre and scale per feature: the frame the profile would have frozen; a shift of
+ * 0.3 standard deviations on the first three numeric features in slice s0), categorical
+ * ones over five values with unequal weights, 1 value in 200 null, the score uniform.
  */
 export interface Fleet {
   /** Model i of the fleet is `${prefix}${i}` with i zero-padded to four digits. */
