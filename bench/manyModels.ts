@@ -3,8 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Samples } from '../src/drift/samples.js';
 import { readWindowSamples } from '../src/drift/windowSummary.js';
-import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
-import { rangeBaselineName } from '../src/monitors/evaluateWindow.js';
+import {
+  evaluateMonitorWindow,
+  prepareMonitor,
+  rangeBaselineName,
+} from '../src/monitors/evaluateWindow.js';
 import { loadMonitorFile } from '../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../src/monitors/plan.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
