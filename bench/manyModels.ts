@@ -152,6 +152,8 @@ async function storagePerDay(store: Store, fleet: Fleet, models: number): Promis
   );
   started = performance.now();
   cpu = process.cpuUsage();
+  // a model past the fleet's (frames first, as for any model), so its summaries stay apart
+  await insertFleetFrames(store, fleet, { first: MODELS, count: 1 });
   await insertFleetEvents(store, fleet, { first: MODELS, count: 1, from: RAW_DAY, days: 1 });
   const raw = (await measureFleetStorage(store, '202612')).filter((t) => t.table === 'events');
   console.log(
