@@ -6,7 +6,7 @@ import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
 import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
-import { DriftwatchError } from './errors.js';
+import { DriftwatchError, errorMessage } from './errors.js';
 import { createKafkaIngest } from './ingest/kafkaConsumer.js';
 import {
   kafkaReadiness,
@@ -15,7 +15,9 @@ import {
 } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
+import { createSummaryReconciler } from './ingest/summaryReconciler.js';
 import { createEventWriter } from './ingest/writer.js';
+import { ABANDONED_AFTER_MS } from './ingest/writerLedger.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
 import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
 import {
@@ -180,6 +182,24 @@ async function startStages(
     lingerMessages: config.ingest.lingerMessages,
     lingerMs: config.ingest.lingerMs,
   });
+  // Before any ingest: hours a crashed writer left half-summarized are checked and repaired.
+  const summaries = createSummaryReconciler(store, {
+    writer,
+    registry,
+    logger,
+    abandonedAfterMs: config.store.kind === 'embedded' ? 0 : ABANDONED_AFTER_MS,
+  });
+  startup.server?.notReady(
+    'summaries',
+    'checking the summaries of hours a stopped writer left open',
+  );
+  await summaries.reconcile().catch((error: unknown) => {
+    logger.error(
+      { err: errorMessage(error) },
+      'the summaries could not be checked at start; they are checked again every minute',
+    );
+  });
+  summaries.start();
   const readiness: ReadinessCheck[] = [];
   const app = buildApp({
     store,
@@ -276,6 +296,8 @@ async function startStages(
       await alerts.stop();
       await kafka?.stop();
       await app.close();
+      await summaries.stop();
+      await writer.close();
       if (config.store.kind === 'embedded') removeServiceRecord(config.store.dataDir);
       await store.close();
     },
