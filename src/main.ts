@@ -6,7 +6,7 @@ import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
 import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
-import { DriftwatchError, errorMessage } from './errors.js';
+import { DriftwatchError } from './errors.js';
 import { createKafkaIngest } from './ingest/kafkaConsumer.js';
 import {
   kafkaReadiness,
@@ -15,9 +15,8 @@ import {
 } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
-import { createSummaryReconciler } from './ingest/summaryReconciler.js';
+import { startSummaryReconciler } from './ingest/summaryReconciler.js';
 import { createEventWriter } from './ingest/writer.js';
-import { ABANDONED_AFTER_MS } from './ingest/writerLedger.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
 import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
 import {
@@ -183,23 +182,11 @@ async function startStages(
     lingerMs: config.ingest.lingerMs,
   });
   // Before any ingest: hours a crashed writer left half-summarized are checked and repaired.
-  const summaries = createSummaryReconciler(store, {
-    writer,
-    registry,
-    logger,
-    abandonedAfterMs: config.store.kind === 'embedded' ? 0 : ABANDONED_AFTER_MS,
-  });
   startup.server?.notReady(
     'summaries',
     'checking the summaries of hours a stopped writer left open',
   );
-  await summaries.reconcile().catch((error: unknown) => {
-    logger.error(
-      { err: errorMessage(error) },
-      'the summaries could not be checked at start; they are checked again every minute',
-    );
-  });
-  summaries.start();
+  const summaries = await startSummaryReconciler(store, { writer, registry, logger });
   const readiness: ReadinessCheck[] = [];
   const app = buildApp({
     store,

@@ -33,6 +33,7 @@ import {
   type CountDifference,
 } from './summaryCheck.js';
 import type { EventWriter } from './writer.js';
+import { ABANDONED_AFTER_MS } from './writerLedger.js';
 
 /**
  * Keeps the summaries equal to the stored events through crashes (migration 0010 says how
@@ -68,10 +69,11 @@ export interface SummaryReconcilerOptions {
   registry: Registry;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /**
-   * Another writer's open hour counts as abandoned once its entry is this old: 0 on an
-   * embedded store (the process holding it is the only one), ABANDONED_AFTER_MS on a server.
+   * Another writer's open hour counts as abandoned once its entry is this old. By default 0
+   * on an embedded store (the process holding it is the only one), ABANDONED_AFTER_MS on a
+   * server.
    */
-  abandonedAfterMs: number;
+  abandonedAfterMs?: number;
   intervalMs?: number;
 }
 
@@ -105,6 +107,8 @@ export function createSummaryReconciler(
   options: SummaryReconcilerOptions,
 ): SummaryReconciler {
   const { writer, logger } = options;
+  const abandonedAfterMs =
+    options.abandonedAfterMs ?? (store.kind === 'embedded' ? 0 : ABANDONED_AFTER_MS);
   const metrics = reconcilerMetrics(options.registry);
   const mine = writer.ledger.writerId;
   let timer: NodeJS.Timeout | undefined;
@@ -113,7 +117,7 @@ export function createSummaryReconciler(
   async function reconcile(): Promise<ReconcileReport> {
     const report = emptyReport();
     const abandoned = (await listOpenLedgerEntries(store)).filter(
-      (entry) => entry.writerId !== mine && entry.ageMs >= options.abandonedAfterMs,
+      (entry) => entry.writerId !== mine && entry.ageMs >= abandonedAfterMs,
     );
     const dirty = writer.ledger.dirty().map((scope) => ({ ...scope, writerId: mine }));
     for (const day of byDay([...abandoned, ...dirty])) {
@@ -146,7 +150,7 @@ export function createSummaryReconciler(
       nowMs: Date.now(),
     };
     const day = { model, kind, fromMs: dayOf(hourMs), toMs: dayOf(hourMs) + DAY_MS };
-    if (options.abandonedAfterMs > 0) {
+    if (abandonedAfterMs > 0) {
       // on a shared server, other processes' repairs of these hours wait for this one
       await writer.ledger.open(scopes);
     }
@@ -295,11 +299,11 @@ export function createSummaryReconciler(
 
   /** Whether another live writer has any of the span's hours open (never on an embedded store). */
   async function othersWriting(span: EventSpan): Promise<boolean> {
-    if (options.abandonedAfterMs === 0) return false;
+    if (abandonedAfterMs === 0) return false;
     const entries = await listLedgerEntriesBetween(store, span);
     return entries.some(
       (entry) =>
-        entry.writerId !== mine && entry.state === 'open' && entry.ageMs < options.abandonedAfterMs,
+        entry.writerId !== mine && entry.state === 'open' && entry.ageMs < abandonedAfterMs,
     );
   }
 
@@ -330,6 +334,25 @@ export function createSummaryReconciler(
       await running;
     },
   };
+}
+
+/**
+ * A process that writes events, at start before any ingest: one pass (a failure is logged
+ * and the hours are checked again by the next pass), then a pass every minute.
+ */
+export async function startSummaryReconciler(
+  store: Store,
+  options: SummaryReconcilerOptions,
+): Promise<SummaryReconciler> {
+  const reconciler = createSummaryReconciler(store, options);
+  await reconciler.reconcile().catch((error: unknown) => {
+    options.logger?.error(
+      { err: errorMessage(error) },
+      'the summaries could not be checked at start; they are checked again every minute',
+    );
+  });
+  reconciler.start();
+  return reconciler;
 }
 
 type Entry = SummaryScope & { writerId: string };
