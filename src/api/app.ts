@@ -20,6 +20,7 @@ import { registerDriftGauges } from './driftGauges.js';
 import { API_ERRORS, documentErrorResponses, installErrorHandler } from './errors.js';
 import { openApiDescription } from './openapi.js';
 import {
+  cutOffSilentClients,
   DEFAULT_HTTP_LIMITS,
   httpServerTimeouts,
   observeRequests,
@@ -74,7 +75,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
   const options = {
     bodyLimit: 64 * 1024 * 1024,
-    requestTimeout: limits.requestTimeoutMs,
+    // Node's whole-request timer counts the server's own work: clients' silence is timed instead
+    requestTimeout: 0,
     // Node enforces these only when the server is built with them, and checks on an interval
     http: httpServerTimeouts(limits),
     genReqId: requestId,
@@ -87,6 +89,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const registry = deps.registry ?? deps.metrics.registry;
   // Every 5xx is counted (by route and status) and logged with its cause by the error handler.
   observeRequests(app, registry);
+  cutOffSilentClients(app, limits.requestTimeoutMs);
   registerDriftGauges(registry, deps.store, {
     monitors: deps.monitors,
     slicesPerModel: deps.gaugeSlicesPerModel ?? 10,
@@ -150,6 +153,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         maxEventBytes: ingest.maxEventBytes,
         deadLetterPayloadBytes: ingest.deadLetterPayloadBytes,
         concurrency: ingest.httpConcurrency,
+        silenceMs: limits.requestTimeoutMs,
       },
       logger: deps.logger,
     }),
