@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/clickhouse.js';
 import { startCli, type RunningCli } from '../helpers/cli.js';
+import { watchParts } from '../helpers/parts.js';
 import { tempDir } from '../helpers/store.js';
 import { eventsPerGrain, SUMMARY_TABLES } from '../helpers/summaryRows.js';
 
@@ -38,36 +39,6 @@ function body(index: number): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** Calls `onPart` as soon as a new part is committed to a table (a directory renamed from tmp_*). */
-function watchParts(dataDir: string, table: string, onPart: () => void): () => void {
-  const dir = fs.realpathSync(path.join(dataDir, 'data', 'default', table));
-  // a part an insert wrote: one block (a merge's covers several, min < max); not tmp_*
-  const committed = () =>
-    new Set(
-      fs.readdirSync(dir).filter((name) => {
-        const [, min, max] = /^(?:\d+|all)_(\d+)_(\d+)_\d+$/.exec(name) ?? [];
-        return min !== undefined && min === max;
-      }),
-    );
-  const before = committed();
-  let fired = false;
-  const look = () => {
-    if (fired) return;
-    for (const name of committed()) {
-      if (before.has(name)) continue;
-      fired = true;
-      onPart();
-      return;
-    }
-  };
-  const watcher = fs.watch(dir, look);
-  const poll = setInterval(look, 2);
-  return () => {
-    watcher.close();
-    clearInterval(poll);
-  };
 }
 
 describe('summaries after SIGKILLs of a service ingesting over HTTP', () => {
