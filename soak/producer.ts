@@ -4,8 +4,11 @@
  * every tenth, one hostile message in every hundred, and a 120-month batch every minute.
  * A send that fails is sent again, whole, until the broker acknowledges it (the same event
  * ids: at least once, as a real producer does); only acknowledged messages are reported.
+ * Sends take Kafka's codecs in turn (none, gzip, snappy, lz4, zstd), as producers of every
+ * client library would: the consumer must read them all.
  */
-import { Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Message, type Producer } from 'kafkajs';
+import { registerKafkaCodecs } from '../src/ingest/kafkaCodecs.js';
 import {
   createPredictionSource,
   INJECTED_CLASSES,
@@ -18,6 +21,15 @@ import {
 import type { HarnessCommand, Injection, ProducerProgress, ProducerSettings } from './protocol.js';
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as ProducerSettings;
+registerKafkaCodecs();
+const CODECS = [
+  CompressionTypes.None,
+  CompressionTypes.GZIP,
+  CompressionTypes.Snappy,
+  CompressionTypes.LZ4,
+  CompressionTypes.ZSTD,
+];
+let sends = 0;
 const TICK_MS = 100;
 /** After an outage, catch up at most at three times the rate. */
 const CATCH_UP = 3;
@@ -198,6 +210,7 @@ async function main(): Promise<void> {
         }
         await producer.sendBatch({
           acks: -1,
+          compression: CODECS[sends++ % CODECS.length],
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
         pending.splice(0, sending.length);

@@ -278,7 +278,8 @@ function startServices(
   cleanups.unshift(() => scheduler.stop());
   const schedulerFailures: string[] = [];
   scheduler.onLine((line) => {
-    if (/^driftwatch: monitor soak failed/.test(line)) schedulerFailures.push(line);
+    // serve logs JSON lines: the service's own sayings are their `msg`.
+    if (/"msg":"monitor soak failed/.test(line)) schedulerFailures.push(line);
   });
   const consumer = superviseProcess({
     name: 'consumer',

@@ -7,8 +7,9 @@ import { buildApp } from './api/app.js';
 import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
 import { DriftwatchError } from './errors.js';
-import { createKafkaIngest } from './ingest/kafkaConsumer.js';
+import { createKafkaIngest, createKafkaLagMonitor } from './ingest/kafkaConsumer.js';
 import {
+  consumerStopGraceMs,
   kafkaReadiness,
   superviseKafkaIngest,
   type KafkaSupervisor,
@@ -16,6 +17,7 @@ import {
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
 import { startSummaryReconciler } from './ingest/summaryReconciler.js';
+import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
 import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
@@ -175,12 +177,17 @@ async function startStages(
   const retention = await applyRetention(store, config.ingest.retention);
   logger.info({ retention }, 'retention (days, 0 = kept forever) applied as table TTLs');
   // One writer per process: HTTP and Kafka batches are written together, one flush at a time.
-  const writer = createEventWriter(store, {
-    metrics,
-    logger,
-    lingerMessages: config.ingest.lingerMessages,
-    lingerMs: config.ingest.lingerMs,
-  });
+  // Events of a model no monitor watches are counted by model, whichever way they came.
+  const watched = new Set(plans.map((plan) => plan.model));
+  const writer = countingUnwatchedModels(
+    createEventWriter(store, {
+      metrics,
+      logger,
+      lingerMessages: config.ingest.lingerMessages,
+      lingerMs: config.ingest.lingerMs,
+    }),
+    createUnwatchedModelCounter(registry, (model) => watched.has(model)),
+  );
   // Before any ingest: hours a crashed writer left half-summarized are checked and repaired.
   startup.server?.notReady(
     'summaries',
@@ -204,6 +211,7 @@ async function startStages(
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
+    trustProxy: config.http.trustProxy,
   });
   if (accessLine) options.log(accessLine);
   // The port is handed over: a probe in the instant between the two may find it closed.
@@ -225,18 +233,29 @@ async function startStages(
   }
   let kafka: KafkaSupervisor | undefined;
   if (options.kafka) {
-    // In the background: the HTTP side and the monitors need not wait for the brokers.
+    // In the background: the HTTP side and the monitors need not wait for the brokers. The
+    // group's lag is read on its own, whatever state the consumer is in.
+    const stallAfterMs = config.ingest.stallAfterMs;
+    const lag = createKafkaLagMonitor(metrics, {
+      ...config.kafka,
+      stallAfterMs,
+      logger,
+      log: options.log,
+    });
+    const stopGraceMs = consumerStopGraceMs(config.stopGraceMs);
     kafka = superviseKafkaIngest(
       () =>
         createKafkaIngest(store, metrics, {
           ...config.kafka,
           pipeline: pipelineOptions(config.ingest),
-          stallAfterMs: config.ingest.stallAfterMs,
+          stallAfterMs,
+          lag,
+          stopGraceMs,
           writer,
           logger,
           log: options.log,
         }),
-      { brokers: config.kafka.brokers, log: options.log },
+      { brokers: config.kafka.brokers, log: options.log, lag, stopGraceMs },
     );
     readiness.push(kafkaReadiness(kafka));
   }
@@ -249,6 +268,7 @@ async function startStages(
     channels: options.alertChannels,
   });
   const scheduler = createMonitorScheduler(store, plans, {
+    logger,
     onEvaluation: async (evaluation) => {
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
       await options.onEvaluation?.(evaluation);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`'s pretest step: the suite needs a C compiler, pkg-config and librdkafka-dev
-// (the Kafka tests build librdkafka's mock cluster) and Debian's chromium (the HTML report
-// is checked in a real browser). A missing one is installed when this process can (root and
+// (the Kafka tests build librdkafka's mock cluster), kcat (a third-party producer: every
+// compression codec is checked as librdkafka writes it), Debian's chromium (the HTML
+// report is checked in a real browser) and promtool (Debian's prometheus: /metrics is
+// linted). A missing one is installed when this process can (root and
 // apt-get); otherwise one line names the exact command, and the tests do not run at all:
 // a missing prerequisite never turns into silently skipped tests.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,7 +14,11 @@ const PREREQUISITES = [
   { pkg: 'gcc', present: () => onPath('gcc') },
   { pkg: 'pkg-config', present: () => onPath('pkg-config') },
   { pkg: 'librdkafka-dev', present: () => mockHeaderPresent() },
+  { pkg: 'kcat', present: () => onPath('kcat') },
   { pkg: 'chromium', present: () => onPath('chromium') },
+  // promtool lints /metrics as Prometheus reads it. Debian ships it only in `prometheus`
+  // (19 MB download, 96 MB installed with the server, which is not started here).
+  { pkg: 'prometheus', present: () => onPath('promtool') },
 ];
 
 function onPath(command) {

@@ -7,7 +7,7 @@ import { tempDir } from './helpers/store.js';
 
 const SCRIPT = path.join(REPO_ROOT, 'test/prerequisites.mjs');
 
-/** A PATH holding node and sh only: no compiler, no pkg-config, no chromium, no apt-get. */
+/** A PATH holding node and sh only: no compiler, no pkg-config, no chromium, no promtool, no apt-get. */
 function barePath(): string {
   const bin = tempDir('driftwatch-bare-path-');
   fs.symlinkSync(process.execPath, path.join(bin, 'node'));
@@ -31,7 +31,7 @@ describe('npm test prerequisites (the pretest step)', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^npm test needs gcc, pkg-config, .*chromium: run `sudo apt-get update && sudo apt-get install -y --no-install-recommends gcc pkg-config .*chromium`/,
+      /^npm test needs gcc, pkg-config, .*chromium, prometheus: run `sudo apt-get update && sudo apt-get install -y --no-install-recommends gcc pkg-config .*chromium prometheus`/,
     );
   });
 });

@@ -553,10 +553,24 @@ function login() {
       document.getElementById('login-error').textContent = body.error || 'login failed';
       return;
     }
-    const next = new URLSearchParams(window.location.search).get('next');
-    window.location.href =
-      next && next.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
+    window.location.href = sameOriginTarget(
+      new URLSearchParams(window.location.search).get('next'),
+    );
   });
+}
+
+// Where to go after logging in: `next` only when the browser itself resolves it to this
+// origin. Prefix checks are not enough: browsers read "/\\host", "/\thost" (a tab) or
+// "/.//host" as other hosts, and "javascript:" is not a path at all. The resolved absolute
+// URL is used, never the text, so what was checked is where the browser goes.
+function sameOriginTarget(next) {
+  if (!next) return '/dashboard';
+  try {
+    const target = new URL(next, window.location.origin);
+    return target.origin === window.location.origin ? target.href : '/dashboard';
+  } catch {
+    return '/dashboard';
+  }
 }
 
 function start() {

@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { loadIngestConfig, type IngestConfig } from '../config/config.js';
 import type { IngestMetrics } from '../ingest/metrics.js';
 import { createEventPipeline, pipelineOptions } from '../ingest/pipeline.js';
+import { countingUnwatchedModels, createUnwatchedModelCounter } from '../ingest/unwatchedModels.js';
 import { createEventWriter, type EventWriter } from '../ingest/writer.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,15 +16,21 @@ import type { ReadinessCheck } from '../observability/readiness.js';
 import type { Store } from '../store/clickhouse.js';
 import type { AlertsApi } from './alerts.js';
 import { installAuth } from './auth/plugin.js';
+import { createSessions } from './auth/sessions.js';
 import type { TokenEntry } from './auth/tokens.js';
 import { registerDriftGauges } from './driftGauges.js';
-import { API_ERRORS, documentErrorResponses, installErrorHandler } from './errors.js';
+import {
+  API_ERRORS,
+  describeValidationErrors,
+  documentErrorResponses,
+  installErrorHandler,
+} from './errors.js';
 import { openApiDescription } from './openapi.js';
 import {
   cutOffSilentClients,
   DEFAULT_HTTP_LIMITS,
+  createRequestObserver,
   httpServerTimeouts,
-  observeRequests,
   requestId,
   type HttpLimits,
 } from './requestObservability.js';
@@ -63,6 +70,12 @@ export interface AppDependencies {
    */
   readiness?: readonly ReadinessCheck[];
   http?: Partial<HttpLimits>;
+  /**
+   * The reverse proxies whose X-Forwarded-For / -Proto / -Host are believed (addresses,
+   * CIDR ranges, or proxy-addr's names: loopback, linklocal, uniquelocal). Empty: none, and
+   * the request's protocol and address are the socket's own.
+   */
+  trustProxy?: readonly string[];
 }
 
 /**
@@ -73,6 +86,9 @@ export interface AppDependencies {
  */
 export function buildApp(deps: AppDependencies): FastifyInstance {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...deps.http };
+  const registry = deps.registry ?? deps.metrics.registry;
+  // Server errors apart from requests the client abandoned or was too slow to send.
+  const requests = createRequestObserver(registry, limits);
   const options = {
     bodyLimit: 64 * 1024 * 1024,
     // Node's whole-request timer counts the server's own work: clients' silence is timed instead
@@ -80,15 +96,19 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     // Node enforces these only when the server is built with them, and checks on an interval
     http: httpServerTimeouts(limits),
     genReqId: requestId,
+    clientErrorHandler: requests.clientErrorHandler,
+    trustProxy: deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
+    // A field a schema does not declare is refused (400 naming it), not dropped in silence:
+    // `?state=firing` on a route without `state` would otherwise answer everything.
+    ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter: describeValidationErrors,
   };
   const app = (
     deps.logger
       ? Fastify({ ...options, loggerInstance: deps.logger as FastifyBaseLogger })
       : Fastify({ ...options, logger: false })
   ).withTypeProvider<TypeBoxTypeProvider>();
-  const registry = deps.registry ?? deps.metrics.registry;
-  // Every 5xx is counted (by route and status) and logged with its cause by the error handler.
-  observeRequests(app, registry);
+  requests.install(app);
   cutOffSilentClients(app, limits.requestTimeoutMs);
   registerDriftGauges(registry, deps.store, {
     monitors: deps.monitors,
@@ -98,9 +118,13 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   installErrorHandler(app);
   documentErrorResponses(app);
   acceptOnlyDocumentedContentTypes(app);
+  refuseFraming(app);
+  const tokens = deps.auth?.tokens ?? [];
+  const sessions = createSessions(deps.store, tokens);
   // Auth's onRoute hook must see every route, and run before rate-limit's own.
   const verifyToken = installAuth(app, {
-    tokens: deps.auth?.tokens ?? [],
+    tokens,
+    sessions,
     ingestRequestsPerMinute: deps.auth?.ingestRequestsPerMinute ?? 1200,
   });
   void app.register(fastifyCookie);
@@ -141,8 +165,14 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
 
   const ingest = deps.ingest ?? loadIngestConfig({});
+  const watched = (model: string) => deps.monitors().some((plan) => plan.model === model);
+  // The service's writer counts unwatched models itself (main.ts); an app's own does here.
   const writer =
-    deps.writer ?? createEventWriter(deps.store, { metrics: deps.metrics, logger: deps.logger });
+    deps.writer ??
+    countingUnwatchedModels(
+      createEventWriter(deps.store, { metrics: deps.metrics, logger: deps.logger }),
+      createUnwatchedModelCounter(registry, watched),
+    );
   void app.register(async (scope) =>
     registerEventRoutes(scope, {
       prepareBatch: createEventPipeline(pipelineOptions(ingest)),
@@ -156,6 +186,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         silenceMs: limits.requestTimeoutMs,
       },
       logger: deps.logger,
+      watched,
     }),
   );
   void app.register(async (scope) => registerDeadLetterRoutes(scope, { store: deps.store }));
@@ -173,10 +204,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     store: deps.store,
     exports: deps.exports ?? { signingKey: null, version: '0' },
   });
-  void app.register(dashboardRoutes, {
-    verifyToken,
-    open: (deps.auth?.tokens ?? []).length === 0,
-  });
+  void app.register(dashboardRoutes, { verifyToken, sessions, open: tokens.length === 0 });
   app.get(
     '/openapi.json',
     {
@@ -186,6 +214,22 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
     async () => app.swagger(),
   );
   return app;
+}
+
+/**
+ * No page of the service may be framed by another site (clickjacking the dashboard's
+ * acknowledge button, or the API reference page): X-Frame-Options on every answer, and on
+ * HTML that sets no policy of its own (the reference page), a CSP saying the same.
+ */
+function refuseFraming(app: FastifyInstance): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('x-frame-options', 'DENY');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html') && reply.getHeader('content-security-policy') === undefined) {
+      void reply.header('content-security-policy', "frame-ancestors 'none'");
+    }
+    return payload;
+  });
 }
 
 /**

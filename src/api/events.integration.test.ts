@@ -60,6 +60,10 @@ describe('POST /v1/events on embedded ClickHouse', () => {
       duplicates: 0,
       errors: [{ index: 1, reason: 'invalid', detail: 'field "score": must be <= 1, got 7' }],
       errors_omitted: 0,
+      // This app runs no monitor: every model is one nobody watches.
+      notes: [
+        expect.stringMatching(/^model "fraud-detector" has no monitor: its 3 events are stored/),
+      ],
     });
     expect(await countStored(store)).toEqual({
       events: { predictions: 2, features: 0, labels: 1 },

@@ -77,6 +77,57 @@ describe('the HTTP server, hardened', () => {
     });
     clearInterval(trickle);
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    // In the API's error shape, saying which setting bounds it, and how far the post got.
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: expect.stringContaining('in 1000 ms (DRIFTWATCH_REQUEST_TIMEOUT_MS)'),
+      code: 'DW_REQUEST_TIMEOUT',
+      request_id: expect.any(String),
+      processed: 0,
+      accepted: 0,
+      rejected: 0,
+      duplicates: 0,
+      errors: [],
+      errors_omitted: 0,
+    });
+  });
+
+  it('counts clients that go away mid-body, and timeouts, apart from server errors', async () => {
+    const port = Number(new URL(app.listeningOrigin).port);
+    const head =
+      'POST /v1/events HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/x-ndjson\r\ncontent-length: 1000\r\n\r\n{"type":';
+    const closed = (socket: net.Socket) =>
+      new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // One hangs up at once (curl killed), one half-closes its side (a proxy giving up).
+    const hangsUp = net.connect(port, '127.0.0.1', () => {
+      hangsUp.write(head);
+      setTimeout(() => hangsUp.destroy(), 150);
+    });
+    const halfCloses = net.connect(port, '127.0.0.1', () => {
+      halfCloses.write(head);
+      setTimeout(() => halfCloses.end(), 150);
+    });
+    halfCloses.resume();
+    await Promise.all([closed(hangsUp), closed(halfCloses)]);
+    const metrics = async () => (await app.inject({ url: '/metrics' })).body;
+    await expect
+      .poll(metrics)
+      .toContain(
+        'driftwatch_http_requests_abandoned_total{route="/v1/events",reason="client_closed"} 2',
+      );
+    const body = await metrics();
+    // The trickled body of the test before: Node's 408.
+    expect(body).toContain(
+      'driftwatch_http_requests_abandoned_total{route="/v1/events",reason="timeout"} 1',
+    );
+    expect(body).not.toMatch(/driftwatch_http_server_errors_total\{route="\/v1\/events"/);
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.filter((line) => line.level === 'error')).toEqual([]);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        msg: 'client closed the request before its answer',
+      }),
+    );
   });
 
   it('logs and counts every 5xx with its request id; /healthz asks nothing of the store', async () => {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerOptions } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerOptions } from 'node:http';
 import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import { PROGRESS_BYTES } from '../ingest/httpBody.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
+import { API_ERRORS, clientWentAway, type ApiErrorCode, type ErrorResponse } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -94,25 +95,111 @@ export function requestId(request: IncomingMessage): string {
 }
 
 /**
- * Counts every 5xx answer by route and status (the error handler logs each with its cause).
- * 501 is a statement about this service's features, not a failure.
+ * What the HTTP metrics tell apart: a 5xx is the server's failure (logged with its cause
+ * by the error handler, counted by route and status); a request the client abandoned, or
+ * that timed out because the client was too slow, is the client's, counted by route and
+ * reason. A client closing its connection mid-body is not an internal error.
  */
-export function observeRequests(app: FastifyInstance, registry: MetricsRegistry): void {
+export interface RequestObserver {
+  /** For fastify's `clientErrorHandler`: answers slow clients (408) in the API's error shape. */
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket): void;
+  /** Hooks on the app: the request id on every answer, and the counts. */
+  install(app: FastifyInstance): void;
+}
+
+export function createRequestObserver(
+  registry: MetricsRegistry,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+): RequestObserver {
   const serverErrors = new Counter({
     name: 'driftwatch_http_server_errors_total',
-    help: 'HTTP responses with a 5xx status, by route pattern and status',
+    help: 'HTTP responses with a 5xx status (501 aside), by route pattern and status: failures of the server',
     labelNames: ['route', 'status'] as const,
     registers: [registry],
   });
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+  const abandoned = new Counter({
+    name: 'driftwatch_http_requests_abandoned_total',
+    help: 'HTTP requests that ended without their answer, by route pattern and reason: client_closed (the client went away) or timeout (408: the request did not arrive in time)',
+    labelNames: ['route', 'reason'] as const,
+    registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 500 && reply.statusCode !== 501) {
-      serverErrors.inc({
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
+  for (const reason of ['client_closed', 'timeout'] as const)
+    abandoned.inc({ route: 'unmatched', reason }, 0);
+  // Sockets Node gave up on (408), and those with a request in flight.
+  const timedOut = new WeakSet<Socket>();
+  const inFlight = new WeakSet<Socket>();
+
+  return {
+    clientErrorHandler(error, socket) {
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+        timedOut.add(socket);
+        // No route saw it (the headers never arrived): counted here, once.
+        if (!inFlight.has(socket)) abandoned.inc({ route: 'unmatched', reason: 'timeout' });
+        answerOnSocket(socket, 'DW_REQUEST_TIMEOUT', {
+          message: `the client sent too little of its request in ${limits.requestTimeoutMs} ms (DRIFTWATCH_REQUEST_TIMEOUT_MS)`,
+        });
+        return;
+      }
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      answerOnSocket(
+        socket,
+        error.code === 'HPE_HEADER_OVERFLOW' ? 'DW_HEADERS_TOO_LARGE' : 'DW_BAD_REQUEST',
+        {
+          message:
+            error.code === 'HPE_HEADER_OVERFLOW' ? undefined : 'the request is not valid HTTP',
+        },
+      );
+    },
+    install(app) {
+      app.addHook('onRequest', async (request, reply) => {
+        void reply.header('x-request-id', request.id);
+        const socket = request.raw.socket as Socket | undefined;
+        if (!socket) return;
+        inFlight.add(socket);
+        reply.raw.once('close', () => {
+          inFlight.delete(socket);
+          if (reply.raw.writableFinished) return;
+          abandoned.inc({
+            route: request.routeOptions.url ?? 'unmatched',
+            reason: timedOut.has(socket) ? 'timeout' : 'client_closed',
+          });
+        });
       });
-    }
-  });
+      app.addHook('onResponse', async (request, reply) => {
+        // a route's own 408 (the events route, when the client went silent mid-body)
+        if (reply.statusCode === 408) {
+          abandoned.inc({ route: request.routeOptions.url ?? 'unmatched', reason: 'timeout' });
+        }
+        if (reply.statusCode >= 500 && reply.statusCode !== 501 && !clientWentAway(request)) {
+          serverErrors.inc({
+            route: request.routeOptions.url ?? 'unmatched',
+            status: String(reply.statusCode),
+          });
+        }
+      });
+    },
+  };
+}
+
+/** An answer written on the socket itself (before or outside any route), then closed. */
+function answerOnSocket(socket: Socket, code: ApiErrorCode, options: { message?: string }): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = API_ERRORS[code].status;
+  const body: ErrorResponse = {
+    error: options.message ?? API_ERRORS[code].message,
+    code,
+    request_id: randomUUID(),
+  };
+  const text = JSON.stringify(body);
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    `X-Request-Id: ${body.request_id}`,
+    'Connection: close',
+  ].join('\r\n');
+  socket.end(`${head}\r\n\r\n${text}`, () => socket.destroy());
 }

@@ -89,9 +89,13 @@ export const ResultsQuery = Type.Object(
     slice: Type.Optional(
       Type.String({ description: '"all", a value ("web") or key=value ("channel=web")' }),
     ),
-    metric: Type.Optional(Type.String()),
+    metric: Type.Optional(
+      Type.String({ description: 'one metric (psi, ks, null_rate...); another name is a 400' }),
+    ),
     status: Type.Optional(
-      Type.String({ description: 'comma-separated statuses, e.g. warn,critical' }),
+      Type.String({
+        description: `comma-separated statuses (${STATUSES.join(', ')}), e.g. warn,critical; another value is a 400`,
+      }),
     ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'window_end after this' })),
     to: Type.Optional(

@@ -52,15 +52,16 @@ export async function listenWhileStarting(
     const { registry } = options;
     if (request.method === 'GET' && path === '/metrics' && registry) {
       const open = tokens.length === 0;
-      const refusal = accessRefusal(callerOf(request.headers, verify, open), 'metrics', open);
-      if (refusal) return answerError(request, response, refusal.code, refusal.message);
-      void registry.metrics().then(
-        (text) => {
+      // Bearer tokens only: sessions live in the store, which is not there yet.
+      void callerOf(request.headers, { token: verify }, open)
+        .then(async (caller) => {
+          const refusal = accessRefusal(caller, 'metrics', open);
+          if (refusal) return answerError(request, response, refusal.code, refusal.message);
+          const text = await registry.metrics();
           response.setHeader('content-type', registry.contentType);
           response.end(text);
-        },
-        () => answerError(request, response, 'DW_INTERNAL'),
-      );
+        })
+        .catch(() => answerError(request, response, 'DW_INTERNAL'));
       return;
     }
     response.statusCode = 503;

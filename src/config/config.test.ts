@@ -62,3 +62,20 @@ describe('store configuration', () => {
     }
   });
 });
+
+describe('DRIFTWATCH_TRUST_PROXY', () => {
+  it('lists the proxies whose X-Forwarded-* are believed: none unless set', () => {
+    expect(loadConfig({}).http.trustProxy).toEqual([]);
+    expect(
+      loadConfig({ DRIFTWATCH_TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,::1,loopback' }).http.trustProxy,
+    ).toEqual(['10.0.0.5', '10.1.0.0/16', '::1', 'loopback']);
+  });
+
+  it('refuses "trust everyone" and what is not an address, naming the entry', () => {
+    for (const entry of ['true', '*', 'proxy.example.com', '10.0.0.0/33']) {
+      expect(() => loadConfig({ DRIFTWATCH_TRUST_PROXY: entry })).toThrow(
+        `DRIFTWATCH_TRUST_PROXY: "${entry}" is not an IP address, a CIDR range or one of loopback, linklocal, uniquelocal`,
+      );
+    }
+  });
+});

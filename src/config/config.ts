@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTokenEntry, type TokenEntry } from '../api/auth/tokens.js';
@@ -89,6 +90,8 @@ export interface Config {
     port: number;
     /** A request (headers and body) must arrive within this (DRIFTWATCH_REQUEST_TIMEOUT_MS). */
     requestTimeoutMs: number;
+    /** Reverse proxies whose X-Forwarded-* headers are believed (DRIFTWATCH_TRUST_PROXY). */
+    trustProxy: string[];
   };
   monitorsDir: string;
   api: ApiConfig;
@@ -103,6 +106,11 @@ export interface Config {
   baselineRoots: string[] | undefined;
   /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
   serviceToken: string | undefined;
+  /**
+   * After SIGTERM or SIGINT, `serve` and `ingest` exit within this (DRIFTWATCH_STOP_GRACE_SECONDS):
+   * what the Kafka consumer has not committed by then is redelivered to the next owner.
+   */
+  stopGraceMs: number;
 }
 
 /** SMTP for email notices: a URL, or host and port (with optional credentials). */
@@ -145,8 +153,10 @@ export function loadConfig(env: Env = process.env): Config {
       host: env.DRIFTWATCH_HOST ?? '127.0.0.1',
       port: parsePort(env.DRIFTWATCH_PORT ?? '8080', 'DRIFTWATCH_PORT'),
       requestTimeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_REQUEST_TIMEOUT_MS', 30_000),
+      trustProxy: parseTrustProxy(env.DRIFTWATCH_TRUST_PROXY),
     },
     monitorsDir: env.DRIFTWATCH_MONITORS_DIR ?? 'monitors',
+    stopGraceMs: parsePositiveInteger(env, 'DRIFTWATCH_STOP_GRACE_SECONDS', 20) * 1000,
     api: loadApiConfig(env),
     exports: {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,
@@ -267,6 +277,36 @@ function loadSmtpConfig(env: Env): SmtpConfig | null {
     secure: env.SMTP_SECURE !== undefined ? env.SMTP_SECURE === 'true' : port === 465,
     ...(env.SMTP_USER ? { user: env.SMTP_USER, password: env.SMTP_PASSWORD ?? '' } : {}),
   };
+}
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * DRIFTWATCH_TRUST_PROXY: the addresses (or CIDR ranges, or loopback / linklocal /
+ * uniquelocal) of the reverse proxies in front of the service. Only a request arriving from
+ * one of them has its X-Forwarded-Proto (a Secure session cookie behind https) and
+ * X-Forwarded-For believed; "trust everyone" is refused, since any client could then claim
+ * https or another address.
+ */
+function parseTrustProxy(value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const bits = net.isIPv4(address) ? 32 : net.isIPv6(address) ? 128 : 0;
+    const validPrefix =
+      prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    if (bits === 0 || !validPrefix || rest.length > 0) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_TRUST_PROXY: "${entry}" is not an IP address, a CIDR range or one of ${PROXY_RANGE_NAMES.join(', ')} (list your proxies' addresses; trusting every client is not offered)`,
+      );
+    }
+  }
+  return entries;
 }
 
 function parsePositiveInteger(env: Env, name: string, fallback: number): number {

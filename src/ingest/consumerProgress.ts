@@ -1,16 +1,30 @@
 /**
- * Whether a consumer makes progress, from what it commits and what the broker reports:
- * a partition with lag that has committed nothing for `stallAfterMs` is stalled — a
- * poison message retried forever, a store that refuses every insert, a consumer stuck in
- * its loop. "No data" is not a stall: a partition without lag is caught up, however quiet.
- * Pure: the Kafka module feeds it observations and a clock.
+ * Whether a consumer group makes progress, from what the brokers say alone: each
+ * partition's high watermark and the group's committed offset. A partition with lag whose
+ * committed offset has not advanced for `stallAfterMs` is stalled — a poison message
+ * retried forever, a store that refuses every insert, a consumer that crashes and restarts
+ * without committing, no consumer at all. "No data" is not a stall: a partition without
+ * lag is caught up, however quiet. Pure: the lag monitor feeds it observations and a clock.
  */
+export interface PartitionOffsets {
+  topic: string;
+  partition: number;
+  /** The partition's high watermark: the offset the next message will get. */
+  high: number;
+  /** Its first offset still kept. */
+  low: number;
+  /** The group's committed offset (the next to consume); -1 when it never committed. */
+  committed: number;
+}
+
 export interface PartitionState {
   topic: string;
   partition: number;
-  /** Next offset to consume, as committed; -1 when the group has committed nothing yet. */
+  /**
+   * Where the group resumes: its committed offset, or the partition's start when it
+   * committed nothing there (or only offsets the partition no longer keeps).
+   */
   committed: number;
-  /** The partition's high watermark when last observed; -1 when unknown. */
   highWatermark: number;
   lag: number;
   /** When the committed offset last advanced, or the partition was last caught up. */
@@ -21,17 +35,15 @@ export interface PartitionState {
 export interface ProgressReport {
   partitions: PartitionState[];
   stalled: boolean;
-  /** When the watermarks could last be read (the broker answered). */
+  /** When the offsets could last be read (the brokers answered). */
   lastObservedMs: number | undefined;
 }
 
 export interface ConsumerProgress {
-  assign(assignment: Record<string, readonly number[]>): { revoked: [string, number][] };
-  committed(topic: string, partition: number, nextOffset: number): void;
-  observe(
-    watermarks: Record<string, Record<number, { high: number; low: number; committed: number }>>,
-  ): void;
-  report(): ProgressReport;
+  /** The offsets of every partition of the group's topics; returns those no longer there. */
+  observe(offsets: readonly PartitionOffsets[]): { gone: [string, number][] };
+  /** All partitions, or those `holds` keeps (one consumer's assignment). */
+  report(holds?: (topic: string, partition: number) => boolean): ProgressReport;
 }
 
 export function createConsumerProgress(options: {
@@ -41,71 +53,51 @@ export function createConsumerProgress(options: {
   const now = options.now ?? Date.now;
   const partitions = new Map<string, Omit<PartitionState, 'lag' | 'stalled'>>();
   let lastObservedMs: number | undefined;
-  const keyOf = (topic: string, partition: number) => `${topic}/${partition}`;
 
   return {
-    assign(assignment) {
-      const next = new Set<string>();
-      for (const [topic, numbers] of Object.entries(assignment)) {
-        for (const partition of numbers) {
-          const key = keyOf(topic, partition);
-          next.add(key);
-          if (!partitions.has(key)) {
-            partitions.set(key, {
-              topic,
-              partition,
-              committed: -1,
-              highWatermark: -1,
-              lastProgressMs: now(),
-            });
-          }
-        }
-      }
-      const revoked: [string, number][] = [];
-      for (const [key, state] of partitions) {
-        if (next.has(key)) continue;
-        partitions.delete(key);
-        revoked.push([state.topic, state.partition]);
-      }
-      return { revoked };
-    },
-    committed(topic, partition, nextOffset) {
-      const state = partitions.get(keyOf(topic, partition));
-      if (!state || nextOffset <= state.committed) return;
-      state.committed = nextOffset;
-      state.lastProgressMs = now();
-    },
-    observe(watermarks) {
-      lastObservedMs = now();
-      for (const state of partitions.values()) {
-        const seen = watermarks[state.topic]?.[state.partition];
-        if (!seen) continue;
-        state.highWatermark = seen.high;
-        // The group's committed offset (another member's, before this one joined) or,
-        // when nothing was ever committed, the partition's start.
-        const committed = Math.max(
-          seen.committed,
-          state.committed,
-          seen.committed < 0 ? seen.low : -1,
-        );
-        if (committed > state.committed) {
-          state.committed = committed;
-          state.lastProgressMs = now();
-        }
-        if (state.highWatermark - state.committed <= 0) state.lastProgressMs = now();
-      }
-    },
-    report() {
+    observe(offsets) {
       const at = now();
-      const states = [...partitions.values()].map((state) => {
-        const lag =
-          state.highWatermark < 0 ? 0 : Math.max(0, state.highWatermark - state.committed);
-        return {
-          ...state,
-          lag,
-          stalled: lag > 0 && at - state.lastProgressMs > options.stallAfterMs,
-        };
-      });
+      lastObservedMs = at;
+      const seen = new Set<string>();
+      for (const offset of offsets) {
+        const key = `${offset.topic}/${offset.partition}`;
+        seen.add(key);
+        const resumesAt = Math.max(offset.committed, offset.low);
+        const state = partitions.get(key);
+        if (!state) {
+          partitions.set(key, {
+            topic: offset.topic,
+            partition: offset.partition,
+            committed: resumesAt,
+            highWatermark: offset.high,
+            lastProgressMs: at,
+          });
+          continue;
+        }
+        if (resumesAt > state.committed || offset.high <= resumesAt) state.lastProgressMs = at;
+        state.committed = resumesAt;
+        state.highWatermark = offset.high;
+      }
+      const gone: [string, number][] = [];
+      for (const [key, state] of partitions) {
+        if (seen.has(key)) continue;
+        partitions.delete(key);
+        gone.push([state.topic, state.partition]);
+      }
+      return { gone };
+    },
+    report(holds) {
+      const at = now();
+      const states = [...partitions.values()]
+        .filter((state) => !holds || holds(state.topic, state.partition))
+        .map((state) => {
+          const lag = Math.max(0, state.highWatermark - state.committed);
+          return {
+            ...state,
+            lag,
+            stalled: lag > 0 && at - state.lastProgressMs > options.stallAfterMs,
+          };
+        });
       return {
         partitions: states,
         stalled: states.some((state) => state.stalled),

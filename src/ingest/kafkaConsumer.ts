@@ -1,14 +1,29 @@
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
+import { createHash } from 'node:crypto';
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import { equalJitterDelayMs, type Backoff } from '../backoff.js';
 import type { KafkaConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { refusesAccess, type Store } from '../store/clickhouse.js';
-import { createConsumerProgress, type ProgressReport } from './consumerProgress.js';
+import type { PartitionOffsets, ProgressReport } from './consumerProgress.js';
+import { within } from './deadline.js';
+import { registerKafkaCodecs } from './kafkaCodecs.js';
+import {
+  createLagMonitor,
+  describeStall,
+  type GroupOffsetsReader,
+  type LagMonitor,
+} from './lagMonitor.js';
 import type { IngestMetrics } from './metrics.js';
 import type { EventKind } from './outcome.js';
 import { createEventPipeline, type IncomingMessage, type PipelineOptions } from './pipeline.js';
+import { guardRecordBatchDecoding, undecodableBatchOf } from './undecodableBatches.js';
 import { createEventWriter, type EventWriter } from './writer.js';
+
+// Every codec real producers use, and one undecodable batch never stops a fetch: before any
+// consumer of this process fetches.
+registerKafkaCodecs();
+guardRecordBatchDecoding();
 
 /**
  * Backoff while ClickHouse refuses inserts: the service's one backoff (equal jitter), so
@@ -33,6 +48,16 @@ export interface KafkaIngestOptions extends KafkaConfig {
   stallAfterMs?: number;
   /** How often watermarks and committed offsets are read for lag and stall detection. */
   progressCheckMs?: number;
+  /**
+   * The group's lag monitor, when the caller keeps one across consumers (the supervisor
+   * does, so lag survives a consumer's replacement); else the consumer runs its own.
+   */
+  lag?: LagMonitor;
+  /**
+   * A stop finishes the batches in hand and commits within this; what is not committed by
+   * then is left to be redelivered, and the consumer is abandoned (default 10 s).
+   */
+  stopGraceMs?: number;
   /** The process's one writer, shared with HTTP ingest; one of its own when absent. */
   writer?: Pick<EventWriter, 'write' | 'flush'>;
   logger?: Logger;
@@ -49,12 +74,15 @@ export interface IngestHealth {
 export interface KafkaIngest {
   readonly consumer: Consumer;
   start(): Promise<void>;
-  /** Finishes the batch in hand, commits, and leaves the group. */
+  /** Finishes the batch in hand, commits, and leaves the group, within its grace. */
   stop(): Promise<void>;
   health(): IngestHealth;
   /** The latest lag and progress per partition this consumer holds. */
   progress(): ProgressReport;
 }
+
+/** The consumer client's retries (connections, metadata, commits). */
+const CLIENT_RETRY = { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 };
 
 /**
  * The one module that knows kafkajs. Each batch goes through the shared pipeline and the
@@ -63,8 +91,9 @@ export interface KafkaIngest {
  * dead-lettered. Fetching goes on while batches are written. A failure that is not about content
  * (the store down, a table detached) pauses the consumer, which retries with backoff,
  * heartbeating to keep its partitions, and resumes when the write goes through: nothing
- * is dead-lettered for the store's own trouble. Lag and progress per partition are read
- * from the broker every few seconds; a partition with lag and no progress is a stall.
+ * is dead-lettered for the store's own trouble. A record batch that cannot be decoded is
+ * dead-lettered whole and committed past. Lag and stalls come from the group's lag monitor,
+ * which reads the brokers on a timer and a client of its own, whatever this consumer's state.
  */
 export function createKafkaIngest(
   store: Store,
@@ -77,9 +106,11 @@ export function createKafkaIngest(
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: logLevel.NOTHING,
-    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    retry: CLIENT_RETRY,
   });
   const consumer = kafka.consumer({
+    // kafkajs's default retries; a consumer being stopped is not restarted behind our back.
+    retry: { retries: 5, restartOnFailure: async () => !stopping },
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeout ?? 30_000,
     heartbeatInterval: options.heartbeatInterval ?? 3_000,
@@ -88,7 +119,6 @@ export function createKafkaIngest(
     maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
   });
-  const admin: Admin = kafka.admin();
   const kindByTopic = new Map<string, EventKind>([
     [options.topics.predictions, 'prediction'],
     [options.topics.features, 'feature'],
@@ -98,7 +128,18 @@ export function createKafkaIngest(
   const prepareBatch = createEventPipeline(options.pipeline);
   const writer = options.writer ?? createEventWriter(store, { metrics, logger });
   const stallAfterMs = options.stallAfterMs ?? 60_000;
-  const progress = createConsumerProgress({ stallAfterMs });
+  const ownLag = options.lag === undefined;
+  const lag =
+    options.lag ??
+    createKafkaLagMonitor(metrics, {
+      ...options,
+      stallAfterMs,
+      intervalMs: options.progressCheckMs,
+    });
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  /** The partitions this consumer holds (its last assignment). */
+  let assigned = new Set<string>();
+  const holds = (topic: string, partition: number) => assigned.has(`${topic}/${partition}`);
   let retrying = 0;
   let stopping = false;
   const maxPending = options.maxPendingMessages ?? 50_000;
@@ -107,8 +148,7 @@ export function createKafkaIngest(
   let lastFailure: string | undefined;
   let state: 'stopped' | 'running' | 'crashed' = 'stopped';
   let crash: string | undefined;
-  let stalled = false;
-  let checkTimer: NodeJS.Timeout | undefined;
+  let stopped: Promise<void> | undefined;
 
   async function writeWithRetry(
     payload: EachBatchPayload,
@@ -133,7 +173,7 @@ export function createKafkaIngest(
             waiting = true;
             retrying += 1;
             if (retrying === 1) consumer.pause(topics.map((topic) => ({ topic })));
-            metrics.setConsumerState({ paused: true, stalled });
+            metrics.setConsumerPaused(true);
             // Retriable: the store's own trouble, expected to pass. Not retriable and not
             // about content (a schema mismatch, a bug): nothing to isolate and nothing to
             // drop either — the consumer waits at the longest backoff until it is fixed.
@@ -162,7 +202,7 @@ export function createKafkaIngest(
         retrying -= 1;
         if (retrying === 0) {
           consumer.resume(topics.map((topic) => ({ topic })));
-          metrics.setConsumerState({ paused: false, stalled });
+          metrics.setConsumerPaused(false);
         }
       }
     }
@@ -182,16 +222,9 @@ export function createKafkaIngest(
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    const messages: IncomingMessage[] = batch.messages.map((message) => ({
-      kind: kindByTopic.get(batch.topic),
-      payload: message.value ?? Buffer.alloc(0),
-      origin: {
-        source: 'kafka',
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: Number(message.offset),
-      },
-    }));
+    const messages: IncomingMessage[] = batch.messages.map((message) =>
+      toIncoming(batch.topic, batch.partition, message),
+    );
     const prepared = await prepareBatch(messages);
     while (!stopping && pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
       await Promise.race([...pendingByPartition.values(), sleep(500)]);
@@ -227,10 +260,36 @@ export function createKafkaIngest(
     payload.resolveOffset(batch.lastOffset());
   }
 
+  /**
+   * A fetched message as the pipeline takes it. A record batch that could not be decoded
+   * arrives as one marker message: dead-lettered (by its first offset, with its offset
+   * range and why) with the batch's raw bytes as base64, and committed past like any other.
+   */
+  function toIncoming(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
+    const origin = { source: 'kafka', topic, partition, offset: Number(message.offset) } as const;
+    const kind = kindByTopic.get(topic);
+    const undecodable = undecodableBatchOf(message);
+    if (!undecodable) return { kind, payload: message.value ?? Buffer.alloc(0), origin };
+    const detail =
+      `${undecodable.codec} record batch of ${undecodable.records} records, offsets ` +
+      `${undecodable.firstOffset}-${undecodable.lastOffset}: ${undecodable.cause} ` +
+      '(payload: the record batch as base64)';
+    const line = `dead-lettered an undecodable record batch of ${topic}/${partition}: ${detail}`;
+    logger?.error({ topic, partition, reason: undecodable.reason }, line);
+    notice(line);
+    return {
+      kind,
+      payload: Buffer.from(undecodable.bytes.toString('base64')),
+      payloadBytes: undecodable.bytes.length,
+      payloadSha256: createHash('sha256').update(undecodable.bytes).digest('hex'),
+      origin: { ...origin, offset: Number(undecodable.firstOffset) },
+      refused: { reason: undecodable.reason, detail },
+    };
+  }
+
   async function commit(topic: string, partition: number, offset: string): Promise<void> {
     try {
       await consumer.commitOffsets([{ topic, partition, offset }]);
-      progress.committed(topic, partition, Number(offset));
     } catch (error) {
       // A commit refused during a rebalance means redelivery, which deduplication absorbs.
       logger?.warn(
@@ -240,124 +299,171 @@ export function createKafkaIngest(
     }
   }
 
-  async function checkProgress(): Promise<void> {
-    try {
-      const watermarks: Record<
-        string,
-        Record<number, { high: number; low: number; committed: number }>
-      > = {};
-      const committed = await admin.fetchOffsets({ groupId: options.groupId, topics });
-      const committedBy = new Map<string, number>();
-      for (const { topic, partitions } of committed) {
-        for (const p of partitions) committedBy.set(`${topic}/${p.partition}`, Number(p.offset));
-      }
-      for (const topic of topics) {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        watermarks[topic] = Object.fromEntries(
-          offsets.map((o) => [
-            o.partition,
-            {
-              high: Number(o.high),
-              low: Number(o.low),
-              committed: committedBy.get(`${topic}/${o.partition}`) ?? -1,
-            },
-          ]),
-        );
-      }
-      progress.observe(watermarks);
-    } catch (error) {
-      logger?.warn({ err: errorMessage(error) }, 'cannot read partition offsets for lag');
-    }
-    const report = progress.report();
-    for (const partition of report.partitions) {
-      metrics.recordPartition({
-        topic: partition.topic,
-        partition: partition.partition,
-        lag: partition.lag,
-        committedOffset: partition.committed,
-        lastProgressMs: partition.lastProgressMs,
-      });
-    }
-    if (report.stalled !== stalled) {
-      stalled = report.stalled;
-      const line = stalled
-        ? `stalled: ${describeStall(report, lastFailure)}`
-        : 'making progress again';
-      if (stalled) logger?.error({ partitions: report.partitions }, line);
-      else logger?.info(line);
+  /**
+   * Finishes what is in hand: nothing more is fetched; batches being written finish and
+   * commit while the consumer is still in its group (kafkajs refuses commits once stopped,
+   * and a written batch left uncommitted is redelivered to the next owner). One retrying a
+   * failed write gives up (uncommitted, so redelivered to whoever consumes next).
+   */
+  async function finishInHand(): Promise<void> {
+    if (state === 'running') consumer.pause(topics.map((topic) => ({ topic })));
+    await writer.flush();
+    while (pendingByPartition.size > 0) await Promise.all(pendingByPartition.values());
+    await consumer.stop();
+    await Promise.all(pendingByPartition.values());
+  }
+
+  async function stop(): Promise<void> {
+    stopping = true;
+    const deadline = Date.now() + stopGraceMs;
+    const lagStopped = ownLag ? lag.stop() : Promise.resolve();
+    const finished = finishInHand().catch((error: unknown) =>
+      logger?.warn({ err: errorMessage(error) }, 'stopping: finishing the batches in hand failed'),
+    );
+    if (!(await within(finished, deadline))) {
+      const line = `stopping: batches still in hand after ${stopGraceMs / 1000} s are left uncommitted, to be redelivered`;
+      logger?.warn(line);
       notice(line);
     }
-    metrics.setConsumerState({ paused: retrying > 0, stalled });
+    state = 'stopped';
+    // Leaving the group waits for requests in flight (a join can take the session timeout):
+    // past the grace the consumer is abandoned; a process that exits takes it along.
+    await within(
+      consumer.disconnect().catch(() => undefined),
+      Math.max(deadline, Date.now() + 1_000),
+    );
+    await lagStopped;
+  }
+
+  /** Throws when a stop came while starting: kafkajs would otherwise go on joining. */
+  function unlessStopping(): void {
+    if (stopping) throw new DriftwatchError('DW_INTERNAL', 'stopped while starting');
   }
 
   return {
     consumer,
     async start() {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const { revoked } = progress.assign(event.payload.memberAssignment);
-        for (const [topic, partition] of revoked) metrics.forgetPartition(topic, partition);
+        assigned = new Set(
+          Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+            partitions.map((partition) => `${topic}/${partition}`),
+          ),
+        );
       });
       consumer.on(consumer.events.CRASH, (event) => {
         crash = errorMessage(event.payload.error);
         if (!event.payload.restart) state = 'crashed';
         logger?.error({ err: crash, restart: event.payload.restart }, 'Kafka consumer crashed');
       });
-      await admin.connect();
+      if (ownLag) lag.start();
       await consumer.connect();
+      unlessStopping();
       await consumer.subscribe({ topics, fromBeginning: true });
+      unlessStopping();
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
         eachBatch,
       });
-      state = 'running';
-      const every = options.progressCheckMs ?? Math.min(5_000, Math.max(100, stallAfterMs / 4));
-      checkTimer = setInterval(() => void checkProgress(), every);
-      checkTimer.unref();
+      if (stopping) {
+        // the stop's disconnect may have come before kafkajs finished joining
+        await consumer.disconnect().catch(() => undefined);
+        unlessStopping();
+      }
+      if (state !== 'crashed') state = 'running';
     },
-    async stop() {
-      if (checkTimer) clearInterval(checkTimer);
-      // Nothing more is fetched; batches being written finish and commit while the consumer
-      // is still in its group (kafkajs refuses commits once stopped, and a written batch
-      // left uncommitted is redelivered to the next owner). One retrying a failed write
-      // gives up (uncommitted, so redelivered to whoever consumes next).
-      stopping = true;
-      if (state === 'running') consumer.pause(topics.map((topic) => ({ topic })));
-      await writer.flush();
-      while (pendingByPartition.size > 0) await Promise.all(pendingByPartition.values());
-      await consumer.stop();
-      await Promise.all(pendingByPartition.values());
-      state = 'stopped';
-      await consumer.disconnect();
-      await admin.disconnect();
+    stop() {
+      stopped ??= stop();
+      return stopped;
     },
     health() {
       if (state === 'stopped') return { ok: false, detail: 'the Kafka consumer is not running' };
       if (state === 'crashed') return { ok: false, detail: `the Kafka consumer crashed: ${crash}` };
-      const report = progress.report();
-      if (report.stalled)
-        return { ok: false, detail: `stalled: ${describeStall(report, lastFailure)}` };
-      const lag = report.partitions.reduce((sum, p) => sum + p.lag, 0);
+      const report = lag.report(holds);
+      if (report.stalled) {
+        const failure = lastFailure ? ` (last failure: ${lastFailure})` : '';
+        return { ok: false, detail: `stalled: ${describeStall(report, Date.now())}${failure}` };
+      }
+      const total = report.partitions.reduce((sum, p) => sum + p.lag, 0);
       return {
         ok: true,
-        detail: `${report.partitions.length} partitions, lag ${lag}${retrying > 0 ? `, retrying: ${lastFailure}` : ''}`,
+        detail: `${report.partitions.length} partitions, lag ${total}${retrying > 0 ? `, retrying: ${lastFailure}` : ''}`,
       };
     },
-    progress: () => progress.report(),
+    progress: () => lag.report(holds),
   };
 }
 
-function describeStall(report: ProgressReport, lastFailure: string | undefined): string {
-  const stuck = report.partitions.filter((p) => p.stalled);
-  const parts = stuck
-    .slice(0, 5)
-    .map(
-      (p) =>
-        `${p.topic}/${p.partition} lag ${p.lag}, no progress for ${Math.round((Date.now() - p.lastProgressMs) / 1000)} s`,
-    );
-  const more = stuck.length > 5 ? ` and ${stuck.length - 5} more` : '';
-  return `${parts.join('; ')}${more}${lastFailure ? ` (last failure: ${lastFailure})` : ''}`;
+/**
+ * The group's lag monitor (src/ingest/lagMonitor.ts) reading the brokers through a kafkajs
+ * admin client of its own: the group's committed offsets (OffsetFetch, from the group's
+ * coordinator) and each partition's watermarks (ListOffsets, from its leader) — calls a real
+ * broker and librdkafka's mock cluster both answer, none routed to the controller.
+ */
+export function createKafkaLagMonitor(
+  metrics: IngestMetrics,
+  options: KafkaConfig & {
+    stallAfterMs: number;
+    intervalMs?: number;
+    logger?: Logger;
+    log?: (line: string) => void;
+  },
+): LagMonitor {
+  return createLagMonitor(createGroupOffsetsReader(options), {
+    stallAfterMs: options.stallAfterMs,
+    intervalMs: options.intervalMs,
+    metrics,
+    logger: options.logger,
+    log: options.log,
+  });
+}
+
+function createGroupOffsetsReader(config: KafkaConfig): GroupOffsetsReader {
+  const topics = [config.topics.predictions, config.topics.features, config.topics.labels];
+  // Few, short retries: a read that fails is simply made again at the next interval.
+  const admin = new Kafka({
+    clientId: `${config.clientId}-lag`,
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    requestTimeout: 5_000,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+  }).admin();
+  let connected: Promise<void> | undefined;
+  return {
+    async read() {
+      connected ??= admin.connect().catch((error: unknown) => {
+        connected = undefined;
+        throw error;
+      });
+      await connected;
+      const committed = new Map<string, number>();
+      for (const { topic, partitions } of await admin.fetchOffsets({
+        groupId: config.groupId,
+        topics,
+      })) {
+        for (const p of partitions) committed.set(`${topic}/${p.partition}`, Number(p.offset));
+      }
+      const offsets: PartitionOffsets[] = [];
+      for (const topic of topics) {
+        for (const o of await admin.fetchTopicOffsets(topic)) {
+          offsets.push({
+            topic,
+            partition: o.partition,
+            high: Number(o.high),
+            low: Number(o.low),
+            committed: committed.get(`${topic}/${o.partition}`) ?? -1,
+          });
+        }
+      }
+      return offsets;
+    },
+    async close() {
+      connected = undefined;
+      await admin.disconnect();
+    },
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,7 +1,9 @@
 import { errorMessage } from '../errors.js';
-import { probeBrokers } from './brokerProbe.js';
-import type { KafkaIngest } from './kafkaConsumer.js';
 import type { ReadinessCheck } from '../observability/readiness.js';
+import { probeBrokers } from './brokerProbe.js';
+import { within } from './deadline.js';
+import type { KafkaIngest } from './kafkaConsumer.js';
+import type { LagMonitor } from './lagMonitor.js';
 
 export interface KafkaSupervisor {
   /** True once the consumer has joined its group. */
@@ -10,7 +12,10 @@ export interface KafkaSupervisor {
   health(): { ok: boolean; detail?: string };
   /** Resolves when the consumer has started (never, if stopped first). */
   readonly started: Promise<void>;
-  /** Stops trying, or stops the consumer (finishing the batch in hand). */
+  /**
+   * Stops trying, or stops the consumer (finishing the batch in hand), within the grace
+   * whatever the state: running, starting, being replaced, or waiting for a broker.
+   */
   stop(): Promise<void>;
 }
 
@@ -21,6 +26,18 @@ export interface KafkaSupervisorOptions {
   retryMs?: number;
   /** How long a TCP connection to a broker may take to open. */
   probeTimeoutMs?: number;
+  /**
+   * The group's lag monitor: started now, kept across the consumers this starts (so lag and
+   * stalls are reported while a consumer crashes and is replaced), stopped with it.
+   */
+  lag?: LagMonitor;
+  /** A stop ends within this (default 10 s); give each consumer the same stop grace. */
+  stopGraceMs?: number;
+}
+
+/** The consumer's share of the process's stop grace: all but 5 s (closing the rest), ≥ 1 s. */
+export function consumerStopGraceMs(processGraceMs: number): number {
+  return Math.max(1_000, processGraceMs - 5_000);
 }
 
 /**
@@ -31,13 +48,15 @@ export interface KafkaSupervisorOptions {
  * accepts a TCP connection. When kafkajs gives up on a running consumer (an error it does
  * not retry), that consumer is stopped — its batches in hand written, uncommitted ones
  * redelivered — and a new one is started the same way, instead of the process living on
- * without consuming.
+ * without consuming. A stop ends within its grace in any of these states; what is not
+ * committed by then is redelivered to the next owner.
  */
 export function superviseKafkaIngest(
   createIngest: () => KafkaIngest,
   options: KafkaSupervisorOptions,
 ): KafkaSupervisor {
   const retryMs = options.retryMs ?? 5000;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
   let stopped = false;
   let wake: () => void = () => undefined;
   let current: KafkaIngest | undefined;
@@ -83,6 +102,7 @@ export function superviseKafkaIngest(
         isConnected = true;
         return;
       } catch (error) {
+        if (stopped) return; // the stop ended this start
         options.log(
           `cannot start the Kafka consumer: ${errorMessage(error)}; retrying in ${retryMs / 1000} s`,
         );
@@ -106,6 +126,7 @@ export function superviseKafkaIngest(
     replacing = undefined;
   }
 
+  options.lag?.start();
   const started = run();
   running = started;
   return {
@@ -118,9 +139,14 @@ export function superviseKafkaIngest(
     async stop() {
       stopped = true;
       wake();
-      await started.catch(() => undefined);
-      await running.catch(() => undefined);
-      await current?.stop();
+      const deadline = Date.now() + stopGraceMs;
+      const lagStopped = options.lag?.stop();
+      // The consumer in hand — running, or still joining its group — stops first: a start
+      // in progress then fails at once instead of being waited for.
+      await within(current?.stop() ?? Promise.resolve(), deadline);
+      await within(Promise.all([started, running]), deadline);
+      await within(current?.stop() ?? Promise.resolve(), deadline);
+      await lagStopped;
     },
   };
 }

@@ -27,7 +27,10 @@ export interface IngestMetrics {
   recordLostDeadLetter(): void;
   recordPartition(progress: PartitionProgress): void;
   forgetPartition(topic: string, partition: number): void;
-  setConsumerState(state: { paused: boolean; stalled: boolean }): void;
+  /** The lag monitor read the group's offsets (at `atMs`), or could not. */
+  recordLagRead(result: { ok: true; atMs: number } | { ok: false }): void;
+  setConsumerPaused(paused: boolean): void;
+  setConsumerStalled(stalled: boolean): void;
   recordHttpRequest(status: number): void;
   httpInFlight(delta: number): void;
   snapshot(): IngestSnapshot;
@@ -119,13 +122,13 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
   });
   const lagGauge = new Gauge({
     name: 'driftwatch_kafka_consumer_lag',
-    help: 'Messages behind the partition high watermark (this consumer’s partitions)',
+    help: 'Messages behind the partition high watermark: the group’s committed offset to the high watermark, every partition of the group’s topics',
     labelNames: ['topic', 'partition'],
     registers,
   });
   const committedGauge = new Gauge({
     name: 'driftwatch_kafka_committed_offset',
-    help: 'Next offset to consume, as committed after ClickHouse acknowledged the insert',
+    help: 'Next offset to consume, as the group committed it after ClickHouse acknowledged the insert',
     labelNames: ['topic', 'partition'],
     registers,
   });
@@ -135,6 +138,16 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     labelNames: ['topic', 'partition'],
     registers,
   });
+  const lagObservedGauge = new Gauge({
+    name: 'driftwatch_kafka_lag_observed_timestamp_seconds',
+    help: 'Unix time the lag and committed offsets were last read from the brokers',
+    registers,
+  });
+  const lagReadFailures = new Counter({
+    name: 'driftwatch_kafka_lag_read_failures_total',
+    help: 'Reads of the group’s committed offsets and the partitions’ watermarks that failed',
+    registers,
+  });
   const pausedGauge = new Gauge({
     name: 'driftwatch_kafka_consumer_paused',
     help: '1 while the consumer is paused, retrying a failed insert',
@@ -142,7 +155,7 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
   });
   const stalledGauge = new Gauge({
     name: 'driftwatch_kafka_consumer_stalled',
-    help: '1 while a partition has lag and has made no progress for the stall time',
+    help: '1 while a partition of the group has lag and its committed offset has not advanced for the stall time',
     registers,
   });
   const httpRequests = new Counter({
@@ -230,9 +243,15 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
       progressGauge.remove(labels);
       lag.delete(`${topic}/${partition}`);
     },
-    setConsumerState(state) {
-      pausedGauge.set(state.paused ? 1 : 0);
-      stalledGauge.set(state.stalled ? 1 : 0);
+    recordLagRead(result) {
+      if (result.ok) lagObservedGauge.set(result.atMs / 1000);
+      else lagReadFailures.inc();
+    },
+    setConsumerPaused(paused) {
+      pausedGauge.set(paused ? 1 : 0);
+    },
+    setConsumerStalled(stalled) {
+      stalledGauge.set(stalled ? 1 : 0);
     },
     recordHttpRequest(status) {
       httpRequests.inc({ status: String(status) });

@@ -15,6 +15,8 @@ export const DEAD_LETTER_REASONS = [
   'ts_out_of_range', // before the earliest accepted time or too far in the future
   'store_refused', // ClickHouse refused this event's row for its content (found by bisection)
   'internal_error', // a bug in a step: the message is kept, ingestion goes on
+  'unknown_codec', // a Kafka record batch compressed with a codec id Kafka does not define
+  'undecodable_batch', // a Kafka record batch that cannot be decompressed or parsed
 ] as const;
 
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];

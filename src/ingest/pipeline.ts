@@ -29,6 +29,8 @@ export interface IncomingMessage {
   payloadBytes?: number;
   /** ... and the whole's SHA-256 (hex). */
   payloadSha256?: string;
+  /** Refused before the steps, by its transport: a Kafka record batch that cannot be decoded. */
+  refused?: { reason: DeadLetterReason; detail: string };
 }
 
 /** A valid prediction or feature log (its key), encoded as its `events` row. */
@@ -103,6 +105,7 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
     | { kind: 'prediction' | 'feature'; event: Parameters<typeof encodeEvent>[1] };
 
   function processMessage(message: IncomingMessage): StepOutcome<Accepted> {
+    if (message.refused) return deadLetter(message.refused.reason, message.refused.detail);
     if ((message.payloadBytes ?? message.payload.length) > settings.maxEventBytes) {
       return deadLetter(
         'too_large',

@@ -1,5 +1,6 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask, type TaskContext } from 'node-cron';
 import { errorMessage } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/clickhouse.js';
 import { getLastRunWindowEnd } from '../store/results.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
@@ -13,6 +14,8 @@ export interface SchedulerOptions {
   onError?: (monitor: string, error: unknown) => void;
   /** The most missed windows one monitor catches up after downtime. */
   maxCatchUp?: number;
+  /** node-cron's own lines (a tick missed, one blocked by the one before) go here, as JSON. */
+  logger?: Logger;
 }
 
 export interface MonitorScheduler {
@@ -101,8 +104,20 @@ export function createMonitorScheduler(
           () => {
             void this.tick(plan);
           },
-          { name: `monitor:${plan.monitor}`, noOverlap: true },
+          {
+            name: `monitor:${plan.monitor}`,
+            noOverlap: true,
+            ...(options.logger ? { logger: cronLogger(options.logger, plan.monitor) } : {}),
+          },
         );
+        // Said by us (node-cron would print a coloured line of its own): nothing is lost,
+        // since a tick evaluates every window due since the monitor's last stored run.
+        task.on('execution:missed', (context: TaskContext) => {
+          options.logger?.warn(
+            { stage: 'scheduler', monitor: plan.monitor, tick: context.date.toISOString() },
+            'a scheduled tick was missed (the process was busy or paused); the next tick evaluates every window due',
+          );
+        });
         tasks.push(task);
       }
     },
@@ -112,5 +127,23 @@ export function createMonitorScheduler(
         [...queues.values()].map((queue) => queue.catch((error: unknown) => errorMessage(error))),
       );
     },
+  };
+}
+
+/** node-cron's logger interface onto ours: one JSON line each, never its coloured text. */
+function cronLogger(logger: Logger, monitor: string): CronLogger {
+  const fields = { stage: 'scheduler', source: 'node-cron', monitor };
+  const withError = (error: unknown) => (error === undefined ? {} : { err: errorMessage(error) });
+  return {
+    info: (message) => logger.info(fields, message),
+    warn: (message) => logger.warn(fields, message),
+    error: (message, error) =>
+      message instanceof Error
+        ? logger.error({ ...fields, err: errorMessage(message) }, 'scheduled task failed')
+        : logger.error({ ...fields, ...withError(error) }, message),
+    debug: (message, error) =>
+      message instanceof Error
+        ? logger.debug({ ...fields, err: errorMessage(message) }, 'scheduled task')
+        : logger.debug({ ...fields, ...withError(error) }, message),
   };
 }

@@ -8,9 +8,25 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
  */
 export type MetricsRegistry = Registry;
 
+const PREFIX = 'driftwatch_';
+
+/**
+ * prom-client's process metrics include three gauges named like counters
+ * (`nodejs_active_handles_total`, `_requests_total`, `_resources_total`), which
+ * `promtool check metrics` refuses. Each is the sum over `type` of the gauge of the same
+ * name without `_total`, which stays: `sum(driftwatch_nodejs_active_handles)` is the total.
+ */
+const MISNAMED_PROCESS_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export function createMetricsRegistry(options: { processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
-  if (options.processMetrics ?? true)
-    collectDefaultMetrics({ register: registry, prefix: 'driftwatch_' });
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    for (const name of MISNAMED_PROCESS_GAUGES) registry.removeSingleMetric(PREFIX + name);
+  }
   return registry;
 }

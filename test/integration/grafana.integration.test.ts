@@ -16,9 +16,11 @@ import { openTestStore } from '../helpers/store.js';
 
 interface Target {
   rawSql: string;
+  format: number;
+  queryType: string;
 }
 interface Dashboard {
-  panels: { title: string; targets: Target[] }[];
+  panels: { title: string; type: string; targets: Target[] }[];
   templating: { list: { name: string; query: string }[] };
   annotations: { list: { name: string; target: Target }[] };
 }
@@ -26,6 +28,24 @@ interface Dashboard {
 const dashboard = JSON.parse(
   fs.readFileSync(path.join(REPO_ROOT, 'deploy/grafana/driftwatch.json'), 'utf8'),
 ) as Dashboard;
+
+/**
+ * The query formats of Grafana's ClickHouse plugin (grafana/clickhouse-datasource,
+ * src/data/utils.ts: mapQueryTypeToGrafanaFormat, after grafana/sqlds's format options):
+ * 0 time series, 1 table, 2 logs, 3 traces. A time series is "long" rows (time, label
+ * columns, values) sorted by time, which the plugin turns into one series per label set.
+ */
+const PLUGIN_FORMATS: Readonly<Record<string, number>> = {
+  timeseries: 0,
+  table: 1,
+  logs: 2,
+  traces: 3,
+};
+/** What each panel type shows. */
+const QUERY_TYPE_OF_PANEL: Readonly<Record<string, string>> = {
+  timeseries: 'timeseries',
+  table: 'table',
+};
 
 /** What Grafana's ClickHouse plugin does with the variables and the time macro. */
 function expand(sql: string): string {
@@ -219,6 +239,49 @@ describe('the Grafana dashboard', () => {
     ).toBe(1);
     // The drift panel's markers: PSI of amount fired, then escalated.
     expect(answered['Alert transitions']).toBe(2);
+  });
+
+  it("asks for each panel's data in the plugin's format for that panel", () => {
+    const targets = [
+      ...dashboard.panels.flatMap((panel) =>
+        panel.targets.map((target) => ({ where: panel.title, shows: panel.type, target })),
+      ),
+      // An annotation is a table of events: time, text, tags.
+      ...dashboard.annotations.list.map((a) => ({
+        where: a.name,
+        shows: 'table',
+        target: a.target,
+      })),
+    ];
+    const formats = targets.map(({ where, target }) => ({
+      where,
+      format: target.format,
+      queryType: target.queryType,
+    }));
+    expect(formats).toEqual(
+      targets.map(({ where, shows }) => {
+        const queryType = QUERY_TYPE_OF_PANEL[shows] ?? `(no panel type ${shows})`;
+        return { where, format: PLUGIN_FORMATS[queryType], queryType };
+      }),
+    );
+  });
+
+  it('gives time-series panels rows by time with the slice as a label, one series per slice', async () => {
+    const drift = dashboard.panels.find((panel) => panel.title.startsWith('Drift over time'));
+    const rows = await store.query<Record<string, unknown>>(
+      expand(drift?.targets[0]?.rawSql ?? ''),
+    );
+    const times = rows.map((row) => String(row.time));
+    expect(times).toEqual([...times].sort());
+    // The plugin splits long rows by their text columns: here the slice.
+    const labels = rows.map((row) =>
+      Object.entries(row)
+        .filter(([name, value]) => name !== 'time' && typeof value === 'string')
+        .map(([name, value]) => `${name}=${String(value)}`)
+        .join(','),
+    );
+    expect(new Set(labels)).toEqual(new Set(['slice=all', 'slice=channel=web']));
+    expect(rows.every((row) => typeof row.value === 'number')).toBe(true);
   });
 
   it('shows who acknowledged an open alert, and why a notification is dead', async () => {

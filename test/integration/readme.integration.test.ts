@@ -45,10 +45,24 @@ describe('the README is true', () => {
     const lines = blockWith('--data-binary @examples/events.ndjson');
     const answers = lines.filter((line) => line.startsWith('# {')).map((line) => line.slice(2));
     expect(answers).toHaveLength(2);
+    // The events are fraud-detector's, which a monitor watches (else the answer says it has
+    // none); one on a trailing baseline, so the service has no baseline file to profile.
+    const monitors = tempDir('driftwatch-readme-monitors-');
+    fs.writeFileSync(
+      path.join(monitors, 'fraud-detector.yaml'),
+      `model: fraud-detector
+baseline: { trailing: 7d }
+features: { amount: numeric }
+schedule: '*/30 * * * *'
+window: 30m
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+`,
+    );
     const env = {
       DRIFTWATCH_DATA_DIR: path.join(tempDir('driftwatch-readme-ingest-'), 'data'),
       DRIFTWATCH_PORT: '0',
-      DRIFTWATCH_MONITORS_DIR: tempDir('driftwatch-readme-monitors-'),
+      DRIFTWATCH_MONITORS_DIR: monitors,
     };
     const service = startCli(['serve'], env);
     try {

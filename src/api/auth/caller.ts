@@ -5,17 +5,25 @@ import { roleGrants, type Access, type Principal } from './tokens.js';
 export const SESSION_COOKIE = 'driftwatch_session';
 
 /**
- * Who is calling, from the request's headers alone (the app and the start-up server ask
- * the same way): a bearer token or the dashboard's session cookie, each checked by
- * `verify`. A service without tokens (`open`) answers only requests addressed to
- * localhost, as an admin.
+ * How callers prove who they are: an API token (bearer), and where sessions are kept, the
+ * dashboard's session cookie. The start-up server knows tokens only (no store yet).
  */
-export function callerOf(
+export interface Credentials {
+  token(token: string): Principal | undefined;
+  session?(id: string): Promise<Principal | undefined>;
+}
+
+/**
+ * Who is calling, from the request's headers alone (the app and the start-up server ask
+ * the same way): a bearer token or the dashboard's session cookie. A service without
+ * tokens (`open`) answers only requests addressed to localhost, as an admin.
+ */
+export async function callerOf(
   headers: IncomingHttpHeaders,
-  verify: (token: string) => Principal | undefined,
+  credentials: Credentials,
   open: boolean,
-): Principal | undefined {
-  return open ? localCaller(headers) : authenticate(headers, verify);
+): Promise<Principal | undefined> {
+  return open ? localCaller(headers) : authenticate(headers, credentials);
 }
 
 /**
@@ -42,18 +50,22 @@ export function accessRefusal(
   };
 }
 
-function authenticate(
+async function authenticate(
   headers: IncomingHttpHeaders,
-  verify: (token: string) => Principal | undefined,
-): Principal | undefined {
+  credentials: Credentials,
+): Promise<Principal | undefined> {
   const header = headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return match?.[1] ? verify(match[1]) : undefined;
+    return match?.[1] ? credentials.token(match[1]) : undefined;
   }
-  // Parsed here: the app's hook runs before the cookie plugin's own parsing.
-  const cookie = headers.cookie ? fastifyCookie.parse(headers.cookie)[SESSION_COOKIE] : undefined;
-  return cookie ? verify(cookie) : undefined;
+  const session = sessionCookie(headers);
+  return session && credentials.session ? credentials.session(session) : undefined;
+}
+
+/** The session id in the request's cookie (parsed here: the app's hook runs before the cookie plugin's). */
+export function sessionCookie(headers: IncomingHttpHeaders): string | undefined {
+  return headers.cookie ? fastifyCookie.parse(headers.cookie)[SESSION_COOKIE] : undefined;
 }
 
 /**

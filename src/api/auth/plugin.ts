@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError } from '../errors.js';
-import { accessRefusal, callerOf } from './caller.js';
+import { accessRefusal, callerOf, type Credentials } from './caller.js';
+import type { Sessions } from './sessions.js';
 import {
   ACCESS_LEVELS,
   createTokenVerifier,
@@ -23,6 +24,8 @@ declare module 'fastify' {
 
 export interface AuthOptions {
   tokens: readonly TokenEntry[];
+  /** The dashboard's sessions (cookie); without them only bearer tokens are accepted. */
+  sessions?: Sessions;
   ingestRequestsPerMinute: number;
 }
 
@@ -44,6 +47,11 @@ export function installAuth(
   options: AuthOptions,
 ): (token: string) => Principal | undefined {
   const verify = createTokenVerifier(options.tokens);
+  const sessions = options.sessions;
+  const credentials: Credentials = {
+    token: verify,
+    ...(sessions ? { session: (id: string) => sessions.principalOf(id) } : {}),
+  };
   const open = options.tokens.length === 0;
   app.decorateRequest('principal', null);
 
@@ -79,7 +87,7 @@ export function installAuth(
     // Unmatched URLs need a token too: a stranger learns nothing about which routes exist.
     const access: Access | 'any' = request.routeOptions.config?.access ?? 'any';
     if (access === 'public') return;
-    const principal = callerOf(request.headers, verify, open);
+    const principal = await callerOf(request.headers, credentials, open);
     if (!principal && request.routeOptions.config?.page) return redirectToLogin(request, reply);
     request.principal = principal ?? null;
     // 'any' (an unmatched URL): any caller at all, whatever its role.

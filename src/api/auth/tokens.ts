@@ -90,9 +90,21 @@ export function parseTokenEntry(text: string, fallbackName: string): TokenEntryP
 export function createTokenVerifier(
   entries: readonly TokenEntry[],
 ): (token: string) => Principal | undefined {
+  const verifyDigest = createDigestVerifier(entries);
+  return (token) => verifyDigest(hashToken(token));
+}
+
+/**
+ * The same over a token's SHA-256 (hex): what a dashboard session keeps, so a token removed
+ * from the configuration ends its sessions too.
+ */
+export function createDigestVerifier(
+  entries: readonly TokenEntry[],
+): (sha256: string) => Principal | undefined {
   const digests = entries.map((entry) => ({ entry, digest: Buffer.from(entry.sha256, 'hex') }));
-  return (token) => {
-    const presented = Buffer.from(hashToken(token), 'hex');
+  return (sha256) => {
+    const presented = Buffer.from(sha256, 'hex');
+    if (presented.length !== 32) return undefined;
     let found: TokenEntry | undefined;
     for (const { entry, digest } of digests) {
       if (timingSafeEqual(presented, digest) && found === undefined) found = entry;

@@ -3,6 +3,7 @@ import { DEAD_LETTER_REASONS } from '../../ingest/outcome.js';
 import type { Store } from '../../store/clickhouse.js';
 import { apiError } from '../errors.js';
 import { listDeadLetters } from '../../store/events.js';
+import { isoFromClickHouse } from '../../store/results.js';
 
 interface DeadLetterQuery {
   limit?: number;
@@ -15,7 +16,7 @@ const deadLetterItem = {
   type: 'object',
   properties: {
     dead_letter_id: { type: 'string' },
-    received_at: { type: 'string' },
+    received_at: { type: 'string', format: 'date-time', description: 'RFC 3339, UTC' },
     source: { type: 'string' },
     topic: { type: 'string' },
     partition: { type: 'integer' },
@@ -86,7 +87,11 @@ export function createListDeadLettersHandler(deps: { store: Store }) {
       withPayload: payload,
     });
     return {
-      dead_letters: page.dead_letters,
+      // The store speaks ClickHouse's time text; the API speaks RFC 3339 (the cursor keeps the former).
+      dead_letters: page.dead_letters.map((letter) => ({
+        ...letter,
+        received_at: isoFromClickHouse(letter.received_at),
+      })),
       next_cursor: page.next ? encodeCursor(page.next) : null,
     };
   };

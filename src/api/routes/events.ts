@@ -15,9 +15,11 @@ import {
 import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
 import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
+import { unwatchedModelNotes, unwatchedModelsOf } from '../../ingest/unwatchedModels.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { refusesAccess } from '../../store/clickhouse.js';
+import { clientWentAway } from '../errors.js';
 
 export interface HttpIngestLimits {
   maxBodyBytes: number;
@@ -35,6 +37,8 @@ export interface EventRouteDeps {
   metrics: IngestMetrics;
   limits: HttpIngestLimits;
   logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Whether a monitor watches a model: events of the others are stored with a note. */
+  watched?: (model: string) => boolean;
 }
 
 /**
@@ -64,6 +68,8 @@ interface IngestResult {
   duplicates: number;
   errors: IngestError[];
   errors_omitted: number;
+  /** Said, not refused: models no monitor watches (see ingest/unwatchedModels.ts). */
+  notes?: string[];
 }
 
 const errorItem = {
@@ -81,6 +87,11 @@ const resultProperties = {
   duplicates: { type: 'integer' },
   errors: { type: 'array', items: errorItem },
   errors_omitted: { type: 'integer' },
+  notes: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'what was accepted but deserves a word: a model no monitor watches',
+  },
 };
 const resultSchema = { type: 'object', properties: resultProperties };
 const partialSchema = {
@@ -88,6 +99,7 @@ const partialSchema = {
   properties: {
     error: { type: 'string' },
     code: { type: 'string' },
+    request_id: { type: 'string' },
     processed: { type: 'integer' },
     ...resultProperties,
   },
@@ -100,8 +112,11 @@ const partialSchema = {
  * blocks other requests for long. Each event gets its own outcome: 200 when every event
  * was accepted (stored, or already stored), 207 with counts and per-event reasons
  * otherwise; a bad event is a dead letter, never a 5xx. 413 when the body passes the
- * limit, 503 while the store is unavailable: events before that point are processed and
- * counted in the answer, and resending the whole body is safe (nothing counts twice).
+ * limit, 408 when the client goes silent mid-body, 503 while the store is unavailable:
+ * events before that point are processed and counted in the answer, and resending the
+ * whole body is safe (nothing counts twice). A client that hangs up is logged and counted
+ * with what was processed of its post. Small bodies have a lane of their own, so they never
+ * wait behind large ones.
  */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
   const handler = createIngestEventsHandler(deps);
@@ -170,6 +185,15 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         processed: 0,
       });
     }
+    // No body at all (no content type, nothing sent): there is nothing to split into events.
+    if (request.body === undefined) {
+      return send(400, {
+        error:
+          'the request has no body: send events as NDJSON (content-type: application/x-ndjson) or JSON (application/json: an array, or one event)',
+        code: 'DW_BAD_REQUEST',
+        request_id: request.id,
+      });
+    }
     const format: BodyFormat =
       String(request.headers['content-type'] ?? '').includes('json') &&
       !String(request.headers['content-type']).includes('ndjson')
@@ -192,7 +216,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     let held = false;
     try {
       held = await lane.turn(gone.signal);
-      if (!held) return clientLeft(reply, send, emptyResult(), 0, 'while it waited its turn');
+      if (!held) {
+        // it left while its post waited its turn: nothing was read, nobody hears an answer
+        recordCutShort('aborted', emptyResult(), 0);
+        reply.hijack();
+        reply.raw.destroy();
+        return reply;
+      }
       return await ingestBody(request, reply, format, send);
     } finally {
       gone.stop();
@@ -208,6 +238,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     send: (status: number, body: object) => FastifyReply,
   ) {
     const result: IngestResult = emptyResult();
+    const unwatched = new Map<string, number>();
     let processed = 0;
     let chunk: BodyEvent[] = [];
     let chunkBytes = 0;
@@ -216,7 +247,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       const events = chunk;
       chunk = [];
       chunkBytes = 0;
-      await writeChunk(events, processed, request.query.type, result);
+      await writeChunk(events, processed, request.query.type, result, unwatched);
       processed += events.length;
     };
     try {
@@ -233,7 +264,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       await flush();
     } catch (error) {
       if (error instanceof BodyFormatError) {
-        return send(400, { error: error.message, code: 'DW_BAD_REQUEST' });
+        return send(400, { error: error.message, code: 'DW_BAD_REQUEST', request_id: request.id });
       }
       if (error instanceof BodyTooLargeError) {
         await flush().catch(() => undefined);
@@ -248,14 +279,18 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         void reply.header('connection', 'close');
         return send(408, {
           error: `the client sent less than 1 KiB in ${deps.limits.silenceMs} ms (DRIFTWATCH_REQUEST_TIMEOUT_MS); events before \`processed\` are processed; resend the rest (or all: nothing counts twice)`,
-          code: 'DW_CLIENT_TIMEOUT',
+          code: 'DW_REQUEST_TIMEOUT',
+          request_id: request.id,
           ...result,
           processed,
         });
       }
-      if (clientGone(request).gone) {
+      if (clientWentAway(request)) {
+        // Nobody hears an answer: what arrived whole is written, logged and counted; the
+        // error handler then closes the request as one the client abandoned (no 5xx).
         await flush().catch(() => undefined);
-        return clientLeft(reply, send, result, processed, 'while it sent its body');
+        recordCutShort('aborted', result, processed);
+        throw error;
       }
       // To the producer both are "retry later"; to the operator a refused login is a fault.
       if ((error instanceof DriftwatchError && error.retriable) || refusesAccess(error)) {
@@ -302,27 +337,12 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     );
   }
 
-  /**
-   * The client closed the connection: nobody hears the answer, so it is only logged and
-   * counted (status 499, nginx's "client closed request": a client's doing, not a 5xx).
-   */
-  function clientLeft(
-    reply: FastifyReply,
-    send: (status: number, body: object) => FastifyReply,
-    result: IngestResult,
-    processed: number,
-    when: string,
-  ) {
-    recordCutShort('aborted', result, processed);
-    void reply.header('connection', 'close');
-    return send(499, { error: `the client closed the connection ${when}`, ...result, processed });
-  }
-
   async function writeChunk(
     events: BodyEvent[],
     firstIndex: number,
     kind: EventKind | undefined,
     result: IngestResult,
+    unwatched: Map<string, number>,
   ): Promise<void> {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
@@ -344,6 +364,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     }
     deps.metrics.recordBatch(prepared, 'http');
+    if (deps.watched) {
+      for (const [model, count] of unwatchedModelsOf(prepared, deps.watched)) {
+        unwatched.set(model, (unwatched.get(model) ?? 0) + count);
+      }
+      const notes = unwatchedModelNotes(unwatched);
+      if (notes.length > 0) result.notes = notes;
+    }
     prepared.outcomes.forEach((outcome, i) => {
       if (outcome.status === 'duplicate') {
         result.accepted += 1;
@@ -376,23 +403,15 @@ const CUT_SHORT: Record<CutShortReason, string> = {
   too_large: 'the body passed DRIFTWATCH_MAX_BODY_BYTES',
 };
 
-/** Whether the client has gone (closed the connection before its answer); `signal` fires when it does. */
+/** Fires when the client closes its connection (a post waiting its turn then leaves the queue). */
 function clientGone(request: FastifyRequest) {
   const controller = new AbortController();
-  const raw = request.raw;
   // inject() (tests) has a socket that is no stream
-  const socket = raw.socket as Partial<Socket> | null;
-  const gone = () => raw.aborted || socket?.destroyed === true || (raw.destroyed && !raw.complete);
+  const socket = request.raw.socket as Partial<Socket> | null;
   const onClose = () => controller.abort();
   socket?.once?.('close', onClose);
-  if (gone()) controller.abort();
-  return {
-    get gone() {
-      return gone();
-    },
-    signal: controller.signal,
-    stop: () => socket?.off?.('close', onClose),
-  };
+  if (socket?.destroyed === true) controller.abort();
+  return { signal: controller.signal, stop: () => socket?.off?.('close', onClose) };
 }
 
 /** One set of counters per registry (tests build several apps on one). */

@@ -24,6 +24,43 @@ export function parseSlice(text: string): { key: string; value: string } {
   return { key: text.slice(0, at), value: text.slice(at + 1) };
 }
 
+/**
+ * A comma-separated filter over a closed set of values (statuses, states, events): each
+ * value must be one of `allowed`, or the request is refused naming them all. An unknown
+ * value never matches nothing in silence, which would read as "nothing is wrong".
+ */
+export function parseChoices<T extends string>(
+  field: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(',').map((value) => value.trim());
+  const unknown = values.filter((value) => !(allowed as readonly string[]).includes(value));
+  if (unknown.length > 0) {
+    const quoted = unknown.map((value) => `"${value}"`).join(', ');
+    throw apiError(
+      'DW_BAD_REQUEST',
+      `querystring/${field}: ${quoted} ${unknown.length === 1 ? 'is' : 'are'} not one of ${allowed.join(', ')} (comma-separated; leave ${field} out for every one)`,
+    );
+  }
+  return values as T[];
+}
+
+/** One value of a closed set (a filter that takes a single value). */
+export function parseChoice<T extends string>(
+  field: string,
+  text: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (text === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw apiError(
+    'DW_BAD_REQUEST',
+    `querystring/${field}: "${text}" is not one of ${allowed.join(', ')}`,
+  );
+}
+
 export function parseTime(field: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
   const date = new Date(text);

@@ -3,6 +3,7 @@ import type { KafkaConfig } from '../../config/config.js';
 import { alignColumns } from '../../report/render/table.js';
 import { countStored } from '../../store/events.js';
 import type { CommandContext } from '../program.js';
+import { exitWithinGrace } from '../stopGrace.js';
 
 /** ingest (the Kafka consumer alone, to scale out) and status. */
 export function registerIngestCommands(program: Command, context: CommandContext): void {
@@ -16,9 +17,11 @@ export function registerIngestCommands(program: Command, context: CommandContext
       const kafka = kafkaFromFlags(context.config.kafka, flags);
       const store = await context.store();
       // kafkajs only when consuming: `driftwatch --help` need not load it
-      const { createKafkaIngest } = await import('../../ingest/kafkaConsumer.js');
+      const { createKafkaIngest, createKafkaLagMonitor } =
+        await import('../../ingest/kafkaConsumer.js');
       const { createIngestMetrics } = await import('../../ingest/metrics.js');
-      const { superviseKafkaIngest } = await import('../../ingest/kafkaSupervisor.js');
+      const { consumerStopGraceMs, superviseKafkaIngest } =
+        await import('../../ingest/kafkaSupervisor.js');
       const { pipelineOptions } = await import('../../ingest/pipeline.js');
       const { createEventWriter } = await import('../../ingest/writer.js');
       const { startSummaryReconciler } = await import('../../ingest/summaryReconciler.js');
@@ -36,16 +39,21 @@ export function registerIngestCommands(program: Command, context: CommandContext
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
+      const stallAfterMs = context.config.ingest.stallAfterMs;
+      const lag = createKafkaLagMonitor(metrics, { ...kafka, stallAfterMs, log });
+      const stopGraceMs = consumerStopGraceMs(context.config.stopGraceMs);
       const consumer = superviseKafkaIngest(
         () =>
           createKafkaIngest(store, metrics, {
             ...kafka,
             pipeline: pipelineOptions(context.config.ingest),
-            stallAfterMs: context.config.ingest.stallAfterMs,
+            stallAfterMs,
+            lag,
+            stopGraceMs,
             writer,
             log,
           }),
-        { brokers: kafka.brokers, log },
+        { brokers: kafka.brokers, log, lag, stopGraceMs },
       );
       void consumer.started.then(() =>
         log(
@@ -53,6 +61,7 @@ export function registerIngestCommands(program: Command, context: CommandContext
         ),
       );
       const signal = await stopped;
+      exitWithinGrace(context.config.stopGraceMs, log);
       log(
         consumer.connected()
           ? `${signal}: finishing the batch in hand, committing, leaving the group`

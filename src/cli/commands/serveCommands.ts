@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { SERVICE_ROLES, stagesOfRole, type ServiceRole } from '../../roles.js';
 import type { CommandContext } from '../program.js';
+import { exitWithinGrace } from '../stopGrace.js';
 
 /** serve (the service) and demo (the service on the embedded default with generated events). */
 export function registerServeCommands(program: Command, context: CommandContext): void {
@@ -23,13 +24,17 @@ export function registerServeCommands(program: Command, context: CommandContext)
     .action(async (flags: { kafka?: boolean; role: ServiceRole }) => {
       // the service's modules only when serving: `driftwatch --help` need not load them
       const { startService } = await import('../../main.js');
-      const log = (line: string) => process.stderr.write(`driftwatch: ${line}\n`);
+      const { createLogger } = await import('../../observability/logger.js');
+      // A service's every line is JSON (stderr), its own sayings as much as its stages' logs.
+      const logger = createLogger();
+      const log = (line: string) => logger.info({ stage: 'service' }, line);
       const stages = stagesOfRole(flags.role, { kafka: Boolean(flags.kafka) });
       const service = await startService(context.config, {
         ...stages,
         http: true,
         role: flags.role,
         log,
+        logger,
         onEvaluation: (evaluation) => {
           const fired = evaluation.results.filter(
             (r) => r.status === 'warn' || r.status === 'critical',
@@ -44,6 +49,7 @@ export function registerServeCommands(program: Command, context: CommandContext)
           `monitors: ${service.plans.map((p) => p.model).join(', ') || 'none'}`,
       );
       await waitForSignal(log);
+      exitWithinGrace(context.config.stopGraceMs, log);
       await service.stop();
     });
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import {
   ALERT_EVENT_KINDS,
+  ALERT_STATES,
   AcknowledgeBody,
   Alert,
   AlertEvent,
@@ -11,11 +12,13 @@ import {
   SilenceBody,
   type AlertsApi,
 } from '../../alerts.js';
-import { apiError } from '../../errors.js';
+import { apiError, notImplemented } from '../../errors.js';
 import { PageOf } from '../../schemas.js';
-import { pageOf, parseSlice, parseTime } from '../shared.js';
+import { pageOf, parseChoices, parseSlice, parseTime } from '../shared.js';
 
 const tags = ['alerts'];
+/** Every alert route answers 501 in a service without alerting. */
+const withoutAlerting = notImplemented('in a service without alerting');
 
 /**
  * Alerts: list, their audit trail, acknowledge, silence. The routes are always declared
@@ -39,14 +42,14 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'Alerts, newest first; state=pending,firing for the open ones',
         tags,
         querystring: AlertsQuery,
-        response: { 200: PageOf(Alert, 'AlertPage') },
+        response: { 200: PageOf(Alert, 'AlertPage'), 501: withoutAlerting },
       },
     },
     async (request) => {
       const { limit = 100, offset = 0 } = request.query;
       const page = await alerts().list({
         model: request.query.model,
-        states: request.query.state?.split(',').map((state) => state.trim()),
+        states: parseChoices('state', request.query.state, ALERT_STATES),
         limit,
         offset,
       });
@@ -65,17 +68,13 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
           "Filter by model, alert, check, feature and slice (the dashboard marks a chart with the firing, escalated and resolved events of its check, feature and slice), by event, and by the window's end.",
         tags,
         querystring: AlertEventsQuery,
-        response: { 200: PageOf(AlertEvent, 'AlertEventPage') },
+        response: { 200: PageOf(AlertEvent, 'AlertEventPage'), 501: withoutAlerting },
       },
     },
     async (request) => {
       const query = request.query;
       const { limit = 100, offset = 0 } = query;
-      const events = query.event
-        ?.split(',')
-        .filter((name): name is (typeof ALERT_EVENT_KINDS)[number] =>
-          (ALERT_EVENT_KINDS as readonly string[]).includes(name),
-        );
+      const events = parseChoices('event', query.event, ALERT_EVENT_KINDS);
       const page = await alerts().events({
         model: query.model,
         alertId: query.alert_id,
@@ -101,7 +100,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         tags,
         params: Type.Object({ alert_id: Type.String({ minLength: 1 }) }),
         body: AcknowledgeBody,
-        response: { 200: Alert },
+        response: { 200: Alert, 501: withoutAlerting },
       },
     },
     async (request) => {
@@ -125,7 +124,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<{ alerts?: AlertsApi }> = as
         summary: 'Silence the alerts of a model (or one check, feature, slice) until a time',
         tags,
         body: SilenceBody,
-        response: { 201: Silence },
+        response: { 201: Silence, 501: withoutAlerting },
       },
     },
     async (request, reply) => {

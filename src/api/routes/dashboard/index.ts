@@ -5,14 +5,17 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { SESSION_COOKIE } from '../../auth/caller.js';
+import { SESSION_COOKIE, sessionCookie } from '../../auth/caller.js';
+import { SESSION_LIFETIME_MS, type Sessions } from '../../auth/sessions.js';
 import { roleGrants, type Principal } from '../../auth/tokens.js';
-import { apiError } from '../../errors.js';
+import { apiError, errorResponseFor } from '../../errors.js';
 import { ModelParams } from '../../schemas.js';
 import { loginPage, modelPage, overviewPage } from './pages.js';
 
 export interface DashboardOptions {
   verifyToken: (token: string) => Principal | undefined;
+  /** Where logins live: the cookie carries a session id, never the token. */
+  sessions: Sessions;
   /** A service without tokens has no login. */
   open: boolean;
 }
@@ -109,13 +112,19 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
         rateLimit: { max: 20, timeWindow: 60_000 },
       },
       schema: {
-        summary: 'Log in to the dashboard: the token goes into an HttpOnly, SameSite=Strict cookie',
+        summary:
+          'Log in to the dashboard: a session (12 h) in an HttpOnly, SameSite=Strict cookie, Secure over https',
         tags,
         body: Type.Object(
           { token: Type.String({ minLength: 1, maxLength: 200 }) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ role: Type.String(), name: Type.String() }) },
+        // Public, yet it refuses: a token that is not one, or one that may not read.
+        response: {
+          200: Type.Object({ role: Type.String(), name: Type.String() }),
+          401: errorResponseFor(401),
+          403: errorResponseFor(403),
+        },
       },
     },
     async (request, reply) => {
@@ -128,12 +137,15 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
           `a ${principal.role} token cannot open the dashboard (read or above)`,
         );
       }
-      void reply.setCookie(SESSION_COOKIE, request.body.token, {
+      const session = await options.sessions.open(request.body.token);
+      if (!session) throw apiError('DW_UNAUTHENTICATED', 'that token is not valid');
+      void reply.setCookie(SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
+        // https as the client sees it: behind a proxy, only with DRIFTWATCH_TRUST_PROXY.
         secure: request.protocol === 'https',
-        maxAge: 12 * 3600,
+        maxAge: SESSION_LIFETIME_MS / 1000,
       });
       return principal;
     },
@@ -143,9 +155,15 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
     '/v1/session',
     {
       config: { access: 'public' },
-      schema: { summary: 'Log out of the dashboard', tags, response: { 204: Type.Null() } },
+      schema: {
+        summary: 'Log out of the dashboard: the session ends on the server, its cookie is refused',
+        tags,
+        response: { 204: Type.Null() },
+      },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const id = sessionCookie(request.headers);
+      if (id !== undefined) await options.sessions.close(id);
       void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.status(204).send(null);
     },

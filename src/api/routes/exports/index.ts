@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import type { ExportSection } from '../../../exports/sections.js';
 import { writeExport } from '../../../exports/writeExport.js';
 import type { Store } from '../../../store/clickhouse.js';
-import { apiError } from '../../errors.js';
+import { apiError, notImplemented } from '../../errors.js';
 import { parseTime } from '../shared.js';
 
 export interface ExportRouteOptions {
@@ -32,7 +32,6 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRouteOptions> = async
         description:
           "Drift history, monitor file versions, baselines and the alerts' audit trail (transitions, acknowledgements, silences, notifications and every delivery attempt) of the period (window_end in (from, to]), with manifest.json: every file's SHA-256 and row count, the chain head and its Ed25519 signature. See docs/EXPORTS.md.",
         tags: ['exports'],
-        produces: ['application/x-tar'],
         querystring: Type.Object(
           {
             from: Type.String({ format: 'date-time' }),
@@ -46,12 +45,17 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRouteOptions> = async
           },
           { additionalProperties: false },
         ),
+        // The archive on success; errors are JSON, like every other route's.
         response: {
-          200: Type.Unsafe<Readable>({
-            type: 'string',
-            format: 'binary',
-            description: 'a tar archive',
-          }),
+          200: {
+            description: 'a tar archive: manifest.json and the files it lists',
+            content: {
+              'application/x-tar': {
+                schema: Type.Unsafe<Readable>({ type: 'string', format: 'binary' }),
+              },
+            },
+          },
+          501: notImplemented('without a signing key (DRIFTWATCH_EXPORT_SIGNING_KEY)'),
         },
       },
     },

@@ -78,8 +78,13 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRouteOptions> = async (app,
       schema: {
         summary: 'Prometheus metrics: ingestion, the process, and the latest drift per model',
         tags,
-        produces: ['text/plain'],
-        response: { 200: Type.String() },
+        // The text format on success; errors are JSON, like every other route's.
+        response: {
+          200: {
+            description: 'the Prometheus text exposition format',
+            content: { 'text/plain; version=0.0.4': { schema: Type.String() } },
+          },
+        },
       },
     },
     async (_request, reply) => {

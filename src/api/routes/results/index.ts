@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../../store/clickhouse.js';
 import { queryResultsPage } from '../../../store/results.js';
-import { PageOf, Result, ResultsQuery } from '../../schemas.js';
-import { pageOf, parseTime } from '../shared.js';
+import { STATISTIC_NAMES } from '../../../stats/registry.js';
+import { PageOf, Result, ResultsQuery, STATUSES } from '../../schemas.js';
+import { pageOf, parseChoice, parseChoices, parseTime } from '../shared.js';
 
 /** The drift history: every stored result, filtered and paged. */
 export const resultRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, options) => {
@@ -30,11 +31,8 @@ export const resultRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
           checkId: query.check_id,
           feature: query.feature,
           slice: query.slice,
-          metric: query.metric,
-          statuses: query.status
-            ?.split(',')
-            .map((status) => status.trim())
-            .filter(Boolean),
+          metric: parseChoice('metric', query.metric, STATISTIC_NAMES),
+          statuses: parseChoices('status', query.status, STATUSES),
           from: parseTime('from', query.from),
           to: parseTime('to', query.to),
         },
