@@ -38,7 +38,7 @@ export interface FinalCounts {
   infinitiesStored: number;
   monitorRuns: { runs: number; byStatus: Record<string, number> };
   /**
-   * The drift engine's summaries (migrations 0006, 0009 and 0010): events each summary grain counted (one
+   * The drift engine's summaries (migrations 0006, 0009 and 0011): events each summary grain counted (one
    * 'event' cell per event, filled by materialized views on every insert into `events`),
    * against the distinct events stored, in all and grain by grain (per model and kind). More
    * is double-counting in what the monitors read, fewer is events they never see.

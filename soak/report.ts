@@ -169,7 +169,7 @@ function ledgerSection(result: SoakResult): string[] {
     '',
   ];
   lines.push(
-    `Drift summaries (the materialized views of migrations 0006, 0009 and 0010, fed by every insert ` +
+    `Drift summaries (the materialized views of migrations 0006, 0009 and 0011, fed by every insert ` +
       `into \`events\`): ${summaryLine(result.summaries)} (good, hostile-but-stored and 120-month ` +
       `events); ${result.summaries.rebuilds} rebuilds.`,
     '',

@@ -36,7 +36,7 @@ import type { EventWriter } from './writer.js';
 import { ABANDONED_AFTER_MS } from './writerLedger.js';
 
 /**
- * Keeps the summaries equal to the stored events through crashes (migration 0010 says how
+ * Keeps the summaries equal to the stored events through crashes (migration 0011 says how
  * they drift apart). It checks the hours a writer may have left half-summarized — those
  * another writer left `open` in the ledger and no longer writes (it died: on an embedded
  * store every other writer, at start; on a server, one silent for ABANDONED_AFTER_MS), and

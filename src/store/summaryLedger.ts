@@ -1,7 +1,7 @@
 import type { Store } from './clickhouse.js';
 
 /**
- * The summary ledger (migration 0010): which hours of which model each event writer may be
+ * The summary ledger (migration 0011): which hours of which model each event writer may be
  * writing. A writer records an hour `open` before its first insert into it (and again every
  * few minutes while it writes there), `closed` once it has been idle and every insert
  * into the hour was acknowledged; a reconciler that has checked an hour a writer left open

@@ -4,7 +4,7 @@ import type { EventKindOfSummary } from './summaryLedger.js';
 import { FINE_BUCKET } from './summaryQueries.js';
 
 /**
- * Checks and repairs of the summaries against the stored events (migration 0010): how
+ * Checks and repairs of the summaries against the stored events (migration 0011): how
  * many values each summary table counts for a span of one model's events, against what
  * the distinct stored events (FINAL) hold; and on a difference, the cells those events
  * give — as the views of migration 0009 would have made them, with the frames and the
