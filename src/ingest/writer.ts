@@ -387,13 +387,22 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
 
 /** The hours (per model and kind) of these events: what the summary ledger records. */
 function scopesOf(events: readonly PreparedEvent[]): SummaryScope[] {
-  const scopes = new Map<string, SummaryScope>();
+  // no string built per event: a flush holds tens of thousands of events and few hours
+  const hours = new Map<string, Map<PreparedEvent['kind'], Set<number>>>();
   for (const event of events) {
-    const hourMs = hourOf(event.tsMs);
-    const key = `${event.model}\u0000${event.kind}\u0000${hourMs}`;
-    if (!scopes.has(key)) scopes.set(key, { model: event.model, kind: event.kind, hourMs });
+    let kinds = hours.get(event.model);
+    if (!kinds) hours.set(event.model, (kinds = new Map()));
+    let set = kinds.get(event.kind);
+    if (!set) kinds.set(event.kind, (set = new Set()));
+    set.add(hourOf(event.tsMs));
   }
-  return [...scopes.values()];
+  const scopes: SummaryScope[] = [];
+  for (const [model, kinds] of hours) {
+    for (const [kind, set] of kinds) {
+      for (const hourMs of set) scopes.push({ model, kind, hourMs });
+    }
+  }
+  return scopes;
 }
 
 /** A row ClickHouse refused for its content, found alone by bisection: its message is dead-lettered. */
