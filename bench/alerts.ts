@@ -15,11 +15,8 @@ import { createMetricsRegistry } from '../src/observability/metrics.js';
 import { openStore } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import { countOutboxByStatus } from '../src/store/outbox.js';
-import {
-  insertMonitorResults,
-  insertMonitorRun,
-  type MonitorResult,
-} from '../src/store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../src/store/results.js';
+import { NULL_FIELDS, type CheckResult } from '../src/monitors/checkResult.js';
 
 const FEATURES = 20;
 const SLICES = 50;
@@ -118,12 +115,13 @@ ${webhooks.map((name) => `  ${name}: { url: '${url}/${name}', secret_env: BENCH_
 }
 
 /** Per window: every feature in every slice; a rotating fifth of them breaching. */
-function verdicts(monitor: string, hash: string, windowEnd: Date, w: number): MonitorResult[] {
-  const out: MonitorResult[] = [];
+function verdicts(monitor: string, hash: string, windowEnd: Date, w: number): CheckResult[] {
+  const out: CheckResult[] = [];
   for (let f = 0; f < FEATURES; f += 1) {
     for (let s = 0; s <= SLICES; s += 1) {
       const breaching = (f + s + w) % 5 === 0;
       out.push({
+        ...NULL_FIELDS,
         monitor,
         model: monitor,
         windowStart: new Date(windowEnd.getTime() - 1_800_000),
@@ -135,12 +133,6 @@ function verdicts(monitor: string, hash: string, windowEnd: Date, w: number): Mo
         sliceValue: s === 0 ? 'all' : `s${s}`,
         status: breaching ? 'warn' : 'ok',
         value: breaching ? 0.15 : 0.02,
-        pValue: null,
-        valueLower: null,
-        valueUpper: null,
-        pValueLower: null,
-        pValueUpper: null,
-        adjustedPValue: null,
         correction: 'none',
         warnThreshold: 0.1,
         criticalThreshold: 0.25,

@@ -7,11 +7,13 @@ import { verifyExport } from '../src/exports/verifyExport.js';
 import { writeExport } from '../src/exports/writeExport.js';
 import { openStore } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
-import { insertAlertEvents, type AlertEventRecord } from '../src/store/alerts.js';
+import type { AlertEventRecord } from '../src/alerts/alert.js';
+import { insertAlertEvents } from '../src/store/alerts.js';
 import type { Store } from '../src/store/clickhouse.js';
 import { insertOutbox, recordDeliveryAttempt, type OutboxRecord } from '../src/store/outbox.js';
-import { insertMonitorResults, type MonitorResult } from '../src/store/results.js';
+import { insertMonitorResults } from '../src/store/results.js';
 import { mib, peakRssMiB, withHeapPeak } from './measure.js';
+import { NULL_FIELDS, type CheckResult } from '../src/monitors/checkResult.js';
 
 const WINDOW = 5 * 60_000;
 
@@ -34,7 +36,7 @@ export async function runExportBenchmark(sizes = [100_000, 800_000]): Promise<vo
     const end = Date.parse('2026-11-30T00:00:00Z');
     const perWindow = 100;
     const windows = Math.ceil(size / perWindow);
-    let batch: MonitorResult[] = [];
+    let batch: CheckResult[] = [];
     for (let w = 0; w < windows; w += 1) {
       const windowEnd = end - (windows - 1 - w) * WINDOW;
       for (let i = 0; i < perWindow; i += 1) batch.push(result(windowEnd, i));
@@ -165,9 +167,10 @@ async function insertAlertTrail(
   }
 }
 
-function result(windowEnd: number, i: number): MonitorResult {
+function result(windowEnd: number, i: number): CheckResult {
   const value = 0.01 + (i % 13) / 100;
   return {
+    ...NULL_FIELDS,
     monitor: 'fraud-detector',
     model: 'fraud-detector',
     windowStart: new Date(windowEnd - 30 * 60_000),
@@ -181,10 +184,6 @@ function result(windowEnd: number, i: number): MonitorResult {
     status: value >= 0.25 ? 'critical' : value >= 0.1 ? 'warn' : 'ok',
     value,
     pValue: i % 2 === 0 ? null : 1 / (i + 2),
-    valueLower: null,
-    valueUpper: null,
-    pValueLower: null,
-    pValueUpper: null,
     adjustedPValue: i % 2 === 0 ? null : Math.min(1, 10 / (i + 2)),
     correction: i % 2 === 0 ? 'none' : 'benjamini-hochberg',
     warnThreshold: 0.1,

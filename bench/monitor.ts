@@ -4,11 +4,12 @@ import path from 'node:path';
 import { replayWindows } from '../src/monitors/backtest.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
-import { backtestWindows, type TimeWindow } from '../src/monitors/windows.js';
+import type { TimeWindow } from '../src/timeWindow.js';
+import { backtestWindows } from '../src/monitors/windows.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
-import type { MonitorResult } from '../src/store/results.js';
 import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
+import { type CheckResult } from '../src/monitors/checkResult.js';
 
 /**
  * Issue 11's monitor benchmark: one monitor of 20 numeric + 5 categorical features × 10
@@ -198,7 +199,7 @@ function timeQueries(store: Store): {
   };
 }
 
-function bracketLine(results: readonly MonitorResult[]): string {
+function bracketLine(results: readonly CheckResult[]): string {
   const widths = (metric: string) =>
     results
       .filter((r) => r.metric === metric && r.valueLower !== null && r.valueUpper !== null)
@@ -409,7 +410,7 @@ function plan(): MonitorPlan {
     monitor: 'bench-model',
     model: 'bench-model',
     hash: 'bench',
-    baseline: { kind: 'range', from: new Date(0), to: new Date(1) },
+    baseline: { kind: 'range', window: { start: new Date(0), end: new Date(1) } },
     features,
     slices: [['segment']],
     maxSliceValues: 20,

@@ -10,6 +10,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.resolve(process.argv[2] ?? path.join(root, 'dist'));
+// An installed package ships dist/ and no sources; npm may still run `prepare` there (a
+// tarball install allowed to run its scripts): nothing to build, and dist/ must stay.
+if (
+  !fs.existsSync(path.join(root, 'src')) ||
+  !fs.existsSync(path.join(root, 'tsconfig.build.json'))
+) {
+  process.exit(0);
+}
 fs.rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dist], {

@@ -20,7 +20,8 @@ import { startSummaryReconciler } from './ingest/summaryReconciler.js';
 import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
-import { truncateToMinute, windowEndingAt } from './monitors/windows.js';
+import { windowEndingAt } from './timeWindow.js';
+import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
@@ -195,6 +196,14 @@ async function startStages(
   );
   const summaries = await startSummaryReconciler(store, { writer, registry, logger });
   const readiness: ReadinessCheck[] = [];
+  const alerts = createAlertStage({
+    store,
+    plans,
+    config: config.alerts,
+    logger,
+    registry,
+    channels: options.alertChannels,
+  });
   const app = buildApp({
     store,
     metrics,
@@ -209,6 +218,10 @@ async function startStages(
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
     alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
+    ...(options.alerts !== false && options.schedule
+      ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
+      : {}),
     readiness,
     http: { requestTimeoutMs: config.http.requestTimeoutMs },
     trustProxy: config.http.trustProxy,
@@ -259,14 +272,6 @@ async function startStages(
     );
     readiness.push(kafkaReadiness(kafka));
   }
-  const alerts = createAlertStage({
-    store,
-    plans,
-    config: config.alerts,
-    logger,
-    registry,
-    channels: options.alertChannels,
-  });
   const scheduler = createMonitorScheduler(store, plans, {
     logger,
     onEvaluation: async (evaluation) => {

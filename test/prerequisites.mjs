@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // `npm test`'s pretest step: the suite needs a C compiler, pkg-config and librdkafka-dev
 // (the Kafka tests build librdkafka's mock cluster), kcat (a third-party producer: every
-// compression codec is checked as librdkafka writes it), Debian's chromium (the HTML
-// report is checked in a real browser) and promtool (Debian's prometheus: /metrics is
-// linted). A missing one is installed when this process can (root and
+// compression codec is checked as librdkafka writes it), Debian's python3 with pandas (the
+// Python client is tested with and without it; python3-pandas installs about 75 MB with
+// numpy on a Debian that has python3), Debian's chromium (the HTML report is checked in a
+// real browser) and promtool (Debian's prometheus: /metrics is linted). A missing one is
+// installed when this process can (root and
 // apt-get); otherwise one line names the exact command, and the tests do not run at all:
 // a missing prerequisite never turns into silently skipped tests.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,11 +17,20 @@ const PREREQUISITES = [
   { pkg: 'pkg-config', present: () => onPath('pkg-config') },
   { pkg: 'librdkafka-dev', present: () => mockHeaderPresent() },
   { pkg: 'kcat', present: () => onPath('kcat') },
+  { pkg: 'python3', present: () => fs.existsSync(DEBIAN_PYTHON) },
+  { pkg: 'python3-pandas', present: () => pythonImports('pandas') },
   { pkg: 'chromium', present: () => onPath('chromium') },
   // promtool lints /metrics as Prometheus reads it. Debian ships it only in `prometheus`
   // (19 MB download, 96 MB installed with the server, which is not started here).
   { pkg: 'prometheus', present: () => onPath('promtool') },
 ];
+
+/** Debian's interpreter (the Python client's tests run it, not whatever python3 is on PATH). */
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+function pythonImports(module) {
+  return spawnSync(DEBIAN_PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
 
 function onPath(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { MonitorResult } from '../store/results.js';
 import { advanceWindow, observe, type StoredRun } from './advanceWindow.js';
 import { alertIdOf } from './identity.js';
+import { NULL_FIELDS, type CheckResult } from '../monitors/checkResult.js';
 
 const END = new Date('2026-11-22T12:00:00Z');
 
@@ -9,8 +9,9 @@ function result(
   feature: string,
   status: string,
   details: Record<string, unknown> = {},
-): MonitorResult {
+): CheckResult {
   return {
+    ...NULL_FIELDS,
     monitor: 'm',
     model: 'm',
     windowStart: new Date(END.getTime() - 1_800_000),
@@ -20,16 +21,9 @@ function result(
     feature,
     sliceKey: '',
     sliceValue: 'all',
-    status: status as MonitorResult['status'],
+    status: status as CheckResult['status'],
     value: status === 'insufficient_data' ? null : 0.2,
-    pValue: null,
-    valueLower: null,
-    valueUpper: null,
-    pValueLower: null,
-    pValueUpper: null,
-    adjustedPValue: null,
     correction: 'none',
-    warnThreshold: null,
     criticalThreshold: 0.05,
     nReference: 10,
     nCurrent: 10,
@@ -40,7 +34,7 @@ function result(
   };
 }
 
-const run = (results: MonitorResult[]): StoredRun => ({
+const run = (results: CheckResult[]): StoredRun => ({
   monitor: 'm',
   model: 'm',
   windowStart: new Date(END.getTime() - 1_800_000),

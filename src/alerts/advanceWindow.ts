@@ -1,6 +1,6 @@
 import type { CheckPlan, Severity } from '../monitors/plan.js';
 import { checkSeverity } from '../monitors/plan.js';
-import type { MonitorResult } from '../store/results.js';
+import { ALERT_FIELDS, pickFields, type CheckResult } from '../monitors/checkResult.js';
 import { alertIdOf, type AlertIdentity } from './identity.js';
 import {
   inactiveAlert,
@@ -24,7 +24,7 @@ export interface StoredRun {
   monitorHash: string;
   baseline: string;
   baselineVersion: number;
-  results: readonly MonitorResult[];
+  results: readonly CheckResult[];
 }
 
 /** A row of the audit trail: what happened to an alert in a run. */
@@ -65,7 +65,7 @@ export interface WindowContext {
 
 /** How a stored verdict counts for its alert. */
 export function observe(
-  result: Pick<MonitorResult, 'status' | 'details'>,
+  result: Pick<CheckResult, 'status' | 'details'>,
   severityOfCheck: Severity | null,
 ): Observation {
   const status: string = result.status;
@@ -81,23 +81,13 @@ export function observe(
   return { kind: 'unknown' };
 }
 
-export function verdictFacts(result: MonitorResult): VerdictFacts {
+/** What an alert keeps of a verdict: the result's alert fields, the effect size and a note. */
+export function verdictFacts(result: CheckResult): VerdictFacts {
   const details = result.details ?? {};
-  const effect = typeof details.effect === 'number' ? details.effect : null;
-  const minEffect = typeof details.min_effect === 'number' ? details.min_effect : null;
   return {
-    status: result.status,
-    value: result.value,
-    valueLower: result.valueLower,
-    valueUpper: result.valueUpper,
-    pValue: result.pValue,
-    adjustedPValue: result.adjustedPValue,
-    warnThreshold: result.warnThreshold,
-    criticalThreshold: result.criticalThreshold,
-    effect,
-    minEffect,
-    nReference: result.nReference,
-    nCurrent: result.nCurrent,
+    ...pickFields(result, ALERT_FIELDS),
+    effect: typeof details.effect === 'number' ? details.effect : null,
+    minEffect: typeof details.min_effect === 'number' ? details.min_effect : null,
     note: noteOf(details),
   };
 }
@@ -117,7 +107,7 @@ function noteOf(details: Record<string, unknown>): string | null {
   return parts.length > 0 ? parts.join('; ') : null;
 }
 
-export function identityOf(result: MonitorResult): AlertIdentity {
+export function identityOf(result: CheckResult): AlertIdentity {
   return {
     monitor: result.monitor,
     model: result.model,
@@ -188,7 +178,7 @@ function worthWriting(before: Alert, after: Alert): boolean {
   );
 }
 
-function compareResults(a: MonitorResult, b: MonitorResult): number {
+function compareResults(a: CheckResult, b: CheckResult): number {
   return (
     a.checkId.localeCompare(b.checkId) ||
     a.feature.localeCompare(b.feature) ||

@@ -5,6 +5,7 @@ import type { WindowEvaluation } from '../monitors/evaluateWindow.js';
 import type { AlertingPlan, MonitorPlan } from '../monitors/plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
+import type { AlertEventRecord } from './alert.js';
 import {
   getAlertProgress,
   insertAlertEvents,
@@ -13,7 +14,6 @@ import {
   listAlertStates,
   listSilences,
   setAlertProgress,
-  type AlertEventRecord,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import {

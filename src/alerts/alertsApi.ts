@@ -4,15 +4,13 @@ import type {
   AlertsApi,
   Silence as ApiSilence,
 } from '../api/alerts.js';
+import type { AlertEventRecord, AlertState, Silence } from './alert.js';
 import {
   countAlertEvents,
   listAlertEvents,
   listAlerts,
   type AlertEventFilter,
-  type AlertEventRecord,
-  type AlertState,
   type AlertSummary,
-  type Silence,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { acknowledgeAlert, createSilence } from './operatorActions.js';

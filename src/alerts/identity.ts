@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AlertIdentity } from '../store/alerts.js';
+import type { AlertIdentity } from './alert.js';
 
 export type { AlertIdentity };
 

@@ -1,11 +1,5 @@
 import type { Severity } from '../monitors/plan.js';
-import type {
-  Alert,
-  AlertEventKind,
-  AlertIdentity,
-  AlertState,
-  VerdictFacts,
-} from '../store/alerts.js';
+import type { Alert, AlertEventKind, AlertIdentity, AlertState, VerdictFacts } from './alert.js';
 
 /**
  * The life of one alert, as Alertmanager's users wish it were: pure, one window at a time.
@@ -20,7 +14,7 @@ import type {
  * escalation, notified); a critical alert that breaches at warn is still breaching.
  * "Insufficient data" (and anything else that is neither a breach nor ok) changes nothing:
  * it never opens, never resolves and never counts towards `for` or `resolve_after`.
- * The types of an alert are the store's (src/store/alerts.ts), re-exported here.
+ * The types of an alert are alert.ts's, re-exported here.
  */
 export type { Alert, AlertEventKind, AlertState, VerdictFacts };
 

@@ -1,3 +1,4 @@
+import { alertFieldsToJson, type AlertFieldsJson } from '../monitors/checkResult.js';
 import type { Severity } from '../monitors/plan.js';
 import type { Notice } from './advanceWindow.js';
 import type { AlertState, NoticeKind } from './lifecycle.js';
@@ -7,7 +8,7 @@ import type { AlertState, NoticeKind } from './lifecycle.js';
  * holds no secret and no channel detail: Slack, email and webhook bodies are all drawn from
  * it at send time.
  */
-export interface NotificationItem {
+export interface NotificationItem extends AlertFieldsJson {
   alert_id: string;
   event: NoticeKind;
   state: AlertState;
@@ -17,19 +18,9 @@ export interface NotificationItem {
   metric: string;
   feature: string;
   slice: { key: string; value: string };
-  status: string;
-  value: number | null;
-  /** The bracket containing the exact value when value is not exact; both null otherwise. */
-  value_lower: number | null;
-  value_upper: number | null;
-  p_value: number | null;
-  adjusted_p_value: number | null;
-  warn_threshold: number | null;
-  critical_threshold: number | null;
+  /** Effect size beside a p-value (KS D, Jensen-Shannon distance), with its minimum. */
   effect: number | null;
   min_effect: number | null;
-  n_reference: number;
-  n_current: number;
   note: string | null;
   /** Consecutive breaching windows (for a resolution: clear windows). */
   consecutive_windows: number;
@@ -73,18 +64,10 @@ export function itemOf(notice: Notice): NotificationItem {
     metric: alert.metric,
     feature: alert.feature,
     slice: { key: alert.sliceKey, value: alert.sliceValue },
-    status: facts?.status ?? '',
-    value: facts?.value ?? null,
-    value_lower: facts?.valueLower ?? null,
-    value_upper: facts?.valueUpper ?? null,
-    p_value: facts?.pValue ?? null,
-    adjusted_p_value: facts?.adjustedPValue ?? null,
-    warn_threshold: facts?.warnThreshold ?? null,
-    critical_threshold: facts?.criticalThreshold ?? null,
+    // the check result's alert fields (monitors/checkResult.ts), snake_case
+    ...alertFieldsToJson(facts),
     effect: facts?.effect ?? null,
     min_effect: facts?.minEffect ?? null,
-    n_reference: facts?.nReference ?? 0,
-    n_current: facts?.nCurrent ?? 0,
     note: facts?.note ?? null,
     consecutive_windows: kind === 'resolved' ? alert.clearWindows : alert.breachingWindows,
     since: alert.since?.toISOString() ?? null,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { Silence } from './alert.js';
 import {
   getAlert,
   insertAcknowledgement,
   insertSilence,
   type AlertSummary,
-  type Silence,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 

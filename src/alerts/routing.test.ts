@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NULL_FIELDS } from '../monitors/checkResult.js';
 import type { AlertRoutePlan, WebhookPlan, WebhookPolicy } from '../monitors/plan.js';
 import type { Notice, WindowOutcome } from './advanceWindow.js';
 import { alertIdOf } from './identity.js';
@@ -39,10 +40,9 @@ function alert(
     episode: 1,
     breachingWindows: breaching,
     last: {
+      ...NULL_FIELDS,
       status: severity,
       value: severity === 'critical' ? 0.5 : 0.15,
-      pValue: null,
-      adjustedPValue: null,
       warnThreshold: 0.1,
       criticalThreshold: 0.25,
       effect: null,

@@ -1,4 +1,4 @@
-import type { AlertIdentity, Silence } from '../store/alerts.js';
+import type { AlertIdentity, Silence } from './alert.js';
 
 /**
  * A silence mutes matching alerts for a while: they change state as usual (and the audit

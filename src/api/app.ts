@@ -39,7 +39,7 @@ import { dashboardRoutes } from './routes/dashboard/index.js';
 import { registerDeadLetterRoutes } from './routes/deadLetters.js';
 import { registerEventRoutes } from './routes/events.js';
 import { exportRoutes, type ExportRouteOptions } from './routes/exports/index.js';
-import { modelRoutes } from './routes/models/index.js';
+import { modelRoutes, type ModelRouteOptions } from './routes/models/index.js';
 import { opsRoutes } from './routes/ops/index.js';
 import { resultRoutes } from './routes/results/index.js';
 
@@ -60,6 +60,8 @@ export interface AppDependencies {
   auth?: { tokens: readonly TokenEntry[]; ingestRequestsPerMinute?: number };
   /** Alert state (src/alerts): list, acknowledge, silence. Absent: those routes answer 501. */
   alerts?: AlertsApi;
+  /** Where a run asked for over HTTP goes after it is stored (the alert stage). */
+  onRunEvaluated?: ModelRouteOptions['onRunEvaluated'];
   /** Signing key and software version for exports through the API. */
   exports?: ExportRouteOptions['exports'];
   /** Label sets of the drift gauges stay bounded: at most this many slices per model. */
@@ -191,7 +193,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   );
   void app.register(async (scope) => registerDeadLetterRoutes(scope, { store: deps.store }));
 
-  void app.register(modelRoutes, { store: deps.store, monitors: deps.monitors });
+  void app.register(modelRoutes, {
+    store: deps.store,
+    monitors: deps.monitors,
+    onRunEvaluated: deps.onRunEvaluated,
+  });
   void app.register(resultRoutes, { store: deps.store });
   void app.register(alertRoutes, { alerts: deps.alerts });
   void app.register(opsRoutes, {

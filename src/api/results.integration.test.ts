@@ -4,8 +4,9 @@ import { openTestStore } from '../../test/helpers/store.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { MonitorPlan } from '../monitors/plan.js';
 import type { Store } from '../store/clickhouse.js';
-import { insertMonitorResults, insertMonitorRun, type MonitorResult } from '../store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
 import { buildApp } from './app.js';
+import { NULL_FIELDS, type CheckResult } from '../monitors/checkResult.js';
 
 const WINDOW = 30 * 60_000;
 const END = Date.parse('2026-11-30T00:00:00Z');
@@ -51,13 +52,14 @@ describe('the drift history over HTTP', () => {
 
   beforeAll(async () => {
     store = await openTestStore();
-    const rows: MonitorResult[] = [];
+    const rows: CheckResult[] = [];
     for (let i = 0; i < WINDOWS; i += 1) {
       const end = END - (WINDOWS - 1 - i) * WINDOW;
       for (const [key, value] of SLICES) {
         const psi = psiAt(i, value);
         generated.push({ end, slice: value, value: psi });
         rows.push({
+          ...NULL_FIELDS,
           monitor: 'fraud-detector',
           model: 'fraud-detector',
           windowStart: new Date(end - WINDOW),
@@ -69,12 +71,6 @@ describe('the drift history over HTTP', () => {
           sliceValue: value,
           status: statusOf(psi),
           value: psi,
-          pValue: null,
-          valueLower: null,
-          valueUpper: null,
-          pValueLower: null,
-          pValueUpper: null,
-          adjustedPValue: null,
           correction: 'none',
           warnThreshold: 0.1,
           criticalThreshold: 0.25,

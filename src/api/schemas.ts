@@ -1,4 +1,10 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import {
+  CHECK_STATUSES,
+  FIELD_LIST,
+  type CheckResultJson,
+  type FieldSpec,
+} from '../monitors/checkResult.js';
 
 /**
  * The shapes the API speaks, one definition each: TypeBox builds the JSON Schema that
@@ -9,14 +15,10 @@ export const Time = Type.String({ format: 'date-time', description: 'RFC 3339, U
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const NullableNumber = Nullable(Type.Number());
 
-export const STATUSES = ['ok', 'warn', 'critical', 'insufficient_data', 'no_data'] as const;
+export const STATUSES = CHECK_STATUSES;
 export const Status = Type.String({
   description: `a check's verdict: ${STATUSES.join(', ')} (a model never run: unknown)`,
   examples: ['critical'],
-});
-
-export const Details = Type.Record(Type.String(), Type.Unknown(), {
-  description: 'what the check measured besides its value (histograms, rates, counts), as JSON',
 });
 
 export const ModelParams = Type.Object({ model: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -42,42 +44,36 @@ export const PageOf = <T extends TSchema>(item: T, title: string) =>
     { title },
   );
 
-export const Result = Type.Object(
-  {
-    model: Type.String(),
-    monitor: Type.String(),
-    window_start: Time,
-    window_end: Time,
-    check_id: Type.String(),
-    metric: Type.String(),
-    feature: Type.String({
-      description: 'empty for model-level checks (positive_rate, auroc, schema)',
-    }),
-    slice_key: Type.String({ description: 'empty for the whole window ("all")' }),
-    slice_value: Type.String(),
-    status: Status,
-    value: NullableNumber,
-    value_lower: Type.Union([Type.Number(), Type.Null()], {
-      description:
-        'with value_upper, a proven bracket containing the exact value when value is computed from summaries; null when value is exact',
-    }),
-    value_upper: NullableNumber,
-    p_value: NullableNumber,
-    p_value_lower: NullableNumber,
-    p_value_upper: NullableNumber,
-    adjusted_p_value: NullableNumber,
-    correction: Type.String({ description: 'none or benjamini-hochberg' }),
-    warn_threshold: NullableNumber,
-    critical_threshold: NullableNumber,
-    n_reference: Type.Integer(),
-    n_current: Type.Integer(),
-    baseline: Type.String(),
-    baseline_version: Type.Integer(),
-    monitor_hash: Type.String({ description: 'SHA-256 of the monitor file that produced it' }),
-    details: Details,
-    evaluated_at: Time,
-  },
-  { title: 'Result' },
+/** A check result's field in the API: its JSON spelling, described as the record says. */
+function resultProperty(spec: FieldSpec): TSchema {
+  const description = spec.description;
+  if (spec.column === 'status') return Status;
+  const schema = (): TSchema => {
+    switch (spec.type) {
+      case 'string':
+      case 'enum':
+        return Type.String({ description });
+      case 'integer':
+        return Type.Integer({ description });
+      case 'number':
+        return Type.Number({ description });
+      case 'time':
+        return Type.String({ format: 'date-time', description: `${description}, RFC 3339, UTC` });
+      case 'json':
+        return Type.Record(Type.String(), Type.Unknown(), {
+          description: `${description}, as JSON`,
+        });
+    }
+  };
+  return spec.nullable ? Type.Union([schema(), Type.Null()], { description }) : schema();
+}
+
+/** A check result, derived from its field table (monitors/checkResult.ts). */
+export const Result = Type.Unsafe<CheckResultJson>(
+  Type.Object(
+    Object.fromEntries(FIELD_LIST.map(([, spec]) => [spec.column, resultProperty(spec)])),
+    { title: 'Result' },
+  ),
 );
 export type Result = Static<typeof Result>;
 

@@ -59,6 +59,9 @@ export function isNumberText(text: string): boolean {
   return NUMBER.test(text.trim());
 }
 
+/** The same definition for the engine's match() (RE2), applied to trimmed text. */
+export const NUMBER_TEXT_RE2 = `(?i)${NUMBER.source}`;
+
 export interface CsvInference {
   columns: ColumnInfo[];
   sampledRows: number;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerExportCommands } from './commands/exportCommands.js';
 import { registerAlertCommands } from './commands/alertCommands.js';
 import { registerIngestCommands } from './commands/ingestCommands.js';
+import { registerInitCommand } from './commands/initCommand.js';
 import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommands } from './commands/serveCommands.js';
@@ -15,6 +16,7 @@ import {
 
 // Each command lives in its own file and registers itself here.
 const registrars: CommandRegistrar[] = [
+  registerInitCommand,
   registerReportCommand,
   registerMonitorCommands,
   registerIngestCommands,

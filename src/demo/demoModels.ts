@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createRandom, type Random } from './random.js';
+
+/**
+ * The monitor files (and, beside them, the baselines) these models are made for: the
+ * package's own monitors/, from src/demo or dist/demo alike, so the demo runs the same
+ * wherever it is started — in a checkout, or from an installed package in any directory.
+ */
+export const DEMO_MONITORS_DIR = fileURLToPath(new URL('../../monitors/', import.meta.url));
 
 /**
  * Two synthetic models for the demo and the tests. Each draws one row (features, slice

@@ -87,7 +87,8 @@ export function startColumnPool(size: number): ColumnPool {
 
 /**
  * The compiled worker beside this module; from sources (tsx, vitest), the TypeScript one
- * imported through tsx's API (a runtime dependency): a worker does not inherit the loader.
+ * imported through tsx's API (a dev dependency: only a checkout runs sources): a worker does
+ * not inherit the loader.
  */
 function startWorker(): Worker {
   const fromSource = import.meta.url.endsWith('.ts');

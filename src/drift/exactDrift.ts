@@ -20,6 +20,7 @@ import {
   emptyQuality,
   exactBinCounts,
   numericFeatureDrift,
+  worstFirst,
   type DataQualityCounts,
   type DriftCriteria,
   type FeatureDrift,
@@ -401,12 +402,4 @@ async function computeCategoricalDrift(
 /** "all", a report's slice value, or a monitor's "key=value" (slice ids are key\u0001value). */
 export function displaySlice(slice: string): string {
   return slice === ALL_SLICES ? 'all' : slice.replace('\u0001', '=');
-}
-
-/** Drifted first, then by PSI, so a reader sees the worst at the top. */
-export function worstFirst(a: FeatureDrift, b: FeatureDrift): number {
-  if (a.drift !== b.drift) return a.drift ? -1 : 1;
-  return (
-    (b.psi ?? -1) - (a.psi ?? -1) || a.name.localeCompare(b.name) || a.slice.localeCompare(b.slice)
-  );
 }

@@ -112,6 +112,14 @@ export interface CategoricalFeatureDrift extends FeatureDriftBase {
 
 export type FeatureDrift = NumericFeatureDrift | CategoricalFeatureDrift;
 
+/** Drifted first, then by PSI, so a reader sees the worst at the top. */
+export function worstFirst(a: FeatureDrift, b: FeatureDrift): number {
+  if (a.drift !== b.drift) return a.drift ? -1 : 1;
+  return (
+    (b.psi ?? -1) - (a.psi ?? -1) || a.name.localeCompare(b.name) || a.slice.localeCompare(b.slice)
+  );
+}
+
 export function emptyQuality(): DataQualityCounts {
   return { rows: 0, nulls: 0, non_finite: 0, wrong_type: 0 };
 }

@@ -9,10 +9,10 @@ import {
   queryProfileStats,
   queryTopSliceValues,
   type ProfileFeature,
-  type ProfileSliceKey,
   type ProfileSource,
   type StoredProfileFeature,
 } from '../store/profileQueries.js';
+import type { ProfileSliceKey } from './slices.js';
 import {
   insertFeatureFrames,
   insertReferenceCells,
@@ -93,6 +93,20 @@ export interface BaselineIdentity {
 const GRID_LEVELS = Array.from({ length: 99 }, (_, i) => (i + 1) / 100);
 
 /**
+ * A source as profile ids have always hashed it: an events source by its `from` and `to`,
+ * so the profiles stored before sources carried a TimeWindow keep their ids.
+ */
+function sourceKey(source: ProfileSource): unknown {
+  if (source.kind === 'stored') return source;
+  return {
+    kind: source.kind,
+    model: source.model,
+    from: source.window.start,
+    to: source.window.end,
+  };
+}
+
+/**
  * The stored profile of a baseline version for this spec, built on first use. A numeric
  * feature without a frame gets one from this baseline first (centre = median, scale =
  * IQR / 1.349, else the standard deviation, else 1), so window summaries bucket it well.
@@ -103,7 +117,7 @@ export async function getOrBuildProfile(
   baseline: BaselineIdentity,
 ): Promise<ReferenceProfile> {
   const profileId = createHash('sha256')
-    .update(JSON.stringify({ spec, source: baseline.source }))
+    .update(JSON.stringify({ spec, source: sourceKey(baseline.source) }))
     .digest('hex')
     .slice(0, 24);
   const identity = {

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { WindowPiece } from '../store/summaryQueries.js';
+import type { WindowPiece } from '../timeWindow.js';
 import { firstExpiredPiece } from './retained.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 23, 12);
 const at = (ms: number) => new Date(ms);
-const piece = (source: WindowPiece['source'], from: number, ms: number): WindowPiece =>
-  ({ source, from: at(from), to: at(from + ms) }) as WindowPiece;
+const piece = (source: WindowPiece['source'], start: number, ms: number): WindowPiece => ({
+  source,
+  start: at(start),
+  end: at(start + ms),
+});
 
 describe('which piece of a window reaches past what its source keeps', () => {
   const retained = { raw: 30, '5m': 35, '1h': 400 };

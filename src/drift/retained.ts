@@ -1,7 +1,7 @@
 import { DriftwatchError } from '../errors.js';
 import type { Store } from '../store/clickhouse.js';
 import { readRetainedDays, type RetainedDays } from '../store/retention.js';
-import type { WindowPiece } from '../store/summaryQueries.js';
+import type { TimeWindow, WindowPiece } from '../timeWindow.js';
 
 const DAY_MS = 86_400_000;
 /**
@@ -30,7 +30,7 @@ export function firstExpiredPiece(
   for (const piece of pieces) {
     if (piece.source === '1d') continue;
     const days = retained[piece.source];
-    if (days > 0 && piece.from.getTime() < now - days * DAY_MS + MARGIN_MS) {
+    if (days > 0 && piece.start.getTime() < now - days * DAY_MS + MARGIN_MS) {
       return { piece, days, source: piece.source };
     }
   }
@@ -43,7 +43,7 @@ export function firstExpiredPiece(
  * source, its retention and what to do.
  */
 export function windowExpiry(
-  window: { start: Date; end: Date },
+  window: TimeWindow,
   pieces: readonly WindowPiece[],
   retained: RetainedDays,
   now: number,
@@ -52,13 +52,13 @@ export function windowExpiry(
   if (!expired) return undefined;
   const { what, setting } = SOURCES[expired.source];
   const whole = expired.source === '5m' ? 'hours' : 'days';
-  return `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${what} from ${expired.piece.from.toISOString()}, which are kept ${expired.days} days (${setting}): evaluate windows aligned to whole ${whole} that far back, or keep them longer`;
+  return `the window ${window.start.toISOString()} – ${window.end.toISOString()} needs the ${what} from ${expired.piece.start.toISOString()}, which are kept ${expired.days} days (${setting}): evaluate windows aligned to whole ${whole} that far back, or keep them longer`;
 }
 
 /** windowExpiry now, against what the store's tables keep (their TTLs, read once a minute). */
 export async function expiryNow(
   store: Store,
-  window: { start: Date; end: Date },
+  window: TimeWindow,
   pieces: readonly WindowPiece[],
 ): Promise<string | undefined> {
   const now = Date.now();
@@ -72,7 +72,7 @@ export async function expiryNow(
  */
 export async function assertRetained(
   store: Store,
-  window: { start: Date; end: Date },
+  window: TimeWindow,
   pieces: readonly WindowPiece[],
 ): Promise<void> {
   const reason = await expiryNow(store, window, pieces);

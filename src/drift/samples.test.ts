@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CellGroup } from '../store/summaryQueries.js';
+import type { CellGroup } from './summaryCells.js';
 import { distanceBrackets, sortCells } from './cells.js';
 import { ALL_SLICE_ID, finiteCount, foldCells, sortedNumbers } from './samples.js';
 import { createRandom } from '../demo/random.js';

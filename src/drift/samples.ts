@@ -1,11 +1,11 @@
 import { sortCells, type Cell, type SortedCells } from './cells.js';
-import type { CellGroup, SliceCombo } from '../store/summaryQueries.js';
 import {
   MISSING_SLICE_VALUE,
   OTHER_SLICE_VALUE,
   sliceKeyName,
   type ProfileSliceKey,
-} from '../store/profileQueries.js';
+} from './slices.js';
+import type { CellGroup, SliceCombo } from './summaryCells.js';
 
 /**
  * Cells folded from slice combinations into the slices a monitor reports: "all", and one

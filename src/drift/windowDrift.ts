@@ -6,11 +6,11 @@ import {
   outsideRange,
   type CountRange,
 } from './cells.js';
-import { worstFirst } from './exactDrift.js';
 import {
   categoricalFeatureDrift,
   emptyQuality,
   numericFeatureDrift,
+  worstFirst,
   type DataQualityCounts,
   type DriftCriteria,
   type FeatureDrift,

@@ -6,54 +6,18 @@ import {
   listSummaryRebuilds,
   queryCells,
   queryCellsByWindow,
-  type CellState,
-  type SummaryGrain,
-  type WindowPiece,
 } from '../store/summaryQueries.js';
-import type { ProfileSliceKey } from '../store/profileQueries.js';
+import {
+  windowPieces,
+  type SummaryGrain,
+  type TimeWindow,
+  type WindowPiece,
+} from '../timeWindow.js';
+import type { ProfileSliceKey } from './slices.js';
+import type { CellState } from './summaryCells.js';
 import type { ReferenceProfile } from './profile.js';
 import { assertRetained } from './retained.js';
 import { foldCells, type Samples } from './samples.js';
-
-/**
- * A time window read from the summaries: whole days from the day grain, whole hours from
- * the hour grain, whole five minutes from the five-minute grain, and only the edges that
- * fill no grain from raw events. What is read grows with the window's length in grains,
- * not with its events.
- */
-export interface TimeRange {
-  start: Date;
-  end: Date;
-}
-
-const GRAINS: { source: SummaryGrain; ms: number }[] = [
-  { source: '1d', ms: 86_400_000 },
-  { source: '1h', ms: 3_600_000 },
-  { source: '5m', ms: 300_000 },
-];
-
-export function windowPieces(range: TimeRange): WindowPiece[] {
-  const pieces: WindowPiece[] = [];
-  const push = (source: WindowPiece['source'], from: number, to: number) => {
-    const last = pieces.at(-1);
-    if (last && last.source === source && last.to.getTime() === from) last.to = new Date(to);
-    else pieces.push({ source, from: new Date(from), to: new Date(to) } as WindowPiece);
-  };
-  let t = range.start.getTime();
-  const end = range.end.getTime();
-  while (t < end) {
-    const grain = GRAINS.find((g) => t % g.ms === 0 && t + g.ms <= end);
-    if (grain) {
-      push(grain.source, t, t + grain.ms);
-      t += grain.ms;
-      continue;
-    }
-    const next = Math.min(end, (Math.floor(t / 300_000) + 1) * 300_000);
-    push('raw', t, next);
-    t = next;
-  }
-  return pieces;
-}
 
 export interface WindowRead {
   samples: Samples;
@@ -65,13 +29,13 @@ export async function readWindowSamples(
   store: Store,
   input: {
     model: string;
-    range: TimeRange;
+    window: TimeWindow;
     keys: readonly ProfileSliceKey[];
     states?: readonly CellState[];
   },
 ): Promise<WindowRead> {
-  const pieces = windowPieces(input.range);
-  await assertRetained(store, input.range, pieces);
+  const pieces = windowPieces(input.window);
+  await assertRetained(store, input.window, pieces);
   const needsRaw = pieces.some((piece) => piece.source === 'raw');
   const [rebuilds, combos, settings, frames] = await Promise.all([
     listSummaryRebuilds(store, input.model),
@@ -89,16 +53,6 @@ export async function readWindowSamples(
     frames,
   });
   return { samples: foldCells(groups, combos, input.keys), pieces };
-}
-
-/**
- * The one grain table a window is read whole from (windowPieces gives it a single piece),
- * or null when it needs several grains or raw edges.
- */
-export function wholeGrainOf(range: TimeRange): SummaryGrain | null {
-  const pieces = windowPieces(range);
-  const [only] = pieces;
-  return pieces.length === 1 && only && only.source !== 'raw' ? only.source : null;
 }
 
 /** Consecutive windows of equal length, each read whole from one grain table. */
@@ -122,9 +76,8 @@ export async function readWindowRun(
   run: WindowRun,
 ): Promise<{ samplesOf(window: number): Samples }> {
   const end = new Date(run.start.getTime() + run.windows * run.windowMs);
-  await assertRetained(store, { start: run.start, end }, [
-    { source: run.source, from: run.start, to: end },
-  ]);
+  const window = { start: run.start, end };
+  await assertRetained(store, window, [{ ...window, source: run.source }]);
   const [rebuilds, combos] = await Promise.all([
     listSummaryRebuilds(store, run.model),
     listSliceCombos(store, run.model),
@@ -159,7 +112,7 @@ export async function readReferenceSamples(
         model: profile.model,
         kind: 'reference',
         cellSet: profile.cellSet,
-        pieces: [{ source: '1h', from: new Date(0), to: new Date(3_600_000) }],
+        pieces: [{ source: '1h', start: new Date(0), end: new Date(3_600_000) }],
         rebuilds: [],
       }),
     ]);
@@ -168,7 +121,7 @@ export async function readReferenceSamples(
     samples = (
       await readWindowSamples(store, {
         model: profile.model,
-        range: { start: profile.source.from, end: profile.source.to },
+        window: profile.source.window,
         keys: profile.sliceKeys,
       })
     ).samples;

@@ -37,10 +37,11 @@ import {
   recordDeliveryAttempt,
   type OutboxEntry,
 } from '../store/outbox.js';
-import { insertMonitorResults, insertMonitorRun, type MonitorResult } from '../store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
 import { generateSigningKey } from './signing.js';
 import { verifyExport } from './verifyExport.js';
 import { writeExport, type Manifest } from './writeExport.js';
+import { NULL_FIELDS, type CheckResult } from '../monitors/checkResult.js';
 
 const DAY = 86_400_000;
 const WINDOW = 30 * 60_000;
@@ -74,7 +75,7 @@ function plantedDrift(model: string, day: number, feature: string, slice: string
 async function insertMonthOfHistory(store: Store): Promise<number> {
   let total = 0;
   for (const model of MODELS) {
-    let batch: MonitorResult[] = [];
+    let batch: CheckResult[] = [];
     for (let end = START.getTime() + WINDOW; end <= END.getTime(); end += WINDOW) {
       const day = (end - START.getTime()) / DAY;
       for (const feature of FEATURES) {
@@ -117,7 +118,7 @@ function result(
   sliceValue: string,
   value: number,
   pValue: number | null,
-): MonitorResult {
+): CheckResult {
   const status =
     metric === 'psi'
       ? value >= 0.25
@@ -129,6 +130,7 @@ function result(
         ? 'critical'
         : 'ok';
   return {
+    ...NULL_FIELDS,
     monitor: model,
     model,
     windowStart: new Date(end - WINDOW),
@@ -141,10 +143,6 @@ function result(
     status,
     value,
     pValue,
-    valueLower: null,
-    valueUpper: null,
-    pValueLower: null,
-    pValueUpper: null,
     adjustedPValue: pValue === null ? null : Math.min(1, pValue * 16),
     correction: pValue === null ? 'none' : 'benjamini-hochberg',
     warnThreshold: metric === 'psi' ? 0.1 : null,
@@ -402,8 +400,7 @@ describe('compliance exports of a month of history', () => {
       await insertBaselineFromRange(store, {
         model,
         name: `file:${model}.csv`,
-        from: START,
-        to: new Date(START.getTime() + DAY),
+        window: { start: START, end: new Date(START.getTime() + DAY) },
         features: [],
       });
     }

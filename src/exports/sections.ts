@@ -1,3 +1,4 @@
+import { EXPORTED_FIELDS, type FieldSpec } from '../monitors/checkResult.js';
 import { redactSecrets } from '../observability/logger.js';
 import {
   readAcknowledgementRows,
@@ -91,48 +92,31 @@ const ALERT_IDENTITY = [
   str('slice_value', 'the slice value ("all" for the whole window)'),
 ];
 
+/** A check result's field as a column of the export (times as RFC 3339 text, details as JSON text). */
+function resultColumn(spec: FieldSpec): ExportColumn {
+  switch (spec.type) {
+    case 'integer':
+      return (spec.nullable ? nullableInt : int)(spec.column, spec.description);
+    case 'number':
+      return spec.nullable
+        ? num(spec.column, spec.description)
+        : { name: spec.column, type: 'Float64', kind: 'number', description: spec.description };
+    case 'time':
+      return str(spec.column, `${spec.description}, RFC 3339`);
+    case 'json':
+      return str(spec.column, `JSON: ${spec.description}`);
+    case 'string':
+    case 'enum':
+      return str(spec.column, spec.description);
+  }
+}
+
 export const DRIFT_HISTORY: ExportSection = {
   name: 'drift_history',
   description:
     'every check result of every evaluated window in the period (window_end in (from, to])',
-  columns: [
-    str('model', 'the monitored model'),
-    str('monitor', 'the monitor (one per model)'),
-    str('window_start', 'start of the evaluated window, RFC 3339'),
-    str('window_end', 'end of the evaluated window, RFC 3339'),
-    str('check_id', 'the check of the monitor file that produced the result'),
-    str(
-      'metric',
-      'the method: psi, ks, chi2, jensen_shannon, wasserstein_normed, null_rate, auroc...',
-    ),
-    str('feature', 'the feature judged (empty for model-level checks)'),
-    str('slice_key', 'the slice attribute(s) (empty for the whole window)'),
-    str('slice_value', 'the slice value ("all" for the whole window)'),
-    str('status', 'the decision: ok, warn, critical, insufficient_data (or no_data)'),
-    num('value', 'the statistic measured'),
-    num(
-      'value_lower',
-      'with value_upper: a proven bracket containing the exact value, when value was computed from window summaries; null when value is exact',
-    ),
-    num('value_upper', 'the upper end of that bracket'),
-    num('p_value', 'the p-value of a statistical test, else null'),
-    num('p_value_lower', 'a bracket on the p-value, when the statistic is bracketed'),
-    num('p_value_upper', 'the upper end of that bracket'),
-    num('adjusted_p_value', 'the p-value after the correction for multiple tests, else null'),
-    str('correction', 'the correction applied: none or benjamini-hochberg'),
-    num('warn_threshold', 'the warn threshold in force'),
-    num('critical_threshold', 'the critical threshold (or p-value limit) in force'),
-    int('n_reference', 'sample size on the baseline side'),
-    int('n_current', 'sample size in the window'),
-    str('baseline', 'the baseline compared against (its name)'),
-    int('baseline_version', 'the version of that baseline'),
-    str('monitor_hash', 'SHA-256 of the monitor file text (see monitor_files)'),
-    str(
-      'details',
-      'JSON: what else the check measured (histograms, rates, effect sizes, label window)',
-    ),
-    str('evaluated_at', 'when the result was computed, RFC 3339'),
-  ],
+  // the exported fields of the check result (monitors/checkResult.ts), in its order
+  columns: EXPORTED_FIELDS.map(([, spec]) => resultColumn(spec)),
   readPages: readDriftHistoryPages,
 };
 

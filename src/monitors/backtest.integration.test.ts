@@ -11,7 +11,8 @@ import { backtestMonitor, replayWindows } from './backtest.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { backtestWindows, type TimeWindow } from './windows.js';
+import type { TimeWindow } from '../timeWindow.js';
+import { backtestWindows } from './windows.js';
 
 /**
  * A backtest reads a run of windows in one query and judges each alone; it must give, window

@@ -1,10 +1,10 @@
 import type { Store } from '../store/clickhouse.js';
-import type { MonitorResult } from '../store/results.js';
-import type { CheckStatus } from '../store/results.js';
+import type { CheckResult, CheckStatus } from './checkResult.js';
 import { windowExpiry } from '../drift/retained.js';
-import { readWindowRun, wholeGrainOf, windowPieces } from '../drift/windowSummary.js';
+import { wholeGrainOf, windowPieces } from '../timeWindow.js';
+import { readWindowRun } from '../drift/windowSummary.js';
 import { readRetainedDays } from '../store/retention.js';
-import type { SummaryGrain } from '../store/summaryQueries.js';
+import type { SummaryGrain } from '../timeWindow.js';
 import {
   evaluateMonitorWindow,
   evaluateWindowSamples,
@@ -13,7 +13,8 @@ import {
   type WindowEvaluation,
 } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
-import { backtestWindows, type TimeWindow } from './windows.js';
+import type { TimeWindow } from '../timeWindow.js';
+import { backtestWindows } from './windows.js';
 
 /**
  * One replayed window: its end, its worst status, how many checks it judged and fired.
@@ -34,7 +35,7 @@ export interface BacktestWindow {
 export interface Backtest {
   windows: BacktestWindow[];
   /** Every warn and critical result, window by window. */
-  fired: MonitorResult[];
+  fired: CheckResult[];
 }
 
 /** Why a time range cannot be replayed (by a monitor of windowMs windows), or null. */
@@ -59,7 +60,7 @@ export async function backtestMonitor(
   onWindow?: (window: BacktestWindow) => void,
 ): Promise<Backtest> {
   const windows: BacktestWindow[] = [];
-  const fired: MonitorResult[] = [];
+  const fired: CheckResult[] = [];
   const report = (window: BacktestWindow) => {
     windows.push(window);
     onWindow?.(window);

@@ -6,11 +6,11 @@ import { insertTestPredictions, type TestPrediction } from '../../test/helpers/e
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createRandom, type Random } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
-import type { MonitorResult } from '../store/results.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
+import { type CheckResult } from './checkResult.js';
 
 /**
  * The exactness contract on the monitor path: a window read from summaries, on data chosen
@@ -124,7 +124,7 @@ describe('brackets from summaries contain the exact values', () => {
       .sort((a, b) => a - b);
   };
 
-  function expectContains(result: MonitorResult, exact: number) {
+  function expectContains(result: CheckResult, exact: number) {
     const lower = result.valueLower ?? result.value ?? NaN;
     const upper = result.valueUpper ?? result.value ?? NaN;
     const slack = Math.abs(exact) * 1e-9 + 1e-12;

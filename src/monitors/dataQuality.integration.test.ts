@@ -10,11 +10,12 @@ import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import { wasserstein1 } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
-import { queryResultsPage, type MonitorResult } from '../store/results.js';
+import { queryResultsPage } from '../store/results.js';
 import { evaluateMonitorWindow } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
+import { type CheckResult } from './checkResult.js';
 
 /**
  * Issue 8, items 1-3, on the monitor side: schema-valid events that once crashed a run or
@@ -102,7 +103,7 @@ describe('monitor runs on schema-valid but incomplete, empty or non-finite data'
     await store.close();
   });
 
-  const result = (checkId: string, feature: string, slice: string): MonitorResult => {
+  const result = (checkId: string, feature: string, slice: string): CheckResult => {
     const [key, value] = slice.includes('=') ? slice.split('=') : ['', slice];
     const found = run.results.find(
       (r) =>

@@ -29,7 +29,7 @@ import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
-import { windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
 
 const HOUR = 3_600_000;
 const T0 = new Date('2026-11-20T10:00:00Z');

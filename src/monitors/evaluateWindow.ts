@@ -16,13 +16,14 @@ import {
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
 import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
-import { readReferenceSamples, readWindowSamples, windowPieces } from '../drift/windowSummary.js';
+import { readReferenceSamples, readWindowSamples } from '../drift/windowSummary.js';
 import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import {
   getLatestBaseline,
   insertBaselineFromFile,
   insertBaselineFromRange,
+  type BaselineRecord,
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
@@ -33,30 +34,31 @@ import {
   labelledWindowRelation,
   queryDuplicateIds,
   queryExactWindowCounts,
-  type EventWindow,
 } from '../store/monitorQueries.js';
-import { profileSliceId } from '../store/profileQueries.js';
-import {
-  insertMonitorResults,
-  insertMonitorRun,
-  type CheckStatus,
-  type MonitorResult,
-} from '../store/results.js';
+import { eventsIn, profileSliceId, type WindowEvents } from '../store/profileQueries.js';
+import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
+import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
 import {
   listSummaryRebuilds,
   queryEventTimes,
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
-import {
-  judgeWindow,
-  type SliceId,
-  type SliceQuality,
-  type Verdict,
-  type WindowActivity,
-  type WindowAggregates,
-} from './judge.js';
+import { judgeWindow, type Verdict } from './judge.js';
+import type {
+  SliceId,
+  SliceQuality,
+  WindowActivity,
+  WindowAggregates,
+} from './windowAggregates.js';
 import type { MonitorPlan } from './plan.js';
-import { labelWindowFor, type TimeWindow } from './windows.js';
+import {
+  windowBefore,
+  windowEndingAt,
+  windowLengthMs,
+  windowPieces,
+  type TimeWindow,
+} from '../timeWindow.js';
+import { labelWindowFor } from './windows.js';
 
 export type ResolvedBaseline = BaselineIdentity;
 
@@ -68,7 +70,7 @@ export interface WindowEvaluation {
   /** Events in the window. */
   events: number;
   status: CheckStatus;
-  results: MonitorResult[];
+  results: CheckResult[];
   /** Every feature's drift per slice, with histograms: what a page of the window shows. */
   drift: FeatureDrift[];
   /** How straddling brackets were settled: recomputed exactly, or judged by their worst case. */
@@ -134,7 +136,7 @@ export async function evaluateMonitorWindow(
       : await prepareMonitor(store, plan, window);
   const read = await readWindowSamples(store, {
     model: plan.model,
-    range: { start: window.start, end: window.end },
+    window,
     keys: prepared.profile.sliceKeys,
   });
   return evaluateWindowSamples(store, plan, window, read.samples, {
@@ -176,7 +178,7 @@ export async function evaluateWindowSamples(
   const started = options.started ?? performance.now();
   const { now, prepared } = options;
   const { profile } = prepared;
-  const events: EventWindow = { model: plan.model, from: window.start, to: window.end };
+  const events = eventsIn(plan.model, window);
   const reference = await readReferenceSamples(store, profile);
   const comparison = compareWithProfile(
     { features: plan.features, threshold: plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
@@ -276,7 +278,7 @@ async function gatherAggregates(
   store: Store,
   plan: MonitorPlan,
   profile: ReferenceProfile,
-  events: EventWindow,
+  events: WindowEvents,
   comparison: WindowComparison,
   labelWindow: TimeWindow | null,
   paths: { current: string[]; baseline: string[] },
@@ -290,10 +292,7 @@ async function gatherAggregates(
     needsLabels && labelWindow
       ? await queryClassificationAggregates(
           store,
-          labelledWindowRelation(
-            { model: plan.model, from: labelWindow.start, to: labelWindow.end },
-            profile.sliceKeys,
-          ),
+          labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
           plan.threshold ?? 0.5,
           false,
         )
@@ -324,10 +323,11 @@ async function gatherAggregates(
 async function windowActivity(
   store: Store,
   plan: MonitorPlan,
-  events: EventWindow,
+  events: WindowEvents,
   comparison: WindowComparison,
 ): Promise<WindowActivity> {
-  const windowMs = events.to.getTime() - events.from.getTime();
+  const { window } = events;
+  const windowMs = windowLengthMs(window);
   const volumeChecks = plan.checks.filter((check) => check.metric === 'volume');
   // an empty window still says how long ago the last event was
   const needsLookBack = comparison.lastEvent === null;
@@ -336,17 +336,16 @@ async function windowActivity(
   const expectedEvents: Record<string, number | null> = {};
   const trailingExpired: Record<string, string> = {};
   for (const check of volumeChecks) {
-    const range = { start: new Date(events.from.getTime() - check.trailingMs), end: events.from };
-    const pieces = windowPieces(range);
-    const expired = await expiryNow(store, range, pieces);
+    const trailing = windowBefore(window, check.trailingMs);
+    const pieces = windowPieces(trailing);
+    const expired = await expiryNow(store, trailing, pieces);
     if (expired !== undefined) {
       trailingExpired[check.id] = `the trailing period: ${expired}`;
       expectedEvents[check.id] = null;
       continue;
     }
-    const trailing = await queryEventTimes(store, plan.model, pieces, rebuilds);
-    expectedEvents[check.id] =
-      trailing.events > 0 ? (trailing.events * windowMs) / check.trailingMs : null;
+    const seen = await queryEventTimes(store, plan.model, pieces, rebuilds);
+    expectedEvents[check.id] = seen.events > 0 ? (seen.events * windowMs) / check.trailingMs : null;
   }
   let lastEvent = comparison.lastEvent;
   if (lastEvent === null && needsLookBack) {
@@ -358,7 +357,7 @@ async function windowActivity(
       await queryEventTimes(
         store,
         plan.model,
-        windowPieces({ start: new Date(events.to.getTime() - lookBack), end: events.to }),
+        windowPieces(windowEndingAt(window.end, lookBack)),
         rebuilds,
       )
     ).last;
@@ -366,7 +365,7 @@ async function windowActivity(
   return {
     events: comparison.events,
     lastEvent,
-    windowEnd: events.to.getTime(),
+    windowEnd: window.end.getTime(),
     expectedEvents,
     trailingExpired,
   };
@@ -384,7 +383,7 @@ async function resolveExactly(
   store: Store,
   plan: MonitorPlan,
   profile: ReferenceProfile,
-  events: EventWindow,
+  events: WindowEvents,
   aggregates: WindowAggregates,
   undecided: readonly Verdict[],
 ): Promise<WindowAggregates> {
@@ -447,37 +446,22 @@ async function resolveExactly(
   return { ...aggregates, drift, quality };
 }
 
+/** A verdict as stored: what the judge said, with the run's window, baseline and monitor file. */
 function toResult(
   plan: MonitorPlan,
   window: TimeWindow,
   baseline: ResolvedBaseline,
   verdict: Verdict,
   labelWindow: TimeWindow | null,
-): MonitorResult {
+): CheckResult {
   const labelled = verdict.metric === 'auroc' || verdict.metric === 'actual_positive_rate';
   return {
+    ...pickFields(verdict, VERDICT_FIELDS),
     monitor: plan.monitor,
     model: plan.model,
     windowStart: window.start,
     windowEnd: window.end,
-    checkId: verdict.checkId,
-    metric: verdict.metric,
-    feature: verdict.feature,
-    sliceKey: verdict.sliceKey,
-    sliceValue: verdict.sliceValue,
-    status: verdict.status,
-    value: verdict.value,
-    valueLower: verdict.valueLower,
-    valueUpper: verdict.valueUpper,
-    pValue: verdict.pValue,
-    pValueLower: verdict.pValueLower,
-    pValueUpper: verdict.pValueUpper,
-    adjustedPValue: verdict.adjustedPValue,
     correction: verdict.adjustedPValue !== null ? plan.falseDiscoveryRate : 'none',
-    warnThreshold: verdict.warnThreshold,
-    criticalThreshold: verdict.criticalThreshold,
-    nReference: verdict.nReference,
-    nCurrent: verdict.nCurrent,
     baseline: baseline.name,
     baselineVersion: baseline.version,
     monitorHash: plan.hash,
@@ -521,26 +505,14 @@ export async function resolveBaseline(
     return {
       name: `trailing:${spec.durationMs / 1000}s`,
       version: day / DAY,
-      source: {
-        kind: 'events',
-        model: plan.model,
-        from: new Date(day - days * DAY),
-        to: new Date(day),
-      },
+      source: eventsIn(plan.model, windowEndingAt(new Date(day), days * DAY)),
     };
   }
   if (spec.kind === 'range') {
-    const name = `range:${spec.from.toISOString()}..${spec.to.toISOString()}`;
-    const existing = await getLatestBaseline(store, plan.model, name);
+    const name = rangeBaselineName(spec.window);
     const record =
-      existing ??
-      (await insertBaselineFromRange(store, {
-        model: plan.model,
-        name,
-        from: spec.from,
-        to: spec.to,
-        features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
-      }));
+      (await getLatestBaseline(store, plan.model, name)) ??
+      (await freezeRangeBaseline(store, plan, spec.window));
     return {
       name,
       version: record.version,
@@ -553,6 +525,24 @@ export async function resolveBaseline(
     version: record.version,
     source: { kind: 'stored', model: plan.model, baseline: record.name, version: record.version },
   };
+}
+
+export function rangeBaselineName(window: TimeWindow): string {
+  return `range:${window.start.toISOString()}..${window.end.toISOString()}`;
+}
+
+/** A window of the model's own events frozen as a new version of its range baseline. */
+export async function freezeRangeBaseline(
+  store: Store,
+  plan: Pick<MonitorPlan, 'model' | 'features'>,
+  window: TimeWindow,
+): Promise<BaselineRecord> {
+  return insertBaselineFromRange(store, {
+    model: plan.model,
+    name: rangeBaselineName(window),
+    window,
+    features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+  });
 }
 
 export function fileBaselineName(file: string): string {

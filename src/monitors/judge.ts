@@ -1,9 +1,20 @@
 import type { CountRange } from '../drift/cells.js';
 import type { FeatureDrift } from '../drift/featureDrift.js';
 import { aurocFromCounts, benjaminiHochberg, twoProportionZTest } from '../stats/index.js';
-import type { ClassificationAggregates } from '../store/classificationQueries.js';
-import type { CheckStatus } from '../store/results.js';
-import { isTestMetric, type CheckPlan, type MonitorPlan, type Severity } from './plan.js';
+import { NULL_FIELDS, type CheckStatus, type VerdictFields } from './checkResult.js';
+import {
+  isTestMetric,
+  type CheckPlan,
+  type Metric,
+  type MonitorPlan,
+  type Severity,
+} from './plan.js';
+import type {
+  ClassificationAggregates,
+  SliceId,
+  SliceQuality,
+  WindowAggregates,
+} from './windowAggregates.js';
 
 /**
  * Turns one window's aggregates into check verdicts. Pure: every number here was computed
@@ -15,76 +26,15 @@ import { isTestMetric, type CheckPlan, type MonitorPlan, type Severity } from '.
  * marked `undecided`, given the status of the bracket's worst end, and the evaluator
  * recomputes it exactly from raw rows when it can (see evaluateWindow.ts).
  */
-export interface SliceId {
-  key: string;
-  value: string;
-}
-
-export interface SliceQuality extends SliceId {
-  rows: number;
-  scored: number;
-  predictedPositives: CountRange;
-  /** Null when the check that needs it is not configured (it reads raw rows). */
-  duplicateIds: number | null;
-  wrongType: Record<string, number>;
-  nonFinite: Record<string, number>;
-  outOfRange: Record<string, CountRange>;
-}
-
-export interface SliceScores extends SliceId {
-  scored: number;
-  predictedPositives: number;
-  labelled: number;
-  labelPositives: number;
-}
-
-export interface WindowActivity {
-  events: number;
-  /** Epoch milliseconds of the last event at or before the window's end (within the look-back). */
-  lastEvent: number | null;
-  windowEnd: number;
-  /** Per volume check id: the trailing mean events per window, null without history. */
-  expectedEvents: Record<string, number | null>;
-  /**
-   * Per volume check id whose trailing period reaches back past what the store keeps: why
-   * (its expectation would count fewer events than there were, so there is none).
-   */
-  trailingExpired?: Record<string, string>;
-}
-
-export interface WindowAggregates {
-  /** Drift per feature and slice; `slice` is "all" or "key=value". */
-  drift: FeatureDrift[];
-  quality: SliceQuality[];
-  baselineScores: SliceScores[];
-  paths: { baseline: string[]; current: string[] };
-  /** Predictions with labels in the label window, per slice; null when not configured. */
-  classification: (ClassificationAggregates & SliceId)[] | null;
-  activity: WindowActivity;
-}
-
-export interface Verdict {
-  checkId: string;
-  metric: CheckPlan['metric'];
-  feature: string;
-  sliceKey: string;
-  sliceValue: string;
-  status: CheckStatus;
-  value: number | null;
-  /** The bracket of value when it is not exact; null when exact. */
-  valueLower: number | null;
-  valueUpper: number | null;
-  pValue: number | null;
-  pValueLower: number | null;
-  pValueUpper: number | null;
-  adjustedPValue: number | null;
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
-  nReference: number;
-  nCurrent: number;
+/**
+ * What the judge says of one check on one feature in one slice: the verdict's fields of the
+ * check result (monitors/checkResult.ts), the metric as planned, and whether a bracket left it
+ * undecided. The run that stores it adds where, when and against what.
+ */
+export interface Verdict extends Omit<VerdictFields, 'metric'> {
+  metric: Metric;
   /** A bracket straddles the threshold: the status is its worst case until computed exactly. */
   undecided: boolean;
-  details: Record<string, unknown>;
 }
 
 export function judgeWindow(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
@@ -199,19 +149,12 @@ type VerdictBase = Omit<Verdict, 'status' | 'value' | 'nReference' | 'nCurrent' 
 
 function verdictBase(check: CheckPlan, feature: string, slice: SliceId): VerdictBase {
   return {
+    ...NULL_FIELDS,
     checkId: check.id,
     metric: check.metric,
     feature,
     sliceKey: slice.key,
     sliceValue: slice.value,
-    valueLower: null,
-    valueUpper: null,
-    pValue: null,
-    pValueLower: null,
-    pValueUpper: null,
-    adjustedPValue: null,
-    warnThreshold: null,
-    criticalThreshold: null,
     undecided: false,
   };
 }

@@ -646,7 +646,10 @@ function toBaselinePlan(baseline: RawMonitor['baseline'], baseDir: string): Base
   if (baseline.file !== undefined)
     return { kind: 'file', path: path.resolve(baseDir, baseline.file) };
   if (baseline.range)
-    return { kind: 'range', from: new Date(baseline.range.from), to: new Date(baseline.range.to) };
+    return {
+      kind: 'range',
+      window: { start: new Date(baseline.range.from), end: new Date(baseline.range.to) },
+    };
   return { kind: 'trailing', durationMs: parseDuration(baseline.trailing ?? '7d') };
 }
 

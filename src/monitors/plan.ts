@@ -1,4 +1,5 @@
 import { statisticInfo } from '../stats/index.js';
+import type { TimeWindow } from '../timeWindow.js';
 
 /**
  * What the evaluator needs to run a monitor, independent of how the YAML spells it:
@@ -15,7 +16,7 @@ export interface PlannedFeature {
 
 export type BaselinePlan =
   | { kind: 'file'; path: string }
-  | { kind: 'range'; from: Date; to: Date }
+  | { kind: 'range'; window: TimeWindow }
   | { kind: 'trailing'; durationMs: number };
 
 interface CheckBase {

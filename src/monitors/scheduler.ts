@@ -5,7 +5,8 @@ import type { Store } from '../store/clickhouse.js';
 import { getLastRunWindowEnd } from '../store/results.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
-import { scheduledTicks, windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
+import { scheduledTicks } from './windows.js';
 
 export interface SchedulerOptions {
   now?: () => Date;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backtestWindows, labelWindowFor, scheduledTicks, windowEndingAt } from './windows.js';
+import { windowEndingAt } from '../timeWindow.js';
+import { backtestWindows, labelWindowFor, scheduledTicks } from './windows.js';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,16 +1,7 @@
 import cron from 'node-cron';
-
-/** A half-open time range [start, end) of events a monitor run evaluates. */
-export interface TimeWindow {
-  start: Date;
-  end: Date;
-}
+import { windowEndingAt, type TimeWindow } from '../timeWindow.js';
 
 const MINUTE = 60_000;
-
-export function windowEndingAt(end: Date, windowMs: number): TimeWindow {
-  return { start: new Date(end.getTime() - windowMs), end };
-}
 
 export function truncateToMinute(date: Date): Date {
   return new Date(Math.floor(date.getTime() / MINUTE) * MINUTE);

@@ -1,3 +1,13 @@
+import type {
+  Acknowledgement,
+  Alert,
+  AlertEventKind,
+  AlertEventRecord,
+  AlertState,
+  Silence,
+  VerdictFacts,
+} from '../alerts/alert.js';
+import { alertFieldsFrom } from '../monitors/checkResult.js';
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { fromClickHouseTime } from './results.js';
 
@@ -6,109 +16,6 @@ import { fromClickHouseTime } from './results.js';
  * acknowledgements, and how far the alert stage has read the drift history. The alert
  * stage (src/alerts), the CLI, the API and the compliance exports all go through here.
  */
-export type AlertSeverity = 'warn' | 'critical';
-export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved';
-export type AlertEventKind =
-  'pending' | 'firing' | 'cancelled' | 'escalated' | 'repeated' | 'resolved';
-
-/** What an alert is about: one check on one feature in one slice of one monitor. */
-export interface AlertIdentity {
-  monitor: string;
-  model: string;
-  checkId: string;
-  metric: string;
-  feature: string;
-  sliceKey: string;
-  sliceValue: string;
-}
-
-/** The facts of the verdict an alert last saw: what a notification shows. */
-export interface VerdictFacts {
-  status: string;
-  value: number | null;
-  /** A bracket [valueLower, valueUpper] containing the exact value, when value is not exact
-   * (absent in facts stored before brackets existed). */
-  valueLower?: number | null;
-  valueUpper?: number | null;
-  pValue: number | null;
-  adjustedPValue: number | null;
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
-  /** Effect size beside a p-value (KS D, Jensen-Shannon distance), with its minimum. */
-  effect: number | null;
-  minEffect: number | null;
-  nReference: number;
-  nCurrent: number;
-  /** Short words for what the numbers cannot say (new categories, missing features). */
-  note: string | null;
-}
-
-export interface Alert extends AlertIdentity {
-  alertId: string;
-  state: AlertState;
-  /** The highest severity of the current (or last) episode; null before the first. */
-  severity: AlertSeverity | null;
-  episode: number;
-  breachingWindows: number;
-  clearWindows: number;
-  since: Date | null;
-  firedAt: Date | null;
-  resolvedAt: Date | null;
-  /** Window end of the episode's last notice; null: nobody has been told yet. */
-  lastNotifiedAt: Date | null;
-  lastWindowEnd: Date | null;
-  last: VerdictFacts | null;
-}
-
-/** One row of the audit trail. */
-export interface AlertEventRecord extends AlertIdentity {
-  alertId: string;
-  episode: number;
-  event: AlertEventKind;
-  fromState: AlertState;
-  toState: AlertState;
-  severity: AlertSeverity | null;
-  windowStart: Date;
-  windowEnd: Date;
-  monitorHash: string;
-  baseline: string;
-  baselineVersion: number;
-  verdictStatus: string;
-  value: number | null;
-  notified: boolean;
-  /** '' | 'silence:<id>' | 'acknowledged' */
-  suppressedBy: string;
-  outboxIds: string[];
-  recordedAt?: Date;
-}
-
-export interface Silence {
-  silenceId: string;
-  model: string;
-  /** '' = every feature. */
-  feature: string;
-  /** '' = every slice; a value ("web") or key=value ("channel=web"). */
-  slice: string;
-  /** '' = every check. */
-  checkId: string;
-  startsAt: Date;
-  endsAt: Date;
-  reason: string;
-  createdBy: string;
-  createdAt: Date;
-  expiredBy: string;
-  expiredAt: Date | null;
-}
-
-export interface Acknowledgement {
-  alertId: string;
-  monitor: string;
-  episode: number;
-  acknowledgedBy: string;
-  reason: string;
-  acknowledgedAt: Date;
-}
-
 const time = (date: Date | null) => (date ? toClickHouseTime(date) : null);
 const readTime = (text: string | null) => (text ? fromClickHouseTime(text) : null);
 const numberOrNull = (value: unknown) =>
@@ -164,7 +71,19 @@ function alertFromRow(row: StateRow): Alert {
     resolvedAt: readTime(row.resolved_at),
     lastNotifiedAt: readTime(row.last_notified_at),
     lastWindowEnd: readTime(row.last_window_end),
-    last: row.last_verdict ? (JSON.parse(row.last_verdict) as VerdictFacts) : null,
+    last: row.last_verdict
+      ? factsOf(JSON.parse(row.last_verdict) as Record<string, unknown>)
+      : null,
+  };
+}
+
+/** Facts kept by any version: a field they lack (written before it existed) reads null. */
+function factsOf(kept: Record<string, unknown>): VerdictFacts {
+  return {
+    ...alertFieldsFrom(kept),
+    effect: numberOrNull(kept.effect),
+    minEffect: numberOrNull(kept.minEffect),
+    note: typeof kept.note === 'string' ? kept.note : null,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { TimeWindow } from '../timeWindow.js';
 import type { ColumnInfo, TabularFormat } from '../baselines/tabularFile.js';
 import { toClickHouseTime, type Store } from './clickhouse.js';
 import { createFileTable, dropTable, loadFileIntoTable, quoteIdentifier } from './fileTables.js';
@@ -159,7 +160,7 @@ export async function insertBaselineFromFile(
 /** A fixed time range of the model's own prediction events, frozen as a baseline version. */
 export async function insertBaselineFromRange(
   store: Store,
-  input: { model: string; name: string; from: Date; to: Date; features: ColumnInfo[] },
+  input: { model: string; name: string; window: TimeWindow; features: ColumnInfo[] },
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   await store.command(
@@ -175,8 +176,8 @@ export async function insertBaselineFromRange(
       model: input.model,
       name: input.name,
       version,
-      from: toClickHouseTime(input.from),
-      to: toClickHouseTime(input.to),
+      from: toClickHouseTime(input.window.start),
+      to: toClickHouseTime(input.window.end),
     },
   );
   return recordBaseline(store, {
@@ -184,7 +185,7 @@ export async function insertBaselineFromRange(
     name: input.name,
     version,
     kind: 'range',
-    source: `${input.from.toISOString()}..${input.to.toISOString()}`,
+    source: `${input.window.start.toISOString()}..${input.window.end.toISOString()}`,
     columns: input.features,
   });
 }

@@ -1,26 +1,13 @@
+import type { ClassificationAggregates } from '../monitors/windowAggregates.js';
 import type { Store } from './clickhouse.js';
 import { ALL_SLICES, type RelationSql } from './driftQueries.js';
 
 /**
- * The relation must expose `slice String`, `score Nullable(Float64)` and
- * `label Nullable(UInt8)` (1 positive, 0 negative, NULL unknown).
- */
-export interface ClassificationAggregates {
-  slice: string;
-  n: number;
-  labelled: number;
-  positives: number;
-  negatives: number;
-  predictedPositives: number;
-  scored: number;
-  /** Σ over positives of (negatives scored lower + half the negatives scored equal). */
-  pairsWon: number;
-}
-
-/**
  * AUROC's Mann-Whitney count and the positive rates per slice and for all rows, in one scan:
  * rows are grouped by distinct score, and a running sum of negatives over the scores gives
- * each positive the negatives ranked below it (ties count half), as roc_auc_score does.
+ * each positive the negatives ranked below it (ties count half), as roc_auc_score does. The
+ * relation must expose `slice String`, `score Nullable(Float64)` and `label Nullable(UInt8)`
+ * (1 positive, 0 negative, NULL unknown).
  */
 export async function queryClassificationAggregates(
   store: Store,

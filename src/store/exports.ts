@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { EXPORTED_FIELDS } from '../monitors/checkResult.js';
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { quoteIdentifier } from './fileTables.js';
 
@@ -41,6 +42,11 @@ export function periodParams(period: ExportPeriod): QueryParams {
   };
 }
 
+/** The exported fields of a check result (monitors/checkResult.ts), times as RFC 3339. */
+const DRIFT_HISTORY_COLUMNS = EXPORTED_FIELDS.map(([, spec]) =>
+  spec.type === 'time' ? `${RFC3339(spec.column)} AS ${spec.column}` : spec.column,
+).join(', ');
+
 /**
  * The drift history of a period, window_end in (from, to], in a stable order, a page at a
  * time. Pages are ranges of windows (sized from a count per window), so each query reads
@@ -56,10 +62,7 @@ export function readDriftHistoryPages(
        WHERE window_end > {from:DateTime64(3)} AND window_end <= {to:DateTime64(3)}
          AND ({model:String} = '' OR model = {model:String})
        GROUP BY window_end ORDER BY window_end`,
-    page: `SELECT model, monitor, ${RFC3339('window_start')} AS window_start, ${RFC3339('window_end')} AS window_end,
-              check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper,
-              p_value, p_value_lower, p_value_upper, adjusted_p_value, correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version,
-              monitor_hash, details, ${RFC3339('evaluated_at')} AS evaluated_at
+    page: `SELECT ${DRIFT_HISTORY_COLUMNS}
        FROM monitor_results FINAL
        WHERE window_end >= {first:DateTime64(3)} AND window_end <= {last:DateTime64(3)}
          AND ({model:String} = '' OR model = {model:String})

@@ -4,9 +4,10 @@ import {
   sliceIdSql,
   sliceLabelsSql,
   sourceRowsSql,
-  type ProfileSliceKey,
   type ProfileSource,
+  type WindowEvents,
 } from './profileQueries.js';
+import type { ProfileSliceKey } from '../drift/slices.js';
 
 /**
  * What a monitor run still reads from raw events, each bounded by the window: the exact
@@ -17,16 +18,6 @@ import {
 export interface MonitorFeature {
   name: string;
   kind: 'numeric' | 'categorical';
-}
-
-export interface EventWindow {
-  model: string;
-  from: Date;
-  to: Date;
-}
-
-function windowSource(window: EventWindow): ProfileSource {
-  return { kind: 'events', model: window.model, from: window.from, to: window.to };
 }
 
 /** Rows of a source with `slice` (a slice id) and the features in driftQueries' shape. */
@@ -66,14 +57,14 @@ function featureRelation(
 /** The baseline's rows and the window's events for an exact recomputation of some slices. */
 export function exactComparisonRelations(
   baseline: ProfileSource,
-  window: EventWindow,
+  events: WindowEvents,
   features: readonly MonitorFeature[],
   keys: readonly ProfileSliceKey[],
   sliceIds: readonly string[],
 ): ComparisonRelations {
   return {
     reference: featureRelation(baseline, features, keys, sliceIds, 'ref'),
-    current: featureRelation(windowSource(window), features, keys, sliceIds, 'cur'),
+    current: featureRelation(events, features, keys, sliceIds, 'cur'),
     numericCount: features.filter((f) => f.kind === 'numeric').length,
     categoricalCount: features.filter((f) => f.kind === 'categorical').length,
     sliced: false,
@@ -91,7 +82,7 @@ export interface ExactWindowCounts {
 /** Exact counts per slice id for brackets that straddle a threshold: out of range, predicted positives. */
 export async function queryExactWindowCounts(
   store: Store,
-  window: EventWindow,
+  events: WindowEvents,
   keys: readonly ProfileSliceKey[],
   inputs: {
     ranges: readonly { feature: string; min: number; max: number }[];
@@ -116,7 +107,7 @@ export async function queryExactWindowCounts(
     `SELECT ${sliceIdSql('lbl', params, 'ecl')} AS slice, count() AS rows,
             countIf(ifNull(score >= {ec_threshold:Nullable(Float64)}, 0)) AS predicted,
             [${outside.join(', ') || 'toUInt64(0)'}] AS outside
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(windowSource(window), params, 'ecs')}))
+     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'ecs')}))
      GROUP BY slice`,
     params,
   );
@@ -131,14 +122,14 @@ export async function queryExactWindowCounts(
 /** Events whose prediction id another event of the window also has, per slice id. */
 export async function queryDuplicateIds(
   store: Store,
-  window: EventWindow,
+  events: WindowEvents,
   keys: readonly ProfileSliceKey[],
 ): Promise<Map<string, number>> {
   const params: QueryParams = {};
   const label = sliceLabelsSql(keys, params, 'dul');
   const rows = await store.query<{ slice: string; duplicates: string }>(
     `SELECT ${sliceIdSql('lbl', params, 'dul')} AS slice, count() - uniqExact(prediction_id) AS duplicates
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(windowSource(window), params, 'dus')}))
+     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'dus')}))
      GROUP BY slice`,
     params,
   );
@@ -150,14 +141,14 @@ export async function queryDuplicateIds(
  * queryClassificationAggregates reads (slice id, score, label as 0/1), one row per label.
  */
 export function labelledWindowRelation(
-  window: EventWindow,
+  events: WindowEvents,
   keys: readonly ProfileSliceKey[],
 ): RelationSql {
   const params: QueryParams = {};
   const label = sliceLabelsSql(keys, params, 'lwl');
   return {
     sql: `SELECT ${sliceIdSql('lbl', params, 'lwl')} AS slice, score, label_value AS label
-          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(windowSource(window), params, 'lws')}))`,
+          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'lws')}))`,
     params,
   };
 }

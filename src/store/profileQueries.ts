@@ -1,4 +1,11 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import {
+  MISSING_SLICE_VALUE,
+  OTHER_SLICE_VALUE,
+  sliceKeyName,
+  type ProfileSliceKey,
+} from '../drift/slices.js';
+import type { TimeWindow } from '../timeWindow.js';
 import { ALL_SLICES } from './driftQueries.js';
 
 /**
@@ -8,25 +15,22 @@ import { ALL_SLICES } from './driftQueries.js';
  * trailing baseline), in the same layout.
  */
 export type ProfileSource =
-  | { kind: 'stored'; model: string; baseline: string; version: number }
-  | { kind: 'events'; model: string; from: Date; to: Date };
+  { kind: 'stored'; model: string; baseline: string; version: number } | WindowEvents;
+
+/** A model's own events in a window: a monitor's window, its label window, a trailing baseline. */
+export interface WindowEvents {
+  kind: 'events';
+  model: string;
+  window: TimeWindow;
+}
+
+export function eventsIn(model: string, window: TimeWindow): WindowEvents {
+  return { kind: 'events', model, window };
+}
 
 export interface ProfileFeature {
   name: string;
   kind: 'numeric' | 'categorical';
-}
-
-/** A slice key (its attributes; more than one is crossed) and the values kept as themselves. */
-export interface ProfileSliceKey {
-  attributes: readonly string[];
-  kept: readonly string[];
-}
-
-export const MISSING_SLICE_VALUE = '(missing)';
-export const OTHER_SLICE_VALUE = 'other';
-
-export function sliceKeyName(attributes: readonly string[]): string {
-  return attributes.join('×');
 }
 
 /**
@@ -43,8 +47,8 @@ export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix
             FROM reference_rows
             WHERE model = {${prefix}_model:String} AND baseline = {${prefix}_baseline:String} AND version = {${prefix}_version:UInt32}`;
   }
-  params[`${prefix}_from`] = toClickHouseTime(source.from);
-  params[`${prefix}_to`] = toClickHouseTime(source.to);
+  params[`${prefix}_from`] = toClickHouseTime(source.window.start);
+  params[`${prefix}_to`] = toClickHouseTime(source.window.end);
   return `SELECT p.score AS score, p.feature_numbers AS feature_numbers, p.feature_strings AS feature_strings,
             p.feature_nulls AS feature_nulls, p.attributes AS attributes, p.prediction_id AS prediction_id,
             multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value

@@ -1,38 +1,14 @@
+import {
+  FIELD_LIST,
+  checkResultToJson,
+  enumValue,
+  type CheckResult,
+  type CheckResultJson,
+  type CheckStatus,
+  type FieldSpec,
+  type StoredCheckResult,
+} from '../monitors/checkResult.js';
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
-
-/** `no_data`: the window had no events where events were expected (silence is a finding). */
-export type CheckStatus = 'ok' | 'warn' | 'critical' | 'insufficient_data' | 'no_data';
-
-/** One row of the drift history: a check on one feature in one slice of one window. */
-export interface MonitorResult {
-  monitor: string;
-  model: string;
-  windowStart: Date;
-  windowEnd: Date;
-  checkId: string;
-  metric: string;
-  feature: string;
-  sliceKey: string;
-  sliceValue: string;
-  status: CheckStatus;
-  value: number | null;
-  /** [valueLower, valueUpper] contains the exact value; both null when value is exact. */
-  valueLower: number | null;
-  valueUpper: number | null;
-  pValue: number | null;
-  pValueLower: number | null;
-  pValueUpper: number | null;
-  adjustedPValue: number | null;
-  correction: 'none' | 'benjamini-hochberg';
-  warnThreshold: number | null;
-  criticalThreshold: number | null;
-  nReference: number;
-  nCurrent: number;
-  baseline: string;
-  baselineVersion: number;
-  monitorHash: string;
-  details: Record<string, unknown>;
-}
 
 export interface MonitorRun {
   monitor: string;
@@ -48,39 +24,35 @@ export interface MonitorRun {
 /** Written under the (monitor, window, check, feature, slice) key: a re-run replaces, never adds. */
 export async function insertMonitorResults(
   store: Store,
-  results: readonly MonitorResult[],
+  results: readonly CheckResult[],
 ): Promise<void> {
-  await store.insert(
-    'monitor_results',
-    results.map((result) => ({
-      monitor: result.monitor,
-      model: result.model,
-      window_start: toClickHouseTime(result.windowStart),
-      window_end: toClickHouseTime(result.windowEnd),
-      check_id: result.checkId,
-      metric: result.metric,
-      feature: result.feature,
-      slice_key: result.sliceKey,
-      slice_value: result.sliceValue,
-      status: result.status,
-      value: finiteOrNull(result.value),
-      value_lower: finiteOrNull(result.valueLower),
-      value_upper: finiteOrNull(result.valueUpper),
-      p_value: finiteOrNull(result.pValue),
-      p_value_lower: finiteOrNull(result.pValueLower),
-      p_value_upper: finiteOrNull(result.pValueUpper),
-      adjusted_p_value: finiteOrNull(result.adjustedPValue),
-      correction: result.correction,
-      warn_threshold: result.warnThreshold,
-      critical_threshold: result.criticalThreshold,
-      n_reference: result.nReference,
-      n_current: result.nCurrent,
-      baseline: result.baseline,
-      baseline_version: result.baselineVersion,
-      monitor_hash: result.monitorHash,
-      details: JSON.stringify(result.details),
-    })),
+  await store.insert('monitor_results', results.map(rowOfResult));
+}
+
+/**
+ * monitor_results' row of a result, one column per field of the record (monitors/checkResult)
+ * that the monitors set; the store's own (evaluated_at) are the columns' defaults.
+ */
+function rowOfResult(result: CheckResult): Record<string, unknown> {
+  const record = result as Partial<StoredCheckResult>;
+  return Object.fromEntries(
+    WRITTEN_FIELDS.map(([name, spec]) => [spec.column, columnValue(spec, record[name])]),
   );
+}
+
+const WRITTEN_FIELDS = FIELD_LIST.filter(([, spec]) => spec.setBy !== 'store');
+
+function columnValue(spec: FieldSpec, value: unknown): unknown {
+  switch (spec.type) {
+    case 'time':
+      return toClickHouseTime(value as Date);
+    case 'number':
+      return finiteOrNull(value as number | null);
+    case 'json':
+      return JSON.stringify(value);
+    default:
+      return value;
+  }
 }
 
 export async function insertMonitorRun(store: Store, run: MonitorRun): Promise<void> {
@@ -239,37 +211,8 @@ function timeConditions(filter: { from?: Date; to?: Date }, params: QueryParams)
   return conditions;
 }
 
-/** One stored result as the API and exports show it: RFC 3339 times, details parsed. */
-export interface StoredResult {
-  model: string;
-  monitor: string;
-  window_start: string;
-  window_end: string;
-  check_id: string;
-  metric: string;
-  feature: string;
-  slice_key: string;
-  slice_value: string;
-  status: string;
-  value: number | null;
-  /** [value_lower, value_upper] contains the exact value; both null when value is exact. */
-  value_lower: number | null;
-  value_upper: number | null;
-  p_value: number | null;
-  p_value_lower: number | null;
-  p_value_upper: number | null;
-  adjusted_p_value: number | null;
-  correction: string;
-  warn_threshold: number | null;
-  critical_threshold: number | null;
-  n_reference: number;
-  n_current: number;
-  baseline: string;
-  baseline_version: number;
-  monitor_hash: string;
-  details: Record<string, unknown>;
-  evaluated_at: string;
-}
+/** One stored result as the API, the CLI's JSON and exports show it: RFC 3339 times, details parsed. */
+export type StoredResult = CheckResultJson;
 
 export interface ResultFilter {
   model?: string;
@@ -314,22 +257,41 @@ function resultConditions(filter: ResultFilter, params: QueryParams): string[] {
   return [...conditions, ...timeConditions(filter, params)];
 }
 
-const RESULT_COLUMNS = `model, monitor, toString(window_start) AS window_start_text, toString(window_end) AS window_end_text,
-  check_id, metric, feature, slice_key, slice_value, status, value, value_lower, value_upper, p_value, p_value_lower, p_value_upper,
-  adjusted_p_value, correction, warn_threshold, critical_threshold, n_reference, n_current, baseline, baseline_version, monitor_hash, details,
-  toString(evaluated_at) AS evaluated_at_text`;
+/** The columns a result is read from: times as text (read back as UTC), the rest as stored. */
+const RESULT_COLUMNS = FIELD_LIST.map(([, spec]) =>
+  spec.type === 'time' ? `toString(${spec.column}) AS ${spec.column}_text` : spec.column,
+).join(', ');
 
-type RawResult = Omit<
-  StoredResult,
-  'window_start' | 'window_end' | 'evaluated_at' | 'details' | 'n_reference' | 'n_current'
-> & {
-  window_start_text: string;
-  window_end_text: string;
-  evaluated_at_text: string;
-  details: string;
-  n_reference: string | number;
-  n_current: string | number;
-};
+type RawResult = Record<string, unknown>;
+
+/** A row read with RESULT_COLUMNS, as the record (monitors/checkResult) spells it. */
+function resultOfRow(row: RawResult): StoredCheckResult {
+  return Object.fromEntries(
+    FIELD_LIST.map(([name, spec]) => [name, fieldOfColumn(spec, row)]),
+  ) as StoredCheckResult;
+}
+
+function fieldOfColumn(spec: FieldSpec, row: RawResult): unknown {
+  const value = row[spec.type === 'time' ? `${spec.column}_text` : spec.column];
+  if (value === null || value === undefined) return spec.nullable ? null : value;
+  switch (spec.type) {
+    case 'time':
+      return fromClickHouseTime(String(value));
+    case 'integer':
+    case 'number':
+      return Number(value); // 64-bit integers arrive as text
+    case 'json':
+      return parseDetails(String(value));
+    case 'enum':
+      return enumValue(spec, String(value));
+    case 'string':
+      return String(value);
+  }
+}
+
+function toStoredResult(row: RawResult): StoredResult {
+  return checkResultToJson(resultOfRow(row));
+}
 
 /** A run as the API and the CLI's JSON show it (snake_case, RFC 3339). */
 export interface StoredRun {
@@ -353,90 +315,6 @@ export function storedRunOf(run: MonitorRun): StoredRun {
     breaches: run.breaches,
     duration_ms: Math.round(run.durationMs),
     monitor_hash: run.monitorHash,
-  };
-}
-
-/** A result as the API and the CLI's JSON show it (snake_case, RFC 3339). */
-export function storedResultOf(result: MonitorResult, evaluatedAt = new Date()): StoredResult {
-  return {
-    model: result.model,
-    monitor: result.monitor,
-    window_start: result.windowStart.toISOString(),
-    window_end: result.windowEnd.toISOString(),
-    check_id: result.checkId,
-    metric: result.metric,
-    feature: result.feature,
-    slice_key: result.sliceKey,
-    slice_value: result.sliceValue,
-    status: result.status,
-    value: result.value,
-    value_lower: result.valueLower,
-    value_upper: result.valueUpper,
-    p_value: result.pValue,
-    p_value_lower: result.pValueLower,
-    p_value_upper: result.pValueUpper,
-    adjusted_p_value: result.adjustedPValue,
-    correction: result.correction,
-    warn_threshold: result.warnThreshold,
-    critical_threshold: result.criticalThreshold,
-    n_reference: result.nReference,
-    n_current: result.nCurrent,
-    baseline: result.baseline,
-    baseline_version: result.baselineVersion,
-    monitor_hash: result.monitorHash,
-    details: result.details,
-    evaluated_at: evaluatedAt.toISOString(),
-  };
-}
-
-/** The inverse of storedResultOf: a result read from the API, as the rest of the code uses it. */
-export function monitorResultOf(row: StoredResult): MonitorResult {
-  return {
-    monitor: row.monitor,
-    model: row.model,
-    windowStart: new Date(row.window_start),
-    windowEnd: new Date(row.window_end),
-    checkId: row.check_id,
-    metric: row.metric,
-    feature: row.feature,
-    sliceKey: row.slice_key,
-    sliceValue: row.slice_value,
-    status: row.status as CheckStatus,
-    value: row.value,
-    valueLower: row.value_lower ?? null,
-    valueUpper: row.value_upper ?? null,
-    pValue: row.p_value,
-    pValueLower: row.p_value_lower ?? null,
-    pValueUpper: row.p_value_upper ?? null,
-    adjustedPValue: row.adjusted_p_value,
-    correction: row.correction === 'benjamini-hochberg' ? 'benjamini-hochberg' : 'none',
-    warnThreshold: row.warn_threshold,
-    criticalThreshold: row.critical_threshold,
-    nReference: row.n_reference,
-    nCurrent: row.n_current,
-    baseline: row.baseline,
-    baselineVersion: row.baseline_version,
-    monitorHash: row.monitor_hash,
-    details: row.details,
-  };
-}
-
-function toStoredResult(row: RawResult): StoredResult {
-  const {
-    window_start_text: windowStart,
-    window_end_text: windowEnd,
-    evaluated_at_text: evaluatedAt,
-    ...rest
-  } = row;
-  return {
-    ...rest,
-    window_start: isoFromClickHouse(windowStart),
-    window_end: isoFromClickHouse(windowEnd),
-    evaluated_at: isoFromClickHouse(evaluatedAt),
-    n_reference: Number(row.n_reference),
-    n_current: Number(row.n_current),
-    baseline_version: Number(row.baseline_version),
-    details: parseDetails(row.details),
   };
 }
 
@@ -712,12 +590,12 @@ export async function listRunResults(
   store: Store,
   monitor: string,
   windowEnd: Date,
-): Promise<MonitorResult[]> {
+): Promise<StoredCheckResult[]> {
   const rows = await store.query<RawResult>(
     `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL
      WHERE monitor = {monitor:String} AND window_end = {windowEnd:DateTime64(3)}
      ORDER BY check_id, feature, slice_key, slice_value`,
     { monitor, windowEnd: toClickHouseTime(windowEnd) },
   );
-  return rows.map((row) => monitorResultOf(toStoredResult(row)));
+  return rows.map(resultOfRow);
 }

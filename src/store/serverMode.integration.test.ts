@@ -15,7 +15,8 @@ import {
   loadFileBaseline,
   type WindowEvaluation,
 } from '../monitors/evaluateWindow.js';
-import { backtestWindows, windowEndingAt } from '../monitors/windows.js';
+import { windowEndingAt } from '../timeWindow.js';
+import { backtestWindows } from '../monitors/windows.js';
 import { openStore } from './clickhouse.js';
 import { countStored } from './events.js';
 import { readMigrations } from './migrate.js';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from './clickhouse.js';
 import { insertEvents, type EventTableRow } from './events.js';
+import type { WindowPiece } from '../timeWindow.js';
 import {
   insertFeatureFrames,
   listFeatureFrames,
@@ -10,9 +11,8 @@ import {
   queryCells,
   rebuildSummaries,
   upsertSummarySettings,
-  type CellGroup,
-  type WindowPiece,
 } from './summaryQueries.js';
+import type { CellGroup } from '../drift/summaryCells.js';
 
 /**
  * The summary views of migration 0006 against raw events: the cells the views store for an
@@ -81,8 +81,8 @@ describe('window summaries on embedded ClickHouse', () => {
     await store.close();
   });
 
-  const hour: WindowPiece[] = [{ source: '1h', from: T0, to: new Date(T0.getTime() + HOUR) }];
-  const raw: WindowPiece[] = [{ source: 'raw', from: T0, to: new Date(T0.getTime() + HOUR) }];
+  const hour: WindowPiece[] = [{ source: '1h', start: T0, end: new Date(T0.getTime() + HOUR) }];
+  const raw: WindowPiece[] = [{ source: 'raw', start: T0, end: new Date(T0.getTime() + HOUR) }];
 
   it('stores the cells the raw-edge query computes from the same events', async () => {
     const frames = await listFeatureFrames(store, 'm');
@@ -157,8 +157,8 @@ describe('window summaries on embedded ClickHouse', () => {
     const later: WindowPiece[] = [
       {
         source: '1d',
-        from: new Date('2026-11-20T00:00:00Z'),
-        to: new Date('2026-11-21T00:00:00Z'),
+        start: new Date('2026-11-20T00:00:00Z'),
+        end: new Date('2026-11-21T00:00:00Z'),
       },
     ];
     const countAll = async () => {

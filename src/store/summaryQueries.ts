@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Vector } from 'apache-arrow';
+import type { CellGroup, CellState, SliceCombo } from '../drift/summaryCells.js';
+import type { SummaryGrain, WindowPiece } from '../timeWindow.js';
 import { queryArrowBatches, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 
 /**
@@ -9,11 +11,6 @@ import { queryArrowBatches, toClickHouseTime, type QueryParams, type Store } fro
  * state) with parallel arrays, so a window of any size crosses into Node as a few hundred
  * rows.
  */
-export type SummaryGrain = '5m' | '1h' | '1d';
-
-export type CellState =
-  'number' | 'string' | 'null' | 'pos_inf' | 'neg_inf' | 'nan' | 'event' | 'score';
-
 export interface SummarySettings {
   version: number;
   /** The score threshold the score cells split at. */
@@ -87,11 +84,6 @@ export async function insertFeatureFrames(
   );
 }
 
-export interface SliceCombo {
-  hash: string;
-  attributes: Record<string, string>;
-}
-
 export async function listSliceCombos(store: Store, model: string): Promise<SliceCombo[]> {
   const rows = await store.query<{ hash: string; attributes: Record<string, string> }>(
     `SELECT toString(slice_hash) AS hash, any(attributes) AS attributes
@@ -125,29 +117,6 @@ export async function listSummaryRebuilds(store: Store, model: string): Promise<
     toDay: row.to_day,
     cutoffDay: row.cutoff_day,
   }));
-}
-
-/** One part of a window: whole grains of one table, or raw events at the edges. */
-export type WindowPiece =
-  { source: SummaryGrain; from: Date; to: Date } | { source: 'raw'; from: Date; to: Date };
-
-/**
- * Numbers arrive as arrays from a JSON answer (queryCells) and as typed views into the
- * answer's columns from an Arrow one (queryCellsByWindow), which costs no copy.
- */
-export interface CellGroup<Numbers extends ArrayLike<number> = ArrayLike<number>> {
-  feature: string;
-  sliceHash: string;
-  state: CellState;
-  frame: number;
-  /** For strings: the categories; otherwise empty. */
-  categories: string[];
-  /** The cells' bucket keys (within a frame). */
-  buckets: Numbers;
-  counts: Numbers;
-  sums: Numbers;
-  mins: Numbers;
-  maxs: Numbers;
 }
 
 export interface CellQuery {
@@ -190,8 +159,8 @@ export async function queryCells(store: Store, query: CellQuery): Promise<CellGr
   if (query.kind === 'reference') params.cell_set = query.cellSet ?? 0;
   const parts: string[] = [];
   query.pieces.forEach((piece, i) => {
-    params[`from_${i}`] = toClickHouseTime(piece.from);
-    params[`to_${i}`] = toClickHouseTime(piece.to);
+    params[`from_${i}`] = toClickHouseTime(piece.start);
+    params[`to_${i}`] = toClickHouseTime(piece.end);
     if (piece.source === 'raw') {
       parts.push(rawCells(i, params, query, stateFilter));
       return;

@@ -3,13 +3,9 @@ import path from 'node:path';
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../../src/monitors/plan.js';
 import type { Store } from '../../src/store/clickhouse.js';
-import {
-  insertMonitorResults,
-  insertMonitorRun,
-  type CheckStatus,
-  type MonitorResult,
-} from '../../src/store/results.js';
+import { insertMonitorResults, insertMonitorRun } from '../../src/store/results.js';
 import { tempDir } from './store.js';
+import { NULL_FIELDS, type CheckResult, type CheckStatus } from '../../src/monitors/checkResult.js';
 
 /** A monitor plan from YAML text, through the real parser (so tests use the real fields). */
 export function planFromYaml(yaml: string): MonitorPlan {
@@ -43,14 +39,15 @@ export async function storeRun(
   plan: MonitorPlan,
   windowEnd: Date,
   verdicts: readonly StoredVerdict[],
-): Promise<MonitorResult[]> {
+): Promise<CheckResult[]> {
   const windowStart = new Date(windowEnd.getTime() - plan.windowMs);
-  const results: MonitorResult[] = verdicts.map((verdict) => {
+  const results: CheckResult[] = verdicts.map((verdict) => {
     const [sliceKey, sliceValue] =
       !verdict.slice || verdict.slice === 'all'
         ? ['', 'all']
         : [verdict.slice.split('=')[0] ?? '', verdict.slice.split('=')[1] ?? ''];
     return {
+      ...NULL_FIELDS,
       monitor: plan.monitor,
       model: plan.model,
       windowStart,
@@ -63,11 +60,6 @@ export async function storeRun(
       status: verdict.status as CheckStatus,
       value: verdict.value === undefined ? (verdict.status === 'ok' ? 0.02 : 0.3) : verdict.value,
       pValue: verdict.pValue ?? null,
-      valueLower: null,
-      valueUpper: null,
-      pValueLower: null,
-      pValueUpper: null,
-      adjustedPValue: null,
       correction: 'none',
       warnThreshold: 0.1,
       criticalThreshold: 0.25,

@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert, AlertEventRecord } from '../../src/alerts/alert.js';
 import {
   insertAcknowledgement,
   insertAlertEvents,
   insertAlertStates,
-  type Alert,
-  type AlertEventRecord,
 } from '../../src/store/alerts.js';
 import type { Store } from '../../src/store/clickhouse.js';
 import { insertOutbox, recordDeliveryAttempt } from '../../src/store/outbox.js';
 import { insertMonitorResults, insertMonitorRun } from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { openTestStore } from '../helpers/store.js';
+import { NULL_FIELDS } from '../../src/monitors/checkResult.js';
 
 interface Target {
   rawSql: string;
@@ -181,6 +181,7 @@ describe('the Grafana dashboard', () => {
     await insertMonitorResults(
       store,
       ['all', 'web'].map((slice) => ({
+        ...NULL_FIELDS,
         monitor: 'fraud-detector',
         model: 'fraud-detector',
         windowStart: new Date(end.getTime() - 1_800_000),
@@ -192,12 +193,6 @@ describe('the Grafana dashboard', () => {
         sliceValue: slice,
         status: slice === 'web' ? 'critical' : 'ok',
         value: slice === 'web' ? 0.4 : 0.02,
-        pValue: null,
-        valueLower: null,
-        valueUpper: null,
-        pValueLower: null,
-        pValueUpper: null,
-        adjustedPValue: null,
         correction: 'none',
         warnThreshold: 0.1,
         criticalThreshold: 0.25,

@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../test/helpers/cli.js';
+import { alertFieldsToJson } from '../../monitors/checkResult.js';
 import type { WebhookPlan } from '../../monitors/plan.js';
 import type { NotificationItem, NotificationMessage } from '../notification.js';
 import { verifyWebhookSignature } from '../signature.js';
@@ -16,6 +17,7 @@ const LINKS = linksFor('https://dw.example.com/', 'fraud');
 
 function item(overrides: Partial<NotificationItem> = {}): NotificationItem {
   return {
+    ...alertFieldsToJson(null),
     alert_id: '0123456789abcdef0123456789abcdef',
     event: 'firing',
     state: 'firing',

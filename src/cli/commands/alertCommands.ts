@@ -11,12 +11,12 @@ import type { MonitorPlan } from '../../monitors/plan.js';
 import { silentLogger } from '../../observability/logger.js';
 import { createMetricsRegistry } from '../../observability/metrics.js';
 import { alignColumns } from '../../report/render/table.js';
+import type { AlertState } from '../../alerts/alert.js';
 import {
   expireSilence,
   getAlert,
   listAlerts,
   listSilences,
-  type AlertState,
   type AlertSummary,
 } from '../../store/alerts.js';
 import { listOutbox, type OutboxEntry } from '../../store/outbox.js';

@@ -9,18 +9,21 @@ import {
   type Backtest,
   type BacktestWindow,
 } from '../../monitors/backtest.js';
-import { evaluateMonitorWindow, loadFileBaseline } from '../../monitors/evaluateWindow.js';
+import { checkResultFromJson, type CheckResult } from '../../monitors/checkResult.js';
+import {
+  evaluateMonitorWindow,
+  freezeRangeBaseline,
+  loadFileBaseline,
+} from '../../monitors/evaluateWindow.js';
 import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
-import { truncateToMinute, windowEndingAt } from '../../monitors/windows.js';
+import { windowEndingAt } from '../../timeWindow.js';
+import { truncateToMinute } from '../../monitors/windows.js';
 import { alignColumns } from '../../report/render/table.js';
-import { insertBaselineFromRange } from '../../store/baselines.js';
 import {
   listRunsPage,
-  monitorResultOf,
   queryResultsPage,
   storedRunOf,
-  type MonitorResult,
   type StoredResult,
 } from '../../store/results.js';
 import { rebuildSummaries } from '../../store/summaryQueries.js';
@@ -83,16 +86,9 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
       const { from, to } = parseTimeRange(flags.from, flags.to);
       const store = await context.store();
-      const name = `range:${from.toISOString()}..${to.toISOString()}`;
-      const record = await insertBaselineFromRange(store, {
-        model: plan.model,
-        name,
-        from,
-        to,
-        features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
-      });
+      const record = await freezeRangeBaseline(store, plan, { start: from, end: to });
       process.stdout.write(
-        `baseline ${name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
+        `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
       );
     });
 
@@ -126,7 +122,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
             version: results[0]?.baseline_version ?? 0,
           },
           status: run.status,
-          results: results.map(monitorResultOf),
+          results: results.map(checkResultFromJson),
           durationMs: run.duration_ms,
         };
       } else {
@@ -196,7 +192,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
             events: window.events,
             reason: window.reason,
           })),
-          fired: answer.fired.map(monitorResultOf),
+          fired: answer.fired.map(checkResultFromJson),
         };
         backtest.windows.forEach(printWindow);
       } else {
@@ -427,7 +423,7 @@ interface PrintableEvaluation {
   window: { start: Date; end: Date };
   baseline: { name: string; version: number };
   status: string;
-  results: MonitorResult[];
+  results: CheckResult[];
   durationMs: number;
   /** Known when evaluated here (the service's run answer does not carry them). */
   events?: number;
@@ -435,7 +431,7 @@ interface PrintableEvaluation {
 }
 
 /** Why a window is silent, and since when: silence is a finding, not "ok". */
-function silenceNote(results: readonly MonitorResult[]): string {
+function silenceNote(results: readonly CheckResult[]): string {
   const freshness = results.find((r) => r.metric === 'freshness');
   const since = results.find((r) => typeof r.details.seconds_since_last_event === 'number')?.details
     .seconds_since_last_event as number | undefined;
@@ -492,7 +488,7 @@ function historyTable(rows: readonly StoredResult[]): string {
   return `${alignColumns(table).join('\n')}\n`;
 }
 
-export function resultsTable(results: readonly MonitorResult[]): string {
+export function resultsTable(results: readonly CheckResult[]): string {
   if (results.length === 0) return 'no checks fired\n';
   const rows = results.map((r) => [
     r.windowEnd.toISOString(),

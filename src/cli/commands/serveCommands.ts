@@ -70,7 +70,8 @@ export function registerServeCommands(program: Command, context: CommandContext)
       async (flags: { hours: string; eventsPerHour: string; live: string; keep?: boolean }) => {
         const { prepareDemoDirectory } = await import('../../demo/demoDirectory.js');
         const { runDemo } = await import('../../demo/runDemo.js');
-        const config = demoConfig(context.config);
+        const { DEMO_MONITORS_DIR } = await import('../../demo/demoModels.js');
+        const config = demoConfig(context.config, DEMO_MONITORS_DIR);
         if (config.store.kind === 'embedded') {
           const { reset } = prepareDemoDirectory(config.store.dataDir, {
             keep: Boolean(flags.keep),
@@ -96,10 +97,15 @@ export function registerServeCommands(program: Command, context: CommandContext)
     );
 }
 
-/** The demo runs on a directory of its own (DRIFTWATCH_DATA_DIR, or .driftwatch/demo/data). */
-function demoConfig(config: Config): Config {
-  if (config.store.kind !== 'embedded') return config;
-  return { ...config, store: { ...config.store, dataDir: config.demoDataDir } };
+/**
+ * The demo runs on a directory of its own (DRIFTWATCH_DATA_DIR, or .driftwatch/demo/data),
+ * with the package's own monitors (its generator is made for them), whatever the working
+ * directory holds.
+ */
+function demoConfig(config: Config, monitorsDir: string): Config {
+  const demo = { ...config, monitorsDir, baselineRoots: undefined };
+  if (config.store.kind !== 'embedded') return demo;
+  return { ...demo, store: { ...config.store, dataDir: config.demoDataDir } };
 }
 
 function describeStages(stages: { kafka: boolean; schedule: boolean }): string {

@@ -1,14 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
-import { evaluateMonitorWindow } from '../../../monitors/evaluateWindow.js';
-import type { MonitorPlan } from '../../../monitors/plan.js';
-import { backtestWindows, windowEndingAt } from '../../../monitors/windows.js';
+import { checkResultToJson } from '../../../monitors/checkResult.js';
 import {
-  insertBaselineFromRange,
-  listBaselines,
-  type BaselineRecord,
-} from '../../../store/baselines.js';
+  evaluateMonitorWindow,
+  freezeRangeBaseline,
+  type WindowEvaluation,
+} from '../../../monitors/evaluateWindow.js';
+import type { MonitorPlan } from '../../../monitors/plan.js';
+import { windowEndingAt } from '../../../timeWindow.js';
+import { backtestWindows } from '../../../monitors/windows.js';
+import { listBaselines, type BaselineRecord } from '../../../store/baselines.js';
 import type { Store } from '../../../store/clickhouse.js';
 import {
   getHistogramResult,
@@ -19,7 +21,6 @@ import {
   queryLabelSeries,
   queryResultSeries,
   queryResultsPage,
-  storedResultOf,
   storedRunOf,
   type LatestRun,
 } from '../../../store/results.js';
@@ -45,6 +46,8 @@ import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
 export interface ModelRouteOptions {
   store: Store;
   monitors: () => readonly MonitorPlan[];
+  /** A run asked for here goes where a scheduled run goes (the alert stage), when there is one. */
+  onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<void>;
 }
 
 const tags = ['models'];
@@ -307,14 +310,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
       const from = parseTime('from', request.body.from) as Date;
       const to = parseTime('to', request.body.to) as Date;
       if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
-      const name = `range:${from.toISOString()}..${to.toISOString()}`;
-      const record = await insertBaselineFromRange(store, {
-        model: plan.model,
-        name,
-        from,
-        to,
-        features: plan.features.map((feature) => ({ name: feature.name, kind: feature.kind })),
-      });
+      const record = await freezeRangeBaseline(store, plan, { start: from, end: to });
       void reply.status(201);
       return baselineView(record);
     },
@@ -345,6 +341,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         plan,
         windowEndingAt(end, plan.windowMs),
       );
+      await options.onRunEvaluated?.(evaluation);
       // What was stored, read back as every other route shows results.
       const { items: results } = await queryResultsPage(
         store,
@@ -424,7 +421,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           ...(window.events !== undefined ? { events: window.events } : {}),
           ...(window.reason !== undefined ? { reason: window.reason } : {}),
         })),
-        fired: backtest.fired.map((result) => storedResultOf(result)),
+        fired: backtest.fired.map((result) => checkResultToJson(result)),
       };
     },
   );

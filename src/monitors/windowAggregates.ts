@@ -1,0 +1,69 @@
+import type { CountRange } from '../drift/cells.js';
+import type { FeatureDrift } from '../drift/featureDrift.js';
+
+/**
+ * What one window adds up to, as the judge (judge.ts) takes it: drift per feature and slice,
+ * data-quality counts, the baseline's scores and labels, the labelled predictions of the
+ * label window, and the window's activity. The evaluator (evaluateWindow.ts) gathers it from
+ * the summaries and the store; nothing here does I/O.
+ */
+export interface SliceId {
+  key: string;
+  value: string;
+}
+
+export interface SliceQuality extends SliceId {
+  rows: number;
+  scored: number;
+  predictedPositives: CountRange;
+  /** Null when the check that needs it is not configured (it reads raw rows). */
+  duplicateIds: number | null;
+  wrongType: Record<string, number>;
+  nonFinite: Record<string, number>;
+  outOfRange: Record<string, CountRange>;
+}
+
+export interface SliceScores extends SliceId {
+  scored: number;
+  predictedPositives: number;
+  labelled: number;
+  labelPositives: number;
+}
+
+export interface WindowActivity {
+  events: number;
+  /** Epoch milliseconds of the last event at or before the window's end (within the look-back). */
+  lastEvent: number | null;
+  windowEnd: number;
+  /** Per volume check id: the trailing mean events per window, null without history. */
+  expectedEvents: Record<string, number | null>;
+  /**
+   * Per volume check id whose trailing period reaches back past what the store keeps: why
+   * (its expectation would count fewer events than there were, so there is none).
+   */
+  trailingExpired?: Record<string, string>;
+}
+
+export interface WindowAggregates {
+  /** Drift per feature and slice; `slice` is "all" or "key=value". */
+  drift: FeatureDrift[];
+  quality: SliceQuality[];
+  baselineScores: SliceScores[];
+  paths: { baseline: string[]; current: string[] };
+  /** Predictions with labels in the label window, per slice; null when not configured. */
+  classification: (ClassificationAggregates & SliceId)[] | null;
+  activity: WindowActivity;
+}
+
+/** Predictions with their labels, per slice: what AUROC and the positive rates are counted from. */
+export interface ClassificationAggregates {
+  slice: string;
+  n: number;
+  labelled: number;
+  positives: number;
+  negatives: number;
+  predictedPositives: number;
+  scored: number;
+  /** Σ over positives of (negatives scored lower + half the negatives scored equal). */
+  pairsWon: number;
+}
