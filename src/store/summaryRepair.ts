@@ -122,6 +122,8 @@ export interface RepairRequest {
 /** A repair computed and staged: what the table lacks (under) and holds beyond the events (over). */
 export interface StagedRepair {
   repairId: string;
+  /** The model repaired: its rows are read by model (on a cluster, on its shard only). */
+  model: string;
   target: SummaryTable;
   /** Cells holding more than the stored events give: not repairable by adding (nothing is staged then). */
   overCells: number;
@@ -163,7 +165,15 @@ export async function stageSummaryRepair(
   );
   const overCells = Number(difference?.over ?? 0);
   const underCells = Number(difference?.under ?? 0);
-  const staged = { repairId, target: request.target, overCells, underCells, values: 0, events: 0 };
+  const staged = {
+    repairId,
+    model: request.span.model,
+    target: request.target,
+    overCells,
+    underCells,
+    values: 0,
+    events: 0,
+  };
   if (overCells > 0 || underCells === 0) return staged;
   await store.command(
     `INSERT INTO summary_repairs (repair_id, target, model, kind, grain_start, ingest_day, rebuild_id, feature,
@@ -179,7 +189,8 @@ export async function stageSummaryRepair(
   );
   const [totals] = await store.query<{ values: string; events: string }>(
     `SELECT sum(count) AS values, sumIf(count, state = 'event') AS events
-     FROM summary_repairs WHERE repair_id = {repair_id:String} AND target = {target:String}`,
+     FROM summary_repairs
+     WHERE model = {model:String} AND repair_id = {repair_id:String} AND target = {target:String}`,
     params,
   );
   return { ...staged, values: Number(totals?.values ?? 0), events: Number(totals?.events ?? 0) };
@@ -192,8 +203,9 @@ export async function applySummaryRepair(store: Store, repair: StagedRepair): Pr
                                    frame, bucket, category, count, value_sum, value_min, value_max)
      SELECT model, kind, grain_start, ingest_day, rebuild_id, feature, slice_hash, state,
             frame, bucket, category, count, value_sum, value_min, value_max
-     FROM summary_repairs WHERE repair_id = {repair_id:String} AND target = {target:String}`,
-    { repair_id: repair.repairId, target: repair.target },
+     FROM summary_repairs
+     WHERE model = {model:String} AND repair_id = {repair_id:String} AND target = {target:String}`,
+    { model: repair.model, repair_id: repair.repairId, target: repair.target },
   );
 }
 

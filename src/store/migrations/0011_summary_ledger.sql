@@ -31,6 +31,8 @@ TTL toDateTime(at) + INTERVAL 30 DAY DELETE WHERE state != 'open';
 
 -- Cells a repair adds to a summary table, computed and kept here first (so the insert
 -- into the summary reads nothing that could have changed since the check), then copied.
+-- A repair is of one model: on a cluster its rows are on the model's shard, beside the
+-- events and summaries it was computed from (src/store/clusterSchema.ts).
 CREATE TABLE IF NOT EXISTS summary_repairs (
   repair_id String,
   target Enum8('summary_5m' = 1, 'summary_1h' = 2, 'summary_1d' = 3),
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS summary_repairs (
   repaired_at DateTime64(3, 'UTC') DEFAULT now64(3)
 )
 ENGINE = MergeTree
-ORDER BY (repair_id, target)
+ORDER BY (model, repair_id, target)
 TTL toDateTime(repaired_at) + INTERVAL 90 DAY;
 
 -- The day grain rolled up from the fine cells, like the hour and five-minute grains, instead
