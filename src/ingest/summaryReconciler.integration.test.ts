@@ -189,9 +189,9 @@ describe('the summary reconciler on embedded ClickHouse', () => {
   });
 
   it('counts every repair in /metrics as it logs it, and checks an hour once', async () => {
-    const gaps = (await registry.getSingleMetric('driftwatch_summary_gaps_total')?.get())?.values;
+    const gaps = (await registry.getSingleMetric('driftwatch_summaries_gaps_total')?.get())?.values;
     const added = (
-      await registry.getSingleMetric('driftwatch_summary_repaired_events_total')?.get()
+      await registry.getSingleMetric('driftwatch_summaries_repaired_events_total')?.get()
     )?.values;
     const repairs = lines.filter((line) => /^summary gap repaired/.test(String(line.msg)));
     for (const table of [...SUMMARY_TABLES, 'slice_combos']) {

@@ -423,18 +423,18 @@ function reconcilerMetrics(registry: Registry) {
 function createMetrics(registry: Registry) {
   const registers = [registry];
   const checks = new Counter({
-    name: 'driftwatch_summary_checks_total',
+    name: 'driftwatch_summaries_checks_total',
     help: 'Hours of a model whose summaries were checked against the stored events (hours a stopped writer or a failed insert left open)',
     registers,
   });
   const gaps = new Counter({
-    name: 'driftwatch_summary_gaps_total',
+    name: 'driftwatch_summaries_gaps_total',
     help: 'Summary tables found differing from the stored events in an hour or day checked, by table and outcome (repaired: the missing cells added from the raw events; not_repaired: the table counts values no stored event explains)',
     labelNames: ['table', 'outcome'] as const,
     registers,
   });
   const repairedEvents = new Counter({
-    name: 'driftwatch_summary_repaired_events_total',
+    name: 'driftwatch_summaries_repaired_events_total',
     help: 'Stored events a summary table lacked, added by repairs, by table',
     labelNames: ['table'] as const,
     registers,
