@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { SummaryGrains } from './counts.js';
+import { KAFKA_CODECS } from './protocol.js';
 import { longestStall, type Stall } from './tally.js';
 import type { RssSample, SoakResult } from './soak.js';
 
@@ -44,6 +45,9 @@ export function verdictOf(result: SoakResult): Verdict {
       `the broker dropped unread messages (5 MiB per partition) on ${result.retentionOvertook.join(', ')}: lower --rate`,
     );
   if (result.monitorRuns.runs === 0) failures.push('the monitors never ran');
+  const unused = KAFKA_CODECS.filter((codec) => !result.producer.acknowledgedByCodec[codec]);
+  if (unused.length > 0)
+    failures.push(`no message was acknowledged with the codec(s) ${unused.join(', ')}`);
   if (result.producer.exitCode !== 0)
     failures.push(`the producer exited with ${result.producer.exitCode}: its counts are partial`);
   return { ok: failures.length === 0, failures };
@@ -181,6 +185,9 @@ function ledgerSection(result: SoakResult): string[] {
       `in the topic for the consumer to absorb); ${result.producer.pending} messages still ` +
       `unacknowledged at the end; ${result.events.unacknowledgedStored} events stored whose send ` +
       'was never acknowledged (not counted as produced).',
+    `Codecs: the producer's sends take Kafka's codecs in turn; messages acknowledged by codec: ${KAFKA_CODECS.map(
+      (codec) => `${codec} ${result.producer.acknowledgedByCodec[codec] ?? 0}`,
+    ).join(', ')}.`,
     '',
   );
   return lines;

@@ -339,6 +339,7 @@ function startProducer(
     pending: 0,
     sendFailures: 0,
     lastError: null,
+    acknowledgedByCodec: {},
   };
   child.on('message', (message: ProducerProgress) => {
     injections.push(...message.injections);
