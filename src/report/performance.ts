@@ -442,6 +442,18 @@ export function estimatedMulticlassEntries(
 
 // ---- shared -----------------------------------------------------------------------------
 
+/** What CBPE assumes, said wherever an estimate is shown (docs/TASKS.md). */
+export const CBPE_ASSUMPTIONS =
+  "estimated by CBPE from the scores, calibrated on the labelled baseline: it assumes P(label | score) has not changed since the baseline (no concept drift) and that labels are independent given the scores; the band is ±3 standard errors of the labels' randomness, not of the calibration";
+
+/** The metric names the entries carry, realized or estimated, in their first-seen order. */
+export function metricNames(entries: readonly PerformanceEntry[]): string[] {
+  const names = new Set<string>();
+  for (const entry of entries)
+    for (const name of Object.keys(entry.metrics ?? entry.estimated ?? {})) names.add(name);
+  return [...names];
+}
+
 /** Baseline before current, "all" first in each, then slices in order. */
 export function sortEntries(entries: readonly PerformanceEntry[]): PerformanceEntry[] {
   const sideOrder = (side: Side) => (side === 'baseline' ? 0 : 1);
