@@ -228,7 +228,6 @@ async function multiclass(
     return columns;
   };
   const entries: PerformanceEntry[] = [];
-  let baselineScores: Awaited<ReturnType<typeof classScores>>;
   let currentLabelled = false;
   for (const side of measured) {
     const confusion = displayed(
@@ -239,9 +238,8 @@ async function multiclass(
         label: request.label,
       }),
     );
+    if (side === 'current') currentLabelled = confusion.length > 0;
     const scores = await classScores(side);
-    if (side === 'baseline') baselineScores = scores;
-    else currentLabelled = confusion.length > 0;
     entries.push(
       ...multiclassEntries(side, scores ? { confusion, classScores: scores } : { confusion }),
     );
@@ -253,6 +251,10 @@ async function multiclass(
       request,
       'CBPE estimates a multiclass model from its class scores: give --class-scores PREFIX',
     );
+  // the calibration needs the baseline's labels and class scores, not its predictions
+  const baselineScores = files.baseline.file.columns.some((c) => c.name === request.label)
+    ? await classScores('baseline')
+    : undefined;
   const reference = baselineScores?.map((c) => ({
     className: c.className,
     rows: c.rows.filter((row) => row.slice === 'all'),
