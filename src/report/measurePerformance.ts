@@ -112,7 +112,7 @@ async function binary(
     if (invalid)
       throw new InputError(
         { file: file.path, column: request.label },
-        `--label of a binary model must be 0 or 1 (or true/false, yes/no): "${invalid.value}" in ${invalid.rows} row${invalid.rows === 1 ? '' : 's'} (a class label? use --task multiclass)`,
+        `--label of a binary model must be 0 or 1 (or true/false, yes/no); ${rowsHold(invalid.rows)} other values, such as "${invalid.value}" (class labels? use --task multiclass)`,
       );
   }
   const histogram = async (side: Side, label: boolean) =>
@@ -156,7 +156,7 @@ async function regression(
       if (bad)
         throw new InputError(
           { file: file.path, column },
-          `${flag} of a regression must hold numbers: "${bad.value}" in ${bad.rows} row${bad.rows === 1 ? '' : 's'}`,
+          `${flag} of a regression must hold numbers; ${rowsHold(bad.rows)} text, such as "${bad.value}"`,
         );
     }
     const rows = await queryRegressionSums(
@@ -310,6 +310,10 @@ function unknownColumn(flag: string, column: string, file: TabularFile): InputEr
     { file: file.path, column },
     `unknown column given to ${flag}; the file has: ${columnNames(file)}`,
   );
+}
+
+function rowsHold(rows: number): string {
+  return rows === 1 ? '1 row holds' : `${rows} rows hold`;
 }
 
 function columnNames(file: TabularFile): string {

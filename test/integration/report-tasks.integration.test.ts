@@ -372,3 +372,148 @@ describe('driftwatch report on a current file without labels: CBPE', () => {
     });
   });
 });
+
+describe('driftwatch report --task: bad flags and bad labels name what is wrong', () => {
+  const file = path.join(dir, 'bad-flags.csv');
+  writeCsv(
+    file,
+    ['score', 'label', 'predicted', 'kind', 'p_cat', 'p_dog', 'x'],
+    Array.from({ length: 40 }, (_, i) => [
+      (i % 10) / 10,
+      i % 2,
+      i % 3,
+      i % 2 === 0 ? 'cat' : 'dog',
+      (i % 10) / 10,
+      1 - (i % 10) / 10,
+      id(i),
+    ]),
+  );
+  const run = (...args: string[]) =>
+    runCli(['report', '--baseline', file, '--current', file, ...args], env);
+
+  it.each([
+    { args: ['--task', 'regression', '--label', 'label'], flag: '--prediction' },
+    { args: ['--task', 'multiclass', '--prediction', 'kind'], flag: '--label' },
+    {
+      args: [
+        '--task',
+        'regression',
+        '--prediction',
+        'predicted',
+        '--label',
+        'label',
+        '--score',
+        'score',
+      ],
+      flag: '--score',
+    },
+    {
+      args: ['--score', 'score', '--label', 'label', '--prediction', 'predicted'],
+      flag: '--prediction',
+    },
+    { args: ['--task', 'binary', '--score', 'score'], flag: '--label' },
+    {
+      args: ['--task', 'regression', '--prediction', 'nope', '--label', 'label'],
+      flag: '--prediction',
+    },
+    {
+      args: [
+        '--task',
+        'multiclass',
+        '--prediction',
+        'kind',
+        '--label',
+        'kind',
+        '--class-scores',
+        'q_',
+      ],
+      flag: '--class-scores q_',
+    },
+  ])('$flag in $args', async ({ args, flag }) => {
+    const result = await run(...args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(flag);
+  });
+
+  it('refuses labels outside the classes the score columns name, and binary labels that are not 0/1', async () => {
+    const outside = await run(
+      '--task',
+      'multiclass',
+      '--prediction',
+      'kind',
+      '--label',
+      'predicted',
+      '--class-scores',
+      'p_',
+    );
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(
+      /column "predicted": --label holds "0", "1", "2", outside the classes --class-scores p_ names \(cat, dog\)/,
+    );
+    const notBinary = await run('--score', 'score', '--label', 'predicted');
+    expect(notBinary.status).toBe(2);
+    expect(notBinary.stderr).toMatch(
+      /column "predicted": --label of a binary model must be 0 or 1 .*; 13 rows hold other values, such as "2"/,
+    );
+    const notProbability = await run('--score', 'predicted', '--label', 'label');
+    expect(notProbability.status).toBe(2);
+    expect(notProbability.stderr).toMatch(
+      /column "predicted": --score must be a probability in \[0, 1\]; the column holds 2/,
+    );
+    const notNumber = await run('--task', 'regression', '--prediction', 'kind', '--label', 'label');
+    expect(notNumber.status).toBe(2);
+    expect(notNumber.stderr).toMatch(
+      /column "kind": --prediction of a regression must hold numbers; 40 rows hold text, such as "(cat|dog)"/,
+    );
+  });
+
+  it('the table and the HTML page show the performance section, estimates with their band', async () => {
+    const [oracle] = cases.cbpe_binary;
+    if (!oracle) throw new Error('no CBPE case');
+    const baseline = path.join(dir, 'render-ref.csv');
+    const current = path.join(dir, 'render-cur.csv');
+    writeCsv(
+      baseline,
+      ['score', 'label', 'x'],
+      oracle.reference.scores.map((score, i) => [score, oracle.reference.labels[i] ?? null, id(i)]),
+    );
+    writeCsv(
+      current,
+      ['score', 'x'],
+      (oracle.windows[0]?.scores ?? []).map((score, i) => [score, id(i)]),
+    );
+    const args = [
+      '--baseline',
+      baseline,
+      '--current',
+      current,
+      '--score',
+      'score',
+      '--label',
+      'label',
+    ];
+    const table = await runCli(['report', ...args], env);
+    expect(table.status).toBe(0);
+    const lines = table.stdout.split('\n');
+    const header = lines.findIndex((line) => line.startsWith('performance (binary)'));
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header + 1]).toMatch(
+      /^side\s+slice\s+n\s+roc_auc\s+accuracy\s+precision\s+recall\s+f1\s+log_loss\s+brier_score\s+ece$/,
+    );
+    expect(lines[header + 2]).toMatch(/^baseline\s+all\s+3000\s+0\.\d{4}/);
+    const accuracy = oracle.windows[0]?.expected.accuracy ?? NaN;
+    expect(lines[header + 3]).toContain(`${accuracy.toFixed(4)} [`);
+    expect(lines[header + 3]).toMatch(/^current \(est\.\)\s+all\s+400\s/);
+    expect(table.stdout).toContain('no concept drift');
+    const html = await runCli(['report', ...args, '--format', 'html'], env);
+    expect(html.status).toBe(0);
+    expect(html.stdout).toContain('<table id="performance">');
+    expect(html.stdout).toMatch(
+      /<td>current \(estimated\)<\/td><td>all<\/td><td class="num">400<\/td>/,
+    );
+    expect(html.stdout).toContain(`${accuracy.toFixed(4)} <span class="muted">[`);
+    expect(html.stdout).toContain('id="cbpe-note"');
+    expect(html.stdout).toMatch(/<div class="reliability" data-side="baseline"><svg/);
+  });
+});
