@@ -1,4 +1,5 @@
 import type { AlertsApi } from '../api/alerts.js';
+import type { AlertExplanation } from '../api/explanation.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import type { StoredCounts } from '../store/events.js';
 import type { StoredResult, StoredRun } from '../store/results.js';
@@ -17,6 +18,8 @@ export interface ServiceClient {
   runs(model: string, page: { limit: number; offset: number }): Promise<Page<RunView>>;
   run(model: string, windowEnd: string): Promise<{ run: RunView; results: StoredResult[] }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
+  /** GET /v1/alerts/:id/explanation: why an alert fired. */
+  alertExplanation(alertId: string, windowEnd?: string): Promise<AlertExplanation>;
   createBaseline(
     model: string,
     source: { file: string } | { from: string; to: string },
@@ -111,6 +114,11 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
       collectPages(page, (part) => call('GET', `${model(name)}/runs${queryString(part)}`)),
     run: (name, windowEnd) => call('POST', `${model(name)}/runs`, { window_end: windowEnd }),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+    alertExplanation: (alertId, windowEnd) =>
+      call(
+        'GET',
+        `/v1/alerts/${encodeURIComponent(alertId)}/explanation${queryString({ window_end: windowEnd })}`,
+      ),
     createBaseline: (name, source) => call('POST', `${model(name)}/baselines`, source),
     alerts: remoteAlerts(call),
     exportArchive: (query) => send('GET', `/v1/exports${queryString(query)}`),
