@@ -29,6 +29,7 @@ export const PURE_STAGES = [
   'src/monitors/plan.ts',
   'src/monitors/windowAggregates.ts',
   'src/monitors/windows.ts',
+  'src/report/performance.ts',
   'src/alerts/advanceWindow.ts',
   'src/alerts/alert.ts',
   'src/alerts/backoff.ts',
