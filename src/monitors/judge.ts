@@ -51,17 +51,36 @@ export function parseSliceLabel(label: string): SliceId {
 
 /**
  * Silence is a finding: a window without events gets one "no_data" verdict per check (the
- * label checks still judge their own, earlier window).
+ * label checks still judge their own, earlier window). A model that has never sent an event
+ * is "awaiting_data" instead, until its first event or the monitor's `expect_data_from`.
  */
 function noDataVerdicts(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
+  const { activity } = aggregates;
+  const expected = plan.expectDataFrom ?? null;
+  const awaiting =
+    activity.sentEventsBefore === false &&
+    (expected === null || activity.windowEnd <= expected.getTime());
   return plan.checks.flatMap((check) => {
     if (check.metric === 'auroc' || check.metric === 'actual_positive_rate')
       return judgeCheck(plan, check, aggregates);
     const base = verdictBase(check, '', { key: '', value: 'all' });
     const since =
-      aggregates.activity.lastEvent === null
-        ? null
-        : (aggregates.activity.windowEnd - aggregates.activity.lastEvent) / 1000;
+      activity.lastEvent === null ? null : (activity.windowEnd - activity.lastEvent) / 1000;
+    const expectation = expected ? { expect_data_from: expected.toISOString() } : {};
+    if (awaiting)
+      return [
+        {
+          ...base,
+          status: 'awaiting_data' as const,
+          value: null,
+          nReference: 0,
+          nCurrent: 0,
+          details: {
+            reason: `no event from this model yet: nothing alerts until its first event${expected ? ` or ${expected.toISOString()}` : ''}`,
+            ...expectation,
+          },
+        },
+      ];
     return [
       {
         ...base,
@@ -72,6 +91,7 @@ function noDataVerdicts(plan: MonitorPlan, aggregates: WindowAggregates): Verdic
         details: {
           reason: 'no events in the window',
           ...(since !== null ? { seconds_since_last_event: since } : {}),
+          ...(activity.sentEventsBefore === false ? expectation : {}),
         },
       },
     ];
@@ -190,6 +210,7 @@ const SEVERITY_RANK: Record<CheckStatus, number> = {
   no_data: 2,
   ok: 1,
   insufficient_data: 0,
+  awaiting_data: 0,
 };
 
 /** Judge both ends of a bracket: decided when they agree, else the worst, undecided. */

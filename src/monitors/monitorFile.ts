@@ -343,6 +343,7 @@ interface RawMonitor {
   max_slice_values?: number;
   schedule: string;
   window: string;
+  expect_data_from?: string;
   min_samples?: number;
   labels?: { delay: string; min_count?: number };
   false_discovery_rate?: 'none' | 'benjamini-hochberg';
@@ -570,6 +571,8 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     falseDiscoveryRate: monitor.false_discovery_rate ?? 'none',
     windowMs: parseDuration(monitor.window),
     schedule: monitor.schedule,
+    expectDataFrom:
+      monitor.expect_data_from !== undefined ? new Date(monitor.expect_data_from) : null,
     checks: monitor.checks.map((check, index) =>
       toCheckPlan(check, checkId(monitor.checks, index), features, parseDuration(monitor.window)),
     ),
