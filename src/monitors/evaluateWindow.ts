@@ -37,7 +37,7 @@ import {
 } from '../store/monitorQueries.js';
 import { eventsIn, profileSliceId, type WindowEvents } from '../store/profileQueries.js';
 import { hasEventsBefore } from '../store/events.js';
-import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
+import { insertMonitorRun, storeRunResults } from '../store/results.js';
 import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
 import {
   listSummaryRebuilds,
@@ -217,7 +217,7 @@ export async function evaluateWindowSamples(
   const status = worstStatus(results.map((result) => result.status));
   const durationMs = performance.now() - started;
   if (options.persist !== false) {
-    await insertMonitorResults(store, results);
+    await storeRunResults(store, plan.monitor, window.end, results);
     await insertMonitorRun(store, {
       monitor: plan.monitor,
       windowStart: window.start,

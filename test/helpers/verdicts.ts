@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../../src/monitors/plan.js';
 import type { Store } from '../../src/store/clickhouse.js';
-import { insertMonitorResults, insertMonitorRun } from '../../src/store/results.js';
+import { insertMonitorRun, storeRunResults } from '../../src/store/results.js';
 import { tempDir } from './store.js';
 import { NULL_FIELDS, type CheckResult, type CheckStatus } from '../../src/monitors/checkResult.js';
 
@@ -71,7 +71,7 @@ export async function storeRun(
       details: verdict.details ?? {},
     };
   });
-  await insertMonitorResults(store, results);
+  await storeRunResults(store, plan.monitor, windowEnd, results);
   await insertMonitorRun(store, {
     monitor: plan.monitor,
     windowStart,
