@@ -6,7 +6,7 @@ import { checkAlertEnvironment } from './alerts/secrets.js';
 import { buildApp } from './api/app.js';
 import { listenWhileStarting, type StartupServer } from './api/startupServer.js';
 import { checkApiBinding, type Config } from './config/config.js';
-import { DriftwatchError } from './errors.js';
+import { DriftwatchError, errorMessage } from './errors.js';
 import { createKafkaIngest, createKafkaLagMonitor } from './ingest/kafkaConsumer.js';
 import {
   consumerStopGraceMs,
@@ -24,10 +24,13 @@ import { truncateToMinute } from './monitors/windows.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
+  monitorFileOptionsOf,
   type MonitorFileError,
 } from './monitors/monitorFile.js';
+import { createMonitorHealth } from './monitors/monitorHealth.js';
+import { defaultBaselineRoots } from './monitors/monitorFileLimits.js';
 import type { MonitorPlan } from './monitors/plan.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogger, redactSecrets, type Logger } from './observability/logger.js';
 import { createMetricsRegistry, type MetricsRegistry } from './observability/metrics.js';
 import { createStartupMetrics } from './observability/startupMetrics.js';
 import type { ReadinessCheck } from './observability/readiness.js';
@@ -125,11 +128,13 @@ async function startStages(
       startupServer,
     );
   }
-  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, {
-    baselineRoots: config.baselineRoots,
-  });
-  // An invalid monitor file is refused; the others keep running.
-  for (const error of errors) options.log(`monitor refused: ${formatMonitorError(error)}`);
+  const { plans, errors } = loadMonitorDirectory(config.monitorsDir, monitorFileOptionsOf(config));
+  // An invalid monitor file is refused; the others keep running, and /readyz says so.
+  const monitorHealth = createMonitorHealth(registry);
+  for (const error of errors) {
+    options.log(`monitor refused: ${formatMonitorError(error)}`);
+    monitorHealth.refused(error.file, formatMonitorError(error));
+  }
   // A webhook whose secret is missing would fail every delivery: refuse to start instead.
   const missing = checkAlertEnvironment(plans, config.alerts.readSecret);
   if (missing.length > 0 && options.alerts !== false) {
@@ -169,8 +174,12 @@ async function startStages(
         plan,
         windowEndingAt(truncateToMinute(new Date()), plan.windowMs),
       );
+      monitorHealth.succeeded(plan.monitor);
     } catch (error) {
-      options.log(`monitor ${plan.monitor} could not be prepared: ${(error as Error).message}`);
+      const reason = redactSecrets(errorMessage(error));
+      options.log(`monitor ${plan.monitor} could not be prepared: ${reason}`);
+      logger.error({ stage: 'monitors', monitor: plan.monitor, reason }, 'monitor cannot run');
+      monitorHealth.failed(plan.monitor, reason);
     }
   }
   const metrics = createIngestMetrics(registry);
@@ -188,7 +197,8 @@ async function startStages(
     }),
     createUnwatchedModelCounter(registry, (model) => watched.has(model)),
   );
-  const readiness: ReadinessCheck[] = [];
+  const readiness: ReadinessCheck[] = [monitorHealth.readiness];
+  const role = options.role ?? 'all';
   const alerts = createAlertStage({
     store,
     plans,
@@ -197,12 +207,15 @@ async function startStages(
     registry,
     channels: options.alertChannels,
   });
+  // One delivery loop per store: the process that runs the monitors (scheduler or all).
+  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   const app = buildApp({
     store,
     metrics,
     registry,
     logger,
     monitors: () => plans,
+    baselineRoots: config.baselineRoots ?? defaultBaselineRoots(config.monitorsDir),
     ingest: config.ingest,
     writer,
     auth: {
@@ -210,7 +223,15 @@ async function startStages(
       ingestRequestsPerMinute: config.api.ingestRequestsPerMinute,
     },
     exports: { signingKey: config.exports.signingKey, version: softwareVersion() },
-    alerts: options.alerts === false ? undefined : createAlertsApi(store),
+    alerts:
+      options.alerts === false
+        ? undefined
+        : createAlertsApi(store, {
+            plans: () => plans,
+            refused: () => errors,
+            config: config.alerts,
+            deliveringStage: deliversAlerts ? alerts : undefined,
+          }),
     // "Run now" alerts as a scheduled run does, in the process whose alert stage owns alerts.
     ...(options.alerts !== false && options.schedule
       ? { onRunEvaluated: (evaluation) => alerts.onEvaluation(evaluation) }
@@ -226,11 +247,9 @@ async function startStages(
     ? await app.listen({ host: config.http.host, port: startup.server?.port ?? config.http.port })
     : null;
   startupMetrics.started();
-  const role = options.role ?? 'all';
   if (config.store.kind === 'embedded') {
     // Lets a CLI command on the same directory find this service and ask it instead.
     writeServiceRecord(config.store.dataDir, {
-      pid: process.pid,
       url: address,
       role,
       command: ['driftwatch', ...process.argv.slice(2)].join(' '),
@@ -268,14 +287,16 @@ async function startStages(
   const scheduler = createMonitorScheduler(store, plans, {
     logger,
     onEvaluation: async (evaluation) => {
+      monitorHealth.succeeded(evaluation.monitor);
       if (options.alerts !== false) await alerts.onEvaluation(evaluation);
       await options.onEvaluation?.(evaluation);
     },
-    onError: (monitor, error) =>
-      options.log(`monitor ${monitor} failed: ${(error as Error).message}`),
+    onError: (monitor, error) => {
+      const reason = redactSecrets(errorMessage(error));
+      options.log(`monitor ${monitor} failed: ${reason}`);
+      monitorHealth.failed(monitor, reason);
+    },
   });
-  // One delivery loop per store: the process that runs the monitors (scheduler or all).
-  const deliversAlerts = options.alerts !== false && (options.schedule || role === 'all');
   if (deliversAlerts) alerts.delivery.start();
   if (options.schedule) {
     // Runs stored before a crash first, then the windows missed while down.

@@ -136,6 +136,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links,
+        access: config.monitorAccess,
       }),
   };
   const delivery = createDeliveryLoop({

@@ -8,7 +8,7 @@ import { loadAlertsConfig } from '../config/config.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { createMetricsRegistry } from '../observability/metrics.js';
-import { setAlertProgress } from '../store/alerts.js';
+import { insertAlertStates, listAlerts, setAlertProgress } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
 import { createAlertStage } from './alertStage.js';
 import { createAlertsApi } from './alertsApi.js';
@@ -78,7 +78,7 @@ describe('GET /v1/alerts/events', () => {
       metrics: createIngestMetrics(),
       monitors: () => [],
       auth: { tokens: [reader.entry] },
-      alerts: createAlertsApi(store),
+      alerts: createAlertsApi(store, { plans: () => [], config: loadAlertsConfig({}) }),
     });
   });
   afterAll(async () => {
@@ -160,5 +160,46 @@ describe('GET /v1/alerts/events', () => {
     const slice = await get('slice=web');
     expect(slice.status).toBe(400);
     expect(slice.body).toMatchObject({ error: expect.stringMatching(/slice/) });
+  });
+
+  it('takes an alert id by unique prefix, like git, and lists the candidates of an ambiguous one', async () => {
+    const [existing] = await listAlerts(store, { state: 'all', limit: 1 });
+    if (!existing) throw new Error('no alert to copy');
+    const ids = ['abcd1234', 'abcd5678'].map((head) => head.padEnd(32, '0'));
+    await insertAlertStates(
+      store,
+      ids.map((alertId, i) => ({ ...existing, alertId, sliceValue: `copy-${i}` })),
+    );
+    const show = (id: string) =>
+      app.inject({
+        method: 'GET',
+        url: `/v1/alerts/${id}`,
+        headers: { authorization: `Bearer ${reader.token}` },
+      });
+    const unique = await show('abcd1');
+    expect(unique.statusCode).toBe(200);
+    expect(unique.json()).toMatchObject({ alert: { alert_id: ids[0] } });
+    expect((await show('ABCD5')).json()).toMatchObject({ alert: { alert_id: ids[1] } });
+    const ambiguous = await show('abcd');
+    expect(ambiguous.statusCode).toBe(400);
+    expect(ambiguous.json()).toMatchObject({
+      code: 'DW_BAD_REQUEST',
+      error: `alert id "abcd" is ambiguous: it starts ${ids[0]}, ${ids[1]}; give more characters`,
+    });
+    const short = await show('abc');
+    expect([short.statusCode, short.json().error]).toEqual([
+      400,
+      'alert id "abc" is too short: give at least 4 characters',
+    ]);
+    const none = await show('0000ffff');
+    expect([none.statusCode, none.json().error]).toEqual([404, 'no alert "0000ffff"']);
+    // the same use case below the CLI
+    const api = createAlertsApi(store, { plans: () => [], config: loadAlertsConfig({}) });
+    await expect(api.acknowledge('abcd', 'ana', '')).rejects.toMatchObject({
+      name: 'AlertLookupError',
+      reason: 'ambiguous',
+      candidates: ids,
+    });
+    expect((await api.acknowledge('abcd56', 'ana', 'seen')).alert_id).toBe(ids[1]);
   });
 });

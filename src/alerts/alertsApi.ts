@@ -2,49 +2,170 @@ import type {
   Alert,
   AlertEvent as ApiAlertEvent,
   AlertsApi,
+  Notification,
   Silence as ApiSilence,
 } from '../api/alerts.js';
+import type { AlertsConfig } from '../config/config.js';
+import { DriftwatchError } from '../errors.js';
+import { refusalOf, type MonitorFileError } from '../monitors/monitorFile.js';
+import type { MonitorPlan } from '../monitors/plan.js';
 import type { AlertEventRecord, AlertState, Silence } from './alert.js';
+import type { AlertStage } from './alertStage.js';
 import {
   countAlertEvents,
+  getAlert,
   listAlertEvents,
   listAlerts,
+  listSilences,
   type AlertEventFilter,
   type AlertSummary,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
-import { acknowledgeAlert, createSilence } from './operatorActions.js';
+import { listOutbox, type OutboxEntry } from '../store/outbox.js';
+import {
+  AlertLookupError,
+  acknowledgeAlert,
+  createSilence,
+  endSilence,
+  resolveAlertId,
+  sendTestNotifications,
+} from './operatorActions.js';
+import { findSilence, isSilenceActive } from './silences.js';
 
-/** The alerts of src/alerts as the API, the dashboard and the exports see them. */
-export function createAlertsApi(store: Store): AlertsApi {
+export interface AlertsApiOptions {
+  /** The monitors as loaded now: a silence or test for a model nobody monitors is refused. */
+  plans: () => readonly MonitorPlan[];
+  /**
+   * The monitor files refused when they were loaded (the access policy, the baseline roots):
+   * a request for a refused model says why, not merely that nobody monitors it.
+   */
+  refused?: () => readonly MonitorFileError[];
+  config: AlertsConfig;
+  /** The service's alert stage, when this process delivers: test notifications go through it. */
+  deliveringStage?: AlertStage;
+  now?: () => Date;
+}
+
+/**
+ * The alerts of src/alerts as the API, the dashboard, the exports and the CLI see them: each
+ * operator's use case once, over the store.
+ */
+export function createAlertsApi(store: Store, options: AlertsApiOptions): AlertsApi {
+  const now = options.now ?? (() => new Date());
+  /** DW_INPUT when the model is named in a request's body, DW_NOT_FOUND in its path. */
+  const planOf = (model: string, code: 'DW_INPUT' | 'DW_NOT_FOUND' = 'DW_INPUT'): MonitorPlan => {
+    const plans = options.plans();
+    const plan = plans.find((candidate) => candidate.model === model);
+    if (plan) return plan;
+    const refusal = refusalOf(options.refused?.() ?? [], model);
+    if (refusal) throw new DriftwatchError('DW_INPUT', refusal.message);
+    throw new DriftwatchError(
+      code,
+      `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,
+    );
+  };
+  const withSilences = async (alerts: readonly AlertSummary[]): Promise<Alert[]> => {
+    const at = now();
+    const silences = alerts.length > 0 ? await listSilences(store, { activeAt: at }) : [];
+    return alerts.map((alert) => toApiAlert(alert, findSilence(silences, alert, at)));
+  };
   return {
     async list(filter) {
       const wanted = new Set(filter.states ?? []);
       // Alert states are bounded (one per monitor, check, feature and slice): page in memory.
-      const all = (await listAlerts(store, { model: filter.model, state: 'all', limit: 100_000 }))
-        .filter((alert) => wanted.size === 0 || wanted.has(alert.state))
-        .map(toApiAlert);
-      return { items: all.slice(filter.offset, filter.offset + filter.limit), total: all.length };
+      const all = (
+        await listAlerts(store, { model: filter.model, state: 'all', limit: 100_000 })
+      ).filter((alert) => wanted.size === 0 || wanted.has(alert.state));
+      const page = all.slice(filter.offset, filter.offset + filter.limit);
+      return { items: await withSilences(page), total: all.length };
     },
-    async acknowledge(alertId, by, comment) {
-      const outcome = await acknowledgeAlert(store, { alertId, by: by.name, reason: comment });
-      if (outcome.ok) return toApiAlert(outcome.alert);
-      if (outcome.reason === 'not_found') return undefined;
+    async get(text) {
+      const detail = await getAlert(store, await resolveAlertId(store, text));
+      if (!detail) throw new AlertLookupError('not_found', `no alert "${text}"`);
+      const [alert] = await withSilences([detail.alert]);
+      return {
+        alert: alert as Alert,
+        events: detail.events.map(toApiEvent),
+        acknowledgements: detail.acknowledgements.map((ack) => ({
+          episode: ack.episode,
+          by: ack.acknowledgedBy,
+          at: ack.acknowledgedAt.toISOString(),
+          reason: ack.reason,
+        })),
+      };
+    },
+    async acknowledge(text, by, reason) {
+      const alertId = await resolveAlertId(store, text);
+      const outcome = await acknowledgeAlert(store, { alertId, by, reason, at: now() });
+      if (outcome.ok) return (await withSilences([outcome.alert]))[0] as Alert;
       // Acknowledging a resolved alert changes nothing: answer with it as it is.
       const [alert] = await listAlerts(store, { alertIds: [alertId], limit: 1 });
-      return alert && toApiAlert(alert);
+      if (!alert) throw new AlertLookupError('not_found', `no alert "${text}"`);
+      return (await withSilences([alert]))[0] as Alert;
     },
-    async silence(request, by) {
+    async silence(request) {
+      // A silence for a model nobody monitors would silently do nothing: refuse the typo.
+      planOf(request.model);
+      const at = now();
+      const endsAt =
+        'forMs' in request.end ? new Date(at.getTime() + request.end.forMs) : request.end.until;
+      if (endsAt.getTime() <= at.getTime())
+        throw new DriftwatchError(
+          'DW_INPUT',
+          `the silence would end (${endsAt.toISOString()}) before it starts`,
+        );
       const silence = await createSilence(store, {
         model: request.model,
         feature: request.feature,
         slice: request.slice,
-        checkId: request.check_id,
-        endsAt: new Date(request.until),
-        reason: request.comment,
-        by: by.name,
+        checkId: request.checkId,
+        endsAt,
+        reason: request.reason,
+        by: request.by,
+        now: at,
       });
-      return toApiSilence(silence);
+      return toApiSilence(silence, at);
+    },
+    async silences(filter) {
+      const at = now();
+      const all = (await listSilences(store, { model: filter.model })).filter(
+        (silence) =>
+          filter.state === 'all' || isSilenceActive(silence, at) === (filter.state === 'active'),
+      );
+      return {
+        items: all
+          .slice(filter.offset, filter.offset + filter.limit)
+          .map((silence) => toApiSilence(silence, at)),
+        total: all.length,
+      };
+    },
+    async endSilence(silenceId, by) {
+      const at = now();
+      const ended = await endSilence(store, { silenceId, by, at });
+      return ended ? toApiSilence(ended, at) : undefined;
+    },
+    async notifications(filter) {
+      const entries = await listOutbox(store, {
+        model: filter.model,
+        status: filter.status as OutboxEntry['status'] | undefined,
+        limit: filter.limit,
+      });
+      return entries.map(toApiNotification);
+    },
+    async test(model, timeoutSeconds) {
+      const deliveries = await sendTestNotifications(store, planOf(model, 'DW_NOT_FOUND'), {
+        config: options.config,
+        timeoutMs: timeoutSeconds * 1000,
+        deliveringStage: options.deliveringStage,
+      });
+      return {
+        model,
+        deliveries: deliveries.map((delivery) => ({
+          destination: delivery.destination,
+          status: delivery.status,
+          last_error: delivery.lastError,
+        })),
+      };
     },
     async events(filter) {
       const where: AlertEventFilter = {
@@ -94,7 +215,7 @@ function toApiEvent(event: AlertEventRecord): ApiAlertEvent {
   };
 }
 
-function toApiAlert(alert: AlertSummary): Alert {
+function toApiAlert(alert: AlertSummary, silence: Silence | null): Alert {
   const state: Exclude<AlertState, 'inactive'> =
     alert.state === 'inactive' ? 'resolved' : alert.state;
   return {
@@ -106,6 +227,7 @@ function toApiAlert(alert: AlertSummary): Alert {
     slice: alert.sliceKey === '' ? alert.sliceValue : `${alert.sliceKey}=${alert.sliceValue}`,
     severity: alert.severity ?? 'warn',
     state,
+    episode: alert.episode,
     since: (alert.since ?? alert.lastWindowEnd ?? new Date(0)).toISOString(),
     last_window_end: (alert.lastWindowEnd ?? new Date(0)).toISOString(),
     value: alert.last?.value ?? null,
@@ -113,23 +235,61 @@ function toApiAlert(alert: AlertSummary): Alert {
       ? {
           by: alert.acknowledgement.acknowledgedBy,
           at: alert.acknowledgement.acknowledgedAt.toISOString(),
+          reason: alert.acknowledgement.reason,
           comment: alert.acknowledgement.reason,
         }
       : null,
-    silenced_until: null,
+    silenced_until: silence ? silenceEnd(silence).toISOString() : null,
   };
 }
 
-function toApiSilence(silence: Silence): ApiSilence {
+function silenceEnd(silence: Silence): Date {
+  return silence.expiredAt && silence.expiredAt < silence.endsAt
+    ? silence.expiredAt
+    : silence.endsAt;
+}
+
+function toApiSilence(silence: Silence, now: Date): ApiSilence {
   return {
     silence_id: silence.silenceId,
     model: silence.model,
     check_id: silence.checkId || null,
     feature: silence.feature || null,
     slice: silence.slice || null,
-    until: silence.endsAt.toISOString(),
+    starts_at: silence.startsAt.toISOString(),
+    until: silenceEnd(silence).toISOString(),
     by: silence.createdBy,
+    reason: silence.reason,
     comment: silence.reason,
     created_at: silence.createdAt.toISOString(),
+    expired_at: silence.expiredAt?.toISOString() ?? null,
+    expired_by: silence.expiredAt ? silence.expiredBy : null,
+    active: isSilenceActive(silence, now),
   };
+}
+
+function toApiNotification(entry: OutboxEntry): Notification {
+  return {
+    notification_id: entry.id,
+    destination: entry.destination,
+    channel: entry.channel,
+    kind: entry.kind,
+    model: entry.model,
+    monitor: entry.monitor,
+    window_end: entry.windowEnd.toISOString(),
+    status: entry.status,
+    attempts: entry.attempts,
+    last_error: entry.lastError,
+    last_attempt_at: entry.lastAttemptAt?.toISOString() ?? null,
+    created_at: entry.createdAt.toISOString(),
+    message: parseMessage(entry.message),
+  };
+}
+
+function parseMessage(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

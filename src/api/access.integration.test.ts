@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import { createAlertsApi } from '../alerts/alertsApi.js';
+import { loadAlertsConfig } from '../config/config.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { Store } from '../store/clickhouse.js';
 import { buildApp } from './app.js';
@@ -104,6 +105,28 @@ const ROUTES: RouteCase[] = [
     payload: { model: 'm', until: TO, comment: 'maintenance' },
     route: 'POST /v1/silences',
   },
+  { method: 'GET', url: '/v1/silences', needs: 'read', route: 'GET /v1/silences' },
+  {
+    method: 'POST',
+    url: '/v1/silences/sil_1/end',
+    needs: 'operate',
+    payload: {},
+    route: 'POST /v1/silences/:silence_id/end',
+  },
+  { method: 'GET', url: '/v1/alerts/a1b2', needs: 'read', route: 'GET /v1/alerts/:alert_id' },
+  {
+    method: 'GET',
+    url: '/v1/notifications?status=dead',
+    needs: 'read',
+    route: 'GET /v1/notifications',
+  },
+  {
+    method: 'POST',
+    url: '/v1/models/m/alerts/test',
+    needs: 'operate',
+    payload: {},
+    route: 'POST /v1/models/:model/alerts/test',
+  },
   {
     method: 'POST',
     url: '/v1/models/m/runs',
@@ -156,7 +179,7 @@ describe('access control over every route', () => {
       monitors: () => [],
       auth: { tokens: Object.values(tokens).map((t) => t.entry), ingestRequestsPerMinute: 1000 },
       // The alert routes answer from the real alert tables, not 501.
-      alerts: createAlertsApi(store),
+      alerts: createAlertsApi(store, { plans: () => [], config: loadAlertsConfig({}) }),
     });
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import { planFromYaml } from '../../test/helpers/verdicts.js';
 import { createAlertsApi } from '../alerts/alertsApi.js';
+import { loadAlertsConfig } from '../config/config.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { createMetricsRegistry } from '../observability/metrics.js';
 import type { Store } from '../store/clickhouse.js';
@@ -24,7 +25,7 @@ describe('the API refuses what it does not understand', () => {
       metrics: createIngestMetrics(),
       monitors: () => [],
       auth: { tokens: [admin.entry] },
-      alerts: createAlertsApi(store),
+      alerts: createAlertsApi(store, { plans: () => [], config: loadAlertsConfig({}) }),
       exports: { signingKey: null, version: 'test' },
     });
     app.addHook('onRoute', (route) => {

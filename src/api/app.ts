@@ -47,6 +47,8 @@ export interface AppDependencies {
   metrics: IngestMetrics;
   /** The monitors the service runs, for the model routes. */
   monitors: () => readonly MonitorPlan[];
+  /** Where a baseline file named through the API may lie; none: no file baselines through it. */
+  baselineRoots?: readonly string[];
   /** Ingest limits and validation bounds; the defaults of loadIngestConfig when absent. */
   ingest?: IngestConfig;
   /** The process's one event writer (shared with the Kafka consumer); its own when absent. */
@@ -192,6 +194,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   void app.register(modelRoutes, {
     store: deps.store,
     monitors: deps.monitors,
+    baselineRoots: deps.baselineRoots ?? [],
     onRunEvaluated: deps.onRunEvaluated,
   });
   void app.register(resultRoutes, { store: deps.store });

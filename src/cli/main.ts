@@ -7,6 +7,7 @@ import { registerMonitorCommands } from './commands/monitorCommands.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommands } from './commands/serveCommands.js';
 import { registerTokenCommands } from './commands/tokenCommands.js';
+import { softwareVersion } from '../version.js';
 import {
   createCommandContext,
   describeError,
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
   const { context, closeStore } = createCommandContext();
   const program = new Command('driftwatch')
     .description('Drift and data-quality monitoring for machine-learning models')
+    .version(softwareVersion(), '-V, --version', 'print the version (from package.json)')
     .exitOverride()
     .showHelpAfterError();
   for (const register of registrars) register(program, context);

@@ -2,9 +2,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
+import { createAlertsApi } from '../alerts/alertsApi.js';
+import type { AlertsApi } from '../api/alerts.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { DriftwatchError, InputError, errorMessage } from '../errors.js';
 import { openStore, type Store } from '../store/clickhouse.js';
+import {
+  loadMonitorDirectory,
+  monitorFileOptionsOf,
+  type MonitorDirectory,
+} from '../monitors/monitorFile.js';
+import type { MonitorPlan } from '../monitors/plan.js';
 import { migrate } from '../store/migrate.js';
 import { StoreLockedError } from '../store/storeHolder.js';
 import { createServiceClient, type ServiceClient } from './serviceClient.js';
@@ -21,9 +29,14 @@ export interface CommandContext {
   store(): Promise<Store>;
   /**
    * The configured store, or, while a driftwatch service holds the embedded store (one
-   * process per directory), that service's HTTP API.
+   * process per directory), that service's HTTP API. `readOnly`: a command that only reads
+   * creates nothing: without an embedded store yet it says so instead.
    */
-  storeOrService(): Promise<Backend>;
+  storeOrService(options?: { readOnly?: boolean }): Promise<Backend>;
+  /** The alerts' use cases, over the store or through the service that holds it. */
+  alerts(options?: { readOnly?: boolean }): Promise<AlertsApi>;
+  /** The valid monitors of the monitors directory (DRIFTWATCH_MONITORS_DIR). */
+  plans(): MonitorPlan[];
   /** An embedded store of its own in a temporary directory, removed afterwards. */
   temporaryStore(): Promise<Store>;
 }
@@ -41,6 +54,10 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
   const config = loadConfig(env);
   let opened: Promise<Store> | undefined;
   let temporary: { dir: string; store: Promise<Store> } | undefined;
+  // Read once per command, under the service's rules (access policy, baseline roots).
+  let directory: MonitorDirectory | undefined;
+  const monitors = (): MonitorDirectory =>
+    (directory ??= loadMonitorDirectory(config.monitorsDir, monitorFileOptionsOf(config)));
   const context: CommandContext = {
     config,
     store() {
@@ -50,7 +67,8 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
       });
       return opened;
     },
-    async storeOrService() {
+    async storeOrService(options = {}) {
+      if (options.readOnly) assertStoreExists(config);
       try {
         return { kind: 'store', store: await context.store() };
       } catch (error) {
@@ -62,6 +80,18 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
         }
         throw error;
       }
+    },
+    async alerts(options = {}) {
+      const backend = await context.storeOrService(options);
+      if (backend.kind === 'service') return backend.service.alerts;
+      return createAlertsApi(backend.store, {
+        plans: () => monitors().plans,
+        refused: () => monitors().errors,
+        config: config.alerts,
+      });
+    },
+    plans() {
+      return monitors().plans;
     },
     temporaryStore() {
       if (!temporary) {
@@ -86,6 +116,30 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
       }
     },
   };
+}
+
+/**
+ * A read-only command on an embedded store that does not exist yet: nothing to read, and
+ * nothing is created (opening the engine would make the directory and its tables).
+ */
+function assertStoreExists(config: Config): void {
+  if (config.store.kind !== 'embedded' || config.store.dataDir === ':memory:') return;
+  const dir = config.store.dataDir;
+  const entries = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (entries.includes('metadata')) return;
+  throw new NoStoreError(dir);
+}
+
+/** A read-only command found no embedded store to read: it says so and creates none. */
+export class NoStoreError extends InputError {
+  constructor(dir: string) {
+    super(
+      { file: dir },
+      'no store here yet (DRIFTWATCH_DATA_DIR): nothing has been stored; start the service ' +
+        '(driftwatch serve) and send events, or point DRIFTWATCH_DATA_DIR at an existing store',
+    );
+    this.name = 'NoStoreError';
+  }
 }
 
 export function exitStatusFor(error: unknown): number {

@@ -1,4 +1,5 @@
 import type { AlertPlanJson } from '../alerts/alertPlan.js';
+import type { AlertsApi } from '../api/alerts.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import type { StoredCounts } from '../store/events.js';
 import type { StoredResult, StoredRun } from '../store/results.js';
@@ -21,6 +22,14 @@ export interface ServiceClient {
     windowEnd?: string,
   ): Promise<{ run: RunView; results: StoredResult[]; alerts: RunAlertingView }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
+  createBaseline(
+    model: string,
+    source: { file: string } | { from: string; to: string },
+  ): Promise<{ model: string; name: string; version: number; row_count: number }>;
+  /** The alert routes, as the same interface the service implements over its store. */
+  alerts: AlertsApi;
+  /** GET /v1/exports: the export as a tar archive. */
+  exportArchive(query: Record<string, string | undefined>): Promise<Response>;
 }
 
 export interface Page<T> {
@@ -66,7 +75,7 @@ export interface BacktestView {
 
 export function createServiceClient(url: string, token?: string): ServiceClient {
   const base = url.replace(/\/+$/, '');
-  async function call<T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+  async function send(method: 'GET' | 'POST', route: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -84,18 +93,24 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
         { cause: error, retriable: true },
       );
     }
+    if (response.ok) return response;
     const text = await response.text();
-    const payload = parseJson(text);
-    if (response.ok) return payload as T;
-    const message = (payload as { error?: string } | undefined)?.error ?? text.slice(0, 200);
+    const message =
+      (parseJson(text) as { error?: string } | undefined)?.error ?? text.slice(0, 200);
     if (response.status === 401 || response.status === 403) {
       throw new InputError(
         { file: `${base}${route}` },
         `the service refused the request (${response.status}): ${message}; set DRIFTWATCH_TOKEN to a token it accepts`,
       );
     }
-    if (response.status < 500) throw new InputError({ file: `${base}${route}` }, message);
+    // The service's own words: what is wrong with the request, as the CLI would say it.
+    if (response.status < 500) throw new DriftwatchError('DW_INPUT', message);
+    if (response.status === 501)
+      throw new DriftwatchError('DW_CONFIG', `the service at ${base} cannot do that: ${message}`);
     throw new DriftwatchError('DW_INTERNAL', `the service at ${base} failed: ${message}`);
+  }
+  async function call<T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+    return parseJson(await (await send(method, route, body)).text()) as T;
   }
   const model = (name: string) => `/v1/models/${encodeURIComponent(name)}`;
   return {
@@ -111,6 +126,62 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
     run: (name, windowEnd) =>
       call('POST', `${model(name)}/runs`, windowEnd ? { window_end: windowEnd } : {}),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+    createBaseline: (name, source) => call('POST', `${model(name)}/baselines`, source),
+    alerts: remoteAlerts(call),
+    exportArchive: (query) => send('GET', `/v1/exports${queryString(query)}`),
+  };
+}
+
+type Call = <T>(method: 'GET' | 'POST', route: string, body?: unknown) => Promise<T>;
+
+/** AlertsApi over the service's alert routes: the CLI's commands do not know which they use. */
+function remoteAlerts(call: Call): AlertsApi {
+  const alert = (id: string) => `/v1/alerts/${encodeURIComponent(id)}`;
+  return {
+    list: (filter) =>
+      call(
+        'GET',
+        `/v1/alerts${queryString({ model: filter.model, state: filter.states?.length ? filter.states.join(',') : undefined, limit: filter.limit, offset: filter.offset })}`,
+      ),
+    get: (id) => call('GET', alert(id)),
+    acknowledge: (id, by, reason) => call('POST', `${alert(id)}/acknowledge`, { by, reason }),
+    silence: (request) =>
+      call('POST', '/v1/silences', {
+        model: request.model,
+        check_id: request.checkId,
+        feature: request.feature,
+        slice: request.slice,
+        ...('forMs' in request.end
+          ? { for: `${Math.round(request.end.forMs / 1000)}s` }
+          : { until: request.end.until.toISOString() }),
+        reason: request.reason,
+        by: request.by,
+      }),
+    silences: (filter) => call('GET', `/v1/silences${queryString(filter)}`),
+    endSilence: (id, by) => call('POST', `/v1/silences/${encodeURIComponent(id)}/end`, { by }),
+    notifications: (filter) => call('GET', `/v1/notifications${queryString(filter)}`),
+    test: (name, timeoutSeconds) =>
+      call('POST', `/v1/models/${encodeURIComponent(name)}/alerts/test`, {
+        timeout_seconds: timeoutSeconds,
+      }),
+    events: (filter) =>
+      call(
+        'GET',
+        `/v1/alerts/events${queryString({
+          model: filter.model,
+          alert_id: filter.alertId,
+          check_id: filter.checkId,
+          feature: filter.feature,
+          slice:
+            filter.slice &&
+            (filter.slice.key ? `${filter.slice.key}=${filter.slice.value}` : filter.slice.value),
+          event: filter.events?.join(','),
+          from: filter.from?.toISOString(),
+          to: filter.to?.toISOString(),
+          limit: filter.limit,
+          offset: filter.offset,
+        })}`,
+      ),
   };
 }
 

@@ -61,6 +61,23 @@ describe('store configuration', () => {
       );
     }
   });
+
+  it('shards over CLICKHOUSE_CLUSTER, acknowledging inserts held by a majority of replicas unless told', () => {
+    const server = { CLICKHOUSE_URL: 'http://clickhouse:8123' };
+    expect(loadStoreConfig(server)).not.toHaveProperty('cluster');
+    expect(loadStoreConfig({ ...server, CLICKHOUSE_CLUSTER: 'dw' })).toMatchObject({
+      cluster: { name: 'dw', insertQuorum: 'auto' },
+    });
+    expect(
+      loadStoreConfig({ ...server, CLICKHOUSE_CLUSTER: 'dw', CLICKHOUSE_INSERT_QUORUM: '2' }),
+    ).toMatchObject({ cluster: { name: 'dw', insertQuorum: '2' } });
+    expect(() => loadStoreConfig({ ...server, CLICKHOUSE_CLUSTER: 'dw; DROP' })).toThrow(
+      'CLICKHOUSE_CLUSTER "dw; DROP" is not a plain identifier',
+    );
+    expect(() =>
+      loadStoreConfig({ ...server, CLICKHOUSE_CLUSTER: 'dw', CLICKHOUSE_INSERT_QUORUM: 'most' }),
+    ).toThrow('CLICKHOUSE_INSERT_QUORUM must be "auto" or a number of replicas, got "most"');
+  });
 });
 
 describe('DRIFTWATCH_TRUST_PROXY', () => {

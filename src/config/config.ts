@@ -13,8 +13,8 @@ export type StoreConfig =
       username: string;
       password: string;
       database: string;
-      /** CLICKHOUSE_CLUSTER: create the database on every node with the Replicated engine. */
-      cluster?: string;
+      /** CLICKHOUSE_CLUSTER: the sharded, replicated form on this cluster (docs/CLUSTER.md). */
+      cluster?: ClusterConfig;
       /**
        * How long the service's start-up waits for a server that does not answer yet
        * (DRIFTWATCH_STORE_WAIT_SECONDS, default 300; 0: fail at once).
@@ -22,6 +22,18 @@ export type StoreConfig =
       waitMs: number;
     }
   | { kind: 'embedded'; dataDir: string; database: string };
+
+/** A ClickHouse cluster driftwatch shards its tables over (docs/CLUSTER.md). */
+export interface ClusterConfig {
+  /** The cluster's name in the servers' `remote_servers` (CLICKHOUSE_CLUSTER). */
+  name: string;
+  /**
+   * How many replicas of a shard hold an insert before it is acknowledged
+   * (CLICKHOUSE_INSERT_QUORUM, ClickHouse's `insert_quorum`): `auto` (a majority, the
+   * default), or a number (0 or 1: one replica).
+   */
+  insertQuorum: string;
+}
 
 export interface KafkaConfig {
   brokers: string[];
@@ -50,6 +62,8 @@ export interface ExportConfig {
   signingKey: string | null;
   /** The key verify checks against by default (PEM or base64 SPKI DER). */
   publicKey: string | null;
+  /** Or the SHA-256 fingerprint of that key (sha256:<hex>), pinned. */
+  publicKeyFingerprint: string | null;
 }
 
 /** Ingest limits, validation bounds and retention (README: "Ingestion limits"). */
@@ -107,6 +121,11 @@ export interface Config {
   /** The bearer token the CLI sends to a running service's API (DRIFTWATCH_TOKEN). */
   serviceToken: string | undefined;
   /**
+   * A variable the person at the command line names (`webhook verify --secret-env`): their
+   * own shell's, read from the environment as it was at start. Monitor files never reach it.
+   */
+  readVariable(name: string): string | undefined;
+  /**
    * After SIGTERM or SIGINT, `serve` and `ingest` exit within this (DRIFTWATCH_STOP_GRACE_SECONDS):
    * what the Kafka consumer has not committed by then is redelivered to the next owner.
    */
@@ -135,11 +154,64 @@ export interface AlertsConfig {
   };
   /**
    * The value of an environment variable a monitor file names (webhook `secret_env`,
-   * `token_env`), read from the environment as it was at start. Names only reach here from
-   * validated monitor files; values never leave the channels that use them.
+   * `token_env`), read from the environment as it was at start, and only when the operator
+   * exposed it to monitor files (DRIFTWATCH_MONITOR_SECRETS): the service's own settings
+   * never. Values never leave the channels that use them.
    */
   readSecret(name: string): string | undefined;
+  /** What monitor files may reach: the secrets they may name, the hosts their webhooks may call. */
+  monitorAccess: MonitorAccessConfig;
 }
+
+/**
+ * What monitor files, which come from many teams' pull requests, may reach; these settings
+ * are the operator's (README: "What a monitor file may reach, and how an operator limits it").
+ */
+export interface MonitorAccessConfig {
+  /**
+   * DRIFTWATCH_MONITOR_SECRETS: the variables monitor files may name in `secret_env` and
+   * `token_env`, as names (`CI_TOKEN`) and prefixes (`RETRAIN_*`). None by default; the
+   * service's own settings (SERVICE_SETTING_PREFIXES) never, whatever this says.
+   */
+  secrets: readonly string[];
+  /**
+   * DRIFTWATCH_WEBHOOK_HOSTS: the hosts webhooks may call, as names (`ci.example.com`), any
+   * subdomain of a domain (`*.example.com`) or IP addresses. Empty (the default): any host
+   * but the ones always refused (link-local, cloud metadata) and loopback.
+   */
+  webhookHosts: readonly string[];
+  /**
+   * DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK=true: webhooks may call this machine (127.0.0.0/8,
+   * ::1, localhost). Off by default; the tests' and the demo's local receivers need it.
+   */
+  allowLoopback: boolean;
+}
+
+/**
+ * The service's own settings: every variable src/config reads starts with one of these (a
+ * test reads this file to hold it so). A monitor file may never name one.
+ */
+export const SERVICE_SETTING_PREFIXES = [
+  'DRIFTWATCH_',
+  'CLICKHOUSE_',
+  'KAFKA_',
+  'SLACK_',
+  'SMTP_',
+] as const;
+
+export function isServiceSetting(name: string): boolean {
+  return SERVICE_SETTING_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+
+/** Whether the operator exposed a variable to monitor files: by name, or by a `PREFIX*` entry. */
+export function isExposedToMonitors(name: string, exposed: readonly string[]): boolean {
+  if (!ENV_NAME.test(name) || isServiceSetting(name)) return false;
+  return exposed.some((entry) =>
+    entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry,
+  );
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -161,6 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
     exports: {
       signingKey: env.DRIFTWATCH_EXPORT_SIGNING_KEY || null,
       publicKey: env.DRIFTWATCH_EXPORT_PUBLIC_KEY || null,
+      publicKeyFingerprint: env.DRIFTWATCH_EXPORT_KEY_FINGERPRINT || null,
     },
     alerts: loadAlertsConfig(env),
     demoDataDir: path.resolve(env.DRIFTWATCH_DATA_DIR ?? path.join('.driftwatch', 'demo', 'data')),
@@ -170,7 +243,66 @@ export function loadConfig(env: Env = process.env): Config {
           .map((root) => path.resolve(root))
       : undefined,
     serviceToken: env.DRIFTWATCH_TOKEN || undefined,
+    readVariable: readFrom(Object.freeze({ ...env })),
   };
+}
+
+function readFrom(snapshot: Env): (name: string) => string | undefined {
+  return (name) =>
+    ENV_NAME.test(name) && Object.hasOwn(snapshot, name) ? snapshot[name] : undefined;
+}
+
+export function loadMonitorAccessConfig(env: Env = process.env): MonitorAccessConfig {
+  const list = (text: string | undefined) =>
+    (text ?? '')
+      .split(/[\s,]+/)
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+  const secrets = list(env.DRIFTWATCH_MONITOR_SECRETS);
+  for (const entry of secrets) {
+    const name = entry.endsWith('*') ? entry.slice(0, -1) : entry;
+    if (name === '' || !ENV_NAME.test(name)) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_MONITOR_SECRETS: "${entry}" is not a variable name or a prefix ending in * (e.g. RETRAIN_SECRET, RETRAIN_*); a bare * would expose every variable`,
+      );
+    }
+    // A prefix entry may not reach into them either (`DRIFT*`, `SMTP*`).
+    const owned = SERVICE_SETTING_PREFIXES.find(
+      (prefix) => name.startsWith(prefix) || (entry.endsWith('*') && prefix.startsWith(name)),
+    );
+    if (owned) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_MONITOR_SECRETS: "${entry}" would expose the service's own settings (${owned}*), which monitor files may never read`,
+      );
+    }
+  }
+  const webhookHosts = list(env.DRIFTWATCH_WEBHOOK_HOSTS).map((entry) => entry.toLowerCase());
+  for (const entry of webhookHosts) {
+    if (!HOST_PATTERN.test(entry) && !net.isIP(entry.replace(/^\[|\]$/g, ''))) {
+      throw new DriftwatchError(
+        'DW_CONFIG',
+        `DRIFTWATCH_WEBHOOK_HOSTS: "${entry}" is not a host name, *.domain or IP address (no scheme, port or path)`,
+      );
+    }
+  }
+  return {
+    secrets,
+    webhookHosts,
+    allowLoopback: parseBoolean(env, 'DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK', false),
+  };
+}
+
+/** A host name (letters, digits, hyphens, dots), optionally `*.` before a domain. */
+const HOST_PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+function parseBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const text = env[name]?.trim().toLowerCase();
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new DriftwatchError('DW_CONFIG', `${name} must be true or false, got "${env[name]}"`);
 }
 
 /**
@@ -243,7 +375,8 @@ export function checkApiBinding(config: Pick<Config, 'http' | 'api'>): string {
 export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
   const host = env.DRIFTWATCH_HOST ?? '127.0.0.1';
   const port = env.DRIFTWATCH_PORT ?? '8080';
-  const snapshot: Env = Object.freeze({ ...env });
+  const read = readFrom(Object.freeze({ ...env }));
+  const monitorAccess = loadMonitorAccessConfig(env);
   return {
     publicUrl: (env.DRIFTWATCH_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
     slack: {
@@ -259,10 +392,10 @@ export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
       timeoutMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_TIMEOUT_MS', 10_000),
       pollMs: parsePositiveInteger(env, 'DRIFTWATCH_ALERTS_POLL_MS', 1_000),
     },
+    // The one door from a monitor file to the environment: only what the operator exposed.
     readSecret: (name) =>
-      /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && Object.hasOwn(snapshot, name)
-        ? snapshot[name]
-        : undefined,
+      isExposedToMonitors(name, monitorAccess.secrets) ? read(name) : undefined,
+    monitorAccess,
   };
 }
 
@@ -329,13 +462,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const url = env.CLICKHOUSE_URL;
   if (url) {
-    const cluster = env.CLICKHOUSE_CLUSTER || undefined;
-    if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(cluster)) {
-      throw new DriftwatchError(
-        'DW_CONFIG',
-        `CLICKHOUSE_CLUSTER "${cluster}" is not a plain identifier`,
-      );
-    }
+    const cluster = loadClusterConfig(env);
     return {
       kind: 'server',
       url,
@@ -350,6 +477,25 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   }
   const dataDir = env.DRIFTWATCH_DATA_DIR ?? path.join(os.homedir(), '.driftwatch', 'data');
   return { kind: 'embedded', dataDir: path.resolve(dataDir), database };
+}
+
+function loadClusterConfig(env: Env): ClusterConfig | undefined {
+  const name = env.CLICKHOUSE_CLUSTER || undefined;
+  if (name === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `CLICKHOUSE_CLUSTER "${name}" is not a plain identifier`,
+    );
+  }
+  const insertQuorum = env.CLICKHOUSE_INSERT_QUORUM || 'auto';
+  if (!/^(auto|\d{1,2})$/.test(insertQuorum)) {
+    throw new DriftwatchError(
+      'DW_CONFIG',
+      `CLICKHOUSE_INSERT_QUORUM must be "auto" or a number of replicas, got "${insertQuorum}"`,
+    );
+  }
+  return { name, insertQuorum };
 }
 
 export function loadKafkaConfig(env: Env = process.env): KafkaConfig {

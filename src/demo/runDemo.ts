@@ -82,6 +82,7 @@ export async function runDemo(
         }),
         timeoutMs: config.alerts.delivery.timeoutMs,
         links,
+        access: demoAccess(config),
       }),
       ...(config.alerts.slack.token ? {} : { slack: receivers.slackPrinter(links) }),
     },
@@ -333,7 +334,11 @@ async function streamLive(
   }
 }
 
-/** The demo's notifications: email to the local SMTP catcher, webhook secrets generated. */
+/**
+ * The demo's notifications: email to the local SMTP catcher, webhook secrets generated.
+ * Every secret a demo monitor names reads the generated one (never the environment), so the
+ * demo's monitors may name any but the service's settings; its receivers are on loopback.
+ */
 function demoAlertsConfig(config: Config, receivers: DemoReceivers): Config {
   return {
     ...config,
@@ -341,6 +346,11 @@ function demoAlertsConfig(config: Config, receivers: DemoReceivers): Config {
       ...config.alerts,
       smtp: { kind: 'url', url: receivers.smtpUrl },
       readSecret: () => receivers.secret,
+      monitorAccess: demoAccess(config),
     },
   };
+}
+
+function demoAccess(config: Config): Config['alerts']['monitorAccess'] {
+  return { ...config.alerts.monitorAccess, secrets: ['*'], allowLoopback: true };
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { extract as extractTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   startSlackStub,
   startSmtpCatcher,
   startWebhookReceiver,
@@ -11,6 +12,7 @@ import {
   type WebhookReceiver,
 } from '../../test/helpers/alertReceivers.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
+import { forgeExport } from '../../test/helpers/forgeExport.js';
 import { planFromYaml } from '../../test/helpers/verdicts.js';
 import { createAlertStage, type AlertStage } from '../alerts/alertStage.js';
 import { acknowledgeAlert, createSilence } from '../alerts/operatorActions.js';
@@ -38,8 +40,8 @@ import {
   type OutboxEntry,
 } from '../store/outbox.js';
 import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
-import { generateSigningKey } from './signing.js';
-import { verifyExport } from './verifyExport.js';
+import { generateSigningKey, loadPublicKey } from './signing.js';
+import { fingerprintOf, verifyExport } from './verifyExport.js';
 import { writeExport, type Manifest } from './writeExport.js';
 import { NULL_FIELDS, type CheckResult } from '../monitors/checkResult.js';
 
@@ -210,6 +212,7 @@ async function runAlertStage(store: Store, receivers: Receivers): Promise<void> 
       SLACK_API_URL: receivers.slack.apiUrl,
       SMTP_URL: receivers.smtp.url,
       RETRAIN_SECRET: SECRET,
+      ...LOCAL_RECEIVERS_ENV,
       DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '5',
       DRIFTWATCH_ALERTS_RETRY_BASE_MS: '20',
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '100',
@@ -879,6 +882,61 @@ describe('compliance exports of a month of history', () => {
     const report = await verifyExport(dir);
     expect(report).toMatchObject({ ok: false, signature: 'invalid', trustedKey: false });
   });
+
+  it('proves who signed an export only with a key or fingerprint the verifier brings', async () => {
+    // An edited copy, re-chained and re-signed with a key of the forger's own.
+    const forger = generateSigningKey();
+    const forged = forgeExport(
+      exportDir('month-jsonl'),
+      exportDir('forged'),
+      (file, record) =>
+        file === 'drift_history.jsonl' && record.seq === 1000
+          ? { ...record, status: 'ok', value: 0.001 }
+          : record,
+      forger.privateKey,
+    );
+    const pin = fingerprintOf(loadPublicKey(keys.publicKey));
+    const forgerPin = fingerprintOf(loadPublicKey(forger.publicKey));
+    // Without a trusted key: intact, but nothing says by whom; not ok.
+    const untrusted = await verifyExport(forged);
+    expect(untrusted).toMatchObject({
+      ok: false,
+      integrity: 'intact',
+      origin: 'unproven',
+      signature: 'valid',
+      trustedKey: false,
+      keyFingerprint: forgerPin,
+      problems: [],
+    });
+    const genuine = await verifyExport(exportDir('month-jsonl'));
+    expect(genuine).toMatchObject({ ok: false, integrity: 'intact', origin: 'unproven' });
+    // With the real key, or its pinned fingerprint: the forgery is refuted.
+    expect(await verifyExport(forged, { publicKey: keys.publicKey })).toMatchObject({
+      ok: false,
+      origin: 'refuted',
+      problems: ['manifest.json: not signed by the given public key'],
+    });
+    expect(await verifyExport(forged, { fingerprint: pin })).toMatchObject({
+      ok: false,
+      origin: 'refuted',
+      problems: [`manifest.json: signed by key ${forgerPin}, not the pinned ${pin}`],
+    });
+    // ...and the genuine export proven by either.
+    for (const trust of [
+      { publicKey: keys.publicKey },
+      { fingerprint: pin },
+      { fingerprint: pin.slice(7).toUpperCase() },
+    ])
+      expect(await verifyExport(exportDir('month-jsonl'), trust)).toMatchObject({
+        ok: true,
+        integrity: 'intact',
+        origin: 'proven',
+        trustedKey: true,
+      });
+    await expect(verifyExport(forged, { fingerprint: 'abc' })).rejects.toThrow(
+      '--key-fingerprint: expected sha256: and 64 hex digits',
+    );
+  }, 240_000);
 
   it('writes Parquet and CSV through ClickHouse, for one model, alerts included, and verifies them', async () => {
     // The three days of fraud's alerts, and three quiet days before alerting was switched on.

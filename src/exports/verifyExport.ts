@@ -1,3 +1,4 @@
+import { createHash, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,29 +18,48 @@ export interface BadRecord {
 }
 
 export interface VerifyReport {
+  /** Intact, and signed by the key the verifier trusts. */
   ok: boolean;
+  /** The manifest's signature, checked against the trusted key, else the one it carries. */
   signature: 'valid' | 'invalid' | 'missing';
-  /** True when checked against a key given by the verifier, not the manifest's own. */
+  /** Every record, file and the signed manifest agree: nothing changed since signing. */
+  integrity: 'intact' | 'broken';
+  /**
+   * Who signed it: `proven` by a key (or a pinned fingerprint) the verifier gave; `unproven`
+   * when none was given (anyone can re-sign an edited copy with a key of their own);
+   * `refuted` when the export was signed by another key.
+   */
+  origin: 'proven' | 'unproven' | 'refuted';
+  /** True when a key or fingerprint was given by the verifier, not taken from the manifest. */
   trustedKey: boolean;
+  /** sha256:<hex> of the public key the manifest names, to compare or to pin. */
+  keyFingerprint: string | null;
   records: number;
   firstBadRecord: BadRecord | null;
   problems: string[];
 }
 
+/** What the verifier trusts: a public key, or the SHA-256 fingerprint of one (pinned). */
+export interface TrustedSigner {
+  publicKey?: string;
+  /** `sha256:<64 hex>` (or the 64 hex digits alone) of the key's SPKI DER. */
+  fingerprint?: string;
+}
+
 /**
- * Checks an export: the manifest's signature (against the given public key, else the one
- * it carries, which proves integrity but not origin), then every record of every file in
+ * Checks an export: the manifest's signature (against the trusted key; without one, against
+ * the key it carries, which proves integrity but never origin), then every record of every file in
  * chain order — its position, its link to the record before, its hash over its content —
  * and each file's row count and SHA-256. Names the first record where the chain breaks.
  * CSV and Parquet files are read back through ClickHouse (`store`), JSON lines directly.
  */
 export async function verifyExport(
   dir: string,
-  options: { publicKey?: string; store?: Store } = {},
+  options: TrustedSigner & { store?: Store } = {},
 ): Promise<VerifyReport> {
   const manifest = readManifest(dir);
   const problems: string[] = [];
-  const { signature, trustedKey } = checkSignature(manifest, options.publicKey, problems);
+  const { signature, trustedKey, origin } = checkSignature(manifest, options, problems);
   let head = manifest.chain.genesis;
   let records = 0;
   let firstBadRecord: BadRecord | null = null;
@@ -102,10 +122,14 @@ export async function verifyExport(
         ),
       ]
     : problems;
+  const integrity = ordered.length === 0 && signature === 'valid' ? 'intact' : 'broken';
   return {
-    ok: ordered.length === 0 && signature === 'valid',
+    ok: integrity === 'intact' && origin === 'proven',
     signature,
+    integrity,
+    origin,
     trustedKey,
+    keyFingerprint: manifest.signature ? fingerprintOfKeyText(manifest.signature.public_key) : null,
     records,
     firstBadRecord,
     problems: ordered,
@@ -155,28 +179,68 @@ function readManifest(dir: string): Manifest {
 
 function checkSignature(
   manifest: Manifest,
-  publicKey: string | undefined,
+  trusted: TrustedSigner,
   problems: string[],
-): { signature: VerifyReport['signature']; trustedKey: boolean } {
+): {
+  signature: VerifyReport['signature'];
+  trustedKey: boolean;
+  origin: VerifyReport['origin'];
+} {
+  const trustedKey = trusted.publicKey !== undefined || trusted.fingerprint !== undefined;
   if (!manifest.signature) {
     problems.push('manifest.json: not signed');
-    return { signature: 'missing', trustedKey: false };
+    return { signature: 'missing', trustedKey, origin: trustedKey ? 'refuted' : 'unproven' };
   }
   const { signature, ...unsigned } = manifest;
-  const key = loadPublicKey(
-    publicKey ?? signature.public_key,
-    publicKey ? '--public-key' : 'manifest.json public_key',
-  );
-  const valid = verifyText(key, stableStringify(unsigned), signature.value);
-  if (!valid) {
+  const carried = loadPublicKey(signature.public_key, 'manifest.json public_key');
+  const given = trusted.publicKey ? loadPublicKey(trusted.publicKey, '--public-key') : undefined;
+  const pinned =
+    trusted.fingerprint === undefined ? undefined : parseFingerprint(trusted.fingerprint);
+  const signer = given ?? carried;
+  const valid = verifyText(signer, stableStringify(unsigned), signature.value);
+  const otherKey = given !== undefined && !valid && !given.equals(carried);
+  if (otherKey) problems.push('manifest.json: not signed by the given public key');
+  else if (!valid)
     problems.push(
-      publicKey &&
-        loadPublicKey(signature.public_key, 'manifest.json public_key').equals(key) === false
-        ? 'manifest.json: not signed by the given public key'
-        : 'manifest.json: the signature does not match its content (the manifest was changed)',
+      'manifest.json: the signature does not match its content (the manifest was changed)',
+    );
+  const mismatch = pinned !== undefined && pinned !== fingerprintOf(signer);
+  if (mismatch)
+    problems.push(
+      `manifest.json: signed by key ${fingerprintOf(signer)}, not the pinned ${pinned}`,
+    );
+  // A valid signature proves origin only under a key the verifier brought.
+  const origin: VerifyReport['origin'] =
+    otherKey || mismatch ? 'refuted' : valid && trustedKey ? 'proven' : 'unproven';
+  return { signature: valid ? 'valid' : 'invalid', trustedKey, origin };
+}
+
+/** `sha256:<hex>` of an Ed25519 public key's SPKI DER. */
+export function fingerprintOf(key: KeyObject): string {
+  const der = key.export({ format: 'der', type: 'spki' });
+  return `sha256:${createHash('sha256').update(der).digest('hex')}`;
+}
+
+function fingerprintOfKeyText(text: string): string | null {
+  try {
+    return fingerprintOf(loadPublicKey(text, 'manifest.json public_key'));
+  } catch {
+    return null;
+  }
+}
+
+function parseFingerprint(text: string): string {
+  const hex = text
+    .trim()
+    .toLowerCase()
+    .replace(/^sha256:/, '');
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
+    throw new DriftwatchError(
+      'DW_INPUT',
+      `--key-fingerprint: expected sha256: and 64 hex digits (export keygen prints it), got "${text}"`,
     );
   }
-  return { signature: valid ? 'valid' : 'invalid', trustedKey: publicKey !== undefined };
+  return `sha256:${hex}`;
 }
 
 async function* readRecords(

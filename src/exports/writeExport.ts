@@ -203,7 +203,8 @@ function normaliseRow(columns: readonly ExportColumn[], row: ExportRow, seq: num
   return record;
 }
 
-function prepareEmptyDirectory(dir: string): void {
+/** An export never overwrites: `dir` is new (made here) or empty. */
+export function prepareEmptyDirectory(dir: string): void {
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0) {
       throw new DriftwatchError(

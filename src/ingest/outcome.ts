@@ -14,6 +14,7 @@ export const DEAD_LETTER_REASONS = [
   'invalid_timestamp', // not a calendar time: a leap second, 24:00, February 30
   'ts_out_of_range', // before the earliest accepted time or too far in the future
   'store_refused', // ClickHouse refused this event's row for its content (found by bisection)
+  'model_not_allowed', // the HTTP token that posted it may post only for other models
   'internal_error', // a bug in a step: the message is kept, ingestion goes on
   'unknown_codec', // a Kafka record batch compressed with a codec id Kafka does not define
   'undecodable_batch', // a Kafka record batch that cannot be decompressed or parsed

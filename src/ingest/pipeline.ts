@@ -59,6 +59,18 @@ export interface PreparedBatch {
   bytes: number;
 }
 
+/**
+ * Who posted a batch, when it may post only for some models (a scoped ingest token): an
+ * event for another model is dead-lettered (`model_not_allowed`), the rest are stored.
+ */
+export interface PostingScope {
+  /** The token's name, for the detail. */
+  holder: string;
+  /** Model names, or prefixes ending in `*`. */
+  models: readonly string[];
+  allows(model: string): boolean;
+}
+
 export interface PipelineOptions {
   maxEventBytes: number;
   maxDepth: number;
@@ -104,7 +116,7 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
     | { kind: 'label'; row: LabelRow }
     | { kind: 'prediction' | 'feature'; event: Parameters<typeof encodeEvent>[1] };
 
-  function processMessage(message: IncomingMessage): StepOutcome<Accepted> {
+  function processMessage(message: IncomingMessage, scope?: PostingScope): StepOutcome<Accepted> {
     if (message.refused) return deadLetter(message.refused.reason, message.refused.detail);
     if ((message.payloadBytes ?? message.payload.length) > settings.maxEventBytes) {
       return deadLetter(
@@ -125,6 +137,13 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
     if (!checked.ok) return checked;
     const valid = validate(kind, checked.value);
     if (!valid.ok) return valid;
+    // The schema requires `model` to be a string.
+    if (scope && !scope.allows(String(valid.value.model))) {
+      return deadLetter(
+        'model_not_allowed',
+        `field "model": token "${scope.holder}" may post only for ${scope.models.join(', ')}, not ${JSON.stringify(valid.value.model).slice(0, 80)}`,
+      );
+    }
     const ts = checkTimestamp(valid.value.ts);
     if (!ts.ok) return ts;
     if (kind === 'label') {
@@ -136,15 +155,18 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
     };
   }
 
-  function safely(message: IncomingMessage): StepOutcome<Accepted> {
+  function safely(message: IncomingMessage, scope?: PostingScope): StepOutcome<Accepted> {
     try {
-      return processMessage(message);
+      return processMessage(message, scope);
     } catch (error) {
       return deadLetter('internal_error', `a step failed: ${(error as Error).message}`);
     }
   }
 
-  return async function prepareBatch(messages: readonly IncomingMessage[]): Promise<PreparedBatch> {
+  return async function prepareBatch(
+    messages: readonly IncomingMessage[],
+    scope?: PostingScope,
+  ): Promise<PreparedBatch> {
     const bytes = messages.reduce((sum, m) => sum + (m.payloadBytes ?? m.payload.length), 0);
     const writer = createRowBinaryWriter(Math.max(4096, bytes));
     const batch: PreparedBatch = {
@@ -160,7 +182,7 @@ export function createEventPipeline(options: Partial<PipelineOptions> = {}) {
     };
     for (let index = 0; index < messages.length; index += 1) {
       if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
-      const outcome = safely(messages[index]!);
+      const outcome = safely(messages[index]!, scope);
       if (!outcome.ok) {
         batch.deadLetters.push({
           index,

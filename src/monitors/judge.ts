@@ -2,6 +2,7 @@ import type { CountRange } from '../drift/cells.js';
 import type { FeatureDrift } from '../drift/featureDrift.js';
 import { aurocFromCounts, benjaminiHochberg, twoProportionZTest } from '../stats/index.js';
 import { NULL_FIELDS, type CheckStatus, type VerdictFields } from './checkResult.js';
+import { listedNames } from './listedNames.js';
 import {
   isTestMetric,
   type CheckPlan,
@@ -323,7 +324,7 @@ function judgeTest(
       ...(effectBracket ? { effect_bracket: effectBracket } : {}),
       min_effect: check.minStatistic,
       ...(entry.kind === 'categorical'
-        ? { dof: entry.chi2.dof, new_categories: entry.new_categories }
+        ? { dof: entry.chi2.dof, ...listedNames('new_categories', entry.new_categories) }
         : {}),
     },
   };
@@ -372,7 +373,7 @@ function judgeNewCategories(
     value: found.length,
     nReference: entry.n_reference,
     nCurrent: entry.n_current,
-    details: { new_categories: found },
+    details: listedNames('new_categories', found),
   };
 }
 
@@ -448,7 +449,10 @@ function judgeSchema(
       value: missing.length + added.length,
       nReference: 0,
       nCurrent: rows,
-      details: { missing_features: missing, new_features: added },
+      details: {
+        ...listedNames('missing_features', missing),
+        ...listedNames('new_features', added),
+      },
     },
   ];
 }

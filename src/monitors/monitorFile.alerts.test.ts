@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/store.js';
+import { loadMonitorAccessConfig } from '../config/config.js';
+import type { MonitorAccess } from './monitorAccess.js';
 import { formatMonitorError, loadMonitorFile } from './monitorFile.js';
 
 const HEAD = `model: m1
@@ -13,11 +15,15 @@ checks:
   - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
 `;
 
-function load(tail: string) {
+const ACCESS = loadMonitorAccessConfig({
+  DRIFTWATCH_MONITOR_SECRETS: 'OLD_SECRET,NEW_SECRET,GITHUB_TOKEN,AIRFLOW_TOKEN,T',
+});
+
+function load(tail: string, access: MonitorAccess = ACCESS) {
   const dir = tempDir('driftwatch-alertfile-');
   const file = path.join(dir, 'm1.yaml');
   fs.writeFileSync(file, HEAD + tail);
-  const result = loadMonitorFile(file);
+  const result = loadMonitorFile(file, { access });
   fs.rmSync(dir, { recursive: true, force: true });
   return result.ok
     ? { plan: result.plan, errors: [] as string[] }
@@ -124,5 +130,85 @@ webhooks:
         .errors[0],
     ).toMatch(/^9:\d+: webhooks\.gha\.repository: expected .*got "acme"/);
     expect(load(`alerts:\n  for: 0\n`).errors).toEqual(['9:8: alerts.for: must be >= 1, got 0']);
+  });
+
+  it('reach only what the operator exposes: each broken rule at its line and column', () => {
+    // the issue's reproduction: a GitHub preset aimed at a local listener with the signing key
+    const stolen = load(`webhooks:
+  gha:
+    preset: github_actions
+    repository: acme/models
+    api_url: 'http://127.0.0.1:8999'
+    token_env: DRIFTWATCH_EXPORT_SIGNING_KEY
+`);
+    expect(stolen.errors).toEqual([
+      '12:14: webhooks.gha.api_url: 127.0.0.1 is this machine (loopback): webhooks may call it only with DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK=true',
+      "13:16: webhooks.gha.token_env: DRIFTWATCH_EXPORT_SIGNING_KEY is one of the service's own settings (DRIFTWATCH_*): a monitor file may never name it",
+    ]);
+    for (const name of ['SLACK_BOT_TOKEN', 'CLICKHOUSE_PASSWORD', 'SMTP_PASSWORD'])
+      expect(
+        load(
+          `webhooks:\n  h: { url: 'https://ci.example.com/h', secret_env: [OLD_SECRET, ${name}] }\n`,
+        ).errors,
+      ).toEqual([
+        `9:66: webhooks.h.secret_env[1]: ${name} is one of the service's own settings (${name.split('_')[0]}_*): a monitor file may never name it`,
+      ]);
+    expect(
+      load(
+        `webhooks:\n  af: { preset: airflow, url: 'https://airflow.example.com', dag_id: d, token_env: AWS_SECRET_ACCESS_KEY }\n`,
+      ).errors,
+    ).toEqual([
+      '9:84: webhooks.af.token_env: AWS_SECRET_ACCESS_KEY is not exposed to monitor files: the operator lists the variables monitor files may name in DRIFTWATCH_MONITOR_SECRETS (it holds OLD_SECRET,NEW_SECRET,GITHUB_TOKEN,AIRFLOW_TOKEN,T)',
+    ]);
+  });
+
+  it('call http(s) only, without credentials, never link-local or metadata addresses', () => {
+    const hook = (url: string) =>
+      load(`webhooks:\n  h: { url: '${url}', secret_env: OLD_SECRET }\n`).errors;
+    for (const url of [
+      'file:///etc/passwd',
+      'gopher://10.0.0.1:70/x',
+      'javascript:alert(1)',
+      'data:text/plain,x',
+    ])
+      expect(hook(url)).toEqual([
+        `9:13: webhooks.h.url: expected an http:// or https:// URL, got "${url}"`,
+      ]);
+    expect(hook('http://169.254.169.254/latest/meta-data/iam/')).toEqual([
+      '9:13: webhooks.h.url: 169.254.169.254 is a link-local, cloud metadata or non-unicast address: webhooks never call those',
+    ]);
+    expect(hook('http://metadata.google.internal/computeMetadata/v1/')).toEqual([
+      '9:13: webhooks.h.url: metadata.google.internal is a cloud metadata service: webhooks never call it',
+    ]);
+    const credentials = hook('https://alice:hunter2@ci.example.com/h?token=s3cr3t');
+    expect(credentials).toEqual([
+      '9:13: webhooks.h.url: credentials in a URL (user:password@) are refused: they would be stored and shown with it; use secret_env or token_env',
+    ]);
+    expect(hook('https://ci.example.com/h?token=s3cr3t')).toEqual([
+      '9:13: webhooks.h.url: the query parameter "token" carries a credential: it would be stored and shown with the URL; use secret_env or token_env',
+    ]);
+    // a schema error quotes the value it refuses: redacted
+    const quoted = hook('ftp://bob:hunter2@ci.example.com/h?api_key=s3cr3t');
+    expect(quoted).toEqual([
+      '9:13: webhooks.h.url: expected an http:// or https:// URL, got "ftp://[redacted]@ci.example.com/h?api_key=[redacted]"',
+    ]);
+  });
+
+  it("call only the hosts the operator lists, GitHub's default API included", () => {
+    const listed = { ...ACCESS, webhookHosts: ['ci.example.com', '*.airflow.example.com'] };
+    expect(
+      load(
+        `webhooks:
+  ok: { url: 'https://ci.example.com/h', secret_env: OLD_SECRET }
+  af: { preset: airflow, url: 'https://eu.airflow.example.com', dag_id: d, token_env: AIRFLOW_TOKEN }
+  elsewhere: { url: 'https://evil.example.net/h', secret_env: OLD_SECRET }
+  gha: { preset: github_actions, repository: acme/models, token_env: GITHUB_TOKEN }
+`,
+        listed,
+      ).errors,
+    ).toEqual([
+      '11:21: webhooks.elsewhere.url: evil.example.net is not among the hosts webhooks may call (DRIFTWATCH_WEBHOOK_HOSTS=ci.example.com,*.airflow.example.com)',
+      '12:8: webhooks.gha.api_url (default https://api.github.com): api.github.com is not among the hosts webhooks may call (DRIFTWATCH_WEBHOOK_HOSTS=ci.example.com,*.airflow.example.com)',
+    ]);
   });
 });

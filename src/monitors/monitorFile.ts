@@ -11,9 +11,14 @@ import {
   baselineFileProblem,
   checkAliasExpansion,
   defaultBaselineRoots,
+  featureWidthProblem,
+  firstDuplicateKey,
 } from './monitorFileLimits.js';
+import type { Config } from '../config/config.js';
+import { redactSecrets } from '../observability/logger.js';
 import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
+import { destinationProblem, secretNameProblem, type MonitorAccess } from './monitorAccess.js';
 import type {
   AlertGrouping,
   AlertingPlan,
@@ -63,6 +68,28 @@ export function parseDuration(text: string): number {
 export interface MonitorFileOptions {
   /** Directories the files a monitor names must lie in; default: the monitor file's directory's parent. */
   baselineRoots?: readonly string[];
+  /**
+   * What the file may reach (the operator's settings, config.alerts.monitorAccess): the
+   * secrets it may name and the hosts its webhooks may call. Default: nothing exposed, no
+   * loopback; a caller that forgets it refuses too much, never too little.
+   */
+  access?: MonitorAccess;
+}
+
+const NOTHING_EXPOSED: MonitorAccess = { secrets: [], webhookHosts: [], allowLoopback: false };
+
+/**
+ * The rules the service reads its monitor files under (DRIFTWATCH_BASELINE_ROOTS, what
+ * files may reach): every command that reads monitor files uses these, so none can accept a
+ * file the service would refuse, nor refuse one it would run.
+ */
+export function monitorFileOptionsOf(
+  config: Pick<Config, 'baselineRoots'> & { alerts: Pick<Config['alerts'], 'monitorAccess'> },
+): MonitorFileOptions {
+  return {
+    ...(config.baselineRoots ? { baselineRoots: config.baselineRoots } : {}),
+    access: config.alerts.monitorAccess,
+  };
 }
 
 /** Reads, validates and plans one monitor file; every problem found is reported, not just the first. */
@@ -85,9 +112,11 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
     return atStart('cannot read the file');
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(source, { lineCounter, prettyErrors: false });
+  // Duplicate keys are found below, in one pass (the library's own check is quadratic).
+  const document = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // A message may quote a value (a URL with its credentials): what it says is redacted.
   const locate = (jsonPath: (string | number)[], message: string, atKey = false) =>
-    locateError(file, document, lineCounter, jsonPath, message, atKey);
+    locateError(file, document, lineCounter, jsonPath, redactSecrets(message), atKey);
   if (document.errors.length > 0) {
     return {
       ok: false,
@@ -100,6 +129,21 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
           message: `YAML syntax: ${error.message.split('\n')[0]}`,
         };
       }),
+    };
+  }
+  const duplicate = firstDuplicateKey(document);
+  if (duplicate !== null) {
+    const position = lineCounter.linePos(duplicate);
+    return {
+      ok: false,
+      errors: [
+        {
+          file,
+          line: position.line,
+          column: position.col,
+          message: 'YAML syntax: Map keys must be unique',
+        },
+      ],
     };
   }
   const expansion = checkAliasExpansion(document);
@@ -124,7 +168,10 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
   }
   const monitor = raw as RawMonitor;
   const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
-  const semantic = semanticErrors(monitor, path.dirname(absolute), roots);
+  const semantic = [
+    ...semanticErrors(monitor, path.dirname(absolute), roots),
+    ...webhookAccessErrors(monitor, options.access ?? NOTHING_EXPOSED),
+  ];
   if (semantic.length > 0)
     return {
       ok: false,
@@ -148,7 +195,10 @@ export function loadMonitorDirectory(
   dir: string,
   options: MonitorFileOptions = {},
 ): MonitorDirectory {
-  const fileOptions = { baselineRoots: options.baselineRoots ?? defaultBaselineRoots(dir) };
+  const fileOptions = {
+    baselineRoots: options.baselineRoots ?? defaultBaselineRoots(dir),
+    access: options.access,
+  };
   const names = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
@@ -195,7 +245,25 @@ function loadMonitorFileSafely(file: string, options: MonitorFileOptions): Monit
 }
 
 export function formatMonitorError(error: MonitorFileError): string {
-  return `${error.file}:${error.line}:${error.column}: ${error.message}`;
+  return redactSecrets(`${error.file}:${error.line}:${error.column}: ${error.message}`);
+}
+
+/**
+ * Why a model has no plan when its file was refused (files are named after their model):
+ * the refused file and "the monitor file is invalid: <each located error>", or null when no
+ * refused file is the model's.
+ */
+export function refusalOf(
+  errors: readonly MonitorFileError[],
+  model: string,
+): { file: string; message: string } | null {
+  const own = errors.filter((error) => path.basename(error.file).startsWith(model));
+  const first = own[0];
+  if (!first) return null;
+  return {
+    file: first.file,
+    message: `the monitor file is invalid: ${own.map(formatMonitorError).join('; ')}`,
+  };
 }
 
 interface PathedMessage {
@@ -403,6 +471,9 @@ function semanticErrors(
   baseDir: string,
   baselineRoots: readonly string[],
 ): PathedMessage[] {
+  // A monitor too wide to run is refused before its baseline's header is even read.
+  const width = featureWidthProblem(Object.keys(monitor.features));
+  if (width) return [{ path: ['features'], atKey: true, message: width }];
   const errors: PathedMessage[] = [...baselineErrors(monitor, baseDir, baselineRoots)];
   if (!cron.validate(monitor.schedule)) {
     errors.push({
@@ -511,6 +582,43 @@ function semanticErrors(
 }
 
 /**
+ * Each webhook against what the operator exposes to monitor files: the variables it names
+ * (secret_env, token_env) and the URL it calls (url, api_url, or GitHub's default API).
+ */
+function webhookAccessErrors(monitor: RawMonitor, access: MonitorAccess): PathedMessage[] {
+  return Object.entries(monitor.webhooks ?? {}).flatMap(([name, webhook]) => {
+    const at = (field: string) => ['webhooks', name, field];
+    const errors: PathedMessage[] = [];
+    const secret = (jsonPath: (string | number)[], field: string, variable: string) => {
+      const problem = secretNameProblem(variable, access);
+      if (problem)
+        errors.push({ path: jsonPath, message: `webhooks.${name}.${field}: ${problem}` });
+    };
+    const destination = (jsonPath: (string | number)[], field: string, url: string) => {
+      const problem = destinationProblem(url, access);
+      if (problem)
+        errors.push({ path: jsonPath, message: `webhooks.${name}.${field}: ${problem}` });
+    };
+    if (webhook.preset === 'github_actions') {
+      if (webhook.api_url !== undefined) destination(at('api_url'), 'api_url', webhook.api_url);
+      else destination(['webhooks', name], 'api_url (default https://api.github.com)', GITHUB_API);
+    } else if (webhook.url !== undefined) {
+      destination(at('url'), 'url', webhook.url);
+    }
+    if (webhook.token_env !== undefined) secret(at('token_env'), 'token_env', webhook.token_env);
+    const secrets = webhook.secret_env;
+    if (typeof secrets === 'string') secret(at('secret_env'), 'secret_env', secrets);
+    else
+      secrets?.forEach((variable, i) =>
+        secret(['webhooks', name, 'secret_env', i], `secret_env[${i}]`, variable),
+      );
+    return errors;
+  });
+}
+
+const GITHUB_API = 'https://api.github.com';
+
+/**
  * A file baseline must exist, and every declared feature must be one of its columns: a
  * feature the baseline lacks would have nothing to be compared with.
  */
@@ -617,7 +725,7 @@ function toWebhookPlan(name: string, raw: RawWebhook): WebhookPlan {
       name,
       policy,
       preset: 'github_actions',
-      apiUrl: (raw.api_url ?? 'https://api.github.com').replace(/\/+$/, ''),
+      apiUrl: (raw.api_url ?? GITHUB_API).replace(/\/+$/, ''),
       repository: raw.repository ?? '',
       eventType: raw.event_type ?? 'driftwatch-retrain',
       tokenEnv: raw.token_env ?? '',

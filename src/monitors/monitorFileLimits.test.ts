@@ -90,6 +90,21 @@ describe('monitor file limits', () => {
     ]);
   });
 
+  it('refuses a repeated key where it repeats, at any depth', () => {
+    const dir = folder();
+    const file = path.join(dir, 'dup.yaml');
+    fs.writeFileSync(file, monitor('  f0: numeric\n  f1: numeric\n  f0: categorical'));
+    expect(located(file)).toEqual(['6:3: YAML syntax: Map keys must be unique']);
+    fs.writeFileSync(
+      file,
+      monitor('  f0: numeric').replace('checks:', 'alerts: { for: 2, for: 3 }\nchecks:'),
+    );
+    expect(located(file)).toEqual(['7:19: YAML syntax: Map keys must be unique']);
+    // 1 and "1" are different keys, as YAML has them
+    fs.writeFileSync(file, monitor("  '1': numeric\n  1: numeric"));
+    expect(located(file).some((error) => error.includes('unique'))).toBe(false);
+  });
+
   it('refuses a file above the size limit before parsing it', () => {
     const file = path.join(folder(), 'big.yaml');
     fs.writeFileSync(file, `${monitor('  f0: numeric')}#${'x'.repeat(MAX_MONITOR_FILE_BYTES)}\n`);

@@ -16,6 +16,32 @@ export const MAX_MONITOR_FILE_BYTES = 1024 * 1024;
  */
 export const MAX_EXPANDED_VALUES = 100_000;
 
+/**
+ * How wide a monitor may be. Every query of a monitor run names all its features (the
+ * baseline load's statement has a column per feature; the profile's and each window's
+ * queries take the names as parameters), and a window's results and histograms grow with
+ * them: 10,000 features, whose names take at most 256 KiB together, are what runs here
+ * (tested at exactly these limits, test/integration/wide-monitor.integration.test.ts).
+ */
+export const MAX_FEATURES = 10_000;
+export const MAX_FEATURE_NAMES_BYTES = 256 * 1024;
+
+/** Why a monitor's declared features are too many or their names too long together, or null. */
+export function featureWidthProblem(names: readonly string[]): string | null {
+  if (names.length > MAX_FEATURES) {
+    return `features: ${count(names.length)} features; a monitor may have at most ${count(MAX_FEATURES)} (MAX_FEATURES in src/monitors/monitorFileLimits.ts): every query of a run names them all`;
+  }
+  const bytes = names.reduce((sum, name) => sum + Buffer.byteLength(name), 0);
+  if (bytes > MAX_FEATURE_NAMES_BYTES) {
+    return `features: the feature names take ${count(bytes)} bytes together; a monitor's may take at most ${count(MAX_FEATURE_NAMES_BYTES)} (MAX_FEATURE_NAMES_BYTES in src/monitors/monitorFileLimits.ts): every query of a run names them all`;
+  }
+  return null;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en');
+}
+
 export interface ExpansionProblem {
   /** Offset in the source of the alias to blame. */
   offset: number;
@@ -84,6 +110,38 @@ export function checkAliasExpansion(
         : '') +
       '; a monitor file is far smaller: is this an alias bomb?',
   };
+}
+
+/**
+ * The first key a mapping repeats, as an offset in the source. The YAML library's own check
+ * compares each key with every earlier one (a monitor of 10,000 features took 10 s to
+ * parse); this one remembers the keys seen, once per mapping.
+ */
+export function firstDuplicateKey(document: Document): number | null {
+  let found: number | null = null;
+  const visit = (node: unknown): void => {
+    if (found !== null) return;
+    if (isSeq(node)) {
+      for (const item of node.items) visit(item);
+      return;
+    }
+    if (!isMap(node)) return;
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = pair.key;
+      if (isScalar(key)) {
+        const id = `${typeof key.value}:${String(key.value)}`;
+        if (seen.has(id)) {
+          found = key.range?.[0] ?? 0;
+          return;
+        }
+        seen.add(id);
+      }
+      visit(pair.value);
+    }
+  };
+  visit(document.contents);
+  return found;
 }
 
 function describeCount(size: number, limit: number): string {

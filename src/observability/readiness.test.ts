@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runReadinessChecks } from './readiness.js';
+import { readinessAnswer, runReadinessChecks } from './readiness.js';
 
 describe('readiness checks', () => {
   it('are ready only when every check is, naming the ones that are not', async () => {
@@ -27,5 +27,24 @@ describe('readiness checks', () => {
       },
     });
     expect(await runReadinessChecks([])).toEqual({ ready: true, checks: {} });
+  });
+
+  it('say degraded, and stay ready, when a check can do only part of its work', async () => {
+    const report = await runReadinessChecks([
+      { name: 'store', check: async () => ({ ok: true }) },
+      {
+        name: 'monitors',
+        check: async () => ({ ok: true, degraded: true, detail: 'monitor x cannot run: ...' }),
+      },
+    ]);
+    expect(report.ready).toBe(true);
+    expect(readinessAnswer(report)).toEqual({
+      status: 'degraded',
+      checks: {
+        store: { ok: true },
+        monitors: { ok: true, degraded: true, detail: 'monitor x cannot run: ...' },
+      },
+    });
+    expect(readinessAnswer({ ...report, ready: false }).status).toBe('not ready');
   });
 });

@@ -15,6 +15,12 @@ export interface ReadinessResult {
   ok: boolean;
   /** Why not, for an operator. */
   detail?: string;
+  /**
+   * Ready, but part of the work cannot be done (a monitor whose baseline does not load):
+   * said in the answer (`status: degraded`), while probes still get 200, so one team's broken
+   * monitor does not take everyone's ingest out of the load balancer.
+   */
+  degraded?: boolean;
 }
 
 export interface ReadinessReport {
@@ -51,8 +57,12 @@ export async function runReadinessChecks(
 
 /** /readyz's answer to a report: one shape from the running app and the start-up server. */
 export function readinessAnswer(report: ReadinessReport): {
-  status: 'ready' | 'not ready';
+  status: 'ready' | 'degraded' | 'not ready';
   checks: Record<string, ReadinessResult>;
 } {
-  return { status: report.ready ? 'ready' : 'not ready', checks: report.checks };
+  const degraded = Object.values(report.checks).some((check) => check.degraded === true);
+  return {
+    status: !report.ready ? 'not ready' : degraded ? 'degraded' : 'ready',
+    checks: report.checks,
+  };
 }

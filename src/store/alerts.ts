@@ -226,6 +226,21 @@ export async function getAlert(store: Store, alertId: string): Promise<AlertDeta
   };
 }
 
+/** Alert ids that start with `prefix`, at most `limit` of them, sorted. */
+export async function findAlertIdsByPrefix(
+  store: Store,
+  prefix: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await store.query<{ alert_id: string }>(
+    `SELECT alert_id FROM alert_states FINAL
+     WHERE startsWith(alert_id, {prefix:String}) AND state != 'inactive'
+     ORDER BY alert_id LIMIT {limit:UInt32}`,
+    { prefix, limit },
+  );
+  return rows.map((row) => row.alert_id);
+}
+
 // ---- the audit trail ----
 
 export async function insertAlertEvents(

@@ -1,7 +1,13 @@
 import type { TimeWindow } from '../timeWindow.js';
 import type { ColumnInfo, TabularFormat } from '../baselines/tabularFile.js';
 import { toClickHouseTime, type Store } from './clickhouse.js';
-import { createFileTable, dropTable, loadFileIntoTable, quoteIdentifier } from './fileTables.js';
+import {
+  createFileTable,
+  dropTable,
+  loadFileIntoTable,
+  quoteIdentifier,
+  wideStatementSettings,
+} from './fileTables.js';
 import { isoFromClickHouse } from './results.js';
 
 export type BaselineKind = 'file' | 'range';
@@ -124,18 +130,21 @@ export async function insertBaselineFromFile(
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   const scratch = `baseline_load_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  await createFileTable(store, scratch, input.columns);
+  // Only the columns the baseline keeps: a training file may be far wider than its monitor.
+  const kept = keptColumns(input.columns, input.roles);
+  await createFileTable(store, scratch, kept);
   try {
-    await loadFileIntoTable(store, input.file, input.format, scratch, input.columns);
+    await loadFileIntoTable(store, input.file, input.format, scratch, kept, input.columns);
     const features = featureMaps(input.roles.features);
-    await store.command(
-      `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
+    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
               ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
               ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
               ${features.numbers}, ${features.strings}, ${features.nulls},
               ${attributesMap(input.roles.attributes)}
-       FROM ${quoteIdentifier(scratch)}`,
+       FROM ${quoteIdentifier(scratch)}`;
+    await store.command(
+      sql,
       {
         model: input.model,
         name: input.name,
@@ -143,6 +152,7 @@ export async function insertBaselineFromFile(
         dw_attribute_names: [...input.roles.attributes],
         ...features.params,
       },
+      wideStatementSettings(sql, kept.length),
     );
   } finally {
     await dropTable(store, scratch);
@@ -190,10 +200,23 @@ export async function insertBaselineFromRange(
   });
 }
 
+/** The file's columns a baseline keeps: its features, slice attributes, score and label. */
+function keptColumns(columns: readonly ColumnInfo[], roles: BaselineColumnRoles): ColumnInfo[] {
+  const wanted = new Set([
+    ...roles.features.map((feature) => feature.name),
+    ...roles.attributes,
+    ...(roles.score ? [roles.score] : []),
+    ...(roles.label ? [roles.label] : []),
+  ]);
+  return columns.filter((column) => wanted.has(column.name));
+}
+
 /**
  * A file row's features in the layout of events (migration 0004): numeric columns into
  * feature_numbers, text columns into feature_strings, empty fields into feature_nulls.
- * Feature names travel as parameters; only the column identifiers are in the SQL.
+ * Feature names travel as parameters, each once; only the column identifiers are in the
+ * SQL, each once (the scratch table's columns already have the feature's type), so the
+ * statement grows by a name's length per feature and no more.
  */
 function featureMaps(features: readonly ColumnInfo[]): {
   numbers: string;
@@ -203,30 +226,34 @@ function featureMaps(features: readonly ColumnInfo[]): {
 } {
   const numeric = features.filter((f) => f.kind === 'numeric');
   const text = features.filter((f) => f.kind === 'categorical');
-  const all = [...numeric, ...text];
-  const values = (columns: readonly ColumnInfo[], cast: string) =>
-    `[${columns.map((c) => `toNullable(${cast}(${quoteIdentifier(c.name)}))`).join(', ')}]`;
-  // The non-null (name, value) pairs of one row, as a map.
-  const presentMap = (names: string, vals: string, type: string) =>
-    `mapFromArrays(arrayFilter((k, v) -> isNotNull(v), ${names}, ${vals}),
-       arrayMap(v -> assumeNotNull(v), arrayFilter(v -> isNotNull(v), ${vals})))::Map(LowCardinality(String), ${type})`;
+  const values = (columns: readonly ColumnInfo[]) =>
+    `[${columns.map((c) => quoteIdentifier(c.name)).join(', ')}]`;
+  // The non-null (name, value) pairs of one row, as a map; the values array is named once.
+  const presentMap = (names: string, vals: string, alias: string, type: string) =>
+    `mapFromArrays(arrayFilter((k, v) -> isNotNull(v), ${names}, ${vals} AS ${alias}),
+       arrayMap(v -> assumeNotNull(v), arrayFilter(v -> isNotNull(v), ${alias})))::Map(LowCardinality(String), ${type})`;
+  const nullNames = (names: string, alias: string) =>
+    `arrayFilter((k, v) -> isNull(v), ${names}, ${alias})`;
+  const nulls = [
+    ...(numeric.length > 0 ? [nullNames('{dw_num_names:Array(String)}', '__dw_numbers')] : []),
+    ...(text.length > 0 ? [nullNames('{dw_str_names:Array(String)}', '__dw_strings')] : []),
+  ];
   return {
     numbers:
       numeric.length === 0
         ? 'map()::Map(LowCardinality(String), Float64)'
-        : presentMap('{dw_num_names:Array(String)}', values(numeric, 'toFloat64'), 'Float64'),
+        : presentMap('{dw_num_names:Array(String)}', values(numeric), '__dw_numbers', 'Float64'),
     strings:
       text.length === 0
         ? 'map()::Map(LowCardinality(String), String)'
-        : presentMap('{dw_str_names:Array(String)}', values(text, 'toString'), 'String'),
+        : presentMap('{dw_str_names:Array(String)}', values(text), '__dw_strings', 'String'),
     nulls:
-      all.length === 0
+      nulls.length === 0
         ? '[]::Array(LowCardinality(String))'
-        : `arrayFilter((k, v) -> v, {dw_all_names:Array(String)}, [${all.map((c) => `isNull(${quoteIdentifier(c.name)})`).join(', ')}])`,
+        : `arrayConcat(${nulls.join(', ')})::Array(LowCardinality(String))`,
     params: {
       dw_num_names: numeric.map((f) => f.name),
       dw_str_names: text.map((f) => f.name),
-      dw_all_names: all.map((f) => f.name),
     },
   };
 }

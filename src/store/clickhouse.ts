@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,9 +16,10 @@ import {
 } from '@clickhouse/client';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { createChdbConnection } from 'chdb/connection';
-import type { StoreConfig } from '../config/config.js';
+import type { ClusterConfig, StoreConfig } from '../config/config.js';
 import { DriftwatchError, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import type { ClusterLayout } from './clusterSchema.js';
 import { StoreLockedError, findStoreHolder } from './storeHolder.js';
 
 export type QueryParams = Record<string, unknown>;
@@ -30,6 +32,8 @@ export type QueryParams = Record<string, unknown>;
  */
 export interface Store {
   readonly kind: StoreConfig['kind'];
+  /** The cluster the tables are sharded over (CLICKHOUSE_CLUSTER); undefined: one server. */
+  readonly cluster?: ClusterLayout;
   /** The raw client: for streaming exports and inserts that need it. */
   readonly client: ClickHouseClient;
   query<T>(sql: string, params?: QueryParams, settings?: ClickHouseSettings): Promise<T[]>;
@@ -67,7 +71,7 @@ export async function openStore(
   if (config.kind === 'embedded') {
     if (config.dataDir !== ':memory:') fs.mkdirSync(config.dataDir, { recursive: true });
     const client = createClient({ connection: embeddedConnection(config.dataDir), log });
-    return wrapClient('embedded', client);
+    return wrapClient('embedded', client, undefined);
   }
   await ensureServerDatabase(config);
   const client = createClient({
@@ -77,8 +81,53 @@ export async function openStore(
     database: config.database,
     application: 'driftwatch',
     log,
+    ...(config.cluster ? { clickhouse_settings: clusterSettings(config.cluster) } : {}),
   });
-  return wrapClient('server', client);
+  const cluster = config.cluster && { cluster: config.cluster.name, database: config.database };
+  return wrapClient('server', client, cluster);
+}
+
+/**
+ * The settings of every request to a cluster (docs/CLUSTER.md, "What each setting is for"):
+ * - `distributed_foreground_insert`: an insert into a Distributed table returns once every
+ *   shard stored its rows, so an acknowledgment (and the Kafka offset committed after it)
+ *   means stored, not queued on the node that received it;
+ * - `insert_quorum`: ... by this many replicas of the shard (a majority by default);
+ * - `load_balancing = 'in_order'`, `prefer_localhost_replica = 0`: every process reads and
+ *   writes a shard through its first healthy replica, whichever node it is connected to, so
+ *   what one process stored is what the next process's existence check and window read see;
+ * - `optimize_skip_unused_shards`: a query filtered by model reads that model's shard only;
+ * - `distributed_product_mode = 'local'`: a join or IN between two sharded tables (events and
+ *   labels) runs on each shard over its local tables, which hold the same models;
+ * - `parallel_distributed_insert_select = 0`: INSERT ... SELECT between sharded tables routes
+ *   each row by the destination's sharding key, like every other insert.
+ */
+export function clusterSettings(cluster: ClusterConfig): ClickHouseSettings {
+  return {
+    distributed_foreground_insert: 1,
+    insert_quorum: cluster.insertQuorum,
+    load_balancing: 'in_order',
+    prefer_localhost_replica: 0,
+    optimize_skip_unused_shards: 1,
+    distributed_product_mode: 'local',
+    parallel_distributed_insert_select: '0',
+  };
+}
+
+/**
+ * For an insert the ingest writer may send again (a retry after an answer that never
+ * came): on a cluster, a token naming its content, so a shard whose replica already stored
+ * it (its block id is in Keeper, whichever replica took it) stores it once, and so do the
+ * summary views fed by it. The pre-insert existence check covers replays cut into other
+ * batches; this covers the same batch sent again before a lagging replica saw it. One
+ * server keeps no such log (`non_replicated_deduplication_window` is 0): nothing to name.
+ */
+export function retriedInsertSettings(
+  store: Store,
+  content: () => string | Buffer,
+): ClickHouseSettings {
+  if (!store.cluster) return {};
+  return { insert_deduplication_token: createHash('sha256').update(content()).digest('hex') };
 }
 
 /**
@@ -123,8 +172,30 @@ function embeddedConnection(dataDir: string): ClientConnection {
     // "Failed to create connection for path": lost a race with another opener, or worse.
     const racer = findStoreHolder(dataDir);
     if (racer) throw new StoreLockedError(dataDir, racer);
-    throw storeError(`open the embedded store in ${dataDir}`, error);
+    throw embeddedOpenFailed(dataDir, error);
   }
+}
+
+/**
+ * The engine's reason went to stderr (Code: 76 ... Cannot lock file, a permission, a full
+ * disk); what it threw says only "Failed to create connection". One line of what to do.
+ */
+function embeddedOpenFailed(dataDir: string, error: unknown): DriftwatchError {
+  let writable = true;
+  try {
+    fs.accessSync(dataDir, fs.constants.W_OK);
+  } catch {
+    writable = false;
+  }
+  const why = writable
+    ? 'another process may be opening it at this moment, or the disk is full or the files damaged'
+    : 'this user may not write there';
+  return new DriftwatchError(
+    'DW_STORE',
+    `the embedded store ${dataDir} could not be opened (${why}); try again, check the directory, ` +
+      'or set DRIFTWATCH_DATA_DIR to another directory',
+    { cause: error, retriable: writable },
+  );
 }
 
 /**
@@ -152,11 +223,10 @@ async function ensureServerDatabase(
     // the client's own multi-line error on stderr.
     log: { level: ClickHouseLogLevel.OFF },
   });
-  // On a cluster: one Replicated database across the nodes, so every table the migrations
-  // create is created on every replica, and replicated (src/store/migrate.ts).
+  // On a cluster: the database on every node (ClickHouse's default Atomic engine); the
+  // migrations create each table ON CLUSTER in its sharded or replicated form.
   const statement = config.cluster
-    ? `CREATE DATABASE IF NOT EXISTS ${config.database} ON CLUSTER ${config.cluster} ` +
-      `ENGINE = Replicated('/clickhouse/databases/${config.database}', '{shard}', '{replica}')`
+    ? `CREATE DATABASE IF NOT EXISTS ${config.database} ON CLUSTER ${config.cluster.name}`
     : `CREATE DATABASE IF NOT EXISTS ${config.database}`;
   try {
     await bootstrap.command({ query: statement });
@@ -167,10 +237,15 @@ async function ensureServerDatabase(
   }
 }
 
-function wrapClient(kind: StoreConfig['kind'], client: ClickHouseClient): Store {
+function wrapClient(
+  kind: StoreConfig['kind'],
+  client: ClickHouseClient,
+  cluster: ClusterLayout | undefined,
+): Store {
   const spool = kind === 'embedded' ? createSpool() : undefined;
   return {
     kind,
+    ...(cluster ? { cluster } : {}),
     client,
     async query<T>(sql: string, params: QueryParams = {}, settings: ClickHouseSettings = {}) {
       try {

@@ -1,4 +1,4 @@
-import { toClickHouseTime, type Store } from './clickhouse.js';
+import { retriedInsertSettings, toClickHouseTime, type Store } from './clickhouse.js';
 import { createRowBinaryWriter, type RowBinaryWriter } from './rowBinary.js';
 
 /**
@@ -227,7 +227,8 @@ function nullableString(writer: RowBinaryWriter, value: string | null): void {
 
 /** Rows encoded by `encodeEvent`, concatenated. */
 export async function insertEncodedEvents(store: Store, data: Buffer): Promise<void> {
-  await store.insertRowBinary('events', EVENT_COLUMNS, EVENT_STRUCTURE, data);
+  const settings = retriedInsertSettings(store, () => data);
+  await store.insertRowBinary('events', EVENT_COLUMNS, EVENT_STRUCTURE, data, settings);
 }
 
 /** Predictions and feature logs share one table: one insert for both kinds. */
@@ -324,7 +325,11 @@ export function timeRanges(times: readonly number[], maxRanges = 64): [number, n
 }
 
 export async function insertLabels(store: Store, rows: readonly LabelRow[]): Promise<void> {
-  await store.insert('labels', rows);
+  await store.insert(
+    'labels',
+    rows,
+    retriedInsertSettings(store, () => JSON.stringify(rows)),
+  );
 }
 
 export function labelKeyString(row: LabelRow): string {
@@ -356,7 +361,11 @@ export async function insertDeadLetters(
   store: Store,
   rows: readonly DeadLetterRow[],
 ): Promise<void> {
-  await store.insert('dead_letters', rows);
+  await store.insert(
+    'dead_letters',
+    rows,
+    retriedInsertSettings(store, () => JSON.stringify(rows)),
+  );
 }
 
 export async function findStoredDeadLetters(

@@ -19,6 +19,22 @@ export function quoteIdentifier(name: string): string {
 
 const TYPE_OF_KIND = { numeric: 'Nullable(Float64)', categorical: 'Nullable(String)' } as const;
 
+/**
+ * Settings for a statement that names every column of a wide file or monitor (a table's
+ * definition, an insert's expressions): the column identifiers must be in the SQL, so the
+ * engine's parser limits (max_query_size, 256 KiB by default; max_ast_elements, 50,000) are
+ * raised to what this statement needs. Monitor files are bounded (monitorFileLimits), so
+ * this is bounded too.
+ */
+export function wideStatementSettings(sql: string, columns: number): Record<string, string> {
+  const bytes = Buffer.byteLength(sql);
+  return {
+    max_query_size: String(Math.max(256 * 1024, bytes + 1024)),
+    max_ast_elements: String(Math.max(50_000, columns * 8 + 10_000)),
+    max_expanded_ast_elements: String(Math.max(500_000, columns * 8 + 10_000)),
+  };
+}
+
 function structureOf(columns: readonly ColumnInfo[]): string {
   return columns
     .map((column) => `${quoteIdentifier(column.name)} ${TYPE_OF_KIND[column.kind]}`)
@@ -66,9 +82,8 @@ export async function createFileTable(
 ): Promise<void> {
   const engine =
     store.kind === 'embedded' && !options.persistent ? 'Memory' : 'MergeTree ORDER BY tuple()';
-  await store.command(
-    `CREATE TABLE ${quoteIdentifier(table)} (${structureOf(columns)}) ENGINE = ${engine}`,
-  );
+  const sql = `CREATE TABLE ${quoteIdentifier(table)} (${structureOf(columns)}) ENGINE = ${engine}`;
+  await store.command(sql, {}, wideStatementSettings(sql, columns.length));
 }
 
 /**
@@ -123,7 +138,8 @@ export async function dropTable(store: Store, table: string): Promise<void> {
  * Loads a whole file into a table inside the engine. Embedded ClickHouse reads the file
  * itself (file() table function), so no row enters the JavaScript heap; a server is sent
  * the file's bytes as a stream. Empty CSV fields are NULL; a value that does not fit its
- * column's type fails the load with the row and column named.
+ * column's type fails the load with the row and column named. `columns` may be a subset of
+ * the file's (`header`): the table holds those, the file's other columns are skipped.
  */
 export async function loadFileIntoTable(
   store: Store,
@@ -131,6 +147,7 @@ export async function loadFileIntoTable(
   format: TabularFormat,
   table: string,
   columns: readonly ColumnInfo[],
+  header: readonly ColumnInfo[] = columns,
 ): Promise<void> {
   const settings = {
     input_format_csv_empty_as_default: 1,
@@ -138,6 +155,9 @@ export async function loadFileIntoTable(
     input_format_try_infer_exponent_floats: 1,
     input_format_allow_errors_num: '0',
     input_format_parallel_parsing: 1,
+    // columns of the file the table does not hold (CSV by header name; Arrow and Parquet
+    // read only the columns asked for)
+    input_format_skip_unknown_fields: 1,
   } as const;
   try {
     if (store.kind === 'embedded') {
@@ -157,7 +177,7 @@ export async function loadFileIntoTable(
       result.stream.resume();
     }
   } catch (error) {
-    throw await loadError(file, format, columns, error);
+    throw await loadError(file, format, header, error);
   }
 }
 

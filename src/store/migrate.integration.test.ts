@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import type { Store } from './clickhouse.js';
-import { migrate, readMigrations, replicateEngines, splitStatements } from './migrate.js';
+import { migrate, readMigrations, splitStatements } from './migrate.js';
 
 describe('migrations on embedded ClickHouse', () => {
   let store: Store;
@@ -134,36 +134,5 @@ describe('splitStatements', () => {
       'SELECT 1',
       'SELECT 2',
     ]);
-  });
-});
-
-describe('replicateEngines (migrations on a cluster)', () => {
-  it('turns every MergeTree-family table of the migrations into its Replicated twin', () => {
-    const statements = readMigrations().flatMap((migration) => migration.statements);
-    // summary_input is ENGINE = Null (a pass-through for views): nothing to replicate
-    const tables = statements.filter((statement) => /\bENGINE\s*=\s*\w*MergeTree/.test(statement));
-    expect(tables.length).toBeGreaterThan(0);
-    for (const statement of tables) {
-      const replicated = replicateEngines(statement);
-      expect(replicated).toMatch(/\bENGINE = Replicated\w*MergeTree\b/);
-      expect(replicated.replace(/Replicated(\w*MergeTree)/, '$1')).toBe(
-        statement.replace(/ENGINE\s*=\s*/, 'ENGINE = '),
-      );
-    }
-  });
-
-  it('keeps engine arguments and leaves other engines and replicated tables alone', () => {
-    expect(
-      replicateEngines('CREATE TABLE t (x UInt8) ENGINE = ReplacingMergeTree(v) ORDER BY x'),
-    ).toBe('CREATE TABLE t (x UInt8) ENGINE = ReplicatedReplacingMergeTree(v) ORDER BY x');
-    expect(replicateEngines('CREATE TABLE t (x UInt8) ENGINE=MergeTree ORDER BY x')).toBe(
-      'CREATE TABLE t (x UInt8) ENGINE = ReplicatedMergeTree ORDER BY x',
-    );
-    for (const untouched of [
-      'CREATE TABLE t (x UInt8) ENGINE = ReplicatedMergeTree ORDER BY x',
-      'CREATE TABLE t (x UInt8) ENGINE = Memory',
-    ]) {
-      expect(replicateEngines(untouched)).toBe(untouched);
-    }
   });
 });

@@ -1,3 +1,4 @@
+import { redactSecrets } from '../observability/logger.js';
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { fromClickHouseTime } from './results.js';
 
@@ -144,7 +145,8 @@ function entryFromRow(row: EntryRow): OutboxEntry {
     status: row.delivery_status,
     attempts: Number(row.attempts),
     nextAttemptAt: row.next_attempt_at ? fromClickHouseTime(row.next_attempt_at) : null,
-    lastError: row.last_error,
+    // Errors are stored redacted; those stored by earlier versions are redacted as they are read.
+    lastError: redactSecrets(row.last_error),
     lastAttemptAt: row.last_attempt_at ? fromClickHouseTime(row.last_attempt_at) : null,
   };
 }
@@ -223,7 +225,7 @@ export async function listDeliveryAttempts(
     outboxId: row.outbox_id,
     attempt: Number(row.attempt),
     status: row.status,
-    error: row.error,
+    error: redactSecrets(row.error),
     responseStatus: row.response_status === null ? null : Number(row.response_status),
     nextAttemptAt: row.next_attempt_at ? fromClickHouseTime(row.next_attempt_at) : null,
     durationMs: Number(row.duration_ms),

@@ -1,5 +1,6 @@
 import type { RetentionSettings } from '../config/config.js';
 import type { Store } from './clickhouse.js';
+import { createClusterSchema, storageTable } from './clusterSchema.js';
 
 export interface AppliedRetention {
   table: string;
@@ -47,15 +48,27 @@ export async function applyRetention(
 ): Promise<AppliedRetention[]> {
   const plan = retentionPlan(settings);
   const current = await describeRetention(store);
+  // on a cluster, a TTL belongs to each shard's local table, set on every node
+  const form = store.cluster
+    ? createClusterSchema(store.cluster).statementsFor
+    : (sql: string) => [sql];
   for (const { table, column, days, where } of plan) {
+    // already so: no DDL at every start (on a cluster, DDL waits for every node)
+    if (
+      days > 0 &&
+      ttlDays(current[table]) === days &&
+      /\bWHERE\b/.test(current[table] ?? '') === Boolean(where)
+    ) {
+      continue;
+    }
     if (days > 0) {
-      await store.command(
-        `ALTER TABLE ${table} MODIFY TTL ${column} + toIntervalDay({days:UInt32})${where ? ` DELETE WHERE ${where}` : ''}`,
-        { days },
-        { materialize_ttl_after_modify: 0 },
-      );
+      const ttl = `${column} + toIntervalDay({days:UInt32})${where ? ` DELETE WHERE ${where}` : ''}`;
+      for (const statement of form(`ALTER TABLE ${table} MODIFY TTL ${ttl}`)) {
+        await store.command(statement, { days }, { materialize_ttl_after_modify: 0 });
+      }
     } else if (current[table]) {
-      await store.command(`ALTER TABLE ${table} REMOVE TTL`);
+      for (const statement of form(`ALTER TABLE ${table} REMOVE TTL`))
+        await store.command(statement);
     }
   }
   retainedCache.delete(store);
@@ -64,12 +77,15 @@ export async function applyRetention(
 
 /** The TTL clause each table has now, as ClickHouse reports it (for tests and status). */
 export async function describeRetention(store: Store): Promise<Record<string, string>> {
+  const stored = new Map(
+    RETAINED_TABLES.map((table) => [storageTable(table, store.cluster), table]),
+  );
   const rows = await store.query<{ name: string; ttl: string }>(
     `SELECT name, extract(create_table_query, ' TTL (.*?)(?: SETTINGS |$)') AS ttl FROM system.tables
      WHERE database = currentDatabase() AND name IN {tables:Array(String)}`,
-    { tables: RETAINED_TABLES },
+    { tables: [...stored.keys()] },
   );
-  return Object.fromEntries(rows.map((row) => [row.name, row.ttl]));
+  return Object.fromEntries(rows.map((row) => [stored.get(row.name) ?? row.name, row.ttl]));
 }
 
 /** Days kept by what a window is read from (0 = forever), as the tables' TTLs say now. */
@@ -92,13 +108,16 @@ export function readRetainedDays(store: Store, now = Date.now()): Promise<Retain
   const cached = retainedCache.get(store);
   if (cached && now - cached.readAt < REREAD_MS) return cached.days;
   const days = describeRetention(store).then((ttls) => {
-    const kept = (table: string) => {
-      const match = /toIntervalDay\((?:_CAST\()?(\d+)/.exec(ttls[table] ?? '');
-      return match ? Number(match[1]) : 0;
-    };
+    const kept = (table: string) => ttlDays(ttls[table]);
     return { raw: kept('events'), '5m': kept('summary_5m'), '1h': kept('summary_1h') };
   });
   retainedCache.set(store, { readAt: now, days });
   days.catch(() => retainedCache.delete(store));
   return days;
+}
+
+/** The days a TTL clause keeps (0: none). */
+function ttlDays(ttl: string | undefined): number {
+  const match = /toIntervalDay\((?:_CAST\()?(\d+)/.exec(ttl ?? '');
+  return match ? Number(match[1]) : 0;
 }

@@ -38,6 +38,7 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
       CLICKHOUSE_DATABASE: 'dw_server',
       DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
       RETRAIN_SECRET: 'whsec_c2VydmVyLW1vZGU=', // the shipped monitor's webhook secret
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
     });
     service = await startService(config, {
       kafka: false,
@@ -181,16 +182,17 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
     );
   });
 
-  it('on a cluster, creates its database on every node with the Replicated engine', async () => {
+  it('on a cluster, creates its database on every node', async () => {
     const before = clickhouse.statements.length;
-    // the stand-in is one node without Keeper: it refuses ON CLUSTER, as such a server would
+    // this stand-in is one server, in no cluster: it refuses ON CLUSTER, as such a server would
+    // (src/store/clusterMode.integration.test.ts runs a cluster's node)
     await expect(
       openStore({
         ...loadStoreConfig({ CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_CLUSTER: 'dw' }),
       }),
     ).rejects.toMatchObject({ code: 'DW_STORE' });
     expect(clickhouse.statements[before]).toBe(
-      "CREATE DATABASE IF NOT EXISTS driftwatch ON CLUSTER dw ENGINE = Replicated('/clickhouse/databases/driftwatch', '{shard}', '{replica}')",
+      'CREATE DATABASE IF NOT EXISTS driftwatch ON CLUSTER dw',
     );
   });
 });

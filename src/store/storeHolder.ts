@@ -3,21 +3,29 @@ import path from 'node:path';
 import { DriftwatchError } from '../errors.js';
 
 /**
- * Who holds an embedded store's directory. libchdb, like a ClickHouse server, takes an
- * exclusive flock on `<dir>/status` and writes its PID and start time there; a second
- * process that opens the same directory fails with "Cannot lock file <dir>/status.
- * Another server instance in same directory is already running" (printed by the engine
- * on stderr) and, in JavaScript, "Failed to create connection for path '<dir>'". The file
- * is removed on a clean exit and left behind (unlocked) by a killed process, so a holder
- * counts only while its process lives. A driftwatch service also leaves a small record of
- * its own (`driftwatch-service.json`: pid, HTTP address, role, command, start time) so the
- * CLI can ask it over its API instead of failing.
+ * Who holds an embedded store's directory, decided by what the holder proves: a lock.
+ *
+ * libchdb, like a ClickHouse server, takes an exclusive flock on `<dir>/status` for as long
+ * as its session is open and writes its PID there; a second process that opens the same
+ * directory fails ("Cannot lock file <dir>/status. Another server instance in same
+ * directory is already running", printed by the engine on stderr). The kernel drops the
+ * lock when the process ends, however it ends, so a lock held now means a live holder: no
+ * clock, time zone or reused pid enters the decision. On Linux the lock and its owner are
+ * read from /proc/locks (the file's device and inode); Node has no flock of its own and
+ * needs no native addon for this. Where /proc/locks does not exist, a status file naming a
+ * live process counts as held: that can mistake a stranger with a reused pid for a holder,
+ * never the other way round.
+ *
+ * A driftwatch service also leaves a record of its own (`driftwatch-service.json`: pid,
+ * the process's start in clock ticks since boot, HTTP address, role, command) so the CLI
+ * can ask it over its API instead of failing. The record counts only when its pid and
+ * start are those of the lock's owner.
  */
 export interface StoreHolder {
   pid: number;
   /** The holder's command line, e.g. `driftwatch serve`. */
   command: string;
-  /** When it opened the store (RFC 3339), when known. */
+  /** When it opened the store (RFC 3339, from its service record), when known. */
   since: string | null;
   /** The holder's HTTP API, when it is a driftwatch service listening on one. */
   url: string | null;
@@ -25,6 +33,8 @@ export interface StoreHolder {
 
 export interface ServiceRecord {
   pid: number;
+  /** /proc/<pid>/stat's starttime (clock ticks since boot): with pid, names one process. */
+  process_start: number | null;
   url: string | null;
   role: string;
   command: string;
@@ -32,7 +42,7 @@ export interface ServiceRecord {
 }
 
 export const SERVICE_RECORD_FILE = 'driftwatch-service.json';
-const ENGINE_STATUS_FILE = 'status';
+export const ENGINE_STATUS_FILE = 'status';
 
 /** Raised instead of the engine's lock failure, naming the holder and what to do. */
 export class StoreLockedError extends DriftwatchError {
@@ -58,25 +68,41 @@ export function describeHeldStore(dataDir: string, holder: StoreHolder): string 
 
 /** The live process (other than this one) holding the directory, or null. */
 export function findStoreHolder(dataDir: string): StoreHolder | null {
-  const engine = readEngineStatus(dataDir);
+  const statusFile = path.join(dataDir, ENGINE_STATUS_FILE);
+  const lock = findLockOwner(statusFile);
+  let pid: number | null;
+  if (lock === 'unknown') {
+    // No /proc/locks: the engine's own word, counted while that pid lives.
+    const named = readEnginePid(statusFile);
+    pid = named !== null && isAlive(named) ? named : null;
+  } else if (lock === null) {
+    pid = null;
+  } else {
+    // An open file description's lock (OFD) names no process: the engine's file does.
+    pid = lock.pid > 0 ? lock.pid : (readEnginePid(statusFile) ?? lock.pid);
+  }
+  if (pid === null || pid === process.pid) return null;
   const record = readServiceRecord(dataDir);
-  const pid = engine?.pid ?? record?.pid;
-  if (pid === undefined || pid === process.pid || !isAlive(pid)) return null;
-  // A killed holder's pid may have been given to an unrelated, younger process since.
-  const startedAt = processStartTime(pid);
-  const openedAt = engine?.startedAt ?? (record ? new Date(record.started_at) : null);
-  if (startedAt && openedAt && startedAt.getTime() > openedAt.getTime() + 2000) return null;
-  const fromService = record?.pid === pid ? record : null;
+  const fromService = record && isRecordOf(record, pid) ? record : null;
   return {
     pid,
     command: processCommand(pid) ?? fromService?.command ?? 'unknown command',
-    since: (openedAt ?? startedAt)?.toISOString() ?? null,
+    since: fromService?.started_at ?? null,
     url: fromService?.url ?? null,
   };
 }
 
-export function writeServiceRecord(dataDir: string, record: ServiceRecord): void {
-  fs.writeFileSync(path.join(dataDir, SERVICE_RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
+/** This process's record, so the CLI finds it (and its API) from the store directory. */
+export function writeServiceRecord(
+  dataDir: string,
+  record: Omit<ServiceRecord, 'pid' | 'process_start'>,
+): void {
+  const own: ServiceRecord = {
+    pid: process.pid,
+    process_start: processStartTicks(process.pid),
+    ...record,
+  };
+  fs.writeFileSync(path.join(dataDir, SERVICE_RECORD_FILE), `${JSON.stringify(own, null, 2)}\n`);
 }
 
 /** Removes the record only if it is this process's own. */
@@ -97,19 +123,67 @@ export function readServiceRecord(dataDir: string): ServiceRecord | null {
   }
 }
 
-/** `PID: 8011` / `Started at: 2026-11-23 01:11:00` (the engine's local time). */
-function readEngineStatus(dataDir: string): { pid: number; startedAt: Date | null } | null {
-  let text: string;
+/** Written by the process that holds the lock now, not by an earlier one with its pid. */
+function isRecordOf(record: ServiceRecord, pid: number): boolean {
+  if (record.pid !== pid) return false;
+  const start = processStartTicks(pid);
+  return start === null || record.process_start === null || record.process_start === start;
+}
+
+/**
+ * Who holds a lock on `file` now, from /proc/locks: null when nobody does (or the file does
+ * not exist), 'unknown' where the kernel does not say. A line reads
+ * `1: FLOCK  ADVISORY  WRITE 8011 fe:00:2151152 0 EOF` (pid, device major:minor in hex,
+ * inode); lines with `->` are waiters, not holders.
+ */
+export function findLockOwner(
+  file: string,
+  procLocks = '/proc/locks',
+): { pid: number } | null | 'unknown' {
+  let stat: fs.Stats;
   try {
-    text = fs.readFileSync(path.join(dataDir, ENGINE_STATUS_FILE), 'utf8');
+    stat = fs.statSync(file);
   } catch {
     return null;
   }
-  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  const started = /^Started at:\s*(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)/m.exec(text);
-  const startedAt = started ? new Date(`${started[1]}T${started[2]}`) : null;
-  return { pid, startedAt: startedAt && !Number.isNaN(startedAt.getTime()) ? startedAt : null };
+  let table: string;
+  try {
+    table = fs.readFileSync(procLocks, 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  const device = splitDevice(stat.dev);
+  for (const line of table.split('\n')) {
+    const match =
+      /^\d+:\s+(?:FLOCK|POSIX|OFDLCK)\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(
+        line,
+      );
+    if (!match) continue;
+    const [, pid, major, minor, inode] = match;
+    if (
+      parseInt(major ?? '', 16) === device.major &&
+      parseInt(minor ?? '', 16) === device.minor &&
+      Number(inode) === stat.ino
+    ) {
+      return { pid: Number(pid) };
+    }
+  }
+  return null;
+}
+
+/** st_dev as the kernel encodes it for user space (new_encode_dev), back to major:minor. */
+function splitDevice(dev: number): { major: number; minor: number } {
+  return { major: (dev & 0xfff00) >>> 8, minor: (dev & 0xff) | ((dev >>> 12) & 0xfff00) };
+}
+
+/** `PID: 8011` in the engine's status file. */
+function readEnginePid(statusFile: string): number | null {
+  try {
+    const pid = Number(/^PID:\s*(\d+)/m.exec(fs.readFileSync(statusFile, 'utf8'))?.[1]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -134,16 +208,16 @@ function processCommand(pid: number): string | null {
   }
 }
 
-/** From /proc (Linux): boot time plus the process's start in clock ticks (USER_HZ = 100). */
-function processStartTime(pid: number): Date | null {
+/**
+ * The process's start in clock ticks since boot (field 22 of /proc/<pid>/stat): counted
+ * by the kernel from boot, so no clock step or time zone changes it. Null off Linux.
+ */
+function processStartTicks(pid: number): number | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may hold spaces and parentheses: count from its end
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    const bootSeconds = Number(/^btime (\d+)/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
-    if (!Number.isFinite(ticks) || !Number.isFinite(bootSeconds)) return null;
-    return new Date(bootSeconds * 1000 + ticks * 10);
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isSafeInteger(ticks) ? ticks : null;
   } catch {
     return null;
   }

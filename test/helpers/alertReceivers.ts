@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { verifyWebhookSignature, type VerifyResult } from '../../src/alerts/signature.js';
+import { loadMonitorAccessConfig } from '../../src/config/config.js';
 
 /**
  * The real protocols, on loopback, for the alert tests: an SMTP server receiving what
@@ -10,6 +11,17 @@ import { verifyWebhookSignature, type VerifyResult } from '../../src/alerts/sign
  * at its HTTP boundary), and a webhook receiver that verifies signatures and deduplicates
  * by webhook-id as the README tells receivers to.
  */
+
+/**
+ * What the operator of a test exposes to its monitor files: the secrets the tests name, and
+ * this machine, where the receivers below listen (DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK).
+ */
+export const LOCAL_RECEIVERS_ENV = {
+  DRIFTWATCH_MONITOR_SECRETS: 'TEST_SECRET,RETRAIN_SECRET,SINK_SECRET',
+  DRIFTWATCH_WEBHOOK_ALLOW_LOOPBACK: 'true',
+} as const;
+
+export const LOCAL_RECEIVERS_ACCESS = loadMonitorAccessConfig(LOCAL_RECEIVERS_ENV);
 
 // ---- SMTP ----
 

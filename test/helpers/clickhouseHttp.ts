@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,11 +19,26 @@ import { Session } from 'chdb';
  * cluster features (users, Keeper, Replicated databases, ON CLUSTER). Like a server on
  * another host, it refuses the `file()` table function: a server cannot read the client's
  * files.
+ *
+ * With `cluster`, it answers as a node of a ClickHouse cluster of that name whose shards are
+ * all this one engine (`remote_servers` in a config file; each shard's one replica is this
+ * node, so a Distributed table over them runs here, for real). What a node without Keeper
+ * cannot run is run as its one-node equivalent, and recorded as it was sent: ON CLUSTER runs
+ * here only, a `Replicated…MergeTree` is its plain twin, and `prefer_localhost_replica = 0`
+ * is not applied (it would send this node's own shard over TCP, where nothing listens).
+ * With one shard, the plain twins keep a deduplication log like Keeper's
+ * (`non_replicated_deduplication_window`), so insert deduplication tokens act as on a
+ * cluster. With two shards both shards' local tables are the same table: a query that reads
+ * both shards counts each row twice, which is how a test sees that a read was not
+ * confined to one shard (the log is off there: two shards' blocks of one insert share a
+ * token, and only on separate tables is that right).
  */
 export interface ClickHouseHttpStandIn {
   url: string;
   /** Every SQL statement received, in order (to check what the client sent). */
   statements: string[];
+  /** Every statement with the settings it came with (the URL's, as text). */
+  requests: { statement: string; settings: Record<string, string>; bodySha256?: string }[];
   /**
    * From now on, answer every query as a server whose password for our user was changed
    * (AUTHENTICATION_FAILED), or again normally.
@@ -41,13 +57,24 @@ const HTTP_ONLY_SETTINGS = new Set([
 ]);
 const NOT_SETTINGS = new Set(['query', 'query_id', 'database', 'default_format', 'session_id']);
 
+export interface StandInCluster {
+  name: string;
+  shards: 1 | 2;
+}
+
 /** `port`: where to listen (a server that comes up where a client already waits); default any. */
 export async function startClickHouseHttpStandIn(
-  options: { port?: number } = {},
+  options: { port?: number; cluster?: StandInCluster } = {},
 ): Promise<ClickHouseHttpStandIn> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-ch-http-'));
-  const session = new Session(dataDir);
+  const { cluster } = options;
+  const session = cluster
+    ? new Session(path.join(dataDir, 'data'), {
+        connectionArgs: [`--config-file=${writeClusterConfig(dataDir, cluster)}`],
+      })
+    : new Session(dataDir);
   const statements: string[] = [];
+  const requests: ClickHouseHttpStandIn['requests'] = [];
   let refusingLogins = false;
   // one statement at a time, as one server connection's session would run them
   let queue: Promise<unknown> = Promise.resolve();
@@ -84,8 +111,12 @@ export async function startClickHouseHttpStandIn(
     // Query parameters and settings arrive as text, as the server receives them; `SET`
     // hands the engine that same text to parse by each placeholder's declared type.
     const settings: string[] = [];
+    const received: Record<string, string> = {};
     for (const [key, value] of search) {
-      if (key.startsWith('param_') || (!NOT_SETTINGS.has(key) && !HTTP_ONLY_SETTINGS.has(key)))
+      const isSetting = !NOT_SETTINGS.has(key) && !HTTP_ONLY_SETTINGS.has(key);
+      if (isSetting && !key.startsWith('param_')) received[key] = value;
+      if (cluster && key === 'prefer_localhost_replica') continue;
+      if (key.startsWith('param_') || isSetting)
         settings.push(`SET ${key} = ${stringLiteral(value)}`);
     }
     let sql = search.get('query') ?? body.toString('utf8');
@@ -104,9 +135,14 @@ export async function startClickHouseHttpStandIn(
         );
       }
       statements.push(sql);
+      requests.push({
+        statement: sql,
+        settings: received,
+        ...(spooled ? { bodySha256: createHash('sha256').update(body).digest('hex') } : {}),
+      });
       const database = search.get('database');
       const prefix = [...(database ? [`USE ${database}`] : []), ...settings];
-      const full = [...prefix, sql].join(';\n');
+      const full = [...prefix, cluster ? asThisNode(sql, cluster) : sql].join(';\n');
       const format = search.get('default_format') ?? 'TabSeparated';
       const result = await session.queryAsync(full, { format });
       response.setHeader('X-ClickHouse-Summary', '{}');
@@ -127,6 +163,7 @@ export async function startClickHouseHttpStandIn(
   return {
     url: `http://127.0.0.1:${port}`,
     statements,
+    requests,
     refuseLogins(refuse) {
       refusingLogins = refuse;
     },
@@ -137,6 +174,41 @@ export async function startClickHouseHttpStandIn(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The cluster's shards, each one replica: this node (an address of its own, port 9000). */
+function writeClusterConfig(dir: string, cluster: StandInCluster): string {
+  const hosts = ['127.0.0.1', 'localhost'].slice(0, cluster.shards);
+  const shards = hosts
+    .map(
+      (host) =>
+        `<shard><internal_replication>true</internal_replication>` +
+        `<replica><host>${host}</host><port>9000</port></replica></shard>`,
+    )
+    .join('');
+  const file = path.join(dir, 'cluster.xml');
+  fs.writeFileSync(
+    file,
+    `<clickhouse><tcp_port>9000</tcp_port><remote_servers><${cluster.name}>${shards}</${cluster.name}></remote_servers></clickhouse>\n`,
+  );
+  return file;
+}
+
+const REPLICATED_ENGINE = /\bENGINE = Replicated(\w*MergeTree)\('[^']*', '[^']*'(?:, )?/;
+
+/** A statement for the cluster as this Keeper-less node runs it (see the interface). */
+function asThisNode(sql: string, cluster: StandInCluster): string {
+  let statement = sql.replace(new RegExp(`\\s+ON CLUSTER ${cluster.name}\\b`, 'g'), '');
+  if (REPLICATED_ENGINE.test(statement)) {
+    statement = statement.replace(REPLICATED_ENGINE, 'ENGINE = $1(');
+    if (cluster.shards === 1) {
+      const log = 'non_replicated_deduplication_window = 10000';
+      statement = /\bSETTINGS\b/.test(statement)
+        ? `${statement}, ${log}`
+        : `${statement} SETTINGS ${log}`;
+    }
+  }
+  return statement;
 }
 
 function stringLiteral(text: string): string {

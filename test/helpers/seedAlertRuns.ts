@@ -6,13 +6,15 @@
  *   node --import tsx test/helpers/seedAlertRuns.ts DATA_DIR MONITOR_FILE FIRST_WINDOW_END COUNT
  */
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
+import { LOCAL_RECEIVERS_ACCESS } from './alertReceivers.js';
 import { setAlertProgress } from '../../src/store/alerts.js';
 import { openStore } from '../../src/store/clickhouse.js';
 import { migrate } from '../../src/store/migrate.js';
 import { storeRun } from './verdicts.js';
 
 const [dataDir, monitorFile, firstEnd, count] = process.argv.slice(2);
-const loaded = loadMonitorFile(monitorFile ?? '');
+// the seeded monitor's webhooks call the test's receivers on loopback
+const loaded = loadMonitorFile(monitorFile ?? '', { access: LOCAL_RECEIVERS_ACCESS });
 if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
 const plan = loaded.plan;
 const store = await openStore({ kind: 'embedded', dataDir: dataDir ?? '', database: 'driftwatch' });

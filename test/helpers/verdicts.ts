@@ -1,18 +1,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { MonitorAccess } from '../../src/monitors/monitorAccess.js';
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../../src/monitors/plan.js';
 import type { Store } from '../../src/store/clickhouse.js';
 import { insertMonitorRun, storeRunResults } from '../../src/store/results.js';
+import { LOCAL_RECEIVERS_ACCESS } from './alertReceivers.js';
 import { tempDir } from './store.js';
 import { NULL_FIELDS, type CheckResult, type CheckStatus } from '../../src/monitors/checkResult.js';
 
-/** A monitor plan from YAML text, through the real parser (so tests use the real fields). */
-export function planFromYaml(yaml: string): MonitorPlan {
+/**
+ * A monitor plan from YAML text, through the real parser (so tests use the real fields),
+ * under what a test's operator exposes (its secrets, loopback receivers) unless told otherwise.
+ */
+export function planFromYaml(
+  yaml: string,
+  access: MonitorAccess = LOCAL_RECEIVERS_ACCESS,
+): MonitorPlan {
   const dir = tempDir('driftwatch-plan-');
   const file = path.join(dir, 'monitor.yaml');
   fs.writeFileSync(file, yaml);
-  const loaded = loadMonitorFile(file);
+  const loaded = loadMonitorFile(file, { access });
   fs.rmSync(dir, { recursive: true, force: true });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   return loaded.plan;

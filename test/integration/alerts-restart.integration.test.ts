@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LOCAL_RECEIVERS_ENV,
   eventually,
   startWebhookReceiver,
   type WebhookReceiver,
@@ -99,6 +100,7 @@ webhooks:
       DRIFTWATCH_MONITORS_DIR: monitorsDir,
       DRIFTWATCH_PORT: '0',
       SINK_SECRET: SECRET,
+      ...LOCAL_RECEIVERS_ENV,
       DRIFTWATCH_ALERTS_MAX_ATTEMPTS: '3',
       DRIFTWATCH_ALERTS_RETRY_BASE_MS: '50',
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '200',
@@ -201,9 +203,9 @@ webhooks:
 
   it('acknowledges and silences with who and why, and shows the audit trail', async () => {
     const listed = JSON.parse((await runCli(['alerts', '--json'], env)).stdout) as {
-      alerts: { alertId: string }[];
+      alerts: { alert_id: string }[];
     };
-    const alertId = listed.alerts[0]?.alertId ?? '';
+    const alertId = listed.alerts[0]?.alert_id ?? '';
     const ack = await runCli(
       ['alerts', 'ack', alertId, '--by', 'ana', '--reason', 'retraining started'],
       env,

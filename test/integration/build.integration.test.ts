@@ -42,7 +42,9 @@ describe('the compiled build, without the sources', () => {
   });
 
   it('finds the monitor schema', () => {
-    const result = run(['validate', path.join(REPO_ROOT, 'monitors')]);
+    const result = run(['validate', path.join(REPO_ROOT, 'monitors')], {
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
+    });
     // alert channels not configured in this shell are warnings, not errors
     const errors = result.stderr.split('\n').filter((line) => line && !/: warning: /.test(line));
     expect(errors).toEqual([]);
@@ -87,7 +89,19 @@ describe('the compiled build, without the sources', () => {
   }, 120_000);
 
   it('finds and applies the SQL migrations', () => {
-    const result = run(['status', '--json'], { DRIFTWATCH_DATA_DIR: path.join(pkg, 'data') });
+    const data = { DRIFTWATCH_DATA_DIR: path.join(pkg, 'data') };
+    // status only reads: on a directory with no store yet it creates nothing
+    expect(run(['status', '--json'], data).status).toBe(2);
+    expect(fs.existsSync(data.DRIFTWATCH_DATA_DIR)).toBe(false);
+    // an export opens the store, migrated
+    const key = /DRIFTWATCH_EXPORT_SIGNING_KEY=(\S+)/.exec(run(['export', 'keygen']).stdout)?.[1];
+    const period = ['--from', '2026-11-01T00:00:00Z', '--to', '2026-11-02T00:00:00Z'];
+    const exported = run(['export', ...period, '--out', path.join(pkg, 'export')], {
+      ...data,
+      DRIFTWATCH_EXPORT_SIGNING_KEY: key ?? '',
+    });
+    expect(exported.stderr).toBe('');
+    const result = run(['status', '--json'], data);
     expect(result.stderr).toBe('');
     expect(JSON.parse(result.stdout)).toEqual({
       events: { predictions: 0, features: 0, labels: 0 },

@@ -30,6 +30,7 @@ describe('data safety: the demo, and the CLI beside a running service', () => {
     DRIFTWATCH_MONITORS_DIR: monitorsDir,
     DRIFTWATCH_BASELINE_ROOTS: REPO_ROOT,
     RETRAIN_SECRET: 'whsec_ZGF0YS1zYWZldHk=', // the shipped monitor's webhook secret
+    DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
   };
   let service: RunningCli | undefined;
   let url = '';
@@ -157,12 +158,30 @@ describe('data safety: the demo, and the CLI beside a running service', () => {
     const holder = new RegExp(
       `^driftwatch: the embedded store ${dataDir} is in use by pid ${service?.pid} \\(driftwatch serve\\) since \\S+, serving ${url}; stop that process first \\(kill ${service?.pid}\\), or set DRIFTWATCH_DATA_DIR to another directory\\n$`,
     );
+    const rebuild = await runCli(
+      [
+        'summaries',
+        'rebuild',
+        '--model',
+        'fraud-detector',
+        '--from',
+        '2026-11-22',
+        '--to',
+        '2026-11-23',
+      ],
+      env,
+    );
+    expect(rebuild.stderr).toMatch(holder);
+    expect(rebuild.status).toBe(1);
+    // a baseline is frozen by the service itself
     const baseline = await runCli(
       ['baseline', 'create', '--model', 'fraud-detector', '--file', 'baselines/fraud-detector.csv'],
       env,
     );
-    expect(baseline.stderr).toMatch(holder);
-    expect(baseline.status).toBe(1);
+    expect(baseline.stderr).toBe('');
+    expect(baseline.stdout).toMatch(
+      /^baseline file:fraud-detector.csv version 2 for fraud-detector: \d+ rows\n$/,
+    );
     const second = await runCli(['serve'], env);
     expect(second.stderr).toMatch(holder);
     expect(second.status).toBe(1);

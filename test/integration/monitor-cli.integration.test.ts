@@ -10,7 +10,12 @@ import { tempDir } from '../helpers/store.js';
  */
 describe('driftwatch demo, then the monitor commands on its data', () => {
   const dir = tempDir('driftwatch-cli-');
-  const env = { DRIFTWATCH_DATA_DIR: path.join(dir, 'data'), DRIFTWATCH_PORT: '0' };
+  // the shipped fraud-detector monitor names its webhook's secret: the operator exposes it
+  const env = {
+    DRIFTWATCH_DATA_DIR: path.join(dir, 'data'),
+    DRIFTWATCH_PORT: '0',
+    DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
+  };
 
   it('runs the demo: events through HTTP ingest, monitors firing on the drifted windows', async () => {
     const result = await runCli(
@@ -245,10 +250,18 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
 });
 
 describe('driftwatch validate', () => {
-  it('accepts the shipped monitors', async () => {
-    const result = await runCli(['validate', 'monitors']);
+  it('accepts the shipped monitors where the operator exposes their webhook secret', async () => {
+    const result = await runCli(['validate', 'monitors'], {
+      DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/2 monitor\(s\) valid/);
+    // without: the rule it breaks, where
+    const closed = await runCli(['validate', 'monitors'], { DRIFTWATCH_MONITOR_SECRETS: '' });
+    expect(closed.status).toBe(2);
+    expect(closed.stderr).toContain(
+      `monitors/fraud-detector.yaml:42:17: webhooks.retrain.secret_env: RETRAIN_SECRET is not exposed to monitor files: the operator lists the variables monitor files may name in DRIFTWATCH_MONITOR_SECRETS (it is unset: none)\n`,
+    );
   });
 
   it('names file, line, column and what was expected, and keeps checking the other files', async () => {

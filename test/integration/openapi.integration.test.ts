@@ -85,6 +85,7 @@ describe('the OpenAPI document, and every answer against it', () => {
   let from: string;
   let to: string;
   let alertId: string;
+  let silenceId: string;
 
   beforeAll(async () => {
     const config = loadConfig({
@@ -132,6 +133,13 @@ describe('the OpenAPI document, and every answer against it', () => {
       headers: { authorization: `Bearer ${tokenOf('read')}` },
     });
     alertId = (alerts.json() as { items: { alert_id: string }[] }).items[0]?.alert_id ?? '';
+    const silence = await app.inject({
+      method: 'POST',
+      url: '/v1/silences',
+      headers: { authorization: `Bearer ${tokenOf('operator')}` },
+      payload: { model: 'fraud-detector', for: '1h', reason: 'to end' },
+    });
+    silenceId = (silence.json() as { silence_id: string }).silence_id;
   }, 300_000);
   afterAll(async () => {
     await service?.stop();
@@ -205,6 +213,21 @@ describe('the OpenAPI document, and every answer against it', () => {
         url: '/v1/silences',
         needs: 'operate',
         payload: { model, until: new Date(Date.now() + 3_600_000).toISOString(), comment: 'test' },
+      },
+      { route: 'GET /v1/alerts/:alert_id', url: `/v1/alerts/${alertId}`, needs: 'read' },
+      { route: 'GET /v1/silences', url: '/v1/silences?state=all', needs: 'read' },
+      {
+        route: 'POST /v1/silences/:silence_id/end',
+        url: `/v1/silences/${silenceId}/end`,
+        needs: 'operate',
+        payload: {},
+      },
+      { route: 'GET /v1/notifications', url: '/v1/notifications?status=dead', needs: 'read' },
+      {
+        route: 'POST /v1/models/:model/alerts/test',
+        url: `/v1/models/${model}/alerts/test`,
+        needs: 'operate',
+        payload: { timeout_seconds: 10 },
       },
       { route: 'GET /v1/exports', url: `/v1/exports?from=${from}&to=${to}`, needs: 'admin' },
       {
@@ -324,7 +347,8 @@ describe('the OpenAPI document, and every answer against it', () => {
       if (call.route.includes(':')) {
         const url = call.url
           .replace('fraud-detector', 'no-such-model')
-          .replace(alertId, 'no-such-alert');
+          .replace(alertId, 'no-such-alert')
+          .replace(silenceId, 'sil_no_such_silence');
         const answer = await send(app, call, { url });
         expect(answer.statusCode, call.route).toBe(404);
         expectConforms(call, answer);

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createToken, createTokenVerifier, parseTokenEntry, roleGrants } from './tokens.js';
+import {
+  createToken,
+  createTokenVerifier,
+  mayPostFor,
+  parseTokenEntry,
+  roleGrants,
+} from './tokens.js';
 
 describe('API tokens', () => {
   it('are random, prefixed, and configured only by their SHA-256', () => {
@@ -48,5 +54,56 @@ describe('API tokens', () => {
     expect(roleGrants('operator', 'admin')).toBe(false);
     expect(roleGrants('metrics', 'metrics')).toBe(true);
     expect(roleGrants('metrics', 'read')).toBe(false);
+  });
+
+  it('scope an ingest token to models, and leave entries without a scope for every model', () => {
+    const sha = 'b'.repeat(64);
+    expect(parseTokenEntry(`ingest:${sha}:producer:a:models=fraud-detector+team-a-*`, 'x')).toEqual(
+      {
+        ok: true,
+        entry: {
+          role: 'ingest',
+          sha256: sha,
+          name: 'producer:a',
+          models: ['fraud-detector', 'team-a-*'],
+        },
+      },
+    );
+    expect(parseTokenEntry(`ingest:${sha}:models=m1`, 'token-2')).toEqual({
+      ok: true,
+      entry: { role: 'ingest', sha256: sha, name: 'token-2', models: ['m1'] },
+    });
+    expect(parseTokenEntry(`ingest:${sha}:producer`, 'x')).toEqual({
+      ok: true,
+      entry: { role: 'ingest', sha256: sha, name: 'producer' },
+    });
+    expect(parseTokenEntry(`admin:${sha}:root:models=m1`, 'x')).toEqual({
+      ok: false,
+      message: 'models= scopes ingest tokens only, not admin',
+    });
+    expect(parseTokenEntry(`ingest:${sha}:p:models=a b`, 'x')).toMatchObject({ ok: false });
+    expect(parseTokenEntry(`ingest:${sha}:p:models=`, 'x')).toEqual({
+      ok: false,
+      message: 'models= names no model',
+    });
+    const scoped = createToken('ingest', 'p', ['m1', 'team-*']);
+    expect(scoped.line).toMatch(/^ingest:[0-9a-f]{64}:p:models=m1\+team-\*$/);
+    expect(createTokenVerifier([scoped.entry])(scoped.token)).toEqual({
+      role: 'ingest',
+      name: 'p',
+      models: ['m1', 'team-*'],
+    });
+    const principal = { models: ['m1', 'team-*'] };
+    expect(['m1', 'team-x', 'team-'].map((m) => mayPostFor(principal, m))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(['m2', 'm1x', 'tea'].map((m) => mayPostFor(principal, m))).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(mayPostFor({}, 'anything')).toBe(true);
   });
 });

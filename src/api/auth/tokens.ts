@@ -37,12 +37,24 @@ export interface TokenEntry {
   sha256: string;
   /** Who holds it, for logs and acknowledgements; never the token itself. */
   name: string;
+  /**
+   * An ingest token's models (`fraud-detector`, `team-a-*`): it may post events only for
+   * these. Absent: every model (tokens made before scopes existed mean this).
+   */
+  models?: readonly string[];
 }
 
 export interface Principal {
   role: Role;
   name: string;
+  /** The models this caller may post events for; absent: every model. */
+  models?: readonly string[];
 }
+
+/** `models=` ends an entry: `ingest:<sha256>:<name>:models=fraud-detector+team-a-*`. */
+const MODELS_FIELD = 'models=';
+/** A model as a scope names it: a model name, or a prefix ending in `*`. */
+const MODEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*\*?$/;
 
 export const TOKEN_PREFIX = 'dw_';
 
@@ -54,21 +66,53 @@ export function hashToken(token: string): string {
 export function createToken(
   role: Role,
   name?: string,
+  models?: readonly string[],
 ): { token: string; entry: TokenEntry; line: string } {
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  const entry = { role, sha256: hashToken(token), name: name ?? `${role}-${Date.now()}` };
+  const entry: TokenEntry = {
+    role,
+    sha256: hashToken(token),
+    name: name ?? `${role}-${Date.now()}`,
+    ...(models ? { models } : {}),
+  };
   return { token, entry, line: formatTokenEntry(entry) };
 }
 
 export function formatTokenEntry(entry: TokenEntry): string {
-  return `${entry.role}:${entry.sha256}:${entry.name}`;
+  const scope = entry.models ? `:${MODELS_FIELD}${entry.models.join('+')}` : '';
+  return `${entry.role}:${entry.sha256}:${entry.name}${scope}`;
+}
+
+/** Why these models cannot scope a token of this role, or null. */
+export function modelScopeProblem(role: Role, models: readonly string[]): string | null {
+  if (role !== 'ingest') return `models= scopes ingest tokens only, not ${role}`;
+  if (models.length === 0) return 'models= names no model';
+  const bad = models.find((model) => !MODEL_PATTERN.test(model));
+  return bad === undefined
+    ? null
+    : `"${bad}" is not a model name or a prefix ending in * (letters, digits, _ . -)`;
+}
+
+/** Whether a caller may post events for a model: unscoped callers for every one. */
+export function mayPostFor(principal: Pick<Principal, 'models'>, model: string): boolean {
+  return (
+    principal.models === undefined ||
+    principal.models.some((entry) =>
+      entry.endsWith('*') ? model.startsWith(entry.slice(0, -1)) : model === entry,
+    )
+  );
 }
 
 export type TokenEntryParse = { ok: true; entry: TokenEntry } | { ok: false; message: string };
 
-/** `role:sha256[:name]`; the name may not contain a comma or a newline (entries are listed with either). */
+/**
+ * `role:sha256[:name][:models=m1+m2]`; the name may not contain a comma or a newline
+ * (entries are listed with either), and an ingest token may end with the models it may post
+ * for (`+`-separated, `prefix*` for a family).
+ */
 export function parseTokenEntry(text: string, fallbackName: string): TokenEntryParse {
   const [role, sha256, ...rest] = text.trim().split(':');
+  const scope = rest.at(-1)?.startsWith(MODELS_FIELD) ? rest.pop() : undefined;
   if (!role || !(ROLES as readonly string[]).includes(role)) {
     return { ok: false, message: `role "${role ?? ''}" is not one of ${ROLES.join(', ')}` };
   }
@@ -80,7 +124,11 @@ export function parseTokenEntry(text: string, fallbackName: string): TokenEntryP
     };
   }
   const name = rest.join(':').trim() || fallbackName;
-  return { ok: true, entry: { role: role as Role, sha256, name } };
+  if (scope === undefined) return { ok: true, entry: { role: role as Role, sha256, name } };
+  const models = scope.slice(MODELS_FIELD.length).split('+').filter(Boolean);
+  const problem = modelScopeProblem(role as Role, models);
+  if (problem) return { ok: false, message: problem };
+  return { ok: true, entry: { role: role as Role, sha256, name, models } };
 }
 
 /**
@@ -109,6 +157,12 @@ export function createDigestVerifier(
     for (const { entry, digest } of digests) {
       if (timingSafeEqual(presented, digest) && found === undefined) found = entry;
     }
-    return found && { role: found.role, name: found.name };
+    return (
+      found && {
+        role: found.role,
+        name: found.name,
+        ...(found.models ? { models: found.models } : {}),
+      }
+    );
   };
 }

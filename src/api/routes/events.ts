@@ -10,11 +10,12 @@ import {
 } from '../../ingest/httpBody.js';
 import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
-import type { IncomingMessage, PreparedBatch } from '../../ingest/pipeline.js';
+import type { IncomingMessage, PostingScope, PreparedBatch } from '../../ingest/pipeline.js';
 import { unwatchedModelNotes, unwatchedModelsOf } from '../../ingest/unwatchedModels.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { refusesAccess } from '../../store/clickhouse.js';
+import { mayPostFor, type Principal } from '../auth/tokens.js';
 import { clientWentAway } from '../errors.js';
 
 export interface HttpIngestLimits {
@@ -26,7 +27,10 @@ export interface HttpIngestLimits {
 }
 
 export interface EventRouteDeps {
-  prepareBatch: (messages: readonly IncomingMessage[]) => Promise<PreparedBatch>;
+  prepareBatch: (
+    messages: readonly IncomingMessage[],
+    scope?: PostingScope,
+  ) => Promise<PreparedBatch>;
   writer: EventWriter;
   metrics: IngestMetrics;
   limits: HttpIngestLimits;
@@ -211,7 +215,14 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       const events = chunk;
       chunk = [];
       chunkBytes = 0;
-      await writeChunk(events, processed, request.query.type, result, unwatched);
+      await writeChunk(
+        events,
+        processed,
+        request.query.type,
+        result,
+        unwatched,
+        scopeOf(request.principal),
+      );
       processed += events.length;
     };
     try {
@@ -272,6 +283,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     kind: EventKind | undefined,
     result: IngestResult,
     unwatched: Map<string, number>,
+    scope: PostingScope | undefined,
   ): Promise<void> {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
@@ -280,7 +292,7 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       payloadSha256: event.payloadSha256,
       origin: { source: 'http', topic: '', partition: -1, offset: -1 },
     }));
-    const prepared = await deps.prepareBatch(messages);
+    const prepared = await deps.prepareBatch(messages, scope);
     for (let attempt = 0; ; attempt += 1) {
       try {
         await deps.writer.write(prepared);
@@ -322,6 +334,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     });
   }
+}
+
+/** A token scoped to models may post events for those only (README: Access control). */
+function scopeOf(principal: Principal | null): PostingScope | undefined {
+  const models = principal?.models;
+  if (!principal || !models) return undefined;
+  return { holder: principal.name, models, allows: (model) => mayPostFor(principal, model) };
 }
 
 function emptyResult(): IngestResult {

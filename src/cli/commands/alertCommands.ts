@@ -1,25 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { createAlertStage } from '../../alerts/alertStage.js';
-import { acknowledgeAlert, createSilence } from '../../alerts/operatorActions.js';
-import { checkAlertEnvironment, type ReadSecret } from '../../alerts/secrets.js';
+import type { ReadSecret } from '../../alerts/secrets.js';
 import { splitSecrets, verifyWebhookSignature } from '../../alerts/signature.js';
+import type { Alert, Notification } from '../../api/alerts.js';
 import { InputError } from '../../errors.js';
-import { loadMonitorDirectory, parseDuration } from '../../monitors/monitorFile.js';
-import type { MonitorPlan } from '../../monitors/plan.js';
-import { silentLogger } from '../../observability/logger.js';
-import { createMetricsRegistry } from '../../observability/metrics.js';
+import { parseDuration } from '../../monitors/monitorFile.js';
 import { alignColumns } from '../../report/render/table.js';
-import type { AlertState } from '../../alerts/alert.js';
-import {
-  expireSilence,
-  getAlert,
-  listAlerts,
-  listSilences,
-  type AlertSummary,
-} from '../../store/alerts.js';
-import { listOutbox, type OutboxEntry } from '../../store/outbox.js';
 import type { CommandContext } from '../program.js';
 
 const STATES = ['firing', 'pending', 'resolved', 'open', 'all'] as const;
@@ -27,12 +14,16 @@ type StateFilter = (typeof STATES)[number];
 
 /**
  * driftwatch alerts [list] | show | test | silence | silences | unsilence | ack, and
- * driftwatch webhook verify: the alert-facing commands.
+ * driftwatch webhook verify: the alert-facing commands. Each asks the alerts' use cases
+ * (AlertsApi): over the store, or through the running service when it holds the store, so
+ * both answer alike, in the API's fields.
  */
 export function registerAlertCommands(program: Command, context: CommandContext): void {
   const alerts = program
     .command('alerts')
-    .description('alerts: list them, their notifications, silences and acknowledgements');
+    .description(
+      'alerts: list them, their notifications, silences and acknowledgements (through the service while it runs)',
+    );
 
   alerts
     .command('list', { isDefault: true })
@@ -54,22 +45,26 @@ export function registerAlertCommands(program: Command, context: CommandContext)
         limit: string;
         json?: boolean;
       }) => {
-        const store = await context.store();
         const limit = parseCount('--limit', flags.limit);
-        const dead = await listOutbox(store, {
+        const states = flags.dead ? [] : statesOf(parseState(flags.state));
+        const api = await context.alerts({ readOnly: true });
+        const dead = await api.notifications({
           status: 'dead',
           model: flags.model,
-          limit: flags.dead ? limit : 1000,
+          limit: flags.dead ? Math.max(1, limit) : 1000,
         });
         if (flags.dead) {
-          if (flags.json) return print(JSON.stringify(dead.map(outboxJson), null, 2));
+          if (flags.json) return print(JSON.stringify(dead, null, 2));
           return print(deadTable(dead));
         }
-        const state = parseState(flags.state);
-        const rows = await listAlerts(store, { model: flags.model, state, limit });
+        const page = await api.list({ model: flags.model, states, limit, offset: 0 });
         if (flags.json)
-          return print(JSON.stringify({ alerts: rows, dead_notifications: dead.length }, null, 2));
-        print(alertTable(rows));
+          return print(
+            JSON.stringify({ alerts: page.items, dead_notifications: dead.length }, null, 2),
+          );
+        print(alertTable(page.items));
+        if (page.total > page.items.length)
+          print(`(${page.items.length} of ${page.total} alerts; --limit for more)`);
         if (dead.length > 0)
           print(`${dead.length} notification(s) dead: see \`driftwatch alerts --dead\``);
       },
@@ -77,11 +72,12 @@ export function registerAlertCommands(program: Command, context: CommandContext)
 
   alerts
     .command('show <alert-id>')
-    .description('one alert with every transition (the run that caused it) and acknowledgement')
+    .description(
+      'one alert (its id, or a unique prefix of it) with every transition (the run that caused it) and acknowledgement',
+    )
     .option('--json', 'print JSON')
     .action(async (alertId: string, flags: { json?: boolean }) => {
-      const detail = await getAlert(await context.store(), alertId);
-      if (!detail) throw new InputError({ file: 'alert-id' }, `no alert "${alertId}"`);
+      const detail = await (await context.alerts({ readOnly: true })).get(alertId);
       if (flags.json) return print(JSON.stringify(detail, null, 2));
       print(alertTable([detail.alert]));
       print(
@@ -98,21 +94,21 @@ export function registerAlertCommands(program: Command, context: CommandContext)
             'withheld',
           ],
           ...detail.events.map((event) => [
-            event.windowEnd.toISOString(),
+            event.window_end,
             event.event,
-            event.fromState,
-            event.toState,
+            event.from_state,
+            event.to_state,
             event.severity ?? '-',
-            event.verdictStatus,
+            event.verdict_status,
             event.value === null ? '-' : String(event.value),
-            event.notified ? `${event.outboxIds.length} message(s)` : 'no',
-            event.suppressedBy || '-',
+            event.notified ? 'yes' : 'no',
+            event.suppressed_by || '-',
           ]),
         ]).join('\n'),
       );
       for (const ack of detail.acknowledgements)
         print(
-          `acknowledged episode ${ack.episode} by ${ack.acknowledgedBy} at ${ack.acknowledgedAt.toISOString()}: ${ack.reason || '-'}`,
+          `acknowledged episode ${ack.episode} by ${ack.by} at ${ack.at}: ${ack.reason || '-'}`,
         );
     });
 
@@ -124,52 +120,18 @@ export function registerAlertCommands(program: Command, context: CommandContext)
     .requiredOption('--model <model>', 'the model')
     .option('--timeout <seconds>', 'give up waiting after this long', '60')
     .action(async (flags: { model: string; timeout: string }) => {
-      const plan = findPlan(context, flags.model);
-      const problems = checkAlertEnvironment([plan], context.config.alerts.readSecret);
-      if (problems.length > 0)
-        throw new InputError(
-          { file: flags.model },
-          problems.map((problem) => problem.message).join('; '),
-        );
-      const store = await context.store();
-      // A handful of quick attempts: a person is waiting for the answer. Only the test
-      // notifications: whatever else is pending belongs to the service's delivery loop.
-      const stage = createAlertStage({
-        deliverOnly: (entry) => entry.kind === 'test' && entry.model === plan.model,
-        store,
-        plans: [plan],
-        config: {
-          ...context.config.alerts,
-          delivery: {
-            ...context.config.alerts.delivery,
-            maxAttempts: 3,
-            retryBaseMs: 1000,
-            retryMaxMs: 4000,
-          },
-        },
-        logger: silentLogger(),
-        registry: createMetricsRegistry({ processMetrics: false }),
-      });
-      try {
-        const sent = await stage.enqueueTest(plan.model);
-        if (sent.length === 0) {
-          print(`${plan.model} has no alert routes (alerts.routes in its monitor file)`);
-          return;
-        }
-        const ids = sent.map((notification) => notification.id);
-        await stage.delivery.drain({
-          ids,
-          timeoutMs: parseCount('--timeout', flags.timeout) * 1000,
-        });
-        const outcome = await listOutbox(store, { ids });
-        for (const entry of outcome)
-          print(
-            `${entry.destination.padEnd(40)} ${entry.status}${entry.lastError ? `: ${entry.lastError}` : ''}`,
-          );
-        if (outcome.some((entry) => entry.status !== 'delivered')) process.exitCode = 1;
-      } finally {
-        await stage.stop();
+      const timeout = parseCount('--timeout', flags.timeout);
+      const outcome = await (await context.alerts()).test(flags.model, Math.max(1, timeout));
+      if (outcome.deliveries.length === 0) {
+        print(`${outcome.model} has no alert routes (alerts.routes in its monitor file)`);
+        return;
       }
+      for (const delivery of outcome.deliveries)
+        print(
+          `${delivery.destination.padEnd(40)} ${delivery.status}${delivery.last_error ? `: ${delivery.last_error}` : ''}`,
+        );
+      if (outcome.deliveries.some((delivery) => delivery.status !== 'delivered'))
+        process.exitCode = 1;
     });
 
   alerts
@@ -179,59 +141,76 @@ export function registerAlertCommands(program: Command, context: CommandContext)
     .option('--feature <feature>', 'only this feature')
     .option('--slice <slice>', 'only this slice value (web, or channel=web)')
     .option('--check <check>', 'only this check id')
-    .requiredOption('--for <duration>', 'how long, e.g. 30m, 4h, 2d')
+    .option('--for <duration>', 'how long, e.g. 30m, 4h, 2d (or --until)')
+    .option('--until <time>', 'until when (RFC 3339), instead of --for')
     .requiredOption('--reason <text>', 'why (kept with the silence)')
-    .option('--by <name>', 'who (default: the user running the command)')
+    .option(
+      '--by <name>',
+      'who (default: the user running the command; through the API: its token)',
+    )
     .action(
       async (flags: {
         model: string;
         feature?: string;
         slice?: string;
         check?: string;
-        for: string;
+        for?: string;
+        until?: string;
         reason: string;
         by?: string;
       }) => {
-        // A silence for a model nobody monitors would silently do nothing: refuse the typo.
-        findPlan(context, flags.model);
-        const now = new Date();
-        const silence = await createSilence(await context.store(), {
+        if ((flags.for === undefined) === (flags.until === undefined))
+          throw new InputError(
+            { file: '--for' },
+            'give one of --for (a duration) or --until (a time)',
+          );
+        const end =
+          flags.for !== undefined
+            ? { forMs: parseDurationFlag('--for', flags.for) }
+            : { until: parseTime('--until', flags.until ?? '') };
+        const silence = await (
+          await context.alerts()
+        ).silence({
           model: flags.model,
           feature: flags.feature,
           slice: flags.slice,
           checkId: flags.check,
-          endsAt: new Date(now.getTime() + parseDurationFlag('--for', flags.for)),
+          end,
           reason: required('--reason', flags.reason),
           by: flags.by ?? os.userInfo().username,
-          now,
         });
-        print(
-          `${silence.silenceId}: ${describeSilence(silence)} until ${silence.endsAt.toISOString()}`,
-        );
+        print(`${silence.silence_id}: ${describeSilence(silence)} until ${silence.until}`);
       },
     );
 
   alerts
     .command('silences')
-    .description('list silences (default: the active ones)')
+    .description('list silences (default: the active ones) with who, why and until when')
     .option('--model <model>', 'only this model')
     .option('--all', 'also expired ones')
     .option('--json', 'print JSON')
     .action(async (flags: { model?: string; all?: boolean; json?: boolean }) => {
-      const silences = await listSilences(await context.store(), {
+      const page = await (
+        await context.alerts({ readOnly: true })
+      ).silences({
         model: flags.model,
-        ...(flags.all ? {} : { activeAt: new Date() }),
+        state: flags.all ? 'all' : 'active',
+        limit: 1000,
+        offset: 0,
       });
-      if (flags.json) return print(JSON.stringify(silences, null, 2));
+      if (flags.json) return print(JSON.stringify(page.items, null, 2));
+      if (page.items.length === 0) return print(flags.all ? 'no silences' : 'no active silences');
       print(
         alignColumns([
           ['id', 'matches', 'from', 'until', 'by', 'reason'],
-          ...silences.map((silence) => [
-            silence.silenceId,
+          ...page.items.map((silence) => [
+            silence.silence_id,
             describeSilence(silence),
-            silence.startsAt.toISOString(),
-            (silence.expiredAt ?? silence.endsAt).toISOString(),
-            silence.createdBy,
+            silence.starts_at,
+            silence.expired_by
+              ? `${silence.until} (ended by ${silence.expired_by})`
+              : silence.until,
+            silence.by,
             silence.reason,
           ]),
         ]).join('\n'),
@@ -241,41 +220,36 @@ export function registerAlertCommands(program: Command, context: CommandContext)
   alerts
     .command('unsilence <silence-id>')
     .description('end a silence now')
-    .option('--by <name>', 'who (default: the user running the command)')
+    .option(
+      '--by <name>',
+      'who (default: the user running the command; through the API: its token)',
+    )
     .action(async (silenceId: string, flags: { by?: string }) => {
-      const expired = await expireSilence(
-        await context.store(),
-        silenceId,
-        flags.by ?? os.userInfo().username,
-        new Date(),
-      );
-      if (!expired) throw new InputError({ file: 'silence-id' }, `no silence "${silenceId}"`);
-      print(`${silenceId} ended at ${expired.expiredAt?.toISOString()}`);
+      const ended = await (
+        await context.alerts()
+      ).endSilence(silenceId, flags.by ?? os.userInfo().username);
+      if (!ended) throw new InputError({ file: 'silence-id' }, `no silence "${silenceId}"`);
+      print(`${silenceId} ended at ${ended.expired_at}`);
     });
 
   alerts
     .command('ack <alert-id>')
     .description(
-      'acknowledge an alert: no more repeat notices this episode (escalation and resolution still notify)',
+      'acknowledge an alert (its id, or a unique prefix): no more repeat notices this episode (escalation and resolution still notify)',
     )
-    .requiredOption('--by <name>', 'who is on it')
+    .requiredOption('--by <name>', 'who is on it (through the API: its token names who)')
     .option('--reason <text>', 'why, or what is being done', '')
     .action(async (alertId: string, flags: { by: string; reason: string }) => {
-      const outcome = await acknowledgeAlert(await context.store(), {
-        alertId,
-        by: required('--by', flags.by),
-        reason: flags.reason,
-      });
-      if (!outcome.ok && outcome.reason === 'not_found')
-        throw new InputError({ file: 'alert-id' }, `no alert "${alertId}"`);
-      if (!outcome.ok)
+      const alert = await (
+        await context.alerts()
+      ).acknowledge(alertId, required('--by', flags.by), flags.reason);
+      if (alert.state !== 'firing' && alert.state !== 'pending')
         throw new InputError(
           { file: 'alert-id' },
-          `alert ${alertId} is ${outcome.state}: nothing to acknowledge`,
+          `alert ${alert.alert_id} is ${alert.state}: nothing to acknowledge`,
         );
-      const alert = outcome.alert;
       print(
-        `${alertId} (${alert.model} ${alert.checkId} ${alert.feature || '-'} ${sliceText(alert)}) acknowledged by ${flags.by}, episode ${alert.episode}`,
+        `${alert.alert_id} (${alert.model} ${alert.check_id} ${alert.feature || '-'} ${alert.slice}) acknowledged by ${alert.acknowledged?.by ?? flags.by}, episode ${alert.episode}`,
       );
     });
 
@@ -308,7 +282,7 @@ export function registerAlertCommands(program: Command, context: CommandContext)
         tolerance: string;
       }) => {
         const secrets = splitSecrets(
-          readSecretOrFail(context.config.alerts.readSecret, flags.secretEnv),
+          readSecretOrFail(context.config.readVariable, flags.secretEnv),
         );
         const body = flags.bodyFile ? readBody(flags.bodyFile) : await readStdin();
         const result = verifyWebhookSignature(
@@ -332,13 +306,27 @@ function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-function parseState(text: string): AlertState | 'open' | 'all' {
+function parseState(text: string): StateFilter {
   if (!(STATES as readonly string[]).includes(text))
     throw new InputError(
       { file: '--state' },
       `expected one of ${STATES.join(', ')}, got "${text}"`,
     );
   return text as StateFilter;
+}
+
+/** The states a filter lists; none: every state. */
+function statesOf(filter: StateFilter): string[] {
+  if (filter === 'all') return [];
+  if (filter === 'open') return ['pending', 'firing'];
+  return [filter];
+}
+
+function parseTime(flag: string, text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new InputError({ file: flag }, `not a time: "${text}" (expected RFC 3339)`);
+  return date;
 }
 
 function parseCount(flag: string, text: string): number {
@@ -384,30 +372,15 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
-function findPlan(context: CommandContext, model: string): MonitorPlan {
-  const { plans } = loadMonitorDirectory(context.config.monitorsDir);
-  const plan = plans.find((candidate) => candidate.model === model);
-  if (!plan)
-    throw new InputError(
-      { file: context.config.monitorsDir },
-      `no valid monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'}; see driftwatch validate)`,
-    );
-  return plan;
-}
-
-function sliceText(alert: { sliceKey: string; sliceValue: string }): string {
-  return alert.sliceKey ? `${alert.sliceKey}=${alert.sliceValue}` : alert.sliceValue;
-}
-
 function describeSilence(silence: {
   model: string;
-  feature: string;
-  slice: string;
-  checkId: string;
+  feature: string | null;
+  slice: string | null;
+  check_id: string | null;
 }): string {
   return [
     `model=${silence.model}`,
-    silence.checkId && `check=${silence.checkId}`,
+    silence.check_id && `check=${silence.check_id}`,
     silence.feature && `feature=${silence.feature}`,
     silence.slice && `slice=${silence.slice}`,
   ]
@@ -415,7 +388,7 @@ function describeSilence(silence: {
     .join(' ');
 }
 
-function alertTable(rows: readonly AlertSummary[]): string {
+function alertTable(rows: readonly Alert[]): string {
   if (rows.length === 0) return 'no alerts';
   return alignColumns([
     [
@@ -429,41 +402,36 @@ function alertTable(rows: readonly AlertSummary[]): string {
       'since',
       'value',
       'acknowledged',
+      'silenced until',
     ],
     ...rows.map((alert) => [
-      alert.alertId,
+      alert.alert_id,
       alert.state,
-      alert.severity ?? '-',
+      alert.severity,
       alert.model,
-      alert.checkId,
+      alert.check_id,
       alert.feature || '-',
-      sliceText(alert),
-      alert.since?.toISOString() ?? '-',
-      alert.last?.value === null || alert.last?.value === undefined
-        ? '-'
-        : String(Number(alert.last.value.toPrecision(4))),
-      alert.acknowledgement ? alert.acknowledgement.acknowledgedBy : '-',
+      alert.slice,
+      alert.since,
+      alert.value === null ? '-' : String(Number(alert.value.toPrecision(4))),
+      alert.acknowledged ? alert.acknowledged.by : '-',
+      alert.silenced_until ?? '-',
     ]),
   ]).join('\n');
 }
 
-function deadTable(rows: readonly OutboxEntry[]): string {
+function deadTable(rows: readonly Notification[]): string {
   if (rows.length === 0) return 'no dead notifications';
   return alignColumns([
     ['notification', 'destination', 'kind', 'model', 'window end', 'attempts', 'last error'],
     ...rows.map((entry) => [
-      entry.id,
+      entry.notification_id,
       entry.destination,
       entry.kind,
       entry.model,
-      entry.windowEnd.toISOString(),
+      entry.window_end,
       String(entry.attempts),
-      entry.lastError,
+      entry.last_error,
     ]),
   ]).join('\n');
-}
-
-function outboxJson(entry: OutboxEntry) {
-  const { message, ...rest } = entry;
-  return { ...rest, message: JSON.parse(message) as unknown };
 }

@@ -1,14 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
-import { InputError } from '../../errors.js';
-import { generateSigningKey } from '../../exports/signing.js';
-import { verifyExport } from '../../exports/verifyExport.js';
-import { writeExport } from '../../exports/writeExport.js';
+import { extract as extractTar } from 'tar';
+import { DriftwatchError, InputError } from '../../errors.js';
+import { generateSigningKey, loadPublicKey } from '../../exports/signing.js';
+import { fingerprintOf, verifyExport, type VerifyReport } from '../../exports/verifyExport.js';
+import {
+  MANIFEST_FILE,
+  prepareEmptyDirectory,
+  writeExport,
+  type Manifest,
+} from '../../exports/writeExport.js';
 import { openStore } from '../../store/clickhouse.js';
 import { softwareVersion } from '../../version.js';
 import type { CommandContext } from '../program.js';
+import type { ServiceClient } from '../serviceClient.js';
 
 const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 
@@ -44,22 +54,38 @@ export function registerExportCommands(program: Command, context: CommandContext
             `"${flags.format}" is not one of ${FORMATS.join(', ')}`,
           );
         }
-        const signingKey = context.config.exports.signingKey;
-        if (!signingKey) {
-          throw new InputError(
-            { file: 'DRIFTWATCH_EXPORT_SIGNING_KEY' },
-            'not set: exports are signed (driftwatch export keygen makes a key pair)',
-          );
+        const from = parseTime('--from', flags.from);
+        const to = parseTime('--to', flags.to);
+        const format = flags.format as (typeof FORMATS)[number];
+        const backend = await context.storeOrService();
+        let manifest: Manifest;
+        if (backend.kind === 'service') {
+          // The service that holds the store writes and signs it (with its key), as for any client.
+          manifest = await downloadExport(backend.service, {
+            from,
+            to,
+            model: flags.model,
+            format,
+            outDir: flags.out,
+          });
+        } else {
+          const signingKey = context.config.exports.signingKey;
+          if (!signingKey) {
+            throw new InputError(
+              { file: 'DRIFTWATCH_EXPORT_SIGNING_KEY' },
+              'not set: exports are signed (driftwatch export keygen makes a key pair)',
+            );
+          }
+          manifest = await writeExport(backend.store, {
+            from,
+            to,
+            model: flags.model,
+            format,
+            outDir: flags.out,
+            signingKey,
+            softwareVersion: softwareVersion(),
+          });
         }
-        const manifest = await writeExport(await context.store(), {
-          from: parseTime('--from', flags.from),
-          to: parseTime('--to', flags.to),
-          model: flags.model,
-          format: flags.format as (typeof FORMATS)[number],
-          outDir: flags.out,
-          signingKey,
-          softwareVersion: softwareVersion(),
-        });
         for (const file of manifest.files) {
           process.stdout.write(
             `${file.name.padEnd(28)} ${String(file.rows).padStart(9)} records  sha256 ${file.sha256}\n`,
@@ -74,36 +100,41 @@ export function registerExportCommands(program: Command, context: CommandContext
   command
     .command('verify <dir>')
     .description(
-      "check an export: signature, every record's chain link and hash, files' SHA-256 and row counts",
+      "check an export: signature, every record's chain link and hash, files' SHA-256 and row counts; " +
+        'who signed it is proven only with a key (or fingerprint) you trust',
     )
     .option(
       '--public-key <key>',
       'the Ed25519 public key to trust (PEM file, PEM or base64); default DRIFTWATCH_EXPORT_PUBLIC_KEY',
     )
+    .option(
+      '--key-fingerprint <sha256>',
+      "or the trusted key's fingerprint, pinned (sha256:..., printed by export keygen); default DRIFTWATCH_EXPORT_KEY_FINGERPRINT",
+    )
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, flags: { publicKey?: string; json?: boolean }) => {
-      const given = flags.publicKey ?? context.config.exports.publicKey ?? undefined;
-      const publicKey = given && fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
-      // Its own scratch engine: verifying never touches (or waits for) the service's store.
-      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-verify-store-'));
-      const store = await openStore({ kind: 'embedded', dataDir: scratch, database: 'verify' });
-      try {
-        const report = await verifyExport(dir, { publicKey, store });
-        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else {
-          for (const problem of report.problems) process.stdout.write(`BAD  ${problem}\n`);
-          process.stdout.write(
-            report.ok
-              ? `OK   ${report.records} records, chain intact, signature valid${report.trustedKey ? '' : " (checked with the manifest's own key: pass --public-key to check who signed it)"}\n`
-              : `FAILED: ${report.problems.length} problem(s); signature ${report.signature}\n`,
-          );
+    .action(
+      async (
+        dir: string,
+        flags: { publicKey?: string; keyFingerprint?: string; json?: boolean },
+      ) => {
+        const given = flags.publicKey ?? context.config.exports.publicKey ?? undefined;
+        const publicKey = given && fs.existsSync(given) ? fs.readFileSync(given, 'utf8') : given;
+        const fingerprint =
+          flags.keyFingerprint ?? context.config.exports.publicKeyFingerprint ?? undefined;
+        // Its own scratch engine: verifying never touches (or waits for) the service's store.
+        const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-verify-store-'));
+        const store = await openStore({ kind: 'embedded', dataDir: scratch, database: 'verify' });
+        try {
+          const report = await verifyExport(dir, { publicKey, fingerprint, store });
+          if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else process.stdout.write(describeVerification(report));
+          process.exitCode = verifyExitStatus(report);
+        } finally {
+          await store.close();
+          fs.rmSync(scratch, { recursive: true, force: true });
         }
-        if (!report.ok) process.exitCode = 1;
-      } finally {
-        await store.close();
-        fs.rmSync(scratch, { recursive: true, force: true });
-      }
-    });
+      },
+    );
 
   command
     .command('keygen')
@@ -116,10 +147,62 @@ export function registerExportCommands(program: Command, context: CommandContext
           `  DRIFTWATCH_EXPORT_SIGNING_KEY=${privateKey}`,
           'public key (give it to whoever verifies exports):',
           `  DRIFTWATCH_EXPORT_PUBLIC_KEY=${publicKey}`,
+          'or its fingerprint, to pin instead of the key:',
+          `  DRIFTWATCH_EXPORT_KEY_FINGERPRINT=${fingerprintOf(loadPublicKey(publicKey))}`,
           '',
         ].join('\n'),
       );
     });
+}
+
+/** GET /v1/exports, unpacked into `outDir` (new or empty, as for a local export). */
+async function downloadExport(
+  service: ServiceClient,
+  request: {
+    from: Date;
+    to: Date;
+    model?: string;
+    format: (typeof FORMATS)[number];
+    outDir: string;
+  },
+): Promise<Manifest> {
+  prepareEmptyDirectory(request.outDir);
+  const response = await service.exportArchive({
+    from: request.from.toISOString(),
+    to: request.to.toISOString(),
+    model: request.model,
+    format: request.format,
+  });
+  if (!response.body) throw new DriftwatchError('DW_INTERNAL', 'the service sent no archive');
+  await pipeline(
+    Readable.fromWeb(response.body as WebReadableStream),
+    extractTar({ cwd: request.outDir, strict: true }),
+  );
+  return JSON.parse(fs.readFileSync(path.join(request.outDir, MANIFEST_FILE), 'utf8')) as Manifest;
+}
+
+/** 0: intact and signed by the trusted key; 3: intact, origin unproven; 1: anything else. */
+export const EXIT_ORIGIN_UNPROVEN = 3;
+
+function verifyExitStatus(report: VerifyReport): number {
+  if (report.ok) return 0;
+  return report.integrity === 'intact' && report.origin === 'unproven' ? EXIT_ORIGIN_UNPROVEN : 1;
+}
+
+function describeVerification(report: VerifyReport): string {
+  const lines = report.problems.map((problem) => `BAD  ${problem}`);
+  if (report.ok) lines.push(`OK   ${report.records} records, chain intact, signature valid`);
+  else if (report.integrity === 'intact')
+    lines.push(
+      `UNPROVEN  ${report.records} records, chain intact, signature valid for the key the export carries ` +
+        `(${report.keyFingerprint}); who signed it is not proven, since anyone can re-sign an edited copy: ` +
+        'pass --public-key (or set DRIFTWATCH_EXPORT_PUBLIC_KEY), or pin --key-fingerprint (DRIFTWATCH_EXPORT_KEY_FINGERPRINT)',
+    );
+  else
+    lines.push(
+      `FAILED: ${report.problems.length} problem(s); signature ${report.signature}, origin ${report.origin}`,
+    );
+  return `${lines.join('\n')}\n`;
 }
 
 function parseTime(flag: string, text: string): Date {

@@ -65,7 +65,7 @@ export function registerIngestCommands(program: Command, context: CommandContext
     .description('what is stored: events per kind (after deduplication) and dead letters')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const backend = await context.storeOrService();
+      const backend = await context.storeOrService({ readOnly: true });
       const counts =
         backend.kind === 'service'
           ? await backend.service.status()

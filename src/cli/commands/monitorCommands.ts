@@ -9,13 +9,15 @@ import {
   type Backtest,
   type BacktestWindow,
 } from '../../monitors/backtest.js';
+import { freezeBaseline } from '../../monitors/baselineActions.js';
 import { checkResultFromJson, type CheckResult } from '../../monitors/checkResult.js';
+import { evaluateMonitorWindow } from '../../monitors/evaluateWindow.js';
 import {
-  evaluateMonitorWindow,
-  freezeRangeBaseline,
-  loadFileBaseline,
-} from '../../monitors/evaluateWindow.js';
-import { formatMonitorError, loadMonitorDirectory } from '../../monitors/monitorFile.js';
+  formatMonitorError,
+  loadMonitorDirectory,
+  monitorFileOptionsOf,
+  refusalOf,
+} from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
 import { windowEndingAt } from '../../timeWindow.js';
 import { runWindowEnd } from '../../monitors/windows.js';
@@ -30,7 +32,7 @@ import {
 } from '../../store/results.js';
 import { rebuildSummaries } from '../../store/summaryQueries.js';
 import type { RunView } from '../serviceClient.js';
-import { EXIT_INPUT, type Backend, type CommandContext } from '../program.js';
+import { EXIT_INPUT, NoStoreError, type Backend, type CommandContext } from '../program.js';
 
 /** validate, baseline create, run, backtest, history, runs: the monitor-facing commands. */
 export function registerMonitorCommands(program: Command, context: CommandContext): void {
@@ -46,9 +48,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         plans,
         files: fileOf,
         errors,
-      } = loadMonitorDirectory(folder, {
-        baselineRoots: context.config.baselineRoots,
-      });
+      } = loadMonitorDirectory(folder, monitorFileOptionsOf(context.config));
       for (const error of errors) process.stderr.write(`${formatMonitorError(error)}\n`);
       // Warnings only: the environment of this shell need not be the service's.
       for (const warning of alertWarnings(plans, context.config.alerts))
@@ -75,22 +75,36 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .option('--from <time>', "start of a time range of the model's events (RFC 3339)")
     .option('--to <time>', 'end of that range')
     .action(async (flags: { model: string; file?: string; from?: string; to?: string }) => {
-      const plan = findPlan(context, flags.model);
-      if (flags.file) {
-        const store = await context.store();
-        const record = await loadFileBaseline(store, plan, flags.file, { onlyIfChanged: false });
-        process.stdout.write(
-          `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
-        );
-        return;
-      }
-      if (!flags.from || !flags.to)
+      if (!flags.file && (!flags.from || !flags.to))
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
-      const { from, to } = parseTimeRange(flags.from, flags.to);
-      const store = await context.store();
-      const record = await freezeRangeBaseline(store, plan, { start: from, end: to });
+      const range = flags.file ? undefined : parseTimeRange(flags.from ?? '', flags.to ?? '');
+      const backend = await context.storeOrService();
+      let created: { name: string; version: number; rows: number; model: string };
+      if (backend.kind === 'service') {
+        // The service reads the file on this same machine (its store is embedded here).
+        const view = await backend.service.createBaseline(
+          flags.model,
+          flags.file
+            ? { file: path.resolve(flags.file) }
+            : { from: range?.from.toISOString() ?? '', to: range?.to.toISOString() ?? '' },
+        );
+        created = {
+          name: view.name,
+          version: view.version,
+          rows: view.row_count,
+          model: view.model,
+        };
+      } else {
+        const plan = findPlan(context, flags.model);
+        const record = await freezeBaseline(
+          backend.store,
+          plan,
+          flags.file ? { file: flags.file } : (range as { from: Date; to: Date }),
+        );
+        created = { ...record, rows: record.rowCount };
+      }
       process.stdout.write(
-        `baseline ${record.name} version ${record.version} for ${plan.model}: ${record.rowCount} rows\n`,
+        `baseline ${created.name} version ${created.version} for ${created.model}: ${created.rows} rows\n`,
       );
     });
 
@@ -260,7 +274,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
           slice: flags.slice,
           metric: flags.metric,
         };
-        const backend = await context.storeOrService();
+        const backend = await readBackend(context, flags.model);
         const page =
           backend.kind === 'service'
             ? await backend.service.results({
@@ -294,7 +308,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .action(async (flags: { model: string; limit: string; offset: string; json?: boolean }) => {
       const limit = parseCount('--limit', flags.limit);
       const offset = parseCount('--offset', flags.offset, 0);
-      const backend = await context.storeOrService();
+      const backend = await readBackend(context, flags.model);
       let page: { items: RunView[]; total: number };
       if (backend.kind === 'service') {
         page = await backend.service.runs(flags.model, { limit, offset });
@@ -373,38 +387,49 @@ function assertMonitorFolder(folder: string): void {
   }
 }
 
-function findPlan(context: CommandContext, model: string): MonitorPlan {
+/** The valid monitor of a model, read under the service's rules; a refused file says why. */
+export function findPlan(context: CommandContext, model: string): MonitorPlan {
   const dir = context.config.monitorsDir;
-  const { plans, errors } = loadMonitorDirectory(dir, {
-    baselineRoots: context.config.baselineRoots,
-  });
+  const { plans, errors } = loadMonitorDirectory(dir, monitorFileOptionsOf(context.config));
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
-  const fileErrors = errors.filter((error) => path.basename(error.file).startsWith(model));
-  if (fileErrors.length > 0) {
-    throw new InputError(
-      { file: fileErrors[0]?.file ?? dir },
-      `the monitor file is invalid: ${fileErrors.map(formatMonitorError).join('; ')}`,
-    );
-  }
+  const refusal = refusalOf(errors, model);
+  if (refusal !== null) throw new InputError({ file: refusal.file }, refusal.message);
   throw new InputError(
     { file: dir },
     `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,
   );
 }
 
+/** The store or service to read from; with no store yet, a typo in --model is said first. */
+async function readBackend(context: CommandContext, model: string): Promise<Backend> {
+  try {
+    return await context.storeOrService({ readOnly: true });
+  } catch (error) {
+    if (error instanceof NoStoreError) await assertKnownModel(context, undefined, model);
+    throw error;
+  }
+}
+
 /** Nothing stored for a model nobody monitors: most likely a typo, so name the known ones. */
 async function assertKnownModel(
   context: CommandContext,
-  backend: Backend,
+  backend: Backend | undefined,
   model: string,
 ): Promise<void> {
-  const known =
-    backend.kind === 'service'
-      ? (await backend.service.models()).map((monitor) => monitor.model)
-      : loadMonitorDirectory(context.config.monitorsDir, {
-          baselineRoots: context.config.baselineRoots,
-        }).plans.map((plan) => plan.model);
+  let known: string[];
+  if (backend?.kind === 'service') {
+    known = (await backend.service.models()).map((monitor) => monitor.model);
+  } else {
+    const { plans, errors } = loadMonitorDirectory(
+      context.config.monitorsDir,
+      monitorFileOptionsOf(context.config),
+    );
+    known = plans.map((plan) => plan.model);
+    // A model whose file is refused is not a typo: say why it is refused.
+    const refusal = known.includes(model) ? null : refusalOf(errors, model);
+    if (refusal) throw new InputError({ file: refusal.file }, refusal.message);
+  }
   if (known.includes(model)) return;
   throw new InputError(
     { file: '--model' },

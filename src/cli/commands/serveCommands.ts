@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { SERVICE_ROLES, stagesOfRole, type ServiceRole } from '../../roles.js';
@@ -56,6 +58,8 @@ export function registerServeCommands(program: Command, context: CommandContext)
         `role ${flags.role} (${describeStages(stages)}); listening on ${service.address}; ` +
           `monitors: ${service.plans.map((p) => p.model).join(', ') || 'none'}`,
       );
+      if (service.plans.length === 0 && stages.schedule)
+        log(noMonitorsWarning(context.config.monitorsDir, service.monitorErrors.length));
       await waitForSignal(log);
       exitWithinGrace(context.config.stopGraceMs, log);
       await service.stop();
@@ -114,6 +118,22 @@ function demoConfig(config: Config, monitorsDir: string): Config {
   const demo = { ...config, monitorsDir, baselineRoots: undefined };
   if (config.store.kind !== 'embedded') return demo;
   return { ...demo, store: { ...config.store, dataDir: config.demoDataDir } };
+}
+
+/** Events are stored, but nothing watches them: say why, and what to do. */
+export function noMonitorsWarning(dir: string, refused: number): string {
+  const absolute = path.resolve(dir);
+  const why = !fs.existsSync(absolute)
+    ? `the monitors directory ${absolute} does not exist`
+    : refused > 0
+      ? `every monitor file in ${absolute} was refused (above)`
+      : `the monitors directory ${absolute} holds no monitor files (*.yaml)`;
+  return (
+    `warning: no monitors: ${why}. Events are stored, but nothing is evaluated or alerted. ` +
+    'Write one YAML file per model there (examples: monitors/ in the driftwatch repository; ' +
+    'the fields: README, "Monitors"), or point DRIFTWATCH_MONITORS_DIR at yours; ' +
+    `driftwatch validate ${dir} checks them`
+  );
 }
 
 function describeStages(stages: { kafka: boolean; schedule: boolean }): string {

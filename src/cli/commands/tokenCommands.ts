@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { ROLES, ROLE_GRANTS, createToken, type Role } from '../../api/auth/tokens.js';
+import {
+  ROLES,
+  ROLE_GRANTS,
+  createToken,
+  modelScopeProblem,
+  type Role,
+} from '../../api/auth/tokens.js';
 import { InputError } from '../../errors.js';
 import type { CommandContext } from '../program.js';
 
@@ -13,7 +19,11 @@ export function registerTokenCommands(program: Command, _context: CommandContext
     )
     .requiredOption('--role <role>', ROLES.join(' | '))
     .option('--name <name>', 'who holds it (shown in logs and acknowledgements)')
-    .action((flags: { role: string; name?: string }) => {
+    .option(
+      '--models <list>',
+      'ingest only: the models it may post events for, comma-separated (team-a-* for a family); default every model',
+    )
+    .action((flags: { role: string; name?: string; models?: string }) => {
       if (!(ROLES as readonly string[]).includes(flags.role)) {
         throw new InputError(
           { file: '--role' },
@@ -23,7 +33,10 @@ export function registerTokenCommands(program: Command, _context: CommandContext
       if (flags.name !== undefined && !/^[A-Za-z0-9._@-]{1,64}$/.test(flags.name)) {
         throw new InputError({ file: '--name' }, 'letters, digits, . _ @ - only (at most 64)');
       }
-      const created = createToken(flags.role as Role, flags.name);
+      const models = flags.models?.split(',').map((model) => model.trim());
+      const problem = models && modelScopeProblem(flags.role as Role, models);
+      if (problem) throw new InputError({ file: '--models' }, problem);
+      const created = createToken(flags.role as Role, flags.name, models);
       process.stdout.write(
         [
           `token (shown once; give it to its holder, store it nowhere else):`,
@@ -32,7 +45,7 @@ export function registerTokenCommands(program: Command, _context: CommandContext
           `add this line to DRIFTWATCH_TOKENS (comma-separated) or to the DRIFTWATCH_TOKENS_FILE (one per line):`,
           `  ${created.line}`,
           ``,
-          `role ${flags.role} may reach: ${ROLE_GRANTS[flags.role as Role].join(', ')}`,
+          `role ${flags.role} may reach: ${ROLE_GRANTS[flags.role as Role].join(', ')}${models ? `, posting events for ${models.join(', ')} only` : ''}`,
           ``,
         ].join('\n'),
       );

@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js';
+import { DriftwatchError } from '../../../errors.js';
+import { freezeBaseline } from '../../../monitors/baselineActions.js';
 import { checkResultToJson } from '../../../monitors/checkResult.js';
-import {
-  evaluateMonitorWindow,
-  freezeRangeBaseline,
-  type WindowEvaluation,
-} from '../../../monitors/evaluateWindow.js';
+import { evaluateMonitorWindow, type WindowEvaluation } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { windowEndingAt } from '../../../timeWindow.js';
 import { backtestWindows, runWindowEnd } from '../../../monitors/windows.js';
@@ -52,6 +50,8 @@ import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
 export interface ModelRouteOptions {
   store: Store;
   monitors: () => readonly MonitorPlan[];
+  /** Where a baseline file named through the API may lie. */
+  baselineRoots: readonly string[];
   /** A run asked for here goes where a scheduled run goes (the alert stage), when there is one. */
   onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<RunAlerting>;
 }
@@ -304,21 +304,45 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
     {
       config: { access: 'admin' },
       schema: {
-        summary: "Freeze a time range of the model's own events as a new baseline version",
+        summary:
+          "Freeze a new baseline version: a time range of the model's own events, or a training file on the service's machine",
+        description:
+          'Give from and to, or file: a CSV, Parquet or Arrow file inside the allowed baseline roots (DRIFTWATCH_BASELINE_ROOTS).',
         tags,
         params: ModelParams,
-        body: Type.Object({ from: Time, to: Time }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            from: Type.Optional(Time),
+            to: Type.Optional(Time),
+            file: Type.Optional(Type.String({ minLength: 1, description: 'an absolute path' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: Baseline },
       },
     },
     async (request, reply) => {
       const plan = findPlan(request.params.model);
-      const from = parseTime('from', request.body.from) as Date;
-      const to = parseTime('to', request.body.to) as Date;
-      if (from >= to) throw apiError('DW_BAD_REQUEST', 'body/from must be before body/to');
-      const record = await freezeRangeBaseline(store, plan, { start: from, end: to });
-      void reply.status(201);
-      return baselineView(record);
+      const { file, from, to } = request.body;
+      if ((file === undefined) === (from === undefined && to === undefined))
+        throw apiError('DW_BAD_REQUEST', 'body: give from and to, or file');
+      if (file === undefined && (from === undefined || to === undefined))
+        throw apiError('DW_BAD_REQUEST', 'body: give both from and to');
+      try {
+        const record = await freezeBaseline(
+          store,
+          plan,
+          file !== undefined
+            ? { file, roots: options.baselineRoots }
+            : { from: parseTime('from', from) as Date, to: parseTime('to', to) as Date },
+        );
+        void reply.status(201);
+        return baselineView(record);
+      } catch (error) {
+        if (error instanceof DriftwatchError && error.code === 'DW_INPUT')
+          throw apiError('DW_BAD_REQUEST', error.message);
+        throw error;
+      }
     },
   );
 

@@ -22,10 +22,14 @@ export interface OpsRouteOptions {
 const tags = ['operations'];
 
 const ReadinessReport = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  status: Type.Union([Type.Literal('ready'), Type.Literal('degraded'), Type.Literal('not ready')]),
   checks: Type.Record(
     Type.String(),
-    Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }),
+    Type.Object({
+      ok: Type.Boolean(),
+      detail: Type.Optional(Type.String()),
+      degraded: Type.Optional(Type.Boolean()),
+    }),
   ),
 });
 
