@@ -9,8 +9,12 @@ import tseslint from 'typescript-eslint';
 export const PURE_STAGES = [
   'src/stats/**/*.ts',
   'src/timeWindow.ts',
+  'src/drift/attribution.ts',
+  'src/drift/binContributions.ts',
   'src/drift/cells.ts',
+  'src/drift/explainWindow.ts',
   'src/drift/featureDrift.ts',
+  'src/drift/ksLocation.ts',
   'src/drift/samples.ts',
   'src/drift/slices.ts',
   'src/drift/sortedColumn.ts',

@@ -35,6 +35,11 @@ const benchmarks: Benchmark[] = [
     name: 'backtest',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
   },
+  // issue 22: 1,000 models × 100 features × 10 slices of generated summaries
+  {
+    name: 'many-models',
+    run: async () => (await import('./manyModels.js')).runManyModelsBenchmark(),
+  },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
   { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },

@@ -4,7 +4,8 @@
 // compression codec is checked as librdkafka writes it), Debian's python3 with pandas (the
 // Python client is tested with and without it; python3-pandas installs about 75 MB with
 // numpy on a Debian that has python3), Debian's chromium (the HTML report is checked in a
-// real browser) and promtool (Debian's prometheus: /metrics is linted). A missing one is
+// real browser), promtool (Debian's prometheus: /metrics is linted) and Debian's
+// prometheus-alertmanager (alerts are posted to a real Alertmanager). A missing one is
 // installed when this process can (root and
 // apt-get); otherwise one line names the exact command, and the tests do not run at all:
 // a missing prerequisite never turns into silently skipped tests.
@@ -23,6 +24,8 @@ const PREREQUISITES = [
   // promtool lints /metrics as Prometheus reads it. Debian ships it only in `prometheus`
   // (19 MB download, 96 MB installed with the server, which is not started here).
   { pkg: 'prometheus', present: () => onPath('promtool') },
+  // A real Alertmanager judges what the Alertmanager channel posts (one 11 MB package).
+  { pkg: 'prometheus-alertmanager', present: () => onPath('prometheus-alertmanager') },
 ];
 
 /** Debian's interpreter (the Python client's tests run it, not whatever python3 is on PATH). */

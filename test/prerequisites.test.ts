@@ -31,7 +31,7 @@ describe('npm test prerequisites (the pretest step)', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^npm test needs gcc, pkg-config, .*chromium, prometheus: run `sudo apt-get update && sudo apt-get install -y --no-install-recommends gcc pkg-config .*chromium prometheus`/,
+      /^npm test needs gcc, pkg-config, .*chromium, prometheus, prometheus-alertmanager: run `sudo apt-get update && sudo apt-get install -y --no-install-recommends gcc pkg-config .*chromium prometheus prometheus-alertmanager`/,
     );
   });
 });

@@ -141,6 +141,17 @@ async function alertsPanel(model) {
             `${alert.model} · ${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`,
           ),
           el('span', { class: 'hint' }, `${alert.state} since ${time(alert.since)}`),
+          el('span', { class: 'num', title: 'the value of its newest window' }, fmt(alert.value)),
+          ...(alert.silenced_until
+            ? [
+                el(
+                  'span',
+                  { class: 'hint silenced', 'data-silenced-until': alert.silenced_until },
+                  `silenced until ${time(alert.silenced_until)}`,
+                ),
+              ]
+            : []),
+          el('a', { class: 'why', href: alertHref(alert.alert_id) }, 'why it fired'),
           acked
             ? el('span', { class: 'hint ack' }, `acknowledged by ${acked.by}`)
             : el(
@@ -163,6 +174,8 @@ async function alertsPanel(model) {
     );
   }
 }
+
+const alertHref = (alertId) => `/dashboard/alerts/${encodeURIComponent(alertId)}`;
 
 async function acknowledge(alertId, model) {
   try {
@@ -452,19 +465,33 @@ async function histogramChart(model, feature, slice, windowEnd) {
     return counts.map((c) => c / total);
   };
   const labels = histogram.categories || binLabels(histogram.edges || []);
-  const xs = labels.map((_, i) => i);
   node.replaceChildren();
   node.dataset.bins = String(labels.length);
+  drawShares(
+    node,
+    labels,
+    share(histogram.reference),
+    share(histogram.current),
+    `baseline v${histogram.baseline_version}`,
+  );
+}
+
+/** Two shares per bin as bars side by side; the y axis starts at zero, so equal looks equal. */
+function drawShares(node, labels, reference, current, referenceLabel) {
+  const xs = labels.map((_, i) => i);
+  const top = Math.max(0, ...reference, ...current) * 1.1 || 1;
   const bars = uPlot.paths.bars;
   new uPlot(
     {
       width: chartWidth(node),
       height: 240,
-      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] } },
+      scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: [0, top] } },
+      // the series' names only: a live legend would read "--" until the cursor is on a bin
+      legend: { live: false },
       series: [
         {},
         {
-          label: `baseline v${histogram.baseline_version}`,
+          label: referenceLabel,
           stroke: '#6b7280',
           fill: 'rgba(107,114,128,0.45)',
           paths: bars({ size: [0.4, 60], align: -1 }),
@@ -487,7 +514,7 @@ async function histogramChart(model, feature, slice, windowEnd) {
         { label: 'share' },
       ],
     },
-    [xs, share(histogram.reference), share(histogram.current)],
+    [xs, reference, current],
     node,
   );
 }
@@ -545,6 +572,318 @@ async function labelsChart(model) {
   );
 }
 
+// ---- one alert's page: why it fired (GET /v1/alerts/:id/explanation) ----
+
+const percent = (value) => `${(value * 100).toFixed(1)}%`;
+/** A value with the bracket that contains the exact value, unless it is exact. */
+const bracketText = (b, show = fmt) =>
+  b.lower === b.upper ? show(b.value) : `${show(b.value)} [${show(b.lower)}, ${show(b.upper)}]`;
+const CHOSEN = {
+  fired: 'the window that fired it',
+  escalated: 'the window that escalated it',
+  pending: 'its latest pending window',
+  requested: 'the window asked for',
+  latest: 'the last window it saw',
+};
+
+function binLabel(bin) {
+  const short = (v) => Number(v.toPrecision(3));
+  if (bin.category !== null) return bin.category;
+  if (bin.lower_edge === null && bin.upper_edge === null) return 'all';
+  if (bin.lower_edge === null) return `< ${short(bin.upper_edge)}`;
+  if (bin.upper_edge === null) return `≥ ${short(bin.lower_edge)}`;
+  return `${short(bin.lower_edge)}–${short(bin.upper_edge)}`;
+}
+
+/** A table from a header and rows of cells (text or nodes); `attributes(row index)` per row. */
+function table(header, rows, attributes = () => ({})) {
+  return el(
+    'table',
+    {},
+    el('thead', {}, el('tr', {}, ...header.map((name) => el('th', {}, name)))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((cells, i) =>
+        el(
+          'tr',
+          attributes(i),
+          ...cells.map((cell) =>
+            typeof cell === 'object' && cell !== null && !(cell instanceof Node)
+              ? el('td', { class: cell.class || '' }, cell.text)
+              : el('td', {}, cell),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+const num = (text) => ({ class: 'num', text });
+
+async function alertView(alertId) {
+  let explanation;
+  try {
+    explanation = await api(`/v1/alerts/${encodeURIComponent(alertId)}/explanation`);
+  } catch (error) {
+    if (error.status !== 404 && error.status !== 400 && error.code !== 'DW_NOT_IMPLEMENTED')
+      throw error;
+    // An unknown (or ambiguous) id, or no alerting: said plainly, not an empty page.
+    document
+      .querySelector('main')
+      .replaceChildren(
+        el('h1', {}, 'Alert'),
+        el(
+          'p',
+          { id: 'not-found', class: 'hint' },
+          error.code === 'DW_NOT_IMPLEMENTED'
+            ? 'Alerting is not enabled in this service.'
+            : `${error.message}. The open alerts are on the models page.`,
+        ),
+      );
+    return;
+  }
+  const { alert } = explanation;
+  document.title = `${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice} · driftwatch`;
+  document
+    .getElementById('alert-state')
+    .replaceChildren(
+      badge(alert.state === 'resolved' ? 'ok' : alert.severity || 'unknown'),
+      ' ',
+      el('span', { class: 'sub', 'data-state': alert.state }, alert.state),
+    );
+  document
+    .getElementById('alert-meta')
+    .replaceChildren(
+      el('a', { href: `/dashboard/models/${encodeURIComponent(alert.model)}` }, alert.model),
+      ` · ${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice} · ${alert.state}` +
+        `${alert.since ? ` since ${time(alert.since)}` : ''} · episode ${alert.episode}` +
+        `${alert.resolved_at ? ` · resolved ${time(alert.resolved_at)}` : ''}`,
+    );
+  silencesPanel(explanation.silences);
+  whyPanel(explanation);
+  sharesChart(explanation.distribution);
+  binsTable(explanation.distribution);
+  attributionTables(explanation.attribution);
+  featuresTable(explanation.features, alert.slice);
+  transitionsTable(explanation.transitions);
+  document.getElementById('basis').textContent = `Computed from ${explanation.basis}.`;
+}
+
+/** Who silenced it, why, and until when: it still changes state, but sends no notice. */
+function silencesPanel(silences) {
+  const node = document.getElementById('silences');
+  if (silences.length === 0) {
+    node.replaceChildren(el('p', { class: 'hint', id: 'not-silenced' }, 'Not silenced.'));
+    return;
+  }
+  node.replaceChildren(
+    ...silences.map((silence) => {
+      const scope = [silence.matches.check_id, silence.matches.feature, silence.matches.slice]
+        .filter((part) => part !== null)
+        .join(' · ');
+      return el(
+        'div',
+        { class: 'alert silence', 'data-silence': silence.silence_id },
+        el('span', { class: 'status no_data' }, 'silenced'),
+        el('span', { class: 'until' }, `until ${time(silence.until)}`),
+        el('span', { class: 'by' }, `by ${silence.by}`),
+        el('span', { class: 'reason' }, `“${silence.reason}”`),
+        el(
+          'span',
+          { class: 'hint' },
+          `${scope || 'the whole model'} · since ${time(silence.since)} · state still changes, no notices`,
+        ),
+      );
+    }),
+  );
+}
+
+function whyPanel(explanation) {
+  const { window: chosen, result, distribution: d, notes } = explanation;
+  const lines = [];
+  if (chosen)
+    lines.push(
+      el(
+        'p',
+        { id: 'why-window' },
+        `Window ${time(chosen.start)} – ${time(chosen.end)}: ${CHOSEN[chosen.chosen] || chosen.chosen}.`,
+      ),
+    );
+  if (result) {
+    const thresholds = [
+      result.warn_threshold !== null ? `warn ≥ ${fmt(result.warn_threshold)}` : null,
+      result.critical_threshold !== null ? `critical ≥ ${fmt(result.critical_threshold)}` : null,
+    ].filter(Boolean);
+    lines.push(
+      el(
+        'p',
+        { id: 'why-result', 'data-status': result.status },
+        badge(result.status),
+        ` ${result.metric} ${valueText(result)}`,
+        result.p_value !== null ? `, p ${fmt(result.p_value)}` : '',
+        thresholds.length ? ` (${thresholds.join(', ')})` : '',
+        ` · baseline ${result.baseline} v${result.baseline_version}, ${result.n_reference} against ${result.n_current} values`,
+      ),
+    );
+  }
+  if (d && d.ks) {
+    const moved = d.ks.direction === 'less_below' ? 'values moved up' : 'values moved down';
+    lines.push(
+      el(
+        'p',
+        { id: 'why-ks' },
+        `The CDFs differ most at ${fmt(d.ks.x)}: baseline ${bracketText(d.ks.reference_cdf, percent)} at or below, the window ${bracketText(d.ks.current_cdf, percent)} (gap ${bracketText(d.ks.gap)}: ${moved}).`,
+      ),
+    );
+  }
+  if (d && d.kind === 'categorical') {
+    const list = (items) =>
+      items.length === 0 ? 'none' : items.map((c) => `${c.category} (${c.count})`).join(', ');
+    lines.push(el('p', { id: 'why-new' }, `New categories: ${list(d.new_categories)}.`));
+    lines.push(
+      el('p', { id: 'why-vanished' }, `Vanished categories: ${list(d.vanished_categories)}.`),
+    );
+  }
+  for (const note of notes) lines.push(el('p', { class: 'hint note' }, note));
+  document.getElementById('why').replaceChildren(...lines);
+}
+
+/** The baseline's and the window's share of each bin, side by side, from zero. */
+function sharesChart(d) {
+  const node = document.getElementById('shares');
+  if (!d) {
+    node.replaceChildren(el('p', { class: 'hint' }, 'No distribution to compare for this check.'));
+    return;
+  }
+  document.getElementById('shares-title').textContent =
+    `${d.slice} · ${d.sizes.reference} baseline values, ${d.sizes.current} in the window`;
+  const labels = d.bins.map(binLabel);
+  node.replaceChildren();
+  node.dataset.bins = String(labels.length);
+  drawShares(
+    node,
+    labels,
+    d.bins.map((bin) => bin.reference_share.value),
+    d.bins.map((bin) => bin.current_share.value),
+    'baseline',
+  );
+}
+
+function binsTable(d) {
+  const node = document.getElementById('bins');
+  if (!d) {
+    node.replaceChildren(el('p', { class: 'hint' }, 'No bins for this check.'));
+    return;
+  }
+  const shown = d.moved_most.slice(0, 5).map((index) => d.bins[index]);
+  node.replaceChildren(
+    el(
+      'p',
+      { class: 'hint' },
+      `The bins' parts sum to PSI ${bracketText(d.psi)} and Jensen-Shannon ${bracketText(d.jensen_shannon)}.`,
+    ),
+    table(
+      ['bin', 'baseline', 'window', 'PSI part', 'of PSI', 'of JS'],
+      shown.map((bin) => [
+        binLabel(bin),
+        num(bracketText(bin.reference_share, percent)),
+        num(bracketText(bin.current_share, percent)),
+        num(bracketText(bin.psi)),
+        num(percent(bin.psi_share)),
+        num(percent(bin.jensen_shannon_share)),
+      ]),
+      (i) => ({ 'data-bin': shown[i].index }),
+    ),
+  );
+}
+
+const STATISTIC_WORDS = {
+  psi: 'PSI',
+  ks: "KS's D at its location",
+  null_rate: 'the null rate shift',
+  positive_rate: 'the predicted positive rate shift',
+};
+
+function attributionTables(attribution) {
+  const node = document.getElementById('attribution');
+  if (!attribution) {
+    node.replaceChildren(
+      el('p', { class: 'hint' }, 'This check is not a sum over slices: no attribution.'),
+    );
+    return;
+  }
+  node.replaceChildren(
+    el(
+      'p',
+      { class: 'hint' },
+      `${STATISTIC_WORDS[attribution.statistic] || attribution.statistic} in all (${fmt(attribution.value)}), split into the slices of each key; largest contribution first.`,
+    ),
+    ...attribution.keys.map((key) =>
+      el(
+        'div',
+        { class: 'attribution', 'data-key': key.key },
+        el('h3', {}, key.key),
+        table(
+          ['slice', 'contribution', 'share', 'baseline values', 'window values'],
+          key.slices.map((slice) => [
+            slice.alert_slice ? `${slice.slice} (this alert)` : slice.slice,
+            num(bracketText(slice.contribution)),
+            num(percent(slice.share)),
+            num(slice.reference_size),
+            num(slice.current_size),
+          ]),
+          (i) => ({
+            'data-slice': key.slices[i].slice,
+            class: key.slices[i].alert_slice ? 'selected' : '',
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function featuresTable(features, slice) {
+  const node = document.getElementById('features');
+  if (features.length === 0) {
+    node.replaceChildren(el('p', { class: 'hint' }, `No features ranked in ${slice}.`));
+    return;
+  }
+  node.replaceChildren(
+    table(
+      ['feature', 'PSI', 'share', ''],
+      features.map((rank) => [
+        rank.feature,
+        num(rank.psi ? bracketText(rank.psi) : '–'),
+        num(percent(rank.share)),
+        rank.drift ? badge('drift') : '',
+      ]),
+      (i) => ({ 'data-feature': features[i].feature }),
+    ),
+  );
+}
+
+function transitionsTable(transitions) {
+  const node = document.getElementById('transitions');
+  if (transitions.length === 0) {
+    node.replaceChildren(el('p', { class: 'hint' }, 'No transitions yet.'));
+    return;
+  }
+  node.replaceChildren(
+    table(
+      ['window end', 'event', 'severity', 'verdict', 'value', 'notified'],
+      transitions.map((t) => [
+        time(t.window_end),
+        t.event,
+        t.severity || '–',
+        t.verdict_status,
+        num(fmt(t.value)),
+        t.notified ? 'yes' : t.suppressed_by ? `no (${t.suppressed_by})` : 'no',
+      ]),
+      (i) => ({ 'data-event': transitions[i].event }),
+    ),
+  );
+}
+
 function login() {
   const form = document.getElementById('login');
   form.addEventListener('submit', async (event) => {
@@ -595,9 +934,11 @@ function start() {
       ? overview()
       : page === 'model'
         ? modelView(document.body.dataset.model)
-        : page === 'login'
-          ? Promise.resolve(login())
-          : Promise.resolve();
+        : page === 'alert'
+          ? alertView(document.body.dataset.alert)
+          : page === 'login'
+            ? Promise.resolve(login())
+            : Promise.resolve();
   run
     .then(() => document.body.setAttribute('data-ready', 'true'))
     .catch((error) => {

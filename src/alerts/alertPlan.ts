@@ -60,7 +60,7 @@ export interface AlertPlanner {
 
 export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
   const alerting = monitor.alerting ?? NO_ALERTING;
-  const destinations = destinationsOf(alerting.routes, monitor.webhooks ?? {});
+  const destinations = destinationsOf(alerting.routes, monitor.webhooks ?? {}, monitor.receivers);
   const alerts = new Map<string, Alert>();
   const lastTriggers = new Map<string, Date>();
   const triggered = new Map<string, Map<string, Date>>();
@@ -87,7 +87,17 @@ export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
       now: windowEnd,
     });
     for (const alert of outcome.changed) alerts.set(alert.alertId, alert);
-    const notifications = routeNotices(outcome, { run, destinations, lastTriggers, triggered });
+    // as the live stage: Alertmanager is told again of every announced alert still firing
+    const firing = [...alerts.values()].filter(
+      (alert) => alert.state === 'firing' && alert.lastNotifiedAt !== null,
+    );
+    const notifications = routeNotices(outcome, {
+      run,
+      destinations,
+      lastTriggers,
+      triggered,
+      firing,
+    });
     for (const notification of notifications) {
       sent.push({
         destination: notification.destination,

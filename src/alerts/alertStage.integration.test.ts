@@ -255,8 +255,9 @@ webhooks:
       '*Baseline*\nfile:train.csv',
       '*Version*\n3',
     ]);
-    expect(blocks[2]?.text?.text).toBe(
-      '• [escalated] psi · amount · channel=web: 0.41 ≥ 0.25 (3 windows)',
+    // each line links to its alert's page on the dashboard, where it explains itself
+    expect(blocks[2]?.text?.text).toMatch(
+      /^• \[escalated\] psi · amount · channel=web: 0\.41 ≥ 0\.25 \(3 windows\) <http:\/\/driftwatch\.example\.com\/dashboard\/alerts\/[0-9a-f]{32}\|why>$/,
     );
     expect(blocks[3]?.elements?.map((element) => element.url)).toEqual([
       'http://driftwatch.example.com/dashboard/models/shop',

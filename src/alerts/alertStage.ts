@@ -25,9 +25,12 @@ import {
 } from '../store/outbox.js';
 import { listRunResults, listRunWindowEnds, wasRunStoredAfter } from '../store/results.js';
 import { advanceWindow, type StoredRun, type WindowOutcome } from './advanceWindow.js';
+import { createAlertmanagerChannel } from './channels/alertmanager.js';
 import type { Channels } from './channels/channel.js';
 import { createEmailChannel } from './channels/email.js';
+import { createPagerdutyChannel } from './channels/pagerduty.js';
 import { createSlackChannel } from './channels/slack.js';
+import { createTeamsChannel } from './channels/teams.js';
 import { createWebhookChannel } from './channels/webhook.js';
 import { createDeliveryLoop, type DeliveryLoop } from './delivery.js';
 import { createAlertMetrics, type AlertMetrics } from './metrics.js';
@@ -40,7 +43,14 @@ import {
   type OutboxNotification,
 } from './routing.js';
 import type { RunAlerting } from './runAlerting.js';
-import { resolveWebhookTarget } from './secrets.js';
+import {
+  resolveAlertmanagerTarget,
+  resolvePagerdutyTarget,
+  resolveTeamsTarget,
+  resolveWebhookTarget,
+} from './secrets.js';
+import { findSilence } from './silences.js';
+import type { Alert } from './lifecycle.js';
 
 export interface AlertStageOptions {
   store: Store;
@@ -109,6 +119,9 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
   const plans = new Map(options.plans.map((plan) => [plan.monitor, plan]));
   const metrics = createAlertMetrics(options.registry, store);
   const links = (model: string) => linksFor(config.publicUrl, model);
+  // Tools that live elsewhere get links only to an address their users can open.
+  const publicLinks = (model: string) => (config.publicUrlSet ? links(model) : null);
+  const receiver = (monitor: string) => plans.get(monitor)?.receivers;
   const channels: Channels = {
     slack:
       options.channels?.slack ??
@@ -136,6 +149,42 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         },
         timeoutMs: config.delivery.timeoutMs,
         links,
+        access: config.monitorAccess,
+      }),
+    pagerduty:
+      options.channels?.pagerduty ??
+      createPagerdutyChannel({
+        resolve: (monitor, name) => {
+          const plan = receiver(monitor)?.pagerduty[name];
+          return plan ? resolvePagerdutyTarget(plan, config.readSecret) : null;
+        },
+        timeoutMs: config.delivery.timeoutMs,
+        links: publicLinks,
+        access: config.monitorAccess,
+      }),
+    teams:
+      options.channels?.teams ??
+      createTeamsChannel({
+        resolve: (monitor, name) => {
+          const plan = receiver(monitor)?.teams[name];
+          return plan ? resolveTeamsTarget(plan, config.readSecret) : null;
+        },
+        timeoutMs: config.delivery.timeoutMs,
+        links: publicLinks,
+        access: config.monitorAccess,
+      }),
+    alertmanager:
+      options.channels?.alertmanager ??
+      createAlertmanagerChannel({
+        resolve: (monitor, name) => {
+          const plan = plans.get(monitor);
+          const am = plan?.receivers?.alertmanager[name];
+          if (!plan || !am) return null;
+          const target = resolveAlertmanagerTarget(am, config.readSecret);
+          return 'missing' in target ? target : { ...target, schedule: plan.schedule };
+        },
+        timeoutMs: config.delivery.timeoutMs,
+        links: publicLinks,
         access: config.monitorAccess,
       }),
   };
@@ -185,15 +234,16 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       store,
       open.map((alert) => alert.alertId),
     );
+    const silences = await listSilences(store, { model: plan.model, activeAt: now() });
     const outcome = advanceWindow(existing, run, {
       settings: alerting,
       checks: plan.checks,
-      silences: await listSilences(store, { model: plan.model, activeAt: now() }),
+      silences,
       acknowledged: new Set(acks.map((ack) => `${ack.alertId}:${ack.episode}`)),
       now: now(),
       again,
     });
-    const destinations = destinationsOf(alerting.routes, plan.webhooks ?? {});
+    const destinations = destinationsOf(alerting.routes, plan.webhooks ?? {}, plan.receivers);
     const wantsTriggers =
       destinations.some((d) => d.channel === 'webhook') && outcome.breaching.length > 0;
     const notifications = routeNotices(outcome, {
@@ -201,6 +251,9 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       destinations,
       lastTriggers: wantsTriggers ? await getLastTriggers(store, plan.monitor) : new Map(),
       triggered: await triggeredBefore(plan, destinations, outcome),
+      firing: stillFiring(existing, outcome.changed).filter(
+        (alert) => alert.lastNotifiedAt !== null && !findSilence(silences, alert, now()),
+      ),
     });
     // Outbox first: once a transition is on record, its notification already exists.
     await insertOutbox(store, notifications.map(toRecord));
@@ -315,10 +368,11 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       };
       // One test per destination, however many routes share it.
       const destinations = new Map(
-        destinationsOf((plan.alerting ?? NO_ALERTING).routes, plan.webhooks ?? {}).map((d) => [
-          d.key,
-          d,
-        ]),
+        destinationsOf(
+          (plan.alerting ?? NO_ALERTING).routes,
+          plan.webhooks ?? {},
+          plan.receivers,
+        ).map((d) => [d.key, d]),
       );
       const notifications = [...destinations.values()].map((destination): OutboxNotification => ({
         id: `msg_${randomBytes(16).toString('hex')}`,
@@ -345,6 +399,13 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       await Promise.all(Object.values(channels).map((channel) => channel.close?.()));
     },
   };
+}
+
+/** The monitor's alerts firing after a window: the stored ones as this window left them. */
+function stillFiring(existing: readonly Alert[], changed: readonly Alert[]): Alert[] {
+  const byId = new Map(existing.map((alert) => [alert.alertId, alert]));
+  for (const alert of changed) byId.set(alert.alertId, alert);
+  return [...byId.values()].filter((alert) => alert.state === 'firing');
 }
 
 function toRecord(notification: OutboxNotification): OutboxRecord {

@@ -14,14 +14,15 @@ import {
   type AlertSummary,
 } from '../store/alerts.js';
 import type { Store } from '../store/clickhouse.js';
-import { listOutbox } from '../store/outbox.js';
+import { insertOutbox, listDestinationsTold, listOutbox } from '../store/outbox.js';
 import { createAlertStage, type AlertStage } from './alertStage.js';
+import { acknowledgementNotification } from './routing.js';
 import { checkAlertEnvironment } from './secrets.js';
 
 /**
  * What an operator does to alerts, the same whether it comes from the CLI or the API:
- * acknowledge an open alert (no repeat notices this episode), or silence matching alerts
- * for a while. Both are stored with who and why: the audit trail reads them.
+ * acknowledge an open alert (no repeat notices this episode; PagerDuty is told), or silence
+ * matching alerts for a while. Both are stored with who and why: the audit trail reads them.
  */
 export type AcknowledgeOutcome =
   | { ok: true; alert: AlertSummary }
@@ -45,7 +46,29 @@ export async function acknowledgeAlert(
     acknowledgedAt: request.at ?? new Date(),
   };
   await insertAcknowledgement(store, acknowledgement);
+  await tellPagerduty(store, alert);
   return { ok: true, alert: { ...alert, acknowledgement } };
+}
+
+/**
+ * An acknowledgement in driftwatch acknowledges the alert in PagerDuty too: through the
+ * outbox (written before it is sent, retried, delivered by the service's delivery loop), to
+ * each PagerDuty destination that was sent this episode's trigger.
+ */
+async function tellPagerduty(store: Store, alert: AlertSummary): Promise<void> {
+  if (alert.since === null) return;
+  const destinations = await listDestinationsTold(store, {
+    alertId: alert.alertId,
+    channel: 'pagerduty',
+    kind: 'alert',
+    since: alert.since,
+  });
+  if (destinations.length === 0) return;
+  const rows = destinations.map((destination) => acknowledgementNotification(alert, destination));
+  await insertOutbox(
+    store,
+    rows.map((row) => ({ ...row, message: JSON.stringify(row.message) })),
+  );
 }
 
 export async function createSilence(

@@ -62,6 +62,9 @@ const route = (
   slack: null,
   email: [],
   webhook: null,
+  pagerduty: null,
+  teams: null,
+  alertmanager: null,
   grouping: 'digest',
   ...channels,
 });

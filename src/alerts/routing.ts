@@ -1,17 +1,26 @@
-import type { AlertGrouping, AlertRoutePlan, Severity, WebhookPlan } from '../monitors/plan.js';
+import type {
+  AlertGrouping,
+  AlertRoutePlan,
+  ReceiverPlans,
+  Severity,
+  WebhookPlan,
+} from '../monitors/plan.js';
 import type { Notice, WindowOutcome } from './advanceWindow.js';
 import { digest } from './identity.js';
 import { severityAtLeast, type Alert } from './lifecycle.js';
 import { messageOf, type NotificationMessage, type RunInfo } from './notification.js';
 
-export type Channel = 'slack' | 'email' | 'webhook';
-export type NotificationKind = 'digest' | 'alert' | 'trigger' | 'resolved' | 'test';
+export type Channel = 'slack' | 'email' | 'webhook' | 'pagerduty' | 'teams' | 'alertmanager';
+export type NotificationKind = 'digest' | 'alert' | 'trigger' | 'resolved' | 'acknowledge' | 'test';
 
-/** Where a route sends: one Slack channel, one list of recipients, or one named webhook. */
+/**
+ * Where a route sends: one Slack channel, one list of recipients, one named webhook, or one
+ * named receiver (a PagerDuty integration, a Teams channel, an Alertmanager).
+ */
 export interface Destination {
   key: string;
   channel: Channel;
-  /** The Slack channel, the recipients joined by ", ", or the webhook's name. */
+  /** The Slack channel, the recipients joined by ", ", or the webhook's or receiver's name. */
   target: string;
   minSeverity: Severity;
   grouping: AlertGrouping;
@@ -43,6 +52,7 @@ export function targetOf(destination: string): string {
 export function destinationsOf(
   routes: readonly AlertRoutePlan[],
   webhooks: Readonly<Record<string, WebhookPlan>>,
+  receivers?: ReceiverPlans,
 ): Destination[] {
   return routes.flatMap((route) => {
     const common = { minSeverity: route.severity, grouping: route.grouping };
@@ -76,6 +86,11 @@ export function destinationsOf(
           ...common,
         });
     }
+    for (const channel of ['pagerduty', 'teams', 'alertmanager'] as const) {
+      const name = route[channel];
+      if (name !== null && receivers?.[channel][name])
+        out.push({ key: `${channel}:${name}`, channel, target: name, webhook: null, ...common });
+    }
     return out;
   });
 }
@@ -87,6 +102,11 @@ export interface RoutingContext {
   lastTriggers: ReadonlyMap<string, Date>;
   /** Per webhook, the alerts it was triggered with and when (for resolutions). */
   triggered?: ReadonlyMap<string, ReadonlyMap<string, Date>>;
+  /**
+   * The monitor's alerts still firing after this window that have been announced and are not
+   * silenced: Alertmanager is told of each again every run, or it would end them itself.
+   */
+  firing?: readonly Alert[];
 }
 
 /**
@@ -101,13 +121,27 @@ export function routeNotices(
 ): OutboxNotification[] {
   const rows = new Map<string, OutboxNotification>();
   for (const destination of context.destinations) {
-    const produced =
-      destination.channel === 'webhook'
-        ? routeWebhook(outcome, destination, context)
-        : routeMessages(outcome.notices, destination, context.run);
+    const produced = routeTo(outcome, destination, context);
     for (const row of produced) rows.set(row.id, row);
   }
   return [...rows.values()];
+}
+
+function routeTo(
+  outcome: WindowOutcome,
+  destination: Destination,
+  context: RoutingContext,
+): OutboxNotification[] {
+  switch (destination.channel) {
+    case 'webhook':
+      return routeWebhook(outcome, destination, context);
+    case 'pagerduty':
+      return routePagerduty(outcome, destination, context.run);
+    case 'alertmanager':
+      return routeAlertmanager(outcome, destination, context);
+    default:
+      return routeMessages(outcome.notices, destination, context.run);
+  }
 }
 
 function routeMessages(
@@ -219,6 +253,135 @@ function routeWebhook(
     }
   }
   return out;
+}
+
+/**
+ * The resolutions a stateful receiver (PagerDuty, Alertmanager) must hear: every alert of
+ * the route's severity that resolved in this window after it was announced, whether or not
+ * a notice went out (send_resolved: false, a silence): its incident or alert is open there
+ * until told, and `send_resolved` is about telling people, which those tools do themselves.
+ */
+function resolutionsFor(outcome: WindowOutcome, destination: Destination): Notice[] {
+  return outcome.events
+    .filter(
+      (event) =>
+        event.event === 'resolved' &&
+        event.alert.lastNotifiedAt !== null &&
+        severityAtLeast(event.alert.severity ?? 'warn', destination.minSeverity),
+    )
+    .map((event) => ({ alert: event.alert, kind: 'resolved' as const }));
+}
+
+/**
+ * PagerDuty: one event per alert, its dedup_key the alert id, so PagerDuty holds one alert
+ * per driftwatch alert. Firing, escalation and repeats trigger (a repeat re-opens an alert
+ * someone resolved in PagerDuty while it still breaches, as Alertmanager's PagerDuty
+ * integration does); a resolution resolves. Acknowledgements come from `alerts ack`
+ * (operatorActions), not from a run.
+ */
+function routePagerduty(
+  outcome: WindowOutcome,
+  destination: Destination,
+  run: RunInfo,
+): OutboxNotification[] {
+  const triggers = outcome.notices.filter(
+    (notice) =>
+      notice.kind !== 'resolved' &&
+      severityAtLeast(notice.alert.severity ?? 'warn', destination.minSeverity),
+  );
+  const at = run.windowEnd.toISOString();
+  return [
+    ...triggers.map((notice) =>
+      row(
+        destination,
+        'alert',
+        run,
+        notice.alert.severity ?? 'warn',
+        [notice],
+        ['pagerduty', destination.key, notice.alert.alertId, notice.kind, at],
+      ),
+    ),
+    ...resolutionsFor(outcome, destination).map((notice) =>
+      row(
+        destination,
+        'resolved',
+        run,
+        notice.alert.severity ?? 'warn',
+        [notice],
+        ['pagerduty', destination.key, notice.alert.alertId, 'resolved', at],
+      ),
+    ),
+  ];
+}
+
+/**
+ * Alertmanager: one POST per run with the whole picture, as Prometheus sends it: every alert
+ * of the monitor still firing (its notices, and the announced ones with nothing new, sent as
+ * "still firing" so Alertmanager does not end them), and this window's resolutions. The
+ * receiver deduplicates by label set and does its own grouping, repeats and inhibition.
+ */
+function routeAlertmanager(
+  outcome: WindowOutcome,
+  destination: Destination,
+  context: RoutingContext,
+): OutboxNotification[] {
+  const wanted = (notice: Notice) =>
+    severityAtLeast(notice.alert.severity ?? 'warn', destination.minSeverity);
+  const firing = outcome.notices.filter((notice) => notice.kind !== 'resolved');
+  const noticed = new Set(firing.map((notice) => notice.alert.alertId));
+  const resolved = resolutionsFor(outcome, destination);
+  const gone = new Set(resolved.map((notice) => notice.alert.alertId));
+  const still: Notice[] = (context.firing ?? [])
+    .filter((alert) => !noticed.has(alert.alertId) && !gone.has(alert.alertId))
+    .map((alert) => ({ alert, kind: 'repeated' }));
+  const notices = [...firing, ...still].filter(wanted).concat(resolved);
+  if (notices.length === 0) return [];
+  const severity = notices.some((notice) => notice.alert.severity === 'critical')
+    ? 'critical'
+    : 'warn';
+  return [
+    row(destination, 'digest', context.run, severity, notices, [
+      'alertmanager',
+      destination.key,
+      context.run.monitor,
+      context.run.windowEnd.toISOString(),
+    ]),
+  ];
+}
+
+/**
+ * `alerts ack` told PagerDuty: an `acknowledge` event for the alert, to each PagerDuty
+ * destination that was sent its trigger this episode. Ordered after that trigger (its window
+ * is the alert's latest), and keyed by (destination, alert, episode): acknowledging twice
+ * writes the same row.
+ */
+export function acknowledgementNotification(alert: Alert, destination: string): OutboxNotification {
+  const at = alert.lastWindowEnd ?? new Date(0);
+  const run: RunInfo = {
+    monitor: alert.monitor,
+    model: alert.model,
+    windowStart: at,
+    windowEnd: at,
+    monitorHash: '',
+    baseline: '',
+    baselineVersion: 0,
+  };
+  const notice: Notice = { alert, kind: 'repeated' };
+  const message = messageOf(run, alert.severity, [notice]);
+  return {
+    id: `msg_${digest(['acknowledge', destination, alert.alertId, String(alert.episode)])}`,
+    destination,
+    channel: 'pagerduty',
+    kind: 'acknowledge',
+    monitor: alert.monitor,
+    model: alert.model,
+    severity: alert.severity ?? 'warn',
+    windowStart: at,
+    windowEnd: at,
+    alertIds: [alert.alertId],
+    events: ['acknowledged'],
+    message,
+  };
 }
 
 function row(

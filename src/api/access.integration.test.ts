@@ -52,6 +52,12 @@ const ROUTES: RouteCase[] = [
     needs: 'read',
     route: 'GET /dashboard/models/:model',
   },
+  {
+    method: 'GET',
+    url: '/dashboard/alerts/a1b2',
+    needs: 'read',
+    route: 'GET /dashboard/alerts/:alert_id',
+  },
   { method: 'GET', url: '/openapi.json', needs: 'read', route: 'GET /openapi.json' },
   { method: 'GET', url: '/docs', needs: 'read', route: 'GET /docs' },
   { method: 'GET', url: '/v1/status', needs: 'read', route: 'GET /v1/status' },
@@ -114,6 +120,12 @@ const ROUTES: RouteCase[] = [
     route: 'POST /v1/silences/:silence_id/end',
   },
   { method: 'GET', url: '/v1/alerts/a1b2', needs: 'read', route: 'GET /v1/alerts/:alert_id' },
+  {
+    method: 'GET',
+    url: '/v1/alerts/a1b2/explanation',
+    needs: 'read',
+    route: 'GET /v1/alerts/:alert_id/explanation',
+  },
   {
     method: 'GET',
     url: '/v1/notifications?status=dead',
@@ -215,7 +227,11 @@ describe('access control over every route', () => {
       const response = await request(route, {});
       if (route.needs === 'public') {
         expect([401, 403]).not.toContain(response.statusCode);
-      } else if (['/', '/dashboard', '/dashboard/models/m', '/docs'].includes(route.url)) {
+      } else if (
+        ['/', '/dashboard', '/dashboard/models/m', '/dashboard/alerts/a1b2', '/docs'].includes(
+          route.url,
+        )
+      ) {
         expect(response.statusCode).toBe(302);
         expect(response.headers.location).toMatch(/^\/login\?next=/);
       } else {

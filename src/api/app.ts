@@ -34,6 +34,7 @@ import {
   type HttpLimits,
 } from './requestObservability.js';
 import { alertRoutes } from './routes/alerts/index.js';
+import { explanationRoutes } from './routes/alerts/explanation.js';
 import { dashboardRoutes } from './routes/dashboard/index.js';
 import { registerDeadLetterRoutes } from './routes/deadLetters.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -199,6 +200,11 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   });
   void app.register(resultRoutes, { store: deps.store });
   void app.register(alertRoutes, { alerts: deps.alerts });
+  void app.register(explanationRoutes, {
+    store: deps.store,
+    monitors: deps.monitors,
+    alerting: deps.alerts !== undefined,
+  });
   void app.register(opsRoutes, {
     store: deps.store,
     metrics: deps.metrics,

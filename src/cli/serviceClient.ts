@@ -1,5 +1,6 @@
 import type { AlertPlanJson } from '../alerts/alertPlan.js';
 import type { AlertsApi } from '../api/alerts.js';
+import type { AlertExplanation } from '../api/explanation.js';
 import { DriftwatchError, InputError } from '../errors.js';
 import type { StoredCounts } from '../store/events.js';
 import type { StoredResult, StoredRun } from '../store/results.js';
@@ -22,6 +23,8 @@ export interface ServiceClient {
     windowEnd?: string,
   ): Promise<{ run: RunView; results: StoredResult[]; alerts: RunAlertingView }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
+  /** GET /v1/alerts/:id/explanation: why an alert fired. */
+  alertExplanation(alertId: string, windowEnd?: string): Promise<AlertExplanation>;
   createBaseline(
     model: string,
     source: { file: string } | { from: string; to: string },
@@ -126,6 +129,11 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
     run: (name, windowEnd) =>
       call('POST', `${model(name)}/runs`, windowEnd ? { window_end: windowEnd } : {}),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
+    alertExplanation: (alertId, windowEnd) =>
+      call(
+        'GET',
+        `/v1/alerts/${encodeURIComponent(alertId)}/explanation${queryString({ window_end: windowEnd })}`,
+      ),
     createBaseline: (name, source) => call('POST', `${model(name)}/baselines`, source),
     alerts: remoteAlerts(call),
     exportArchive: (query) => send('GET', `/v1/exports${queryString(query)}`),

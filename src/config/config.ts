@@ -141,6 +141,11 @@ export type SmtpConfig =
 export interface AlertsConfig {
   /** Where people reach this service: links in notifications. */
   publicUrl: string;
+  /**
+   * DRIFTWATCH_PUBLIC_URL was set: tools that live elsewhere (PagerDuty, Teams, Alertmanager)
+   * get links only then, never to the default loopback address nobody there can open.
+   */
+  publicUrlSet: boolean;
   slack: { token: string | null; apiUrl: string };
   smtp: SmtpConfig | null;
   emailFrom: string;
@@ -379,6 +384,7 @@ export function loadAlertsConfig(env: Env = process.env): AlertsConfig {
   const monitorAccess = loadMonitorAccessConfig(env);
   return {
     publicUrl: (env.DRIFTWATCH_PUBLIC_URL ?? `http://${host}:${port}`).replace(/\/+$/, ''),
+    publicUrlSet: Boolean(env.DRIFTWATCH_PUBLIC_URL),
     slack: {
       token: env.SLACK_BOT_TOKEN || null,
       apiUrl: env.SLACK_API_URL ?? 'https://slack.com/api/',

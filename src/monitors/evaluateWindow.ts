@@ -12,6 +12,7 @@ import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift
 import {
   getOrBuildProfile,
   type BaselineIdentity,
+  type ProfileSpec,
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
@@ -261,19 +262,20 @@ export async function prepareMonitor(
 ): Promise<PreparedMonitor> {
   await upsertSummarySettings(store, plan.model, { threshold: plan.threshold });
   const baseline = await resolveBaseline(store, plan, window);
-  const profile = await getOrBuildProfile(
-    store,
-    {
-      model: plan.model,
-      features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
-      slices: plan.slices,
-      maxSliceValues: plan.maxSliceValues,
-      threshold: plan.threshold,
-      bins: 10,
-    },
-    baseline,
-  );
+  const profile = await getOrBuildProfile(store, profileSpecOf(plan), baseline);
   return { baseline, profile };
+}
+
+/** What a monitor's reference profiles are computed for (their id hashes it). */
+export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
+  return {
+    model: plan.model,
+    features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+    slices: plan.slices,
+    maxSliceValues: plan.maxSliceValues,
+    threshold: plan.threshold,
+    bins: 10,
+  };
 }
 
 function sliceOfId(id: string): SliceId {

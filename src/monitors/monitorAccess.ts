@@ -135,3 +135,35 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 LOOPBACK.addSubnet('64:ff9b::7f00:0', 104, 'ipv6');
+
+/** Where a monitor file names an environment variable: its path and the field as errors say it. */
+export interface NamedSecret {
+  path: (string | number)[];
+  field: string;
+  variable: string;
+}
+
+/** Where a monitor file names a URL to call (or relies on a default one). */
+export interface NamedDestination {
+  path: (string | number)[];
+  field: string;
+  url: string;
+}
+
+/**
+ * Every variable and URL a monitor file names (its webhooks' and its on-call receivers'
+ * alike) against what the operator exposes: one rule for all, each refusal at its field, in
+ * the order given.
+ */
+export function accessErrors(
+  fields: readonly (NamedSecret | NamedDestination)[],
+  access: MonitorAccess,
+): { path: (string | number)[]; message: string }[] {
+  return fields.flatMap((named) => {
+    const problem =
+      'variable' in named
+        ? secretNameProblem(named.variable, access)
+        : destinationProblem(named.url, access);
+    return problem ? [{ path: named.path, message: `${named.field}: ${problem}` }] : [];
+  });
+}

@@ -33,6 +33,8 @@ function load(tail: string, access: MonitorAccess = ACCESS) {
       };
 }
 
+const NO_RECEIVERS = { pagerduty: null, teams: null, alertmanager: null };
+
 describe('the alerts and webhooks of a monitor file', () => {
   it('plan the lifecycle, routes and webhooks with their defaults', () => {
     const { plan, errors } = load(`alerts:
@@ -60,9 +62,17 @@ webhooks:
           slack: '#ml',
           email: ['a@example.com'],
           webhook: 'retrain',
+          ...NO_RECEIVERS,
           grouping: 'per_alert',
         },
-        { severity: 'warn', slack: '#drift', email: [], webhook: null, grouping: 'digest' },
+        {
+          severity: 'warn',
+          slack: '#drift',
+          email: [],
+          webhook: null,
+          ...NO_RECEIVERS,
+          grouping: 'digest',
+        },
       ],
     });
     const policy = {
@@ -117,7 +127,7 @@ webhooks:
 `).errors,
     ).toEqual([
       '10:38: alerts.routes[0].webhook: "nowhere" is not defined under webhooks',
-      '11:7: alerts.routes[1]: a route needs a channel: slack, email or webhook',
+      '11:7: alerts.routes[1]: a route needs a channel: slack, email, webhook, pagerduty, teams or alertmanager',
     ]);
     expect(load(`alerts:\n  cooldown: 1h\n  repeat_interval: 2h\n`).errors).toEqual([
       '9:13: alerts.cooldown: is the former name of repeat_interval; give one of the two',

@@ -18,7 +18,20 @@ import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
 import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
-import { destinationProblem, secretNameProblem, type MonitorAccess } from './monitorAccess.js';
+import {
+  accessErrors,
+  type MonitorAccess,
+  type NamedDestination,
+  type NamedSecret,
+} from './monitorAccess.js';
+import {
+  receiverSecretFields,
+  receiverUrlFields,
+  routeReceiverErrors,
+  toReceiverPlans,
+  type RawReceivers,
+  type RouteReceivers,
+} from './receivers.js';
 import type {
   AlertGrouping,
   AlertingPlan,
@@ -170,7 +183,7 @@ export function loadMonitorFile(file: string, options: MonitorFileOptions = {}):
   const roots = options.baselineRoots ?? defaultBaselineRoots(path.dirname(absolute));
   const semantic = [
     ...semanticErrors(monitor, path.dirname(absolute), roots),
-    ...webhookAccessErrors(monitor, options.access ?? NOTHING_EXPOSED),
+    ...monitorAccessErrors(monitor, options.access ?? NOTHING_EXPOSED),
   ];
   if (semantic.length > 0)
     return {
@@ -402,7 +415,7 @@ interface RawCheck {
   max_delay?: string;
 }
 
-interface RawMonitor {
+interface RawMonitor extends RawReceivers {
   model: string;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
@@ -427,13 +440,13 @@ interface RawAlerts {
   cooldown?: string;
   send_resolved?: boolean;
   group?: AlertGrouping;
-  routes?: {
+  routes?: ({
     severity: Severity;
     slack?: string;
     email?: string[];
     webhook?: string;
     group?: AlertGrouping;
-  }[];
+  } & RouteReceivers)[];
 }
 
 interface RawWebhook {
@@ -565,10 +578,12 @@ function semanticErrors(
         message: `alerts.routes[${index}].webhook: "${route.webhook}" is not defined under webhooks`,
       });
     }
-    if (route.slack === undefined && route.email === undefined && route.webhook === undefined) {
+    errors.push(...routeReceiverErrors(route, index, monitor));
+    const { slack, email, webhook, pagerduty, teams, alertmanager } = route;
+    if ([slack, email, webhook, pagerduty, teams, alertmanager].every((c) => c === undefined)) {
       errors.push({
         path: ['alerts', 'routes', index],
-        message: `alerts.routes[${index}]: a route needs a channel: slack, email or webhook`,
+        message: `alerts.routes[${index}]: a route needs a channel: slack, email, webhook, pagerduty, teams or alertmanager`,
       });
     }
   });
@@ -582,37 +597,56 @@ function semanticErrors(
 }
 
 /**
- * Each webhook against what the operator exposes to monitor files: the variables it names
- * (secret_env, token_env) and the URL it calls (url, api_url, or GitHub's default API).
+ * Each webhook and on-call receiver against what the operator exposes to monitor files (one
+ * rule for both, monitorAccess.accessErrors): the variables they name and the URLs they call.
+ * A Teams URL is itself a secret, from the environment: it is checked before each request.
  */
-function webhookAccessErrors(monitor: RawMonitor, access: MonitorAccess): PathedMessage[] {
+function monitorAccessErrors(monitor: RawMonitor, access: MonitorAccess): PathedMessage[] {
+  return accessErrors(
+    [
+      ...webhookAccessFields(monitor),
+      ...receiverSecretFields(monitor),
+      ...receiverUrlFields(monitor),
+    ],
+    access,
+  );
+}
+
+/**
+ * The URL each webhook calls (url, api_url, or GitHub's default API) and the variables it
+ * names (token_env, secret_env).
+ */
+function webhookAccessFields(monitor: RawMonitor): (NamedSecret | NamedDestination)[] {
   return Object.entries(monitor.webhooks ?? {}).flatMap(([name, webhook]) => {
-    const at = (field: string) => ['webhooks', name, field];
-    const errors: PathedMessage[] = [];
-    const secret = (jsonPath: (string | number)[], field: string, variable: string) => {
-      const problem = secretNameProblem(variable, access);
-      if (problem)
-        errors.push({ path: jsonPath, message: `webhooks.${name}.${field}: ${problem}` });
-    };
-    const destination = (jsonPath: (string | number)[], field: string, url: string) => {
-      const problem = destinationProblem(url, access);
-      if (problem)
-        errors.push({ path: jsonPath, message: `webhooks.${name}.${field}: ${problem}` });
-    };
-    if (webhook.preset === 'github_actions') {
-      if (webhook.api_url !== undefined) destination(at('api_url'), 'api_url', webhook.api_url);
-      else destination(['webhooks', name], 'api_url (default https://api.github.com)', GITHUB_API);
-    } else if (webhook.url !== undefined) {
-      destination(at('url'), 'url', webhook.url);
-    }
-    if (webhook.token_env !== undefined) secret(at('token_env'), 'token_env', webhook.token_env);
-    const secrets = webhook.secret_env;
-    if (typeof secrets === 'string') secret(at('secret_env'), 'secret_env', secrets);
-    else
-      secrets?.forEach((variable, i) =>
-        secret(['webhooks', name, 'secret_env', i], `secret_env[${i}]`, variable),
+    const field = (key: string) => ({
+      path: ['webhooks', name, key],
+      field: `webhooks.${name}.${key}`,
+    });
+    const fields: (NamedSecret | NamedDestination)[] = [];
+    if (webhook.preset === 'github_actions')
+      fields.push(
+        webhook.api_url !== undefined
+          ? { ...field('api_url'), url: webhook.api_url }
+          : {
+              path: ['webhooks', name],
+              field: `webhooks.${name}.api_url (default ${GITHUB_API})`,
+              url: GITHUB_API,
+            },
       );
-    return errors;
+    else if (webhook.url !== undefined) fields.push({ ...field('url'), url: webhook.url });
+    if (webhook.token_env !== undefined)
+      fields.push({ ...field('token_env'), variable: webhook.token_env });
+    const named = webhook.secret_env;
+    if (typeof named === 'string') fields.push({ ...field('secret_env'), variable: named });
+    else
+      named?.forEach((variable, i) =>
+        fields.push({
+          path: ['webhooks', name, 'secret_env', i],
+          field: `webhooks.${name}.secret_env[${i}]`,
+          variable,
+        }),
+      );
+    return fields;
   });
 }
 
@@ -688,6 +722,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     webhooks: Object.fromEntries(
       Object.entries(monitor.webhooks ?? {}).map(([name, raw]) => [name, toWebhookPlan(name, raw)]),
     ),
+    receivers: toReceiverPlans(monitor),
   };
 }
 
@@ -707,6 +742,9 @@ function toAlertingPlan(alerts: RawAlerts): AlertingPlan {
       slack: route.slack ?? null,
       email: route.email ?? [],
       webhook: route.webhook ?? null,
+      pagerduty: route.pagerduty ?? null,
+      teams: route.teams ?? null,
+      alertmanager: route.alertmanager ?? null,
       grouping: route.group ?? grouping,
     })),
   };

@@ -105,6 +105,8 @@ export interface MonitorPlan {
   alerting?: AlertingPlan;
   /** The monitor file's named webhooks, by name. */
   webhooks?: Record<string, WebhookPlan>;
+  /** The on-call tools its routes name (PagerDuty, Teams, Alertmanager), by name. */
+  receivers?: ReceiverPlans;
 }
 
 export type AlertGrouping = 'digest' | 'per_alert';
@@ -115,7 +117,45 @@ export interface AlertRoutePlan {
   slack: string | null;
   email: string[];
   webhook: string | null;
+  /** The names of receivers declared under pagerduty, teams and alertmanager. */
+  pagerduty: string | null;
+  teams: string | null;
+  alertmanager: string | null;
   grouping: AlertGrouping;
+}
+
+/** A PagerDuty service's Events API v2 integration: one incident key per alert. */
+export interface PagerdutyPlan {
+  name: string;
+  /** The Events API's enqueue URL (https://events.pagerduty.com/v2/enqueue by default). */
+  url: string;
+  /** The environment variable holding the integration's routing key. */
+  routingKeyEnv: string;
+}
+
+/** A Teams channel's Workflows webhook: its URL carries its signature, so it is a secret. */
+export interface TeamsPlan {
+  name: string;
+  /** The environment variable holding the webhook URL. */
+  urlEnv: string;
+}
+
+export type AlertmanagerAuth =
+  | { kind: 'none' }
+  | { kind: 'bearer'; tokenEnv: string }
+  | { kind: 'basic'; username: string; passwordEnv: string };
+
+/** A Prometheus Alertmanager (its base URL: alerts go to {url}/api/v2/alerts). */
+export interface AlertmanagerPlan {
+  name: string;
+  url: string;
+  auth: AlertmanagerAuth;
+}
+
+export interface ReceiverPlans {
+  pagerduty: Record<string, PagerdutyPlan>;
+  teams: Record<string, TeamsPlan>;
+  alertmanager: Record<string, AlertmanagerPlan>;
 }
 
 export interface AlertingPlan {

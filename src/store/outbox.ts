@@ -8,8 +8,8 @@ import { fromClickHouseTime } from './results.js';
  * yet it is pending. Ids are deterministic, so writing the same notification twice keeps
  * one row (ReplacingMergeTree, read with FINAL) and never resets its delivery.
  */
-export type OutboxChannel = 'slack' | 'email' | 'webhook';
-export type OutboxKind = 'digest' | 'alert' | 'trigger' | 'resolved' | 'test';
+export type OutboxChannel = 'slack' | 'email' | 'webhook' | 'pagerduty' | 'teams' | 'alertmanager';
+export type OutboxKind = 'digest' | 'alert' | 'trigger' | 'resolved' | 'acknowledge' | 'test';
 export type DeliveryStatus = 'pending' | 'retrying' | 'delivered' | 'dead';
 
 export interface OutboxRecord {
@@ -251,6 +251,25 @@ export async function getLastTriggers(store: Store, monitor: string): Promise<Ma
     { monitor },
   );
   return new Map(rows.map((row) => [row.destination, fromClickHouseTime(row.window_end)]));
+}
+
+/**
+ * The destinations of a channel that were written a notification of this kind carrying the
+ * alert at or after `since` (delivered or not yet): who must hear a follow-up, such as
+ * PagerDuty an acknowledgement of the alert it was triggered with.
+ */
+export async function listDestinationsTold(
+  store: Store,
+  filter: { alertId: string; channel: OutboxChannel; kind: OutboxKind; since: Date },
+): Promise<string[]> {
+  const rows = await store.query<{ destination: string }>(
+    `SELECT DISTINCT destination FROM alert_outbox FINAL
+     WHERE channel = {channel:String} AND kind = {kind:String} AND has(alert_ids, {alertId:String})
+       AND window_end >= {since:DateTime64(3)}
+     ORDER BY destination`,
+    { ...filter, since: toClickHouseTime(filter.since) },
+  );
+  return rows.map((row) => row.destination);
 }
 
 /**

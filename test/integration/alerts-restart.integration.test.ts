@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   type WebhookReceiver,
 } from '../helpers/alertReceivers.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { exited, startServe, type RunningService } from '../helpers/serve.js';
 import { tempDir } from '../helpers/store.js';
 
 /**
@@ -21,44 +22,6 @@ import { tempDir } from '../helpers/store.js';
 const SECRET = `whsec_${Buffer.from('restart test secret, 32 bytes...').toString('base64')}`;
 const WINDOWS = 30;
 const WINDOW_MS = 30 * 60_000;
-
-interface RunningService {
-  child: ChildProcess;
-  address: string;
-  stderr: () => string;
-}
-
-function startServe(env: Record<string, string>): Promise<RunningService> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/driftwatch.js'), 'serve'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /listening on (http:\/\/\S+);/.exec(stderr);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ child, address: match[1], stderr: () => stderr });
-      }
-    });
-    child.stdout?.resume();
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
 
 describe('alert delivery across a SIGKILL', () => {
   const dir = tempDir('driftwatch-alerts-restart-');

@@ -50,6 +50,7 @@ const PAGES = [
   'GET /',
   'GET /dashboard',
   'GET /dashboard/models/:model',
+  'GET /dashboard/alerts/:alert_id',
   'GET /login',
   'GET /assets/:name',
   'GET /openapi.json',
@@ -200,6 +201,11 @@ describe('the OpenAPI document, and every answer against it', () => {
       {
         route: 'GET /v1/alerts/events',
         url: `/v1/alerts/events?model=${model}&event=firing,resolved`,
+        needs: 'read',
+      },
+      {
+        route: 'GET /v1/alerts/:alert_id/explanation',
+        url: `/v1/alerts/${alertId}/explanation`,
         needs: 'read',
       },
       {

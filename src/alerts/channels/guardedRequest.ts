@@ -21,10 +21,21 @@ export interface GuardedPost {
   timeoutMs: number;
   access: MonitorAccess;
   resolve?: ResolveHost;
+  /**
+   * The URL's query is itself the credential (a Teams Workflows `sig=`), read from the
+   * environment, never from a file: the rules apply to the URL without it.
+   */
+  secretQuery?: boolean;
 }
 
 export type GuardedOutcome =
-  | { kind: 'answered'; status: number; headers: IncomingHttpHeaders }
+  | {
+      kind: 'answered';
+      status: number;
+      headers: IncomingHttpHeaders;
+      /** The start of the answer's body (a receiver's reason for refusing). */
+      body: string;
+    }
   /** Refused before a byte was sent: the URL, an address its host resolves to, or a redirect. */
   | { kind: 'refused'; reason: string };
 
@@ -44,7 +55,10 @@ export async function postWithinAccess(request: GuardedPost): Promise<GuardedOut
   const deadline = AbortSignal.timeout(request.timeoutMs);
   let url = request.url;
   for (let hop = 0; ; hop += 1) {
-    const problem = destinationProblem(url, request.access);
+    const problem = destinationProblem(
+      request.secretQuery ? withoutQuery(url) : url,
+      request.access,
+    );
     if (problem) return { kind: 'refused', reason: problem };
     const answer = await postOnce(url, request, deadline);
     if (answer.kind === 'refused') return answer;
@@ -64,6 +78,18 @@ export async function postWithinAccess(request: GuardedPost): Promise<GuardedOut
   }
 }
 
+function withoutQuery(text: string): string {
+  try {
+    const url = new URL(text);
+    url.search = '';
+    return url.href;
+  } catch {
+    return text;
+  }
+}
+
+const BODY_KEPT = 2048;
+
 class RefusedAddress extends Error {}
 
 function postOnce(url: string, request: GuardedPost, signal: AbortSignal): Promise<GuardedOutcome> {
@@ -80,13 +106,18 @@ function postOnce(url: string, request: GuardedPost, signal: AbortSignal): Promi
         agent: false,
       },
       (response) => {
-        // The body is not needed; reading it frees the connection.
-        response.resume();
+        // Only the body's start is kept (a reason); reading the rest frees the connection.
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (body.length < BODY_KEPT) body += chunk.slice(0, BODY_KEPT - body.length);
+        });
         response.on('end', () =>
           resolve({
             kind: 'answered',
             status: response.statusCode ?? 0,
             headers: response.headers,
+            body,
           }),
         );
         response.on('error', reject);

@@ -42,7 +42,7 @@ export function renderEmail(message: NotificationMessage, links: NotificationLin
     '',
     ...facts.map(([label, value]) => `${label}: ${value}`),
     '',
-    ...message.items.map((item) => `- ${itemLine(item)}`),
+    ...message.items.map((item) => `- ${itemLine(item)}\n  why: ${links.alert(item.alert_id)}`),
     ...(message.items.length > 0 ? [''] : []),
     `Drift history: ${links.history}`,
     `Breaches: ${links.breaches}`,
@@ -53,7 +53,8 @@ export function renderEmail(message: NotificationMessage, links: NotificationLin
       (item) =>
         `<tr><td>${escapeHtml(eventWord(item.event))}</td><td>${escapeHtml(item.severity)}</td>` +
         `<td>${escapeHtml(subjectOf(item))}</td><td>${escapeHtml(measureText(item))}</td>` +
-        `<td style="text-align:right">${escapeHtml(formatNumber(item.n_current))}</td></tr>`,
+        `<td style="text-align:right">${escapeHtml(formatNumber(item.n_current))}</td>` +
+        `<td><a href="${escapeHtml(links.alert(item.alert_id))}">why</a></td></tr>`,
     )
     .join('\n');
   const html = `<!doctype html>
@@ -65,7 +66,7 @@ ${facts.map(([label, value]) => `<tr><th style="text-align:left;padding-right:12
 ${
   rows
     ? `<table border="1" cellpadding="4" style="border-collapse:collapse">
-<tr><th>event</th><th>severity</th><th>check · feature · slice</th><th>value</th><th>n</th></tr>
+<tr><th>event</th><th>severity</th><th>check · feature · slice</th><th>value</th><th>n</th><th></th></tr>
 ${rows}
 </table>`
     : ''

@@ -156,7 +156,10 @@ describe('Slack Block Kit', () => {
     expect(section?.type).toBe('section');
     const lines = (section as { text: { text: string } }).text.text.split('\n');
     expect(lines).toHaveLength(SLACK_LINE_CAP);
-    expect(lines[0]).toBe('• [firing] psi · f00 · channel=web: 0.8039 ≥ 0.25');
+    // each line links to its alert's page on the dashboard, where it explains itself
+    const why = LINKS.alert(items[0]?.alert_id ?? '');
+    expect(why).toBe(`https://dw.example.com/dashboard/alerts/${items[0]?.alert_id}`);
+    expect(lines[0]).toBe(`• [firing] psi · f00 · channel=web: 0.8039 ≥ 0.25 <${why}|why>`);
     expect(slack.blocks[3]).toEqual({
       type: 'context',
       elements: [{ type: 'mrkdwn', text: 'and 25 more' }],
@@ -164,6 +167,9 @@ describe('Slack Block Kit', () => {
     expect(slack.text.split('\n')[0]).toBe('CRITICAL fraud: 40 firing');
     expect(slack.text).toContain('and 25 more');
     expect(slack.text).toContain('https://dw.example.com/dashboard/models/fraud');
+    expect(slack.text.split('\n')[2]).toBe(
+      `- [firing] psi · f00 · channel=web: 0.8039 ≥ 0.25 (why: ${why})`,
+    );
   });
 
   it("escapes Slack's control characters in names", () => {
@@ -199,6 +205,11 @@ describe('email', () => {
       expect(email.html).toContain(fact);
     }
     expect(email.html).not.toContain('<script>');
+    for (const entry of items) {
+      const why = LINKS.alert(entry.alert_id);
+      expect(email.text).toContain(`why: ${why}`);
+      expect(email.html).toContain(`<a href="${why}">why</a>`);
+    }
   });
 });
 
@@ -254,6 +265,16 @@ describe('webhook requests', () => {
         link: 'https://dw.example.com/v1/results?model=fraud&status=warn,critical',
       },
     });
+    // every breach links to its alert's page, where it explains itself
+    expect(
+      (body as { data: { breaches: { alert_id: string; link: string }[] } }).data.breaches.map(
+        (b) => b.link,
+      ),
+    ).toEqual(
+      notification.message.items.map(
+        (entry) => `https://dw.example.com/dashboard/alerts/${entry.alert_id}`,
+      ),
+    );
   });
 
   it('github_actions: a repository_dispatch with at most 10 client_payload properties', () => {

@@ -79,7 +79,14 @@ export function renderSlackMessage(
   } else {
     blocks.push({
       type: 'section',
-      text: mrkdwn(sectionText(shown.map((item) => `• ${escapeMrkdwn(itemLine(item))}`))),
+      // each line links to its alert's page, where the alert explains itself
+      text: mrkdwn(
+        sectionText(
+          shown.map(
+            (item) => `• ${escapeMrkdwn(itemLine(item))} <${links.alert(item.alert_id)}|why>`,
+          ),
+        ),
+      ),
     });
     if (more > 0) blocks.push({ type: 'context', elements: [mrkdwn(`and ${more} more`)] });
   }
@@ -103,7 +110,7 @@ export function renderSlackMessage(
   const fallback = [
     headline(message),
     `monitor ${message.monitor}, window ${windowText(message)}, baseline ${message.baseline.name} v${message.baseline.version}`,
-    ...shown.map((item) => `- ${itemLine(item)}`),
+    ...shown.map((item) => `- ${itemLine(item)} (why: ${links.alert(item.alert_id)})`),
     ...(more > 0 ? [`and ${more} more`] : []),
     links.history,
   ].join('\n');

@@ -12,6 +12,8 @@ export interface NotificationLinks {
   history: string;
   /** Only its breaches, as JSON from the API. */
   breaches: string;
+  /** One alert's page on the dashboard: what fired and when, and why (its explanation). */
+  alert: (alertId: string) => string;
 }
 
 export function linksFor(publicUrl: string, model: string): NotificationLinks {
@@ -20,6 +22,7 @@ export function linksFor(publicUrl: string, model: string): NotificationLinks {
   return {
     history: `${base}/dashboard/models/${name}`,
     breaches: `${base}/v1/results?model=${name}&status=warn,critical`,
+    alert: (alertId) => `${base}/dashboard/alerts/${encodeURIComponent(alertId)}`,
   };
 }
 

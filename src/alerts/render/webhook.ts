@@ -36,6 +36,8 @@ export interface WebhookBreach {
   consecutive_windows: number;
   since: string | null;
   note: string | null;
+  /** The alert's page on the dashboard, where it explains itself. */
+  link: string;
 }
 
 export interface WebhookPayload {
@@ -69,7 +71,7 @@ export function webhookEventType(notification: WebhookNotification): WebhookEven
     : 'driftwatch.alerts.firing';
 }
 
-export function breachOf(item: NotificationItem): WebhookBreach {
+export function breachOf(item: NotificationItem, links: NotificationLinks): WebhookBreach {
   return {
     alert_id: item.alert_id,
     event: item.event,
@@ -93,6 +95,7 @@ export function breachOf(item: NotificationItem): WebhookBreach {
     consecutive_windows: item.consecutive_windows,
     since: item.since,
     note: item.note,
+    link: links.alert(item.alert_id),
   };
 }
 
@@ -113,7 +116,7 @@ export function webhookPayload(
       baseline: message.baseline,
       monitor_hash: message.monitor_hash,
       alert_ids: message.items.map((item) => item.alert_id),
-      breaches: message.items.map(breachOf),
+      breaches: message.items.map((item) => breachOf(item, links)),
       link: links.breaches,
     },
   };

@@ -8,6 +8,7 @@ import { InputError } from '../../errors.js';
 import { parseDuration } from '../../monitors/monitorFile.js';
 import { alignColumns } from '../../report/render/table.js';
 import type { CommandContext } from '../program.js';
+import { registerExplainCommand } from './explainCommand.js';
 
 const STATES = ['firing', 'pending', 'resolved', 'open', 'all'] as const;
 type StateFilter = (typeof STATES)[number];
@@ -24,6 +25,7 @@ export function registerAlertCommands(program: Command, context: CommandContext)
     .description(
       'alerts: list them, their notifications, silences and acknowledgements (through the service while it runs)',
     );
+  registerExplainCommand(alerts, context);
 
   alerts
     .command('list', { isDefault: true })

@@ -10,7 +10,7 @@ import { SESSION_LIFETIME_MS, type Sessions } from '../../auth/sessions.js';
 import { roleGrants, type Principal } from '../../auth/tokens.js';
 import { apiError, errorResponseFor } from '../../errors.js';
 import { ModelParams } from '../../schemas.js';
-import { loginPage, modelPage, overviewPage } from './pages.js';
+import { alertPage, loginPage, modelPage, overviewPage } from './pages.js';
 
 export interface DashboardOptions {
   verifyToken: (token: string) => Principal | undefined;
@@ -78,6 +78,17 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
     '/dashboard/models/:model',
     { ...page, schema: { hide: true, params: ModelParams } },
     async (request, reply) => html(reply, modelPage(request.params.model)),
+  );
+  app.get(
+    '/dashboard/alerts/:alert_id',
+    {
+      ...page,
+      schema: {
+        hide: true,
+        params: Type.Object({ alert_id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request, reply) => html(reply, alertPage(request.params.alert_id)),
   );
 
   app.get(

@@ -60,6 +60,33 @@ export function modelPage(model: string): string {
   );
 }
 
+/**
+ * One alert's page, where notifications link (DRIFTWATCH_PUBLIC_URL/dashboard/alerts/ID):
+ * drawn from GET /v1/alerts/:id/explanation, why it fired and who silenced it.
+ */
+export function alertPage(alertId: string): string {
+  return layout(
+    `alert ${alertId}`,
+    `<h1 id="title">Alert <span class="sub">${escapeHtml(alertId)}</span> <span id="alert-state"></span></h1>
+<p class="hint" id="alert-meta"></p>
+<div id="silences"></div>
+<section class="panels">
+<div class="panel"><h2>Baseline against the window <span id="shares-title" class="sub"></span></h2><div id="shares" class="chart"></div></div>
+<div class="panel"><h2>Why it fired</h2><div id="why"></div></div>
+</section>
+<h2>The bins that moved most</h2>
+<div id="bins"></div>
+<h2>Which slice explains it</h2>
+<div id="attribution"></div>
+<h2>Features of this slice by PSI</h2>
+<div id="features"></div>
+<h2>What happened, oldest first</h2>
+<div id="transitions"></div>
+<p class="hint" id="basis"></p>`,
+    { page: 'alert', alert: alertId },
+  );
+}
+
 export function loginPage(): string {
   return `<!doctype html>
 <html lang="en">

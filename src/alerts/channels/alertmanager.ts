@@ -1,0 +1,105 @@
+import cron from 'node-cron';
+import { alertmanagerAlerts } from '../render/alertmanager.js';
+import type { NotificationLinks } from '../render/text.js';
+import type { AlertmanagerTarget } from '../secrets.js';
+import { failure, type Delivery, type NotificationChannel } from './channel.js';
+import type { MonitorAccess } from '../../monitors/monitorAccess.js';
+import type { ResolveHost } from './guardedRequest.js';
+import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
+
+export interface AlertmanagerChannelOptions {
+  /**
+   * The Alertmanager a delivery goes to, with its credentials and the monitor's schedule
+   * (how often the alerts are sent again); null: no longer declared.
+   */
+  resolve: (
+    monitor: string,
+    name: string,
+  ) => (AlertmanagerTarget & { schedule: string }) | { missing: string } | null;
+  timeoutMs: number;
+  /** Links for the model, or null when the service's public URL is not configured. */
+  links: (model: string) => NotificationLinks | null;
+  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
+  access: MonitorAccess;
+  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
+  resolveHost?: ResolveHost;
+  /** Replaces the guarded POST (tests). */
+  post?: PostJson;
+  now?: () => Date;
+}
+
+/** Prometheus sends firing alerts with endsAt this many evaluation intervals ahead. */
+export const RESEND_INTERVALS = 4;
+
+/**
+ * Prometheus Alertmanager: `POST {url}/api/v2/alerts` with the run's alerts. A firing
+ * alert's endsAt is four of the monitor's schedule intervals after the request, as
+ * Prometheus sets it, and each run sends it again: while driftwatch runs, Alertmanager never
+ * ends an alert by itself; if driftwatch stops, its alerts end after four intervals. 200 is
+ * delivered, a 400 (the body does not validate) is final, 5xx and 429 are retried. A resent
+ * request is harmless: Alertmanager identifies alerts by their labels.
+ */
+export function createAlertmanagerChannel(
+  options: AlertmanagerChannelOptions,
+): NotificationChannel {
+  const post =
+    options.post ??
+    postWithinMonitorAccess(options.access, {
+      resolveHost: options.resolveHost,
+    });
+  const now = options.now ?? (() => new Date());
+  return {
+    async send(delivery: Delivery) {
+      const what = `Alertmanager "${delivery.target}"`;
+      const target = options.resolve(delivery.monitor, delivery.target);
+      if (target === null)
+        return failure(`${what} is no longer declared by monitor ${delivery.monitor}`, false);
+      if ('missing' in target) return failure(`${what}: ${target.missing}`, false);
+      const at = now();
+      const alerts = alertmanagerAlerts(delivery.message, {
+        links: options.links(delivery.model),
+        now: at,
+        validForMs: RESEND_INTERVALS * evaluationIntervalMs(target.schedule, at),
+      });
+      return sendJson(
+        post,
+        {
+          url: `${target.url}/api/v2/alerts`,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'driftwatch',
+            ...(target.authorization ? { authorization: target.authorization } : {}),
+          },
+          body: JSON.stringify(alerts),
+          timeoutMs: options.timeoutMs,
+        },
+        what,
+        now,
+      );
+    },
+  };
+}
+
+const MINUTE = 60_000;
+const HORIZON_MS = 8 * 86_400_000;
+
+/**
+ * How often a schedule runs, seen from `now`: the longer of the wait for its next run and
+ * the gap from that run to the one after (Prometheus's evaluation interval, for a cron
+ * schedule that may be irregular: weekdays at 9 wait three days over a weekend). A schedule
+ * that runs less than twice in eight days counts as eight days.
+ */
+export function evaluationIntervalMs(schedule: string, now: Date): number {
+  const task = cron.createTask(schedule, () => undefined);
+  try {
+    const ticks: number[] = [];
+    const start = Math.floor(now.getTime() / MINUTE) * MINUTE + MINUTE;
+    for (let t = start; t <= now.getTime() + HORIZON_MS && ticks.length < 2; t += MINUTE)
+      if (task.match(new Date(t))) ticks.push(t);
+    const [first, second] = ticks;
+    if (first === undefined || second === undefined) return HORIZON_MS;
+    return Math.max(first - now.getTime(), second - first);
+  } finally {
+    void task.destroy();
+  }
+}
