@@ -9,7 +9,7 @@ import { FINE_BUCKET } from '../src/store/summaryQueries.js';
  * written two ways that must agree:
  *  - as summaries: the fine cells (five-minute grain, k = 7 buckets) inserted straight into
  *    `summary_fine`, the Null table whose views roll them up into summary_5m, summary_1h
- *    and (through summary_1h) summary_1d, as on ingest but without raw rows or the map
+ *    and summary_1d (migration 0011), as on ingest but without raw rows or the map
  *    explosion, so a fleet's days of summaries cost seconds to minutes, not hours;
  *  - as raw events (insertFleetEvents), for a test that the summaries are the ones ingest
  *    makes from the same events (test/integration/fleetSummaries.integration.test.ts).

@@ -18,18 +18,26 @@ import {
   predictionText,
   sha256,
 } from './messages.js';
-import type { HarnessCommand, Injection, ProducerProgress, ProducerSettings } from './protocol.js';
+import {
+  KAFKA_CODECS,
+  type HarnessCommand,
+  type Injection,
+  type KafkaCodecName,
+  type ProducerProgress,
+  type ProducerSettings,
+} from './protocol.js';
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as ProducerSettings;
 registerKafkaCodecs();
-const CODECS = [
-  CompressionTypes.None,
-  CompressionTypes.GZIP,
-  CompressionTypes.Snappy,
-  CompressionTypes.LZ4,
-  CompressionTypes.ZSTD,
-];
+const CODECS: Record<KafkaCodecName, CompressionTypes> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
 let sends = 0;
+const acknowledgedByCodec: Partial<Record<KafkaCodecName, number>> = {};
 const TICK_MS = 100;
 /** After an outage, catch up at most at three times the rate. */
 const CATCH_UP = 3;
@@ -165,6 +173,7 @@ function report(type: ProducerProgress['type']): void {
     pending: pending.length,
     sendFailures,
     lastError,
+    acknowledgedByCodec,
   };
   newInjections = [];
   process.send?.(progress);
@@ -208,11 +217,13 @@ async function main(): Promise<void> {
           if (!list) byTopic.set(topic, (list = []));
           list.push(message);
         }
+        const codec = KAFKA_CODECS[sends++ % KAFKA_CODECS.length]!;
         await producer.sendBatch({
           acks: -1,
-          compression: CODECS[sends++ % CODECS.length],
+          compression: CODECS[codec],
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         });
+        acknowledgedByCodec[codec] = (acknowledgedByCodec[codec] ?? 0) + sending.length;
         pending.splice(0, sending.length);
         acknowledge(sending);
         failuresInRow = 0;

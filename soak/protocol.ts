@@ -38,6 +38,12 @@ export interface ProducerProgress {
   pending: number;
   sendFailures: number;
   lastError: string | null;
+  /** Messages acknowledged, by the codec their batch was sent with (issue 18.9: every codec). */
+  acknowledgedByCodec: Partial<Record<KafkaCodecName, number>>;
 }
+
+/** Kafka's codecs, which the producer's sends take in turn. */
+export const KAFKA_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type KafkaCodecName = (typeof KAFKA_CODECS)[number];
 
 export type HarnessCommand = { type: 'stop' };

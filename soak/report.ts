@@ -1,4 +1,6 @@
 import os from 'node:os';
+import type { SummaryGrains } from './counts.js';
+import { KAFKA_CODECS } from './protocol.js';
 import { longestStall, type Stall } from './tally.js';
 import type { RssSample, SoakResult } from './soak.js';
 
@@ -19,13 +21,19 @@ export function verdictOf(result: SoakResult): Verdict {
     failures.push(`${result.labels.doubleCounted} labels counted twice`);
   if (result.deadLetters.doubleCounted > 0)
     failures.push(`${result.deadLetters.doubleCounted} dead letters counted twice`);
-  const { summaries } = result;
-  const summaryExtra =
-    Math.max(summaries.summary5m, summaries.summary1h) - summaries.distinctEvents;
-  if (summaryExtra !== 0)
-    failures.push(
-      `the drift summaries counted ${summaries.summary5m} (5 min) and ${summaries.summary1h} (1 h) events for ${summaries.distinctEvents} stored`,
-    );
+  const summaryFailure = summariesDiffer(result.summaries);
+  if (summaryFailure) failures.push(`Kafka store: ${summaryFailure}`);
+  const http = result.http;
+  if (http) {
+    const events = http.counts.events;
+    if (events.lost > 0) failures.push(`${events.lost} acknowledged HTTP events lost`);
+    if (events.doubleCounted > 0)
+      failures.push(`${events.doubleCounted} HTTP events counted twice`);
+    const httpSummaries = summariesDiffer(http.counts.summaries);
+    if (httpSummaries) failures.push(`HTTP store: ${httpSummaries}`);
+    if (http.kills.filter((kill) => /^pid \d+/.test(kill.detail)).length === 0)
+      failures.push('the HTTP ingest service was never killed');
+  }
   if (!result.injections.ok) failures.push('hostile messages not handled as expected (see table)');
   const open = result.stalls.filter((stall) => stall.open);
   if (!result.drained || open.length > 0)
@@ -37,9 +45,26 @@ export function verdictOf(result: SoakResult): Verdict {
       `the broker dropped unread messages (5 MiB per partition) on ${result.retentionOvertook.join(', ')}: lower --rate`,
     );
   if (result.monitorRuns.runs === 0) failures.push('the monitors never ran');
+  const unused = KAFKA_CODECS.filter((codec) => !result.producer.acknowledgedByCodec[codec]);
+  if (unused.length > 0)
+    failures.push(`no message was acknowledged with the codec(s) ${unused.join(', ')}`);
   if (result.producer.exitCode !== 0)
     failures.push(`the producer exited with ${result.producer.exitCode}: its counts are partial`);
   return { ok: failures.length === 0, failures };
+}
+
+/** What differs between the summaries and the stored events, or undefined when nothing does. */
+function summariesDiffer(summaries: SummaryGrains): string | undefined {
+  const differing = Object.entries(summaries.tables).filter(
+    ([, table]) => table.differing > 0 || table.summarized !== summaries.distinctEvents,
+  );
+  if (differing.length === 0) return undefined;
+  return `the drift summaries differ from the ${summaries.distinctEvents} distinct events stored: ${differing
+    .map(
+      ([name, table]) =>
+        `${name} counts ${table.summarized} (${table.differing} grains differ${table.sample[0] ? `, e.g. ${table.sample[0]}` : ''})`,
+    )
+    .join('; ')}`;
 }
 
 function at(result: SoakResult, ms: number): string {
@@ -100,12 +125,13 @@ export function renderMarkdown(result: SoakResult, command: string): string {
   return [
     ...header(result, command, verdict),
     ...ledgerSection(result),
+    ...httpSection(result),
     ...injectionSection(result),
     ...faultSection(result),
     ...processSection(result),
     ...memorySection(result),
     verdict.ok
-      ? '**Verdict: passed** — nothing lost, nothing counted twice, every hostile message where it belongs.'
+      ? '**Verdict: passed** — nothing lost, nothing counted twice, the summaries equal to the stored events, every hostile message where it belongs.'
       : `**Verdict: FAILED** — ${verdict.failures.join('; ')}.`,
     '',
   ].join('\n');
@@ -119,7 +145,8 @@ function header(result: SoakResult, command: string, verdict: Verdict): string[]
     `### ${when} UTC — ${verdict.ok ? 'passed' : 'FAILED'}`,
     '',
     `\`${command}\` — a ${result.options.minutes}-min run: ${result.options.rate} good ` +
-      `predictions/s and the faults for its first 90%, then the consumer catching up ` +
+      `predictions/s over Kafka${result.http ? ` and ${result.http.rate} events/s over HTTP` : ''} ` +
+      `and the faults for its first 90%, then the consumer catching up ` +
       `(${minutes} min in all); consumers with ` +
       `\`KAFKA_SESSION_TIMEOUT_MS=${result.options.sessionTimeoutMs}\`.`,
     `Machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
@@ -145,12 +172,10 @@ function ledgerSection(result: SoakResult): string[] {
       `**${dead.doubleCounted}** (${dead.counts.distinct} distinct; view: ${dead.counts.inserted} inserted) |`,
     '',
   ];
-  const { summaries } = result;
   lines.push(
-    `Drift summaries (the materialized views of migrations 0006 and 0009, fed by every insert into ` +
-      `\`events\`): ${summaries.summary5m} events counted in \`summary_5m\` and ` +
-      `${summaries.summary1h} in \`summary_1h\`, for ${summaries.distinctEvents} distinct events ` +
-      `stored (good, hostile-but-stored and 120-month events); ${summaries.rebuilds} rebuilds.`,
+    `Drift summaries (the materialized views of migrations 0006, 0009 and 0011, fed by every insert ` +
+      `into \`events\`): ${summaryLine(result.summaries)} (good, hostile-but-stored and 120-month ` +
+      `events); ${result.summaries.rebuilds} rebuilds.`,
     '',
   );
   if (result.events.missingSample.length > 0)
@@ -160,9 +185,54 @@ function ledgerSection(result: SoakResult): string[] {
       `in the topic for the consumer to absorb); ${result.producer.pending} messages still ` +
       `unacknowledged at the end; ${result.events.unacknowledgedStored} events stored whose send ` +
       'was never acknowledged (not counted as produced).',
+    `Codecs: the producer's sends take Kafka's codecs in turn; messages acknowledged by codec: ${KAFKA_CODECS.map(
+      (codec) => `${codec} ${result.producer.acknowledgedByCodec[codec] ?? 0}`,
+    ).join(', ')}.`,
     '',
   );
   return lines;
+}
+
+/** Events each summary grain counts against the distinct stored events, and grains that differ. */
+function summaryLine(summaries: SummaryGrains): string {
+  const tables = Object.entries(summaries.tables)
+    .map(
+      ([name, table]) =>
+        `${table.summarized} in \`${name}\` (${table.differing} of its grains differ)`,
+    )
+    .join(', ');
+  return `events counted: ${tables}, for ${summaries.distinctEvents} distinct events stored`;
+}
+
+function httpSection(result: SoakResult): string[] {
+  const http = result.http;
+  if (!http) return [];
+  const events = http.counts.events;
+  const ended = http.incarnations.filter((i) => i.end !== undefined);
+  const killed = ended.filter((i) => i.end === 'SIGKILL (soak)').length;
+  const answers = Object.entries(http.answers)
+    .sort((a, b) => b[1] - a[1])
+    .map(([status, n]) => `${status} ×${n}`)
+    .join(', ');
+  const kills = http.kills.map((kill) => `${at(result, kill.atMs)} ${kill.detail}`).join('; ');
+  return [
+    `**HTTP ingest** (\`serve --role api\` on an embedded store of its own, so a SIGKILL takes ` +
+      `the engine down mid-insert; ${http.rate} events/s posted as NDJSON bodies of 500 and 6,000 ` +
+      `events, each resent whole until answered 200):`,
+    '',
+    '| | acknowledged | stored | lost | double-counted |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| HTTP events | ${events.produced} | ${events.stored} | **${events.lost}** | ` +
+      `**${events.doubleCounted}** (table: ${events.rows} rows, ${events.distinct} distinct; ` +
+      `summaries: see below) |`,
+    '',
+    `Its drift summaries: ${summaryLine(http.counts.summaries)}.` +
+      `${events.missingSample.length > 0 ? ` Missing (first 20): ${events.missingSample.join(', ')}.` : ''}`,
+    `${http.bodies} bodies, ${http.resends} sends again after a failed one; answers: ${answers}. ` +
+      `${http.incarnations.length} service processes, ${killed} SIGKILLed by the soak: ${kills}. ` +
+      `Gaps the restarts found and repaired (\`summary gap repaired\` log lines): ${http.repairsLogged}.`,
+    '',
+  ];
 }
 
 function injectionSection(result: SoakResult): string[] {

@@ -32,6 +32,7 @@ import {
   storeOutage,
   type FaultRecord,
 } from './faults.js';
+import { startHttpIngest, type HttpIngest, type HttpIngestResult } from './httpIngest.js';
 import { baselineCsv, MONITOR_YAML, SOAK_MAX_EVENT_BYTES } from './messages.js';
 import type { Injection, ProducerProgress, ProducerSettings } from './protocol.js';
 import { startStoreProxy, type StoreProxy } from './storeProxy.js';
@@ -56,6 +57,8 @@ export interface SoakOptions {
   rate: number;
   /** The consumers' KAFKA_SESSION_TIMEOUT_MS: how long a killed consumer's partitions wait. */
   sessionTimeoutMs: number;
+  /** Events per second posted over HTTP to a service on its own embedded store (0: none). */
+  httpRate: number;
   /** Where logs, the monitor file and its baseline go. */
   runDir: string;
   log(line: string): void;
@@ -96,6 +99,8 @@ export interface SoakResult {
   monitorRuns: FinalCounts['monitorRuns'] & { missedWindows: number[] };
   summaries: FinalCounts['summaries'];
   rss: RssSample[];
+  /** HTTP ingest with SIGKILLs, on its own embedded store (absent with --http-rate 0). */
+  http?: HttpIngestResult;
 }
 
 /**
@@ -115,12 +120,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const startedMs = Date.now();
     const services = startServices(world, options, cleanups);
     const producer = startProducer(world.broker.bootstrap, options.rate, cleanups);
+    const http = startHttp(world, options, cleanups);
     const observed = observe(world, services, options.runDir, cleanups);
 
+    const httpFaults = http ? runHttpFaults(http, startedMs, durationMs, options.log) : undefined;
     const faults = await runFaults(world, services, startedMs, durationMs, options.log);
+    await httpFaults;
     await sleep(startedMs + 0.9 * durationMs - Date.now());
     options.log('producer: stopping; waiting for the consumer to catch up');
     const produced = await producer.stop();
+    const httpResult = await http?.stop();
+    if (httpResult)
+      options.log(`http: ${httpResult.acknowledged} events acknowledged; store counted`);
     const drained = await drain(observed.samples, Math.max(startedMs + durationMs, Date.now()));
     await sleep(1500); // a last look, so an open stall ends where the run ends
     observed.stop();
@@ -140,6 +151,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         minutes: options.minutes,
         rate: options.rate,
         sessionTimeoutMs: options.sessionTimeoutMs,
+        httpRate: options.httpRate,
         runDir: options.runDir,
       },
       load: { before: loadBefore, after: loadAfter, samples: observed.load },
@@ -175,6 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       },
       rss: observed.rss,
       summaries: counts.summaries,
+      ...(httpResult ? { http: httpResult } : {}),
     };
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
@@ -326,6 +339,7 @@ function startProducer(
     pending: 0,
     sendFailures: 0,
     lastError: null,
+    acknowledgedByCodec: {},
   };
   child.on('message', (message: ProducerProgress) => {
     injections.push(...message.injections);
@@ -466,6 +480,53 @@ async function runFaults(
     log(`fault: ${record.name}: ${record.detail}`);
   }
   return faults;
+}
+
+/** HTTP ingest on its own store, when the run has an HTTP rate; its service stops with the soak. */
+function startHttp(
+  world: World,
+  options: SoakOptions,
+  cleanups: (() => Promise<void>)[],
+): HttpIngest | undefined {
+  if (options.httpRate <= 0) return undefined;
+  const http = startHttpIngest({
+    runDir: options.runDir,
+    rate: options.httpRate,
+    env: serviceEnv(options.runDir, world.broker.bootstrap, options.sessionTimeoutMs),
+  });
+  cleanups.unshift(async () => {
+    await http.stop().catch(() => undefined);
+  });
+  return http;
+}
+
+/**
+ * SIGKILLs of the HTTP ingest service at fixed fractions of the run, beside the Kafka
+ * faults: most right after an insert's part lands in `events` (its views still writing),
+ * some at once.
+ */
+async function runHttpFaults(
+  http: HttpIngest,
+  startedMs: number,
+  durationMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const timeline: { at: number; point: 'insert' | 'now' }[] = [
+    { at: 0.1, point: 'insert' },
+    { at: 0.18, point: 'insert' },
+    { at: 0.26, point: 'now' },
+    { at: 0.34, point: 'insert' },
+    { at: 0.46, point: 'insert' },
+    { at: 0.58, point: 'now' },
+    { at: 0.66, point: 'insert' },
+    { at: 0.74, point: 'insert' },
+    { at: 0.82, point: 'insert' },
+  ];
+  for (const step of timeline) {
+    await sleep(startedMs + step.at * durationMs - Date.now());
+    const kill = await http.kill(step.point);
+    log(`fault: http ingest SIGKILL: ${kill.detail}`);
+  }
 }
 
 /** Waits until every partition's committed offset reaches its high watermark (or a minute past `notBefore`). */

@@ -128,6 +128,16 @@ describe('lost and double-counted', () => {
       doubleCounted: 0,
     });
   });
+
+  it('counts the table alone where no view counts inserts', () => {
+    expect(ledger(100, 99, { rows: 103, distinct: 100 })).toEqual({
+      produced: 100,
+      stored: 99,
+      lost: 1,
+      doubleCounted: 3,
+      doubleCountedInTable: 3,
+    });
+  });
 });
 
 describe('stalls', () => {

@@ -95,8 +95,11 @@ export interface TableCounts {
   rows: number;
   /** Distinct keys. */
   distinct: number;
-  /** Rows ever inserted, counted by a materialized view as each insert happens. */
-  inserted: number;
+  /**
+   * Rows ever inserted, counted by a materialized view as each insert happens; absent where
+   * no such view counts (the HTTP service's store, where a SIGKILL loses the view's part too).
+   */
+  inserted?: number;
 }
 
 export interface Ledger {
@@ -109,11 +112,20 @@ export interface Ledger {
   /** Copies beyond one per key, in the table or in the view's count: must be 0. */
   doubleCounted: number;
   doubleCountedInTable: number;
-  doubleCountedInView: number;
+  /** Absent without a counting view. */
+  doubleCountedInView?: number;
 }
 
 export function ledger(produced: number, storedOfProduced: number, counts: TableCounts): Ledger {
   const inTable = counts.rows - counts.distinct;
+  if (counts.inserted === undefined)
+    return {
+      produced,
+      stored: storedOfProduced,
+      lost: produced - storedOfProduced,
+      doubleCounted: inTable,
+      doubleCountedInTable: inTable,
+    };
   const inView = counts.inserted - counts.distinct;
   return {
     produced,

@@ -16,6 +16,7 @@ import {
 } from './ingest/kafkaSupervisor.js';
 import { createIngestMetrics, type IngestMetrics } from './ingest/metrics.js';
 import { pipelineOptions } from './ingest/pipeline.js';
+import { startSummaryReconciler } from './ingest/summaryReconciler.js';
 import { countingUnwatchedModels, createUnwatchedModelCounter } from './ingest/unwatchedModels.js';
 import { createEventWriter } from './ingest/writer.js';
 import { prepareMonitor, type WindowEvaluation } from './monitors/evaluateWindow.js';
@@ -197,6 +198,12 @@ async function startStages(
     }),
     createUnwatchedModelCounter(registry, (model) => watched.has(model)),
   );
+  // Before any ingest: hours a crashed writer left half-summarized are checked and repaired.
+  startup.server?.notReady(
+    'summaries',
+    'checking the summaries of hours a stopped writer left open',
+  );
+  const summaries = await startSummaryReconciler(store, { writer, registry, logger });
   const readiness: ReadinessCheck[] = [monitorHealth.readiness];
   const role = options.role ?? 'all';
   const alerts = createAlertStage({
@@ -322,6 +329,8 @@ async function startStages(
       await alerts.stop();
       await kafka?.stop();
       await app.close();
+      await summaries.stop();
+      await writer.close();
       if (config.store.kind === 'embedded') removeServiceRecord(config.store.dataDir);
       await store.close();
     },

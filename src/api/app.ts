@@ -27,6 +27,7 @@ import {
 } from './errors.js';
 import { openApiDescription } from './openapi.js';
 import {
+  cutOffSilentClients,
   DEFAULT_HTTP_LIMITS,
   createRequestObserver,
   httpServerTimeouts,
@@ -95,7 +96,8 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
   const requests = createRequestObserver(registry, limits);
   const options = {
     bodyLimit: 64 * 1024 * 1024,
-    requestTimeout: limits.requestTimeoutMs,
+    // Node's whole-request timer counts the server's own work: clients' silence is timed instead
+    requestTimeout: 0,
     // Node enforces these only when the server is built with them, and checks on an interval
     http: httpServerTimeouts(limits),
     genReqId: requestId,
@@ -112,6 +114,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
       : Fastify({ ...options, logger: false })
   ).withTypeProvider<TypeBoxTypeProvider>();
   requests.install(app);
+  cutOffSilentClients(app, limits.requestTimeoutMs);
   registerDriftGauges(registry, deps.store, {
     monitors: deps.monitors,
     slicesPerModel: deps.gaugeSlicesPerModel ?? 10,
@@ -185,6 +188,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         maxEventBytes: ingest.maxEventBytes,
         deadLetterPayloadBytes: ingest.deadLetterPayloadBytes,
         concurrency: ingest.httpConcurrency,
+        silenceMs: limits.requestTimeoutMs,
       },
       logger: deps.logger,
       watched,

@@ -1,14 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
+import { PROGRESS_BYTES } from '../ingest/httpBody.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import { API_ERRORS, clientWentAway, type ApiErrorCode, type ErrorResponse } from './errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads its body itself, timing the client's silence as it reads (POST /v1/events). */
+    readsBodyItself?: boolean;
+  }
+}
+
 /** Limits on the HTTP server: a slow or stalled client cannot hold a connection open. */
 export interface HttpLimits {
-  /** The whole request (headers and body) must arrive within this; then 408 and close. */
+  /**
+   * The longest a client may stay silent while the server waits for its request: the
+   * headers must arrive within this, and while a body is read the client must send at
+   * least PROGRESS_BYTES (or the rest of it) in every such span; then 408 and close. Time
+   * the server spends on its own work (processing what it read, waiting for its turn) is
+   * not counted.
+   */
   requestTimeoutMs: number;
 }
 
@@ -18,14 +32,56 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { requestTimeoutMs: 30_000 };
  * Node's own server options for the limits. Set after the server is built (as fastify sets
  * `requestTimeout`), they are not enforced: a body trickled at 1 byte/s stayed open past
  * the 60 s headers timeout. Node looks for expired requests every
- * `connectionsCheckingInterval` (30 s by default).
+ * `connectionsCheckingInterval` (30 s by default). Node's `requestTimeout` (the whole
+ * request, body included, from its first byte) is off: it counted the server's own reading
+ * and processing of a large body, so 8 posts of 64 MiB at once all got 408 after 30 s.
+ * Bodies are timed by `cutOffSilentClients` and the events route instead.
  */
 export function httpServerTimeouts(limits: HttpLimits): ServerOptions {
   return {
-    requestTimeout: limits.requestTimeoutMs,
+    requestTimeout: 0,
     headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
     connectionsCheckingInterval: Math.max(100, Math.min(5_000, limits.requestTimeoutMs / 4)),
   };
+}
+
+/**
+ * A request whose body the framework reads (every route but the events route) ends with
+ * 408 and a closed connection when the client sends less than PROGRESS_BYTES (or the rest)
+ * in `silenceMs`: those bodies are read as they arrive, so the socket's byte count is the
+ * client's progress. The answer is Node's own 408 (fastify's clientError handler).
+ */
+export function cutOffSilentClients(app: FastifyInstance, silenceMs: number): void {
+  const checkEveryMs = Math.max(50, Math.min(1_000, silenceMs / 4));
+  app.addHook('onRequest', async (request) => {
+    const raw = request.raw;
+    const socket = raw.socket;
+    // inject() (tests) answers without a socket
+    if (request.routeOptions.config.readsBodyItself || raw.complete || !(socket instanceof Socket))
+      return;
+    let mark = socket.bytesRead;
+    let since = performance.now();
+    const timer = setInterval(() => {
+      if (raw.complete || socket.destroyed) {
+        clearInterval(timer);
+        return;
+      }
+      if (socket.bytesRead - mark >= PROGRESS_BYTES) {
+        mark = socket.bytesRead;
+        since = performance.now();
+        return;
+      }
+      if (performance.now() - since < silenceMs) return;
+      clearInterval(timer);
+      const timeout = Object.assign(new Error('the client was silent'), {
+        code: 'ERR_HTTP_REQUEST_TIMEOUT',
+      });
+      app.server.emit('clientError', timeout, socket);
+    }, checkEveryMs);
+    timer.unref();
+    raw.once('end', () => clearInterval(timer));
+    raw.once('close', () => clearInterval(timer));
+  });
 }
 
 /**
@@ -80,7 +136,7 @@ export function createRequestObserver(
         // No route saw it (the headers never arrived): counted here, once.
         if (!inFlight.has(socket)) abandoned.inc({ route: 'unmatched', reason: 'timeout' });
         answerOnSocket(socket, 'DW_REQUEST_TIMEOUT', {
-          message: `the request did not arrive within ${limits.requestTimeoutMs} ms (DRIFTWATCH_REQUEST_TIMEOUT_MS)`,
+          message: `the client sent too little of its request in ${limits.requestTimeoutMs} ms (DRIFTWATCH_REQUEST_TIMEOUT_MS)`,
         });
         return;
       }
@@ -110,6 +166,10 @@ export function createRequestObserver(
         });
       });
       app.addHook('onResponse', async (request, reply) => {
+        // a route's own 408 (the events route, when the client went silent mid-body)
+        if (reply.statusCode === 408) {
+          abandoned.inc({ route: request.routeOptions.url ?? 'unmatched', reason: 'timeout' });
+        }
         if (reply.statusCode >= 500 && reply.statusCode !== 501 && !clientWentAway(request)) {
           serverErrors.inc({
             route: request.routeOptions.url ?? 'unmatched',

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BodyFormatError, BodyTooLargeError, splitBody, type BodyFormat } from './httpBody.js';
+import {
+  BodyFormatError,
+  BodyTooLargeError,
+  ClientSilentError,
+  PROGRESS_BYTES,
+  readFromClient,
+  splitBody,
+  type BodyFormat,
+} from './httpBody.js';
 
 const LIMITS = { maxBodyBytes: 1 << 20, maxEventBytes: 256, headBytes: 16 };
 
@@ -120,5 +128,66 @@ describe('splitting a request body into events as it arrives', () => {
       ),
       { seed: 20261123, numRuns: 300 },
     );
+  });
+});
+
+describe('timing the client while the server reads its body', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** A client sending `chunks`, each after its delay (ms). */
+  async function* client(chunks: [number, string][]): AsyncGenerator<Buffer> {
+    for (const [delay, text] of chunks) {
+      await sleep(delay);
+      yield Buffer.from(text);
+    }
+  }
+
+  it('does not count the time the server spends between reads', async () => {
+    const read: string[] = [];
+    for await (const chunk of readFromClient(
+      client([
+        [0, 'a'],
+        [0, 'b'],
+        [0, 'c'],
+      ]),
+      100,
+    )) {
+      read.push(chunk.toString());
+      await sleep(150); // the server's own work: longer than the client may be silent
+    }
+    expect(read).toEqual(['a', 'b', 'c']);
+  });
+
+  it('cuts off a client silent for the timeout while a read waits', async () => {
+    const read: string[] = [];
+    const run = async () => {
+      for await (const chunk of readFromClient(
+        client([
+          [0, 'a'],
+          [300, 'b'],
+        ]),
+        100,
+      )) {
+        read.push(chunk.toString());
+      }
+    };
+    await expect(run()).rejects.toBeInstanceOf(ClientSilentError);
+    expect(read).toEqual(['a']);
+  });
+
+  it(`adds up the waits until the client has sent ${PROGRESS_BYTES} bytes: a trickle is silence`, async () => {
+    const trickle = client(Array.from({ length: 30 }, (): [number, string] => [30, 'x']));
+    let read = 0;
+    const run = async () => {
+      for await (const chunk of readFromClient(trickle, 250)) read += chunk.length;
+    };
+    await expect(run()).rejects.toBeInstanceOf(ClientSilentError);
+    expect(read).toBeLessThan(10);
+    // slow but steady: a kilobyte per wait of 40 ms keeps it going, however long it takes
+    const steady = client(
+      Array.from({ length: 10 }, (): [number, string] => [40, 'y'.repeat(PROGRESS_BYTES)]),
+    );
+    let total = 0;
+    for await (const chunk of readFromClient(steady, 250)) total += chunk.length;
+    expect(total).toBe(10 * PROGRESS_BYTES);
   });
 });

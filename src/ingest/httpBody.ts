@@ -28,6 +28,13 @@ export class BodyTooLargeError extends DriftwatchError {
   }
 }
 
+/** The client sent too little for too long while the server waited for its body. */
+export class ClientSilentError extends DriftwatchError {
+  constructor(readonly silenceMs: number) {
+    super('DW_INPUT', `the client sent less than ${PROGRESS_BYTES} bytes in ${silenceMs} ms`);
+  }
+}
+
 /** Not a JSON array or object, or an NDJSON body that is not text lines. */
 export class BodyFormatError extends DriftwatchError {
   constructor(message: string) {
@@ -57,6 +64,70 @@ export async function* splitBody(
     yield* splitter.push(chunk);
   }
   yield* splitter.end();
+}
+
+/**
+ * How much a client must send while the server waits for its body: at least this many
+ * bytes (or the rest of the body) in every `silenceMs` of waiting. A client that sends
+ * slowly but steadily is not cut off; one that trickles a byte at a time, or stops, is.
+ */
+export const PROGRESS_BYTES = 1024;
+
+/**
+ * A request body's chunks as the server reads them, rejecting with ClientSilentError once
+ * the client has been silent (less than PROGRESS_BYTES) for `silenceMs` of the time the
+ * server spent waiting for it. The clock runs only while a read is pending: time the
+ * server spends processing what it read, or waiting for its turn before reading, is its
+ * own and never counts against the client (so a large body written slowly by the store,
+ * or queued behind others, is not timed out for it).
+ */
+export async function* readFromClient(
+  body: AsyncIterable<Buffer | string>,
+  silenceMs: number,
+  clock: () => number = () => performance.now(),
+): AsyncGenerator<Buffer> {
+  const iterator = body[Symbol.asyncIterator]();
+  let waitedMs = 0;
+  let progress = 0;
+  let silent = false;
+  try {
+    for (;;) {
+      const started = clock();
+      const next = await withDeadline(iterator.next(), silenceMs - waitedMs);
+      if (next === TIMED_OUT) {
+        silent = true;
+        throw new ClientSilentError(silenceMs);
+      }
+      waitedMs += clock() - started;
+      if (next.done) return;
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+      progress += chunk.length;
+      if (progress >= PROGRESS_BYTES) {
+        progress = 0;
+        waitedMs = 0;
+      }
+      yield chunk;
+    }
+  } finally {
+    // The consumer stopped early: the body is not read further (as a for-await would do).
+    // A silent client's request stays open for its answer (408), which closes it.
+    if (!silent) void iterator.return?.()?.catch(() => undefined);
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms));
+  });
+  promise.catch(() => undefined);
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface Splitter {

@@ -59,7 +59,7 @@ export interface KafkaIngestOptions extends KafkaConfig {
    */
   stopGraceMs?: number;
   /** The process's one writer, shared with HTTP ingest; one of its own when absent. */
-  writer?: EventWriter;
+  writer?: Pick<EventWriter, 'write' | 'flush'>;
   logger?: Logger;
   /** One-line notices for a terminal (the `ingest` command). */
   log?: (line: string) => void;

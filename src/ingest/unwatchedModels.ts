@@ -72,11 +72,11 @@ export function countingUnwatchedModels(
   counter: UnwatchedModelCounter,
 ): EventWriter {
   return {
+    ...writer,
     async write(batch, options) {
       await writer.write(batch, options);
       counter.record(batch);
     },
-    flush: () => writer.flush(),
   };
 }
 

@@ -11,9 +11,12 @@ import {
   type DeadLetterRow,
   type LabelRow,
 } from '../store/events.js';
+import type { SummaryScope } from '../store/summaryLedger.js';
 import type { Logger } from '../observability/logger.js';
 import type { IngestMetrics } from './metrics.js';
 import { DUPLICATE, type PreparedBatch, type PreparedEvent } from './pipeline.js';
+import { hourOf } from './summaryCheck.js';
+import { createWriterLedger, type WriterLedger } from './writerLedger.js';
 
 export interface WriterOptions {
   metrics: IngestMetrics;
@@ -28,6 +31,8 @@ export interface WriterOptions {
   lingerMs?: number;
   /** Time and timers: the process's own unless a test drives them. */
   clock?: WriterClock;
+  /** Which hours this writer records as being written (its own, in the store, when absent). */
+  ledger?: WriterLedger;
 }
 
 export interface WriterClock {
@@ -62,6 +67,15 @@ export interface EventWriter {
    * are written or refused (their own `write` promises say which).
    */
   flush(): Promise<void>;
+  /**
+   * Runs `task` between two flushes, none running meanwhile (a check and repair of the
+   * summaries reads and writes what no insert of this process may change under it).
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T>;
+  /** The hours this writer records as being written (see writerLedger.ts). */
+  readonly ledger: WriterLedger;
+  /** A stop: flushes, then records every hour it wrote (and whose inserts all succeeded) closed. */
+  close(): Promise<void>;
 }
 
 /** config.ingest's defaults, measured in docs/BENCHMARKS.md ("A writer that lingers"). */
@@ -100,7 +114,10 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   const lingerMessages = options.lingerMessages ?? DEFAULT_LINGER.messages;
   const lingerMs = options.lingerMs ?? DEFAULT_LINGER.ms;
   const clock = options.clock ?? processClock;
+  const ledger = options.ledger ?? createWriterLedger(store);
   const queue: Pending[] = [];
+  /** Work run between flushes (exclusive), ahead of the next flush. */
+  const tasks: (() => Promise<void>)[] = [];
   let queuedMessages = 0;
   let flushing = false;
   /** The batches of the flush running now. */
@@ -109,7 +126,12 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
 
   /** Flushes when the queue is due; otherwise makes sure a timer fires when it will be. */
   function schedule(): void {
-    if (flushing || queue.length === 0) return;
+    if (flushing) return;
+    if (tasks.length > 0) {
+      void runTask(tasks.shift()!);
+      return;
+    }
+    if (queue.length === 0) return;
     const waited = clock.now() - queue[0]!.since;
     // a batch that does not linger starts the next flush as soon as one may run
     const urgent = queue.some((pending) => !pending.linger);
@@ -121,6 +143,13 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       cancelTimer = undefined;
       schedule();
     }, lingerMs - waited);
+  }
+
+  async function runTask(task: () => Promise<void>): Promise<void> {
+    flushing = true;
+    await task();
+    flushing = false;
+    schedule();
   }
 
   async function drain(): Promise<void> {
@@ -167,9 +196,20 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       }
     }
     const fresh = await checking('events', () => withoutStored([...unique.values()]));
+    if (fresh.length === 0) return;
+    // before any of them can be stored: the hours they go into, so a crash is followed by a check
+    await checking('summary_ledger', () => ledger.open(scopesOf(fresh)));
     for (const group of byPartitions(fresh, maxPartitions)) {
       await insertIsolating('events', group, {
-        insert: (rows) => insertEncodedEvents(store, concatRows(rows)),
+        async insert(rows) {
+          try {
+            await insertEncodedEvents(store, concatRows(rows));
+          } catch (error) {
+            // `events` may hold them now while a view does not: the reconciler checks
+            ledger.markDirty(scopesOf(rows));
+            throw error;
+          }
+        },
         written: async (rows) => {
           const stored = await findStoredEvents(store, rows);
           return rows.map((row) => stored.has(eventKeyString(row)));
@@ -309,7 +349,7 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     }
   }
 
-  return {
+  const writer: EventWriter = {
     write(batch, writeOptions) {
       let resolve!: () => void;
       let reject!: (error: unknown) => void;
@@ -330,7 +370,39 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       // each write's own promise says how it went; this one only waits for them
       await Promise.all(all.map((pending) => pending.written.catch(() => undefined)));
     },
+    exclusive<T>(task: () => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        tasks.push(() => task().then(resolve, reject));
+        schedule();
+      });
+    },
+    ledger,
+    async close() {
+      await writer.flush();
+      await writer.exclusive(() => ledger.closeAll());
+    },
   };
+  return writer;
+}
+
+/** The hours (per model and kind) of these events: what the summary ledger records. */
+function scopesOf(events: readonly PreparedEvent[]): SummaryScope[] {
+  // no string built per event: a flush holds tens of thousands of events and few hours
+  const hours = new Map<string, Map<PreparedEvent['kind'], Set<number>>>();
+  for (const event of events) {
+    let kinds = hours.get(event.model);
+    if (!kinds) hours.set(event.model, (kinds = new Map()));
+    let set = kinds.get(event.kind);
+    if (!set) kinds.set(event.kind, (set = new Set()));
+    set.add(hourOf(event.tsMs));
+  }
+  const scopes: SummaryScope[] = [];
+  for (const [model, kinds] of hours) {
+    for (const [kind, set] of kinds) {
+      for (const hourMs of set) scopes.push({ model, kind, hourMs });
+    }
+  }
+  return scopes;
 }
 
 /** A row ClickHouse refused for its content, found alone by bisection: its message is dead-lettered. */

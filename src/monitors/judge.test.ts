@@ -830,8 +830,11 @@ describe('checks on labels (auroc, actual_positive_rate)', () => {
 
   it('auroc: too few labels, or no labelled window at all, is insufficient data', () => {
     const check: CheckPlan = { id: 'auroc', metric: 'auroc', min: 0.7, warn: null };
+    // like every other check's, an insufficient verdict states the thresholds in force
     expect(judgeOne(check, aggregatesOf({ classification: classification(40) }))).toMatchObject({
       status: 'insufficient_data',
+      criticalThreshold: 0.7,
+      warnThreshold: null,
       nCurrent: 40,
       details: { reason: 'fewer than 50 labelled predictions', labelled: 40, predictions: 80 },
     });

@@ -80,7 +80,7 @@ export function renderMonitorYaml(draft: MonitorDraft, context: DraftYamlContext
     'a window runs many tests: p-values are adjusted so that few fire by chance',
   );
   comment(
-    "Thresholds are the statistics registry's defaults (src/stats/registry.ts) unless a comment says why not.",
+    "Thresholds are the checks registry's defaults (src/monitors/checks/registry.ts) unless a comment says why not.",
   );
   lines.push('checks:');
   for (const check of draft.checks) {

@@ -18,6 +18,8 @@ import {
 import { InputError } from '../errors.js';
 import { aurocFromCounts } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
+import { measurePerformance, performanceColumns } from './measurePerformance.js';
+import type { PerformanceEntry, PerformanceRequest } from './performance.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
 import { ALL_SLICES, type ComparisonRelations, type RelationSql } from '../store/driftQueries.js';
 import {
@@ -37,6 +39,8 @@ export interface ReportOptions {
   score?: string;
   label?: string;
   threshold?: number;
+  /** The model's task and columns: the report's performance section (--task). */
+  performance?: PerformanceRequest;
   bins?: number;
   criteria?: DriftCriteria;
   /** Categories kept per feature and slice, the most frequent first. */
@@ -91,6 +95,8 @@ export interface DriftReport {
   excluded_columns: ExcludedColumn[];
   features: FeatureDrift[];
   classification?: ClassificationEntry[];
+  /** The model's quality per side and slice (src/report/performance.ts). */
+  performance?: PerformanceEntry[];
 }
 
 /** The one-shot comparison behind `driftwatch report`. */
@@ -152,10 +158,22 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
     });
     phase(`feature statistics (${mode})`);
     const classification =
-      options.score && options.label
+      options.score && options.label && hasColumn(current, options.label)
         ? await computeClassification(store, tables.current, options, options.threshold ?? 0.5)
         : undefined;
     phase('classification');
+    const performance = options.performance
+      ? await measurePerformance(
+          store,
+          {
+            baseline: { file: baseline, table: tables.baseline },
+            current: { file: current, table: tables.current },
+            slice: options.slice,
+          },
+          options.performance,
+        )
+      : undefined;
+    phase('performance');
     return {
       generated_at: new Date().toISOString(),
       baseline: { file: options.baseline, rows: rows.baseline },
@@ -177,6 +195,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
       excluded_columns: excluded,
       features,
       ...(classification ? { classification } : {}),
+      ...(performance ? { performance } : {}),
     };
   } finally {
     await dropTable(store, tables.baseline);
@@ -228,7 +247,10 @@ function planColumns(
     ['--label', options.label],
   ] as const) {
     if (column === undefined) continue;
-    for (const file of flag === '--slice' ? [baseline, current] : [current]) {
+    // a label may be missing from the current file: its labels have not arrived (CBPE)
+    const files = flag === '--slice' ? [baseline, current] : [current];
+    if (flag === '--label' && !hasColumn(current, column) && hasColumn(baseline, column)) continue;
+    for (const file of files) {
       if (!file.columns.some((c) => c.name === column)) {
         throw new InputError(
           { file: file.path, column },
@@ -250,7 +272,16 @@ function planColumns(
       }
     }
   }
-  const reserved = new Set([options.slice, options.score, options.label].filter(Boolean));
+  const reserved = new Set(
+    [
+      options.slice,
+      options.score,
+      options.label,
+      ...(options.performance
+        ? performanceColumns(options.performance, { baseline, current })
+        : []),
+    ].filter(Boolean),
+  );
   const excluded: ExcludedColumn[] = [];
   const shared = baseline.columns.filter((column) => {
     if (!currentKinds.has(column.name) || reserved.has(column.name)) return false;
@@ -418,6 +449,10 @@ async function computeClassification(
     .sort((a, b) =>
       a.slice === 'all' ? -1 : b.slice === 'all' ? 1 : a.slice.localeCompare(b.slice),
     );
+}
+
+function hasColumn(file: TabularFile, column: string): boolean {
+  return file.columns.some((c) => c.name === column);
 }
 
 async function countRows(store: Store, tables: { baseline: string; current: string }) {

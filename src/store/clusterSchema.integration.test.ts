@@ -107,8 +107,8 @@ describe('the generated cluster DDL, run by ClickHouse', () => {
     expect(withViews).toEqual({
       events_local: ['events_summary_input_mv'],
       summary_input_local: ['slice_combos_mv', 'summary_fine_numbers_mv', 'summary_fine_others_mv'],
-      summary_fine: ['summary_1h_rollup_mv', 'summary_5m_rollup_mv'],
-      summary_1h_local: ['summary_1d_mv'],
+      // the day grain rolled up from the fine cells too (0011), not from the hour grain's blocks
+      summary_fine: ['summary_1d_fine_mv', 'summary_1h_rollup_mv', 'summary_5m_rollup_mv'],
     });
   });
 });

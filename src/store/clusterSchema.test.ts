@@ -213,6 +213,7 @@ describe('the cluster form of the migrations', () => {
       8: '1597b5abe4d14cd4',
       9: 'ff221211549cb813',
       10: 'bb4fd9f9f4745f94',
+      11: '4437f1cd8c571a93',
     };
     const digest = (statements: string[]) =>
       createHash('sha256').update(statements.join(';\n')).digest('hex').slice(0, 16);

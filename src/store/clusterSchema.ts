@@ -53,6 +53,15 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   summary_5m: BY_MODEL,
   slice_combos: BY_MODEL,
   summary_rebuilds: BY_MODEL,
+  // the summary ledger (0011): which hours of a model each writer may be writing. Written
+  // before every insert into those hours, so on the model's shard its open entry fails or
+  // lands with them (a shard down stops both, another shard's models go on); the checks of
+  // one model read its shard only. A writer's entries spread over its models' shards, and
+  // the list of open hours reads every shard (a small table).
+  summary_ledger: BY_MODEL,
+  // a repair's staged cells (0011): one model's, read by model and repair id on its shard
+  // and inserted into its summaries there
+  summary_repairs: BY_MODEL,
   summary_fine: { kind: 'node' },
   // per model: baselines, their rows and profiles
   baselines: BY_MODEL,

@@ -11,7 +11,9 @@ import { createRandom } from '../demo/random.js';
  * the five-minute grain with k = 7, the hour and five-minute grains rolled up from that)
  * without changing a summary row: the same inserts into a store at 0008 and into the same
  * store upgraded to 0009 give the same rows in every summary table — same cells, counts,
- * mins and maxes; sums equal up to the order they were added in.
+ * mins and maxes; sums equal up to the order they were added in. The upgraded store runs
+ * every later migration too: 0011's day grain, rolled up from the fine cells instead of
+ * the hour grain's blocks, is held to the same rows.
  */
 const SUMMARY_TABLES = ['summary_5m', 'summary_1h', 'summary_1d'] as const;
 

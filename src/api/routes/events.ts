@@ -1,9 +1,13 @@
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import { DriftwatchError, errorMessage } from '../../errors.js';
 import {
   BodyFormatError,
   BodyTooLargeError,
+  ClientSilentError,
+  readFromClient,
   splitBody,
   type BodyEvent,
   type BodyFormat,
@@ -22,8 +26,10 @@ export interface HttpIngestLimits {
   maxBodyBytes: number;
   maxEventBytes: number;
   deadLetterPayloadBytes: number;
-  /** Requests processed at once; more wait (their bodies unread) up to a bounded queue. */
+  /** Large requests processed at once; more wait (their bodies unread) up to a bounded queue. */
   concurrency: number;
+  /** The client's silence allowed while its body is read (DRIFTWATCH_REQUEST_TIMEOUT_MS). */
+  silenceMs: number;
 }
 
 export interface EventRouteDeps {
@@ -38,6 +44,12 @@ export interface EventRouteDeps {
   /** Whether a monitor watches a model: events of the others are stored with a note. */
   watched?: (model: string) => boolean;
 }
+
+/**
+ * A body whose declared length is at most this is small: it has a lane of its own, so it
+ * never waits for one of the large posts to finish (a 64 MiB body takes minutes).
+ */
+export const SMALL_BODY_BYTES = 1024 * 1024;
 
 /** Events written per insert round while a body streams in: bounded memory per request. */
 const CHUNK_EVENTS = 4096;
@@ -91,6 +103,7 @@ const partialSchema = {
   properties: {
     error: { type: 'string' },
     code: { type: 'string' },
+    request_id: { type: 'string' },
     processed: { type: 'integer' },
     ...resultProperties,
   },
@@ -103,8 +116,11 @@ const partialSchema = {
  * blocks other requests for long. Each event gets its own outcome: 200 when every event
  * was accepted (stored, or already stored), 207 with counts and per-event reasons
  * otherwise; a bad event is a dead letter, never a 5xx. 413 when the body passes the
- * limit, 503 while the store is unavailable: events before that point are processed and
- * counted in the answer, and resending the whole body is safe (nothing counts twice).
+ * limit, 408 when the client goes silent mid-body, 503 while the store is unavailable:
+ * events before that point are processed and counted in the answer, and resending the
+ * whole body is safe (nothing counts twice). A client that hangs up is logged and counted
+ * with what was processed of its post. Small bodies have a lane of their own, so they never
+ * wait behind large ones.
  */
 export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps): void {
   const handler = createIngestEventsHandler(deps);
@@ -121,7 +137,8 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
       '/v1/events',
       {
         // Producers' tokens (role ingest, or admin); rate-limited per token by the auth plugin.
-        config: { access: 'ingest' },
+        // The body is read here, the client's silence timed as it is (not the server's work).
+        config: { access: 'ingest', readsBodyItself: true },
         schema: {
           summary:
             'Ingest events: NDJSON (application/x-ndjson) or JSON (application/json: an array, or one event)',
@@ -135,6 +152,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
           response: {
             200: resultSchema,
             207: resultSchema,
+            408: partialSchema,
             413: partialSchema,
             503: partialSchema,
           },
@@ -147,7 +165,13 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRouteDeps):
 
 /** The handler alone, for wrapping (authentication) by whoever registers it. */
 export function createIngestEventsHandler(deps: EventRouteDeps) {
-  const gate = createGate(deps.limits.concurrency, deps.limits.concurrency * 16);
+  const { concurrency } = deps.limits;
+  // Two lanes: small bodies are not queued behind large ones; each lane bounded on its own.
+  const lanes = {
+    small: createGate(concurrency * 2, concurrency * 16),
+    large: createGate(concurrency, concurrency * 16),
+  };
+  const cutShort = cutShortMetrics(deps.metrics.registry);
   return async function ingestEvents(
     request: FastifyRequest<{ Querystring: { type?: EventKind }; Body: Readable }>,
     reply: FastifyReply,
@@ -179,7 +203,9 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       !String(request.headers['content-type']).includes('ndjson')
         ? 'json'
         : 'ndjson';
-    if (!gate.tryEnter()) {
+    // a chunked body (no declared length) may be of any size: the large lane
+    const lane = declared > 0 && declared <= SMALL_BODY_BYTES ? lanes.small : lanes.large;
+    if (!lane.tryEnter()) {
       request.raw.resume();
       void reply.header('retry-after', '1');
       return send(503, {
@@ -190,11 +216,21 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       });
     }
     deps.metrics.httpInFlight(1);
+    const gone = clientGone(request);
+    let held = false;
     try {
-      await gate.turn();
+      held = await lane.turn(gone.signal);
+      if (!held) {
+        // it left while its post waited its turn: nothing was read, nobody hears an answer
+        recordCutShort('aborted', emptyResult(), 0);
+        reply.hijack();
+        reply.raw.destroy();
+        return reply;
+      }
       return await ingestBody(request, reply, format, send);
     } finally {
-      gate.leave();
+      gone.stop();
+      lane.leave(held);
       deps.metrics.httpInFlight(-1);
     }
   };
@@ -226,7 +262,8 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       processed += events.length;
     };
     try {
-      for await (const event of splitBody(request.body, format, {
+      const body = readFromClient(request.body, deps.limits.silenceMs);
+      for await (const event of splitBody(body, format, {
         maxBodyBytes: deps.limits.maxBodyBytes,
         maxEventBytes: deps.limits.maxEventBytes,
         headBytes: deps.limits.deadLetterPayloadBytes,
@@ -243,7 +280,28 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       if (error instanceof BodyTooLargeError) {
         await flush().catch(() => undefined);
         request.raw.resume();
+        recordCutShort('too_large', result, processed);
         return send(413, { ...tooLarge(error.limit), ...result, processed });
+      }
+      if (error instanceof ClientSilentError) {
+        // what arrived whole is written; the client is told how far it got, then the connection closes
+        await flush().catch(() => undefined);
+        recordCutShort('timeout', result, processed);
+        void reply.header('connection', 'close');
+        return send(408, {
+          error: `the client sent less than 1 KiB in ${deps.limits.silenceMs} ms (DRIFTWATCH_REQUEST_TIMEOUT_MS); events before \`processed\` are processed; resend the rest (or all: nothing counts twice)`,
+          code: 'DW_REQUEST_TIMEOUT',
+          request_id: request.id,
+          ...result,
+          processed,
+        });
+      }
+      if (clientWentAway(request)) {
+        // Nobody hears an answer: what arrived whole is written, logged and counted; the
+        // error handler then closes the request as one the client abandoned (no 5xx).
+        await flush().catch(() => undefined);
+        recordCutShort('aborted', result, processed);
+        throw error;
       }
       // To the producer both are "retry later"; to the operator a refused login is a fault.
       if ((error instanceof DriftwatchError && error.retriable) || refusesAccess(error)) {
@@ -268,13 +326,26 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
           processed,
         });
       }
-      // A client that went away mid-body is not our failure: the error handler says so.
-      if (!clientWentAway(request)) {
-        deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
-      }
+      deps.logger?.error({ err: errorMessage(error), processed }, 'HTTP ingest failed');
       throw error;
     }
     return send(result.rejected === 0 ? 200 : 207, result);
+  }
+
+  /** Logged and counted: how far a post got before it was cut, and what of it was stored. */
+  function recordCutShort(reason: CutShortReason, result: IngestResult, processed: number): void {
+    cutShort.requests.inc({ reason });
+    cutShort.events.inc({ reason }, processed);
+    deps.logger?.warn(
+      {
+        reason,
+        processed,
+        stored: result.accepted - result.duplicates,
+        duplicates: result.duplicates,
+        rejected: result.rejected,
+      },
+      `HTTP ingest: a post cut short (${CUT_SHORT[reason]}) after ${processed} events; a resend of the whole body is safe`,
+    );
   }
 
   async function writeChunk(
@@ -336,6 +407,54 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
   }
 }
 
+type CutShortReason = 'timeout' | 'aborted' | 'too_large';
+
+const CUT_SHORT: Record<CutShortReason, string> = {
+  timeout: 'the client went silent',
+  aborted: 'the client closed the connection',
+  too_large: 'the body passed DRIFTWATCH_MAX_BODY_BYTES',
+};
+
+/** Fires when the client closes its connection (a post waiting its turn then leaves the queue). */
+function clientGone(request: FastifyRequest) {
+  const controller = new AbortController();
+  // inject() (tests) has a socket that is no stream
+  const socket = request.raw.socket as Partial<Socket> | null;
+  const onClose = () => controller.abort();
+  socket?.once?.('close', onClose);
+  if (socket?.destroyed === true) controller.abort();
+  return { signal: controller.signal, stop: () => socket?.off?.('close', onClose) };
+}
+
+/** One set of counters per registry (tests build several apps on one). */
+const cutShortByRegistry = new WeakMap<Registry, ReturnType<typeof createCutShortMetrics>>();
+
+function cutShortMetrics(registry: Registry) {
+  let metrics = cutShortByRegistry.get(registry);
+  if (!metrics) cutShortByRegistry.set(registry, (metrics = createCutShortMetrics(registry)));
+  return metrics;
+}
+
+function createCutShortMetrics(registry: Registry) {
+  const requests = new Counter({
+    name: 'driftwatch_http_ingest_cut_short_total',
+    help: 'POST /v1/events requests that ended before their body did, by reason (timeout: the client was silent for DRIFTWATCH_REQUEST_TIMEOUT_MS; aborted: it closed the connection; too_large: past DRIFTWATCH_MAX_BODY_BYTES)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'driftwatch_http_ingest_cut_short_events_total',
+    help: 'Events of those requests processed before the cut (stored, found already stored, or refused with a reason), by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of Object.keys(CUT_SHORT)) {
+    requests.inc({ reason }, 0);
+    events.inc({ reason }, 0);
+  }
+  return { requests, events };
+}
+
 /** A token scoped to models may post events for those only (README: Access control). */
 function scopeOf(principal: Principal | null): PostingScope | undefined {
   const models = principal?.models;
@@ -365,15 +484,30 @@ function createGate(concurrent: number, queued: number) {
       admitted += 1;
       return true;
     },
-    async turn(): Promise<void> {
+    /** Resolves true at this request's turn, or false when `signal` fires first (it then holds no turn). */
+    async turn(signal: AbortSignal): Promise<boolean> {
       if (active < concurrent) {
         active += 1;
-        return;
+        return true;
       }
-      await new Promise<void>((resolve) => waiting.push(resolve));
+      if (signal.aborted) return false;
+      return new Promise<boolean>((resolve) => {
+        const go = () => {
+          signal.removeEventListener('abort', leave);
+          resolve(true);
+        };
+        const leave = () => {
+          waiting.splice(waiting.indexOf(go), 1);
+          resolve(false);
+        };
+        waiting.push(go);
+        signal.addEventListener('abort', leave, { once: true });
+      });
     },
-    leave(): void {
+    /** A request admitted by tryEnter is done; `held`: it had its turn (its slot passes on). */
+    leave(held: boolean): void {
       admitted -= 1;
+      if (!held) return;
       const next = waiting.shift();
       if (next) next();
       else active -= 1;

@@ -23,7 +23,17 @@ export function registerIngestCommands(program: Command, context: CommandContext
       const { consumerStopGraceMs, superviseKafkaIngest } =
         await import('../../ingest/kafkaSupervisor.js');
       const { pipelineOptions } = await import('../../ingest/pipeline.js');
+      const { createEventWriter } = await import('../../ingest/writer.js');
+      const { startSummaryReconciler } = await import('../../ingest/summaryReconciler.js');
+      const { createLogger } = await import('../../observability/logger.js');
       const metrics = createIngestMetrics();
+      // one writer across consumer restarts, and the summaries it writes kept whole through crashes
+      const writer = createEventWriter(store, { metrics, logger: createLogger() });
+      const summaries = await startSummaryReconciler(store, {
+        writer,
+        registry: metrics.registry,
+        logger: createLogger(),
+      });
       const log = (line: string) => process.stderr.write(`driftwatch ingest: ${line}\n`);
       const stopped = new Promise<string>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -40,6 +50,7 @@ export function registerIngestCommands(program: Command, context: CommandContext
             stallAfterMs,
             lag,
             stopGraceMs,
+            writer,
             log,
           }),
         { brokers: kafka.brokers, log, lag, stopGraceMs },
@@ -57,6 +68,8 @@ export function registerIngestCommands(program: Command, context: CommandContext
           : `${signal}: stopping before Kafka answered`,
       );
       await consumer.stop();
+      await summaries.stop();
+      await writer.close();
       log(`stopped: ${JSON.stringify(metrics.snapshot().events)}`);
     });
 

@@ -4,8 +4,9 @@ import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../../drift/featureDr
 import { InputError } from '../../errors.js';
 import { compareFiles, type DriftReport } from '../../report/compareFiles.js';
 import { renderReportHtml } from '../../report/render/html.js';
+import { performanceRequest } from '../../report/performance.js';
 import { renderReportTable } from '../../report/render/table.js';
-import { statisticInfo } from '../../stats/index.js';
+import { defaultsOf } from '../../monitors/checks/registry.js';
 import type { CommandContext } from '../program.js';
 
 interface ReportFlags {
@@ -14,6 +15,10 @@ interface ReportFlags {
   slice?: string;
   score?: string;
   label?: string;
+  task?: string;
+  prediction?: string;
+  classScores?: string;
+  calibrationBins: string;
   threshold: string;
   format: 'table' | 'json' | 'html';
   out?: string;
@@ -40,9 +45,28 @@ export function registerReportCommand(program: Command, context: CommandContext)
     )
     .requiredOption('--current <file>', 'current data: production inputs to compare')
     .option('--slice <column>', 'report every feature per value of this column, plus "all"')
-    .option('--score <column>', 'model score column (0..1) in the current file')
-    .option('--label <column>', 'label column (0/1) in the current file')
+    .addOption(
+      new Option(
+        '--task <task>',
+        "the model's task, for the performance section (binary when --score is given)",
+      ).choices(['binary', 'multiclass', 'regression']),
+    )
+    .option('--score <column>', 'binary: model score column (0..1)')
+    .option('--prediction <column>', 'multiclass and regression: the predicted class or value')
+    .option(
+      '--class-scores <prefix>',
+      'multiclass: one score column per class, named <prefix><class> (p_ for p_cat, p_dog)',
+    )
+    .option(
+      '--label <column>',
+      'label column (0/1 for binary); absent or empty in the current file: performance is estimated (CBPE)',
+    )
     .option('--threshold <t>', 'score at or above which a prediction is positive', '0.5')
+    .option(
+      '--calibration-bins <n>',
+      'binary: equal-width bins of the expected calibration error and the reliability curve',
+      '16',
+    )
     .option('--bins <n>', 'quantile bins for PSI and Jensen-Shannon', '10')
     .option(
       '--max-null-increase <rate>',
@@ -75,9 +99,15 @@ export function registerReportCommand(program: Command, context: CommandContext)
       const maxNullIncrease = parseNumberFlag('--max-null-increase', flags.maxNullIncrease);
       if (!(maxNullIncrease >= 0 && maxNullIncrease <= 1))
         throw new InputError({ file: '--max-null-increase' }, 'expected a rate between 0 and 1');
-      if ((flags.score === undefined) !== (flags.label === undefined)) {
-        throw new InputError({ file: flags.current }, '--score and --label go together');
-      }
+      const performance = performanceRequest({
+        task: flags.task,
+        score: flags.score,
+        prediction: flags.prediction,
+        label: flags.label,
+        classScores: flags.classScores,
+        threshold,
+        calibrationBins: parseNumberFlag('--calibration-bins', flags.calibrationBins),
+      });
       // A store of its own: files need no lock on the service's store, and leave nothing in it.
       const report = await compareFiles(await context.temporaryStore(), {
         baseline: flags.baseline,
@@ -86,6 +116,7 @@ export function registerReportCommand(program: Command, context: CommandContext)
         score: flags.score,
         label: flags.label,
         threshold,
+        ...(performance ? { performance } : {}),
         bins,
         criteria: { ...DEFAULT_DRIFT_CRITERIA, maxNullIncrease },
         ignore: columnList(flags.ignore),
@@ -122,8 +153,7 @@ export function registerReportCommand(program: Command, context: CommandContext)
  */
 export function failingEntries(report: DriftReport, level: ReportFlags['failOn']): number {
   if (level === 'never') return 0;
-  const warnPsi = statisticInfo('psi').defaults;
-  const warnAt = warnPsi.kind === 'distance' ? (warnPsi.warn ?? Infinity) : Infinity;
+  const warnAt = defaultsOf('psi', 'distance').warn ?? Infinity;
   const warns = (entry: FeatureDrift) =>
     (entry.psi ?? 0) >= warnAt || entry.quality.current.non_finite > 0 || entry.undecided === true;
   return report.features.filter((entry) => entry.drift || (level === 'warn' && warns(entry)))

@@ -1,5 +1,6 @@
 import type { DriftReport } from '../compareFiles.js';
 import type { FeatureDrift, Histogram } from '../../drift/featureDrift.js';
+import { CBPE_ASSUMPTIONS, metricNames, type PerformanceEntry } from '../performance.js';
 
 /**
  * One self-contained page: a summary table and, per feature and slice, the baseline and
@@ -31,6 +32,7 @@ Generated ${escapeHtml(report.generated_at)}.</p>
 ${notesHtml(report)}
 ${summaryTable(report)}
 ${report.classification ? classificationTable(report) : ''}
+${report.performance ? performanceSection(report.performance) : ''}
 <p class="legend"><span style="background:#8c959f"></span>baseline<span style="background:#0969da"></span>current</p>
 <div class="cards">
 ${cards}
@@ -107,6 +109,68 @@ function classificationTable(report: DriftReport): string {
   return `<h2>Classification (current file)</h2><table id="classification"><thead><tr><th>slice</th><th>n</th><th>AUROC</th><th>positive rate (labels)</th><th>positive rate (predicted)</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
+}
+
+/**
+ * The model's quality per side and slice (estimated values with their band and what CBPE
+ * assumes), then for the whole population the reliability curve (binary) or the per-class
+ * quality and confusion matrix (multiclass).
+ */
+function performanceSection(entries: readonly PerformanceEntry[]): string {
+  const names = metricNames(entries);
+  const cell = (entry: PerformanceEntry, name: string) => {
+    const estimate = entry.estimated?.[name];
+    if (estimate)
+      return `<td class="num estimated">${format(estimate.value)} <span class="muted">[${format(estimate.band[0])}, ${format(estimate.band[1])}]</span></td>`;
+    return `<td class="num">${format(entry.metrics?.[name] ?? null)}</td>`;
+  };
+  const rows = entries
+    .map(
+      (entry) =>
+        `<tr data-side="${entry.side}" data-slice="${escapeHtml(entry.slice)}"><td>${entry.side}${entry.estimated ? ' (estimated)' : ''}</td><td>${escapeHtml(entry.slice)}</td><td class="num">${entry.n}</td>${names.map((name) => cell(entry, name)).join('')}</tr>`,
+    )
+    .join('\n');
+  const estimated = entries.some((entry) => entry.estimated)
+    ? `<p class="muted" id="cbpe-note">Estimated: ${escapeHtml(CBPE_ASSUMPTIONS)}.</p>`
+    : '';
+  const whole = entries.filter((entry) => entry.slice === 'all' && entry.metrics);
+  return `<h2>Performance (${escapeHtml(entries[0]?.task ?? '')})</h2>
+<table id="performance"><thead><tr><th>side</th><th>slice</th><th>n</th>${names.map((name) => `<th>${escapeHtml(name)}</th>`).join('')}</tr></thead><tbody>
+${rows}
+</tbody></table>
+${estimated}
+${whole.map(wholePopulationDetails).join('\n')}`;
+}
+
+function wholePopulationDetails(entry: PerformanceEntry): string {
+  const title = `<h3>${entry.side}, all rows</h3>`;
+  if (entry.calibration) {
+    const points = entry.calibration.reliability;
+    const size = 160;
+    const at = (x: number, y: number) => `${(x * size).toFixed(1)},${((1 - y) * size).toFixed(1)}`;
+    return `${title}<div class="reliability" data-side="${entry.side}"><svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img"><title>reliability curve, ${entry.calibration.bins} bins</title>
+<line x1="0" y1="${size}" x2="${size}" y2="0" stroke="#8c959f" stroke-dasharray="3"/>
+<polyline fill="none" stroke="#0969da" points="${points.map((p) => at(p.prob_pred, p.prob_true)).join(' ')}"/></svg>
+<table><thead><tr><th>mean score</th><th>fraction positive</th><th>rows</th></tr></thead><tbody>${points.map((p) => `<tr><td class="num">${format(p.prob_pred)}</td><td class="num">${format(p.prob_true)}</td><td class="num">${p.count}</td></tr>`).join('')}</tbody></table></div>`;
+  }
+  if (entry.per_class && entry.classes && entry.confusion_matrix) {
+    const classes = entry.classes;
+    const perClass = entry.per_class
+      .map(
+        (c) =>
+          `<tr><td>${escapeHtml(c.class)}</td><td class="num">${format(c.precision)}</td><td class="num">${format(c.recall)}</td><td class="num">${format(c.f1)}</td><td class="num">${c.support}</td><td class="num">${format(c.roc_auc ?? null)}</td></tr>`,
+      )
+      .join('');
+    const matrix = entry.confusion_matrix
+      .map(
+        (row, i) =>
+          `<tr><th>${escapeHtml(classes[i] ?? '')}</th>${row.map((count) => `<td class="num">${count}</td>`).join('')}</tr>`,
+      )
+      .join('');
+    return `${title}<table class="per-class" data-side="${entry.side}"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>f1</th><th>support</th><th>roc_auc</th></tr></thead><tbody>${perClass}</tbody></table>
+<table class="confusion-matrix" data-side="${entry.side}"><thead><tr><th>label \\ predicted</th>${classes.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${matrix}</tbody></table>`;
+  }
+  return '';
 }
 
 function featureCard(feature: FeatureDrift): string {

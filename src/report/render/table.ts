@@ -1,5 +1,6 @@
 import type { DriftReport } from '../compareFiles.js';
 import type { FeatureDrift } from '../../drift/featureDrift.js';
+import { CBPE_ASSUMPTIONS, metricNames, type PerformanceEntry } from '../performance.js';
 
 /** The report for people: one aligned row per feature and slice, drifted rows marked, worst first. */
 export function renderReportTable(report: DriftReport): string {
@@ -45,7 +46,55 @@ export function renderReportTable(report: DriftReport): string {
       ]),
     );
   }
+  if (report.performance) lines.push('', ...performanceLines(report.performance));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The model's quality per side and slice, one column per metric; an estimated value shows
+ * its band. Multiclass adds per-class precision and recall of the whole population.
+ */
+function performanceLines(entries: readonly PerformanceEntry[]): string[] {
+  const names = metricNames(entries);
+  const task = entries[0]?.task ?? 'binary';
+  const lines = [
+    `performance (${task})`,
+    ...alignColumns([
+      ['side', 'slice', 'n', ...names],
+      ...entries.map((entry) => [
+        entry.estimated ? `${entry.side} (est.)` : entry.side,
+        entry.slice,
+        String(entry.n),
+        ...names.map((name) => {
+          const estimate = entry.estimated?.[name];
+          if (estimate)
+            return `${fixed(estimate.value)} [${fixed(estimate.band[0], 3)}, ${fixed(estimate.band[1], 3)}]`;
+          return fixed(entry.metrics?.[name] ?? null);
+        }),
+      ]),
+    ]),
+  ];
+  if (entries.some((entry) => entry.estimated))
+    lines.push(`est.: ${CBPE_ASSUMPTIONS}; [lower, upper] is the band`);
+  const perClass = entries.filter((entry) => entry.per_class && entry.slice === 'all');
+  if (perClass.length > 0)
+    lines.push(
+      '',
+      ...alignColumns([
+        ['side', 'class', 'precision', 'recall', 'f1', 'support'],
+        ...perClass.flatMap((entry) =>
+          (entry.per_class ?? []).map((c) => [
+            entry.side,
+            c.class,
+            fixed(c.precision),
+            fixed(c.recall),
+            fixed(c.f1),
+            String(c.support),
+          ]),
+        ),
+      ]),
+    );
+  return lines;
 }
 
 /** What a reader must know that the rows do not say: brackets, columns left out, non-finite values. */

@@ -1,0 +1,254 @@
+import type {
+  ClassScoreRow,
+  ClassScoresRow,
+  ConfusionRow,
+  RegressionSumsRow,
+  ScoreHistogramRow,
+} from '../report/performance.js';
+import type { Store } from './clickhouse.js';
+import { ALL_SLICES } from './driftQueries.js';
+import { quoteIdentifier } from './fileTables.js';
+
+/**
+ * The queries behind the report's `performance` section (src/report/performance.ts does the
+ * math). Each reads one loaded file table and returns, per slice and for all rows
+ * (ALL_SLICES), the exact aggregates an accumulator of src/stats is filled from: counts per
+ * distinct score and label, per (label, predicted class), or a regression's sums. Column
+ * names come from users' flags: they reach SQL only through quoteIdentifier.
+ */
+export interface PerformanceColumns {
+  table: string;
+  /** The slice column, when the report is sliced. */
+  slice?: string;
+}
+
+/** A binary label as 1, 0, NULL (no label), or 2 (a value that is neither). */
+function binaryLabelSql(column: string): string {
+  const text = `lower(trim(toString(${quoteIdentifier(column)})))`;
+  return `multiIf(isNull(${quoteIdentifier(column)}) OR ${text} = '', NULL,
+    ${text} IN ('1', '1.0', 'true', 'yes'), 1, ${text} IN ('0', '0.0', 'false', 'no'), 0, 2)`;
+}
+
+function groupKeySql(slice: string | undefined): string {
+  return slice
+    ? `arrayJoin([ifNull(toString(${quoteIdentifier(slice)}), '(null)'), {dw_all:String}])`
+    : '{dw_all:String}';
+}
+
+function scoreSql(column: string): string {
+  return `toFloat64OrNull(toString(${quoteIdentifier(column)}))`;
+}
+
+/**
+ * Per slice and distinct finite score: positives, negatives and unlabelled rows. Rows with
+ * no finite score are left out (as nulls are everywhere). With `label` undefined every row
+ * is unlabelled (a current file whose labels have not arrived).
+ */
+export async function queryScoreHistogram(
+  store: Store,
+  columns: PerformanceColumns & { score: string; label?: string },
+): Promise<ScoreHistogramRow[]> {
+  const label = columns.label ? binaryLabelSql(columns.label) : 'NULL';
+  const rows = await store.query<Record<string, string | number>>(
+    `SELECT group_key AS slice, score,
+            countIf(label = 1) AS positives, countIf(label = 0) AS negatives,
+            countIf(isNull(label)) AS unlabelled
+     FROM (
+       SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
+              ${label} AS label
+       FROM ${quoteIdentifier(columns.table)}
+     )
+     WHERE isNotNull(score) AND isFinite(score)
+     GROUP BY group_key, score`,
+    { dw_all: ALL_SLICES },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    score: Number(row.score),
+    positives: Number(row.positives),
+    negatives: Number(row.negatives),
+    unlabelled: Number(row.unlabelled),
+  }));
+}
+
+/** The first value of a binary label column that is neither 0 nor 1 (true/false, yes/no). */
+export async function queryInvalidBinaryLabel(
+  store: Store,
+  table: string,
+  label: string,
+): Promise<{ value: string; rows: number } | undefined> {
+  const [row] = await store.query<{ value: string; rows: string }>(
+    `SELECT any(toString(${quoteIdentifier(label)})) AS value, count() AS rows
+     FROM ${quoteIdentifier(table)} WHERE ${binaryLabelSql(label)} = 2 HAVING rows > 0`,
+  );
+  return row ? { value: row.value, rows: Number(row.rows) } : undefined;
+}
+
+/** The least and greatest finite score, to check they are probabilities. */
+export async function queryScoreRange(
+  store: Store,
+  table: string,
+  score: string,
+): Promise<{ min: number; max: number } | undefined> {
+  const [row] = await store.query<{ min: number; max: number; rows: string }>(
+    `SELECT min(s) AS min, max(s) AS max, count() AS rows
+     FROM (SELECT ${scoreSql(score)} AS s FROM ${quoteIdentifier(table)})
+     WHERE isNotNull(s) AND isFinite(s) HAVING rows > 0`,
+  );
+  return row ? { min: Number(row.min), max: Number(row.max) } : undefined;
+}
+
+/**
+ * A regression's sums per slice (regression.ts' RegressionSums) over rows where label and
+ * prediction are both finite: Kahan-compensated sums of |e|, e² and |e| / max(|y|, eps), and
+ * the labels' mean and Σ(y − ȳ)² from varPopStable (Welford), never Σy² − (Σy)²/n.
+ */
+export async function queryRegressionSums(
+  store: Store,
+  columns: PerformanceColumns & { prediction: string; label: string },
+  eps: number,
+): Promise<RegressionSumsRow[]> {
+  const rows = await store.query<Record<string, string | number>>(
+    `SELECT group_key AS slice, count() AS count,
+            sumKahan(abs(y - p)) AS absolute, sumKahan((y - p) * (y - p)) AS squared,
+            sumKahan(abs(y - p) / greatest(abs(y), {dw_eps:Float64})) AS percentage,
+            avg(y) AS label_mean, varPopStable(y) * count() AS label_m2
+     FROM (
+       SELECT ${groupKeySql(columns.slice)} AS group_key,
+              ${scoreSql(columns.label)} AS y, ${scoreSql(columns.prediction)} AS p
+       FROM ${quoteIdentifier(columns.table)}
+     )
+     WHERE isNotNull(y) AND isNotNull(p) AND isFinite(y) AND isFinite(p)
+     GROUP BY group_key`,
+    { dw_all: ALL_SLICES, dw_eps: eps },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    count: Number(row.count),
+    absoluteErrorSum: Number(row.absolute),
+    squaredErrorSum: Number(row.squared),
+    absolutePercentageErrorSum: Number(row.percentage),
+    labelMean: Number(row.label_mean),
+    labelM2: Number(row.label_m2),
+  }));
+}
+
+/** Rows whose value in `column` is present but not a number (text). */
+export async function queryNonNumberValue(
+  store: Store,
+  table: string,
+  column: string,
+): Promise<{ value: string; rows: number } | undefined> {
+  const value = quoteIdentifier(column);
+  const [row] = await store.query<{ value: string; rows: string }>(
+    `SELECT any(toString(${value})) AS value, count() AS rows FROM ${quoteIdentifier(table)}
+     WHERE isNotNull(${value}) AND trim(toString(${value})) != ''
+       AND isNull(toFloat64OrNull(toString(${value})))
+     HAVING rows > 0`,
+  );
+  return row ? { value: row.value, rows: Number(row.rows) } : undefined;
+}
+
+function classSql(column: string): string {
+  const value = quoteIdentifier(column);
+  return `if(isNull(${value}) OR trim(toString(${value})) = '', NULL, toString(${value}))`;
+}
+
+/** Per slice, rows per (label, predicted class) where both are present. */
+export async function queryMulticlassConfusion(
+  store: Store,
+  columns: PerformanceColumns & { prediction: string; label: string },
+): Promise<ConfusionRow[]> {
+  const rows = await store.query<Record<string, string>>(
+    `SELECT group_key AS slice, label, predicted, count() AS count
+     FROM (
+       SELECT ${groupKeySql(columns.slice)} AS group_key,
+              ${classSql(columns.label)} AS label, ${classSql(columns.prediction)} AS predicted
+       FROM ${quoteIdentifier(columns.table)}
+     )
+     WHERE isNotNull(label) AND isNotNull(predicted)
+     GROUP BY group_key, label, predicted`,
+    { dw_all: ALL_SLICES },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    label: String(row.label),
+    predicted: String(row.predicted),
+    count: Number(row.count),
+  }));
+}
+
+/** Distinct present values of a class column (labels or predictions), at most `limit`. */
+export async function queryDistinctClasses(
+  store: Store,
+  table: string,
+  column: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await store.query<{ value: string }>(
+    `SELECT DISTINCT value FROM (SELECT ${classSql(column)} AS value FROM ${quoteIdentifier(table)})
+     WHERE isNotNull(value) ORDER BY value LIMIT {dw_limit:UInt32}`,
+    { dw_limit: limit },
+  );
+  return rows.map((row) => String(row.value));
+}
+
+/** One class's score column per slice and distinct finite score, split by label = class. */
+export async function queryClassScoreHistogram(
+  store: Store,
+  columns: PerformanceColumns & { score: string; label: string; className: string },
+): Promise<ClassScoreRow[]> {
+  const rows = await store.query<Record<string, string | number>>(
+    `SELECT group_key AS slice, score,
+            countIf(label = {dw_class:String}) AS positives,
+            countIf(label != {dw_class:String}) AS negatives
+     FROM (
+       SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
+              ${classSql(columns.label)} AS label
+       FROM ${quoteIdentifier(columns.table)}
+     )
+     WHERE isNotNull(score) AND isFinite(score) AND isNotNull(label)
+     GROUP BY group_key, score`,
+    { dw_all: ALL_SLICES, dw_class: columns.className },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    score: Number(row.score),
+    positives: Number(row.positives),
+    negatives: Number(row.negatives),
+  }));
+}
+
+/**
+ * Per slice, distinct (predicted class, class scores) rows with their counts: CBPE needs
+ * every class score of an event at once (its calibrated probabilities are normalized).
+ * Rows missing a prediction or any class score are left out.
+ */
+export async function queryClassScoreRows(
+  store: Store,
+  columns: PerformanceColumns & { prediction: string; scores: readonly string[] },
+): Promise<ClassScoresRow[]> {
+  const scores = columns.scores.map((name) => `ifNull(${scoreSql(name)}, nan)`).join(', ');
+  const rows = await store.query<{
+    slice: string;
+    predicted: string;
+    scores: (number | string)[];
+    count: string;
+  }>(
+    `SELECT group_key AS slice, predicted, scores, count() AS count
+     FROM (
+       SELECT ${groupKeySql(columns.slice)} AS group_key,
+              ${classSql(columns.prediction)} AS predicted, [${scores}] AS scores
+       FROM ${quoteIdentifier(columns.table)}
+     )
+     WHERE isNotNull(predicted) AND arrayAll(x -> isFinite(x), scores)
+     GROUP BY group_key, predicted, scores`,
+    { dw_all: ALL_SLICES },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    predicted: String(row.predicted),
+    scores: row.scores.map(Number),
+    count: Number(row.count),
+  }));
+}
