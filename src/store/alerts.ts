@@ -80,7 +80,7 @@ function alertFromRow(row: StateRow): Alert {
   };
 }
 
-/** The state before an alert's newest window, as kept in `previous` (migration 0011). */
+/** The state before an alert's newest window, as kept in `previous` (migration 0012). */
 type BeforeJson = Record<string, unknown> & { last: Record<string, unknown> | null };
 
 const BEFORE_TIMES = ['since', 'firedAt', 'resolvedAt', 'lastNotifiedAt', 'lastWindowEnd'] as const;
