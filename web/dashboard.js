@@ -93,6 +93,8 @@ async function overview() {
           el('a', { href: `/dashboard/models/${encodeURIComponent(model.model)}` }, model.model),
         ),
         el('td', {}, badge(model.status)),
+        el('td', { class: 'strips' }, el('span', { class: 'hint' }, '…')),
+        el('td', { class: 'incident' }, el('span', { class: 'hint' }, '…')),
         el('td', {}, time(model.last_run && model.last_run.window_end)),
         el(
           'td',
@@ -108,7 +110,113 @@ async function overview() {
       ),
     ),
   );
+  const now = Date.now();
+  await Promise.all(models.map((model) => modelHistory(model.model, now)));
   await alertsPanel();
+}
+
+const HOUR = 3_600_000;
+/** The overview's strips: the last day in quarter hours, the last week in hours. */
+const STRIPS = [
+  { name: 'day', span: 24 * HOUR, cells: 96 },
+  { name: 'week', span: 7 * 24 * HOUR, cells: 168 },
+];
+
+/** A model's last week and last incident, drawn into its overview row. */
+async function modelHistory(model, now) {
+  const row = document.querySelector(`#models tbody tr[data-model="${CSS.escape(model)}"]`);
+  const runs = await runsSince(model, new Date(now - STRIPS[1].span));
+  row
+    .querySelector('td.strips')
+    .replaceChildren(...STRIPS.map((strip) => statusStrip(strip, runs, now)));
+  row.querySelector('td.incident').replaceChildren(await lastIncident(model));
+}
+
+/** Every evaluated window ending after `from`, newest first (paged; at most 10,000). */
+async function runsSince(model, from) {
+  const runs = [];
+  for (let offset = 0; offset < 10_000; offset += 1000) {
+    const query = new URLSearchParams({
+      from: from.toISOString(),
+      limit: '1000',
+      offset: String(offset),
+    });
+    const page = await api(`/v1/models/${encodeURIComponent(model)}/runs?${query}`);
+    runs.push(...page.items);
+    if (page.next_offset === null || page.items.length === 0) break;
+  }
+  return runs;
+}
+
+/**
+ * One small cell per stretch of time, coloured by the worst status of the windows ending in
+ * it; a stretch without any window is drawn empty ("none"), not ok: silence is not health.
+ */
+function statusStrip(strip, runs, now) {
+  const width = strip.span / strip.cells;
+  const start = now - strip.span;
+  const worst = new Array(strip.cells).fill(null);
+  const counts = new Array(strip.cells).fill(0);
+  for (const run of runs) {
+    const index = Math.floor((Date.parse(run.window_end) - start) / width);
+    if (index < 0 || index >= strip.cells) continue;
+    counts[index] += 1;
+    if (worst[index] === null || SEVERITY[run.status] < SEVERITY[worst[index]])
+      worst[index] = run.status;
+  }
+  const isoMinute = (ms) => time(new Date(ms).toISOString());
+  return el(
+    'div',
+    { class: 'strip', 'data-strip': strip.name, title: `the last ${strip.name}` },
+    el('span', { class: 'strip-label' }, strip.name),
+    ...worst.map((status, i) =>
+      el('span', {
+        class: `cell ${status || 'none'}`,
+        'data-status': status || 'none',
+        'data-windows': counts[i],
+        title: `${isoMinute(start + i * width)} – ${isoMinute(start + (i + 1) * width)}: ${
+          status ? `${status} (worst of ${counts[i]} windows)` : 'no window'
+        }`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The model's last incident: its open alert that fired last, or else the alert that was
+ * resolved last; when, which check, and whether it is still open.
+ */
+async function lastIncident(model) {
+  let page;
+  try {
+    page = await api(`/v1/alerts?${new URLSearchParams({ model, state: 'firing,resolved' })}`);
+  } catch (error) {
+    if (error.code === 'DW_NOT_IMPLEMENTED') return el('span', { class: 'hint' }, 'no alerting');
+    throw error;
+  }
+  const newest = (alerts, key) =>
+    alerts.reduce((best, a) => (best === null || a[key] > best[key] ? a : best), null);
+  const firing = page.items.filter((a) => a.state === 'firing');
+  const alert =
+    newest(firing, 'since') ??
+    newest(
+      page.items.filter((a) => a.state === 'resolved'),
+      'last_window_end',
+    );
+  if (!alert) return el('span', { class: 'hint', 'data-incident': 'none' }, 'none');
+  const open = alert.state === 'firing';
+  return el(
+    'a',
+    {
+      href: alertHref(alert.alert_id),
+      'data-incident': alert.alert_id,
+      'data-state': alert.state,
+      class: open ? 'open' : 'resolved',
+    },
+    badge(open ? alert.severity : 'ok'),
+    ` ${open ? `firing since ${time(alert.since)}` : `resolved, last breach ${time(alert.last_window_end)}`}`,
+    ` · ${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`,
+  );
 }
 
 async function alertsPanel(model) {

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
 import { listAcknowledgements, listAlertEvents, listAlerts } from '../../src/store/alerts.js';
-import { listLatestWindowResults } from '../../src/store/results.js';
+import { listLatestWindowResults, listRunsPage } from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
 import { storeRun } from '../helpers/verdicts.js';
@@ -117,6 +117,53 @@ describe('the dashboard in a real browser, on demo data', () => {
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(expected));
     expect(Object.fromEntries(rows)['fraud-detector']).toBe('critical'); // the demo plants drift
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it("shows each model's last day and week as strips of window statuses, and its last incident", async () => {
+    const page = await logIn(read.token);
+    const plan = service.plans.find((candidate) => candidate.model === 'fraud-detector');
+    if (!plan) throw new Error('the demo should have fraud-detector');
+    const row = page.locator('#models tr[data-model="fraud-detector"]');
+    const week = row.locator('.strip[data-strip="week"] .cell');
+    const day = row.locator('.strip[data-strip="day"] .cell');
+    await expect.poll(() => week.count()).toBe(168);
+    expect(await day.count()).toBe(96);
+    // Every stored window of the last week is in exactly one cell of each strip, and a cell
+    // is coloured by the worst of them: the demo's critical drift shows.
+    const runs = await listRunsPage(service.store, {
+      monitor: plan.monitor,
+      from: new Date(Date.now() - 7 * 24 * 3_600_000),
+      limit: 10_000,
+      offset: 0,
+    });
+    expect(runs.total).toBeGreaterThan(0);
+    const cells = (strip: typeof week) =>
+      strip.evaluateAll((nodes) =>
+        nodes.map((n) => [n.getAttribute('data-status'), Number(n.getAttribute('data-windows'))]),
+      );
+    for (const strip of [week, day]) {
+      const shown = await cells(strip);
+      expect(shown.reduce((sum, [, windows]) => sum + Number(windows), 0)).toBe(runs.total);
+      expect(shown.filter(([status]) => status === 'critical').length).toBeGreaterThan(0);
+      // an empty stretch is "none", never "ok"
+      for (const [status, windows] of shown) expect(status === 'none').toBe(Number(windows) === 0);
+    }
+    const statuses = new Set(runs.items.map((run) => run.status));
+    const shownStatuses = new Set((await cells(week)).map(([status]) => status));
+    shownStatuses.delete('none');
+    expect(shownStatuses).toEqual(statuses);
+    // Its last incident: the demo's drift fired an alert that is still open.
+    const firing = (await listAlerts(service.store, { model: 'fraud-detector', state: 'firing' }))
+      .filter((alert) => alert.since !== null)
+      .sort((a, b) => (b.since?.getTime() ?? 0) - (a.since?.getTime() ?? 0));
+    expect(firing.length).toBeGreaterThan(0);
+    const incident = row.locator('td.incident a');
+    expect(await incident.getAttribute('data-incident')).toBe(firing[0]?.alertId);
+    expect(await incident.getAttribute('data-state')).toBe('firing');
+    expect(await incident.textContent()).toContain(`· ${firing[0]?.checkId} ·`);
+    expect(await incident.textContent()).toMatch(/firing since \d{4}-\d\d-\d\d \d\d:\d\dZ/);
+    await page.locator('#models').screenshot({ path: path.join(ARTIFACTS, 'overview-strips.png') });
     await page.context().close();
   });
 

@@ -33,8 +33,8 @@ export function overviewPage(): string {
   return layout(
     'models',
     `<h1>Models</h1>
-<p class="hint">Status of each model's newest window, worst first.</p>
-<table id="models"><thead><tr><th>model</th><th>status</th><th>newest window</th><th>checks fired</th><th>runs</th><th>monitor file</th></tr></thead><tbody></tbody></table>
+<p class="hint">Status of each model's newest window, worst first; its windows over the last day and week (each cell the worst status of the windows ending in it, times UTC; empty: no window) and its last incident.</p>
+<table id="models"><thead><tr><th>model</th><th>status</th><th>last day · week</th><th>last incident</th><th>newest window</th><th>checks fired</th><th>runs</th><th>monitor file</th></tr></thead><tbody></tbody></table>
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
     { page: 'overview' },
