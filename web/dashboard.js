@@ -314,13 +314,15 @@ async function modelView(model) {
   const select = document.getElementById('metric');
   select.replaceChildren(...metrics.map((m) => el('option', { value: m }, m)));
   select.value = metrics.includes('psi') ? 'psi' : metrics[0] || '';
-  const render = () =>
+  const render = () => {
     renderResults(
       model,
       latest.filter((r) => r.feature && r.metric === select.value),
     );
-  select.addEventListener('change', render);
-  render();
+    return heatmap(model, select.value, latest[0] && latest[0].window_end);
+  };
+  select.addEventListener('change', () => void render());
+  await render();
   await labelsChart(model);
   await alertsPanel(model);
 }
@@ -359,6 +361,104 @@ function renderResults(model, rows) {
       });
       return tr;
     }),
+  );
+}
+
+/** The heatmap's span: the day before the newest window. */
+const HEATMAP_SPAN = 24 * HOUR;
+
+/** A metric's results over the heatmap's span, oldest window first (paged; at most 20,000). */
+async function metricResults(model, metric, newest) {
+  const rows = [];
+  const from = new Date(Date.parse(newest) - HEATMAP_SPAN).toISOString();
+  for (let offset = 0; offset < 20_000; offset += 1000) {
+    const query = new URLSearchParams({
+      model,
+      metric,
+      from,
+      limit: '1000',
+      offset: String(offset),
+    });
+    const page = await api(`/v1/results?${query}`);
+    rows.push(...page.items);
+    if (page.next_offset === null || page.items.length === 0) break;
+  }
+  return rows.filter((r) => r.feature).reverse();
+}
+
+/**
+ * Features × slices × time: one row per check, feature and slice, one column per window,
+ * each cell coloured by that window's status (hover for the value). A click opens that
+ * window's drift chart and histogram.
+ */
+async function heatmap(model, metric, newest) {
+  const node = document.getElementById('heatmap');
+  if (!metric || !newest) {
+    node.replaceChildren(el('p', { class: 'hint' }, 'No results yet: nothing to map.'));
+    return;
+  }
+  const results = await metricResults(model, metric, newest);
+  const windows = [...new Set(results.map((r) => r.window_end))].sort();
+  const rowKey = (r) => `${r.check_id} · ${r.feature} · ${sliceLabel(r)}`;
+  const rows = new Map();
+  for (const result of results) {
+    const key = rowKey(result);
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key).set(result.window_end, result);
+  }
+  const keys = [...rows.keys()].sort();
+  const column = (end) => windows.indexOf(end);
+  node.dataset.rows = String(keys.length);
+  node.dataset.windows = String(windows.length);
+  const open = (cell, result) => {
+    node.querySelectorAll('.cell.selected').forEach((other) => other.classList.remove('selected'));
+    cell.classList.add('selected');
+    void historyChart(model, result);
+    void histogramChart(model, result.feature, sliceLabel(result), result.window_end);
+    document.getElementById('history').scrollIntoView({ block: 'start' });
+  };
+  const grid = el(
+    'div',
+    { class: 'heatmap-grid' },
+    ...keys.map((key) => {
+      const byWindow = rows.get(key);
+      const cells = windows.map((end) => {
+        const result = byWindow.get(end);
+        if (!result) return el('span', { class: 'cell none', 'data-status': 'none' });
+        const cell = el('button', {
+          type: 'button',
+          class: `cell ${result.status}`,
+          'data-status': result.status,
+          'data-window-end': end,
+          'data-column': column(end),
+          title: `${key} · window ending ${time(end)} · ${result.status} · ${valueText(result)}`,
+        });
+        cell.addEventListener('click', () => open(cell, result));
+        return cell;
+      });
+      const [first] = byWindow.values();
+      return el(
+        'div',
+        {
+          class: 'heatmap-row',
+          'data-check': first.check_id,
+          'data-feature': first.feature,
+          'data-slice': sliceLabel(first),
+        },
+        el('span', { class: 'heatmap-label', title: key }, key),
+        ...cells,
+      );
+    }),
+  );
+  node.replaceChildren(
+    grid,
+    el(
+      'p',
+      { class: 'hint heatmap-axis' },
+      windows.length
+        ? `${windows.length} windows, ending ${time(windows[0])} to ${time(windows.at(-1))} (UTC); click a cell for its chart and histogram.`
+        : 'No windows in the last day.',
+    ),
   );
 }
 
@@ -575,6 +675,7 @@ async function histogramChart(model, feature, slice, windowEnd) {
   const labels = histogram.categories || binLabels(histogram.edges || []);
   node.replaceChildren();
   node.dataset.bins = String(labels.length);
+  node.dataset.windowEnd = histogram.window_end;
   drawShares(
     node,
     labels,

@@ -8,7 +8,11 @@ import { loadConfig } from '../../src/config/config.js';
 import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
 import { listAcknowledgements, listAlertEvents, listAlerts } from '../../src/store/alerts.js';
-import { listLatestWindowResults, listRunsPage } from '../../src/store/results.js';
+import {
+  listLatestWindowResults,
+  listRunsPage,
+  queryResultsPage,
+} from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
 import { storeRun } from '../helpers/verdicts.js';
@@ -210,6 +214,70 @@ describe('the dashboard in a real browser, on demo data', () => {
     await page.context().close();
   });
 
+  it("leads the model page with a features × slices × time heatmap; a cell opens that window's chart and histogram", async () => {
+    const page = await logIn(read.token);
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('#metric', 'psi');
+    // Expected from the stored results: a row per check, feature and slice, a cell per window.
+    const [newest] = await listLatestWindowResults(service.store, 'fraud-detector');
+    const stored = (
+      await queryResultsPage(
+        service.store,
+        {
+          model: 'fraud-detector',
+          metric: 'psi',
+          from: new Date(Date.parse(newest?.window_end ?? '') - 24 * 3_600_000),
+        },
+        { limit: 20_000, offset: 0 },
+      )
+    ).items.filter((r) => r.feature);
+    const slice = (r: { slice_key: string; slice_value: string }) =>
+      r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value;
+    const windows = [...new Set(stored.map((r) => r.window_end))].sort();
+    const heatmap = page.locator('#heatmap');
+    await expect.poll(() => heatmap.getAttribute('data-windows')).toBe(String(windows.length));
+    expect(windows.length).toBeGreaterThan(1);
+    expect(Number(await heatmap.getAttribute('data-rows'))).toBe(
+      new Set(stored.map((r) => `${r.check_id}|${r.feature}|${slice(r)}`)).size,
+    );
+    // The heatmap comes before the charts and the newest window's table.
+    const top = async (selector: string) => (await page.locator(selector).boundingBox())?.y ?? 0;
+    expect(await top('#heatmap')).toBeLessThan(await top('#history'));
+    const row = heatmap.locator('.heatmap-row[data-feature="amount"][data-slice="channel=web"]');
+    const expected = windows.map(
+      (end) =>
+        stored.find(
+          (r) => r.feature === 'amount' && slice(r) === 'channel=web' && r.window_end === end,
+        )?.status ?? 'none',
+    );
+    expect(
+      await row
+        .locator('.cell')
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status'))),
+    ).toEqual(expected);
+    expect(expected).toContain('critical');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'model-heatmap.png') });
+    // A click on the oldest window opens that window's history and histogram, scrolled to.
+    await page.locator('#alerts').scrollIntoViewIfNeeded();
+    const oldest = row.locator(`.cell[data-window-end="${windows[0]}"]`);
+    await oldest.click();
+    await expect
+      .poll(() => page.locator('#histogram').getAttribute('data-window-end'))
+      .toBe(windows[0]);
+    await expect
+      .poll(() => page.locator('#history').getAttribute('data-points'))
+      .toMatch(/^[1-9]\d*$/);
+    expect(await page.textContent('#history-title')).toMatch(/^psi · amount · channel=web/);
+    expect(await oldest.getAttribute('class')).toMatch(/selected/);
+    const box = await page.locator('#history').boundingBox();
+    // scrolled to the chart: its top near the viewport's (the page's start is out of view)
+    expect(box && box.y > -5 && box.y < 200).toBe(true);
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'model-heatmap-click.png') });
+    await page.context().close();
+  });
+
   it('lets an operator run and backtest a window over the API, and not a reader', async () => {
     const end =
       service.plans[0] &&
@@ -306,6 +374,8 @@ describe('the dashboard in a real browser, on demo data', () => {
     ).toEqual(transitions.map((t) => [t.event, t.windowEnd.toISOString()]));
     // Each sits at its window on the time axis: pointing at it puts uPlot's cursor on that
     // window, whose end the legend then shows.
+    // (the heatmap leads the page: bring the chart into view to point at it)
+    await history.locator('.u-over').scrollIntoViewIfNeeded();
     const plot = await history.locator('.u-over').boundingBox();
     const legendTime = history.locator('.u-legend .u-series').first().locator('.u-value');
     for (const [index, transition] of transitions.entries()) {

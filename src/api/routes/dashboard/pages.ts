@@ -46,13 +46,15 @@ export function modelPage(model: string): string {
     model,
     `<h1 id="title">${escapeHtml(model)} <span id="model-status"></span></h1>
 <p class="hint" id="model-meta"></p>
+<h2>Features × slices × time <span class="sub">the last day's windows, coloured by status</span></h2>
+<label>metric <select id="metric"></select></label>
+<div id="heatmap" class="panel"></div>
 <section class="panels">
 <div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
 <div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"></div></div>
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
 </section>
 <h2>Newest window <span id="window" class="sub"></span></h2>
-<label>metric <select id="metric"></select></label>
 <table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
