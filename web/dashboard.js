@@ -58,9 +58,26 @@ const fmt = (value) =>
 const time = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z') : '–');
 /** Time axes in UTC, as every time on the page, whatever the browser's own zone. */
 const utc = (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC');
+/**
+ * A time axis whose tick labels are UTC ISO times, as every time on the page (uPlot's own are
+ * the browser's "2:00pm 12/6/26"). The labels drawn are kept on the chart's node, for tests.
+ */
+const utcAxis = (node) => ({
+  space: 130,
+  values: (_u, ticks) => {
+    const labels = ticks.map((t) => time(new Date(t * 1000).toISOString()));
+    node.dataset.xTicks = labels.join('|');
+    return labels;
+  },
+});
 /** A time axis value (unix seconds) as the rest of the page writes times: UTC, to the minute. */
 const axisTime = (_u, seconds) =>
-  seconds === null || seconds === undefined ? '--' : time(new Date(seconds * 1000).toISOString());
+  seconds === null || seconds === undefined ? '' : time(new Date(seconds * 1000).toISOString());
+/** A legend value: blank, not uPlot's "--", while the cursor is off the chart. */
+const legendValue = (_u, value) => (value === null || value === undefined ? '' : fmt(value));
+/** Every series of a live legend without its own value formatter gets `legendValue`. */
+const blankLegend = (series) =>
+  series.map((s, i) => (i === 0 || s.value ? s : { ...s, value: legendValue }));
 const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value);
 
 /** A value from window summaries carries the bracket that contains the exact value. */
@@ -314,14 +331,23 @@ async function modelView(model) {
   const select = document.getElementById('metric');
   select.replaceChildren(...metrics.map((m) => el('option', { value: m }, m)));
   select.value = metrics.includes('psi') ? 'psi' : metrics[0] || '';
-  const render = () => {
+  const statusFilter = document.getElementById('status-filter');
+  const renderRows = () =>
     renderResults(
       model,
-      latest.filter((r) => r.feature && r.metric === select.value),
+      latest.filter(
+        (r) =>
+          r.feature &&
+          r.metric === select.value &&
+          (statusFilter.value === 'all' || r.status === statusFilter.value),
+      ),
     );
+  const render = () => {
+    renderRows();
     return heatmap(model, select.value, latest[0] && latest[0].window_end);
   };
   select.addEventListener('change', () => void render());
+  statusFilter.addEventListener('change', renderRows);
   await render();
   await labelsChart(model);
   await alertsPanel(model);
@@ -335,6 +361,12 @@ function renderResults(model, rows) {
       sliceLabel(a).localeCompare(sliceLabel(b)),
   );
   const body = document.querySelector('#results tbody');
+  if (rows.length === 0) {
+    body.replaceChildren(
+      el('tr', { class: 'empty' }, el('td', { colspan: 6, class: 'hint' }, 'No results match.')),
+    );
+    return;
+  }
   body.replaceChildren(
     ...rows.map((row) => {
       const tr = el(
@@ -344,6 +376,7 @@ function renderResults(model, rows) {
           'data-feature': row.feature,
           'data-slice': sliceLabel(row),
           'data-check': row.check_id,
+          'data-status': row.status,
         },
         el('td', {}, el('a', { href: '#history', class: 'feature' }, row.feature)),
         el('td', {}, sliceLabel(row)),
@@ -588,7 +621,7 @@ async function historyChart(model, row) {
       tzDate: utc,
       scales: { x: { time: true } },
       plugins: [alertMarkersPlugin(transitions)],
-      series: [
+      series: blankLegend([
         { label: 'window end (UTC)', value: axisTime },
         {
           label: `${row.metric} value`,
@@ -620,8 +653,8 @@ async function historyChart(model, row) {
           paths: () => null,
           points: { show: true, size: 8, fill: COLORS.critical },
         },
-      ],
-      axes: [{ space: 80 }, { label: row.metric }],
+      ]),
+      axes: [utcAxis(node), { label: row.metric }],
     },
     [xs, values, warn, critical, breaches],
     node,
@@ -759,8 +792,8 @@ async function labelsChart(model) {
       height: 240,
       tzDate: utc,
       scales: { x: { time: true }, auroc: { range: [0, 1] }, coverage: { range: [0, 1] } },
-      series: [
-        {},
+      series: blankLegend([
+        { label: 'window end (UTC)', value: axisTime },
         {
           label: 'AUROC',
           scale: 'auroc',
@@ -769,9 +802,9 @@ async function labelsChart(model) {
           paths: uPlot.paths.stepped({ align: 1 }),
         },
         { label: 'label coverage', scale: 'coverage', stroke: '#059669', dash: [4, 4], width: 1.5 },
-      ],
+      ]),
       axes: [
-        {},
+        utcAxis(node),
         { scale: 'auroc', label: 'AUROC' },
         { scale: 'coverage', side: 1, label: 'coverage', grid: { show: false } },
       ],

@@ -210,6 +210,29 @@ describe('the dashboard in a real browser, on demo data', () => {
       .poll(() => page.locator('#histogram').getAttribute('data-bins'))
       .toMatch(/^[1-9]\d*$/);
     await expect.poll(() => page.locator('#labels canvas').count()).toBe(1);
+    // Time axes in UTC ISO, not the browser's "2:00pm 12/6/26"; legends blank, not "--".
+    for (const chart of ['#history', '#labels']) {
+      const ticks = ((await page.locator(chart).getAttribute('data-x-ticks')) ?? '').split('|');
+      expect(ticks.length).toBeGreaterThan(1);
+      for (const tick of ticks) expect(tick).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\dZ$/);
+      expect(await page.locator(`${chart} .u-legend`).textContent()).not.toContain('--');
+    }
+    // The status filter keeps the rows of one status: those stored for the newest window.
+    await page.selectOption('#status-filter', 'critical');
+    const criticalPsi = (await listLatestWindowResults(service.store, 'fraud-detector')).filter(
+      (r) => r.metric === 'psi' && r.feature && r.status === 'critical',
+    );
+    expect(criticalPsi.length).toBeGreaterThan(0);
+    const filtered = await page.$$eval('#results tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-feature'), tr.getAttribute('data-status')]),
+    );
+    expect(filtered.map(([feature]) => feature).sort()).toEqual(
+      criticalPsi.map((r) => r.feature).sort(),
+    );
+    expect(new Set(filtered.map(([, status]) => status))).toEqual(new Set(['critical']));
+    await page.selectOption('#status-filter', 'awaiting_data');
+    expect(await page.textContent('#results tbody')).toBe('No results match.');
+    await page.selectOption('#status-filter', 'all');
     await page.screenshot({ path: path.join(ARTIFACTS, 'model.png'), fullPage: true });
     await page.context().close();
   });

@@ -55,6 +55,7 @@ export function modelPage(model: string): string {
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
 </section>
 <h2>Newest window <span id="window" class="sub"></span></h2>
+<label>status <select id="status-filter"><option value="all">all</option><option value="critical">critical</option><option value="warn">warn</option><option value="no_data">no_data</option><option value="insufficient_data">insufficient_data</option><option value="awaiting_data">awaiting_data</option><option value="ok">ok</option></select></label>
 <table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
