@@ -32,11 +32,10 @@ import {
  */
 
 /**
- * The tasks a monitor file can declare: one monitor file each, holding that task's entries.
- * Monitor files have no `task:` key yet (issue 19 item 2): until then every entry must
- * apply to binary models; with the key, each task it takes goes here.
+ * The tasks a monitor file can declare (its `task:` key): one monitor file each, holding
+ * that task's entries. Multiclass monitors are not built yet.
  */
-const FILE_TASKS: readonly ModelTask[] = ['binary'];
+const FILE_TASKS: readonly ModelTask[] = ['binary', 'regression'];
 const entriesOf = (task: ModelTask) =>
   METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
