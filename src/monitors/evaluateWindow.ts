@@ -39,7 +39,8 @@ import {
   queryExactWindowCounts,
 } from '../store/monitorQueries.js';
 import { eventsIn, profileSliceId, type WindowEvents } from '../store/profileQueries.js';
-import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
+import { hasEventsBefore } from '../store/events.js';
+import { insertMonitorRun, storeRunResults } from '../store/results.js';
 import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
 import {
   listSummaryRebuilds,
@@ -108,7 +109,14 @@ export const DEFAULT_EXACT_FALLBACK_MAX_EVENTS = 2_000_000;
 const FUTURE_TOLERANCE_MS = 60_000;
 
 // A run is ok when something could be judged and nothing breached; no data outranks ok.
-const STATUS_ORDER: CheckStatus[] = ['insufficient_data', 'ok', 'no_data', 'warn', 'critical'];
+const STATUS_ORDER: CheckStatus[] = [
+  'insufficient_data',
+  'awaiting_data',
+  'ok',
+  'no_data',
+  'warn',
+  'critical',
+];
 
 export function worstStatus(statuses: readonly CheckStatus[]): CheckStatus {
   return statuses.reduce<CheckStatus>(
@@ -213,7 +221,7 @@ export async function evaluateWindowSamples(
   const status = worstStatus(results.map((result) => result.status));
   const durationMs = performance.now() - started;
   if (options.persist !== false) {
-    await insertMonitorResults(store, results);
+    await storeRunResults(store, plan.monitor, window.end, results);
     await insertMonitorRun(store, {
       monitor: plan.monitor,
       windowStart: window.start,
@@ -383,6 +391,10 @@ async function windowActivity(
     windowEnd: window.end.getTime(),
     expectedEvents,
     trailingExpired,
+    // An empty window of a model that never sent an event is awaiting data, not silent.
+    ...(lastEvent === null && comparison.events === 0
+      ? { sentEventsBefore: await hasEventsBefore(store, plan.model, window.end) }
+      : {}),
   };
 }
 

@@ -46,32 +46,54 @@ export function judgeWindow(plan: MonitorPlan, aggregates: WindowAggregates): Ve
 
 /**
  * Silence is a finding: a window without events gets one "no_data" verdict per check (the
- * label checks still judge their own, earlier window).
+ * label checks still judge their own, earlier window). A model that has never sent an event
+ * is "awaiting_data" instead, until its first event or the monitor's `expect_data_from`.
  */
 function noDataVerdicts(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
   const { activity } = aggregates;
   const since =
     activity.lastEvent === null ? null : (activity.windowEnd - activity.lastEvent) / 1000;
+  const expected = plan.expectDataFrom ?? null;
+  const awaiting =
+    activity.sentEventsBefore === false &&
+    (expected === null || activity.windowEnd <= expected.getTime());
+  const expectation = expected ? { expect_data_from: expected.toISOString() } : {};
   return plan.checks.flatMap((check) => {
     const entry = checkEntry(check.metric);
     if (entry.needs?.labels)
       return judgeCheck(plan, check, aggregates).map((judgement) => judgement.verdict);
+    const base = {
+      ...NULL_FIELDS,
+      checkId: check.id,
+      metric: check.metric,
+      feature: '',
+      sliceKey: ALL.key,
+      sliceValue: ALL.value,
+      undecided: false,
+      nReference: 0,
+      nCurrent: 0,
+    };
+    if (awaiting)
+      return [
+        {
+          ...base,
+          status: 'awaiting_data' as const,
+          value: null,
+          details: {
+            reason: `no event from this model yet: nothing alerts until its first event${expected ? ` or ${expected.toISOString()}` : ''}`,
+            ...expectation,
+          },
+        },
+      ];
     return [
       {
-        ...NULL_FIELDS,
-        checkId: check.id,
-        metric: check.metric,
-        feature: '',
-        sliceKey: ALL.key,
-        sliceValue: ALL.value,
-        undecided: false,
+        ...base,
         status: 'no_data' as const,
         value: entry.noDataValue?.(activity) ?? null,
-        nReference: 0,
-        nCurrent: 0,
         details: {
           reason: 'no events in the window',
           ...(since !== null ? { seconds_since_last_event: since } : {}),
+          ...(activity.sentEventsBefore === false ? expectation : {}),
         },
       },
     ];

@@ -410,6 +410,7 @@ interface RawMonitor extends RawReceivers {
   max_slice_values?: number;
   schedule: string;
   window: string;
+  expect_data_from?: string;
   min_samples?: number;
   labels?: { delay: string; min_count?: number };
   false_discovery_rate?: 'none' | 'benjamini-hochberg';
@@ -655,6 +656,8 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     falseDiscoveryRate: monitor.false_discovery_rate ?? 'none',
     windowMs: parseDuration(monitor.window),
     schedule: monitor.schedule,
+    expectDataFrom:
+      monitor.expect_data_from !== undefined ? new Date(monitor.expect_data_from) : null,
     checks: monitor.checks.map((check, index) =>
       planCheck(check, checkId(monitor.checks, index), features, parseDuration(monitor.window)),
     ),

@@ -45,6 +45,11 @@ export interface MonitorPlan {
   falseDiscoveryRate: 'none' | 'benjamini-hochberg';
   windowMs: number;
   schedule: string;
+  /**
+   * Data readiness: until the model's first event its empty windows are "awaiting data"
+   * (shown, never paged); from this time on they are "no data" even before a first event.
+   */
+  expectDataFrom?: Date | null;
   checks: CheckPlan[];
   /** How verdicts become alerts and where their notifications go (src/alerts); absent: no routes. */
   alerting?: AlertingPlan;

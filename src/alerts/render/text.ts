@@ -85,7 +85,7 @@ export function windowText(message: NotificationMessage): string {
 export function subjectOf(item: NotificationItem): string {
   return [
     item.check,
-    item.feature || null,
+    item.feature || '(model)', // a model-level check (auroc, no data) says so
     sliceLabel({ sliceKey: item.slice.key, sliceValue: item.slice.value }),
   ]
     .filter(Boolean)
@@ -113,7 +113,8 @@ export function thresholdOf(item: NotificationItem): number | null {
 
 /** The value against its threshold, with p-value and effect size where they apply. */
 export function measureText(item: NotificationItem): string {
-  if (item.status === 'no_data') return 'no data';
+  // no value against a threshold: since when it has been silent, and what was expected
+  if (item.status === 'no_data') return item.note ? `no data: ${item.note}` : 'no data';
   const value = item.value;
   const resolved = item.event === 'resolved';
   const pValue = item.adjusted_p_value ?? item.p_value;

@@ -125,6 +125,7 @@ const SEVERITY_RANK: Record<CheckStatus, number> = {
   no_data: 2,
   ok: 1,
   insufficient_data: 0,
+  awaiting_data: 0,
 };
 
 /** Statuses at the two ends of what the brackets allow: decided when they agree, else the worse. */
