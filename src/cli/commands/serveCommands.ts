@@ -131,7 +131,7 @@ export function noMonitorsWarning(dir: string, refused: number): string {
   return (
     `warning: no monitors: ${why}. Events are stored, but nothing is evaluated or alerted. ` +
     'Write one YAML file per model there (examples: monitors/ in the driftwatch repository; ' +
-    'the fields: README, "Monitors"), or point DRIFTWATCH_MONITORS_DIR at yours; ' +
+    'the fields: docs/MONITORS.md), or point DRIFTWATCH_MONITORS_DIR at yours; ' +
     `driftwatch validate ${dir} checks them`
   );
 }
