@@ -40,6 +40,10 @@ describe('the pure stages’ import boundary', () => {
       "import type { CellQuery } from '../store/summaryQueries.js';\nexport type C = CellQuery;\n",
     ],
     [
+      'src/monitors/checks/measures.ts',
+      "import type { Store } from '../../store/clickhouse.js';\nexport type S = Store;\n",
+    ],
+    [
       'src/monitors/checkResult.ts',
       "import { createClient } from '@clickhouse/client';\nvoid createClient;\n",
     ],

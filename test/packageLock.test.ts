@@ -23,7 +23,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json')
 
 /**
  * Platform builds the registry this project installs from does not have (404), so npm
- * cannot record them and skips them without changing the lock (README, "Installing").
+ * cannot record them and skips them without changing the lock (docs/DEVELOPMENT.md, "Installing").
  */
 const UNPUBLISHED = new Set([
   '@chdb/lib-darwin-arm64',

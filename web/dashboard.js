@@ -3,7 +3,15 @@
 'use strict';
 
 const COLORS = { ok: '#2e7d32', warn: '#ef8f00', critical: '#c62828', muted: '#9ca3af' };
-const SEVERITY = { critical: 0, warn: 1, no_data: 2, insufficient_data: 3, unknown: 4, ok: 5 };
+const SEVERITY = {
+  critical: 0,
+  warn: 1,
+  no_data: 2,
+  insufficient_data: 3,
+  awaiting_data: 4,
+  unknown: 4,
+  ok: 5,
+};
 
 async function api(path, init) {
   const response = await fetch(path, {

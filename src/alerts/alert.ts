@@ -48,7 +48,16 @@ export interface Alert extends AlertIdentity {
   lastNotifiedAt: Date | null;
   lastWindowEnd: Date | null;
   last: VerdictFacts | null;
+  /**
+   * The alert as it was before its newest window (lastWindowEnd): what a re-evaluation of
+   * that window is decided from again (lifecycle.ts, redecideAlert). Absent on alerts stored
+   * before it was kept, and on an alert that has seen no window.
+   */
+  previous?: AlertBefore | null;
 }
+
+/** An alert before a window: everything but its own `previous`. */
+export type AlertBefore = Omit<Alert, 'previous'>;
 
 /** One row of the audit trail. */
 export interface AlertEventRecord extends AlertIdentity {

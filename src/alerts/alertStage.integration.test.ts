@@ -514,6 +514,54 @@ webhooks:
     expect(alert).toMatchObject({ state: 'firing', severity: 'critical', breachingWindows: 1 });
   });
 
+  it('follows the newest window when it is run again: no data turned critical alerts, and the "no data" alert resolves (issue 20)', async () => {
+    const plan = planFromYaml(
+      monitorYaml('again', `alerts:\n  routes:\n    - { severity: warn, slack: '#again' }\n`),
+    );
+    const { stage } = startStage(plan);
+    expect(await window(stage, plan, 1, [{ feature: '', status: 'no_data', value: null }])).toEqual(
+      ['slack:#again digest firing'],
+    );
+    // the events arrive late; the same window is run again and stored again
+    await storeRun(store, plan, at(1), [breach('amount', 'all', 'critical')]);
+    const [again] = await stage.processMonitor(plan.monitor, at(1));
+    expect(again?.again).toBe(true);
+    // one critical digest: the new alert fires, the "no data" one is corrected
+    expect(
+      again?.notifications.map((n) => `${n.destination} ${n.kind} ${n.events.join(',')}`),
+    ).toEqual(['slack:#again digest firing,resolved']);
+    const alerts = await listAlerts(store, { model: 'again' });
+    expect(alerts.map((a) => [a.feature, a.state]).sort()).toEqual([
+      ['', 'resolved'],
+      ['amount', 'firing'],
+    ]);
+    // the history holds the window once, as run last: the "no data" verdict is gone
+    const rows = await store.query<{ feature: string; status: string }>(
+      `SELECT feature, status FROM monitor_results FINAL WHERE monitor = {m:String} ORDER BY feature`,
+      { m: plan.monitor },
+    );
+    expect(rows).toEqual([{ feature: 'amount', status: 'critical' }]);
+    // processed again with nothing new stored: nothing
+    expect(await stage.processMonitor(plan.monitor, at(1))).toEqual([]);
+  });
+
+  it('never pages while a model awaits its first event, and resolves "no data" once data returns (issue 20)', async () => {
+    const plan = planFromYaml(
+      monitorYaml('ready', `alerts:\n  routes:\n    - { severity: warn, slack: '#ready' }\n`),
+    );
+    const { stage } = startStage(plan);
+    expect(
+      await window(stage, plan, 1, [{ feature: '', status: 'awaiting_data', value: null }]),
+    ).toEqual([]);
+    expect(await window(stage, plan, 2, [{ feature: '', status: 'no_data', value: null }])).toEqual(
+      ['slack:#ready digest firing'],
+    );
+    expect(
+      await window(stage, plan, 3, [clear('amount', 'all'), clear('merchant', 'all')]),
+    ).toEqual(['slack:#ready digest resolved']);
+    expect((await listAlerts(store, { model: 'ready' })).map((a) => a.state)).toEqual(['resolved']);
+  });
+
   it('retries a receiver that fails and recovers; a receiver that never recovers ends dead, with its last error, in the outbox and /metrics', async () => {
     const plan = planFromYaml(
       monitorYaml(

@@ -7,7 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { AlertEventRecord } from './alert.js';
 import {
-  getAlertProgress,
+  getAlertProgressMark,
   insertAlertEvents,
   insertAlertStates,
   listAcknowledgements,
@@ -23,7 +23,7 @@ import {
   type OutboxEntry,
   type OutboxRecord,
 } from '../store/outbox.js';
-import { listRunResults, listRunWindowEnds } from '../store/results.js';
+import { listRunResults, listRunWindowEnds, wasRunStoredAfter } from '../store/results.js';
 import { advanceWindow, type StoredRun, type WindowOutcome } from './advanceWindow.js';
 import { createAlertmanagerChannel } from './channels/alertmanager.js';
 import type { Channels } from './channels/channel.js';
@@ -42,6 +42,7 @@ import {
   type Destination,
   type OutboxNotification,
 } from './routing.js';
+import type { RunAlerting } from './runAlerting.js';
 import {
   resolveAlertmanagerTarget,
   resolvePagerdutyTarget,
@@ -67,6 +68,8 @@ export interface AlertStageOptions {
 export interface ProcessedRun {
   monitor: string;
   windowEnd: Date;
+  /** The newest window already handled, evaluated again: its alerts were decided again. */
+  again: boolean;
   outcome: WindowOutcome;
   notifications: OutboxNotification[];
 }
@@ -76,10 +79,15 @@ export interface AlertStage {
    * Reads the monitor's stored runs after the last one processed (up to `upTo`), oldest
    * first, and turns their verdicts into alert transitions and outbox notifications. A
    * monitor never processed before starts with its newest run, not with all of history.
+   * The newest window processed, stored again since (a re-run), is decided again first;
+   * older windows stored again change the history only (alerts follow the newest window).
    */
   processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]>;
-  /** For the scheduler: never throws; a failure is logged, counted, and retried next run. */
-  onEvaluation(evaluation: WindowEvaluation): Promise<void>;
+  /**
+   * For the scheduler and "run now": what became of the evaluated window (runAlerting.ts).
+   * Never throws; a failure is logged, counted, and retried next run.
+   */
+  onEvaluation(evaluation: WindowEvaluation): Promise<RunAlerting>;
   /** Every monitor's runs stored while the stage was not running (after a crash). */
   catchUp(): Promise<void>;
   /** One test notification to each destination of a model's routes. */
@@ -202,7 +210,11 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
     return next;
   }
 
-  async function processRun(plan: MonitorPlan, windowEnd: Date): Promise<ProcessedRun> {
+  async function processRun(
+    plan: MonitorPlan,
+    windowEnd: Date,
+    again = false,
+  ): Promise<ProcessedRun> {
     const results = await listRunResults(store, plan.monitor, windowEnd);
     const first = results[0];
     const run: StoredRun = {
@@ -229,6 +241,7 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
       silences,
       acknowledged: new Set(acks.map((ack) => `${ack.alertId}:${ack.episode}`)),
       now: now(),
+      again,
     });
     const destinations = destinationsOf(alerting.routes, plan.webhooks ?? {}, plan.receivers);
     const wantsTriggers =
@@ -254,12 +267,13 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
         stage: 'alerts',
         monitor: plan.monitor,
         window_end: windowEnd.toISOString(),
+        again,
         events: outcome.events.length,
         notifications: notifications.length,
       },
-      'alert stage processed a run',
+      again ? 'alert stage decided a re-evaluated window again' : 'alert stage processed a run',
     );
-    return { monitor: plan.monitor, windowEnd, outcome, notifications };
+    return { monitor: plan.monitor, windowEnd, again, outcome, notifications };
   }
 
   /** For webhooks that post resolutions: which of this run's resolved alerts they were told of. */
@@ -284,31 +298,54 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
     const plan = plans.get(monitor);
     if (!plan) return [];
     return serialised(monitor, async () => {
-      const progress = await getAlertProgress(store, monitor);
-      const ends = progress
-        ? await listRunWindowEnds(store, monitor, { after: progress, upTo })
-        : (await listRunWindowEnds(store, monitor, { upTo })).slice(-1);
+      const mark = await getAlertProgressMark(store, monitor);
       const processed: ProcessedRun[] = [];
-      for (const end of ends) processed.push(await processRun(plan, end));
+      if (!mark) {
+        const [newest] = (await listRunWindowEnds(store, monitor, { upTo })).slice(-1);
+        if (newest) processed.push(await processRun(plan, newest));
+        return processed;
+      }
+      const reached = upTo === undefined || upTo.getTime() >= mark.windowEnd.getTime();
+      if (reached && (await wasRunStoredAfter(store, monitor, mark.windowEnd, mark.processedAt)))
+        processed.push(await processRun(plan, mark.windowEnd, true));
+      for (const end of await listRunWindowEnds(store, monitor, { after: mark.windowEnd, upTo }))
+        processed.push(await processRun(plan, end));
       return processed;
     });
   }
 
-  async function safely(monitor: string, upTo?: Date): Promise<void> {
+  async function safely(monitor: string, upTo?: Date): Promise<ProcessedRun[] | null> {
     try {
-      await processMonitor(monitor, upTo);
+      return await processMonitor(monitor, upTo);
     } catch (error) {
       metrics.stageFailure();
       logger.error(
         { stage: 'alerts', monitor, reason: errorMessage(error) },
         'alert stage failed; the run is processed again with the next one',
       );
+      return null;
     }
+  }
+
+  /** What became of one evaluated window, from what the stage processed up to it. */
+  async function onEvaluation(evaluation: WindowEvaluation): Promise<RunAlerting> {
+    const end = evaluation.window.end.getTime();
+    const before = await getAlertProgressMark(store, evaluation.monitor).catch(() => undefined);
+    const newestHandled = before?.windowEnd ?? null;
+    const processed = await safely(evaluation.monitor, evaluation.window.end);
+    if (processed === null) return { taken: 'failed', newestHandled, notifications: 0 };
+    const mine = processed.find((run) => run.windowEnd.getTime() === end);
+    if (!mine) return { taken: 'history_only', newestHandled, notifications: 0 };
+    return {
+      taken: mine.again ? 'again' : 'new',
+      newestHandled,
+      notifications: mine.notifications.length,
+    };
   }
 
   return {
     processMonitor,
-    onEvaluation: (evaluation) => safely(evaluation.monitor, evaluation.window.end),
+    onEvaluation,
     async catchUp() {
       for (const monitor of plans.keys()) await safely(monitor);
     },

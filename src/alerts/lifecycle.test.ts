@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   inactiveAlert,
+  observationOf,
+  observeAbsence,
+  redecideAlert,
   stepAlert,
   type Alert,
   type LifecycleSettings,
@@ -243,5 +246,100 @@ describe('the alert lifecycle', () => {
     expect(again).toEqual({ alert, event: null, notice: null, suppressedBy: null });
     const older = stepAlert(alert, OK, SETTINGS, { ...context, windowEnd: at(1) });
     expect(older.alert).toBe(alert);
+  });
+});
+
+describe('the lifecycle rules of issue 20', () => {
+  const context = (i: number, silencedBy: string | null = null) => ({
+    windowEnd: at(i),
+    silencedBy,
+    acknowledged: false,
+  });
+
+  it('counts awaiting_data like insufficient data (never opens, never resolves), no_data as a breach', () => {
+    expect(observationOf('awaiting_data', 'critical')).toEqual({ kind: 'unknown' });
+    expect(observationOf('insufficient_data', 'critical')).toEqual({ kind: 'unknown' });
+    expect(observationOf('no_data', 'warn')).toEqual({ kind: 'breach', severity: 'warn' });
+    expect(observationOf('ok', 'warn')).toEqual({ kind: 'clear' });
+    // a model awaiting data for many windows never pages
+    expect(run([NA, NA, NA]).steps).toEqual(['inactive', 'inactive', 'inactive']);
+  });
+
+  it('clears a model-level "no data" alert once its check judged data, and nothing else that is absent', () => {
+    const noData = stepAlert(
+      inactiveAlert({ ...IDENTITY, feature: '', sliceKey: '', sliceValue: 'all' }, 'a1'),
+      C,
+      SETTINGS,
+      context(1),
+    ).alert;
+    const silent: Alert = {
+      ...noData,
+      last: { ...noData.last, status: 'no_data' } as Alert['last'],
+    };
+    expect(observeAbsence(silent, true)).toEqual({ kind: 'clear' });
+    expect(observeAbsence(silent, false)).toEqual({ kind: 'unknown' });
+    const breached: Alert = {
+      ...noData,
+      last: { ...noData.last, status: 'critical' } as Alert['last'],
+    };
+    expect(observeAbsence(breached, true)).toEqual({ kind: 'unknown' });
+    const cleared = stepAlert(silent, observeAbsence(silent, true), SETTINGS, context(2));
+    expect(cleared).toMatchObject({ event: 'resolved', notice: 'resolved' });
+  });
+
+  /** One window seen, then the same window decided again with another verdict. */
+  function redecide(
+    first: Observation[],
+    again: Observation,
+    settings: Partial<LifecycleSettings> = {},
+    silencedBy: string | null = null,
+  ) {
+    const trace = run(first, settings);
+    const current = trace.alert;
+    if (!current.previous) throw new Error('the alert keeps no state before its newest window');
+    const result = redecideAlert(
+      current,
+      current.previous,
+      again,
+      { ...SETTINGS, ...settings },
+      context(first.length, silencedBy),
+    );
+    return { before: current, ...result };
+  }
+
+  it('fires when the window decided again breaches where it did not (nobody told yet)', () => {
+    // told it fires, still fires: nothing new
+    const turned = redecide([OK, C], C, { forWindows: 1 });
+    expect(turned).toMatchObject({ event: null, notice: null }); // already told: nothing new
+    const pending = redecide([OK, NA], C);
+    expect(pending).toMatchObject({ event: 'firing', notice: 'firing' });
+    expect(pending.alert).toMatchObject({ state: 'firing', lastWindowEnd: at(2), firedAt: at(2) });
+    expect(pending.alert.lastNotifiedAt).toEqual(at(2));
+  });
+
+  it('resolves, as a correction, an alert people were told fires when its window no longer breaches', () => {
+    const corrected = redecide([OK, C], OK);
+    expect(corrected).toMatchObject({ event: 'resolved', notice: 'resolved' });
+    expect(corrected.alert).toMatchObject({ state: 'resolved', resolvedAt: at(2) });
+    // nobody told (send_resolved off): the state follows, nobody is notified
+    expect(redecide([OK, C], OK, { sendResolved: false })).toMatchObject({
+      event: 'resolved',
+      notice: null,
+    });
+  });
+
+  it('escalates when the window decided again is more severe, and is quiet when nothing changed', () => {
+    expect(redecide([OK, W], C)).toMatchObject({ event: 'escalated', notice: 'escalated' });
+    const same = redecide([OK, W], W);
+    expect(same).toMatchObject({ event: null, notice: null });
+    expect(same.alert.lastNotifiedAt).toEqual(same.before.lastNotifiedAt);
+  });
+
+  it('withholds the notice of a decision again during a silence', () => {
+    expect(redecide([OK, NA], C, {}, 's1')).toMatchObject({
+      event: 'firing',
+      notice: null,
+      suppressedBy: 'silence:s1',
+    });
   });
 });

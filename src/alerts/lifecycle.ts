@@ -1,5 +1,12 @@
 import type { Severity } from '../monitors/plan.js';
-import type { Alert, AlertEventKind, AlertIdentity, AlertState, VerdictFacts } from './alert.js';
+import type {
+  Alert,
+  AlertBefore,
+  AlertEventKind,
+  AlertIdentity,
+  AlertState,
+  VerdictFacts,
+} from './alert.js';
 
 /**
  * The life of one alert, as Alertmanager's users wish it were: pure, one window at a time.
@@ -12,11 +19,13 @@ import type { Alert, AlertEventKind, AlertIdentity, AlertState, VerdictFacts } f
  * in between resets that count: a value hovering at its threshold keeps one episode open
  * instead of flapping. Severity only rises within an episode (warn → critical is an
  * escalation, notified); a critical alert that breaches at warn is still breaching.
- * "Insufficient data" (and anything else that is neither a breach nor ok) changes nothing:
- * it never opens, never resolves and never counts towards `for` or `resolve_after`.
+ * "Insufficient data" and "awaiting data" (anything that is neither a breach nor ok) change
+ * nothing: they never open, never resolve and never count towards `for` or `resolve_after`.
+ * How a verdict counts is observationOf's; an alert a window has no verdict for is
+ * observeAbsence's; a window seen again with new verdicts is redecideAlert's.
  * The types of an alert are alert.ts's, re-exported here.
  */
-export type { Alert, AlertEventKind, AlertState, VerdictFacts };
+export type { Alert, AlertBefore, AlertEventKind, AlertState, VerdictFacts };
 
 /** The notices people receive. */
 export type NoticeKind = 'firing' | 'escalated' | 'repeated' | 'resolved';
@@ -51,6 +60,34 @@ export interface StepResult {
 
 const RANK: Record<Severity, number> = { warn: 1, critical: 2 };
 
+/**
+ * How a verdict counts for its alert. Silence is a finding: "no data" (a window without
+ * events from a model that has sent events, or is expected to) breaches at its check's
+ * severity. "Awaiting data" (a model that has never sent an event, before the time its
+ * monitor expects data from) is shown but never pages; neither it nor "insufficient data"
+ * changes anything.
+ */
+export function observationOf(status: string, noDataSeverity: Severity): Observation {
+  if (status === 'warn' || status === 'critical') return { kind: 'breach', severity: status };
+  if (status === 'ok') return { kind: 'clear' };
+  if (status === 'no_data') return { kind: 'breach', severity: noDataSeverity };
+  return { kind: 'unknown' };
+}
+
+/**
+ * An alert a window gave no verdict of its own. "No data" is one verdict per check for the
+ * whole model (feature "", slice "all"), while a window with data judges per feature and
+ * slice: so an alert whose last verdict was "no data" sees a window in which its check judged
+ * data (any verdict but no_data or awaiting_data) as clear, and resolves after
+ * `resolve_after` such windows like any other. Any other absence (a slice that fell out of
+ * the top values, a removed check) neither opens nor resolves.
+ */
+export function observeAbsence(alert: Alert, checkJudgedData: boolean): Observation {
+  return alert.last?.status === 'no_data' && checkJudgedData
+    ? { kind: 'clear' }
+    : { kind: 'unknown' };
+}
+
 export function maxSeverity(a: Severity | null, b: Severity): Severity {
   return a !== null && RANK[a] >= RANK[b] ? a : b;
 }
@@ -80,8 +117,8 @@ export function inactiveAlert(identity: AlertIdentity, alertId: string): Alert {
 
 /**
  * One window's observation applied to one alert. A window at or before the last one the
- * alert has seen changes nothing: re-running a window, or a catch-up that overlaps, is a
- * no-op.
+ * alert has seen changes nothing: a catch-up that overlaps, or a run processed again after a
+ * crash, is a no-op (the newest window evaluated again is redecideAlert's).
  */
 export function stepAlert(
   alert: Alert,
@@ -93,7 +130,7 @@ export function stepAlert(
   if (alert.lastWindowEnd && at.getTime() <= alert.lastWindowEnd.getTime()) {
     return { alert, event: null, notice: null, suppressedBy: null };
   }
-  const seen: Alert = { ...alert, lastWindowEnd: at };
+  const seen: Alert = { ...alert, lastWindowEnd: at, previous: beforeOf(alert) };
   const { next, event, due } = transition(seen, observation, settings, at);
   if (!due) return { alert: next, event, notice: null, suppressedBy: null };
   const suppressedBy = context.silencedBy
@@ -117,6 +154,13 @@ export function stepAlert(
     notice: due,
     suppressedBy: null,
   };
+}
+
+/** An alert as a window found it, kept with the alert that window leaves. */
+function beforeOf(alert: Alert): AlertBefore {
+  const { previous, ...before } = alert;
+  void previous; // one level deep: an alert keeps the state before its newest window only
+  return before;
 }
 
 interface Transition {
@@ -219,4 +263,69 @@ function fireIfDue(
   if (alert.breachingWindows < settings.forWindows)
     return { next: alert, event: otherwise, due: null };
   return { next: { ...alert, state: 'firing', firedAt: at }, event: 'firing', due: 'firing' };
+}
+
+/**
+ * The newest window an alert has seen, evaluated again (a re-run, events that arrived late):
+ * the alert is decided again from the state it had before that window (`before`), and the
+ * notice follows what people were told against what is now true:
+ *  - told it fires, and it still does: nothing, unless its severity rose (escalated);
+ *  - told it fires, and the window no longer makes it fire: resolved (a correction);
+ *  - not told it fires (it did not, or only while silenced), and now it does: firing;
+ *  - neither: nothing (a pending streak is recounted quietly).
+ * Silences apply as to any window; an acknowledgement only stops repeats, and a decision
+ * again never repeats. Deciding the same verdicts again changes nothing.
+ */
+export function redecideAlert(
+  current: Alert,
+  before: AlertBefore,
+  observation: Observation,
+  settings: LifecycleSettings,
+  context: StepContext,
+): StepResult {
+  const at = context.windowEnd;
+  const seen: Alert = { ...before, lastWindowEnd: at, previous: before };
+  const { next, event } = transition(seen, observation, settings, at);
+  const toldFiring = current.state === 'firing' && current.lastNotifiedAt !== null;
+  const firing = next.state === 'firing';
+  let alert: Alert = next;
+  let happened: AlertEventKind | null = event;
+  let due: NoticeKind | null = null;
+  if (toldFiring && firing) {
+    alert = { ...alert, lastNotifiedAt: current.lastNotifiedAt };
+    happened = null;
+    if (RANK[next.severity ?? 'warn'] > RANK[current.severity ?? 'warn']) {
+      happened = 'escalated';
+      due = 'escalated';
+    }
+  } else if (toldFiring) {
+    // People were told it fires; what they were told is no longer true.
+    alert = {
+      ...current,
+      state: 'resolved',
+      breachingWindows: 0,
+      clearWindows: 0,
+      resolvedAt: at,
+      lastWindowEnd: at,
+      previous: before,
+    };
+    happened = 'resolved';
+    due = settings.sendResolved ? 'resolved' : null;
+  } else if (firing) {
+    happened = 'firing';
+    due = 'firing';
+  } else if (current.state === 'resolved' && next.state !== 'pending') {
+    // Its episode ended (at this window or before): that stays the summary.
+    alert = { ...current, lastWindowEnd: at, previous: before };
+    happened = null;
+  }
+  if (!due) return { alert, event: happened, notice: null, suppressedBy: null };
+  if (context.silencedBy)
+    return { alert, event: happened, notice: null, suppressedBy: `silence:${context.silencedBy}` };
+  return {
+    alert: due === 'resolved' ? alert : { ...alert, lastNotifiedAt: at },
+    event: happened,
+    notice: due,
+    suppressedBy: null,
+  };
 }

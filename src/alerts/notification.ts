@@ -1,4 +1,5 @@
 import { alertFieldsToJson, type AlertFieldsJson } from '../monitors/checkResult.js';
+import { renderOf } from '../monitors/checks/registry.js';
 import type { Severity } from '../monitors/plan.js';
 import type { Notice } from './advanceWindow.js';
 import type { AlertState, NoticeKind } from './lifecycle.js';
@@ -119,15 +120,16 @@ export function worstFirst(items: readonly NotificationItem[]): NotificationItem
   );
 }
 
-/** How many times its threshold a value is: above for most metrics, below for AUROC. */
+/** How many times its threshold a value is: above for most metrics, below for a score (AUROC). */
 export function exceedance(item: NotificationItem): number {
   const value = item.value;
   if (value === null) return 0;
-  if (item.metric === 'auroc') {
+  const render = renderOf(item.metric).kind;
+  if (render === 'below') {
     const floor = item.critical_threshold ?? item.warn_threshold;
     return floor !== null && value > 0 ? floor / value : 0;
   }
-  if (item.metric === 'ks' || item.metric === 'chi2') {
+  if (render === 'test') {
     // Their threshold is a p-value limit: rank by effect size against its minimum.
     const effect = item.effect ?? value;
     return item.min_effect !== null && item.min_effect > 0 ? effect / item.min_effect : effect;

@@ -12,6 +12,7 @@ export const STATUS_VALUES: Readonly<Record<string, number>> = {
   critical: 2,
   insufficient_data: -1,
   no_data: -2,
+  awaiting_data: -3,
 };
 
 const LABELS = ['model', 'check', 'metric', 'feature', 'slice'] as const;

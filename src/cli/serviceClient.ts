@@ -1,3 +1,4 @@
+import type { AlertPlanJson } from '../alerts/alertPlan.js';
 import type { AlertsApi } from '../api/alerts.js';
 import type { AlertExplanation } from '../api/explanation.js';
 import { DriftwatchError, InputError } from '../errors.js';
@@ -16,7 +17,11 @@ export interface ServiceClient {
   models(): Promise<{ model: string }[]>;
   results(query: ResultsQuery): Promise<Page<StoredResult>>;
   runs(model: string, page: { limit: number; offset: number }): Promise<Page<RunView>>;
-  run(model: string, windowEnd: string): Promise<{ run: RunView; results: StoredResult[] }>;
+  /** Without windowEnd: the service evaluates the last complete scheduled window. */
+  run(
+    model: string,
+    windowEnd?: string,
+  ): Promise<{ run: RunView; results: StoredResult[]; alerts: RunAlertingView }>;
   backtest(model: string, from: string, to: string): Promise<BacktestView>;
   /** GET /v1/alerts/:id/explanation: why an alert fired. */
   alertExplanation(alertId: string, windowEnd?: string): Promise<AlertExplanation>;
@@ -50,6 +55,14 @@ export interface ResultsQuery {
 /** A run as the API shows it. */
 export type RunView = StoredRun;
 
+/** What the service's alert stage did with a run (alerts/runAlerting.ts). */
+export interface RunAlertingView {
+  taken: string;
+  newest_handled: string | null;
+  notifications: number;
+  message: string;
+}
+
 export interface BacktestView {
   windows: {
     window_end: string;
@@ -60,6 +73,7 @@ export interface BacktestView {
     reason?: string;
   }[];
   fired: StoredResult[];
+  alerts: AlertPlanJson;
 }
 
 export function createServiceClient(url: string, token?: string): ServiceClient {
@@ -112,7 +126,8 @@ export function createServiceClient(url: string, token?: string): ServiceClient 
       ),
     runs: (name, page) =>
       collectPages(page, (part) => call('GET', `${model(name)}/runs${queryString(part)}`)),
-    run: (name, windowEnd) => call('POST', `${model(name)}/runs`, { window_end: windowEnd }),
+    run: (name, windowEnd) =>
+      call('POST', `${model(name)}/runs`, windowEnd ? { window_end: windowEnd } : {}),
     backtest: (name, from, to) => call('POST', `${model(name)}/backtest`, { from, to }),
     alertExplanation: (alertId, windowEnd) =>
       call(

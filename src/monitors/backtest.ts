@@ -15,6 +15,7 @@ import {
 import type { MonitorPlan } from './plan.js';
 import type { TimeWindow } from '../timeWindow.js';
 import { backtestWindows } from './windows.js';
+import { createAlertPlanner, type AlertPlan } from '../alerts/alertPlan.js';
 
 /**
  * One replayed window: its end, its worst status, how many checks it judged and fired.
@@ -36,6 +37,8 @@ export interface Backtest {
   windows: BacktestWindow[];
   /** Every warn and critical result, window by window. */
   fired: CheckResult[];
+  /** What each route would have been sent, week by week, had alerts been on (alertPlan.ts). */
+  alerts: AlertPlan;
 }
 
 /** Why a time range cannot be replayed (by a monitor of windowMs windows), or null. */
@@ -61,6 +64,7 @@ export async function backtestMonitor(
 ): Promise<Backtest> {
   const windows: BacktestWindow[] = [];
   const fired: CheckResult[] = [];
+  const planner = createAlertPlanner(plan);
   const report = (window: BacktestWindow) => {
     windows.push(window);
     onWindow?.(window);
@@ -87,6 +91,7 @@ export async function backtestMonitor(
       (r) => r.status === 'warn' || r.status === 'critical',
     );
     fired.push(...breaches);
+    planner.add(evaluation.window.start, evaluation.window.end, evaluation.results);
     report({
       end: evaluation.window.end,
       status: evaluation.status,
@@ -97,7 +102,7 @@ export async function backtestMonitor(
     next += 1;
   }
   reportExpired();
-  return { windows, fired };
+  return { windows, fired, alerts: planner.plan(range) };
 }
 
 /** The windows (by index) that reach back past what the store keeps, with why. */

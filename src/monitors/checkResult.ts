@@ -10,8 +10,19 @@
  * builds a whole record.
  */
 
-/** `no_data`: the window had no events where events were expected (silence is a finding). */
-export const CHECK_STATUSES = ['ok', 'warn', 'critical', 'insufficient_data', 'no_data'] as const;
+/**
+ * `no_data`: the window had no events where events were expected (silence is a finding).
+ * `awaiting_data`: the window had no events and the model has never sent one (before the
+ * monitor's `expect_data_from`, if it declares one): shown, never paged.
+ */
+export const CHECK_STATUSES = [
+  'ok',
+  'warn',
+  'critical',
+  'insufficient_data',
+  'no_data',
+  'awaiting_data',
+] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export const CORRECTIONS = ['none', 'benjamini-hochberg'] as const;
@@ -122,7 +133,7 @@ export const CHECK_RESULT_FIELDS = {
     'status',
     'enum',
     'verdict',
-    'the decision: ok, warn, critical, insufficient_data (or no_data)',
+    'the decision: ok, warn, critical, insufficient_data (or no_data; awaiting_data before a model has sent its first event)',
     { values: CHECK_STATUSES, fallback: 'insufficient_data', alert: true },
   ),
   value: field('value', 'number', 'verdict', 'the statistic measured', measured),

@@ -37,7 +37,8 @@ import {
   queryExactWindowCounts,
 } from '../store/monitorQueries.js';
 import { eventsIn, profileSliceId, type WindowEvents } from '../store/profileQueries.js';
-import { insertMonitorResults, insertMonitorRun } from '../store/results.js';
+import { hasEventsBefore } from '../store/events.js';
+import { insertMonitorRun, storeRunResults } from '../store/results.js';
 import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
 import {
   listSummaryRebuilds,
@@ -45,6 +46,7 @@ import {
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
 import { judgeWindow, type Verdict } from './judge.js';
+import { anyNeeds, checkEntry, type FallbackName } from './checks/registry.js';
 import type {
   SliceId,
   SliceQuality,
@@ -105,7 +107,14 @@ export const DEFAULT_EXACT_FALLBACK_MAX_EVENTS = 2_000_000;
 const FUTURE_TOLERANCE_MS = 60_000;
 
 // A run is ok when something could be judged and nothing breached; no data outranks ok.
-const STATUS_ORDER: CheckStatus[] = ['insufficient_data', 'ok', 'no_data', 'warn', 'critical'];
+const STATUS_ORDER: CheckStatus[] = [
+  'insufficient_data',
+  'awaiting_data',
+  'ok',
+  'no_data',
+  'warn',
+  'critical',
+];
 
 export function worstStatus(statuses: readonly CheckStatus[]): CheckStatus {
   return statuses.reduce<CheckStatus>(
@@ -199,7 +208,7 @@ export async function evaluateWindowSamples(
     const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
     const resolved = comparison.events <= limit;
     if (resolved) {
-      aggregates = await resolveExactly(store, plan, profile, events, aggregates, undecided);
+      aggregates = await resolveExactly({ store, plan, profile, events }, aggregates, undecided);
       verdicts = judgeWindow(plan, aggregates);
     }
     exactFallback = { verdicts: undecided.length, resolved };
@@ -210,7 +219,7 @@ export async function evaluateWindowSamples(
   const status = worstStatus(results.map((result) => result.status));
   const durationMs = performance.now() - started;
   if (options.persist !== false) {
-    await insertMonitorResults(store, results);
+    await storeRunResults(store, plan.monitor, window.end, results);
     await insertMonitorRun(store, {
       monitor: plan.monitor,
       windowStart: window.start,
@@ -285,13 +294,11 @@ async function gatherAggregates(
   labelWindow: TimeWindow | null,
   paths: { current: string[]; baseline: string[] },
 ): Promise<WindowAggregates> {
-  const metrics = new Set(plan.checks.map((check) => check.metric));
-  const duplicates = metrics.has('duplicate_ids')
+  const duplicates = anyNeeds(plan.checks, 'duplicates')
     ? await queryDuplicateIds(store, events, profile.sliceKeys)
     : null;
-  const needsLabels = metrics.has('auroc') || metrics.has('actual_positive_rate');
   const classification =
-    needsLabels && labelWindow
+    anyNeeds(plan.checks, 'labels') && labelWindow
       ? await queryClassificationAggregates(
           store,
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
@@ -330,14 +337,18 @@ async function windowActivity(
 ): Promise<WindowActivity> {
   const { window } = events;
   const windowMs = windowLengthMs(window);
-  const volumeChecks = plan.checks.filter((check) => check.metric === 'volume');
+  // the checks that expect a volume from a trailing period, with its length
+  const trailingChecks = plan.checks.flatMap((check) => {
+    const trailingMs = checkEntry(check.metric).needs?.trailingMs?.(check);
+    return trailingMs === undefined ? [] : [{ id: check.id, trailingMs }];
+  });
   // an empty window still says how long ago the last event was
   const needsLookBack = comparison.lastEvent === null;
   const rebuilds =
-    volumeChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
+    trailingChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
   const expectedEvents: Record<string, number | null> = {};
   const trailingExpired: Record<string, string> = {};
-  for (const check of volumeChecks) {
+  for (const check of trailingChecks) {
     const trailing = windowBefore(window, check.trailingMs);
     const pieces = windowPieces(trailing);
     const expired = await expiryNow(store, trailing, pieces);
@@ -353,7 +364,7 @@ async function windowActivity(
   if (lastEvent === null && needsLookBack) {
     const lookBack = Math.max(
       7 * 86_400_000,
-      ...plan.checks.map((c) => (c.metric === 'freshness' ? 2 * c.maxDelayMs : 0)),
+      ...plan.checks.map((check) => checkEntry(check.metric).needs?.lookBackMs?.(check) ?? 0),
     );
     lastEvent = (
       await queryEventTimes(
@@ -370,82 +381,114 @@ async function windowActivity(
     windowEnd: window.end.getTime(),
     expectedEvents,
     trailingExpired,
+    // An empty window of a model that never sent an event is awaiting data, not silent.
+    ...(lastEvent === null && comparison.events === 0
+      ? { sentEventsBefore: await hasEventsBefore(store, plan.model, window.end) }
+      : {}),
   };
 }
 
-const DISTRIBUTION_METRICS = new Set(['psi', 'jensen_shannon', 'wasserstein_normed', 'ks']);
+interface ExactInput {
+  store: Store;
+  plan: MonitorPlan;
+  profile: ReferenceProfile;
+  events: WindowEvents;
+}
 
 /**
  * The exact values behind undecided verdicts, from raw rows of the window (and the
- * baseline's rows): the merged-sort KS, Wasserstein and bin counts of the report for the
- * (feature, slice) pairs concerned, and exact counts for out-of-range and predicted
- * positives. Only what straddled is recomputed; the rest keeps its summary values.
+ * baseline's rows): each verdict's entry names the resolver that settles it
+ * (checks/registry.ts, `fallback`). Only what straddled is recomputed; the rest keeps its
+ * summary values.
  */
 async function resolveExactly(
-  store: Store,
-  plan: MonitorPlan,
-  profile: ReferenceProfile,
-  events: WindowEvents,
+  input: ExactInput,
   aggregates: WindowAggregates,
   undecided: readonly Verdict[],
 ): Promise<WindowAggregates> {
-  let drift = aggregates.drift;
-  const pairs = undecided.filter((verdict) => DISTRIBUTION_METRICS.has(verdict.metric));
-  if (pairs.length > 0) {
-    const names = new Set(pairs.map((verdict) => verdict.feature));
-    const features = plan.features.filter((f) => names.has(f.name));
-    const sliceIds = [...new Set(pairs.map((v) => profileSliceId(v.sliceKey, v.sliceValue)))];
-    const exact = await computeExactFeatureDrift(
-      store,
-      exactComparisonRelations(profile.source, events, features, profile.sliceKeys, sliceIds),
-      {
-        numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
-        categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
-      },
-      { bins: 10, criteria: DEFAULT_DRIFT_CRITERIA, maxCategories: 100_000 },
-    );
-    const byKey = new Map(exact.map((entry) => [`${entry.name}\u0002${entry.slice}`, entry]));
-    drift = drift.map((entry) => {
-      const replacement = byKey.get(`${entry.name}\u0002${entry.slice}`);
-      // distributions exact; data-quality counts (which raw relations simplify) from summaries
-      return replacement
-        ? ({
-            ...replacement,
-            quality: entry.quality,
-            null_rate: entry.null_rate,
-            null_rate_drift: entry.null_rate_drift,
-          } as FeatureDrift)
-        : entry;
-    });
+  const byFallback = new Map<FallbackName, Verdict[]>();
+  for (const verdict of undecided) {
+    const fallback = checkEntry(verdict.metric).fallback;
+    if (fallback) byFallback.set(fallback, [...(byFallback.get(fallback) ?? []), verdict]);
   }
-  let quality = aggregates.quality;
-  const countsNeeded = undecided.some(
-    (verdict) => verdict.metric === 'out_of_range' || verdict.metric === 'positive_rate',
+  let resolved = aggregates;
+  for (const [fallback, verdicts] of byFallback)
+    resolved = await FALLBACKS[fallback](input, resolved, verdicts);
+  return resolved;
+}
+
+type Resolver = (
+  input: ExactInput,
+  aggregates: WindowAggregates,
+  undecided: readonly Verdict[],
+) => Promise<WindowAggregates>;
+
+const FALLBACKS: Record<FallbackName, Resolver> = {
+  exact_drift: resolveDriftExactly,
+  exact_counts: resolveCountsExactly,
+};
+
+/** The merged-sort KS, Wasserstein and bin counts of the report for the (feature, slice) pairs concerned. */
+async function resolveDriftExactly(
+  { store, plan, profile, events }: ExactInput,
+  aggregates: WindowAggregates,
+  pairs: readonly Verdict[],
+): Promise<WindowAggregates> {
+  const names = new Set(pairs.map((verdict) => verdict.feature));
+  const features = plan.features.filter((f) => names.has(f.name));
+  const sliceIds = [...new Set(pairs.map((v) => profileSliceId(v.sliceKey, v.sliceValue)))];
+  const exact = await computeExactFeatureDrift(
+    store,
+    exactComparisonRelations(profile.source, events, features, profile.sliceKeys, sliceIds),
+    {
+      numeric: features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+      categorical: features.filter((f) => f.kind === 'categorical').map((f) => f.name),
+    },
+    { bins: 10, criteria: DEFAULT_DRIFT_CRITERIA, maxCategories: 100_000 },
   );
-  if (countsNeeded) {
-    const allRanges = rangesFrom(plan.features, profile.slices.get(ALL_SLICE_ID));
-    const ranges = [...allRanges.entries()].map(([feature, range]) => ({ feature, ...range }));
-    const counts = await queryExactWindowCounts(store, events, profile.sliceKeys, {
-      ranges,
-      threshold: plan.threshold,
+  const byKey = new Map(exact.map((entry) => [`${entry.name}\u0002${entry.slice}`, entry]));
+  const drift = aggregates.drift.map((entry) => {
+    const replacement = byKey.get(`${entry.name}\u0002${entry.slice}`);
+    // distributions exact; data-quality counts (which raw relations simplify) from summaries
+    return replacement
+      ? ({
+          ...replacement,
+          quality: entry.quality,
+          null_rate: entry.null_rate,
+          null_rate_drift: entry.null_rate_drift,
+        } as FeatureDrift)
+      : entry;
+  });
+  return { ...aggregates, drift };
+}
+
+/** Exact counts of out-of-range values and predicted positives per slice. */
+async function resolveCountsExactly(
+  { store, plan, profile, events }: ExactInput,
+  aggregates: WindowAggregates,
+): Promise<WindowAggregates> {
+  const allRanges = rangesFrom(plan.features, profile.slices.get(ALL_SLICE_ID));
+  const ranges = [...allRanges.entries()].map(([feature, range]) => ({ feature, ...range }));
+  const counts = await queryExactWindowCounts(store, events, profile.sliceKeys, {
+    ranges,
+    threshold: plan.threshold,
+  });
+  const bySlice = new Map(counts.map((row) => [row.slice, row]));
+  const quality = aggregates.quality.map((slice) => {
+    const exact = bySlice.get(profileSliceId(slice.key, slice.value));
+    if (!exact) return slice;
+    const outOfRange = { ...slice.outOfRange };
+    ranges.forEach((range, i) => {
+      const count = exact.outside[i] ?? 0;
+      outOfRange[range.feature] = { lower: count, upper: count };
     });
-    const bySlice = new Map(counts.map((row) => [row.slice, row]));
-    quality = quality.map((slice) => {
-      const exact = bySlice.get(profileSliceId(slice.key, slice.value));
-      if (!exact) return slice;
-      const outOfRange = { ...slice.outOfRange };
-      ranges.forEach((range, i) => {
-        const count = exact.outside[i] ?? 0;
-        outOfRange[range.feature] = { lower: count, upper: count };
-      });
-      return {
-        ...slice,
-        outOfRange,
-        predictedPositives: { lower: exact.predictedPositives, upper: exact.predictedPositives },
-      };
-    });
-  }
-  return { ...aggregates, drift, quality };
+    return {
+      ...slice,
+      outOfRange,
+      predictedPositives: { lower: exact.predictedPositives, upper: exact.predictedPositives },
+    };
+  });
+  return { ...aggregates, quality };
 }
 
 /** A verdict as stored: what the judge said, with the run's window, baseline and monitor file. */
@@ -456,7 +499,7 @@ function toResult(
   verdict: Verdict,
   labelWindow: TimeWindow | null,
 ): CheckResult {
-  const labelled = verdict.metric === 'auroc' || verdict.metric === 'actual_positive_rate';
+  const labelled = checkEntry(verdict.metric).needs?.labels === true;
   return {
     ...pickFields(verdict, VERDICT_FIELDS),
     monitor: plan.monitor,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnProfile, FileProfile } from '../baselines/columnProfile.js';
 import { InputError } from '../errors.js';
-import { defaultsOf } from '../stats/index.js';
+import { defaultsOf } from './checks/registry.js';
 import { inferMonitor, type InitChoices } from './inferMonitor.js';
 
 const ROWS = 10_000;

@@ -1,7 +1,8 @@
 import type { ColumnProfile, FileProfile } from '../baselines/columnProfile.js';
 import type { ColumnKind } from '../baselines/tabularFile.js';
 import { InputError } from '../errors.js';
-import { defaultsOf, type StatisticName } from '../stats/index.js';
+import { defaultsOf, type Metric } from './checks/registry.js';
+import { MODEL_TASKS, type ModelTask } from './modelTask.js';
 
 /**
  * A monitor inferred from a training file's columns, every choice with the reason a person
@@ -10,8 +11,7 @@ import { defaultsOf, type StatisticName } from '../stats/index.js';
  * Pure: `driftwatch init` profiles the file, calls this, renders and validates the result.
  */
 
-export const MODEL_TASKS = ['binary', 'multiclass', 'regression'] as const;
-export type ModelTask = (typeof MODEL_TASKS)[number];
+export { MODEL_TASKS, type ModelTask };
 
 /**
  * What monitor files can describe today. Issue 19 adds a `task:` key (multiclass and
@@ -74,7 +74,7 @@ export interface ColumnDecision {
 export type CheckValue = number | string | string[];
 
 export interface DraftCheck {
-  metric: StatisticName;
+  metric: Metric;
   /** The check's fields after `metric`, in the order written. */
   fields: [string, CheckValue][];
   /** What it alarms on, in words, for the YAML comment. */
@@ -509,7 +509,7 @@ export function formatDuration(ms: number): string {
 
 /**
  * The checks a new binary monitor starts with, thresholds from the statistics registry
- * (src/stats/registry.ts) — except out_of_range, see below.
+ * (src/monitors/checks/registry.ts) — except out_of_range, see below.
  */
 function binaryChecks(
   features: readonly { kind: ColumnKind }[],

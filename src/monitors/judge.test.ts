@@ -830,8 +830,11 @@ describe('checks on labels (auroc, actual_positive_rate)', () => {
 
   it('auroc: too few labels, or no labelled window at all, is insufficient data', () => {
     const check: CheckPlan = { id: 'auroc', metric: 'auroc', min: 0.7, warn: null };
+    // like every other check's, an insufficient verdict states the thresholds in force
     expect(judgeOne(check, aggregatesOf({ classification: classification(40) }))).toMatchObject({
       status: 'insufficient_data',
+      criticalThreshold: 0.7,
+      warnThreshold: null,
       nCurrent: 40,
       details: { reason: 'fewer than 50 labelled predictions', labelled: 40, predictions: 80 },
     });
@@ -930,6 +933,65 @@ describe('a window without events', () => {
       value: null,
       details: { reason: 'no events in the window' },
     });
+  });
+});
+
+describe('data readiness (issue 20: a page before the first event)', () => {
+  const checks: CheckPlan[] = [
+    { id: 'psi', metric: 'psi', features: ['amount'], warn: 0.1, critical: 0.25 },
+    { id: 'schema', metric: 'schema', severity: 'warn' },
+  ];
+  const neverSent = (windowEnd = END) =>
+    aggregatesOf({
+      drift: [],
+      quality: [],
+      activity: {
+        events: 0,
+        lastEvent: null,
+        windowEnd,
+        expectedEvents: {},
+        sentEventsBefore: false,
+      },
+    });
+
+  it('says awaiting_data, never no_data, for an empty window of a model that has never sent an event', () => {
+    const verdicts = judgeWindow(planOf(checks), neverSent());
+    expect(verdicts.map((v) => [v.checkId, v.feature, v.status])).toEqual([
+      ['psi', '', 'awaiting_data'],
+      ['schema', '', 'awaiting_data'],
+    ]);
+    expect(verdicts[0]?.details.reason).toMatch(/no event from this model yet/);
+  });
+
+  it('says no_data from the time the monitor expects data from, even before a first event', () => {
+    const from = new Date(END - 3_600_000);
+    const plan = planOf(checks, { expectDataFrom: from });
+    const [after] = judgeWindow(plan, neverSent());
+    expect(after).toMatchObject({
+      status: 'no_data',
+      details: { expect_data_from: from.toISOString() },
+    });
+    const [before] = judgeWindow(plan, neverSent(END - 2 * 3_600_000));
+    expect(before).toMatchObject({
+      status: 'awaiting_data',
+      details: { expect_data_from: from.toISOString() },
+    });
+  });
+
+  it('keeps no_data for a model that has sent events before', () => {
+    const [verdict] = judgeWindow(
+      planOf(checks),
+      aggregatesOf({
+        activity: {
+          events: 0,
+          lastEvent: null,
+          windowEnd: END,
+          expectedEvents: {},
+          sentEventsBefore: true,
+        },
+      }),
+    );
+    expect(verdict?.status).toBe('no_data');
   });
 });
 

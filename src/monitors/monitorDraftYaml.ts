@@ -24,7 +24,7 @@ export function renderMonitorYaml(draft: MonitorDraft, context: DraftYamlContext
     `${draft.model}: written by \`driftwatch init\` from ${context.baselinePath} (${context.formatName}, ${draft.rows.toLocaleString('en')} rows).`,
   );
   comment(
-    'Every line is yours to change; `driftwatch validate` checks the file, README.md "Monitors" describes each field.',
+    'Every line is yours to change; `driftwatch validate` checks the file, docs/MONITORS.md describes each field.',
   );
   line(`model: ${scalar(draft.model)}`, 'events name the model in their "model" field');
   comment('A binary classifier: a score in [0, 1] per prediction, labels 0 or 1 arriving later.');
@@ -80,7 +80,7 @@ export function renderMonitorYaml(draft: MonitorDraft, context: DraftYamlContext
     'a window runs many tests: p-values are adjusted so that few fire by chance',
   );
   comment(
-    "Thresholds are the statistics registry's defaults (src/stats/registry.ts) unless a comment says why not.",
+    "Thresholds are the checks registry's defaults (src/monitors/checks/registry.ts) unless a comment says why not.",
   );
   lines.push('checks:');
   for (const check of draft.checks) {

@@ -16,8 +16,9 @@ import {
 } from './monitorFileLimits.js';
 import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
-import { defaultsOf, featureKindOf, statisticInfo } from '../stats/index.js';
 import { baselineColumnNames } from './baselineColumns.js';
+import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
+import { parseDuration } from './duration.js';
 import {
   accessErrors,
   type MonitorAccess,
@@ -36,12 +37,13 @@ import type {
   AlertGrouping,
   AlertingPlan,
   BaselinePlan,
-  CheckPlan,
   MonitorPlan,
   PlannedFeature,
   Severity,
   WebhookPlan,
 } from './plan.js';
+
+export { parseDuration };
 
 /** One problem in a monitor file, located for an editor: `file:line:column: message`. */
 export interface MonitorFileError {
@@ -64,18 +66,14 @@ function schemaValidator(): ValidateFunction {
   if (!compiledSchema) {
     const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
     addFormats.default(ajv);
-    compiledSchema = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')));
+    const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as {
+      $defs: Record<string, unknown>;
+    };
+    // The checks are the registry's: the committed file holds the same (a test keeps it so).
+    schema.$defs.check = checkSchema();
+    compiledSchema = ajv.compile(schema);
   }
   return compiledSchema;
-}
-
-const UNITS_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 604800e3 };
-
-/** '15m' → 900000. The schema has already checked the shape. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)(s|m|h|d|w)$/.exec(text);
-  if (!match) throw new RangeError(`not a duration: "${text}" (expected e.g. 15m, 1h, 7d)`);
-  return Number(match[1]) * (UNITS_MS[match[2] ?? 's'] ?? 1);
 }
 
 export interface MonitorFileOptions {
@@ -394,26 +392,9 @@ function findKeyNode(document: Document, jsonPath: (string | number)[]): number 
 
 type FeatureSpec =
   'numeric' | 'categorical' | { kind: 'numeric' | 'categorical'; range?: [number, number] };
-type FeatureSelection = 'all' | string[];
 
-interface RawCheck {
-  id?: string;
-  metric: CheckPlan['metric'];
-  features?: FeatureSelection;
-  warn?: number;
-  critical?: number;
-  p_value?: number;
-  min_statistic?: number;
-  severity?: Severity;
-  max_increase?: number;
-  max_rate?: number;
-  max_shift?: number;
-  min?: number;
-  min_ratio?: number;
-  max_ratio?: number;
-  trailing?: string;
-  max_delay?: string;
-}
+/** A check's own fields are its kind's (checks/kinds.ts), validated by the generated schema. */
+type RawCheck = ValidCheck;
 
 interface RawMonitor extends RawReceivers {
   model: string;
@@ -424,6 +405,7 @@ interface RawMonitor extends RawReceivers {
   max_slice_values?: number;
   schedule: string;
   window: string;
+  expect_data_from?: string;
   min_samples?: number;
   labels?: { delay: string; min_count?: number };
   false_discovery_rate?: 'none' | 'benjamini-hochberg';
@@ -463,15 +445,6 @@ interface RawWebhook {
   severities?: Severity[];
   after_windows?: number;
   min_interval?: string;
-}
-
-/** The feature kind a metric is limited to, from the statistics registry. */
-function appliesTo(metric: CheckPlan['metric']): 'numeric' | 'categorical' | null {
-  return featureKindOf(metric);
-}
-
-function needsLabels(metric: CheckPlan['metric']): boolean {
-  return statisticInfo(metric).appliesTo.includes('labels');
 }
 
 function kindOf(spec: FeatureSpec): 'numeric' | 'categorical' {
@@ -517,58 +490,23 @@ function semanticErrors(
     }
   }
   const ids = new Set<string>();
+  const context = {
+    features: Object.fromEntries(
+      Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
+    ),
+    labels: monitor.labels !== undefined,
+    threshold: monitor.prediction?.threshold !== undefined,
+    task: 'binary' as const,
+  };
   monitor.checks.forEach((check, index) => {
-    const at = (field: string) => ['checks', index, field];
-    const where = `checks[${index}]`;
     const id = checkId(monitor.checks, index);
     if (ids.has(id))
-      errors.push({ path: ['checks', index], message: `${where}: check id "${id}" is used twice` });
+      errors.push({
+        path: ['checks', index],
+        message: `checks[${index}]: check id "${id}" is used twice`,
+      });
     ids.add(id);
-    if (Array.isArray(check.features)) {
-      check.features.forEach((name, i) => {
-        const spec = monitor.features[name];
-        if (spec === undefined) {
-          errors.push({
-            path: ['checks', index, 'features', i],
-            message: `${where}.features[${i}]: "${name}" is not a declared feature`,
-          });
-        } else if (appliesTo(check.metric) && appliesTo(check.metric) !== kindOf(spec)) {
-          errors.push({
-            path: ['checks', index, 'features', i],
-            message: `${where}.features[${i}]: ${check.metric} applies to ${appliesTo(check.metric)} features; "${name}" is ${kindOf(spec)}`,
-          });
-        }
-      });
-    }
-    if (check.warn !== undefined && check.critical !== undefined && check.warn > check.critical) {
-      errors.push({
-        path: at('warn'),
-        message: `${where}.warn: must not be above critical (${check.critical})`,
-      });
-    }
-    if (
-      check.metric === 'auroc' &&
-      check.warn !== undefined &&
-      check.min !== undefined &&
-      check.warn < check.min
-    ) {
-      errors.push({
-        path: at('warn'),
-        message: `${where}.warn: an AUROC warning level must be at or above min (${check.min})`,
-      });
-    }
-    if (needsLabels(check.metric) && !monitor.labels) {
-      errors.push({
-        path: at('metric'),
-        message: `${where}.metric: ${check.metric} needs labels: add a \`labels\` section`,
-      });
-    }
-    if (check.metric === 'positive_rate' && monitor.prediction?.threshold === undefined) {
-      errors.push({
-        path: at('metric'),
-        message: `${where}.metric: positive_rate needs prediction.threshold`,
-      });
-    }
+    errors.push(...checkProblems(check, index, context));
   });
   (monitor.alerts?.routes ?? []).forEach((route, index) => {
     if (route.webhook !== undefined && !monitor.webhooks?.[route.webhook]) {
@@ -712,8 +650,10 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     falseDiscoveryRate: monitor.false_discovery_rate ?? 'none',
     windowMs: parseDuration(monitor.window),
     schedule: monitor.schedule,
+    expectDataFrom:
+      monitor.expect_data_from !== undefined ? new Date(monitor.expect_data_from) : null,
     checks: monitor.checks.map((check, index) =>
-      toCheckPlan(check, checkId(monitor.checks, index), features, parseDuration(monitor.window)),
+      planCheck(check, checkId(monitor.checks, index), features, parseDuration(monitor.window)),
     ),
     alerting: toAlertingPlan(monitor.alerts ?? {}),
     webhooks: Object.fromEntries(
@@ -797,123 +737,4 @@ function toBaselinePlan(baseline: RawMonitor['baseline'], baseDir: string): Base
       window: { start: new Date(baseline.range.from), end: new Date(baseline.range.to) },
     };
   return { kind: 'trailing', durationMs: parseDuration(baseline.trailing ?? '7d') };
-}
-
-function resolveFeatures(
-  selection: FeatureSelection | undefined,
-  metric: CheckPlan['metric'],
-  features: PlannedFeature[],
-): string[] {
-  const kind = appliesTo(metric);
-  const applicable = features.filter((feature) => !kind || kind === feature.kind);
-  if (selection === undefined || selection === 'all')
-    return applicable.map((feature) => feature.name);
-  return selection;
-}
-
-function toCheckPlan(
-  check: RawCheck,
-  id: string,
-  features: PlannedFeature[],
-  windowMs: number,
-): CheckPlan {
-  const severity = check.severity ?? 'critical';
-  const selected = () => resolveFeatures(check.features, check.metric, features);
-  switch (check.metric) {
-    case 'psi':
-    case 'jensen_shannon':
-    case 'wasserstein_normed':
-      return {
-        id,
-        metric: check.metric,
-        features: selected(),
-        warn: check.warn ?? null,
-        critical: check.critical ?? null,
-      };
-    case 'ks':
-    case 'chi2': {
-      const defaults = defaultsOf(check.metric, 'p_value');
-      return {
-        id,
-        metric: check.metric,
-        features: selected(),
-        pValue: check.p_value ?? defaults.pValue,
-        minStatistic: check.min_statistic ?? defaults.minEffect,
-        severity,
-      };
-    }
-    case 'null_rate':
-      return {
-        id,
-        metric: 'null_rate',
-        features: selected(),
-        maxIncrease: check.max_increase ?? defaultsOf('null_rate', 'rate').maxIncrease ?? 0,
-        severity,
-      };
-    case 'out_of_range':
-    case 'wrong_type':
-    case 'non_finite':
-      return {
-        id,
-        metric: check.metric,
-        features: selected(),
-        maxRate: check.max_rate ?? defaultsOf(check.metric, 'rate').maxRate,
-        severity,
-      };
-    case 'new_categories':
-      return { id, metric: 'new_categories', features: selected(), severity };
-    case 'schema':
-      return { id, metric: 'schema', severity };
-    case 'duplicate_ids':
-      return {
-        id,
-        metric: 'duplicate_ids',
-        maxRate: check.max_rate ?? defaultsOf('duplicate_ids', 'rate').maxRate,
-        severity,
-      };
-    case 'volume': {
-      const defaults = defaultsOf('volume', 'ratio');
-      return {
-        id,
-        metric: 'volume',
-        minRatio: check.min_ratio ?? defaults.minRatio,
-        maxRatio: check.max_ratio ?? defaults.maxRatio,
-        trailingMs: check.trailing ? parseDuration(check.trailing) : defaults.trailingMs,
-        severity,
-      };
-    }
-    case 'freshness':
-      return {
-        id,
-        metric: 'freshness',
-        maxDelayMs: check.max_delay
-          ? parseDuration(check.max_delay)
-          : (defaultsOf('freshness', 'delay').maxDelayMs ?? windowMs),
-        severity,
-      };
-    case 'positive_rate': {
-      const defaults = defaultsOf('positive_rate', 'shift');
-      return {
-        id,
-        metric: 'positive_rate',
-        maxShift: check.max_shift ?? defaults.maxShift,
-        pValue: check.p_value ?? defaults.pValue ?? 0.01,
-        severity,
-      };
-    }
-    case 'actual_positive_rate':
-      return {
-        id,
-        metric: 'actual_positive_rate',
-        maxShift: check.max_shift ?? defaultsOf('actual_positive_rate', 'shift').maxShift,
-        severity,
-      };
-    case 'auroc':
-      return {
-        id,
-        metric: 'auroc',
-        min: check.min ?? defaultsOf('auroc', 'score').critical ?? 0.5,
-        warn: check.warn ?? null,
-      };
-  }
 }

@@ -1,11 +1,12 @@
-import { statisticInfo } from '../stats/index.js';
+import type { Severity } from './checks/kinds.js';
+import { isTestMetric, severityOf, type CheckPlan, type Metric } from './checks/registry.js';
 import type { TimeWindow } from '../timeWindow.js';
 
 /**
  * What the evaluator needs to run a monitor, independent of how the YAML spells it:
  * definitions are turned into a plan once, so the evaluator and its tests never parse.
  */
-export type Severity = 'warn' | 'critical';
+export type { Severity };
 
 export interface PlannedFeature {
   name: string;
@@ -19,62 +20,8 @@ export type BaselinePlan =
   | { kind: 'range'; window: TimeWindow }
   | { kind: 'trailing'; durationMs: number };
 
-interface CheckBase {
-  id: string;
-}
-
-export type DistanceMetric = 'psi' | 'jensen_shannon' | 'wasserstein_normed';
-
-export type CheckPlan =
-  | (CheckBase & {
-      metric: DistanceMetric;
-      features: string[];
-      warn: number | null;
-      critical: number | null;
-    })
-  | (CheckBase & {
-      metric: 'ks' | 'chi2';
-      features: string[];
-      pValue: number;
-      /** Effect size that must also be reached: KS D, or Jensen-Shannon distance for chi2. */
-      minStatistic: number;
-      severity: Severity;
-    })
-  | (CheckBase & {
-      metric: 'null_rate';
-      features: string[];
-      maxIncrease: number;
-      severity: Severity;
-    })
-  | (CheckBase & {
-      metric: 'out_of_range' | 'wrong_type' | 'non_finite';
-      features: string[];
-      maxRate: number;
-      severity: Severity;
-    })
-  | (CheckBase & { metric: 'new_categories'; features: string[]; severity: Severity })
-  | (CheckBase & { metric: 'schema'; severity: Severity })
-  | (CheckBase & { metric: 'duplicate_ids'; maxRate: number; severity: Severity })
-  | (CheckBase & {
-      metric: 'volume';
-      /** Alarm when events / expected falls below minRatio or rises above maxRatio. */
-      minRatio: number;
-      maxRatio: number | null;
-      /** The expected events per window: the mean over this trailing period. */
-      trailingMs: number;
-      severity: Severity;
-    })
-  | (CheckBase & {
-      metric: 'freshness';
-      /** Alarm when the last event is older than this at the window's end. */
-      maxDelayMs: number;
-      severity: Severity;
-    })
-  | (CheckBase & { metric: 'positive_rate'; maxShift: number; pValue: number; severity: Severity })
-  | (CheckBase & { metric: 'actual_positive_rate'; maxShift: number; severity: Severity })
-  | (CheckBase & { metric: 'auroc'; min: number; warn: number | null });
-
-export type Metric = CheckPlan['metric'];
+/** A check as the evaluator runs it, derived from its registry entry (checks/registry.ts). */
+export type { CheckPlan, Metric };
 
 export interface MonitorPlan {
   /** The monitor's name: its model. */
@@ -95,6 +42,11 @@ export interface MonitorPlan {
   falseDiscoveryRate: 'none' | 'benjamini-hochberg';
   windowMs: number;
   schedule: string;
+  /**
+   * Data readiness: until the model's first event its empty windows are "awaiting data"
+   * (shown, never paged); from this time on they are "no data" even before a first event.
+   */
+  expectDataFrom?: Date | null;
   checks: CheckPlan[];
   /** How verdicts become alerts and where their notifications go (src/alerts); absent: no routes. */
   alerting?: AlertingPlan;
@@ -194,14 +146,10 @@ export type WebhookPlan = { name: string; policy: WebhookPolicy } & (
     }
 );
 
-/** p-value checks take part in the false-discovery-rate correction (src/stats registry). */
-export function isTestMetric(metric: Metric): boolean {
-  return statisticInfo(metric).test;
-}
+/** p-value checks take part in the false-discovery-rate correction (the checks registry). */
+export { isTestMetric };
 
 /** The most severe status a check can give: what a "no data" verdict of it alerts at. */
 export function checkSeverity(check: CheckPlan): Severity {
-  if ('severity' in check) return check.severity;
-  if (check.metric === 'auroc') return 'critical';
-  return check.critical !== null ? 'critical' : 'warn';
+  return severityOf(check);
 }

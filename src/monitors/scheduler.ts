@@ -6,7 +6,7 @@ import { getLastRunWindowEnd } from '../store/results.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
 import { windowEndingAt } from '../timeWindow.js';
-import { scheduledTicks } from './windows.js';
+import { lastScheduledTick, scheduledTicks } from './windows.js';
 
 export interface SchedulerOptions {
   now?: () => Date;
@@ -70,11 +70,9 @@ export function createMonitorScheduler(
     const last = await getLastRunWindowEnd(store, plan.monitor);
     const current = now();
     // A monitor that never ran starts with its latest tick, not with all of history.
-    return last
-      ? scheduledTicks(plan.schedule, last, current, options.maxCatchUp ?? 1000)
-      : scheduledTicks(plan.schedule, new Date(current.getTime() - 24 * 3600_000), current).slice(
-          -1,
-        );
+    if (last) return scheduledTicks(plan.schedule, last, current, options.maxCatchUp ?? 1000);
+    const latest = lastScheduledTick(plan.schedule, current);
+    return latest ? [latest] : [];
   }
 
   async function catchUpMonitor(plan: MonitorPlan): Promise<WindowEvaluation[]> {

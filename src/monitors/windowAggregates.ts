@@ -42,6 +42,11 @@ export interface WindowActivity {
    * (its expectation would count fewer events than there were, so there is none).
    */
   trailingExpired?: Record<string, string>;
+  /**
+   * False when the window is empty and the model has never sent an event before its end
+   * (data readiness: such a window is "awaiting data", not "no data"). Absent: it has.
+   */
+  sentEventsBefore?: boolean;
 }
 
 export interface WindowAggregates {

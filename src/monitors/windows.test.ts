@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { windowEndingAt } from '../timeWindow.js';
-import { backtestWindows, labelWindowFor, scheduledTicks } from './windows.js';
+import {
+  backtestWindows,
+  isScheduledTick,
+  labelWindowFor,
+  lastScheduledTick,
+  nextScheduledTick,
+  offTheGrid,
+  scheduledTicks,
+} from './windows.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -57,5 +65,34 @@ describe('windows', () => {
       start: at('2026-10-31T10:00:00Z'),
       end: at('2026-10-31T11:00:00Z'),
     });
+  });
+});
+
+describe("the schedule's grid", () => {
+  it('puts the last complete window at the newest tick, not at now (issue 20: 18:18-19:18 on */10)', () => {
+    expect(lastScheduledTick('*/10 * * * *', at('2026-12-06T19:18:42Z'))).toEqual(
+      at('2026-12-06T19:10:00Z'),
+    );
+    // a tick at the very minute counts: that window is complete
+    expect(lastScheduledTick('*/10 * * * *', at('2026-12-06T19:20:00Z'))).toEqual(
+      at('2026-12-06T19:20:00Z'),
+    );
+    // an hourly schedule, searched back past the first hour
+    expect(lastScheduledTick('0 * * * *', at('2026-12-06T19:59:00Z'))).toEqual(
+      at('2026-12-06T19:00:00Z'),
+    );
+    expect(nextScheduledTick('*/10 * * * *', at('2026-12-06T19:18:42Z'))).toEqual(
+      at('2026-12-06T19:20:00Z'),
+    );
+  });
+
+  it('accepts window ends on the grid only, and names the ticks around one that is not', () => {
+    expect(isScheduledTick('*/10 * * * *', at('2026-12-06T19:10:00Z'))).toBe(true);
+    expect(isScheduledTick('*/10 * * * *', at('2026-12-06T19:10:30Z'))).toBe(false);
+    expect(isScheduledTick('*/10 * * * *', at('2026-12-06T19:18:00Z'))).toBe(false);
+    expect(offTheGrid('*/10 * * * *', at('2026-12-06T19:10:00Z'))).toBeNull();
+    expect(offTheGrid('*/10 * * * *', at('2026-12-06T19:18:00Z'))).toBe(
+      '2026-12-06T19:18:00.000Z is not on the schedule "*/10 * * * *": the windows around it end at 2026-12-06T19:10:00.000Z and 2026-12-06T19:20:00.000Z',
+    );
   });
 });

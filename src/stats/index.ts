@@ -22,21 +22,6 @@ export {
 } from './proportions.js';
 export { flooredProportions, PROPORTION_FLOOR } from './proportionsFloor.js';
 export { psi } from './psi.js';
-export {
-  defaultsOf,
-  featureKindOf,
-  isFeatureStatistic,
-  isStatisticName,
-  STATISTIC_NAMES,
-  STATISTICS,
-  statisticInfo,
-  statisticsFor,
-  type AppliesTo,
-  type DefaultThresholds,
-  type StatisticInfo,
-  type StatisticName,
-  type Yields,
-} from './registry.js';
 export { smirnovSf } from './smirnov.js';
 export { normedWasserstein, wasserstein1 } from './wasserstein.js';
 export { aurocBracketFromCells, labelledScoreCells, type WeightedScoreCell } from './aurocCells.js';

@@ -1,6 +1,7 @@
 import type {
   Acknowledgement,
   Alert,
+  AlertBefore,
   AlertEventKind,
   AlertEventRecord,
   AlertState,
@@ -26,7 +27,7 @@ const numberOrNull = (value: unknown) =>
 const STATE_COLUMNS = `alert_id, monitor, model, check_id, metric, feature, slice_key, slice_value, state,
   severity, episode, breaching_windows, clear_windows, toString(since) AS since, toString(fired_at) AS fired_at,
   toString(resolved_at) AS resolved_at, toString(last_notified_at) AS last_notified_at,
-  toString(last_window_end) AS last_window_end, last_status, last_verdict`;
+  toString(last_window_end) AS last_window_end, last_status, last_verdict, previous`;
 
 interface StateRow {
   alert_id: string;
@@ -49,6 +50,7 @@ interface StateRow {
   last_window_end: string;
   last_status: string;
   last_verdict: string;
+  previous?: string;
 }
 
 function alertFromRow(row: StateRow): Alert {
@@ -74,6 +76,27 @@ function alertFromRow(row: StateRow): Alert {
     last: row.last_verdict
       ? factsOf(JSON.parse(row.last_verdict) as Record<string, unknown>)
       : null,
+    previous: row.previous ? beforeFromJson(JSON.parse(row.previous) as BeforeJson) : null,
+  };
+}
+
+/** The state before an alert's newest window, as kept in `previous` (migration 0012). */
+type BeforeJson = Record<string, unknown> & { last: Record<string, unknown> | null };
+
+const BEFORE_TIMES = ['since', 'firedAt', 'resolvedAt', 'lastNotifiedAt', 'lastWindowEnd'] as const;
+
+function beforeToJson(before: AlertBefore): string {
+  return JSON.stringify(before);
+}
+
+function beforeFromJson(json: BeforeJson): AlertBefore {
+  const times = Object.fromEntries(
+    BEFORE_TIMES.map((key) => [key, typeof json[key] === 'string' ? new Date(json[key]) : null]),
+  );
+  return {
+    ...(json as unknown as AlertBefore),
+    ...times,
+    last: json.last ? factsOf(json.last) : null,
   };
 }
 
@@ -122,6 +145,8 @@ export async function insertAlertStates(store: Store, alerts: readonly Alert[]):
       last_window_end: time(alert.lastWindowEnd ?? new Date(0)),
       last_status: alert.last?.status ?? '',
       last_verdict: alert.last ? JSON.stringify(alert.last) : '',
+      previous: alert.previous ? beforeToJson(alert.previous) : '',
+      // A window decided again writes the same version: the row inserted last is kept.
       version: alert.lastWindowEnd?.getTime() ?? 0,
     })),
   );
@@ -394,6 +419,26 @@ export async function getAlertProgress(store: Store, monitor: string): Promise<D
     { monitor },
   );
   return row?.window_end ? fromClickHouseTime(row.window_end) : undefined;
+}
+
+/** The newest window the alert stage has handled for a monitor, and when it last did. */
+export async function getAlertProgressMark(
+  store: Store,
+  monitor: string,
+): Promise<{ windowEnd: Date; processedAt: Date } | undefined> {
+  const [row] = await store.query<{ window_end: string | null; processed_at: string }>(
+    `SELECT if(count() = 0, NULL, toString(max(window_end))) AS window_end,
+            toString(max(processed_at)) AS processed_at
+     FROM alert_progress WHERE monitor = {monitor:String}
+     SETTINGS prefer_column_name_to_alias = 1`,
+    { monitor },
+  );
+  return row?.window_end
+    ? {
+        windowEnd: fromClickHouseTime(row.window_end),
+        processedAt: fromClickHouseTime(row.processed_at),
+      }
+    : undefined;
 }
 
 export async function setAlertProgress(

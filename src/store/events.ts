@@ -1,4 +1,4 @@
-import { retriedInsertSettings, type Store } from './clickhouse.js';
+import { retriedInsertSettings, toClickHouseTime, type Store } from './clickhouse.js';
 import { createRowBinaryWriter, type RowBinaryWriter } from './rowBinary.js';
 
 /**
@@ -394,6 +394,23 @@ async function findStoredDeadLetterChunk(
 export interface StoredCounts {
   events: { predictions: number; features: number; labels: number };
   dead_letters: number;
+}
+
+/**
+ * Whether a model has sent any prediction before `before` (data readiness: a model that never
+ * has is "awaiting data"). The raw events answer first (their primary key starts with the
+ * model); the day summaries of earlier days answer for events past their retention.
+ */
+export async function hasEventsBefore(store: Store, model: string, before: Date): Promise<boolean> {
+  const [row] = await store.query<{ found: number | string }>(
+    `SELECT (SELECT count() FROM (SELECT 1 FROM events
+               WHERE model = {model:String} AND kind = 'prediction' AND ts < {before:DateTime64(3)} LIMIT 1))
+          + (SELECT count() FROM (SELECT 1 FROM summary_1d
+               WHERE model = {model:String} AND kind = 'prediction'
+                 AND grain_start + INTERVAL 1 DAY <= {before:DateTime64(3)} LIMIT 1)) AS found`,
+    { model, before: toClickHouseTime(before) },
+  );
+  return Number(row?.found ?? 0) > 0;
 }
 
 /** Counts after deduplication: FINAL collapses replays and retries before counting. */

@@ -30,6 +30,39 @@ export async function insertMonitorResults(
 }
 
 /**
+ * One run's results, replacing what an earlier run of the same window stored: rows of the
+ * same key are replaced by the table itself (ReplacingMergeTree), and rows of keys this run
+ * no longer gives (a "no data" verdict per check, once the window has events; a slice gone)
+ * are deleted after the new rows are in. A crash in between leaves both until the window is
+ * run again; never neither. Re-running a window is how its history is corrected.
+ */
+export async function storeRunResults(
+  store: Store,
+  monitor: string,
+  windowEnd: Date,
+  results: readonly CheckResult[],
+): Promise<void> {
+  await insertMonitorResults(store, results);
+  const params = {
+    monitor,
+    windowEnd: toClickHouseTime(windowEnd),
+    keys: results.map((result) => resultKey(result)),
+  };
+  const where = `monitor = {monitor:String} AND window_end = {windowEnd:DateTime64(3)}
+    AND concat(check_id, '\x01', feature, '\x01', slice_key, '\x01', slice_value) NOT IN {keys:Array(String)}`;
+  const [stale] = await store.query<{ n: number | string }>(
+    `SELECT count() AS n FROM monitor_results WHERE ${where}`,
+    params,
+  );
+  if (Number(stale?.n ?? 0) > 0)
+    await store.command(`DELETE FROM monitor_results WHERE ${where}`, params);
+}
+
+function resultKey(result: CheckResult): string {
+  return [result.checkId, result.feature, result.sliceKey, result.sliceValue].join('\x01');
+}
+
+/**
  * monitor_results' row of a result, one column per field of the record (monitors/checkResult)
  * that the monitors set; the store's own (evaluated_at) are the columns' defaults.
  */
@@ -583,6 +616,22 @@ export async function listRunWindowEnds(
     params,
   );
   return rows.map((row) => fromClickHouseTime(row.window_end));
+}
+
+/** Whether a monitor's run of a window was stored (again) after `after`. */
+export async function wasRunStoredAfter(
+  store: Store,
+  monitor: string,
+  windowEnd: Date,
+  after: Date,
+): Promise<boolean> {
+  const [row] = await store.query<{ n: number | string }>(
+    `SELECT count() AS n FROM monitor_runs
+     WHERE monitor = {monitor:String} AND window_end = {windowEnd:DateTime64(3)}
+       AND finished_at > {after:DateTime64(3)}`,
+    { monitor, windowEnd: toClickHouseTime(windowEnd), after: toClickHouseTime(after) },
+  );
+  return Number(row?.n ?? 0) > 0;
 }
 
 /** Every stored verdict of one run (FINAL: a window run twice reads once). */

@@ -4,7 +4,7 @@ import type { MonitorAccess } from '../../src/monitors/monitorAccess.js';
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../../src/monitors/plan.js';
 import type { Store } from '../../src/store/clickhouse.js';
-import { insertMonitorResults, insertMonitorRun } from '../../src/store/results.js';
+import { insertMonitorRun, storeRunResults } from '../../src/store/results.js';
 import { LOCAL_RECEIVERS_ACCESS } from './alertReceivers.js';
 import { tempDir } from './store.js';
 import { NULL_FIELDS, type CheckResult, type CheckStatus } from '../../src/monitors/checkResult.js';
@@ -79,7 +79,7 @@ export async function storeRun(
       details: verdict.details ?? {},
     };
   });
-  await insertMonitorResults(store, results);
+  await storeRunResults(store, plan.monitor, windowEnd, results);
   await insertMonitorRun(store, {
     monitor: plan.monitor,
     windowStart,

@@ -156,7 +156,8 @@ describe('driftwatch init, then validate, serve, post events and run', () => {
     expect(service.stderr()).toMatch(/monitors: fraud-csv, fraud-parquet/);
     // two windows an hour apart: the baseline's own rows, then the drifted current file
     await clearOfTheHour();
-    const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    // windows lie on the schedule's grid (hourly): the last complete one, and the one before
+    const end = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
     const earlier = new Date(end.getTime() - 3_600_000);
     for (const model of ['fraud-csv', 'fraud-parquet']) {
       const clean = eventsFrom(path.join(REPO_ROOT, 'examples/baseline.csv'), model, earlier, 4000);

@@ -43,6 +43,7 @@ describe('npm pack, installed into an empty directory', () => {
       'examples/current.parquet',
       'README.md',
       'docs/QUICKSTART.md',
+      'docs/MONITORS.md', // the README's reference pages ship with it
       'clients/python/driftwatch/client.py',
       'clients/python/examples/quickstart.py',
     ]) {

@@ -35,8 +35,11 @@ describe('the Python client against a running service', () => {
   };
   let service: RunningCli | undefined;
   let url = '';
-  /** The window ending this minute: after the one the service evaluated when it started. */
-  const thisMinute = () => Math.floor(Date.now() / 60_000) * 60_000;
+  /**
+   * The last complete window of the hourly schedule (windows lie on its grid): the one the
+   * service evaluated when it started, run again with the suite's events.
+   */
+  const lastHour = () => Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
   beforeAll(async () => {
     fs.mkdirSync(path.join(dir, 'training'));
@@ -66,7 +69,7 @@ describe('the Python client against a running service', () => {
     DRIFTWATCH_TEST_READ_TOKEN: tokens.read?.token ?? '',
     DRIFTWATCH_TEST_OPERATOR_TOKEN: tokens.operator?.token ?? '',
     DRIFTWATCH_TEST_MODEL: model,
-    DRIFTWATCH_TEST_WINDOW_END: new Date(thisMinute()).toISOString(),
+    DRIFTWATCH_TEST_WINDOW_END: new Date(lastHour()).toISOString(),
     DRIFTWATCH_TEST_EXAMPLES: path.join(REPO_ROOT, 'examples'),
     DRIFTWATCH_COMMAND: `'${process.execPath}' '${path.join(REPO_ROOT, 'bin/driftwatch.js')}'`,
   });

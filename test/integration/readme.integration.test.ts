@@ -8,12 +8,15 @@ import { tempDir } from '../helpers/store.js';
  * The README's sample outputs are what a run prints: the demo's (its counts; times differ
  * from run to run) and the HTTP ingest example's answers, word for word.
  */
-const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+// The README and the reference pages it links to (the HTTP example lives in docs/INGESTION.md).
+const readme = ['README.md', 'docs/INGESTION.md']
+  .map((file) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'))
+  .join('\n');
 
 /** The fenced block that contains `marker`, as lines. */
 function blockWith(marker: string): string[] {
   const block = readme.split(/^```.*$/m).find((part) => part.includes(marker));
-  if (!block) throw new Error(`README.md has no code block with "${marker}"`);
+  if (!block) throw new Error(`README.md or docs/INGESTION.md has no code block with "${marker}"`);
   return block.split('\n').filter((line) => line.trim() !== '');
 }
 

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ._frames import Rows, rows_of, to_frame
@@ -343,15 +343,18 @@ class Client:
     # ---- operating (role operator) ----
 
     def run(self, model: str, window_end: Union[datetime, str, None] = None) -> Json:
-        """Evaluate the window ending at `window_end` (default: this minute) now and store it.
+        """Evaluate the window ending at `window_end` now and store it.
 
-        Answers {"run": {...}, "results": [...]}. Running a window again stores it once.
+        `window_end` must be a tick of the monitor's schedule; without it, the service evaluates
+        the last complete scheduled window. Answers {"run": {...}, "results": [...], "alerts":
+        {"taken": ..., "message": ...}} (what the alert stage did with the window). Running a
+        window again replaces its results.
         """
-        end = window_end if window_end is not None else this_minute()
+        body = {} if window_end is None else {"window_end": time_param(window_end)}
         return self._request(
             "POST",
             f"/v1/models/{quote(model)}/runs",
-            body=to_json({"window_end": time_param(end)}).encode("utf-8"),
+            body=to_json(body).encode("utf-8"),
             content_type="application/json",
         )
 
@@ -447,11 +450,6 @@ def retry_delay(retry_after: Optional[str], attempt: int) -> float:
 
 def quote(segment: str) -> str:
     return urllib.parse.quote(segment, safe="")
-
-
-def this_minute() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(second=0, microsecond=0)
 
 
 def time_param(value: Union[datetime, str, None]) -> Optional[str]:

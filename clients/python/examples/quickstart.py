@@ -50,10 +50,11 @@ except ImportError:
             row[name] = float(row[name]) if row[name] != "" else None
     pandas = None
 
-end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+# windows lie on the hourly schedule's grid: the last complete one ends on the hour
+end = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 count = len(predictions)
 times = [end - timedelta(minutes=55) + timedelta(seconds=i * 3000 / count) for i in range(count)]
-run_id = end.strftime("%Y%m%d%H%M")
+run_id = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
 ids = [f"{model}-{run_id}-{i}" for i in range(count)]
 if pandas is not None:
     predictions["ts"] = times
@@ -82,7 +83,7 @@ for error in answer.errors[:5]:
 
 # %% [markdown]
 # ## Evaluate the last hour now
-# The monitor runs hourly on its own; this asks for the window ending now (role operator).
+# The monitor runs hourly on its own; this asks for the last complete window now (role operator).
 
 # %%
 evaluation = client.run(model, end)

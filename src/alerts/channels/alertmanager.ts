@@ -1,32 +1,17 @@
 import cron from 'node-cron';
 import { alertmanagerAlerts } from '../render/alertmanager.js';
-import type { NotificationLinks } from '../render/text.js';
 import type { AlertmanagerTarget } from '../secrets.js';
-import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import type { MonitorAccess } from '../../monitors/monitorAccess.js';
-import type { ResolveHost } from './guardedRequest.js';
-import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
+import type { Delivery, NotificationChannel } from './channel.js';
+import {
+  postWithinMonitorAccess,
+  receiverOf,
+  sendJson,
+  type ReceiverChannelOptions,
+} from './httpPost.js';
 
-export interface AlertmanagerChannelOptions {
-  /**
-   * The Alertmanager a delivery goes to, with its credentials and the monitor's schedule
-   * (how often the alerts are sent again); null: no longer declared.
-   */
-  resolve: (
-    monitor: string,
-    name: string,
-  ) => (AlertmanagerTarget & { schedule: string }) | { missing: string } | null;
-  timeoutMs: number;
-  /** Links for the model, or null when the service's public URL is not configured. */
-  links: (model: string) => NotificationLinks | null;
-  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
-  access: MonitorAccess;
-  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
-  resolveHost?: ResolveHost;
-  /** Replaces the guarded POST (tests). */
-  post?: PostJson;
-  now?: () => Date;
-}
+export type AlertmanagerChannelOptions = ReceiverChannelOptions<
+  AlertmanagerTarget & { schedule: string }
+>;
 
 /** Prometheus sends firing alerts with endsAt this many evaluation intervals ahead. */
 export const RESEND_INTERVALS = 4;
@@ -51,10 +36,9 @@ export function createAlertmanagerChannel(
   return {
     async send(delivery: Delivery) {
       const what = `Alertmanager "${delivery.target}"`;
-      const target = options.resolve(delivery.monitor, delivery.target);
-      if (target === null)
-        return failure(`${what} is no longer declared by monitor ${delivery.monitor}`, false);
-      if ('missing' in target) return failure(`${what}: ${target.missing}`, false);
+      const receiver = receiverOf(options, delivery, what);
+      if ('outcome' in receiver) return receiver.outcome;
+      const { target } = receiver;
       const at = now();
       const alerts = alertmanagerAlerts(delivery.message, {
         links: options.links(delivery.model),

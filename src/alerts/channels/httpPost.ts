@@ -1,7 +1,8 @@
 import { errorMessage } from '../../errors.js';
 import type { MonitorAccess } from '../../monitors/monitorAccess.js';
 import { parseRetryAfter } from '../backoff.js';
-import { failure, type SendOutcome } from './channel.js';
+import type { NotificationLinks } from '../render/text.js';
+import { failure, type Delivery, type SendOutcome } from './channel.js';
 import { postWithinAccess, type ResolveHost } from './guardedRequest.js';
 
 /**
@@ -30,6 +31,40 @@ export type PostAnswer =
   | { kind: 'refused'; reason: string };
 
 export type PostJson = (request: JsonPost) => Promise<PostAnswer>;
+
+/** What every on-call channel is built from; `Target` is its receiver as declared. */
+export interface ReceiverChannelOptions<Target> {
+  /** The receiver a delivery goes to, with its secrets; null: no longer declared. */
+  resolve: (monitor: string, name: string) => Target | { missing: string } | null;
+  timeoutMs: number;
+  /** Links for the model, or null when the service's public URL is not configured. */
+  links: (model: string) => NotificationLinks | null;
+  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
+  access: MonitorAccess;
+  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
+  resolveHost?: ResolveHost;
+  /** Replaces the guarded POST (tests). */
+  post?: PostJson;
+  now?: () => Date;
+}
+
+/**
+ * The receiver a delivery names, or the final failure that it is no longer declared or its
+ * secret is missing (retrying would not change either).
+ */
+export function receiverOf<Target extends object>(
+  options: ReceiverChannelOptions<Target>,
+  delivery: Delivery,
+  what: string,
+): { target: Target } | { outcome: SendOutcome } {
+  const target = options.resolve(delivery.monitor, delivery.target);
+  if (target === null)
+    return {
+      outcome: failure(`${what} is no longer declared by monitor ${delivery.monitor}`, false),
+    };
+  if ('missing' in target) return { outcome: failure(`${what}: ${target.missing}`, false) };
+  return { target };
+}
 
 /**
  * The POST monitor files may make: within what the operator lets them reach (guardedRequest:

@@ -1,25 +1,14 @@
 import { pagerdutyEvents } from '../render/pagerduty.js';
-import type { NotificationLinks } from '../render/text.js';
 import type { PagerdutyTarget } from '../secrets.js';
-import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import type { MonitorAccess } from '../../monitors/monitorAccess.js';
-import type { ResolveHost } from './guardedRequest.js';
-import { postWithinMonitorAccess, sendJson, type PostJson } from './httpPost.js';
+import type { Delivery, NotificationChannel } from './channel.js';
+import {
+  postWithinMonitorAccess,
+  receiverOf,
+  sendJson,
+  type ReceiverChannelOptions,
+} from './httpPost.js';
 
-export interface PagerdutyChannelOptions {
-  /** The integration a delivery goes to, with its routing key; null: no longer declared. */
-  resolve: (monitor: string, name: string) => PagerdutyTarget | { missing: string } | null;
-  timeoutMs: number;
-  /** Links for the model, or null when the service's public URL is not configured. */
-  links: (model: string) => NotificationLinks | null;
-  /** What monitor files may reach (config.alerts.monitorAccess): checked before each request. */
-  access: MonitorAccess;
-  /** Resolves host names at connect time (tests stand in for DNS); default: the system's. */
-  resolveHost?: ResolveHost;
-  /** Replaces the guarded POST (tests). */
-  post?: PostJson;
-  now?: () => Date;
-}
+export type PagerdutyChannelOptions = ReceiverChannelOptions<PagerdutyTarget>;
 
 /**
  * PagerDuty's Events API v2: `POST /v2/enqueue`, one event per driftwatch alert, its
@@ -38,10 +27,9 @@ export function createPagerdutyChannel(options: PagerdutyChannelOptions): Notifi
   return {
     async send(delivery: Delivery) {
       const what = `PagerDuty "${delivery.target}"`;
-      const target = options.resolve(delivery.monitor, delivery.target);
-      if (target === null)
-        return failure(`${what} is no longer declared by monitor ${delivery.monitor}`, false);
-      if ('missing' in target) return failure(`${what}: ${target.missing}`, false);
+      const receiver = receiverOf(options, delivery, what);
+      if ('outcome' in receiver) return receiver.outcome;
+      const { target } = receiver;
       const events = pagerdutyEvents(delivery, target.routingKey, options.links(delivery.model));
       let status: number | null = null;
       for (const event of events) {

@@ -118,7 +118,7 @@ describe('PagerDuty events', () => {
       null,
     );
     expect(pagerdutyEventErrors(JSON.stringify(event))).toEqual([]);
-    expect(event?.payload?.summary).toBe('fraud null_rate · all: no data');
+    expect(event?.payload?.summary).toBe('fraud null_rate · (model) · all: no data');
     expect(event?.payload).not.toHaveProperty('component');
     expect(event).not.toHaveProperty('links');
     expect(event).not.toHaveProperty('client_url');

@@ -77,6 +77,20 @@ const KS = item({
 });
 
 describe('notification text', () => {
+  it('says a model-level alert is one, and what a "no data" alert expected (issue 20: feature "", threshold null)', () => {
+    const silent = item({
+      check: 'psi',
+      feature: '',
+      slice: { key: '', value: 'all' },
+      status: 'no_data',
+      value: null,
+      note: 'no events since 2026-12-06T18:10:00.000Z (expected: events in every 60-minute window)',
+    });
+    expect(itemLine(silent)).toBe(
+      '[firing] psi · (model) · all: no data: no events since 2026-12-06T18:10:00.000Z (expected: events in every 60-minute window)',
+    );
+  });
+
   it('states each breach as value against threshold, with p-value and effect where they apply', () => {
     expect(itemLine(item())).toBe('[firing] psi · amount · channel=web: 0.8039 ≥ 0.25');
     expect(measureText(KS)).toBe('D 0.3715, p 6.58e-85 < 0.01, effect 0.3715 ≥ 0.1');

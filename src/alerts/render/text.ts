@@ -1,3 +1,4 @@
+import { renderOf } from '../../monitors/checks/registry.js';
 import { sliceLabel } from '../identity.js';
 import type { NoticeKind } from '../lifecycle.js';
 import type { NotificationItem, NotificationMessage } from '../notification.js';
@@ -84,7 +85,7 @@ export function windowText(message: NotificationMessage): string {
 export function subjectOf(item: NotificationItem): string {
   return [
     item.check,
-    item.feature || null,
+    item.feature || '(model)', // a model-level check (auroc, no data) says so
     sliceLabel({ sliceKey: item.slice.key, sliceValue: item.slice.value }),
   ]
     .filter(Boolean)
@@ -112,17 +113,19 @@ export function thresholdOf(item: NotificationItem): number | null {
 
 /** The value against its threshold, with p-value and effect size where they apply. */
 export function measureText(item: NotificationItem): string {
-  if (item.status === 'no_data') return 'no data';
+  // no value against a threshold: since when it has been silent, and what was expected
+  if (item.status === 'no_data') return item.note ? `no data: ${item.note}` : 'no data';
   const value = item.value;
   const resolved = item.event === 'resolved';
   const pValue = item.adjusted_p_value ?? item.p_value;
   const pLabel = item.adjusted_p_value !== null ? 'adjusted p' : 'p';
   const parts: string[] = [];
-  switch (item.metric) {
-    case 'ks':
-    case 'chi2': {
+  // how the metric is stated is its registry entry's (checks/registry.ts)
+  const render = renderOf(item.metric);
+  switch (render.kind) {
+    case 'test': {
       const limit = item.critical_threshold;
-      parts.push(`${item.metric === 'ks' ? 'D' : 'chi2'} ${formatNumber(value)}`);
+      parts.push(`${render.statistic} ${formatNumber(value)}`);
       if (pValue !== null)
         parts.push(
           `${pLabel} ${formatNumber(pValue)}${resolved || limit === null ? '' : ` < ${formatNumber(limit)}`}`,
@@ -133,16 +136,14 @@ export function measureText(item: NotificationItem): string {
         );
       break;
     }
-    case 'auroc': {
+    case 'below': {
       const floor = thresholdOf(item);
       parts.push(
         `${formatNumber(value)}${resolved || floor === null ? '' : ` < ${formatNumber(floor)}`}`,
       );
       break;
     }
-    case 'null_rate':
-    case 'positive_rate':
-    case 'actual_positive_rate': {
+    case 'signed': {
       const limit = thresholdOf(item);
       parts.push(
         `${signed(value)}${resolved || limit === null ? '' : ` (limit ±${formatNumber(limit)})`}`,
@@ -150,18 +151,15 @@ export function measureText(item: NotificationItem): string {
       if (pValue !== null) parts.push(`${pLabel} ${formatNumber(pValue)}`);
       break;
     }
-    case 'new_categories':
-    case 'schema':
+    case 'count':
       parts.push(String(value ?? 0));
       break;
-    default: {
+    case 'at_or_above':
+    case 'above': {
       const limit = thresholdOf(item);
-      const above =
-        item.metric === 'psi' ||
-        item.metric === 'jensen_shannon' ||
-        item.metric === 'wasserstein_normed';
+      const sign = render.kind === 'at_or_above' ? '≥' : '>';
       parts.push(
-        `${formatNumber(value)}${resolved || limit === null ? '' : ` ${above ? '≥' : '>'} ${formatNumber(limit)}`}`,
+        `${formatNumber(value)}${resolved || limit === null ? '' : ` ${sign} ${formatNumber(limit)}`}`,
       );
     }
   }

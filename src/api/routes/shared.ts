@@ -75,6 +75,7 @@ const SEVERITY: Record<string, number> = {
   warn: 1,
   no_data: 2,
   insufficient_data: 3,
+  awaiting_data: 4,
   unknown: 4,
   ok: 5,
 };

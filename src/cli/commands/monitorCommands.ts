@@ -20,7 +20,9 @@ import {
 } from '../../monitors/monitorFile.js';
 import type { MonitorPlan } from '../../monitors/plan.js';
 import { windowEndingAt } from '../../timeWindow.js';
-import { truncateToMinute } from '../../monitors/windows.js';
+import { runWindowEnd } from '../../monitors/windows.js';
+import { alertingLater, describeRunAlerting } from '../../alerts/runAlerting.js';
+import { alertPlanFromJson, alertPlanToJson, describeAlertPlan } from '../../alerts/alertPlan.js';
 import { alignColumns } from '../../report/render/table.js';
 import {
   listRunsPage,
@@ -109,25 +111,31 @@ export function registerMonitorCommands(program: Command, context: CommandContex
   program
     .command('run')
     .description(
-      'evaluate one monitor now (or for the window ending at --window-end) and store the results',
+      "evaluate one window of a monitor's schedule now and store the results (again: they replace the window's earlier ones)",
     )
     .requiredOption('--model <model>', 'the monitored model')
-    .option('--window-end <time>', 'end of the window (RFC 3339); default: now')
+    .option(
+      '--window-end <time>',
+      "end of the window (RFC 3339), a tick of the monitor's schedule; default: the last complete scheduled window",
+    )
     .option('--json', 'print the results as JSON')
     .action(async (flags: { model: string; windowEnd?: string; json?: boolean }) => {
-      const end = flags.windowEnd
-        ? parseTime('--window-end', flags.windowEnd)
-        : truncateToMinute(new Date());
-      if (end.getTime() > Date.now() + 60_000) {
+      const requested = flags.windowEnd ? parseTime('--window-end', flags.windowEnd) : undefined;
+      if (requested && requested.getTime() > Date.now() + 60_000) {
         throw new InputError(
           { file: '--window-end' },
-          `${end.toISOString()} is in the future: only windows that have ended can be evaluated`,
+          `${requested.toISOString()} is in the future: only windows that have ended can be evaluated`,
         );
       }
       const backend = await context.storeOrService();
       let evaluation: PrintableEvaluation;
+      let alerting: string;
       if (backend.kind === 'service') {
-        const { run, results } = await backend.service.run(flags.model, end.toISOString());
+        const { run, results, alerts } = await backend.service.run(
+          flags.model,
+          requested?.toISOString(),
+        );
+        alerting = alerts.message;
         evaluation = {
           monitor: run.monitor,
           window: { start: new Date(run.window_start), end: new Date(run.window_end) },
@@ -141,14 +149,19 @@ export function registerMonitorCommands(program: Command, context: CommandContex
         };
       } else {
         const plan = findPlan(context, flags.model);
+        const chosen = runWindowEnd(plan.schedule, requested, new Date());
+        if ('error' in chosen) throw new InputError({ file: '--window-end' }, chosen.error);
         evaluation = await evaluateMonitorWindow(
           backend.store,
           plan,
-          windowEndingAt(end, plan.windowMs),
+          windowEndingAt(chosen.end, plan.windowMs),
+        );
+        alerting = describeRunAlerting(
+          await alertingLater(backend.store, plan.monitor, chosen.end),
         );
       }
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(evaluation, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...evaluation, alerts: alerting }, null, 2)}\n`);
         return;
       }
       process.stdout.write(
@@ -156,6 +169,11 @@ export function registerMonitorCommands(program: Command, context: CommandContex
           ` (${evaluation.events !== undefined ? `${evaluation.events} events; ` : ''}baseline ${evaluation.baseline.name} v${evaluation.baseline.version}, ${evaluation.results.length} results, ${evaluation.durationMs.toFixed(0)} ms)\n`,
       );
       if (evaluation.status === 'no_data') process.stdout.write(silenceNote(evaluation.results));
+      if (evaluation.status === 'awaiting_data')
+        process.stdout.write(
+          `${evaluation.results.find((r) => r.status === 'awaiting_data')?.details.reason ?? 'awaiting data'}\n`,
+        );
+      process.stdout.write(`${alerting}\n`);
       if (evaluation.exactFallback && !evaluation.exactFallback.resolved) {
         process.stdout.write(
           `${evaluation.exactFallback.verdicts} verdict(s) had a bracket straddling the threshold and were judged by its worst case (the window is too large to recompute exactly)\n`,
@@ -173,7 +191,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
   program
     .command('backtest')
     .description(
-      'replay history window by window and print which checks would have fired (nothing is stored)',
+      'replay history window by window and print which checks would have fired, and how many notifications each route would have received per week (nothing is stored or sent)',
     )
     .requiredOption('--model <model>', 'the monitored model')
     .requiredOption('--from <time>', 'start (RFC 3339)')
@@ -207,6 +225,7 @@ export function registerMonitorCommands(program: Command, context: CommandContex
             reason: window.reason,
           })),
           fired: answer.fired.map(checkResultFromJson),
+          alerts: alertPlanFromJson(answer.alerts),
         };
         backtest.windows.forEach(printWindow);
       } else {
@@ -217,9 +236,12 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       }
       if (flags.json)
         process.stdout.write(
-          `${JSON.stringify({ windows: backtest.windows.length, fired: backtest.fired }, null, 2)}\n`,
+          `${JSON.stringify({ windows: backtest.windows.length, fired: backtest.fired, alerts: alertPlanToJson(backtest.alerts) }, null, 2)}\n`,
         );
-      else process.stdout.write(`\n${resultsTable(backtest.fired)}`);
+      else
+        process.stdout.write(
+          `\n${resultsTable(backtest.fired)}\n${describeAlertPlan(backtest.alerts)}`,
+        );
     });
 
   program

@@ -6,7 +6,7 @@ import { compareFiles, type DriftReport } from '../../report/compareFiles.js';
 import { renderReportHtml } from '../../report/render/html.js';
 import { performanceRequest } from '../../report/performance.js';
 import { renderReportTable } from '../../report/render/table.js';
-import { statisticInfo } from '../../stats/index.js';
+import { defaultsOf } from '../../monitors/checks/registry.js';
 import type { CommandContext } from '../program.js';
 
 interface ReportFlags {
@@ -153,8 +153,7 @@ export function registerReportCommand(program: Command, context: CommandContext)
  */
 export function failingEntries(report: DriftReport, level: ReportFlags['failOn']): number {
   if (level === 'never') return 0;
-  const warnPsi = statisticInfo('psi').defaults;
-  const warnAt = warnPsi.kind === 'distance' ? (warnPsi.warn ?? Infinity) : Infinity;
+  const warnAt = defaultsOf('psi', 'distance').warn ?? Infinity;
   const warns = (entry: FeatureDrift) =>
     (entry.psi ?? 0) >= warnAt || entry.quality.current.non_finite > 0 || entry.undecided === true;
   return report.features.filter((entry) => entry.drift || (level === 'warn' && warns(entry)))

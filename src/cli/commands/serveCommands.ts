@@ -41,8 +41,16 @@ export function registerServeCommands(program: Command, context: CommandContext)
           const fired = evaluation.results.filter(
             (r) => r.status === 'warn' || r.status === 'critical',
           ).length;
+          // what the alert stage will make of it, so the console never contradicts a page
+          const silent = evaluation.results.filter((r) => r.status === 'no_data').length;
+          const why =
+            evaluation.status === 'awaiting_data'
+              ? ' (no event from this model yet: nothing alerts until its first event)'
+              : silent > 0
+                ? `, ${silent} without data (silence alerts)`
+                : '';
           log(
-            `${evaluation.monitor} window ending ${evaluation.window.end.toISOString()}: ${evaluation.status}, ${fired} checks fired`,
+            `${evaluation.monitor} window ending ${evaluation.window.end.toISOString()}: ${evaluation.status}, ${fired} checks fired${why}`,
           );
         },
       });
@@ -123,7 +131,7 @@ export function noMonitorsWarning(dir: string, refused: number): string {
   return (
     `warning: no monitors: ${why}. Events are stored, but nothing is evaluated or alerted. ` +
     'Write one YAML file per model there (examples: monitors/ in the driftwatch repository; ' +
-    'the fields: README, "Monitors"), or point DRIFTWATCH_MONITORS_DIR at yours; ' +
+    'the fields: docs/MONITORS.md), or point DRIFTWATCH_MONITORS_DIR at yours; ' +
     `driftwatch validate ${dir} checks them`
   );
 }

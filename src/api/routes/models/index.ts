@@ -7,7 +7,13 @@ import { checkResultToJson } from '../../../monitors/checkResult.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { windowEndingAt } from '../../../timeWindow.js';
-import { backtestWindows } from '../../../monitors/windows.js';
+import { backtestWindows, runWindowEnd } from '../../../monitors/windows.js';
+import {
+  alertingLater,
+  describeRunAlerting,
+  type RunAlerting,
+} from '../../../alerts/runAlerting.js';
+import { alertPlanToJson } from '../../../alerts/alertPlan.js';
 import { listBaselines, type BaselineRecord } from '../../../store/baselines.js';
 import type { Store } from '../../../store/clickhouse.js';
 import {
@@ -47,7 +53,7 @@ export interface ModelRouteOptions {
   /** Where a baseline file named through the API may lie. */
   baselineRoots: readonly string[];
   /** A run asked for here goes where a scheduled run goes (the alert stage), when there is one. */
-  onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<void>;
+  onRunEvaluated?: (evaluation: WindowEvaluation) => Promise<RunAlerting>;
 }
 
 const tags = ['models'];
@@ -345,27 +351,33 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
     {
       config: { access: 'operate' },
       schema: {
-        summary: 'Evaluate the window ending at window_end now and store its results',
+        summary: 'Evaluate one window of the schedule now and store its results',
+        description:
+          "window_end must be a tick of the monitor's schedule (windows lie on its grid); without it, the last complete scheduled window. Running a window again replaces its results. The answer says what the alert stage did with it: alerts follow the newest window.",
         tags,
         params: ModelParams,
-        body: Type.Object({ window_end: Time }, { additionalProperties: false }),
+        body: Type.Object({ window_end: Type.Optional(Time) }, { additionalProperties: false }),
         response: {
-          200: Type.Object({ run: Run, results: Type.Array(Result) }),
+          200: Type.Object({ run: Run, results: Type.Array(Result), alerts: RunAlertingView }),
         },
       },
     },
     async (request) => {
       const plan = findPlan(request.params.model);
-      const end = parseTime('window_end', request.body.window_end) as Date;
-      if (end.getTime() > Date.now()) {
+      const requested = parseTime('window_end', request.body?.window_end);
+      if (requested && requested.getTime() > Date.now()) {
         throw apiError('DW_BAD_REQUEST', 'body/window_end is in the future');
       }
+      const chosen = runWindowEnd(plan.schedule, requested, new Date());
+      if ('error' in chosen) throw apiError('DW_BAD_REQUEST', `body/window_end: ${chosen.error}`);
       const evaluation = await evaluateMonitorWindow(
         store,
         plan,
-        windowEndingAt(end, plan.windowMs),
+        windowEndingAt(chosen.end, plan.windowMs),
       );
-      await options.onRunEvaluated?.(evaluation);
+      const alerting =
+        (await options.onRunEvaluated?.(evaluation)) ??
+        (await alertingLater(store, plan.monitor, evaluation.window.end));
       // What was stored, read back as every other route shows results.
       const { items: results } = await queryResultsPage(
         store,
@@ -389,6 +401,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           monitorHash: plan.hash,
         }),
         results,
+        alerts: runAlertingView(alerting),
       };
     },
   );
@@ -421,6 +434,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
               }),
             ),
             fired: Type.Array(Result, { description: 'every warn and critical result' }),
+            alerts: AlertPlanView,
           }),
         },
       },
@@ -446,10 +460,65 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           ...(window.reason !== undefined ? { reason: window.reason } : {}),
         })),
         fired: backtest.fired.map((result) => checkResultToJson(result)),
+        alerts: alertPlanToJson(backtest.alerts),
       };
     },
   );
 };
+
+const AlertPlanView = Type.Object(
+  {
+    routes: Type.Array(
+      Type.Object({
+        destination: Type.String(),
+        channel: Type.String(),
+        notifications: Type.Integer(),
+        weeks: Type.Array(
+          Type.Object({
+            week: Type.String({ description: 'the Monday (UTC) the week starts, YYYY-MM-DD' }),
+            notifications: Type.Integer(),
+            alert_ids: Type.Array(Type.String()),
+          }),
+        ),
+      }),
+    ),
+    alerts: Type.Array(
+      Type.Object({
+        alert_id: Type.String(),
+        subject: Type.String({ description: 'check · feature · slice' }),
+        severity: Type.String(),
+        notices: Type.Record(Type.String(), Type.Integer()),
+        first_window_end: Time,
+      }),
+    ),
+  },
+  {
+    title: 'AlertPlan',
+    description:
+      'what each route would have been sent, week by week, had alerts been on over the range',
+  },
+);
+
+const RunAlertingView = Type.Object(
+  {
+    taken: Type.String({ description: 'new, again, history_only, later or failed' }),
+    newest_handled: Type.Union([Time, Type.Null()], {
+      description: 'the newest window the alert stage had handled before this run',
+    }),
+    notifications: Type.Integer({ description: 'notifications this window put in the outbox' }),
+    message: Type.String(),
+  },
+  { title: 'RunAlerting', description: 'what the alert stage did with the window' },
+);
+
+function runAlertingView(alerting: RunAlerting) {
+  return {
+    taken: alerting.taken,
+    newest_handled: alerting.newestHandled?.toISOString() ?? null,
+    notifications: alerting.notifications,
+    message: describeRunAlerting(alerting),
+  };
+}
 
 function summarise(plan: MonitorPlan, run: LatestRun | undefined) {
   return {

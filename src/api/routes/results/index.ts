@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../../store/clickhouse.js';
 import { queryResultsPage } from '../../../store/results.js';
-import { STATISTIC_NAMES } from '../../../stats/registry.js';
+import { METRICS } from '../../../monitors/checks/registry.js';
 import { PageOf, Result, ResultsQuery, STATUSES } from '../../schemas.js';
 import { pageOf, parseChoice, parseChoices, parseTime } from '../shared.js';
 
@@ -31,7 +31,7 @@ export const resultRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
           checkId: query.check_id,
           feature: query.feature,
           slice: query.slice,
-          metric: parseChoice('metric', query.metric, STATISTIC_NAMES),
+          metric: parseChoice('metric', query.metric, METRICS),
           statuses: parseChoices('status', query.status, STATUSES),
           from: parseTime('from', query.from),
           to: parseTime('to', query.to),

@@ -1,0 +1,408 @@
+import { MODEL_TASKS, type ModelTask } from '../modelTask.js';
+import type { WindowActivity } from '../windowAggregates.js';
+import {
+  countKind,
+  delayKind,
+  distanceKind,
+  pValueKind,
+  rateIncreaseKind,
+  rateKind,
+  ratioKind,
+  scoreKind,
+  shiftKind,
+  testedShiftKind,
+  type DefaultThresholds,
+  type DefaultsKind,
+  type JudgeKind,
+  type Measurement,
+  type RenderSpec,
+  type Severity,
+} from './kinds.js';
+import {
+  distanceOf,
+  exactCount,
+  measureActualPositiveRate,
+  measureAuroc,
+  measureChi2,
+  measureDuplicates,
+  measureFreshness,
+  measureKs,
+  measureNewCategories,
+  measureNullRate,
+  measurePositiveRate,
+  measureSchema,
+  measureVolume,
+  secondsSinceLastEvent,
+  shareOf,
+  type MeasureContext,
+} from './measures.js';
+import {
+  categoricalDrift,
+  featureDrift,
+  featureQuality,
+  labelledSlices,
+  numericDrift,
+  sliceQuality,
+  wholeWindow,
+  type Subject,
+} from './subjects.js';
+
+/**
+ * The checks a monitor file can name, one entry each: what it applies to, how it is judged
+ * (its kind: thresholds, YAML fields, plan), what its verdicts are about (its subject) and
+ * what it reads for each (its measure), what else a run must fetch for it, how a straddling
+ * bracket is settled exactly, and how an alert states it. The judge, the evaluator, the
+ * monitor file's validation and JSON Schema, and the alert texts look checks up here and
+ * nowhere else: a new statistic is one entry here, its math in src/stats and its tests.
+ */
+
+/**
+ * - numeric / categorical / any: features of that kind (checks select features);
+ * - scores: the model's scores; labels: scores with their late labels;
+ * - window: the window as a whole (its events, its schema).
+ */
+export type AppliesTo = 'numeric' | 'categorical' | 'any' | 'scores' | 'labels' | 'window';
+export type FeatureScope = Extract<AppliesTo, 'numeric' | 'categorical' | 'any'>;
+
+export function isFeatureScope(appliesTo: AppliesTo): appliesTo is FeatureScope {
+  return appliesTo === 'numeric' || appliesTo === 'categorical' || appliesTo === 'any';
+}
+
+/** What a run fetches for a check beyond the window's summaries (evaluateWindow.ts). */
+export interface Needs<P> {
+  /** Duplicated prediction ids, counted from the window's raw rows. */
+  duplicates?: boolean;
+  /** The labelled predictions of the label window (the window whose labels are due). */
+  labels?: boolean;
+  /** The monitor's prediction.threshold. */
+  threshold?: boolean;
+  /** Events of a trailing period before the window, to expect this check's volume from. */
+  trailingMs?(check: P): number;
+  /** How far back from the window's end to look for the last event when the window has none. */
+  lookBackMs?(check: P): number;
+}
+
+/**
+ * How a verdict whose bracket straddles its threshold is settled from raw rows: the report's
+ * exact drift for its (feature, slice), or exact window counts (out of range, predicted
+ * positives). The evaluator holds one resolver per name.
+ */
+export type FallbackName = 'exact_drift' | 'exact_counts';
+
+/** A check's plan fields: its id and metric, its kind's params, and features when it has them. */
+export type CheckParams<P, A extends AppliesTo> = { id: string; metric: string } & P &
+  (A extends FeatureScope ? { features: string[] } : unknown);
+
+export interface CheckEntry<S, P extends object, A extends AppliesTo> {
+  appliesTo: A;
+  /** The model tasks it applies to (a monitor file's `task`; binary until that key lands). */
+  tasks: readonly ModelTask[];
+  kind: JudgeKind<P>;
+  defaults: DefaultThresholds;
+  subject: Subject<S>;
+  measure(item: S, check: CheckParams<P, A>, context: MeasureContext): Measurement;
+  needs?: Needs<P>;
+  /** What a monitor run computes it from: the window summaries, or raw rows (bounded). */
+  computedFrom: 'summaries' | 'raw';
+  fallback?: FallbackName;
+  /** How an alert line states it, when not its kind's way. */
+  render?: RenderSpec;
+  /** Its value in a window without events (a volume of 0, the seconds since the last event). */
+  noDataValue?(activity: WindowActivity): number | null;
+  /** Its name in messages, when not the metric's. */
+  title?: string;
+  description: string;
+}
+
+function entry<S, P extends object, const A extends AppliesTo>(
+  definition: CheckEntry<S, P, A>,
+): CheckEntry<S, P, A> {
+  return definition;
+}
+
+const EVERY_TASK = MODEL_TASKS;
+const BINARY: readonly ModelTask[] = ['binary'];
+const DAY = 86_400_000;
+
+const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
+  kind: 'distance',
+  warn,
+  critical,
+});
+const testDefaults: DefaultThresholds = { kind: 'p_value', pValue: 0.01, minEffect: 0.1 };
+const rateDefaults = (maxRate: number, maxIncrease: number | null = null): DefaultThresholds => ({
+  kind: 'rate',
+  maxRate,
+  maxIncrease,
+});
+
+// The order here is the order of the monitor schema's metric list.
+export const CHECKS = {
+  psi: entry({
+    appliesTo: 'any',
+    tasks: EVERY_TASK,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: featureDrift,
+    measure: distanceOf((e) => e.psi, 'psi'),
+    computedFrom: 'summaries',
+    fallback: 'exact_drift',
+    description: 'Population Stability Index over reference-decile bins or categories',
+  }),
+  jensen_shannon: entry({
+    appliesTo: 'any',
+    tasks: EVERY_TASK,
+    kind: distanceKind,
+    defaults: distanceDefaults(null, 0.1),
+    subject: featureDrift,
+    measure: distanceOf((e) => e.jensen_shannon, 'jensen_shannon'),
+    computedFrom: 'summaries',
+    fallback: 'exact_drift',
+    description: 'Jensen-Shannon distance, base 2, over the same bins as PSI',
+  }),
+  wasserstein_normed: entry({
+    appliesTo: 'numeric',
+    tasks: EVERY_TASK,
+    kind: distanceKind,
+    defaults: distanceDefaults(null, 0.1),
+    // a categorical entry (never planned) reads as no value: insufficient data
+    subject: featureDrift,
+    measure: distanceOf(
+      (e) => (e.kind === 'numeric' ? e.wasserstein_normed : null),
+      'wasserstein_normed',
+    ),
+    computedFrom: 'summaries',
+    fallback: 'exact_drift',
+    description:
+      'Wasserstein-1 over the reference population standard deviation (Wasserstein-1 itself is in feature units: no threshold fits every feature, so it is reported, not checked)',
+  }),
+  ks: entry({
+    appliesTo: 'numeric',
+    tasks: EVERY_TASK,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: numericDrift,
+    measure: measureKs,
+    computedFrom: 'summaries',
+    fallback: 'exact_drift',
+    render: { kind: 'test', statistic: 'D' },
+    description: 'two-sample Kolmogorov-Smirnov test (asymptotic p-value); the effect is D',
+  }),
+  chi2: entry({
+    appliesTo: 'categorical',
+    tasks: EVERY_TASK,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: categoricalDrift,
+    measure: measureChi2,
+    computedFrom: 'summaries',
+    render: { kind: 'test', statistic: 'chi2' },
+    description:
+      'chi-square test of homogeneity over the categories seen; the effect is the Jensen-Shannon distance',
+  }),
+  null_rate: entry({
+    appliesTo: 'any',
+    tasks: EVERY_TASK,
+    kind: rateIncreaseKind,
+    defaults: rateDefaults(0, 0.05),
+    subject: featureDrift,
+    measure: measureNullRate,
+    computedFrom: 'summaries',
+    description: 'increase in the share of null or absent values over the baseline’s',
+  }),
+  out_of_range: entry({
+    appliesTo: 'numeric',
+    tasks: EVERY_TASK,
+    kind: rateKind,
+    defaults: rateDefaults(0),
+    subject: featureQuality,
+    measure: shareOf((slice, feature) => slice.outOfRange[feature] ?? exactCount(0)),
+    computedFrom: 'summaries',
+    fallback: 'exact_counts',
+    description:
+      'share of finite values outside the declared range, else the baseline’s min and max',
+  }),
+  wrong_type: entry({
+    appliesTo: 'any',
+    tasks: EVERY_TASK,
+    kind: rateKind,
+    defaults: rateDefaults(0),
+    subject: featureQuality,
+    measure: shareOf((slice, feature) => exactCount(slice.wrongType[feature])),
+    computedFrom: 'summaries',
+    description:
+      'share of values of the other type: text for a numeric feature, a number for a categorical one',
+  }),
+  non_finite: entry({
+    appliesTo: 'numeric',
+    tasks: EVERY_TASK,
+    kind: rateKind,
+    defaults: rateDefaults(0),
+    subject: featureQuality,
+    measure: shareOf((slice, feature) => exactCount(slice.nonFinite[feature])),
+    computedFrom: 'summaries',
+    description: 'share of NaN, +inf or −inf values (left out of every distribution statistic)',
+  }),
+  new_categories: entry({
+    appliesTo: 'categorical',
+    tasks: EVERY_TASK,
+    kind: countKind,
+    defaults: { kind: 'count' },
+    subject: categoricalDrift,
+    measure: measureNewCategories,
+    computedFrom: 'summaries',
+    description: 'categories the baseline never had',
+  }),
+  schema: entry({
+    appliesTo: 'window',
+    tasks: EVERY_TASK,
+    kind: countKind,
+    defaults: { kind: 'count' },
+    subject: wholeWindow,
+    measure: measureSchema,
+    computedFrom: 'summaries',
+    description:
+      'features declared but absent from the window, and event fields the baseline never had',
+  }),
+  duplicate_ids: entry({
+    appliesTo: 'window',
+    tasks: EVERY_TASK,
+    kind: rateKind,
+    defaults: rateDefaults(0),
+    subject: sliceQuality,
+    measure: measureDuplicates,
+    needs: { duplicates: true },
+    computedFrom: 'raw',
+    description: 'share of events whose prediction id another event of the window has',
+  }),
+  volume: entry({
+    appliesTo: 'window',
+    tasks: EVERY_TASK,
+    kind: ratioKind,
+    defaults: { kind: 'ratio', minRatio: 0.5, maxRatio: null, trailingMs: 7 * DAY },
+    subject: wholeWindow,
+    measure: measureVolume,
+    needs: { trailingMs: (check) => check.trailingMs },
+    computedFrom: 'summaries',
+    noDataValue: () => 0,
+    description: 'events in the window against the trailing mean per window',
+  }),
+  freshness: entry({
+    appliesTo: 'window',
+    tasks: EVERY_TASK,
+    kind: delayKind,
+    defaults: { kind: 'delay', maxDelayMs: null },
+    subject: wholeWindow,
+    measure: measureFreshness,
+    needs: { lookBackMs: (check) => 2 * check.maxDelayMs },
+    computedFrom: 'summaries',
+    noDataValue: secondsSinceLastEvent,
+    description:
+      'time from the last event to the window’s end (by default a window length is too long)',
+  }),
+  positive_rate: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: testedShiftKind,
+    defaults: { kind: 'shift', maxShift: 0.05, pValue: 0.01 },
+    subject: sliceQuality,
+    measure: measurePositiveRate,
+    needs: { threshold: true },
+    computedFrom: 'summaries',
+    fallback: 'exact_counts',
+    description: 'predicted positive rate against the baseline’s: two-proportion z-test',
+  }),
+  actual_positive_rate: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: shiftKind,
+    defaults: { kind: 'shift', maxShift: 0.05, pValue: null },
+    subject: labelledSlices,
+    measure: measureActualPositiveRate,
+    needs: { labels: true },
+    computedFrom: 'raw',
+    description: 'share of label 1 against the baseline’s, once labels are due',
+  }),
+  auroc: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: 0.5 },
+    subject: labelledSlices,
+    measure: measureAuroc,
+    needs: { labels: true },
+    computedFrom: 'raw',
+    title: 'AUROC',
+    description: 'area under the ROC curve, ties counting half, once labels are due',
+  }),
+};
+
+type Checks = typeof CHECKS;
+export type Metric = keyof Checks;
+
+type PlanOf<E, M extends Metric> =
+  E extends CheckEntry<unknown, infer P, infer A>
+    ? { id: string; metric: M } & P & (A extends FeatureScope ? { features: string[] } : unknown)
+    : never;
+
+/** A check as the evaluator runs it: derived from its entry's kind (and features, if any). */
+export type CheckPlan = { [M in Metric]: PlanOf<Checks[M], M> }[Metric];
+
+/** An entry with its types erased: what dispatch code holds. */
+export type AnyCheckEntry = CheckEntry<unknown, object, AppliesTo>;
+
+const ENTRIES: Readonly<Record<Metric, AnyCheckEntry>> = CHECKS;
+
+export const METRICS = Object.keys(CHECKS) as Metric[];
+
+export function isMetric(name: string): name is Metric {
+  return Object.hasOwn(CHECKS, name);
+}
+
+export function checkEntry(metric: Metric): AnyCheckEntry {
+  return ENTRIES[metric];
+}
+
+/** A p-value test: adjusted with the run's other tests under a false discovery rate. */
+export function isTestMetric(metric: Metric): boolean {
+  return ENTRIES[metric].kind.test;
+}
+
+/** The most severe status a check can give: what a "no data" verdict of it alerts at. */
+export function severityOf(check: CheckPlan): Severity {
+  return ENTRIES[check.metric].kind.severity(check);
+}
+
+/** How an alert states a metric; a metric no entry knows (an old stored alert) as a plain value. */
+export function renderOf(metric: string): RenderSpec {
+  if (!isMetric(metric)) return { kind: 'above' };
+  const found = ENTRIES[metric];
+  return found.render ?? found.kind.render;
+}
+
+/** The needs that are a yes or no: an aggregate a run fetches only when a check wants it. */
+export type FetchNeed = {
+  [K in keyof Needs<object>]-?: Needs<object>[K] extends boolean | undefined ? K : never;
+}[keyof Needs<object>];
+
+/** Whether any of the checks needs this of a run. */
+export function anyNeeds(checks: readonly CheckPlan[], need: FetchNeed): boolean {
+  return checks.some((check) => ENTRIES[check.metric].needs?.[need] === true);
+}
+
+/** The one feature kind a check is limited to, if any (validation and `features: all` read this). */
+export function featureKindOf(metric: Metric): 'numeric' | 'categorical' | null {
+  const appliesTo = ENTRIES[metric].appliesTo;
+  return appliesTo === 'numeric' || appliesTo === 'categorical' ? appliesTo : null;
+}
+
+/** The thresholds a check suggests, of the kind asked for (drafts and the report read them). */
+export function defaultsOf<K extends DefaultsKind>(
+  metric: Metric,
+  kind: K,
+): Extract<DefaultThresholds, { kind: K }> {
+  const defaults = ENTRIES[metric].defaults;
+  if (defaults.kind !== kind)
+    throw new RangeError(`${metric} has ${defaults.kind} defaults, not ${kind}`);
+  return defaults as Extract<DefaultThresholds, { kind: K }>;
+}

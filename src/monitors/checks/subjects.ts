@@ -1,0 +1,131 @@
+import type {
+  CategoricalFeatureDrift,
+  FeatureDrift,
+  NumericFeatureDrift,
+} from '../../drift/featureDrift.js';
+import type {
+  ClassificationAggregates,
+  SliceId,
+  SliceQuality,
+  WindowAggregates,
+} from '../windowAggregates.js';
+
+/**
+ * What a check's verdicts are about, one verdict each: a feature in a slice (its drift
+ * entry, or its data-quality counts), a slice, a labelled slice, or the window as a whole.
+ * A subject hands its measure the aggregate it reads and says where the verdict belongs.
+ */
+export interface Located<S> {
+  item: S;
+  /** Empty for checks that are not about one feature. */
+  feature: string;
+  slice: SliceId;
+}
+
+/** The part of a check a subject reads: the features it selects, if it is about features. */
+export interface CheckScope {
+  id: string;
+  features?: readonly string[];
+}
+
+export interface Subject<S> {
+  name: string;
+  of(check: CheckScope, aggregates: WindowAggregates): Located<S>[];
+}
+
+export const ALL: SliceId = { key: '', value: 'all' };
+
+export function parseSliceLabel(label: string): SliceId {
+  if (label === 'all') return { ...ALL };
+  const at = label.indexOf('=');
+  return { key: label.slice(0, at), value: label.slice(at + 1) };
+}
+
+function driftOf<S extends FeatureDrift>(
+  name: string,
+  keep: (entry: FeatureDrift) => entry is S,
+): Subject<S> {
+  return {
+    name,
+    of(check, aggregates) {
+      const wanted = new Set(check.features ?? []);
+      return aggregates.drift
+        .filter((entry): entry is S => wanted.has(entry.name) && keep(entry))
+        .map((entry) => ({
+          item: entry,
+          feature: entry.name,
+          slice: parseSliceLabel(entry.slice),
+        }));
+    },
+  };
+}
+
+/** Each selected feature's drift entry per slice, of either kind. */
+export const featureDrift = driftOf('feature drift', (_entry): _entry is FeatureDrift => true);
+
+/** Each selected numeric feature's drift entry per slice. */
+export const numericDrift = driftOf(
+  'numeric feature drift',
+  (entry): entry is NumericFeatureDrift => entry.kind === 'numeric',
+);
+
+/** Each selected categorical feature's drift entry per slice. */
+export const categoricalDrift = driftOf(
+  'categorical feature drift',
+  (entry): entry is CategoricalFeatureDrift => entry.kind === 'categorical',
+);
+
+export interface FeatureInSlice {
+  slice: SliceQuality;
+  feature: string;
+}
+
+/** Each selected feature's data-quality counts per slice. */
+export const featureQuality: Subject<FeatureInSlice> = {
+  name: 'feature quality',
+  of: (check, aggregates) =>
+    aggregates.quality.flatMap((slice) =>
+      (check.features ?? []).map((feature) => ({ item: { slice, feature }, feature, slice })),
+    ),
+};
+
+/** Each slice's counts (rows, scores, duplicates). */
+export const sliceQuality: Subject<SliceQuality> = {
+  name: 'slice',
+  of: (_check, aggregates) =>
+    aggregates.quality.map((slice) => ({ item: slice, feature: '', slice })),
+};
+
+export type LabelledSlice = ClassificationAggregates & SliceId;
+
+/** Each slice's labelled predictions of the label window; "all" even when it had none. */
+export const labelledSlices: Subject<LabelledSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) =>
+    withAllSlice(aggregates.classification ?? []).map((slice) => ({
+      item: slice,
+      feature: '',
+      slice,
+    })),
+};
+
+/** The window as a whole (its events, its schema, its activity). */
+export const wholeWindow: Subject<WindowAggregates> = {
+  name: 'window',
+  of: (_check, aggregates) => [{ item: aggregates, feature: '', slice: ALL }],
+};
+
+/** A label window with no predictions still owes a verdict for "all": insufficient data. */
+function withAllSlice(slices: LabelledSlice[]): LabelledSlice[] {
+  if (slices.some((slice) => slice.key === '' && slice.value === 'all')) return slices;
+  const empty = {
+    n: 0,
+    labelled: 0,
+    positives: 0,
+    negatives: 0,
+    predictedPositives: 0,
+    scored: 0,
+    pairsWon: 0,
+  };
+  return [{ slice: 'all', ...ALL, ...empty }, ...slices];
+}
