@@ -4,6 +4,7 @@ import path from 'node:path';
 import { computeExactFeatureDrift } from '../src/drift/exactDrift.js';
 import { DEFAULT_DRIFT_CRITERIA } from '../src/drift/featureDrift.js';
 import { compareFiles } from '../src/report/compareFiles.js';
+import { performanceRequest } from '../src/report/performance.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import type { ComparisonRelations } from '../src/store/driftQueries.js';
 import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
@@ -104,6 +105,13 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
           slice: 'segment',
           score: 'score',
           label: 'label',
+          // the performance section too (binary: the score histogram per side and slice)
+          performance: performanceRequest({
+            score: 'score',
+            label: 'label',
+            threshold: 0.5,
+            calibrationBins: 10,
+          }),
           distances,
           onPhase: (phase, ms) => phases.push(`${phase} ${(ms / 1000).toFixed(2)} s`),
         }),

@@ -46,7 +46,7 @@ describe('the API refuses what it does not understand', () => {
       /"bogus" is not one of ok, warn, critical, insufficient_data, no_data/,
     ],
     ['/v1/results?status=warn,Critical', /status: "Critical" is not one of ok, warn, critical/],
-    ['/v1/results?metric=psx', /metric: "psx" is not one of psi, jensen_shannon, ks, /],
+    ['/v1/results?metric=psx', /metric: "psx" is not one of psi, jensen_shannon, (\w+, )*ks, /],
     ['/v1/alerts?state=all', /state: "all" is not one of pending, firing, resolved/],
     ['/v1/alerts/events?event=fired', /event: "fired" is not one of pending, firing, escalated/],
     ['/v1/dead-letters?reason=nope', /reason must be one of too_large, not_utf8, not_json/],

@@ -28,11 +28,13 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
+import { queryRegressionAggregates } from '../store/regressionQueries.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
   exactComparisonRelations,
   labelledWindowRelation,
+  regressionWindowRelation,
   queryDuplicateIds,
   queryExactWindowCounts,
 } from '../store/monitorQueries.js';
@@ -298,12 +300,19 @@ async function gatherAggregates(
     ? await queryDuplicateIds(store, events, profile.sliceKeys)
     : null;
   const classification =
-    anyNeeds(plan.checks, 'labels') && labelWindow
+    anyNeeds(plan.checks, 'labels') && labelWindow && plan.task !== 'regression'
       ? await queryClassificationAggregates(
           store,
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
           plan.threshold ?? 0.5,
           false,
+        )
+      : null;
+  const regression =
+    anyNeeds(plan.checks, 'regressionLabels') && labelWindow
+      ? await queryRegressionAggregates(
+          store,
+          regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
   return {
@@ -324,6 +333,7 @@ async function gatherAggregates(
     })),
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
 }

@@ -772,6 +772,61 @@ describe('positive_rate', () => {
   });
 });
 
+describe('checks on a regression’s labels (mae, rmse, mape, r2)', () => {
+  // labels 1, 2, 3, 4 predicted 2, 2, 2, 6, a hundred times over (labels.min_count is 50):
+  // errors 1, 0, 1, 2; MAE 1, MSE 6 / 4, MAPE (1 + 0 + 1/3 + 1/2) / 4; the labels' mean 2.5
+  // and Σ(y − ȳ)² 5, so R² = 1 − 6 / 5
+  const copies = 100;
+  const regression = (count = 4 * copies) => [
+    {
+      slice: 'all',
+      key: '',
+      value: 'all',
+      n: count + 10,
+      count,
+      absoluteErrorSum: (4 * count) / 4,
+      squaredErrorSum: (6 * count) / 4,
+      absolutePercentageErrorSum: ((1 + 1 / 3 + 1 / 2) * count) / 4,
+      labelMean: 2.5,
+      labelM2: (5 * count) / 4,
+    },
+  ];
+  const judge = (check: CheckPlan, count?: number) =>
+    judgeOne(check, aggregatesOf({ regression: regression(count) }));
+
+  it('judges each error at or above its thresholds, and R² below its minimum', () => {
+    expect(judge({ id: 'mae', metric: 'mae', warn: 0.5, critical: 2 })).toMatchObject({
+      status: 'warn',
+      value: 1,
+      nCurrent: 400,
+      details: { labelled: 400, predictions: 410 },
+    });
+    expect(judge({ id: 'rmse', metric: 'rmse', warn: null, critical: 1.2 })).toMatchObject({
+      status: 'critical',
+      value: Math.sqrt(1.5),
+    });
+    const mape = judge({ id: 'mape', metric: 'mape', warn: null, critical: 0.5 });
+    expect(mape.status).toBe('ok');
+    expect(mape.value).toBeCloseTo(11 / 24, 15);
+    const r2 = judge({ id: 'r2', metric: 'r2', min: 0, warn: null });
+    expect(r2.status).toBe('critical');
+    expect(r2.value).toBeCloseTo(-0.2, 15);
+  });
+
+  it('is insufficient data with fewer labels than labels.min_count, or none at all', () => {
+    const check: CheckPlan = { id: 'mae', metric: 'mae', warn: 1, critical: null };
+    expect(judge(check, 40)).toMatchObject({
+      status: 'insufficient_data',
+      details: { reason: 'fewer than 50 labelled predictions', labelled: 40, predictions: 50 },
+    });
+    expect(judgeOne(check, aggregatesOf({ regression: [] }))).toMatchObject({
+      status: 'insufficient_data',
+      sliceValue: 'all',
+      details: { labelled: 0, predictions: 0 },
+    });
+  });
+});
+
 describe('checks on labels (auroc, actual_positive_rate)', () => {
   // scores with labels: AUROC by counting every (positive, negative) pair, ties half
   const scores = [0.9, 0.8, 0.8, 0.7, 0.6, 0.4, 0.3, 0.2];

@@ -19,6 +19,7 @@ import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
 import { parseDuration } from './duration.js';
+import type { ModelTask } from './modelTask.js';
 import {
   accessErrors,
   type MonitorAccess,
@@ -396,8 +397,12 @@ type FeatureSpec =
 /** A check's own fields are its kind's (checks/kinds.ts), validated by the generated schema. */
 type RawCheck = ValidCheck;
 
+/** The tasks a monitor file can declare so far (multiclass monitors are not built yet). */
+type FileTask = Extract<ModelTask, 'binary' | 'regression'>;
+
 interface RawMonitor extends RawReceivers {
   model: string;
+  task?: FileTask;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
   prediction?: { threshold?: number };
@@ -496,7 +501,7 @@ function semanticErrors(
     ),
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
-    task: 'binary' as const,
+    task: monitor.task ?? 'binary',
   };
   monitor.checks.forEach((check, index) => {
     const id = checkId(monitor.checks, index);
@@ -637,6 +642,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
   return {
     monitor: monitor.model,
     model: monitor.model,
+    task: monitor.task ?? 'binary',
     hash,
     baseline: toBaselinePlan(monitor.baseline, baseDir),
     features,

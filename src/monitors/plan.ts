@@ -1,6 +1,7 @@
 import type { Severity } from './checks/kinds.js';
 import { isTestMetric, severityOf, type CheckPlan, type Metric } from './checks/registry.js';
 import type { TimeWindow } from '../timeWindow.js';
+import type { ModelTask } from './modelTask.js';
 
 /**
  * What the evaluator needs to run a monitor, independent of how the YAML spells it:
@@ -27,6 +28,8 @@ export interface MonitorPlan {
   /** The monitor's name: its model. */
   monitor: string;
   model: string;
+  /** What the model predicts (the file's `task`); absent: binary. */
+  task?: ModelTask;
   /** sha256 of the monitor file, kept with every result. */
   hash: string;
   /** The file and the exact text that was hashed: recorded in the store for audits. */

@@ -1,5 +1,6 @@
 import type { CountRange } from '../drift/cells.js';
 import type { FeatureDrift } from '../drift/featureDrift.js';
+import type { RegressionSums } from '../stats/regression.js';
 
 /**
  * What one window adds up to, as the judge (judge.ts) takes it: drift per feature and slice,
@@ -57,6 +58,8 @@ export interface WindowAggregates {
   paths: { baseline: string[]; current: string[] };
   /** Predictions with labels in the label window, per slice; null when not configured. */
   classification: (ClassificationAggregates & SliceId)[] | null;
+  /** Predictions with numeric labels in the label window, per slice; absent when not configured. */
+  regression?: (RegressionAggregates & SliceId)[] | null;
   activity: WindowActivity;
 }
 
@@ -71,4 +74,14 @@ export interface ClassificationAggregates {
   scored: number;
   /** Σ over positives of (negatives scored lower + half the negatives scored equal). */
   pairsWon: number;
+}
+
+/**
+ * A regression's predictions (the events' `score`) with their numeric labels, per slice: the
+ * sums its errors are judged from (src/stats/regression.ts). `count` is the predictions with
+ * a finite prediction and a finite label; `n` every prediction of the label window.
+ */
+export interface RegressionAggregates extends RegressionSums {
+  slice: string;
+  n: number;
 }

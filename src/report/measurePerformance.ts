@@ -207,7 +207,18 @@ async function multiclass(
         );
     }
   }
-  const classScores = async (side: Side) => {
+  // each side's class-score histograms are read once: the baseline's serve both its own
+  // AUROC and the CBPE calibration
+  const classScoresRead = new Map<
+    Side,
+    Promise<{ className: string; rows: ClassScoreRow[] }[] | undefined>
+  >();
+  const classScores = (side: Side) => {
+    const read = classScoresRead.get(side) ?? readClassScores(side);
+    classScoresRead.set(side, read);
+    return read;
+  };
+  const readClassScores = async (side: Side) => {
     const { file, table } = files[side];
     if (!classColumns || !classColumns.every((c) => file.columns.some((f) => f.name === c.column)))
       return undefined;
@@ -320,6 +331,8 @@ function columnNames(file: TabularFile): string {
   return file.columns.map((c) => c.name).join(', ');
 }
 
-function displayed<T extends { slice: string }>(rows: readonly T[]): T[] {
-  return rows.map((row) => ({ ...row, slice: displaySlice(row.slice) }));
+/** The rows with their slices as the report shows them, renamed in place (fresh query rows). */
+function displayed<T extends { slice: string }>(rows: T[]): T[] {
+  for (const row of rows) row.slice = displaySlice(row.slice);
+  return rows;
 }

@@ -1,18 +1,18 @@
 import { InputError } from '../errors.js';
 import {
+  addBinaryQualityCounts,
   binaryQualityMetrics,
   emptyBinaryQuality,
-  updateBinaryQuality,
   type BinaryQualityOptions,
 } from '../stats/classificationQuality.js';
 import {
   estimateBinaryFromSums,
   emptyBinaryCbpe,
-  updateBinaryCbpe,
+  addBinaryCbpeCount,
   estimateMulticlassFromSums,
   emptyMulticlassCbpe,
   calibrateClasses,
-  updateMulticlassCbpe,
+  addMulticlassCbpeCount,
   type Estimate,
 } from '../stats/cbpe.js';
 import {
@@ -236,10 +236,9 @@ export function binaryEntries(
 ): PerformanceEntry[] {
   return [...bySlice(rows)].flatMap(([slice, sliceRows]) => {
     const sums = emptyBinaryQuality(options);
-    for (const row of sliceRows) {
-      for (let i = 0; i < row.positives; i += 1) updateBinaryQuality(sums, row.score, 1);
-      for (let i = 0; i < row.negatives; i += 1) updateBinaryQuality(sums, row.score, 0);
-    }
+    // one weighted update per distinct score: the store's counts, not their events
+    for (const row of sliceRows)
+      addBinaryQualityCounts(sums, row.score, row.positives, row.negatives);
     const n = sums.tp + sums.fp + sums.fn + sums.tn;
     if (n === 0) return [];
     const m = binaryQualityMetrics(sums);
@@ -298,8 +297,7 @@ export function estimatedBinaryEntries(
     const sums = emptyBinaryCbpe(threshold);
     for (const row of sliceRows) {
       const p = calibrate(calibration, row.score);
-      const count = row.positives + row.negatives + row.unlabelled;
-      for (let i = 0; i < count; i += 1) updateBinaryCbpe(sums, row.score, p);
+      addBinaryCbpeCount(sums, row.score, p, row.positives + row.negatives + row.unlabelled);
     }
     const e = estimateBinaryFromSums(sums);
     return {
@@ -349,8 +347,7 @@ export function multiclassEntries(side: Side, rows: MulticlassSideRows): Perform
   return [...bySlice(rows.confusion)].map(([slice, sliceRows]) => {
     const confusion = emptyMulticlassConfusion();
     for (const row of sliceRows)
-      for (let i = 0; i < row.count; i += 1)
-        updateMulticlassConfusion(confusion, row.label, row.predicted);
+      updateMulticlassConfusion(confusion, row.label, row.predicted, row.count);
     const m = multiclassMetrics(confusion, scoreClasses);
     let auroc: ReturnType<typeof multiclassAuroc> | undefined;
     if (rows.classScores) {
@@ -419,8 +416,7 @@ export function estimatedMulticlassEntries(
     const sums = emptyMulticlassCbpe(classes);
     for (const row of sliceRows) {
       const calibrated = calibrateClasses(calibrations, row.scores);
-      for (let i = 0; i < row.count; i += 1)
-        updateMulticlassCbpe(sums, row.predicted, calibrated, row.scores);
+      addMulticlassCbpeCount(sums, row.predicted, calibrated, row.scores, row.count);
     }
     const e = estimateMulticlassFromSums(sums);
     return {

@@ -88,6 +88,12 @@ function addProbability(sums: ProbabilitySums, p: number): void {
   sums.squareSum += p * p;
 }
 
+function addProbabilities(sums: ProbabilitySums, p: number, count: number): void {
+  sums.count += count;
+  sums.sum += count * p;
+  sums.squareSum += count * p * p;
+}
+
 function mergedProbabilities(a: ProbabilitySums, b: ProbabilitySums): ProbabilitySums {
   return { count: a.count + b.count, sum: a.sum + b.sum, squareSum: a.squareSum + b.squareSum };
 }
@@ -136,6 +142,36 @@ export function updateBinaryCbpe(sums: BinaryCbpeSums, score: number, calibrated
   const row = sums.scores.get(score) ?? emptyProbabilitySums();
   addProbability(row, calibrated);
   sums.scores.set(score, row);
+}
+
+/**
+ * Adds `count` events of one raw score (so one calibrated probability) at once: the same
+ * sums as `count` updateBinaryCbpe calls (Σ p̂ and Σ p̂² as count × p̂, rounded once).
+ */
+export function addBinaryCbpeCount(
+  sums: BinaryCbpeSums,
+  score: number,
+  calibrated: number,
+  count: number,
+): void {
+  if (!Number.isFinite(score) || !(calibrated >= 0 && calibrated <= 1))
+    throw new RangeError(`cbpe: score ${score} with calibrated probability ${calibrated}`);
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new RangeError(`cbpe: count ${count} is not a whole number >= 0`);
+  if (count === 0) return;
+  addProbabilities(
+    score >= sums.threshold ? sums.predictedPositive : sums.predictedNegative,
+    calibrated,
+    count,
+  );
+  const row = sums.scores.get(score);
+  if (row) addProbabilities(row, calibrated, count);
+  else
+    sums.scores.set(score, {
+      count,
+      sum: count * calibrated,
+      squareSum: count * calibrated * calibrated,
+    });
 }
 
 export function mergeBinaryCbpe(a: BinaryCbpeSums, b: BinaryCbpeSums): BinaryCbpeSums {
@@ -508,21 +544,38 @@ export function updateMulticlassCbpe(
   calibrated: readonly number[],
   scores: readonly number[],
 ): void {
+  addMulticlassCbpeCount(sums, predicted, calibrated, scores, 1);
+}
+
+/**
+ * Adds `count` events with the same predicted class and class scores at once: the same sums
+ * as `count` updateMulticlassCbpe calls (each Σ as count × term, rounded once).
+ */
+export function addMulticlassCbpeCount(
+  sums: MulticlassCbpeSums,
+  predicted: string,
+  calibrated: readonly number[],
+  scores: readonly number[],
+  count: number,
+): void {
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new RangeError(`cbpe: count ${count} is not a whole number >= 0`);
   const k = sums.classes.indexOf(predicted);
   const row = sums.predicted[k];
   if (row === undefined)
     throw new RangeError(
       `cbpe: predicted class ${predicted} is not one of ${sums.classes.join(', ')}`,
     );
-  row.count += 1;
+  if (count === 0) return;
+  row.count += count;
   calibrated.forEach((p, j) => {
-    row.sums[j] = (row.sums[j] ?? 0) + p;
-    row.squareSums[j] = (row.squareSums[j] ?? 0) + p * p;
+    row.sums[j] = (row.sums[j] ?? 0) + count * p;
+    row.squareSums[j] = (row.squareSums[j] ?? 0) + count * p * p;
     const score = scores[j] ?? NaN;
     const column = sums.scores[j];
     if (column === undefined || !Number.isFinite(score)) return;
     const cell = column.get(score) ?? emptyProbabilitySums();
-    addProbability(cell, p);
+    addProbabilities(cell, p, count);
     column.set(score, cell);
   });
 }

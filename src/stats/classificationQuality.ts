@@ -92,6 +92,52 @@ export function updateBinaryQuality(sums: BinaryQualitySums, score: number, labe
   sums.scores.set(score, row);
 }
 
+/**
+ * Adds `positives` events labelled 1 and `negatives` labelled 0, all at one score, at once:
+ * the same sums as that many updateBinaryQuality calls (counts exactly; each float sum as
+ * count × term, which rounds once where repeated addition rounds at every step). For a store's
+ * histogram of counts per distinct score, one call a row instead of one a row's events.
+ */
+export function addBinaryQualityCounts(
+  sums: BinaryQualitySums,
+  score: number,
+  positives: number,
+  negatives: number,
+): void {
+  if (!(score >= 0 && score <= 1))
+    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
+  if (!(
+    Number.isInteger(positives) &&
+    positives >= 0 &&
+    Number.isInteger(negatives) &&
+    negatives >= 0
+  ))
+    throw new RangeError(
+      `binary quality: counts ${positives} positives, ${negatives} negatives are not whole numbers >= 0`,
+    );
+  const events = positives + negatives;
+  if (events === 0) return;
+  if (score >= sums.threshold) {
+    sums.tp += positives;
+    sums.fp += negatives;
+  } else {
+    sums.fn += positives;
+    sums.tn += negatives;
+  }
+  if (positives > 0) sums.logLossSum += positives * logLossTerm(score, 1);
+  if (negatives > 0) sums.logLossSum += negatives * logLossTerm(score, 0);
+  sums.brierSum += positives * (score - 1) ** 2 + negatives * score ** 2;
+  const bin = calibrationBin(score, sums.calibrationBins);
+  sums.binCounts[bin] = (sums.binCounts[bin] ?? 0) + events;
+  sums.binScoreSums[bin] = (sums.binScoreSums[bin] ?? 0) + events * score;
+  sums.binPositives[bin] = (sums.binPositives[bin] ?? 0) + positives;
+  const row = sums.scores.get(score);
+  if (row) {
+    row.positives += positives;
+    row.negatives += negatives;
+  } else sums.scores.set(score, { positives, negatives });
+}
+
 export function mergeBinaryQuality(a: BinaryQualitySums, b: BinaryQualitySums): BinaryQualitySums {
   if (a.threshold !== b.threshold || a.calibrationBins !== b.calibrationBins)
     throw new RangeError(

@@ -27,12 +27,16 @@ export function emptyMulticlassConfusion(): MulticlassConfusion {
   return { counts: new Map() };
 }
 
+/** Adds `count` events (default one) labelled `label` and predicted `predicted`. */
 export function updateMulticlassConfusion(
   confusion: MulticlassConfusion,
   label: string,
   predicted: string,
+  count = 1,
 ): void {
-  addCount(confusion, label, predicted, 1);
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new RangeError(`multiclass: count ${count} is not a whole number >= 0`);
+  addCount(confusion, label, predicted, count);
 }
 
 export function mergeMulticlassConfusion(

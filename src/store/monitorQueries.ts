@@ -152,3 +152,20 @@ export function labelledWindowRelation(
     params,
   };
 }
+
+/**
+ * Predictions of a window joined with their labels read as numbers, in the shape
+ * queryRegressionAggregates reads (slice id, score as the prediction, label), one row per label.
+ */
+export function regressionWindowRelation(
+  events: WindowEvents,
+  keys: readonly ProfileSliceKey[],
+): RelationSql {
+  const params: QueryParams = {};
+  const label = sliceLabelsSql(keys, params, 'rwl');
+  return {
+    sql: `SELECT ${sliceIdSql('lbl', params, 'rwl')} AS slice, score, label_number AS label
+          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'rws')}))`,
+    params,
+  };
+}

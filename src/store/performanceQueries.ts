@@ -5,7 +5,7 @@ import type {
   RegressionSumsRow,
   ScoreHistogramRow,
 } from '../report/performance.js';
-import type { Store } from './clickhouse.js';
+import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js';
 import { ALL_SLICES } from './driftQueries.js';
 import { quoteIdentifier } from './fileTables.js';
 
@@ -49,26 +49,55 @@ export async function queryScoreHistogram(
   columns: PerformanceColumns & { score: string; label?: string },
 ): Promise<ScoreHistogramRow[]> {
   const label = columns.label ? binaryLabelSql(columns.label) : 'NULL';
-  const rows = await store.query<Record<string, string | number>>(
-    `SELECT group_key AS slice, score,
-            countIf(label = 1) AS positives, countIf(label = 0) AS negatives,
-            countIf(isNull(label)) AS unlabelled
+  const rows: ScoreHistogramRow[] = [];
+  for (const batch of await queryCountColumns(
+    store,
+    `SELECT group_key AS slice, assumeNotNull(score) AS score,
+            toFloat64(countIf(label = 1)) AS positives, toFloat64(countIf(label = 0)) AS negatives,
+            toFloat64(countIf(isNull(label))) AS unlabelled
      FROM (
        SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
               ${label} AS label
        FROM ${quoteIdentifier(columns.table)}
      )
      WHERE isNotNull(score) AND isFinite(score)
-     GROUP BY group_key, score`,
+     GROUP BY group_key, score
+     ORDER BY group_key, score`,
     { dw_all: ALL_SLICES },
-  );
-  return rows.map((row) => ({
-    slice: String(row.slice),
-    score: Number(row.score),
-    positives: Number(row.positives),
-    negatives: Number(row.negatives),
-    unlabelled: Number(row.unlabelled),
-  }));
+    ['score', 'positives', 'negatives', 'unlabelled'],
+  )) {
+    const [score, positives, negatives, unlabelled] = batch.values;
+    for (let i = 0; i < batch.slices.length; i += 1)
+      rows.push({
+        slice: batch.slices[i] ?? '',
+        score: score?.[i] ?? NaN,
+        positives: positives?.[i] ?? 0,
+        negatives: negatives?.[i] ?? 0,
+        unlabelled: unlabelled?.[i] ?? 0,
+      });
+  }
+  return rows;
+}
+
+/**
+ * A histogram's rows as Arrow columns (typed arrays; the counts cast to Float64, exact below
+ * 2^53): what a million distinct scores cost as JSON objects to parse was most of the
+ * report's time. The queries hand rows over in score order: src/stats sorts scores (AUROC,
+ * isotonic fit), and a sort of sorted input is one linear pass. Each batch: the slice of every row, then `numeric`'s columns in order.
+ */
+async function queryCountColumns(
+  store: Store,
+  sql: string,
+  params: QueryParams,
+  numeric: readonly string[],
+): Promise<{ slices: string[]; values: Float64Array[] }[]> {
+  const batches = await queryArrowBatches(store, sql, params);
+  return batches
+    .filter((batch) => batch.numRows > 0)
+    .map((batch) => ({
+      slices: (batch.getChild('slice')?.toArray() ?? []) as string[],
+      values: numeric.map((name) => batch.getChild(name)?.toArray() as Float64Array),
+    }));
 }
 
 /** The first value of a binary label column that is neither 0 nor 1 (true/false, yes/no). */
@@ -198,25 +227,33 @@ export async function queryClassScoreHistogram(
   store: Store,
   columns: PerformanceColumns & { score: string; label: string; className: string },
 ): Promise<ClassScoreRow[]> {
-  const rows = await store.query<Record<string, string | number>>(
-    `SELECT group_key AS slice, score,
-            countIf(label = {dw_class:String}) AS positives,
-            countIf(label != {dw_class:String}) AS negatives
+  const rows: ClassScoreRow[] = [];
+  for (const batch of await queryCountColumns(
+    store,
+    `SELECT group_key AS slice, assumeNotNull(score) AS score,
+            toFloat64(countIf(label = {dw_class:String})) AS positives,
+            toFloat64(countIf(label != {dw_class:String})) AS negatives
      FROM (
        SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
               ${classSql(columns.label)} AS label
        FROM ${quoteIdentifier(columns.table)}
      )
      WHERE isNotNull(score) AND isFinite(score) AND isNotNull(label)
-     GROUP BY group_key, score`,
+     GROUP BY group_key, score
+     ORDER BY group_key, score`,
     { dw_all: ALL_SLICES, dw_class: columns.className },
-  );
-  return rows.map((row) => ({
-    slice: String(row.slice),
-    score: Number(row.score),
-    positives: Number(row.positives),
-    negatives: Number(row.negatives),
-  }));
+    ['score', 'positives', 'negatives'],
+  )) {
+    const [score, positives, negatives] = batch.values;
+    for (let i = 0; i < batch.slices.length; i += 1)
+      rows.push({
+        slice: batch.slices[i] ?? '',
+        score: score?.[i] ?? NaN,
+        positives: positives?.[i] ?? 0,
+        negatives: negatives?.[i] ?? 0,
+      });
+  }
+  return rows;
 }
 
 /**

@@ -35,7 +35,8 @@ export interface ProfileFeature {
 
 /**
  * The rows of a source in the events layout (score, feature maps, attributes, label_value
- * 0/1/NULL). Events are read without FINAL: ingest inserts each event once.
+ * 0/1/NULL, and label_number: the label read as a number, NULL when it is none). Events are
+ * read without FINAL: ingest inserts each event once.
  */
 export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix = 'src'): string {
   params[`${prefix}_model`] = source.model;
@@ -43,7 +44,8 @@ export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix
     params[`${prefix}_baseline`] = source.baseline;
     params[`${prefix}_version`] = source.version;
     return `SELECT score, feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
-              multiIf(label IN ('1', '1.0', 'true', 'True'), 1, label IN ('0', '0.0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value
+              multiIf(label IN ('1', '1.0', 'true', 'True'), 1, label IN ('0', '0.0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
+              toFloat64OrNull(label) AS label_number
             FROM reference_rows
             WHERE model = {${prefix}_model:String} AND baseline = {${prefix}_baseline:String} AND version = {${prefix}_version:UInt32}`;
   }
@@ -51,7 +53,8 @@ export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix
   params[`${prefix}_to`] = toClickHouseTime(source.window.end);
   return `SELECT p.score AS score, p.feature_numbers AS feature_numbers, p.feature_strings AS feature_strings,
             p.feature_nulls AS feature_nulls, p.attributes AS attributes, p.prediction_id AS prediction_id,
-            multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value
+            multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
+            toFloat64OrNull(l.label) AS label_number
           FROM (SELECT prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes FROM events
                 WHERE model = {${prefix}_model:String} AND kind = 'prediction'
                   AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}) AS p

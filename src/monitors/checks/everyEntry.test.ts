@@ -32,11 +32,10 @@ import {
  */
 
 /**
- * The tasks a monitor file can declare: one monitor file each, holding that task's entries.
- * Monitor files have no `task:` key yet (issue 19 item 2): until then every entry must
- * apply to binary models; with the key, each task it takes goes here.
+ * The tasks a monitor file can declare (its `task:` key): one monitor file each, holding
+ * that task's entries. Multiclass monitors are not built yet.
  */
-const FILE_TASKS: readonly ModelTask[] = ['binary'];
+const FILE_TASKS: readonly ModelTask[] = ['binary', 'regression'];
 const entriesOf = (task: ModelTask) =>
   METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
@@ -97,8 +96,9 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
 /**
  * One window in which everything is wrong: far drift on both features, nine in ten values
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
- * field, a tenth of the usual volume two hours after the last event, and a model that
- * predicts and is labelled positive far more often than its baseline, ranked worse than chance.
+ * field, a tenth of the usual volume two hours after the last event, a model that
+ * predicts and is labelled positive far more often than its baseline, ranked worse than
+ * chance, and a regression far off its labels.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -175,6 +175,21 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         predictedPositives: 900,
         scored: rows,
         pairsWon: 0.1 * 900 * 100,
+      },
+    ],
+    // predictions 50 off labels near 100 that hardly vary: every error metric far up, R² far below 0
+    regression: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        n: rows,
+        count: rows,
+        absoluteErrorSum: 50 * rows,
+        squaredErrorSum: 2500 * rows,
+        absolutePercentageErrorSum: 0.9 * rows,
+        labelMean: 100,
+        labelM2: 100 * rows,
       },
     ],
     activity: {

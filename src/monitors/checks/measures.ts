@@ -9,7 +9,8 @@ import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
 import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
 import type { Measurement } from './kinds.js';
-import type { FeatureInSlice, LabelledSlice } from './subjects.js';
+import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
+import type { FeatureInSlice, LabelledSlice, RegressionSlice } from './subjects.js';
 
 /**
  * What each statistic reads off a window's aggregates for one subject, before any
@@ -296,7 +297,10 @@ export function measurePositiveRate(
 }
 
 /** Too few labelled predictions in the label window (labels.min_count) to judge. */
-function tooFewLabels(slice: LabelledSlice, context: MeasureContext): Measurement | null {
+function tooFewLabels(
+  slice: Pick<LabelledSlice, 'labelled' | 'n'>,
+  context: MeasureContext,
+): Measurement | null {
   const minCount = context.plan.labels?.minCount ?? context.plan.minSamples;
   if (slice.labelled >= minCount) return null;
   return {
@@ -352,5 +356,25 @@ export function measureActualPositiveRate(
     nReference: reference.labelled,
     nCurrent: slice.labelled,
     details: { rate_reference: rateReference, rate_current: rateCurrent },
+  };
+}
+
+/**
+ * A regression metric of the label window's predictions and their numeric labels (exact: the
+ * sums are of every labelled prediction), once labels.min_count of them are in.
+ */
+export function regressionMeasure(
+  metric: keyof RegressionMetrics,
+): (slice: RegressionSlice, check: unknown, context: MeasureContext) => Measurement {
+  return (slice, _check, context) => {
+    const few = tooFewLabels({ labelled: slice.count, n: slice.n }, context);
+    if (few) return few;
+    const value = regressionMetrics(slice)[metric];
+    return {
+      value: Number.isFinite(value) ? value : null,
+      nReference: 0,
+      nCurrent: slice.count,
+      details: { labelled: slice.count, predictions: slice.n, label_mean: slice.labelMean },
+    };
   };
 }

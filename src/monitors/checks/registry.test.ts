@@ -66,15 +66,33 @@ describe('the checks registry', () => {
       'actual_positive_rate',
       'auroc',
       'duplicate_ids',
+      'mae',
+      'mape',
+      'r2',
+      'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
       'actual_positive_rate',
       'auroc',
+      'mae',
+      'mape',
+      'r2',
+      'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
       'actual_positive_rate',
       'auroc',
+      'mae',
+      'mape',
       'positive_rate',
+      'r2',
+      'rmse',
+    ]);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([
+      'mae',
+      'mape',
+      'r2',
+      'rmse',
     ]);
   });
 

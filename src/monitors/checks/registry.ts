@@ -32,6 +32,7 @@ import {
   measurePositiveRate,
   measureSchema,
   measureVolume,
+  regressionMeasure,
   secondsSinceLastEvent,
   shareOf,
   type MeasureContext,
@@ -42,6 +43,7 @@ import {
   featureQuality,
   labelledSlices,
   numericDrift,
+  regressionSlices,
   sliceQuality,
   wholeWindow,
   type Subject,
@@ -74,6 +76,8 @@ export interface Needs<P> {
   duplicates?: boolean;
   /** The labelled predictions of the label window (the window whose labels are due). */
   labels?: boolean;
+  /** The label window's predictions with their labels as numbers: a regression's error sums. */
+  regressionLabels?: boolean;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
@@ -122,6 +126,8 @@ function entry<S, P extends object, const A extends AppliesTo>(
 
 const EVERY_TASK = MODEL_TASKS;
 const BINARY: readonly ModelTask[] = ['binary'];
+const REGRESSION: readonly ModelTask[] = ['regression'];
+const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
 const DAY = 86_400_000;
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
@@ -334,6 +340,58 @@ export const CHECKS = {
     computedFrom: 'raw',
     title: 'AUROC',
     description: 'area under the ROC curve, ties counting half, once labels are due',
+  }),
+  mae: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: distanceKind,
+    // in the label's units: no default fits every model
+    defaults: distanceDefaults(null, null),
+    subject: regressionSlices,
+    measure: regressionMeasure('mae'),
+    needs: REGRESSION_NEEDS,
+    computedFrom: 'raw',
+    title: 'MAE',
+    description: 'mean absolute error of the predictions against their labels, once labels are due',
+  }),
+  rmse: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: distanceKind,
+    defaults: distanceDefaults(null, null),
+    subject: regressionSlices,
+    measure: regressionMeasure('rmse'),
+    needs: REGRESSION_NEEDS,
+    computedFrom: 'raw',
+    title: 'RMSE',
+    description: 'root mean squared error, once labels are due',
+  }),
+  mape: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: distanceKind,
+    defaults: distanceDefaults(null, null),
+    subject: regressionSlices,
+    measure: regressionMeasure('mape'),
+    needs: REGRESSION_NEEDS,
+    computedFrom: 'raw',
+    title: 'MAPE',
+    description:
+      'mean absolute percentage error, a fraction (|y − ŷ| / max(|y|, eps), as scikit-learn), once labels are due',
+  }),
+  r2: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: scoreKind,
+    // below 0 the model predicts worse than the labels' mean
+    defaults: { kind: 'score', warn: null, critical: 0 },
+    subject: regressionSlices,
+    measure: regressionMeasure('r2'),
+    needs: REGRESSION_NEEDS,
+    computedFrom: 'raw',
+    title: 'R²',
+    description:
+      'coefficient of determination (1 when predictions and labels are both constant and equal, 0 when only the labels are), once labels are due',
   }),
 };
 

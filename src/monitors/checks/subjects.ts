@@ -5,10 +5,12 @@ import type {
 } from '../../drift/featureDrift.js';
 import type {
   ClassificationAggregates,
+  RegressionAggregates,
   SliceId,
   SliceQuality,
   WindowAggregates,
 } from '../windowAggregates.js';
+import { emptyRegression } from '../../stats/regression.js';
 
 /**
  * What a check's verdicts are about, one verdict each: a feature in a slice (its drift
@@ -107,6 +109,21 @@ export const labelledSlices: Subject<LabelledSlice> = {
       feature: '',
       slice,
     })),
+};
+
+export type RegressionSlice = RegressionAggregates & SliceId;
+
+/** Per slice of the label window, a regression's predictions with their numeric labels. */
+export const regressionSlices: Subject<RegressionSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.regression ?? [];
+    // a label window with no predictions still owes a verdict for "all": insufficient data
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, ...emptyRegression(), n: 0 }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
 };
 
 /** The window as a whole (its events, its schema, its activity). */
