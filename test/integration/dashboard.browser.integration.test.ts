@@ -120,6 +120,7 @@ describe('the dashboard in a real browser, on demo data', () => {
     );
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(expected));
     expect(Object.fromEntries(rows)['fraud-detector']).toBe('critical'); // the demo plants drift
+    expect(await page.locator('#logout').count()).toBe(1); // a service with a login
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png'), fullPage: true });
     await page.context().close();
   });

@@ -4,7 +4,13 @@
  */
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function layout(title: string, body: string, attributes: Record<string, string> = {}): string {
+/** `login`: whether the service has a login (tokens); without one there is nothing to log out of. */
+function layout(
+  title: string,
+  body: string,
+  attributes: Record<string, string> = {},
+  login = true,
+): string {
   const data = Object.entries(attributes)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
     .join('');
@@ -18,7 +24,7 @@ function layout(title: string, body: string, attributes: Record<string, string> 
 <link rel="stylesheet" href="/assets/dashboard.css">
 </head>
 <body${data}>
-<header><a class="brand" href="/dashboard">driftwatch</a><nav><a href="/dashboard">models</a><a href="/docs">API</a><button id="logout" type="button">log out</button></nav></header>
+<header><a class="brand" href="/dashboard">driftwatch</a><nav><a href="/dashboard">models</a><a href="/docs">API</a>${login ? '<button id="logout" type="button">log out</button>' : ''}</nav></header>
 <main>
 ${body}
 </main>
@@ -29,7 +35,7 @@ ${body}
 `;
 }
 
-export function overviewPage(): string {
+export function overviewPage(login = true): string {
   return layout(
     'models',
     `<h1>Models</h1>
@@ -38,10 +44,11 @@ export function overviewPage(): string {
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
     { page: 'overview' },
+    login,
   );
 }
 
-export function modelPage(model: string): string {
+export function modelPage(model: string, login = true): string {
   return layout(
     model,
     `<h1 id="title">${escapeHtml(model)} <span id="model-status"></span></h1>
@@ -60,6 +67,7 @@ export function modelPage(model: string): string {
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
     { page: 'model', model },
+    login,
   );
 }
 
@@ -67,7 +75,7 @@ export function modelPage(model: string): string {
  * One alert's page, where notifications link (DRIFTWATCH_PUBLIC_URL/dashboard/alerts/ID):
  * drawn from GET /v1/alerts/:id/explanation, why it fired and who silenced it.
  */
-export function alertPage(alertId: string): string {
+export function alertPage(alertId: string, login = true): string {
   return layout(
     `alert ${alertId}`,
     `<h1 id="title">Alert <span class="sub">${escapeHtml(alertId)}</span> <span id="alert-state"></span></h1>
@@ -87,6 +95,7 @@ export function alertPage(alertId: string): string {
 <div id="transitions"></div>
 <p class="hint" id="basis"></p>`,
     { page: 'alert', alert: alertId },
+    login,
   );
 }
 
