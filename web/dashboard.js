@@ -58,9 +58,26 @@ const fmt = (value) =>
 const time = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z') : '–');
 /** Time axes in UTC, as every time on the page, whatever the browser's own zone. */
 const utc = (seconds) => uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC');
+/**
+ * A time axis whose tick labels are UTC ISO times, as every time on the page (uPlot's own are
+ * the browser's "2:00pm 12/6/26"). The labels drawn are kept on the chart's node, for tests.
+ */
+const utcAxis = (node) => ({
+  space: 130,
+  values: (_u, ticks) => {
+    const labels = ticks.map((t) => time(new Date(t * 1000).toISOString()));
+    node.dataset.xTicks = labels.join('|');
+    return labels;
+  },
+});
 /** A time axis value (unix seconds) as the rest of the page writes times: UTC, to the minute. */
 const axisTime = (_u, seconds) =>
-  seconds === null || seconds === undefined ? '--' : time(new Date(seconds * 1000).toISOString());
+  seconds === null || seconds === undefined ? '' : time(new Date(seconds * 1000).toISOString());
+/** A legend value: blank, not uPlot's "--", while the cursor is off the chart. */
+const legendValue = (_u, value) => (value === null || value === undefined ? '' : fmt(value));
+/** Every series of a live legend without its own value formatter gets `legendValue`. */
+const blankLegend = (series) =>
+  series.map((s, i) => (i === 0 || s.value ? s : { ...s, value: legendValue }));
 const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value);
 
 /** A value from window summaries carries the bracket that contains the exact value. */
@@ -93,6 +110,8 @@ async function overview() {
           el('a', { href: `/dashboard/models/${encodeURIComponent(model.model)}` }, model.model),
         ),
         el('td', {}, badge(model.status)),
+        el('td', { class: 'strips' }, el('span', { class: 'hint' }, '…')),
+        el('td', { class: 'incident' }, el('span', { class: 'hint' }, '…')),
         el('td', {}, time(model.last_run && model.last_run.window_end)),
         el(
           'td',
@@ -108,7 +127,113 @@ async function overview() {
       ),
     ),
   );
+  const now = Date.now();
+  await Promise.all(models.map((model) => modelHistory(model.model, now)));
   await alertsPanel();
+}
+
+const HOUR = 3_600_000;
+/** The overview's strips: the last day in quarter hours, the last week in hours. */
+const STRIPS = [
+  { name: 'day', span: 24 * HOUR, cells: 96 },
+  { name: 'week', span: 7 * 24 * HOUR, cells: 168 },
+];
+
+/** A model's last week and last incident, drawn into its overview row. */
+async function modelHistory(model, now) {
+  const row = document.querySelector(`#models tbody tr[data-model="${CSS.escape(model)}"]`);
+  const runs = await runsSince(model, new Date(now - STRIPS[1].span));
+  row
+    .querySelector('td.strips')
+    .replaceChildren(...STRIPS.map((strip) => statusStrip(strip, runs, now)));
+  row.querySelector('td.incident').replaceChildren(await lastIncident(model));
+}
+
+/** Every evaluated window ending after `from`, newest first (paged; at most 10,000). */
+async function runsSince(model, from) {
+  const runs = [];
+  for (let offset = 0; offset < 10_000; offset += 1000) {
+    const query = new URLSearchParams({
+      from: from.toISOString(),
+      limit: '1000',
+      offset: String(offset),
+    });
+    const page = await api(`/v1/models/${encodeURIComponent(model)}/runs?${query}`);
+    runs.push(...page.items);
+    if (page.next_offset === null || page.items.length === 0) break;
+  }
+  return runs;
+}
+
+/**
+ * One small cell per stretch of time, coloured by the worst status of the windows ending in
+ * it; a stretch without any window is drawn empty ("none"), not ok: silence is not health.
+ */
+function statusStrip(strip, runs, now) {
+  const width = strip.span / strip.cells;
+  const start = now - strip.span;
+  const worst = new Array(strip.cells).fill(null);
+  const counts = new Array(strip.cells).fill(0);
+  for (const run of runs) {
+    const index = Math.floor((Date.parse(run.window_end) - start) / width);
+    if (index < 0 || index >= strip.cells) continue;
+    counts[index] += 1;
+    if (worst[index] === null || SEVERITY[run.status] < SEVERITY[worst[index]])
+      worst[index] = run.status;
+  }
+  const isoMinute = (ms) => time(new Date(ms).toISOString());
+  return el(
+    'div',
+    { class: 'strip', 'data-strip': strip.name, title: `the last ${strip.name}` },
+    el('span', { class: 'strip-label' }, strip.name),
+    ...worst.map((status, i) =>
+      el('span', {
+        class: `cell ${status || 'none'}`,
+        'data-status': status || 'none',
+        'data-windows': counts[i],
+        title: `${isoMinute(start + i * width)} – ${isoMinute(start + (i + 1) * width)}: ${
+          status ? `${status} (worst of ${counts[i]} windows)` : 'no window'
+        }`,
+      }),
+    ),
+  );
+}
+
+/**
+ * The model's last incident: its open alert that fired last, or else the alert that was
+ * resolved last; when, which check, and whether it is still open.
+ */
+async function lastIncident(model) {
+  let page;
+  try {
+    page = await api(`/v1/alerts?${new URLSearchParams({ model, state: 'firing,resolved' })}`);
+  } catch (error) {
+    if (error.code === 'DW_NOT_IMPLEMENTED') return el('span', { class: 'hint' }, 'no alerting');
+    throw error;
+  }
+  const newest = (alerts, key) =>
+    alerts.reduce((best, a) => (best === null || a[key] > best[key] ? a : best), null);
+  const firing = page.items.filter((a) => a.state === 'firing');
+  const alert =
+    newest(firing, 'since') ??
+    newest(
+      page.items.filter((a) => a.state === 'resolved'),
+      'last_window_end',
+    );
+  if (!alert) return el('span', { class: 'hint', 'data-incident': 'none' }, 'none');
+  const open = alert.state === 'firing';
+  return el(
+    'a',
+    {
+      href: alertHref(alert.alert_id),
+      'data-incident': alert.alert_id,
+      'data-state': alert.state,
+      class: open ? 'open' : 'resolved',
+    },
+    badge(open ? alert.severity : 'ok'),
+    ` ${open ? `firing since ${time(alert.since)}` : `resolved, last breach ${time(alert.last_window_end)}`}`,
+    ` · ${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`,
+  );
 }
 
 async function alertsPanel(model) {
@@ -206,13 +331,24 @@ async function modelView(model) {
   const select = document.getElementById('metric');
   select.replaceChildren(...metrics.map((m) => el('option', { value: m }, m)));
   select.value = metrics.includes('psi') ? 'psi' : metrics[0] || '';
-  const render = () =>
+  const statusFilter = document.getElementById('status-filter');
+  const renderRows = () =>
     renderResults(
       model,
-      latest.filter((r) => r.feature && r.metric === select.value),
+      latest.filter(
+        (r) =>
+          r.feature &&
+          r.metric === select.value &&
+          (statusFilter.value === 'all' || r.status === statusFilter.value),
+      ),
     );
-  select.addEventListener('change', render);
-  render();
+  const render = () => {
+    renderRows();
+    return heatmap(model, select.value, latest[0] && latest[0].window_end);
+  };
+  select.addEventListener('change', () => void render());
+  statusFilter.addEventListener('change', renderRows);
+  await render();
   await labelsChart(model);
   await alertsPanel(model);
 }
@@ -225,6 +361,12 @@ function renderResults(model, rows) {
       sliceLabel(a).localeCompare(sliceLabel(b)),
   );
   const body = document.querySelector('#results tbody');
+  if (rows.length === 0) {
+    body.replaceChildren(
+      el('tr', { class: 'empty' }, el('td', { colspan: 6, class: 'hint' }, 'No results match.')),
+    );
+    return;
+  }
   body.replaceChildren(
     ...rows.map((row) => {
       const tr = el(
@@ -234,6 +376,7 @@ function renderResults(model, rows) {
           'data-feature': row.feature,
           'data-slice': sliceLabel(row),
           'data-check': row.check_id,
+          'data-status': row.status,
         },
         el('td', {}, el('a', { href: '#history', class: 'feature' }, row.feature)),
         el('td', {}, sliceLabel(row)),
@@ -251,6 +394,104 @@ function renderResults(model, rows) {
       });
       return tr;
     }),
+  );
+}
+
+/** The heatmap's span: the day before the newest window. */
+const HEATMAP_SPAN = 24 * HOUR;
+
+/** A metric's results over the heatmap's span, oldest window first (paged; at most 20,000). */
+async function metricResults(model, metric, newest) {
+  const rows = [];
+  const from = new Date(Date.parse(newest) - HEATMAP_SPAN).toISOString();
+  for (let offset = 0; offset < 20_000; offset += 1000) {
+    const query = new URLSearchParams({
+      model,
+      metric,
+      from,
+      limit: '1000',
+      offset: String(offset),
+    });
+    const page = await api(`/v1/results?${query}`);
+    rows.push(...page.items);
+    if (page.next_offset === null || page.items.length === 0) break;
+  }
+  return rows.filter((r) => r.feature).reverse();
+}
+
+/**
+ * Features × slices × time: one row per check, feature and slice, one column per window,
+ * each cell coloured by that window's status (hover for the value). A click opens that
+ * window's drift chart and histogram.
+ */
+async function heatmap(model, metric, newest) {
+  const node = document.getElementById('heatmap');
+  if (!metric || !newest) {
+    node.replaceChildren(el('p', { class: 'hint' }, 'No results yet: nothing to map.'));
+    return;
+  }
+  const results = await metricResults(model, metric, newest);
+  const windows = [...new Set(results.map((r) => r.window_end))].sort();
+  const rowKey = (r) => `${r.check_id} · ${r.feature} · ${sliceLabel(r)}`;
+  const rows = new Map();
+  for (const result of results) {
+    const key = rowKey(result);
+    if (!rows.has(key)) rows.set(key, new Map());
+    rows.get(key).set(result.window_end, result);
+  }
+  const keys = [...rows.keys()].sort();
+  const column = (end) => windows.indexOf(end);
+  node.dataset.rows = String(keys.length);
+  node.dataset.windows = String(windows.length);
+  const open = (cell, result) => {
+    node.querySelectorAll('.cell.selected').forEach((other) => other.classList.remove('selected'));
+    cell.classList.add('selected');
+    void historyChart(model, result);
+    void histogramChart(model, result.feature, sliceLabel(result), result.window_end);
+    document.getElementById('history').scrollIntoView({ block: 'start' });
+  };
+  const grid = el(
+    'div',
+    { class: 'heatmap-grid' },
+    ...keys.map((key) => {
+      const byWindow = rows.get(key);
+      const cells = windows.map((end) => {
+        const result = byWindow.get(end);
+        if (!result) return el('span', { class: 'cell none', 'data-status': 'none' });
+        const cell = el('button', {
+          type: 'button',
+          class: `cell ${result.status}`,
+          'data-status': result.status,
+          'data-window-end': end,
+          'data-column': column(end),
+          title: `${key} · window ending ${time(end)} · ${result.status} · ${valueText(result)}`,
+        });
+        cell.addEventListener('click', () => open(cell, result));
+        return cell;
+      });
+      const [first] = byWindow.values();
+      return el(
+        'div',
+        {
+          class: 'heatmap-row',
+          'data-check': first.check_id,
+          'data-feature': first.feature,
+          'data-slice': sliceLabel(first),
+        },
+        el('span', { class: 'heatmap-label', title: key }, key),
+        ...cells,
+      );
+    }),
+  );
+  node.replaceChildren(
+    grid,
+    el(
+      'p',
+      { class: 'hint heatmap-axis' },
+      windows.length
+        ? `${windows.length} windows, ending ${time(windows[0])} to ${time(windows.at(-1))} (UTC); click a cell for its chart and histogram.`
+        : 'No windows in the last day.',
+    ),
   );
 }
 
@@ -380,7 +621,7 @@ async function historyChart(model, row) {
       tzDate: utc,
       scales: { x: { time: true } },
       plugins: [alertMarkersPlugin(transitions)],
-      series: [
+      series: blankLegend([
         { label: 'window end (UTC)', value: axisTime },
         {
           label: `${row.metric} value`,
@@ -412,8 +653,8 @@ async function historyChart(model, row) {
           paths: () => null,
           points: { show: true, size: 8, fill: COLORS.critical },
         },
-      ],
-      axes: [{ space: 80 }, { label: row.metric }],
+      ]),
+      axes: [utcAxis(node), { label: row.metric }],
     },
     [xs, values, warn, critical, breaches],
     node,
@@ -467,6 +708,7 @@ async function histogramChart(model, feature, slice, windowEnd) {
   const labels = histogram.categories || binLabels(histogram.edges || []);
   node.replaceChildren();
   node.dataset.bins = String(labels.length);
+  node.dataset.windowEnd = histogram.window_end;
   drawShares(
     node,
     labels,
@@ -550,8 +792,8 @@ async function labelsChart(model) {
       height: 240,
       tzDate: utc,
       scales: { x: { time: true }, auroc: { range: [0, 1] }, coverage: { range: [0, 1] } },
-      series: [
-        {},
+      series: blankLegend([
+        { label: 'window end (UTC)', value: axisTime },
         {
           label: 'AUROC',
           scale: 'auroc',
@@ -560,9 +802,9 @@ async function labelsChart(model) {
           paths: uPlot.paths.stepped({ align: 1 }),
         },
         { label: 'label coverage', scale: 'coverage', stroke: '#059669', dash: [4, 4], width: 1.5 },
-      ],
+      ]),
       axes: [
-        {},
+        utcAxis(node),
         { scale: 'auroc', label: 'AUROC' },
         { scale: 'coverage', side: 1, label: 'coverage', grid: { show: false } },
       ],

@@ -231,4 +231,17 @@ describe('a service without tokens', () => {
     await app.close();
     await store.close();
   });
+
+  it('has no "log out" on its dashboard pages: there is no login', async () => {
+    const store = await openTestStore();
+    const app = buildApp({ store, metrics: createIngestMetrics(), monitors: () => [] });
+    for (const url of ['/dashboard', '/dashboard/models/m', '/dashboard/alerts/a1']) {
+      const page = await app.inject({ method: 'GET', url, headers: { host: '127.0.0.1:8080' } });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('<nav>');
+      expect(page.body).not.toContain('id="logout"');
+    }
+    await app.close();
+    await store.close();
+  });
 });

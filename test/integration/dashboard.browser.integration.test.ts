@@ -8,7 +8,11 @@ import { loadConfig } from '../../src/config/config.js';
 import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
 import { listAcknowledgements, listAlertEvents, listAlerts } from '../../src/store/alerts.js';
-import { listLatestWindowResults } from '../../src/store/results.js';
+import {
+  listLatestWindowResults,
+  listRunsPage,
+  queryResultsPage,
+} from '../../src/store/results.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
 import { storeRun } from '../helpers/verdicts.js';
@@ -116,7 +120,55 @@ describe('the dashboard in a real browser, on demo data', () => {
     );
     expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(expected));
     expect(Object.fromEntries(rows)['fraud-detector']).toBe('critical'); // the demo plants drift
+    expect(await page.locator('#logout').count()).toBe(1); // a service with a login
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it("shows each model's last day and week as strips of window statuses, and its last incident", async () => {
+    const page = await logIn(read.token);
+    const plan = service.plans.find((candidate) => candidate.model === 'fraud-detector');
+    if (!plan) throw new Error('the demo should have fraud-detector');
+    const row = page.locator('#models tr[data-model="fraud-detector"]');
+    const week = row.locator('.strip[data-strip="week"] .cell');
+    const day = row.locator('.strip[data-strip="day"] .cell');
+    await expect.poll(() => week.count()).toBe(168);
+    expect(await day.count()).toBe(96);
+    // Every stored window of the last week is in exactly one cell of each strip, and a cell
+    // is coloured by the worst of them: the demo's critical drift shows.
+    const runs = await listRunsPage(service.store, {
+      monitor: plan.monitor,
+      from: new Date(Date.now() - 7 * 24 * 3_600_000),
+      limit: 10_000,
+      offset: 0,
+    });
+    expect(runs.total).toBeGreaterThan(0);
+    const cells = (strip: typeof week) =>
+      strip.evaluateAll((nodes) =>
+        nodes.map((n) => [n.getAttribute('data-status'), Number(n.getAttribute('data-windows'))]),
+      );
+    for (const strip of [week, day]) {
+      const shown = await cells(strip);
+      expect(shown.reduce((sum, [, windows]) => sum + Number(windows), 0)).toBe(runs.total);
+      expect(shown.filter(([status]) => status === 'critical').length).toBeGreaterThan(0);
+      // an empty stretch is "none", never "ok"
+      for (const [status, windows] of shown) expect(status === 'none').toBe(Number(windows) === 0);
+    }
+    const statuses = new Set(runs.items.map((run) => run.status));
+    const shownStatuses = new Set((await cells(week)).map(([status]) => status));
+    shownStatuses.delete('none');
+    expect(shownStatuses).toEqual(statuses);
+    // Its last incident: the demo's drift fired an alert that is still open.
+    const firing = (await listAlerts(service.store, { model: 'fraud-detector', state: 'firing' }))
+      .filter((alert) => alert.since !== null)
+      .sort((a, b) => (b.since?.getTime() ?? 0) - (a.since?.getTime() ?? 0));
+    expect(firing.length).toBeGreaterThan(0);
+    const incident = row.locator('td.incident a');
+    expect(await incident.getAttribute('data-incident')).toBe(firing[0]?.alertId);
+    expect(await incident.getAttribute('data-state')).toBe('firing');
+    expect(await incident.textContent()).toContain(`· ${firing[0]?.checkId} ·`);
+    expect(await incident.textContent()).toMatch(/firing since \d{4}-\d\d-\d\d \d\d:\d\dZ/);
+    await page.locator('#models').screenshot({ path: path.join(ARTIFACTS, 'overview-strips.png') });
     await page.context().close();
   });
 
@@ -159,7 +211,94 @@ describe('the dashboard in a real browser, on demo data', () => {
       .poll(() => page.locator('#histogram').getAttribute('data-bins'))
       .toMatch(/^[1-9]\d*$/);
     await expect.poll(() => page.locator('#labels canvas').count()).toBe(1);
+    // Time axes in UTC ISO, not the browser's "2:00pm 12/6/26"; legends blank, not "--".
+    for (const chart of ['#history', '#labels']) {
+      const ticks = ((await page.locator(chart).getAttribute('data-x-ticks')) ?? '').split('|');
+      expect(ticks.length).toBeGreaterThan(1);
+      for (const tick of ticks) expect(tick).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\dZ$/);
+      expect(await page.locator(`${chart} .u-legend`).textContent()).not.toContain('--');
+    }
+    // The status filter keeps the rows of one status: those stored for the newest window.
+    await page.selectOption('#status-filter', 'critical');
+    const criticalPsi = (await listLatestWindowResults(service.store, 'fraud-detector')).filter(
+      (r) => r.metric === 'psi' && r.feature && r.status === 'critical',
+    );
+    expect(criticalPsi.length).toBeGreaterThan(0);
+    const filtered = await page.$$eval('#results tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-feature'), tr.getAttribute('data-status')]),
+    );
+    expect(filtered.map(([feature]) => feature).sort()).toEqual(
+      criticalPsi.map((r) => r.feature).sort(),
+    );
+    expect(new Set(filtered.map(([, status]) => status))).toEqual(new Set(['critical']));
+    await page.selectOption('#status-filter', 'awaiting_data');
+    expect(await page.textContent('#results tbody')).toBe('No results match.');
+    await page.selectOption('#status-filter', 'all');
     await page.screenshot({ path: path.join(ARTIFACTS, 'model.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it("leads the model page with a features × slices × time heatmap; a cell opens that window's chart and histogram", async () => {
+    const page = await logIn(read.token);
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('#metric', 'psi');
+    // Expected from the stored results: a row per check, feature and slice, a cell per window.
+    const [newest] = await listLatestWindowResults(service.store, 'fraud-detector');
+    const stored = (
+      await queryResultsPage(
+        service.store,
+        {
+          model: 'fraud-detector',
+          metric: 'psi',
+          from: new Date(Date.parse(newest?.window_end ?? '') - 24 * 3_600_000),
+        },
+        { limit: 20_000, offset: 0 },
+      )
+    ).items.filter((r) => r.feature);
+    const slice = (r: { slice_key: string; slice_value: string }) =>
+      r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value;
+    const windows = [...new Set(stored.map((r) => r.window_end))].sort();
+    const heatmap = page.locator('#heatmap');
+    await expect.poll(() => heatmap.getAttribute('data-windows')).toBe(String(windows.length));
+    expect(windows.length).toBeGreaterThan(1);
+    expect(Number(await heatmap.getAttribute('data-rows'))).toBe(
+      new Set(stored.map((r) => `${r.check_id}|${r.feature}|${slice(r)}`)).size,
+    );
+    // The heatmap comes before the charts and the newest window's table.
+    const top = async (selector: string) => (await page.locator(selector).boundingBox())?.y ?? 0;
+    expect(await top('#heatmap')).toBeLessThan(await top('#history'));
+    const row = heatmap.locator('.heatmap-row[data-feature="amount"][data-slice="channel=web"]');
+    const expected = windows.map(
+      (end) =>
+        stored.find(
+          (r) => r.feature === 'amount' && slice(r) === 'channel=web' && r.window_end === end,
+        )?.status ?? 'none',
+    );
+    expect(
+      await row
+        .locator('.cell')
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status'))),
+    ).toEqual(expected);
+    expect(expected).toContain('critical');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'model-heatmap.png') });
+    // A click on the oldest window opens that window's history and histogram, scrolled to.
+    await page.locator('#alerts').scrollIntoViewIfNeeded();
+    const oldest = row.locator(`.cell[data-window-end="${windows[0]}"]`);
+    await oldest.click();
+    await expect
+      .poll(() => page.locator('#histogram').getAttribute('data-window-end'))
+      .toBe(windows[0]);
+    await expect
+      .poll(() => page.locator('#history').getAttribute('data-points'))
+      .toMatch(/^[1-9]\d*$/);
+    expect(await page.textContent('#history-title')).toMatch(/^psi · amount · channel=web/);
+    expect(await oldest.getAttribute('class')).toMatch(/selected/);
+    const box = await page.locator('#history').boundingBox();
+    // scrolled to the chart: its top near the viewport's (the page's start is out of view)
+    expect(box && box.y > -5 && box.y < 200).toBe(true);
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'model-heatmap-click.png') });
     await page.context().close();
   });
 
@@ -259,6 +398,8 @@ describe('the dashboard in a real browser, on demo data', () => {
     ).toEqual(transitions.map((t) => [t.event, t.windowEnd.toISOString()]));
     // Each sits at its window on the time axis: pointing at it puts uPlot's cursor on that
     // window, whose end the legend then shows.
+    // (the heatmap leads the page: bring the chart into view to point at it)
+    await history.locator('.u-over').scrollIntoViewIfNeeded();
     const plot = await history.locator('.u-over').boundingBox();
     const legendTime = history.locator('.u-legend .u-series').first().locator('.u-value');
     for (const [index, transition] of transitions.entries()) {

@@ -73,11 +73,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
   const page = { config: { access: 'read' as const, page: true }, schema: { hide: true } };
 
   app.get('/', page, async (_request, reply) => reply.redirect('/dashboard', 302));
-  app.get('/dashboard', page, async (_request, reply) => html(reply, overviewPage()));
+  app.get('/dashboard', page, async (_request, reply) => html(reply, overviewPage(!options.open)));
   app.get(
     '/dashboard/models/:model',
     { ...page, schema: { hide: true, params: ModelParams } },
-    async (request, reply) => html(reply, modelPage(request.params.model)),
+    async (request, reply) => html(reply, modelPage(request.params.model, !options.open)),
   );
   app.get(
     '/dashboard/alerts/:alert_id',
@@ -88,7 +88,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<DashboardOptions> = asyn
         params: Type.Object({ alert_id: Type.String({ minLength: 1, maxLength: 200 }) }),
       },
     },
-    async (request, reply) => html(reply, alertPage(request.params.alert_id)),
+    async (request, reply) => html(reply, alertPage(request.params.alert_id, !options.open)),
   );
 
   app.get(

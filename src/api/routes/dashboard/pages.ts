@@ -4,7 +4,13 @@
  */
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function layout(title: string, body: string, attributes: Record<string, string> = {}): string {
+/** `login`: whether the service has a login (tokens); without one there is nothing to log out of. */
+function layout(
+  title: string,
+  body: string,
+  attributes: Record<string, string> = {},
+  login = true,
+): string {
   const data = Object.entries(attributes)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
     .join('');
@@ -18,7 +24,7 @@ function layout(title: string, body: string, attributes: Record<string, string> 
 <link rel="stylesheet" href="/assets/dashboard.css">
 </head>
 <body${data}>
-<header><a class="brand" href="/dashboard">driftwatch</a><nav><a href="/dashboard">models</a><a href="/docs">API</a><button id="logout" type="button">log out</button></nav></header>
+<header><a class="brand" href="/dashboard">driftwatch</a><nav><a href="/dashboard">models</a><a href="/docs">API</a>${login ? '<button id="logout" type="button">log out</button>' : ''}</nav></header>
 <main>
 ${body}
 </main>
@@ -29,34 +35,39 @@ ${body}
 `;
 }
 
-export function overviewPage(): string {
+export function overviewPage(login = true): string {
   return layout(
     'models',
     `<h1>Models</h1>
-<p class="hint">Status of each model's newest window, worst first.</p>
-<table id="models"><thead><tr><th>model</th><th>status</th><th>newest window</th><th>checks fired</th><th>runs</th><th>monitor file</th></tr></thead><tbody></tbody></table>
+<p class="hint">Status of each model's newest window, worst first; its windows over the last day and week (each cell the worst status of the windows ending in it, times UTC; empty: no window) and its last incident.</p>
+<table id="models"><thead><tr><th>model</th><th>status</th><th>last day · week</th><th>last incident</th><th>newest window</th><th>checks fired</th><th>runs</th><th>monitor file</th></tr></thead><tbody></tbody></table>
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
     { page: 'overview' },
+    login,
   );
 }
 
-export function modelPage(model: string): string {
+export function modelPage(model: string, login = true): string {
   return layout(
     model,
     `<h1 id="title">${escapeHtml(model)} <span id="model-status"></span></h1>
 <p class="hint" id="model-meta"></p>
+<h2>Features × slices × time <span class="sub">the last day's windows, coloured by status</span></h2>
+<label>metric <select id="metric"></select></label>
+<div id="heatmap" class="panel"></div>
 <section class="panels">
 <div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
 <div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"></div></div>
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
 </section>
 <h2>Newest window <span id="window" class="sub"></span></h2>
-<label>metric <select id="metric"></select></label>
+<label>status <select id="status-filter"><option value="all">all</option><option value="critical">critical</option><option value="warn">warn</option><option value="no_data">no_data</option><option value="insufficient_data">insufficient_data</option><option value="awaiting_data">awaiting_data</option><option value="ok">ok</option></select></label>
 <table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>
 <h2>Open alerts</h2>
 <div id="alerts"></div>`,
     { page: 'model', model },
+    login,
   );
 }
 
@@ -64,7 +75,7 @@ export function modelPage(model: string): string {
  * One alert's page, where notifications link (DRIFTWATCH_PUBLIC_URL/dashboard/alerts/ID):
  * drawn from GET /v1/alerts/:id/explanation, why it fired and who silenced it.
  */
-export function alertPage(alertId: string): string {
+export function alertPage(alertId: string, login = true): string {
   return layout(
     `alert ${alertId}`,
     `<h1 id="title">Alert <span class="sub">${escapeHtml(alertId)}</span> <span id="alert-state"></span></h1>
@@ -84,6 +95,7 @@ export function alertPage(alertId: string): string {
 <div id="transitions"></div>
 <p class="hint" id="basis"></p>`,
     { page: 'alert', alert: alertId },
+    login,
   );
 }
 
