@@ -1,6 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import { oncePerRegistry } from '../observability/metrics.js';
 import type { Store } from '../store/clickhouse.js';
 import { readRetainedDays, type RetainedDays } from '../store/retention.js';
 import {
@@ -412,13 +413,7 @@ function addTo(into: ReconcileReport, from: ReconcileReport): void {
 const TABLES = ['summary_5m', 'summary_1h', 'summary_1d', 'slice_combos'] as const;
 
 /** One set of counters per registry (a test may build several reconcilers on one). */
-const metricsByRegistry = new WeakMap<Registry, ReturnType<typeof createMetrics>>();
-
-function reconcilerMetrics(registry: Registry) {
-  let metrics = metricsByRegistry.get(registry);
-  if (!metrics) metricsByRegistry.set(registry, (metrics = createMetrics(registry)));
-  return metrics;
-}
+const reconcilerMetrics = oncePerRegistry(createMetrics);
 
 function createMetrics(registry: Registry) {
   const registers = [registry];

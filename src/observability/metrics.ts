@@ -30,3 +30,16 @@ export function createMetricsRegistry(options: { processMetrics?: boolean } = {}
   }
   return registry;
 }
+
+/**
+ * `create` made once per registry: a stage's metrics are registered once however many of it
+ * a process (or a test) builds on one registry; prom-client refuses a name registered twice.
+ */
+export function oncePerRegistry<T>(create: (registry: Registry) => T): (registry: Registry) => T {
+  const made = new WeakMap<Registry, T>();
+  return (registry) => {
+    let metrics = made.get(registry);
+    if (metrics === undefined) made.set(registry, (metrics = create(registry)));
+    return metrics;
+  };
+}

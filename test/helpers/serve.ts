@@ -43,3 +43,33 @@ export function exited(child: ChildProcess): Promise<void> {
     else child.once('exit', () => resolve());
   });
 }
+
+/**
+ * Runs test/helpers/seedAlertRuns.ts in its own process (libchdb binds one data directory per
+ * process): `count` breaching runs of the monitor, from the window ending at `firstEnd`.
+ * Resolves with its exit code once it has ended; `env`, when given, is added to the process's.
+ */
+export async function seedAlertRuns(
+  seed: { dataDir: string; monitorFile: string; firstEnd: Date; count: number },
+  env?: Record<string, string>,
+): Promise<number | null> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(REPO_ROOT, 'test/helpers/seedAlertRuns.ts'),
+      seed.dataDir,
+      seed.monitorFile,
+      seed.firstEnd.toISOString(),
+      String(seed.count),
+    ],
+    {
+      cwd: REPO_ROOT,
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  await exited(child);
+  return child.exitCode;
+}

@@ -1,15 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainAlert } from '../../src/alerts/explainAlert.js';
 import type { Silence } from '../../src/api/alerts.js';
 import { createToken } from '../../src/api/auth/tokens.js';
-import { loadConfig } from '../../src/config/config.js';
-import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
 import { listAlerts } from '../../src/store/alerts.js';
+import { launchChromium, startDemoService } from '../helpers/browser.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
 
@@ -25,10 +23,6 @@ const read = createToken('read', 'analyst');
 const operator = createToken('operator', 'oncall');
 const ingest = createToken('ingest', 'demo-producer');
 
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-}
-
 /** A time as every time on the dashboard: UTC, to the minute ("2026-12-06 19:10Z"). */
 const minute = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z');
 
@@ -42,20 +36,7 @@ describe("an alert's page in a real browser: why it fired, who silenced it", () 
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const config = loadConfig({
-      DRIFTWATCH_DATA_DIR: dataDir,
-      DRIFTWATCH_PORT: '0',
-      DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
-      DRIFTWATCH_TOKENS: [read.line, operator.line, ingest.line].join(','),
-    });
-    ({ service } = await runDemo(config, {
-      hours: 3,
-      eventsPerHour: 1200,
-      liveSeconds: 0,
-      print: () => undefined,
-      ingestToken: ingest.token,
-      driftToEnd: true,
-    }));
+    service = await startDemoService(dataDir, [read, operator, ingest], ingest.token);
     url = service.address ?? '';
     // The demo plants its drift in amount on the web channel: that alert fires.
     const alert = (await listAlerts(service.store, { state: 'firing' })).find(
@@ -81,17 +62,7 @@ describe("an alert's page in a real browser: why it fired, who silenced it", () 
     });
     expect(created.status).toBe(201);
     silence = (await created.json()) as Silence;
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,11 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToken } from '../../src/api/auth/tokens.js';
-import { loadConfig } from '../../src/config/config.js';
-import { runDemo } from '../../src/demo/runDemo.js';
 import type { Service } from '../../src/main.js';
 import { listAcknowledgements, listAlertEvents, listAlerts } from '../../src/store/alerts.js';
 import {
@@ -13,6 +10,7 @@ import {
   listRunsPage,
   queryResultsPage,
 } from '../../src/store/results.js';
+import { launchChromium, startDemoService } from '../helpers/browser.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/store.js';
 import { storeRun } from '../helpers/verdicts.js';
@@ -26,10 +24,6 @@ const read = createToken('read', 'analyst');
 const operator = createToken('operator', 'oncall');
 const ingest = createToken('ingest', 'demo-producer');
 
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-}
-
 describe('the dashboard in a real browser, on demo data', () => {
   let service: Service;
   let browser: Browser;
@@ -38,33 +32,9 @@ describe('the dashboard in a real browser, on demo data', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const config = loadConfig({
-      DRIFTWATCH_DATA_DIR: dataDir,
-      DRIFTWATCH_PORT: '0',
-      DRIFTWATCH_MONITORS_DIR: path.join(REPO_ROOT, 'monitors'),
-      DRIFTWATCH_TOKENS: [read.line, operator.line, ingest.line].join(','),
-    });
-    ({ service } = await runDemo(config, {
-      hours: 3,
-      eventsPerHour: 1200,
-      liveSeconds: 0,
-      print: () => undefined,
-      ingestToken: ingest.token,
-      // the drift lasts to the end, so alerts are still open for the acknowledge test
-      driftToEnd: true,
-    }));
+    service = await startDemoService(dataDir, [read, operator, ingest], ingest.token);
     url = service.address ?? '';
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

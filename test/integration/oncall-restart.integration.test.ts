@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +10,8 @@ import {
   type PagerdutyStub,
   type TeamsStub,
 } from '../helpers/alertReceivers.js';
-import { REPO_ROOT, runCli } from '../helpers/cli.js';
-import { exited, startServe, type RunningService } from '../helpers/serve.js';
+import { runCli } from '../helpers/cli.js';
+import { exited, seedAlertRuns, startServe, type RunningService } from '../helpers/serve.js';
 import { tempDir } from '../helpers/store.js';
 
 /**
@@ -90,21 +89,16 @@ alertmanager:
       DRIFTWATCH_ALERTS_RETRY_MAX_MS: '200',
       DRIFTWATCH_ALERTS_POLL_MS: '50',
     };
-    const seed = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO_ROOT, 'test/helpers/seedAlertRuns.ts'),
-        env.DRIFTWATCH_DATA_DIR ?? '',
-        path.join(monitorsDir, 'oncall-model.yaml'),
-        firstEnd.toISOString(),
-        String(WINDOWS),
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
+    const seeded = await seedAlertRuns(
+      {
+        dataDir: env.DRIFTWATCH_DATA_DIR ?? '',
+        monitorFile: path.join(monitorsDir, 'oncall-model.yaml'),
+        firstEnd,
+        count: WINDOWS,
+      },
+      env,
     );
-    await exited(seed);
-    expect(seed.exitCode).toBe(0);
+    expect(seeded).toBe(0);
   }, 120_000);
 
   afterAll(async () => {

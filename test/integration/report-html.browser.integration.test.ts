@@ -1,19 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareFiles } from '../../src/report/compareFiles.js';
 import { renderReportHtml } from '../../src/report/render/html.js';
 import type { Store } from '../../src/store/clickhouse.js';
+import { launchChromium } from '../helpers/browser.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { openTestStore, tempDir } from '../helpers/store.js';
 
 /** The HTML report as a person sees it: Debian's chromium, headless, driven by playwright-core. */
-function chromiumPath(): string {
-  return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-}
-
 describe('the HTML report in a real browser', () => {
   let store: Store;
   let browser: Browser;
@@ -30,17 +26,7 @@ describe('the HTML report in a real browser', () => {
       label: 'label',
     });
     fs.writeFileSync(file, renderReportHtml(report));
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -4,7 +4,8 @@ import { parseRetryAfter } from '../backoff.js';
 import { buildWebhookRequest, type WebhookTarget } from '../render/webhook.js';
 import type { NotificationLinks } from '../render/text.js';
 import { failure, type Delivery, type NotificationChannel } from './channel.js';
-import { postWithinAccess, type GuardedOutcome, type ResolveHost } from './guardedRequest.js';
+import type { ResolveHost } from './guardedRequest.js';
+import { postWithinMonitorAccess, receiverOf, type PostAnswer } from './httpPost.js';
 
 export interface WebhookChannelOptions {
   /** The webhook a delivery goes to, with its secrets or token; null: no longer declared. */
@@ -27,16 +28,12 @@ export interface WebhookChannelOptions {
  */
 export function createWebhookChannel(options: WebhookChannelOptions): NotificationChannel {
   const now = options.now ?? (() => new Date());
+  const post = postWithinMonitorAccess(options.access, { resolveHost: options.resolveHost });
   return {
     async send(delivery: Delivery) {
-      const target = options.resolve(delivery.monitor, delivery.target);
-      if (target === null)
-        return failure(
-          `webhook "${delivery.target}" is no longer declared by monitor ${delivery.monitor}`,
-          false,
-        );
-      if ('missing' in target)
-        return failure(`webhook "${delivery.target}": ${target.missing}`, false);
+      const receiver = receiverOf(options, delivery, `webhook "${delivery.target}"`);
+      if ('outcome' in receiver) return receiver.outcome;
+      const { target } = receiver;
       let request;
       try {
         request = buildWebhookRequest(delivery, target, {
@@ -46,15 +43,13 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
       } catch (error) {
         return failure(`webhook "${delivery.target}": ${errorMessage(error)}`, false);
       }
-      let answer: GuardedOutcome;
+      let answer: PostAnswer;
       try {
-        answer = await postWithinAccess({
+        answer = await post({
           url: request.url,
           headers: request.headers,
           body: request.body,
           timeoutMs: options.timeoutMs,
-          access: options.access,
-          ...(options.resolveHost ? { resolve: options.resolveHost } : {}),
         });
       } catch (error) {
         const cause = (error as { code?: string }).code;
@@ -78,7 +73,7 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
         );
       const retriable = status === 408 || status === 429 || status >= 500;
       const retryAfterMs = retriable
-        ? parseRetryAfter(headerText(answer.headers['retry-after']), now())
+        ? parseRetryAfter(answer.header('retry-after'), now())
         : undefined;
       return failure(`webhook "${delivery.target}" answered HTTP ${status}`, retriable, {
         responseStatus: status,
@@ -86,8 +81,4 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
       });
     },
   };
-}
-
-function headerText(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
 }

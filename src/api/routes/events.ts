@@ -18,6 +18,7 @@ import type { IncomingMessage, PostingScope, PreparedBatch } from '../../ingest/
 import { unwatchedModelNotes, unwatchedModelsOf } from '../../ingest/unwatchedModels.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
+import { oncePerRegistry } from '../../observability/metrics.js';
 import { refusesAccess } from '../../store/clickhouse.js';
 import { mayPostFor, type Principal } from '../auth/tokens.js';
 import { clientWentAway } from '../errors.js';
@@ -427,13 +428,7 @@ function clientGone(request: FastifyRequest) {
 }
 
 /** One set of counters per registry (tests build several apps on one). */
-const cutShortByRegistry = new WeakMap<Registry, ReturnType<typeof createCutShortMetrics>>();
-
-function cutShortMetrics(registry: Registry) {
-  let metrics = cutShortByRegistry.get(registry);
-  if (!metrics) cutShortByRegistry.set(registry, (metrics = createCutShortMetrics(registry)));
-  return metrics;
-}
+const cutShortMetrics = oncePerRegistry(createCutShortMetrics);
 
 function createCutShortMetrics(registry: Registry) {
   const requests = new Counter({
