@@ -21,6 +21,11 @@ export interface TabularFile {
   columns: ColumnInfo[];
 }
 
+/** Whether the file has a column of that name. */
+export function hasColumn(file: TabularFile, column: string): boolean {
+  return file.columns.some((c) => c.name === column);
+}
+
 const FORMAT_BY_EXTENSION: Record<string, TabularFormat> = {
   '.csv': 'CSVWithNames',
   '.parquet': 'Parquet',

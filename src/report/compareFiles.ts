@@ -4,6 +4,7 @@ import {
   assertReadableFile,
   detectFormat,
   firstNonNumberLine,
+  hasColumn,
   inferCsvColumns,
   kindOfClickHouseType,
   type ColumnInfo,
@@ -251,7 +252,7 @@ function planColumns(
     const files = flag === '--slice' ? [baseline, current] : [current];
     if (flag === '--label' && !hasColumn(current, column) && hasColumn(baseline, column)) continue;
     for (const file of files) {
-      if (!file.columns.some((c) => c.name === column)) {
+      if (!hasColumn(file, column)) {
         throw new InputError(
           { file: file.path, column },
           `unknown column given to ${flag}; the file has: ${file.columns.map((c) => c.name).join(', ')}`,
@@ -449,10 +450,6 @@ async function computeClassification(
     .sort((a, b) =>
       a.slice === 'all' ? -1 : b.slice === 'all' ? 1 : a.slice.localeCompare(b.slice),
     );
-}
-
-function hasColumn(file: TabularFile, column: string): boolean {
-  return file.columns.some((c) => c.name === column);
 }
 
 async function countRows(store: Store, tables: { baseline: string; current: string }) {

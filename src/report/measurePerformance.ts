@@ -1,4 +1,4 @@
-import type { TabularFile } from '../baselines/tabularFile.js';
+import { hasColumn, type TabularFile } from '../baselines/tabularFile.js';
 import { displaySlice } from '../drift/exactDrift.js';
 import { InputError } from '../errors.js';
 import { MAPE_EPS } from '../stats/regression.js';
@@ -70,7 +70,7 @@ export async function measurePerformance(
   request: PerformanceRequest,
 ): Promise<PerformanceEntry[]> {
   const has = (side: Side, column: string | undefined) =>
-    column !== undefined && files[side].file.columns.some((c) => c.name === column);
+    column !== undefined && hasColumn(files[side].file, column);
   const output = request.task === 'binary' ? request.score : request.prediction;
   const outputFlag = request.task === 'binary' ? '--score' : '--prediction';
   if (!has('current', output)) throw unknownColumn(outputFlag, output ?? '', files.current.file);
@@ -100,7 +100,7 @@ async function binary(
   const score = request.score ?? '';
   for (const side of ['baseline', 'current'] as const) {
     const { file, table } = files[side];
-    if (!file.columns.some((c) => c.name === score)) continue;
+    if (!hasColumn(file, score)) continue;
     const range = await queryScoreRange(store, table, score);
     if (range && (range.min < 0 || range.max > 1))
       throw new InputError(
@@ -187,7 +187,7 @@ async function multiclass(
       ['--label', request.label],
       ['--prediction', prediction],
     ] as const) {
-      if (!file.columns.some((c) => c.name === column)) continue;
+      if (!hasColumn(file, column)) continue;
       const seen = await queryDistinctClasses(store, table, column, MAX_CLASSES + 1);
       if (seen.length > MAX_CLASSES)
         throw new InputError(
@@ -220,8 +220,7 @@ async function multiclass(
   };
   const readClassScores = async (side: Side) => {
     const { file, table } = files[side];
-    if (!classColumns || !classColumns.every((c) => file.columns.some((f) => f.name === c.column)))
-      return undefined;
+    if (!classColumns || !classColumns.every((c) => hasColumn(file, c.column))) return undefined;
     const columns: { className: string; rows: ClassScoreRow[] }[] = [];
     for (const c of classColumns)
       columns.push({
@@ -263,7 +262,7 @@ async function multiclass(
       'CBPE estimates a multiclass model from its class scores: give --class-scores PREFIX',
     );
   // the calibration needs the baseline's labels and class scores, not its predictions
-  const baselineScores = files.baseline.file.columns.some((c) => c.name === request.label)
+  const baselineScores = hasColumn(files.baseline.file, request.label)
     ? await classScores('baseline')
     : undefined;
   const reference = baselineScores?.map((c) => ({

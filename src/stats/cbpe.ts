@@ -82,12 +82,6 @@ export function emptyProbabilitySums(): ProbabilitySums {
   return { count: 0, sum: 0, squareSum: 0 };
 }
 
-function addProbability(sums: ProbabilitySums, p: number): void {
-  sums.count += 1;
-  sums.sum += p;
-  sums.squareSum += p * p;
-}
-
 function addProbabilities(sums: ProbabilitySums, p: number, count: number): void {
   sums.count += count;
   sums.sum += count * p;
@@ -133,15 +127,7 @@ export function emptyBinaryCbpe(threshold: number): BinaryCbpeSums {
 
 /** Adds one event: its raw score and its calibrated probability g(score). */
 export function updateBinaryCbpe(sums: BinaryCbpeSums, score: number, calibrated: number): void {
-  if (!Number.isFinite(score) || !(calibrated >= 0 && calibrated <= 1))
-    throw new RangeError(`cbpe: score ${score} with calibrated probability ${calibrated}`);
-  addProbability(
-    score >= sums.threshold ? sums.predictedPositive : sums.predictedNegative,
-    calibrated,
-  );
-  const row = sums.scores.get(score) ?? emptyProbabilitySums();
-  addProbability(row, calibrated);
-  sums.scores.set(score, row);
+  addBinaryCbpeCount(sums, score, calibrated, 1);
 }
 
 /**

@@ -74,22 +74,7 @@ export function updateBinaryQuality(sums: BinaryQualitySums, score: number, labe
     throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   if (label !== 0 && label !== 1)
     throw new RangeError(`binary quality: label ${label} is neither 0 nor 1`);
-  const predicted = score >= sums.threshold;
-  if (label === 1) {
-    if (predicted) sums.tp += 1;
-    else sums.fn += 1;
-  } else if (predicted) sums.fp += 1;
-  else sums.tn += 1;
-  sums.logLossSum += logLossTerm(score, label);
-  sums.brierSum += (score - label) ** 2;
-  const bin = calibrationBin(score, sums.calibrationBins);
-  sums.binCounts[bin] = (sums.binCounts[bin] ?? 0) + 1;
-  sums.binScoreSums[bin] = (sums.binScoreSums[bin] ?? 0) + score;
-  sums.binPositives[bin] = (sums.binPositives[bin] ?? 0) + label;
-  const row = sums.scores.get(score) ?? { positives: 0, negatives: 0 };
-  if (label === 1) row.positives += 1;
-  else row.negatives += 1;
-  sums.scores.set(score, row);
+  addBinaryQualityCounts(sums, score, label, 1 - label);
 }
 
 /**
