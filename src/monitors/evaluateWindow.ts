@@ -48,7 +48,7 @@ import {
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
 import { judgeWindow, type Verdict } from './judge.js';
-import { anyNeeds, checkEntry, type FallbackName } from './checks/registry.js';
+import { anyNeeds, checkEntry, type CheckPlan, type FallbackName } from './checks/registry.js';
 import type {
   SliceId,
   SliceQuality,
@@ -281,6 +281,15 @@ export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
   };
 }
 
+/** The distinct calibration bin counts the checks measure over, ascending. */
+function calibrationBinsOf(checks: readonly CheckPlan[]): number[] {
+  const bins = checks.flatMap((check) => {
+    const count = checkEntry(check.metric).needs?.calibrationBins?.(check);
+    return count === undefined ? [] : [count];
+  });
+  return [...new Set(bins)].sort((a, b) => a - b);
+}
+
 function sliceOfId(id: string): SliceId {
   if (id === ALL_SLICES) return { key: '', value: 'all' };
   const at = id.indexOf('\u0001');
@@ -306,6 +315,9 @@ async function gatherAggregates(
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
           plan.threshold ?? 0.5,
           false,
+          anyNeeds(plan.checks, 'binaryQuality')
+            ? { calibrationBins: calibrationBinsOf(plan.checks) }
+            : undefined,
         )
       : null;
   const regression =

@@ -105,6 +105,14 @@ export function checkProblems(
   }
   for (const problem of entry.kind.problems?.(check, where, entry.title ?? check.metric) ?? [])
     problems.push({ path: at(problem.field), message: problem.message });
+  if (!entry.tasks.includes(context.task)) {
+    // what else it would need does not matter: it does not belong in this monitor
+    problems.push({
+      path: at('metric'),
+      message: `${where}.metric: ${check.metric} applies to ${entry.tasks.join(' and ')} models; this monitor's task is ${context.task}`,
+    });
+    return problems;
+  }
   if (entry.needs?.labels && !context.labels)
     problems.push({
       path: at('metric'),
@@ -114,11 +122,6 @@ export function checkProblems(
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs prediction.threshold`,
-    });
-  if (!entry.tasks.includes(context.task))
-    problems.push({
-      path: at('metric'),
-      message: `${where}.metric: ${check.metric} applies to ${entry.tasks.join(' and ')} models; this monitor's task is ${context.task}`,
     });
   return problems;
 }

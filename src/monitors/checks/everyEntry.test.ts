@@ -44,8 +44,8 @@ const END = Date.parse('2026-12-06T12:00:00Z');
 const HOUR = 3_600_000;
 
 /**
- * Every field of the entry's kind, from its JSON Schema: numbers 0.5, durations 1h, severity
- * warn; none is a default, so the plan shows each field was read.
+ * Every field of the entry's kind, from its JSON Schema: numbers 0.5, integers 5, durations 1h,
+ * severity warn; none is a default, so the plan shows each field was read.
  */
 function exampleFields(metric: Metric): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
@@ -53,6 +53,7 @@ function exampleFields(metric: Metric): Record<string, unknown> {
     if (schema.$ref === '#/$defs/severity') fields[name] = 'warn';
     else if (schema.$ref === '#/$defs/duration') fields[name] = '1h';
     else if (schema.type === 'number') fields[name] = 0.5;
+    else if (schema.type === 'integer') fields[name] = 5;
     else throw new Error(`${metric}.${name}: no example for ${JSON.stringify(schema)}`);
   }
   return fields;
@@ -98,7 +99,7 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
  * field, a tenth of the usual volume two hours after the last event, a model that
  * predicts and is labelled positive far more often than its baseline, ranked worse than
- * chance, and a regression far off its labels.
+ * chance and wrong on every label, and a regression far off its labels.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -175,6 +176,24 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         predictedPositives: 900,
         scored: rows,
         pairsWon: 0.1 * 900 * 100,
+        // every positive scored 0 and every negative 1: wrong at any threshold, and as
+        // miscalibrated as can be (the 5 calibration bins of the example ece check)
+        quality: {
+          tp: 0,
+          fp: 100,
+          fn: 900,
+          tn: 0,
+          logLossSum: 1000 * -Math.log(2 ** -52),
+          brierSum: 1000,
+          outsideUnit: 0,
+          calibration: {
+            5: {
+              binCounts: [900, 0, 0, 0, 100],
+              binScoreSums: [0, 0, 0, 0, 100],
+              binPositives: [900, 0, 0, 0, 0],
+            },
+          },
+        },
       },
     ],
     // predictions 50 off labels near 100 that hardly vary: every error metric far up, R² far below 0

@@ -63,29 +63,50 @@ describe('the checks registry', () => {
   it('says which tests take part in the false discovery rate, and what monitors read raw', () => {
     expect(METRICS.filter(isTestMetric).sort()).toEqual(['chi2', 'ks', 'positive_rate']);
     expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual([
+      'accuracy',
       'actual_positive_rate',
       'auroc',
+      'brier_score',
       'duplicate_ids',
+      'ece',
+      'f1',
+      'log_loss',
       'mae',
       'mape',
+      'precision',
       'r2',
+      'recall',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
+      'accuracy',
       'actual_positive_rate',
       'auroc',
+      'brier_score',
+      'ece',
+      'f1',
+      'log_loss',
       'mae',
       'mape',
+      'precision',
       'r2',
+      'recall',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
+      'accuracy',
       'actual_positive_rate',
       'auroc',
+      'brier_score',
+      'ece',
+      'f1',
+      'log_loss',
       'mae',
       'mape',
       'positive_rate',
+      'precision',
       'r2',
+      'recall',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([

@@ -3,6 +3,7 @@ import type { WindowActivity } from '../windowAggregates.js';
 import {
   countKind,
   delayKind,
+  calibrationKind,
   distanceKind,
   pValueKind,
   rateIncreaseKind,
@@ -19,10 +20,12 @@ import {
   type Severity,
 } from './kinds.js';
 import {
+  binaryQualityMeasure,
   distanceOf,
   exactCount,
   measureActualPositiveRate,
   measureAuroc,
+  measureCalibration,
   measureChi2,
   measureDuplicates,
   measureFreshness,
@@ -78,6 +81,10 @@ export interface Needs<P> {
   labels?: boolean;
   /** The label window's predictions with their labels as numbers: a regression's error sums. */
   regressionLabels?: boolean;
+  /** The label window's binary quality terms at the threshold (confusion, log loss, Brier). */
+  binaryQuality?: boolean;
+  /** The equal-width calibration bins it measures over (the quality terms are summed per bin). */
+  calibrationBins?(check: P): number;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
@@ -128,6 +135,7 @@ const EVERY_TASK = MODEL_TASKS;
 const BINARY: readonly ModelTask[] = ['binary'];
 const REGRESSION: readonly ModelTask[] = ['regression'];
 const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
+const BINARY_QUALITY_NEEDS = { labels: true, binaryQuality: true, threshold: true };
 const DAY = 86_400_000;
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
@@ -340,6 +348,97 @@ export const CHECKS = {
     computedFrom: 'raw',
     title: 'AUROC',
     description: 'area under the ROC curve, ties counting half, once labels are due',
+  }),
+  accuracy: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: scoreKind,
+    // a coin's on balanced labels; on imbalanced ones always saying the majority scores more
+    defaults: { kind: 'score', warn: null, critical: 0.5 },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('accuracy'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    description:
+      'share of labelled predictions on the right side of prediction.threshold (predicted 1 at or above it), once labels are due',
+  }),
+  precision: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: scoreKind,
+    // what a model must keep depends on how rare its positives are: no default fits every model
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('precision'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    description:
+      'TP / (TP + FP) at prediction.threshold (0 when nothing is predicted positive, as scikit-learn), once labels are due',
+  }),
+  recall: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('recall'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    description:
+      'TP / (TP + FN) at prediction.threshold (0 without positive labels), once labels are due',
+  }),
+  f1: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('f1'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'F1',
+    description:
+      'harmonic mean of precision and recall at prediction.threshold (0 when both are), once labels are due',
+  }),
+  log_loss: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: distanceKind,
+    // ln 2: the log loss of a model that says 0.5 for everything
+    defaults: distanceDefaults(null, Math.LN2),
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('log_loss'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'log loss',
+    description:
+      'mean −ln of the probability the score gives the true label, scores clipped to [eps, 1 − eps] (eps = 2⁻⁵²), as scikit-learn, once labels are due',
+  }),
+  brier_score: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: distanceKind,
+    // 0.25: the Brier score of a model that says 0.5 for everything
+    defaults: distanceDefaults(null, 0.25),
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('brier_score'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'Brier score',
+    description: 'mean squared difference of score and label, once labels are due',
+  }),
+  ece: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: calibrationKind,
+    defaults: distanceDefaults(null, 0.1),
+    subject: labelledSlices,
+    measure: measureCalibration,
+    needs: { ...BINARY_QUALITY_NEEDS, calibrationBins: (check) => check.bins },
+    computedFrom: 'raw',
+    title: 'ECE',
+    description:
+      'expected calibration error over `bins` equal-width score bins (16 by default): Σ count/n · |fraction positive − mean score| over non-empty bins, the reliability curve (scikit-learn’s calibration_curve) in its details, once labels are due',
   }),
   mae: entry({
     appliesTo: 'labels',
