@@ -349,6 +349,7 @@ async function modelView(model) {
   select.addEventListener('change', () => void render());
   statusFilter.addEventListener('change', renderRows);
   await render();
+  qualityTable(model, latest);
   await labelsChart(model);
   await alertsPanel(model);
 }
@@ -596,7 +597,8 @@ async function historyChart(model, row) {
     alertTransitions(model, row, slice),
   ]);
   document.getElementById('history-title').textContent =
-    `${row.check_id} · ${row.feature} · ${slice}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
+    // a model-level check (f1, ece) has no feature to name
+    `${[row.check_id, row.feature, slice].filter(Boolean).join(' · ')}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
   const points = series.points;
   const xs = points.map((p) => Date.parse(p.window_end) / 1000);
   const values = points.map((p) => p.value);
@@ -810,6 +812,103 @@ async function labelsChart(model) {
       ],
     },
     [xs, series.points.map((p) => p.auroc), series.points.map((p) => p.coverage)],
+    node,
+  );
+}
+
+// ---- quality once labels are due: accuracy, F1, log loss, ECE... (any label check) ----
+
+/** The newest window's checks judged on a label window (they say which), worst first. */
+function qualityTable(model, latest) {
+  const rows = latest
+    .filter((r) => !r.feature && r.details && r.details.label_window)
+    .sort(
+      (a, b) =>
+        SEVERITY[a.status] - SEVERITY[b.status] ||
+        a.check_id.localeCompare(b.check_id) ||
+        sliceLabel(a).localeCompare(sliceLabel(b)),
+    );
+  const body = document.querySelector('#quality tbody');
+  if (rows.length === 0) {
+    body.replaceChildren(
+      el(
+        'tr',
+        { class: 'empty' },
+        el('td', { colspan: 7, class: 'hint' }, 'No label checks (or none due yet).'),
+      ),
+    );
+    return;
+  }
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const labelWindow = row.details.label_window;
+      const tr = el(
+        'tr',
+        {
+          class: 'clickable',
+          'data-check': row.check_id,
+          'data-metric': row.metric,
+          'data-slice': sliceLabel(row),
+          'data-status': row.status,
+          'data-value': row.value === null ? '' : String(row.value),
+        },
+        el('td', {}, el('a', { href: '#history' }, row.check_id)),
+        el('td', {}, row.metric),
+        el('td', {}, sliceLabel(row)),
+        el('td', { class: 'num', title: bracketTitle(row) }, valueText(row)),
+        el('td', { class: 'num' }, `${fmt(row.warn_threshold)} / ${fmt(row.critical_threshold)}`),
+        el('td', {}, badge(row.status)),
+        el('td', {}, `${time(labelWindow.start)} .. ${time(labelWindow.end)}`),
+      );
+      tr.addEventListener('click', (event) => {
+        event.preventDefault();
+        body.querySelectorAll('tr.selected').forEach((other) => other.classList.remove('selected'));
+        tr.classList.add('selected');
+        void historyChart(model, row);
+        if (Array.isArray(row.details.reliability)) reliabilityChart(row);
+      });
+      return tr;
+    }),
+  );
+}
+
+/**
+ * An ece result's reliability curve: per non-empty bin, the fraction of positives against
+ * the mean predicted score (sklearn's calibration_curve), beside the diagonal of a
+ * calibrated model.
+ */
+function reliabilityChart(row) {
+  const node = document.getElementById('reliability');
+  const points = row.details.reliability;
+  document.getElementById('reliability-title').textContent =
+    `${row.check_id} · ${sliceLabel(row)} · ${row.details.bins} bins · ECE ${fmt(row.value)}`;
+  node.replaceChildren();
+  node.dataset.points = String(points.length);
+  const xs = points.map((p) => p.mean_predicted);
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
+      series: blankLegend([
+        { label: 'mean predicted', value: legendValue },
+        {
+          label: 'fraction positive',
+          stroke: '#7c3aed',
+          width: 2,
+          points: { show: true, size: 6, fill: '#7c3aed' },
+        },
+        {
+          label: 'calibrated',
+          stroke: '#64748b',
+          dash: [4, 4],
+          width: 1,
+          points: { show: false },
+        },
+      ]),
+      axes: [{ label: 'mean predicted score' }, { label: 'fraction positive' }],
+    },
+    [xs, points.map((p) => p.fraction_positive), xs],
     node,
   );
 }

@@ -46,6 +46,15 @@ type Group = (typeof GROUPS)[number];
 
 const binsOf = (c: BinaryTaskCase) => c.expected.calibration.n_bins;
 
+/** The group whose "all" slice is checked against pooled sums. */
+const LARGEST = GROUPS.reduce((a, b) => (b.cases.length > a.cases.length ? b : a));
+/**
+ * A slice whose scores are not all probabilities (a logit slipped in), in every other group
+ * (in LARGEST's "all" it would leave no log loss to check).
+ */
+const OUTSIDE = { name: 'not_probabilities', scores: [0.2, 1.5, 0.7, 0.1], labels: [0, 1, 1, 0] };
+const slicesOf = (group: Group) => (group === LARGEST ? group.cases : [...group.cases, OUTSIDE]);
+
 function monitorYaml(group: Group): string {
   const bins = [...new Set(group.cases.map(binsOf))];
   return `model: ${group.model}
@@ -166,7 +175,7 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
     const predictions: TestPrediction[] = [];
     const labels: LabelRow[] = [];
     for (const group of GROUPS) {
-      const rows = group.cases.flatMap((c) =>
+      const rows = slicesOf(group).flatMap((c) =>
         c.scores.map((p, i) => `${i % 97},${p},${c.labels[i]},${c.name}`),
       );
       const groupDir = path.join(dir, group.model);
@@ -176,7 +185,7 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
         ['amount,score,label,case', ...rows].join('\n'),
       );
       fs.writeFileSync(path.join(groupDir, 'monitor.yaml'), monitorYaml(group));
-      group.cases.forEach((c, k) =>
+      slicesOf(group).forEach((c, k) =>
         c.scores.forEach((p, i) => {
           const id = `${k}-${i}`;
           const at = predictions.length;
@@ -270,7 +279,7 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
   );
 
   it('judges every slice together as the pooled pairs say', () => {
-    const group = GROUPS.reduce((a, b) => (b.cases.length > a.cases.length ? b : a));
+    const group = LARGEST;
     expect(group.cases.length).toBeGreaterThan(1);
     for (const bins of new Set(group.cases.map(binsOf))) {
       const expected = pooled(group.cases, group.threshold, bins);
@@ -285,6 +294,31 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
       labelled,
       predictions: labelled + 1,
     });
+  });
+
+  it('judges a slice with a score outside [0, 1] at the threshold, but gives it no log loss, Brier score or ECE', () => {
+    const others = GROUPS.filter((group) => group !== LARGEST);
+    expect(others.length).toBeGreaterThan(0);
+    for (const group of others) {
+      const accuracy = result(group, 'accuracy', OUTSIDE.name);
+      // predicted 1 at or above the threshold; 1.5 is above every group's
+      const right = OUTSIDE.scores.filter(
+        (p, i) => (p >= group.threshold ? 1 : 0) === OUTSIDE.labels[i],
+      ).length;
+      expect(accuracy.value).toBe(right / OUTSIDE.scores.length);
+      for (const id of [
+        'log_loss',
+        'brier_score',
+        ...new Set(group.cases.map((c) => `ece_${binsOf(c)}`)),
+      ]) {
+        const found = result(group, id, OUTSIDE.name);
+        expect(found.status, id).toBe('insufficient_data');
+        expect(found.value).toBeNull();
+        expect(found.details.reason).toBe(
+          '1 labelled predictions are scored outside [0, 1]: not probabilities',
+        );
+      }
+    }
   });
 
   it('gives each verdict against its thresholds: lower is worse for F1, higher for log loss', () => {

@@ -397,4 +397,71 @@ describe('the dashboard in a real browser, on demo data', () => {
     await history.screenshot({ path: path.join(ARTIFACTS, 'alert-markers.png') });
     await page.context().close();
   });
+
+  // After the transitions' windows: one more, holding a binary model's quality checks.
+  it('lists the label checks of the newest window, and draws an ece check’s reliability curve', async () => {
+    const plan = service.plans.find((candidate) => candidate.model === 'fraud-detector');
+    const [newest] = await listLatestWindowResults(service.store, 'fraud-detector');
+    if (!plan || !newest) throw new Error('the demo should have evaluated fraud-detector');
+    const end = new Date(Date.parse(newest.window_end) + plan.windowMs);
+    const labelWindow = {
+      start: new Date(end.getTime() - 3 * plan.windowMs).toISOString(),
+      end: new Date(end.getTime() - 2 * plan.windowMs).toISOString(),
+    };
+    const reliability = [
+      { bin: 0, lower: 0, upper: 0.25, count: 40, mean_predicted: 0.1, fraction_positive: 0.05 },
+      { bin: 2, lower: 0.5, upper: 0.75, count: 25, mean_predicted: 0.6, fraction_positive: 0.8 },
+      { bin: 3, lower: 0.75, upper: 1, count: 35, mean_predicted: 0.9, fraction_positive: 0.7 },
+    ];
+    await storeRun(service.store, plan, end, [
+      { feature: 'amount', status: 'ok', value: 0.01 },
+      {
+        checkId: 'f1',
+        metric: 'f1',
+        feature: '',
+        status: 'critical',
+        value: 0.41,
+        details: { tp: 30, fp: 50, fn: 36, tn: 84, threshold: 0.5, label_window: labelWindow },
+      },
+      {
+        checkId: 'ece',
+        metric: 'ece',
+        feature: '',
+        slice: 'channel=web',
+        status: 'ok',
+        value: 0.085,
+        details: { bins: 4, reliability, label_window: labelWindow },
+      },
+    ]);
+    const page = await logIn(read.token);
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    // the label checks only (not the drift result), worst first
+    const rows = await page.$$eval('#quality tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-check'),
+        tr.getAttribute('data-slice'),
+        tr.getAttribute('data-status'),
+        tr.getAttribute('data-value'),
+      ]),
+    );
+    expect(rows).toEqual([
+      ['f1', 'all', 'critical', '0.41'],
+      ['ece', 'channel=web', 'ok', '0.085'],
+    ]);
+    expect(await page.locator('#quality tbody tr[data-check="f1"]').textContent()).toContain(
+      labelWindow.start.replace('T', ' ').replace(/:00\.000Z$/, 'Z'),
+    );
+    await page.locator('#quality tr[data-check="ece"] a').click();
+    const curve = page.locator('#reliability');
+    await expect.poll(() => curve.getAttribute('data-points')).toBe('3');
+    expect(await curve.locator('canvas').count()).toBe(1);
+    expect(await page.textContent('#reliability-title')).toBe(
+      'ece · channel=web · 4 bins · ECE 0.0850',
+    );
+    // and its history, in the history chart
+    await expect.poll(() => page.getAttribute('#history', 'data-points')).toBe('1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'quality.png'), fullPage: true });
+    await page.context().close();
+  });
 });
