@@ -9,6 +9,7 @@ import { parseTaskCases, type BinaryTaskCase } from '../stats/taskOracle.testing
 import type { Store } from '../store/clickhouse.js';
 import { toClickHouseTime } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
+import { listLatestWindowResults } from '../store/results.js';
 import { insertTestPredictions, type TestPrediction } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt } from '../timeWindow.js';
@@ -334,6 +335,24 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
         c.expected.calibration.ece >= 0.1 ? 'critical' : 'ok',
       );
     }
+  });
+
+  it('stores each verdict as the history and the API read it: the value, thresholds and curve', async () => {
+    const group = LARGEST;
+    const stored = await listLatestWindowResults(store, group.model);
+    const c = group.cases[0];
+    if (!c) throw new Error('no case');
+    const find = (checkId: string) =>
+      stored.find((r) => r.check_id === checkId && r.slice_value === c.name);
+    const f1 = find('f1_floor');
+    expect(f1).toMatchObject({ metric: 'f1', warn_threshold: 0.6, critical_threshold: 0.55 });
+    expectClose(f1?.value ?? NaN, c.expected.f1, 'stored f1');
+    const ece = find(`ece_${binsOf(c)}`);
+    expect(ece?.details).toEqual(result(group, `ece_${binsOf(c)}`, c.name).details);
+    expect(ece?.details).toHaveProperty('label_window', {
+      start: W1.start.toISOString(),
+      end: W1.end.toISOString(),
+    });
   });
 
   it('alerts on a breached F1 with its value, its floor and its slice', () => {
