@@ -32,7 +32,7 @@ export async function queryClassificationAggregates(
 ): Promise<ClassificationAggregates[]> {
   const params: QueryParams = { ...relation.params, dw_all: ALL_SLICES, dw_threshold: threshold };
   const terms = quality ? qualitySql(quality.calibrationBins, params) : { bins: '', sums: '' };
-  const rows = await store.query<Record<string, string | number | number[]>>(
+  const rows = await store.query<Record<string, string | number | unknown[]>>(
     `SELECT group_key AS slice,
             sum(rows) AS n, sum(pos) + sum(neg) AS labelled, sum(pos) AS positives, sum(neg) AS negatives,
             sum(predicted) AS predicted_positives, sum(scored) AS scored,
@@ -99,12 +99,14 @@ function qualitySql(
     const b = `{dw_bins_${i}:UInt32}`;
     // each distinct score's bin, once (the middle query), then its terms added to that bin
     bins.push(`arrayCount(e -> e * (1 / ${b}) < ${p}, range(1, ${b})) AS q_bin_${i}`);
-    const perBin = (term: string) =>
-      `sumForEach(arrayMap(k -> if(k = q_bin_${i}, toFloat64(${term}), 0), range(${b})))`;
+    // per bin that holds events: [bins], [count], [Σ score], [Σ label] (sumMap: O(1) a row)
+    const map = `sumMap([q_bin_${i}], [toFloat64(pos + neg)], [toFloat64(pos + neg) * ${p}], [toFloat64(pos)])`;
     sums.push(
-      `${perBin('pos + neg')} AS q_bins_${i}_count`,
-      `${perBin(`(pos + neg) * ${p}`)} AS q_bins_${i}_score`,
-      `${perBin('pos')} AS q_bins_${i}_positives`,
+      `${map} AS q_bins_${i}`,
+      `q_bins_${i}.1 AS q_bins_${i}_keys`,
+      `q_bins_${i}.2 AS q_bins_${i}_count`,
+      `q_bins_${i}.3 AS q_bins_${i}_score`,
+      `q_bins_${i}.4 AS q_bins_${i}_positives`,
     );
   });
   const list = (columns: string[]) => columns.map((column) => `,\n            ${column}`).join('');
@@ -112,10 +114,9 @@ function qualitySql(
 }
 
 function qualityOf(
-  row: Record<string, string | number | number[]>,
+  row: Record<string, string | number | unknown[]>,
   calibrationBins: readonly number[],
 ): BinaryQualityAggregates {
-  const numbers = (value: unknown) => (Array.isArray(value) ? value.map(Number) : []);
   return {
     tp: Number(row.q_tp),
     fp: Number(row.q_fp),
@@ -125,14 +126,25 @@ function qualityOf(
     brierSum: Number(row.q_brier),
     outsideUnit: Number(row.q_outside),
     calibration: Object.fromEntries(
-      calibrationBins.map((bins, i) => [
-        bins,
-        {
-          binCounts: numbers(row[`q_bins_${i}_count`]),
-          binScoreSums: numbers(row[`q_bins_${i}_score`]),
-          binPositives: numbers(row[`q_bins_${i}_positives`]),
-        },
-      ]),
+      calibrationBins.map((bins, i) => {
+        // dense, one entry a bin: sumMap keeps only the bins that hold events
+        const dense = (column: string) => {
+          const values = new Array<number>(bins).fill(0);
+          const keys = row[`q_bins_${i}_keys`];
+          const sums = row[`q_bins_${i}_${column}`];
+          if (Array.isArray(keys) && Array.isArray(sums))
+            keys.forEach((bin, k) => (values[Number(bin)] = Number(sums[k])));
+          return values;
+        };
+        return [
+          bins,
+          {
+            binCounts: dense('count'),
+            binScoreSums: dense('score'),
+            binPositives: dense('positives'),
+          },
+        ];
+      }),
     ),
   };
 }

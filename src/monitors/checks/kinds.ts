@@ -240,7 +240,7 @@ export const calibrationKind: JudgeKind<CalibrationParams> = {
         'Equal-width score bins on [0, 1] (sklearn calibration_curve’s n_bins); 16 by default.',
       type: 'integer',
       minimum: 1,
-      maximum: 1000,
+      maximum: 100,
     },
   },
   plan: (raw, defaults, context) => ({
