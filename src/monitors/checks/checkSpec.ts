@@ -118,7 +118,9 @@ export function checkProblems(
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs labels: add a \`labels\` section`,
     });
-  if (entry.needs?.threshold && !context.threshold)
+  // the threshold splits a binary model's scores: an entry serving other tasks too (accuracy)
+  // needs it only in a binary monitor
+  if (entry.needs?.threshold && context.task === 'binary' && !context.threshold)
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs prediction.threshold`,

@@ -85,7 +85,7 @@ export interface Needs<P> {
   binaryQuality?: boolean;
   /** The equal-width calibration bins it measures over (the quality terms are summed per bin). */
   calibrationBins?(check: P): number;
-  /** The monitor's prediction.threshold. */
+  /** The monitor's prediction.threshold (in a binary monitor: it splits the scores). */
   threshold?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
   trailingMs?(check: P): number;
