@@ -94,6 +94,13 @@ describe('a monitor file’s task', () => {
     });
   });
 
+  it('measures calibration over 16 bins unless the check says', () => {
+    const file = monitorFile(null, ['{ metric: ece, critical: 0.1 }']);
+    fs.appendFileSync(file, 'prediction: { threshold: 0.4 }\n');
+    const loaded = loadMonitorFile(file);
+    expect(loaded.ok && loaded.plan.checks[0]).toMatchObject({ metric: 'ece', bins: 16 });
+  });
+
   it('refuses calibration bins that are not a whole number from 1 up', () => {
     const file = monitorFile(null, ['{ metric: ece, bins: 2.5, critical: 0.1 }']);
     fs.appendFileSync(file, 'prediction: { threshold: 0.4 }\n');
