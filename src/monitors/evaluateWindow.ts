@@ -28,6 +28,10 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
+import { queryConfusionCounts, queryReferenceScoreLabels } from '../store/cbpeQueries.js';
+import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
+import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
+import { estimateSlices } from './estimatedPerformance.js';
 import { queryRegressionAggregates } from '../store/regressionQueries.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
@@ -50,6 +54,7 @@ import {
 import { judgeWindow, type Verdict } from './judge.js';
 import { anyNeeds, checkEntry, type FallbackName } from './checks/registry.js';
 import type {
+  EstimatedPerformance,
   SliceId,
   SliceQuality,
   WindowActivity,
@@ -203,6 +208,11 @@ export async function evaluateWindowSamples(
     current: [...samples.featureNames].sort(),
     baseline: [...reference.featureNames].sort(),
   });
+  if (anyNeeds(plan.checks, 'calibration'))
+    aggregates = {
+      ...aggregates,
+      estimated: await estimatedPerformance(store, plan, prepared, samples, labelWindow),
+    };
   let verdicts = judgeWindow(plan, aggregates);
   let exactFallback: WindowEvaluation['exactFallback'] = null;
   const undecided = verdicts.filter((verdict) => verdict.undecided);
@@ -336,6 +346,100 @@ async function gatherAggregates(
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
+}
+
+/** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
+interface FittedCalibration {
+  calibration: IsotonicCalibration;
+  labelled: number;
+}
+
+/**
+ * Calibrations per store and stored baseline version (model, name, version): a stored
+ * version never changes, so its calibration is fitted once per process, not once per window.
+ * A trailing baseline (the model's own events, whose labels keep arriving) is fitted per run.
+ */
+const CALIBRATIONS = new WeakMap<Store, Map<string, FittedCalibration | null>>();
+const MAX_CACHED_CALIBRATIONS = 256;
+
+async function calibrationFor(
+  store: Store,
+  baseline: ResolvedBaseline,
+): Promise<FittedCalibration | null> {
+  const { source } = baseline;
+  const key =
+    source.kind === 'stored'
+      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+      : null;
+  const cache = CALIBRATIONS.get(store) ?? new Map<string, FittedCalibration | null>();
+  CALIBRATIONS.set(store, cache);
+  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
+  const rows = await queryReferenceScoreLabels(store, source);
+  const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
+  const fitted = labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
+  if (key !== null) {
+    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
+    cache.set(key, fitted);
+  }
+  return fitted;
+}
+
+/**
+ * CBPE for the estimated checks: per slice of the window from its score cells, and, when an
+ * estimation_error check compares estimates with labels, per slice of the label window from
+ * its own score cells (the same estimate its own run stored) beside its confusion counts.
+ */
+async function estimatedPerformance(
+  store: Store,
+  plan: MonitorPlan,
+  prepared: PreparedMonitor,
+  samples: Samples,
+  labelWindow: TimeWindow | null,
+): Promise<EstimatedPerformance> {
+  const threshold = plan.threshold ?? 0.5;
+  const bandWidth = DEFAULT_BAND_WIDTH;
+  const fitted = await calibrationFor(store, prepared.baseline);
+  const base = {
+    calibration: fitted && { labelled: fitted.labelled, knots: fitted.calibration.x.length },
+    bandWidth,
+    labelWindow: null,
+    realized: null,
+  };
+  if (!fitted) return { ...base, window: [] };
+  const keys = prepared.profile.sliceKeys;
+  const window = estimateSlices(fitted.calibration, samples, threshold, bandWidth);
+  if (!anyNeeds(plan.checks, 'labelWindowEstimate') || !labelWindow) return { ...base, window };
+  const labelSamples = await readLabelWindowSamples(store, plan, labelWindow, keys);
+  if (typeof labelSamples === 'string')
+    return { ...base, window, labelWindow: [], labelWindowUnreadable: labelSamples };
+  const realized = await queryConfusionCounts(
+    store,
+    labelledWindowRelation(eventsIn(plan.model, labelWindow), keys),
+    threshold,
+  );
+  return {
+    ...base,
+    window,
+    labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
+    realized: realized.map((row) => ({ ...sliceOfId(row.slice), ...row })),
+  };
+}
+
+/** The label window's summaries, or why they are gone (expired: the run goes on without them). */
+async function readLabelWindowSamples(
+  store: Store,
+  plan: MonitorPlan,
+  labelWindow: TimeWindow,
+  keys: ReferenceProfile['sliceKeys'],
+): Promise<Samples | string> {
+  try {
+    return (await readWindowSamples(store, { model: plan.model, window: labelWindow, keys }))
+      .samples;
+  } catch (error) {
+    if (error instanceof DriftwatchError && error.code === 'DW_EXPIRED')
+      return `the label window's summaries: ${error.message}`;
+    throw error;
+  }
 }
 
 /** Events in the window, the last event before its end, and each volume check's expectation. */
