@@ -127,7 +127,7 @@ function coverage(
       samplesOf(window.scores),
       THRESHOLD,
       bandWidth,
-    ) as [BinaryEstimate];
+    ) as unknown as [BinaryEstimate];
     expect(estimate.n).toBe(EVENTS_PER_WINDOW);
     const actual = realized(window.scores, window.labels);
     for (const metric of METRICS) {

@@ -1280,7 +1280,7 @@ describe('performance estimated before labels (estimated_*, estimation_error)', 
       classification,
       estimated: estimated({
         labelWindow,
-        realized: [{ slice: '\u0000all', key: '', value: 'all', ...confusion }],
+        realized: [{ key: '', value: 'all', ...confusion }],
       }),
     });
 

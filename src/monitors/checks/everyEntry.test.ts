@@ -201,7 +201,7 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
       bandWidth: 3,
       window: [{ ...ALL_SLICE, ...estimateAt(0.1, rows) }],
       labelWindow: [{ ...ALL_SLICE, ...estimateAt(0.95, rows) }],
-      realized: [{ slice: 'all', ...ALL_SLICE, tp: 0, fp: 900, fn: 100, tn: 0 }],
+      realized: [{ ...ALL_SLICE, tp: 0, fp: 900, fn: 100, tn: 0 }],
     },
     activity: {
       events: rows,
