@@ -1245,6 +1245,17 @@ describe('performance estimated before labels (estimated_*, estimation_error)', 
     );
     expect(uncalibrated).toMatchObject({ status: 'insufficient_data', value: null });
     expect(String(uncalibrated.details.reason)).toContain('no labelled scores');
+    // a calibration on 999 labels is not trusted: its own error is not in the band
+    const small = judgeOne(
+      check,
+      aggregatesOf({ estimated: estimated({ calibration: { labelled: 999, knots: 5 } }) }),
+    );
+    expect(small).toMatchObject({
+      status: 'insufficient_data',
+      value: null,
+      nReference: 999,
+      details: { min_reference_labels: 1000 },
+    });
     const few = judgeOne(
       check,
       aggregatesOf({

@@ -7,7 +7,12 @@ import type {
 } from '../../drift/featureDrift.js';
 import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
-import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
+import type {
+  EstimatedPerformance,
+  SliceQuality,
+  WindowActivity,
+  WindowAggregates,
+} from '../windowAggregates.js';
 import type { EstimationErrorParams, EstimatedMetric, Measurement } from './kinds.js';
 import erfc from '@stdlib/math-base-special-erfc';
 import type { Estimate } from '../../stats/cbpe.js';
@@ -393,6 +398,42 @@ export function regressionMeasure(
 const NO_CALIBRATION =
   'the baseline has no labelled scores to calibrate on (CBPE needs the baseline file’s score and label columns)';
 
+/**
+ * Labelled baseline scores below which CBPE gives no estimate: its band holds the labels'
+ * randomness, not the calibration's own error, and with a reference of 500 the realized
+ * values fell outside ±3σ in up to a fifth of windows (docs/TASKS.md, "Reference size").
+ */
+export const MIN_CALIBRATION_LABELS = 1000;
+
+type Calibrated = EstimatedPerformance & { calibration: { labelled: number; knots: number } };
+
+/** The window's estimates, or why there is none to judge: no calibration, or a small one. */
+function calibrated(
+  estimated: EstimatedPerformance | null | undefined,
+  nCurrent: number,
+): { ok: true; estimated: Calibrated } | { ok: false; why: Measurement } {
+  const calibration = estimated?.calibration;
+  if (!estimated || !calibration)
+    return {
+      ok: false,
+      why: { value: null, nReference: 0, nCurrent, details: { reason: NO_CALIBRATION } },
+    };
+  if (calibration.labelled >= MIN_CALIBRATION_LABELS)
+    return { ok: true, estimated: { ...estimated, calibration } };
+  return {
+    ok: false,
+    why: {
+      value: null,
+      nReference: calibration.labelled,
+      nCurrent,
+      details: {
+        reason: `the calibration was fitted on ${calibration.labelled} labelled baseline scores, fewer than the ${MIN_CALIBRATION_LABELS} CBPE needs for its band to hold`,
+        min_reference_labels: MIN_CALIBRATION_LABELS,
+      },
+    },
+  };
+}
+
 /** What an estimate says beside its value: its standard error and how wide its band is. */
 function estimateDetails(estimate: Estimate, bandWidth: number): Record<string, unknown> {
   return {
@@ -416,10 +457,10 @@ export function estimatedMeasure(
   metric: EstimatedMetric,
 ): (slice: EstimatedSlice, check: unknown, context: MeasureContext) => Measurement {
   return (slice, _check, context) => {
-    const estimated = context.aggregates.estimated;
     const n = slice.estimate?.n ?? 0;
-    if (!estimated?.calibration)
-      return { value: null, nReference: 0, nCurrent: n, details: { reason: NO_CALIBRATION } };
+    const found = calibrated(context.aggregates.estimated, n);
+    if (!found.ok) return found.why;
+    const { estimated } = found;
     const labelled = estimated.calibration.labelled;
     const few = tooFew(context, labelled, n);
     if (few || !slice.estimate) return few ?? insufficient(labelled, n, context.plan.minSamples);
@@ -463,9 +504,9 @@ export function measureEstimationError(
   const few = tooFewLabels(slice.labelled, context);
   if (few) return few;
   const n = slice.labelled.labelled;
-  const estimated = context.aggregates.estimated;
-  if (!estimated?.calibration)
-    return { value: null, nReference: 0, nCurrent: n, details: { reason: NO_CALIBRATION } };
+  const found = calibrated(context.aggregates.estimated, n);
+  if (!found.ok) return found.why;
+  const { estimated } = found;
   const estimate = slice.estimate?.[check.estimate];
   const realized = realizedValue(slice, check.estimate);
   if (!estimate || !Number.isFinite(estimate.value) || !Number.isFinite(realized))
