@@ -183,6 +183,32 @@ describe('CBPE checks in a monitor run on embedded ClickHouse', () => {
     expect(result('calibrated', 'w2', 'estimated_roc_auc').status).toBe('ok');
   });
 
+  it('recomputes exactly, from the window’s distinct scores, an estimate whose bracket straddles its threshold', async () => {
+    const first = result('calibrated', 'w2', 'estimated_roc_auc');
+    expect(first.valueLower).not.toBe(first.valueUpper);
+    const plan = plans.calibrated as MonitorPlan;
+    const straddling: MonitorPlan = {
+      ...plan,
+      checks: plan.checks.map((check) =>
+        check.metric === 'estimated_roc_auc' ? { ...check, min: first.value ?? 0 } : check,
+      ),
+    };
+    const again = await evaluateMonitorWindow(store, straddling, W2, {
+      now: W2.end,
+      persist: false,
+    });
+    const resolved = again.results.find(
+      (r) => r.checkId === 'estimated_roc_auc' && r.sliceValue === 'all',
+    );
+    const exact = estimateBinary(calibration, w2Scores, THRESHOLD).roc_auc;
+    expect(again.exactFallback).toMatchObject({ resolved: true });
+    expect(resolved?.valueLower).toBeNull();
+    expect(resolved?.value).toBeCloseTo(exact.value, 12);
+    expect(resolved?.bandLower).toBeCloseTo(exact.band.lower, 12);
+    expect(resolved?.status).toBe(exact.value < (first.value ?? 0) ? 'critical' : 'ok');
+    expect(resolved?.details.judged_on).toBeUndefined();
+  });
+
   it('stores the band beside the value, read back as the run returned it', async () => {
     const stored = await listRunResults(store, plans.calibrated?.monitor ?? '', W2.end);
     const estimated = stored.find(

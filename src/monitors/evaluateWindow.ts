@@ -16,7 +16,7 @@ import {
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
-import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
+import { ALL_SLICE_ID, type Samples, type SliceSample } from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples } from '../drift/windowSummary.js';
 import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
@@ -28,7 +28,11 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import { queryConfusionCounts, queryReferenceScoreLabels } from '../store/cbpeQueries.js';
+import {
+  queryConfusionCounts,
+  queryReferenceScoreLabels,
+  queryScoreCounts,
+} from '../store/cbpeQueries.js';
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
@@ -220,7 +224,11 @@ export async function evaluateWindowSamples(
     const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
     const resolved = comparison.events <= limit;
     if (resolved) {
-      aggregates = await resolveExactly({ store, plan, profile, events }, aggregates, undecided);
+      aggregates = await resolveExactly(
+        { store, plan, profile, events, baseline: prepared.baseline },
+        aggregates,
+        undecided,
+      );
       verdicts = judgeWindow(plan, aggregates);
     }
     exactFallback = { verdicts: undecided.length, resolved };
@@ -507,6 +515,7 @@ interface ExactInput {
   plan: MonitorPlan;
   profile: ReferenceProfile;
   events: WindowEvents;
+  baseline: ResolvedBaseline;
 }
 
 /**
@@ -540,7 +549,60 @@ type Resolver = (
 const FALLBACKS: Record<FallbackName, Resolver> = {
   exact_drift: resolveDriftExactly,
   exact_counts: resolveCountsExactly,
+  exact_estimate: resolveEstimatesExactly,
 };
+
+/**
+ * CBPE of the slices concerned from the window's distinct scores (raw rows, one GROUP BY):
+ * a cell of one score is exact, so every estimate is (the band stays the estimate ± 3σ).
+ */
+async function resolveEstimatesExactly(
+  { store, plan, profile, events, baseline }: ExactInput,
+  aggregates: WindowAggregates,
+  undecided: readonly Verdict[],
+): Promise<WindowAggregates> {
+  const estimated = aggregates.estimated;
+  const fitted = await calibrationFor(store, baseline);
+  if (!estimated || !fitted) return aggregates;
+  const wanted = new Set(undecided.map((v) => profileSliceId(v.sliceKey, v.sliceValue)));
+  const rows = await queryScoreCounts(store, labelledWindowRelation(events, profile.sliceKeys), [
+    ...wanted,
+  ]);
+  const slices = new Map<string, SliceSample>();
+  for (const row of rows) {
+    const { key, value } = sliceOfId(row.slice);
+    const slice = slices.get(row.slice) ?? emptySliceSample(key, value);
+    slice.score.push({
+      count: row.count,
+      sum: row.count * row.score,
+      min: row.score,
+      max: row.score,
+    });
+    slices.set(row.slice, slice);
+  }
+  const exact = estimateSlices(
+    fitted.calibration,
+    { slices, featureNames: new Set() },
+    plan.threshold ?? 0.5,
+    estimated.bandWidth,
+  );
+  const window = estimated.window.map(
+    (slice) => exact.find((e) => e.key === slice.key && e.value === slice.value) ?? slice,
+  );
+  return { ...aggregates, estimated: { ...estimated, window } };
+}
+
+function emptySliceSample(key: string, value: string): SliceSample {
+  return {
+    key,
+    value,
+    events: 0,
+    firstEvent: null,
+    lastEvent: null,
+    score: [],
+    features: new Map(),
+  };
+}
 
 /** The merged-sort KS, Wasserstein and bin counts of the report for the (feature, slice) pairs concerned. */
 async function resolveDriftExactly(

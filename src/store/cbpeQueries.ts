@@ -60,3 +60,27 @@ export async function queryConfusionCounts(
     tn: Number(row.tn),
   }));
 }
+
+/**
+ * The window's finite scores and how many events had each, per slice id among `slices`: the
+ * exact cells CBPE recomputes a straddling estimate from. The relation is
+ * labelledWindowRelation's (its rows already carry their "all" slice).
+ */
+export async function queryScoreCounts(
+  store: Store,
+  relation: RelationSql,
+  slices: readonly string[],
+): Promise<{ slice: string; score: number; count: number }[]> {
+  const rows = await store.query<{ slice: string; score: number; count: string }>(
+    `SELECT slice, assumeNotNull(score) AS score, count() AS count
+     FROM (${relation.sql})
+     WHERE has({sc_slices:Array(String)}, slice) AND isNotNull(score) AND isFinite(assumeNotNull(score))
+     GROUP BY slice, score`,
+    { ...relation.params, sc_slices: [...slices] },
+  );
+  return rows.map((row) => ({
+    slice: String(row.slice),
+    score: Number(row.score),
+    count: Number(row.count),
+  }));
+}

@@ -103,7 +103,7 @@ export interface Needs<P> {
  * exact drift for its (feature, slice), or exact window counts (out of range, predicted
  * positives). The evaluator holds one resolver per name.
  */
-export type FallbackName = 'exact_drift' | 'exact_counts';
+export type FallbackName = 'exact_drift' | 'exact_counts' | 'exact_estimate';
 
 /** A check's plan fields: its id and metric, its kind's params, and features when it has them. */
 export type CheckParams<P, A extends AppliesTo> = { id: string; metric: string } & P &
@@ -363,6 +363,7 @@ export const CHECKS = {
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
+    fallback: 'exact_estimate',
     measure: estimatedMeasure('roc_auc'),
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
@@ -375,6 +376,7 @@ export const CHECKS = {
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
+    fallback: 'exact_estimate',
     measure: estimatedMeasure('accuracy'),
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
@@ -387,6 +389,7 @@ export const CHECKS = {
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
+    fallback: 'exact_estimate',
     measure: estimatedMeasure('precision'),
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
@@ -399,6 +402,7 @@ export const CHECKS = {
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
+    fallback: 'exact_estimate',
     measure: estimatedMeasure('recall'),
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
@@ -411,6 +415,7 @@ export const CHECKS = {
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
+    fallback: 'exact_estimate',
     measure: estimatedMeasure('f1'),
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
