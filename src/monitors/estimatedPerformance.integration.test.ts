@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceWindow } from '../alerts/advanceWindow.js';
 import { itemOf } from '../alerts/notification.js';
 import { itemLine } from '../alerts/render/text.js';
+import { resultsTable } from '../cli/commands/monitorCommands.js';
 import { createRandom } from '../demo/random.js';
 import { estimateBinary } from '../stats/cbpe.js';
 import { fitIsotonic } from '../stats/isotonic.js';
@@ -207,6 +208,22 @@ describe('CBPE checks in a monitor run on embedded ClickHouse', () => {
     expect(resolved?.bandLower).toBeCloseTo(exact.band.lower, 12);
     expect(resolved?.status).toBe(exact.value < (first.value ?? 0) ? 'critical' : 'ok');
     expect(resolved?.details.judged_on).toBeUndefined();
+  });
+
+  it('shows the band beside the value in the CLI’s results, and the estimate beside the realized value', () => {
+    const table = resultsTable(runs.calibrated?.w2.results ?? []);
+    const row = (checkId: string) =>
+      table.split('\n').find((line) => line.includes(` ${checkId} `) && line.includes(' all ')) ??
+      '';
+    const estimated = result('calibrated', 'w2', 'estimated_roc_auc');
+    const f = (v: number | null) => (v ?? NaN).toFixed(4);
+    expect(row('estimated_roc_auc')).toContain(
+      `${f(estimated.value)} [${f(estimated.valueLower)}, ${f(estimated.valueUpper)}] band [${f(estimated.bandLower)}, ${f(estimated.bandUpper)}]`,
+    );
+    const error = result('calibrated', 'w2', 'auroc_estimate');
+    expect(row('auroc_estimate')).toContain(
+      `${f(error.value)} vs estimate ${f(error.estimatedValue)} band [${f(error.bandLower)}, ${f(error.bandUpper)}]`,
+    );
   });
 
   it('stores the band beside the value, read back as the run returned it', async () => {
