@@ -2,8 +2,9 @@ import { MODEL_TASKS, type ModelTask } from '../modelTask.js';
 import type { WindowActivity } from '../windowAggregates.js';
 import {
   countKind,
-  delayKind,
   calibrationKind,
+  delayKind,
+  estimationErrorKind,
   distanceKind,
   pValueKind,
   rateIncreaseKind,
@@ -26,8 +27,10 @@ import {
   measureActualPositiveRate,
   measureAuroc,
   measureCalibration,
+  estimatedMeasure,
   measureChi2,
   measureDuplicates,
+  measureEstimationError,
   measureFreshness,
   measureKs,
   measureNewCategories,
@@ -42,6 +45,8 @@ import {
 } from './measures.js';
 import {
   categoricalDrift,
+  estimatedAndRealizedSlices,
+  estimatedSlices,
   featureDrift,
   featureQuality,
   labelledSlices,
@@ -87,6 +92,13 @@ export interface Needs<P> {
   calibrationBins?(check: P): number;
   /** The monitor's prediction.threshold (in a binary monitor: it splits the scores). */
   threshold?: boolean;
+  /**
+   * CBPE: the isotonic calibration fitted on the labelled baseline (once per baseline
+   * version) and the estimate of each slice from the window's score cells.
+   */
+  calibration?: boolean;
+  /** CBPE of the label window too, beside its realized confusion counts. */
+  labelWindowEstimate?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
   trailingMs?(check: P): number;
   /** How far back from the window's end to look for the last event when the window has none. */
@@ -98,7 +110,7 @@ export interface Needs<P> {
  * exact drift for its (feature, slice), or exact window counts (out of range, predicted
  * positives). The evaluator holds one resolver per name.
  */
-export type FallbackName = 'exact_drift' | 'exact_counts';
+export type FallbackName = 'exact_drift' | 'exact_counts' | 'exact_estimate';
 
 /** A check's plan fields: its id and metric, its kind's params, and features when it has them. */
 export type CheckParams<P, A extends AppliesTo> = { id: string; metric: string } & P &
@@ -137,6 +149,10 @@ const REGRESSION: readonly ModelTask[] = ['regression'];
 const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
 const BINARY_QUALITY_NEEDS = { labels: true, binaryQuality: true, threshold: true };
 const DAY = 86_400_000;
+const ESTIMATED_NEEDS = { threshold: true, calibration: true };
+const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
+const CBPE_NOTE =
+  'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
   kind: 'distance',
@@ -439,6 +455,84 @@ export const CHECKS = {
     title: 'ECE',
     description:
       'expected calibration error over `bins` equal-width score bins (16 by default): Σ count/n · |fraction positive − mean score| over non-empty bins, the reliability curve (scikit-learn’s calibration_curve) in its details, once labels are due',
+  }),
+  estimated_roc_auc: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('roc_auc'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated AUROC',
+    description: `AUROC ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_accuracy: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('accuracy'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated accuracy',
+    description: `accuracy at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_precision: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('precision'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated precision',
+    description: `precision at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_recall: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('recall'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated recall',
+    description: `recall at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_f1: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('f1'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated F1',
+    description: `F1 at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimation_error: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: estimationErrorKind,
+    defaults: { kind: 'tolerance', tolerance: 0 },
+    subject: estimatedAndRealizedSlices,
+    measure: measureEstimationError,
+    needs: { ...ESTIMATED_NEEDS, labels: true, labelWindowEstimate: true },
+    computedFrom: 'raw',
+    title: 'estimation error',
+    description:
+      'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see)',
   }),
   mae: entry({
     appliesTo: 'labels',

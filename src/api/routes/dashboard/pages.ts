@@ -60,6 +60,7 @@ export function modelPage(model: string, login = true): string {
 <div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
 <div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"></div></div>
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
+<div class="panel wide"><h2>Performance: estimated before labels, realized after <label class="sub">metric <select id="performance-metric"></select></label></h2><div id="performance" class="chart"></div><p class="hint" id="performance-assumptions"></p></div>
 </section>
 <h2>Quality once labels are due <span class="sub">the newest window's label checks, each judged on its label window; click one for its history</span></h2>
 <section class="panels">
