@@ -67,7 +67,8 @@ describe('the HTML report in a real browser', () => {
       const entry = report.features.find((f) => f.name === feature && f.slice === slice);
       if (!entry) throw new Error(`the report should have ${feature} on ${slice}`);
       const drawn = await card.locator('svg.histogram').evaluate((svg) => {
-        const box = (node: Element) => node.getBoundingClientRect();
+        const box = (node: (typeof svg)['firstElementChild'] & object) =>
+          node.getBoundingClientRect();
         return {
           yTicks: [...svg.querySelectorAll('.y-axis text.y-tick')].map((t) => ({
             text: t.textContent,
@@ -140,7 +141,7 @@ describe('the HTML report in a real browser', () => {
       const column = headers.indexOf('p-value');
       return [...(tableNode?.querySelectorAll('tbody tr') ?? [])].map((tr) => {
         const td = tr.querySelectorAll('td')[column];
-        const range = document.createRange();
+        const range = tr.ownerDocument.createRange();
         range.selectNodeContents(td ?? tr);
         const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
         return { text: td?.textContent ?? '', lines: lines.size };
