@@ -66,6 +66,7 @@ describe('the checks registry', () => {
       'actual_positive_rate',
       'auroc',
       'duplicate_ids',
+      'estimation_error',
       'mae',
       'mape',
       'r2',
@@ -74,6 +75,7 @@ describe('the checks registry', () => {
     expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
       'actual_positive_rate',
       'auroc',
+      'estimation_error',
       'mae',
       'mape',
       'r2',
@@ -82,6 +84,12 @@ describe('the checks registry', () => {
     expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
       'actual_positive_rate',
       'auroc',
+      'estimated_accuracy',
+      'estimated_f1',
+      'estimated_precision',
+      'estimated_recall',
+      'estimated_roc_auc',
+      'estimation_error',
       'mae',
       'mape',
       'positive_rate',
