@@ -30,6 +30,8 @@ export interface BaselineColumnRoles {
   attributes: readonly string[];
   score?: string;
   label?: string;
+  /** The predicted class (a multiclass model's): compared with the windows' predictions. */
+  prediction?: string;
 }
 
 export async function getLatestBaseline(
@@ -136,9 +138,11 @@ export async function insertBaselineFromFile(
   try {
     await loadFileIntoTable(store, input.file, input.format, scratch, kept, input.columns);
     const features = featureMaps(input.roles.features);
-    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
+    const prediction = input.roles.prediction && quoteIdentifier(input.roles.prediction);
+    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, label, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
               ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
+              ${prediction ? `if(isNull(${prediction}) OR trim(toString(${prediction})) = '', NULL, toString(${prediction}))` : 'NULL'},
               ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
               ${features.numbers}, ${features.strings}, ${features.nulls},
               ${attributesMap(input.roles.attributes)}
@@ -174,8 +178,8 @@ export async function insertBaselineFromRange(
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   await store.command(
-    `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
-     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score,
+    `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, label, feature_numbers, feature_strings, feature_nulls, attributes)
+     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score, p.prediction,
             if(l.prediction_id = '', NULL, l.label), p.feature_numbers, p.feature_strings, p.feature_nulls, p.attributes
      FROM (SELECT * FROM events FINAL
            WHERE model = {model:String} AND kind = 'prediction'
@@ -200,13 +204,14 @@ export async function insertBaselineFromRange(
   });
 }
 
-/** The file's columns a baseline keeps: its features, slice attributes, score and label. */
+/** The file's columns a baseline keeps: its features, slice attributes, score, label, prediction. */
 function keptColumns(columns: readonly ColumnInfo[], roles: BaselineColumnRoles): ColumnInfo[] {
   const wanted = new Set([
     ...roles.features.map((feature) => feature.name),
     ...roles.attributes,
     ...(roles.score ? [roles.score] : []),
     ...(roles.label ? [roles.label] : []),
+    ...(roles.prediction ? [roles.prediction] : []),
   ]);
   return columns.filter((column) => wanted.has(column.name));
 }
