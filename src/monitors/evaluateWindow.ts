@@ -8,7 +8,12 @@ import {
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
 import { computeExactFeatureDrift } from '../drift/exactDrift.js';
-import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift.js';
+import {
+  categoricalFeatureDrift,
+  DEFAULT_DRIFT_CRITERIA,
+  type CategoricalFeatureDrift,
+  type FeatureDrift,
+} from '../drift/featureDrift.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -29,11 +34,14 @@ import {
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
 import { queryRegressionAggregates } from '../store/regressionQueries.js';
+import { queryMulticlassAggregates } from '../store/multiclassQueries.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
   exactComparisonRelations,
   labelledWindowRelation,
+  multiclassWindowRelation,
+  queryPredictedClasses,
   regressionWindowRelation,
   queryDuplicateIds,
   queryExactWindowCounts,
@@ -300,7 +308,7 @@ async function gatherAggregates(
     ? await queryDuplicateIds(store, events, profile.sliceKeys)
     : null;
   const classification =
-    anyNeeds(plan.checks, 'labels') && labelWindow && plan.task !== 'regression'
+    anyNeeds(plan.checks, 'labels') && labelWindow && (plan.task ?? 'binary') === 'binary'
       ? await queryClassificationAggregates(
           store,
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
@@ -315,6 +323,16 @@ async function gatherAggregates(
           regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
+  const multiclass =
+    anyNeeds(plan.checks, 'multiclassLabels') && labelWindow
+      ? await queryMulticlassAggregates(
+          store,
+          multiclassWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
+        )
+      : null;
+  const predictedClasses = anyNeeds(plan.checks, 'predictedClasses')
+    ? await comparePredictedClasses(store, profile, events)
+    : null;
   return {
     drift: comparison.drift,
     quality: comparison.quality.map((slice): SliceQuality => ({
@@ -334,8 +352,51 @@ async function gatherAggregates(
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    multiclass: multiclass?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    predictedClasses,
     activity: await windowActivity(store, plan, events, comparison),
   };
+}
+
+/**
+ * The window's predicted classes against the baseline's, per slice, as a categorical
+ * feature's drift (chi-square, PSI, Jensen-Shannon over one bin per class): counted from
+ * raw rows, one GROUP BY (slice, class) on each side. A missing prediction is a null.
+ */
+async function comparePredictedClasses(
+  store: Store,
+  profile: ReferenceProfile,
+  events: WindowEvents,
+): Promise<CategoricalFeatureDrift[]> {
+  const [reference, current] = [
+    await queryPredictedClasses(store, profile.source, profile.sliceKeys),
+    await queryPredictedClasses(store, events, profile.sliceKeys),
+  ];
+  const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
+  const side = (rows: typeof reference, slice: string) => {
+    const counts = new Map<string, number>();
+    let total = 0;
+    let nulls = 0;
+    for (const row of rows) {
+      if (row.slice !== slice) continue;
+      total += row.count;
+      if (row.predicted === null) nulls += row.count;
+      else counts.set(row.predicted, (counts.get(row.predicted) ?? 0) + row.count);
+    }
+    return { counts, quality: { rows: total, nulls, non_finite: 0, wrong_type: 0 } };
+  };
+  return slices.map((slice) => {
+    const id = sliceOfId(slice);
+    const ref = side(reference, slice);
+    const cur = side(current, slice);
+    return categoricalFeatureDrift({
+      name: 'prediction',
+      slice: id.key === '' ? 'all' : `${id.key}=${id.value}`,
+      reference: ref.counts,
+      current: cur.counts,
+      quality: { reference: ref.quality, current: cur.quality },
+    });
+  });
 }
 
 /** Events in the window, the last event before its end, and each volume check's expectation. */
@@ -656,6 +717,7 @@ export async function loadFileBaseline(
       attributes,
       score: present.has('score') ? 'score' : undefined,
       label: present.has('label') ? 'label' : undefined,
+      prediction: present.has('prediction') ? 'prediction' : undefined,
     },
     source,
   });

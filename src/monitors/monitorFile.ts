@@ -397,12 +397,9 @@ type FeatureSpec =
 /** A check's own fields are its kind's (checks/kinds.ts), validated by the generated schema. */
 type RawCheck = ValidCheck;
 
-/** The tasks a monitor file can declare so far (multiclass monitors are not built yet). */
-type FileTask = Extract<ModelTask, 'binary' | 'regression'>;
-
 interface RawMonitor extends RawReceivers {
   model: string;
-  task?: FileTask;
+  task?: ModelTask;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
   prediction?: { threshold?: number };

@@ -33,9 +33,9 @@ import {
 
 /**
  * The tasks a monitor file can declare (its `task:` key): one monitor file each, holding
- * that task's entries. Multiclass monitors are not built yet.
+ * that task's entries.
  */
-const FILE_TASKS: readonly ModelTask[] = ['binary', 'regression'];
+const FILE_TASKS: readonly ModelTask[] = ['binary', 'multiclass', 'regression'];
 const entriesOf = (task: ModelTask) =>
   METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
@@ -98,7 +98,8 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
  * field, a tenth of the usual volume two hours after the last event, a model that
  * predicts and is labelled positive far more often than its baseline, ranked worse than
- * chance, and a regression far off its labels.
+ * chance, a regression far off its labels, and a multiclass model that predicts the other
+ * class every time, ranks it worse than chance and predicts classes the baseline hardly did.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -190,6 +191,39 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         absolutePercentageErrorSum: 0.9 * rows,
         labelMean: 100,
         labelM2: 100 * rows,
+      },
+    ],
+    multiclass: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        n: rows,
+        confusion: [
+          { label: 'a', predicted: 'b', count: 900 },
+          { label: 'b', predicted: 'a', count: 100 },
+        ],
+        scored: rows,
+        classScores: [
+          { class: 'a', positives: 900, negatives: 100, pairsWon: 0.1 * 900 * 100 },
+          { class: 'b', positives: 100, negatives: 900, pairsWon: 0.1 * 100 * 900 },
+        ],
+      },
+    ],
+    predictedClasses: [
+      {
+        ...drift,
+        kind: 'categorical',
+        name: 'prediction',
+        slice: 'all',
+        null_rate: { reference: 0, current: 0 },
+        quality: { reference: quality(1000), current: quality(rows) },
+        null_rate_drift: false,
+        method: 'chi2',
+        exact: true,
+        histogram: { categories: ['a', 'b'], reference: [1000, 0], current: [100, 900] },
+        chi2: { statistic: 900, p_value: 1e-12, dof: 1 },
+        new_categories: ['b'],
       },
     ],
     activity: {

@@ -61,32 +61,57 @@ describe('the checks registry', () => {
   });
 
   it('says which tests take part in the false discovery rate, and what monitors read raw', () => {
-    expect(METRICS.filter(isTestMetric).sort()).toEqual(['chi2', 'ks', 'positive_rate']);
-    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'duplicate_ids',
-      'mae',
-      'mape',
-      'r2',
-      'rmse',
-    ]);
-    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'mae',
-      'mape',
-      'r2',
-      'rmse',
-    ]);
-    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'mae',
-      'mape',
+    expect(METRICS.filter(isTestMetric).sort()).toEqual([
+      'chi2',
+      'ks',
       'positive_rate',
-      'r2',
-      'rmse',
+      'prediction_chi2',
+    ]);
+    const multiclassQuality = [
+      'accuracy',
+      'f1_macro',
+      'f1_weighted',
+      'precision_macro',
+      'recall_macro',
+      'roc_auc_ovr',
+    ];
+    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'duplicate_ids',
+        'mae',
+        'mape',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'rmse',
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual(
+      ['actual_positive_rate', 'auroc', 'mae', 'mape', 'r2', 'rmse', ...multiclassQuality].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'mae',
+        'mape',
+        'positive_rate',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'rmse',
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
+      multiclassQuality,
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.predictedClasses).sort()).toEqual([
+      'prediction_chi2',
+      'prediction_psi',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([
       'mae',

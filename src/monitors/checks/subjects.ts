@@ -5,6 +5,7 @@ import type {
 } from '../../drift/featureDrift.js';
 import type {
   ClassificationAggregates,
+  MulticlassAggregates,
   RegressionAggregates,
   SliceId,
   SliceQuality,
@@ -124,6 +125,32 @@ export const regressionSlices: Subject<RegressionSlice> = {
       : [{ slice: 'all', ...ALL, ...emptyRegression(), n: 0 }];
     return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
   },
+};
+
+export type MulticlassSlice = MulticlassAggregates & SliceId;
+
+/** Per slice of the label window, a multiclass model's predictions with their labels. */
+export const multiclassSlices: Subject<MulticlassSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.multiclass ?? [];
+    // a label window with no predictions still owes a verdict for "all": insufficient data
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, n: 0, scored: 0, confusion: [], classScores: [] }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+/** Per slice, the window's predicted classes against the baseline's. */
+export const predictedClassDrift: Subject<CategoricalFeatureDrift> = {
+  name: 'predicted classes',
+  of: (_check, aggregates) =>
+    (aggregates.predictedClasses ?? []).map((entry) => ({
+      item: entry,
+      feature: '',
+      slice: parseSliceLabel(entry.slice),
+    })),
 };
 
 /** The window as a whole (its events, its schema, its activity). */
