@@ -52,6 +52,8 @@ export interface MonitorFileError {
   line: number;
   column: number;
   message: string;
+  /** The model the refused file declares (`model:`), when it parses far enough to say. */
+  model?: string;
 }
 
 export type MonitorFileResult =
@@ -224,7 +226,8 @@ export function loadMonitorDirectory(
     const file = path.join(dir, name);
     const result = loadMonitorFileSafely(file, fileOptions);
     if (!result.ok) {
-      errors.push(...result.errors);
+      const model = declaredModel(file);
+      errors.push(...result.errors.map((error) => (model ? { ...error, model } : error)));
       continue;
     }
     const earlier = files.get(result.plan.model);
@@ -241,6 +244,21 @@ export function loadMonitorDirectory(
     plans.push(result.plan);
   }
   return { plans, files, errors };
+}
+
+/**
+ * The `model:` a refused file declares, read again on this failure path only, so that its
+ * errors are told to that model's commands whatever the file is called.
+ */
+function declaredModel(file: string): string | undefined {
+  try {
+    if (fs.statSync(file).size > MAX_MONITOR_FILE_BYTES) return undefined;
+    const document = parseDocument(fs.readFileSync(file, 'utf8'), { uniqueKeys: false });
+    const model: unknown = document.errors.length === 0 ? document.get('model') : undefined;
+    return typeof model === 'string' && model !== '' ? model : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whatever goes wrong inside one file (a parser's stack overflow included) stays that file's error. */
@@ -261,7 +279,7 @@ export function formatMonitorError(error: MonitorFileError): string {
 }
 
 /**
- * Why a model has no plan when its file was refused (files are named after their model):
+ * Why a model has no plan when its file was refused (the file that declares it, or is named after it):
  * the refused file and "the monitor file is invalid: <each located error>", or null when no
  * refused file is the model's.
  */
@@ -269,13 +287,19 @@ export function refusalOf(
   errors: readonly MonitorFileError[],
   model: string,
 ): { file: string; message: string } | null {
-  const own = errors.filter((error) => path.basename(error.file).startsWith(model));
+  const own = errors.filter((error) => refusedFileIsFor(error, model));
   const first = own[0];
   if (!first) return null;
   return {
     file: first.file,
     message: `the monitor file is invalid: ${own.map(formatMonitorError).join('; ')}`,
   };
+}
+
+/** The file declares the model, or (when it cannot be read that far) is named after it exactly. */
+function refusedFileIsFor(error: MonitorFileError, model: string): boolean {
+  if (error.model !== undefined) return error.model === model;
+  return path.basename(error.file).replace(/\.ya?ml$/, '') === model;
 }
 
 interface PathedMessage {
