@@ -62,9 +62,9 @@ describe('the event pipeline', () => {
       prediction: 'cat',
       scores: { cat: 0.7, dog: 0.2, bird: 0.1 },
     };
-    expect(toEventInsert('prediction', multiclass, Date.parse(prediction.ts), origin)).toMatchObject(
-      { score: null, prediction: 'cat', scores: { cat: 0.7, dog: 0.2, bird: 0.1 } },
-    );
+    expect(
+      toEventInsert('prediction', multiclass, Date.parse(prediction.ts), origin),
+    ).toMatchObject({ score: null, prediction: 'cat', scores: { cat: 0.7, dog: 0.2, bird: 0.1 } });
   });
 
   it('prepares a valid prediction as one encoded row with its key and partition', async () => {
