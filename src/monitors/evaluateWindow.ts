@@ -34,7 +34,8 @@ import {
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
 import { queryRegressionAggregates } from '../store/regressionQueries.js';
-import { queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
@@ -333,6 +334,18 @@ async function gatherAggregates(
   const predictedClasses = anyNeeds(plan.checks, 'predictedClasses')
     ? await comparePredictedClasses(store, profile, events)
     : null;
+  // each class score's bins, in the slices the window has (and "all")
+  const classScores = anyNeeds(plan.checks, 'classScores')
+    ? (
+        await queryClassScoreBins(
+          store,
+          profile.source,
+          events,
+          profile.sliceKeys,
+          binQuantileLevels(),
+        )
+      ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
+    : null;
   return {
     drift: comparison.drift,
     quality: comparison.quality.map((slice): SliceQuality => ({
@@ -354,6 +367,7 @@ async function gatherAggregates(
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     multiclass: multiclass?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     predictedClasses,
+    classScores: classScores?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
 }
@@ -668,7 +682,7 @@ export function fileBaselineName(file: string): string {
 /** Loads a training file as the model's baseline; with onlyIfChanged, reuses the stored version of the same bytes. */
 export async function loadFileBaseline(
   store: Store,
-  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices'>,
+  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices' | 'classScorePrefix'>,
   file: string,
   options: { onlyIfChanged: boolean },
 ): Promise<{ name: string; version: number; rowCount: number; created: boolean }> {
@@ -718,8 +732,20 @@ export async function loadFileBaseline(
       score: present.has('score') ? 'score' : undefined,
       label: present.has('label') ? 'label' : undefined,
       prediction: present.has('prediction') ? 'prediction' : undefined,
+      classScores: classScoreColumns(columns, plan.classScorePrefix ?? null),
     },
     source,
   });
   return { name, version: record.version, rowCount: record.rowCount, created: true };
+}
+
+/** The file's class-score columns: those named the prefix and a class (p_ → p_cat is cat's). */
+function classScoreColumns(
+  columns: readonly ColumnInfo[],
+  prefix: string | null,
+): { className: string; column: string }[] {
+  if (!prefix) return [];
+  return columns
+    .filter((c) => c.name.startsWith(prefix) && c.name.length > prefix.length)
+    .map((c) => ({ className: c.name.slice(prefix.length), column: c.name }));
 }

@@ -112,4 +112,21 @@ describe('a monitor file’s task', () => {
     const minless = monitorFile('multiclass', ['{ metric: precision_macro, warn: 0.6 }']);
     expect(errorsOf(minless)).toEqual([`${minless}:9:5: checks[0].min: required field is missing`]);
   });
+
+  it('refuses class_score_psi without the baseline’s class-score columns, and those columns on a binary monitor', () => {
+    const unnamed = monitorFile('multiclass', ['{ metric: class_score_psi, critical: 0.25 }']);
+    expect(errorsOf(unnamed)).toEqual([
+      `${unnamed}:9:15: checks[0].metric: class_score_psi needs prediction.class_scores (the baseline file's class-score columns)`,
+    ]);
+    const binary = monitorFile(null, ['{ metric: psi, critical: 0.25 }']);
+    fs.writeFileSync(
+      binary,
+      fs
+        .readFileSync(binary, 'utf8')
+        .replace('window: 1h', 'window: 1h\nprediction: { class_scores: p_ }'),
+    );
+    expect(errorsOf(binary)).toEqual([
+      `${binary}:6:29: prediction.class_scores: only a multiclass model has class scores; this monitor's task is binary`,
+    ]);
+  });
 });

@@ -426,7 +426,7 @@ interface RawMonitor extends RawReceivers {
   task?: ModelTask;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
-  prediction?: { threshold?: number };
+  prediction?: { threshold?: number; class_scores?: string };
   slices?: (string | string[])[];
   max_slice_values?: number;
   schedule: string;
@@ -515,6 +515,11 @@ function semanticErrors(
         });
     }
   }
+  if (monitor.prediction?.class_scores !== undefined && (monitor.task ?? 'binary') !== 'multiclass')
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: only a multiclass model has class scores; this monitor's task is ${monitor.task ?? 'binary'}`,
+    });
   const ids = new Set<string>();
   const context = {
     features: Object.fromEntries(
@@ -522,6 +527,7 @@ function semanticErrors(
     ),
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
+    classScores: monitor.prediction?.class_scores !== undefined,
     task: monitor.task ?? 'binary',
   };
   monitor.checks.forEach((check, index) => {
@@ -671,6 +677,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     maxSliceValues: monitor.max_slice_values ?? 20,
     minSamples: monitor.min_samples ?? 100,
     threshold: monitor.prediction?.threshold ?? null,
+    classScorePrefix: monitor.prediction?.class_scores ?? null,
     labels: monitor.labels
       ? { delayMs: parseDuration(monitor.labels.delay), minCount: monitor.labels.min_count ?? 100 }
       : null,

@@ -19,7 +19,8 @@ import { loadMonitorFile } from './monitorFile.js';
  * every slice's accuracy, macro and weighted F1, macro precision and recall, per-class
  * precision and recall, confusion matrix and macro one-vs-rest AUROC must be sklearn's. The
  * judged window predicts each case's labels where the baseline file predicted its
- * predictions, so its predicted-class drift is checked against counts written out here.
+ * predictions, and scores each class by the square of the baseline's score, so its
+ * predicted-class and class-score drift are checked against counts written out here.
  */
 const CASES = parseTaskCases(
   fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/task-cases.json'), 'utf8'),
@@ -35,6 +36,7 @@ const MONITOR = `model: animals
 task: multiclass
 baseline: { file: base.csv }
 features: { amount: numeric }
+prediction: { class_scores: p_ }
 slices: [case]
 schedule: '*/30 * * * *'
 window: 30m
@@ -49,6 +51,7 @@ checks:
   - { metric: roc_auc_ovr, min: 0.8 }
   - { metric: prediction_psi, warn: 0.1, critical: 0.25 }
   - { metric: prediction_chi2, p_value: 0.01, min_statistic: 0.05 }
+  - { metric: class_score_psi, warn: 0.1, critical: 0.25 }
 `;
 
 const AVERAGES = [
@@ -105,6 +108,40 @@ function scoresAt(c: MulticlassTaskCase, i: number): Record<string, number> | un
   return Object.fromEntries(
     Object.entries(c.class_scores).map(([name, column]) => [name, column[i] ?? NaN]),
   );
+}
+
+/** Every class of the fixture (no two cases share one): the baseline file's p_<class> columns. */
+const ALL_CLASSES = [...new Set(CASES.flatMap((c) => Object.keys(c.class_scores ?? {})))].sort();
+
+function squared(scores: Record<string, number> | undefined) {
+  return scores && Object.fromEntries(Object.entries(scores).map(([k, v]) => [k, v * v]));
+}
+
+/** R-7 quantile of sorted values (numpy's "linear"). */
+function quantile(sorted: readonly number[], q: number): number {
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const a = sorted[lo] ?? NaN;
+  const b = sorted[Math.min(lo + 1, sorted.length - 1)] ?? NaN;
+  return a + (h - lo) * (b - a);
+}
+
+/** PSI over the reference's unique deciles (DESIGN.md "Bins"), written out. */
+function decilePsi(reference: readonly number[], current: readonly number[]): number {
+  const sorted = [...reference].sort((a, b) => a - b);
+  const edges = [...new Set([1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => quantile(sorted, k / 10)))];
+  const binOf = (x: number) => edges.filter((e) => e <= x).length;
+  const ref = new Array<number>(edges.length + 1).fill(0);
+  const cur = new Array<number>(edges.length + 1).fill(0);
+  for (const x of reference) ref[binOf(x)] = (ref[binOf(x)] ?? 0) + 1;
+  for (const x of current) cur[binOf(x)] = (cur[binOf(x)] ?? 0) + 1;
+  let total = 0;
+  ref.forEach((count, i) => {
+    const r = Math.max(count / reference.length, 1e-4);
+    const c = Math.max((cur[i] ?? 0) / current.length, 1e-4);
+    total += (c - r) * Math.log(c / r);
+  });
+  return total;
 }
 
 function counts(values: readonly string[]): Map<string, number> {
@@ -175,12 +212,14 @@ describe('a multiclass monitor on embedded ClickHouse', () => {
   beforeAll(async () => {
     store = await openTestStore();
     const rows = CASES.flatMap((c) =>
-      c.predictions.map((p, i) => `${i % 97},${p},${c.labels[i]},${c.name}`),
+      c.predictions.map((p, i) => {
+        const scores = scoresAt(c, i) ?? {};
+        const columns = ALL_CLASSES.map((name) => (name in scores ? String(scores[name]) : ''));
+        return [i % 97, p, c.labels[i], c.name, ...columns].join(',');
+      }),
     );
-    fs.writeFileSync(
-      path.join(dir, 'base.csv'),
-      ['amount,prediction,label,case', ...rows].join('\n'),
-    );
+    const header = ['amount', 'prediction', 'label', 'case', ...ALL_CLASSES.map((n) => `p_${n}`)];
+    fs.writeFileSync(path.join(dir, 'base.csv'), [header.join(','), ...rows].join('\n'));
     fs.writeFileSync(path.join(dir, 'animals.yaml'), MONITOR);
     const loaded = loadMonitorFile(path.join(dir, 'animals.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -193,7 +232,14 @@ describe('a multiclass monitor on embedded ClickHouse', () => {
         // the judged window predicts what the labels were: its classes drift from the baseline's
         const label_ = c.labels[i] ?? '';
         predictions.push(
-          prediction(`w2-${id}`, W2.start, predictions.length, label_, undefined, c.name),
+          prediction(
+            `w2-${id}`,
+            W2.start,
+            predictions.length,
+            label_,
+            squared(scoresAt(c, i)),
+            c.name,
+          ),
         );
         labels.push(label(id, label_));
       }),
@@ -362,5 +408,39 @@ describe('a multiclass monitor on embedded ClickHouse', () => {
     );
     expectClose(result('prediction_psi', 'all').value ?? NaN, expected.psi, 'all psi', 1e-12);
     expectClose(result('prediction_chi2', 'all').value ?? NaN, expected.chi2, 'all chi2', 1e-12);
+  });
+
+  it('compares each class’s score with the baseline file’s class-score column, per slice and for all', () => {
+    let compared = 0;
+    for (const c of CASES) {
+      for (const [name, column] of Object.entries(c.class_scores ?? {})) {
+        const expected = decilePsi(
+          column,
+          column.map((v) => v * v),
+        );
+        for (const slice of [c.name, 'all']) {
+          const found = run.results.find(
+            (r) =>
+              r.metric === 'class_score_psi' &&
+              r.feature === `scores.${name}` &&
+              r.sliceValue === slice,
+          );
+          expect(found, `${slice} ${name}`).toBeDefined();
+          expectClose(found?.value ?? NaN, expected, `${slice} ${name} psi`, 1e-12);
+          expect(found).toMatchObject({ nReference: column.length, nCurrent: column.length });
+          expect(found?.status).toBe(
+            expected >= 0.25 ? 'critical' : expected >= 0.1 ? 'warn' : 'ok',
+          );
+        }
+        compared += 1;
+      }
+    }
+    expect(compared).toBe(ALL_CLASSES.length);
+    // no class scores in a case whose events carry none
+    expect(
+      run.results.filter(
+        (r) => r.metric === 'class_score_psi' && r.sliceValue === 'multiclass_predictions_only',
+      ),
+    ).toEqual([]);
   });
 });

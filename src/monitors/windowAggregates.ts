@@ -67,6 +67,8 @@ export interface WindowAggregates {
    * feature's drift, its categories the classes); absent when not configured.
    */
   predictedClasses?: CategoricalFeatureDrift[] | null;
+  /** Each class score's bins, the window's against the baseline's, per slice; absent when not configured. */
+  classScores?: (ClassScoreBinCounts & SliceId)[] | null;
   activity: WindowActivity;
 }
 
@@ -111,4 +113,17 @@ export interface MulticlassAggregates {
    * negatives scored lower (ties half): its one-vs-rest AUROC.
    */
   classScores: { class: string; positives: number; negatives: number; pairsWon: number }[];
+}
+
+/**
+ * One class score's bins in one slice: the inner edges (the baseline's deciles of that
+ * class's score there, ties merged) and the baseline's and the window's counts per bin.
+ */
+export interface ClassScoreBinCounts {
+  /** The slice id as the store groups it. */
+  slice: string;
+  class: string;
+  edges: number[];
+  reference: number[];
+  current: number[];
 }

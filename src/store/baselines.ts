@@ -32,6 +32,8 @@ export interface BaselineColumnRoles {
   label?: string;
   /** The predicted class (a multiclass model's): compared with the windows' predictions. */
   prediction?: string;
+  /** A multiclass model's class-score columns, each with its class: the rows' `scores`. */
+  classScores?: readonly { className: string; column: string }[];
 }
 
 export async function getLatestBaseline(
@@ -139,10 +141,16 @@ export async function insertBaselineFromFile(
     await loadFileIntoTable(store, input.file, input.format, scratch, kept, input.columns);
     const features = featureMaps(input.roles.features);
     const prediction = input.roles.prediction && quoteIdentifier(input.roles.prediction);
-    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, label, feature_numbers, feature_strings, feature_nulls, attributes)
+    const classScores = input.roles.classScores ?? [];
+    // class name -> score, the scores that are not a finite number left out
+    const scores = `mapFilter((k, v) -> isFinite(v), mapFromArrays({dw_classes:Array(String)}, [${classScores
+      .map((c) => `ifNull(toFloat64OrNull(toString(${quoteIdentifier(c.column)})), nan)`)
+      .join(', ')}]::Array(Float64)))`;
+    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, scores, label, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
               ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
               ${prediction ? `if(isNull(${prediction}) OR trim(toString(${prediction})) = '', NULL, toString(${prediction}))` : 'NULL'},
+              ${classScores.length > 0 ? scores : 'map()'},
               ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
               ${features.numbers}, ${features.strings}, ${features.nulls},
               ${attributesMap(input.roles.attributes)}
@@ -154,6 +162,7 @@ export async function insertBaselineFromFile(
         name: input.name,
         version,
         dw_attribute_names: [...input.roles.attributes],
+        dw_classes: classScores.map((c) => c.className),
         ...features.params,
       },
       wideStatementSettings(sql, kept.length),
@@ -178,8 +187,8 @@ export async function insertBaselineFromRange(
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   await store.command(
-    `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, label, feature_numbers, feature_strings, feature_nulls, attributes)
-     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score, p.prediction,
+    `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, scores, label, feature_numbers, feature_strings, feature_nulls, attributes)
+     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score, p.prediction, p.scores,
             if(l.prediction_id = '', NULL, l.label), p.feature_numbers, p.feature_strings, p.feature_nulls, p.attributes
      FROM (SELECT * FROM events FINAL
            WHERE model = {model:String} AND kind = 'prediction'
@@ -212,6 +221,7 @@ function keptColumns(columns: readonly ColumnInfo[], roles: BaselineColumnRoles)
     ...(roles.score ? [roles.score] : []),
     ...(roles.label ? [roles.label] : []),
     ...(roles.prediction ? [roles.prediction] : []),
+    ...(roles.classScores ?? []).map((c) => c.column),
   ]);
   return columns.filter((column) => wanted.has(column.name));
 }

@@ -1,6 +1,15 @@
-import type { MulticlassAggregates } from '../monitors/windowAggregates.js';
-import type { Store } from './clickhouse.js';
+import type { ProfileSliceKey } from '../drift/slices.js';
+import type { ClassScoreBinCounts, MulticlassAggregates } from '../monitors/windowAggregates.js';
+import { edgesFromQuantiles } from '../stats/bins.js';
+import type { QueryParams, Store } from './clickhouse.js';
 import type { RelationSql } from './driftQueries.js';
+import {
+  sliceIdSql,
+  sliceLabelsSql,
+  sourceRowsSql,
+  type ProfileSource,
+  type WindowEvents,
+} from './profileQueries.js';
 
 /**
  * A multiclass model's label window per slice, exact from two scans (src/stats/multiclass.ts
@@ -78,4 +87,72 @@ export async function queryMulticlassAggregates(
       pairsWon: Number(row.pairs_won),
     });
   return [...bySlice.values()];
+}
+
+/**
+ * Each class score's bins per slice, the baseline's against a window's: the inner edges are
+ * the baseline's unique finite quantiles at `levels` (R-7, as every feature's bins) for that
+ * slice and class, and both sides are counted per bin (a score falls in bin count(edges <=
+ * score)), exactly, in ClickHouse. Only finite scores count; a class the baseline never
+ * scored in a slice has no bins there.
+ */
+export async function queryClassScoreBins(
+  store: Store,
+  baseline: ProfileSource,
+  window: WindowEvents,
+  keys: readonly ProfileSliceKey[],
+  levels: readonly number[],
+): Promise<ClassScoreBinCounts[]> {
+  const scoresOf = (source: ProfileSource, params: QueryParams, prefix: string) => {
+    const label = sliceLabelsSql(keys, params, `${prefix}l`);
+    return `SELECT slice, class, score FROM (
+              SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, scores
+              FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`)})))
+            ARRAY JOIN mapKeys(scores) AS class, mapValues(scores) AS score
+            WHERE isFinite(score)`;
+  };
+  const quantileParams: QueryParams = {};
+  const quantiles = await store.query<{ slice: string; class: string; quantiles: number[] }>(
+    `SELECT slice, class, quantilesExactInclusive(${levels.map((level) => level.toPrecision(17)).join(', ')})(score) AS quantiles
+     FROM (${scoresOf(baseline, quantileParams, 'csq')})
+     GROUP BY slice, class`,
+    quantileParams,
+  );
+  const bins = quantiles.map((row) => ({
+    slice: row.slice,
+    class: row.class,
+    edges: edgesFromQuantiles(row.quantiles.map(Number)),
+  }));
+  if (bins.length === 0) return [];
+  const countsOf = async (source: ProfileSource, prefix: string) => {
+    const params: QueryParams = {
+      [`${prefix}_keys`]: bins.map((b) => `${b.slice}\u0002${b.class}`),
+      [`${prefix}_edges`]: bins.map((b) => b.edges),
+      [`${prefix}_sep`]: '\u0002',
+    };
+    const at = `indexOf({${prefix}_keys:Array(String)}, concat(slice, {${prefix}_sep:String}, class))`;
+    const rows = await store.query<{ at: number; bin: number; count: string }>(
+      `SELECT at, bin, count() AS count FROM (
+         SELECT ${at} AS at,
+                arrayCount(e -> e <= score, {${prefix}_edges:Array(Array(Float64))}[at]) AS bin
+         FROM (${scoresOf(source, params, prefix)})
+       )
+       WHERE at > 0
+       GROUP BY at, bin`,
+      params,
+    );
+    const counts = bins.map((b) => new Array<number>(b.edges.length + 1).fill(0));
+    for (const row of rows) {
+      const found = counts[Number(row.at) - 1];
+      if (found) found[Number(row.bin)] = Number(row.count);
+    }
+    return counts;
+  };
+  const reference = await countsOf(baseline, 'csr');
+  const current = await countsOf(window, 'csc');
+  return bins.map((b, i) => ({
+    ...b,
+    reference: reference[i] ?? [],
+    current: current[i] ?? [],
+  }));
 }

@@ -36,16 +36,15 @@ export interface ProfileFeature {
 /**
  * The rows of a source in the events layout (score, predicted class and class scores, feature
  * maps, attributes, label_value 0/1/NULL, label_number: the label read as a number, NULL
- * when it is none, and label_text: the label as a class name, NULL when there is none). A
- * baseline keeps no class scores (its `scores` are empty). Events are read without FINAL:
- * ingest inserts each event once.
+ * when it is none, and label_text: the label as a class name, NULL when there is none).
+ * Events are read without FINAL: ingest inserts each event once.
  */
 export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix = 'src'): string {
   params[`${prefix}_model`] = source.model;
   if (source.kind === 'stored') {
     params[`${prefix}_baseline`] = source.baseline;
     params[`${prefix}_version`] = source.version;
-    return `SELECT score, prediction, CAST(map(), 'Map(String, Float64)') AS scores,
+    return `SELECT score, prediction, scores,
               feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
               multiIf(label IN ('1', '1.0', 'true', 'True'), 1, label IN ('0', '0.0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
               toFloat64OrNull(label) AS label_number, nullIf(label, '') AS label_text

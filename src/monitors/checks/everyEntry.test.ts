@@ -73,7 +73,7 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
       ...(task === 'binary' ? [] : [`task: ${task}`]),
       'baseline: { file: base.csv }',
       'features: { amount: numeric, country: categorical }',
-      'prediction: { threshold: 0.5 }',
+      task === 'multiclass' ? 'prediction: { class_scores: p_ }' : 'prediction: { threshold: 0.5 }',
       "schedule: '0 * * * *'",
       'window: 1h',
       'labels: { delay: 1d, min_count: 50 }',
@@ -224,6 +224,18 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         histogram: { categories: ['a', 'b'], reference: [1000, 0], current: [100, 900] },
         chi2: { statistic: 900, p_value: 1e-12, dof: 1 },
         new_categories: ['b'],
+      },
+    ],
+    // every score of class a below the baseline's lowest decile edge
+    classScores: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        class: 'a',
+        edges: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        reference: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+        current: [rows, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       },
     ],
     activity: {

@@ -5,7 +5,12 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
-import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
+import {
+  aurocFromCounts,
+  jensenShannonDistance,
+  psi,
+  twoProportionZTest,
+} from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
 import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
 import type { Measurement } from './kinds.js';
@@ -17,6 +22,7 @@ import {
   type MulticlassMetrics,
 } from '../../stats/multiclass.js';
 import type {
+  ClassScoreBins,
   FeatureInSlice,
   LabelledSlice,
   MulticlassSlice,
@@ -530,4 +536,29 @@ export function predictedClassMeasure(
       };
     return measure(entry, check, context);
   };
+}
+
+/**
+ * PSI of one class's score in a slice over the baseline's decile bins of it (exact counts;
+ * the Jensen-Shannon distance and the histogram kept in the details).
+ */
+export function measureClassScorePsi(
+  bins: ClassScoreBins,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const nReference = bins.reference.reduce((total, count) => total + count, 0);
+  const nCurrent = bins.current.reduce((total, count) => total + count, 0);
+  return (
+    tooFew(context, nReference, nCurrent) ?? {
+      value: psi(bins.reference, bins.current),
+      nReference,
+      nCurrent,
+      details: {
+        class: bins.class,
+        jensen_shannon: jensenShannonDistance(bins.reference, bins.current),
+        histogram: { edges: bins.edges, reference: bins.reference, current: bins.current },
+      },
+    }
+  );
 }

@@ -79,6 +79,7 @@ describe('the checks registry', () => {
       [
         'actual_positive_rate',
         'auroc',
+        'class_score_psi',
         'duplicate_ids',
         'mae',
         'mape',
@@ -96,6 +97,7 @@ describe('the checks registry', () => {
       [
         'actual_positive_rate',
         'auroc',
+        'class_score_psi',
         'mae',
         'mape',
         'positive_rate',
@@ -109,6 +111,7 @@ describe('the checks registry', () => {
     expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
       multiclassQuality,
     );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.classScores)).toEqual(['class_score_psi']);
     expect(METRICS.filter((m) => checkEntry(m).needs?.predictedClasses).sort()).toEqual([
       'prediction_chi2',
       'prediction_psi',

@@ -32,6 +32,7 @@ import {
   measurePositiveRate,
   measureSchema,
   measureVolume,
+  measureClassScorePsi,
   measureRocAucOvr,
   multiclassMeasure,
   predictedClassMeasure,
@@ -42,6 +43,7 @@ import {
 } from './measures.js';
 import {
   categoricalDrift,
+  classScoreDrift,
   featureDrift,
   featureQuality,
   labelledSlices,
@@ -89,6 +91,8 @@ export interface Needs<P> {
   multiclassLabels?: boolean;
   /** The predicted classes of the window and of the baseline, counted per slice from raw rows. */
   predictedClasses?: boolean;
+  /** Each class score's bins (the baseline's deciles) in the window and the baseline, from raw rows. */
+  classScores?: boolean;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
@@ -434,6 +438,19 @@ export const CHECKS = {
     title: 'predicted-class chi-square',
     description:
       'chi-square test of the predicted classes against the baseline’s; the effect is the Jensen-Shannon distance',
+  }),
+  class_score_psi: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: classScoreDrift,
+    measure: measureClassScorePsi,
+    needs: { classScores: true },
+    computedFrom: 'raw',
+    title: 'class-score PSI',
+    description:
+      'PSI of each class’s score (the events’ `scores`) against the baseline file’s class-score column over its deciles, per class and slice',
   }),
   accuracy: entry({
     appliesTo: 'labels',

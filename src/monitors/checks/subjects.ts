@@ -4,6 +4,7 @@ import type {
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
 import type {
+  ClassScoreBinCounts,
   ClassificationAggregates,
   MulticlassAggregates,
   RegressionAggregates,
@@ -150,6 +151,19 @@ export const predictedClassDrift: Subject<CategoricalFeatureDrift> = {
       item: entry,
       feature: '',
       slice: parseSliceLabel(entry.slice),
+    })),
+};
+
+export type ClassScoreBins = ClassScoreBinCounts & SliceId;
+
+/** Per slice and class, the window's class scores against the baseline's; the feature is `scores.<class>`. */
+export const classScoreDrift: Subject<ClassScoreBins> = {
+  name: 'class scores',
+  of: (_check, aggregates) =>
+    (aggregates.classScores ?? []).map((bins) => ({
+      item: bins,
+      feature: `scores.${bins.class}`,
+      slice: bins,
     })),
 };
 
