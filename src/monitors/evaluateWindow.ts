@@ -382,10 +382,8 @@ async function comparePredictedClasses(
   profile: ReferenceProfile,
   events: WindowEvents,
 ): Promise<CategoricalFeatureDrift[]> {
-  const [reference, current] = [
-    await queryPredictedClasses(store, profile.source, profile.sliceKeys),
-    await queryPredictedClasses(store, events, profile.sliceKeys),
-  ];
+  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const current = await queryPredictedClasses(store, events, profile.sliceKeys);
   const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
   const side = (rows: typeof reference, slice: string) => {
     const counts = new Map<string, number>();

@@ -411,6 +411,17 @@ function labelledOf(slice: MulticlassSlice): number {
   return slice.confusion.reduce((total, pair) => total + pair.count, 0);
 }
 
+/** The slice's metrics over its classes: its labels, predictions and class-score names. */
+function metricsOf(slice: MulticlassSlice): MulticlassMetrics {
+  const confusion = emptyMulticlassConfusion();
+  for (const pair of slice.confusion)
+    updateMulticlassConfusion(confusion, pair.label, pair.predicted, pair.count);
+  return multiclassMetrics(
+    confusion,
+    slice.classScores.map((c) => c.class),
+  );
+}
+
 /** The per-class tables a multiclass result keeps: what a reader needs to see why. */
 function perClassDetails(m: MulticlassMetrics): Record<string, unknown> {
   if (m.classes.length > MAX_DETAILED_CLASSES)
@@ -434,13 +445,7 @@ export function multiclassMeasure(
     const labelled = labelledOf(slice);
     const few = tooFewLabels({ labelled, n: slice.n }, context);
     if (few) return few;
-    const confusion = emptyMulticlassConfusion();
-    for (const pair of slice.confusion)
-      updateMulticlassConfusion(confusion, pair.label, pair.predicted, pair.count);
-    const m = multiclassMetrics(
-      confusion,
-      slice.classScores.map((c) => c.class),
-    );
+    const m = metricsOf(slice);
     const value = m[metric];
     return {
       value: Number.isFinite(value) ? value : null,
@@ -473,13 +478,7 @@ export function measureRocAucOvr(
     details: { reason, labelled, scored: slice.scored, predictions: slice.n, ...more },
   });
   if (slice.scored === 0) return why('no labelled prediction carries class scores');
-  const confusion = emptyMulticlassConfusion();
-  for (const pair of slice.confusion)
-    updateMulticlassConfusion(confusion, pair.label, pair.predicted, pair.count);
-  const { classes } = multiclassMetrics(
-    confusion,
-    slice.classScores.map((c) => c.class),
-  );
+  const { classes } = metricsOf(slice);
   const byClass = new Map(slice.classScores.map((c) => [c.class, c]));
   const unscored = classes.filter((name) => {
     const scores = byClass.get(name);
