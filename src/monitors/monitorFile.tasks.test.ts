@@ -5,9 +5,14 @@ import { tempDir } from '../../test/helpers/store.js';
 import { formatMonitorError, loadMonitorFile } from './monitorFile.js';
 
 /** A monitor file's `task:` key (issue 19 item 2): binary by default, multiclass or regression. */
-function monitorFile(task: string | null, checks: string[], labels = true): string {
+function monitorFile(
+  task: string | null,
+  checks: string[],
+  labels = true,
+  header = 'amount,score,label,prediction,p_cat',
+): string {
   const dir = tempDir('driftwatch-monitor-task-');
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,score,label\n1,10.5,11\n');
+  fs.writeFileSync(path.join(dir, 'base.csv'), `${header}\n1,10.5,11,cat,0.9\n`);
   const file = path.join(dir, 'price.yaml');
   fs.writeFileSync(
     file,
@@ -127,6 +132,25 @@ describe('a monitor file’s task', () => {
     );
     expect(errorsOf(binary)).toEqual([
       `${binary}:6:29: prediction.class_scores: only a multiclass model has class scores; this monitor's task is binary`,
+    ]);
+  });
+
+  it('refuses predicted-class and class-score checks whose baseline file lacks those columns', () => {
+    const file = monitorFile(
+      'multiclass',
+      ['{ metric: prediction_psi, critical: 0.25 }', '{ metric: class_score_psi, critical: 0.25 }'],
+      true,
+      'amount,score,label',
+    );
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace('window: 1h', 'window: 1h\nprediction: { class_scores: p_ }'),
+    );
+    expect(errorsOf(file)).toEqual([
+      `${file}:10:15: checks[0].metric: prediction_psi compares with the baseline's predicted classes, and base.csv has no "prediction" column (its columns: amount, score, label)`,
+      `${file}:7:29: prediction.class_scores: base.csv has no column named "p_" and a class (its columns: amount, score, label)`,
     ]);
   });
 });

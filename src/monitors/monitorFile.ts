@@ -18,6 +18,7 @@ import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
+import { checkEntry } from './checks/registry.js';
 import { parseDuration } from './duration.js';
 import type { ModelTask } from './modelTask.js';
 import {
@@ -623,7 +624,8 @@ const GITHUB_API = 'https://api.github.com';
 
 /**
  * A file baseline must exist, and every declared feature must be one of its columns: a
- * feature the baseline lacks would have nothing to be compared with.
+ * feature the baseline lacks would have nothing to be compared with. So must the predicted
+ * classes and the class scores that multiclass checks compare with.
  */
 function baselineErrors(
   monitor: RawMonitor,
@@ -640,13 +642,43 @@ function baselineErrors(
     return [{ path: ['baseline', 'file'], message: `baseline.file: ${columns.message}` }];
   if (columns.names === null) return [];
   const present = new Set(columns.names);
-  return Object.keys(monitor.features)
+  const listed = `(its columns: ${columns.names.join(', ')})`;
+  const features = Object.keys(monitor.features)
     .filter((name) => !present.has(name))
     .map((name) => ({
       path: ['features', name],
       atKey: true,
-      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" (its columns: ${columns.names?.join(', ')})`,
+      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" ${listed}`,
     }));
+  return [
+    ...features,
+    ...comparedColumnErrors(monitor, columns.names, path.basename(file), listed),
+  ];
+}
+
+/** The baseline columns multiclass checks compare with: `prediction`, the class scores. */
+function comparedColumnErrors(
+  monitor: RawMonitor,
+  names: readonly string[],
+  file: string,
+  listed: string,
+): PathedMessage[] {
+  const errors: PathedMessage[] = [];
+  if (!names.includes('prediction'))
+    monitor.checks.forEach((check, index) => {
+      if (checkEntry(check.metric).needs?.predictedClasses)
+        errors.push({
+          path: ['checks', index, 'metric'],
+          message: `checks[${index}].metric: ${check.metric} compares with the baseline's predicted classes, and ${file} has no "prediction" column ${listed}`,
+        });
+    });
+  const prefix = monitor.prediction?.class_scores;
+  if (prefix !== undefined && !names.some((n) => n.startsWith(prefix) && n.length > prefix.length))
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: ${file} has no column named "${prefix}" and a class ${listed}`,
+    });
+  return errors;
 }
 
 function checkId(checks: readonly RawCheck[], index: number): string {

@@ -64,7 +64,10 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
     return `  - ${JSON.stringify(fields)}`;
   });
   const dir = tempDir('driftwatch-every-entry-');
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,country,score,label\n1,de,0.2,0\n');
+  fs.writeFileSync(
+    path.join(dir, 'base.csv'),
+    'amount,country,score,label,prediction,p_a\n1,de,0.2,0,a,0.2\n',
+  );
   const file = path.join(dir, 'every.yaml');
   fs.writeFileSync(
     file,
