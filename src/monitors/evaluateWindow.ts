@@ -325,7 +325,8 @@ async function gatherAggregates(
         )
       : null;
   const multiclass =
-    anyNeeds(plan.checks, 'multiclassLabels') && labelWindow
+    // by task too: an entry that serves binary models as well (accuracy) fetches its own there
+    anyNeeds(plan.checks, 'multiclassLabels') && labelWindow && plan.task === 'multiclass'
       ? await queryMulticlassAggregates(
           store,
           multiclassWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
