@@ -1,6 +1,5 @@
 import type { ProfileSliceKey } from '../drift/slices.js';
 import type { ClassScoreBinCounts, MulticlassAggregates } from '../monitors/windowAggregates.js';
-import { edgesFromQuantiles } from '../stats/bins.js';
 import type { QueryParams, Store } from './clickhouse.js';
 import type { RelationSql } from './driftQueries.js';
 import {
@@ -90,11 +89,12 @@ export async function queryMulticlassAggregates(
 }
 
 /**
- * Each class score's bins per slice, the baseline's against a window's: the inner edges are
- * the baseline's unique finite quantiles at `levels` (R-7, as every feature's bins) for that
- * slice and class, and both sides are counted per bin (a score falls in bin count(edges <=
- * score)), exactly, in ClickHouse. Only finite scores count; a class the baseline never
- * scored in a slice has no bins there.
+ * Each class score's bins per slice, the baseline's against a window's, in one query: the
+ * inner edges are the baseline's unique finite quantiles at `levels` (R-7, as every
+ * feature's bins) for that slice and class, and both sides are counted per bin (a score
+ * falls in bin count(edges <= score)), exactly, in ClickHouse; the edges never leave it as
+ * parameters, so any number of classes and slices fits one statement. Only finite scores
+ * count; a class the baseline never scored in a slice has no bins there.
  */
 export async function queryClassScoreBins(
   store: Store,
@@ -103,7 +103,8 @@ export async function queryClassScoreBins(
   keys: readonly ProfileSliceKey[],
   levels: readonly number[],
 ): Promise<ClassScoreBinCounts[]> {
-  const scoresOf = (source: ProfileSource, params: QueryParams, prefix: string) => {
+  const params: QueryParams = {};
+  const scoresOf = (source: ProfileSource, prefix: string) => {
     const label = sliceLabelsSql(keys, params, `${prefix}l`);
     return `SELECT slice, class, score FROM (
               SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, scores
@@ -111,48 +112,46 @@ export async function queryClassScoreBins(
             ARRAY JOIN mapKeys(scores) AS class, mapValues(scores) AS score
             WHERE isFinite(score)`;
   };
-  const quantileParams: QueryParams = {};
-  const quantiles = await store.query<{ slice: string; class: string; quantiles: number[] }>(
-    `SELECT slice, class, quantilesExactInclusive(${levels.map((level) => level.toPrecision(17)).join(', ')})(score) AS quantiles
-     FROM (${scoresOf(baseline, quantileParams, 'csq')})
-     GROUP BY slice, class`,
-    quantileParams,
+  const quantiles = levels.map((level) => level.toPrecision(17)).join(', ');
+  const rows = await store.query<{
+    slice: string;
+    class: string;
+    edges: number[];
+    side: number;
+    bin: number;
+    count: string;
+  }>(
+    `WITH bins AS (
+       SELECT slice, class,
+              arraySort(arrayDistinct(arrayFilter(q -> isFinite(q), quantilesExactInclusive(${quantiles})(score)))) AS edges
+       FROM (${scoresOf(baseline, 'csr')})
+       GROUP BY slice, class
+     )
+     SELECT slice, class, any(edges) AS edges, side, bin, count() AS count
+     FROM (
+       SELECT slice, class, edges, side, arrayCount(e -> e <= score, edges) AS bin
+       FROM (SELECT 0 AS side, * FROM (${scoresOf(baseline, 'csb')})
+             UNION ALL
+             SELECT 1 AS side, * FROM (${scoresOf(window, 'csw')})) AS scored
+       INNER JOIN bins USING (slice, class)
+     )
+     GROUP BY slice, class, side, bin
+     ORDER BY slice, class`,
+    params,
   );
-  const bins = quantiles.map((row) => ({
-    slice: row.slice,
-    class: row.class,
-    edges: edgesFromQuantiles(row.quantiles.map(Number)),
-  }));
-  if (bins.length === 0) return [];
-  const countsOf = async (source: ProfileSource, prefix: string) => {
-    const params: QueryParams = {
-      [`${prefix}_keys`]: bins.map((b) => `${b.slice}\u0002${b.class}`),
-      [`${prefix}_edges`]: bins.map((b) => b.edges),
-      [`${prefix}_sep`]: '\u0002',
+  const found = new Map<string, ClassScoreBinCounts>();
+  for (const row of rows) {
+    const key = `${row.slice}\u0002${row.class}`;
+    const edges = row.edges.map(Number);
+    const bins = found.get(key) ?? {
+      slice: row.slice,
+      class: row.class,
+      edges,
+      reference: new Array<number>(edges.length + 1).fill(0),
+      current: new Array<number>(edges.length + 1).fill(0),
     };
-    const at = `indexOf({${prefix}_keys:Array(String)}, concat(slice, {${prefix}_sep:String}, class))`;
-    const rows = await store.query<{ at: number; bin: number; count: string }>(
-      `SELECT at, bin, count() AS count FROM (
-         SELECT ${at} AS at,
-                arrayCount(e -> e <= score, {${prefix}_edges:Array(Array(Float64))}[at]) AS bin
-         FROM (${scoresOf(source, params, prefix)})
-       )
-       WHERE at > 0
-       GROUP BY at, bin`,
-      params,
-    );
-    const counts = bins.map((b) => new Array<number>(b.edges.length + 1).fill(0));
-    for (const row of rows) {
-      const found = counts[Number(row.at) - 1];
-      if (found) found[Number(row.bin)] = Number(row.count);
-    }
-    return counts;
-  };
-  const reference = await countsOf(baseline, 'csr');
-  const current = await countsOf(window, 'csc');
-  return bins.map((b, i) => ({
-    ...b,
-    reference: reference[i] ?? [],
-    current: current[i] ?? [],
-  }));
+    (Number(row.side) === 0 ? bins.reference : bins.current)[Number(row.bin)] = Number(row.count);
+    found.set(key, bins);
+  }
+  return [...found.values()];
 }
