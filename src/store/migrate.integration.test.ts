@@ -86,7 +86,7 @@ describe('migration 0004: events and baselines of earlier versions', () => {
         attributes: {},
       },
     ]);
-    // up to 0004: a later migration may add columns its positional copy does not know (0013)
+    // up to 0004: a later migration may add columns its positional copy does not know (0014)
     await migrate(
       store,
       readMigrations().filter((migration) => migration.version <= 4),
