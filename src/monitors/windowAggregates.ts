@@ -1,5 +1,7 @@
 import type { CountRange } from '../drift/cells.js';
 import type { CategoricalFeatureDrift, FeatureDrift } from '../drift/featureDrift.js';
+import type { BinaryEstimate } from '../stats/cbpe.js';
+import type { ConfusionCounts } from '../stats/classificationQuality.js';
 import type { RegressionSums } from '../stats/regression.js';
 
 /**
@@ -69,7 +71,31 @@ export interface WindowAggregates {
   predictedClasses?: CategoricalFeatureDrift[] | null;
   /** Each class score's bins, the window's against the baseline's, per slice; absent when not configured. */
   classScores?: (ClassScoreBinCounts & SliceId)[] | null;
+  /** Performance estimated from the scores (CBPE); absent when no check asks for it. */
+  estimated?: EstimatedPerformance | null;
   activity: WindowActivity;
+}
+
+/** CBPE of one slice: the estimate from its score cells (src/stats/cbpe.ts). */
+export type SliceEstimate = BinaryEstimate & SliceId;
+
+/**
+ * What the estimated checks read: the calibration fitted on the labelled baseline (null when
+ * the baseline has no labelled scores), CBPE per slice of the window from its score cells,
+ * and for the label window the same estimate beside its realized confusion counts, so an
+ * estimate can be held against what its labels turned out to be.
+ */
+export interface EstimatedPerformance {
+  calibration: { labelled: number; knots: number } | null;
+  /** The band is the estimate ± this many standard errors. */
+  bandWidth: number;
+  window: SliceEstimate[];
+  /** Null when no check compares an estimate with its labels, or there is no label window. */
+  labelWindow: SliceEstimate[] | null;
+  /** Why the label window's summaries could not be read (they expired), when they could not. */
+  labelWindowUnreadable?: string;
+  /** The label window's labelled predictions at the threshold, per slice. */
+  realized: (ConfusionCounts & SliceId)[] | null;
 }
 
 /** Predictions with their labels, per slice: what AUROC and the positive rates are counted from. */

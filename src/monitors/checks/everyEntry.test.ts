@@ -12,6 +12,7 @@ import { loadMonitorFile } from '../monitorFile.js';
 import type { ModelTask } from '../modelTask.js';
 import type { MonitorPlan } from '../plan.js';
 import type { WindowAggregates } from '../windowAggregates.js';
+import type { BinaryEstimate } from '../../stats/cbpe.js';
 import {
   checkEntry,
   isFeatureScope,
@@ -53,6 +54,8 @@ function exampleFields(metric: Metric): Record<string, unknown> {
     if (schema.$ref === '#/$defs/severity') fields[name] = 'warn';
     else if (schema.$ref === '#/$defs/duration') fields[name] = '1h';
     else if (schema.type === 'number') fields[name] = 0.5;
+    // the last of a list of names: its first is the default
+    else if (Array.isArray(schema.enum)) fields[name] = schema.enum.at(-1);
     else throw new Error(`${metric}.${name}: no example for ${JSON.stringify(schema)}`);
   }
   return fields;
@@ -241,12 +244,38 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         current: [rows, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       },
     ],
+    // estimated far below any floor; the label window estimated near 1 and labelled at 0
+    estimated: {
+      calibration: { labelled: 1000, knots: 8 },
+      bandWidth: 3,
+      window: [{ ...ALL_SLICE, ...estimateAt(0.1, rows) }],
+      labelWindow: [{ ...ALL_SLICE, ...estimateAt(0.95, rows) }],
+      realized: [{ ...ALL_SLICE, tp: 0, fp: 900, fn: 100, tn: 0 }],
+    },
     activity: {
       events: rows,
       lastEvent: END - 2 * HOUR,
       windowEnd: END,
       expectedEvents: Object.fromEntries(plan.checks.map((check) => [check.id, 10 * rows])),
     },
+  };
+}
+
+const ALL_SLICE = { key: '', value: 'all' };
+
+/** A CBPE estimate whose every metric is `value`, give or take 0.03. */
+function estimateAt(value: number, n: number): BinaryEstimate {
+  const metric = { value, lower: value, upper: value, sigma: 0.01 };
+  const estimate = { ...metric, band: { lower: value - 0.03, upper: value + 0.03 } };
+  const count = { lower: n / 4, upper: n / 4 };
+  return {
+    n,
+    expected: { tp: count, fp: count, fn: count, tn: count },
+    accuracy: estimate,
+    precision: estimate,
+    recall: estimate,
+    f1: estimate,
+    roc_auc: estimate,
   };
 }
 

@@ -12,8 +12,16 @@ import {
   twoProportionZTest,
 } from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
-import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
-import type { Measurement } from './kinds.js';
+import type {
+  EstimatedPerformance,
+  SliceQuality,
+  WindowActivity,
+  WindowAggregates,
+} from '../windowAggregates.js';
+import type { EstimationErrorParams, EstimatedMetric, Measurement } from './kinds.js';
+import erfc from '@stdlib/math-base-special-erfc';
+import type { Estimate } from '../../stats/cbpe.js';
+import { thresholdMetrics } from '../../stats/classificationQuality.js';
 import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
 import {
   emptyMulticlassConfusion,
@@ -23,6 +31,8 @@ import {
 } from '../../stats/multiclass.js';
 import type {
   ClassScoreBins,
+  EstimatedAndRealized,
+  EstimatedSlice,
   FeatureInSlice,
   LabelledSlice,
   MulticlassSlice,
@@ -560,4 +570,150 @@ export function measureClassScorePsi(
       },
     }
   );
+}
+
+// ---- performance estimated before labels arrive (CBPE) -----------------------------------
+
+const NO_CALIBRATION =
+  'the baseline has no labelled scores to calibrate on (CBPE needs the baseline file’s score and label columns)';
+
+/**
+ * Labelled baseline scores below which CBPE gives no estimate: its band holds the labels'
+ * randomness, not the calibration's own error, and with a reference of 500 the realized
+ * values fell outside ±3σ in up to a fifth of windows (docs/TASKS.md, "Reference size").
+ */
+export const MIN_CALIBRATION_LABELS = 1000;
+
+type Calibrated = EstimatedPerformance & { calibration: { labelled: number; knots: number } };
+
+/** The window's estimates, or why there is none to judge: no calibration, or a small one. */
+function calibrated(
+  estimated: EstimatedPerformance | null | undefined,
+  nCurrent: number,
+): { ok: true; estimated: Calibrated } | { ok: false; why: Measurement } {
+  const calibration = estimated?.calibration;
+  if (!estimated || !calibration)
+    return {
+      ok: false,
+      why: { value: null, nReference: 0, nCurrent, details: { reason: NO_CALIBRATION } },
+    };
+  if (calibration.labelled >= MIN_CALIBRATION_LABELS)
+    return { ok: true, estimated: { ...estimated, calibration } };
+  return {
+    ok: false,
+    why: {
+      value: null,
+      nReference: calibration.labelled,
+      nCurrent,
+      details: {
+        reason: `the calibration was fitted on ${calibration.labelled} labelled baseline scores, fewer than the ${MIN_CALIBRATION_LABELS} CBPE needs for its band to hold`,
+        min_reference_labels: MIN_CALIBRATION_LABELS,
+      },
+    },
+  };
+}
+
+/** What an estimate says beside its value: its standard error and how wide its band is. */
+function estimateDetails(estimate: Estimate, bandWidth: number): Record<string, unknown> {
+  return {
+    sigma: estimate.sigma,
+    band_width: bandWidth,
+    band_meaning: `the estimate ± ${bandWidth} standard errors of the labels’ randomness given the scores (normal approximation: ${bandConfidence(bandWidth)} two-sided)`,
+  };
+}
+
+/** The two-sided coverage of ± z standard errors under a normal approximation, e.g. "99.7%". */
+export function bandConfidence(z: number): string {
+  return `${(100 * (1 - erfc(z / Math.SQRT2))).toFixed(1)}%`;
+}
+
+function bracketOfEstimate(estimate: Estimate): [number, number] | null {
+  return estimate.lower === estimate.upper ? null : [estimate.lower, estimate.upper];
+}
+
+/** An estimated metric of a slice: its value, bracket (from score cells) and band. */
+export function estimatedMeasure(
+  metric: EstimatedMetric,
+): (slice: EstimatedSlice, check: unknown, context: MeasureContext) => Measurement {
+  return (slice, _check, context) => {
+    const n = slice.estimate?.n ?? 0;
+    const found = calibrated(context.aggregates.estimated, n);
+    if (!found.ok) return found.why;
+    const { estimated } = found;
+    const labelled = estimated.calibration.labelled;
+    const few = tooFew(context, labelled, n);
+    if (few || !slice.estimate) return few ?? insufficient(labelled, n, context.plan.minSamples);
+    const estimate = slice.estimate[metric];
+    if (!Number.isFinite(estimate.value))
+      return {
+        value: null,
+        nReference: labelled,
+        nCurrent: n,
+        details: { reason: 'no expected positives or no expected negatives in the window' },
+      };
+    return {
+      value: estimate.value,
+      bracket: bracketOfEstimate(estimate),
+      band: [estimate.band.lower, estimate.band.upper],
+      nReference: labelled,
+      nCurrent: n,
+      details: {
+        ...estimateDetails(estimate, estimated.bandWidth),
+        expected_confusion: slice.estimate.expected,
+      },
+    };
+  };
+}
+
+/** The realized metric of a label window's labelled predictions; NaN when undefined. */
+function realizedValue(slice: EstimatedAndRealized, metric: EstimatedMetric): number {
+  if (metric === 'roc_auc') return aurocFromCounts(slice.labelled);
+  return slice.confusion ? thresholdMetrics(slice.confusion)[metric] : NaN;
+}
+
+/**
+ * The realized value of the label window beside what CBPE estimated for it from its scores:
+ * the value is the realized one, the band and estimate are the estimate's.
+ */
+export function measureEstimationError(
+  slice: EstimatedAndRealized,
+  check: EstimationErrorParams,
+  context: MeasureContext,
+): Measurement {
+  const few = tooFewLabels(slice.labelled, context);
+  if (few) return few;
+  const n = slice.labelled.labelled;
+  const found = calibrated(context.aggregates.estimated, n);
+  if (!found.ok) return found.why;
+  const { estimated } = found;
+  const estimate = slice.estimate?.[check.estimate];
+  const realized = realizedValue(slice, check.estimate);
+  if (!estimate || !Number.isFinite(estimate.value) || !Number.isFinite(realized))
+    return {
+      value: null,
+      nReference: estimated.calibration.labelled,
+      nCurrent: n,
+      details: {
+        reason: !estimate
+          ? (estimated.labelWindowUnreadable ?? 'the label window has no scores to estimate from')
+          : `the ${check.estimate} is undefined (labels or expected labels of one class only)`,
+      },
+    };
+  const outsideBy = Math.max(0, estimate.band.lower - realized, realized - estimate.band.upper);
+  return {
+    value: realized,
+    estimate: estimate.value,
+    band: [estimate.band.lower, estimate.band.upper],
+    nReference: estimated.calibration.labelled,
+    nCurrent: n,
+    details: {
+      estimate: check.estimate,
+      ...(bracketOfEstimate(estimate) ? { estimate_bracket: bracketOfEstimate(estimate) } : {}),
+      ...estimateDetails(estimate, estimated.bandWidth),
+      outside_band_by: outsideBy,
+      scored: slice.estimate?.n ?? 0,
+      labelled: n,
+      predictions: slice.labelled.n,
+    },
+  };
 }

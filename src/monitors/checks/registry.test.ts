@@ -75,12 +75,20 @@ describe('the checks registry', () => {
       'recall_macro',
       'roc_auc_ovr',
     ];
+    const estimated = [
+      'estimated_accuracy',
+      'estimated_f1',
+      'estimated_precision',
+      'estimated_recall',
+      'estimated_roc_auc',
+    ];
     expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual(
       [
         'actual_positive_rate',
         'auroc',
         'class_score_psi',
         'duplicate_ids',
+        'estimation_error',
         'mae',
         'mape',
         'prediction_chi2',
@@ -91,13 +99,23 @@ describe('the checks registry', () => {
       ].sort(),
     );
     expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual(
-      ['actual_positive_rate', 'auroc', 'mae', 'mape', 'r2', 'rmse', ...multiclassQuality].sort(),
+      [
+        'actual_positive_rate',
+        'auroc',
+        'estimation_error',
+        'mae',
+        'mape',
+        'r2',
+        'rmse',
+        ...multiclassQuality,
+      ].sort(),
     );
     expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual(
       [
         'actual_positive_rate',
         'auroc',
         'class_score_psi',
+        'estimation_error',
         'mae',
         'mape',
         'positive_rate',
@@ -105,6 +123,7 @@ describe('the checks registry', () => {
         'prediction_psi',
         'r2',
         'rmse',
+        ...estimated,
         ...multiclassQuality,
       ].sort(),
     );
@@ -122,6 +141,9 @@ describe('the checks registry', () => {
       'r2',
       'rmse',
     ]);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.calibration).sort()).toEqual(
+      [...estimated, 'estimation_error'].sort(),
+    );
   });
 
   it('says how each metric is stated in an alert, and a plain value for one it does not know', () => {

@@ -3,6 +3,7 @@ import type { WindowActivity } from '../windowAggregates.js';
 import {
   countKind,
   delayKind,
+  estimationErrorKind,
   distanceKind,
   pValueKind,
   rateIncreaseKind,
@@ -23,8 +24,10 @@ import {
   exactCount,
   measureActualPositiveRate,
   measureAuroc,
+  estimatedMeasure,
   measureChi2,
   measureDuplicates,
+  measureEstimationError,
   measureFreshness,
   measureKs,
   measureNewCategories,
@@ -44,6 +47,8 @@ import {
 import {
   categoricalDrift,
   classScoreDrift,
+  estimatedAndRealizedSlices,
+  estimatedSlices,
   featureDrift,
   featureQuality,
   labelledSlices,
@@ -95,6 +100,13 @@ export interface Needs<P> {
   classScores?: boolean;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
+  /**
+   * CBPE: the isotonic calibration fitted on the labelled baseline (once per baseline
+   * version) and the estimate of each slice from the window's score cells.
+   */
+  calibration?: boolean;
+  /** CBPE of the label window too, beside its realized confusion counts. */
+  labelWindowEstimate?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
   trailingMs?(check: P): number;
   /** How far back from the window's end to look for the last event when the window has none. */
@@ -106,7 +118,7 @@ export interface Needs<P> {
  * exact drift for its (feature, slice), or exact window counts (out of range, predicted
  * positives). The evaluator holds one resolver per name.
  */
-export type FallbackName = 'exact_drift' | 'exact_counts';
+export type FallbackName = 'exact_drift' | 'exact_counts' | 'exact_estimate';
 
 /** A check's plan fields: its id and metric, its kind's params, and features when it has them. */
 export type CheckParams<P, A extends AppliesTo> = { id: string; metric: string } & P &
@@ -148,6 +160,10 @@ const MULTICLASS_NEEDS = { labels: true, multiclassLabels: true };
 const MULTICLASS_QUALITY =
   ', with each class’s precision, recall, F1 and support and the confusion matrix in its details, once labels are due';
 const DAY = 86_400_000;
+const ESTIMATED_NEEDS = { threshold: true, calibration: true };
+const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
+const CBPE_NOTE =
+  'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
   kind: 'distance',
@@ -359,6 +375,84 @@ export const CHECKS = {
     computedFrom: 'raw',
     title: 'AUROC',
     description: 'area under the ROC curve, ties counting half, once labels are due',
+  }),
+  estimated_roc_auc: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('roc_auc'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated AUROC',
+    description: `AUROC ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_accuracy: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('accuracy'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated accuracy',
+    description: `accuracy at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_precision: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('precision'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated precision',
+    description: `precision at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_recall: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('recall'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated recall',
+    description: `recall at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_f1: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('f1'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated F1',
+    description: `F1 at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimation_error: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: estimationErrorKind,
+    defaults: { kind: 'tolerance', tolerance: 0 },
+    subject: estimatedAndRealizedSlices,
+    measure: measureEstimationError,
+    needs: { ...ESTIMATED_NEEDS, labels: true, labelWindowEstimate: true },
+    computedFrom: 'raw',
+    title: 'estimation error',
+    description:
+      'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see)',
   }),
   mae: entry({
     appliesTo: 'labels',

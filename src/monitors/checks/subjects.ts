@@ -3,6 +3,8 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
+import type { BinaryEstimate } from '../../stats/cbpe.js';
+import type { ConfusionCounts } from '../../stats/classificationQuality.js';
 import type {
   ClassScoreBinCounts,
   ClassificationAggregates,
@@ -165,6 +167,58 @@ export const classScoreDrift: Subject<ClassScoreBins> = {
       feature: `scores.${bins.class}`,
       slice: bins,
     })),
+};
+
+/** A slice's CBPE estimate: null when the slice had no scores (or none was computed). */
+export interface EstimatedSlice extends SliceId {
+  estimate: BinaryEstimate | null;
+}
+
+/** Each slice's performance estimated from the window's scores; "all" even when it had none. */
+export const estimatedSlices: Subject<EstimatedSlice> = {
+  name: 'estimated slice',
+  of: (_check, aggregates) => {
+    const estimates = aggregates.estimated?.window ?? [];
+    const all = estimates.some((e) => e.key === '' && e.value === 'all')
+      ? []
+      : [{ ...ALL, estimate: null }];
+    return [
+      ...all,
+      ...estimates.map(({ key, value, ...estimate }) => ({ key, value, estimate })),
+    ].map((slice) => ({ item: slice, feature: '', slice: { key: slice.key, value: slice.value } }));
+  },
+};
+
+/** A labelled slice of the label window with what was estimated for it and its confusion counts. */
+export interface EstimatedAndRealized extends SliceId {
+  labelled: LabelledSlice;
+  estimate: BinaryEstimate | null;
+  confusion: ConfusionCounts | null;
+}
+
+/** Each labelled slice of the label window, its estimate beside its labels; "all" always. */
+export const estimatedAndRealizedSlices: Subject<EstimatedAndRealized> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const same = (slice: SliceId) => (other: SliceId) =>
+      other.key === slice.key && other.value === slice.value;
+    const estimated = aggregates.estimated;
+    return withAllSlice(aggregates.classification ?? []).map((labelled) => {
+      const found = estimated?.labelWindow?.find(same(labelled));
+      const counts = estimated?.realized?.find(same(labelled));
+      const slice = { key: labelled.key, value: labelled.value };
+      return {
+        item: {
+          ...slice,
+          labelled,
+          estimate: found ?? null,
+          confusion: counts ? { tp: counts.tp, fp: counts.fp, fn: counts.fn, tn: counts.tn } : null,
+        },
+        feature: '',
+        slice,
+      };
+    });
+  },
 };
 
 /** The window as a whole (its events, its schema, its activity). */
