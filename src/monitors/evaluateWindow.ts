@@ -8,7 +8,12 @@ import {
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
 import { computeExactFeatureDrift } from '../drift/exactDrift.js';
-import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift.js';
+import {
+  categoricalFeatureDrift,
+  DEFAULT_DRIFT_CRITERIA,
+  type CategoricalFeatureDrift,
+  type FeatureDrift,
+} from '../drift/featureDrift.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -37,11 +42,15 @@ import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
 import { queryRegressionAggregates } from '../store/regressionQueries.js';
+import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
   exactComparisonRelations,
   labelledWindowRelation,
+  multiclassWindowRelation,
+  queryPredictedClasses,
   regressionWindowRelation,
   queryDuplicateIds,
   queryExactWindowCounts,
@@ -327,7 +336,7 @@ async function gatherAggregates(
     ? await queryDuplicateIds(store, events, profile.sliceKeys)
     : null;
   const classification =
-    anyNeeds(plan.checks, 'labels') && labelWindow && plan.task !== 'regression'
+    anyNeeds(plan.checks, 'labels') && labelWindow && (plan.task ?? 'binary') === 'binary'
       ? await queryClassificationAggregates(
           store,
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
@@ -345,6 +354,29 @@ async function gatherAggregates(
           regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
+  const multiclass =
+    // by task too: an entry that serves binary models as well (accuracy) fetches its own there
+    anyNeeds(plan.checks, 'multiclassLabels') && labelWindow && plan.task === 'multiclass'
+      ? await queryMulticlassAggregates(
+          store,
+          multiclassWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
+        )
+      : null;
+  const predictedClasses = anyNeeds(plan.checks, 'predictedClasses')
+    ? await comparePredictedClasses(store, profile, events)
+    : null;
+  // each class score's bins, in the slices the window has (and "all")
+  const classScores = anyNeeds(plan.checks, 'classScores')
+    ? (
+        await queryClassScoreBins(
+          store,
+          profile.source,
+          events,
+          profile.sliceKeys,
+          binQuantileLevels(),
+        )
+      ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
+    : null;
   return {
     drift: comparison.drift,
     quality: comparison.quality.map((slice): SliceQuality => ({
@@ -364,8 +396,50 @@ async function gatherAggregates(
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    multiclass: multiclass?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    predictedClasses,
+    classScores: classScores?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
+}
+
+/**
+ * The window's predicted classes against the baseline's, per slice, as a categorical
+ * feature's drift (chi-square, PSI, Jensen-Shannon over one bin per class): counted from
+ * raw rows, one GROUP BY (slice, class) on each side. A missing prediction is a null.
+ */
+async function comparePredictedClasses(
+  store: Store,
+  profile: ReferenceProfile,
+  events: WindowEvents,
+): Promise<CategoricalFeatureDrift[]> {
+  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const current = await queryPredictedClasses(store, events, profile.sliceKeys);
+  const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
+  const side = (rows: typeof reference, slice: string) => {
+    const counts = new Map<string, number>();
+    let total = 0;
+    let nulls = 0;
+    for (const row of rows) {
+      if (row.slice !== slice) continue;
+      total += row.count;
+      if (row.predicted === null) nulls += row.count;
+      else counts.set(row.predicted, (counts.get(row.predicted) ?? 0) + row.count);
+    }
+    return { counts, quality: { rows: total, nulls, non_finite: 0, wrong_type: 0 } };
+  };
+  return slices.map((slice) => {
+    const id = sliceOfId(slice);
+    const ref = side(reference, slice);
+    const cur = side(current, slice);
+    return categoricalFeatureDrift({
+      name: 'prediction',
+      slice: id.key === '' ? 'all' : `${id.key}=${id.value}`,
+      reference: ref.counts,
+      current: cur.counts,
+      quality: { reference: ref.quality, current: cur.quality },
+    });
+  });
 }
 
 /** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
@@ -785,7 +859,7 @@ export function fileBaselineName(file: string): string {
 /** Loads a training file as the model's baseline; with onlyIfChanged, reuses the stored version of the same bytes. */
 export async function loadFileBaseline(
   store: Store,
-  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices'>,
+  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices' | 'classScorePrefix'>,
   file: string,
   options: { onlyIfChanged: boolean },
 ): Promise<{ name: string; version: number; rowCount: number; created: boolean }> {
@@ -834,8 +908,21 @@ export async function loadFileBaseline(
       attributes,
       score: present.has('score') ? 'score' : undefined,
       label: present.has('label') ? 'label' : undefined,
+      prediction: present.has('prediction') ? 'prediction' : undefined,
+      classScores: classScoreColumns(columns, plan.classScorePrefix ?? null),
     },
     source,
   });
   return { name, version: record.version, rowCount: record.rowCount, created: true };
+}
+
+/** The file's class-score columns: those named the prefix and a class (p_ → p_cat is cat's). */
+function classScoreColumns(
+  columns: readonly ColumnInfo[],
+  prefix: string | null,
+): { className: string; column: string }[] {
+  if (!prefix) return [];
+  return columns
+    .filter((c) => c.name.startsWith(prefix) && c.name.length > prefix.length)
+    .map((c) => ({ className: c.name.slice(prefix.length), column: c.name }));
 }

@@ -18,6 +18,7 @@ import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
+import { checkEntry } from './checks/registry.js';
 import { parseDuration } from './duration.js';
 import type { ModelTask } from './modelTask.js';
 import {
@@ -421,15 +422,12 @@ type FeatureSpec =
 /** A check's own fields are its kind's (checks/kinds.ts), validated by the generated schema. */
 type RawCheck = ValidCheck;
 
-/** The tasks a monitor file can declare so far (multiclass monitors are not built yet). */
-type FileTask = Extract<ModelTask, 'binary' | 'regression'>;
-
 interface RawMonitor extends RawReceivers {
   model: string;
-  task?: FileTask;
+  task?: ModelTask;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
-  prediction?: { threshold?: number };
+  prediction?: { threshold?: number; class_scores?: string };
   slices?: (string | string[])[];
   max_slice_values?: number;
   schedule: string;
@@ -518,6 +516,11 @@ function semanticErrors(
         });
     }
   }
+  if (monitor.prediction?.class_scores !== undefined && (monitor.task ?? 'binary') !== 'multiclass')
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: only a multiclass model has class scores; this monitor's task is ${monitor.task ?? 'binary'}`,
+    });
   const ids = new Set<string>();
   const context = {
     features: Object.fromEntries(
@@ -525,6 +528,7 @@ function semanticErrors(
     ),
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
+    classScores: monitor.prediction?.class_scores !== undefined,
     task: monitor.task ?? 'binary',
   };
   monitor.checks.forEach((check, index) => {
@@ -620,7 +624,8 @@ const GITHUB_API = 'https://api.github.com';
 
 /**
  * A file baseline must exist, and every declared feature must be one of its columns: a
- * feature the baseline lacks would have nothing to be compared with.
+ * feature the baseline lacks would have nothing to be compared with. So must the predicted
+ * classes and the class scores that multiclass checks compare with.
  */
 function baselineErrors(
   monitor: RawMonitor,
@@ -637,13 +642,43 @@ function baselineErrors(
     return [{ path: ['baseline', 'file'], message: `baseline.file: ${columns.message}` }];
   if (columns.names === null) return [];
   const present = new Set(columns.names);
-  return Object.keys(monitor.features)
+  const listed = `(its columns: ${columns.names.join(', ')})`;
+  const features = Object.keys(monitor.features)
     .filter((name) => !present.has(name))
     .map((name) => ({
       path: ['features', name],
       atKey: true,
-      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" (its columns: ${columns.names?.join(', ')})`,
+      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" ${listed}`,
     }));
+  return [
+    ...features,
+    ...comparedColumnErrors(monitor, columns.names, path.basename(file), listed),
+  ];
+}
+
+/** The baseline columns multiclass checks compare with: `prediction`, the class scores. */
+function comparedColumnErrors(
+  monitor: RawMonitor,
+  names: readonly string[],
+  file: string,
+  listed: string,
+): PathedMessage[] {
+  const errors: PathedMessage[] = [];
+  if (!names.includes('prediction'))
+    monitor.checks.forEach((check, index) => {
+      if (checkEntry(check.metric).needs?.predictedClasses)
+        errors.push({
+          path: ['checks', index, 'metric'],
+          message: `checks[${index}].metric: ${check.metric} compares with the baseline's predicted classes, and ${file} has no "prediction" column ${listed}`,
+        });
+    });
+  const prefix = monitor.prediction?.class_scores;
+  if (prefix !== undefined && !names.some((n) => n.startsWith(prefix) && n.length > prefix.length))
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: ${file} has no column named "${prefix}" and a class ${listed}`,
+    });
+  return errors;
 }
 
 function checkId(checks: readonly RawCheck[], index: number): string {
@@ -674,6 +709,7 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
     maxSliceValues: monitor.max_slice_values ?? 20,
     minSamples: monitor.min_samples ?? 100,
     threshold: monitor.prediction?.threshold ?? null,
+    classScorePrefix: monitor.prediction?.class_scores ?? null,
     labels: monitor.labels
       ? { delayMs: parseDuration(monitor.labels.delay), minCount: monitor.labels.min_count ?? 100 }
       : null,

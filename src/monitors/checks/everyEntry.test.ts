@@ -34,9 +34,9 @@ import {
 
 /**
  * The tasks a monitor file can declare (its `task:` key): one monitor file each, holding
- * that task's entries. Multiclass monitors are not built yet.
+ * that task's entries.
  */
-const FILE_TASKS: readonly ModelTask[] = ['binary', 'regression'];
+const FILE_TASKS: readonly ModelTask[] = ['binary', 'multiclass', 'regression'];
 const entriesOf = (task: ModelTask) =>
   METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
@@ -68,7 +68,10 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
     return `  - ${JSON.stringify(fields)}`;
   });
   const dir = tempDir('driftwatch-every-entry-');
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,country,score,label\n1,de,0.2,0\n');
+  fs.writeFileSync(
+    path.join(dir, 'base.csv'),
+    'amount,country,score,label,prediction,p_a\n1,de,0.2,0,a,0.2\n',
+  );
   const file = path.join(dir, 'every.yaml');
   fs.writeFileSync(
     file,
@@ -77,7 +80,7 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
       ...(task === 'binary' ? [] : [`task: ${task}`]),
       'baseline: { file: base.csv }',
       'features: { amount: numeric, country: categorical }',
-      'prediction: { threshold: 0.5 }',
+      task === 'multiclass' ? 'prediction: { class_scores: p_ }' : 'prediction: { threshold: 0.5 }',
       "schedule: '0 * * * *'",
       'window: 1h',
       'labels: { delay: 1d, min_count: 50 }',
@@ -102,7 +105,9 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
  * field, a tenth of the usual volume two hours after the last event, a model that
  * predicts and is labelled positive far more often than its baseline, ranked worse than
- * chance and wrong on every label, and a regression far off its labels.
+ * chance and wrong on every label, a regression far off its labels, and a multiclass model
+ * that predicts the other class every time, ranks it worse than chance and predicts classes
+ * the baseline hardly did.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -212,6 +217,55 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         absolutePercentageErrorSum: 0.9 * rows,
         labelMean: 100,
         labelM2: 100 * rows,
+      },
+    ],
+    // as a run gathers it: for a multiclass monitor only (accuracy judges either task's)
+    multiclass:
+      plan.task !== 'multiclass'
+        ? null
+        : [
+            {
+              slice: 'all',
+              key: '',
+              value: 'all',
+              n: rows,
+              confusion: [
+                { label: 'a', predicted: 'b', count: 900 },
+                { label: 'b', predicted: 'a', count: 100 },
+              ],
+              scored: rows,
+              classScores: [
+                { class: 'a', positives: 900, negatives: 100, pairsWon: 0.1 * 900 * 100 },
+                { class: 'b', positives: 100, negatives: 900, pairsWon: 0.1 * 100 * 900 },
+              ],
+            },
+          ],
+    predictedClasses: [
+      {
+        ...drift,
+        kind: 'categorical',
+        name: 'prediction',
+        slice: 'all',
+        null_rate: { reference: 0, current: 0 },
+        quality: { reference: quality(1000), current: quality(rows) },
+        null_rate_drift: false,
+        method: 'chi2',
+        exact: true,
+        histogram: { categories: ['a', 'b'], reference: [1000, 0], current: [100, 900] },
+        chi2: { statistic: 900, p_value: 1e-12, dof: 1 },
+        new_categories: ['b'],
+      },
+    ],
+    // every score of class a below the baseline's lowest decile edge
+    classScores: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        class: 'a',
+        edges: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        reference: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+        current: [rows, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       },
     ],
     // estimated far below any floor; the label window estimated near 1 and labelled at 0

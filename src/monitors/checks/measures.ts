@@ -5,7 +5,12 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
-import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
+import {
+  aurocFromCounts,
+  jensenShannonDistance,
+  psi,
+  twoProportionZTest,
+} from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
 import type {
   BinaryQualityAggregates,
@@ -19,11 +24,19 @@ import erfc from '@stdlib/math-base-special-erfc';
 import type { Estimate } from '../../stats/cbpe.js';
 import { calibrationOfBins, thresholdMetrics } from '../../stats/classificationQuality.js';
 import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
+import {
+  emptyMulticlassConfusion,
+  multiclassMetrics,
+  updateMulticlassConfusion,
+  type MulticlassMetrics,
+} from '../../stats/multiclass.js';
 import type {
+  ClassScoreBins,
   EstimatedAndRealized,
   EstimatedSlice,
   FeatureInSlice,
   LabelledSlice,
+  MulticlassSlice,
   RegressionSlice,
 } from './subjects.js';
 
@@ -392,6 +405,172 @@ export function regressionMeasure(
       details: { labelled: slice.count, predictions: slice.n, label_mean: slice.labelMean },
     };
   };
+}
+
+// ---- multiclass -------------------------------------------------------------------------
+
+/** Above this many classes a result keeps its averages but not the per-class tables. */
+export const MAX_DETAILED_CLASSES = 100;
+
+export type MulticlassAverage = keyof Pick<
+  MulticlassMetrics,
+  'accuracy' | 'f1_macro' | 'f1_weighted' | 'precision_macro' | 'recall_macro'
+>;
+
+/** Labelled predictions with a predicted class: the confusion matrix's total. */
+function labelledOf(slice: MulticlassSlice): number {
+  return slice.confusion.reduce((total, pair) => total + pair.count, 0);
+}
+
+/** The slice's metrics over its classes: its labels, predictions and class-score names. */
+function metricsOf(slice: MulticlassSlice): MulticlassMetrics {
+  const confusion = emptyMulticlassConfusion();
+  for (const pair of slice.confusion)
+    updateMulticlassConfusion(confusion, pair.label, pair.predicted, pair.count);
+  return multiclassMetrics(
+    confusion,
+    slice.classScores.map((c) => c.class),
+  );
+}
+
+/** The per-class tables a multiclass result keeps: what a reader needs to see why. */
+function perClassDetails(m: MulticlassMetrics): Record<string, unknown> {
+  if (m.classes.length > MAX_DETAILED_CLASSES)
+    return {
+      classes_count: m.classes.length,
+      per_class_omitted: `${m.classes.length} classes: more than ${MAX_DETAILED_CLASSES}`,
+    };
+  return { classes: m.classes, per_class: m.per_class, confusion_matrix: m.confusion_matrix };
+}
+
+/**
+ * A multiclass quality metric of the label window's predictions and labels (exact, from the
+ * counts per (label, predicted class)), once labels.min_count of them are in. The classes
+ * are the slice's labels, predictions and class-score names, sorted (scikit-learn with
+ * labels = those classes, zero_division = 0).
+ */
+export function multiclassMeasure(
+  metric: MulticlassAverage,
+): (slice: MulticlassSlice, check: unknown, context: MeasureContext) => Measurement {
+  return (slice, _check, context) => {
+    const labelled = labelledOf(slice);
+    const few = tooFewLabels({ labelled, n: slice.n }, context);
+    if (few) return few;
+    const m = metricsOf(slice);
+    const value = m[metric];
+    return {
+      value: Number.isFinite(value) ? value : null,
+      nReference: 0,
+      nCurrent: labelled,
+      details: { labelled, predictions: slice.n, ...perClassDetails(m) },
+    };
+  };
+}
+
+/**
+ * Macro one-vs-rest AUROC of the class scores: the unweighted mean over the slice's classes
+ * of each class's AUROC (its score against "label is that class", ties half), as
+ * roc_auc_score(multi_class='ovr', average='macro'). It needs every labelled prediction that
+ * carries class scores to score every class; undefined (insufficient data, named) when a
+ * class has no positive or no negative label.
+ */
+export function measureRocAucOvr(
+  slice: MulticlassSlice,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const labelled = labelledOf(slice);
+  const few = tooFewLabels({ labelled, n: slice.n }, context);
+  if (few) return few;
+  const why = (reason: string, more: Record<string, unknown> = {}): Measurement => ({
+    value: null,
+    nReference: 0,
+    nCurrent: slice.scored,
+    details: { reason, labelled, scored: slice.scored, predictions: slice.n, ...more },
+  });
+  if (slice.scored === 0) return why('no labelled prediction carries class scores');
+  const { classes } = metricsOf(slice);
+  const byClass = new Map(slice.classScores.map((c) => [c.class, c]));
+  const unscored = classes.filter((name) => {
+    const scores = byClass.get(name);
+    return !scores || scores.positives + scores.negatives !== slice.scored;
+  });
+  if (unscored.length > 0)
+    return why(
+      `some labelled predictions with class scores have no score for ${unscored.slice(0, 5).join(', ')}${unscored.length > 5 ? ', …' : ''}`,
+      listedNames('classes_without_scores', unscored),
+    );
+  const perClass = classes.map((name) => {
+    const scores = byClass.get(name);
+    return { class: name, roc_auc: scores ? aurocFromCounts(scores) : NaN };
+  });
+  const undefinedFor = perClass.filter((c) => Number.isNaN(c.roc_auc)).map((c) => c.class);
+  if (undefinedFor.length > 0)
+    return why(
+      `one-vs-rest AUROC is undefined for ${undefinedFor.slice(0, 5).join(', ')}${undefinedFor.length > 5 ? ', …' : ''}: no label of that class, or only that class`,
+      listedNames('undefined_classes', undefinedFor),
+    );
+  const value = perClass.reduce((total, c) => total + c.roc_auc, 0) / perClass.length;
+  return {
+    value,
+    nReference: 0,
+    nCurrent: slice.scored,
+    details: {
+      labelled,
+      scored: slice.scored,
+      predictions: slice.n,
+      ...(classes.length <= MAX_DETAILED_CLASSES
+        ? { per_class: perClass }
+        : { classes_count: classes.length }),
+    },
+  };
+}
+
+/**
+ * The window's predicted-class distribution against the baseline's (its categories the
+ * classes), by a drift measure of a categorical feature; named when the baseline has none.
+ */
+export function predictedClassMeasure(
+  measure: (entry: CategoricalFeatureDrift, check: unknown, context: MeasureContext) => Measurement,
+): (entry: CategoricalFeatureDrift, check: unknown, context: MeasureContext) => Measurement {
+  return (entry, check, context) => {
+    if (entry.n_reference === 0)
+      return {
+        value: null,
+        nReference: 0,
+        nCurrent: entry.n_current,
+        details: {
+          reason:
+            'the baseline has no predicted classes in this slice (a baseline file needs a `prediction` column)',
+        },
+      };
+    return measure(entry, check, context);
+  };
+}
+
+/**
+ * PSI of one class's score in a slice over the baseline's decile bins of it (exact counts;
+ * the Jensen-Shannon distance and the histogram kept in the details).
+ */
+export function measureClassScorePsi(
+  bins: ClassScoreBins,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const nReference = bins.reference.reduce((total, count) => total + count, 0);
+  const nCurrent = bins.current.reduce((total, count) => total + count, 0);
+  return (
+    tooFew(context, nReference, nCurrent) ?? {
+      value: psi(bins.reference, bins.current),
+      nReference,
+      nCurrent,
+      details: {
+        class: bins.class,
+        jensen_shannon: jensenShannonDistance(bins.reference, bins.current),
+        histogram: { edges: bins.edges, reference: bins.reference, current: bins.current },
+      },
+    }
+  );
 }
 
 // ---- performance estimated before labels arrive (CBPE) -----------------------------------

@@ -61,61 +61,88 @@ describe('the checks registry', () => {
   });
 
   it('says which tests take part in the false discovery rate, and what monitors read raw', () => {
-    expect(METRICS.filter(isTestMetric).sort()).toEqual(['chi2', 'ks', 'positive_rate']);
-    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual([
-      'accuracy',
-      'actual_positive_rate',
-      'auroc',
-      'brier_score',
-      'duplicate_ids',
-      'ece',
-      'estimation_error',
-      'f1',
-      'log_loss',
-      'mae',
-      'mape',
-      'precision',
-      'r2',
-      'recall',
-      'rmse',
+    expect(METRICS.filter(isTestMetric).sort()).toEqual([
+      'chi2',
+      'ks',
+      'positive_rate',
+      'prediction_chi2',
     ]);
-    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
+    const multiclassQuality = [
       'accuracy',
-      'actual_positive_rate',
-      'auroc',
-      'brier_score',
-      'ece',
-      'estimation_error',
-      'f1',
-      'log_loss',
-      'mae',
-      'mape',
-      'precision',
-      'r2',
-      'recall',
-      'rmse',
-    ]);
-    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
-      'accuracy',
-      'actual_positive_rate',
-      'auroc',
-      'brier_score',
-      'ece',
+      'f1_macro',
+      'f1_weighted',
+      'precision_macro',
+      'recall_macro',
+      'roc_auc_ovr',
+    ];
+    // binary quality at the threshold and of the scores as probabilities; accuracy serves both
+    const binaryQuality = ['brier_score', 'ece', 'f1', 'log_loss', 'precision', 'recall'];
+    const estimated = [
       'estimated_accuracy',
       'estimated_f1',
       'estimated_precision',
       'estimated_recall',
       'estimated_roc_auc',
-      'estimation_error',
-      'f1',
-      'log_loss',
-      'mae',
-      'mape',
-      'positive_rate',
-      'precision',
-      'r2',
-      'recall',
-      'rmse',
+    ];
+    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'class_score_psi',
+        'duplicate_ids',
+        'estimation_error',
+        'mae',
+        'mape',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'rmse',
+        ...binaryQuality,
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'estimation_error',
+        'mae',
+        'mape',
+        'r2',
+        'rmse',
+        ...binaryQuality,
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'class_score_psi',
+        'estimation_error',
+        'mae',
+        'mape',
+        'positive_rate',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'rmse',
+        ...estimated,
+        ...binaryQuality,
+        ...multiclassQuality.filter((m) => m !== 'accuracy'),
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 2)).toEqual(['accuracy']);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.binaryQuality).sort()).toEqual(
+      ['accuracy', ...binaryQuality].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
+      multiclassQuality,
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.classScores)).toEqual(['class_score_psi']);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.predictedClasses).sort()).toEqual([
+      'prediction_chi2',
+      'prediction_psi',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([
       'mae',
@@ -123,6 +150,9 @@ describe('the checks registry', () => {
       'r2',
       'rmse',
     ]);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.calibration).sort()).toEqual(
+      [...estimated, 'estimation_error'].sort(),
+    );
   });
 
   it('says how each metric is stated in an alert, and a plain value for one it does not know', () => {

@@ -38,6 +38,10 @@ import {
   measurePositiveRate,
   measureSchema,
   measureVolume,
+  measureClassScorePsi,
+  measureRocAucOvr,
+  multiclassMeasure,
+  predictedClassMeasure,
   regressionMeasure,
   secondsSinceLastEvent,
   shareOf,
@@ -45,12 +49,17 @@ import {
 } from './measures.js';
 import {
   categoricalDrift,
+  classScoreDrift,
   estimatedAndRealizedSlices,
   estimatedSlices,
   featureDrift,
   featureQuality,
+  accuracySlices,
+  isMulticlassSlice,
   labelledSlices,
+  multiclassSlices,
   numericDrift,
+  predictedClassDrift,
   regressionSlices,
   sliceQuality,
   wholeWindow,
@@ -68,10 +77,12 @@ import {
 
 /**
  * - numeric / categorical / any: features of that kind (checks select features);
- * - scores: the model's scores; labels: scores with their late labels;
+ * - scores: the model's scores; labels: scores (or predicted classes) with their late labels;
+ * - predictions: the model's predicted classes;
  * - window: the window as a whole (its events, its schema).
  */
-export type AppliesTo = 'numeric' | 'categorical' | 'any' | 'scores' | 'labels' | 'window';
+export type AppliesTo =
+  'numeric' | 'categorical' | 'any' | 'scores' | 'labels' | 'predictions' | 'window';
 export type FeatureScope = Extract<AppliesTo, 'numeric' | 'categorical' | 'any'>;
 
 export function isFeatureScope(appliesTo: AppliesTo): appliesTo is FeatureScope {
@@ -86,6 +97,12 @@ export interface Needs<P> {
   labels?: boolean;
   /** The label window's predictions with their labels as numbers: a regression's error sums. */
   regressionLabels?: boolean;
+  /** The label window's predicted classes and class scores with their labels as class names. */
+  multiclassLabels?: boolean;
+  /** The predicted classes of the window and of the baseline, counted per slice from raw rows. */
+  predictedClasses?: boolean;
+  /** Each class score's bins (the baseline's deciles) in the window and the baseline, from raw rows. */
+  classScores?: boolean;
   /** The label window's binary quality terms at the threshold (confusion, log loss, Brier). */
   binaryQuality?: boolean;
   /** The equal-width calibration bins it measures over (the quality terms are summed per bin). */
@@ -148,6 +165,11 @@ const BINARY: readonly ModelTask[] = ['binary'];
 const REGRESSION: readonly ModelTask[] = ['regression'];
 const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
 const BINARY_QUALITY_NEEDS = { labels: true, binaryQuality: true, threshold: true };
+const MULTICLASS: readonly ModelTask[] = ['multiclass'];
+const BINARY_AND_MULTICLASS: readonly ModelTask[] = ['binary', 'multiclass'];
+const MULTICLASS_NEEDS = { labels: true, multiclassLabels: true };
+const MULTICLASS_QUALITY =
+  ', with each class’s precision, recall, F1 and support and the confusion matrix in its details, once labels are due';
 const DAY = 86_400_000;
 const ESTIMATED_NEEDS = { threshold: true, calibration: true };
 const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
@@ -367,16 +389,20 @@ export const CHECKS = {
   }),
   accuracy: entry({
     appliesTo: 'labels',
-    tasks: BINARY,
+    // one entry for both (binary: at prediction.threshold; multiclass: the predicted class)
+    tasks: BINARY_AND_MULTICLASS,
     kind: scoreKind,
-    // a coin's on balanced labels; on imbalanced ones always saying the majority scores more
-    defaults: { kind: 'score', warn: null, critical: 0.5 },
-    subject: labelledSlices,
-    measure: binaryQualityMeasure('accuracy'),
-    needs: BINARY_QUALITY_NEEDS,
+    // what is good depends on the classes and how rare they are: no default fits every model
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: accuracySlices,
+    measure: (slice, check, context) =>
+      isMulticlassSlice(slice)
+        ? multiclassMeasure('accuracy')(slice, check, context)
+        : binaryQualityMeasure('accuracy')(slice, check, context),
+    // each task's aggregate is fetched only for a monitor of that task (evaluateWindow.ts)
+    needs: { ...BINARY_QUALITY_NEEDS, ...MULTICLASS_NEEDS },
     computedFrom: 'raw',
-    description:
-      'share of labelled predictions on the right side of prediction.threshold (predicted 1 at or above it), once labels are due',
+    description: `share of labelled predictions judged right: for a binary model, on the right side of prediction.threshold (predicted 1 at or above it), with the confusion counts in its details; for a multiclass model, whose class is the label’s${MULTICLASS_QUALITY}`,
   }),
   precision: entry({
     appliesTo: 'labels',
@@ -585,6 +611,107 @@ export const CHECKS = {
     title: 'R²',
     description:
       'coefficient of determination (1 when predictions and labels are both constant and equal, 0 when only the labels are), once labels are due',
+  }),
+  prediction_psi: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: predictedClassDrift,
+    measure: predictedClassMeasure(distanceOf((e) => e.psi, 'psi')),
+    needs: { predictedClasses: true },
+    computedFrom: 'raw',
+    title: 'predicted-class PSI',
+    description:
+      'PSI of the predicted-class distribution against the baseline file’s `prediction` column (one bin per class)',
+  }),
+  prediction_chi2: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: predictedClassDrift,
+    measure: predictedClassMeasure(measureChi2),
+    needs: { predictedClasses: true },
+    computedFrom: 'raw',
+    render: { kind: 'test', statistic: 'chi2' },
+    title: 'predicted-class chi-square',
+    description:
+      'chi-square test of the predicted classes against the baseline’s; the effect is the Jensen-Shannon distance',
+  }),
+  class_score_psi: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: classScoreDrift,
+    measure: measureClassScorePsi,
+    needs: { classScores: true },
+    computedFrom: 'raw',
+    title: 'class-score PSI',
+    description:
+      'PSI of each class’s score (the events’ `scores`) against the baseline file’s class-score column over its deciles, per class and slice',
+  }),
+  f1_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('f1_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro F1',
+    description: `unweighted mean of the classes’ F1${MULTICLASS_QUALITY}`,
+  }),
+  f1_weighted: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('f1_weighted'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'weighted F1',
+    description: `mean of the classes’ F1 weighted by their labels’ counts${MULTICLASS_QUALITY}`,
+  }),
+  precision_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('precision_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro precision',
+    description: `unweighted mean of the classes’ precision (0 for a class never predicted)${MULTICLASS_QUALITY}`,
+  }),
+  recall_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('recall_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro recall',
+    description: `unweighted mean of the classes’ recall (0 for a class no label has)${MULTICLASS_QUALITY}`,
+  }),
+  roc_auc_ovr: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: 0.5 },
+    subject: multiclassSlices,
+    measure: measureRocAucOvr,
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'one-vs-rest AUROC',
+    description:
+      'macro one-vs-rest AUROC of the events’ class `scores` (each class’s AUROC, ties half, averaged unweighted), once labels are due',
   }),
 };
 

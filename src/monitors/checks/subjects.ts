@@ -6,7 +6,9 @@ import type {
 import type { BinaryEstimate } from '../../stats/cbpe.js';
 import type { ConfusionCounts } from '../../stats/classificationQuality.js';
 import type {
+  ClassScoreBinCounts,
   ClassificationAggregates,
+  MulticlassAggregates,
   RegressionAggregates,
   SliceId,
   SliceQuality,
@@ -126,6 +128,64 @@ export const regressionSlices: Subject<RegressionSlice> = {
       : [{ slice: 'all', ...ALL, ...emptyRegression(), n: 0 }];
     return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
   },
+};
+
+export type MulticlassSlice = MulticlassAggregates & SliceId;
+
+/** Per slice of the label window, a multiclass model's predictions with their labels. */
+export const multiclassSlices: Subject<MulticlassSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.multiclass ?? [];
+    // a label window with no predictions still owes a verdict for "all": insufficient data
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, n: 0, scored: 0, confusion: [], classScores: [] }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+/** A binary label window's slice, or a multiclass one's: what `accuracy` judges. */
+export type AccuracySlice = LabelledSlice | MulticlassSlice;
+
+export function isMulticlassSlice(slice: AccuracySlice): slice is MulticlassSlice {
+  return 'confusion' in slice;
+}
+
+/**
+ * The labelled slices of whichever task the monitor has: a multiclass monitor's window has the
+ * multiclass aggregate (and no binary one), a binary monitor's the binary one.
+ */
+export const accuracySlices: Subject<AccuracySlice> = {
+  name: 'labelled slice',
+  of: (check, aggregates) =>
+    aggregates.multiclass
+      ? multiclassSlices.of(check, aggregates)
+      : labelledSlices.of(check, aggregates),
+};
+
+/** Per slice, the window's predicted classes against the baseline's. */
+export const predictedClassDrift: Subject<CategoricalFeatureDrift> = {
+  name: 'predicted classes',
+  of: (_check, aggregates) =>
+    (aggregates.predictedClasses ?? []).map((entry) => ({
+      item: entry,
+      feature: '',
+      slice: parseSliceLabel(entry.slice),
+    })),
+};
+
+export type ClassScoreBins = ClassScoreBinCounts & SliceId;
+
+/** Per slice and class, the window's class scores against the baseline's; the feature is `scores.<class>`. */
+export const classScoreDrift: Subject<ClassScoreBins> = {
+  name: 'class scores',
+  of: (_check, aggregates) =>
+    (aggregates.classScores ?? []).map((bins) => ({
+      item: bins,
+      feature: `scores.${bins.class}`,
+      slice: bins,
+    })),
 };
 
 /** A slice's CBPE estimate: null when the slice had no scores (or none was computed). */
