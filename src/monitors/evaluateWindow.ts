@@ -273,7 +273,11 @@ export async function prepareMonitor(
 export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
   return {
     model: plan.model,
-    features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+    features: plan.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      ...(f.fromScore ? { fromScore: true } : {}),
+    })),
     slices: plan.slices,
     maxSliceValues: plan.maxSliceValues,
     threshold: plan.threshold,
@@ -629,7 +633,10 @@ export async function loadFileBaseline(
           kind: kindOfClickHouseType(c.type),
         }));
   const present = new Set(columns.map((c) => c.name));
-  const lacking = plan.features.filter((f) => !present.has(f.name)).map((f) => f.name);
+  // a regression's prediction is the file's score column
+  const lacking = plan.features
+    .filter((f) => !f.fromScore && !present.has(f.name))
+    .map((f) => f.name);
   if (lacking.length > 0) {
     throw new InputError(
       { file, column: lacking[0] },
@@ -651,7 +658,7 @@ export async function loadFileBaseline(
     })),
     roles: {
       features: plan.features
-        .filter((f) => present.has(f.name))
+        .filter((f) => present.has(f.name) && !f.fromScore)
         .map((f) => ({ name: f.name, kind: f.kind })),
       attributes,
       score: present.has('score') ? 'score' : undefined,

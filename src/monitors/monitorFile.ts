@@ -19,7 +19,7 @@ import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
 import { parseDuration } from './duration.js';
-import type { ModelTask } from './modelTask.js';
+import { PREDICTION_FEATURE, type ModelTask } from './modelTask.js';
 import {
   accessErrors,
   type MonitorAccess,
@@ -494,14 +494,24 @@ function semanticErrors(
         });
     }
   }
+  const task = monitor.task ?? 'binary';
+  if (task === 'regression' && Object.hasOwn(monitor.features, PREDICTION_FEATURE))
+    errors.push({
+      path: ['features', PREDICTION_FEATURE],
+      atKey: true,
+      message: `features.${PREDICTION_FEATURE}: in a regression monitor "${PREDICTION_FEATURE}" is the model's prediction (the score); name the feature otherwise`,
+    });
   const ids = new Set<string>();
   const context = {
-    features: Object.fromEntries(
-      Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
-    ),
+    features: {
+      ...Object.fromEntries(
+        Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
+      ),
+      ...(task === 'regression' ? { [PREDICTION_FEATURE]: 'numeric' as const } : {}),
+    },
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
-    task: monitor.task ?? 'binary',
+    task,
   };
   monitor.checks.forEach((check, index) => {
     const id = checkId(monitor.checks, index);
@@ -639,13 +649,18 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
       ? { range: { min: spec.range[0], max: spec.range[1] } }
       : {}),
   }));
+  // a regression's prediction is compared like a numeric feature, when a check names it
+  const prediction: PlannedFeature[] =
+    monitor.task === 'regression'
+      ? [{ name: PREDICTION_FEATURE, kind: 'numeric', fromScore: true }]
+      : [];
   return {
     monitor: monitor.model,
     model: monitor.model,
     task: monitor.task ?? 'binary',
     hash,
     baseline: toBaselinePlan(monitor.baseline, baseDir),
-    features,
+    features: [...features, ...prediction],
     slices: (monitor.slices ?? []).map((slice) => (Array.isArray(slice) ? slice : [slice])),
     maxSliceValues: monitor.max_slice_values ?? 20,
     minSamples: monitor.min_samples ?? 100,

@@ -23,7 +23,7 @@ export interface MeasureContext {
     minSamples: number;
     threshold: number | null;
     labels: { minCount: number } | null;
-    features: readonly { name: string }[];
+    features: readonly { name: string; fromScore?: boolean }[];
   };
   aggregates: WindowAggregates;
 }
@@ -178,7 +178,8 @@ export function measureSchema(
   _check: unknown,
   context: MeasureContext,
 ): Measurement {
-  const declared = context.plan.features.map((feature) => feature.name);
+  // a regression's prediction is the events' score, never a feature of theirs
+  const declared = context.plan.features.filter((f) => !f.fromScore).map((f) => f.name);
   const current = new Set(aggregates.paths.current);
   const known = new Set([...aggregates.paths.baseline, ...declared]);
   const missing = declared.filter((name) => !current.has(name));
