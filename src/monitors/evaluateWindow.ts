@@ -28,7 +28,7 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import { queryRegressionAggregates } from '../store/regressionQueries.js';
+import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
@@ -319,6 +319,14 @@ async function gatherAggregates(
           regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
+  const residuals =
+    anyNeeds(plan.checks, 'residuals') && labelWindow
+      ? await queryResidualKs(store, {
+          reference: profile.source,
+          current: eventsIn(plan.model, labelWindow),
+          keys: profile.sliceKeys,
+        })
+      : null;
   return {
     drift: comparison.drift,
     quality: comparison.quality.map((slice): SliceQuality => ({
@@ -338,6 +346,7 @@ async function gatherAggregates(
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    residuals: residuals?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
 }

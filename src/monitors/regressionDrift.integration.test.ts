@@ -58,6 +58,7 @@ checks:
   - { metric: psi, features: [prediction], warn: 0.1, critical: 0.25 }
   - { metric: wasserstein_normed, features: [prediction], critical: 0.5 }
   - { metric: schema }
+  - { metric: residual_ks, p_value: 0.01 }
 `;
 
 function predictionEvent(id: string, start: Date, i: number, score: number, seg: string) {
@@ -150,6 +151,24 @@ describe('a regression monitor’s prediction and residual drift on embedded Cli
       const w = result('wasserstein_normed', slice);
       expectClose(w.value ?? NaN, expected.wasserstein_normed, `${slice} W1/sd`, 1e-9);
       expect(w.status).toBe('critical');
+    },
+  );
+
+  it.each(Object.keys(CASES.expected))(
+    'judges the residuals’ drift in %s at scipy’s values, from every residual',
+    (slice) => {
+      const expected = CASES.expected[slice]?.residual;
+      if (!expected) throw new Error(slice);
+      const ks = result('residual_ks', slice, '');
+      expectClose(ks.value ?? NaN, expected.ks_statistic, `${slice} D`, 1e-12);
+      expectClose(ks.pValue ?? NaN, expected.ks_p_value, `${slice} p`, 1e-9);
+      expect(ks.status).toBe('critical');
+      const side = (data: typeof CASES.baseline) =>
+        data.seg.filter((seg) => slice === 'all' || `seg=${seg}` === slice).length;
+      expect([ks.nReference, ks.nCurrent]).toEqual([
+        side(CASES.baseline),
+        side(CASES.label_window),
+      ]);
     },
   );
 

@@ -192,6 +192,10 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         labelM2: 100 * rows,
       },
     ],
+    // the label window's residuals wholly apart from the baseline's
+    residuals: [
+      { slice: 'all', key: '', value: 'all', statistic: 1, nReference: rows, nCurrent: rows },
+    ],
     activity: {
       events: rows,
       lastEvent: END - 2 * HOUR,

@@ -5,12 +5,12 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
-import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
+import { aurocFromCounts, ksPValueAsymp, twoProportionZTest } from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
 import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
 import type { Measurement } from './kinds.js';
 import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
-import type { FeatureInSlice, LabelledSlice, RegressionSlice } from './subjects.js';
+import type { FeatureInSlice, LabelledSlice, RegressionSlice, ResidualSlice } from './subjects.js';
 
 /**
  * What each statistic reads off a window's aggregates for one subject, before any
@@ -377,5 +377,27 @@ export function regressionMeasure(
       nCurrent: slice.count,
       details: { labelled: slice.count, predictions: slice.n, label_mean: slice.labelMean },
     };
+  };
+}
+
+/**
+ * KS on a regression's residuals: D exact from every residual of both sides (SQL), the
+ * p-value as the ks check's, scipy's `ks_2samp(method='asymp')`.
+ */
+export function measureResidualKs(
+  slice: ResidualSlice,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const few = tooFew(context, slice.nReference, slice.nCurrent);
+  if (few) return few;
+  const statistic = Number.isFinite(slice.statistic) ? slice.statistic : null;
+  return {
+    value: statistic,
+    pValue: statistic === null ? null : ksPValueAsymp(statistic, slice.nReference, slice.nCurrent),
+    effect: statistic,
+    nReference: slice.nReference,
+    nCurrent: slice.nCurrent,
+    details: { residuals: 'label − prediction' },
   };
 }

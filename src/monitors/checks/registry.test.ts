@@ -61,7 +61,12 @@ describe('the checks registry', () => {
   });
 
   it('says which tests take part in the false discovery rate, and what monitors read raw', () => {
-    expect(METRICS.filter(isTestMetric).sort()).toEqual(['chi2', 'ks', 'positive_rate']);
+    expect(METRICS.filter(isTestMetric).sort()).toEqual([
+      'chi2',
+      'ks',
+      'positive_rate',
+      'residual_ks',
+    ]);
     expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual([
       'actual_positive_rate',
       'auroc',
@@ -69,6 +74,7 @@ describe('the checks registry', () => {
       'mae',
       'mape',
       'r2',
+      'residual_ks',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
@@ -77,6 +83,7 @@ describe('the checks registry', () => {
       'mae',
       'mape',
       'r2',
+      'residual_ks',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
@@ -86,6 +93,7 @@ describe('the checks registry', () => {
       'mape',
       'positive_rate',
       'r2',
+      'residual_ks',
       'rmse',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([

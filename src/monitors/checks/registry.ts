@@ -29,6 +29,7 @@ import {
   measureKs,
   measureNewCategories,
   measureNullRate,
+  measureResidualKs,
   measurePositiveRate,
   measureSchema,
   measureVolume,
@@ -44,6 +45,7 @@ import {
   labelledSlices,
   numericDrift,
   regressionSlices,
+  residualSlices,
   sliceQuality,
   wholeWindow,
   type Subject,
@@ -78,6 +80,8 @@ export interface Needs<P> {
   labels?: boolean;
   /** The label window's predictions with their labels as numbers: a regression's error sums. */
   regressionLabels?: boolean;
+  /** A regression's residuals in the label window against the baseline's (KS's D in SQL). */
+  residuals?: boolean;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
@@ -392,6 +396,20 @@ export const CHECKS = {
     title: 'R²',
     description:
       'coefficient of determination (1 when predictions and labels are both constant and equal, 0 when only the labels are), once labels are due',
+  }),
+  residual_ks: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: residualSlices,
+    measure: measureResidualKs,
+    needs: { labels: true, residuals: true },
+    computedFrom: 'raw',
+    render: { kind: 'test', statistic: 'D' },
+    title: 'residual KS',
+    description:
+      'two-sample Kolmogorov-Smirnov test of the residuals (label − prediction) of the label window against the baseline’s (asymptotic p-value, D exact); the effect is D',
   }),
 };
 

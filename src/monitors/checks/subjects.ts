@@ -6,6 +6,7 @@ import type {
 import type {
   ClassificationAggregates,
   RegressionAggregates,
+  ResidualDrift,
   SliceId,
   SliceQuality,
   WindowAggregates,
@@ -122,6 +123,20 @@ export const regressionSlices: Subject<RegressionSlice> = {
     const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
       ? []
       : [{ slice: 'all', ...ALL, ...emptyRegression(), n: 0 }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+export type ResidualSlice = ResidualDrift & SliceId;
+
+/** Per slice of the label window, its residuals against the baseline's; "all" always. */
+export const residualSlices: Subject<ResidualSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.residuals ?? [];
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, statistic: Number.NaN, nReference: 0, nCurrent: 0 }];
     return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
   },
 };
