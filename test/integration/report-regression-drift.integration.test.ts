@@ -80,9 +80,9 @@ describe('the report’s regression drift', () => {
         throw new Error(
           `no prediction entry for ${slice} in ${entries.map((e) => e.slice).join()}`,
         );
-      expectClose(entry.ks.statistic, expected.prediction.ks_statistic, `${slice} D`, 1e-12);
+      expectClose(entry.ks.statistic ?? NaN, expected.prediction.ks_statistic, `${slice} D`, 1e-12);
       expectClose(entry.ks.p_value ?? NaN, expected.prediction.ks_p_value, `${slice} p`, 1e-9);
-      expectClose(entry.psi, expected.prediction.psi, `${slice} psi`, 1e-12);
+      expectClose(entry.psi ?? NaN, expected.prediction.psi, `${slice} psi`, 1e-12);
     }
     const ajv = new Ajv2020({ strict: false });
     addFormats.default(ajv);
@@ -105,7 +105,7 @@ describe('the report’s regression drift', () => {
     for (const [slice, expected] of Object.entries(CASES.expected)) {
       const entry = entries.find((e) => e.slice === slices(slice));
       if (!entry || entry.kind !== 'numeric') throw new Error(`no residual entry for ${slice}`);
-      expectClose(entry.ks.statistic, expected.residual.ks_statistic, `${slice} D`, 1e-12);
+      expectClose(entry.ks.statistic ?? NaN, expected.residual.ks_statistic, `${slice} D`, 1e-12);
       expectClose(entry.ks.p_value ?? NaN, expected.residual.ks_p_value, `${slice} p`, 1e-9);
     }
   });
