@@ -82,9 +82,16 @@ const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.s
 
 /** A value from window summaries carries the bracket that contains the exact value. */
 const valueText = (row) =>
-  row.value_lower === null || row.value_lower === undefined
+  (row.value_lower === null || row.value_lower === undefined
     ? fmt(row.value)
-    : `${fmt(row.value)} [${fmt(row.value_lower)}, ${fmt(row.value_upper)}]`;
+    : `${fmt(row.value)} [${fmt(row.value_lower)}, ${fmt(row.value_upper)}]`) +
+  // an estimate (CBPE) carries its sampling-error band beside it; estimation_error its estimate
+  (row.estimated_value !== null && row.estimated_value !== undefined
+    ? ` vs estimate ${fmt(row.estimated_value)}`
+    : '') +
+  (row.band_lower !== null && row.band_lower !== undefined
+    ? ` band [${fmt(row.band_lower)}, ${fmt(row.band_upper)}]`
+    : '');
 const bracketTitle = (row) =>
   row.value_lower === null || row.value_lower === undefined
     ? 'exact'
@@ -350,6 +357,7 @@ async function modelView(model) {
   statusFilter.addEventListener('change', renderRows);
   await render();
   await labelsChart(model);
+  await performancePanel(model);
   await alertsPanel(model);
 }
 
@@ -810,6 +818,93 @@ async function labelsChart(model) {
       ],
     },
     [xs, series.points.map((p) => p.auroc), series.points.map((p) => p.coverage)],
+    node,
+  );
+}
+
+// ---- estimated and realized performance (GET /v1/models/:model/performance) ----
+
+/**
+ * CBPE's estimate of a metric over time (a line, with its band shaded) and the realized
+ * value once the labels of a window arrived (points, at the window the labels are of). The
+ * arrays drawn are kept on the chart's node (data-drawn), for tests.
+ */
+async function performancePanel(model) {
+  const node = document.getElementById('performance');
+  const select = document.getElementById('performance-metric');
+  const series = await api(`/v1/models/${encodeURIComponent(model)}/performance`);
+  document.getElementById('performance-assumptions').textContent = series.assumptions;
+  if (series.metrics.length === 0) {
+    select.replaceChildren();
+    node.replaceChildren(
+      el(
+        'p',
+        { class: 'hint' },
+        'No estimated performance yet (the monitor has no estimated_* check, or no run has stored one).',
+      ),
+    );
+    return;
+  }
+  select.replaceChildren(...series.metrics.map((m) => el('option', { value: m.metric }, m.metric)));
+  select.value = series.metrics.some((m) => m.metric === 'roc_auc')
+    ? 'roc_auc'
+    : series.metrics[0].metric;
+  const draw = () =>
+    performanceChart(
+      node,
+      series.metrics.find((m) => m.metric === select.value),
+    );
+  select.onchange = draw;
+  draw();
+}
+
+function performanceChart(node, metric) {
+  const seconds = (iso) => Date.parse(iso) / 1000;
+  const xs = [
+    ...new Set([
+      ...metric.estimated.map((p) => seconds(p.window_end)),
+      ...metric.realized.map((p) => seconds(p.window_end)),
+    ]),
+  ].sort((a, b) => a - b);
+  const at = (points, read) => {
+    const byX = new Map(points.map((p) => [seconds(p.window_end), read(p)]));
+    return xs.map((x) => (byX.has(x) ? byX.get(x) : null));
+  };
+  const drawn = {
+    metric: metric.metric,
+    x: xs,
+    estimate: at(metric.estimated, (p) => p.value),
+    band_lower: at(metric.estimated, (p) => p.band_lower),
+    band_upper: at(metric.estimated, (p) => p.band_upper),
+    realized: at(metric.realized, (p) => p.value),
+  };
+  node.replaceChildren();
+  node.dataset.metric = metric.metric;
+  node.dataset.drawn = JSON.stringify(drawn);
+  node.dataset.outsideBand = String(metric.realized.filter((p) => p.within_band === false).length);
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      tzDate: utc,
+      scales: { x: { time: true }, y: { range: [0, 1] } },
+      series: blankLegend([
+        { label: 'window end (UTC)', value: axisTime },
+        { label: `estimated ${metric.metric}`, stroke: '#2563eb', width: 2 },
+        { label: 'band upper', stroke: 'rgba(37, 99, 235, 0.35)', width: 1 },
+        { label: 'band lower', stroke: 'rgba(37, 99, 235, 0.35)', width: 1 },
+        {
+          label: `realized (${metric.realized_check})`,
+          stroke: '#dc2626',
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 8, fill: '#dc2626' },
+        },
+      ]),
+      bands: [{ series: [2, 3], fill: 'rgba(37, 99, 235, 0.12)' }],
+      axes: [utcAxis(node), { label: metric.metric }],
+    },
+    [drawn.x, drawn.estimate, drawn.band_upper, drawn.band_lower, drawn.realized],
     node,
   );
 }

@@ -55,6 +55,18 @@ describe('the event pipeline', () => {
     });
   });
 
+  it('maps a multiclass prediction with its class scores', () => {
+    const multiclass = {
+      ...prediction,
+      score: undefined,
+      prediction: 'cat',
+      scores: { cat: 0.7, dog: 0.2, bird: 0.1 },
+    };
+    expect(
+      toEventInsert('prediction', multiclass, Date.parse(prediction.ts), origin),
+    ).toMatchObject({ score: null, prediction: 'cat', scores: { cat: 0.7, dog: 0.2, bird: 0.1 } });
+  });
+
   it('prepares a valid prediction as one encoded row with its key and partition', async () => {
     const batch = await prepare([message(prediction)]);
     expect(batch.deadLetters).toEqual([]);
@@ -148,6 +160,30 @@ describe('the event pipeline', () => {
       { ...prediction, ts: '2026-11-23T01:00:01Z' },
       'ts_out_of_range',
       /3601 s ahead of this server's clock; at most 3600 s/,
+    ],
+    [
+      'a class score above 1',
+      { ...prediction, prediction: 'cat', scores: { cat: 1.5, dog: 0.1 } },
+      'invalid',
+      /field "scores.cat": must be <= 1, got 1.5/,
+    ],
+    [
+      'a class score that is not a number',
+      { ...prediction, prediction: 'cat', scores: { cat: 0.7, dog: 'low' } },
+      'invalid',
+      /field "scores.dog": must be number, got "low"/,
+    ],
+    [
+      'class scores that are not an object',
+      { ...prediction, prediction: 'cat', scores: [0.7, 0.3] },
+      'invalid',
+      /field "scores": must be object, got \[0.7,0.3\]/,
+    ],
+    [
+      'an infinite class score',
+      JSON.stringify({ ...prediction, scores: { cat: 0.5 } }).replace('"cat":0.5', '"cat":1e309'),
+      'non_finite',
+      /field "scores.cat": 1e309 is not a finite number/,
     ],
     [
       'neither score nor prediction',

@@ -46,6 +46,8 @@ export interface MonitorPlan {
   maxSliceValues: number;
   minSamples: number;
   threshold: number | null;
+  /** A multiclass model's class-score columns in the baseline file: this prefix and the class. */
+  classScorePrefix?: string | null;
   labels: { delayMs: number; minCount: number } | null;
   falseDiscoveryRate: 'none' | 'benjamini-hochberg';
   windowMs: number;

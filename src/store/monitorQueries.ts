@@ -172,3 +172,42 @@ export function regressionWindowRelation(
     params,
   };
 }
+
+/**
+ * Predictions of a window joined with their labels as class names, in the shape
+ * queryMulticlassAggregates reads (slice id, predicted class, class scores, label), one row
+ * per label.
+ */
+export function multiclassWindowRelation(
+  events: WindowEvents,
+  keys: readonly ProfileSliceKey[],
+): RelationSql {
+  const params: QueryParams = {};
+  const label = sliceLabelsSql(keys, params, 'mwl');
+  return {
+    sql: `SELECT ${sliceIdSql('lbl', params, 'mwl')} AS slice, prediction AS predicted, scores, label_text AS label
+          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'mws')}))`,
+    params,
+  };
+}
+
+/** Rows per slice id and predicted class (NULL: none) of a baseline or a window's events. */
+export async function queryPredictedClasses(
+  store: Store,
+  source: ProfileSource,
+  keys: readonly ProfileSliceKey[],
+): Promise<{ slice: string; predicted: string | null; count: number }[]> {
+  const params: QueryParams = {};
+  const label = sliceLabelsSql(keys, params, 'pcl');
+  const rows = await store.query<{ slice: string; predicted: string | null; count: string }>(
+    `SELECT ${sliceIdSql('lbl', params, 'pcl')} AS slice, prediction AS predicted, count() AS count
+     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, 'pcs')}))
+     GROUP BY slice, predicted`,
+    params,
+  );
+  return rows.map((row) => ({
+    slice: row.slice,
+    predicted: row.predicted,
+    count: Number(row.count),
+  }));
+}

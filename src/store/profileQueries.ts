@@ -43,9 +43,10 @@ export function scoreFeatureOf(
 }
 
 /**
- * The rows of a source in the events layout (score, feature maps, attributes, label_value
- * 0/1/NULL, and label_number: the label read as a number, NULL when it is none). Events are
- * read without FINAL: ingest inserts each event once.
+ * The rows of a source in the events layout (score, predicted class and class scores, feature
+ * maps, attributes, label_value 0/1/NULL, label_number: the label read as a number, NULL
+ * when it is none, and label_text: the label as a class name, NULL when there is none).
+ * Events are read without FINAL: ingest inserts each event once.
  */
 export function sourceRowsSql(
   source: ProfileSource,
@@ -64,19 +65,21 @@ export function sourceRowsSql(
   if (source.kind === 'stored') {
     params[`${prefix}_baseline`] = source.baseline;
     params[`${prefix}_version`] = source.version;
-    return `SELECT score, ${numbers('score', 'feature_numbers')} AS feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
+    return `SELECT score, prediction, scores,
+              ${numbers('score', 'feature_numbers')} AS feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
               multiIf(label IN ('1', '1.0', 'true', 'True'), 1, label IN ('0', '0.0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
-              toFloat64OrNull(label) AS label_number
+              toFloat64OrNull(label) AS label_number, nullIf(label, '') AS label_text
             FROM reference_rows
             WHERE model = {${prefix}_model:String} AND baseline = {${prefix}_baseline:String} AND version = {${prefix}_version:UInt32}`;
   }
   params[`${prefix}_from`] = toClickHouseTime(source.window.start);
   params[`${prefix}_to`] = toClickHouseTime(source.window.end);
-  return `SELECT p.score AS score, ${numbers('p.score', 'p.feature_numbers')} AS feature_numbers, p.feature_strings AS feature_strings,
+  return `SELECT p.score AS score, p.prediction AS prediction, p.scores AS scores,
+            ${numbers('p.score', 'p.feature_numbers')} AS feature_numbers, p.feature_strings AS feature_strings,
             p.feature_nulls AS feature_nulls, p.attributes AS attributes, p.prediction_id AS prediction_id,
             multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
-            toFloat64OrNull(l.label) AS label_number
-          FROM (SELECT prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes FROM events
+            toFloat64OrNull(l.label) AS label_number, nullIf(l.label, '') AS label_text
+          FROM (SELECT prediction_id, score, prediction, scores, feature_numbers, feature_strings, feature_nulls, attributes FROM events
                 WHERE model = {${prefix}_model:String} AND kind = 'prediction'
                   AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}) AS p
           LEFT JOIN (SELECT prediction_id, argMax(label, ingested_at) AS label FROM labels

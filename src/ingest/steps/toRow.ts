@@ -26,6 +26,9 @@ export function toEventInsert(
     score: kind === 'prediction' ? scoreOf(event) : null,
     prediction:
       kind === 'prediction' && event.prediction !== undefined ? String(event.prediction) : null,
+    // validated: class name → a probability in [0, 1]
+    scores:
+      kind === 'prediction' ? (event.scores as Record<string, number> | undefined) : undefined,
     features: event.features as Record<string, unknown>,
     attributes: (event.attributes as Record<string, unknown> | undefined) ?? {},
     ...coordinates(origin),
