@@ -4,6 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareFiles } from '../../src/report/compareFiles.js';
+import { renderReportHtml } from '../../src/report/render/html.js';
+import { renderReportTable } from '../../src/report/render/table.js';
 import { expectClose } from '../../src/stats/oracle.testing.js';
 import type { Store } from '../../src/store/clickhouse.js';
 import { REPO_ROOT } from '../helpers/cli.js';
@@ -108,5 +110,36 @@ describe('the report’s regression drift', () => {
       expectClose(entry.ks.statistic ?? NaN, expected.residual.ks_statistic, `${slice} D`, 1e-12);
       expectClose(entry.ks.p_value ?? NaN, expected.residual.ks_p_value, `${slice} p`, 1e-9);
     }
+  });
+
+  it('shows the predictions and residuals in the table and the HTML, one row per entry', async () => {
+    const report = await compareFiles(store, {
+      baseline: files.baseline,
+      current: files.labelWindow,
+      slice: 'seg',
+      performance: request,
+    });
+    const drift = report.regression_drift;
+    if (!drift) throw new Error('no regression drift in the report');
+    const entries = [...drift.prediction, ...drift.residual];
+    expect(drift.prediction.length).toBeGreaterThan(0);
+    expect(drift.residual.length).toBeGreaterThan(0);
+    const table = renderReportTable(report).split('\n');
+    const heading = table.findIndex((line) => line.startsWith('regression: drift'));
+    expect(heading).toBeGreaterThan(0);
+    // the heading, the column header, then one row per entry with its KS statistic
+    const rows = table.slice(heading + 2, heading + 2 + entries.length);
+    entries.forEach((entry, i) => {
+      const statistic = entry.kind === 'numeric' ? entry.ks.statistic : null;
+      expect(rows[i]).toContain(entry.name);
+      expect(rows[i]).toContain((statistic ?? NaN).toFixed(4));
+    });
+    const html = renderReportHtml(report);
+    const section = html.slice(html.indexOf('<table id="regression-drift">'));
+    const body = section.slice(0, section.indexOf('</table>'));
+    expect(body.match(/<tr[ >]/g)?.length).toBe(entries.length + 1);
+    // each entry has its histogram card
+    const cards = html.slice(html.indexOf('<table id="regression-drift">')).match(/<svg/g) ?? [];
+    expect(cards.length).toBeGreaterThanOrEqual(entries.length);
   });
 });
