@@ -211,6 +211,48 @@ describe('the event pipeline', () => {
     expect(batch.outcomes[0]).toMatchObject({ status: 'dead_letter', reason });
   });
 
+  it('stores a regression’s prediction sent as a JSON number as its score, unbounded', async () => {
+    const regression = { ...prediction, score: undefined, prediction: 412.5 };
+    const batch = await prepare([message(regression)]);
+    expect(batch.deadLetters).toEqual([]);
+    expect(
+      toEventInsert('prediction', regression, Date.parse(prediction.ts), origin),
+    ).toMatchObject({ score: 412.5, prediction: '412.5' });
+    // a score beside it stays the score; a class sent as text is no score
+    expect(toEventInsert('prediction', { ...prediction, prediction: 3 }, 0, origin).score).toBe(
+      0.7,
+    );
+    expect(
+      toEventInsert('prediction', { ...regression, prediction: 'cat' }, 0, origin).score,
+    ).toBeNull();
+  });
+
+  it('still refuses a binary score outside [0, 1]', async () => {
+    const batch = await prepare([message({ ...prediction, score: 412.5 })]);
+    expect(batch.deadLetters[0]?.row).toMatchObject({ reason: 'invalid' });
+    expect(batch.deadLetters[0]?.row.detail).toMatch(/field "score": must be <= 1, got 412.5/);
+  });
+
+  it.each([12.5, -3.25, 7, true, 'cat'])('accepts the label %s', async (value) => {
+    const label = {
+      type: 'label',
+      model: 'price',
+      prediction_id: 'p1',
+      label: value,
+      ts: '2026-11-22T10:00:00Z',
+    };
+    const batch = await prepare([message(label, 'label')]);
+    expect(batch.deadLetters).toEqual([]);
+    expect(batch.outcomes).toEqual([{ status: 'stored', kind: 'label' }]);
+  });
+
+  it('dead-letters an infinite label', async () => {
+    const payload =
+      '{"type":"label","model":"price","prediction_id":"p1","label":1e309,"ts":"2026-11-22T10:00:00Z"}';
+    const batch = await prepare([message(payload, 'label')]);
+    expect(batch.deadLetters[0]?.row).toMatchObject({ reason: 'non_finite' });
+  });
+
   it('keeps the last of a repeated key, as JSON.parse does: what is checked is what is stored', async () => {
     const payload =
       '{"event_id":"e1","model":"m","ts":"2026-11-22T10:00:00Z","prediction_id":"p","features":{"a":1},"score":7,"score":0.5}';

@@ -41,7 +41,7 @@ import {
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
-import { queryRegressionAggregates } from '../store/regressionQueries.js';
+import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
 import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
 import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
@@ -300,7 +300,11 @@ export async function prepareMonitor(
 export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
   return {
     model: plan.model,
-    features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+    features: plan.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      ...(f.fromScore ? { fromScore: true } : {}),
+    })),
     slices: plan.slices,
     maxSliceValues: plan.maxSliceValues,
     threshold: plan.threshold,
@@ -354,6 +358,14 @@ async function gatherAggregates(
           regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
+  const residuals =
+    anyNeeds(plan.checks, 'residuals') && labelWindow
+      ? await queryResidualKs(store, {
+          reference: profile.source,
+          current: eventsIn(plan.model, labelWindow),
+          keys: profile.sliceKeys,
+        })
+      : null;
   const multiclass =
     // by task too: an entry that serves binary models as well (accuracy) fetches its own there
     anyNeeds(plan.checks, 'multiclassLabels') && labelWindow && plan.task === 'multiclass'
@@ -396,6 +408,7 @@ async function gatherAggregates(
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    residuals: residuals?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     multiclass: multiclass?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     predictedClasses,
     classScores: classScores?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
@@ -881,7 +894,10 @@ export async function loadFileBaseline(
           kind: kindOfClickHouseType(c.type),
         }));
   const present = new Set(columns.map((c) => c.name));
-  const lacking = plan.features.filter((f) => !present.has(f.name)).map((f) => f.name);
+  // a regression's prediction is the file's score column
+  const lacking = plan.features
+    .filter((f) => !f.fromScore && !present.has(f.name))
+    .map((f) => f.name);
   if (lacking.length > 0) {
     throw new InputError(
       { file, column: lacking[0] },
@@ -903,7 +919,7 @@ export async function loadFileBaseline(
     })),
     roles: {
       features: plan.features
-        .filter((f) => present.has(f.name))
+        .filter((f) => present.has(f.name) && !f.fromScore)
         .map((f) => ({ name: f.name, kind: f.kind })),
       attributes,
       score: present.has('score') ? 'score' : undefined,

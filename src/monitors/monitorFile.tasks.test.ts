@@ -112,6 +112,46 @@ describe('a monitor file’s task', () => {
     expect(errorsOf(file).join('\n')).toMatch(/checks\[0\]\.bins/);
   });
 
+  it('lets a regression’s checks name its prediction, never declared, beside the features', () => {
+    const loaded = loadMonitorFile(
+      monitorFile('regression', [
+        '{ metric: ks, features: [prediction, amount] }',
+        '{ metric: psi, critical: 0.25 }',
+        '{ metric: residual_ks }',
+      ]),
+    );
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    expect(loaded.plan.checks.map((check) => 'features' in check && check.features)).toEqual([
+      ['prediction', 'amount'],
+      ['amount'],
+      false,
+    ]);
+    expect(loaded.plan.features.at(-1)).toEqual({
+      name: 'prediction',
+      kind: 'numeric',
+      fromScore: true,
+    });
+  });
+
+  it('refuses the prediction in a binary monitor, and a regression feature named prediction', () => {
+    const binary = monitorFile(null, ['{ metric: ks, features: [prediction] }']);
+    expect(errorsOf(binary)).toEqual([
+      `${binary}:8:30: checks[0].features[0]: "prediction" is not a declared feature`,
+    ]);
+    const regression = monitorFile('regression', ['{ metric: psi, critical: 0.25 }']);
+    fs.writeFileSync(
+      regression,
+      fs.readFileSync(regression, 'utf8').replace('{ amount: numeric }', '{ prediction: numeric }'),
+    );
+    fs.writeFileSync(
+      path.join(path.dirname(regression), 'base.csv'),
+      'prediction,score,label\n1,10.5,11\n',
+    );
+    expect(errorsOf(regression)[0]).toMatch(
+      /features\.prediction: in a regression monitor "prediction" is the model's prediction/,
+    );
+  });
+
   it('takes multiclass with its checks', () => {
     const multiclass = loadMonitorFile(
       monitorFile('multiclass', [

@@ -20,7 +20,7 @@ import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
 import { checkEntry } from './checks/registry.js';
 import { parseDuration } from './duration.js';
-import type { ModelTask } from './modelTask.js';
+import { PREDICTION_FEATURE, type ModelTask } from './modelTask.js';
 import {
   accessErrors,
   type MonitorAccess,
@@ -516,6 +516,13 @@ function semanticErrors(
         });
     }
   }
+  const task = monitor.task ?? 'binary';
+  if (task === 'regression' && Object.hasOwn(monitor.features, PREDICTION_FEATURE))
+    errors.push({
+      path: ['features', PREDICTION_FEATURE],
+      atKey: true,
+      message: `features.${PREDICTION_FEATURE}: in a regression monitor "${PREDICTION_FEATURE}" is the model's prediction (the score); name the feature otherwise`,
+    });
   if (monitor.prediction?.class_scores !== undefined && (monitor.task ?? 'binary') !== 'multiclass')
     errors.push({
       path: ['prediction', 'class_scores'],
@@ -523,13 +530,16 @@ function semanticErrors(
     });
   const ids = new Set<string>();
   const context = {
-    features: Object.fromEntries(
-      Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
-    ),
+    features: {
+      ...Object.fromEntries(
+        Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
+      ),
+      ...(task === 'regression' ? { [PREDICTION_FEATURE]: 'numeric' as const } : {}),
+    },
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
     classScores: monitor.prediction?.class_scores !== undefined,
-    task: monitor.task ?? 'binary',
+    task,
   };
   monitor.checks.forEach((check, index) => {
     const id = checkId(monitor.checks, index);
@@ -698,13 +708,18 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
       ? { range: { min: spec.range[0], max: spec.range[1] } }
       : {}),
   }));
+  // a regression's prediction is compared like a numeric feature, when a check names it
+  const prediction: PlannedFeature[] =
+    monitor.task === 'regression'
+      ? [{ name: PREDICTION_FEATURE, kind: 'numeric', fromScore: true }]
+      : [];
   return {
     monitor: monitor.model,
     model: monitor.model,
     task: monitor.task ?? 'binary',
     hash,
     baseline: toBaselinePlan(monitor.baseline, baseDir),
-    features,
+    features: [...features, ...prediction],
     slices: (monitor.slices ?? []).map((slice) => (Array.isArray(slice) ? slice : [slice])),
     maxSliceValues: monitor.max_slice_values ?? 20,
     minSamples: monitor.min_samples ?? 100,

@@ -62,6 +62,8 @@ export interface WindowAggregates {
   classification: (ClassificationAggregates & SliceId)[] | null;
   /** Predictions with numeric labels in the label window, per slice; absent when not configured. */
   regression?: (RegressionAggregates & SliceId)[] | null;
+  /** A regression's residuals in the label window against the baseline's, per slice. */
+  residuals?: (ResidualDrift & SliceId)[] | null;
   /** A multiclass model's labelled predictions of the label window, per slice; absent when not configured. */
   multiclass?: (MulticlassAggregates & SliceId)[] | null;
   /**
@@ -141,6 +143,17 @@ export interface BinaryQualityAggregates {
 export interface RegressionAggregates extends RegressionSums {
   slice: string;
   n: number;
+}
+
+/**
+ * A regression's residuals (label − prediction) of the label window against the baseline's:
+ * KS's D over every residual of both (exact), and how many residuals each side has.
+ */
+export interface ResidualDrift {
+  slice: string;
+  statistic: number;
+  nReference: number;
+  nCurrent: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { QueryParams, Store } from './clickhouse.js';
 import type { ComparisonRelations, RelationSql } from './driftQueries.js';
 import {
+  scoreFeatureOf,
   sliceIdSql,
   sliceLabelsSql,
   sourceRowsSql,
@@ -18,6 +19,8 @@ import type { ProfileSliceKey } from '../drift/slices.js';
 export interface MonitorFeature {
   name: string;
   kind: 'numeric' | 'categorical';
+  /** Read from the events' score: a regression's prediction. */
+  fromScore?: boolean;
 }
 
 /** Rows of a source with `slice` (a slice id) and the features in driftQueries' shape. */
@@ -48,7 +51,7 @@ function featureRelation(
   return {
     sql: `SELECT * FROM (
             SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, ${columns.join(', ') || '1 AS dw_row'}
-            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`)})))
+            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`, scoreFeatureOf(features))})))
           WHERE slice IN {${prefix}_ids:Array(String)}`,
     params,
   };

@@ -219,6 +219,10 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         labelM2: 100 * rows,
       },
     ],
+    // the label window's residuals wholly apart from the baseline's
+    residuals: [
+      { slice: 'all', key: '', value: 'all', statistic: 1, nReference: rows, nCurrent: rows },
+    ],
     // as a run gathers it: for a multiclass monitor only (accuracy judges either task's)
     multiclass:
       plan.task !== 'multiclass'

@@ -8,6 +8,7 @@ import type {
 import {
   aurocFromCounts,
   jensenShannonDistance,
+  ksPValueAsymp,
   psi,
   twoProportionZTest,
 } from '../../stats/index.js';
@@ -38,6 +39,7 @@ import type {
   LabelledSlice,
   MulticlassSlice,
   RegressionSlice,
+  ResidualSlice,
 } from './subjects.js';
 
 /**
@@ -51,7 +53,7 @@ export interface MeasureContext {
     minSamples: number;
     threshold: number | null;
     labels: { minCount: number } | null;
-    features: readonly { name: string }[];
+    features: readonly { name: string; fromScore?: boolean }[];
   };
   aggregates: WindowAggregates;
 }
@@ -206,7 +208,8 @@ export function measureSchema(
   _check: unknown,
   context: MeasureContext,
 ): Measurement {
-  const declared = context.plan.features.map((feature) => feature.name);
+  // a regression's prediction is the events' score, never a feature of theirs
+  const declared = context.plan.features.filter((f) => !f.fromScore).map((f) => f.name);
   const current = new Set(aggregates.paths.current);
   const known = new Set([...aggregates.paths.baseline, ...declared]);
   const missing = declared.filter((name) => !current.has(name));
@@ -815,4 +818,26 @@ export function measureCalibration(
       fraction_positive: point.prob_true,
     })),
   });
+}
+
+/**
+ * KS on a regression's residuals: D exact from every residual of both sides (SQL), the
+ * p-value as the ks check's, scipy's `ks_2samp(method='asymp')`.
+ */
+export function measureResidualKs(
+  slice: ResidualSlice,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const few = tooFew(context, slice.nReference, slice.nCurrent);
+  if (few) return few;
+  const statistic = Number.isFinite(slice.statistic) ? slice.statistic : null;
+  return {
+    value: statistic,
+    pValue: statistic === null ? null : ksPValueAsymp(statistic, slice.nReference, slice.nCurrent),
+    effect: statistic,
+    nReference: slice.nReference,
+    nCurrent: slice.nCurrent,
+    details: { residuals: 'label − prediction' },
+  };
 }

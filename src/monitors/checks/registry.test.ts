@@ -66,6 +66,7 @@ describe('the checks registry', () => {
       'ks',
       'positive_rate',
       'prediction_chi2',
+      'residual_ks',
     ]);
     const multiclassQuality = [
       'accuracy',
@@ -96,6 +97,7 @@ describe('the checks registry', () => {
         'prediction_chi2',
         'prediction_psi',
         'r2',
+        'residual_ks',
         'rmse',
         ...binaryQuality,
         ...multiclassQuality,
@@ -109,6 +111,7 @@ describe('the checks registry', () => {
         'mae',
         'mape',
         'r2',
+        'residual_ks',
         'rmse',
         ...binaryQuality,
         ...multiclassQuality,
@@ -126,6 +129,7 @@ describe('the checks registry', () => {
         'prediction_chi2',
         'prediction_psi',
         'r2',
+        'residual_ks',
         'rmse',
         ...estimated,
         ...binaryQuality,

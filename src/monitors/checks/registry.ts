@@ -35,6 +35,7 @@ import {
   measureKs,
   measureNewCategories,
   measureNullRate,
+  measureResidualKs,
   measurePositiveRate,
   measureSchema,
   measureVolume,
@@ -61,6 +62,7 @@ import {
   numericDrift,
   predictedClassDrift,
   regressionSlices,
+  residualSlices,
   sliceQuality,
   wholeWindow,
   type Subject,
@@ -97,6 +99,8 @@ export interface Needs<P> {
   labels?: boolean;
   /** The label window's predictions with their labels as numbers: a regression's error sums. */
   regressionLabels?: boolean;
+  /** A regression's residuals in the label window against the baseline's (KS's D in SQL). */
+  residuals?: boolean;
   /** The label window's predicted classes and class scores with their labels as class names. */
   multiclassLabels?: boolean;
   /** The predicted classes of the window and of the baseline, counted per slice from raw rows. */
@@ -712,6 +716,20 @@ export const CHECKS = {
     title: 'one-vs-rest AUROC',
     description:
       'macro one-vs-rest AUROC of the events’ class `scores` (each class’s AUROC, ties half, averaged unweighted), once labels are due',
+  }),
+  residual_ks: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: residualSlices,
+    measure: measureResidualKs,
+    needs: { labels: true, residuals: true },
+    computedFrom: 'raw',
+    render: { kind: 'test', statistic: 'D' },
+    title: 'residual KS',
+    description:
+      'two-sample Kolmogorov-Smirnov test of the residuals (label − prediction) of the label window against the baseline’s (asymptotic p-value, D exact); the effect is D',
   }),
 };
 

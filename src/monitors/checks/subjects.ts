@@ -10,6 +10,7 @@ import type {
   ClassificationAggregates,
   MulticlassAggregates,
   RegressionAggregates,
+  ResidualDrift,
   SliceId,
   SliceQuality,
   WindowAggregates,
@@ -162,6 +163,20 @@ export const accuracySlices: Subject<AccuracySlice> = {
     aggregates.multiclass
       ? multiclassSlices.of(check, aggregates)
       : labelledSlices.of(check, aggregates),
+};
+
+export type ResidualSlice = ResidualDrift & SliceId;
+
+/** Per slice of the label window, its residuals against the baseline's; "all" always. */
+export const residualSlices: Subject<ResidualSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.residuals ?? [];
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, statistic: Number.NaN, nReference: 0, nCurrent: 0 }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
 };
 
 /** Per slice, the window's predicted classes against the baseline's. */

@@ -31,7 +31,8 @@ Generated ${escapeHtml(report.generated_at)}.</p>
 <p id="summary"><b>${report.summary.drifted}</b> of ${report.summary.entries} feature/slice entries drifted
 (p &lt; ${report.criteria.p_value} with effect &ge; ${report.criteria.min_effect}, or PSI &ge; ${report.criteria.psi}, or the null rate up by more than ${(report.criteria.max_null_increase * 100).toFixed(1)} points).</p>
 ${notesHtml(report)}
-${summaryTable(report)}
+${summaryTable(report.features)}
+${report.regression_drift ? regressionDriftSection(report.regression_drift) : ''}
 ${report.classification ? classificationTable(report) : ''}
 ${report.performance ? performanceSection(report.performance) : ''}
 <p class="legend"><span style="background:#8c959f"></span>baseline<span style="background:#0969da"></span>current</p>
@@ -42,8 +43,8 @@ ${cards}
 `;
 }
 
-function summaryTable(report: DriftReport): string {
-  const rows = report.features
+function summaryTable(features: readonly FeatureDrift[], id = 'features'): string {
+  const rows = features
     .map(
       (
         feature,
@@ -55,9 +56,19 @@ function summaryTable(report: DriftReport): string {
 <td class="num p-value">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${escapeHtml(decidedBy(feature))}</td></tr>`,
     )
     .join('\n');
-  return `<table id="features"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>null rate (baseline)</th><th>null rate (current)</th><th>non-finite</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
+  return `<table id="${id}"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>null rate (baseline)</th><th>null rate (current)</th><th>non-finite</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
+}
+
+/** A regression's predictions and residuals, compared like numeric features, with their histograms. */
+function regressionDriftSection(drift: NonNullable<DriftReport['regression_drift']>): string {
+  const entries = [...drift.prediction, ...drift.residual];
+  return `<h2>Regression: drift of the predictions and of the residuals (label &minus; prediction)</h2>
+${summaryTable(entries, 'regression-drift')}
+<div class="cards">
+${entries.map(featureCard).join('\n')}
+</div>`;
 }
 
 function decidedBy(feature: FeatureDrift): string {
