@@ -21,7 +21,12 @@ import {
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
-import { ALL_SLICE_ID, type Samples, type SliceSample } from '../drift/samples.js';
+import {
+  ALL_SLICE_ID,
+  emptySliceSample,
+  type Samples,
+  type SliceSample,
+} from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples } from '../drift/windowSummary.js';
 import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
@@ -689,18 +694,6 @@ async function resolveEstimatesExactly(
     (slice) => exact.find((e) => e.key === slice.key && e.value === slice.value) ?? slice,
   );
   return { ...aggregates, estimated: { ...estimated, window } };
-}
-
-function emptySliceSample(key: string, value: string): SliceSample {
-  return {
-    key,
-    value,
-    events: 0,
-    firstEvent: null,
-    lastEvent: null,
-    score: [],
-    features: new Map(),
-  };
 }
 
 /** The merged-sort KS, Wasserstein and bin counts of the report for the (feature, slice) pairs concerned. */
