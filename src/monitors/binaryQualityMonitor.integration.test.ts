@@ -10,7 +10,12 @@ import type { Store } from '../store/clickhouse.js';
 import { toClickHouseTime } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
 import { listLatestWindowResults } from '../store/results.js';
-import { insertTestPredictions, type TestPrediction } from '../../test/helpers/events.js';
+import {
+  insertTestPredictions,
+  testLabel,
+  testPrediction,
+  type TestPrediction,
+} from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
@@ -85,36 +90,25 @@ function prediction(
   score: number,
   c: string,
 ): TestPrediction {
-  return {
-    kind: 'prediction',
+  return testPrediction({
     event_id: `e-${model}-${id}`,
     model,
-    model_version: 'v1',
     ts: toClickHouseTime(new Date(start.getTime() + i)),
     prediction_id: id,
     score,
-    prediction: null,
     features: { amount: i % 97 },
     attributes: { case: c },
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 function label(model: string, id: string, value: number): LabelRow {
-  return {
+  return testLabel({
     event_id: `l-${model}-${id}`,
     model,
     prediction_id: id,
     label: String(value),
     ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 /** Every case's pairs together, in plain loops (no code of ours): the "all" slice's metrics. */
