@@ -14,6 +14,7 @@ import {
   shiftKind,
   testedShiftKind,
   type DefaultThresholds,
+  type EstimatedMetric,
   type DefaultsKind,
   type JudgeKind,
   type Measurement,
@@ -179,6 +180,23 @@ const ESTIMATED_NEEDS = { threshold: true, calibration: true };
 const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
 const CBPE_NOTE =
   'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
+
+/** A CBPE estimate of one metric: the five differ only in what they estimate. */
+function estimatedEntry(metric: EstimatedMetric, title: string, what: string) {
+  return entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure(metric),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title,
+    description: `${what} ${CBPE_NOTE}, with its sampling-error band`,
+  });
+}
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
   kind: 'distance',
@@ -486,71 +504,15 @@ export const CHECKS = {
     description:
       'expected calibration error over `bins` equal-width score bins (16 by default): Σ count/n · |fraction positive − mean score| over non-empty bins, the reliability curve (scikit-learn’s calibration_curve) in its details, once labels are due',
   }),
-  estimated_roc_auc: entry({
-    appliesTo: 'scores',
-    tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('roc_auc'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated AUROC',
-    description: `AUROC ${CBPE_NOTE}, with its sampling-error band`,
-  }),
-  estimated_accuracy: entry({
-    appliesTo: 'scores',
-    tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('accuracy'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated accuracy',
-    description: `accuracy at the threshold ${CBPE_NOTE}, with its sampling-error band`,
-  }),
-  estimated_precision: entry({
-    appliesTo: 'scores',
-    tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('precision'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated precision',
-    description: `precision at the threshold ${CBPE_NOTE}, with its sampling-error band`,
-  }),
-  estimated_recall: entry({
-    appliesTo: 'scores',
-    tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('recall'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated recall',
-    description: `recall at the threshold ${CBPE_NOTE}, with its sampling-error band`,
-  }),
-  estimated_f1: entry({
-    appliesTo: 'scores',
-    tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('f1'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated F1',
-    description: `F1 at the threshold ${CBPE_NOTE}, with its sampling-error band`,
-  }),
+  estimated_roc_auc: estimatedEntry('roc_auc', 'estimated AUROC', 'AUROC'),
+  estimated_accuracy: estimatedEntry('accuracy', 'estimated accuracy', 'accuracy at the threshold'),
+  estimated_precision: estimatedEntry(
+    'precision',
+    'estimated precision',
+    'precision at the threshold',
+  ),
+  estimated_recall: estimatedEntry('recall', 'estimated recall', 'recall at the threshold'),
+  estimated_f1: estimatedEntry('f1', 'estimated F1', 'F1 at the threshold'),
   estimation_error: entry({
     appliesTo: 'labels',
     tasks: BINARY,
