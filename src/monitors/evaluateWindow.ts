@@ -38,11 +38,7 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import {
-  queryConfusionCounts,
-  queryReferenceScoreLabels,
-  queryScoreCounts,
-} from '../store/cbpeQueries.js';
+import { queryReferenceScoreLabels, queryScoreCounts } from '../store/cbpeQueries.js';
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
@@ -229,7 +225,11 @@ export async function evaluateWindowSamples(
   if (anyNeeds(plan.checks, 'calibration'))
     aggregates = {
       ...aggregates,
-      estimated: await estimatedPerformance(store, plan, prepared, samples, labelWindow),
+      estimated: await estimatedPerformance(store, plan, prepared, {
+        samples,
+        labelWindow,
+        labelled: aggregates.classification,
+      }),
     };
   let verdicts = judgeWindow(plan, aggregates);
   let exactFallback: WindowEvaluation['exactFallback'] = null;
@@ -351,7 +351,8 @@ async function gatherAggregates(
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
           plan.threshold ?? 0.5,
           false,
-          anyNeeds(plan.checks, 'binaryQuality')
+          // estimation_error's realized confusion counts are these quality terms' too
+          anyNeeds(plan.checks, 'binaryQuality') || anyNeeds(plan.checks, 'labelWindowEstimate')
             ? { calibrationBins: calibrationBinsOf(plan.checks) }
             : undefined,
         )
@@ -505,9 +506,14 @@ async function estimatedPerformance(
   store: Store,
   plan: MonitorPlan,
   prepared: PreparedMonitor,
-  samples: Samples,
-  labelWindow: TimeWindow | null,
+  inputs: {
+    samples: Samples;
+    labelWindow: TimeWindow | null;
+    /** The label window's scan (with its quality terms): the realized confusion counts. */
+    labelled: WindowAggregates['classification'];
+  },
 ): Promise<EstimatedPerformance> {
+  const { samples, labelWindow, labelled } = inputs;
   const threshold = plan.threshold ?? 0.5;
   const bandWidth = DEFAULT_BAND_WIDTH;
   const fitted = await calibrationFor(store, prepared.baseline);
@@ -524,16 +530,16 @@ async function estimatedPerformance(
   const labelSamples = await readLabelWindowSamples(store, plan, labelWindow, keys);
   if (typeof labelSamples === 'string')
     return { ...base, window, labelWindow: [], labelWindowUnreadable: labelSamples };
-  const realized = await queryConfusionCounts(
-    store,
-    labelledWindowRelation(eventsIn(plan.model, labelWindow), keys),
-    threshold,
+  const realized = (labelled ?? []).flatMap(({ slice, quality }) =>
+    quality
+      ? [{ ...sliceOfId(slice), tp: quality.tp, fp: quality.fp, fn: quality.fn, tn: quality.tn }]
+      : [],
   );
   return {
     ...base,
     window,
     labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
-    realized: realized.map((row) => ({ ...sliceOfId(row.slice), ...row })),
+    realized,
   };
 }
 
