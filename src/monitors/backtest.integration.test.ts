@@ -7,7 +7,13 @@ import { insertLabels } from '../store/events.js';
 import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { backtestMonitor, replayWindows } from './backtest.js';
+import {
+  backtestMonitor,
+  DEFAULT_COARSE_PASS,
+  replayWindows,
+  type CoarsePass,
+} from './backtest.js';
+import { coarsenSamples } from '../drift/coarseSamples.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -313,6 +319,94 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     expect(backtest.fired).toEqual(
       alone.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical')),
     );
+  });
+
+  /** Every result's status, by check, metric, feature and slice: what a backtest judges. */
+  function verdictsOf(evaluations: readonly WindowEvaluation[]): Record<string, string>[] {
+    return evaluations.map((e) =>
+      Object.fromEntries(
+        e.results.map((r) => [
+          `${r.checkId}|${r.metric}|${r.feature ?? ''}|${r.sliceKey}=${r.sliceValue}`,
+          r.status,
+        ]),
+      ),
+    );
+  }
+
+  /** The range replayed through the coarse pass, with how many windows it settled. */
+  async function replayedCoarsely(
+    plan: MonitorPlan,
+    windows: readonly TimeWindow[],
+    coarse: CoarsePass,
+  ): Promise<{ replayed: WindowEvaluation[]; settled: number; refined: number }> {
+    const replayed: WindowEvaluation[] = [];
+    const outcomes = { settled: 0, refined: 0 };
+    for await (const evaluation of replayWindows(store, plan, windows, {
+      now: NOW,
+      windowsPerRead: 12,
+      coarse,
+      onCoarseOutcome: (outcome) => (outcomes[outcome] += 1),
+    }))
+      replayed.push(evaluation);
+    return { replayed, ...outcomes };
+  }
+
+  for (const name of ['file-5m', 'trailing-5m'])
+    it(`the coarse pass (${name}) gives every window, check and slice the status it gets alone, refining only straddles and breaches`, async () => {
+      const plan = plans.get(name) as MonitorPlan;
+      const windows = backtestWindows(
+        FIRST_BLOCK,
+        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+        plan.windowMs,
+      );
+      const alone: WindowEvaluation[] = [];
+      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { replayed, settled, refined } = await replayedCoarsely(
+        plan,
+        windows,
+        DEFAULT_COARSE_PASS,
+      );
+      expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
+      expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
+      expect(replayed.map((e) => [e.status, e.events])).toEqual(
+        alone.map((e) => [e.status, e.events]),
+      );
+      // what fires is shown as a full evaluation shows it, values and all
+      const fired = (all: WindowEvaluation[]) =>
+        all.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical'));
+      expect(fired(replayed)).toEqual(fired(alone));
+      expect(fired(alone).length).toBeGreaterThan(0);
+      // both kinds happen: windows settled coarsely, and windows refined
+      expect(settled).toBeGreaterThan(0);
+      expect(refined).toBeGreaterThan(0);
+      expect(settled + refined).toBe(windows.length);
+    });
+
+  it('the comparison catches a coarse pass whose bounds are broken (a reference that lost its number cells)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    // not a proven bound: merged cells whose counts no longer add up (all of them lost), so a
+    // numeric check that breaches alone reads as not judgeable, and its window as settled
+    const narrowed: CoarsePass = {
+      ...DEFAULT_COARSE_PASS,
+      coarsenReference: (samples, cells) => {
+        const coarse = coarsenSamples(samples, cells);
+        for (const slice of coarse.slices.values())
+          for (const feature of slice.features.values()) {
+            feature.numbers = [];
+            feature.sorted = undefined;
+          }
+        return coarse;
+      },
+    };
+    const { replayed } = await replayedCoarsely(plan, windows, narrowed);
+    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
   });
 
   it('stops at a window in the future as a window evaluated alone does', async () => {

@@ -204,13 +204,19 @@ export async function evaluateWindowSamples(
   plan: MonitorPlan,
   window: TimeWindow,
   samples: Samples,
-  options: EvaluationOptions & { now: Date; prepared: PreparedMonitor; started?: number },
+  options: EvaluationOptions & {
+    now: Date;
+    prepared: PreparedMonitor;
+    started?: number;
+    /** The profile's samples as compared (a backtest's coarse pass gives them coarsened). */
+    reference?: Samples;
+  },
 ): Promise<WindowEvaluation> {
   const started = options.started ?? performance.now();
   const { now, prepared } = options;
   const { profile } = prepared;
   const events = eventsIn(plan.model, window);
-  const reference = await readReferenceSamples(store, profile);
+  const reference = options.reference ?? (await readReferenceSamples(store, profile));
   const comparison = compareWithProfile(
     { features: plan.features, threshold: plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
     profile,
