@@ -42,8 +42,16 @@ import { queryReferenceScoreLabels, queryScoreCounts } from '../store/cbpeQuerie
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
-import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
-import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import {
+  queryBaselineResiduals,
+  queryRegressionAggregates,
+  queryResidualKs,
+} from '../store/regressionQueries.js';
+import {
+  queryBaselineClassScoreBins,
+  queryClassScoreBins,
+  queryMulticlassAggregates,
+} from '../store/multiclassQueries.js';
 import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
@@ -367,7 +375,9 @@ async function gatherAggregates(
   const residuals =
     anyNeeds(plan.checks, 'residuals') && labelWindow
       ? await queryResidualKs(store, {
-          reference: profile.source,
+          reference: await readBaselineOnce(store, profile, 'residuals', () =>
+            queryBaselineResiduals(store, profile.source, profile.sliceKeys),
+          ),
           current: eventsIn(plan.model, labelWindow),
           keys: profile.sliceKeys,
         })
@@ -388,10 +398,16 @@ async function gatherAggregates(
     ? (
         await queryClassScoreBins(
           store,
-          profile.source,
+          await readBaselineOnce(store, profile, 'class score bins', () =>
+            queryBaselineClassScoreBins(
+              store,
+              profile.source,
+              profile.sliceKeys,
+              binQuantileLevels(),
+            ),
+          ),
           events,
           profile.sliceKeys,
-          binQuantileLevels(),
         )
       ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
     : null;
@@ -432,7 +448,9 @@ async function comparePredictedClasses(
   profile: ReferenceProfile,
   events: WindowEvents,
 ): Promise<CategoricalFeatureDrift[]> {
-  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const reference = await readBaselineOnce(store, profile, 'predicted classes', () =>
+    queryPredictedClasses(store, profile.source, profile.sliceKeys),
+  );
   const current = await queryPredictedClasses(store, events, profile.sliceKeys);
   const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
   const side = (rows: typeof reference, slice: string) => {
@@ -459,6 +477,33 @@ async function comparePredictedClasses(
       quality: { reference: ref.quality, current: cur.quality },
     });
   });
+}
+
+/**
+ * What the checks read from a stored baseline version besides its profile (its predicted
+ * classes, its class-score bins, its residuals), per store, reference profile (whose id
+ * names the version and the slice keys) and kind: a stored version never changes, so each
+ * is read once per process, not once per window. A trailing baseline (the model's own
+ * events, whose labels keep arriving) is read per run.
+ */
+const BASELINE_READS = new WeakMap<Store, Map<string, unknown>>();
+const MAX_CACHED_BASELINE_READS = 64;
+
+async function readBaselineOnce<T>(
+  store: Store,
+  profile: ReferenceProfile,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  if (profile.source.kind !== 'stored') return read();
+  const key = `${profile.profileId}\u0000${what}`;
+  const cache = BASELINE_READS.get(store) ?? new Map<string, unknown>();
+  BASELINE_READS.set(store, cache);
+  if (cache.has(key)) return cache.get(key) as T;
+  const value = await read();
+  if (cache.size >= MAX_CACHED_BASELINE_READS) cache.delete(cache.keys().next().value ?? '');
+  cache.set(key, value);
+  return value;
 }
 
 /** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
