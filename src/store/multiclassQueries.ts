@@ -11,56 +11,60 @@ import {
 } from './profileQueries.js';
 
 /**
- * A multiclass model's label window per slice, exact from two scans (src/stats/multiclass.ts
+ * A multiclass model's label window per slice, exact from one scan (src/stats/multiclass.ts
  * does the math): rows per (label, predicted class), the confusion matrix and everything
  * accuracy, precision, recall and F1 need; and per class score the one-vs-rest Mann-Whitney
  * count (rows grouped by distinct score, a running sum of the negatives below it, ties half,
  * as roc_auc_score). The relation must expose `slice String`, `predicted Nullable(String)`,
  * `scores Map(String, Float64)` and `label Nullable(String)`, its rows carrying their own "all".
+ *
+ * One scan: every row becomes one item of kind 0 (its label and predicted class: the
+ * confusion counts) and, when labelled, one item of kind 1 per finite class score (class,
+ * score: the Mann-Whitney counts), so the relation (a join of the window with its labels)
+ * is computed once for both.
  */
 export async function queryMulticlassAggregates(
   store: Store,
   relation: RelationSql,
 ): Promise<MulticlassAggregates[]> {
-  const pairs = await store.query<{
+  const rows = await store.query<{
     slice: string;
+    kind: number;
     label: string | null;
     predicted: string | null;
+    class: string;
     count: string;
     scored: string;
-  }>(
-    `SELECT slice, label, predicted, count() AS count, countIf(notEmpty(scores)) AS scored
-       FROM (${relation.sql})
-       GROUP BY slice, label, predicted`,
-    relation.params,
-  );
-  const classes = await store.query<{
-    slice: string;
-    class: string;
     positives: string;
     negatives: string;
     pairs_won: number;
   }>(
-    `SELECT slice, class, sum(pos) AS positives, sum(neg) AS negatives,
-              sum(pos * (neg_below + neg / 2)) AS pairs_won
+    `SELECT slice, kind, label, predicted, class, sum(count) AS count, sum(scored) AS scored,
+            sum(pos) AS positives, sum(neg) AS negatives, sum(pos * (neg_below + neg / 2)) AS pairs_won
+     FROM (
+       SELECT *, if(kind = 0, 0, sum(neg) OVER (PARTITION BY slice, kind, class ORDER BY score ASC
+                                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS neg_below
        FROM (
-         SELECT slice, class, score, pos, neg,
-                sum(neg) OVER (PARTITION BY slice, class ORDER BY score ASC
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS neg_below
-         FROM (
-           SELECT slice, class, score, countIf(y = class) AS pos, countIf(y != class) AS neg
-           -- not aliased "label": ClickHouse's WHERE would read the alias
-           FROM (SELECT slice, assumeNotNull(label) AS y, scores FROM (${relation.sql})
-                 WHERE isNotNull(label) AND notEmpty(scores))
-           ARRAY JOIN mapKeys(scores) AS class, mapValues(scores) AS score
-           WHERE isFinite(score)
-           GROUP BY slice, class, score
-         )
+         SELECT slice, item.1 AS kind, if(kind = 0, y, NULL) AS label, if(kind = 0, p, NULL) AS predicted,
+                item.2 AS class, item.3 AS score, count() AS count, countIf(has_scores) AS scored,
+                countIf(kind = 1 AND y = class) AS pos, countIf(kind = 1 AND y != class) AS neg
+         -- not aliased "label" and "predicted": ClickHouse would read the grouping's aliases
+         FROM (SELECT slice, label AS y, predicted AS p, notEmpty(scores) AS has_scores,
+                      arrayConcat([(toUInt8(0), '', nan)],
+                                   if(isNull(label), [],
+                                      arrayFilter(i -> isFinite(i.3),
+                                                  arrayMap((c, v) -> (toUInt8(1), toString(c), v), mapKeys(scores), mapValues(scores))))) AS items
+               FROM (${relation.sql}))
+         ARRAY JOIN items AS item
+         GROUP BY slice, kind, label, predicted, class, score
        )
-       GROUP BY slice, class
-       ORDER BY slice, class`,
+     )
+     GROUP BY slice, kind, label, predicted, class
+     ORDER BY slice, kind, class`,
     relation.params,
   );
+  const pairs = rows.filter((row) => Number(row.kind) === 0);
+  const classes = rows.filter((row) => Number(row.kind) === 1);
   const bySlice = new Map<string, MulticlassAggregates>();
   const sliceOf = (slice: string) => {
     const found = bySlice.get(slice);
