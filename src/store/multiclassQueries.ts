@@ -5,7 +5,7 @@ import type { RelationSql } from './driftQueries.js';
 import {
   sliceIdSql,
   sliceLabelsSql,
-  sourceRowsSql,
+  unlabelledRowsSql,
   type ProfileSource,
   type WindowEvents,
 } from './profileQueries.js';
@@ -113,7 +113,7 @@ function classScoresSql(
   const label = sliceLabelsSql(keys, params, `${prefix}l`);
   return `SELECT slice, class, score FROM (
             SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, scores
-            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`)})))
+            FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(source, params, `${prefix}s`)})))
           ARRAY JOIN mapKeys(scores) AS class, mapValues(scores) AS score
           WHERE isFinite(score)`;
 }
