@@ -38,10 +38,19 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import { queryReferenceScoreLabels, queryScoreCounts } from '../store/cbpeQueries.js';
+import {
+  queryClassScoreVectors,
+  queryReferenceClassScoreLabels,
+  queryReferenceScoreLabels,
+  queryScoreCounts,
+} from '../store/cbpeQueries.js';
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
-import { estimateSlices } from './estimatedPerformance.js';
+import {
+  estimateMulticlassSlices,
+  estimateSlices,
+  type ClassCalibrations,
+} from './estimatedPerformance.js';
 import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
 import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
 import { binQuantileLevels } from '../stats/bins.js';
@@ -227,6 +236,7 @@ export async function evaluateWindowSamples(
       ...aggregates,
       estimated: await estimatedPerformance(store, plan, prepared, {
         samples,
+        window,
         labelWindow,
         labelled: aggregates.classification,
       }),
@@ -508,11 +518,14 @@ async function estimatedPerformance(
   prepared: PreparedMonitor,
   inputs: {
     samples: Samples;
+    window: TimeWindow;
     labelWindow: TimeWindow | null;
     /** The label window's scan (with its quality terms): the realized confusion counts. */
     labelled: WindowAggregates['classification'];
   },
 ): Promise<EstimatedPerformance> {
+  if (plan.task === 'multiclass')
+    return estimatedMulticlassPerformance(store, plan, prepared, inputs);
   const { samples, labelWindow, labelled } = inputs;
   const threshold = plan.threshold ?? 0.5;
   const bandWidth = DEFAULT_BAND_WIDTH;
@@ -541,6 +554,86 @@ async function estimatedPerformance(
     labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
     realized,
   };
+}
+
+/** The per-class calibrations fitted on a baseline, with how many labelled rows they saw. */
+interface FittedClassCalibrations {
+  calibrated: ClassCalibrations;
+  labelled: number;
+  knots: number;
+}
+
+/** Per store and stored baseline version, as CALIBRATIONS (a multiclass baseline's). */
+const CLASS_CALIBRATIONS = new WeakMap<Store, Map<string, FittedClassCalibrations | null>>();
+
+async function classCalibrationsFor(
+  store: Store,
+  baseline: ResolvedBaseline,
+): Promise<FittedClassCalibrations | null> {
+  const { source } = baseline;
+  const key =
+    source.kind === 'stored'
+      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+      : null;
+  const cache = CLASS_CALIBRATIONS.get(store) ?? new Map<string, FittedClassCalibrations | null>();
+  CLASS_CALIBRATIONS.set(store, cache);
+  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
+  const { labelled, classes } = await queryReferenceClassScoreLabels(store, source);
+  // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
+  const fittable = labelled > 0 && classes.length >= 2;
+  const calibrations = fittable ? classes.map((c) => fitIsotonicFromHistogram(c.rows)) : [];
+  const fitted = fittable
+    ? {
+        calibrated: { classes: classes.map((c) => c.class), calibrations },
+        labelled,
+        knots: calibrations.reduce((total, c) => total + c.x.length, 0),
+      }
+    : null;
+  if (key !== null) {
+    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
+    cache.set(key, fitted);
+  }
+  return fitted;
+}
+
+/**
+ * Multiclass CBPE for the estimated checks: per slice of the window, and of the label window
+ * when an estimation_error check holds an estimate against its labels, from the raw rows'
+ * distinct (predicted class, class scores) vectors (the summaries keep no class-score cells).
+ * The realized values are the label window's multiclass aggregate (aggregates.multiclass).
+ */
+async function estimatedMulticlassPerformance(
+  store: Store,
+  plan: MonitorPlan,
+  prepared: PreparedMonitor,
+  { window: evaluated, labelWindow }: { window: TimeWindow; labelWindow: TimeWindow | null },
+): Promise<EstimatedPerformance> {
+  const bandWidth = DEFAULT_BAND_WIDTH;
+  const fitted = await classCalibrationsFor(store, prepared.baseline);
+  const base = {
+    calibration: fitted && { labelled: fitted.labelled, knots: fitted.knots },
+    bandWidth,
+    labelWindow: null,
+    realized: null,
+  };
+  if (!fitted) return { ...base, window: [] };
+  const keys = prepared.profile.sliceKeys;
+  const estimateOf = async (window: TimeWindow) => {
+    const { rows, skipped } = await queryClassScoreVectors(
+      store,
+      multiclassWindowRelation(eventsIn(plan.model, window), keys),
+      fitted.calibrated.classes,
+    );
+    return estimateMulticlassSlices(
+      fitted.calibrated,
+      rows.map(({ slice, ...row }) => ({ ...sliceOfId(slice), ...row })),
+      [...skipped].map(([slice, count]) => ({ ...sliceOfId(slice), count })),
+      bandWidth,
+    );
+  };
+  const window = await estimateOf(evaluated);
+  if (!anyNeeds(plan.checks, 'labelWindowEstimate') || !labelWindow) return { ...base, window };
+  return { ...base, window, labelWindow: await estimateOf(labelWindow) };
 }
 
 /** The label window's summaries, or why they are gone (expired: the run goes on without them). */
@@ -672,6 +765,8 @@ async function resolveEstimatesExactly(
   undecided: readonly Verdict[],
 ): Promise<WindowAggregates> {
   const estimated = aggregates.estimated;
+  // a multiclass estimate is exact already (from the raw rows' score vectors): nothing to settle
+  if (plan.task === 'multiclass') return aggregates;
   const fitted = await calibrationFor(store, baseline);
   if (!estimated || !fitted) return aggregates;
   const wanted = new Set(undecided.map((v) => profileSliceId(v.sliceKey, v.sliceValue)));
