@@ -23,6 +23,11 @@ const benchmarks: Benchmark[] = [
   { name: 'ingest-linger', run: async () => (await import('./ingest.js')).runLingerBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
   {
+    // issue 22's figure: 5,000-event posts, 2 in flight
+    name: 'ingest-http-5k',
+    run: async () => (await import('./ingest.js')).runHttpIngestBenchmark(300_000, 5_000, 2),
+  },
+  {
     name: 'ingest-breakdown',
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
   },
