@@ -53,6 +53,8 @@ const benchmarks: Benchmark[] = [
     name: 'backtest',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
   },
+  // issue 19: each task's monitor run at 1M and 10M events, and CBPE over a month of 5-minute windows
+  { name: 'tasks', run: async () => (await import('./tasks.js')).runTasksBenchmark() },
   // issue 22: 1,000 models × 100 features × 10 slices of generated summaries
   {
     name: 'many-models',
