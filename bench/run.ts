@@ -14,6 +14,24 @@ const benchmarks: Benchmark[] = [
     name: 'report-csv',
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000]),
   },
+  // the same with ~1M distinct scores a file (the performance section sorts them), from CSV
+  // and from Parquet (read by ClickHouse without a text parse)
+  {
+    name: 'report-csv-scores',
+    run: async () =>
+      (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000], {
+        format: 'csv',
+        scores: 'distinct',
+      }),
+  },
+  {
+    name: 'report-parquet',
+    run: async () =>
+      (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000], {
+        format: 'parquet',
+        scores: 'distinct',
+      }),
+  },
   {
     name: 'report-csv-10m',
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
