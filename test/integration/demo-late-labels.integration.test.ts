@@ -49,9 +49,7 @@ describe('the demo, labels arriving late', () => {
   afterAll(() => service?.stop());
 
   it('shows the estimate before the labels, and beside the realized value once they came', async () => {
-    const response = await fetch(
-      `${service.address}/v1/models/churn-model/performance?slice=all`,
-    );
+    const response = await fetch(`${service.address}/v1/models/churn-model/performance?slice=all`);
     expect(response.status).toBe(200);
     const series = (await response.json()) as Series;
     const rocAuc = series.metrics.find((entry) => entry.metric === 'roc_auc');
