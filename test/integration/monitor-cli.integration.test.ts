@@ -30,7 +30,7 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     ); // the labels come later, a label delay after their predictions
     // drift in the middle third: windows before it are ok, the drifted ones critical, and
     // once the data is clean again the windows are ok again
-    const fraud = result.stdout.split('== fraud-detector')[1] ?? '';
+    const fraud = result.stdout.split('== fraud-detector')[1]?.split('\n==')[0] ?? '';
     const statuses = [...fraud.matchAll(/^ {2}\S+Z {2}(\S+)/gm)].map((m) => m[1]);
     expect(statuses).toEqual(['ok', 'ok', 'critical', 'critical', 'ok', 'ok']);
     // the regression and the multiclass model: drifted inputs and predictions in the drifted
@@ -272,7 +272,9 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
   it('prints what is stored, for scripts', async () => {
     const result = await runCli(['status', '--json'], env);
     expect(JSON.parse(result.stdout)).toEqual({
-      events: { predictions: 12000, features: 0, labels: 12000 },
+      // the labels that had arrived when the history ended: all but each model's last label
+      // delay (2 h, 1 h, 30 min, 30 min) of its 2,000 predictions an hour
+      events: { predictions: 24000, features: 0, labels: 6000 * 4 - 3999 - 1999 - 999 - 999 },
       dead_letters: 0,
     });
   });
@@ -302,7 +304,7 @@ describe('driftwatch validate', () => {
       DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/2 monitor\(s\) valid/);
+    expect(result.stdout).toMatch(/4 monitor\(s\) valid/);
     // without: the rule it breaks, where
     const closed = await runCli(['validate', 'monitors'], { DRIFTWATCH_MONITOR_SECRETS: '' });
     expect(closed.status).toBe(2);
@@ -367,7 +369,7 @@ checks:
     const result = await runCli(['validate', dir]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      `${path.join(dir, 'churn-model.yaml')}:5:9: baseline.file: no such file: ${path.resolve(dir, '../baselines/churn-model.csv')}\n`,
+      `${path.join(dir, 'churn-model.yaml')}:7:9: baseline.file: no such file: ${path.resolve(dir, '../baselines/churn-model.csv')}\n`,
     );
   });
 });
