@@ -405,7 +405,6 @@ describe('the dashboard in a real browser, on demo data', () => {
     for (const [group, ids] of shown)
       expect([...(ids as string[])].sort()).toEqual([...(expected[group as string] ?? [])].sort());
     // each row: its value, the threshold its severity crossed, its state, its silence, its link
-    const latest = await listLatestWindowResults(service.store, 'fraud-detector');
     const fmt = (v: number | null) =>
       v === null
         ? '–'
@@ -425,17 +424,13 @@ describe('the dashboard in a real browser, on demo data', () => {
     for (const alert of now) {
       const row = page.locator(`#alerts tr.alert-row[data-alert="${alert.alert_id}"]`);
       const cells = await row.locator('td').allTextContents();
-      const result = latest.find(
-        (r) =>
-          r.check_id === alert.check_id &&
-          r.feature === alert.feature &&
-          (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value) === alert.slice,
-      );
-      const crossed = !result
+      // the threshold of the verdict the stored alert last saw
+      const facts = alerts.find((a) => a.alertId === alert.alert_id)?.last ?? null;
+      const crossed = !facts
         ? null
         : alert.severity === 'critical'
-          ? (['critical', result.critical_threshold] as const)
-          : (['warn', result.warn_threshold] as const);
+          ? (['critical', facts.criticalThreshold] as const)
+          : (['warn', facts.warnThreshold] as const);
       const threshold = crossed && crossed[1] !== null ? `${crossed[0]} ≥ ${fmt(crossed[1])}` : '–';
       expect(cells[1]).toBe(`${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`);
       expect(cells[2]).toMatch(
