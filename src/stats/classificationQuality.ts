@@ -89,8 +89,6 @@ export function addBinaryQualityCounts(
   positives: number,
   negatives: number,
 ): void {
-  if (!(score >= 0 && score <= 1))
-    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   if (!(
     Number.isInteger(positives) &&
     positives >= 0 &&
