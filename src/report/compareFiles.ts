@@ -499,9 +499,12 @@ async function computeClassification(
     request.score === score &&
     request.label === label &&
     request.threshold === threshold;
+  // a slice whose value is "all" shows like all rows: their order is the SQL path's to keep
+  const sliceNamedAll = currentRead?.slices.some((slice) => displaySlice(slice) === 'all');
   if (
     currentRead &&
     sameColumns &&
+    !sliceNamedAll &&
     !(await queryClassificationReadsDiffer(store, table, { score, label }))
   )
     return classificationOfRead(currentRead, allRows, threshold, options.slice !== undefined);
