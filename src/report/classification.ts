@@ -1,5 +1,5 @@
 import { displaySlice } from '../drift/exactDrift.js';
-import { aurocFromCounts } from '../stats/index.js';
+import { aurocFromCounts, mannWhitneyOfSorted } from '../stats/index.js';
 import type { ScoreHistogram } from '../stats/scoreHistogram.js';
 import type { ScoredRead } from './measurePerformance.js';
 
@@ -81,25 +81,20 @@ function countsOf(
   histogram: ScoreHistogram | undefined,
   threshold: number,
 ): ClassificationCounts {
-  const counts = {
+  if (!histogram)
+    return { slice, n, positives: 0, negatives: 0, predictedPositives: 0, scored: 0, pairsWon: 0 };
+  let scored = 0;
+  let predictedPositives = 0;
+  for (let r = 0; r < histogram.score.length; r += 1) {
+    const rows = histogram.positives[r]! + histogram.negatives[r]! + histogram.unlabelled[r]!;
+    scored += rows;
+    if (histogram.score[r]! >= threshold) predictedPositives += rows;
+  }
+  return {
     slice,
     n,
-    positives: 0,
-    negatives: 0,
-    predictedPositives: 0,
-    scored: 0,
-    pairsWon: 0,
+    ...mannWhitneyOfSorted(histogram.positives, histogram.negatives),
+    predictedPositives,
+    scored,
   };
-  if (!histogram) return counts;
-  for (let r = 0; r < histogram.score.length; r += 1) {
-    const positives = histogram.positives[r]!;
-    const negatives = histogram.negatives[r]!;
-    const rows = positives + negatives + histogram.unlabelled[r]!;
-    counts.pairsWon += positives * (counts.negatives + negatives / 2);
-    counts.positives += positives;
-    counts.negatives += negatives;
-    counts.scored += rows;
-    if (histogram.score[r]! >= threshold) counts.predictedPositives += rows;
-  }
-  return counts;
 }
