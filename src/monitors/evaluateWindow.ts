@@ -37,6 +37,7 @@ import {
   type BaselineRecord,
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
+import { perVersionCache } from './perVersionCache.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
 import {
   queryClassScoreVectors,
@@ -51,8 +52,16 @@ import {
   estimateSlices,
   type ClassCalibrations,
 } from './estimatedPerformance.js';
-import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
-import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import {
+  queryBaselineResiduals,
+  queryRegressionAggregates,
+  queryResidualKs,
+} from '../store/regressionQueries.js';
+import {
+  queryBaselineClassScoreBins,
+  queryClassScoreBins,
+  queryMulticlassAggregates,
+} from '../store/multiclassQueries.js';
 import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
@@ -383,7 +392,9 @@ async function gatherAggregates(
   const residuals =
     anyNeeds(plan.checks, 'residuals') && labelWindow
       ? await queryResidualKs(store, {
-          reference: profile.source,
+          reference: await readBaselineOnce(store, profile, 'residuals', () =>
+            queryBaselineResiduals(store, profile.source, profile.sliceKeys),
+          ),
           current: eventsIn(plan.model, labelWindow),
           keys: profile.sliceKeys,
         })
@@ -404,10 +415,16 @@ async function gatherAggregates(
     ? (
         await queryClassScoreBins(
           store,
-          profile.source,
+          await readBaselineOnce(store, profile, 'class score bins', () =>
+            queryBaselineClassScoreBins(
+              store,
+              profile.source,
+              profile.sliceKeys,
+              binQuantileLevels(),
+            ),
+          ),
           events,
           profile.sliceKeys,
-          binQuantileLevels(),
         )
       ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
     : null;
@@ -448,7 +465,9 @@ async function comparePredictedClasses(
   profile: ReferenceProfile,
   events: WindowEvents,
 ): Promise<CategoricalFeatureDrift[]> {
-  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const reference = await readBaselineOnce(store, profile, 'predicted classes', () =>
+    queryPredictedClasses(store, profile.source, profile.sliceKeys),
+  );
   const current = await queryPredictedClasses(store, events, profile.sliceKeys);
   const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
   const side = (rows: typeof reference, slice: string) => {
@@ -477,6 +496,33 @@ async function comparePredictedClasses(
   });
 }
 
+/**
+ * What the checks read from a stored baseline version besides its profile (its predicted
+ * classes, its class-score bins, its residuals), per store, reference profile (whose id
+ * names the version and the slice keys) and kind: a stored version never changes, so each
+ * is read once per process, not once per window. A trailing baseline (the model's own
+ * events, whose labels keep arriving) is read per run.
+ */
+const BASELINE_READS = perVersionCache<unknown>(64);
+
+async function readBaselineOnce<T>(
+  store: Store,
+  profile: ReferenceProfile,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  const key = profile.source.kind === 'stored' ? `${profile.profileId}\u0000${what}` : null;
+  return (await BASELINE_READS(store, key, read)) as T;
+}
+
+/** The key of a stored baseline version (model, name, version); null for a trailing one. */
+function storedVersionKey(baseline: ResolvedBaseline): string | null {
+  const { source } = baseline;
+  return source.kind === 'stored'
+    ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+    : null;
+}
+
 /** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
 interface FittedCalibration {
   calibration: IsotonicCalibration;
@@ -488,29 +534,17 @@ interface FittedCalibration {
  * version never changes, so its calibration is fitted once per process, not once per window.
  * A trailing baseline (the model's own events, whose labels keep arriving) is fitted per run.
  */
-const CALIBRATIONS = new WeakMap<Store, Map<string, FittedCalibration | null>>();
-const MAX_CACHED_CALIBRATIONS = 256;
+const CALIBRATIONS = perVersionCache<FittedCalibration | null>(256);
 
-async function calibrationFor(
+function calibrationFor(
   store: Store,
   baseline: ResolvedBaseline,
 ): Promise<FittedCalibration | null> {
-  const { source } = baseline;
-  const key =
-    source.kind === 'stored'
-      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
-      : null;
-  const cache = CALIBRATIONS.get(store) ?? new Map<string, FittedCalibration | null>();
-  CALIBRATIONS.set(store, cache);
-  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
-  const rows = await queryReferenceScoreLabels(store, source);
-  const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
-  const fitted = labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
-  if (key !== null) {
-    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
-    cache.set(key, fitted);
-  }
-  return fitted;
+  return CALIBRATIONS(store, storedVersionKey(baseline), async () => {
+    const rows = await queryReferenceScoreLabels(store, baseline.source);
+    const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
+    return labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
+  });
 }
 
 /**
@@ -570,36 +604,23 @@ interface FittedClassCalibrations {
 }
 
 /** Per store and stored baseline version, as CALIBRATIONS (a multiclass baseline's). */
-const CLASS_CALIBRATIONS = new WeakMap<Store, Map<string, FittedClassCalibrations | null>>();
+const CLASS_CALIBRATIONS = perVersionCache<FittedClassCalibrations | null>(256);
 
-async function classCalibrationsFor(
+function classCalibrationsFor(
   store: Store,
   baseline: ResolvedBaseline,
 ): Promise<FittedClassCalibrations | null> {
-  const { source } = baseline;
-  const key =
-    source.kind === 'stored'
-      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
-      : null;
-  const cache = CLASS_CALIBRATIONS.get(store) ?? new Map<string, FittedClassCalibrations | null>();
-  CLASS_CALIBRATIONS.set(store, cache);
-  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
-  const { labelled, classes } = await queryReferenceClassScoreLabels(store, source);
-  // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
-  const fittable = labelled > 0 && classes.length >= 2;
-  const calibrations = fittable ? classes.map((c) => fitIsotonicFromHistogram(c.rows)) : [];
-  const fitted = fittable
-    ? {
-        calibrated: { classes: classes.map((c) => c.class), calibrations },
-        labelled,
-        knots: calibrations.reduce((total, c) => total + c.x.length, 0),
-      }
-    : null;
-  if (key !== null) {
-    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
-    cache.set(key, fitted);
-  }
-  return fitted;
+  return CLASS_CALIBRATIONS(store, storedVersionKey(baseline), async () => {
+    const { labelled, classes } = await queryReferenceClassScoreLabels(store, baseline.source);
+    // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
+    if (!(labelled > 0 && classes.length >= 2)) return null;
+    const calibrations = classes.map((c) => fitIsotonicFromHistogram(c.rows));
+    return {
+      calibrated: { classes: classes.map((c) => c.class), calibrations },
+      labelled,
+      knots: calibrations.reduce((total, c) => total + c.x.length, 0),
+    };
+  });
 }
 
 /**

@@ -1,4 +1,9 @@
-import { aurocFromScoreHistogram, type ScoreHistogramRow } from './auroc.js';
+import {
+  aurocFromCounts,
+  aurocFromScoreHistogram,
+  mannWhitneyOfSorted,
+  type ScoreHistogramRow,
+} from './auroc.js';
 import { aurocBracketFromCells, labelledScoreCells } from './aurocCells.js';
 import { convexSumBounds, monotoneSumBounds, type ValueCell } from './cellSums.js';
 import { add, bracketOf, exact, type Bracket, type Interval } from './interval.js';
@@ -89,8 +94,6 @@ export function addBinaryQualityCounts(
   positives: number,
   negatives: number,
 ): void {
-  if (!(score >= 0 && score <= 1))
-    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   if (!(
     Number.isInteger(positives) &&
     positives >= 0 &&
@@ -100,8 +103,25 @@ export function addBinaryQualityCounts(
     throw new RangeError(
       `binary quality: counts ${positives} positives, ${negatives} negatives are not whole numbers >= 0`,
     );
+  if (positives + negatives === 0) return;
+  addConfusionAndTerms(sums, score, positives, negatives);
+  const row = sums.scores.get(score);
+  if (row) {
+    row.positives += positives;
+    row.negatives += negatives;
+  } else sums.scores.set(score, { positives, negatives });
+}
+
+/** The confusion counts, log loss, Brier and calibration bins' terms of one score's events. */
+function addConfusionAndTerms(
+  sums: BinaryQualitySums,
+  score: number,
+  positives: number,
+  negatives: number,
+): void {
+  if (!(score >= 0 && score <= 1))
+    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   const events = positives + negatives;
-  if (events === 0) return;
   if (score >= sums.threshold) {
     sums.tp += positives;
     sums.fp += negatives;
@@ -116,11 +136,6 @@ export function addBinaryQualityCounts(
   sums.binCounts[bin] = (sums.binCounts[bin] ?? 0) + events;
   sums.binScoreSums[bin] = (sums.binScoreSums[bin] ?? 0) + events * score;
   sums.binPositives[bin] = (sums.binPositives[bin] ?? 0) + positives;
-  const row = sums.scores.get(score);
-  if (row) {
-    row.positives += positives;
-    row.negatives += negatives;
-  } else sums.scores.set(score, { positives, negatives });
 }
 
 export function mergeBinaryQuality(a: BinaryQualitySums, b: BinaryQualitySums): BinaryQualitySums {
@@ -190,11 +205,16 @@ export interface BinaryQualityMetrics {
 
 /** Every metric, exact, from the accumulator. NaN where sklearn raises (AUROC of one class). */
 export function binaryQualityMetrics(sums: BinaryQualitySums): BinaryQualityMetrics {
-  const n = sums.tp + sums.fp + sums.fn + sums.tn;
   const rows: ScoreHistogramRow[] = [...sums.scores].map(([score, row]) => ({ score, ...row }));
+  return metricsOfSums(sums, aurocFromScoreHistogram(rows));
+}
+
+/** The metrics the accumulator's sums give, beside an AUROC computed from its scores. */
+function metricsOfSums(sums: BinaryQualitySums, rocAuc: number): BinaryQualityMetrics {
+  const n = sums.tp + sums.fp + sums.fn + sums.tn;
   const { ece, reliability } = calibrationOfBins(sums, n);
   return {
-    roc_auc: aurocFromScoreHistogram(rows),
+    roc_auc: rocAuc,
     ...thresholdMetrics(sums),
     log_loss: sums.logLossSum / n,
     brier_score: sums.brierSum / n,
@@ -203,6 +223,36 @@ export function binaryQualityMetrics(sums: BinaryQualitySums): BinaryQualityMetr
     reliability,
     confusion: { tp: sums.tp, fp: sums.fp, fn: sums.fn, tn: sums.tn },
   };
+}
+
+/** Distinct scores, ascending, with their positives and negatives (scoreHistogram.ts). */
+export interface SortedScoreCounts {
+  score: Float64Array;
+  positives: Float64Array;
+  negatives: Float64Array;
+}
+
+/**
+ * Every metric from a histogram of distinct scores in ascending order, in one sweep and
+ * without the accumulator's Map: the same sums in the same order as addBinaryQualityCounts
+ * once per distinct score followed by binaryQualityMetrics, so the same bits.
+ */
+export function binaryQualityOfSortedCounts(
+  counts: SortedScoreCounts,
+  options: BinaryQualityOptions,
+): BinaryQualityMetrics {
+  const sums = emptyBinaryQuality(options);
+  for (let r = 0; r < counts.score.length; r += 1) {
+    const positives = counts.positives[r] ?? 0;
+    const negatives = counts.negatives[r] ?? 0;
+    if (positives + negatives === 0) continue;
+    addConfusionAndTerms(sums, counts.score[r] ?? NaN, positives, negatives);
+  }
+  // a score with no events adds nothing to the Mann-Whitney counts either
+  return metricsOfSums(
+    sums,
+    aurocFromCounts(mannWhitneyOfSorted(counts.positives, counts.negatives)),
+  );
 }
 
 /** Per calibration bin (calibrationBin's order): events, Σ score and Σ label. */

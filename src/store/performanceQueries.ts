@@ -3,8 +3,8 @@ import type {
   ClassScoresRow,
   ConfusionRow,
   RegressionSumsRow,
-  ScoreHistogramRow,
 } from '../report/performance.js';
+import { UNLABELLED, type ScoredRows } from '../stats/scoreHistogram.js';
 import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js';
 import { ALL_SLICES } from './driftQueries.js';
 import { quoteIdentifier } from './fileTables.js';
@@ -29,6 +29,42 @@ function binaryLabelSql(column: string): string {
     ${text} IN ('1', '1.0', 'true', 'yes'), 1, ${text} IN ('0', '0.0', 'false', 'no'), 0, 2)`;
 }
 
+/**
+ * The classification section's older reading of a binary label: 1, 0, or NULL for anything
+ * else, untrimmed (" 1" is NULL here, 1 in binaryLabelSql) and invalid values NULL, not 2.
+ */
+export function classificationLabelSql(column: string): string {
+  const text = `lower(toString(${quoteIdentifier(column)}))`;
+  return `multiIf(isNull(${quoteIdentifier(column)}), NULL, ${text} IN ('1', '1.0', 'true', 'yes'), 1,
+    ${text} IN ('0', '0.0', 'false', 'no'), 0, NULL)`;
+}
+
+/**
+ * Whether some row would be counted differently by the classification section's reading
+ * (classificationLabelSql, every non-NULL score) than by queryScoredRows' (binaryLabelSql,
+ * finite scores, -0 one score with +0): a label the two read differently, or a score that is
+ * NaN, infinite or -0. Only when none is can the classification come from queryScoredRows.
+ */
+export async function queryClassificationReadsDiffer(
+  store: Store,
+  table: string,
+  columns: { score: string; label: string },
+): Promise<boolean> {
+  const s = scoreSql(columns.score);
+  // dw_ names: an alias named like a column (label) would shadow it in the other expression
+  const found = await store.query<{ found: number }>(
+    `SELECT 1 AS found FROM (
+       SELECT ${s} AS dw_s, ${classificationLabelSql(columns.label)} AS dw_old_label,
+              ${binaryLabelSql(columns.label)} AS dw_label
+       FROM ${quoteIdentifier(table)}
+     )
+     WHERE ifNull(dw_old_label, 9) != ifNull(dw_label, 9)
+        OR (isNotNull(dw_s) AND (NOT isFinite(dw_s) OR (dw_s = 0 AND 1 / dw_s < 0)))
+     LIMIT 1`,
+  );
+  return found.length > 0;
+}
+
 function groupKeySql(slice: string | undefined): string {
   return slice
     ? `arrayJoin([ifNull(toString(${quoteIdentifier(slice)}), '(null)'), {dw_all:String}])`
@@ -40,43 +76,61 @@ function scoreSql(column: string): string {
 }
 
 /**
- * Per slice and distinct finite score: positives, negatives and unlabelled rows. Rows with
- * no finite score are left out (as nulls are everywhere). With `label` undefined every row
- * is unlabelled (a current file whose labels have not arrived).
+ * A binary model's rows as typed arrays: each row's slice (an index into `slices`, the
+ * distinct slice values, empty when the report is not sliced), finite score and label (1, 0
+ * or UNLABELLED), for src/stats/scoreHistogram.ts to sort once. Rows with no finite score
+ * are left out (as nulls are everywhere); with `label` undefined every row is unlabelled.
+ * Labels that are neither 0 nor 1 are the caller's to reject first (queryInvalidBinaryLabel).
+ * `sliceRows` counts every row of each slice, scored or not (the classification section's n).
  */
-export async function queryScoreHistogram(
+export async function queryScoredRows(
   store: Store,
   columns: PerformanceColumns & { score: string; label?: string },
-): Promise<ScoreHistogramRow[]> {
+): Promise<{ slices: string[]; sliceRows: number[]; rows: ScoredRows }> {
+  const table = quoteIdentifier(columns.table);
+  const sliceText = columns.slice
+    ? `ifNull(toString(${quoteIdentifier(columns.slice)}), '(null)')`
+    : undefined;
+  const counted = sliceText
+    ? await store.query<{ slice: string; rows: string }>(
+        `SELECT ${sliceText} AS slice, count() AS rows FROM ${table} GROUP BY slice ORDER BY slice`,
+      )
+    : [];
+  const slices = counted.map((row) => row.slice);
   const label = columns.label ? binaryLabelSql(columns.label) : 'NULL';
-  const rows: ScoreHistogramRow[] = [];
-  for (const batch of await queryCountColumns(
+  const batches = await queryArrowBatches(
     store,
-    `SELECT group_key AS slice, assumeNotNull(score) AS score,
-            toFloat64(countIf(label = 1)) AS positives, toFloat64(countIf(label = 0)) AS negatives,
-            toFloat64(countIf(isNull(label))) AS unlabelled
+    `SELECT ${sliceText ? 'toUInt32(transform(slice, {dw_slices:Array(String)}, {dw_slots:Array(UInt32)}, 0))' : 'toUInt32(0)'} AS group,
+            assumeNotNull(s) AS score, toInt8(ifNull(l, ${UNLABELLED})) AS label
      FROM (
-       SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
-              ${label} AS label
-       FROM ${quoteIdentifier(columns.table)}
+       SELECT ${sliceText ?? "''"} AS slice, ${scoreSql(columns.score)} AS s, ${label} AS l FROM ${table}
      )
-     WHERE isNotNull(score) AND isFinite(score)
-     GROUP BY group_key, score
-     ORDER BY group_key, score`,
-    { dw_all: ALL_SLICES },
-    ['score', 'positives', 'negatives', 'unlabelled'],
-  )) {
-    const [score, positives, negatives, unlabelled] = batch.values;
-    for (let i = 0; i < batch.slices.length; i += 1)
-      rows.push({
-        slice: batch.slices[i] ?? '',
-        score: score?.[i] ?? NaN,
-        positives: positives?.[i] ?? 0,
-        negatives: negatives?.[i] ?? 0,
-        unlabelled: unlabelled?.[i] ?? 0,
-      });
-  }
-  return rows;
+     WHERE isNotNull(s) AND isFinite(s)`,
+    { dw_slices: slices, dw_slots: slices.map((_, i) => i) },
+  );
+  const live = batches.filter((batch) => batch.numRows > 0);
+  const concat = <T extends Uint32Array | Float64Array | Int8Array>(
+    name: string,
+    make: new (length: number) => T,
+  ): T => {
+    const parts = live.map((batch) => batch.getChild(name)?.toArray() as T);
+    const out = new make(parts.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part as never, offset);
+      offset += part.length;
+    }
+    return out;
+  };
+  return {
+    slices,
+    sliceRows: counted.map((row) => Number(row.rows)),
+    rows: {
+      group: concat('group', Uint32Array),
+      score: concat('score', Float64Array),
+      label: concat('label', Int8Array),
+    },
+  };
 }
 
 /**
