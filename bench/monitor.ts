@@ -219,11 +219,13 @@ function bracketLine(results: readonly CheckResult[]): string {
 /**
  * The month's 5-minute windows replayed as `driftwatch backtest` does; the first `days`
  * days are measured (DRIFTWATCH_BENCH_BACKTEST_DAYS; 30 is the whole month) and the month
- * extrapolated. Each way of DRIFTWATCH_BENCH_BACKTEST_MODES (default `full,coarse`) in turn:
+ * extrapolated. Each way of DRIFTWATCH_BENCH_BACKTEST_MODES (default `exact,full`) in turn:
  *  - full: every window read and judged from its full cells (replayWindows without the
- *    coarse pass, a run of 24 windows a query), as before issue 22;
+ *    coarse pass, a run of 24 windows a query), KS p-values from cached knots and refined
+ *    per verdict (what `driftwatch backtest` does);
+ *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
  *  - coarse: the coarse first pass, refining only windows whose coarse verdicts straddle or
- *    fire (what `driftwatch backtest` does);
+ *    fire;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
  * The ways must agree on every status of every check and slice of every window: the run
  * says so, or stops.
@@ -241,15 +243,21 @@ async function benchmarkBacktest(
     `SELECT sum(count) AS n FROM summary_1d WHERE model = 'bench-model' AND kind = 'prediction' AND state = 'event'`,
   );
   const monthEvents = `${(Number(month?.n ?? 0) / 1e6).toFixed(0)}M-event`;
-  const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'full,coarse').split(',');
+  const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full').split(',');
   let reference: { mode: string; verdicts: string[] } | null = null;
   for (const mode of modes) {
     const load = loadLine();
     const timed = timeQueries(store);
     const outcomes = { settled: 0, refined: 0 };
+    const ks = { refined: 0, pairs: 0 };
     const options = {
       now: MONTH_END,
       exactFallbackMaxEvents: 0,
+      ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
+      onKsRefined: (refined: number, pairs: number) => {
+        ks.refined += refined;
+        ks.pairs += pairs;
+      },
       ...(mode === 'coarse'
         ? {
             coarse: DEFAULT_COARSE_PASS,
@@ -295,7 +303,8 @@ async function benchmarkBacktest(
       `backtest (${mode}) of the ${monthEvents} month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s, ` +
         `CPU ${cpuSeconds.toFixed(1)} s ` +
         `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
-        `${result.fired} checks fired${mode === 'coarse' ? `; ${outcomes.settled} windows settled by the coarse pass, ${outcomes.refined} refined` : ''}), ` +
+        `${result.fired} checks fired${mode === 'coarse' ? `; ${outcomes.settled} windows settled by the coarse pass, ${outcomes.refined} refined` : ''}` +
+        `${ks.pairs > 0 ? `; KS p-values from knots, ${ks.refined} of ${ks.pairs} numeric (feature, slice) pairs recomputed exactly` : ''}), ` +
         `so the month's ${monthWindows} windows in about ` +
         `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
     );

@@ -14,6 +14,7 @@ import {
   type CoarsePass,
 } from './backtest.js';
 import { coarsenSamples } from '../drift/coarseSamples.js';
+import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -108,9 +109,9 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   const dir = tempDir('driftwatch-backtest-');
   const plans = new Map<string, MonitorPlan>();
 
-  const planOf = (name: string, baseline: string, window: string): MonitorPlan => {
+  const planOf = (name: string, baseline: string, window: string, extra = ''): MonitorPlan => {
     const file = path.join(dir, `${name}.yaml`);
-    fs.writeFileSync(file, monitorYaml(baseline, window));
+    fs.writeFileSync(file, monitorYaml(baseline, window) + extra);
     const loaded = loadMonitorFile(file);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     return loaded.plan;
@@ -122,6 +123,15 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     plans.set('file-5m', planOf('file-5m', '{ file: fraud.csv }', '5m'));
     plans.set('file-2h', planOf('file-2h', '{ file: fraud.csv }', '2h'));
     plans.set('trailing-5m', planOf('trailing-5m', '{ trailing: 1d }', '5m'));
+    plans.set(
+      'file-5m-fdr',
+      planOf(
+        'file-5m-fdr',
+        '{ file: fraud.csv }',
+        '5m',
+        'false_discovery_rate: benjamini-hochberg\n',
+      ),
+    );
     // the day before the blocks: the trailing baseline of the first day's windows
     const dayBefore = generateWindow(fraudDetector, {
       start: new Date(MIDNIGHT.getTime() - 2 * 24 * HOUR),
@@ -194,6 +204,8 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     for await (const evaluation of replayWindows(counting.store, plan, windows, {
       now: NOW,
       windowsPerRead,
+      // every value as a window alone has it (the default's KS knots: tested below)
+      ksKnots: false,
     })) {
       replayed.push(evaluation);
     }
@@ -427,6 +439,76 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       },
     };
     const { replayed } = await replayedCoarsely(plan, windows, narrowed);
+    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
+  }, 240_000);
+
+  /** The range replayed with KS p-values from knots, with how many pairs were recomputed. */
+  async function replayedWithKnots(
+    plan: MonitorPlan,
+    windows: readonly TimeWindow[],
+    ksKnots?: KsKnots,
+  ): Promise<{ replayed: WindowEvaluation[]; refined: number; pairs: number }> {
+    const replayed: WindowEvaluation[] = [];
+    const counted = { refined: 0, pairs: 0 };
+    for await (const evaluation of replayWindows(store, plan, windows, {
+      now: NOW,
+      windowsPerRead: 12,
+      ...(ksKnots ? { ksKnots } : {}),
+      onKsRefined: (refined, pairs) => {
+        counted.refined += refined;
+        counted.pairs += pairs;
+      },
+    }))
+      replayed.push(evaluation);
+    return { replayed, ...counted };
+  }
+
+  const fired = (all: WindowEvaluation[]) =>
+    all.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical'));
+  // Benjamini-Hochberg's adjusted point value mixes every test's midpoint: not compared
+  const withoutAdjusted = (results: WindowEvaluation['results']) =>
+    results.map((r) => ({ ...r, adjustedPValue: null }));
+
+  for (const name of ['file-5m', 'trailing-5m', 'file-5m-fdr'])
+    it(`KS p-values from knots (${name}) give every window, check and slice the status it gets alone, recomputing only some pairs; what fires is shown as alone`, async () => {
+      const plan = plans.get(name) as MonitorPlan;
+      const windows = backtestWindows(
+        FIRST_BLOCK,
+        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+        plan.windowMs,
+      );
+      const alone: WindowEvaluation[] = [];
+      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { replayed, refined, pairs } = await replayedWithKnots(plan, windows);
+      expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
+      expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
+      expect(replayed.map((e) => [e.status, e.events, e.exactFallback])).toEqual(
+        alone.map((e) => [e.status, e.events, e.exactFallback]),
+      );
+      expect(fired(alone).length).toBeGreaterThan(0);
+      if (plan.falseDiscoveryRate === 'none') expect(fired(replayed)).toEqual(fired(alone));
+      else expect(withoutAdjusted(fired(replayed))).toEqual(withoutAdjusted(fired(alone)));
+      // some pairs needed the exact bracket (breaches), most did not
+      expect(refined).toBeGreaterThan(0);
+      expect(refined).toBeLessThan(pairs / 2);
+    }, 240_000);
+
+  it('the comparison catches KS knots that are not proven (the distribution read at a quarter of the sample size)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    const real = createKsKnots();
+    // p-values too large: breaches read as decided "ok", so never recomputed
+    const broken: KsKnots = {
+      evaluations: 0,
+      bracket: (d, n, m) => real.bracket(d, Math.ceil(n / 4), Math.ceil(m / 4)),
+    };
+    const { replayed } = await replayedWithKnots(plan, windows, broken);
     expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
   }, 240_000);
 

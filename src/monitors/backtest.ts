@@ -4,6 +4,7 @@ import { windowExpiry } from '../drift/retained.js';
 import { wholeGrainOf, windowPieces } from '../timeWindow.js';
 import { readReferenceSamples, readWindowRun } from '../drift/windowSummary.js';
 import { coarsenSamples } from '../drift/coarseSamples.js';
+import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
 import type { Samples } from '../drift/samples.js';
 import { readRetainedDays } from '../store/retention.js';
 import type { SummaryGrain } from '../timeWindow.js';
@@ -139,6 +140,14 @@ export interface ReplayOptions {
   coarse?: CoarsePass;
   /** Told, window by window of a coarse replay, whether its coarse verdicts stood. */
   onCoarseOutcome?: (outcome: 'settled' | 'refined') => void;
+  /**
+   * KS p-values from knots cached across the replay's windows, refined per verdict
+   * (evaluateWindowSamples' `ksKnots`): a new cache per replay by default; false judges every
+   * window from the exact brackets alone, as a scheduled run does.
+   */
+  ksKnots?: KsKnots | false;
+  /** Told, window by window, how many numeric (feature, slice) pairs were recomputed exactly. */
+  onKsRefined?: (refined: number, pairs: number) => void;
 }
 
 /**
@@ -194,6 +203,10 @@ export async function* replayWindows(
     prepared: fixed,
     exactFallbackMaxEvents: options.exactFallbackMaxEvents,
   };
+  const knots =
+    options.ksKnots === false
+      ? {}
+      : { ksKnots: options.ksKnots ?? createKsKnots(), onKsRefined: options.onKsRefined };
   let i = 0;
   while (i < windows.length) {
     const head = windows[i] as TimeWindow;
@@ -230,7 +243,7 @@ export async function* replayWindows(
         plan,
         windows[i + k] as TimeWindow,
         run.samplesOf(k),
-        { ...single, prepared, started },
+        { ...single, ...knots, prepared, started },
       );
     }
     i += length;
