@@ -31,6 +31,8 @@ export async function runKafkaIngestBenchmark(
   tuning: Partial<KafkaIngestOptions> = {},
   paced = { events: 100_000, rate: 5_000 },
   linger?: { lingerMessages: number; lingerMs: number },
+  /** Events the producer may have sent and not yet seen stored (the mock broker keeps 5 MiB a partition). */
+  ahead = 48_000,
 ): Promise<void> {
   buildMockBroker();
   await withBenchStore('kafka', async (store) => {
@@ -41,7 +43,7 @@ export async function runKafkaIngestBenchmark(
     const metrics = createIngestMetrics();
     if (linger) {
       console.log(
-        `writer: lingers up to ${linger.lingerMessages} messages or ${linger.lingerMs} ms; consumer's pending bound ${tuning.maxPendingMessages ?? 50_000} messages`,
+        `writer: lingers up to ${linger.lingerMessages} messages or ${linger.lingerMs} ms; consumer's pending bound ${tuning.maxPendingMessages ?? 'the default'} messages`,
       );
     }
     const ingest = createKafkaIngest(store, metrics, {
@@ -59,13 +61,15 @@ export async function runKafkaIngestBenchmark(
     try {
       await ingest.start();
       console.log(
-        `${total} events (~600 bytes, bench/benchEvent.mjs) over ${partitions} partitions; producer in its own process (bench/produceEvents.mjs)`,
+        `${total} events (~600 bytes, bench/benchEvent.mjs) over ${partitions} partitions, at most ${ahead} sent and not yet stored; producer in its own process (bench/produceEvents.mjs)`,
       );
       const run = await measureRun(store, metrics, total, () =>
         fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
           broker.bootstrap,
           'predictions',
           String(total),
+          '0',
+          String(ahead),
         ]),
       );
       printRun(run, metrics);

@@ -37,6 +37,19 @@ const benchmarks: Benchmark[] = [
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
   },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
+  // a backlog twice as deep (24 partitions of 4,000 events): what a consumer catching up sees
+  {
+    name: 'ingest-backlog',
+    run: async () =>
+      (await import('./ingest.js')).runKafkaIngestBenchmark(
+        600_000,
+        24,
+        {},
+        { events: 100_000, rate: 5_000 },
+        undefined,
+        96_000,
+      ),
+  },
   // the writer's linger: none, the defaults, larger and longer
   { name: 'ingest-linger', run: async () => (await import('./ingest.js')).runLingerBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
