@@ -58,6 +58,8 @@ const benchmarks: Benchmark[] = [
     name: 'ingest-http-5k',
     run: async () => (await import('./ingest.js')).runHttpIngestBenchmark(300_000, 5_000, 2),
   },
+  // the engine's share without Kafka: existence check, insert, summary views, insert sizes
+  { name: 'ingest-writer', run: async () => (await import('./ingest.js')).runWriterBenchmark() },
   {
     name: 'ingest-breakdown',
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
