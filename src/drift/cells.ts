@@ -608,7 +608,7 @@ function isExactCounts(counts: BinCounts): boolean {
 }
 
 /** Each bin's floored proportion max(count / n, 1e-4), within bounds. */
-function flooredProportionRanges(counts: BinCounts): CountRange[] {
+export function flooredProportionRanges(counts: BinCounts): CountRange[] {
   return counts.ranges.map((range) => ({
     lower: Math.max(range.lower / counts.total, PROPORTION_FLOOR),
     upper: Math.max(Math.min(range.upper, counts.total) / counts.total, PROPORTION_FLOOR),
@@ -1011,7 +1011,7 @@ export function jensenShannonBracket(reference: BinCounts, current: BinCounts): 
 }
 
 /** Min and max over a box of a term that is jointly convex, zero on x = y, and monotone away from the diagonal. */
-function boxBounds(
+export function boxBounds(
   x: { lower: number; upper: number },
   y: { lower: number; upper: number },
   term: (x: number, y: number) => number,
