@@ -213,11 +213,16 @@ export function ksBracket(a: readonly Cell[], b: readonly Cell[]): Bracket | nul
  * the midpoint.
  */
 export function ksPValueBracket(d: Bracket, n: number, m: number): Bracket {
-  const [larger, smaller] = n >= m ? [n, m] : [m, n];
-  const effective = roundHalfEven((larger * smaller) / (larger + smaller));
+  const effective = ksEffectiveSize(n, m);
   if (effective === 0) return exactBracket(NaN);
   if (isExact(d)) return exactBracket(kolmogorovSf(effective, d.value));
   return bracketOf(kolmogorovSfLowerBound(effective, d.upper), kolmogorovSf(effective, d.lower));
+}
+
+/** The one-sample size scipy's asymptotic two-sample KS p-value uses: round(n·m / (n + m)). */
+export function ksEffectiveSize(n: number, m: number): number {
+  const [larger, smaller] = n >= m ? [n, m] : [m, n];
+  return roundHalfEven((larger * smaller) / (larger + smaller));
 }
 
 const UNIT_ROUNDOFF = 2 ** -53;
