@@ -176,6 +176,20 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   // each window evaluated alone once per plan (the slow side: a few queries per window)
   const evaluations = new WeakMap<MonitorPlan, Map<number, WindowEvaluation>>();
+  /** The first block's windows of a plan, each evaluated alone (what a replay must equal). */
+  async function blockAlone(
+    plan: MonitorPlan,
+  ): Promise<{ windows: TimeWindow[]; alone: WindowEvaluation[] }> {
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    return { windows, alone };
+  }
+
   async function evaluatedAlone(plan: MonitorPlan, window: TimeWindow): Promise<WindowEvaluation> {
     const known = evaluations.get(plan) ?? new Map<number, WindowEvaluation>();
     evaluations.set(plan, known);
@@ -377,13 +391,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   for (const [name, coarse] of cases)
     it(`the coarse pass (${name}${coarse.refineBreaches ? ', breaches refined' : ''}) gives every window, check and slice the status it gets alone, refining only what needs it`, async () => {
       const plan = plans.get(name) as MonitorPlan;
-      const windows = backtestWindows(
-        FIRST_BLOCK,
-        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-        plan.windowMs,
-      );
-      const alone: WindowEvaluation[] = [];
-      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { windows, alone } = await blockAlone(plan);
       const { replayed, settled, refined } = await replayedCoarsely(plan, windows, coarse);
       expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
       expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
@@ -417,13 +425,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   it('the comparison catches a coarse pass whose bounds are broken (a reference that lost its number cells)', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
-    const windows = backtestWindows(
-      FIRST_BLOCK,
-      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-      plan.windowMs,
-    );
-    const alone: WindowEvaluation[] = [];
-    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    const { windows, alone } = await blockAlone(plan);
     // not a proven bound: merged cells whose counts no longer add up (all of them lost), so a
     // numeric check that breaches alone reads as not judgeable, and its window as settled
     const narrowed: CoarsePass = {
@@ -472,13 +474,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   for (const name of ['file-5m', 'trailing-5m', 'file-5m-fdr'])
     it(`KS p-values from knots (${name}) give every window, check and slice the status it gets alone, recomputing only some pairs; what fires is shown as alone`, async () => {
       const plan = plans.get(name) as MonitorPlan;
-      const windows = backtestWindows(
-        FIRST_BLOCK,
-        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-        plan.windowMs,
-      );
-      const alone: WindowEvaluation[] = [];
-      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { windows, alone } = await blockAlone(plan);
       const { replayed, refined, pairs } = await replayedWithKnots(plan, windows);
       expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
       expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
@@ -495,13 +491,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   it('the comparison catches KS knots that are not proven (the distribution read at a quarter of the sample size)', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
-    const windows = backtestWindows(
-      FIRST_BLOCK,
-      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-      plan.windowMs,
-    );
-    const alone: WindowEvaluation[] = [];
-    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    const { windows, alone } = await blockAlone(plan);
     const real = createKsKnots();
     // p-values too large: breaches read as decided "ok", so never recomputed
     const broken: KsKnots = {
