@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeFailingFirstInsert } from '../../test/helpers/flakyStore.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import { loadIngestConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { PreparedBatch } from '../ingest/pipeline.js';
 import { createEventWriter, type EventWriter } from '../ingest/writer.js';
-import { storeError, type Store } from '../store/clickhouse.js';
+import type { Store } from '../store/clickhouse.js';
 import { countStored } from '../store/events.js';
 import { buildApp } from './app.js';
 
@@ -160,19 +161,12 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
     // real store's.
     let secondQueued: () => void = () => undefined;
     const queued = new Promise<void>((resolve) => (secondQueued = resolve));
-    let failed = false;
-    const flaky: Store = {
-      ...store,
-      async insertRowBinary(table, columns, structure, data, settings) {
-        if (table === 'events' && !failed) {
-          failed = true;
-          await Promise.race([queued, new Promise((r) => setTimeout(r, 5000))]);
-          throw storeError('insert into events', new Error('socket hang up (test)'));
-        }
-        return store.insertRowBinary(table, columns, structure, data, settings);
-      },
-    };
-    const real = createEventWriter(flaky, { metrics: createIngestMetrics() });
+    const flaky = storeFailingFirstInsert(
+      store,
+      'events',
+      Promise.race([queued, new Promise((r) => setTimeout(r, 5000))]),
+    );
+    const real = createEventWriter(flaky.store, { metrics: createIngestMetrics() });
     const { watched } = watchedWriter(real, (_batch, call) => {
       if (call === 2) secondQueued();
       return Promise.resolve();
@@ -185,7 +179,7 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
         headers: { 'content-type': 'application/x-ndjson' },
         payload: lines.join('\n'),
       });
-      expect(failed).toBe(true);
+      expect(flaky.failed()).toBe(true);
       expect(response.statusCode).toBe(200);
       // the counts of the same post written without a failure
       expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 1 });
