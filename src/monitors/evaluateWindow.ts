@@ -725,7 +725,7 @@ async function estimatedMulticlassPerformance(
   const estimateOf = async (window: TimeWindow) => {
     const { rows, skipped } = await queryClassScoreVectors(
       store,
-      multiclassWindowRelation(eventsIn(plan.model, window), keys),
+      multiclassWindowRelation(eventsIn(plan.model, window), keys, { labels: false }),
       fitted.calibrated.classes,
     );
     return estimateMulticlassSlices(
