@@ -5,6 +5,7 @@ import {
   cellStatistics,
   clearPairCells,
   createPairCells,
+  frameOf,
   populationStdDevOfValues,
   type PairCells,
 } from '../stats/keyCells.js';
@@ -90,12 +91,14 @@ export function columnAggregates(
     0,
   );
   const tables = size >= cellsFrom ? cellTables() : undefined;
-  if (tables) clearPairCells(tables.all);
+  // one frame for the column: the slots' cells then add up to "all"'s
+  const frame = tables ? frameOf([placed]) : undefined;
+  if (tables && frame) clearPairCells(tables.all, frame);
   const slots = sides.map(({ reference, current }) => {
-    const viaCells = tables && reference.length + current.length >= cellsFrom;
+    const viaCells = tables && frame && reference.length + current.length >= cellsFrom;
     let found: NumericAggregates | undefined;
     if (viaCells) {
-      clearPairCells(tables.slot);
+      clearPairCells(tables.slot, frame);
       addToCells(tables.slot, 'reference', reference);
       addToCells(tables.slot, 'current', current);
       if (withAll) addPairCells(tables.all, tables.slot);
@@ -124,7 +127,7 @@ export function columnAggregates(
 
 let tablesOfThisThread: { slot: PairCells; all: PairCells } | undefined;
 
-/** A slot's cells and "all"'s, made once per thread (48 MB) and reused column after column. */
+/** A slot's cells and "all"'s, made once per thread (16 MB) and reused column after column. */
 function cellTables(): { slot: PairCells; all: PairCells } {
   tablesOfThisThread ??= { slot: createPairCells(), all: createPairCells() };
   return tablesOfThisThread;

@@ -7,6 +7,7 @@ import {
   cellStatistics,
   clearPairCells,
   createPairCells,
+  frameOf,
   populationStdDevOfValues,
 } from './keyCells.js';
 import { ksStatistic } from './ks.js';
@@ -25,7 +26,7 @@ function fromCells(reference: readonly number[], current: readonly number[], par
     );
   const a = split(reference);
   const b = split(current);
-  clearPairCells(cells);
+  clearPairCells(cells, frameOf([...a, ...b]));
   for (const values of a) addToCells(cells, 'reference', values);
   for (const values of b) addToCells(cells, 'current', values);
   return { statistics: cellStatistics(cells, a, b, LEVELS), a, b };

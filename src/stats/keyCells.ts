@@ -3,9 +3,10 @@ import { sortFloat64 } from './sortFloat64.js';
 
 /**
  * Exact statistics of two unsorted samples of finite values without sorting them: each value
- * falls in one of 2^20 cells by the top 20 bits of its order-preserving key (sign, exponent
- * and 8 bits of mantissa: a cell spans 1/256 of its binade), which keep counts and sums. The
- * ECDFs are known exactly at every cell's end, so:
+ * falls in one of 2^18 cells of equal width between the column's smallest and largest value
+ * (its frame), which keep counts, sums and their smallest value. The cell of a value,
+ * ⌊(x − lo) · scale⌋, never decreases as x grows (each step rounds monotonically) and equal
+ * values share it, so the ECDFs are known exactly at every cell's end:
  *
  * - KS D = sup |F_ref − F_cur|: inside a cell the difference n·m·(F_ref − F_cur) stays between
  *   two integers given by the counts; only the cells whose bound exceeds the best cell end are
@@ -18,130 +19,147 @@ import { sortFloat64 } from './sortFloat64.js';
  *   each, read from their sorted cells), bin counts on the edges (cell counts below an edge
  *   plus the values of its own cell below it): bit for bit what the sorted samples give.
  *
- * Value sums are kept as offsets from the cell's lowest value: within a cell every value has
- * the sign and exponent of that bound, so each offset is exact (Sterbenz).
+ * Value sums are kept as offsets from the cell's left end in the frame (lo + c · width), so
+ * that values far from zero with a small spread (1e9 + noise) keep their digits.
  */
 
-const CELL_BITS = 20;
+const CELL_BITS = 16;
 const CELLS = 1 << CELL_BITS;
-/** A key's high word shifted right by this is its cell. */
-const CELL_SHIFT = 32 - CELL_BITS;
-const SIGN = 0x80000000;
-/** The cell of +0; −0 is put there too (it equals +0, and no value lies between them). */
-const ZERO_CELL = SIGN >>> CELL_SHIFT;
-/** The cells of −Infinity and +Infinity: finite values lie strictly between. */
-const NEGATIVE_INFINITY_CELL = ~0xfff00000 >>> CELL_SHIFT;
-const POSITIVE_INFINITY_CELL = 0xfff00000 >>> CELL_SHIFT;
 
-/** One side's cells: counts and sums of offsets from each cell's lowest value. */
+/** One side's cells: counts and sums of offsets from each cell's left end. */
 interface SideCells {
   counts: Uint32Array;
   offsets: Float64Array;
+}
+
+/** Where the cells lie: cell c holds ⌊(x − lo) · scale⌋ = c, its left end lo + c · width. */
+export interface CellFrame {
+  lo: number;
+  scale: number;
+  width: number;
 }
 
 /** Both sides' cells of one comparison, and the range of cells touched. */
 export interface PairCells {
   reference: SideCells;
   current: SideCells;
+  /** Each cell's smallest value, of either side (+Infinity when empty). */
+  smallest: Float64Array;
+  frame: CellFrame;
   first: number;
   last: number;
-  /** Whether a value fell outside the finite cells (NaN or ±Infinity). */
+  /** Whether the frame is not finite (a value NaN or ±Infinity, or a range that overflows). */
   nonFinite: boolean;
 }
 
 export function createPairCells(): PairCells {
   const side = () => ({ counts: new Uint32Array(CELLS), offsets: new Float64Array(CELLS) });
-  return { reference: side(), current: side(), first: CELLS, last: -1, nonFinite: false };
+  return {
+    reference: side(),
+    current: side(),
+    smallest: new Float64Array(CELLS).fill(Number.POSITIVE_INFINITY),
+    frame: { lo: 0, scale: 0, width: 0 },
+    first: CELLS,
+    last: -1,
+    nonFinite: false,
+  };
 }
 
-/** Empties the cells for reuse (only the range touched is written). */
-export function clearPairCells(cells: PairCells): void {
+/** The frame of every value of these arrays (a column's, so that slices' cells add up). */
+export function frameOf(arrays: readonly Float64Array[]): CellFrame {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i += 1) {
+      const x = values[i] as number;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      if (x !== x) return { lo: Number.NaN, scale: Number.NaN, width: Number.NaN };
+    }
+  }
+  const range = hi - lo;
+  if (!(range > 0)) return { lo: Number.isFinite(lo) ? lo : 0, scale: 0, width: 0 };
+  // among subnormals CELLS / range overflows: any finite scale keeps the cells in order
+  const scale = Math.min(CELLS / range, 2 ** 1000);
+  return { lo, scale, width: 1 / scale };
+}
+
+/** Empties the cells for reuse in a frame (only the range touched is written). */
+export function clearPairCells(cells: PairCells, frame: CellFrame): void {
   if (cells.last >= cells.first) {
     for (const side of [cells.reference, cells.current]) {
       side.counts.fill(0, cells.first, cells.last + 1);
       side.offsets.fill(0, cells.first, cells.last + 1);
     }
+    cells.smallest.fill(Number.POSITIVE_INFINITY, cells.first, cells.last + 1);
   }
+  cells.frame = frame;
   cells.first = CELLS;
   cells.last = -1;
-  cells.nonFinite = false;
+  cells.nonFinite = !(
+    Number.isFinite(frame.lo) &&
+    Number.isFinite(frame.scale) &&
+    Number.isFinite(frame.width)
+  );
 }
 
-let lowestValues: Float64Array | undefined;
-
-/** Each cell's lowest value (its lowest key), built once: 8 MB. */
-function cellLowestValues(): Float64Array {
-  if (lowestValues) return lowestValues;
-  const values = new Float64Array(CELLS);
-  const words = new Uint32Array(values.buffer);
-  for (let c = 0; c < CELLS; c += 1) {
-    const key = (c << CELL_SHIFT) >>> 0;
-    if (key & SIGN) {
-      words[2 * c + 1] = (key & ~SIGN) >>> 0;
-    } else {
-      // a negative value: the lowest key is the largest magnitude, every low bit set
-      words[2 * c + 1] = ~key >>> 0;
-      words[2 * c] = 0xffffffff;
-    }
-  }
-  lowestValues = values;
-  return values;
-}
-
-/** The cell of a value whose high word (of its IEEE bits) is `high`. */
-function cellOfHigh(value: number, high: number): number {
-  if (value === 0) return ZERO_CELL;
-  return (high & SIGN ? ~high : high | SIGN) >>> CELL_SHIFT;
-}
-
-const oneValue = new Float64Array(1);
-const oneValueWords = new Uint32Array(oneValue.buffer);
-
-function cellOf(value: number): number {
-  oneValue[0] = value;
-  return cellOfHigh(value, oneValueWords[1] as number);
-}
-
-function highWords(values: Float64Array): Uint32Array {
-  return new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+/** A value's cell: ⌊(x − lo) · scale⌋ within [0, CELLS) (values outside the frame: its ends). */
+function cellIn(frame: CellFrame, x: number): number {
+  const t = (x - frame.lo) * frame.scale;
+  if (!(t > 0)) return 0;
+  return t >= CELLS ? CELLS - 1 : Math.trunc(t);
 }
 
 /** Counts and sums one side's values into its cells. */
 export function addToCells(cells: PairCells, side: 'reference' | 'current', values: Float64Array) {
+  if (cells.nonFinite || values.length === 0) return;
   const { counts, offsets } = cells[side];
-  const lowest = cellLowestValues();
-  const words = highWords(values);
-  let first = cells.first;
-  let last = cells.last;
+  const { smallest } = cells;
+  const { lo, scale, width } = cells.frame;
   for (let i = 0; i < values.length; i += 1) {
     const x = values[i] as number;
-    const c = cellOfHigh(x, words[2 * i + 1] as number);
+    const t = (x - lo) * scale;
+    const c = t > 0 ? (t >= CELLS ? CELLS - 1 : Math.trunc(t)) : 0;
     counts[c]! += 1;
-    offsets[c]! += x - (lowest[c] as number);
-    if (c < first) first = c;
-    if (c > last) last = c;
+    offsets[c]! += x - (lo + c * width);
+    if (x < (smallest[c] as number)) smallest[c] = x;
   }
-  cells.first = first;
-  cells.last = last;
-  if (first <= NEGATIVE_INFINITY_CELL || last >= POSITIVE_INFINITY_CELL) cells.nonFinite = true;
+  // the cells touched lie within the values' own frame cells (the ends are enough)
+  let low = CELLS;
+  let high = -1;
+  for (let c = 0; c < CELLS; c += 1) {
+    if ((counts[c] as number) > 0) {
+      low = c;
+      break;
+    }
+  }
+  for (let c = CELLS - 1; c >= 0; c -= 1) {
+    if ((counts[c] as number) > 0) {
+      high = c;
+      break;
+    }
+  }
+  cells.first = Math.min(cells.first, low);
+  cells.last = Math.max(cells.last, high);
 }
 
-/** Adds `source`'s cells into `target`'s (the slices' cells into "all"'s). */
+/** Adds `source`'s cells into `target`'s (the slices' cells into "all"'s, the same frame). */
 export function addPairCells(target: PairCells, source: PairCells): void {
+  target.nonFinite ||= source.nonFinite;
   if (source.last < source.first) return;
-  for (const side of ['reference', 'current'] as const) {
-    const to = target[side];
-    const from = source[side];
-    for (let c = source.first; c <= source.last; c += 1) {
-      const count = from.counts[c] as number;
-      if (count === 0) continue;
-      to.counts[c]! += count;
-      to.offsets[c]! += from.offsets[c] as number;
-    }
+  for (let c = source.first; c <= source.last; c += 1) {
+    const a = source.reference.counts[c] as number;
+    const b = source.current.counts[c] as number;
+    if (a + b === 0) continue;
+    target.reference.counts[c]! += a;
+    target.reference.offsets[c]! += source.reference.offsets[c] as number;
+    target.current.counts[c]! += b;
+    target.current.offsets[c]! += source.current.offsets[c] as number;
+    const x = source.smallest[c] as number;
+    if (x < (target.smallest[c] as number)) target.smallest[c] = x;
   }
   target.first = Math.min(target.first, source.first);
   target.last = Math.max(target.last, source.last);
-  target.nonFinite ||= source.nonFinite;
 }
 
 /** What the report reads of a pair of samples (the reference's spread apart). */
@@ -174,11 +192,11 @@ export function cellStatistics(
   const positions = orderStatisticPositions(n, levels);
   const plan = planSweeps(cells, listed, positions);
   const sorted = {
-    reference: gatherCells(reference, plan.flags, plan.referenceCount),
-    current: gatherCells(current, plan.flags, plan.currentCount),
+    reference: gatherCells(cells.frame, reference, plan.flags, plan.referenceCount),
+    current: gatherCells(cells.frame, current, plan.flags, plan.currentCount),
   };
   for (const c of plan.cells) plan.flags[c] = 0;
-  const swept = sweepSortedCells(listed, plan, sorted, positions);
+  const swept = sweepSortedCells(cells.smallest, listed, plan, sorted, positions);
   const total: CompensatedSum = { ...plan.wasserstein };
   addCompensated(total, swept.wasserstein.sum);
   const wasserstein = (total.sum + (total.error + swept.wasserstein.error)) / (n * m);
@@ -192,7 +210,10 @@ export function cellStatistics(
     quantiles,
     min: orderStatistic(0),
     max: orderStatistic(n - 1),
-    binCounts: binCountsOf(listed, edges, swept.runs, sorted, { reference, current }),
+    binCounts: binCountsOf(cells.frame, listed, edges, swept.runs, sorted, {
+      reference,
+      current,
+    }),
   };
 }
 
@@ -294,7 +315,7 @@ function planSweeps(
   positions: readonly number[],
 ): SweepPlan {
   const { ids, before, n, m } = listed;
-  const lowest = cellLowestValues();
+  const { smallest, frame } = cells;
   sweepFlags ??= new Uint8Array(CELLS);
   const flags = sweepFlags;
   let largest = 0;
@@ -336,12 +357,14 @@ function planSweeps(
       continue;
     }
     const after = i1 * m - j1 * n;
-    const gap =
-      k + 1 < ids.length ? (lowest[ids[k + 1] as number] as number) - (lowest[c] as number) : 0;
+    // over [this cell's smallest value s, the next cell's): offsets from s, not the left end
+    const start = smallest[c] as number;
+    const shift = start - (frame.lo + c * frame.width);
+    const gap = k + 1 < ids.length ? (smallest[ids[k + 1] as number] as number) - start : 0;
     const share =
       (after === 0 ? 0 : after * gap) -
-      m * (cells.reference.offsets[c] as number) +
-      n * (cells.current.offsets[c] as number);
+      m * ((cells.reference.offsets[c] as number) - (i1 - i0) * shift) +
+      n * ((cells.current.offsets[c] as number) - (j1 - j0) * shift);
     addCompensated(plan.wasserstein, Math.abs(share));
   }
   return plan;
@@ -349,17 +372,19 @@ function planSweeps(
 
 /** The values of the flagged cells, sorted (each cell's values are then a contiguous run). */
 function gatherCells(
+  frame: CellFrame,
   arrays: readonly Float64Array[],
   flags: Uint8Array,
   count: number,
 ): Float64Array {
   const gathered = new Float64Array(count);
+  const { lo, scale } = frame;
   let at = 0;
   for (const values of arrays) {
-    const words = highWords(values);
     for (let i = 0; i < values.length; i += 1) {
       const x = values[i] as number;
-      if (flags[cellOfHigh(x, words[2 * i + 1] as number)] === 1) {
+      const t = (x - lo) * scale;
+      if (flags[t > 0 ? (t >= CELLS ? CELLS - 1 : Math.trunc(t)) : 0] === 1) {
         gathered[at] = x;
         at += 1;
       }
@@ -377,6 +402,7 @@ type RunStarts = Map<number, { reference: number; current: number }>;
  * asked for.
  */
 function sweepSortedCells(
+  smallest: Float64Array,
   listed: ListedCells,
   plan: SweepPlan,
   sorted: { reference: Float64Array; current: Float64Array },
@@ -388,7 +414,6 @@ function sweepSortedCells(
   runs: RunStarts;
 } {
   const { ids, before, n, m } = listed;
-  const lowest = cellLowestValues();
   const a = sorted.reference;
   const b = sorted.current;
   const orderStatistics = new Map<number, number>();
@@ -413,14 +438,13 @@ function sweepSortedCells(
       orderStatistics.set(t, a[iStart + (t - i0)] as number);
       p += 1;
     }
-    let previous = lowest[c] as number;
+    let previous = smallest[c] as number;
     let difference = i0 * m - j0 * n;
     let share = 0;
     while (i < iEnd || j < jEnd) {
       const x = i < iEnd ? (a[i] as number) : Number.POSITIVE_INFINITY;
       const y = j < jEnd ? (b[j] as number) : Number.POSITIVE_INFINITY;
       const v = x <= y ? x : y;
-      // within a cell v − previous is exact (the same sign and exponent)
       if (difference !== 0) share += Math.abs(difference) * (v - previous);
       while (i < iEnd && a[i] === v) i += 1;
       while (j < jEnd && b[j] === v) j += 1;
@@ -430,7 +454,7 @@ function sweepSortedCells(
       previous = v;
     }
     if (difference !== 0 && k + 1 < ids.length) {
-      share += Math.abs(difference) * ((lowest[ids[k + 1] as number] as number) - previous);
+      share += Math.abs(difference) * ((smallest[ids[k + 1] as number] as number) - previous);
     }
     addCompensated(wasserstein, share);
   }
@@ -468,6 +492,7 @@ function firstListedAtOrAbove(ids: Uint32Array, c: number): number {
  * over the side's values (an edge interpolated into a cell that was not sorted).
  */
 function binCountsOf(
+  frame: CellFrame,
   listed: ListedCells,
   edges: readonly number[],
   runs: RunStarts,
@@ -479,7 +504,7 @@ function binCountsOf(
     const below: number[] = [];
     const pending = new Map<number, number[]>(); // cell → indices of its edges
     edges.forEach((edge, e) => {
-      const c = cellOf(edge);
+      const c = cellIn(frame, edge);
       const k = firstListedAtOrAbove(ids, c);
       below.push(before[side][k] as number);
       const inCell =
@@ -489,7 +514,7 @@ function binCountsOf(
       if (run) below[e]! += belowInRun(sorted[side], run[side], run[side] + inCell, edge);
       else pending.set(c, [...(pending.get(c) ?? []), e]);
     });
-    if (pending.size > 0) countPending(values[side], pending, edges, below);
+    if (pending.size > 0) countPending(frame, values[side], pending, edges, below);
     const total = before[side][ids.length] as number;
     return [...below, total].map((count, e) => count - (e === 0 ? 0 : (below[e - 1] as number)));
   };
@@ -497,16 +522,16 @@ function binCountsOf(
 }
 
 function countPending(
+  frame: CellFrame,
   arrays: readonly Float64Array[],
   pending: Map<number, number[]>,
   edges: readonly number[],
   below: number[],
 ): void {
   for (const values of arrays) {
-    const words = highWords(values);
     for (let i = 0; i < values.length; i += 1) {
       const x = values[i] as number;
-      const waiting = pending.get(cellOfHigh(x, words[2 * i + 1] as number));
+      const waiting = pending.get(cellIn(frame, x));
       if (!waiting) continue;
       for (const e of waiting) if (x < (edges[e] as number)) below[e]! += 1;
     }
