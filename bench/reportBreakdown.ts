@@ -11,7 +11,7 @@ import {
   createPairCells,
   frameOf,
   populationStdDevOfValues,
-} from '../src/stats/keyCells.js';
+} from '../src/stats/exactCells.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import {
   queryCategoryCounts,

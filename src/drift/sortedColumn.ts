@@ -8,7 +8,7 @@ import {
   frameOf,
   populationStdDevOfValues,
   type PairCells,
-} from '../stats/keyCells.js';
+} from '../stats/exactCells.js';
 import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
 import {
   populationStdDev,
@@ -55,7 +55,7 @@ export interface ColumnAggregates {
 
 /**
  * Below this many values a comparison (both sides) is sorted: a radix sort of so few costs
- * less than walking the cells' range (up to 2^20 cells).
+ * less than walking the cells (2^16 of them).
  */
 const CELLS_FROM_VALUES = 65_536;
 
@@ -66,8 +66,8 @@ export interface ColumnAggregatesOptions {
 
 /**
  * Each slot's pair of samples, and "all" (every slot's values), read from cells of their
- * values' keys with a second pass that sorts only the cells it needs
- * (src/stats/keyCells.ts): KS D, the reference's quantile edges, range and bin counts bit
+ * column's range with a second pass that sorts only the cells it needs
+ * (src/stats/exactCells.ts): KS D, the reference's quantile edges, range and bin counts bit
  * for bit what the sorted samples give, Wasserstein and the spread the same real numbers by
  * other roundings. "all"'s cells are the slots' cells added. Small comparisons, and values
  * near the float limits, are sorted in place (a radix sort) and swept instead.
@@ -127,7 +127,7 @@ export function columnAggregates(
 
 let tablesOfThisThread: { slot: PairCells; all: PairCells } | undefined;
 
-/** A slot's cells and "all"'s, made once per thread (16 MB) and reused column after column. */
+/** A slot's cells and "all"'s, made once per thread (4 MB) and reused column after column. */
 function cellTables(): { slot: PairCells; all: PairCells } {
   tablesOfThisThread ??= { slot: createPairCells(), all: createPairCells() };
   return tablesOfThisThread;

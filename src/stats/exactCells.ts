@@ -162,9 +162,8 @@ export function addPairCells(target: PairCells, source: PairCells): void {
   target.last = Math.max(target.last, source.last);
 }
 
-/** What the report reads of a pair of samples (the reference's spread apart). */
+/** What the report reads of a pair of non-empty samples (the reference's spread apart). */
 export interface CellStatistics {
-  /** NaN when either sample is empty. */
   ks: number;
   wasserstein: number;
   quantiles: number[];
@@ -176,8 +175,8 @@ export interface CellStatistics {
 /**
  * The statistics of the samples whose cells these are (`reference` and `current` are the
  * same values, in any order, as arrays: a second pass reads the values of the few cells it
- * must sort). Undefined when a value is not finite or W1 overflows (values near ±1e308):
- * the caller sorts instead.
+ * must sort). Undefined when a sample is empty, a value is not finite, or the range or W1
+ * overflows (values near ±1e308): the caller sorts instead.
  */
 export function cellStatistics(
   cells: PairCells,

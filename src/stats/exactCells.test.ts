@@ -9,7 +9,7 @@ import {
   createPairCells,
   frameOf,
   populationStdDevOfValues,
-} from './keyCells.js';
+} from './exactCells.js';
 import { ksStatistic } from './ks.js';
 import { casesOfKind, expectClose, nonNullSorted, parseOracleCases } from './oracle.testing.js';
 import { quantileExactInclusive, sortedBinCounts, sortedDistances } from './sortedSample.js';
@@ -153,7 +153,7 @@ const sample = fc.oneof(
     .map((noise) => noise.map((e) => 1e9 + e)),
 );
 
-describe('statistics from key cells', () => {
+describe('statistics from cells', () => {
   it('give KS D, quantiles, range and bin counts bit for bit as the sorted samples do', () => {
     fc.assert(
       fc.property(sample, sample, fc.integer({ min: 1, max: 3 }), (reference, current, parts) => {
@@ -229,7 +229,7 @@ describe('statistics from key cells', () => {
   });
 });
 
-describe('statistics from key cells against scipy', () => {
+describe('statistics from cells against scipy', () => {
   const cases = parseOracleCases(
     readFileSync(new URL('../../test/fixtures/stats-cases.json', import.meta.url), 'utf8'),
   );
