@@ -55,7 +55,7 @@ describe('columnAggregates from cells against the sorted samples', () => {
     }
   });
 
-  it('gives the spread of 1e9 + noise to 1e-12 (the sorted sum lost it)', () => {
+  it("gives the spread of 1e9 + noise to within the values' own rounding (the sorted sum lost it)", () => {
     // uniform noise on [0, 1e-3): the population standard deviation is 1e-3 / √12
     const make = column(300_000, (i) => 1e9 + ((i * 7919) % 1000) * 1e-6);
     const { all } = columnAggregates(make(), LEVELS, true);
