@@ -8,6 +8,7 @@ import {
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
 import { computeExactFeatureDrift } from '../drift/exactDrift.js';
+import { residualKs, sortResiduals } from '../drift/residualKs.js';
 import {
   categoricalFeatureDrift,
   DEFAULT_DRIFT_CRITERIA,
@@ -56,11 +57,7 @@ import {
   estimateSlices,
   type ClassCalibrations,
 } from './estimatedPerformance.js';
-import {
-  queryBaselineResiduals,
-  queryRegressionAggregates,
-  queryResidualKs,
-} from '../store/regressionQueries.js';
+import { queryRegressionAggregates, queryResiduals } from '../store/regressionQueries.js';
 import {
   queryBaselineClassScoreBins,
   queryClassScoreBins,
@@ -468,13 +465,12 @@ async function gatherAggregates(
       : null;
   const residuals =
     anyNeeds(plan.checks, 'residuals') && labelWindow
-      ? await queryResidualKs(store, {
-          reference: await readBaselineOnce(store, profile, 'residuals', () =>
-            queryBaselineResiduals(store, profile.source, profile.sliceKeys),
+      ? residualKs(
+          await readBaselineOnce(store, profile, 'residuals', async () =>
+            sortResiduals(await queryResiduals(store, profile.source, profile.sliceKeys)),
           ),
-          current: eventsIn(plan.model, labelWindow),
-          keys: profile.sliceKeys,
-        })
+          await queryResiduals(store, eventsIn(plan.model, labelWindow), profile.sliceKeys),
+        )
       : null;
   const multiclass =
     // by task too: an entry that serves binary models as well (accuracy) fetches its own there
