@@ -84,7 +84,7 @@ import {
   queryEventTimes,
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
-import { judgeWindow, type Verdict } from './judge.js';
+import { judgeWindow, type JudgementMemo, type Verdict } from './judge.js';
 import { parseSliceLabel } from './checks/subjects.js';
 import { anyNeeds, checkEntry, type CheckPlan, type FallbackName } from './checks/registry.js';
 import type {
@@ -279,9 +279,12 @@ export async function evaluateWindowSamples(
         labelled: aggregates.classification,
       }),
     };
-  let verdicts = judgeWindow(plan, aggregates);
-  if (knots) {
-    const refined = refineKsPairs(plan, aggregates, verdicts, compared);
+  // a backtest judges a window twice (knots, then the refined pairs): the second time only
+  // the replaced drift entries are measured again
+  const memo: JudgementMemo | undefined = knots ? new Map() : undefined;
+  let verdicts = judgeWindow(plan, aggregates, memo);
+  if (knots && memo) {
+    const refined = refineKsPairs(plan, aggregates, verdicts, compared, memo);
     options.onKsRefined?.(refined.pairs, compared.size);
     ({ aggregates, verdicts } = refined);
   }
@@ -357,6 +360,7 @@ function refineKsPairs(
   aggregates: WindowAggregates,
   verdicts: Verdict[],
   compared: ReadonlyMap<string, NumericComparison>,
+  memo: JudgementMemo,
 ): { aggregates: WindowAggregates; verdicts: Verdict[]; pairs: number } {
   const tested = (v: Verdict) => v.pValue !== null && v.feature !== null;
   const needs = (v: Verdict) =>
@@ -372,7 +376,7 @@ function refineKsPairs(
       return input ? numericFeatureDrift(input, DEFAULT_DRIFT_CRITERIA) : entry;
     });
     aggregates = { ...aggregates, drift };
-    verdicts = judgeWindow(plan, aggregates);
+    verdicts = judgeWindow(plan, aggregates, memo);
     return true;
   };
   const pairsOf = (chosen: Verdict[]) =>
