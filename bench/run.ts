@@ -84,6 +84,11 @@ const benchmarks: Benchmark[] = [
     name: 'monitor',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['hour', 'month']),
   },
+  // the month alone (issue 22.3: the day grain read from days or from hours)
+  {
+    name: 'monitor-month',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['month']),
+  },
   {
     name: 'backtest',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
