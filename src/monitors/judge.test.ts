@@ -1050,6 +1050,19 @@ describe('data readiness (issue 20: a page before the first event)', () => {
   });
 });
 
+/** A KS and a PSI check of `amount`: what the false-discovery-rate tests judge. */
+const AMOUNT_KS_AND_PSI: { ks: CheckPlan; psi: CheckPlan } = {
+  ks: {
+    id: 'ks',
+    metric: 'ks',
+    features: ['amount'],
+    pValue: 0.01,
+    minStatistic: 0.1,
+    severity: 'critical',
+  },
+  psi: { id: 'psi', metric: 'psi', features: ['amount'], warn: 0.1, critical: 0.25 },
+};
+
 describe('the false discovery rate (Benjamini-Hochberg)', () => {
   /** p_(i) · m / i for the i-th smallest, made monotone from the largest down. */
   function bh(pValues: number[]): number[] {
@@ -1064,21 +1077,7 @@ describe('the false discovery rate (Benjamini-Hochberg)', () => {
     return out;
   }
 
-  const ks: CheckPlan = {
-    id: 'ks',
-    metric: 'ks',
-    features: ['amount'],
-    pValue: 0.01,
-    minStatistic: 0.1,
-    severity: 'critical',
-  };
-  const psi: CheckPlan = {
-    id: 'psi',
-    metric: 'psi',
-    features: ['amount'],
-    warn: 0.1,
-    critical: 0.25,
-  };
+  const { ks, psi } = AMOUNT_KS_AND_PSI;
   const slices = ['all', 'channel=web', 'channel=app', 'channel=store'];
   const pValues = [0.004, 0.009, 0.03, 0.2];
   const drift: FeatureDrift[] = slices.map((slice, i) =>
@@ -1365,21 +1364,7 @@ describe('performance estimated before labels (estimated_*, estimation_error)', 
 });
 
 describe('judging a window again after some drift entries are replaced (a backtest refining KS pairs)', () => {
-  const ks: CheckPlan = {
-    id: 'ks',
-    metric: 'ks',
-    features: ['amount'],
-    pValue: 0.01,
-    minStatistic: 0.1,
-    severity: 'critical',
-  };
-  const psi: CheckPlan = {
-    id: 'psi',
-    metric: 'psi',
-    features: ['amount'],
-    warn: 0.1,
-    critical: 0.25,
-  };
+  const { ks, psi } = AMOUNT_KS_AND_PSI;
   const plan = planOf([ks, psi], { falseDiscoveryRate: 'benjamini-hochberg' });
   const slices = ['all', 'channel=web', 'channel=app', 'channel=store'];
   const drift: FeatureDrift[] = [0.004, 0.009, 0.03, 0.2].map((p, i) =>
