@@ -173,7 +173,11 @@ describe('brackets from summaries contain the exact values', () => {
     fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d - 1e-9).toPrecision(17)));
     const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    const run = await evaluateMonitorWindow(store, loaded.plan, W, { now: W.end, persist: false });
+    const run = await evaluateMonitorWindow(store, loaded.plan, W, {
+      now: W.end,
+      persist: false,
+      narrowing: false,
+    });
     const ks = run.results.find(
       (r) => r.checkId === 'ks' && r.feature === 'located' && r.sliceValue === 'all',
     );
@@ -184,12 +188,45 @@ describe('brackets from summaries contain the exact values', () => {
       now: W.end,
       persist: false,
       exactFallbackMaxEvents: 0,
+      narrowing: false,
     });
     const judged = cut.results.find(
       (r) => r.checkId === 'ks' && r.feature === 'located' && r.sliceValue === 'all',
     );
     expect(judged?.status).toBe('critical');
     expect(judged?.details.judged_on).toBe('bracket_worst_case');
+  });
+
+  it('narrows straddling verdicts from finer cells first: the same statuses as the exact values, brackets containing them', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    for (const offset of [-1e-3, -1e-4, 1e-4, 1e-3]) {
+      fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
+      const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      const options = { now: W.end, persist: false } as const;
+      const narrowed = await evaluateMonitorWindow(store, loaded.plan, W, options);
+      const exact = await evaluateMonitorWindow(store, loaded.plan, W, {
+        ...options,
+        narrowing: false,
+      });
+      expect(narrowed.narrowing?.straddling, `offset ${offset}`).toBeGreaterThan(0);
+      expect(narrowed.narrowing?.settled, `offset ${offset}`).toBeGreaterThan(0);
+      const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+      const statuses = new Map(exact.results.map((r) => [key(r), r.status]));
+      for (const result of narrowed.results) {
+        expect(result.status, key(result)).toBe(statuses.get(key(result)));
+        const feature = result.feature as Feature;
+        if (!result.feature || result.status === 'insufficient_data') continue;
+        const value = exactValue(
+          result.metric,
+          feature,
+          valuesOf(feature, result.sliceValue, 'reference'),
+          valuesOf(feature, result.sliceValue, 'current'),
+          result.sliceValue,
+        );
+        if (value !== undefined) expectContains(result, value);
+      }
+    }
   });
 
   function exactValue(

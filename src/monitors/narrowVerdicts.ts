@@ -1,0 +1,267 @@
+import type { Cell } from '../drift/cells.js';
+import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift.js';
+import {
+  binTargets,
+  intervalsToRefine,
+  ksTargets,
+  replaceRefined,
+  wassersteinTargets,
+  type ValueInterval,
+} from '../drift/narrowing.js';
+import type { ReferenceProfile } from '../drift/profile.js';
+import {
+  emptyFeatureSample,
+  sliceId,
+  type FeatureSample,
+  type Samples,
+  type SliceSample,
+} from '../drift/samples.js';
+import { compareWithProfile } from '../drift/windowDrift.js';
+import type { Store } from '../store/clickhouse.js';
+import { queryFinerCells, type FinerCellRequest } from '../store/narrowingQueries.js';
+import { profileSliceId, type WindowEvents } from '../store/profileQueries.js';
+import { judgeWindow, type Verdict } from './judge.js';
+import type { MonitorPlan } from './plan.js';
+import type { WindowAggregates } from './windowAggregates.js';
+
+/**
+ * Straddling drift verdicts narrowed before any raw row crosses into Node: the cells a
+ * verdict's bracket depends on (src/drift/narrowing.ts) are replaced by finer cells of
+ * the same values, counted inside ClickHouse, and the verdicts judged again; twice at most.
+ * What still straddles, or cannot be narrowed, is left to the exact fallback, each with
+ * its reason.
+ */
+export interface NarrowingReport {
+  /** Verdicts whose bracket straddled their threshold from the summaries. */
+  straddling: number;
+  /** Of those, decided by narrowing. */
+  settled: number;
+  /** Rounds of finer cells read (each one query per side). */
+  rounds: number;
+  /** Why the others were left to raw rows: reason → verdicts. */
+  unsettled: Partial<Record<UnsettledReason, number>>;
+}
+
+export type UnsettledReason =
+  /** Still straddling after the last round. */
+  | 'still_straddling'
+  /** A statistic narrowing does not refine (not a numeric feature's distribution). */
+  | 'not_narrowable'
+  /** The raw rows hold other values than the summaries (events still arriving, a rebuild pending). */
+  | 'summaries_and_rows_differ';
+
+export const NARROWING_ROUNDS = 2;
+
+const METRIC_TARGETS: Record<string, 'ks' | 'bins' | 'wasserstein'> = {
+  ks: 'ks',
+  psi: 'bins',
+  jensen_shannon: 'bins',
+  wasserstein_normed: 'wasserstein',
+};
+
+export interface NarrowingInput {
+  store: Store;
+  plan: MonitorPlan;
+  profile: ReferenceProfile;
+  events: WindowEvents;
+  reference: Samples;
+  window: Samples;
+}
+
+/** One feature in one slice whose verdicts straddle, with its cells as narrowed so far. */
+interface OpenPair {
+  feature: string;
+  sliceKey: string;
+  sliceValue: string;
+  metrics: Set<'ks' | 'bins' | 'wasserstein'>;
+  reference: Cell[];
+  current: Cell[];
+}
+
+export async function narrowUndecided(
+  input: NarrowingInput,
+  aggregates: WindowAggregates,
+  undecided: readonly Verdict[],
+): Promise<{ aggregates: WindowAggregates; verdicts: Verdict[]; report: NarrowingReport }> {
+  const report: NarrowingReport = {
+    straddling: undecided.length,
+    settled: 0,
+    rounds: 0,
+    unsettled: {},
+  };
+  const numeric = new Set(
+    input.plan.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
+  );
+  const pairs = new Map<string, OpenPair>();
+  const failed = new Set<string>();
+  for (const verdict of undecided) {
+    const target = METRIC_TARGETS[verdict.metric];
+    if (!target || !numeric.has(verdict.feature)) continue;
+    const key = pairKey(verdict.feature, verdict.sliceKey, verdict.sliceValue);
+    const pair = pairs.get(key) ?? openPair(input, verdict);
+    pair.metrics.add(target);
+    pairs.set(key, pair);
+  }
+  let current = aggregates;
+  let verdicts: Verdict[] = [];
+  let open = [...pairs.values()];
+  for (let round = 0; round < NARROWING_ROUNDS && open.length > 0; round += 1) {
+    report.rounds += 1;
+    const narrowed = await narrowRound(input, current, open);
+    for (const pair of open)
+      if (!narrowed.has(pairKey(pair.feature, pair.sliceKey, pair.sliceValue)))
+        failed.add(pairKey(pair.feature, pair.sliceKey, pair.sliceValue));
+    current = {
+      ...current,
+      drift: current.drift.map((entry) => narrowed.get(entryKey(entry)) ?? entry),
+    };
+    verdicts = judgeWindow(input.plan, current);
+    const still = new Set(
+      verdicts.filter((v) => v.undecided).map((v) => pairKey(v.feature, v.sliceKey, v.sliceValue)),
+    );
+    open = open.filter((pair) => {
+      const key = pairKey(pair.feature, pair.sliceKey, pair.sliceValue);
+      return still.has(key) && !failed.has(key);
+    });
+  }
+  if (report.rounds === 0) verdicts = judgeWindow(input.plan, current);
+  const left = verdicts.filter((v) => v.undecided);
+  report.settled = Math.max(0, undecided.length - left.length);
+  for (const verdict of left) {
+    const key = pairKey(verdict.feature, verdict.sliceKey, verdict.sliceValue);
+    const reason: UnsettledReason = !pairs.has(key)
+      ? 'not_narrowable'
+      : failed.has(key)
+        ? 'summaries_and_rows_differ'
+        : 'still_straddling';
+    report.unsettled[reason] = (report.unsettled[reason] ?? 0) + 1;
+  }
+  return { aggregates: current, verdicts, report };
+}
+
+function pairKey(feature: string, sliceKey: string, sliceValue: string): string {
+  return `${feature}\u0002${sliceKey === '' ? 'all' : `${sliceKey}=${sliceValue}`}`;
+}
+
+function entryKey(entry: FeatureDrift): string {
+  return `${entry.name}\u0002${entry.slice}`;
+}
+
+function featureSample(
+  samples: Samples,
+  sliceKey: string,
+  sliceValue: string,
+  feature: string,
+): FeatureSample {
+  return (
+    samples.slices.get(sliceId(sliceKey, sliceValue))?.features.get(feature) ?? emptyFeatureSample()
+  );
+}
+
+function openPair(input: NarrowingInput, verdict: Verdict): OpenPair {
+  const { feature, sliceKey, sliceValue } = verdict;
+  return {
+    feature,
+    sliceKey,
+    sliceValue,
+    metrics: new Set(),
+    reference: featureSample(input.reference, sliceKey, sliceValue, feature).numbers,
+    current: featureSample(input.window, sliceKey, sliceValue, feature).numbers,
+  };
+}
+
+/**
+ * One round: each open pair's cells to refine on both sides, their finer cells read in one
+ * query per side, and the pair's drift entry computed again from the narrowed cells. A pair
+ * whose finer cells do not add up to the cells they replace is left out of the answer.
+ */
+async function narrowRound(
+  input: NarrowingInput,
+  aggregates: WindowAggregates,
+  open: readonly OpenPair[],
+): Promise<Map<string, FeatureDrift>> {
+  const plans = open.map((pair) => refinementOf(input, aggregates, pair));
+  const requests = (side: 'reference' | 'current'): FinerCellRequest[] =>
+    open.map((pair, i) => ({
+      feature: pair.feature,
+      sliceId: profileSliceId(pair.sliceKey, pair.sliceValue),
+      intervals: plans[i]?.[side] ?? [],
+    }));
+  const [referenceCells, currentCells] = await Promise.all([
+    queryFinerCells(
+      input.store,
+      input.profile.source,
+      input.profile.sliceKeys,
+      requests('reference'),
+    ),
+    queryFinerCells(input.store, input.events, input.profile.sliceKeys, requests('current')),
+  ]);
+  const answer = new Map<string, FeatureDrift>();
+  open.forEach((pair, i) => {
+    const plan = plans[i];
+    if (!plan) return;
+    const reference = replaceRefined(pair.reference, plan.reference, referenceCells[i] ?? []);
+    const current = replaceRefined(pair.current, plan.current, currentCells[i] ?? []);
+    if (!reference || !current) return;
+    pair.reference = reference;
+    pair.current = current;
+    const entry = driftFrom(input, pair);
+    if (entry) answer.set(entryKey(entry), entry);
+  });
+  return answer;
+}
+
+/** The intervals of each side that the pair's straddling metrics depend on. */
+function refinementOf(
+  input: NarrowingInput,
+  aggregates: WindowAggregates,
+  pair: OpenPair,
+): { reference: ValueInterval[]; current: ValueInterval[] } {
+  const label = pair.sliceKey === '' ? 'all' : `${pair.sliceKey}=${pair.sliceValue}`;
+  const entry = aggregates.drift.find((e) => e.name === pair.feature && e.slice === label);
+  const targets: { reference: Cell[]; current: Cell[] } = { reference: [], current: [] };
+  if (pair.metrics.has('ks') && entry?.kind === 'numeric') {
+    const lower = entry.brackets?.ks_statistic?.[0] ?? entry.ks.statistic ?? 0;
+    const found = ksTargets(pair.reference, pair.current, lower);
+    targets.reference.push(...found.a);
+    targets.current.push(...found.b);
+  }
+  if (pair.metrics.has('bins')) {
+    const stats = input.profile.slices
+      .get(sliceId(pair.sliceKey, pair.sliceValue))
+      ?.features.get(pair.feature);
+    targets.current.push(...binTargets(stats?.edges ?? [], pair.current));
+  }
+  if (pair.metrics.has('wasserstein')) {
+    targets.reference.push(...wassersteinTargets(pair.reference));
+    targets.current.push(...wassersteinTargets(pair.current));
+  }
+  return {
+    reference: intervalsToRefine(pair.reference, targets.reference),
+    current: intervalsToRefine(pair.current, targets.current),
+  };
+}
+
+/** The pair's drift entry from its narrowed cells, by the same comparison as the summaries'. */
+function driftFrom(input: NarrowingInput, pair: OpenPair): FeatureDrift | undefined {
+  const id = sliceId(pair.sliceKey, pair.sliceValue);
+  const only = (samples: Samples, numbers: Cell[]): Samples => {
+    const slice = samples.slices.get(id);
+    if (!slice) return { slices: new Map(), featureNames: samples.featureNames };
+    const sample = slice.features.get(pair.feature) ?? emptyFeatureSample();
+    const { sorted: _sorted, ...rest } = sample;
+    const features = new Map(slice.features);
+    features.set(pair.feature, { ...rest, numbers });
+    const narrowed: SliceSample = { ...slice, features };
+    return { slices: new Map([[id, narrowed]]), featureNames: samples.featureNames };
+  };
+  const feature = input.plan.features.find((f) => f.name === pair.feature);
+  if (!feature) return undefined;
+  const comparison = compareWithProfile(
+    { features: [feature], threshold: input.plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
+    input.profile,
+    only(input.reference, pair.reference),
+    only(input.window, pair.current),
+  );
+  return comparison.drift[0];
+}
