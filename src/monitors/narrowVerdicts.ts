@@ -249,9 +249,9 @@ function driftFrom(input: NarrowingInput, pair: OpenPair): FeatureDrift | undefi
     const slice = samples.slices.get(id);
     if (!slice) return { slices: new Map(), featureNames: samples.featureNames };
     const sample = slice.features.get(pair.feature) ?? emptyFeatureSample();
-    const { sorted: _sorted, ...rest } = sample;
     const features = new Map(slice.features);
-    features.set(pair.feature, { ...rest, numbers });
+    // a new numbers array: the fold's sorted snapshot no longer applies (samples.sortedNumbers)
+    features.set(pair.feature, { ...sample, sorted: undefined, numbers });
     const narrowed: SliceSample = { ...slice, features };
     return { slices: new Map([[id, narrowed]]), featureNames: samples.featureNames };
   };
