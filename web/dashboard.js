@@ -13,27 +13,49 @@ const SEVERITY = {
   ok: 5,
 };
 
+/**
+ * One call to the JSON API. A failure says what was asked (`error.request`: "GET /v1/..."),
+ * with the service's own message, or that the service could not be reached at all.
+ */
 async function api(path, init) {
-  const response = await fetch(path, {
-    credentials: 'same-origin',
-    headers: {
-      accept: 'application/json',
-      ...(init && init.body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...init,
-  });
+  const request = `${(init && init.method) || 'GET'} ${path.split('?')[0]}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json',
+        ...(init && init.body ? { 'content-type': 'application/json' } : {}),
+      },
+      ...init,
+    });
+  } catch {
+    const error = new Error('the service did not answer (network error or the service is down)');
+    error.request = request;
+    throw error;
+  }
   if (response.status === 401) {
     window.location.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
     throw new Error('not logged in');
   }
-  const body = response.status === 204 ? null : await response.json();
+  const body = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
-    const error = new Error((body && body.error) || response.statusText);
+    const error = new Error((body && body.error) || `${response.status} ${response.statusText}`);
     error.status = response.status;
     error.code = body && body.code;
+    error.request = request;
     throw error;
   }
   return body;
+}
+
+/** What failed, in words: "Could not load the labels chart: ... (GET /v1/models/x/labels)." */
+function failure(what, error) {
+  return el(
+    'p',
+    { class: 'error', 'data-failed': what },
+    `Could not load ${what}: ${error.message}${error.request ? ` (${error.request})` : ''}.`,
+  );
 }
 
 function el(tag, attributes = {}, ...children) {
@@ -82,9 +104,16 @@ const sliceLabel = (r) => (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.s
 
 /** A value from window summaries carries the bracket that contains the exact value. */
 const valueText = (row) =>
-  row.value_lower === null || row.value_lower === undefined
+  (row.value_lower === null || row.value_lower === undefined
     ? fmt(row.value)
-    : `${fmt(row.value)} [${fmt(row.value_lower)}, ${fmt(row.value_upper)}]`;
+    : `${fmt(row.value)} [${fmt(row.value_lower)}, ${fmt(row.value_upper)}]`) +
+  // an estimate (CBPE) carries its sampling-error band beside it; estimation_error its estimate
+  (row.estimated_value !== null && row.estimated_value !== undefined
+    ? ` vs estimate ${fmt(row.estimated_value)}`
+    : '') +
+  (row.band_lower !== null && row.band_lower !== undefined
+    ? ` band [${fmt(row.band_lower)}, ${fmt(row.band_upper)}]`
+    : '');
 const bracketTitle = (row) =>
   row.value_lower === null || row.value_lower === undefined
     ? 'exact'
@@ -93,6 +122,21 @@ const bracketTitle = (row) =>
 async function overview() {
   const models = await api('/v1/models');
   const body = document.querySelector('#models tbody');
+  if (models.length === 0) {
+    body.replaceChildren(
+      el(
+        'tr',
+        { class: 'empty' },
+        el(
+          'td',
+          { colspan: 8, class: 'hint', id: 'no-models' },
+          'No models: this service has loaded no monitor files (see DRIFTWATCH_MONITORS_DIR).',
+        ),
+      ),
+    );
+    await alertsPanel();
+    return;
+  }
   body.replaceChildren(
     ...models.map((model) =>
       el(
@@ -281,7 +325,10 @@ async function alertsPanel(model) {
             ? el('span', { class: 'hint ack' }, `acknowledged by ${acked.by}`)
             : el(
                 'button',
-                { type: 'button', onclick: () => acknowledge(alert.alert_id, model) },
+                {
+                  type: 'button',
+                  onclick: () => acknowledge(alert.alert_id, () => alertsPanel(model)),
+                },
                 'Acknowledge',
               ),
         );
@@ -302,7 +349,7 @@ async function alertsPanel(model) {
 
 const alertHref = (alertId) => `/dashboard/alerts/${encodeURIComponent(alertId)}`;
 
-async function acknowledge(alertId, model) {
+async function acknowledge(alertId, redraw) {
   try {
     await api(`/v1/alerts/${encodeURIComponent(alertId)}/acknowledge`, {
       method: 'POST',
@@ -315,15 +362,24 @@ async function acknowledge(alertId, model) {
         : error.message,
     );
   }
-  await alertsPanel(model);
+  await redraw();
 }
 
 async function modelView(model) {
-  const detail = await api(`/v1/models/${encodeURIComponent(model)}`);
+  let detail;
+  try {
+    detail = await api(`/v1/models/${encodeURIComponent(model)}`);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    await unknownModel(model);
+    return;
+  }
   document.getElementById('model-status').replaceChildren(badge(detail.status));
   document.getElementById('model-meta').textContent =
     `monitor ${detail.monitor_file || detail.monitor} · sha256 ${detail.monitor_hash.slice(0, 16)} · schedule ${detail.schedule} · window ${detail.window_seconds / 60} min · ${detail.runs} runs`;
   const latest = detail.latest;
+  const state = modelState(detail);
+  if (state) document.getElementById('model-meta').after(state);
   document.getElementById('window').textContent = latest.length
     ? `ending ${time(latest[0].window_end)}`
     : '(not evaluated yet)';
@@ -341,19 +397,258 @@ async function modelView(model) {
           r.metric === select.value &&
           (statusFilter.value === 'all' || r.status === statusFilter.value),
       ),
+      emptyResults(latest, select.value, statusFilter.value),
     );
   const render = () => {
     renderRows();
-    return heatmap(model, select.value, latest[0] && latest[0].window_end);
+    return panel('heatmap', 'the heatmap', () =>
+      heatmap(model, select.value, latest[0] && latest[0].window_end, detail),
+    );
   };
   select.addEventListener('change', () => void render());
   statusFilter.addEventListener('change', renderRows);
   await render();
-  await labelsChart(model);
-  await alertsPanel(model);
+  await panel('labels', 'the labels chart (AUROC and coverage)', () => labelsChart(model));
+  await panel('performance', 'the estimated performance', () => performancePanel(model));
+  await modelAlerts(model, latest);
 }
 
-function renderResults(model, rows) {
+/** Runs `draw`; when it fails, the panel says what failed instead of the whole page. */
+async function panel(id, what, draw) {
+  try {
+    await draw();
+  } catch (error) {
+    if (error.message === 'not logged in') throw error;
+    document.getElementById(id).replaceChildren(failure(what, error));
+  }
+}
+
+/** A model page for a name the service does not monitor: which names it does, and the way back. */
+async function unknownModel(model) {
+  const models = await api('/v1/models').catch(() => null);
+  const known = models ? models.map((m) => m.model).sort() : null;
+  document.title = `no model ${model} · driftwatch`;
+  document
+    .querySelector('main')
+    .replaceChildren(
+      el('h1', {}, 'Unknown model'),
+      el(
+        'p',
+        { id: 'not-found' },
+        `No model named "${model}". `,
+        known === null
+          ? 'The list of models could not be loaded.'
+          : known.length === 0
+            ? 'This service monitors no models yet (no monitor files loaded).'
+            : `Known models: ${known.join(', ')}.`,
+      ),
+      el(
+        'p',
+        {},
+        el('a', { id: 'back', href: '/dashboard' }, '← all models'),
+        ...(known || []).flatMap((name) => [
+          ' · ',
+          el('a', { href: `/dashboard/models/${encodeURIComponent(name)}` }, name),
+        ]),
+      ),
+    );
+}
+
+/** A plain line for a model that has not been evaluated, or that waits for its first event. */
+function modelState(detail) {
+  if (detail.runs === 0 || detail.latest.length === 0)
+    return el(
+      'p',
+      { id: 'model-state', class: 'notice', 'data-state': 'no_runs' },
+      `No runs yet: the monitor has not evaluated a window of ${detail.model}. Its schedule is ${detail.schedule}; the first window is evaluated at the next tick once events arrive.`,
+    );
+  if (detail.status === 'awaiting_data')
+    return el(
+      'p',
+      { id: 'model-state', class: 'notice', 'data-state': 'awaiting_data' },
+      `Awaiting data: ${detail.model} has not sent its first event yet, so nothing is checked and nothing pages. Checks start with its first event.`,
+    );
+  return null;
+}
+
+/** Why the newest window's table is empty: nothing evaluated, or nothing of this status. */
+function emptyResults(latest, metric, status) {
+  if (latest.length === 0) return 'No results yet: the model has no evaluated window.';
+  if (!metric) return 'The newest window has only model-level checks (no per-feature results).';
+  if (status === 'all') return `No ${metric} results in the newest window.`;
+  return `No ${status} results for ${metric} in the newest window (choose "all" to see every row).`;
+}
+
+// ---- the model page's alerts, grouped by what an on-call person does with them ----
+
+/** Needs someone first; done with last. An alert sits in the first group it belongs to. */
+const ALERT_GROUPS = [
+  { name: 'firing', title: 'Firing, not acknowledged' },
+  { name: 'pending', title: 'Pending (breached, not yet firing)' },
+  { name: 'acknowledged', title: 'Acknowledged' },
+  { name: 'silenced', title: 'Silenced (state changes, no notices)' },
+  { name: 'resolved', title: 'Resolved' },
+];
+
+function alertGroup(alert) {
+  if (alert.state === 'resolved') return 'resolved';
+  if (alert.silenced_until && Date.parse(alert.silenced_until) > Date.now()) return 'silenced';
+  if (alert.acknowledged) return 'acknowledged';
+  return alert.state === 'pending' ? 'pending' : 'firing';
+}
+
+/** The alert identity's slice as a silence names it: empty matches all, "web" or "channel=web". */
+function silenceCovers(silence, alert) {
+  if (silence.check_id !== null && silence.check_id !== alert.check_id) return false;
+  if (silence.feature !== null && silence.feature !== alert.feature) return false;
+  if (silence.slice === null) return true;
+  return silence.slice === alert.slice || silence.slice === alert.slice.split('=').pop();
+}
+
+/** Every page of a list endpoint (at most `most` items). */
+async function allPages(path, query, most = 5000) {
+  const items = [];
+  for (let offset = 0; offset < most; offset += 1000) {
+    const page = await api(
+      `${path}?${new URLSearchParams({ ...query, limit: '1000', offset: String(offset) })}`,
+    );
+    items.push(...page.items);
+    if (page.next_offset === null || page.items.length === 0) break;
+  }
+  return items;
+}
+
+/**
+ * The model's alerts in groups (firing, pending, acknowledged, silenced, resolved), each with
+ * its value, the threshold its severity crossed, its state, its silence (who, why, until)
+ * and a link to why it fired.
+ */
+async function modelAlerts(model, latest) {
+  const node = document.getElementById('alerts');
+  let alerts;
+  let silences;
+  try {
+    [alerts, silences] = await Promise.all([
+      allPages('/v1/alerts', { model, state: 'pending,firing,resolved' }),
+      allPages('/v1/silences', { model, state: 'active' }),
+    ]);
+  } catch (error) {
+    if (error.message === 'not logged in') throw error;
+    node.replaceChildren(
+      error.code === 'DW_NOT_IMPLEMENTED'
+        ? el('p', { class: 'hint', id: 'no-alerts' }, 'Alerting is not enabled in this service.')
+        : failure("the model's alerts", error),
+    );
+    return;
+  }
+  if (alerts.length === 0) {
+    node.replaceChildren(
+      el(
+        'p',
+        { class: 'hint', id: 'no-alerts' },
+        `No alerts for ${model}: no check has breached its threshold long enough to fire.`,
+      ),
+    );
+    return;
+  }
+  const thresholds = new Map(latest.map((r) => [`${r.check_id}|${r.feature}|${sliceLabel(r)}`, r]));
+  const groups = ALERT_GROUPS.map((group) => ({
+    ...group,
+    alerts: alerts
+      .filter((alert) => alertGroup(alert) === group.name)
+      .sort((a, b) => (b.last_window_end > a.last_window_end ? 1 : -1)),
+  })).filter((group) => group.alerts.length > 0);
+  node.replaceChildren(
+    ...groups.map((group) =>
+      el(
+        'section',
+        { class: 'alert-group', 'data-group': group.name },
+        el('h3', {}, `${group.title} `, el('span', { class: 'sub' }, `(${group.alerts.length})`)),
+        table(
+          ['severity', 'check · feature · slice', 'state', 'value', 'threshold', 'silence', ''],
+          group.alerts.map((alert) =>
+            alertCells(
+              alert,
+              thresholds.get(`${alert.check_id}|${alert.feature}|${alert.slice}`),
+              silences.filter((silence) => silenceCovers(silence, alert)),
+              () => modelAlerts(model, latest),
+            ),
+          ),
+          (i) => ({
+            class: 'alert-row',
+            'data-alert': group.alerts[i].alert_id,
+            'data-state': group.alerts[i].state,
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function alertCells(alert, result, silences, redraw) {
+  const crossed = !result
+    ? null
+    : alert.severity === 'critical'
+      ? ['critical', result.critical_threshold]
+      : ['warn', result.warn_threshold];
+  // a check without a numeric threshold (new_categories) fires on any breach
+  const threshold = crossed && crossed[1] !== null ? `${crossed[0]} ≥ ${fmt(crossed[1])}` : '–';
+  const stateText =
+    alert.state === 'resolved'
+      ? `resolved · last breach ${time(alert.last_window_end)}`
+      : `${alert.state} since ${time(alert.since)}` +
+        (alert.acknowledged ? ` · acknowledged by ${alert.acknowledged.by}` : '');
+  const silence = silences.length
+    ? el(
+        'span',
+        { class: 'silenced', 'data-silenced-until': alert.silenced_until || silences[0].until },
+        ...silences.map((s, i) =>
+          el(
+            'span',
+            { class: 'silence-line', 'data-silence': s.silence_id },
+            i > 0 ? '; ' : '',
+            el('span', { class: 'by' }, `by ${s.by}`),
+            ', ',
+            el('span', { class: 'reason' }, `“${s.reason}”`),
+            ', ',
+            el('span', { class: 'until' }, `until ${time(s.until)}`),
+          ),
+        ),
+      )
+    : alert.silenced_until
+      ? el(
+          'span',
+          { class: 'silenced', 'data-silenced-until': alert.silenced_until },
+          `until ${time(alert.silenced_until)}`,
+        )
+      : '–';
+  const open = alert.state !== 'resolved' && !alert.acknowledged;
+  return [
+    badge(alert.state === 'resolved' ? 'ok' : alert.severity),
+    `${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`,
+    { class: 'state', text: stateText },
+    num(fmt(alert.value)),
+    { class: 'num threshold', text: threshold },
+    silence,
+    el(
+      'span',
+      { class: 'actions' },
+      el('a', { class: 'why', href: alertHref(alert.alert_id) }, 'why it fired'),
+      ...(open
+        ? [
+            ' ',
+            el(
+              'button',
+              { type: 'button', onclick: () => acknowledge(alert.alert_id, redraw) },
+              'Acknowledge',
+            ),
+          ]
+        : []),
+    ),
+  ];
+}
+
+function renderResults(model, rows, empty = 'No results match.') {
   rows.sort(
     (a, b) =>
       SEVERITY[a.status] - SEVERITY[b.status] ||
@@ -363,7 +658,7 @@ function renderResults(model, rows) {
   const body = document.querySelector('#results tbody');
   if (rows.length === 0) {
     body.replaceChildren(
-      el('tr', { class: 'empty' }, el('td', { colspan: 6, class: 'hint' }, 'No results match.')),
+      el('tr', { class: 'empty' }, el('td', { colspan: 6, class: 'hint' }, empty)),
     );
     return;
   }
@@ -389,7 +684,7 @@ function renderResults(model, rows) {
         event.preventDefault();
         body.querySelectorAll('tr.selected').forEach((other) => other.classList.remove('selected'));
         tr.classList.add('selected');
-        void historyChart(model, row);
+        void panel('history', 'the drift history', () => historyChart(model, row));
         void histogramChart(model, row.feature, sliceLabel(row), row.window_end);
       });
       return tr;
@@ -424,10 +719,19 @@ async function metricResults(model, metric, newest) {
  * each cell coloured by that window's status (hover for the value). A click opens that
  * window's drift chart and histogram.
  */
-async function heatmap(model, metric, newest) {
+async function heatmap(model, metric, newest, detail) {
   const node = document.getElementById('heatmap');
   if (!metric || !newest) {
-    node.replaceChildren(el('p', { class: 'hint' }, 'No results yet: nothing to map.'));
+    node.dataset.rows = '0';
+    node.replaceChildren(
+      el(
+        'p',
+        { class: 'hint', id: 'heatmap-empty' },
+        !newest
+          ? `Nothing to map yet: no window of ${model} has been evaluated${detail && detail.status === 'awaiting_data' ? ' (awaiting its first event)' : ''}.`
+          : 'Nothing to map: the newest window has only model-level checks, no feature or slice.',
+      ),
+    );
     return;
   }
   const results = await metricResults(model, metric, newest);
@@ -446,7 +750,7 @@ async function heatmap(model, metric, newest) {
   const open = (cell, result) => {
     node.querySelectorAll('.cell.selected').forEach((other) => other.classList.remove('selected'));
     cell.classList.add('selected');
-    void historyChart(model, result);
+    void panel('history', 'the drift history', () => historyChart(model, result));
     void histogramChart(model, result.feature, sliceLabel(result), result.window_end);
     document.getElementById('history').scrollIntoView({ block: 'start' });
   };
@@ -489,7 +793,7 @@ async function heatmap(model, metric, newest) {
       'p',
       { class: 'hint heatmap-axis' },
       windows.length
-        ? `${windows.length} windows, ending ${time(windows[0])} to ${time(windows.at(-1))} (UTC); click a cell for its chart and histogram.`
+        ? `${windows.length} window${windows.length === 1 ? '' : 's'}, ending ${time(windows[0])} to ${time(windows.at(-1))} (UTC); click a cell for its chart and histogram.`
         : 'No windows in the last day.',
     ),
   );
@@ -696,7 +1000,7 @@ async function histogramChart(model, feature, slice, windowEnd) {
   try {
     histogram = await api(`/v1/models/${encodeURIComponent(model)}/histogram?${query}`);
   } catch (error) {
-    node.replaceChildren(el('p', { class: 'hint' }, error.message));
+    node.replaceChildren(failure('the histogram', error));
     return;
   }
   document.getElementById('histogram-title').textContent =
@@ -810,6 +1114,93 @@ async function labelsChart(model) {
       ],
     },
     [xs, series.points.map((p) => p.auroc), series.points.map((p) => p.coverage)],
+    node,
+  );
+}
+
+// ---- estimated and realized performance (GET /v1/models/:model/performance) ----
+
+/**
+ * CBPE's estimate of a metric over time (a line, with its band shaded) and the realized
+ * value once the labels of a window arrived (points, at the window the labels are of). The
+ * arrays drawn are kept on the chart's node (data-drawn), for tests.
+ */
+async function performancePanel(model) {
+  const node = document.getElementById('performance');
+  const select = document.getElementById('performance-metric');
+  const series = await api(`/v1/models/${encodeURIComponent(model)}/performance`);
+  document.getElementById('performance-assumptions').textContent = series.assumptions;
+  if (series.metrics.length === 0) {
+    select.replaceChildren();
+    node.replaceChildren(
+      el(
+        'p',
+        { class: 'hint' },
+        'No estimated performance yet (the monitor has no estimated_* check, or no run has stored one).',
+      ),
+    );
+    return;
+  }
+  select.replaceChildren(...series.metrics.map((m) => el('option', { value: m.metric }, m.metric)));
+  select.value = series.metrics.some((m) => m.metric === 'roc_auc')
+    ? 'roc_auc'
+    : series.metrics[0].metric;
+  const draw = () =>
+    performanceChart(
+      node,
+      series.metrics.find((m) => m.metric === select.value),
+    );
+  select.onchange = draw;
+  draw();
+}
+
+function performanceChart(node, metric) {
+  const seconds = (iso) => Date.parse(iso) / 1000;
+  const xs = [
+    ...new Set([
+      ...metric.estimated.map((p) => seconds(p.window_end)),
+      ...metric.realized.map((p) => seconds(p.window_end)),
+    ]),
+  ].sort((a, b) => a - b);
+  const at = (points, read) => {
+    const byX = new Map(points.map((p) => [seconds(p.window_end), read(p)]));
+    return xs.map((x) => (byX.has(x) ? byX.get(x) : null));
+  };
+  const drawn = {
+    metric: metric.metric,
+    x: xs,
+    estimate: at(metric.estimated, (p) => p.value),
+    band_lower: at(metric.estimated, (p) => p.band_lower),
+    band_upper: at(metric.estimated, (p) => p.band_upper),
+    realized: at(metric.realized, (p) => p.value),
+  };
+  node.replaceChildren();
+  node.dataset.metric = metric.metric;
+  node.dataset.drawn = JSON.stringify(drawn);
+  node.dataset.outsideBand = String(metric.realized.filter((p) => p.within_band === false).length);
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      tzDate: utc,
+      scales: { x: { time: true }, y: { range: [0, 1] } },
+      series: blankLegend([
+        { label: 'window end (UTC)', value: axisTime },
+        { label: `estimated ${metric.metric}`, stroke: '#2563eb', width: 2 },
+        { label: 'band upper', stroke: 'rgba(37, 99, 235, 0.35)', width: 1 },
+        { label: 'band lower', stroke: 'rgba(37, 99, 235, 0.35)', width: 1 },
+        {
+          label: `realized (${metric.realized_check})`,
+          stroke: '#dc2626',
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 8, fill: '#dc2626' },
+        },
+      ]),
+      bands: [{ series: [2, 3], fill: 'rgba(37, 99, 235, 0.12)' }],
+      axes: [utcAxis(node), { label: metric.metric }],
+    },
+    [drawn.x, drawn.estimate, drawn.band_upper, drawn.band_lower, drawn.realized],
     node,
   );
 }
@@ -1184,7 +1575,7 @@ function start() {
   run
     .then(() => document.body.setAttribute('data-ready', 'true'))
     .catch((error) => {
-      document.querySelector('main').prepend(el('p', { class: 'error' }, error.message));
+      document.querySelector('main').prepend(failure('this page', error));
       document.body.setAttribute('data-ready', 'error');
     });
 }

@@ -382,6 +382,31 @@ webhooks:
     expect(alert).toMatchObject({ state: 'resolved', episode: 1 });
   });
 
+  it('says what became of each evaluated window, and the window handled before it', async () => {
+    const plan = planFromYaml(
+      monitorYaml('told', `alerts:\n  routes:\n    - { severity: warn, slack: '#told' }\n`),
+    );
+    const { stage } = startStage(plan);
+    const evaluated = async (i: number) => {
+      const answer = await stage.onEvaluation({
+        monitor: plan.monitor,
+        window: { start: at(i - 1), end: at(i) },
+      });
+      return [answer.taken, answer.newestHandled?.toISOString() ?? null, answer.notifications];
+    };
+    await storeRun(store, plan, at(1), [clear('amount', 'all')]);
+    expect(await evaluated(1)).toEqual(['new', null, 0]);
+    await storeRun(store, plan, at(3), [breach('amount', 'all', 'warn')]);
+    expect(await evaluated(3)).toEqual(['new', at(1).toISOString(), 1]);
+    // a backfill of an older window lands in the history only, and says which window is newer
+    await storeRun(store, plan, at(2), [breach('amount', 'all', 'critical')]);
+    expect(await evaluated(2)).toEqual(['history_only', at(3).toISOString(), 0]);
+    // the newest window evaluated again is decided again
+    await storeRun(store, plan, at(3), [clear('amount', 'all')]);
+    expect((await evaluated(3)).slice(0, 2)).toEqual(['again', at(3).toISOString()]);
+    await stage.delivery.drain();
+  });
+
   it('writes no second notification when a window is re-run, caught up twice, or processed out of order', async () => {
     const plan = planFromYaml(
       monitorYaml(

@@ -65,6 +65,15 @@ export interface AlertStageOptions {
   now?: () => Date;
 }
 
+/** What the stage needs to know of an evaluated window: whose, and which. */
+export type EvaluatedWindow = Pick<WindowEvaluation, 'monitor' | 'window'>;
+
+/** One pass over a monitor's unhandled runs, and the window the stage had handled before it. */
+interface PendingRuns {
+  before: { windowEnd: Date; processedAt: Date } | undefined;
+  processed: ProcessedRun[];
+}
+
 export interface ProcessedRun {
   monitor: string;
   windowEnd: Date;
@@ -87,7 +96,7 @@ export interface AlertStage {
    * For the scheduler and "run now": what became of the evaluated window (runAlerting.ts).
    * Never throws; a failure is logged, counted, and retried next run.
    */
-  onEvaluation(evaluation: WindowEvaluation): Promise<RunAlerting>;
+  onEvaluation(evaluation: EvaluatedWindow): Promise<RunAlerting>;
   /** Every monitor's runs stored while the stage was not running (after a crash). */
   catchUp(): Promise<void>;
   /** One test notification to each destination of a model's routes. */
@@ -294,29 +303,38 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
     );
   }
 
-  async function processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]> {
+  /**
+   * Processes the monitor's stored runs the stage has not handled, up to `upTo`, and says
+   * which window it had handled before: read once, inside the monitor's serialisation, so
+   * what a run's console line says agrees with what was processed.
+   */
+  async function processPending(monitor: string, upTo?: Date): Promise<PendingRuns> {
     const plan = plans.get(monitor);
-    if (!plan) return [];
+    if (!plan) return { before: undefined, processed: [] };
     return serialised(monitor, async () => {
       const mark = await getAlertProgressMark(store, monitor);
       const processed: ProcessedRun[] = [];
       if (!mark) {
         const [newest] = (await listRunWindowEnds(store, monitor, { upTo })).slice(-1);
         if (newest) processed.push(await processRun(plan, newest));
-        return processed;
+        return { before: mark, processed };
       }
       const reached = upTo === undefined || upTo.getTime() >= mark.windowEnd.getTime();
       if (reached && (await wasRunStoredAfter(store, monitor, mark.windowEnd, mark.processedAt)))
         processed.push(await processRun(plan, mark.windowEnd, true));
       for (const end of await listRunWindowEnds(store, monitor, { after: mark.windowEnd, upTo }))
         processed.push(await processRun(plan, end));
-      return processed;
+      return { before: mark, processed };
     });
   }
 
-  async function safely(monitor: string, upTo?: Date): Promise<ProcessedRun[] | null> {
+  async function processMonitor(monitor: string, upTo?: Date): Promise<ProcessedRun[]> {
+    return (await processPending(monitor, upTo)).processed;
+  }
+
+  async function safely(monitor: string, upTo?: Date): Promise<PendingRuns | null> {
     try {
-      return await processMonitor(monitor, upTo);
+      return await processPending(monitor, upTo);
     } catch (error) {
       metrics.stageFailure();
       logger.error(
@@ -328,13 +346,16 @@ export function createAlertStage(options: AlertStageOptions): AlertStage {
   }
 
   /** What became of one evaluated window, from what the stage processed up to it. */
-  async function onEvaluation(evaluation: WindowEvaluation): Promise<RunAlerting> {
+  async function onEvaluation(evaluation: EvaluatedWindow): Promise<RunAlerting> {
     const end = evaluation.window.end.getTime();
-    const before = await getAlertProgressMark(store, evaluation.monitor).catch(() => undefined);
-    const newestHandled = before?.windowEnd ?? null;
-    const processed = await safely(evaluation.monitor, evaluation.window.end);
-    if (processed === null) return { taken: 'failed', newestHandled, notifications: 0 };
-    const mine = processed.find((run) => run.windowEnd.getTime() === end);
+    const pending = await safely(evaluation.monitor, evaluation.window.end);
+    if (pending === null) {
+      // Only a failed pass reads the mark on its own, to say how far the stage had got.
+      const mark = await getAlertProgressMark(store, evaluation.monitor).catch(() => undefined);
+      return { taken: 'failed', newestHandled: mark?.windowEnd ?? null, notifications: 0 };
+    }
+    const newestHandled = pending.before?.windowEnd ?? null;
+    const mine = pending.processed.find((run) => run.windowEnd.getTime() === end);
     if (!mine) return { taken: 'history_only', newestHandled, notifications: 0 };
     return {
       taken: mine.again ? 'again' : 'new',

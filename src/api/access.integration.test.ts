@@ -85,6 +85,12 @@ const ROUTES: RouteCase[] = [
   },
   {
     method: 'GET',
+    url: '/v1/models/m/performance',
+    needs: 'read',
+    route: 'GET /v1/models/:model/performance',
+  },
+  {
+    method: 'GET',
     url: '/v1/models/m/baselines',
     needs: 'read',
     route: 'GET /v1/models/:model/baselines',

@@ -206,6 +206,50 @@ describe('POST /v1/events on embedded ClickHouse', () => {
     ]);
   });
 
+  it('stores a multiclass prediction with its class scores; a bad class score dead-letters only its event', async () => {
+    const model = 'http-multiclass';
+    const multiclass = (id: string, scores: unknown) => ({
+      type: 'prediction',
+      event_id: id,
+      model,
+      ts: '2026-11-22T10:00:00Z',
+      prediction_id: id,
+      features: { amount: 1 },
+      prediction: 'cat',
+      scores,
+    });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: [
+        multiclass('m1', { cat: 0.7, dog: 0.2, bird: 0.1 }),
+        multiclass('m2', { cat: 0.7, dog: -0.2 }),
+        { ...multiclass('m3', undefined), scores: undefined },
+      ],
+    });
+    expect(response.statusCode).toBe(207);
+    expect(response.json()).toMatchObject({
+      accepted: 2,
+      rejected: 1,
+      errors: [
+        {
+          index: 1,
+          reason: 'invalid',
+          detail: 'field "scores.dog": must be >= 0, got -0.2',
+        },
+      ],
+    });
+    const rows = await store.query<{ event_id: string; prediction: string; scores: object }>(
+      `SELECT event_id, prediction, scores FROM events FINAL
+       WHERE model = {model:String} ORDER BY event_id`,
+      { model },
+    );
+    expect(rows).toEqual([
+      { event_id: 'm1', prediction: 'cat', scores: { bird: 0.1, cat: 0.7, dog: 0.2 } },
+      { event_id: 'm3', prediction: 'cat', scores: {} },
+    ]);
+  });
+
   it('refuses an unknown ?type= with a 400 that names it', async () => {
     const response = await app.inject({
       method: 'POST',

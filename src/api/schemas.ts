@@ -247,6 +247,51 @@ export const LabelSeries = Type.Object(
   { title: 'LabelSeries' },
 );
 
+const EstimatedPoint = Type.Object({
+  check_id: Type.String(),
+  window_start: Time,
+  window_end: Time,
+  status: Status,
+  value: NullableNumber,
+  value_lower: NullableNumber,
+  value_upper: NullableNumber,
+  band_lower: NullableNumber,
+  band_upper: NullableNumber,
+});
+
+const RealizedPoint = Type.Object({
+  check_id: Type.String(),
+  source: Type.Union([Type.Literal('realized'), Type.Literal('estimation_error')]),
+  window_start: Time,
+  window_end: Time,
+  judged_in: Time,
+  status: Status,
+  value: Type.Number(),
+  estimated_value: NullableNumber,
+  band_lower: NullableNumber,
+  band_upper: NullableNumber,
+  within_band: Nullable(Type.Boolean()),
+});
+
+/** CBPE's estimates beside the realized values once labels arrive (monitors/performanceSeries.ts). */
+export const PerformanceSeries = Type.Object(
+  {
+    model: Type.String(),
+    slice: Type.String(),
+    assumptions: Type.String(),
+    metrics: Type.Array(
+      Type.Object({
+        metric: Type.String(),
+        estimated_check: Type.String(),
+        realized_check: Type.String(),
+        estimated: Type.Array(EstimatedPoint),
+        realized: Type.Array(RealizedPoint),
+      }),
+    ),
+  },
+  { title: 'PerformanceSeries' },
+);
+
 export const Baseline = Type.Object(
   {
     model: Type.String(),

@@ -8,6 +8,7 @@ import {
   queryProfileBinCounts,
   queryProfileStats,
   queryTopSliceValues,
+  scoreFeatureOf,
   type ProfileFeature,
   type ProfileSource,
   type StoredProfileFeature,
@@ -162,7 +163,14 @@ export async function getOrBuildProfile(
     edges.set(id, byFeature);
   }
   const numeric = spec.features.filter((f) => f.kind === 'numeric').map((f) => f.name);
-  const binCounts = await queryProfileBinCounts(store, baseline.source, numeric, sliceKeys, edges);
+  const binCounts = await queryProfileBinCounts(
+    store,
+    baseline.source,
+    numeric,
+    sliceKeys,
+    edges,
+    scoreFeatureOf(spec.features),
+  );
   const cellSet = baseline.source.kind === 'stored' ? newReferenceCellSet() : 0;
   if (baseline.source.kind === 'stored') {
     await insertReferenceCells(store, {
@@ -245,7 +253,10 @@ async function ensureFrames(
   deciles: number,
   frames: Map<string, FeatureFrame>,
 ): Promise<Map<string, FeatureFrame>> {
-  const missing = spec.features.filter((f) => f.kind === 'numeric' && !frames.has(f.name));
+  // the score's cells have their own buckets (summaryQueries): it never needs a frame
+  const missing = spec.features.filter(
+    (f) => f.kind === 'numeric' && !f.fromScore && !frames.has(f.name),
+  );
   if (missing.length === 0) return frames;
   const created = missing.map((feature) => {
     const row = stats.find((r) => r.sliceKey === '' && r.feature === feature.name);

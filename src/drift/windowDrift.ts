@@ -36,6 +36,19 @@ export interface ComparedFeature {
   kind: 'numeric' | 'categorical';
   /** A declared valid range; otherwise the baseline's finite min and max. */
   range?: { min: number; max: number };
+  /** The events' score as a numeric feature (a regression's prediction): read from the score cells. */
+  fromScore?: boolean;
+}
+
+/**
+ * A feature's sample in a slice. The score's cells are numeric cells like a feature's (count,
+ * sum, min, max per bucket of width 1/128), so a prediction read from them gets the same
+ * brackets; an event without a finite score counts as a null of it.
+ */
+function featureSampleOf(slice: SliceSample | undefined, feature: ComparedFeature): FeatureSample {
+  if (!slice) return emptyFeatureSample();
+  if (!feature.fromScore) return slice.features.get(feature.name) ?? emptyFeatureSample();
+  return { ...emptyFeatureSample(), numbers: slice.score };
 }
 
 export interface SliceQualityCounts {
@@ -75,8 +88,8 @@ export function compareWithProfile(
     const referenceSlice = reference.slices.get(id);
     for (const feature of input.features) {
       const stats = profileSlice?.features.get(feature.name);
-      const current = slice.features.get(feature.name) ?? emptyFeatureSample();
-      const referenceSample = referenceSlice?.features.get(feature.name) ?? emptyFeatureSample();
+      const current = featureSampleOf(slice, feature);
+      const referenceSample = featureSampleOf(referenceSlice, feature);
       const counts = {
         reference: referenceQuality(stats, feature.kind),
         current: currentQuality(slice, current, feature.kind),
@@ -190,7 +203,7 @@ function sliceQuality(
   const nonFinite: Record<string, number> = {};
   const outOfRange: Record<string, CountRange> = {};
   for (const feature of input.features) {
-    const sample = slice.features.get(feature.name) ?? emptyFeatureSample();
+    const sample = featureSampleOf(slice, feature);
     const counts = currentQuality(slice, sample, feature.kind);
     wrongType[feature.name] = counts.wrong_type;
     nonFinite[feature.name] = counts.non_finite;

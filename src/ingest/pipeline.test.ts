@@ -55,6 +55,18 @@ describe('the event pipeline', () => {
     });
   });
 
+  it('maps a multiclass prediction with its class scores', () => {
+    const multiclass = {
+      ...prediction,
+      score: undefined,
+      prediction: 'cat',
+      scores: { cat: 0.7, dog: 0.2, bird: 0.1 },
+    };
+    expect(
+      toEventInsert('prediction', multiclass, Date.parse(prediction.ts), origin),
+    ).toMatchObject({ score: null, prediction: 'cat', scores: { cat: 0.7, dog: 0.2, bird: 0.1 } });
+  });
+
   it('prepares a valid prediction as one encoded row with its key and partition', async () => {
     const batch = await prepare([message(prediction)]);
     expect(batch.deadLetters).toEqual([]);
@@ -150,6 +162,30 @@ describe('the event pipeline', () => {
       /3601 s ahead of this server's clock; at most 3600 s/,
     ],
     [
+      'a class score above 1',
+      { ...prediction, prediction: 'cat', scores: { cat: 1.5, dog: 0.1 } },
+      'invalid',
+      /field "scores.cat": must be <= 1, got 1.5/,
+    ],
+    [
+      'a class score that is not a number',
+      { ...prediction, prediction: 'cat', scores: { cat: 0.7, dog: 'low' } },
+      'invalid',
+      /field "scores.dog": must be number, got "low"/,
+    ],
+    [
+      'class scores that are not an object',
+      { ...prediction, prediction: 'cat', scores: [0.7, 0.3] },
+      'invalid',
+      /field "scores": must be object, got \[0.7,0.3\]/,
+    ],
+    [
+      'an infinite class score',
+      JSON.stringify({ ...prediction, scores: { cat: 0.5 } }).replace('"cat":0.5', '"cat":1e309'),
+      'non_finite',
+      /field "scores.cat": 1e309 is not a finite number/,
+    ],
+    [
       'neither score nor prediction',
       { ...prediction, score: undefined },
       'invalid',
@@ -173,6 +209,48 @@ describe('the event pipeline', () => {
     expect(batch.deadLetters[0]?.row.detail).toMatch(detail);
     expect(batch.deadLetters[0]?.row.payload).toBe(raw.subarray(0, 64).toString('utf8'));
     expect(batch.outcomes[0]).toMatchObject({ status: 'dead_letter', reason });
+  });
+
+  it('stores a regression’s prediction sent as a JSON number as its score, unbounded', async () => {
+    const regression = { ...prediction, score: undefined, prediction: 412.5 };
+    const batch = await prepare([message(regression)]);
+    expect(batch.deadLetters).toEqual([]);
+    expect(
+      toEventInsert('prediction', regression, Date.parse(prediction.ts), origin),
+    ).toMatchObject({ score: 412.5, prediction: '412.5' });
+    // a score beside it stays the score; a class sent as text is no score
+    expect(toEventInsert('prediction', { ...prediction, prediction: 3 }, 0, origin).score).toBe(
+      0.7,
+    );
+    expect(
+      toEventInsert('prediction', { ...regression, prediction: 'cat' }, 0, origin).score,
+    ).toBeNull();
+  });
+
+  it('still refuses a binary score outside [0, 1]', async () => {
+    const batch = await prepare([message({ ...prediction, score: 412.5 })]);
+    expect(batch.deadLetters[0]?.row).toMatchObject({ reason: 'invalid' });
+    expect(batch.deadLetters[0]?.row.detail).toMatch(/field "score": must be <= 1, got 412.5/);
+  });
+
+  it.each([12.5, -3.25, 7, true, 'cat'])('accepts the label %s', async (value) => {
+    const label = {
+      type: 'label',
+      model: 'price',
+      prediction_id: 'p1',
+      label: value,
+      ts: '2026-11-22T10:00:00Z',
+    };
+    const batch = await prepare([message(label, 'label')]);
+    expect(batch.deadLetters).toEqual([]);
+    expect(batch.outcomes).toEqual([{ status: 'stored', kind: 'label' }]);
+  });
+
+  it('dead-letters an infinite label', async () => {
+    const payload =
+      '{"type":"label","model":"price","prediction_id":"p1","label":1e309,"ts":"2026-11-22T10:00:00Z"}';
+    const batch = await prepare([message(payload, 'label')]);
+    expect(batch.deadLetters[0]?.row).toMatchObject({ reason: 'non_finite' });
   });
 
   it('keeps the last of a repeated key, as JSON.parse does: what is checked is what is stored', async () => {

@@ -145,6 +145,21 @@ export const CHECK_RESULT_FIELDS = {
     measured,
   ),
   valueUpper: field('value_upper', 'number', 'verdict', 'the upper end of that bracket', measured),
+  bandLower: field(
+    'band_lower',
+    'number',
+    'verdict',
+    'with band_upper: the sampling-error band of an estimated value (CBPE: the estimate ± 3 standard errors of the labels’ randomness, around its bracket), or for estimation_error the estimate’s band the realized value was held against; else null',
+    measured,
+  ),
+  bandUpper: field('band_upper', 'number', 'verdict', 'the upper end of that band', measured),
+  estimatedValue: field(
+    'estimated_value',
+    'number',
+    'verdict',
+    'for estimation_error: CBPE’s estimate for the label window, beside the realized value in value; else null',
+    measured,
+  ),
   pValue: field(
     'p_value',
     'number',

@@ -8,7 +8,12 @@ import {
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
 import { computeExactFeatureDrift } from '../drift/exactDrift.js';
-import { DEFAULT_DRIFT_CRITERIA, type FeatureDrift } from '../drift/featureDrift.js';
+import {
+  categoricalFeatureDrift,
+  DEFAULT_DRIFT_CRITERIA,
+  type CategoricalFeatureDrift,
+  type FeatureDrift,
+} from '../drift/featureDrift.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -16,7 +21,7 @@ import {
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
-import { ALL_SLICE_ID, type Samples } from '../drift/samples.js';
+import { ALL_SLICE_ID, type Samples, type SliceSample } from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples } from '../drift/windowSummary.js';
 import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
@@ -28,12 +33,24 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import { queryRegressionAggregates } from '../store/regressionQueries.js';
+import {
+  queryConfusionCounts,
+  queryReferenceScoreLabels,
+  queryScoreCounts,
+} from '../store/cbpeQueries.js';
+import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
+import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
+import { estimateSlices } from './estimatedPerformance.js';
+import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
+import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
 import {
   exactComparisonRelations,
   labelledWindowRelation,
+  multiclassWindowRelation,
+  queryPredictedClasses,
   regressionWindowRelation,
   queryDuplicateIds,
   queryExactWindowCounts,
@@ -50,6 +67,7 @@ import {
 import { judgeWindow, type Verdict } from './judge.js';
 import { anyNeeds, checkEntry, type FallbackName } from './checks/registry.js';
 import type {
+  EstimatedPerformance,
   SliceId,
   SliceQuality,
   WindowActivity,
@@ -215,6 +233,11 @@ export async function evaluateWindowSamples(
     current: [...samples.featureNames].sort(),
     baseline: [...reference.featureNames].sort(),
   });
+  if (anyNeeds(plan.checks, 'calibration'))
+    aggregates = {
+      ...aggregates,
+      estimated: await estimatedPerformance(store, plan, prepared, samples, labelWindow),
+    };
   let verdicts = judgeWindow(plan, aggregates);
   let exactFallback: WindowEvaluation['exactFallback'] = null;
   let narrowing: NarrowingReport | null = null;
@@ -234,7 +257,11 @@ export async function evaluateWindowSamples(
     const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
     const resolved = comparison.events <= limit;
     if (resolved) {
-      aggregates = await resolveExactly({ store, plan, profile, events }, aggregates, undecided);
+      aggregates = await resolveExactly(
+        { store, plan, profile, events, baseline: prepared.baseline },
+        aggregates,
+        undecided,
+      );
       verdicts = judgeWindow(plan, aggregates);
     }
     exactFallback = {
@@ -302,7 +329,11 @@ export async function prepareMonitor(
 export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
   return {
     model: plan.model,
-    features: plan.features.map((f) => ({ name: f.name, kind: f.kind })),
+    features: plan.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      ...(f.fromScore ? { fromScore: true } : {}),
+    })),
     slices: plan.slices,
     maxSliceValues: plan.maxSliceValues,
     threshold: plan.threshold,
@@ -329,7 +360,7 @@ async function gatherAggregates(
     ? await queryDuplicateIds(store, events, profile.sliceKeys)
     : null;
   const classification =
-    anyNeeds(plan.checks, 'labels') && labelWindow && plan.task !== 'regression'
+    anyNeeds(plan.checks, 'labels') && labelWindow && (plan.task ?? 'binary') === 'binary'
       ? await queryClassificationAggregates(
           store,
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
@@ -344,6 +375,37 @@ async function gatherAggregates(
           regressionWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
         )
       : null;
+  const residuals =
+    anyNeeds(plan.checks, 'residuals') && labelWindow
+      ? await queryResidualKs(store, {
+          reference: profile.source,
+          current: eventsIn(plan.model, labelWindow),
+          keys: profile.sliceKeys,
+        })
+      : null;
+  const multiclass =
+    // by task too: an entry that serves binary models as well (accuracy) fetches its own there
+    anyNeeds(plan.checks, 'multiclassLabels') && labelWindow && plan.task === 'multiclass'
+      ? await queryMulticlassAggregates(
+          store,
+          multiclassWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
+        )
+      : null;
+  const predictedClasses = anyNeeds(plan.checks, 'predictedClasses')
+    ? await comparePredictedClasses(store, profile, events)
+    : null;
+  // each class score's bins, in the slices the window has (and "all")
+  const classScores = anyNeeds(plan.checks, 'classScores')
+    ? (
+        await queryClassScoreBins(
+          store,
+          profile.source,
+          events,
+          profile.sliceKeys,
+          binQuantileLevels(),
+        )
+      ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
+    : null;
   return {
     drift: comparison.drift,
     quality: comparison.quality.map((slice): SliceQuality => ({
@@ -363,8 +425,145 @@ async function gatherAggregates(
     paths,
     classification: classification?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     regression: regression?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    residuals: residuals?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    multiclass: multiclass?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
+    predictedClasses,
+    classScores: classScores?.map((row) => ({ ...sliceOfId(row.slice), ...row })) ?? null,
     activity: await windowActivity(store, plan, events, comparison),
   };
+}
+
+/**
+ * The window's predicted classes against the baseline's, per slice, as a categorical
+ * feature's drift (chi-square, PSI, Jensen-Shannon over one bin per class): counted from
+ * raw rows, one GROUP BY (slice, class) on each side. A missing prediction is a null.
+ */
+async function comparePredictedClasses(
+  store: Store,
+  profile: ReferenceProfile,
+  events: WindowEvents,
+): Promise<CategoricalFeatureDrift[]> {
+  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const current = await queryPredictedClasses(store, events, profile.sliceKeys);
+  const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
+  const side = (rows: typeof reference, slice: string) => {
+    const counts = new Map<string, number>();
+    let total = 0;
+    let nulls = 0;
+    for (const row of rows) {
+      if (row.slice !== slice) continue;
+      total += row.count;
+      if (row.predicted === null) nulls += row.count;
+      else counts.set(row.predicted, (counts.get(row.predicted) ?? 0) + row.count);
+    }
+    return { counts, quality: { rows: total, nulls, non_finite: 0, wrong_type: 0 } };
+  };
+  return slices.map((slice) => {
+    const id = sliceOfId(slice);
+    const ref = side(reference, slice);
+    const cur = side(current, slice);
+    return categoricalFeatureDrift({
+      name: 'prediction',
+      slice: id.key === '' ? 'all' : `${id.key}=${id.value}`,
+      reference: ref.counts,
+      current: cur.counts,
+      quality: { reference: ref.quality, current: cur.quality },
+    });
+  });
+}
+
+/** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
+interface FittedCalibration {
+  calibration: IsotonicCalibration;
+  labelled: number;
+}
+
+/**
+ * Calibrations per store and stored baseline version (model, name, version): a stored
+ * version never changes, so its calibration is fitted once per process, not once per window.
+ * A trailing baseline (the model's own events, whose labels keep arriving) is fitted per run.
+ */
+const CALIBRATIONS = new WeakMap<Store, Map<string, FittedCalibration | null>>();
+const MAX_CACHED_CALIBRATIONS = 256;
+
+async function calibrationFor(
+  store: Store,
+  baseline: ResolvedBaseline,
+): Promise<FittedCalibration | null> {
+  const { source } = baseline;
+  const key =
+    source.kind === 'stored'
+      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+      : null;
+  const cache = CALIBRATIONS.get(store) ?? new Map<string, FittedCalibration | null>();
+  CALIBRATIONS.set(store, cache);
+  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
+  const rows = await queryReferenceScoreLabels(store, source);
+  const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
+  const fitted = labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
+  if (key !== null) {
+    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
+    cache.set(key, fitted);
+  }
+  return fitted;
+}
+
+/**
+ * CBPE for the estimated checks: per slice of the window from its score cells, and, when an
+ * estimation_error check compares estimates with labels, per slice of the label window from
+ * its own score cells (the same estimate its own run stored) beside its confusion counts.
+ */
+async function estimatedPerformance(
+  store: Store,
+  plan: MonitorPlan,
+  prepared: PreparedMonitor,
+  samples: Samples,
+  labelWindow: TimeWindow | null,
+): Promise<EstimatedPerformance> {
+  const threshold = plan.threshold ?? 0.5;
+  const bandWidth = DEFAULT_BAND_WIDTH;
+  const fitted = await calibrationFor(store, prepared.baseline);
+  const base = {
+    calibration: fitted && { labelled: fitted.labelled, knots: fitted.calibration.x.length },
+    bandWidth,
+    labelWindow: null,
+    realized: null,
+  };
+  if (!fitted) return { ...base, window: [] };
+  const keys = prepared.profile.sliceKeys;
+  const window = estimateSlices(fitted.calibration, samples, threshold, bandWidth);
+  if (!anyNeeds(plan.checks, 'labelWindowEstimate') || !labelWindow) return { ...base, window };
+  const labelSamples = await readLabelWindowSamples(store, plan, labelWindow, keys);
+  if (typeof labelSamples === 'string')
+    return { ...base, window, labelWindow: [], labelWindowUnreadable: labelSamples };
+  const realized = await queryConfusionCounts(
+    store,
+    labelledWindowRelation(eventsIn(plan.model, labelWindow), keys),
+    threshold,
+  );
+  return {
+    ...base,
+    window,
+    labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
+    realized: realized.map((row) => ({ ...sliceOfId(row.slice), ...row })),
+  };
+}
+
+/** The label window's summaries, or why they are gone (expired: the run goes on without them). */
+async function readLabelWindowSamples(
+  store: Store,
+  plan: MonitorPlan,
+  labelWindow: TimeWindow,
+  keys: ReferenceProfile['sliceKeys'],
+): Promise<Samples | string> {
+  try {
+    return (await readWindowSamples(store, { model: plan.model, window: labelWindow, keys }))
+      .samples;
+  } catch (error) {
+    if (error instanceof DriftwatchError && error.code === 'DW_EXPIRED')
+      return `the label window's summaries: ${error.message}`;
+    throw error;
+  }
 }
 
 /** Events in the window, the last event before its end, and each volume check's expectation. */
@@ -432,6 +631,7 @@ interface ExactInput {
   plan: MonitorPlan;
   profile: ReferenceProfile;
   events: WindowEvents;
+  baseline: ResolvedBaseline;
 }
 
 /**
@@ -465,7 +665,60 @@ type Resolver = (
 const FALLBACKS: Record<FallbackName, Resolver> = {
   exact_drift: resolveDriftExactly,
   exact_counts: resolveCountsExactly,
+  exact_estimate: resolveEstimatesExactly,
 };
+
+/**
+ * CBPE of the slices concerned from the window's distinct scores (raw rows, one GROUP BY):
+ * a cell of one score is exact, so every estimate is (the band stays the estimate ± 3σ).
+ */
+async function resolveEstimatesExactly(
+  { store, plan, profile, events, baseline }: ExactInput,
+  aggregates: WindowAggregates,
+  undecided: readonly Verdict[],
+): Promise<WindowAggregates> {
+  const estimated = aggregates.estimated;
+  const fitted = await calibrationFor(store, baseline);
+  if (!estimated || !fitted) return aggregates;
+  const wanted = new Set(undecided.map((v) => profileSliceId(v.sliceKey, v.sliceValue)));
+  const rows = await queryScoreCounts(store, labelledWindowRelation(events, profile.sliceKeys), [
+    ...wanted,
+  ]);
+  const slices = new Map<string, SliceSample>();
+  for (const row of rows) {
+    const { key, value } = sliceOfId(row.slice);
+    const slice = slices.get(row.slice) ?? emptySliceSample(key, value);
+    slice.score.push({
+      count: row.count,
+      sum: row.count * row.score,
+      min: row.score,
+      max: row.score,
+    });
+    slices.set(row.slice, slice);
+  }
+  const exact = estimateSlices(
+    fitted.calibration,
+    { slices, featureNames: new Set() },
+    plan.threshold ?? 0.5,
+    estimated.bandWidth,
+  );
+  const window = estimated.window.map(
+    (slice) => exact.find((e) => e.key === slice.key && e.value === slice.value) ?? slice,
+  );
+  return { ...aggregates, estimated: { ...estimated, window } };
+}
+
+function emptySliceSample(key: string, value: string): SliceSample {
+  return {
+    key,
+    value,
+    events: 0,
+    firstEvent: null,
+    lastEvent: null,
+    score: [],
+    features: new Map(),
+  };
+}
 
 /** The merged-sort KS, Wasserstein and bin counts of the report for the (feature, slice) pairs concerned. */
 async function resolveDriftExactly(
@@ -636,7 +889,7 @@ export function fileBaselineName(file: string): string {
 /** Loads a training file as the model's baseline; with onlyIfChanged, reuses the stored version of the same bytes. */
 export async function loadFileBaseline(
   store: Store,
-  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices'>,
+  plan: Pick<MonitorPlan, 'model' | 'features' | 'slices' | 'classScorePrefix'>,
   file: string,
   options: { onlyIfChanged: boolean },
 ): Promise<{ name: string; version: number; rowCount: number; created: boolean }> {
@@ -658,7 +911,10 @@ export async function loadFileBaseline(
           kind: kindOfClickHouseType(c.type),
         }));
   const present = new Set(columns.map((c) => c.name));
-  const lacking = plan.features.filter((f) => !present.has(f.name)).map((f) => f.name);
+  // a regression's prediction is the file's score column
+  const lacking = plan.features
+    .filter((f) => !f.fromScore && !present.has(f.name))
+    .map((f) => f.name);
   if (lacking.length > 0) {
     throw new InputError(
       { file, column: lacking[0] },
@@ -680,13 +936,26 @@ export async function loadFileBaseline(
     })),
     roles: {
       features: plan.features
-        .filter((f) => present.has(f.name))
+        .filter((f) => present.has(f.name) && !f.fromScore)
         .map((f) => ({ name: f.name, kind: f.kind })),
       attributes,
       score: present.has('score') ? 'score' : undefined,
       label: present.has('label') ? 'label' : undefined,
+      prediction: present.has('prediction') ? 'prediction' : undefined,
+      classScores: classScoreColumns(columns, plan.classScorePrefix ?? null),
     },
     source,
   });
   return { name, version: record.version, rowCount: record.rowCount, created: true };
+}
+
+/** The file's class-score columns: those named the prefix and a class (p_ → p_cat is cat's). */
+function classScoreColumns(
+  columns: readonly ColumnInfo[],
+  prefix: string | null,
+): { className: string; column: string }[] {
+  if (!prefix) return [];
+  return columns
+    .filter((c) => c.name.startsWith(prefix) && c.name.length > prefix.length)
+    .map((c) => ({ className: c.name.slice(prefix.length), column: c.name }));
 }

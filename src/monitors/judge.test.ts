@@ -1163,3 +1163,203 @@ describe('the false discovery rate (Benjamini-Hochberg)', () => {
     expect(verdicts[0]).toMatchObject({ status: 'insufficient_data', adjustedPValue: null });
   });
 });
+
+describe('performance estimated before labels (estimated_*, estimation_error)', () => {
+  /** A CBPE estimate of a window of n scores, its metrics given as [value, lower, upper, σ]. */
+  const metric = ([value, lower, upper, sigma]: number[]) => ({
+    value: value ?? NaN,
+    lower: lower ?? NaN,
+    upper: upper ?? NaN,
+    sigma: sigma ?? NaN,
+    band: {
+      lower: (lower ?? NaN) - 3 * (sigma ?? NaN),
+      upper: (upper ?? NaN) + 3 * (sigma ?? NaN),
+    },
+  });
+  const count = (v: number) => ({ lower: v, upper: v });
+  const estimateOf = (n: number, accuracy: number[], rocAuc: number[]) => ({
+    key: '',
+    value: 'all',
+    n,
+    expected: { tp: count(120), fp: count(30), fn: count(50), tn: count(300) },
+    accuracy: metric(accuracy),
+    precision: metric([0.8, 0.8, 0.8, 0.02]),
+    recall: metric([0.7, 0.7, 0.7, 0.03]),
+    f1: metric([0.75, 0.75, 0.75, 0.02]),
+    roc_auc: metric(rocAuc),
+  });
+  const estimated = (overrides: Partial<NonNullable<WindowAggregates['estimated']>> = {}) => ({
+    calibration: { labelled: 1000, knots: 12 },
+    bandWidth: 3,
+    window: [estimateOf(500, [0.84, 0.84, 0.84, 0.01], [0.8, 0.79, 0.81, 0.02])],
+    labelWindow: null,
+    realized: null,
+    ...overrides,
+  });
+
+  it('estimated_roc_auc: the estimate with its bracket and its band (±3σ around the bracket), judged like a score', () => {
+    const check: CheckPlan = {
+      id: 'est',
+      metric: 'estimated_roc_auc',
+      min: 0.7,
+      warn: 0.85,
+    };
+    const verdict = judgeOne(check, aggregatesOf({ estimated: estimated() }));
+    expect(verdict).toMatchObject({
+      status: 'warn', // 0.79..0.81 < 0.85: warn at both ends
+      undecided: false,
+      value: 0.8,
+      valueLower: 0.79,
+      valueUpper: 0.81,
+      bandLower: 0.79 - 0.06,
+      bandUpper: 0.81 + 0.06,
+      estimatedValue: null,
+      warnThreshold: 0.85,
+      criticalThreshold: 0.7,
+      nReference: 1000,
+      nCurrent: 500,
+    });
+    expect(verdict.details).toMatchObject({ sigma: 0.02, band_width: 3 });
+    expect(String(verdict.details.band_meaning)).toContain('99.7%');
+    // a bracket straddling min is undecided at its worst end
+    const straddling = judgeOne(
+      { ...check, min: 0.8, warn: null },
+      aggregatesOf({ estimated: estimated() }),
+    );
+    expect(straddling).toMatchObject({ status: 'critical', undecided: true });
+  });
+
+  it('estimated_accuracy: exact from the cells, no bracket; insufficient without a labelled baseline or scores', () => {
+    const check: CheckPlan = { id: 'acc', metric: 'estimated_accuracy', min: 0.9, warn: null };
+    expect(judgeOne(check, aggregatesOf({ estimated: estimated() }))).toMatchObject({
+      status: 'critical',
+      value: 0.84,
+      valueLower: null,
+      valueUpper: null,
+      bandLower: 0.84 - 0.03,
+      bandUpper: 0.84 + 0.03,
+    });
+    const uncalibrated = judgeOne(
+      check,
+      aggregatesOf({ estimated: estimated({ calibration: null, window: [] }) }),
+    );
+    expect(uncalibrated).toMatchObject({ status: 'insufficient_data', value: null });
+    expect(String(uncalibrated.details.reason)).toContain('no labelled scores');
+    // a calibration on 999 labels is not trusted: its own error is not in the band
+    const small = judgeOne(
+      check,
+      aggregatesOf({ estimated: estimated({ calibration: { labelled: 999, knots: 5 } }) }),
+    );
+    expect(small).toMatchObject({
+      status: 'insufficient_data',
+      value: null,
+      nReference: 999,
+      details: { min_reference_labels: 1000 },
+    });
+    const few = judgeOne(
+      check,
+      aggregatesOf({
+        estimated: estimated({
+          window: [estimateOf(40, [0.8, 0.8, 0.8, 0.1], [0.8, 0.8, 0.8, 0.1])],
+        }),
+      }),
+    );
+    expect(few).toMatchObject({ status: 'insufficient_data', nCurrent: 40 });
+  });
+
+  describe('estimation_error', () => {
+    // the label window: 100 labelled predictions, tp 30, fp 10, fn 20, tn 40 at the threshold
+    const confusion = { tp: 30, fp: 10, fn: 20, tn: 40 };
+    const realizedAccuracy = (30 + 40) / 100;
+    // 50 positives, 50 negatives, 2000 of the 2500 pairs won
+    const classification = [
+      {
+        slice: '\u0000all',
+        key: '',
+        value: 'all',
+        n: 120,
+        labelled: 100,
+        positives: 50,
+        negatives: 50,
+        predictedPositives: 40,
+        scored: 100,
+        pairsWon: 2000,
+      },
+    ];
+    const labelWindow = [estimateOf(120, [0.76, 0.76, 0.76, 0.01], [0.9, 0.89, 0.91, 0.01])];
+    const aggregates = aggregatesOf({
+      classification,
+      estimated: estimated({
+        labelWindow,
+        realized: [{ key: '', value: 'all', ...confusion }],
+      }),
+    });
+
+    it('holds the realized value against the estimate’s band: outside by more than the tolerance breaches', () => {
+      const check = (tolerance: number): CheckPlan => ({
+        id: 'err',
+        metric: 'estimation_error',
+        estimate: 'accuracy',
+        tolerance,
+        severity: 'critical',
+      });
+      // band [0.73, 0.79]; realized 0.7 lies 0.03 below it
+      expect(judgeOne(check(0.01), aggregates)).toMatchObject({
+        status: 'critical',
+        value: realizedAccuracy,
+        estimatedValue: 0.76,
+        bandLower: 0.76 - 3 * 0.01,
+        bandUpper: 0.76 + 3 * 0.01,
+        criticalThreshold: 0.01,
+        nReference: 1000,
+        nCurrent: 100,
+        details: { estimate: 'accuracy', tolerance: 0.01, labelled: 100, predictions: 120 },
+      });
+      expect(judgeOne(check(0.01), aggregates).details.outside_band_by).toBeCloseTo(0.03, 12);
+      expect(judgeOne(check(0.05), aggregates).status).toBe('ok');
+    });
+
+    it('compares the estimated AUROC with the label window’s pairs, the bracket inside the band', () => {
+      const verdict = judgeOne(
+        {
+          id: 'err',
+          metric: 'estimation_error',
+          estimate: 'roc_auc',
+          tolerance: 0,
+          severity: 'warn',
+        },
+        aggregates,
+      );
+      // realized 2000 / 2500 = 0.8, band [0.89 − 0.03, 0.91 + 0.03]
+      expect(verdict).toMatchObject({
+        status: 'warn',
+        value: 0.8,
+        estimatedValue: 0.9,
+        valueLower: null,
+        bandLower: 0.89 - 3 * 0.01,
+        bandUpper: 0.91 + 3 * 0.01,
+      });
+      expect(verdict.details.estimate_bracket).toEqual([0.89, 0.91]);
+    });
+
+    it('is insufficient with too few labels, and says why without an estimate for the label window', () => {
+      const check: CheckPlan = {
+        id: 'err',
+        metric: 'estimation_error',
+        estimate: 'roc_auc',
+        tolerance: 0,
+        severity: 'critical',
+      };
+      const few = [{ ...classification[0], labelled: 40 }] as typeof classification;
+      expect(judgeOne(check, { ...aggregates, classification: few })).toMatchObject({
+        status: 'insufficient_data',
+        details: { reason: 'fewer than 50 labelled predictions' },
+      });
+      const unread = judgeOne(check, {
+        ...aggregates,
+        estimated: estimated({ labelWindow: [], labelWindowUnreadable: 'expired' }),
+      });
+      expect(unread).toMatchObject({ status: 'insufficient_data', details: { reason: 'expired' } });
+    });
+  });
+});

@@ -7,6 +7,7 @@ import {
   loadMonitorDirectory,
   loadMonitorFile,
   parseDuration,
+  refusalOf,
 } from './monitorFile.js';
 
 const VALID = `model: m1
@@ -136,6 +137,27 @@ describe('monitor files', () => {
         (error) => `${path.basename(error.file)}:${error.line}: ${error.message.split(':')[0]}`,
       ),
     ).toEqual(['b.yaml:1: model', 'c.yaml:9: window']);
+  });
+
+  it('tell a refused file to the model it declares, never to a model its name starts with', () => {
+    const dir = tempDir('driftwatch-monitordir-');
+    fs.writeFileSync(path.join(dir, 'base.csv'), BASELINE_CSV);
+    const broken = (model: string) =>
+      VALID.replace('model: m1', `model: ${model}`).replace('window: 1h', 'window: soon');
+    fs.writeFileSync(path.join(dir, 'fraud-detector-v2.yaml'), broken('fraud-detector-v2'));
+    fs.writeFileSync(path.join(dir, 'churn.yaml'), broken('churn-model'));
+    fs.writeFileSync(path.join(dir, 'ranker.yaml'), 'model: [unclosed');
+    const { errors } = loadMonitorDirectory(dir);
+    const fileOf = (model: string) => {
+      const refusal = refusalOf(errors, model);
+      return refusal && path.basename(refusal.file);
+    };
+    expect(fileOf('fraud-detector')).toBeNull();
+    expect(fileOf('fraud-detector-v2')).toBe('fraud-detector-v2.yaml');
+    expect(fileOf('churn-model')).toBe('churn.yaml');
+    expect(fileOf('churn')).toBeNull();
+    // A file that does not parse says no model: its name is all there is to go by.
+    expect(fileOf('ranker')).toBe('ranker.yaml');
   });
 
   it('locate a feature the baseline lacks, and a baseline file that does not exist (issue 8)', () => {

@@ -18,8 +18,9 @@ import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
 import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
+import { checkEntry } from './checks/registry.js';
 import { parseDuration } from './duration.js';
-import type { ModelTask } from './modelTask.js';
+import { PREDICTION_FEATURE, type ModelTask } from './modelTask.js';
 import {
   accessErrors,
   type MonitorAccess,
@@ -52,6 +53,8 @@ export interface MonitorFileError {
   line: number;
   column: number;
   message: string;
+  /** The model the refused file declares (`model:`), when it parses far enough to say. */
+  model?: string;
 }
 
 export type MonitorFileResult =
@@ -224,7 +227,8 @@ export function loadMonitorDirectory(
     const file = path.join(dir, name);
     const result = loadMonitorFileSafely(file, fileOptions);
     if (!result.ok) {
-      errors.push(...result.errors);
+      const model = declaredModel(file);
+      errors.push(...result.errors.map((error) => (model ? { ...error, model } : error)));
       continue;
     }
     const earlier = files.get(result.plan.model);
@@ -241,6 +245,21 @@ export function loadMonitorDirectory(
     plans.push(result.plan);
   }
   return { plans, files, errors };
+}
+
+/**
+ * The `model:` a refused file declares, read again on this failure path only, so that its
+ * errors are told to that model's commands whatever the file is called.
+ */
+function declaredModel(file: string): string | undefined {
+  try {
+    if (fs.statSync(file).size > MAX_MONITOR_FILE_BYTES) return undefined;
+    const document = parseDocument(fs.readFileSync(file, 'utf8'), { uniqueKeys: false });
+    const model: unknown = document.errors.length === 0 ? document.get('model') : undefined;
+    return typeof model === 'string' && model !== '' ? model : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whatever goes wrong inside one file (a parser's stack overflow included) stays that file's error. */
@@ -261,7 +280,7 @@ export function formatMonitorError(error: MonitorFileError): string {
 }
 
 /**
- * Why a model has no plan when its file was refused (files are named after their model):
+ * Why a model has no plan when its file was refused (the file that declares it, or is named after it):
  * the refused file and "the monitor file is invalid: <each located error>", or null when no
  * refused file is the model's.
  */
@@ -269,13 +288,19 @@ export function refusalOf(
   errors: readonly MonitorFileError[],
   model: string,
 ): { file: string; message: string } | null {
-  const own = errors.filter((error) => path.basename(error.file).startsWith(model));
+  const own = errors.filter((error) => refusedFileIsFor(error, model));
   const first = own[0];
   if (!first) return null;
   return {
     file: first.file,
     message: `the monitor file is invalid: ${own.map(formatMonitorError).join('; ')}`,
   };
+}
+
+/** The file declares the model, or (when it cannot be read that far) is named after it exactly. */
+function refusedFileIsFor(error: MonitorFileError, model: string): boolean {
+  if (error.model !== undefined) return error.model === model;
+  return path.basename(error.file).replace(/\.ya?ml$/, '') === model;
 }
 
 interface PathedMessage {
@@ -397,15 +422,12 @@ type FeatureSpec =
 /** A check's own fields are its kind's (checks/kinds.ts), validated by the generated schema. */
 type RawCheck = ValidCheck;
 
-/** The tasks a monitor file can declare so far (multiclass monitors are not built yet). */
-type FileTask = Extract<ModelTask, 'binary' | 'regression'>;
-
 interface RawMonitor extends RawReceivers {
   model: string;
-  task?: FileTask;
+  task?: ModelTask;
   baseline: { file?: string; range?: { from: string; to: string }; trailing?: string };
   features: Record<string, FeatureSpec>;
-  prediction?: { threshold?: number };
+  prediction?: { threshold?: number; class_scores?: string };
   slices?: (string | string[])[];
   max_slice_values?: number;
   schedule: string;
@@ -494,14 +516,30 @@ function semanticErrors(
         });
     }
   }
+  const task = monitor.task ?? 'binary';
+  if (task === 'regression' && Object.hasOwn(monitor.features, PREDICTION_FEATURE))
+    errors.push({
+      path: ['features', PREDICTION_FEATURE],
+      atKey: true,
+      message: `features.${PREDICTION_FEATURE}: in a regression monitor "${PREDICTION_FEATURE}" is the model's prediction (the score); name the feature otherwise`,
+    });
+  if (monitor.prediction?.class_scores !== undefined && (monitor.task ?? 'binary') !== 'multiclass')
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: only a multiclass model has class scores; this monitor's task is ${monitor.task ?? 'binary'}`,
+    });
   const ids = new Set<string>();
   const context = {
-    features: Object.fromEntries(
-      Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
-    ),
+    features: {
+      ...Object.fromEntries(
+        Object.entries(monitor.features).map(([name, spec]) => [name, kindOf(spec)]),
+      ),
+      ...(task === 'regression' ? { [PREDICTION_FEATURE]: 'numeric' as const } : {}),
+    },
     labels: monitor.labels !== undefined,
     threshold: monitor.prediction?.threshold !== undefined,
-    task: monitor.task ?? 'binary',
+    classScores: monitor.prediction?.class_scores !== undefined,
+    task,
   };
   monitor.checks.forEach((check, index) => {
     const id = checkId(monitor.checks, index);
@@ -596,7 +634,8 @@ const GITHUB_API = 'https://api.github.com';
 
 /**
  * A file baseline must exist, and every declared feature must be one of its columns: a
- * feature the baseline lacks would have nothing to be compared with.
+ * feature the baseline lacks would have nothing to be compared with. So must the predicted
+ * classes and the class scores that multiclass checks compare with.
  */
 function baselineErrors(
   monitor: RawMonitor,
@@ -613,13 +652,43 @@ function baselineErrors(
     return [{ path: ['baseline', 'file'], message: `baseline.file: ${columns.message}` }];
   if (columns.names === null) return [];
   const present = new Set(columns.names);
-  return Object.keys(monitor.features)
+  const listed = `(its columns: ${columns.names.join(', ')})`;
+  const features = Object.keys(monitor.features)
     .filter((name) => !present.has(name))
     .map((name) => ({
       path: ['features', name],
       atKey: true,
-      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" (its columns: ${columns.names?.join(', ')})`,
+      message: `features.${name}: the baseline ${path.basename(file)} has no column "${name}" ${listed}`,
     }));
+  return [
+    ...features,
+    ...comparedColumnErrors(monitor, columns.names, path.basename(file), listed),
+  ];
+}
+
+/** The baseline columns multiclass checks compare with: `prediction`, the class scores. */
+function comparedColumnErrors(
+  monitor: RawMonitor,
+  names: readonly string[],
+  file: string,
+  listed: string,
+): PathedMessage[] {
+  const errors: PathedMessage[] = [];
+  if (!names.includes('prediction'))
+    monitor.checks.forEach((check, index) => {
+      if (checkEntry(check.metric).needs?.predictedClasses)
+        errors.push({
+          path: ['checks', index, 'metric'],
+          message: `checks[${index}].metric: ${check.metric} compares with the baseline's predicted classes, and ${file} has no "prediction" column ${listed}`,
+        });
+    });
+  const prefix = monitor.prediction?.class_scores;
+  if (prefix !== undefined && !names.some((n) => n.startsWith(prefix) && n.length > prefix.length))
+    errors.push({
+      path: ['prediction', 'class_scores'],
+      message: `prediction.class_scores: ${file} has no column named "${prefix}" and a class ${listed}`,
+    });
+  return errors;
 }
 
 function checkId(checks: readonly RawCheck[], index: number): string {
@@ -639,17 +708,23 @@ function toPlan(monitor: RawMonitor, baseDir: string, hash: string): MonitorPlan
       ? { range: { min: spec.range[0], max: spec.range[1] } }
       : {}),
   }));
+  // a regression's prediction is compared like a numeric feature, when a check names it
+  const prediction: PlannedFeature[] =
+    monitor.task === 'regression'
+      ? [{ name: PREDICTION_FEATURE, kind: 'numeric', fromScore: true }]
+      : [];
   return {
     monitor: monitor.model,
     model: monitor.model,
     task: monitor.task ?? 'binary',
     hash,
     baseline: toBaselinePlan(monitor.baseline, baseDir),
-    features,
+    features: [...features, ...prediction],
     slices: (monitor.slices ?? []).map((slice) => (Array.isArray(slice) ? slice : [slice])),
     maxSliceValues: monitor.max_slice_values ?? 20,
     minSamples: monitor.min_samples ?? 100,
     threshold: monitor.prediction?.threshold ?? null,
+    classScorePrefix: monitor.prediction?.class_scores ?? null,
     labels: monitor.labels
       ? { delayMs: parseDuration(monitor.labels.delay), minCount: monitor.labels.min_count ?? 100 }
       : null,

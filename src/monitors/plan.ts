@@ -14,6 +14,11 @@ export interface PlannedFeature {
   kind: 'numeric' | 'categorical';
   /** A declared valid range; otherwise the baseline's own min and max are used. */
   range?: { min: number; max: number };
+  /**
+   * The events' score profiled and compared like a numeric feature: a regression's
+   * prediction, named PREDICTION_FEATURE (modelTask.ts).
+   */
+  fromScore?: boolean;
 }
 
 export type BaselinePlan =
@@ -41,6 +46,8 @@ export interface MonitorPlan {
   maxSliceValues: number;
   minSamples: number;
   threshold: number | null;
+  /** A multiclass model's class-score columns in the baseline file: this prefix and the class. */
+  classScorePrefix?: string | null;
   labels: { delayMs: number; minCount: number } | null;
   falseDiscoveryRate: 'none' | 'benjamini-hochberg';
   windowMs: number;

@@ -1,5 +1,7 @@
 import type { CountRange } from '../drift/cells.js';
-import type { FeatureDrift } from '../drift/featureDrift.js';
+import type { CategoricalFeatureDrift, FeatureDrift } from '../drift/featureDrift.js';
+import type { BinaryEstimate } from '../stats/cbpe.js';
+import type { ConfusionCounts } from '../stats/classificationQuality.js';
 import type { RegressionSums } from '../stats/regression.js';
 
 /**
@@ -60,7 +62,42 @@ export interface WindowAggregates {
   classification: (ClassificationAggregates & SliceId)[] | null;
   /** Predictions with numeric labels in the label window, per slice; absent when not configured. */
   regression?: (RegressionAggregates & SliceId)[] | null;
+  /** A regression's residuals in the label window against the baseline's, per slice. */
+  residuals?: (ResidualDrift & SliceId)[] | null;
+  /** A multiclass model's labelled predictions of the label window, per slice; absent when not configured. */
+  multiclass?: (MulticlassAggregates & SliceId)[] | null;
+  /**
+   * The window's predicted classes against the baseline's, per slice (as a categorical
+   * feature's drift, its categories the classes); absent when not configured.
+   */
+  predictedClasses?: CategoricalFeatureDrift[] | null;
+  /** Each class score's bins, the window's against the baseline's, per slice; absent when not configured. */
+  classScores?: (ClassScoreBinCounts & SliceId)[] | null;
+  /** Performance estimated from the scores (CBPE); absent when no check asks for it. */
+  estimated?: EstimatedPerformance | null;
   activity: WindowActivity;
+}
+
+/** CBPE of one slice: the estimate from its score cells (src/stats/cbpe.ts). */
+export type SliceEstimate = BinaryEstimate & SliceId;
+
+/**
+ * What the estimated checks read: the calibration fitted on the labelled baseline (null when
+ * the baseline has no labelled scores), CBPE per slice of the window from its score cells,
+ * and for the label window the same estimate beside its realized confusion counts, so an
+ * estimate can be held against what its labels turned out to be.
+ */
+export interface EstimatedPerformance {
+  calibration: { labelled: number; knots: number } | null;
+  /** The band is the estimate ± this many standard errors. */
+  bandWidth: number;
+  window: SliceEstimate[];
+  /** Null when no check compares an estimate with its labels, or there is no label window. */
+  labelWindow: SliceEstimate[] | null;
+  /** Why the label window's summaries could not be read (they expired), when they could not. */
+  labelWindowUnreadable?: string;
+  /** The label window's labelled predictions at the threshold, per slice. */
+  realized: (ConfusionCounts & SliceId)[] | null;
 }
 
 /** Predictions with their labels, per slice: what AUROC and the positive rates are counted from. */
@@ -84,4 +121,48 @@ export interface ClassificationAggregates {
 export interface RegressionAggregates extends RegressionSums {
   slice: string;
   n: number;
+}
+
+/**
+ * A regression's residuals (label − prediction) of the label window against the baseline's:
+ * KS's D over every residual of both (exact), and how many residuals each side has.
+ */
+export interface ResidualDrift {
+  slice: string;
+  statistic: number;
+  nReference: number;
+  nCurrent: number;
+}
+
+/**
+ * A multiclass model's predictions with their labels (class names), per slice: what its
+ * quality is judged from (src/stats/multiclass.ts). Exact: every labelled prediction counts.
+ */
+export interface MulticlassAggregates {
+  slice: string;
+  /** Every prediction of the label window. */
+  n: number;
+  /** Labelled predictions with a predicted class, per (label, predicted class). */
+  confusion: { label: string; predicted: string; count: number }[];
+  /** Labelled predictions carrying class scores. */
+  scored: number;
+  /**
+   * Per class some labelled prediction has a score for: the predictions scored for it,
+   * labelled that class (positives) or another (negatives), and Σ over positives of the
+   * negatives scored lower (ties half): its one-vs-rest AUROC.
+   */
+  classScores: { class: string; positives: number; negatives: number; pairsWon: number }[];
+}
+
+/**
+ * One class score's bins in one slice: the inner edges (the baseline's deciles of that
+ * class's score there, ties merged) and the baseline's and the window's counts per bin.
+ */
+export interface ClassScoreBinCounts {
+  /** The slice id as the store groups it. */
+  slice: string;
+  class: string;
+  edges: number[];
+  reference: number[];
+  current: number[];
 }

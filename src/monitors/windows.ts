@@ -47,14 +47,19 @@ export function lastScheduledTick(schedule: string, at: Date): Date | null {
   return null;
 }
 
-/** The first tick after `at`, or null within a year. */
-export function nextScheduledTick(schedule: string, at: Date): Date | null {
+/** The first tick after `at`, or null when there is none within `withinMs` (a year). */
+export function nextScheduledTick(
+  schedule: string,
+  at: Date,
+  withinMs = SEARCH_SPANS[SEARCH_SPANS.length - 1] ?? 0,
+): Date | null {
   const from = truncateToMinute(at).getTime() + MINUTE;
   const task = cron.createTask(schedule, () => undefined);
   try {
     let t = from;
     for (const span of SEARCH_SPANS) {
-      for (; t <= from + span; t += MINUTE) if (task.match(new Date(t))) return new Date(t);
+      const until = from + Math.min(span, withinMs);
+      for (; t <= until; t += MINUTE) if (task.match(new Date(t))) return new Date(t);
     }
     return null;
   } finally {

@@ -98,6 +98,11 @@ export interface DriftReport {
   classification?: ClassificationEntry[];
   /** The model's quality per side and slice (src/report/performance.ts). */
   performance?: PerformanceEntry[];
+  /**
+   * A regression's (--task regression): the drift of its predictions and, when both files
+   * have labels, of its residuals (label − prediction), exact, as a numeric feature's.
+   */
+  regression_drift?: { prediction: FeatureDrift[]; residual: FeatureDrift[] };
 }
 
 /** The one-shot comparison behind `driftwatch report`. */
@@ -175,6 +180,11 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
         )
       : undefined;
     phase('performance');
+    const regressionDrift =
+      options.performance?.task === 'regression' && options.performance.prediction
+        ? await computeRegressionDrift(store, tables, options, { baseline, current }, mode)
+        : undefined;
+    phase('regression drift');
     return {
       generated_at: new Date().toISOString(),
       baseline: { file: options.baseline, rows: rows.baseline },
@@ -197,6 +207,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
       features,
       ...(classification ? { classification } : {}),
       ...(performance ? { performance } : {}),
+      ...(regressionDrift ? { regression_drift: regressionDrift } : {}),
     };
   } finally {
     await dropTable(store, tables.baseline);
@@ -410,6 +421,53 @@ function comparisonRelations(
     numericCount: layout.numeric.length,
     categoricalCount: layout.categorical.length,
     sliced: slice !== undefined,
+  };
+}
+
+/**
+ * A regression's prediction and residual (label − prediction, both finite) per row, each
+ * compared like a numeric feature by the same exact drift engine; residuals only when both
+ * files have the label column.
+ */
+async function computeRegressionDrift(
+  store: Store,
+  tables: { baseline: string; current: string },
+  options: ReportOptions,
+  files: { baseline: TabularFile; current: TabularFile },
+  distances: 'exact' | 'bracketed',
+): Promise<{ prediction: FeatureDrift[]; residual: FeatureDrift[] }> {
+  const prediction = options.performance?.prediction ?? '';
+  const label = options.performance?.label ?? '';
+  const labelled = hasColumn(files.baseline, label) && hasColumn(files.current, label);
+  const number = (column: string) => `toFloat64OrNull(toString(${quoteIdentifier(column)}))`;
+  const residual = `${number(label)} - ${number(prediction)}`;
+  const relation = (table: string, value: string): RelationSql => ({
+    sql: `SELECT ${options.slice ? `ifNull(toString(${quoteIdentifier(options.slice)}), '(null)')` : '{dw_all:String}'} AS slice,
+      if(isFinite(ifNull(v, nan)), v, NULL) AS n0, ifNull(NOT isFinite(v), 0) AS x0, 1 AS dw_row
+      FROM (SELECT *, ${value} AS v FROM ${quoteIdentifier(table)})`,
+    params: options.slice ? {} : { dw_all: ALL_SLICES },
+  });
+  const compare = (name: string, value: string) =>
+    computeExactFeatureDrift(
+      store,
+      {
+        reference: relation(tables.baseline, value),
+        current: relation(tables.current, value),
+        numericCount: 1,
+        categoricalCount: 0,
+        sliced: options.slice !== undefined,
+      },
+      { numeric: [name], categorical: [] },
+      {
+        bins: options.bins ?? 10,
+        criteria: options.criteria ?? DEFAULT_DRIFT_CRITERIA,
+        maxCategories: 1,
+        distances,
+      },
+    );
+  return {
+    prediction: await compare(prediction, number(prediction)),
+    residual: labelled ? await compare('residual', residual) : [],
   };
 }
 

@@ -30,6 +30,10 @@ export interface BaselineColumnRoles {
   attributes: readonly string[];
   score?: string;
   label?: string;
+  /** The predicted class (a multiclass model's): compared with the windows' predictions. */
+  prediction?: string;
+  /** A multiclass model's class-score columns, each with its class: the rows' `scores`. */
+  classScores?: readonly { className: string; column: string }[];
 }
 
 export async function getLatestBaseline(
@@ -136,9 +140,17 @@ export async function insertBaselineFromFile(
   try {
     await loadFileIntoTable(store, input.file, input.format, scratch, kept, input.columns);
     const features = featureMaps(input.roles.features);
-    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
+    const prediction = input.roles.prediction && quoteIdentifier(input.roles.prediction);
+    const classScores = input.roles.classScores ?? [];
+    // class name -> score, the scores that are not a finite number left out
+    const scores = `mapFilter((k, v) -> isFinite(v), mapFromArrays({dw_classes:Array(String)}, [${classScores
+      .map((c) => `ifNull(toFloat64OrNull(toString(${quoteIdentifier(c.column)})), nan)`)
+      .join(', ')}]::Array(Float64)))`;
+    const sql = `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, scores, label, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT {model:String}, {name:String}, {version:UInt32}, rowNumberInAllBlocks(),
               ${input.roles.score ? `toFloat64OrNull(toString(${quoteIdentifier(input.roles.score)}))` : 'NULL'},
+              ${prediction ? `if(isNull(${prediction}) OR trim(toString(${prediction})) = '', NULL, toString(${prediction}))` : 'NULL'},
+              ${classScores.length > 0 ? scores : 'map()'},
               ${input.roles.label ? `toString(${quoteIdentifier(input.roles.label)})` : 'NULL'},
               ${features.numbers}, ${features.strings}, ${features.nulls},
               ${attributesMap(input.roles.attributes)}
@@ -150,6 +162,7 @@ export async function insertBaselineFromFile(
         name: input.name,
         version,
         dw_attribute_names: [...input.roles.attributes],
+        dw_classes: classScores.map((c) => c.className),
         ...features.params,
       },
       wideStatementSettings(sql, kept.length),
@@ -174,8 +187,8 @@ export async function insertBaselineFromRange(
 ): Promise<BaselineRecord> {
   const version = await nextVersion(store, input.model, input.name);
   await store.command(
-    `INSERT INTO reference_rows (model, baseline, version, row_id, score, label, feature_numbers, feature_strings, feature_nulls, attributes)
-     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score,
+    `INSERT INTO reference_rows (model, baseline, version, row_id, score, prediction, scores, label, feature_numbers, feature_strings, feature_nulls, attributes)
+     SELECT p.model, {name:String}, {version:UInt32}, rowNumberInAllBlocks(), p.score, p.prediction, p.scores,
             if(l.prediction_id = '', NULL, l.label), p.feature_numbers, p.feature_strings, p.feature_nulls, p.attributes
      FROM (SELECT * FROM events FINAL
            WHERE model = {model:String} AND kind = 'prediction'
@@ -200,13 +213,15 @@ export async function insertBaselineFromRange(
   });
 }
 
-/** The file's columns a baseline keeps: its features, slice attributes, score and label. */
+/** The file's columns a baseline keeps: its features, slice attributes, score, label, prediction. */
 function keptColumns(columns: readonly ColumnInfo[], roles: BaselineColumnRoles): ColumnInfo[] {
   const wanted = new Set([
     ...roles.features.map((feature) => feature.name),
     ...roles.attributes,
     ...(roles.score ? [roles.score] : []),
     ...(roles.label ? [roles.label] : []),
+    ...(roles.prediction ? [roles.prediction] : []),
+    ...(roles.classScores ?? []).map((c) => c.column),
   ]);
   return columns.filter((column) => wanted.has(column.name));
 }

@@ -15,6 +15,8 @@ export interface EventTableRow {
   prediction_id: string;
   score: number | null;
   prediction: string | null;
+  /** A multiclass model's class scores, class name → probability; absent or empty: none. */
+  scores?: Record<string, number>;
   feature_numbers: Record<string, number>;
   feature_strings: Record<string, string>;
   feature_nulls: string[];
@@ -73,6 +75,8 @@ export interface EventInsert extends RowOrigin {
   prediction_id: string;
   score: number | null;
   prediction: string | null;
+  /** Class name → probability (a multiclass model's class scores); absent: none. */
+  scores?: Readonly<Record<string, number>>;
   /** Feature name → number (±inf allowed), string, or null (an explicit null). */
   features: Readonly<Record<string, unknown>>;
   /** Slice fields; values are stored as text. */
@@ -105,6 +109,7 @@ export const EVENT_COLUMNS = [
   'prediction_id',
   'score',
   'prediction',
+  'scores',
   'feature_numbers',
   'feature_strings',
   'feature_nulls',
@@ -124,6 +129,7 @@ export const EVENT_STRUCTURE = [
   'prediction_id String',
   'score Nullable(Float64)',
   'prediction Nullable(String)',
+  'scores Map(String, Float64)',
   'feature_numbers Map(String, Float64)',
   'feature_strings Map(String, String)',
   'feature_nulls Array(String)',
@@ -146,6 +152,7 @@ export function encodeEvent(writer: RowBinaryWriter, event: EventInsert): void {
   writer.string(event.prediction_id);
   nullableFloat(writer, event.score);
   nullableString(writer, event.prediction);
+  encodeScores(writer, event.scores);
   encodeFeatures(writer, event.features);
   const attributes = event.attributes;
   const attributeNames = Object.keys(attributes);
@@ -156,6 +163,18 @@ export function encodeEvent(writer: RowBinaryWriter, event: EventInsert): void {
     writer.recurringString(typeof value === 'string' ? value : String(value));
   }
   encodeOrigin(writer, event);
+}
+
+function encodeScores(
+  writer: RowBinaryWriter,
+  scores: Readonly<Record<string, number>> | undefined,
+): void {
+  const entries = scores ? Object.entries(scores) : [];
+  writer.size(entries.length);
+  for (const [name, score] of entries) {
+    writer.recurringString(name);
+    writer.float64(score);
+  }
 }
 
 /** Where each feature goes, by the JSON type of its value: reused, never reallocated. */

@@ -1,6 +1,7 @@
 import type { QueryParams, Store } from './clickhouse.js';
 import type { ComparisonRelations, RelationSql } from './driftQueries.js';
 import {
+  scoreFeatureOf,
   sliceIdSql,
   sliceLabelsSql,
   sourceRowsSql,
@@ -18,6 +19,8 @@ import type { ProfileSliceKey } from '../drift/slices.js';
 export interface MonitorFeature {
   name: string;
   kind: 'numeric' | 'categorical';
+  /** Read from the events' score: a regression's prediction. */
+  fromScore?: boolean;
 }
 
 /** Rows of a source with `slice` (a slice id) and the features in driftQueries' shape. */
@@ -48,7 +51,7 @@ function featureRelation(
   return {
     sql: `SELECT * FROM (
             SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, ${columns.join(', ') || '1 AS dw_row'}
-            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`)})))
+            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`, scoreFeatureOf(features))})))
           WHERE slice IN {${prefix}_ids:Array(String)}`,
     params,
   };
@@ -168,4 +171,43 @@ export function regressionWindowRelation(
           FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'rws')}))`,
     params,
   };
+}
+
+/**
+ * Predictions of a window joined with their labels as class names, in the shape
+ * queryMulticlassAggregates reads (slice id, predicted class, class scores, label), one row
+ * per label.
+ */
+export function multiclassWindowRelation(
+  events: WindowEvents,
+  keys: readonly ProfileSliceKey[],
+): RelationSql {
+  const params: QueryParams = {};
+  const label = sliceLabelsSql(keys, params, 'mwl');
+  return {
+    sql: `SELECT ${sliceIdSql('lbl', params, 'mwl')} AS slice, prediction AS predicted, scores, label_text AS label
+          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'mws')}))`,
+    params,
+  };
+}
+
+/** Rows per slice id and predicted class (NULL: none) of a baseline or a window's events. */
+export async function queryPredictedClasses(
+  store: Store,
+  source: ProfileSource,
+  keys: readonly ProfileSliceKey[],
+): Promise<{ slice: string; predicted: string | null; count: number }[]> {
+  const params: QueryParams = {};
+  const label = sliceLabelsSql(keys, params, 'pcl');
+  const rows = await store.query<{ slice: string; predicted: string | null; count: string }>(
+    `SELECT ${sliceIdSql('lbl', params, 'pcl')} AS slice, prediction AS predicted, count() AS count
+     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, 'pcs')}))
+     GROUP BY slice, predicted`,
+    params,
+  );
+  return rows.map((row) => ({
+    slice: row.slice,
+    predicted: row.predicted,
+    count: Number(row.count),
+  }));
 }

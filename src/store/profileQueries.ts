@@ -31,31 +31,55 @@ export function eventsIn(model: string, window: TimeWindow): WindowEvents {
 export interface ProfileFeature {
   name: string;
   kind: 'numeric' | 'categorical';
+  /** Read from the rows' score, not the feature maps: a regression's prediction. */
+  fromScore?: boolean;
+}
+
+/** The name under which the score is profiled like a numeric feature, if any feature asks it. */
+export function scoreFeatureOf(
+  features: readonly { name: string; fromScore?: boolean }[],
+): string | undefined {
+  return features.find((feature) => feature.fromScore)?.name;
 }
 
 /**
- * The rows of a source in the events layout (score, feature maps, attributes, label_value
- * 0/1/NULL, and label_number: the label read as a number, NULL when it is none). Events are
- * read without FINAL: ingest inserts each event once.
+ * The rows of a source in the events layout (score, predicted class and class scores, feature
+ * maps, attributes, label_value 0/1/NULL, label_number: the label read as a number, NULL
+ * when it is none, and label_text: the label as a class name, NULL when there is none).
+ * Events are read without FINAL: ingest inserts each event once.
  */
-export function sourceRowsSql(source: ProfileSource, params: QueryParams, prefix = 'src'): string {
+export function sourceRowsSql(
+  source: ProfileSource,
+  params: QueryParams,
+  prefix = 'src',
+  scoreAs?: string,
+): string {
   params[`${prefix}_model`] = source.model;
+  // the score as one more numeric feature (a regression's prediction), so every query that
+  // profiles or recomputes a feature reads it the same way
+  const numbers = (score: string, map: string) => {
+    if (scoreAs === undefined) return map;
+    params[`${prefix}_score_as`] = scoreAs;
+    return `if(isNull(${score}), ${map}, mapUpdate(${map}, map({${prefix}_score_as:String}, assumeNotNull(${score}))))`;
+  };
   if (source.kind === 'stored') {
     params[`${prefix}_baseline`] = source.baseline;
     params[`${prefix}_version`] = source.version;
-    return `SELECT score, feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
+    return `SELECT score, prediction, scores,
+              ${numbers('score', 'feature_numbers')} AS feature_numbers, feature_strings, feature_nulls, attributes, '' AS prediction_id,
               multiIf(label IN ('1', '1.0', 'true', 'True'), 1, label IN ('0', '0.0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
-              toFloat64OrNull(label) AS label_number
+              toFloat64OrNull(label) AS label_number, nullIf(label, '') AS label_text
             FROM reference_rows
             WHERE model = {${prefix}_model:String} AND baseline = {${prefix}_baseline:String} AND version = {${prefix}_version:UInt32}`;
   }
   params[`${prefix}_from`] = toClickHouseTime(source.window.start);
   params[`${prefix}_to`] = toClickHouseTime(source.window.end);
-  return `SELECT p.score AS score, p.feature_numbers AS feature_numbers, p.feature_strings AS feature_strings,
+  return `SELECT p.score AS score, p.prediction AS prediction, p.scores AS scores,
+            ${numbers('p.score', 'p.feature_numbers')} AS feature_numbers, p.feature_strings AS feature_strings,
             p.feature_nulls AS feature_nulls, p.attributes AS attributes, p.prediction_id AS prediction_id,
             multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
-            toFloat64OrNull(l.label) AS label_number
-          FROM (SELECT prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes FROM events
+            toFloat64OrNull(l.label) AS label_number, nullIf(l.label, '') AS label_text
+          FROM (SELECT prediction_id, score, prediction, scores, feature_numbers, feature_strings, feature_nulls, attributes FROM events
                 WHERE model = {${prefix}_model:String} AND kind = 'prediction'
                   AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}) AS p
           LEFT JOIN (SELECT prediction_id, argMax(label, ingested_at) AS label FROM labels
@@ -162,7 +186,7 @@ export async function queryProfileStats(
   const names = features.map((f) => f.name);
   const levels = options.levels.map((level) => level.toPrecision(17)).join(', ');
   const labelled = (params: QueryParams) =>
-    `SELECT *, ${sliceLabelsSql(keys, params)} AS lbl FROM (${sourceRowsSql(source, params)})`;
+    `SELECT *, ${sliceLabelsSql(keys, params)} AS lbl FROM (${sourceRowsSql(source, params, 'src', scoreFeatureOf(features))})`;
   const numbersParams: QueryParams = { names };
   const numbers = store.query<{
     key: string;
@@ -302,6 +326,7 @@ export async function queryProfileBinCounts(
   numeric: readonly string[],
   keys: readonly ProfileSliceKey[],
   edges: ReadonlyMap<string, ReadonlyMap<string, number[]>>,
+  scoreAs?: string,
 ): Promise<Map<string, Map<string, number[]>>> {
   const result = new Map<string, Map<string, number[]>>();
   const ids: string[] = [];
@@ -326,7 +351,7 @@ export async function queryProfileBinCounts(
      FROM (
        SELECT concat(${sliceIdSql('lbl', params)}, {sep:String}, toString(f)) AS id, v,
               transform(id, {ids:Array(String)}, {positions:Array(UInt32)}, toUInt32(0)) AS position
-       FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params)}))
+       FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, 'src', scoreAs)}))
        ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
        WHERE f IN {names:Array(String)} AND isFinite(v)
      )

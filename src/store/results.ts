@@ -589,6 +589,42 @@ export async function queryLabelSeries(
   }));
 }
 
+/**
+ * The results of the given metrics for one model and slice over time, oldest first: what
+ * the estimated-and-realized performance series is made of (monitors/performanceSeries.ts).
+ */
+export async function queryModelMetricResults(
+  store: Store,
+  filter: {
+    model: string;
+    metrics: readonly string[];
+    sliceKey: string;
+    sliceValue: string;
+    from?: Date;
+    to?: Date;
+  },
+): Promise<StoredResult[]> {
+  const params: QueryParams = {
+    model: filter.model,
+    metrics: [...filter.metrics],
+    slice_key: filter.sliceKey,
+    slice_value: filter.sliceValue,
+  };
+  const conditions = [
+    'model = {model:String}',
+    'has({metrics:Array(String)}, metric)',
+    'slice_key = {slice_key:String}',
+    'slice_value = {slice_value:String}',
+    ...timeConditions(filter, params),
+  ];
+  const rows = await store.query<RawResult>(
+    `SELECT ${RESULT_COLUMNS} FROM monitor_results FINAL WHERE ${conditions.join(' AND ')}
+     ORDER BY window_end, check_id LIMIT 100000`,
+    params,
+  );
+  return rows.map(toStoredResult);
+}
+
 function nullableNumber(value: string | number | null | undefined): number | null {
   return value === null || value === undefined ? null : Number(value);
 }

@@ -23,6 +23,8 @@ const ARTIFACTS = path.join(REPO_ROOT, 'test/.tmp/dashboard');
 const read = createToken('read', 'analyst');
 const operator = createToken('operator', 'oncall');
 const ingest = createToken('ingest', 'demo-producer');
+/** A time as every time on the dashboard: UTC, to the minute ("2026-12-06 19:10Z"). */
+const minute = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z');
 
 describe('the dashboard in a real browser, on demo data', () => {
   let service: Service;
@@ -202,7 +204,9 @@ describe('the dashboard in a real browser, on demo data', () => {
     );
     expect(new Set(filtered.map(([, status]) => status))).toEqual(new Set(['critical']));
     await page.selectOption('#status-filter', 'awaiting_data');
-    expect(await page.textContent('#results tbody')).toBe('No results match.');
+    expect(await page.textContent('#results tbody')).toBe(
+      'No awaiting_data results for psi in the newest window (choose "all" to see every row).',
+    );
     await page.selectOption('#status-filter', 'all');
     await page.screenshot({ path: path.join(ARTIFACTS, 'model.png'), fullPage: true });
     await page.context().close();
@@ -314,6 +318,158 @@ describe('the dashboard in a real browser, on demo data', () => {
       { alertId, acknowledgedBy: 'oncall', reason: 'acknowledged from the dashboard' },
     ]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'alert-acknowledged.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it("groups the model's alerts by what they need (firing, acknowledged, silenced, then resolved) with value, threshold, state, silence and a link to why", async () => {
+    const asOperator = (route: string, body: unknown) =>
+      fetch(`${url}${route}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${operator.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // An operator silences the web channel's PSI and acknowledges another firing alert.
+    const silenced = await asOperator('/v1/silences', {
+      model: 'fraud-detector',
+      check_id: 'psi',
+      slice: 'channel=web',
+      for: '4h',
+      reason: 'retraining tonight',
+    });
+    expect(silenced.status).toBe(201);
+    const silence = (await silenced.json()) as { silence_id: string; until: string; by: string };
+    const listed = await fetch(
+      `${url}/v1/alerts?model=fraud-detector&state=pending,firing,resolved&limit=1000`,
+      { headers: { authorization: `Bearer ${read.token}` } },
+    );
+    type ApiAlert = {
+      alert_id: string;
+      check_id: string;
+      feature: string;
+      slice: string;
+      severity: string;
+      state: string;
+      value: number | null;
+      acknowledged: { by: string } | null;
+      silenced_until: string | null;
+    };
+    const before = ((await listed.json()) as { items: ApiAlert[] }).items;
+    const covered = (a: ApiAlert) => a.check_id === 'psi' && a.slice === 'channel=web';
+    const toAck = before.find((a) => a.state === 'firing' && !a.acknowledged && !covered(a));
+    if (!toAck) throw new Error('the demo should fire an alert outside the silence');
+    const acked = await asOperator(`/v1/alerts/${toAck.alert_id}/acknowledge`, {
+      reason: 'looking into it',
+    });
+    expect(acked.status).toBe(200);
+    // What each group should hold: the stored alerts, each in the first group it belongs to.
+    const alerts = (
+      await listAlerts(service.store, { model: 'fraud-detector', state: 'all' })
+    ).filter((a) => a.state !== 'inactive');
+    const acks = new Set(
+      (
+        await listAcknowledgements(
+          service.store,
+          alerts.map((a) => a.alertId),
+        )
+      ).map((ack) => ack.alertId),
+    );
+    const sliceOf = (a: { sliceKey: string; sliceValue: string }) =>
+      a.sliceKey ? `${a.sliceKey}=${a.sliceValue}` : a.sliceValue;
+    const groupOf = (a: (typeof alerts)[number]) =>
+      a.state === 'resolved'
+        ? 'resolved'
+        : a.checkId === 'psi' && sliceOf(a) === 'channel=web'
+          ? 'silenced'
+          : acks.has(a.alertId)
+            ? 'acknowledged'
+            : a.state;
+    const expected: Record<string, string[]> = {};
+    for (const a of alerts) (expected[groupOf(a)] ??= []).push(a.alertId);
+    expect(expected.firing?.length).toBeGreaterThan(0);
+    expect(expected.acknowledged).toContain(toAck.alert_id);
+    expect(expected.silenced?.length).toBeGreaterThan(0);
+
+    const page = await logIn(read.token);
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const groups = page.locator('#alerts .alert-group');
+    const shown = await groups.evaluateAll((nodes) =>
+      nodes.map((node) => [
+        node.getAttribute('data-group'),
+        [...node.querySelectorAll('tr.alert-row')].map((tr) => tr.getAttribute('data-alert')),
+      ]),
+    );
+    // firing first, resolved last; each alert in its group
+    const order = ['firing', 'pending', 'acknowledged', 'silenced', 'resolved'];
+    expect(shown.map(([group]) => group)).toEqual(order.filter((group) => expected[group]));
+    for (const [group, ids] of shown)
+      expect([...(ids as string[])].sort()).toEqual([...(expected[group as string] ?? [])].sort());
+    // each row: its value, the threshold its severity crossed, its state, its silence, its link
+    const latest = await listLatestWindowResults(service.store, 'fraud-detector');
+    const fmt = (v: number | null) =>
+      v === null
+        ? '–'
+        : Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001)
+          ? v.toExponential(3)
+          : v.toFixed(4);
+    const now = (
+      (await (
+        await fetch(
+          `${url}/v1/alerts?model=fraud-detector&state=pending,firing,resolved&limit=1000`,
+          {
+            headers: { authorization: `Bearer ${read.token}` },
+          },
+        )
+      ).json()) as { items: ApiAlert[] }
+    ).items;
+    for (const alert of now) {
+      const row = page.locator(`#alerts tr.alert-row[data-alert="${alert.alert_id}"]`);
+      const cells = await row.locator('td').allTextContents();
+      const result = latest.find(
+        (r) =>
+          r.check_id === alert.check_id &&
+          r.feature === alert.feature &&
+          (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value) === alert.slice,
+      );
+      const crossed = !result
+        ? null
+        : alert.severity === 'critical'
+          ? (['critical', result.critical_threshold] as const)
+          : (['warn', result.warn_threshold] as const);
+      const threshold = crossed && crossed[1] !== null ? `${crossed[0]} ≥ ${fmt(crossed[1])}` : '–';
+      expect(cells[1]).toBe(`${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`);
+      expect(cells[2]).toMatch(
+        alert.state === 'resolved'
+          ? /^resolved · last breach \d{4}-\d\d-\d\d \d\d:\d\dZ$/
+          : new RegExp(`^${alert.state} since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\dZ`),
+      );
+      if (alert.acknowledged) expect(cells[2]).toMatch(/ · acknowledged by oncall$/);
+      expect(cells[3]).toBe(fmt(alert.value));
+      expect(cells[4]).toBe(threshold);
+      expect(await row.locator('a.why').getAttribute('href')).toBe(
+        `/dashboard/alerts/${alert.alert_id}`,
+      );
+      if (covered(alert) && alert.state !== 'resolved') {
+        expect(cells[5]).toBe(
+          `by ${silence.by}, “retraining tonight”, until ${minute(silence.until)}`,
+        );
+        expect(await row.locator('[data-silence]').getAttribute('data-silence')).toBe(
+          silence.silence_id,
+        );
+      } else expect(cells[5]).toBe('–');
+    }
+    expect(silence.by).toBe('oncall');
+    await page.locator('#alerts').screenshot({ path: path.join(ARTIFACTS, 'model-alerts.png') });
+    // the link opens the alert's explanation
+    const first = expected.silenced?.[0] ?? '';
+    await Promise.all([
+      page.waitForURL(`${url}/dashboard/alerts/${first}`),
+      page.locator(`#alerts tr.alert-row[data-alert="${first}"] a.why`).click(),
+    ]);
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(
+      await page.locator(`#silences .silence[data-silence="${silence.silence_id}"]`).count(),
+    ).toBe(1);
     await page.context().close();
   });
 

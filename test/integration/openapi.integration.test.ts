@@ -174,6 +174,11 @@ describe('the OpenAPI document, and every answer against it', () => {
       },
       { route: 'GET /v1/models/:model/labels', url: `/v1/models/${model}/labels`, needs: 'read' },
       {
+        route: 'GET /v1/models/:model/performance',
+        url: `/v1/models/${model}/performance`,
+        needs: 'read',
+      },
+      {
         route: 'GET /v1/models/:model/baselines',
         url: `/v1/models/${model}/baselines`,
         needs: 'read',

@@ -1,4 +1,4 @@
-import cron from 'node-cron';
+import { nextScheduledTick } from '../../monitors/windows.js';
 import { alertmanagerAlerts } from '../render/alertmanager.js';
 import type { AlertmanagerTarget } from '../secrets.js';
 import type { Delivery, NotificationChannel } from './channel.js';
@@ -64,7 +64,6 @@ export function createAlertmanagerChannel(
   };
 }
 
-const MINUTE = 60_000;
 const HORIZON_MS = 8 * 86_400_000;
 
 /**
@@ -74,16 +73,9 @@ const HORIZON_MS = 8 * 86_400_000;
  * that runs less than twice in eight days counts as eight days.
  */
 export function evaluationIntervalMs(schedule: string, now: Date): number {
-  const task = cron.createTask(schedule, () => undefined);
-  try {
-    const ticks: number[] = [];
-    const start = Math.floor(now.getTime() / MINUTE) * MINUTE + MINUTE;
-    for (let t = start; t <= now.getTime() + HORIZON_MS && ticks.length < 2; t += MINUTE)
-      if (task.match(new Date(t))) ticks.push(t);
-    const [first, second] = ticks;
-    if (first === undefined || second === undefined) return HORIZON_MS;
-    return Math.max(first - now.getTime(), second - first);
-  } finally {
-    void task.destroy();
-  }
+  const first = nextScheduledTick(schedule, now, HORIZON_MS);
+  if (first === null) return HORIZON_MS;
+  const second = nextScheduledTick(schedule, first, now.getTime() + HORIZON_MS - first.getTime());
+  if (second === null) return HORIZON_MS;
+  return Math.max(first.getTime() - now.getTime(), second.getTime() - first.getTime());
 }

@@ -345,3 +345,58 @@ describe('webhook requests', () => {
     expect(JSON.parse(v1.body)).not.toHaveProperty('logical_date');
   });
 });
+
+describe('an estimate held against its labels (estimation_error, CBPE)', () => {
+  const breach = item({
+    check: 'auroc_estimate',
+    metric: 'estimation_error',
+    feature: '',
+    slice: { key: '', value: 'all' },
+    value: 0.5123,
+    estimated_value: 0.8286,
+    band_lower: 0.794,
+    band_upper: 0.8631,
+    warn_threshold: null,
+    critical_threshold: 0.01,
+  });
+
+  it('names the realized value, the estimate and its band, and the tolerance', () => {
+    expect(measureText(breach)).toBe(
+      "realized 0.5123 outside the estimate 0.8286's band [0.794, 0.8631] (tolerance 0.01)",
+    );
+    expect(measureText({ ...breach, value: 0.8 })).toContain('realized 0.8 within');
+    // an estimated value shows its band beside it, as a bracket is shown
+    expect(
+      measureText(
+        item({
+          metric: 'estimated_roc_auc',
+          value: 0.55,
+          value_lower: 0.54,
+          value_upper: 0.56,
+          band_lower: 0.5,
+          band_upper: 0.61,
+          critical_threshold: 0.6,
+        }),
+      ),
+    ).toBe('0.55 < 0.6, exact value in [0.54, 0.56], band [0.5, 0.61]');
+  });
+
+  it('carries both values and the band in a webhook body that the schema accepts', () => {
+    const payload = webhookPayload(
+      { id: 'msg_0123456789abcdef0123456789abcdef', kind: 'trigger', message: message([breach]) },
+      LINKS,
+    );
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(
+      JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'schemas/webhook.schema.json'), 'utf8')),
+    );
+    expect(validate(payload), JSON.stringify(validate.errors)).toBe(true);
+    expect(payload.data.breaches[0]).toMatchObject({
+      value: 0.5123,
+      estimated_value: 0.8286,
+      band_lower: 0.794,
+      band_upper: 0.8631,
+    });
+  });
+});

@@ -154,6 +154,21 @@ export function measureText(item: NotificationItem): string {
     case 'count':
       parts.push(String(value ?? 0));
       break;
+    case 'estimate': {
+      // the realized value against the band CBPE estimated for it, both named
+      const band = `[${formatNumber(item.band_lower)}, ${formatNumber(item.band_upper)}]`;
+      const tolerance = item.critical_threshold;
+      const inside =
+        value !== null &&
+        item.band_lower !== null &&
+        item.band_upper !== null &&
+        value >= item.band_lower - (tolerance ?? 0) &&
+        value <= item.band_upper + (tolerance ?? 0);
+      parts.push(
+        `realized ${formatNumber(value)} ${inside ? 'within' : 'outside'} the estimate ${formatNumber(item.estimated_value)}'s band ${band}${tolerance ? ` (tolerance ${formatNumber(tolerance)})` : ''}`,
+      );
+      break;
+    }
     case 'at_or_above':
     case 'above': {
       const limit = thresholdOf(item);
@@ -168,6 +183,9 @@ export function measureText(item: NotificationItem): string {
     parts.push(
       `exact value in [${formatNumber(item.value_lower)}, ${formatNumber(item.value_upper)}]`,
     );
+  // An estimated value carries its sampling-error band (CBPE), as a bracket is carried.
+  if (render.kind !== 'estimate' && item.band_lower !== null && item.band_upper !== null)
+    parts.push(`band [${formatNumber(item.band_lower)}, ${formatNumber(item.band_upper)}]`);
   if (item.note) parts.push(item.note);
   return parts.join(', ');
 }

@@ -26,6 +26,11 @@ export interface WebhookBreach {
   /** The bracket containing the exact value when value is not exact; both null otherwise. */
   value_lower: number | null;
   value_upper: number | null;
+  /** An estimate's sampling-error band (CBPE); for estimation_error, the band the realized value left. */
+  band_lower: number | null;
+  band_upper: number | null;
+  /** For estimation_error: the estimate beside the realized value. */
+  estimated_value: number | null;
   threshold: number | null;
   p_value: number | null;
   adjusted_p_value: number | null;
@@ -85,6 +90,9 @@ export function breachOf(item: NotificationItem, links: NotificationLinks): Webh
     value: item.value,
     value_lower: item.value_lower,
     value_upper: item.value_upper,
+    band_lower: item.band_lower,
+    band_upper: item.band_upper,
+    estimated_value: item.estimated_value,
     threshold: thresholdOf(item),
     p_value: item.p_value,
     adjusted_p_value: item.adjusted_p_value,

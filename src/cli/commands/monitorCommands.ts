@@ -493,6 +493,23 @@ function formatValue(value: number | null, lower: number | null, upper: number |
   return `${formatNumber(value)} [${formatNumber(lower)}, ${formatNumber(upper)}]`;
 }
 
+/**
+ * What an estimate carries beside its value (CBPE): its sampling-error band, and for
+ * estimation_error the estimate the realized value was held against.
+ */
+export function estimateText(
+  estimated: number | null,
+  bandLower: number | null,
+  bandUpper: number | null,
+): string {
+  const estimate = estimated === null ? '' : ` vs estimate ${formatNumber(estimated)}`;
+  const band =
+    bandLower === null || bandUpper === null
+      ? ''
+      : ` band [${formatNumber(bandLower)}, ${formatNumber(bandUpper)}]`;
+  return `${estimate}${band}`;
+}
+
 function formatDuration(seconds: number): string {
   if (seconds < 120) return `${seconds.toFixed(0)} s`;
   if (seconds < 7200) return `${(seconds / 60).toFixed(0)} min`;
@@ -525,7 +542,8 @@ function historyTable(rows: readonly StoredResult[]): string {
       row.check_id,
       row.feature || '-',
       row.slice_key ? `${row.slice_key}=${row.slice_value}` : row.slice_value,
-      formatValue(row.value, row.value_lower, row.value_upper),
+      formatValue(row.value, row.value_lower, row.value_upper) +
+        estimateText(row.estimated_value, row.band_lower, row.band_upper),
       formatNumber(row.adjusted_p_value ?? row.p_value),
       String(row.n_reference),
       String(row.n_current),
@@ -543,7 +561,8 @@ export function resultsTable(results: readonly CheckResult[]): string {
     r.checkId,
     r.feature || '-',
     r.sliceKey ? `${r.sliceKey}=${r.sliceValue}` : r.sliceValue,
-    formatValue(r.value, r.valueLower, r.valueUpper),
+    formatValue(r.value, r.valueLower, r.valueUpper) +
+      estimateText(r.estimatedValue, r.bandLower, r.bandUpper),
     formatNumber(r.adjustedPValue ?? r.pValue),
   ]);
   return `${alignColumns([['window end', 'status', 'check', 'feature', 'slice', 'value', 'p-value'], ...rows]).join('\n')}\n`;

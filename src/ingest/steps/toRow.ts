@@ -23,13 +23,27 @@ export function toEventInsert(
     model: event.model as string,
     model_version: (event.model_version as string | undefined) ?? '',
     prediction_id: (event.prediction_id as string | undefined) ?? '',
-    score: kind === 'prediction' && typeof event.score === 'number' ? event.score : null,
+    score: kind === 'prediction' ? scoreOf(event) : null,
     prediction:
       kind === 'prediction' && event.prediction !== undefined ? String(event.prediction) : null,
+    // validated: class name → a probability in [0, 1]
+    scores:
+      kind === 'prediction' ? (event.scores as Record<string, number> | undefined) : undefined,
     features: event.features as Record<string, unknown>,
     attributes: (event.attributes as Record<string, unknown> | undefined) ?? {},
     ...coordinates(origin),
   };
+}
+
+/**
+ * The score column: the event's `score` (a probability, [0, 1] by the schema), else a
+ * `prediction` sent as a JSON number, which is a regression's predicted value (unbounded).
+ * Ingest cannot know a model's task; this rule keeps a binary score's bounds checked and
+ * gives a regression's prediction the same summaries a score has. A class is sent as text.
+ */
+function scoreOf(event: Record<string, unknown>): number | null {
+  if (typeof event.score === 'number') return event.score;
+  return typeof event.prediction === 'number' ? event.prediction : null;
 }
 
 /** A validated label → its row. */

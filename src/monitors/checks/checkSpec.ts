@@ -73,6 +73,8 @@ export interface CheckFileContext {
   features: Readonly<Record<string, 'numeric' | 'categorical'>>;
   labels: boolean;
   threshold: boolean;
+  /** prediction.class_scores is given. */
+  classScores?: boolean;
   task: ModelTask;
 }
 
@@ -114,6 +116,11 @@ export function checkProblems(
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs prediction.threshold`,
+    });
+  if (entry.needs?.classScores && !context.classScores)
+    problems.push({
+      path: at('metric'),
+      message: `${where}.metric: ${check.metric} needs prediction.class_scores (the baseline file's class-score columns)`,
     });
   if (!entry.tasks.includes(context.task))
     problems.push({

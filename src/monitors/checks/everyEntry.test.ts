@@ -12,6 +12,7 @@ import { loadMonitorFile } from '../monitorFile.js';
 import type { ModelTask } from '../modelTask.js';
 import type { MonitorPlan } from '../plan.js';
 import type { WindowAggregates } from '../windowAggregates.js';
+import type { BinaryEstimate } from '../../stats/cbpe.js';
 import {
   checkEntry,
   isFeatureScope,
@@ -33,9 +34,9 @@ import {
 
 /**
  * The tasks a monitor file can declare (its `task:` key): one monitor file each, holding
- * that task's entries. Multiclass monitors are not built yet.
+ * that task's entries.
  */
-const FILE_TASKS: readonly ModelTask[] = ['binary', 'regression'];
+const FILE_TASKS: readonly ModelTask[] = ['binary', 'multiclass', 'regression'];
 const entriesOf = (task: ModelTask) =>
   METRICS.filter((metric) => checkEntry(metric).tasks.includes(task));
 
@@ -53,6 +54,8 @@ function exampleFields(metric: Metric): Record<string, unknown> {
     if (schema.$ref === '#/$defs/severity') fields[name] = 'warn';
     else if (schema.$ref === '#/$defs/duration') fields[name] = '1h';
     else if (schema.type === 'number') fields[name] = 0.5;
+    // the last of a list of names: its first is the default
+    else if (Array.isArray(schema.enum)) fields[name] = schema.enum.at(-1);
     else throw new Error(`${metric}.${name}: no example for ${JSON.stringify(schema)}`);
   }
   return fields;
@@ -64,7 +67,10 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
     return `  - ${JSON.stringify(fields)}`;
   });
   const dir = tempDir('driftwatch-every-entry-');
-  fs.writeFileSync(path.join(dir, 'base.csv'), 'amount,country,score,label\n1,de,0.2,0\n');
+  fs.writeFileSync(
+    path.join(dir, 'base.csv'),
+    'amount,country,score,label,prediction,p_a\n1,de,0.2,0,a,0.2\n',
+  );
   const file = path.join(dir, 'every.yaml');
   fs.writeFileSync(
     file,
@@ -73,7 +79,7 @@ function monitorFileOfEveryEntry(task: ModelTask): string {
       ...(task === 'binary' ? [] : [`task: ${task}`]),
       'baseline: { file: base.csv }',
       'features: { amount: numeric, country: categorical }',
-      'prediction: { threshold: 0.5 }',
+      task === 'multiclass' ? 'prediction: { class_scores: p_ }' : 'prediction: { threshold: 0.5 }',
       "schedule: '0 * * * *'",
       'window: 1h',
       'labels: { delay: 1d, min_count: 50 }',
@@ -98,7 +104,8 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
  * field, a tenth of the usual volume two hours after the last event, a model that
  * predicts and is labelled positive far more often than its baseline, ranked worse than
- * chance, and a regression far off its labels.
+ * chance, a regression far off its labels, and a multiclass model that predicts the other
+ * class every time, ranks it worse than chance and predicts classes the baseline hardly did.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -192,12 +199,87 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         labelM2: 100 * rows,
       },
     ],
+    // the label window's residuals wholly apart from the baseline's
+    residuals: [
+      { slice: 'all', key: '', value: 'all', statistic: 1, nReference: rows, nCurrent: rows },
+    ],
+    multiclass: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        n: rows,
+        confusion: [
+          { label: 'a', predicted: 'b', count: 900 },
+          { label: 'b', predicted: 'a', count: 100 },
+        ],
+        scored: rows,
+        classScores: [
+          { class: 'a', positives: 900, negatives: 100, pairsWon: 0.1 * 900 * 100 },
+          { class: 'b', positives: 100, negatives: 900, pairsWon: 0.1 * 100 * 900 },
+        ],
+      },
+    ],
+    predictedClasses: [
+      {
+        ...drift,
+        kind: 'categorical',
+        name: 'prediction',
+        slice: 'all',
+        null_rate: { reference: 0, current: 0 },
+        quality: { reference: quality(1000), current: quality(rows) },
+        null_rate_drift: false,
+        method: 'chi2',
+        exact: true,
+        histogram: { categories: ['a', 'b'], reference: [1000, 0], current: [100, 900] },
+        chi2: { statistic: 900, p_value: 1e-12, dof: 1 },
+        new_categories: ['b'],
+      },
+    ],
+    // every score of class a below the baseline's lowest decile edge
+    classScores: [
+      {
+        slice: 'all',
+        key: '',
+        value: 'all',
+        class: 'a',
+        edges: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+        reference: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+        current: [rows, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      },
+    ],
+    // estimated far below any floor; the label window estimated near 1 and labelled at 0
+    estimated: {
+      calibration: { labelled: 1000, knots: 8 },
+      bandWidth: 3,
+      window: [{ ...ALL_SLICE, ...estimateAt(0.1, rows) }],
+      labelWindow: [{ ...ALL_SLICE, ...estimateAt(0.95, rows) }],
+      realized: [{ ...ALL_SLICE, tp: 0, fp: 900, fn: 100, tn: 0 }],
+    },
     activity: {
       events: rows,
       lastEvent: END - 2 * HOUR,
       windowEnd: END,
       expectedEvents: Object.fromEntries(plan.checks.map((check) => [check.id, 10 * rows])),
     },
+  };
+}
+
+const ALL_SLICE = { key: '', value: 'all' };
+
+/** A CBPE estimate whose every metric is `value`, give or take 0.03. */
+function estimateAt(value: number, n: number): BinaryEstimate {
+  const metric = { value, lower: value, upper: value, sigma: 0.01 };
+  const estimate = { ...metric, band: { lower: value - 0.03, upper: value + 0.03 } };
+  const count = { lower: n / 4, upper: n / 4 };
+  return {
+    n,
+    expected: { tp: count, fp: count, fn: count, tn: count },
+    accuracy: estimate,
+    precision: estimate,
+    recall: estimate,
+    f1: estimate,
+    roc_auc: estimate,
   };
 }
 

@@ -39,6 +39,10 @@ export interface Measurement {
   /** The effect size a significant test must also reach (KS D, a Jensen-Shannon distance). */
   effect?: number | null;
   effectBracket?: Bracket | null;
+  /** An estimated value's sampling-error band (CBPE), or the estimate's band a realized value is held against. */
+  band?: Bracket | null;
+  /** Beside a realized value: what was estimated for it (estimation_error). */
+  estimate?: number | null;
   nReference: number;
   nCurrent: number;
   details: Record<string, unknown>;
@@ -66,7 +70,8 @@ export type RenderSpec =
   | { kind: 'below' }
   | { kind: 'signed' }
   | { kind: 'count' }
-  | { kind: 'test'; statistic: string };
+  | { kind: 'test'; statistic: string }
+  | { kind: 'estimate' };
 
 /** The thresholds a statistic suggests (drafts, the report) and a plan falls back on. */
 export type DefaultThresholds =
@@ -77,7 +82,8 @@ export type DefaultThresholds =
   | { kind: 'shift'; maxShift: number; pValue: number | null }
   | { kind: 'ratio'; minRatio: number; maxRatio: number | null; trailingMs: number }
   | { kind: 'delay'; maxDelayMs: number | null }
-  | { kind: 'count' };
+  | { kind: 'count' }
+  | { kind: 'tolerance'; tolerance: number };
 
 export type DefaultsKind = DefaultThresholds['kind'];
 type DefaultsOf<K extends DefaultsKind> = Extract<DefaultThresholds, { kind: K }>;
@@ -531,4 +537,61 @@ export const scoreKind: JudgeKind<ScoreParams> = {
     judgeEnds(measured, (v) =>
       v < p.min ? 'critical' : p.warn !== null && v < p.warn ? 'warn' : 'ok',
     ),
+};
+
+/** The performance metrics CBPE estimates for a binary model (scikit-learn's names). */
+export const ESTIMATED_METRICS = ['roc_auc', 'accuracy', 'precision', 'recall', 'f1'] as const;
+export type EstimatedMetric = (typeof ESTIMATED_METRICS)[number];
+
+export interface EstimationErrorParams {
+  /** Which estimate is held against its realized value. */
+  estimate: EstimatedMetric;
+  /** How far beyond the estimate's band the realized value may lie before it breaches. */
+  tolerance: number;
+  severity: Severity;
+}
+
+/**
+ * An estimate held against its realized value once labels arrive: breached when the
+ * realized value (the measured value) lies outside the estimate's band (the measurement's
+ * band) by more than the tolerance. The band already contains the estimate's bracket, so
+ * the verdict is exact.
+ */
+export const estimationErrorKind: JudgeKind<EstimationErrorParams> = {
+  name: 'estimation_error',
+  defaults: 'tolerance',
+  fields: {
+    estimate: {
+      description:
+        'The estimated metric held against its realized value: roc_auc (the default), accuracy, precision, recall or f1.',
+      enum: [...ESTIMATED_METRICS],
+    },
+    tolerance: {
+      description:
+        "How far outside the estimate's band the realized value may lie before it breaches (0 by default).",
+      type: 'number',
+      minimum: 0,
+    },
+    severity: SEVERITY,
+  },
+  test: false,
+  render: { kind: 'estimate' },
+  plan(raw, defaults) {
+    const named = raw.estimate;
+    return {
+      estimate: ESTIMATED_METRICS.find((metric) => metric === named) ?? 'roc_auc',
+      tolerance: numberField(raw, 'tolerance') ?? defaultsAs(defaults, 'tolerance').tolerance,
+      severity: severityField(raw),
+    };
+  },
+  thresholds: (p) => ({ warnThreshold: null, criticalThreshold: p.tolerance }),
+  severity: (p) => p.severity,
+  judge(measured, p) {
+    const details = { tolerance: p.tolerance };
+    const band = measured.band ?? null;
+    if (band === null) return { status: 'insufficient_data', undecided: false, details };
+    const v = measured.value;
+    const outside = v < band[0] - p.tolerance || v > band[1] + p.tolerance;
+    return { status: bySeverity(outside, p.severity), undecided: false, details };
+  },
 };

@@ -5,12 +5,41 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
-import { aurocFromCounts, twoProportionZTest } from '../../stats/index.js';
+import {
+  aurocFromCounts,
+  jensenShannonDistance,
+  ksPValueAsymp,
+  psi,
+  twoProportionZTest,
+} from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
-import type { SliceQuality, WindowActivity, WindowAggregates } from '../windowAggregates.js';
-import type { Measurement } from './kinds.js';
+import type {
+  EstimatedPerformance,
+  SliceQuality,
+  WindowActivity,
+  WindowAggregates,
+} from '../windowAggregates.js';
+import type { EstimationErrorParams, EstimatedMetric, Measurement } from './kinds.js';
+import erfc from '@stdlib/math-base-special-erfc';
+import type { Estimate } from '../../stats/cbpe.js';
+import { thresholdMetrics } from '../../stats/classificationQuality.js';
 import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
-import type { FeatureInSlice, LabelledSlice, RegressionSlice } from './subjects.js';
+import {
+  emptyMulticlassConfusion,
+  multiclassMetrics,
+  updateMulticlassConfusion,
+  type MulticlassMetrics,
+} from '../../stats/multiclass.js';
+import type {
+  ClassScoreBins,
+  EstimatedAndRealized,
+  EstimatedSlice,
+  FeatureInSlice,
+  LabelledSlice,
+  MulticlassSlice,
+  RegressionSlice,
+  ResidualSlice,
+} from './subjects.js';
 
 /**
  * What each statistic reads off a window's aggregates for one subject, before any
@@ -23,7 +52,7 @@ export interface MeasureContext {
     minSamples: number;
     threshold: number | null;
     labels: { minCount: number } | null;
-    features: readonly { name: string }[];
+    features: readonly { name: string; fromScore?: boolean }[];
   };
   aggregates: WindowAggregates;
 }
@@ -178,7 +207,8 @@ export function measureSchema(
   _check: unknown,
   context: MeasureContext,
 ): Measurement {
-  const declared = context.plan.features.map((feature) => feature.name);
+  // a regression's prediction is the events' score, never a feature of theirs
+  const declared = context.plan.features.filter((f) => !f.fromScore).map((f) => f.name);
   const current = new Set(aggregates.paths.current);
   const known = new Set([...aggregates.paths.baseline, ...declared]);
   const missing = declared.filter((name) => !current.has(name));
@@ -376,5 +406,339 @@ export function regressionMeasure(
       nCurrent: slice.count,
       details: { labelled: slice.count, predictions: slice.n, label_mean: slice.labelMean },
     };
+  };
+}
+
+// ---- multiclass -------------------------------------------------------------------------
+
+/** Above this many classes a result keeps its averages but not the per-class tables. */
+export const MAX_DETAILED_CLASSES = 100;
+
+export type MulticlassAverage = keyof Pick<
+  MulticlassMetrics,
+  'accuracy' | 'f1_macro' | 'f1_weighted' | 'precision_macro' | 'recall_macro'
+>;
+
+/** Labelled predictions with a predicted class: the confusion matrix's total. */
+function labelledOf(slice: MulticlassSlice): number {
+  return slice.confusion.reduce((total, pair) => total + pair.count, 0);
+}
+
+/** The slice's metrics over its classes: its labels, predictions and class-score names. */
+function metricsOf(slice: MulticlassSlice): MulticlassMetrics {
+  const confusion = emptyMulticlassConfusion();
+  for (const pair of slice.confusion)
+    updateMulticlassConfusion(confusion, pair.label, pair.predicted, pair.count);
+  return multiclassMetrics(
+    confusion,
+    slice.classScores.map((c) => c.class),
+  );
+}
+
+/** The per-class tables a multiclass result keeps: what a reader needs to see why. */
+function perClassDetails(m: MulticlassMetrics): Record<string, unknown> {
+  if (m.classes.length > MAX_DETAILED_CLASSES)
+    return {
+      classes_count: m.classes.length,
+      per_class_omitted: `${m.classes.length} classes: more than ${MAX_DETAILED_CLASSES}`,
+    };
+  return { classes: m.classes, per_class: m.per_class, confusion_matrix: m.confusion_matrix };
+}
+
+/**
+ * A multiclass quality metric of the label window's predictions and labels (exact, from the
+ * counts per (label, predicted class)), once labels.min_count of them are in. The classes
+ * are the slice's labels, predictions and class-score names, sorted (scikit-learn with
+ * labels = those classes, zero_division = 0).
+ */
+export function multiclassMeasure(
+  metric: MulticlassAverage,
+): (slice: MulticlassSlice, check: unknown, context: MeasureContext) => Measurement {
+  return (slice, _check, context) => {
+    const labelled = labelledOf(slice);
+    const few = tooFewLabels({ labelled, n: slice.n }, context);
+    if (few) return few;
+    const m = metricsOf(slice);
+    const value = m[metric];
+    return {
+      value: Number.isFinite(value) ? value : null,
+      nReference: 0,
+      nCurrent: labelled,
+      details: { labelled, predictions: slice.n, ...perClassDetails(m) },
+    };
+  };
+}
+
+/**
+ * Macro one-vs-rest AUROC of the class scores: the unweighted mean over the slice's classes
+ * of each class's AUROC (its score against "label is that class", ties half), as
+ * roc_auc_score(multi_class='ovr', average='macro'). It needs every labelled prediction that
+ * carries class scores to score every class; undefined (insufficient data, named) when a
+ * class has no positive or no negative label.
+ */
+export function measureRocAucOvr(
+  slice: MulticlassSlice,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const labelled = labelledOf(slice);
+  const few = tooFewLabels({ labelled, n: slice.n }, context);
+  if (few) return few;
+  const why = (reason: string, more: Record<string, unknown> = {}): Measurement => ({
+    value: null,
+    nReference: 0,
+    nCurrent: slice.scored,
+    details: { reason, labelled, scored: slice.scored, predictions: slice.n, ...more },
+  });
+  if (slice.scored === 0) return why('no labelled prediction carries class scores');
+  const { classes } = metricsOf(slice);
+  const byClass = new Map(slice.classScores.map((c) => [c.class, c]));
+  const unscored = classes.filter((name) => {
+    const scores = byClass.get(name);
+    return !scores || scores.positives + scores.negatives !== slice.scored;
+  });
+  if (unscored.length > 0)
+    return why(
+      `some labelled predictions with class scores have no score for ${unscored.slice(0, 5).join(', ')}${unscored.length > 5 ? ', …' : ''}`,
+      listedNames('classes_without_scores', unscored),
+    );
+  const perClass = classes.map((name) => {
+    const scores = byClass.get(name);
+    return { class: name, roc_auc: scores ? aurocFromCounts(scores) : NaN };
+  });
+  const undefinedFor = perClass.filter((c) => Number.isNaN(c.roc_auc)).map((c) => c.class);
+  if (undefinedFor.length > 0)
+    return why(
+      `one-vs-rest AUROC is undefined for ${undefinedFor.slice(0, 5).join(', ')}${undefinedFor.length > 5 ? ', …' : ''}: no label of that class, or only that class`,
+      listedNames('undefined_classes', undefinedFor),
+    );
+  const value = perClass.reduce((total, c) => total + c.roc_auc, 0) / perClass.length;
+  return {
+    value,
+    nReference: 0,
+    nCurrent: slice.scored,
+    details: {
+      labelled,
+      scored: slice.scored,
+      predictions: slice.n,
+      ...(classes.length <= MAX_DETAILED_CLASSES
+        ? { per_class: perClass }
+        : { classes_count: classes.length }),
+    },
+  };
+}
+
+/**
+ * The window's predicted-class distribution against the baseline's (its categories the
+ * classes), by a drift measure of a categorical feature; named when the baseline has none.
+ */
+export function predictedClassMeasure(
+  measure: (entry: CategoricalFeatureDrift, check: unknown, context: MeasureContext) => Measurement,
+): (entry: CategoricalFeatureDrift, check: unknown, context: MeasureContext) => Measurement {
+  return (entry, check, context) => {
+    if (entry.n_reference === 0)
+      return {
+        value: null,
+        nReference: 0,
+        nCurrent: entry.n_current,
+        details: {
+          reason:
+            'the baseline has no predicted classes in this slice (a baseline file needs a `prediction` column)',
+        },
+      };
+    return measure(entry, check, context);
+  };
+}
+
+/**
+ * PSI of one class's score in a slice over the baseline's decile bins of it (exact counts;
+ * the Jensen-Shannon distance and the histogram kept in the details).
+ */
+export function measureClassScorePsi(
+  bins: ClassScoreBins,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const nReference = bins.reference.reduce((total, count) => total + count, 0);
+  const nCurrent = bins.current.reduce((total, count) => total + count, 0);
+  return (
+    tooFew(context, nReference, nCurrent) ?? {
+      value: psi(bins.reference, bins.current),
+      nReference,
+      nCurrent,
+      details: {
+        class: bins.class,
+        jensen_shannon: jensenShannonDistance(bins.reference, bins.current),
+        histogram: { edges: bins.edges, reference: bins.reference, current: bins.current },
+      },
+    }
+  );
+}
+
+// ---- performance estimated before labels arrive (CBPE) -----------------------------------
+
+const NO_CALIBRATION =
+  'the baseline has no labelled scores to calibrate on (CBPE needs the baseline file’s score and label columns)';
+
+/**
+ * Labelled baseline scores below which CBPE gives no estimate: its band holds the labels'
+ * randomness, not the calibration's own error, and with a reference of 500 the realized
+ * values fell outside ±3σ in up to a fifth of windows (docs/TASKS.md, "Reference size").
+ */
+export const MIN_CALIBRATION_LABELS = 1000;
+
+type Calibrated = EstimatedPerformance & { calibration: { labelled: number; knots: number } };
+
+/** The window's estimates, or why there is none to judge: no calibration, or a small one. */
+function calibrated(
+  estimated: EstimatedPerformance | null | undefined,
+  nCurrent: number,
+): { ok: true; estimated: Calibrated } | { ok: false; why: Measurement } {
+  const calibration = estimated?.calibration;
+  if (!estimated || !calibration)
+    return {
+      ok: false,
+      why: { value: null, nReference: 0, nCurrent, details: { reason: NO_CALIBRATION } },
+    };
+  if (calibration.labelled >= MIN_CALIBRATION_LABELS)
+    return { ok: true, estimated: { ...estimated, calibration } };
+  return {
+    ok: false,
+    why: {
+      value: null,
+      nReference: calibration.labelled,
+      nCurrent,
+      details: {
+        reason: `the calibration was fitted on ${calibration.labelled} labelled baseline scores, fewer than the ${MIN_CALIBRATION_LABELS} CBPE needs for its band to hold`,
+        min_reference_labels: MIN_CALIBRATION_LABELS,
+      },
+    },
+  };
+}
+
+/** What an estimate says beside its value: its standard error and how wide its band is. */
+function estimateDetails(estimate: Estimate, bandWidth: number): Record<string, unknown> {
+  return {
+    sigma: estimate.sigma,
+    band_width: bandWidth,
+    band_meaning: `the estimate ± ${bandWidth} standard errors of the labels’ randomness given the scores (normal approximation: ${bandConfidence(bandWidth)} two-sided)`,
+  };
+}
+
+/** The two-sided coverage of ± z standard errors under a normal approximation, e.g. "99.7%". */
+export function bandConfidence(z: number): string {
+  return `${(100 * (1 - erfc(z / Math.SQRT2))).toFixed(1)}%`;
+}
+
+function bracketOfEstimate(estimate: Estimate): [number, number] | null {
+  return estimate.lower === estimate.upper ? null : [estimate.lower, estimate.upper];
+}
+
+/** An estimated metric of a slice: its value, bracket (from score cells) and band. */
+export function estimatedMeasure(
+  metric: EstimatedMetric,
+): (slice: EstimatedSlice, check: unknown, context: MeasureContext) => Measurement {
+  return (slice, _check, context) => {
+    const n = slice.estimate?.n ?? 0;
+    const found = calibrated(context.aggregates.estimated, n);
+    if (!found.ok) return found.why;
+    const { estimated } = found;
+    const labelled = estimated.calibration.labelled;
+    const few = tooFew(context, labelled, n);
+    if (few || !slice.estimate) return few ?? insufficient(labelled, n, context.plan.minSamples);
+    const estimate = slice.estimate[metric];
+    if (!Number.isFinite(estimate.value))
+      return {
+        value: null,
+        nReference: labelled,
+        nCurrent: n,
+        details: { reason: 'no expected positives or no expected negatives in the window' },
+      };
+    return {
+      value: estimate.value,
+      bracket: bracketOfEstimate(estimate),
+      band: [estimate.band.lower, estimate.band.upper],
+      nReference: labelled,
+      nCurrent: n,
+      details: {
+        ...estimateDetails(estimate, estimated.bandWidth),
+        expected_confusion: slice.estimate.expected,
+      },
+    };
+  };
+}
+
+/** The realized metric of a label window's labelled predictions; NaN when undefined. */
+function realizedValue(slice: EstimatedAndRealized, metric: EstimatedMetric): number {
+  if (metric === 'roc_auc') return aurocFromCounts(slice.labelled);
+  return slice.confusion ? thresholdMetrics(slice.confusion)[metric] : NaN;
+}
+
+/**
+ * The realized value of the label window beside what CBPE estimated for it from its scores:
+ * the value is the realized one, the band and estimate are the estimate's.
+ */
+export function measureEstimationError(
+  slice: EstimatedAndRealized,
+  check: EstimationErrorParams,
+  context: MeasureContext,
+): Measurement {
+  const few = tooFewLabels(slice.labelled, context);
+  if (few) return few;
+  const n = slice.labelled.labelled;
+  const found = calibrated(context.aggregates.estimated, n);
+  if (!found.ok) return found.why;
+  const { estimated } = found;
+  const estimate = slice.estimate?.[check.estimate];
+  const realized = realizedValue(slice, check.estimate);
+  if (!estimate || !Number.isFinite(estimate.value) || !Number.isFinite(realized))
+    return {
+      value: null,
+      nReference: estimated.calibration.labelled,
+      nCurrent: n,
+      details: {
+        reason: !estimate
+          ? (estimated.labelWindowUnreadable ?? 'the label window has no scores to estimate from')
+          : `the ${check.estimate} is undefined (labels or expected labels of one class only)`,
+      },
+    };
+  const outsideBy = Math.max(0, estimate.band.lower - realized, realized - estimate.band.upper);
+  return {
+    value: realized,
+    estimate: estimate.value,
+    band: [estimate.band.lower, estimate.band.upper],
+    nReference: estimated.calibration.labelled,
+    nCurrent: n,
+    details: {
+      estimate: check.estimate,
+      ...(bracketOfEstimate(estimate) ? { estimate_bracket: bracketOfEstimate(estimate) } : {}),
+      ...estimateDetails(estimate, estimated.bandWidth),
+      outside_band_by: outsideBy,
+      scored: slice.estimate?.n ?? 0,
+      labelled: n,
+      predictions: slice.labelled.n,
+    },
+  };
+}
+
+/**
+ * KS on a regression's residuals: D exact from every residual of both sides (SQL), the
+ * p-value as the ks check's, scipy's `ks_2samp(method='asymp')`.
+ */
+export function measureResidualKs(
+  slice: ResidualSlice,
+  _check: unknown,
+  context: MeasureContext,
+): Measurement {
+  const few = tooFew(context, slice.nReference, slice.nCurrent);
+  if (few) return few;
+  const statistic = Number.isFinite(slice.statistic) ? slice.statistic : null;
+  return {
+    value: statistic,
+    pValue: statistic === null ? null : ksPValueAsymp(statistic, slice.nReference, slice.nCurrent),
+    effect: statistic,
+    nReference: slice.nReference,
+    nCurrent: slice.nCurrent,
+    details: { residuals: 'label − prediction' },
   };
 }

@@ -61,32 +61,83 @@ describe('the checks registry', () => {
   });
 
   it('says which tests take part in the false discovery rate, and what monitors read raw', () => {
-    expect(METRICS.filter(isTestMetric).sort()).toEqual(['chi2', 'ks', 'positive_rate']);
-    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'duplicate_ids',
-      'mae',
-      'mape',
-      'r2',
-      'rmse',
-    ]);
-    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'mae',
-      'mape',
-      'r2',
-      'rmse',
-    ]);
-    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual([
-      'actual_positive_rate',
-      'auroc',
-      'mae',
-      'mape',
+    expect(METRICS.filter(isTestMetric).sort()).toEqual([
+      'chi2',
+      'ks',
       'positive_rate',
-      'r2',
-      'rmse',
+      'prediction_chi2',
+      'residual_ks',
+    ]);
+    const multiclassQuality = [
+      'accuracy',
+      'f1_macro',
+      'f1_weighted',
+      'precision_macro',
+      'recall_macro',
+      'roc_auc_ovr',
+    ];
+    const estimated = [
+      'estimated_accuracy',
+      'estimated_f1',
+      'estimated_precision',
+      'estimated_recall',
+      'estimated_roc_auc',
+    ];
+    expect(METRICS.filter((m) => checkEntry(m).computedFrom === 'raw').sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'class_score_psi',
+        'duplicate_ids',
+        'estimation_error',
+        'mae',
+        'mape',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'residual_ks',
+        'rmse',
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.labels).sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'estimation_error',
+        'mae',
+        'mape',
+        'r2',
+        'residual_ks',
+        'rmse',
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 1).sort()).toEqual(
+      [
+        'actual_positive_rate',
+        'auroc',
+        'class_score_psi',
+        'estimation_error',
+        'mae',
+        'mape',
+        'positive_rate',
+        'prediction_chi2',
+        'prediction_psi',
+        'r2',
+        'residual_ks',
+        'rmse',
+        ...estimated,
+        ...multiclassQuality,
+      ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
+      multiclassQuality,
+    );
+    expect(METRICS.filter((m) => checkEntry(m).needs?.classScores)).toEqual(['class_score_psi']);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.predictedClasses).sort()).toEqual([
+      'prediction_chi2',
+      'prediction_psi',
     ]);
     expect(METRICS.filter((m) => checkEntry(m).needs?.regressionLabels).sort()).toEqual([
       'mae',
@@ -94,6 +145,9 @@ describe('the checks registry', () => {
       'r2',
       'rmse',
     ]);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.calibration).sort()).toEqual(
+      [...estimated, 'estimation_error'].sort(),
+    );
   });
 
   it('says how each metric is stated in an alert, and a plain value for one it does not know', () => {

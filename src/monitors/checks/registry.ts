@@ -3,6 +3,7 @@ import type { WindowActivity } from '../windowAggregates.js';
 import {
   countKind,
   delayKind,
+  estimationErrorKind,
   distanceKind,
   pValueKind,
   rateIncreaseKind,
@@ -23,15 +24,22 @@ import {
   exactCount,
   measureActualPositiveRate,
   measureAuroc,
+  estimatedMeasure,
   measureChi2,
   measureDuplicates,
+  measureEstimationError,
   measureFreshness,
   measureKs,
   measureNewCategories,
   measureNullRate,
+  measureResidualKs,
   measurePositiveRate,
   measureSchema,
   measureVolume,
+  measureClassScorePsi,
+  measureRocAucOvr,
+  multiclassMeasure,
+  predictedClassMeasure,
   regressionMeasure,
   secondsSinceLastEvent,
   shareOf,
@@ -39,11 +47,17 @@ import {
 } from './measures.js';
 import {
   categoricalDrift,
+  classScoreDrift,
+  estimatedAndRealizedSlices,
+  estimatedSlices,
   featureDrift,
   featureQuality,
   labelledSlices,
+  multiclassSlices,
   numericDrift,
+  predictedClassDrift,
   regressionSlices,
+  residualSlices,
   sliceQuality,
   wholeWindow,
   type Subject,
@@ -60,10 +74,12 @@ import {
 
 /**
  * - numeric / categorical / any: features of that kind (checks select features);
- * - scores: the model's scores; labels: scores with their late labels;
+ * - scores: the model's scores; labels: scores (or predicted classes) with their late labels;
+ * - predictions: the model's predicted classes;
  * - window: the window as a whole (its events, its schema).
  */
-export type AppliesTo = 'numeric' | 'categorical' | 'any' | 'scores' | 'labels' | 'window';
+export type AppliesTo =
+  'numeric' | 'categorical' | 'any' | 'scores' | 'labels' | 'predictions' | 'window';
 export type FeatureScope = Extract<AppliesTo, 'numeric' | 'categorical' | 'any'>;
 
 export function isFeatureScope(appliesTo: AppliesTo): appliesTo is FeatureScope {
@@ -78,8 +94,23 @@ export interface Needs<P> {
   labels?: boolean;
   /** The label window's predictions with their labels as numbers: a regression's error sums. */
   regressionLabels?: boolean;
+  /** A regression's residuals in the label window against the baseline's (KS's D in SQL). */
+  residuals?: boolean;
+  /** The label window's predicted classes and class scores with their labels as class names. */
+  multiclassLabels?: boolean;
+  /** The predicted classes of the window and of the baseline, counted per slice from raw rows. */
+  predictedClasses?: boolean;
+  /** Each class score's bins (the baseline's deciles) in the window and the baseline, from raw rows. */
+  classScores?: boolean;
   /** The monitor's prediction.threshold. */
   threshold?: boolean;
+  /**
+   * CBPE: the isotonic calibration fitted on the labelled baseline (once per baseline
+   * version) and the estimate of each slice from the window's score cells.
+   */
+  calibration?: boolean;
+  /** CBPE of the label window too, beside its realized confusion counts. */
+  labelWindowEstimate?: boolean;
   /** Events of a trailing period before the window, to expect this check's volume from. */
   trailingMs?(check: P): number;
   /** How far back from the window's end to look for the last event when the window has none. */
@@ -91,7 +122,7 @@ export interface Needs<P> {
  * exact drift for its (feature, slice), or exact window counts (out of range, predicted
  * positives). The evaluator holds one resolver per name.
  */
-export type FallbackName = 'exact_drift' | 'exact_counts';
+export type FallbackName = 'exact_drift' | 'exact_counts' | 'exact_estimate';
 
 /** A check's plan fields: its id and metric, its kind's params, and features when it has them. */
 export type CheckParams<P, A extends AppliesTo> = { id: string; metric: string } & P &
@@ -128,7 +159,15 @@ const EVERY_TASK = MODEL_TASKS;
 const BINARY: readonly ModelTask[] = ['binary'];
 const REGRESSION: readonly ModelTask[] = ['regression'];
 const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
+const MULTICLASS: readonly ModelTask[] = ['multiclass'];
+const MULTICLASS_NEEDS = { labels: true, multiclassLabels: true };
+const MULTICLASS_QUALITY =
+  ', with each class’s precision, recall, F1 and support and the confusion matrix in its details, once labels are due';
 const DAY = 86_400_000;
+const ESTIMATED_NEEDS = { threshold: true, calibration: true };
+const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
+const CBPE_NOTE =
+  'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
   kind: 'distance',
@@ -341,6 +380,84 @@ export const CHECKS = {
     title: 'AUROC',
     description: 'area under the ROC curve, ties counting half, once labels are due',
   }),
+  estimated_roc_auc: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('roc_auc'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated AUROC',
+    description: `AUROC ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_accuracy: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('accuracy'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated accuracy',
+    description: `accuracy at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_precision: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('precision'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated precision',
+    description: `precision at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_recall: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('recall'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated recall',
+    description: `recall at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimated_f1: entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure('f1'),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title: 'estimated F1',
+    description: `F1 at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+  }),
+  estimation_error: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: estimationErrorKind,
+    defaults: { kind: 'tolerance', tolerance: 0 },
+    subject: estimatedAndRealizedSlices,
+    measure: measureEstimationError,
+    needs: { ...ESTIMATED_NEEDS, labels: true, labelWindowEstimate: true },
+    computedFrom: 'raw',
+    title: 'estimation error',
+    description:
+      'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see)',
+  }),
   mae: entry({
     appliesTo: 'labels',
     tasks: REGRESSION,
@@ -392,6 +509,133 @@ export const CHECKS = {
     title: 'R²',
     description:
       'coefficient of determination (1 when predictions and labels are both constant and equal, 0 when only the labels are), once labels are due',
+  }),
+  prediction_psi: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: predictedClassDrift,
+    measure: predictedClassMeasure(distanceOf((e) => e.psi, 'psi')),
+    needs: { predictedClasses: true },
+    computedFrom: 'raw',
+    title: 'predicted-class PSI',
+    description:
+      'PSI of the predicted-class distribution against the baseline file’s `prediction` column (one bin per class)',
+  }),
+  prediction_chi2: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: predictedClassDrift,
+    measure: predictedClassMeasure(measureChi2),
+    needs: { predictedClasses: true },
+    computedFrom: 'raw',
+    render: { kind: 'test', statistic: 'chi2' },
+    title: 'predicted-class chi-square',
+    description:
+      'chi-square test of the predicted classes against the baseline’s; the effect is the Jensen-Shannon distance',
+  }),
+  class_score_psi: entry({
+    appliesTo: 'predictions',
+    tasks: MULTICLASS,
+    kind: distanceKind,
+    defaults: distanceDefaults(0.1, 0.25),
+    subject: classScoreDrift,
+    measure: measureClassScorePsi,
+    needs: { classScores: true },
+    computedFrom: 'raw',
+    title: 'class-score PSI',
+    description:
+      'PSI of each class’s score (the events’ `scores`) against the baseline file’s class-score column over its deciles, per class and slice',
+  }),
+  accuracy: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    // what is good depends on the classes: no default fits every model
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('accuracy'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    description: `share of labelled predictions whose class is the label’s${MULTICLASS_QUALITY}`,
+  }),
+  f1_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('f1_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro F1',
+    description: `unweighted mean of the classes’ F1${MULTICLASS_QUALITY}`,
+  }),
+  f1_weighted: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('f1_weighted'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'weighted F1',
+    description: `mean of the classes’ F1 weighted by their labels’ counts${MULTICLASS_QUALITY}`,
+  }),
+  precision_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('precision_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro precision',
+    description: `unweighted mean of the classes’ precision (0 for a class never predicted)${MULTICLASS_QUALITY}`,
+  }),
+  recall_macro: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure('recall_macro'),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'macro recall',
+    description: `unweighted mean of the classes’ recall (0 for a class no label has)${MULTICLASS_QUALITY}`,
+  }),
+  roc_auc_ovr: entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: 0.5 },
+    subject: multiclassSlices,
+    measure: measureRocAucOvr,
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title: 'one-vs-rest AUROC',
+    description:
+      'macro one-vs-rest AUROC of the events’ class `scores` (each class’s AUROC, ties half, averaged unweighted), once labels are due',
+  }),
+  residual_ks: entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: pValueKind,
+    defaults: testDefaults,
+    subject: residualSlices,
+    measure: measureResidualKs,
+    needs: { labels: true, residuals: true },
+    computedFrom: 'raw',
+    render: { kind: 'test', statistic: 'D' },
+    title: 'residual KS',
+    description:
+      'two-sample Kolmogorov-Smirnov test of the residuals (label − prediction) of the label window against the baseline’s (asymptotic p-value, D exact); the effect is D',
   }),
 };
 

@@ -3,9 +3,14 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
+import type { BinaryEstimate } from '../../stats/cbpe.js';
+import type { ConfusionCounts } from '../../stats/classificationQuality.js';
 import type {
+  ClassScoreBinCounts,
   ClassificationAggregates,
+  MulticlassAggregates,
   RegressionAggregates,
+  ResidualDrift,
   SliceId,
   SliceQuality,
   WindowAggregates,
@@ -123,6 +128,111 @@ export const regressionSlices: Subject<RegressionSlice> = {
       ? []
       : [{ slice: 'all', ...ALL, ...emptyRegression(), n: 0 }];
     return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+export type MulticlassSlice = MulticlassAggregates & SliceId;
+
+/** Per slice of the label window, a multiclass model's predictions with their labels. */
+export const multiclassSlices: Subject<MulticlassSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.multiclass ?? [];
+    // a label window with no predictions still owes a verdict for "all": insufficient data
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, n: 0, scored: 0, confusion: [], classScores: [] }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+export type ResidualSlice = ResidualDrift & SliceId;
+
+/** Per slice of the label window, its residuals against the baseline's; "all" always. */
+export const residualSlices: Subject<ResidualSlice> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const slices = aggregates.residuals ?? [];
+    const all = slices.some((slice) => slice.key === '' && slice.value === 'all')
+      ? []
+      : [{ slice: 'all', ...ALL, statistic: Number.NaN, nReference: 0, nCurrent: 0 }];
+    return [...all, ...slices].map((slice) => ({ item: slice, feature: '', slice }));
+  },
+};
+
+/** Per slice, the window's predicted classes against the baseline's. */
+export const predictedClassDrift: Subject<CategoricalFeatureDrift> = {
+  name: 'predicted classes',
+  of: (_check, aggregates) =>
+    (aggregates.predictedClasses ?? []).map((entry) => ({
+      item: entry,
+      feature: '',
+      slice: parseSliceLabel(entry.slice),
+    })),
+};
+
+export type ClassScoreBins = ClassScoreBinCounts & SliceId;
+
+/** Per slice and class, the window's class scores against the baseline's; the feature is `scores.<class>`. */
+export const classScoreDrift: Subject<ClassScoreBins> = {
+  name: 'class scores',
+  of: (_check, aggregates) =>
+    (aggregates.classScores ?? []).map((bins) => ({
+      item: bins,
+      feature: `scores.${bins.class}`,
+      slice: bins,
+    })),
+};
+
+/** A slice's CBPE estimate: null when the slice had no scores (or none was computed). */
+export interface EstimatedSlice extends SliceId {
+  estimate: BinaryEstimate | null;
+}
+
+/** Each slice's performance estimated from the window's scores; "all" even when it had none. */
+export const estimatedSlices: Subject<EstimatedSlice> = {
+  name: 'estimated slice',
+  of: (_check, aggregates) => {
+    const estimates = aggregates.estimated?.window ?? [];
+    const all = estimates.some((e) => e.key === '' && e.value === 'all')
+      ? []
+      : [{ ...ALL, estimate: null }];
+    return [
+      ...all,
+      ...estimates.map(({ key, value, ...estimate }) => ({ key, value, estimate })),
+    ].map((slice) => ({ item: slice, feature: '', slice: { key: slice.key, value: slice.value } }));
+  },
+};
+
+/** A labelled slice of the label window with what was estimated for it and its confusion counts. */
+export interface EstimatedAndRealized extends SliceId {
+  labelled: LabelledSlice;
+  estimate: BinaryEstimate | null;
+  confusion: ConfusionCounts | null;
+}
+
+/** Each labelled slice of the label window, its estimate beside its labels; "all" always. */
+export const estimatedAndRealizedSlices: Subject<EstimatedAndRealized> = {
+  name: 'labelled slice',
+  of: (_check, aggregates) => {
+    const same = (slice: SliceId) => (other: SliceId) =>
+      other.key === slice.key && other.value === slice.value;
+    const estimated = aggregates.estimated;
+    return withAllSlice(aggregates.classification ?? []).map((labelled) => {
+      const found = estimated?.labelWindow?.find(same(labelled));
+      const counts = estimated?.realized?.find(same(labelled));
+      const slice = { key: labelled.key, value: labelled.value };
+      return {
+        item: {
+          ...slice,
+          labelled,
+          estimate: found ?? null,
+          confusion: counts ? { tp: counts.tp, fp: counts.fp, fn: counts.fn, tn: counts.tn } : null,
+        },
+        feature: '',
+        slice,
+      };
+    });
   },
 };
 

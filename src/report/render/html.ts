@@ -16,10 +16,11 @@ export function renderReportHtml(report: DriftReport): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f24;background:#fafbfc}
 h1{font-size:20px} .muted{color:#57606a}
 table{border-collapse:collapse;margin:12px 0} td,th{padding:4px 8px;border-bottom:1px solid #d0d7de;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .drift{color:#b42318;font-weight:600}
 .cards{display:flex;flex-wrap:wrap;gap:16px}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px;width:380px}
+.histogram text{fill:#57606a}
 .card.drifted{border-color:#b42318}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}
 </style></head><body>
@@ -30,7 +31,8 @@ Generated ${escapeHtml(report.generated_at)}.</p>
 <p id="summary"><b>${report.summary.drifted}</b> of ${report.summary.entries} feature/slice entries drifted
 (p &lt; ${report.criteria.p_value} with effect &ge; ${report.criteria.min_effect}, or PSI &ge; ${report.criteria.psi}, or the null rate up by more than ${(report.criteria.max_null_increase * 100).toFixed(1)} points).</p>
 ${notesHtml(report)}
-${summaryTable(report)}
+${summaryTable(report.features)}
+${report.regression_drift ? regressionDriftSection(report.regression_drift) : ''}
 ${report.classification ? classificationTable(report) : ''}
 ${report.performance ? performanceSection(report.performance) : ''}
 <p class="legend"><span style="background:#8c959f"></span>baseline<span style="background:#0969da"></span>current</p>
@@ -41,8 +43,8 @@ ${cards}
 `;
 }
 
-function summaryTable(report: DriftReport): string {
-  const rows = report.features
+function summaryTable(features: readonly FeatureDrift[], id = 'features'): string {
+  const rows = features
     .map(
       (
         feature,
@@ -51,12 +53,22 @@ function summaryTable(report: DriftReport): string {
 <td class="num">${rate(feature.null_rate.reference)}</td><td class="num${feature.null_rate_drift ? ' drift' : ''}">${rate(feature.null_rate.current)}</td>
 <td class="num">${feature.quality.current.non_finite}</td>
 <td class="num">${format(feature.psi)}${bracket(feature.brackets?.psi)}</td><td class="num">${format(feature.jensen_shannon)}${bracket(feature.brackets?.jensen_shannon)}</td>
-<td class="num">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${escapeHtml(decidedBy(feature))}</td></tr>`,
+<td class="num p-value">${format(feature.kind === 'numeric' ? feature.ks.p_value : feature.chi2.p_value, true)}</td><td>${escapeHtml(decidedBy(feature))}</td></tr>`,
     )
     .join('\n');
-  return `<table id="features"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>null rate (baseline)</th><th>null rate (current)</th><th>non-finite</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
+  return `<table id="${id}"><thead><tr><th></th><th>feature</th><th>slice</th><th>kind</th><th>null rate (baseline)</th><th>null rate (current)</th><th>non-finite</th><th>PSI</th><th>JS</th><th>p-value</th><th>decided by</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;
+}
+
+/** A regression's predictions and residuals, compared like numeric features, with their histograms. */
+function regressionDriftSection(drift: NonNullable<DriftReport['regression_drift']>): string {
+  const entries = [...drift.prediction, ...drift.residual];
+  return `<h2>Regression: drift of the predictions and of the residuals (label &minus; prediction)</h2>
+${summaryTable(entries, 'regression-drift')}
+<div class="cards">
+${entries.map(featureCard).join('\n')}
+</div>`;
 }
 
 function decidedBy(feature: FeatureDrift): string {
@@ -177,40 +189,90 @@ function featureCard(feature: FeatureDrift): string {
   return `<div class="card${feature.drift ? ' drifted' : ''}" data-feature="${escapeHtml(feature.name)}" data-slice="${escapeHtml(feature.slice)}">
 <div><b>${escapeHtml(feature.name)}</b> <span class="muted">slice ${escapeHtml(feature.slice)}</span>${feature.drift ? ' <span class="drift">DRIFT</span>' : ''}</div>
 <div class="muted">PSI ${format(feature.psi)} · JS ${format(feature.jensen_shannon)} · nulls ${rate(feature.null_rate.reference)} → ${rate(feature.null_rate.current)}</div>
-${histogramSvg(feature.histogram)}
+${histogramSvg(feature.histogram, feature.name)}
 </div>`;
 }
 
 const WIDTH = 360;
-const HEIGHT = 140;
+const HEIGHT = 170;
+/** Room for the y axis's labels on the left and the x axis's below the plot. */
+const PLOT = { left: 42, right: 8, top: 8, bottom: 36 };
+const PLOT_WIDTH = WIDTH - PLOT.left - PLOT.right;
+const PLOT_HEIGHT = HEIGHT - PLOT.top - PLOT.bottom;
 
-export function histogramSvg(histogram: Histogram): string {
+/**
+ * The baseline's and the current sample's share of each bin as bars side by side, on axes: a
+ * y axis of shares from zero (so equal shares look equal) and an x axis labelled with the
+ * bins' edges (numeric) or their categories.
+ */
+export function histogramSvg(histogram: Histogram, feature = 'value'): string {
   const reference = shares(histogram.reference);
   const current = shares(histogram.current);
   const bins = Math.max(reference.length, current.length, 1);
-  const top = Math.max(...reference, ...current, 1e-9);
-  const slot = WIDTH / bins;
+  const ticks = shareTicks(Math.max(...reference, ...current, 0));
+  const axisTop = ticks.at(-1) ?? 1;
+  const slot = PLOT_WIDTH / bins;
+  const x = (position: number) => PLOT.left + position * slot;
+  const y = (share: number) => PLOT.top + PLOT_HEIGHT * (1 - share / axisTop);
+  const baseline = y(0);
   const bar = (value: number, index: number, offset: number, color: string, side: string) => {
-    const height = (value / top) * (HEIGHT - 20);
-    return `<rect class="bar-${side}" x="${(index * slot + offset).toFixed(1)}" y="${(HEIGHT - 20 - height).toFixed(1)}" width="${(slot * 0.42).toFixed(1)}" height="${height.toFixed(1)}" fill="${color}"><title>${side} ${(value * 100).toFixed(1)}%</title></rect>`;
+    const top = y(value);
+    return `<rect class="bar-${side}" data-share="${value}" x="${(x(index) + offset).toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.42).toFixed(1)}" height="${(baseline - top).toFixed(1)}" fill="${color}"><title>${side} ${(value * 100).toFixed(1)}%</title></rect>`;
   };
-  const labels = binLabels(histogram)
+  const yAxis = ticks
     .map(
-      (label, index) =>
-        `<text x="${(index * slot + slot / 2).toFixed(1)}" y="${HEIGHT - 6}" font-size="8" text-anchor="middle">${escapeHtml(label)}</text>`,
+      (tick) =>
+        `<line x1="${PLOT.left - 3}" x2="${WIDTH - PLOT.right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="${tick === 0 ? '#57606a' : '#eaeef2'}"/><text class="y-tick" data-value="${tick}" x="${PLOT.left - 5}" y="${(y(tick) + 3).toFixed(1)}" font-size="9" text-anchor="end">${percentTick(tick, ticks)}</text>`,
     )
     .join('');
-  return `<svg class="histogram" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img">
+  const xAxis = xTicks(histogram, bins)
+    .map(
+      (tick) =>
+        `<line x1="${x(tick.at).toFixed(1)}" x2="${x(tick.at).toFixed(1)}" y1="${baseline.toFixed(1)}" y2="${(baseline + 3).toFixed(1)}" stroke="#57606a"/><text class="x-tick" data-at="${tick.at}" x="${x(tick.at).toFixed(1)}" y="${(baseline + 12).toFixed(1)}" font-size="8" text-anchor="middle">${escapeHtml(tick.label)}</text>`,
+    )
+    .join('');
+  return `<svg class="histogram" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" data-axis-top="${axisTop}">
+<g class="y-axis">${yAxis}<line x1="${PLOT.left}" x2="${PLOT.left}" y1="${PLOT.top}" y2="${baseline.toFixed(1)}" stroke="#57606a"/>
+<text class="axis-title" x="10" y="${(PLOT.top + PLOT_HEIGHT / 2).toFixed(1)}" font-size="9" text-anchor="middle" transform="rotate(-90 10 ${(PLOT.top + PLOT_HEIGHT / 2).toFixed(1)})">share</text></g>
 ${reference.map((value, index) => bar(value, index, slot * 0.06, '#8c959f', 'reference')).join('')}
 ${current.map((value, index) => bar(value, index, slot * 0.52, '#0969da', 'current')).join('')}
-${labels}
+<g class="x-axis">${xAxis}
+<text class="axis-title" x="${(PLOT.left + PLOT_WIDTH / 2).toFixed(1)}" y="${HEIGHT - 4}" font-size="9" text-anchor="middle">${escapeHtml(histogram.categories ? `${feature} (category)` : feature)}</text></g>
 </svg>`;
 }
 
-function binLabels(histogram: Histogram): string[] {
-  if (histogram.categories) return histogram.categories.map((category) => category.slice(0, 10));
+/**
+ * Share ticks from 0 up to the first "nice" step (1, 2, 2.5 or 5 times a power of ten) at or
+ * above the largest share, at most 6 of them: the axis always starts at zero.
+ */
+export function shareTicks(largest: number): number[] {
+  if (!(largest > 0)) return [0, 1];
+  const rough = largest / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= rough) ?? 10) * power;
+  const count = Math.ceil(largest / step - 1e-9);
+  return Array.from({ length: count + 1 }, (_, i) => Number((i * step).toPrecision(12)));
+}
+
+function percentTick(tick: number, ticks: readonly number[]): string {
+  const step = (ticks[1] ?? 1) - (ticks[0] ?? 0);
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step * 100) + 1e-9));
+  return `${(tick * 100).toFixed(decimals)}%`;
+}
+
+/**
+ * Numeric bins are open at both ends: a tick at each inner edge, between the bars it
+ * separates. Categories: a label under each pair of bars.
+ */
+function xTicks(histogram: Histogram, bins: number): { at: number; label: string }[] {
+  if (histogram.categories)
+    return histogram.categories.map((category, index) => ({
+      at: index + 0.5,
+      label: category.length > 10 ? `${category.slice(0, 9)}…` : category,
+    }));
   const edges = histogram.edges ?? [];
-  return [...edges.map((edge) => `<${compact(edge)}`), `≥${compact(edges.at(-1) ?? 0)}`];
+  if (edges.length === 0) return bins === 1 ? [{ at: 0.5, label: 'all' }] : [];
+  return edges.map((edge, index) => ({ at: index + 1, label: compact(edge) }));
 }
 
 function shares(counts: readonly number[]): number[] {

@@ -46,6 +46,14 @@ export function renderReportTable(report: DriftReport): string {
       ]),
     );
   }
+  if (report.regression_drift) {
+    const { prediction, residual } = report.regression_drift;
+    lines.push(
+      '',
+      'regression: drift of the predictions, and of the residuals (label - prediction) where both files have labels',
+      ...alignColumns([header, ...[...prediction, ...residual].map(featureRow)]),
+    );
+  }
   if (report.performance) lines.push('', ...performanceLines(report.performance));
   return `${lines.join('\n')}\n`;
 }

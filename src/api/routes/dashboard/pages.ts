@@ -58,13 +58,14 @@ export function modelPage(model: string, login = true): string {
 <div id="heatmap" class="panel"></div>
 <section class="panels">
 <div class="panel wide"><h2>Drift over time <span id="history-title" class="sub"></span></h2><div id="history" class="chart"><p class="hint">Click a feature below to see its history.</p></div></div>
-<div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"></div></div>
+<div class="panel"><h2>Baseline against current <span id="histogram-title" class="sub"></span></h2><div id="histogram" class="chart"><p class="hint">Click a heatmap cell or a feature below to see its histogram.</p></div></div>
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
+<div class="panel wide"><h2>Performance: estimated before labels, realized after <label class="sub">metric <select id="performance-metric"></select></label></h2><div id="performance" class="chart"></div><p class="hint" id="performance-assumptions"></p></div>
 </section>
 <h2>Newest window <span id="window" class="sub"></span></h2>
 <label>status <select id="status-filter"><option value="all">all</option><option value="critical">critical</option><option value="warn">warn</option><option value="no_data">no_data</option><option value="insufficient_data">insufficient_data</option><option value="awaiting_data">awaiting_data</option><option value="ok">ok</option></select></label>
 <table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>
-<h2>Open alerts</h2>
+<h2>Alerts <span class="sub">grouped by what they need: firing first, resolved last</span></h2>
 <div id="alerts"></div>`,
     { page: 'model', model },
     login,

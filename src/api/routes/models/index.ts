@@ -4,6 +4,11 @@ import { backtestMonitor, invalidTimeRange } from '../../../monitors/backtest.js
 import { DriftwatchError } from '../../../errors.js';
 import { freezeBaseline } from '../../../monitors/baselineActions.js';
 import { checkResultToJson } from '../../../monitors/checkResult.js';
+import {
+  CBPE_ASSUMPTIONS,
+  PERFORMANCE_RESULT_METRICS,
+  performanceSeries,
+} from '../../../monitors/performanceSeries.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from '../../../monitors/evaluateWindow.js';
 import type { MonitorPlan } from '../../../monitors/plan.js';
 import { windowEndingAt } from '../../../timeWindow.js';
@@ -23,6 +28,7 @@ import {
   listLatestWindowResults,
   listRunsPage,
   queryLabelSeries,
+  queryModelMetricResults,
   queryResultSeries,
   queryResultsPage,
   storedRunOf,
@@ -39,6 +45,7 @@ import {
   ModelSummary,
   PageOf,
   PageQuery,
+  PerformanceSeries,
   Result,
   Run,
   Series,
@@ -278,6 +285,45 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
           coverage:
             point.predictions && point.predictions > 0 ? point.labelled / point.predictions : null,
         })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/models/:model/performance',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'Performance estimated before labels (CBPE) beside the realized values over time',
+        tags,
+        params: ModelParams,
+        querystring: Type.Object(
+          {
+            slice: Type.Optional(Type.String({ default: 'all' })),
+            from: Type.Optional(Type.String({ format: 'date-time' })),
+            to: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: PerformanceSeries },
+      },
+    },
+    async (request) => {
+      const plan = findPlan(request.params.model);
+      const slice = parseSlice(request.query.slice ?? 'all');
+      const results = await queryModelMetricResults(store, {
+        model: plan.model,
+        metrics: PERFORMANCE_RESULT_METRICS,
+        sliceKey: slice.key,
+        sliceValue: slice.value,
+        from: parseTime('from', request.query.from),
+        to: parseTime('to', request.query.to),
+      });
+      return {
+        model: plan.model,
+        slice: request.query.slice ?? 'all',
+        assumptions: CBPE_ASSUMPTIONS,
+        metrics: performanceSeries(results),
       };
     },
   );
