@@ -408,9 +408,10 @@ async function modelView(model) {
   select.addEventListener('change', () => void render());
   statusFilter.addEventListener('change', renderRows);
   await render();
+  await panel('quality', 'the label checks', () => qualityTable(model, latest));
   await panel('labels', 'the labels chart (AUROC and coverage)', () => labelsChart(model));
   await panel('performance', 'the estimated performance', () => performancePanel(model));
-  await modelAlerts(model, latest);
+  await modelAlerts(model);
 }
 
 /** Runs `draw`; when it fails, the panel says what failed instead of the whole page. */
@@ -492,17 +493,9 @@ const ALERT_GROUPS = [
 
 function alertGroup(alert) {
   if (alert.state === 'resolved') return 'resolved';
-  if (alert.silenced_until && Date.parse(alert.silenced_until) > Date.now()) return 'silenced';
+  if (alert.silences.length > 0) return 'silenced';
   if (alert.acknowledged) return 'acknowledged';
   return alert.state === 'pending' ? 'pending' : 'firing';
-}
-
-/** The alert identity's slice as a silence names it: empty matches all, "web" or "channel=web". */
-function silenceCovers(silence, alert) {
-  if (silence.check_id !== null && silence.check_id !== alert.check_id) return false;
-  if (silence.feature !== null && silence.feature !== alert.feature) return false;
-  if (silence.slice === null) return true;
-  return silence.slice === alert.slice || silence.slice === alert.slice.split('=').pop();
 }
 
 /** Every page of a list endpoint (at most `most` items). */
@@ -523,15 +516,11 @@ async function allPages(path, query, most = 5000) {
  * its value, the threshold its severity crossed, its state, its silence (who, why, until)
  * and a link to why it fired.
  */
-async function modelAlerts(model, latest) {
+async function modelAlerts(model) {
   const node = document.getElementById('alerts');
   let alerts;
-  let silences;
   try {
-    [alerts, silences] = await Promise.all([
-      allPages('/v1/alerts', { model, state: 'pending,firing,resolved' }),
-      allPages('/v1/silences', { model, state: 'active' }),
-    ]);
+    alerts = await allPages('/v1/alerts', { model, state: 'pending,firing,resolved' });
   } catch (error) {
     if (error.message === 'not logged in') throw error;
     node.replaceChildren(
@@ -551,7 +540,6 @@ async function modelAlerts(model, latest) {
     );
     return;
   }
-  const thresholds = new Map(latest.map((r) => [`${r.check_id}|${r.feature}|${sliceLabel(r)}`, r]));
   const groups = ALERT_GROUPS.map((group) => ({
     ...group,
     alerts: alerts
@@ -566,14 +554,7 @@ async function modelAlerts(model, latest) {
         el('h3', {}, `${group.title} `, el('span', { class: 'sub' }, `(${group.alerts.length})`)),
         table(
           ['severity', 'check · feature · slice', 'state', 'value', 'threshold', 'silence', ''],
-          group.alerts.map((alert) =>
-            alertCells(
-              alert,
-              thresholds.get(`${alert.check_id}|${alert.feature}|${alert.slice}`),
-              silences.filter((silence) => silenceCovers(silence, alert)),
-              () => modelAlerts(model, latest),
-            ),
-          ),
+          group.alerts.map((alert) => alertCells(alert, () => modelAlerts(model))),
           (i) => ({
             class: 'alert-row',
             'data-alert': group.alerts[i].alert_id,
@@ -585,24 +566,24 @@ async function modelAlerts(model, latest) {
   );
 }
 
-function alertCells(alert, result, silences, redraw) {
-  const crossed = !result
-    ? null
-    : alert.severity === 'critical'
-      ? ['critical', result.critical_threshold]
-      : ['warn', result.warn_threshold];
+/**
+ * One alert's row. The service says which silences cover it and the threshold its verdict
+ * crossed (as in force then), so nothing here re-derives the silence rule or reads today's
+ * monitor file.
+ */
+function alertCells(alert, redraw) {
   // a check without a numeric threshold (new_categories) fires on any breach
-  const threshold = crossed && crossed[1] !== null ? `${crossed[0]} ≥ ${fmt(crossed[1])}` : '–';
+  const threshold = alert.threshold !== null ? `${alert.severity} ≥ ${fmt(alert.threshold)}` : '–';
   const stateText =
     alert.state === 'resolved'
       ? `resolved · last breach ${time(alert.last_window_end)}`
       : `${alert.state} since ${time(alert.since)}` +
         (alert.acknowledged ? ` · acknowledged by ${alert.acknowledged.by}` : '');
-  const silence = silences.length
+  const silence = alert.silences.length
     ? el(
         'span',
-        { class: 'silenced', 'data-silenced-until': alert.silenced_until || silences[0].until },
-        ...silences.map((s, i) =>
+        { class: 'silenced', 'data-silenced-until': alert.silenced_until },
+        ...alert.silences.map((s, i) =>
           el(
             'span',
             { class: 'silence-line', 'data-silence': s.silence_id },
@@ -615,13 +596,7 @@ function alertCells(alert, result, silences, redraw) {
           ),
         ),
       )
-    : alert.silenced_until
-      ? el(
-          'span',
-          { class: 'silenced', 'data-silenced-until': alert.silenced_until },
-          `until ${time(alert.silenced_until)}`,
-        )
-      : '–';
+    : '–';
   const open = alert.state !== 'resolved' && !alert.acknowledged;
   return [
     badge(alert.state === 'resolved' ? 'ok' : alert.severity),
@@ -900,7 +875,8 @@ async function historyChart(model, row) {
     alertTransitions(model, row, slice),
   ]);
   document.getElementById('history-title').textContent =
-    `${row.check_id} · ${row.feature} · ${slice}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
+    // a model-level check (f1, ece) has no feature to name
+    `${[row.check_id, row.feature, slice].filter(Boolean).join(' · ')}${series.bucket_seconds ? ` · ${series.bucket_seconds / 60}-min buckets` : ''}`;
   const points = series.points;
   const xs = points.map((p) => Date.parse(p.window_end) / 1000);
   const values = points.map((p) => p.value);
@@ -1114,6 +1090,103 @@ async function labelsChart(model) {
       ],
     },
     [xs, series.points.map((p) => p.auroc), series.points.map((p) => p.coverage)],
+    node,
+  );
+}
+
+// ---- quality once labels are due: accuracy, F1, log loss, ECE... (any label check) ----
+
+/** The newest window's checks judged on a label window (they say which), worst first. */
+function qualityTable(model, latest) {
+  const rows = latest
+    .filter((r) => !r.feature && r.details && r.details.label_window)
+    .sort(
+      (a, b) =>
+        SEVERITY[a.status] - SEVERITY[b.status] ||
+        a.check_id.localeCompare(b.check_id) ||
+        sliceLabel(a).localeCompare(sliceLabel(b)),
+    );
+  const body = document.querySelector('#quality tbody');
+  if (rows.length === 0) {
+    body.replaceChildren(
+      el(
+        'tr',
+        { class: 'empty' },
+        el('td', { colspan: 7, class: 'hint' }, 'No label checks (or none due yet).'),
+      ),
+    );
+    return;
+  }
+  body.replaceChildren(
+    ...rows.map((row) => {
+      const labelWindow = row.details.label_window;
+      const tr = el(
+        'tr',
+        {
+          class: 'clickable',
+          'data-check': row.check_id,
+          'data-metric': row.metric,
+          'data-slice': sliceLabel(row),
+          'data-status': row.status,
+          'data-value': row.value === null ? '' : String(row.value),
+        },
+        el('td', {}, el('a', { href: '#history' }, row.check_id)),
+        el('td', {}, row.metric),
+        el('td', {}, sliceLabel(row)),
+        el('td', { class: 'num', title: bracketTitle(row) }, valueText(row)),
+        el('td', { class: 'num' }, `${fmt(row.warn_threshold)} / ${fmt(row.critical_threshold)}`),
+        el('td', {}, badge(row.status)),
+        el('td', {}, `${time(labelWindow.start)} .. ${time(labelWindow.end)}`),
+      );
+      tr.addEventListener('click', (event) => {
+        event.preventDefault();
+        body.querySelectorAll('tr.selected').forEach((other) => other.classList.remove('selected'));
+        tr.classList.add('selected');
+        void historyChart(model, row);
+        if (Array.isArray(row.details.reliability)) reliabilityChart(row);
+      });
+      return tr;
+    }),
+  );
+}
+
+/**
+ * An ece result's reliability curve: per non-empty bin, the fraction of positives against
+ * the mean predicted score (sklearn's calibration_curve), beside the diagonal of a
+ * calibrated model.
+ */
+function reliabilityChart(row) {
+  const node = document.getElementById('reliability');
+  const points = row.details.reliability;
+  document.getElementById('reliability-title').textContent =
+    `${row.check_id} · ${sliceLabel(row)} · ${row.details.bins} bins · ECE ${fmt(row.value)}`;
+  node.replaceChildren();
+  node.dataset.points = String(points.length);
+  const xs = points.map((p) => p.mean_predicted);
+  new uPlot(
+    {
+      width: chartWidth(node),
+      height: 240,
+      scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
+      series: blankLegend([
+        { label: 'mean predicted', value: legendValue },
+        {
+          label: 'fraction positive',
+          stroke: '#7c3aed',
+          width: 2,
+          points: { show: true, size: 6, fill: '#7c3aed' },
+        },
+        {
+          label: 'calibrated',
+          stroke: '#64748b',
+          dash: [4, 4],
+          width: 1,
+          points: { show: false },
+        },
+      ]),
+      axes: [{ label: 'mean predicted score' }, { label: 'fraction positive' }],
+    },
+    [xs, points.map((p) => p.fraction_positive), xs],
     node,
   );
 }

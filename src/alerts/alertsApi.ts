@@ -30,7 +30,7 @@ import {
   resolveAlertId,
   sendTestNotifications,
 } from './operatorActions.js';
-import { findSilence, isSilenceActive } from './silences.js';
+import { findSilences, isSilenceActive } from './silences.js';
 
 export interface AlertsApiOptions {
   /** The monitors as loaded now: a silence or test for a model nobody monitors is refused. */
@@ -67,7 +67,7 @@ export function createAlertsApi(store: Store, options: AlertsApiOptions): Alerts
   const withSilences = async (alerts: readonly AlertSummary[]): Promise<Alert[]> => {
     const at = now();
     const silences = alerts.length > 0 ? await listSilences(store, { activeAt: at }) : [];
-    return alerts.map((alert) => toApiAlert(alert, findSilence(silences, alert, at)));
+    return alerts.map((alert) => toApiAlert(alert, findSilences(silences, alert, at)));
   };
   return {
     async list(filter) {
@@ -215,9 +215,10 @@ function toApiEvent(event: AlertEventRecord): ApiAlertEvent {
   };
 }
 
-function toApiAlert(alert: AlertSummary, silence: Silence | null): Alert {
+function toApiAlert(alert: AlertSummary, silences: readonly Silence[]): Alert {
   const state: Exclude<AlertState, 'inactive'> =
     alert.state === 'inactive' ? 'resolved' : alert.state;
+  const severity = alert.severity ?? 'warn';
   return {
     alert_id: alert.alertId,
     model: alert.model,
@@ -225,7 +226,7 @@ function toApiAlert(alert: AlertSummary, silence: Silence | null): Alert {
     metric: alert.metric,
     feature: alert.feature,
     slice: alert.sliceKey === '' ? alert.sliceValue : `${alert.sliceKey}=${alert.sliceValue}`,
-    severity: alert.severity ?? 'warn',
+    severity,
     state,
     episode: alert.episode,
     since: (alert.since ?? alert.lastWindowEnd ?? new Date(0)).toISOString(),
@@ -239,7 +240,16 @@ function toApiAlert(alert: AlertSummary, silence: Silence | null): Alert {
           comment: alert.acknowledgement.reason,
         }
       : null,
-    silenced_until: silence ? silenceEnd(silence).toISOString() : null,
+    // The threshold of the verdict the alert last saw, not today's monitor file's.
+    threshold:
+      (severity === 'critical' ? alert.last?.criticalThreshold : alert.last?.warnThreshold) ?? null,
+    silenced_until: silences[0] ? silenceEnd(silences[0]).toISOString() : null,
+    silences: silences.map((silence) => ({
+      silence_id: silence.silenceId,
+      by: silence.createdBy,
+      reason: silence.reason,
+      until: silenceEnd(silence).toISOString(),
+    })),
   };
 }
 

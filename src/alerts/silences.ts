@@ -23,18 +23,25 @@ export function silenceMatches(silence: Silence, alert: AlertIdentity): boolean 
   );
 }
 
-/** The first active silence matching the alert, oldest first so the choice is stable. */
+/** Every active silence matching the alert, oldest first so the order is stable. */
+export function findSilences(
+  silences: readonly Silence[],
+  alert: AlertIdentity,
+  now: Date,
+): Silence[] {
+  return [...silences]
+    .sort(
+      (a, b) =>
+        a.createdAt.getTime() - b.createdAt.getTime() || a.silenceId.localeCompare(b.silenceId),
+    )
+    .filter((silence) => isSilenceActive(silence, now) && silenceMatches(silence, alert));
+}
+
+/** The first active silence matching the alert (the oldest), or null. */
 export function findSilence(
   silences: readonly Silence[],
   alert: AlertIdentity,
   now: Date,
 ): Silence | null {
-  return (
-    [...silences]
-      .sort(
-        (a, b) =>
-          a.createdAt.getTime() - b.createdAt.getTime() || a.silenceId.localeCompare(b.silenceId),
-      )
-      .find((silence) => isSilenceActive(silence, now) && silenceMatches(silence, alert)) ?? null
-  );
+  return findSilences(silences, alert, now)[0] ?? null;
 }

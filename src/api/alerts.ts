@@ -8,6 +8,14 @@ import { Type, type Static } from 'typebox';
  */
 export const ALERT_STATES = ['pending', 'firing', 'resolved'] as const;
 
+/** A silence as an alert it covers carries it: who, why, until when. */
+export const AlertSilence = Type.Object({
+  silence_id: Type.String(),
+  by: Type.String({ description: 'who created it' }),
+  reason: Type.String({ description: 'why' }),
+  until: Type.String({ format: 'date-time', description: 'when it ends' }),
+});
+
 export const Alert = Type.Object(
   {
     alert_id: Type.String(),
@@ -33,7 +41,14 @@ export const Alert = Type.Object(
       }),
       Type.Null(),
     ]),
+    threshold: Type.Union([Type.Number(), Type.Null()], {
+      description:
+        'the threshold its severity crossed (warn or critical), as in force at its last window; null for a check without a numeric threshold (new categories)',
+    }),
     silenced_until: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    silences: Type.Array(AlertSilence, {
+      description: 'the active silences that cover it, oldest first (empty: not silenced)',
+    }),
   },
   { title: 'Alert' },
 );

@@ -165,6 +165,16 @@ export const ModelDetail = Type.Object(
 );
 export type ModelDetail = Static<typeof ModelDetail>;
 
+/** A slice and an optional time range: what a model's over-time routes (labels, performance) take. */
+export const SliceTimeRangeQuery = Type.Object(
+  {
+    slice: Type.Optional(Type.String({ default: 'all' })),
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
 export const SeriesQuery = Type.Object(
   {
     check_id: Type.String(),

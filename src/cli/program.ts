@@ -35,7 +35,12 @@ export interface CommandContext {
   storeOrService(options?: { readOnly?: boolean }): Promise<Backend>;
   /** The alerts' use cases, over the store or through the service that holds it. */
   alerts(options?: { readOnly?: boolean }): Promise<AlertsApi>;
-  /** The valid monitors of the monitors directory (DRIFTWATCH_MONITORS_DIR). */
+  /**
+   * The monitors directory (DRIFTWATCH_MONITORS_DIR) under the service's rules, read once per
+   * command: its valid monitors (`plans`) and its refused files (`errors`).
+   */
+  monitors(): MonitorDirectory;
+  /** The valid monitors alone: monitors().plans. */
   plans(): MonitorPlan[];
   /** An embedded store of its own in a temporary directory, removed afterwards. */
   temporaryStore(): Promise<Store>;
@@ -90,6 +95,7 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
         config: config.alerts,
       });
     },
+    monitors,
     plans() {
       return monitors().plans;
     },

@@ -52,6 +52,19 @@ export function sliceId(key: string, value: string): string {
   return `${key}\u0001${value}`;
 }
 
+/** A slice with no events yet: what its cells are added to. */
+export function emptySliceSample(key: string, value: string): SliceSample {
+  return {
+    key,
+    value,
+    events: 0,
+    firstEvent: null,
+    lastEvent: null,
+    score: [],
+    features: new Map(),
+  };
+}
+
 export function emptyFeatureSample(): FeatureSample {
   return { numbers: [], posInf: 0, negInf: 0, nan: 0, strings: new Map(), nulls: 0 };
 }
@@ -130,15 +143,7 @@ export function foldCells(
     let accumulator = accumulators.get(id);
     if (!accumulator) {
       accumulator = {
-        sample: {
-          key,
-          value,
-          events: 0,
-          firstEvent: null,
-          lastEvent: null,
-          score: [],
-          features: new Map(),
-        },
+        sample: emptySliceSample(key, value),
         cells: new Map(),
         score: new Map(),
       };

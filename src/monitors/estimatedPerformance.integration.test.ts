@@ -11,7 +11,7 @@ import { fitIsotonic } from '../stats/isotonic.js';
 import { toClickHouseTime, type Store } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
 import { listRunResults } from '../store/results.js';
-import { insertTestPredictions, type TestPrediction } from '../../test/helpers/events.js';
+import { insertTestPredictions, testLabel, testPrediction } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
@@ -70,36 +70,24 @@ const w1Labels = {
 };
 
 function prediction(model: string, id: string, start: Date, i: number, score: number) {
-  return {
-    kind: 'prediction',
+  return testPrediction({
     event_id: `e-${model}-${id}`,
     model,
-    model_version: 'v1',
     ts: toClickHouseTime(new Date(start.getTime() + i * 1000)),
     prediction_id: `${model}-${id}`,
     score,
-    prediction: null,
     features: { amount: i % 7 },
-    attributes: {},
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  } satisfies TestPrediction;
+  });
 }
 
 function label(model: string, id: string, value: number): LabelRow {
-  return {
+  return testLabel({
     event_id: `l-${model}-${id}`,
     model,
     prediction_id: `${model}-${id}`,
     label: String(value),
     ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 /** AUROC by counting every (positive, negative) pair, ties half: no code of ours. */

@@ -21,7 +21,12 @@ import {
   type ReferenceProfile,
 } from '../drift/profile.js';
 import { compareWithProfile, rangesFrom, type WindowComparison } from '../drift/windowDrift.js';
-import { ALL_SLICE_ID, type Samples, type SliceSample } from '../drift/samples.js';
+import {
+  ALL_SLICE_ID,
+  emptySliceSample,
+  type Samples,
+  type SliceSample,
+} from '../drift/samples.js';
 import { readReferenceSamples, readWindowSamples } from '../drift/windowSummary.js';
 import { expiryNow } from '../drift/retained.js';
 import { DriftwatchError, InputError } from '../errors.js';
@@ -33,11 +38,7 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import {
-  queryConfusionCounts,
-  queryReferenceScoreLabels,
-  queryScoreCounts,
-} from '../store/cbpeQueries.js';
+import { queryReferenceScoreLabels, queryScoreCounts } from '../store/cbpeQueries.js';
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
 import { estimateSlices } from './estimatedPerformance.js';
@@ -65,7 +66,7 @@ import {
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
 import { judgeWindow, type Verdict } from './judge.js';
-import { anyNeeds, checkEntry, type FallbackName } from './checks/registry.js';
+import { anyNeeds, checkEntry, type CheckPlan, type FallbackName } from './checks/registry.js';
 import type {
   EstimatedPerformance,
   SliceId,
@@ -236,7 +237,11 @@ export async function evaluateWindowSamples(
   if (anyNeeds(plan.checks, 'calibration'))
     aggregates = {
       ...aggregates,
-      estimated: await estimatedPerformance(store, plan, prepared, samples, labelWindow),
+      estimated: await estimatedPerformance(store, plan, prepared, {
+        samples,
+        labelWindow,
+        labelled: aggregates.classification,
+      }),
     };
   let verdicts = judgeWindow(plan, aggregates);
   let exactFallback: WindowEvaluation['exactFallback'] = null;
@@ -341,6 +346,15 @@ export function profileSpecOf(plan: MonitorPlan): ProfileSpec {
   };
 }
 
+/** The distinct calibration bin counts the checks measure over, ascending. */
+function calibrationBinsOf(checks: readonly CheckPlan[]): number[] {
+  const bins = checks.flatMap((check) => {
+    const count = checkEntry(check.metric).needs?.calibrationBins?.(check);
+    return count === undefined ? [] : [count];
+  });
+  return [...new Set(bins)].sort((a, b) => a - b);
+}
+
 function sliceOfId(id: string): SliceId {
   if (id === ALL_SLICES) return { key: '', value: 'all' };
   const at = id.indexOf('\u0001');
@@ -366,6 +380,10 @@ async function gatherAggregates(
           labelledWindowRelation(eventsIn(plan.model, labelWindow), profile.sliceKeys),
           plan.threshold ?? 0.5,
           false,
+          // estimation_error's realized confusion counts are these quality terms' too
+          anyNeeds(plan.checks, 'binaryQuality') || anyNeeds(plan.checks, 'labelWindowEstimate')
+            ? { calibrationBins: calibrationBinsOf(plan.checks) }
+            : undefined,
         )
       : null;
   const regression =
@@ -517,9 +535,14 @@ async function estimatedPerformance(
   store: Store,
   plan: MonitorPlan,
   prepared: PreparedMonitor,
-  samples: Samples,
-  labelWindow: TimeWindow | null,
+  inputs: {
+    samples: Samples;
+    labelWindow: TimeWindow | null;
+    /** The label window's scan (with its quality terms): the realized confusion counts. */
+    labelled: WindowAggregates['classification'];
+  },
 ): Promise<EstimatedPerformance> {
+  const { samples, labelWindow, labelled } = inputs;
   const threshold = plan.threshold ?? 0.5;
   const bandWidth = DEFAULT_BAND_WIDTH;
   const fitted = await calibrationFor(store, prepared.baseline);
@@ -536,16 +559,16 @@ async function estimatedPerformance(
   const labelSamples = await readLabelWindowSamples(store, plan, labelWindow, keys);
   if (typeof labelSamples === 'string')
     return { ...base, window, labelWindow: [], labelWindowUnreadable: labelSamples };
-  const realized = await queryConfusionCounts(
-    store,
-    labelledWindowRelation(eventsIn(plan.model, labelWindow), keys),
-    threshold,
+  const realized = (labelled ?? []).flatMap(({ slice, quality }) =>
+    quality
+      ? [{ ...sliceOfId(slice), tp: quality.tp, fp: quality.fp, fn: quality.fn, tn: quality.tn }]
+      : [],
   );
   return {
     ...base,
     window,
     labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
-    realized: realized.map((row) => ({ ...sliceOfId(row.slice), ...row })),
+    realized,
   };
 }
 
@@ -706,18 +729,6 @@ async function resolveEstimatesExactly(
     (slice) => exact.find((e) => e.key === slice.key && e.value === slice.value) ?? slice,
   );
   return { ...aggregates, estimated: { ...estimated, window } };
-}
-
-function emptySliceSample(key: string, value: string): SliceSample {
-  return {
-    key,
-    value,
-    events: 0,
-    firstEvent: null,
-    lastEvent: null,
-    score: [],
-    features: new Map(),
-  };
 }
 
 /** The merged-sort KS, Wasserstein and bin counts of the report for the (feature, slice) pairs concerned. */

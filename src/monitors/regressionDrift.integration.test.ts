@@ -5,7 +5,12 @@ import { expectClose } from '../stats/oracle.testing.js';
 import type { Store } from '../store/clickhouse.js';
 import { toClickHouseTime } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
-import { insertTestPredictions, type TestPrediction } from '../../test/helpers/events.js';
+import {
+  insertTestPredictions,
+  testLabel,
+  testPrediction,
+  type TestPrediction,
+} from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt } from '../timeWindow.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
@@ -62,37 +67,26 @@ checks:
 `;
 
 function predictionEvent(id: string, start: Date, i: number, score: number, seg: string) {
-  const event: TestPrediction = {
-    kind: 'prediction',
+  const event: TestPrediction = testPrediction({
     event_id: `e-${id}`,
     model: 'price',
-    model_version: 'v1',
     ts: toClickHouseTime(new Date(start.getTime() + i)),
     prediction_id: id,
     score,
-    prediction: null,
     features: { amount: i % 97 },
     attributes: { seg },
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
   return event;
 }
 
 function labelEvent(id: string, value: number): LabelRow {
-  return {
+  return testLabel({
     event_id: `l-${id}`,
     model: 'price',
     prediction_id: id,
     label: String(value),
     ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 describe('a regression monitor’s prediction and residual drift on embedded ClickHouse', () => {

@@ -6,7 +6,12 @@ import { parseTaskCases, type RegressionTaskCase } from '../stats/taskOracle.tes
 import type { Store } from '../store/clickhouse.js';
 import { toClickHouseTime } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
-import { insertTestPredictions, type TestPrediction } from '../../test/helpers/events.js';
+import {
+  insertTestPredictions,
+  testLabel,
+  testPrediction,
+  type TestPrediction,
+} from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt } from '../timeWindow.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
@@ -44,36 +49,25 @@ checks:
 `;
 
 function prediction(id: string, start: Date, i: number, score: number, c: string): TestPrediction {
-  return {
-    kind: 'prediction',
+  return testPrediction({
     event_id: `e-${id}`,
     model: 'price',
-    model_version: 'v1',
     ts: toClickHouseTime(new Date(start.getTime() + i)),
     prediction_id: id,
     score,
-    prediction: null,
     features: { amount: i % 97 },
     attributes: { case: c },
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 function label(id: string, value: string): LabelRow {
-  return {
+  return testLabel({
     event_id: `l-${id}`,
     model: 'price',
     prediction_id: id,
     label: value,
     ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 /** Every case's pairs together, summed two-pass in plain loops (no code of ours). */

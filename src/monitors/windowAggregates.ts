@@ -1,7 +1,7 @@
 import type { CountRange } from '../drift/cells.js';
 import type { CategoricalFeatureDrift, FeatureDrift } from '../drift/featureDrift.js';
 import type { BinaryEstimate } from '../stats/cbpe.js';
-import type { ConfusionCounts } from '../stats/classificationQuality.js';
+import type { CalibrationBinTotals, ConfusionCounts } from '../stats/classificationQuality.js';
 import type { RegressionSums } from '../stats/regression.js';
 
 /**
@@ -111,6 +111,28 @@ export interface ClassificationAggregates {
   scored: number;
   /** Σ over positives of (negatives scored lower + half the negatives scored equal). */
   pairsWon: number;
+  /** The quality terms at the threshold; absent when no check needs them. */
+  quality?: BinaryQualityAggregates;
+}
+
+/**
+ * A binary classifier's quality terms over a slice's labelled, scored predictions, at the
+ * monitor's threshold (predicted 1 when score ≥ threshold): what accuracy, precision, recall,
+ * F1, log loss, Brier score and calibration are exact from (src/stats/classificationQuality.ts).
+ */
+export interface BinaryQualityAggregates {
+  tp: number;
+  fp: number;
+  fn: number;
+  tn: number;
+  /** Σ −ln clip(p) over positives + Σ −ln(1 − clip(p)) over negatives, clip to [eps, 1 − eps]. */
+  logLossSum: number;
+  /** Σ (p − y)². */
+  brierSum: number;
+  /** Labelled predictions scored outside [0, 1]: not probabilities (sklearn refuses them). */
+  outsideUnit: number;
+  /** Per number of equal-width calibration bins asked for: each bin's totals. */
+  calibration: Record<number, CalibrationBinTotals>;
 }
 
 /**

@@ -192,25 +192,44 @@ export interface BinaryQualityMetrics {
 export function binaryQualityMetrics(sums: BinaryQualitySums): BinaryQualityMetrics {
   const n = sums.tp + sums.fp + sums.fn + sums.tn;
   const rows: ScoreHistogramRow[] = [...sums.scores].map(([score, row]) => ({ score, ...row }));
-  const reliability = reliabilityPoints(
-    sums.binCounts.map((count, bin) => ({
-      fromBin: bin,
-      toBin: bin,
-      count,
-      positives: sums.binPositives[bin] ?? 0,
-      scoreSum: sums.binScoreSums[bin] ?? 0,
-    })),
-  );
+  const { ece, reliability } = calibrationOfBins(sums, n);
   return {
     roc_auc: aurocFromScoreHistogram(rows),
     ...thresholdMetrics(sums),
     log_loss: sums.logLossSum / n,
     brier_score: sums.brierSum / n,
-    ece: expectedCalibrationError(reliability, n),
+    ece,
     calibration_bins: sums.calibrationBins,
     reliability,
     confusion: { tp: sums.tp, fp: sums.fp, fn: sums.fn, tn: sums.tn },
   };
+}
+
+/** Per calibration bin (calibrationBin's order): events, Σ score and Σ label. */
+export interface CalibrationBinTotals {
+  binCounts: readonly number[];
+  binScoreSums: readonly number[];
+  binPositives: readonly number[];
+}
+
+/**
+ * The expected calibration error and the reliability curve (its non-empty bins) of bin
+ * totals over n events: exact, whoever summed them (the accumulator, or a store's aggregate).
+ */
+export function calibrationOfBins(
+  totals: CalibrationBinTotals,
+  n: number,
+): { ece: number; reliability: ReliabilityPoint[] } {
+  const reliability = reliabilityPoints(
+    totals.binCounts.map((count, bin) => ({
+      fromBin: bin,
+      toBin: bin,
+      count,
+      positives: totals.binPositives[bin] ?? 0,
+      scoreSum: totals.binScoreSums[bin] ?? 0,
+    })),
+  );
+  return { ece: expectedCalibrationError(reliability, n), reliability };
 }
 
 /** accuracy, precision, recall and F1 at the threshold (sklearn, zero_division=0). */

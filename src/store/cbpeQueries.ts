@@ -1,5 +1,4 @@
 import type { ScoreHistogramRow } from '../stats/auroc.js';
-import type { ConfusionCounts } from '../stats/classificationQuality.js';
 import type { QueryParams, Store } from './clickhouse.js';
 import type { RelationSql } from './driftQueries.js';
 import { sourceRowsSql, type ProfileSource } from './profileQueries.js';
@@ -28,36 +27,6 @@ export async function queryReferenceScoreLabels(
     score: Number(row.score),
     positives: Number(row.positives),
     negatives: Number(row.negatives),
-  }));
-}
-
-/**
- * The labelled, scored predictions' confusion counts at the threshold (predicted 1 when
- * score ≥ t) per slice. The relation is labelledWindowRelation's (slice, score, label 0/1/NULL),
- * whose rows already carry their "all" slice.
- */
-export async function queryConfusionCounts(
-  store: Store,
-  relation: RelationSql,
-  threshold: number,
-): Promise<(ConfusionCounts & { slice: string })[]> {
-  const rows = await store.query<Record<string, string>>(
-    `SELECT slice,
-            countIf(label = 1 AND score >= {cm_threshold:Float64}) AS tp,
-            countIf(label = 0 AND score >= {cm_threshold:Float64}) AS fp,
-            countIf(label = 1 AND score < {cm_threshold:Float64}) AS fn,
-            countIf(label = 0 AND score < {cm_threshold:Float64}) AS tn
-     FROM (${relation.sql})
-     WHERE isNotNull(score) AND isNotNull(label)
-     GROUP BY slice`,
-    { ...relation.params, cm_threshold: threshold },
-  );
-  return rows.map((row) => ({
-    slice: String(row.slice),
-    tp: Number(row.tp),
-    fp: Number(row.fp),
-    fn: Number(row.fn),
-    tn: Number(row.tn),
   }));
 }
 

@@ -16,6 +16,38 @@ export interface GeneratedWindow {
   labels: LabelRow[];
 }
 
+/** What a row a test inserts directly has in place of Kafka's coordinates. */
+const INSERTED_BY_TEST = {
+  source: 'test',
+  kafka_topic: '',
+  kafka_partition: -1,
+  kafka_offset: -1,
+} as const;
+
+/** A prediction a test inserts: the fields it names; no score, class, features or slices else. */
+export function testPrediction(
+  fields: Pick<TestPrediction, 'event_id' | 'model' | 'ts' | 'prediction_id'> &
+    Partial<TestPrediction>,
+): TestPrediction {
+  return {
+    kind: 'prediction',
+    model_version: 'v1',
+    score: null,
+    prediction: null,
+    features: {},
+    attributes: {},
+    ...INSERTED_BY_TEST,
+    ...fields,
+  };
+}
+
+/** A label a test inserts. */
+export function testLabel(
+  fields: Pick<LabelRow, 'event_id' | 'model' | 'prediction_id' | 'label' | 'ts'>,
+): LabelRow {
+  return { ...INSERTED_BY_TEST, ...fields };
+}
+
 export function toPredictionRow({ features, ...rest }: TestPrediction): PredictionRow {
   return { ...rest, ...splitFeatures(features) };
 }

@@ -192,11 +192,18 @@ webhooks:
         active: true,
       }),
     ]);
-    // the alert it matches says until when
-    const alerts = await api<{ items: { silenced_until: string | null }[] }>('/v1/alerts');
-    expect(alerts.items[0]?.silenced_until).toBe(
-      (active.items[0] as unknown as { until: string }).until,
-    );
+    // the alert it matches says until when, and which silence covers it (who, why, until)
+    const alerts = await api<{
+      items: { slice: string; silenced_until: string | null; silences: unknown[] }[];
+    }>('/v1/alerts');
+    const until = (active.items[0] as unknown as { until: string }).until;
+    expect(alerts.items[0]?.silenced_until).toBe(until);
+    for (const alert of alerts.items)
+      expect(alert.silences).toEqual(
+        alert.slice.endsWith('web')
+          ? [{ silence_id: silenceId, by: 'bo', reason: 'known upstream change', until }]
+          : [],
+      );
     // the API takes the old names too: until and comment
     const old = await api<{ reason: string; by: string }>('/v1/silences', {
       method: 'POST',

@@ -405,7 +405,6 @@ describe('the dashboard in a real browser, on demo data', () => {
     for (const [group, ids] of shown)
       expect([...(ids as string[])].sort()).toEqual([...(expected[group as string] ?? [])].sort());
     // each row: its value, the threshold its severity crossed, its state, its silence, its link
-    const latest = await listLatestWindowResults(service.store, 'fraud-detector');
     const fmt = (v: number | null) =>
       v === null
         ? '–'
@@ -425,17 +424,13 @@ describe('the dashboard in a real browser, on demo data', () => {
     for (const alert of now) {
       const row = page.locator(`#alerts tr.alert-row[data-alert="${alert.alert_id}"]`);
       const cells = await row.locator('td').allTextContents();
-      const result = latest.find(
-        (r) =>
-          r.check_id === alert.check_id &&
-          r.feature === alert.feature &&
-          (r.slice_key ? `${r.slice_key}=${r.slice_value}` : r.slice_value) === alert.slice,
-      );
-      const crossed = !result
+      // the threshold of the verdict the stored alert last saw
+      const facts = alerts.find((a) => a.alertId === alert.alert_id)?.last ?? null;
+      const crossed = !facts
         ? null
         : alert.severity === 'critical'
-          ? (['critical', result.critical_threshold] as const)
-          : (['warn', result.warn_threshold] as const);
+          ? (['critical', facts.criticalThreshold] as const)
+          : (['warn', facts.warnThreshold] as const);
       const threshold = crossed && crossed[1] !== null ? `${crossed[0]} ≥ ${fmt(crossed[1])}` : '–';
       expect(cells[1]).toBe(`${alert.check_id} · ${alert.feature || '(model)'} · ${alert.slice}`);
       expect(cells[2]).toMatch(
@@ -551,6 +546,73 @@ describe('the dashboard in a real browser, on demo data', () => {
       /alert: \d+ firing, 1 escalated, 1 resolved/,
     );
     await history.screenshot({ path: path.join(ARTIFACTS, 'alert-markers.png') });
+    await page.context().close();
+  });
+
+  // After the transitions' windows: one more, holding a binary model's quality checks.
+  it('lists the label checks of the newest window, and draws an ece check’s reliability curve', async () => {
+    const plan = service.plans.find((candidate) => candidate.model === 'fraud-detector');
+    const [newest] = await listLatestWindowResults(service.store, 'fraud-detector');
+    if (!plan || !newest) throw new Error('the demo should have evaluated fraud-detector');
+    const end = new Date(Date.parse(newest.window_end) + plan.windowMs);
+    const labelWindow = {
+      start: new Date(end.getTime() - 3 * plan.windowMs).toISOString(),
+      end: new Date(end.getTime() - 2 * plan.windowMs).toISOString(),
+    };
+    const reliability = [
+      { bin: 0, lower: 0, upper: 0.25, count: 40, mean_predicted: 0.1, fraction_positive: 0.05 },
+      { bin: 2, lower: 0.5, upper: 0.75, count: 25, mean_predicted: 0.6, fraction_positive: 0.8 },
+      { bin: 3, lower: 0.75, upper: 1, count: 35, mean_predicted: 0.9, fraction_positive: 0.7 },
+    ];
+    await storeRun(service.store, plan, end, [
+      { feature: 'amount', status: 'ok', value: 0.01 },
+      {
+        checkId: 'f1',
+        metric: 'f1',
+        feature: '',
+        status: 'critical',
+        value: 0.41,
+        details: { tp: 30, fp: 50, fn: 36, tn: 84, threshold: 0.5, label_window: labelWindow },
+      },
+      {
+        checkId: 'ece',
+        metric: 'ece',
+        feature: '',
+        slice: 'channel=web',
+        status: 'ok',
+        value: 0.085,
+        details: { bins: 4, reliability, label_window: labelWindow },
+      },
+    ]);
+    const page = await logIn(read.token);
+    await page.goto(`${url}/dashboard/models/fraud-detector`);
+    await page.waitForSelector('body[data-ready="true"]');
+    // the label checks only (not the drift result), worst first
+    const rows = await page.$$eval('#quality tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-check'),
+        tr.getAttribute('data-slice'),
+        tr.getAttribute('data-status'),
+        tr.getAttribute('data-value'),
+      ]),
+    );
+    expect(rows).toEqual([
+      ['f1', 'all', 'critical', '0.41'],
+      ['ece', 'channel=web', 'ok', '0.085'],
+    ]);
+    expect(await page.locator('#quality tbody tr[data-check="f1"]').textContent()).toContain(
+      labelWindow.start.replace('T', ' ').replace(/:00\.000Z$/, 'Z'),
+    );
+    await page.locator('#quality tr[data-check="ece"] a').click();
+    const curve = page.locator('#reliability');
+    await expect.poll(() => curve.getAttribute('data-points')).toBe('3');
+    expect(await curve.locator('canvas').count()).toBe(1);
+    expect(await page.textContent('#reliability-title')).toBe(
+      'ece · channel=web · 4 bins · ECE 0.0850',
+    );
+    // and its history, in the history chart
+    await expect.poll(() => page.getAttribute('#history', 'data-points')).toBe('1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'quality.png'), fullPage: true });
     await page.context().close();
   });
 });

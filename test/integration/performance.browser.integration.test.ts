@@ -15,7 +15,12 @@ import { windowEndingAt, type TimeWindow } from '../../src/timeWindow.js';
 import { LOCAL_RECEIVERS_ENV } from '../helpers/alertReceivers.js';
 import { launchChromium } from '../helpers/browser.js';
 import { REPO_ROOT } from '../helpers/cli.js';
-import { insertTestPredictions, type TestPrediction } from '../helpers/events.js';
+import {
+  insertTestPredictions,
+  testLabel,
+  testPrediction,
+  type TestPrediction,
+} from '../helpers/events.js';
 import { tempDir } from '../helpers/store.js';
 
 /**
@@ -54,36 +59,24 @@ const scoreOf = (x: number) => Number(sigmoid(1.5 * x - 1).toFixed(6));
 const bernoulli = (p: number) => (random.uniform() < p ? 1 : 0);
 
 function prediction(id: string, ts: number, score: number): TestPrediction {
-  return {
-    kind: 'prediction',
+  return testPrediction({
     event_id: `e-${id}`,
     model: MODEL,
-    model_version: 'v1',
     ts: toClickHouseTime(new Date(ts)),
     prediction_id: id,
     score,
-    prediction: null,
     features: { amount: score * 10 },
-    attributes: {},
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 function label(id: string, value: number): LabelRow {
-  return {
+  return testLabel({
     event_id: `l-${id}`,
     model: MODEL,
     prediction_id: id,
     label: String(value),
     ts: toClickHouseTime(new Date(T0 + 5 * HALF_HOUR)),
-    source: 'test',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
+  });
 }
 
 describe('the performance panel in a real browser', () => {

@@ -95,6 +95,14 @@ export function postWithinMonitorAccess(
   };
 }
 
+/** How one receiver's answers differ from the common rule. */
+export interface SendRules {
+  /** A 409 means the receiver already has it (a preset's idempotent trigger). */
+  conflictMeansDelivered?: boolean;
+  /** Never quote the answer's body in an error (a customer's endpoint may echo anything). */
+  quietBody?: boolean;
+}
+
 /**
  * Sends and classifies, as PagerDuty's and Alertmanager's documentation say to: 2xx is
  * delivered; 408, 429 and 5xx, timeouts and network errors are retried (Retry-After
@@ -107,6 +115,7 @@ export async function sendJson(
   request: JsonPost,
   what: string,
   now: () => Date,
+  rules: SendRules = {},
 ): Promise<SendOutcome> {
   let answer: PostAnswer;
   try {
@@ -124,13 +133,14 @@ export async function sendJson(
   if (answer.kind === 'refused') return failure(`${what} refused: ${answer.reason}`, false);
   const status = answer.status;
   if (status >= 200 && status < 300) return { ok: true, responseStatus: status };
+  if (status === 409 && rules.conflictMeansDelivered) return { ok: true, responseStatus: status };
   if (status >= 300 && status < 400)
     return failure(`${what} answered HTTP ${status}: redirects are not followed`, false, {
       responseStatus: status,
     });
   const retriable = status === 408 || status === 429 || status >= 500;
   const retryAfterMs = retriable ? parseRetryAfter(answer.header('retry-after'), now()) : undefined;
-  const reason = retriable ? '' : reasonOf(answer.body);
+  const reason = retriable || rules.quietBody ? '' : reasonOf(answer.body);
   return failure(`${what} answered HTTP ${status}${reason ? `: ${reason}` : ''}`, retriable, {
     responseStatus: status,
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),

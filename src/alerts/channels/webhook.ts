@@ -1,11 +1,10 @@
 import { errorMessage } from '../../errors.js';
 import type { MonitorAccess } from '../../monitors/monitorAccess.js';
-import { parseRetryAfter } from '../backoff.js';
 import { buildWebhookRequest, type WebhookTarget } from '../render/webhook.js';
 import type { NotificationLinks } from '../render/text.js';
 import { failure, type Delivery, type NotificationChannel } from './channel.js';
 import type { ResolveHost } from './guardedRequest.js';
-import { postWithinMonitorAccess, receiverOf, type PostAnswer } from './httpPost.js';
+import { postWithinMonitorAccess, receiverOf, sendJson } from './httpPost.js';
 
 export interface WebhookChannelOptions {
   /** The webhook a delivery goes to, with its secrets or token; null: no longer declared. */
@@ -43,41 +42,11 @@ export function createWebhookChannel(options: WebhookChannelOptions): Notificati
       } catch (error) {
         return failure(`webhook "${delivery.target}": ${errorMessage(error)}`, false);
       }
-      let answer: PostAnswer;
-      try {
-        answer = await post({
-          url: request.url,
-          headers: request.headers,
-          body: request.body,
-          timeoutMs: options.timeoutMs,
-        });
-      } catch (error) {
-        const cause = (error as { code?: string }).code;
-        const what =
-          (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError'
-            ? `timed out after ${options.timeoutMs} ms`
-            : (cause ?? errorMessage(error));
-        return failure(`webhook "${delivery.target}" unreachable: ${what}`, true);
-      }
-      if (answer.kind === 'refused')
-        return failure(`webhook "${delivery.target}" refused: ${answer.reason}`, false);
-      const status = answer.status;
-      if (status >= 200 && status < 300) return { ok: true, responseStatus: status };
-      if (status === 409 && request.conflictMeansDelivered)
-        return { ok: true, responseStatus: status };
-      if (status >= 300 && status < 400)
-        return failure(
-          `webhook "${delivery.target}" answered HTTP ${status}: redirects are not followed`,
-          false,
-          { responseStatus: status },
-        );
-      const retriable = status === 408 || status === 429 || status >= 500;
-      const retryAfterMs = retriable
-        ? parseRetryAfter(answer.header('retry-after'), now())
-        : undefined;
-      return failure(`webhook "${delivery.target}" answered HTTP ${status}`, retriable, {
-        responseStatus: status,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      const { url, headers, body } = request;
+      const json = { url, headers, body, timeoutMs: options.timeoutMs };
+      return sendJson(post, json, `webhook "${delivery.target}"`, now, {
+        conflictMeansDelivered: request.conflictMeansDelivered,
+        quietBody: true,
       });
     },
   };

@@ -390,7 +390,7 @@ function assertMonitorFolder(folder: string): void {
 /** The valid monitor of a model, read under the service's rules; a refused file says why. */
 export function findPlan(context: CommandContext, model: string): MonitorPlan {
   const dir = context.config.monitorsDir;
-  const { plans, errors } = loadMonitorDirectory(dir, monitorFileOptionsOf(context.config));
+  const { plans, errors } = context.monitors();
   const plan = plans.find((p) => p.model === model);
   if (plan) return plan;
   const refusal = refusalOf(errors, model);
@@ -421,10 +421,7 @@ async function assertKnownModel(
   if (backend?.kind === 'service') {
     known = (await backend.service.models()).map((monitor) => monitor.model);
   } else {
-    const { plans, errors } = loadMonitorDirectory(
-      context.config.monitorsDir,
-      monitorFileOptionsOf(context.config),
-    );
+    const { plans, errors } = context.monitors();
     known = plans.map((plan) => plan.model);
     // A model whose file is refused is not a typo: say why it is refused.
     const refusal = known.includes(model) ? null : refusalOf(errors, model);

@@ -107,12 +107,22 @@ export function checkProblems(
   }
   for (const problem of entry.kind.problems?.(check, where, entry.title ?? check.metric) ?? [])
     problems.push({ path: at(problem.field), message: problem.message });
+  if (!entry.tasks.includes(context.task)) {
+    // what else it would need does not matter: it does not belong in this monitor
+    problems.push({
+      path: at('metric'),
+      message: `${where}.metric: ${check.metric} applies to ${entry.tasks.join(' and ')} models; this monitor's task is ${context.task}`,
+    });
+    return problems;
+  }
   if (entry.needs?.labels && !context.labels)
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs labels: add a \`labels\` section`,
     });
-  if (entry.needs?.threshold && !context.threshold)
+  // the threshold splits a binary model's scores: an entry serving other tasks too (accuracy)
+  // needs it only in a binary monitor
+  if (entry.needs?.threshold && context.task === 'binary' && !context.threshold)
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs prediction.threshold`,
@@ -121,11 +131,6 @@ export function checkProblems(
     problems.push({
       path: at('metric'),
       message: `${where}.metric: ${check.metric} needs prediction.class_scores (the baseline file's class-score columns)`,
-    });
-  if (!entry.tasks.includes(context.task))
-    problems.push({
-      path: at('metric'),
-      message: `${where}.metric: ${check.metric} applies to ${entry.tasks.join(' and ')} models; this monitor's task is ${context.task}`,
     });
   return problems;
 }

@@ -45,8 +45,8 @@ const END = Date.parse('2026-12-06T12:00:00Z');
 const HOUR = 3_600_000;
 
 /**
- * Every field of the entry's kind, from its JSON Schema: numbers 0.5, durations 1h, severity
- * warn; none is a default, so the plan shows each field was read.
+ * Every field of the entry's kind, from its JSON Schema: numbers 0.5, integers 5, durations 1h,
+ * severity warn; none is a default, so the plan shows each field was read.
  */
 function exampleFields(metric: Metric): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
@@ -54,6 +54,7 @@ function exampleFields(metric: Metric): Record<string, unknown> {
     if (schema.$ref === '#/$defs/severity') fields[name] = 'warn';
     else if (schema.$ref === '#/$defs/duration') fields[name] = '1h';
     else if (schema.type === 'number') fields[name] = 0.5;
+    else if (schema.type === 'integer') fields[name] = 5;
     // the last of a list of names: its first is the default
     else if (Array.isArray(schema.enum)) fields[name] = schema.enum.at(-1);
     else throw new Error(`${metric}.${name}: no example for ${JSON.stringify(schema)}`);
@@ -104,8 +105,9 @@ const quality = (rows: number, nulls = 0) => ({ rows, nulls, non_finite: 0, wron
  * null, out of range, of the wrong type, non-finite and duplicated, a new category and a new
  * field, a tenth of the usual volume two hours after the last event, a model that
  * predicts and is labelled positive far more often than its baseline, ranked worse than
- * chance, a regression far off its labels, and a multiclass model that predicts the other
- * class every time, ranks it worse than chance and predicts classes the baseline hardly did.
+ * chance and wrong on every label, a regression far off its labels, and a multiclass model
+ * that predicts the other class every time, ranks it worse than chance and predicts classes
+ * the baseline hardly did.
  */
 function breachingWindow(plan: MonitorPlan): WindowAggregates {
   const rows = 1000;
@@ -182,6 +184,24 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
         predictedPositives: 900,
         scored: rows,
         pairsWon: 0.1 * 900 * 100,
+        // every positive scored 0 and every negative 1: wrong at any threshold, and as
+        // miscalibrated as can be (the 5 calibration bins of the example ece check)
+        quality: {
+          tp: 0,
+          fp: 100,
+          fn: 900,
+          tn: 0,
+          logLossSum: 1000 * -Math.log(2 ** -52),
+          brierSum: 1000,
+          outsideUnit: 0,
+          calibration: {
+            5: {
+              binCounts: [900, 0, 0, 0, 100],
+              binScoreSums: [0, 0, 0, 0, 100],
+              binPositives: [900, 0, 0, 0, 0],
+            },
+          },
+        },
       },
     ],
     // predictions 50 off labels near 100 that hardly vary: every error metric far up, R² far below 0
@@ -203,23 +223,27 @@ function breachingWindow(plan: MonitorPlan): WindowAggregates {
     residuals: [
       { slice: 'all', key: '', value: 'all', statistic: 1, nReference: rows, nCurrent: rows },
     ],
-    multiclass: [
-      {
-        slice: 'all',
-        key: '',
-        value: 'all',
-        n: rows,
-        confusion: [
-          { label: 'a', predicted: 'b', count: 900 },
-          { label: 'b', predicted: 'a', count: 100 },
-        ],
-        scored: rows,
-        classScores: [
-          { class: 'a', positives: 900, negatives: 100, pairsWon: 0.1 * 900 * 100 },
-          { class: 'b', positives: 100, negatives: 900, pairsWon: 0.1 * 100 * 900 },
-        ],
-      },
-    ],
+    // as a run gathers it: for a multiclass monitor only (accuracy judges either task's)
+    multiclass:
+      plan.task !== 'multiclass'
+        ? null
+        : [
+            {
+              slice: 'all',
+              key: '',
+              value: 'all',
+              n: rows,
+              confusion: [
+                { label: 'a', predicted: 'b', count: 900 },
+                { label: 'b', predicted: 'a', count: 100 },
+              ],
+              scored: rows,
+              classScores: [
+                { class: 'a', positives: 900, negatives: 100, pairsWon: 0.1 * 900 * 100 },
+                { class: 'b', positives: 100, negatives: 900, pairsWon: 0.1 * 100 * 900 },
+              ],
+            },
+          ],
     predictedClasses: [
       {
         ...drift,

@@ -1,4 +1,5 @@
 import type { CheckStatus } from '../checkResult.js';
+import { DEFAULT_CALIBRATION_BINS } from '../../stats/classificationQuality.js';
 import { parseDuration } from '../duration.js';
 
 /**
@@ -224,6 +225,34 @@ export const distanceKind: JudgeKind<DistanceParams> = {
           ? 'warn'
           : 'ok',
     ),
+};
+
+export interface CalibrationParams extends DistanceParams {
+  /** Equal-width bins on [0, 1] the calibration error is measured over. */
+  bins: number;
+}
+
+/**
+ * A calibration error: a distance (larger is worse) measured over `bins` equal-width score
+ * bins, the report's 16 unless the check says (sklearn's calibration_curve n_bins).
+ */
+export const calibrationKind: JudgeKind<CalibrationParams> = {
+  ...distanceKind,
+  name: 'calibration',
+  fields: {
+    ...distanceKind.fields,
+    bins: {
+      description:
+        'Equal-width score bins on [0, 1] (sklearn calibration_curve’s n_bins); 16 by default.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 100,
+    },
+  },
+  plan: (raw, defaults, context) => ({
+    ...distanceKind.plan(raw, defaults, context),
+    bins: numberField(raw, 'bins') ?? DEFAULT_CALIBRATION_BINS,
+  }),
 };
 
 export interface TestParams {

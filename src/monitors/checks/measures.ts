@@ -14,6 +14,7 @@ import {
 } from '../../stats/index.js';
 import { listedNames } from '../listedNames.js';
 import type {
+  BinaryQualityAggregates,
   EstimatedPerformance,
   SliceQuality,
   WindowActivity,
@@ -22,7 +23,7 @@ import type {
 import type { EstimationErrorParams, EstimatedMetric, Measurement } from './kinds.js';
 import erfc from '@stdlib/math-base-special-erfc';
 import type { Estimate } from '../../stats/cbpe.js';
-import { thresholdMetrics } from '../../stats/classificationQuality.js';
+import { calibrationOfBins, thresholdMetrics } from '../../stats/classificationQuality.js';
 import { regressionMetrics, type RegressionMetrics } from '../../stats/regression.js';
 import {
   emptyMulticlassConfusion,
@@ -719,6 +720,104 @@ export function measureEstimationError(
       predictions: slice.labelled.n,
     },
   };
+}
+
+/** A binary metric at the monitor's threshold, or of the scores as probabilities. */
+export type BinaryQualityMetric =
+  'accuracy' | 'precision' | 'recall' | 'f1' | 'log_loss' | 'brier_score';
+
+/**
+ * The label window's quality terms of a slice, once labels.min_count labelled predictions are
+ * in; for a metric of the scores as probabilities (`probabilities`), only when every score is
+ * one (sklearn refuses others).
+ */
+function qualityTerms(
+  slice: LabelledSlice,
+  context: MeasureContext,
+  probabilities: boolean,
+): { quality: BinaryQualityAggregates; threshold: number; n: number } | Measurement {
+  const few = tooFewLabels(slice, context);
+  if (few) return few;
+  const quality = slice.quality;
+  const threshold = context.plan.threshold;
+  // without terms (a label window with no predictions) or a threshold: nothing to judge
+  if (!quality || threshold === null) return insufficient(0, slice.labelled, 1);
+  if (probabilities && quality.outsideUnit > 0)
+    return {
+      value: null,
+      nReference: 0,
+      nCurrent: slice.labelled,
+      details: {
+        reason: `${quality.outsideUnit} labelled predictions are scored outside [0, 1]: not probabilities`,
+        outside_unit: quality.outsideUnit,
+        labelled: slice.labelled,
+        predictions: slice.n,
+      },
+    };
+  return { quality, threshold, n: quality.tp + quality.fp + quality.fn + quality.tn };
+}
+
+function measured(slice: LabelledSlice, value: number, details: object): Measurement {
+  return {
+    value: Number.isFinite(value) ? value : null,
+    nReference: 0,
+    nCurrent: slice.labelled,
+    details: { ...details, labelled: slice.labelled, predictions: slice.n },
+  };
+}
+
+/**
+ * A binary classifier's quality metric, exact, from the label window's quality terms
+ * (sklearn's definitions, zero_division 0). Accuracy, precision, recall and F1 keep the
+ * confusion counts and the threshold beside them.
+ */
+export function binaryQualityMeasure(
+  metric: BinaryQualityMetric,
+): (slice: LabelledSlice, check: unknown, context: MeasureContext) => Measurement {
+  const probabilities = metric === 'log_loss' || metric === 'brier_score';
+  return (slice, _check, context) => {
+    const terms = qualityTerms(slice, context, probabilities);
+    if ('value' in terms) return terms;
+    const { quality, threshold, n } = terms;
+    const counts = { tp: quality.tp, fp: quality.fp, fn: quality.fn, tn: quality.tn };
+    switch (metric) {
+      case 'log_loss':
+        return measured(slice, quality.logLossSum / n, {});
+      case 'brier_score':
+        return measured(slice, quality.brierSum / n, {});
+      default:
+        return measured(slice, thresholdMetrics(counts)[metric], { ...counts, threshold });
+    }
+  };
+}
+
+/**
+ * The expected calibration error over the check's bins, exact, with its reliability curve:
+ * each non-empty bin's edges, count, mean predicted score and fraction of positives.
+ */
+export function measureCalibration(
+  slice: LabelledSlice,
+  check: { bins: number },
+  context: MeasureContext,
+): Measurement {
+  const terms = qualityTerms(slice, context, true);
+  if ('value' in terms) return terms;
+  const { bins } = check;
+  const totals = terms.quality.calibration[bins];
+  if (!totals) throw new RangeError(`no calibration totals over ${bins} bins were gathered`);
+  const { ece, reliability } = calibrationOfBins(totals, terms.n);
+  return measured(slice, ece, {
+    bins,
+    reliability: reliability.map((point) => ({
+      bin: point.fromBin,
+      // numpy.linspace's edges: k · (1 / bins), the last exactly 1
+      lower: point.fromBin * (1 / bins),
+      upper: point.toBin + 1 === bins ? 1 : (point.toBin + 1) * (1 / bins),
+      count: point.count,
+      mean_predicted: point.prob_pred,
+      fraction_positive: point.prob_true,
+    })),
+  });
 }
 
 /**

@@ -76,6 +76,8 @@ describe('the checks registry', () => {
       'recall_macro',
       'roc_auc_ovr',
     ];
+    // binary quality at the threshold and of the scores as probabilities; accuracy serves both
+    const binaryQuality = ['brier_score', 'ece', 'f1', 'log_loss', 'precision', 'recall'];
     const estimated = [
       'estimated_accuracy',
       'estimated_f1',
@@ -97,6 +99,7 @@ describe('the checks registry', () => {
         'r2',
         'residual_ks',
         'rmse',
+        ...binaryQuality,
         ...multiclassQuality,
       ].sort(),
     );
@@ -110,6 +113,7 @@ describe('the checks registry', () => {
         'r2',
         'residual_ks',
         'rmse',
+        ...binaryQuality,
         ...multiclassQuality,
       ].sort(),
     );
@@ -128,8 +132,13 @@ describe('the checks registry', () => {
         'residual_ks',
         'rmse',
         ...estimated,
-        ...multiclassQuality,
+        ...binaryQuality,
+        ...multiclassQuality.filter((m) => m !== 'accuracy'),
       ].sort(),
+    );
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 2)).toEqual(['accuracy']);
+    expect(METRICS.filter((m) => checkEntry(m).needs?.binaryQuality).sort()).toEqual(
+      ['accuracy', ...binaryQuality].sort(),
     );
     expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
       multiclassQuality,

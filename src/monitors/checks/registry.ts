@@ -2,6 +2,7 @@ import { MODEL_TASKS, type ModelTask } from '../modelTask.js';
 import type { WindowActivity } from '../windowAggregates.js';
 import {
   countKind,
+  calibrationKind,
   delayKind,
   estimationErrorKind,
   distanceKind,
@@ -13,6 +14,7 @@ import {
   shiftKind,
   testedShiftKind,
   type DefaultThresholds,
+  type EstimatedMetric,
   type DefaultsKind,
   type JudgeKind,
   type Measurement,
@@ -20,10 +22,12 @@ import {
   type Severity,
 } from './kinds.js';
 import {
+  binaryQualityMeasure,
   distanceOf,
   exactCount,
   measureActualPositiveRate,
   measureAuroc,
+  measureCalibration,
   estimatedMeasure,
   measureChi2,
   measureDuplicates,
@@ -52,6 +56,8 @@ import {
   estimatedSlices,
   featureDrift,
   featureQuality,
+  accuracySlices,
+  isMulticlassSlice,
   labelledSlices,
   multiclassSlices,
   numericDrift,
@@ -102,7 +108,11 @@ export interface Needs<P> {
   predictedClasses?: boolean;
   /** Each class score's bins (the baseline's deciles) in the window and the baseline, from raw rows. */
   classScores?: boolean;
-  /** The monitor's prediction.threshold. */
+  /** The label window's binary quality terms at the threshold (confusion, log loss, Brier). */
+  binaryQuality?: boolean;
+  /** The equal-width calibration bins it measures over (the quality terms are summed per bin). */
+  calibrationBins?(check: P): number;
+  /** The monitor's prediction.threshold (in a binary monitor: it splits the scores). */
   threshold?: boolean;
   /**
    * CBPE: the isotonic calibration fitted on the labelled baseline (once per baseline
@@ -159,7 +169,9 @@ const EVERY_TASK = MODEL_TASKS;
 const BINARY: readonly ModelTask[] = ['binary'];
 const REGRESSION: readonly ModelTask[] = ['regression'];
 const REGRESSION_NEEDS = { labels: true, regressionLabels: true };
+const BINARY_QUALITY_NEEDS = { labels: true, binaryQuality: true, threshold: true };
 const MULTICLASS: readonly ModelTask[] = ['multiclass'];
+const BINARY_AND_MULTICLASS: readonly ModelTask[] = ['binary', 'multiclass'];
 const MULTICLASS_NEEDS = { labels: true, multiclassLabels: true };
 const MULTICLASS_QUALITY =
   ', with each class’s precision, recall, F1 and support and the confusion matrix in its details, once labels are due';
@@ -168,6 +180,23 @@ const ESTIMATED_NEEDS = { threshold: true, calibration: true };
 const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, critical: 0.5 };
 const CBPE_NOTE =
   'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
+
+/** A CBPE estimate of one metric: the five differ only in what they estimate. */
+function estimatedEntry(metric: EstimatedMetric, title: string, what: string) {
+  return entry({
+    appliesTo: 'scores',
+    tasks: BINARY,
+    kind: scoreKind,
+    defaults: ESTIMATED_DEFAULTS,
+    subject: estimatedSlices,
+    fallback: 'exact_estimate',
+    measure: estimatedMeasure(metric),
+    needs: ESTIMATED_NEEDS,
+    computedFrom: 'summaries',
+    title,
+    description: `${what} ${CBPE_NOTE}, with its sampling-error band`,
+  });
+}
 
 const distanceDefaults = (warn: number | null, critical: number | null): DefaultThresholds => ({
   kind: 'distance',
@@ -380,71 +409,110 @@ export const CHECKS = {
     title: 'AUROC',
     description: 'area under the ROC curve, ties counting half, once labels are due',
   }),
-  estimated_roc_auc: entry({
-    appliesTo: 'scores',
+  accuracy: entry({
+    appliesTo: 'labels',
+    // one entry for both (binary: at prediction.threshold; multiclass: the predicted class)
+    tasks: BINARY_AND_MULTICLASS,
+    kind: scoreKind,
+    // what is good depends on the classes and how rare they are: no default fits every model
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: accuracySlices,
+    measure: (slice, check, context) =>
+      isMulticlassSlice(slice)
+        ? multiclassMeasure('accuracy')(slice, check, context)
+        : binaryQualityMeasure('accuracy')(slice, check, context),
+    // each task's aggregate is fetched only for a monitor of that task (evaluateWindow.ts)
+    needs: { ...BINARY_QUALITY_NEEDS, ...MULTICLASS_NEEDS },
+    computedFrom: 'raw',
+    description: `share of labelled predictions judged right: for a binary model, on the right side of prediction.threshold (predicted 1 at or above it), with the confusion counts in its details; for a multiclass model, whose class is the label’s${MULTICLASS_QUALITY}`,
+  }),
+  precision: entry({
+    appliesTo: 'labels',
     tasks: BINARY,
     kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('roc_auc'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated AUROC',
-    description: `AUROC ${CBPE_NOTE}, with its sampling-error band`,
+    // what a model must keep depends on how rare its positives are: no default fits every model
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('precision'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    description:
+      'TP / (TP + FP) at prediction.threshold (0 when nothing is predicted positive, as scikit-learn), once labels are due',
   }),
-  estimated_accuracy: entry({
-    appliesTo: 'scores',
+  recall: entry({
+    appliesTo: 'labels',
     tasks: BINARY,
     kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('accuracy'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated accuracy',
-    description: `accuracy at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('recall'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    description:
+      'TP / (TP + FN) at prediction.threshold (0 without positive labels), once labels are due',
   }),
-  estimated_precision: entry({
-    appliesTo: 'scores',
+  f1: entry({
+    appliesTo: 'labels',
     tasks: BINARY,
     kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('precision'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated precision',
-    description: `precision at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('f1'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'F1',
+    description:
+      'harmonic mean of precision and recall at prediction.threshold (0 when both are), once labels are due',
   }),
-  estimated_recall: entry({
-    appliesTo: 'scores',
+  log_loss: entry({
+    appliesTo: 'labels',
     tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('recall'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated recall',
-    description: `recall at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+    kind: distanceKind,
+    // ln 2: the log loss of a model that says 0.5 for everything
+    defaults: distanceDefaults(null, Math.LN2),
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('log_loss'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'log loss',
+    description:
+      'mean −ln of the probability the score gives the true label, scores clipped to [eps, 1 − eps] (eps = 2⁻⁵²), as scikit-learn, once labels are due',
   }),
-  estimated_f1: entry({
-    appliesTo: 'scores',
+  brier_score: entry({
+    appliesTo: 'labels',
     tasks: BINARY,
-    kind: scoreKind,
-    defaults: ESTIMATED_DEFAULTS,
-    subject: estimatedSlices,
-    fallback: 'exact_estimate',
-    measure: estimatedMeasure('f1'),
-    needs: ESTIMATED_NEEDS,
-    computedFrom: 'summaries',
-    title: 'estimated F1',
-    description: `F1 at the threshold ${CBPE_NOTE}, with its sampling-error band`,
+    kind: distanceKind,
+    // 0.25: the Brier score of a model that says 0.5 for everything
+    defaults: distanceDefaults(null, 0.25),
+    subject: labelledSlices,
+    measure: binaryQualityMeasure('brier_score'),
+    needs: BINARY_QUALITY_NEEDS,
+    computedFrom: 'raw',
+    title: 'Brier score',
+    description: 'mean squared difference of score and label, once labels are due',
   }),
+  ece: entry({
+    appliesTo: 'labels',
+    tasks: BINARY,
+    kind: calibrationKind,
+    defaults: distanceDefaults(null, 0.1),
+    subject: labelledSlices,
+    measure: measureCalibration,
+    needs: { ...BINARY_QUALITY_NEEDS, calibrationBins: (check) => check.bins },
+    computedFrom: 'raw',
+    title: 'ECE',
+    description:
+      'expected calibration error over `bins` equal-width score bins (16 by default): Σ count/n · |fraction positive − mean score| over non-empty bins, the reliability curve (scikit-learn’s calibration_curve) in its details, once labels are due',
+  }),
+  estimated_roc_auc: estimatedEntry('roc_auc', 'estimated AUROC', 'AUROC'),
+  estimated_accuracy: estimatedEntry('accuracy', 'estimated accuracy', 'accuracy at the threshold'),
+  estimated_precision: estimatedEntry(
+    'precision',
+    'estimated precision',
+    'precision at the threshold',
+  ),
+  estimated_recall: estimatedEntry('recall', 'estimated recall', 'recall at the threshold'),
+  estimated_f1: estimatedEntry('f1', 'estimated F1', 'F1 at the threshold'),
   estimation_error: entry({
     appliesTo: 'labels',
     tasks: BINARY,
@@ -549,18 +617,6 @@ export const CHECKS = {
     title: 'class-score PSI',
     description:
       'PSI of each class’s score (the events’ `scores`) against the baseline file’s class-score column over its deciles, per class and slice',
-  }),
-  accuracy: entry({
-    appliesTo: 'labels',
-    tasks: MULTICLASS,
-    kind: scoreKind,
-    // what is good depends on the classes: no default fits every model
-    defaults: { kind: 'score', warn: null, critical: null },
-    subject: multiclassSlices,
-    measure: multiclassMeasure('accuracy'),
-    needs: MULTICLASS_NEEDS,
-    computedFrom: 'raw',
-    description: `share of labelled predictions whose class is the label’s${MULTICLASS_QUALITY}`,
   }),
   f1_macro: entry({
     appliesTo: 'labels',

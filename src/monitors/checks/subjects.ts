@@ -146,6 +146,25 @@ export const multiclassSlices: Subject<MulticlassSlice> = {
   },
 };
 
+/** A binary label window's slice, or a multiclass one's: what `accuracy` judges. */
+export type AccuracySlice = LabelledSlice | MulticlassSlice;
+
+export function isMulticlassSlice(slice: AccuracySlice): slice is MulticlassSlice {
+  return 'confusion' in slice;
+}
+
+/**
+ * The labelled slices of whichever task the monitor has: a multiclass monitor's window has the
+ * multiclass aggregate (and no binary one), a binary monitor's the binary one.
+ */
+export const accuracySlices: Subject<AccuracySlice> = {
+  name: 'labelled slice',
+  of: (check, aggregates) =>
+    aggregates.multiclass
+      ? multiclassSlices.of(check, aggregates)
+      : labelledSlices.of(check, aggregates),
+};
+
 export type ResidualSlice = ResidualDrift & SliceId;
 
 /** Per slice of the label window, its residuals against the baseline's; "all" always. */

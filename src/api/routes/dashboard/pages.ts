@@ -62,6 +62,11 @@ export function modelPage(model: string, login = true): string {
 <div class="panel"><h2>Labels: AUROC and coverage</h2><div id="labels" class="chart"></div></div>
 <div class="panel wide"><h2>Performance: estimated before labels, realized after <label class="sub">metric <select id="performance-metric"></select></label></h2><div id="performance" class="chart"></div><p class="hint" id="performance-assumptions"></p></div>
 </section>
+<h2>Quality once labels are due <span class="sub">the newest window's label checks, each judged on its label window; click one for its history</span></h2>
+<section class="panels">
+<div class="panel wide"><table id="quality"><thead><tr><th>check</th><th>metric</th><th>slice</th><th>value</th><th>thresholds</th><th>status</th><th>label window</th></tr></thead><tbody></tbody></table></div>
+<div class="panel"><h2>Reliability curve <span id="reliability-title" class="sub"></span></h2><div id="reliability" class="chart"><p class="hint">Click an ece check to see its reliability curve.</p></div></div>
+</section>
 <h2>Newest window <span id="window" class="sub"></span></h2>
 <label>status <select id="status-filter"><option value="all">all</option><option value="critical">critical</option><option value="warn">warn</option><option value="no_data">no_data</option><option value="insufficient_data">insufficient_data</option><option value="awaiting_data">awaiting_data</option><option value="ok">ok</option></select></label>
 <table id="results"><thead><tr><th>feature</th><th>slice</th><th>check</th><th>value</th><th>thresholds</th><th>status</th></tr></thead><tbody></tbody></table>

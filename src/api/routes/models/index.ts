@@ -50,6 +50,7 @@ import {
   Run,
   Series,
   SeriesQuery,
+  SliceTimeRangeQuery,
   Time,
 } from '../../schemas.js';
 import { pageOf, parseSlice, parseTime, worstFirst } from '../shared.js';
@@ -256,14 +257,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         summary: 'AUROC and label coverage over time',
         tags,
         params: ModelParams,
-        querystring: Type.Object(
-          {
-            slice: Type.Optional(Type.String({ default: 'all' })),
-            from: Type.Optional(Type.String({ format: 'date-time' })),
-            to: Type.Optional(Type.String({ format: 'date-time' })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: SliceTimeRangeQuery,
         response: { 200: LabelSeries },
       },
     },
@@ -297,14 +291,7 @@ export const modelRoutes: FastifyPluginAsyncTypebox<ModelRouteOptions> = async (
         summary: 'Performance estimated before labels (CBPE) beside the realized values over time',
         tags,
         params: ModelParams,
-        querystring: Type.Object(
-          {
-            slice: Type.Optional(Type.String({ default: 'all' })),
-            from: Type.Optional(Type.String({ format: 'date-time' })),
-            to: Type.Optional(Type.String({ format: 'date-time' })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: SliceTimeRangeQuery,
         response: { 200: PerformanceSeries },
       },
     },
