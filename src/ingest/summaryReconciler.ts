@@ -16,6 +16,7 @@ import {
   countEventValues,
   countSummaryValues,
   restoreSliceCombos,
+  NUMBERS_ONLY,
   stageSummaryRepair,
   type CellSource,
   type EventSpan,
@@ -95,6 +96,7 @@ const GRAIN_MS: Record<SummaryTable, number> = {
   summary_5m: 5 * 60_000,
   summary_1h: HOUR_MS,
   summary_1d: DAY_MS,
+  summary_1h_k12: HOUR_MS,
 };
 
 interface CheckContext {
@@ -178,11 +180,16 @@ export function createSummaryReconciler(
       return outcome;
     }
     const events = await countEventValues(store, span);
-    const tables: [SummaryTable, GrainCounts[]][] = [['summary_1h', rollUp(events, hourOf)]];
+    const hours = rollUp(events, hourOf);
+    const tables: [SummaryTable, GrainCounts[]][] = [['summary_1h', hours]];
     if (kept(context.retained['5m'], scope.hourMs, context.nowMs))
       tables.unshift(['summary_5m', events]);
+    // the hour grain's finer cells (0015) are kept as long as the hour grain
+    if (kept(context.retained['1h'], scope.hourMs, context.nowMs))
+      tables.push(['summary_1h_k12', hours.map(numbersOnly)]);
     for (const [table, expected] of tables) {
-      const stored = await countSummaryValues(store, table, span);
+      const counted = await countSummaryValues(store, table, span);
+      const stored = NUMBERS_ONLY.has(table) ? counted.map(numbersOnly) : counted;
       const differences = countDifferences(expected, stored, comparedIn(context));
       if (differences.length === 0) continue;
       addTo(outcome, await repair(table, 'events', span, differences));
@@ -410,7 +417,21 @@ function addTo(into: ReconcileReport, from: ReconcileReport): void {
   into.postponed += from.postponed;
 }
 
-const TABLES = ['summary_5m', 'summary_1h', 'summary_1d', 'slice_combos'] as const;
+/** What a numbers-only table (summary_1h_k12) is compared by: its numbers, nothing else. */
+function numbersOnly(row: GrainCounts): GrainCounts {
+  return {
+    ...row,
+    counts: { events: 0, numbers: row.counts.numbers, strings: 0, nulls: 0, scores: 0 },
+  };
+}
+
+const TABLES = [
+  'summary_5m',
+  'summary_1h',
+  'summary_1h_k12',
+  'summary_1d',
+  'slice_combos',
+] as const;
 
 /** One set of counters per registry (a test may build several reconcilers on one). */
 const reconcilerMetrics = oncePerRegistry(createMetrics);

@@ -229,6 +229,50 @@ describe('brackets from summaries contain the exact values', () => {
     }
   });
 
+  // last: it deletes the window's raw events
+  it('settles straddling verdicts from the stored finer cells alone: the same statuses with the raw events gone', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+    const cases: { offset: number; statuses: Map<string, string> }[] = [];
+    const options = { now: W.end, persist: false } as const;
+    const planFor = (offset: number) => {
+      fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
+      const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      return loaded.plan;
+    };
+    for (const offset of [-1e-3, 1e-3]) {
+      const exact = await evaluateMonitorWindow(store, planFor(offset), W, {
+        ...options,
+        narrowing: false,
+      });
+      cases.push({ offset, statuses: new Map(exact.results.map((r) => [key(r), r.status])) });
+    }
+    await store.command(
+      `ALTER TABLE events DELETE WHERE model = 'hard-model'`,
+      {},
+      { mutations_sync: '2' },
+    );
+    const [left] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM events WHERE model = 'hard-model'`,
+    );
+    expect(Number(left?.n)).toBe(0);
+    for (const { offset, statuses } of cases) {
+      const narrowed = await evaluateMonitorWindow(store, planFor(offset), W, options);
+      expect(narrowed.narrowing?.straddling, `offset ${offset}`).toBeGreaterThan(0);
+      // every straddling verdict settled in the first round, from stored cells: no raw row was there to read
+      expect(narrowed.narrowing, `offset ${offset}`).toMatchObject({
+        rounds: 1,
+        rawEventRounds: 0,
+        unsettled: {},
+      });
+      expect(narrowed.narrowing?.settled).toBe(narrowed.narrowing?.straddling);
+      expect(narrowed.exactFallback).toBeNull();
+      for (const result of narrowed.results)
+        expect(result.status, key(result)).toBe(statuses.get(key(result)));
+    }
+  });
+
   function exactValue(
     metric: string,
     feature: Feature,

@@ -11,6 +11,7 @@ import {
 import type { ReferenceProfile } from '../drift/profile.js';
 import {
   emptyFeatureSample,
+  labelsOf,
   sliceId,
   type FeatureSample,
   type Samples,
@@ -18,8 +19,15 @@ import {
 } from '../drift/samples.js';
 import { compareWithProfile } from '../drift/windowDrift.js';
 import type { Store } from '../store/clickhouse.js';
-import { queryFinerCells, type FinerCellRequest } from '../store/narrowingQueries.js';
-import { profileSliceId, type WindowEvents } from '../store/profileQueries.js';
+import {
+  queryFinerCells,
+  queryStoredFinerCells,
+  type FinerCellRequest,
+} from '../store/narrowingQueries.js';
+import { profileSliceId, type ProfileSource, type WindowEvents } from '../store/profileQueries.js';
+import { listSliceCombos, listSummaryRebuilds } from '../store/summaryQueries.js';
+import { windowPieces, type TimeWindow } from '../timeWindow.js';
+import type { FinerCell } from '../drift/narrowing.js';
 import { judgeWindow, type Verdict } from './judge.js';
 import type { MonitorPlan } from './plan.js';
 import type { WindowAggregates } from './windowAggregates.js';
@@ -27,9 +35,14 @@ import type { WindowAggregates } from './windowAggregates.js';
 /**
  * Straddling drift verdicts narrowed before any raw row crosses into Node: the cells a
  * verdict's bracket depends on (src/drift/narrowing.ts) are replaced by finer cells of
- * the same values, counted inside ClickHouse, and the verdicts judged again; twice at most.
- * What still straddles, or cannot be narrowed, is left to the exact fallback, each with
- * its reason.
+ * the same values, and the verdicts judged again; twice at most. The first round reads a
+ * window's stored finer cells (summary_1h_k12, 32 per hour cell) of only the straddling
+ * features, slices and value ranges — and raw events only for the window's edges that fill
+ * no whole hour — so its cost does not grow with the window's events. A second round, for
+ * what still straddles, counts the window's raw events of those ranges in 64 parts each
+ * inside ClickHouse. A stored baseline's side is always counted from its rows (a fixed
+ * number). What still straddles, or cannot be narrowed, is left to the exact fallback,
+ * each with its reason.
  */
 export interface NarrowingReport {
   /** Verdicts whose bracket straddled their threshold from the summaries. */
@@ -38,6 +51,8 @@ export interface NarrowingReport {
   settled: number;
   /** Rounds of finer cells read (each one query per side). */
   rounds: number;
+  /** Of those, rounds that read the window's raw events (beyond its edges that fill no whole hour): the second. */
+  rawEventRounds: number;
   /** Why the others were left to raw rows: reason → verdicts. */
   unsettled: Partial<Record<UnsettledReason, number>>;
 }
@@ -87,6 +102,7 @@ export async function narrowUndecided(
     straddling: undecided.length,
     settled: 0,
     rounds: 0,
+    rawEventRounds: 0,
     unsettled: {},
   };
   const numeric = new Set(
@@ -107,7 +123,14 @@ export async function narrowUndecided(
   let open = [...pairs.values()];
   for (let round = 0; round < NARROWING_ROUNDS && open.length > 0; round += 1) {
     report.rounds += 1;
-    const narrowed = await narrowRound(input, current, open);
+    const fromStored = round === 0;
+    if (!fromStored) report.rawEventRounds += 1;
+    const narrowed = await narrowRound(
+      input,
+      current,
+      open,
+      fromStored ? await storedSide(input) : null,
+    );
     for (const pair of open)
       if (!narrowed.has(pairKey(pair.feature, pair.sliceKey, pair.sliceValue)))
         failed.add(pairKey(pair.feature, pair.sliceKey, pair.sliceValue));
@@ -170,15 +193,85 @@ function openPair(input: NarrowingInput, verdict: Verdict): OpenPair {
   };
 }
 
+/** What reading stored finer cells needs: the summaries' rebuilds and each slice's combinations. */
+interface StoredSide {
+  rebuilds: Awaited<ReturnType<typeof listSummaryRebuilds>>;
+  /** Slice id → the hashes of the combinations whose events count in it. */
+  hashesOf: Map<string, string[]>;
+}
+
+async function storedSide(input: NarrowingInput): Promise<StoredSide> {
+  const [rebuilds, combos] = await Promise.all([
+    listSummaryRebuilds(input.store, input.plan.model),
+    listSliceCombos(input.store, input.plan.model),
+  ]);
+  const hashesOf = new Map<string, string[]>();
+  for (const combo of combos) {
+    for (const label of labelsOf(combo, input.profile.sliceKeys)) {
+      const id = sliceId(label.key, label.value);
+      hashesOf.set(id, [...(hashesOf.get(id) ?? []), combo.hash]);
+    }
+  }
+  return { rebuilds, hashesOf };
+}
+
+/**
+ * A side's finer cells. From a stored baseline: its rows counted (a fixed number). From
+ * events, with `stored`: the stored finer cells of the window's whole hours, plus its raw
+ * events in the edges that fill no hour; without: its raw events counted.
+ */
+async function finerCellsOf(
+  input: NarrowingInput,
+  source: ProfileSource,
+  requests: readonly FinerCellRequest[],
+  pairs: readonly OpenPair[],
+  stored: StoredSide | null,
+): Promise<FinerCell[][]> {
+  const keys = input.profile.sliceKeys;
+  if (source.kind === 'stored' || !stored)
+    return queryFinerCells(input.store, source, keys, requests);
+  const { hours, edges } = hoursAndEdges(source.window);
+  const [fromHours, fromEdges] = await Promise.all([
+    queryStoredFinerCells(
+      input.store,
+      { model: source.model, hours, rebuilds: stored.rebuilds },
+      requests.map((request, i) => {
+        const pair = pairs[i] as OpenPair;
+        return {
+          feature: request.feature,
+          intervals: request.intervals,
+          sliceHashes: stored.hashesOf.get(sliceId(pair.sliceKey, pair.sliceValue)) ?? [],
+        };
+      }),
+    ),
+    queryFinerCells(input.store, source, keys, requests, edges),
+  ]);
+  return fromHours.map((cells, i) => [...cells, ...(fromEdges[i] ?? [])]);
+}
+
+/** A window's whole hours (its hour- and day-grain pieces) and the rest (five-minute and raw pieces). */
+function hoursAndEdges(window: TimeWindow): { hours: TimeWindow[]; edges: TimeWindow[] } {
+  const hours: TimeWindow[] = [];
+  const edges: TimeWindow[] = [];
+  for (const piece of windowPieces(window)) {
+    const range = { start: piece.start, end: piece.end };
+    if (piece.source === '1h' || piece.source === '1d') hours.push(range);
+    else edges.push(range);
+  }
+  return { hours, edges };
+}
+
 /**
  * One round: each open pair's cells to refine on both sides, their finer cells read in one
- * query per side, and the pair's drift entry computed again from the narrowed cells. A pair
- * whose finer cells do not add up to the cells they replace is left out of the answer.
+ * query per side (and source), and the pair's drift entry computed again from the narrowed
+ * cells. A pair whose finer cells do not add up to the cells they replace is left out of
+ * the answer.
  */
 async function narrowRound(
   input: NarrowingInput,
   aggregates: WindowAggregates,
   open: readonly OpenPair[],
+  stored: StoredSide | null,
 ): Promise<Map<string, FeatureDrift>> {
   const plans = open.map((pair) => refinementOf(input, aggregates, pair));
   const requests = (side: 'reference' | 'current'): FinerCellRequest[] =>
@@ -188,13 +281,8 @@ async function narrowRound(
       intervals: plans[i]?.[side] ?? [],
     }));
   const [referenceCells, currentCells] = await Promise.all([
-    queryFinerCells(
-      input.store,
-      input.profile.source,
-      input.profile.sliceKeys,
-      requests('reference'),
-    ),
-    queryFinerCells(input.store, input.events, input.profile.sliceKeys, requests('current')),
+    finerCellsOf(input, input.profile.source, requests('reference'), open, stored),
+    finerCellsOf(input, input.events, requests('current'), open, stored),
   ]);
   const answer = new Map<string, FeatureDrift>();
   open.forEach((pair, i) => {

@@ -51,6 +51,8 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   summary_1h: BY_MODEL,
   summary_1d: BY_MODEL,
   summary_5m: BY_MODEL,
+  // the hour grain's finer cells of numbers (0015): read with the hour grain, on its shard
+  summary_1h_k12: BY_MODEL,
   slice_combos: BY_MODEL,
   summary_rebuilds: BY_MODEL,
   // the summary ledger (0011): which hours of a model each writer may be writing. Written

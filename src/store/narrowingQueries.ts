@@ -1,7 +1,9 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import { rebuildParams, validityClause, type SummaryRebuild } from './summaryQueries.js';
 import { sliceIdSql, sliceLabelsSql, type ProfileSource } from './profileQueries.js';
 import type { ProfileSliceKey } from '../drift/slices.js';
 import type { FinerCell, ValueInterval } from '../drift/narrowing.js';
+import type { TimeWindow } from '../timeWindow.js';
 
 /**
  * The finer cells a straddling bracket is narrowed with (src/drift/narrowing.ts): for one
@@ -24,10 +26,12 @@ export async function queryFinerCells(
   source: ProfileSource,
   keys: readonly ProfileSliceKey[],
   requests: readonly FinerCellRequest[],
+  /** For a window's events: only those in these parts of it (the edges no stored hour holds). */
+  ranges?: readonly TimeWindow[],
 ): Promise<FinerCell[][]> {
   const wanted = requests.filter((request) => request.intervals.length > 0);
   const answer: FinerCell[][] = requests.map(() => []);
-  if (wanted.length === 0) return answer;
+  if (wanted.length === 0 || ranges?.length === 0) return answer;
   const params: QueryParams = {
     nq_features: wanted.map((r) => r.feature),
     nq_slices: wanted.map((r) => r.sliceId),
@@ -62,7 +66,7 @@ export async function queryFinerCells(
          FROM (
            SELECT r, ${value} AS v
            FROM (SELECT ${sliceId} AS slice, feature_numbers
-                 FROM (SELECT feature_numbers, ${label} AS lbl FROM (${numberRowsSql(source, params)})))
+                 FROM (SELECT feature_numbers, ${label} AS lbl FROM (${numberRowsSql(source, params, ranges)})))
            ARRAY JOIN arrayFilter(q -> {nq_slices:Array(String)}[q] = slice, range(1, length({nq_slices:Array(String)}) + 1)) AS r
          )
          WHERE isFinite(v) AND v >= {nq_hull_lo:Array(Float64)}[r] AND v <= {nq_hull_hi:Array(Float64)}[r]
@@ -88,7 +92,7 @@ export async function queryFinerCells(
 }
 
 /** Where each request's intervals start in the flattened interval arrays. */
-function firstIntervals(requests: readonly FinerCellRequest[]): number[] {
+function firstIntervals(requests: readonly { intervals: readonly ValueInterval[] }[]): number[] {
   let at = 0;
   return requests.map((request) => {
     const first = at;
@@ -98,7 +102,11 @@ function firstIntervals(requests: readonly FinerCellRequest[]): number[] {
 }
 
 /** A source's rows with only what finer cells need: the numbers and the slice attributes. */
-function numberRowsSql(source: ProfileSource, params: QueryParams): string {
+function numberRowsSql(
+  source: ProfileSource,
+  params: QueryParams,
+  ranges?: readonly TimeWindow[],
+): string {
   params.nqs_model = source.model;
   if (source.kind === 'stored') {
     params.nqs_baseline = source.baseline;
@@ -106,9 +114,111 @@ function numberRowsSql(source: ProfileSource, params: QueryParams): string {
     return `SELECT feature_numbers, attributes FROM reference_rows
             WHERE model = {nqs_model:String} AND baseline = {nqs_baseline:String} AND version = {nqs_version:UInt32}`;
   }
-  params.nqs_from = toClickHouseTime(source.window.start);
-  params.nqs_to = toClickHouseTime(source.window.end);
+  const spans = (ranges ?? [source.window]).map((range, i) => {
+    params[`nqs_from_${i}`] = toClickHouseTime(range.start);
+    params[`nqs_to_${i}`] = toClickHouseTime(range.end);
+    return `(ts >= {nqs_from_${i}:DateTime64(3)} AND ts < {nqs_to_${i}:DateTime64(3)})`;
+  });
   return `SELECT feature_numbers, attributes FROM events
-          WHERE model = {nqs_model:String} AND kind = 'prediction'
-            AND ts >= {nqs_from:DateTime64(3)} AND ts < {nqs_to:DateTime64(3)}`;
+          WHERE model = {nqs_model:String} AND kind = 'prediction' AND (${spans.join(' OR ')})`;
+}
+
+/** The stored finer cells' side of a window: its whole hours, and the summaries' rebuilds. */
+export interface StoredFinerSource {
+  model: string;
+  /** Whole hours of the window (its pieces read from the hour or the day grain). */
+  hours: readonly TimeWindow[];
+  rebuilds: readonly SummaryRebuild[];
+}
+
+/** A request of stored finer cells: the slice combinations (by hash) whose events count in its slice. */
+export interface StoredFinerCellRequest {
+  feature: string;
+  sliceHashes: readonly string[];
+  intervals: readonly ValueInterval[];
+}
+
+/**
+ * Per request, the stored finer cells (summary_1h_k12, migration 0015) of its feature in
+ * its slice's combinations over the given hours, merged per frame and bucket, each in the
+ * interval its min falls in. A stored finer cell lies inside one hour-grain cell, which is
+ * inside one of the intervals or apart from all of them (narrowing.ts intervalsToRefine),
+ * so the cells of an interval are exactly its values' cells; replaceRefined checks that
+ * they add up (a cell that does not lie inside the interval its min is in, or values the
+ * finer cells lack, leave the pair unnarrowed). Nothing but these cells crosses into Node,
+ * and no raw event is read: the cost follows the cells of the straddling ranges, not N.
+ */
+export async function queryStoredFinerCells(
+  store: Store,
+  source: StoredFinerSource,
+  requests: readonly StoredFinerCellRequest[],
+): Promise<FinerCell[][]> {
+  const answer: FinerCell[][] = requests.map(() => []);
+  const wanted = requests
+    .map((request, original) => ({ request, original }))
+    .filter(({ request }) => request.intervals.length > 0 && request.sliceHashes.length > 0);
+  if (wanted.length === 0 || source.hours.length === 0) return answer;
+  const first = firstIntervals(wanted.map(({ request }) => request));
+  const params: QueryParams = {
+    model: source.model,
+    kind: 'prediction',
+    ...rebuildParams(source.rebuilds),
+    sq_features: wanted.map(({ request }) => request.feature),
+    sq_hashes: wanted.map(({ request }) => [...request.sliceHashes]),
+    sq_hull_lo: wanted.map(({ request }) => request.intervals[0]?.lo ?? 0),
+    sq_hull_hi: wanted.map(({ request }) => request.intervals.at(-1)?.hi ?? 0),
+    sq_lo: wanted.flatMap(({ request }) => request.intervals.map((i) => i.lo)),
+    sq_hi: wanted.flatMap(({ request }) => request.intervals.map((i) => i.hi)),
+    sq_req: wanted.flatMap(({ request }, q) => request.intervals.map(() => q + 1)),
+  };
+  const hours = source.hours.map((range, i) => {
+    params[`sq_from_${i}`] = toClickHouseTime(range.start);
+    params[`sq_to_${i}`] = toClickHouseTime(range.end);
+    return `(grain_start >= {sq_from_${i}:DateTime64(3)} AND grain_start < {sq_to_${i}:DateTime64(3)})`;
+  });
+  const rows = await store.query<{
+    r: number;
+    j: number;
+    c: string;
+    s: number;
+    lo: number;
+    hi: number;
+  }>(
+    `SELECT r, j, c, s, lo, hi
+     FROM (
+       SELECT r, c, s, lo, hi,
+              arrayFirstIndex((a, z, q) -> q = r AND a <= lo AND lo <= z,
+                              {sq_lo:Array(Float64)}, {sq_hi:Array(Float64)}, {sq_req:Array(UInt32)}) AS j
+       FROM (
+         SELECT r, frame, bucket, sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
+         FROM (
+           SELECT feature, slice_hash, frame, bucket, count, value_sum, value_min, value_max
+           FROM summary_1h_k12
+           WHERE model = {model:String} AND kind = {kind:String} AND state = 'number'
+             AND feature IN {sq_features:Array(String)} AND (${hours.join(' OR ')})
+             AND (${validityClause('prediction')})
+         )
+         ARRAY JOIN arrayFilter(q -> {sq_features:Array(String)}[q] = feature
+                                     AND has({sq_hashes:Array(Array(String))}[q], toString(slice_hash)),
+                                range(1, length({sq_features:Array(String)}) + 1)) AS r
+         GROUP BY r, frame, bucket
+       )
+       WHERE hi >= {sq_hull_lo:Array(Float64)}[r] AND lo <= {sq_hull_hi:Array(Float64)}[r]
+     )
+     WHERE j > 0`,
+    params,
+  );
+  for (const row of rows) {
+    const at = Number(row.r) - 1;
+    const original = wanted[at]?.original;
+    if (original === undefined) continue;
+    answer[original]?.push({
+      interval: Number(row.j) - 1 - (first[at] ?? 0),
+      count: Number(row.c),
+      sum: Number(row.s),
+      min: Number(row.lo),
+      max: Number(row.hi),
+    });
+  }
+  return answer;
 }

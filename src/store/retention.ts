@@ -29,10 +29,24 @@ function retentionPlan(settings: RetentionSettings): TablePolicy[] {
       where: events,
     },
     { table: 'summary_1h', column: 'grain_start', days: settings.hourSummaryDays, where: events },
+    // the hour grain's finer cells (0015) go with the hour grain
+    {
+      table: 'summary_1h_k12',
+      column: 'grain_start',
+      days: settings.hourSummaryDays,
+      where: events,
+    },
   ];
 }
 
-const RETAINED_TABLES = ['events', 'labels', 'dead_letters', 'summary_5m', 'summary_1h'];
+const RETAINED_TABLES = [
+  'events',
+  'labels',
+  'dead_letters',
+  'summary_5m',
+  'summary_1h',
+  'summary_1h_k12',
+];
 
 /**
  * Sets each table's TTL to the configured retention at startup. The change is metadata
