@@ -59,6 +59,7 @@ describe('retention as table TTLs', () => {
       dead_letters: "toDateTime(received_at) + toIntervalDay(_CAST(30, 'UInt32'))",
       summary_5m: '',
       summary_1h: '',
+      summary_1h_k12: '',
     });
     expect(await parts()).toEqual(before);
     // Applying it again at the next start changes nothing.
@@ -82,6 +83,7 @@ describe('retention as table TTLs', () => {
       dead_letters: '',
       summary_5m: '',
       summary_1h: '',
+      summary_1h_k12: '',
     });
     await applyRetention(store, KEEP_FOREVER);
   });
@@ -98,7 +100,7 @@ describe('retention as table TTLs', () => {
       .toISOString()
       .replace('T', ' ')
       .slice(0, 19);
-    for (const table of ['summary_5m', 'summary_1h']) {
+    for (const table of ['summary_5m', 'summary_1h', 'summary_1h_k12']) {
       await cell(table, 'prediction', '2010-01-01 00:00:00');
       await cell(table, 'prediction', recent);
       await cell(table, 'reference', '1970-01-01 00:00:00');
@@ -111,6 +113,7 @@ describe('retention as table TTLs', () => {
     expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400 });
     await store.command('ALTER TABLE summary_5m MATERIALIZE TTL', {}, { mutations_sync: '2' });
     await store.command('ALTER TABLE summary_1h MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    await store.command('ALTER TABLE summary_1h_k12 MATERIALIZE TTL', {}, { mutations_sync: '2' });
     const kept = async (table: string) =>
       (
         await store.query<{ kind: string; start: string }>(
@@ -118,8 +121,8 @@ describe('retention as table TTLs', () => {
            WHERE model = 'retention-cells' ORDER BY grain_start`,
         )
       ).map((row) => `${row.kind} ${row.start}`);
-    // 2010 is past both: gone; the profile's cells at the epoch stay.
-    for (const table of ['summary_5m', 'summary_1h']) {
+    // 2010 is past both: gone; the profile's cells at the epoch stay (the finer cells go with the hour grain)
+    for (const table of ['summary_5m', 'summary_1h', 'summary_1h_k12']) {
       expect(await kept(table)).toEqual(['reference 1970-01-01 00:00:00', `prediction ${recent}`]);
     }
     await applyRetention(store, KEEP_FOREVER);
