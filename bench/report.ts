@@ -22,9 +22,16 @@ const NUMERIC = 20;
 const CATEGORICAL = 5;
 const BASELINE_ROWS = 1_000_000;
 
+/** The files' format and scores: `distinct` scores are unrounded (~1M distinct a file). */
+export interface ReportFiles {
+  format: 'csv' | 'parquet';
+  scores: 'rounded' | 'distinct';
+}
+
 export async function runReportBenchmark(
   parts: ('stats' | 'csv')[] = ['stats', 'csv'],
   csvRows: number[] = [1_000_000],
+  files: ReportFiles = { format: 'csv', scores: 'rounded' },
 ): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-report-'));
   const store = await openStore({
@@ -68,7 +75,7 @@ export async function runReportBenchmark(
       }
     }
     if (parts.includes('csv')) {
-      for (const rows of csvRows) await benchmarkCsvReport(store, dir, rows);
+      for (const rows of csvRows) await benchmarkCsvReport(store, dir, rows, files);
     }
   } finally {
     await store.close();
@@ -76,16 +83,21 @@ export async function runReportBenchmark(
   }
 }
 
-async function benchmarkCsvReport(store: Store, dir: string, rows: number): Promise<void> {
-  const baseline = path.join(dir, `baseline-${rows}.csv`);
-  const current = path.join(dir, `current-${rows}.csv`);
+async function benchmarkCsvReport(
+  store: Store,
+  dir: string,
+  rows: number,
+  files: ReportFiles,
+): Promise<void> {
+  const baseline = path.join(dir, `baseline-${rows}.${files.format}`);
+  const current = path.join(dir, `current-${rows}.${files.format}`);
   for (const [table, file, drifted] of [
     ['bench_csv_baseline', baseline, false],
     ['bench_csv_current', current, true],
   ] as const) {
-    await createSyntheticTable(store, table, rows, drifted);
+    await createSyntheticTable(store, table, rows, drifted, files.scores);
     await store.command(
-      `INSERT INTO FUNCTION file({file:String}, 'CSVWithNames') SELECT * FROM ${table}`,
+      `INSERT INTO FUNCTION file({file:String}, '${files.format === 'csv' ? 'CSVWithNames' : 'Parquet'}') SELECT * FROM ${table}`,
       { file },
       { engine_file_truncate_on_insert: 1 },
     );
@@ -98,6 +110,8 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
     for (const attempt of ['first', 'second']) {
       const load = loadLine();
       const phases: string[] = [];
+      let cpuMark = process.cpuUsage();
+      const cpuStart = cpuMark;
       const { seconds, heapPeakMiB, result } = await withHeapPeak(() =>
         compareFiles(store, {
           baseline,
@@ -113,12 +127,20 @@ async function benchmarkCsvReport(store: Store, dir: string, rows: number): Prom
             calibrationBins: 10,
           }),
           distances,
-          onPhase: (phase, ms) => phases.push(`${phase} ${(ms / 1000).toFixed(2)} s`),
+          // CPU of this process's threads (ClickHouse's, the workers', JavaScript's)
+          onPhase: (phase, ms) => {
+            const cpu = process.cpuUsage(cpuMark);
+            cpuMark = process.cpuUsage();
+            phases.push(
+              `${phase} ${(ms / 1000).toFixed(2)} s (CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s)`,
+            );
+          },
         }),
       );
+      const cpu = process.cpuUsage(cpuStart);
       console.log(
-        `whole report from two ${(rows / 1e6).toFixed(0)}M-row CSV files (${size.toFixed(0)} MiB, 28 columns), ` +
-          `${distances === 'auto' ? (result.exact ? 'exact (the default at this size)' : 'bracketed (the default at this size)') : distances}, ${attempt} run: ${seconds.toFixed(2)} s` +
+        `whole report from two ${(rows / 1e6).toFixed(0)}M-row ${files.format === 'csv' ? 'CSV' : 'Parquet'} files (${size.toFixed(0)} MiB, 28 columns, ${files.scores} scores), ` +
+          `${distances === 'auto' ? (result.exact ? 'exact (the default at this size)' : 'bracketed (the default at this size)') : distances}, ${attempt} run: ${seconds.toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s` +
           ` (${result.summary.drifted} of ${result.summary.entries} entries drifted); JS heap peak ${mib(heapPeakMiB)};` +
           ` process peak RSS ${mib(peakRssMiB())}; ${load}\n    where the time went: ${phases.join('; ')}`,
       );
@@ -134,7 +156,12 @@ export async function createSyntheticTable(
   table: string,
   rows: number,
   drifted: boolean,
+  scores: ReportFiles['scores'] = 'rounded',
 ): Promise<void> {
+  const score =
+    scores === 'rounded'
+      ? 'round(rand(7) / 4294967295, 4)'
+      : `rand(${drifted ? 71 : 70}) / 4294967295`;
   const numeric = Array.from({ length: NUMERIC }, (_, i) => {
     const shift = drifted && i < 4 ? `if(segment = 'web', ${0.2 * (i + 1)}, 0)` : '0';
     return `if(rand(${i}) % 100 = 0, NULL, randNormal(${i}, 1) + ${shift}) AS n${i}`;
@@ -147,7 +174,7 @@ export async function createSyntheticTable(
   await store.command(
     `CREATE TABLE ${table} ENGINE = MergeTree ORDER BY segment AS
      SELECT segment, ${[...numeric, ...categorical].join(', ')},
-            round(rand(7) / 4294967295, 4) AS score, rand(8) % 2 AS label
+            ${score} AS score, rand(8) % 2 AS label
      FROM (SELECT ['web', 'ios', 'android'][number % 3 + 1] AS segment FROM numbers(${rows}))`,
   );
 }

@@ -14,6 +14,24 @@ const benchmarks: Benchmark[] = [
     name: 'report-csv',
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000]),
   },
+  // the same with ~1M distinct scores a file (the performance section sorts them), from CSV
+  // and from Parquet (read by ClickHouse without a text parse)
+  {
+    name: 'report-csv-scores',
+    run: async () =>
+      (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000], {
+        format: 'csv',
+        scores: 'distinct',
+      }),
+  },
+  {
+    name: 'report-parquet',
+    run: async () =>
+      (await import('./report.js')).runReportBenchmark(['csv'], [1_000_000], {
+        format: 'parquet',
+        scores: 'distinct',
+      }),
+  },
   {
     name: 'report-csv-10m',
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
@@ -22,6 +40,11 @@ const benchmarks: Benchmark[] = [
   // the writer's linger: none, the defaults, larger and longer
   { name: 'ingest-linger', run: async () => (await import('./ingest.js')).runLingerBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
+  {
+    // issue 22's figure: 5,000-event posts, 2 in flight
+    name: 'ingest-http-5k',
+    run: async () => (await import('./ingest.js')).runHttpIngestBenchmark(300_000, 5_000, 2),
+  },
   {
     name: 'ingest-breakdown',
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
@@ -35,6 +58,8 @@ const benchmarks: Benchmark[] = [
     name: 'backtest',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['backtest']),
   },
+  // issue 19: each task's monitor run at 1M and 10M events, and CBPE over a month of 5-minute windows
+  { name: 'tasks', run: async () => (await import('./tasks.js')).runTasksBenchmark() },
   // issue 22: 1,000 models × 100 features × 10 slices of generated summaries
   {
     name: 'many-models',

@@ -38,12 +38,29 @@ import {
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import { queryReferenceScoreLabels, queryScoreCounts } from '../store/cbpeQueries.js';
+import {
+  queryClassScoreVectors,
+  queryReferenceClassScoreLabels,
+  queryReferenceScoreLabels,
+  queryScoreCounts,
+} from '../store/cbpeQueries.js';
 import { DEFAULT_BAND_WIDTH } from '../stats/cbpe.js';
 import { fitIsotonicFromHistogram, type IsotonicCalibration } from '../stats/isotonic.js';
-import { estimateSlices } from './estimatedPerformance.js';
-import { queryRegressionAggregates, queryResidualKs } from '../store/regressionQueries.js';
-import { queryClassScoreBins, queryMulticlassAggregates } from '../store/multiclassQueries.js';
+import {
+  estimateMulticlassSlices,
+  estimateSlices,
+  type ClassCalibrations,
+} from './estimatedPerformance.js';
+import {
+  queryBaselineResiduals,
+  queryRegressionAggregates,
+  queryResidualKs,
+} from '../store/regressionQueries.js';
+import {
+  queryBaselineClassScoreBins,
+  queryClassScoreBins,
+  queryMulticlassAggregates,
+} from '../store/multiclassQueries.js';
 import { binQuantileLevels } from '../stats/bins.js';
 import { ALL_SLICES } from '../store/driftQueries.js';
 import { describeFile } from '../store/fileTables.js';
@@ -239,6 +256,7 @@ export async function evaluateWindowSamples(
       ...aggregates,
       estimated: await estimatedPerformance(store, plan, prepared, {
         samples,
+        window,
         labelWindow,
         labelled: aggregates.classification,
       }),
@@ -396,7 +414,9 @@ async function gatherAggregates(
   const residuals =
     anyNeeds(plan.checks, 'residuals') && labelWindow
       ? await queryResidualKs(store, {
-          reference: profile.source,
+          reference: await readBaselineOnce(store, profile, 'residuals', () =>
+            queryBaselineResiduals(store, profile.source, profile.sliceKeys),
+          ),
           current: eventsIn(plan.model, labelWindow),
           keys: profile.sliceKeys,
         })
@@ -417,10 +437,16 @@ async function gatherAggregates(
     ? (
         await queryClassScoreBins(
           store,
-          profile.source,
+          await readBaselineOnce(store, profile, 'class score bins', () =>
+            queryBaselineClassScoreBins(
+              store,
+              profile.source,
+              profile.sliceKeys,
+              binQuantileLevels(),
+            ),
+          ),
           events,
           profile.sliceKeys,
-          binQuantileLevels(),
         )
       ).filter((bins) => bins.slice === ALL_SLICES || bins.current.some((count) => count > 0))
     : null;
@@ -461,7 +487,9 @@ async function comparePredictedClasses(
   profile: ReferenceProfile,
   events: WindowEvents,
 ): Promise<CategoricalFeatureDrift[]> {
-  const reference = await queryPredictedClasses(store, profile.source, profile.sliceKeys);
+  const reference = await readBaselineOnce(store, profile, 'predicted classes', () =>
+    queryPredictedClasses(store, profile.source, profile.sliceKeys),
+  );
   const current = await queryPredictedClasses(store, events, profile.sliceKeys);
   const slices = [...new Set([ALL_SLICES, ...current.map((row) => row.slice)])];
   const side = (rows: typeof reference, slice: string) => {
@@ -488,6 +516,33 @@ async function comparePredictedClasses(
       quality: { reference: ref.quality, current: cur.quality },
     });
   });
+}
+
+/**
+ * What the checks read from a stored baseline version besides its profile (its predicted
+ * classes, its class-score bins, its residuals), per store, reference profile (whose id
+ * names the version and the slice keys) and kind: a stored version never changes, so each
+ * is read once per process, not once per window. A trailing baseline (the model's own
+ * events, whose labels keep arriving) is read per run.
+ */
+const BASELINE_READS = new WeakMap<Store, Map<string, unknown>>();
+const MAX_CACHED_BASELINE_READS = 64;
+
+async function readBaselineOnce<T>(
+  store: Store,
+  profile: ReferenceProfile,
+  what: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  if (profile.source.kind !== 'stored') return read();
+  const key = `${profile.profileId}\u0000${what}`;
+  const cache = BASELINE_READS.get(store) ?? new Map<string, unknown>();
+  BASELINE_READS.set(store, cache);
+  if (cache.has(key)) return cache.get(key) as T;
+  const value = await read();
+  if (cache.size >= MAX_CACHED_BASELINE_READS) cache.delete(cache.keys().next().value ?? '');
+  cache.set(key, value);
+  return value;
 }
 
 /** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
@@ -537,11 +592,14 @@ async function estimatedPerformance(
   prepared: PreparedMonitor,
   inputs: {
     samples: Samples;
+    window: TimeWindow;
     labelWindow: TimeWindow | null;
     /** The label window's scan (with its quality terms): the realized confusion counts. */
     labelled: WindowAggregates['classification'];
   },
 ): Promise<EstimatedPerformance> {
+  if (plan.task === 'multiclass')
+    return estimatedMulticlassPerformance(store, plan, prepared, inputs);
   const { samples, labelWindow, labelled } = inputs;
   const threshold = plan.threshold ?? 0.5;
   const bandWidth = DEFAULT_BAND_WIDTH;
@@ -570,6 +628,86 @@ async function estimatedPerformance(
     labelWindow: estimateSlices(fitted.calibration, labelSamples, threshold, bandWidth),
     realized,
   };
+}
+
+/** The per-class calibrations fitted on a baseline, with how many labelled rows they saw. */
+interface FittedClassCalibrations {
+  calibrated: ClassCalibrations;
+  labelled: number;
+  knots: number;
+}
+
+/** Per store and stored baseline version, as CALIBRATIONS (a multiclass baseline's). */
+const CLASS_CALIBRATIONS = new WeakMap<Store, Map<string, FittedClassCalibrations | null>>();
+
+async function classCalibrationsFor(
+  store: Store,
+  baseline: ResolvedBaseline,
+): Promise<FittedClassCalibrations | null> {
+  const { source } = baseline;
+  const key =
+    source.kind === 'stored'
+      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+      : null;
+  const cache = CLASS_CALIBRATIONS.get(store) ?? new Map<string, FittedClassCalibrations | null>();
+  CLASS_CALIBRATIONS.set(store, cache);
+  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
+  const { labelled, classes } = await queryReferenceClassScoreLabels(store, source);
+  // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
+  const fittable = labelled > 0 && classes.length >= 2;
+  const calibrations = fittable ? classes.map((c) => fitIsotonicFromHistogram(c.rows)) : [];
+  const fitted = fittable
+    ? {
+        calibrated: { classes: classes.map((c) => c.class), calibrations },
+        labelled,
+        knots: calibrations.reduce((total, c) => total + c.x.length, 0),
+      }
+    : null;
+  if (key !== null) {
+    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
+    cache.set(key, fitted);
+  }
+  return fitted;
+}
+
+/**
+ * Multiclass CBPE for the estimated checks: per slice of the window, and of the label window
+ * when an estimation_error check holds an estimate against its labels, from the raw rows'
+ * distinct (predicted class, class scores) vectors (the summaries keep no class-score cells).
+ * The realized values are the label window's multiclass aggregate (aggregates.multiclass).
+ */
+async function estimatedMulticlassPerformance(
+  store: Store,
+  plan: MonitorPlan,
+  prepared: PreparedMonitor,
+  { window: evaluated, labelWindow }: { window: TimeWindow; labelWindow: TimeWindow | null },
+): Promise<EstimatedPerformance> {
+  const bandWidth = DEFAULT_BAND_WIDTH;
+  const fitted = await classCalibrationsFor(store, prepared.baseline);
+  const base = {
+    calibration: fitted && { labelled: fitted.labelled, knots: fitted.knots },
+    bandWidth,
+    labelWindow: null,
+    realized: null,
+  };
+  if (!fitted) return { ...base, window: [] };
+  const keys = prepared.profile.sliceKeys;
+  const estimateOf = async (window: TimeWindow) => {
+    const { rows, skipped } = await queryClassScoreVectors(
+      store,
+      multiclassWindowRelation(eventsIn(plan.model, window), keys),
+      fitted.calibrated.classes,
+    );
+    return estimateMulticlassSlices(
+      fitted.calibrated,
+      rows.map(({ slice, ...row }) => ({ ...sliceOfId(slice), ...row })),
+      [...skipped].map(([slice, count]) => ({ ...sliceOfId(slice), count })),
+      bandWidth,
+    );
+  };
+  const window = await estimateOf(evaluated);
+  if (!anyNeeds(plan.checks, 'labelWindowEstimate') || !labelWindow) return { ...base, window };
+  return { ...base, window, labelWindow: await estimateOf(labelWindow) };
 }
 
 /** The label window's summaries, or why they are gone (expired: the run goes on without them). */
@@ -701,6 +839,8 @@ async function resolveEstimatesExactly(
   undecided: readonly Verdict[],
 ): Promise<WindowAggregates> {
   const estimated = aggregates.estimated;
+  // a multiclass estimate is exact already (from the raw rows' score vectors): nothing to settle
+  if (plan.task === 'multiclass') return aggregates;
   const fitted = await calibrationFor(store, baseline);
   if (!estimated || !fitted) return aggregates;
   const wanted = new Set(undecided.map((v) => profileSliceId(v.sliceKey, v.sliceValue)));

@@ -12,17 +12,25 @@ import type { CheckResultJson } from './checkResult.js';
 export const CBPE_ASSUMPTIONS =
   'estimated by CBPE from the window’s scores, calibrated (isotonic) on the labelled baseline: it assumes P(label | score) has not changed since the baseline (no concept drift), that the calibration fitted on the baseline holds (the baseline is representative and large enough where the scores now fall) and that labels are independent given the scores; the band is ±3 standard errors of the labels’ randomness given the scores (99.7% under a normal approximation) around the estimate’s bracket, not of the calibration';
 
+/**
+ * Each estimated check with its realized counterparts: a binary model's metric, then a
+ * multiclass model's (the estimated checks are one name for both tasks, as `accuracy` is).
+ */
 export const PERFORMANCE_PAIRS = [
-  { metric: 'roc_auc', estimated: 'estimated_roc_auc', realized: 'auroc' },
-  { metric: 'accuracy', estimated: 'estimated_accuracy', realized: 'accuracy' },
-  { metric: 'precision', estimated: 'estimated_precision', realized: 'precision' },
-  { metric: 'recall', estimated: 'estimated_recall', realized: 'recall' },
-  { metric: 'f1', estimated: 'estimated_f1', realized: 'f1' },
+  { metric: 'roc_auc', estimated: 'estimated_roc_auc', realized: ['auroc', 'roc_auc_ovr'] },
+  { metric: 'accuracy', estimated: 'estimated_accuracy', realized: ['accuracy'] },
+  {
+    metric: 'precision',
+    estimated: 'estimated_precision',
+    realized: ['precision', 'precision_macro'],
+  },
+  { metric: 'recall', estimated: 'estimated_recall', realized: ['recall', 'recall_macro'] },
+  { metric: 'f1', estimated: 'estimated_f1', realized: ['f1', 'f1_macro'] },
 ] as const;
 
 /** The result metrics a performance series is made of. */
 export const PERFORMANCE_RESULT_METRICS: readonly string[] = [
-  ...PERFORMANCE_PAIRS.flatMap((pair) => [pair.estimated, pair.realized]),
+  ...PERFORMANCE_PAIRS.flatMap((pair) => [pair.estimated, ...pair.realized]),
   'estimation_error',
 ];
 
@@ -73,10 +81,13 @@ export function performanceSeries(results: readonly CheckResultJson[]): Performa
   return PERFORMANCE_PAIRS.map((pair) => {
     const estimated = estimatedPoints(ordered.filter((r) => r.metric === pair.estimated));
     const byWindow = new Map(estimated.map((point) => [point.window_end, point]));
+    const names: readonly string[] = pair.realized;
+    // the model's task shows in which realized check it has: a binary one's, or a multiclass one's
+    const own = names.find((name) => ordered.some((r) => r.metric === name));
     const realized = realizedPoints(
       ordered.filter(
         (r) =>
-          r.metric === pair.realized ||
+          r.metric === own ||
           (r.metric === 'estimation_error' && r.details.estimate === pair.metric),
       ),
       byWindow,
@@ -84,7 +95,8 @@ export function performanceSeries(results: readonly CheckResultJson[]): Performa
     return {
       metric: pair.metric,
       estimated_check: pair.estimated,
-      realized_check: pair.realized,
+      // without a check of its own the realized values are estimation_error's
+      realized_check: own ?? (realized.length > 0 ? 'estimation_error' : (names[0] ?? '')),
       estimated,
       realized,
     };

@@ -1,6 +1,6 @@
 import type { CountRange } from '../drift/cells.js';
 import type { CategoricalFeatureDrift, FeatureDrift } from '../drift/featureDrift.js';
-import type { BinaryEstimate } from '../stats/cbpe.js';
+import type { Estimate, ExpectedConfusion } from '../stats/cbpe.js';
 import type { CalibrationBinTotals, ConfusionCounts } from '../stats/classificationQuality.js';
 import type { RegressionSums } from '../stats/regression.js';
 
@@ -78,8 +78,33 @@ export interface WindowAggregates {
   activity: WindowActivity;
 }
 
-/** CBPE of one slice: the estimate from its score cells (src/stats/cbpe.ts). */
-export type SliceEstimate = BinaryEstimate & SliceId;
+/**
+ * CBPE of one slice (src/stats/cbpe.ts), under the names the estimated checks share: a
+ * binary model's metrics at the threshold, or a multiclass model's macro averages (precision,
+ * recall and F1 macro, AUROC one-vs-rest macro) and its accuracy.
+ */
+export interface WindowEstimate {
+  /** Events estimated: with a finite score (binary), or a known predicted class and every class score. */
+  n: number;
+  accuracy: Estimate;
+  precision: Estimate;
+  recall: Estimate;
+  f1: Estimate;
+  roc_auc: Estimate;
+  /** binary: the expected confusion counts at the threshold. */
+  expected?: ExpectedConfusion;
+  /** multiclass: the classes (the baseline's class scores) and each one's expected counts, one vs rest. */
+  multiclass?: MulticlassWindowEstimate;
+}
+
+export interface MulticlassWindowEstimate {
+  classes: readonly string[];
+  per_class: { class: string; tp: number; fp: number; fn: number; tn: number }[];
+  /** Events left out: no predicted class, a class the baseline has no scores for, or a missing score. */
+  skipped: number;
+}
+
+export type SliceEstimate = WindowEstimate & SliceId;
 
 /**
  * What the estimated checks read: the calibration fitted on the labelled baseline (null when
@@ -96,7 +121,7 @@ export interface EstimatedPerformance {
   labelWindow: SliceEstimate[] | null;
   /** Why the label window's summaries could not be read (they expired), when they could not. */
   labelWindowUnreadable?: string;
-  /** The label window's labelled predictions at the threshold, per slice. */
+  /** The label window's labelled predictions at the threshold, per slice (binary; multiclass reads `multiclass`). */
   realized: (ConfusionCounts & SliceId)[] | null;
 }
 

@@ -2,6 +2,7 @@ import { hasColumn, type TabularFile } from '../baselines/tabularFile.js';
 import { displaySlice } from '../drift/exactDrift.js';
 import { InputError } from '../errors.js';
 import { MAPE_EPS } from '../stats/regression.js';
+import { labelledRows, scoreHistograms, type ScoreHistogram } from '../stats/scoreHistogram.js';
 import type { Store } from '../store/clickhouse.js';
 import {
   queryClassScoreHistogram,
@@ -11,14 +12,15 @@ import {
   queryMulticlassConfusion,
   queryNonNumberValue,
   queryRegressionSums,
-  queryScoreHistogram,
   queryScoreRange,
+  queryScoredRows,
 } from '../store/performanceQueries.js';
 import {
   binaryCalibration,
   binaryEntries,
   estimatedBinaryEntries,
   estimatedMulticlassEntries,
+  hasLabelledRows,
   hasLabels,
   multiclassCalibrations,
   multiclassEntries,
@@ -28,6 +30,7 @@ import {
   type PerformanceEntry,
   type PerformanceRequest,
   type Side,
+  type SliceHistograms,
 } from './performance.js';
 
 /**
@@ -115,22 +118,32 @@ async function binary(
         `--label of a binary model must be 0 or 1 (or true/false, yes/no); ${rowsHold(invalid.rows)} other values, such as "${invalid.value}" (class labels? use --task multiclass)`,
       );
   }
-  const histogram = async (side: Side, label: boolean) =>
-    displayed(
-      await queryScoreHistogram(store, {
-        table: files[side].table,
-        slice: files.slice,
-        score,
-        ...(label ? { label: request.label } : {}),
-      }),
-    );
+  // each side's rows read once as typed arrays and sorted once: every metric is a sweep
+  const histograms = async (side: Side, labelled: boolean): Promise<SliceHistograms> => {
+    const { slices, rows } = await queryScoredRows(store, {
+      table: files[side].table,
+      slice: files.slice,
+      score,
+      ...(labelled ? { label: request.label } : {}),
+    });
+    const built = scoreHistograms(rows, Math.max(1, slices.length));
+    const named: [string, ScoreHistogram][] = [
+      ['all', built.all],
+      ...slices.map((slice, i): [string, ScoreHistogram] => [
+        displaySlice(slice),
+        built.groups[i] as ScoreHistogram,
+      ]),
+    ];
+    // a slice whose rows have no finite score has nothing to measure or estimate
+    return new Map(named.filter(([, histogram]) => histogram.score.length > 0));
+  };
   const options = { threshold: request.threshold, calibrationBins: request.calibrationBins };
-  const baseline = measured.includes('baseline') ? await histogram('baseline', true) : undefined;
-  const current = await histogram('current', measured.includes('current'));
+  const baseline = measured.includes('baseline') ? await histograms('baseline', true) : undefined;
+  const current = await histograms('current', measured.includes('current'));
   const entries = baseline ? binaryEntries('baseline', baseline, options) : [];
-  if (hasLabels(current)) return [...entries, ...binaryEntries('current', current, options)];
-  const reference = baseline?.filter((row) => row.slice === 'all') ?? [];
-  if (!hasLabels(reference))
+  if (hasLabelledRows(current)) return [...entries, ...binaryEntries('current', current, options)];
+  const reference = baseline?.get('all');
+  if (!reference || labelledRows(reference) === 0)
     throw noReference(files, request, 'the baseline has no labelled scores to calibrate CBPE on');
   return [
     ...entries,

@@ -1,14 +1,10 @@
 import { InputError } from '../errors.js';
 import {
-  addBinaryQualityCounts,
-  binaryQualityMetrics,
-  emptyBinaryQuality,
+  binaryQualityOfSortedCounts,
   type BinaryQualityOptions,
 } from '../stats/classificationQuality.js';
 import {
-  estimateBinaryFromSums,
-  emptyBinaryCbpe,
-  addBinaryCbpeCount,
+  estimateBinaryOfScoreCounts,
   estimateMulticlassFromSums,
   emptyMulticlassCbpe,
   calibrateClasses,
@@ -16,8 +12,8 @@ import {
   type Estimate,
 } from '../stats/cbpe.js';
 import {
-  calibrate,
   fitIsotonicFromHistogram,
+  fitIsotonicOfSortedCounts,
   type IsotonicCalibration,
 } from '../stats/isotonic.js';
 import {
@@ -28,6 +24,7 @@ import {
   type MulticlassScores,
 } from '../stats/multiclass.js';
 import { regressionMetrics, type RegressionSums } from '../stats/regression.js';
+import { labelledRows, type ScoreHistogram } from '../stats/scoreHistogram.js';
 
 /**
  * The report's `performance` section: a model's quality on each side (baseline, current) and
@@ -190,15 +187,6 @@ export function performanceRequest(flags: TaskFlags): PerformanceRequest | undef
 
 // ---- the rows the store hands over ------------------------------------------------------
 
-/** Rows of one distinct finite score in one slice: labelled 1, labelled 0, no label. */
-export interface ScoreHistogramRow {
-  slice: string;
-  score: number;
-  positives: number;
-  negatives: number;
-  unlabelled: number;
-}
-
 export interface RegressionSumsRow extends RegressionSums {
   slice: string;
 }
@@ -228,20 +216,20 @@ export interface ClassScoresRow {
 
 // ---- binary -----------------------------------------------------------------------------
 
+/** A side's score histogram per slice as the report shows it ("all" among them). */
+export type SliceHistograms = ReadonlyMap<string, ScoreHistogram>;
+
 /** Realized binary metrics per slice that has labelled rows. */
 export function binaryEntries(
   side: Side,
-  rows: readonly ScoreHistogramRow[],
+  histograms: SliceHistograms,
   options: BinaryQualityOptions,
 ): PerformanceEntry[] {
-  return [...bySlice(rows)].flatMap(([slice, sliceRows]) => {
-    const sums = emptyBinaryQuality(options);
-    // one weighted update per distinct score: the store's counts, not their events
-    for (const row of sliceRows)
-      addBinaryQualityCounts(sums, row.score, row.positives, row.negatives);
-    const n = sums.tp + sums.fp + sums.fn + sums.tn;
+  return [...histograms].flatMap(([slice, histogram]) => {
+    const n = labelledRows(histogram);
     if (n === 0) return [];
-    const m = binaryQualityMetrics(sums);
+    // one sweep of the distinct scores in ascending order: the store's counts, not events
+    const m = binaryQualityOfSortedCounts(histogram, options);
     return [
       {
         side,
@@ -277,29 +265,37 @@ export function hasLabels(rows: readonly { positives: number; negatives: number 
   return rows.some((row) => row.positives + row.negatives > 0);
 }
 
+/** True when some slice of the side has a labelled row. */
+export function hasLabelledRows(histograms: SliceHistograms): boolean {
+  return [...histograms.values()].some((histogram) => labelledRows(histogram) > 0);
+}
+
 /**
  * The isotonic calibration CBPE needs, fitted on the labelled baseline's rows of one slice
  * (the whole population: NannyML fits one calibrator on the reference).
  */
-export function binaryCalibration(rows: readonly ScoreHistogramRow[]): IsotonicCalibration {
-  return fitIsotonicFromHistogram(
-    rows.map((row) => ({ score: row.score, positives: row.positives, negatives: row.negatives })),
-  );
+export function binaryCalibration(histogram: ScoreHistogram): IsotonicCalibration {
+  return fitIsotonicOfSortedCounts(histogram);
 }
 
 /** CBPE per slice of a current file without labels: every scored row counts. */
 export function estimatedBinaryEntries(
   calibration: IsotonicCalibration,
-  rows: readonly ScoreHistogramRow[],
+  histograms: SliceHistograms,
   threshold: number,
 ): PerformanceEntry[] {
-  return [...bySlice(rows)].map(([slice, sliceRows]) => {
-    const sums = emptyBinaryCbpe(threshold);
-    for (const row of sliceRows) {
-      const p = calibrate(calibration, row.score);
-      addBinaryCbpeCount(sums, row.score, p, row.positives + row.negatives + row.unlabelled);
-    }
-    const e = estimateBinaryFromSums(sums);
+  return [...histograms].map(([slice, histogram]) => {
+    const count = new Float64Array(histogram.score.length);
+    for (let r = 0; r < count.length; r += 1)
+      count[r] =
+        (histogram.positives[r] ?? 0) +
+        (histogram.negatives[r] ?? 0) +
+        (histogram.unlabelled[r] ?? 0);
+    const e = estimateBinaryOfScoreCounts(
+      calibration,
+      { score: histogram.score, count },
+      threshold,
+    );
     return {
       side: 'current' as const,
       slice,

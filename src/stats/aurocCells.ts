@@ -68,6 +68,7 @@ export function aurocBracketFromCells(cells: readonly WeightedScoreCell[]): Brac
   }
   const pairs = productWithComplementRange({ lower: positiveLow, upper: positiveHigh }, n);
   if (!(pairs.upper > 0)) return { value: NaN, lower: NaN, upper: NaN };
+  if (areAscendingPoints(live)) return pointsBracket(live, pairs);
 
   const byMax = sortedBy(live, (cell) => cell.scoreMax);
   const byMin = sortedBy(live, (cell) => cell.scoreMin);
@@ -102,6 +103,41 @@ export function aurocBracketFromCells(cells: readonly WeightedScoreCell[]): Brac
     const within = withinCell(cell);
     wonLow += within.lower;
     wonHigh += within.upper;
+  }
+  const lower = Math.min(Math.max(wonLow / pairs.upper, 0), 1);
+  const upper = pairs.lower > 0 ? Math.min(Math.max(wonHigh / pairs.lower, 0), 1) : 1;
+  return bracketOf({ lower, upper: Math.max(upper, lower) });
+}
+
+/** Cells of one score each, in strictly ascending order (an exact histogram's). */
+function areAscendingPoints(cells: readonly WeightedScoreCell[]): boolean {
+  let previous = -Infinity;
+  for (const cell of cells) {
+    if (cell.scoreMin !== cell.scoreMax || !(cell.scoreMin > previous)) return false;
+    previous = cell.scoreMin;
+  }
+  return true;
+}
+
+/**
+ * The general sweep's result for ascending one-score cells in one linear pass: cell i's
+ * negatives below are the prefix of the cells before it, none tie with it but itself (its
+ * own pairs count half, withinCell), so the sorts and binary searches are not needed. The
+ * sums are the general sweep's, in its order: the same bits.
+ */
+function pointsBracket(cells: readonly WeightedScoreCell[], pairs: Interval): Bracket {
+  let negativesBelowLow = 0;
+  let negativesBelowHigh = 0;
+  let wonLow = 0;
+  let wonHigh = 0;
+  for (const cell of cells) {
+    wonLow += cell.positive.lower * Math.max(0, negativesBelowLow);
+    wonHigh += cell.positive.upper * Math.max(0, negativesBelowHigh);
+    const within = withinCell(cell);
+    wonLow += within.lower;
+    wonHigh += within.upper;
+    negativesBelowLow += cell.count - cell.positive.upper;
+    negativesBelowHigh += cell.count - cell.positive.lower;
   }
   const lower = Math.min(Math.max(wonLow / pairs.upper, 0), 1);
   const upper = pairs.lower > 0 ? Math.min(Math.max(wonHigh / pairs.lower, 0), 1) : 1;

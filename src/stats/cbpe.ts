@@ -206,6 +206,48 @@ export function estimateBinaryFromSums(
 }
 
 /**
+ * CBPE from distinct raw scores with their row counts, without the accumulator's Map: the
+ * same sums in the same order as addBinaryCbpeCount once per distinct score (in the order
+ * given) followed by estimateBinaryFromSums, so the same bits.
+ */
+export function estimateBinaryOfScoreCounts(
+  calibration: IsotonicCalibration,
+  counts: { score: Float64Array; count: Float64Array },
+  threshold: number,
+  options: CbpeOptions = {},
+): BinaryEstimate {
+  const predictedPositive = emptyProbabilitySums();
+  const predictedNegative = emptyProbabilitySums();
+  const cells: ExpectedScoreCell[] = [];
+  for (let r = 0; r < counts.score.length; r += 1) {
+    const score = counts.score[r] ?? NaN;
+    const count = counts.count[r] ?? 0;
+    const calibrated = calibrate(calibration, score);
+    if (!Number.isFinite(score) || !(calibrated >= 0 && calibrated <= 1))
+      throw new RangeError(`cbpe: score ${score} with calibrated probability ${calibrated}`);
+    if (count === 0) continue;
+    addProbabilities(score >= threshold ? predictedPositive : predictedNegative, calibrated, count);
+    cells.push(
+      exactScoreCell(score, {
+        count,
+        sum: count * calibrated,
+        squareSum: count * calibrated * calibrated,
+      }),
+    );
+  }
+  const side = (s: ProbabilitySums) => ({
+    count: s.count,
+    positive: exact(s.sum),
+    variance: bernoulliVariance(s),
+  });
+  return binaryEstimate(
+    confusionOf(side(predictedPositive), side(predictedNegative)),
+    cells,
+    options,
+  );
+}
+
+/**
  * A summary's score cell of calibrated sums: scores in [scoreMin, scoreMax], with the count,
  * Σ p̂ and Σ p̂² of its events (exact sums, filled where the calibration was applied). The
  * order of p̂ inside the cell is unknown (a multiclass p̂ is not monotone in one class's

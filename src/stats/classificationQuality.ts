@@ -1,4 +1,4 @@
-import { aurocFromScoreHistogram, type ScoreHistogramRow } from './auroc.js';
+import { aurocFromCounts, aurocFromScoreHistogram, type ScoreHistogramRow } from './auroc.js';
 import { aurocBracketFromCells, labelledScoreCells } from './aurocCells.js';
 import { convexSumBounds, monotoneSumBounds, type ValueCell } from './cellSums.js';
 import { add, bracketOf, exact, type Bracket, type Interval } from './interval.js';
@@ -100,8 +100,25 @@ export function addBinaryQualityCounts(
     throw new RangeError(
       `binary quality: counts ${positives} positives, ${negatives} negatives are not whole numbers >= 0`,
     );
+  if (positives + negatives === 0) return;
+  addConfusionAndTerms(sums, score, positives, negatives);
+  const row = sums.scores.get(score);
+  if (row) {
+    row.positives += positives;
+    row.negatives += negatives;
+  } else sums.scores.set(score, { positives, negatives });
+}
+
+/** The confusion counts, log loss, Brier and calibration bins' terms of one score's events. */
+function addConfusionAndTerms(
+  sums: BinaryQualitySums,
+  score: number,
+  positives: number,
+  negatives: number,
+): void {
+  if (!(score >= 0 && score <= 1))
+    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   const events = positives + negatives;
-  if (events === 0) return;
   if (score >= sums.threshold) {
     sums.tp += positives;
     sums.fp += negatives;
@@ -116,11 +133,6 @@ export function addBinaryQualityCounts(
   sums.binCounts[bin] = (sums.binCounts[bin] ?? 0) + events;
   sums.binScoreSums[bin] = (sums.binScoreSums[bin] ?? 0) + events * score;
   sums.binPositives[bin] = (sums.binPositives[bin] ?? 0) + positives;
-  const row = sums.scores.get(score);
-  if (row) {
-    row.positives += positives;
-    row.negatives += negatives;
-  } else sums.scores.set(score, { positives, negatives });
 }
 
 export function mergeBinaryQuality(a: BinaryQualitySums, b: BinaryQualitySums): BinaryQualitySums {
@@ -195,6 +207,50 @@ export function binaryQualityMetrics(sums: BinaryQualitySums): BinaryQualityMetr
   const { ece, reliability } = calibrationOfBins(sums, n);
   return {
     roc_auc: aurocFromScoreHistogram(rows),
+    ...thresholdMetrics(sums),
+    log_loss: sums.logLossSum / n,
+    brier_score: sums.brierSum / n,
+    ece,
+    calibration_bins: sums.calibrationBins,
+    reliability,
+    confusion: { tp: sums.tp, fp: sums.fp, fn: sums.fn, tn: sums.tn },
+  };
+}
+
+/** Distinct scores, ascending, with their positives and negatives (scoreHistogram.ts). */
+export interface SortedScoreCounts {
+  score: Float64Array;
+  positives: Float64Array;
+  negatives: Float64Array;
+}
+
+/**
+ * Every metric from a histogram of distinct scores in ascending order, in one sweep and
+ * without the accumulator's Map: the same sums in the same order as addBinaryQualityCounts
+ * once per distinct score followed by binaryQualityMetrics, so the same bits.
+ */
+export function binaryQualityOfSortedCounts(
+  counts: SortedScoreCounts,
+  options: BinaryQualityOptions,
+): BinaryQualityMetrics {
+  const sums = emptyBinaryQuality(options);
+  let negativesBelow = 0;
+  let positivesSeen = 0;
+  let pairsWon = 0;
+  for (let r = 0; r < counts.score.length; r += 1) {
+    const score = counts.score[r] ?? NaN;
+    const positives = counts.positives[r] ?? 0;
+    const negatives = counts.negatives[r] ?? 0;
+    if (positives + negatives === 0) continue;
+    addConfusionAndTerms(sums, score, positives, negatives);
+    pairsWon += positives * (negativesBelow + negatives / 2);
+    negativesBelow += negatives;
+    positivesSeen += positives;
+  }
+  const n = sums.tp + sums.fp + sums.fn + sums.tn;
+  const { ece, reliability } = calibrationOfBins(sums, n);
+  return {
+    roc_auc: aurocFromCounts({ positives: positivesSeen, negatives: negativesBelow, pairsWon }),
     ...thresholdMetrics(sums),
     log_loss: sums.logLossSum / n,
     brier_score: sums.brierSum / n,

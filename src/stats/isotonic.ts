@@ -54,22 +54,42 @@ export function fitIsotonicFromHistogram(rows: readonly ScoreHistogramRow[]): Is
   const sorted = rows
     .filter((row) => row.positives + row.negatives > 0)
     .sort((a, b) => a.score - b.score);
-  if (sorted.length === 0) throw new RangeError('isotonic fit: no labelled scores');
+  return fitIsotonicOfSortedCounts({
+    score: Float64Array.from(sorted, (row) => row.score),
+    positives: Float64Array.from(sorted, (row) => row.positives),
+    negatives: Float64Array.from(sorted, (row) => row.negatives),
+  });
+}
+
+/**
+ * The same fit from distinct scores already in ascending order with their positives and
+ * negatives (src/stats/scoreHistogram.ts), as typed arrays: no row objects, no sort. Scores
+ * with no labelled row are skipped.
+ */
+export function fitIsotonicOfSortedCounts(counts: {
+  score: Float64Array;
+  positives: Float64Array;
+  negatives: Float64Array;
+}): IsotonicCalibration {
   const points: Point[] = [];
   let current: { x: number; labelSum: number; weight: number } | null = null;
-  for (const row of sorted) {
-    if (!Number.isFinite(row.score))
-      throw new RangeError(`isotonic fit: score ${row.score} in the histogram`);
-    const weight = row.positives + row.negatives;
-    if (current !== null && row.score - current.x < TIE_RESOLUTION) {
-      current.labelSum += row.positives;
+  for (let r = 0; r < counts.score.length; r += 1) {
+    const score = counts.score[r] ?? NaN;
+    const positives = counts.positives[r] ?? 0;
+    const weight = positives + (counts.negatives[r] ?? 0);
+    if (weight === 0) continue;
+    if (!Number.isFinite(score))
+      throw new RangeError(`isotonic fit: score ${score} in the histogram`);
+    if (current !== null && score - current.x < TIE_RESOLUTION) {
+      current.labelSum += positives;
       current.weight += weight;
       continue;
     }
     if (current !== null) points.push(pointOf(current));
-    current = { x: row.score, labelSum: row.positives, weight };
+    current = { x: score, labelSum: positives, weight };
   }
   if (current !== null) points.push(pointOf(current));
+  if (points.length === 0) throw new RangeError('isotonic fit: no labelled scores');
   return trimmedKnots(points, poolAdjacentViolators(points));
 }
 

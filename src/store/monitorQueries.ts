@@ -5,6 +5,7 @@ import {
   sliceIdSql,
   sliceLabelsSql,
   sourceRowsSql,
+  unlabelledRowsSql,
   type ProfileSource,
   type WindowEvents,
 } from './profileQueries.js';
@@ -51,7 +52,7 @@ function featureRelation(
   return {
     sql: `SELECT * FROM (
             SELECT ${sliceIdSql('lbl', params, `${prefix}l`)} AS slice, ${columns.join(', ') || '1 AS dw_row'}
-            FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, `${prefix}s`, scoreFeatureOf(features))})))
+            FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(source, params, `${prefix}s`, scoreFeatureOf(features))})))
           WHERE slice IN {${prefix}_ids:Array(String)}`,
     params,
   };
@@ -110,7 +111,7 @@ export async function queryExactWindowCounts(
     `SELECT ${sliceIdSql('lbl', params, 'ecl')} AS slice, count() AS rows,
             countIf(ifNull(score >= {ec_threshold:Nullable(Float64)}, 0)) AS predicted,
             [${outside.join(', ') || 'toUInt64(0)'}] AS outside
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'ecs')}))
+     FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(events, params, 'ecs')}))
      GROUP BY slice`,
     params,
   );
@@ -132,7 +133,7 @@ export async function queryDuplicateIds(
   const label = sliceLabelsSql(keys, params, 'dul');
   const rows = await store.query<{ slice: string; duplicates: string }>(
     `SELECT ${sliceIdSql('lbl', params, 'dul')} AS slice, count() - uniqExact(prediction_id) AS duplicates
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'dus')}))
+     FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(events, params, 'dus')}))
      GROUP BY slice`,
     params,
   );
@@ -201,7 +202,7 @@ export async function queryPredictedClasses(
   const label = sliceLabelsSql(keys, params, 'pcl');
   const rows = await store.query<{ slice: string; predicted: string | null; count: string }>(
     `SELECT ${sliceIdSql('lbl', params, 'pcl')} AS slice, prediction AS predicted, count() AS count
-     FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, 'pcs')}))
+     FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(source, params, 'pcs')}))
      GROUP BY slice, predicted`,
     params,
   );

@@ -3,8 +3,8 @@ import type {
   ClassScoresRow,
   ConfusionRow,
   RegressionSumsRow,
-  ScoreHistogramRow,
 } from '../report/performance.js';
+import { UNLABELLED, type ScoredRows } from '../stats/scoreHistogram.js';
 import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js';
 import { ALL_SLICES } from './driftQueries.js';
 import { quoteIdentifier } from './fileTables.js';
@@ -40,43 +40,60 @@ function scoreSql(column: string): string {
 }
 
 /**
- * Per slice and distinct finite score: positives, negatives and unlabelled rows. Rows with
- * no finite score are left out (as nulls are everywhere). With `label` undefined every row
- * is unlabelled (a current file whose labels have not arrived).
+ * A binary model's rows as typed arrays: each row's slice (an index into `slices`, the
+ * distinct slice values, empty when the report is not sliced), finite score and label (1, 0
+ * or UNLABELLED), for src/stats/scoreHistogram.ts to sort once. Rows with no finite score
+ * are left out (as nulls are everywhere); with `label` undefined every row is unlabelled.
+ * Labels that are neither 0 nor 1 are the caller's to reject first (queryInvalidBinaryLabel).
  */
-export async function queryScoreHistogram(
+export async function queryScoredRows(
   store: Store,
   columns: PerformanceColumns & { score: string; label?: string },
-): Promise<ScoreHistogramRow[]> {
+): Promise<{ slices: string[]; rows: ScoredRows }> {
+  const table = quoteIdentifier(columns.table);
+  const sliceText = columns.slice
+    ? `ifNull(toString(${quoteIdentifier(columns.slice)}), '(null)')`
+    : undefined;
+  const slices = sliceText
+    ? (
+        await store.query<{ slice: string }>(
+          `SELECT DISTINCT ${sliceText} AS slice FROM ${table} ORDER BY slice`,
+        )
+      ).map((row) => row.slice)
+    : [];
   const label = columns.label ? binaryLabelSql(columns.label) : 'NULL';
-  const rows: ScoreHistogramRow[] = [];
-  for (const batch of await queryCountColumns(
+  const batches = await queryArrowBatches(
     store,
-    `SELECT group_key AS slice, assumeNotNull(score) AS score,
-            toFloat64(countIf(label = 1)) AS positives, toFloat64(countIf(label = 0)) AS negatives,
-            toFloat64(countIf(isNull(label))) AS unlabelled
+    `SELECT ${sliceText ? 'toUInt32(transform(slice, {dw_slices:Array(String)}, {dw_slots:Array(UInt32)}, 0))' : 'toUInt32(0)'} AS group,
+            assumeNotNull(s) AS score, toInt8(ifNull(l, ${UNLABELLED})) AS label
      FROM (
-       SELECT ${groupKeySql(columns.slice)} AS group_key, ${scoreSql(columns.score)} AS score,
-              ${label} AS label
-       FROM ${quoteIdentifier(columns.table)}
+       SELECT ${sliceText ?? "''"} AS slice, ${scoreSql(columns.score)} AS s, ${label} AS l FROM ${table}
      )
-     WHERE isNotNull(score) AND isFinite(score)
-     GROUP BY group_key, score
-     ORDER BY group_key, score`,
-    { dw_all: ALL_SLICES },
-    ['score', 'positives', 'negatives', 'unlabelled'],
-  )) {
-    const [score, positives, negatives, unlabelled] = batch.values;
-    for (let i = 0; i < batch.slices.length; i += 1)
-      rows.push({
-        slice: batch.slices[i] ?? '',
-        score: score?.[i] ?? NaN,
-        positives: positives?.[i] ?? 0,
-        negatives: negatives?.[i] ?? 0,
-        unlabelled: unlabelled?.[i] ?? 0,
-      });
-  }
-  return rows;
+     WHERE isNotNull(s) AND isFinite(s)`,
+    { dw_slices: slices, dw_slots: slices.map((_, i) => i) },
+  );
+  const live = batches.filter((batch) => batch.numRows > 0);
+  const concat = <T extends Uint32Array | Float64Array | Int8Array>(
+    name: string,
+    make: new (length: number) => T,
+  ): T => {
+    const parts = live.map((batch) => batch.getChild(name)?.toArray() as T);
+    const out = new make(parts.reduce((total, part) => total + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part as never, offset);
+      offset += part.length;
+    }
+    return out;
+  };
+  return {
+    slices,
+    rows: {
+      group: concat('group', Uint32Array),
+      score: concat('score', Float64Array),
+      label: concat('label', Int8Array),
+    },
+  };
 }
 
 /**

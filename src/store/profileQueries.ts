@@ -54,6 +54,30 @@ export function sourceRowsSql(
   prefix = 'src',
   scoreAs?: string,
 ): string {
+  return rowsSql(source, params, prefix, scoreAs, true);
+}
+
+/**
+ * The same rows with their label columns NULL, for a query that never reads a label (drift,
+ * counts, predicted classes): a window's events are then read without the join to the
+ * model's labels, which groups every label the model has and costs more than the events.
+ */
+export function unlabelledRowsSql(
+  source: ProfileSource,
+  params: QueryParams,
+  prefix = 'src',
+  scoreAs?: string,
+): string {
+  return rowsSql(source, params, prefix, scoreAs, false);
+}
+
+function rowsSql(
+  source: ProfileSource,
+  params: QueryParams,
+  prefix: string,
+  scoreAs: string | undefined,
+  withLabels: boolean,
+): string {
   params[`${prefix}_model`] = source.model;
   // the score as one more numeric feature (a regression's prediction), so every query that
   // profiles or recomputes a feature reads it the same way
@@ -74,14 +98,20 @@ export function sourceRowsSql(
   }
   params[`${prefix}_from`] = toClickHouseTime(source.window.start);
   params[`${prefix}_to`] = toClickHouseTime(source.window.end);
+  const predictions = `SELECT prediction_id, score, prediction, scores, feature_numbers, feature_strings, feature_nulls, attributes FROM events
+                WHERE model = {${prefix}_model:String} AND kind = 'prediction'
+                  AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}`;
+  if (!withLabels)
+    return `SELECT score, prediction, scores,
+              ${numbers('score', 'feature_numbers')} AS feature_numbers, feature_strings, feature_nulls, attributes, prediction_id,
+              NULL::Nullable(UInt8) AS label_value, NULL::Nullable(Float64) AS label_number, NULL::Nullable(String) AS label_text
+            FROM (${predictions})`;
   return `SELECT p.score AS score, p.prediction AS prediction, p.scores AS scores,
             ${numbers('p.score', 'p.feature_numbers')} AS feature_numbers, p.feature_strings AS feature_strings,
             p.feature_nulls AS feature_nulls, p.attributes AS attributes, p.prediction_id AS prediction_id,
             multiIf(l.label IN ('1', 'true', 'True'), 1, l.label IN ('0', 'false', 'False'), 0, NULL)::Nullable(UInt8) AS label_value,
             toFloat64OrNull(l.label) AS label_number, nullIf(l.label, '') AS label_text
-          FROM (SELECT prediction_id, score, prediction, scores, feature_numbers, feature_strings, feature_nulls, attributes FROM events
-                WHERE model = {${prefix}_model:String} AND kind = 'prediction'
-                  AND ts >= {${prefix}_from:DateTime64(3)} AND ts < {${prefix}_to:DateTime64(3)}) AS p
+          FROM (${predictions}) AS p
           LEFT JOIN (SELECT prediction_id, argMax(label, ingested_at) AS label FROM labels
                      WHERE model = {${prefix}_model:String} GROUP BY prediction_id) AS l
             ON p.prediction_id = l.prediction_id`;
@@ -107,7 +137,7 @@ export async function queryTopSliceValues(
   const rows = await store.query<{ key: number; value: string }>(
     `SELECT key, value FROM (
        SELECT pair.1 AS key, pair.2 AS value, count() AS n
-       FROM (${sourceRowsSql(source, params)})
+       FROM (${unlabelledRowsSql(source, params)})
        ARRAY JOIN arrayZip(range(${values.length}), [${values.join(', ')}]) AS pair
        GROUP BY key, value
      )
@@ -351,7 +381,7 @@ export async function queryProfileBinCounts(
      FROM (
        SELECT concat(${sliceIdSql('lbl', params)}, {sep:String}, toString(f)) AS id, v,
               transform(id, {ids:Array(String)}, {positions:Array(UInt32)}, toUInt32(0)) AS position
-       FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(source, params, 'src', scoreAs)}))
+       FROM (SELECT *, ${label} AS lbl FROM (${unlabelledRowsSql(source, params, 'src', scoreAs)}))
        ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
        WHERE f IN {names:Array(String)} AND isFinite(v)
      )

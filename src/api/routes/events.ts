@@ -55,6 +55,13 @@ export const SMALL_BODY_BYTES = 1024 * 1024;
 /** Events written per insert round while a body streams in: bounded memory per request. */
 const CHUNK_EVENTS = 4096;
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * A post's chunks handed to the writer before the first of them is written: the writer's
+ * group commit joins them into one insert while the body's next chunks are read and parsed
+ * (one at a time, a post's inserts were a third of Kafka's and cost twice the engine CPU per
+ * event: docs/BENCHMARKS.md). Memory stays bounded: at most this many chunks per request.
+ */
+const CHUNKS_IN_FLIGHT = 4;
 /** Per-event errors listed in one response; the count of the rest is given. */
 const MAX_LISTED_ERRORS = 1000;
 /** Retries of a retriable store failure before answering 503. */
@@ -245,22 +252,55 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     const result: IngestResult = emptyResult();
     const unwatched = new Map<string, number>();
     let processed = 0;
+    let read = 0;
     let chunk: BodyEvent[] = [];
     let chunkBytes = 0;
-    const flush = async () => {
+    /** Chunks handed to the writer and not yet counted, oldest first. */
+    const inFlight: Promise<void>[] = [];
+    /** The last chunk's count: each chunk is counted after the one before it. */
+    let counted: Promise<void> = Promise.resolve();
+    /** Resolves once the last chunk is in the writer's queue (or will never be). */
+    let previousHandedOver: Promise<void> = Promise.resolve();
+    const submit = () => {
       if (chunk.length === 0) return;
       const events = chunk;
+      const firstIndex = read;
       chunk = [];
       chunkBytes = 0;
-      await writeChunk(
+      read += events.length;
+      // Parsed at once, handed to the writer in the body's order (the writer keeps the first
+      // of two copies of an event, as when the chunks were written one after another).
+      const { written, handedOver } = writeChunk(
         events,
-        processed,
         request.query.type,
-        result,
-        unwatched,
         scopeOf(request.principal),
+        previousHandedOver,
       );
-      processed += events.length;
+      previousHandedOver = handedOver;
+      // Counted in order, and only once every chunk before it was: `processed` is always a
+      // prefix of the body, whichever chunk's write fails (a later one may be stored too:
+      // a resend of the rest, or of all, counts nothing twice).
+      const previous = counted;
+      counted = written.then(async (prepared) => {
+        await previous;
+        countChunk(prepared, events, firstIndex, result, unwatched);
+        processed += events.length;
+      });
+      counted.catch(() => undefined); // seen by whoever awaits it; never unhandled
+      inFlight.push(counted);
+    };
+    /** Waits for the oldest chunk in flight (rejecting with its failure, or an earlier one's). */
+    const settleOldest = async () => {
+      const oldest = inFlight.shift();
+      await oldest;
+    };
+    const flush = async () => {
+      submit();
+      while (inFlight.length > 0) await settleOldest();
+    };
+    /** After a failure: every chunk in flight finishes (or fails) before the answer. */
+    const settleAll = async () => {
+      await Promise.allSettled(inFlight.splice(0));
     };
     try {
       const body = readFromClient(request.body, deps.limits.silenceMs);
@@ -271,10 +311,14 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       })) {
         chunk.push(event);
         chunkBytes += event.payload.length;
-        if (chunk.length >= CHUNK_EVENTS || chunkBytes >= CHUNK_BYTES) await flush();
+        if (chunk.length >= CHUNK_EVENTS || chunkBytes >= CHUNK_BYTES) {
+          submit();
+          if (inFlight.length >= CHUNKS_IN_FLIGHT) await settleOldest();
+        }
       }
       await flush();
     } catch (error) {
+      await settleAll();
       if (error instanceof BodyFormatError) {
         return send(400, { error: error.message, code: 'DW_BAD_REQUEST', request_id: request.id });
       }
@@ -349,14 +393,16 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     );
   }
 
-  async function writeChunk(
+  /**
+   * Prepares one chunk and writes it (retrying while the store is briefly unavailable),
+   * handing it to the writer once `turn` (the chunk before it) has been handed over.
+   */
+  function writeChunk(
     events: BodyEvent[],
-    firstIndex: number,
     kind: EventKind | undefined,
-    result: IngestResult,
-    unwatched: Map<string, number>,
     scope: PostingScope | undefined,
-  ): Promise<void> {
+    turn: Promise<void>,
+  ): { written: Promise<PreparedBatch>; handedOver: Promise<void> } {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
       payload: event.payload,
@@ -364,19 +410,42 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       payloadSha256: event.payloadSha256,
       origin: { source: 'http', topic: '', partition: -1, offset: -1 },
     }));
-    const prepared = await deps.prepareBatch(messages, scope);
-    for (let attempt = 0; ; attempt += 1) {
+    let handOver: () => void = () => undefined;
+    const handedOver = new Promise<void>((resolve) => (handOver = resolve));
+    const written = (async () => {
       try {
-        await deps.writer.write(prepared);
-        break;
-      } catch (error) {
-        const retriable = error instanceof DriftwatchError && error.retriable;
-        if (!retriable || attempt >= STORE_RETRIES.length) throw error;
-        deps.metrics.recordRetry('http');
-        await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
+        const prepared = await deps.prepareBatch(messages, scope);
+        await turn;
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            const write = deps.writer.write(prepared);
+            handOver();
+            await write;
+            break;
+          } catch (error) {
+            const retriable = error instanceof DriftwatchError && error.retriable;
+            if (!retriable || attempt >= STORE_RETRIES.length) throw error;
+            deps.metrics.recordRetry('http');
+            await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
+          }
+        }
+        deps.metrics.recordBatch(prepared, 'http');
+        return prepared;
+      } finally {
+        handOver(); // a chunk that failed before its write never holds up the next
       }
-    }
-    deps.metrics.recordBatch(prepared, 'http');
+    })();
+    return { written, handedOver };
+  }
+
+  /** A written chunk's outcomes in the post's answer. */
+  function countChunk(
+    prepared: PreparedBatch,
+    events: BodyEvent[],
+    firstIndex: number,
+    result: IngestResult,
+    unwatched: Map<string, number>,
+  ): void {
     if (deps.watched) {
       for (const [model, count] of unwatchedModelsOf(prepared, deps.watched)) {
         unwatched.set(model, (unwatched.get(model) ?? 0) + count);

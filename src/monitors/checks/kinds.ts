@@ -592,7 +592,7 @@ export const estimationErrorKind: JudgeKind<EstimationErrorParams> = {
   fields: {
     estimate: {
       description:
-        'The estimated metric held against its realized value: roc_auc (the default), accuracy, precision, recall or f1.',
+        'The estimated metric held against its realized value: roc_auc (the default), accuracy, precision, recall or f1 (for a multiclass model the macro averages, AUROC one vs rest).',
       enum: [...ESTIMATED_METRICS],
     },
     tolerance: {

@@ -19,6 +19,7 @@ import type {
   SliceQuality,
   WindowActivity,
   WindowAggregates,
+  WindowEstimate,
 } from '../windowAggregates.js';
 import type { EstimationErrorParams, EstimatedMetric, Measurement } from './kinds.js';
 import erfc from '@stdlib/math-base-special-erfc';
@@ -663,14 +664,44 @@ export function estimatedMeasure(
       nCurrent: n,
       details: {
         ...estimateDetails(estimate, estimated.bandWidth),
-        expected_confusion: slice.estimate.expected,
+        ...expectedCountsDetails(slice.estimate),
       },
     };
   };
 }
 
+/** A multiclass model's realized counterpart of each estimated metric (the macro averages). */
+const MULTICLASS_REALIZED: Record<Exclude<EstimatedMetric, 'roc_auc'>, MulticlassAverage> = {
+  accuracy: 'accuracy',
+  precision: 'precision_macro',
+  recall: 'recall_macro',
+  f1: 'f1_macro',
+};
+
+/**
+ * The expected counts an estimate was taken at: a binary model's confusion at the threshold,
+ * a multiclass model's per class one vs rest (up to MAX_DETAILED_CLASSES classes).
+ */
+function expectedCountsDetails(estimate: WindowEstimate): Record<string, unknown> {
+  const multiclass = estimate.multiclass;
+  if (!multiclass) return { expected_confusion: estimate.expected };
+  const skipped = multiclass.skipped > 0 ? { skipped: multiclass.skipped } : {};
+  if (multiclass.classes.length > MAX_DETAILED_CLASSES)
+    return { classes_count: multiclass.classes.length, ...skipped };
+  return { classes: multiclass.classes, expected_per_class: multiclass.per_class, ...skipped };
+}
+
 /** The realized metric of a label window's labelled predictions; NaN when undefined. */
-function realizedValue(slice: EstimatedAndRealized, metric: EstimatedMetric): number {
+function realizedValue(
+  slice: EstimatedAndRealized,
+  metric: EstimatedMetric,
+  context: MeasureContext,
+): number {
+  const multiclass = slice.multiclass;
+  if (multiclass) {
+    if (metric === 'roc_auc') return measureRocAucOvr(multiclass, null, context).value ?? NaN;
+    return metricsOf(multiclass)[MULTICLASS_REALIZED[metric]];
+  }
   if (metric === 'roc_auc') return aurocFromCounts(slice.labelled);
   return slice.confusion ? thresholdMetrics(slice.confusion)[metric] : NaN;
 }
@@ -691,7 +722,7 @@ export function measureEstimationError(
   if (!found.ok) return found.why;
   const { estimated } = found;
   const estimate = slice.estimate?.[check.estimate];
-  const realized = realizedValue(slice, check.estimate);
+  const realized = realizedValue(slice, check.estimate, context);
   if (!estimate || !Number.isFinite(estimate.value) || !Number.isFinite(realized))
     return {
       value: null,

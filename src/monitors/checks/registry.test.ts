@@ -122,7 +122,6 @@ describe('the checks registry', () => {
         'actual_positive_rate',
         'auroc',
         'class_score_psi',
-        'estimation_error',
         'mae',
         'mape',
         'positive_rate',
@@ -131,17 +130,19 @@ describe('the checks registry', () => {
         'r2',
         'residual_ks',
         'rmse',
-        ...estimated,
         ...binaryQuality,
         ...multiclassQuality.filter((m) => m !== 'accuracy'),
       ].sort(),
     );
-    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 2)).toEqual(['accuracy']);
+    // one name under both tasks: accuracy, and CBPE's estimates with their estimation_error
+    expect(METRICS.filter((m) => checkEntry(m).tasks.length === 2).sort()).toEqual(
+      ['accuracy', ...estimated, 'estimation_error'].sort(),
+    );
     expect(METRICS.filter((m) => checkEntry(m).needs?.binaryQuality).sort()).toEqual(
       ['accuracy', ...binaryQuality].sort(),
     );
     expect(METRICS.filter((m) => checkEntry(m).needs?.multiclassLabels).sort()).toEqual(
-      multiclassQuality,
+      [...multiclassQuality, 'estimation_error'].sort(),
     );
     expect(METRICS.filter((m) => checkEntry(m).needs?.classScores)).toEqual(['class_score_psi']);
     expect(METRICS.filter((m) => checkEntry(m).needs?.predictedClasses).sort()).toEqual([

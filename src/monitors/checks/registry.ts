@@ -181,11 +181,18 @@ const ESTIMATED_DEFAULTS: DefaultThresholds = { kind: 'score', warn: null, criti
 const CBPE_NOTE =
   'estimated by CBPE from the window’s scores, calibrated on the labelled baseline, before labels arrive';
 
-/** A CBPE estimate of one metric: the five differ only in what they estimate. */
+const MULTICLASS_CBPE_NOTE =
+  'for a multiclass model, from its class `scores` (one isotonic calibration per class, one vs rest, renormalised per event; computed from the window’s raw rows)';
+
+/**
+ * A CBPE estimate of one metric: the five differ only in what they estimate. One name for
+ * both tasks, as `accuracy`: a binary model's metric at the threshold, a multiclass model's
+ * macro average (AUROC one vs rest); estimation_error's `estimate` names them the same way.
+ */
 function estimatedEntry(metric: EstimatedMetric, title: string, what: string) {
   return entry({
     appliesTo: 'scores',
-    tasks: BINARY,
+    tasks: BINARY_AND_MULTICLASS,
     kind: scoreKind,
     defaults: ESTIMATED_DEFAULTS,
     subject: estimatedSlices,
@@ -194,7 +201,7 @@ function estimatedEntry(metric: EstimatedMetric, title: string, what: string) {
     needs: ESTIMATED_NEEDS,
     computedFrom: 'summaries',
     title,
-    description: `${what} ${CBPE_NOTE}, with its sampling-error band`,
+    description: `${what} ${CBPE_NOTE}, with its sampling-error band; ${MULTICLASS_CBPE_NOTE}`,
   });
 }
 
@@ -504,27 +511,44 @@ export const CHECKS = {
     description:
       'expected calibration error over `bins` equal-width score bins (16 by default): Σ count/n · |fraction positive − mean score| over non-empty bins, the reliability curve (scikit-learn’s calibration_curve) in its details, once labels are due',
   }),
-  estimated_roc_auc: estimatedEntry('roc_auc', 'estimated AUROC', 'AUROC'),
-  estimated_accuracy: estimatedEntry('accuracy', 'estimated accuracy', 'accuracy at the threshold'),
+  estimated_roc_auc: estimatedEntry(
+    'roc_auc',
+    'estimated AUROC',
+    'AUROC (a multiclass model’s one-vs-rest macro AUROC, roc_auc_ovr)',
+  ),
+  estimated_accuracy: estimatedEntry(
+    'accuracy',
+    'estimated accuracy',
+    'accuracy at the threshold (a multiclass model’s: the predicted class is the label)',
+  ),
   estimated_precision: estimatedEntry(
     'precision',
     'estimated precision',
-    'precision at the threshold',
+    'precision at the threshold (a multiclass model’s macro precision, precision_macro)',
   ),
-  estimated_recall: estimatedEntry('recall', 'estimated recall', 'recall at the threshold'),
-  estimated_f1: estimatedEntry('f1', 'estimated F1', 'F1 at the threshold'),
+  estimated_recall: estimatedEntry(
+    'recall',
+    'estimated recall',
+    'recall at the threshold (a multiclass model’s macro recall, recall_macro)',
+  ),
+  estimated_f1: estimatedEntry(
+    'f1',
+    'estimated F1',
+    'F1 at the threshold (a multiclass model’s macro F1, f1_macro)',
+  ),
   estimation_error: entry({
     appliesTo: 'labels',
-    tasks: BINARY,
+    tasks: BINARY_AND_MULTICLASS,
     kind: estimationErrorKind,
     defaults: { kind: 'tolerance', tolerance: 0 },
     subject: estimatedAndRealizedSlices,
     measure: measureEstimationError,
-    needs: { ...ESTIMATED_NEEDS, labels: true, labelWindowEstimate: true },
+    // each task's label aggregate is fetched only for a monitor of that task (evaluateWindow.ts)
+    needs: { ...ESTIMATED_NEEDS, ...MULTICLASS_NEEDS, labels: true, labelWindowEstimate: true },
     computedFrom: 'raw',
     title: 'estimation error',
     description:
-      'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see)',
+      'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see); for a multiclass model the realized value is its accuracy or macro average (f1_macro, precision_macro, recall_macro, roc_auc_ovr)',
   }),
   mae: entry({
     appliesTo: 'labels',

@@ -3,7 +3,6 @@ import type {
   FeatureDrift,
   NumericFeatureDrift,
 } from '../../drift/featureDrift.js';
-import type { BinaryEstimate } from '../../stats/cbpe.js';
 import type { ConfusionCounts } from '../../stats/classificationQuality.js';
 import type {
   ClassScoreBinCounts,
@@ -14,6 +13,7 @@ import type {
   SliceId,
   SliceQuality,
   WindowAggregates,
+  WindowEstimate,
 } from '../windowAggregates.js';
 import { emptyRegression } from '../../stats/regression.js';
 
@@ -205,7 +205,7 @@ export const classScoreDrift: Subject<ClassScoreBins> = {
 
 /** A slice's CBPE estimate: null when the slice had no scores (or none was computed). */
 export interface EstimatedSlice extends SliceId {
-  estimate: BinaryEstimate | null;
+  estimate: WindowEstimate | null;
 }
 
 /** Each slice's performance estimated from the window's scores; "all" even when it had none. */
@@ -223,20 +223,51 @@ export const estimatedSlices: Subject<EstimatedSlice> = {
   },
 };
 
-/** A labelled slice of the label window with what was estimated for it and its confusion counts. */
+/**
+ * A labelled slice of the label window with what was estimated for it and its labels: a
+ * binary model's confusion counts at the threshold, or a multiclass model's labelled slice.
+ */
 export interface EstimatedAndRealized extends SliceId {
   labelled: LabelledSlice;
-  estimate: BinaryEstimate | null;
+  estimate: WindowEstimate | null;
   confusion: ConfusionCounts | null;
+  /** A multiclass monitor's labelled predictions of the slice (its confusion pairs, class scores). */
+  multiclass?: MulticlassSlice;
 }
 
 /** Each labelled slice of the label window, its estimate beside its labels; "all" always. */
 export const estimatedAndRealizedSlices: Subject<EstimatedAndRealized> = {
   name: 'labelled slice',
-  of: (_check, aggregates) => {
+  of: (check, aggregates) => {
     const same = (slice: SliceId) => (other: SliceId) =>
       other.key === slice.key && other.value === slice.value;
     const estimated = aggregates.estimated;
+    if (aggregates.multiclass)
+      return multiclassSlices.of(check, aggregates).map(({ item: multiclass, slice }) => {
+        const labelled = multiclass.confusion.reduce((total, pair) => total + pair.count, 0);
+        return {
+          item: {
+            ...slice,
+            // the label counts tooFewLabels reads: labelled predictions with a predicted class
+            labelled: {
+              slice: multiclass.slice,
+              ...slice,
+              n: multiclass.n,
+              labelled,
+              positives: 0,
+              negatives: 0,
+              predictedPositives: 0,
+              scored: multiclass.scored,
+              pairsWon: 0,
+            },
+            estimate: estimated?.labelWindow?.find(same(slice)) ?? null,
+            confusion: null,
+            multiclass,
+          },
+          feature: '',
+          slice,
+        };
+      });
     return withAllSlice(aggregates.classification ?? []).map((labelled) => {
       const found = estimated?.labelWindow?.find(same(labelled));
       const counts = estimated?.realized?.find(same(labelled));

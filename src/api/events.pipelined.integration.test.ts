@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestStore } from '../../test/helpers/store.js';
+import { loadIngestConfig } from '../config/config.js';
+import { DriftwatchError } from '../errors.js';
+import { createIngestMetrics } from '../ingest/metrics.js';
+import type { PreparedBatch } from '../ingest/pipeline.js';
+import { createEventWriter, type EventWriter } from '../ingest/writer.js';
+import type { Store } from '../store/clickhouse.js';
+import { countStored } from '../store/events.js';
+import { buildApp } from './app.js';
+
+/** Three of the route's 4,096-event chunks and a bit. */
+const EVENTS = 3 * 4096 + 100;
+
+const body = (offset = 0) =>
+  Array.from({ length: EVENTS }, (_, i) =>
+    JSON.stringify({
+      event_id: `e${offset + i}`,
+      model: 'fraud-detector',
+      ts: '2026-11-22T10:00:00Z',
+      prediction_id: `p${offset + i}`,
+      features: { amount: i, merchant_category: 'grocery' },
+      score: 0.5,
+    }),
+  ).join('\n');
+
+/**
+ * The service's writer, watched: how many of a post's chunks it holds at once, and a
+ * hook that may hold or fail a write. The writing itself is the real writer's.
+ */
+function watchedWriter(
+  writer: EventWriter,
+  before: (batch: PreparedBatch, call: number) => Promise<void>,
+) {
+  let inFlight = 0;
+  let calls = 0;
+  const seen = { maxInFlight: 0 };
+  const watched: EventWriter = {
+    ...writer,
+    ledger: writer.ledger,
+    async write(batch, options) {
+      calls += 1;
+      inFlight += 1;
+      seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
+      try {
+        await before(batch, calls);
+        await writer.write(batch, options);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  return { watched, seen };
+}
+
+describe("POST /v1/events writes a post's chunks while it reads the next ones", () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const appWith = (writer: EventWriter) =>
+    buildApp({
+      store,
+      writer,
+      metrics: createIngestMetrics(),
+      monitors: () => [],
+      ingest: loadIngestConfig({}),
+    });
+
+  it('hands the next chunk to the writer before the first is written, and counts each once', async () => {
+    await store.command('TRUNCATE TABLE events');
+    const metrics = createIngestMetrics();
+    const real = createEventWriter(store, { metrics });
+    // The first write waits until a second chunk reaches the writer (or 5 s pass): a route
+    // that awaits each chunk before reading the next never has two at once.
+    let secondArrived: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => (secondArrived = resolve));
+    const { watched, seen } = watchedWriter(real, async (_batch, call) => {
+      if (call === 1) await Promise.race([second, new Promise((r) => setTimeout(r, 5000))]);
+      else secondArrived();
+    });
+    const app = appWith(watched);
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: body(),
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 0 });
+      expect(seen.maxInFlight).toBeGreaterThanOrEqual(2);
+      expect((await countStored(store)).events.predictions).toBe(EVENTS);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reports as processed only the chunks before a failed one; a resend of all counts nothing twice', async () => {
+    await store.command('TRUNCATE TABLE events');
+    const metrics = createIngestMetrics();
+    const real = createEventWriter(store, { metrics });
+    // The store is "unavailable" for the second chunk only, through every retry; the
+    // chunks after it are written meanwhile.
+    const batches: PreparedBatch[] = [];
+    const { watched } = watchedWriter(real, (batch) => {
+      if (!batches.includes(batch)) batches.push(batch);
+      if (batches.indexOf(batch) === 1) {
+        return Promise.reject(
+          new DriftwatchError('DW_STORE', 'the store is away (test)', { retriable: true }),
+        );
+      }
+      return Promise.resolve();
+    });
+    const app = appWith(watched);
+    try {
+      const failed = await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: body(),
+      });
+      expect(failed.statusCode).toBe(503);
+      expect(failed.json()).toMatchObject({ processed: 4096, accepted: 4096 });
+      const stored = (await countStored(store)).events.predictions;
+      expect(stored).toBeGreaterThanOrEqual(4096);
+      expect(stored).toBeLessThan(EVENTS);
+    } finally {
+      await app.close();
+    }
+    const resent = appWith(createEventWriter(store, { metrics: createIngestMetrics() }));
+    try {
+      const response = await resent.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: body(),
+      });
+      expect(response.statusCode).toBe(200);
+      const answer = response.json<{ accepted: number; duplicates: number }>();
+      expect(answer.accepted).toBe(EVENTS);
+      expect(answer.duplicates).toBeGreaterThanOrEqual(4096);
+      expect((await countStored(store)).events.predictions).toBe(EVENTS);
+    } finally {
+      await resent.close();
+    }
+  });
+});
