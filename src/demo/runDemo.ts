@@ -108,16 +108,20 @@ export async function runDemo(
     ? now
     : new Date(start.getTime() + (options.hours * HOUR * 2) / 3);
   const random = createRandom(2026);
+  const lateLabels = new Map<string, LateLabels>();
   for (const model of DEMO_MODELS) {
-    const sent = await streamHistory(url, options.ingestToken, model, random, {
+    const labelDelayMs = labelDelayOf(service.plans, model.name);
+    const history = await streamHistory(url, options.ingestToken, model, random, {
       start,
       end: now,
       driftFrom,
       driftUntil,
       perHour: options.eventsPerHour,
+      labelDelayMs,
     });
+    lateLabels.set(model.name, history.labels);
     print(
-      `sent ${sent} events for ${model.name} (${options.hours} h; drift from ${driftFrom.toISOString()} until ${driftUntil.toISOString()}: ${model.plantedDrift})\n`,
+      `sent ${history.predictions} predictions for ${model.name} (${options.hours} h; drift from ${driftFrom.toISOString()} until ${driftUntil.toISOString()}: ${model.plantedDrift}); its labels follow ${labelDelayMs / 60_000} min later\n`,
     );
   }
   const counts = await countStored(service.store);
@@ -126,8 +130,15 @@ export async function runDemo(
   let breaches = 0;
   for (const plan of service.plans) {
     const evaluations: WindowEvaluation[] = [];
+    const labels = lateLabels.get(plan.model);
     for (const window of backtestWindows(start, now, plan.windowMs)) {
-      evaluations.push(await evaluateMonitorWindow(service.store, plan, window, { now }));
+      // As if run at the window's end: the labels that have arrived by then and no others,
+      // so the run estimates the window from its scores and judges the realized quality of
+      // the window one label delay back; the last windows' labels are still to come.
+      if (labels) await postEvents(url, labels.due(window.end), options.ingestToken);
+      evaluations.push(
+        await evaluateMonitorWindow(service.store, plan, window, { now: window.end }),
+      );
       // The alert stage reads each stored run, as it does after every scheduled one.
       await service.alerts.processMonitor(plan.monitor, window.end);
     }
@@ -136,6 +147,12 @@ export async function runDemo(
     writeWorstWindowReport(config, plan, worst, print);
   }
   await printAlerts(service, receivers, Boolean(config.alerts.slack.token), print);
+  for (const [model, labels] of lateLabels) {
+    if (labels.waiting > 0)
+      print(
+        `labels not arrived yet: ${labels.waiting} of ${model} (the last ${labelDelayOf(service.plans, model) / 60_000} min of predictions)\n`,
+      );
+  }
   print(`\nwhere to look:\n`);
   print(`  ${url}/dashboard                                          (the dashboard)\n`);
   print(
@@ -153,7 +170,7 @@ export async function runDemo(
   print(
     `  DRIFTWATCH_DATA_DIR=${config.store.kind === 'embedded' ? config.store.dataDir : '...'} npx driftwatch alerts --state all\n`,
   );
-  if (options.liveSeconds > 0) await streamLive(service, url, options, print);
+  if (options.liveSeconds > 0) await streamLive(service, url, options, lateLabels, print);
   return { service, breaches };
 }
 
@@ -162,28 +179,68 @@ async function streamHistory(
   token: string | undefined,
   model: DemoModel,
   random: Random,
-  range: { start: Date; end: Date; driftFrom: Date; driftUntil: Date; perHour: number },
-): Promise<number> {
+  range: {
+    start: Date;
+    end: Date;
+    driftFrom: Date;
+    driftUntil: Date;
+    perHour: number;
+    labelDelayMs: number;
+  },
+): Promise<{ predictions: number; labels: LateLabels }> {
   const total = Math.round(((range.end.getTime() - range.start.getTime()) / HOUR) * range.perHour);
   const step = (range.end.getTime() - range.start.getTime()) / total;
+  const labels = new LateLabels();
   let batch: string[] = [];
   for (let i = 0; i < total; i += 1) {
     const ts = new Date(range.start.getTime() + i * step);
     const drifted = ts >= range.driftFrom && ts < range.driftUntil;
-    const { prediction, label } = demoEvents(model, random, ts, drifted, 5 * 60_000);
-    batch.push(
-      JSON.stringify({ type: 'prediction', ...prediction }),
-      JSON.stringify({ type: 'label', ...label }),
-    );
+    const { prediction, label } = demoEvents(model, random, ts, drifted, range.labelDelayMs);
+    batch.push(JSON.stringify({ type: 'prediction', ...prediction }));
+    labels.add(label);
     if (batch.length >= 4000 || i === total - 1) {
       await postEvents(url, batch, token);
       batch = [];
     }
   }
-  return total * 2;
+  return { predictions: total, labels };
+}
+
+/**
+ * Label events held back until their time: a model's labels arrive a label delay after its
+ * predictions, so a window's estimate is seen before its realized quality. In time order.
+ */
+class LateLabels {
+  private readonly pending: { ts: number; line: string }[] = [];
+  private next = 0;
+
+  add(label: Record<string, unknown>): void {
+    this.pending.push({
+      ts: Date.parse(String(label.ts)),
+      line: JSON.stringify({ type: 'label', ...label }),
+    });
+  }
+
+  /** The labels stamped at or before `until` not yet taken, taken now. */
+  due(until: Date): string[] {
+    const taken: string[] = [];
+    while (this.next < this.pending.length && (this.pending[this.next]?.ts ?? 0) <= until.getTime())
+      taken.push(this.pending[this.next++]?.line ?? '');
+    return taken;
+  }
+
+  get waiting(): number {
+    return this.pending.length - this.next;
+  }
+}
+
+/** The label delay a model's monitor expects (none when it judges no labels). */
+function labelDelayOf(plans: readonly MonitorPlan[], model: string): number {
+  return plans.find((plan) => plan.model === model)?.labels?.delayMs ?? 0;
 }
 
 async function postEvents(url: string, lines: string[], token?: string): Promise<void> {
+  if (lines.length === 0) return;
   const response = await fetch(`${url}/v1/events`, {
     method: 'POST',
     headers: {
@@ -305,13 +362,14 @@ async function streamLive(
   service: Service,
   url: string,
   options: DemoOptions,
+  lateLabels: Map<string, LateLabels>,
   print: (text: string) => void,
 ): Promise<void> {
   const forHowLong = Number.isFinite(options.liveSeconds)
     ? `for ${options.liveSeconds} s`
     : 'until Ctrl-C';
   print(
-    `\nthe service keeps running ${forHowLong}: live events (the drift is over) stream in, and the monitors run on their schedules\n`,
+    `\nthe service keeps running ${forHowLong}: live events (the drift is over) stream in, the labels of earlier ones as their time comes, and the monitors run on their schedules\n`,
   );
   const random = createRandom(7);
   service.scheduler.start();
@@ -323,12 +381,15 @@ async function streamLive(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   while (!stopped && Date.now() < until) {
-    const lines = DEMO_MODELS.flatMap((model) =>
-      Array.from({ length: 20 }, () => {
-        const { prediction } = demoEvents(model, random, new Date(), false, 0);
+    const lines = DEMO_MODELS.flatMap((model) => {
+      const delayMs = labelDelayOf(service.plans, model.name);
+      const predictions = Array.from({ length: 20 }, () => {
+        const { prediction, label } = demoEvents(model, random, new Date(), false, delayMs);
+        lateLabels.get(model.name)?.add(label);
         return JSON.stringify({ type: 'prediction', ...prediction });
-      }),
-    );
+      });
+      return [...predictions, ...(lateLabels.get(model.name)?.due(new Date()) ?? [])];
+    });
     await postEvents(url, lines, options.ingestToken);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }

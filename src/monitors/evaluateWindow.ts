@@ -37,6 +37,7 @@ import {
   type BaselineRecord,
 } from '../store/baselines.js';
 import type { Store } from '../store/clickhouse.js';
+import { perVersionCache } from './perVersionCache.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
 import {
   queryClassScoreVectors,
@@ -525,8 +526,7 @@ async function comparePredictedClasses(
  * is read once per process, not once per window. A trailing baseline (the model's own
  * events, whose labels keep arriving) is read per run.
  */
-const BASELINE_READS = new WeakMap<Store, Map<string, unknown>>();
-const MAX_CACHED_BASELINE_READS = 64;
+const BASELINE_READS = perVersionCache<unknown>(64);
 
 async function readBaselineOnce<T>(
   store: Store,
@@ -534,15 +534,16 @@ async function readBaselineOnce<T>(
   what: string,
   read: () => Promise<T>,
 ): Promise<T> {
-  if (profile.source.kind !== 'stored') return read();
-  const key = `${profile.profileId}\u0000${what}`;
-  const cache = BASELINE_READS.get(store) ?? new Map<string, unknown>();
-  BASELINE_READS.set(store, cache);
-  if (cache.has(key)) return cache.get(key) as T;
-  const value = await read();
-  if (cache.size >= MAX_CACHED_BASELINE_READS) cache.delete(cache.keys().next().value ?? '');
-  cache.set(key, value);
-  return value;
+  const key = profile.source.kind === 'stored' ? `${profile.profileId}\u0000${what}` : null;
+  return (await BASELINE_READS(store, key, read)) as T;
+}
+
+/** The key of a stored baseline version (model, name, version); null for a trailing one. */
+function storedVersionKey(baseline: ResolvedBaseline): string | null {
+  const { source } = baseline;
+  return source.kind === 'stored'
+    ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
+    : null;
 }
 
 /** A calibration fitted on a baseline's labelled scores, with how many labels it saw. */
@@ -556,29 +557,17 @@ interface FittedCalibration {
  * version never changes, so its calibration is fitted once per process, not once per window.
  * A trailing baseline (the model's own events, whose labels keep arriving) is fitted per run.
  */
-const CALIBRATIONS = new WeakMap<Store, Map<string, FittedCalibration | null>>();
-const MAX_CACHED_CALIBRATIONS = 256;
+const CALIBRATIONS = perVersionCache<FittedCalibration | null>(256);
 
-async function calibrationFor(
+function calibrationFor(
   store: Store,
   baseline: ResolvedBaseline,
 ): Promise<FittedCalibration | null> {
-  const { source } = baseline;
-  const key =
-    source.kind === 'stored'
-      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
-      : null;
-  const cache = CALIBRATIONS.get(store) ?? new Map<string, FittedCalibration | null>();
-  CALIBRATIONS.set(store, cache);
-  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
-  const rows = await queryReferenceScoreLabels(store, source);
-  const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
-  const fitted = labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
-  if (key !== null) {
-    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
-    cache.set(key, fitted);
-  }
-  return fitted;
+  return CALIBRATIONS(store, storedVersionKey(baseline), async () => {
+    const rows = await queryReferenceScoreLabels(store, baseline.source);
+    const labelled = rows.reduce((total, row) => total + row.positives + row.negatives, 0);
+    return labelled > 0 ? { calibration: fitIsotonicFromHistogram(rows), labelled } : null;
+  });
 }
 
 /**
@@ -638,36 +627,23 @@ interface FittedClassCalibrations {
 }
 
 /** Per store and stored baseline version, as CALIBRATIONS (a multiclass baseline's). */
-const CLASS_CALIBRATIONS = new WeakMap<Store, Map<string, FittedClassCalibrations | null>>();
+const CLASS_CALIBRATIONS = perVersionCache<FittedClassCalibrations | null>(256);
 
-async function classCalibrationsFor(
+function classCalibrationsFor(
   store: Store,
   baseline: ResolvedBaseline,
 ): Promise<FittedClassCalibrations | null> {
-  const { source } = baseline;
-  const key =
-    source.kind === 'stored'
-      ? `${source.model}\u0000${source.baseline}\u0000${source.version}`
-      : null;
-  const cache = CLASS_CALIBRATIONS.get(store) ?? new Map<string, FittedClassCalibrations | null>();
-  CLASS_CALIBRATIONS.set(store, cache);
-  if (key !== null && cache.has(key)) return cache.get(key) ?? null;
-  const { labelled, classes } = await queryReferenceClassScoreLabels(store, source);
-  // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
-  const fittable = labelled > 0 && classes.length >= 2;
-  const calibrations = fittable ? classes.map((c) => fitIsotonicFromHistogram(c.rows)) : [];
-  const fitted = fittable
-    ? {
-        calibrated: { classes: classes.map((c) => c.class), calibrations },
-        labelled,
-        knots: calibrations.reduce((total, c) => total + c.x.length, 0),
-      }
-    : null;
-  if (key !== null) {
-    if (cache.size >= MAX_CACHED_CALIBRATIONS) cache.delete(cache.keys().next().value ?? '');
-    cache.set(key, fitted);
-  }
-  return fitted;
+  return CLASS_CALIBRATIONS(store, storedVersionKey(baseline), async () => {
+    const { labelled, classes } = await queryReferenceClassScoreLabels(store, baseline.source);
+    // a class whose column has no labelled score cannot be fitted: none are then (all or nothing)
+    if (!(labelled > 0 && classes.length >= 2)) return null;
+    const calibrations = classes.map((c) => fitIsotonicFromHistogram(c.rows));
+    return {
+      calibrated: { classes: classes.map((c) => c.class), calibrations },
+      labelled,
+      knots: calibrations.reduce((total, c) => total + c.x.length, 0),
+    };
+  });
 }
 
 /**

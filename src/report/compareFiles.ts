@@ -17,11 +17,20 @@ import {
   type FeatureDrift,
 } from '../drift/featureDrift.js';
 import { InputError } from '../errors.js';
-import { aurocFromCounts } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
-import { measurePerformance, performanceColumns } from './measurePerformance.js';
+import {
+  classificationEntry,
+  classificationOfRead,
+  sortClassification,
+  type ClassificationEntry,
+} from './classification.js';
+import { measurePerformance, performanceColumns, type ScoredRead } from './measurePerformance.js';
 import type { PerformanceEntry, PerformanceRequest } from './performance.js';
 import { queryClassificationAggregates } from '../store/classificationQueries.js';
+import {
+  classificationLabelSql,
+  queryClassificationReadsDiffer,
+} from '../store/performanceQueries.js';
 import { ALL_SLICES, type ComparisonRelations, type RelationSql } from '../store/driftQueries.js';
 import {
   createFileTable,
@@ -66,12 +75,7 @@ export interface ReportOptions {
  */
 export const EXACT_REPORT_MAX_ROWS = 2_000_000;
 
-export interface ClassificationEntry {
-  slice: string;
-  n: number;
-  auroc: number | null;
-  positive_rate: { labels: number | null; predicted: number | null };
-}
+export type { ClassificationEntry };
 
 export interface ExcludedColumn {
   column: string;
@@ -163,11 +167,7 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
       distances: mode,
     });
     phase(`feature statistics (${mode})`);
-    const classification =
-      options.score && options.label && hasColumn(current, options.label)
-        ? await computeClassification(store, tables.current, options, options.threshold ?? 0.5)
-        : undefined;
-    phase('classification');
+    let currentRead: ScoredRead | undefined;
     const performance = options.performance
       ? await measurePerformance(
           store,
@@ -177,9 +177,15 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
             slice: options.slice,
           },
           options.performance,
+          (read) => (currentRead = read),
         )
       : undefined;
     phase('performance');
+    const classification =
+      options.score && options.label && hasColumn(current, options.label)
+        ? await computeClassification(store, tables.current, options, rows.current, currentRead)
+        : undefined;
+    phase('classification');
     const regressionDrift =
       options.performance?.task === 'regression' && options.performance.prediction
         ? await computeRegressionDrift(store, tables, options, { baseline, current }, mode)
@@ -471,43 +477,50 @@ async function computeRegressionDrift(
   };
 }
 
+/**
+ * The current file's AUROC and positive rates. With a binary performance section over the
+ * same score, label and threshold, they come from its sorted read of the file (no second
+ * scan) unless some row is read differently by the two (an untrimmed label, a NaN, infinite
+ * or -0 score: queryClassificationReadsDiffer); then, and without --task binary, from SQL.
+ */
 async function computeClassification(
   store: Store,
   table: string,
   options: ReportOptions,
-  threshold: number,
+  allRows: number,
+  currentRead: ScoredRead | undefined,
 ): Promise<ClassificationEntry[]> {
-  const label = quoteIdentifier(options.label ?? '');
+  const threshold = options.threshold ?? 0.5;
+  const score = options.score ?? '';
+  const label = options.label ?? '';
+  const request = options.performance;
+  const sameColumns =
+    request?.task === 'binary' &&
+    request.score === score &&
+    request.label === label &&
+    request.threshold === threshold;
+  // a slice whose value is "all" shows like all rows: their order is the SQL path's to keep
+  const sliceNamedAll = currentRead?.slices.some((slice) => displaySlice(slice) === 'all');
+  if (
+    currentRead &&
+    sameColumns &&
+    !sliceNamedAll &&
+    !(await queryClassificationReadsDiffer(store, table, { score, label }))
+  )
+    return classificationOfRead(currentRead, allRows, threshold, options.slice !== undefined);
   const relation: RelationSql = {
     sql: `SELECT ${options.slice ? `ifNull(toString(${quoteIdentifier(options.slice)}), '(null)')` : "''"} AS slice,
-      toFloat64OrNull(toString(${quoteIdentifier(options.score ?? '')})) AS score,
-      multiIf(isNull(${label}), NULL, lower(toString(${label})) IN ('1', '1.0', 'true', 'yes'), 1,
-              lower(toString(${label})) IN ('0', '0.0', 'false', 'no'), 0, NULL)::Nullable(UInt8) AS label
+      toFloat64OrNull(toString(${quoteIdentifier(score)})) AS score,
+      ${classificationLabelSql(label)}::Nullable(UInt8) AS label
       FROM ${quoteIdentifier(table)}`,
     params: {},
   };
   const aggregates = await queryClassificationAggregates(store, relation, threshold);
-  return aggregates
-    .filter((row) => options.slice !== undefined || row.slice === ALL_SLICES)
-    .map((row) => ({
-      slice: displaySlice(row.slice),
-      n: row.n,
-      auroc:
-        row.positives > 0 && row.negatives > 0
-          ? aurocFromCounts({
-              positives: row.positives,
-              negatives: row.negatives,
-              pairsWon: row.pairsWon,
-            })
-          : null,
-      positive_rate: {
-        labels: row.labelled > 0 ? row.positives / row.labelled : null,
-        predicted: row.scored > 0 ? row.predictedPositives / row.scored : null,
-      },
-    }))
-    .sort((a, b) =>
-      a.slice === 'all' ? -1 : b.slice === 'all' ? 1 : a.slice.localeCompare(b.slice),
-    );
+  return sortClassification(
+    aggregates
+      .filter((row) => options.slice !== undefined || row.slice === ALL_SLICES)
+      .map((row) => classificationEntry({ ...row, slice: displaySlice(row.slice) })),
+  );
 }
 
 async function countRows(store: Store, tables: { baseline: string; current: string }) {

@@ -67,10 +67,24 @@ export function performanceColumns(
   ];
 }
 
+/**
+ * A binary side's one read and sort: every slice (raw values, ascending) with its row count
+ * (scored or not), each slice's histogram and all rows' (compareFiles' classification
+ * section reads the current side's instead of scanning it again).
+ */
+export interface ScoredRead {
+  slices: string[];
+  sliceRows: number[];
+  groups: ScoreHistogram[];
+  all: ScoreHistogram;
+}
+
 export async function measurePerformance(
   store: Store,
   files: PerformanceFiles,
   request: PerformanceRequest,
+  /** Told the current side's binary read, when one is made. */
+  onCurrentRead?: (read: ScoredRead) => void,
 ): Promise<PerformanceEntry[]> {
   const has = (side: Side, column: string | undefined) =>
     column !== undefined && hasColumn(files[side].file, column);
@@ -87,7 +101,7 @@ export async function measurePerformance(
   );
   const entries =
     request.task === 'binary'
-      ? await binary(store, files, request, measured)
+      ? await binary(store, files, request, measured, onCurrentRead)
       : request.task === 'regression'
         ? await regression(store, files, request, measured)
         : await multiclass(store, files, request, measured);
@@ -99,6 +113,7 @@ async function binary(
   files: PerformanceFiles,
   request: PerformanceRequest,
   measured: Side[],
+  onCurrentRead?: (read: ScoredRead) => void,
 ): Promise<PerformanceEntry[]> {
   const score = request.score ?? '';
   for (const side of ['baseline', 'current'] as const) {
@@ -120,13 +135,14 @@ async function binary(
   }
   // each side's rows read once as typed arrays and sorted once: every metric is a sweep
   const histograms = async (side: Side, labelled: boolean): Promise<SliceHistograms> => {
-    const { slices, rows } = await queryScoredRows(store, {
+    const { slices, sliceRows, rows } = await queryScoredRows(store, {
       table: files[side].table,
       slice: files.slice,
       score,
       ...(labelled ? { label: request.label } : {}),
     });
     const built = scoreHistograms(rows, Math.max(1, slices.length));
+    if (side === 'current') onCurrentRead?.({ slices, sliceRows, ...built });
     const named: [string, ScoreHistogram][] = [
       ['all', built.all],
       ...slices.map((slice, i): [string, ScoreHistogram] => [

@@ -19,16 +19,35 @@ export interface ScoreHistogramRow {
   negatives: number;
 }
 
+/**
+ * The Mann-Whitney counts of distinct scores in ascending order, given as parallel
+ * positive and negative counts: each positive wins the pairs with the negatives below it and
+ * half those tied with it. Every term is a whole or half number, so the sums are exact.
+ */
+export function mannWhitneyOfSorted(
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+): { positives: number; negatives: number; pairsWon: number } {
+  let negativesBelow = 0;
+  let positivesSeen = 0;
+  let pairsWon = 0;
+  for (let r = 0; r < positives.length; r += 1) {
+    const p = positives[r] ?? 0;
+    const q = negatives[r] ?? 0;
+    pairsWon += p * (negativesBelow + q / 2);
+    negativesBelow += q;
+    positivesSeen += p;
+  }
+  return { positives: positivesSeen, negatives: negativesBelow, pairsWon };
+}
+
 /** The same from a table of distinct scores with their positive and negative counts. */
 export function aurocFromScoreHistogram(rows: readonly ScoreHistogramRow[]): number {
   const sorted = [...rows].sort((a, b) => a.score - b.score);
-  let negativesBelow = 0;
-  let positives = 0;
-  let pairsWon = 0;
-  for (const row of sorted) {
-    pairsWon += row.positives * (negativesBelow + row.negatives / 2);
-    negativesBelow += row.negatives;
-    positives += row.positives;
-  }
-  return aurocFromCounts({ positives, negatives: negativesBelow, pairsWon });
+  return aurocFromCounts(
+    mannWhitneyOfSorted(
+      sorted.map((row) => row.positives),
+      sorted.map((row) => row.negatives),
+    ),
+  );
 }

@@ -1,4 +1,9 @@
-import { aurocFromCounts, aurocFromScoreHistogram, type ScoreHistogramRow } from './auroc.js';
+import {
+  aurocFromCounts,
+  aurocFromScoreHistogram,
+  mannWhitneyOfSorted,
+  type ScoreHistogramRow,
+} from './auroc.js';
 import { aurocBracketFromCells, labelledScoreCells } from './aurocCells.js';
 import { convexSumBounds, monotoneSumBounds, type ValueCell } from './cellSums.js';
 import { add, bracketOf, exact, type Bracket, type Interval } from './interval.js';
@@ -89,8 +94,6 @@ export function addBinaryQualityCounts(
   positives: number,
   negatives: number,
 ): void {
-  if (!(score >= 0 && score <= 1))
-    throw new RangeError(`binary quality: score ${score} is not a probability in [0, 1]`);
   if (!(
     Number.isInteger(positives) &&
     positives >= 0 &&
@@ -202,11 +205,16 @@ export interface BinaryQualityMetrics {
 
 /** Every metric, exact, from the accumulator. NaN where sklearn raises (AUROC of one class). */
 export function binaryQualityMetrics(sums: BinaryQualitySums): BinaryQualityMetrics {
-  const n = sums.tp + sums.fp + sums.fn + sums.tn;
   const rows: ScoreHistogramRow[] = [...sums.scores].map(([score, row]) => ({ score, ...row }));
+  return metricsOfSums(sums, aurocFromScoreHistogram(rows));
+}
+
+/** The metrics the accumulator's sums give, beside an AUROC computed from its scores. */
+function metricsOfSums(sums: BinaryQualitySums, rocAuc: number): BinaryQualityMetrics {
+  const n = sums.tp + sums.fp + sums.fn + sums.tn;
   const { ece, reliability } = calibrationOfBins(sums, n);
   return {
-    roc_auc: aurocFromScoreHistogram(rows),
+    roc_auc: rocAuc,
     ...thresholdMetrics(sums),
     log_loss: sums.logLossSum / n,
     brier_score: sums.brierSum / n,
@@ -234,31 +242,17 @@ export function binaryQualityOfSortedCounts(
   options: BinaryQualityOptions,
 ): BinaryQualityMetrics {
   const sums = emptyBinaryQuality(options);
-  let negativesBelow = 0;
-  let positivesSeen = 0;
-  let pairsWon = 0;
   for (let r = 0; r < counts.score.length; r += 1) {
-    const score = counts.score[r] ?? NaN;
     const positives = counts.positives[r] ?? 0;
     const negatives = counts.negatives[r] ?? 0;
     if (positives + negatives === 0) continue;
-    addConfusionAndTerms(sums, score, positives, negatives);
-    pairsWon += positives * (negativesBelow + negatives / 2);
-    negativesBelow += negatives;
-    positivesSeen += positives;
+    addConfusionAndTerms(sums, counts.score[r] ?? NaN, positives, negatives);
   }
-  const n = sums.tp + sums.fp + sums.fn + sums.tn;
-  const { ece, reliability } = calibrationOfBins(sums, n);
-  return {
-    roc_auc: aurocFromCounts({ positives: positivesSeen, negatives: negativesBelow, pairsWon }),
-    ...thresholdMetrics(sums),
-    log_loss: sums.logLossSum / n,
-    brier_score: sums.brierSum / n,
-    ece,
-    calibration_bins: sums.calibrationBins,
-    reliability,
-    confusion: { tp: sums.tp, fp: sums.fp, fn: sums.fn, tn: sums.tn },
-  };
+  // a score with no events adds nothing to the Mann-Whitney counts either
+  return metricsOfSums(
+    sums,
+    aurocFromCounts(mannWhitneyOfSorted(counts.positives, counts.negatives)),
+  );
 }
 
 /** Per calibration bin (calibrationBin's order): events, Σ score and Σ label. */

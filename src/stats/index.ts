@@ -1,5 +1,10 @@
 /** Pure statistics: numbers in, numbers out. Aggregates come from SQL; the math is here. */
-export { aurocFromCounts, aurocFromScoreHistogram, type ScoreHistogramRow } from './auroc.js';
+export {
+  aurocFromCounts,
+  aurocFromScoreHistogram,
+  mannWhitneyOfSorted,
+  type ScoreHistogramRow,
+} from './auroc.js';
 export {
   binCounts,
   binEdgesFromQuantiles,

@@ -279,6 +279,17 @@ export async function insertEvents(store: Store, rows: readonly EventTableRow[])
  */
 const SERVER_IDS_PER_QUERY = 2000;
 
+/**
+ * A set of ids for `x IN …`, as a subquery over the array parameter. The literal form
+ * `IN {ids:Array(String)}` is analysed element by element: past about 65k ids one lookup
+ * took 139 s of CPU on 200k stored events (embedded ClickHouse 26.7), the subquery 0.17 s;
+ * below that they cost the same. A writer batch above 65k events (a raised
+ * DRIFTWATCH_INGEST_LINGER_MESSAGES, a backlog) stalled ingest on its duplicate lookup.
+ */
+function idSet(param: string): string {
+  return `(SELECT arrayJoin({${param}:Array(String)}))`;
+}
+
 async function inChunks<T>(
   store: Store,
   items: readonly T[],
@@ -319,7 +330,7 @@ async function findStoredEventChunk(store: Store, keys: readonly EventKey[]): Pr
   }>(
     `SELECT model, kind, toUnixTimestamp64Milli(ts) AS ts_ms, event_id FROM events
      WHERE model IN {models:Array(String)} AND (${conditions.join(' OR ')})
-       AND event_id IN {ids:Array(String)}`,
+       AND event_id IN ${idSet('ids')}`,
     params,
   );
   return new Set(rows.map((row) => eventKeyString({ ...row, tsMs: Number(row.ts_ms) })));
@@ -367,7 +378,7 @@ async function findStoredLabelChunk(store: Store, rows: readonly LabelRow[]): Pr
   if (rows.length === 0) return new Set();
   const stored = await store.query<LabelRow>(
     `SELECT model, prediction_id, label, toString(ts) AS ts, event_id FROM labels
-     WHERE model IN {models:Array(String)} AND prediction_id IN {ids:Array(String)}`,
+     WHERE model IN {models:Array(String)} AND prediction_id IN ${idSet('ids')}`,
     {
       models: [...new Set(rows.map((row) => row.model))],
       ids: [...new Set(rows.map((row) => row.prediction_id))],
@@ -401,7 +412,7 @@ async function findStoredDeadLetterChunk(
   if (rows.length === 0) return new Set();
   const stored = await store.query<{ source: string; dead_letter_id: string }>(
     `SELECT source, dead_letter_id FROM dead_letters
-     WHERE source IN {sources:Array(String)} AND dead_letter_id IN {ids:Array(String)}`,
+     WHERE source IN {sources:Array(String)} AND dead_letter_id IN ${idSet('ids')}`,
     {
       sources: [...new Set(rows.map((row) => row.source))],
       ids: [...new Set(rows.map((row) => row.dead_letter_id))],

@@ -58,7 +58,7 @@ describe('the CLI on bad input', () => {
     const history = await runCli(['history', '--model', 'fraud-detectr'], env);
     expect(history.status).toBe(2);
     expect(history.stderr).toBe(
-      'driftwatch: --model: unknown model "fraud-detectr": no monitor and no history (known models: churn-model, fraud-detector)\n',
+      'driftwatch: --model: unknown model "fraud-detectr": no monitor and no history (known models: churn-model, delivery-time, fraud-detector, ticket-router)\n',
     );
     const backtest = await runCli(
       [

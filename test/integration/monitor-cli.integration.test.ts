@@ -26,13 +26,23 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(
-      /stored: \{"events":\{"predictions":12000,"features":0,"labels":12000\},"dead_letters":0\}/,
-    );
+      /stored: \{"events":\{"predictions":24000,"features":0,"labels":0\},"dead_letters":0\}/,
+    ); // the labels come later, a label delay after their predictions
     // drift in the middle third: windows before it are ok, the drifted ones critical, and
     // once the data is clean again the windows are ok again
-    const fraud = result.stdout.split('== fraud-detector')[1] ?? '';
+    const fraud = result.stdout.split('== fraud-detector')[1]?.split('\n==')[0] ?? '';
     const statuses = [...fraud.matchAll(/^ {2}\S+Z {2}(\S+)/gm)].map((m) => m[1]);
     expect(statuses).toEqual(['ok', 'ok', 'critical', 'critical', 'ok', 'ok']);
+    // the regression and the multiclass model: drifted inputs and predictions in the drifted
+    // windows, then (their labels half an hour late) the quality of those windows
+    for (const model of ['delivery-time', 'ticket-router']) {
+      const section = result.stdout.split(`== ${model}`)[1]?.split('\n==')[0] ?? '';
+      const windows = [...section.matchAll(/^ {2}\S+Z {2}(\S+)/gm)].map((m) => m[1]);
+      expect(windows, model).toEqual(['ok', 'ok', 'critical', 'critical', 'critical', 'ok']);
+    }
+    expect(result.stdout).toMatch(/critical +psi:2 +prediction +city=north/);
+    expect(result.stdout).toMatch(/critical +prediction_psi +- +channel=chat/);
+    expect(result.stdout).toMatch(/critical +class_score_psi +scores\.technical +all/);
     expect(result.stdout).toMatch(/critical +psi +amount +channel=web/);
     expect(result.stdout).toMatch(/critical +psi +plan +region=EU/);
     expect(result.stdout).toMatch(/where to look/);
@@ -73,7 +83,44 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
     expect(
       received.some((line) => /^ {2}slack +#ml-alerts +CRITICAL fraud-detector/.test(line)),
     ).toBe(true);
+    for (const [model, to] of [
+      ['delivery-time', 'logistics-ml@example\\.com'],
+      ['ticket-router', 'support-ml@example\\.com'],
+    ] as const) {
+      const firing = index(
+        new RegExp(`^ {2}email +${to} +\\[driftwatch\\] CRITICAL ${model}: \\d+ firing`),
+      );
+      const resolved = index(
+        new RegExp(`^ {2}email +${to} +\\[driftwatch\\] RESOLVED ${model}: \\d+ alerts resolved`),
+      );
+      expect(firing, model).toBeGreaterThanOrEqual(0);
+      expect(resolved, model).toBeGreaterThan(firing);
+    }
+    expect(result.stdout).toMatch(/^labels not arrived yet: 999 of delivery-time/m);
   }, 200_000);
+
+  it('holds the regression and multiclass quality the late labels judged', async () => {
+    const breaches = async (model: string) => {
+      const result = await runCli(
+        ['history', '--model', model, '--json', '--limit', '100000'],
+        env,
+      );
+      const rows = JSON.parse(result.stdout) as {
+        metric: string;
+        status: string;
+        slice_value: string;
+      }[];
+      return new Set(
+        rows.filter((r) => r.status === 'critical' && r.slice_value === 'all').map((r) => r.metric),
+      );
+    };
+    const regression = await breaches('delivery-time');
+    for (const metric of ['psi', 'ks', 'mae', 'rmse', 'residual_ks'])
+      expect(regression.has(metric), metric).toBe(true);
+    const multiclass = await breaches('ticket-router');
+    for (const metric of ['psi', 'prediction_psi', 'class_score_psi', 'accuracy', 'f1_macro'])
+      expect(multiclass.has(metric), metric).toBe(true);
+  });
 
   it('prints the drift history', async () => {
     const result = await runCli(
@@ -225,7 +272,9 @@ describe('driftwatch demo, then the monitor commands on its data', () => {
   it('prints what is stored, for scripts', async () => {
     const result = await runCli(['status', '--json'], env);
     expect(JSON.parse(result.stdout)).toEqual({
-      events: { predictions: 12000, features: 0, labels: 12000 },
+      // the labels that had arrived when the history ended: all but each model's last label
+      // delay (2 h, 1 h, 30 min, 30 min) of its 2,000 predictions an hour
+      events: { predictions: 24000, features: 0, labels: 6000 * 4 - 3999 - 1999 - 999 - 999 },
       dead_letters: 0,
     });
   });
@@ -255,7 +304,7 @@ describe('driftwatch validate', () => {
       DRIFTWATCH_MONITOR_SECRETS: 'RETRAIN_SECRET',
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/2 monitor\(s\) valid/);
+    expect(result.stdout).toMatch(/4 monitor\(s\) valid/);
     // without: the rule it breaks, where
     const closed = await runCli(['validate', 'monitors'], { DRIFTWATCH_MONITOR_SECRETS: '' });
     expect(closed.status).toBe(2);
@@ -320,7 +369,7 @@ checks:
     const result = await runCli(['validate', dir]);
     expect(result.status).toBe(2);
     expect(result.stderr).toBe(
-      `${path.join(dir, 'churn-model.yaml')}:5:9: baseline.file: no such file: ${path.resolve(dir, '../baselines/churn-model.csv')}\n`,
+      `${path.join(dir, 'churn-model.yaml')}:7:9: baseline.file: no such file: ${path.resolve(dir, '../baselines/churn-model.csv')}\n`,
     );
   });
 });

@@ -122,7 +122,7 @@ describe('npm pack, installed into an empty directory', () => {
     );
     expect(demo.stderr).toBe('');
     expect(demo.status).toBe(0);
-    expect(demo.stdout).toMatch(/^stored: \{"events":\{"predictions":1200,/m);
+    expect(demo.stdout).toMatch(/^stored: \{"events":\{"predictions":2400,/m);
     expect(demo.stdout).toMatch(/^== fraud-detector: /m);
     expect(demo.stdout).toMatch(/^== churn-model: /m);
     expect(demo.stdout).not.toMatch(/card-fraud/);
