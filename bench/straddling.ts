@@ -27,6 +27,8 @@ const REGIONS = 10;
 const BASELINE_ROWS = 50_000;
 const HOUR = 3_600_000;
 const RUNS = 3;
+/** Events an insert: the writer's batch (DRIFTWATCH_INGEST_LINGER_MESSAGES' default). */
+const INSERT_BLOCK = 20_000;
 /** Shift of feature n_i in the window: KS D ≈ 0.4 · shift, so n10..n14 sit near 0.1. */
 const shiftOf = (i: number) => 0.0125 * i;
 
@@ -102,7 +104,8 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
   });
   try {
     await migrate(store);
-    const chunk = 1_000_000;
+    // the writer's batches (DRIFTWATCH_INGEST_LINGER_MESSAGES, 20,000): the blocks the views see on ingest
+    const chunk = INSERT_BLOCK;
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     for (let offset = 0; offset < size; offset += chunk)
@@ -114,11 +117,11 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
         `(${((cpu.user + cpu.system) / size).toFixed(2)} µs an event); ${loadLine()}`,
     );
     await insertCostOfFinerCells(store, end);
-    for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k12'])
+    for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10'])
       await store.command(`OPTIMIZE TABLE ${table} FINAL`);
     const sizes = await store.query<{ table: string; rows: string; bytes: string }>(
       `SELECT table, toString(sum(rows)) AS rows, toString(sum(bytes_on_disk)) AS bytes FROM system.parts
-       WHERE database = currentDatabase() AND active AND table IN ('summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k12')
+       WHERE database = currentDatabase() AND active AND table IN ('summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10')
        GROUP BY table ORDER BY table`,
     );
     console.log(
@@ -131,24 +134,25 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
 
 /**
  * The finer cells' ingest cost: 200k events of another model inserted with every view,
- * then 200k with summary_1h_k12_mv detached, CPU of this process (the engine is embedded).
+ * then 200k with summary_1h_k10_mv detached, CPU of this process (the engine is embedded).
  */
 async function insertCostOfFinerCells(store: Store, end: Date): Promise<void> {
   const n = 200_000;
   const measure = async (model: string) => {
     const cpu0 = process.cpuUsage();
-    await insertEvents(store, 0, n, n, end, model);
+    for (let offset = 0; offset < n; offset += INSERT_BLOCK)
+      await insertEvents(store, offset, INSERT_BLOCK, n, end, model);
     const cpu = process.cpuUsage(cpu0);
     return (cpu.user + cpu.system) / n;
   };
   const costs: { with: number[]; without: number[] } = { with: [], without: [] };
   for (let i = 0; i < 3; i += 1) {
     costs.with.push(await measure(`cost-with-${i}`));
-    await store.command('DETACH TABLE summary_1h_k12_mv');
+    await store.command('DETACH TABLE summary_1h_k10_mv');
     try {
       costs.without.push(await measure(`cost-without-${i}`));
     } finally {
-      await store.command('ATTACH TABLE summary_1h_k12_mv');
+      await store.command('ATTACH TABLE summary_1h_k10_mv');
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? NaN;
@@ -161,7 +165,7 @@ async function insertCostOfFinerCells(store: Store, end: Date): Promise<void> {
     {},
     { mutations_sync: '2' },
   );
-  for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k12', 'slice_combos'])
+  for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10', 'slice_combos'])
     await store.command(
       `ALTER TABLE ${table} DELETE WHERE model LIKE 'cost-%'`,
       {},

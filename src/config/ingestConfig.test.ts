@@ -19,6 +19,7 @@ describe('the ingest section of the configuration', () => {
         deadLettersDays: 30,
         fiveMinuteSummaryDays: 0,
         hourSummaryDays: 0,
+        finerSummaryDays: 35,
       },
     });
   });
@@ -39,6 +40,7 @@ describe('the ingest section of the configuration', () => {
       DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
       DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '35',
       DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '400',
+      DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '10',
     });
     expect(config).toEqual({
       maxEventBytes: 2048,
@@ -56,6 +58,7 @@ describe('the ingest section of the configuration', () => {
         deadLettersDays: 0,
         fiveMinuteSummaryDays: 35,
         hourSummaryDays: 400,
+        finerSummaryDays: 10,
       },
     });
   });
@@ -94,6 +97,25 @@ describe('the ingest section of the configuration', () => {
     expect(
       loadIngestConfig({ DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '30' }).retention,
     ).toMatchObject({ fiveMinuteSummaryDays: 30, hourSummaryDays: 0 });
+  });
+
+  it('keeps the finer cells no longer than the hour summaries', () => {
+    const retention = (env: Record<string, string>) => loadIngestConfig(env).retention;
+    expect(retention({})).toMatchObject({ hourSummaryDays: 0, finerSummaryDays: 35 });
+    const hour = {
+      DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '7',
+      DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '14',
+    };
+    expect(retention(hour)).toMatchObject({ finerSummaryDays: 14 });
+    expect(retention({ ...hour, DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '0' })).toMatchObject({
+      finerSummaryDays: 14,
+    });
+    expect(retention({ ...hour, DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '3' })).toMatchObject({
+      finerSummaryDays: 3,
+    });
+    expect(retention({ DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '0' })).toMatchObject({
+      finerSummaryDays: 0,
+    });
   });
 
   it.each([

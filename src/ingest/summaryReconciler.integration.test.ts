@@ -38,15 +38,20 @@ const SCENARIOS: { model: string; detached: string[]; repaired: string[] }[] = [
   {
     model: 'cut-all',
     detached: ['events_summary_input_mv'],
-    repaired: ['summary_5m', 'summary_1h', 'summary_1h_k12', 'summary_1d', 'slice_combos'],
+    repaired: ['summary_5m', 'summary_1h', 'summary_1h_k10', 'summary_1d', 'slice_combos'],
   },
-  { model: 'cut-finer', detached: ['summary_1h_k12_mv'], repaired: ['summary_1h_k12'] },
+  { model: 'cut-finer', detached: ['summary_1h_k10_mv'], repaired: ['summary_1h_k10'] },
   { model: 'cut-hour', detached: ['summary_1h_rollup_mv'], repaired: ['summary_1h'] },
   { model: 'cut-five', detached: ['summary_5m_rollup_mv'], repaired: ['summary_5m'] },
   { model: 'cut-day', detached: ['summary_1d_fine_mv'], repaired: ['summary_1d'] },
   {
     model: 'cut-numbers',
-    detached: ['summary_fine_numbers_mv'],
+    detached: ['summary_finer_numbers_mv'],
+    repaired: ['summary_5m', 'summary_1h', 'summary_1h_k10', 'summary_1d'],
+  },
+  {
+    model: 'cut-fine-numbers',
+    detached: ['summary_finer_fine_mv'],
     repaired: ['summary_5m', 'summary_1h', 'summary_1d'],
   },
   {

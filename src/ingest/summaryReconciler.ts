@@ -96,7 +96,7 @@ const GRAIN_MS: Record<SummaryTable, number> = {
   summary_5m: 5 * 60_000,
   summary_1h: HOUR_MS,
   summary_1d: DAY_MS,
-  summary_1h_k12: HOUR_MS,
+  summary_1h_k10: HOUR_MS,
 };
 
 interface CheckContext {
@@ -184,9 +184,9 @@ export function createSummaryReconciler(
     const tables: [SummaryTable, GrainCounts[]][] = [['summary_1h', hours]];
     if (kept(context.retained['5m'], scope.hourMs, context.nowMs))
       tables.unshift(['summary_5m', events]);
-    // the hour grain's finer cells (0015) are kept as long as the hour grain
-    if (kept(context.retained['1h'], scope.hourMs, context.nowMs))
-      tables.push(['summary_1h_k12', hours.map(numbersOnly)]);
+    // the hour grain's finer cells (0015), while they are kept
+    if (kept(context.retained.finer, scope.hourMs, context.nowMs))
+      tables.push(['summary_1h_k10', hours.map(numbersOnly)]);
     for (const [table, expected] of tables) {
       const counted = await countSummaryValues(store, table, span);
       const stored = NUMBERS_ONLY.has(table) ? counted.map(numbersOnly) : counted;
@@ -417,7 +417,7 @@ function addTo(into: ReconcileReport, from: ReconcileReport): void {
   into.postponed += from.postponed;
 }
 
-/** What a numbers-only table (summary_1h_k12) is compared by: its numbers, nothing else. */
+/** What a numbers-only table (summary_1h_k10) is compared by: its numbers, nothing else. */
 function numbersOnly(row: GrainCounts): GrainCounts {
   return {
     ...row,
@@ -428,7 +428,7 @@ function numbersOnly(row: GrainCounts): GrainCounts {
 const TABLES = [
   'summary_5m',
   'summary_1h',
-  'summary_1h_k12',
+  'summary_1h_k10',
   'summary_1d',
   'slice_combos',
 ] as const;

@@ -6,6 +6,7 @@ import { insertTestPredictions, type TestPrediction } from '../../test/helpers/e
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createRandom, type Random } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
+import { applyRetention } from '../store/retention.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -270,6 +271,43 @@ describe('brackets from summaries contain the exact values', () => {
       expect(narrowed.exactFallback).toBeNull();
       for (const result of narrowed.results)
         expect(result.status, key(result)).toBe(statuses.get(key(result)));
+    }
+  });
+
+  // after the raw events are gone: only the report is compared (the exact path is the one above)
+  it('leaves straddling verdicts to the exact fallback, saying why, when the window reaches past the finer cells kept', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
+    const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    // the window is days old whenever this runs: finer cells kept one day
+    const keepForever = {
+      eventsDays: 0,
+      deadLettersDays: 0,
+      fiveMinuteSummaryDays: 0,
+      hourSummaryDays: 0,
+      finerSummaryDays: 0,
+    };
+    await applyRetention(store, { ...keepForever, finerSummaryDays: 1 });
+    try {
+      const run = await evaluateMonitorWindow(store, loaded.plan, W, {
+        now: W.end,
+        persist: false,
+      });
+      const straddling = run.narrowing?.straddling ?? 0;
+      expect(straddling).toBeGreaterThan(0);
+      expect(run.narrowing).toMatchObject({
+        settled: 0,
+        rounds: 0,
+        unsettled: { finer_cells_expired: straddling },
+        finerCellsExpired: { keptDays: 1, windowStart: W.start.toISOString() },
+      });
+      expect(run.exactFallback).toMatchObject({
+        verdicts: straddling,
+        reasons: { finer_cells_expired: straddling },
+      });
+    } finally {
+      await applyRetention(store, keepForever);
     }
   });
 

@@ -25,6 +25,7 @@ import {
   type FinerCellRequest,
 } from '../store/narrowingQueries.js';
 import { profileSliceId, type ProfileSource, type WindowEvents } from '../store/profileQueries.js';
+import { readRetainedDays } from '../store/retention.js';
 import { listSliceCombos, listSummaryRebuilds } from '../store/summaryQueries.js';
 import { windowPieces, type TimeWindow } from '../timeWindow.js';
 import type { FinerCell } from '../drift/narrowing.js';
@@ -36,7 +37,7 @@ import type { WindowAggregates } from './windowAggregates.js';
  * Straddling drift verdicts narrowed before any raw row crosses into Node: the cells a
  * verdict's bracket depends on (src/drift/narrowing.ts) are replaced by finer cells of
  * the same values, and the verdicts judged again; twice at most. The first round reads a
- * window's stored finer cells (summary_1h_k12, 32 per hour cell) of only the straddling
+ * window's stored finer cells (summary_1h_k10, 8 per hour cell) of only the straddling
  * features, slices and value ranges — and raw events only for the window's edges that fill
  * no whole hour — so its cost does not grow with the window's events. A second round, for
  * what still straddles, counts the window's raw events of those ranges in 64 parts each
@@ -55,6 +56,11 @@ export interface NarrowingReport {
   rawEventRounds: number;
   /** Why the others were left to raw rows: reason → verdicts. */
   unsettled: Partial<Record<UnsettledReason, number>>;
+  /**
+   * Set when a window reaches back past what the finer cells keep: nothing was narrowed,
+   * every straddling verdict went to the exact fallback (reason `finer_cells_expired`).
+   */
+  finerCellsExpired?: { keptDays: number; windowStart: string };
 }
 
 export type UnsettledReason =
@@ -63,9 +69,14 @@ export type UnsettledReason =
   /** A statistic narrowing does not refine (not a numeric feature's distribution). */
   | 'not_narrowable'
   /** The raw rows hold other values than the summaries (events still arriving, a rebuild pending). */
-  | 'summaries_and_rows_differ';
+  | 'summaries_and_rows_differ'
+  /** The window (or its baseline's range) reaches past DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS. */
+  | 'finer_cells_expired';
 
 export const NARROWING_ROUNDS = 2;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const METRIC_TARGETS: Record<string, 'ks' | 'bins' | 'wasserstein'> = {
   ks: 'ks',
@@ -105,6 +116,13 @@ export async function narrowUndecided(
     rawEventRounds: 0,
     unsettled: {},
   };
+  const expired = await finerCellsExpired(input);
+  if (expired) {
+    // as without finer cells: the exact fallback over raw rows, and the reason said
+    report.finerCellsExpired = expired;
+    report.unsettled.finer_cells_expired = undecided.length;
+    return { aggregates, verdicts: judgeWindow(input.plan, aggregates), report };
+  }
   const numeric = new Set(
     input.plan.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
   );
@@ -160,6 +178,24 @@ export async function narrowUndecided(
     report.unsettled[reason] = (report.unsettled[reason] ?? 0) + 1;
   }
   return { aggregates: current, verdicts, report };
+}
+
+/**
+ * Whether the window, or its baseline's range of events, starts before what the finer cells
+ * keep now (their TTL, read as the grains' are, with the same margin: a merge may delete at
+ * the horizon while it is read).
+ */
+async function finerCellsExpired(
+  input: NarrowingInput,
+  now = Date.now(),
+): Promise<NarrowingReport['finerCellsExpired'] | undefined> {
+  const keptDays = (await readRetainedDays(input.store, now)).finer;
+  if (keptDays <= 0) return undefined;
+  const horizon = now - keptDays * DAY_MS + HOUR_MS;
+  const source = input.profile.source;
+  const windows = [input.events.window, ...(source.kind === 'events' ? [source.window] : [])];
+  const first = windows.find((window) => window.start.getTime() < horizon);
+  return first ? { keptDays, windowStart: first.start.toISOString() } : undefined;
 }
 
 function pairKey(feature: string, sliceKey: string, sliceValue: string): string {

@@ -1,5 +1,10 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
-import { rebuildParams, validityClause, type SummaryRebuild } from './summaryQueries.js';
+import {
+  FINER_BUCKET,
+  rebuildParams,
+  validityClause,
+  type SummaryRebuild,
+} from './summaryQueries.js';
 import { sliceIdSql, sliceLabelsSql, type ProfileSource } from './profileQueries.js';
 import type { ProfileSliceKey } from '../drift/slices.js';
 import type { FinerCell, ValueInterval } from '../drift/narrowing.js';
@@ -139,14 +144,17 @@ export interface StoredFinerCellRequest {
 }
 
 /**
- * Per request, the stored finer cells (summary_1h_k12, migration 0015) of its feature in
+ * Per request, the stored finer cells (summary_1h_k10, migration 0015) of its feature in
  * its slice's combinations over the given hours, merged per frame and bucket, each in the
  * interval its min falls in. A stored finer cell lies inside one hour-grain cell, which is
  * inside one of the intervals or apart from all of them (narrowing.ts intervalsToRefine),
  * so the cells of an interval are exactly its values' cells; replaceRefined checks that
  * they add up (a cell that does not lie inside the interval its min is in, or values the
  * finer cells lack, leave the pair unnarrowed). Nothing but these cells crosses into Node,
- * and no raw event is read: the cost follows the cells of the straddling ranges, not N.
+ * and no raw event is read. The table is ordered by (feature, slice_hash, state, frame,
+ * bucket, hour), and each interval is read as its bucket range under each of the feature's
+ * frames (finerBucketRanges), so the rows read are the straddling ranges' cells — not the
+ * window's, and not a function of N.
  */
 export async function queryStoredFinerCells(
   store: Store,
@@ -171,6 +179,18 @@ export async function queryStoredFinerCells(
     sq_hi: wanted.flatMap(({ request }) => request.intervals.map((i) => i.hi)),
     sq_req: wanted.flatMap(({ request }, q) => request.intervals.map(() => q + 1)),
   };
+  const ranges = await finerBucketRanges(store, params);
+  if (ranges.length === 0) return answer;
+  const keyRanges = ranges.map((range, i) => {
+    const request = wanted[range.request - 1]?.request;
+    params[`sk_feature_${i}`] = request?.feature ?? '';
+    params[`sk_hashes_${i}`] = (request?.sliceHashes ?? []).map((hash) => BigInt(hash));
+    params[`sk_frame_${i}`] = range.frame;
+    params[`sk_lo_${i}`] = range.lo;
+    params[`sk_hi_${i}`] = range.hi;
+    return `(feature = {sk_feature_${i}:String} AND slice_hash IN {sk_hashes_${i}:Array(UInt64)}
+             AND frame = {sk_frame_${i}:UInt32} AND bucket >= {sk_lo_${i}:Int32} AND bucket <= {sk_hi_${i}:Int32})`;
+  });
   const hours = source.hours.map((range, i) => {
     params[`sq_from_${i}`] = toClickHouseTime(range.start);
     params[`sq_to_${i}`] = toClickHouseTime(range.end);
@@ -193,9 +213,10 @@ export async function queryStoredFinerCells(
          SELECT r, frame, bucket, sum(count) AS c, sum(value_sum) AS s, min(value_min) AS lo, max(value_max) AS hi
          FROM (
            SELECT feature, slice_hash, frame, bucket, count, value_sum, value_min, value_max
-           FROM summary_1h_k12
+           FROM summary_1h_k10
            WHERE model = {model:String} AND kind = {kind:String} AND state = 'number'
-             AND feature IN {sq_features:Array(String)} AND (${hours.join(' OR ')})
+             AND (${keyRanges.join(' OR ')})
+             AND (${hours.join(' OR ')})
              AND (${validityClause('prediction')})
          )
          ARRAY JOIN arrayFilter(q -> {sq_features:Array(String)}[q] = feature
@@ -221,4 +242,48 @@ export async function queryStoredFinerCells(
     });
   }
   return answer;
+}
+
+/** A request's bucket range in summary_1h_k10 under one frame. */
+interface FinerBucketRange {
+  /** 1-based, as in the query's arrays. */
+  request: number;
+  frame: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Each request's value hull as a range of finer buckets, under every frame its feature has
+ * had (and frame 0: no frame, centre 0, scale 1), computed by the views' own expression
+ * (z as migration 0015's view computes it, FINER_BUCKET): the bucket key is monotone in the
+ * value for a frame (z = (x − centre) / scale with scale > 0, and IEEE subtraction and
+ * division are monotone), so every finite value in [lo, hi] has its bucket in [bucket(lo),
+ * bucket(hi)]. One small query over feature_frames.
+ */
+async function finerBucketRanges(store: Store, params: QueryParams): Promise<FinerBucketRange[]> {
+  const rows = await store.query<{ r: number; frame: number; blo: number; bhi: number }>(
+    `SELECT r, frame, min(${FINER_BUCKET('zlo')}) AS blo, max(${FINER_BUCKET('zhi')}) AS bhi
+     FROM (
+       SELECT i.r AS r, f.frame AS frame,
+              (i.lo - if(isFinite(f.centre), f.centre, 0.)) / if(f.scale > 0 AND isFinite(f.scale), f.scale, 1.) AS zlo,
+              (i.hi - if(isFinite(f.centre), f.centre, 0.)) / if(f.scale > 0 AND isFinite(f.scale), f.scale, 1.) AS zhi
+       FROM (SELECT arrayJoin(range(1, length({sq_features:Array(String)}) + 1)) AS r,
+                    {sq_features:Array(String)}[r] AS feature,
+                    {sq_hull_lo:Array(Float64)}[r] AS lo, {sq_hull_hi:Array(Float64)}[r] AS hi) AS i
+       INNER JOIN (SELECT feature, frame, argMax(centre, created_at) AS centre, argMax(scale, created_at) AS scale
+                   FROM feature_frames WHERE model = {model:String} GROUP BY feature, frame
+                   UNION ALL
+                   SELECT arrayJoin({sq_features:Array(String)}) AS feature, toUInt32(0) AS frame, 0. AS centre, 1. AS scale) AS f
+         ON i.feature = f.feature
+     )
+     GROUP BY r, frame`,
+    params,
+  );
+  return rows.map((row) => ({
+    request: Number(row.r),
+    frame: Number(row.frame),
+    lo: Number(row.blo),
+    hi: Number(row.bhi),
+  }));
 }

@@ -28,6 +28,7 @@ const KEEP_FOREVER = {
   deadLettersDays: 0,
   fiveMinuteSummaryDays: 0,
   hourSummaryDays: 0,
+  finerSummaryDays: 0,
 };
 
 describe('retention as table TTLs', () => {
@@ -59,7 +60,7 @@ describe('retention as table TTLs', () => {
       dead_letters: "toDateTime(received_at) + toIntervalDay(_CAST(30, 'UInt32'))",
       summary_5m: '',
       summary_1h: '',
-      summary_1h_k12: '',
+      summary_1h_k10: '',
     });
     expect(await parts()).toEqual(before);
     // Applying it again at the next start changes nothing.
@@ -83,7 +84,7 @@ describe('retention as table TTLs', () => {
       dead_letters: '',
       summary_5m: '',
       summary_1h: '',
-      summary_1h_k12: '',
+      summary_1h_k10: '',
     });
     await applyRetention(store, KEEP_FOREVER);
   });
@@ -100,7 +101,7 @@ describe('retention as table TTLs', () => {
       .toISOString()
       .replace('T', ' ')
       .slice(0, 19);
-    for (const table of ['summary_5m', 'summary_1h', 'summary_1h_k12']) {
+    for (const table of ['summary_5m', 'summary_1h', 'summary_1h_k10']) {
       await cell(table, 'prediction', '2010-01-01 00:00:00');
       await cell(table, 'prediction', recent);
       await cell(table, 'reference', '1970-01-01 00:00:00');
@@ -109,11 +110,12 @@ describe('retention as table TTLs', () => {
       ...KEEP_FOREVER,
       fiveMinuteSummaryDays: 35,
       hourSummaryDays: 400,
+      finerSummaryDays: 8,
     });
-    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400 });
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400, finer: 8 });
     await store.command('ALTER TABLE summary_5m MATERIALIZE TTL', {}, { mutations_sync: '2' });
     await store.command('ALTER TABLE summary_1h MATERIALIZE TTL', {}, { mutations_sync: '2' });
-    await store.command('ALTER TABLE summary_1h_k12 MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    await store.command('ALTER TABLE summary_1h_k10 MATERIALIZE TTL', {}, { mutations_sync: '2' });
     const kept = async (table: string) =>
       (
         await store.query<{ kind: string; start: string }>(
@@ -121,11 +123,13 @@ describe('retention as table TTLs', () => {
            WHERE model = 'retention-cells' ORDER BY grain_start`,
         )
       ).map((row) => `${row.kind} ${row.start}`);
-    // 2010 is past both: gone; the profile's cells at the epoch stay (the finer cells go with the hour grain)
-    for (const table of ['summary_5m', 'summary_1h', 'summary_1h_k12']) {
+    // 2010 is past both: gone; the profile's cells at the epoch stay
+    for (const table of ['summary_5m', 'summary_1h']) {
       expect(await kept(table)).toEqual(['reference 1970-01-01 00:00:00', `prediction ${recent}`]);
     }
+    // the finer cells have a retention of their own: ten days ago is past their 8
+    expect(await kept('summary_1h_k10')).toEqual(['reference 1970-01-01 00:00:00']);
     await applyRetention(store, KEEP_FOREVER);
-    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0 });
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0, finer: 0 });
   });
 });

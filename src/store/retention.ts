@@ -29,11 +29,11 @@ function retentionPlan(settings: RetentionSettings): TablePolicy[] {
       where: events,
     },
     { table: 'summary_1h', column: 'grain_start', days: settings.hourSummaryDays, where: events },
-    // the hour grain's finer cells (0015) go with the hour grain
+    // the hour grain's finer cells (0015): only narrowing reads them, kept for less
     {
-      table: 'summary_1h_k12',
+      table: 'summary_1h_k10',
       column: 'grain_start',
-      days: settings.hourSummaryDays,
+      days: settings.finerSummaryDays,
       where: events,
     },
   ];
@@ -45,7 +45,7 @@ const RETAINED_TABLES = [
   'dead_letters',
   'summary_5m',
   'summary_1h',
-  'summary_1h_k12',
+  'summary_1h_k10',
 ];
 
 /**
@@ -107,6 +107,8 @@ export interface RetainedDays {
   raw: number;
   '5m': number;
   '1h': number;
+  /** The hour's finer cells of numbers (summary_1h_k10), which narrowing reads. */
+  finer: number;
 }
 
 /** How long a store's TTLs are taken as read: one query a minute, not one a window. */
@@ -123,7 +125,12 @@ export function readRetainedDays(store: Store, now = Date.now()): Promise<Retain
   if (cached && now - cached.readAt < REREAD_MS) return cached.days;
   const days = describeRetention(store).then((ttls) => {
     const kept = (table: string) => ttlDays(ttls[table]);
-    return { raw: kept('events'), '5m': kept('summary_5m'), '1h': kept('summary_1h') };
+    return {
+      raw: kept('events'),
+      '5m': kept('summary_5m'),
+      '1h': kept('summary_1h'),
+      finer: kept('summary_1h_k10'),
+    };
   });
   retainedCache.set(store, { readAt: now, days });
   days.catch(() => retainedCache.delete(store));

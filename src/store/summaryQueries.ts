@@ -393,9 +393,9 @@ function rawCells(i: number, params: QueryParams, query: CellQuery, stateFilter:
 export const FINE_BUCKET = (z: string): string =>
   `if(abs(${z}) < 1, toInt32(floor(${z} * 128)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 45)) - 130816) - if(${z} < 0, 1, 0)))`;
 
-/** A finite z's bucket in summary_1h_k12 (migration 0015): 32 of them in each FINE_BUCKET. */
+/** A finite z's bucket in summary_1h_k10 (k = 10, migration 0015): 8 of them in each FINE_BUCKET. */
 export const FINER_BUCKET = (z: string): string =>
-  `if(abs(${z}) < 1, toInt32(floor(${z} * 4096)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 40)) - 4186112) - if(${z} < 0, 1, 0)))`;
+  `if(abs(${z}) < 1, toInt32(floor(${z} * 1024)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 42)) - 1046528) - if(${z} < 0, 1, 0)))`;
 
 /** Events per model in [from, to) by the 'event' cells: volume without reading raw rows. */
 export async function queryEventTimes(

@@ -13,10 +13,10 @@ import { FINE_BUCKET, FINER_BUCKET } from './summaryQueries.js';
  * `rebuild_id` 0 (the views' own) are compared: a recorded rebuild's rows are complete
  * by construction (it is recorded after its replay returned).
  */
-export type SummaryTable = 'summary_5m' | 'summary_1h' | 'summary_1d' | 'summary_1h_k12';
+export type SummaryTable = 'summary_5m' | 'summary_1h' | 'summary_1d' | 'summary_1h_k10';
 
-/** summary_1h_k12 (migration 0015) holds numbers only, in finer buckets: its check compares numbers alone. */
-export const NUMBERS_ONLY: ReadonlySet<SummaryTable> = new Set(['summary_1h_k12']);
+/** summary_1h_k10 (migration 0015) holds numbers only, in finer buckets: its check compares numbers alone. */
+export const NUMBERS_ONLY: ReadonlySet<SummaryTable> = new Set(['summary_1h_k10']);
 
 /** What cells count, by what an event puts in them: one 'event' cell per event, one cell per feature value, one per finite score. */
 export interface CellCounts {
@@ -244,7 +244,7 @@ const GRAIN_OF: Record<SummaryTable, Grain> = {
   summary_5m: '5m',
   summary_1h: '1h',
   summary_1d: '1d',
-  summary_1h_k12: '1h',
+  summary_1h_k10: '1h',
 };
 
 const GRAIN_START: Record<Grain, (fiveMinutes: string) => string> = {
@@ -266,7 +266,7 @@ function bucketAt(grain: Grain): string {
  * rolled up as its roll-ups do. Frames and the score threshold are those in force when the
  * event was ingested (the newest created before its ingested_at), as the views read them
  * during its insert. With `finerNumbersOnly`, the numbers alone in migration 0015's finer
- * buckets (summary_1h_k12_mv).
+ * buckets (summary_1h_k10_mv).
  */
 function cellsOfEvents(grain: Grain, finerNumbersOnly = false): string {
   const events = `SELECT model, toDateTime(toStartOfFiveMinutes(ts), 'UTC') AS grain5, toDate(ingested_at) AS ingest_day,

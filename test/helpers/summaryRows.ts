@@ -2,7 +2,7 @@ import type { Store } from '../../src/store/clickhouse.js';
 
 export const SUMMARY_TABLES = ['summary_5m', 'summary_1h', 'summary_1d'] as const;
 /** The grains, and the hour grain's finer cells of numbers (migration 0015). */
-export const CELL_TABLES = [...SUMMARY_TABLES, 'summary_1h_k12'] as const;
+export const CELL_TABLES = [...SUMMARY_TABLES, 'summary_1h_k10'] as const;
 export type SummaryTableName = (typeof SUMMARY_TABLES)[number];
 export type CellTableName = (typeof CELL_TABLES)[number];
 
