@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { replayWindows } from '../src/monitors/backtest.js';
+import { DEFAULT_COARSE_PASS, replayWindows } from '../src/monitors/backtest.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
 import type { TimeWindow } from '../src/timeWindow.js';
@@ -18,7 +19,8 @@ import { type CheckResult } from '../src/monitors/checkResult.js';
  *  - a 100M-event month (30 days), rows inserted into `summary_input`, the table every
  *    event reaches the views through (no raw copy is kept: 100M raw events would take most
  *    of an hour to generate here), with the exact fallback off so straddles are counted;
- *  - a backtest of that month in 5-minute windows, as the CLI replays it.
+ *  - a backtest of that month in 5-minute windows, as the CLI replays it (the month is 10M
+ *    events by default: DRIFTWATCH_BENCH_MONTH_EVENTS=100000000 for the 100M month).
  * Each prints its figures with the machine's load, the JS heap's peak and the peak RSS.
  */
 const NUMERIC = Array.from({ length: 20 }, (_, i) => `n${i}`);
@@ -215,13 +217,21 @@ function bracketLine(results: readonly CheckResult[]): string {
 }
 
 /**
- * The month's 5-minute windows replayed as `driftwatch backtest` does (replayWindows: a day
- * of windows read per query, each judged alone); the first `days` days are measured (a
- * whole month takes long here) and the month extrapolated.
+ * The month's 5-minute windows replayed as `driftwatch backtest` does; the first `days`
+ * days are measured (DRIFTWATCH_BENCH_BACKTEST_DAYS; 30 is the whole month) and the month
+ * extrapolated. Each way of DRIFTWATCH_BENCH_BACKTEST_MODES (default `exact,full`) in turn:
+ *  - full: every window read and judged from its full cells (replayWindows without the
+ *    coarse pass, a run of 24 windows a query), KS p-values from cached knots and refined
+ *    per verdict (what `driftwatch backtest` does);
+ *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
+ *  - coarse: the coarse first pass, refining only windows whose coarse verdicts straddle or
+ *    fire;
+ *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
+ * The ways must agree on every status of every check and slice of every window: the run
+ * says so, or stops.
  */
 async function benchmarkBacktest(
   store: Store,
-  // DRIFTWATCH_BENCH_BACKTEST_DAYS measures fewer (or more) days
   days = Number(process.env.DRIFTWATCH_BENCH_BACKTEST_DAYS ?? 2),
 ): Promise<void> {
   const monitor = { ...plan(), windowMs: 5 * 60_000 };
@@ -229,47 +239,98 @@ async function benchmarkBacktest(
   const windows = backtestWindows(MONTH_START, until, monitor.windowMs);
   const monthWindows = backtestWindows(MONTH_START, MONTH_END, monitor.windowMs).length;
   await prepareMonitor(store, monitor, { start: MONTH_START, end: MONTH_END });
-  const load = loadLine();
-  const timed = timeQueries(store);
-  const options = { now: MONTH_END, exactFallbackMaxEvents: 0 };
-  // DRIFTWATCH_BENCH_BACKTEST_ONE_BY_ONE=1: each window read alone, as before the batched replay
-  const oneByOne = process.env.DRIFTWATCH_BENCH_BACKTEST_ONE_BY_ONE === '1';
-  async function* replay(all: TimeWindow[]) {
-    if (!oneByOne) {
-      yield* replayWindows(timed.store, monitor, all, options);
-      return;
-    }
-    const prepared = await prepareMonitor(timed.store, monitor, all[0] as TimeWindow);
-    for (const window of all) {
-      yield await evaluateMonitorWindow(timed.store, monitor, window, {
-        ...options,
-        persist: false,
-        prepared,
-      });
-    }
-  }
-  const {
-    seconds: took,
-    heapPeakMiB,
-    result,
-  } = await withHeapPeak(async () => {
-    let fired = 0;
-    for await (const evaluation of replay(windows)) {
-      fired += evaluation.results.filter(
-        (r) => r.status === 'warn' || r.status === 'critical',
-      ).length;
-    }
-    return fired;
-  });
-  const perWindow = (ms: number) => (ms / windows.length).toFixed(1);
-  const clickhouse = timed.busyMs();
-  console.log(
-    `backtest of the 100M-event month in 5-minute windows${oneByOne ? ' (one by one)' : ''}: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s ` +
-      `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
-      `${result} checks fired), so the month's ${monthWindows} windows in about ` +
-      `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
+  const [month] = await store.query<{ n: string }>(
+    `SELECT sum(count) AS n FROM summary_1d WHERE model = 'bench-model' AND kind = 'prediction' AND state = 'event'`,
   );
-  console.log(`  where the time went: ${timed.summary(took)}`);
+  const monthEvents = `${(Number(month?.n ?? 0) / 1e6).toFixed(0)}M-event`;
+  const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full').split(',');
+  let reference: { mode: string; verdicts: string[] } | null = null;
+  for (const mode of modes) {
+    const load = loadLine();
+    const timed = timeQueries(store);
+    const outcomes = { settled: 0, refined: 0 };
+    const ks = { refined: 0, pairs: 0 };
+    const options = {
+      now: MONTH_END,
+      exactFallbackMaxEvents: 0,
+      ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
+      onKsRefined: (refined: number, pairs: number) => {
+        ks.refined += refined;
+        ks.pairs += pairs;
+      },
+      ...(mode === 'coarse'
+        ? {
+            coarse: DEFAULT_COARSE_PASS,
+            onCoarseOutcome: (o: 'settled' | 'refined') => (outcomes[o] += 1),
+          }
+        : {}),
+    };
+    async function* replay(all: TimeWindow[]) {
+      if (mode !== 'one-by-one') {
+        yield* replayWindows(timed.store, monitor, all, options);
+        return;
+      }
+      const prepared = await prepareMonitor(timed.store, monitor, all[0] as TimeWindow);
+      for (const window of all) {
+        yield await evaluateMonitorWindow(timed.store, monitor, window, {
+          ...options,
+          persist: false,
+          prepared,
+        });
+      }
+    }
+    const cpu = process.cpuUsage();
+    const {
+      seconds: took,
+      heapPeakMiB,
+      result,
+    } = await withHeapPeak(async () => {
+      let fired = 0;
+      const verdicts: string[] = [];
+      for await (const evaluation of replay(windows)) {
+        fired += evaluation.results.filter(
+          (r) => r.status === 'warn' || r.status === 'critical',
+        ).length;
+        verdicts.push(verdictDigest(evaluation.results));
+      }
+      return { fired, verdicts };
+    });
+    const used = process.cpuUsage(cpu);
+    const cpuSeconds = (used.user + used.system) / 1e6;
+    const perWindow = (ms: number) => (ms / windows.length).toFixed(1);
+    const clickhouse = timed.busyMs();
+    console.log(
+      `backtest (${mode}) of the ${monthEvents} month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s, ` +
+        `CPU ${cpuSeconds.toFixed(1)} s ` +
+        `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
+        `${result.fired} checks fired${mode === 'coarse' ? `; ${outcomes.settled} windows settled by the coarse pass, ${outcomes.refined} refined` : ''}` +
+        `${ks.pairs > 0 ? `; KS p-values from knots, ${ks.refined} of ${ks.pairs} numeric (feature, slice) pairs recomputed exactly` : ''}), ` +
+        `so the month's ${monthWindows} windows in about ` +
+        `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
+    );
+    console.log(`  where the time went: ${timed.summary(took)}`);
+    if (reference) {
+      const differing = result.verdicts.filter((v, i) => v !== reference?.verdicts[i]).length;
+      if (differing > 0)
+        throw new Error(
+          `${mode} and ${reference.mode} disagree on ${differing} of ${windows.length} windows' statuses`,
+        );
+      console.log(
+        `  ${mode} and ${reference.mode}: the same status for every check and slice of all ${windows.length} windows`,
+      );
+    } else reference = { mode, verdicts: result.verdicts };
+  }
+}
+
+/** A window's statuses, check by check and slice by slice, as one digest. */
+function verdictDigest(results: readonly CheckResult[]): string {
+  const keyed = results
+    .map(
+      (r) =>
+        `${r.checkId}|${r.metric}|${r.feature ?? ''}|${r.sliceKey}=${r.sliceValue}:${r.status}`,
+    )
+    .sort();
+  return createHash('sha256').update(keyed.join('\n')).digest('hex');
 }
 
 /** Generated feature values in the events layout: (numbers, strings, nulls) columns. */
@@ -325,7 +386,7 @@ async function generateEvents(store: Store, offset: number, rows: number, total:
   );
 }
 
-/** 100M events over 30 days into the views' input, a million at a time. */
+/** The month's events (10M by default) over 30 days into the views' input, a million at a time. */
 async function fillMonth(store: Store, total: number): Promise<void> {
   const filled = performance.now();
   const chunk = 1_000_000;

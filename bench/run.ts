@@ -32,6 +32,11 @@ const benchmarks: Benchmark[] = [
         scores: 'distinct',
       }),
   },
+  // issue 22: where the exact feature statistics' CPU goes, step by step (Parquet files)
+  {
+    name: 'report-breakdown',
+    run: async () => (await import('./reportBreakdown.js')).runReportBreakdownBenchmark(),
+  },
   {
     name: 'report-csv-10m',
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),

@@ -5,7 +5,7 @@ import { DriftwatchError } from '../errors.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { PreparedBatch } from '../ingest/pipeline.js';
 import { createEventWriter, type EventWriter } from '../ingest/writer.js';
-import type { Store } from '../store/clickhouse.js';
+import { storeError, type Store } from '../store/clickhouse.js';
 import { countStored } from '../store/events.js';
 import { buildApp } from './app.js';
 
@@ -147,6 +147,55 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
       expect((await countStored(store)).events.predictions).toBe(EVENTS);
     } finally {
       await resent.close();
+    }
+  });
+
+  it('keeps the first copy of a repeated event when the chunk holding it is retried', async () => {
+    await store.command('TRUNCATE TABLE events');
+    // chunk 2 (events 4096…) repeats e7 of chunk 1, with another score
+    const lines = body().split('\n');
+    lines[4096 + 5] = lines[7]!.replace('"score":0.5', '"score":0.9');
+    // The store's first insert into `events` fails as a lost connection does (retriable),
+    // once the second chunk is in the writer's queue behind it; every other call is the
+    // real store's.
+    let secondQueued: () => void = () => undefined;
+    const queued = new Promise<void>((resolve) => (secondQueued = resolve));
+    let failed = false;
+    const flaky: Store = {
+      ...store,
+      async insertRowBinary(table, columns, structure, data, settings) {
+        if (table === 'events' && !failed) {
+          failed = true;
+          await Promise.race([queued, new Promise((r) => setTimeout(r, 5000))]);
+          throw storeError('insert into events', new Error('socket hang up (test)'));
+        }
+        return store.insertRowBinary(table, columns, structure, data, settings);
+      },
+    };
+    const real = createEventWriter(flaky, { metrics: createIngestMetrics() });
+    const { watched } = watchedWriter(real, (_batch, call) => {
+      if (call === 2) secondQueued();
+      return Promise.resolve();
+    });
+    const app = appWith(watched);
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: lines.join('\n'),
+      });
+      expect(failed).toBe(true);
+      expect(response.statusCode).toBe(200);
+      // the counts of the same post written without a failure
+      expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 1 });
+      expect((await countStored(store)).events.predictions).toBe(EVENTS - 1);
+      const rows = await store.query<{ score: number }>(
+        "SELECT score FROM events WHERE event_id = 'e7'",
+      );
+      expect(rows).toEqual([{ score: 0.5 }]);
+    } finally {
+      await app.close();
     }
   });
 });

@@ -4,6 +4,11 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { createAlertsApi } from '../alerts/alertsApi.js';
 import type { AlertsApi } from '../api/alerts.js';
+import {
+  serviceMonitorUseCases,
+  storeMonitorUseCases,
+  type MonitorUseCases,
+} from './monitorUseCases.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { DriftwatchError, InputError, errorMessage } from '../errors.js';
 import { openStore, type Store } from '../store/clickhouse.js';
@@ -35,6 +40,8 @@ export interface CommandContext {
   storeOrService(options?: { readOnly?: boolean }): Promise<Backend>;
   /** The alerts' use cases, over the store or through the service that holds it. */
   alerts(options?: { readOnly?: boolean }): Promise<AlertsApi>;
+  /** The monitor commands' use cases, over the store or through the service that holds it. */
+  monitorUseCases(options?: { readOnly?: boolean }): Promise<MonitorUseCases>;
   /**
    * The monitors directory (DRIFTWATCH_MONITORS_DIR) under the service's rules, read once per
    * command: its valid monitors (`plans`) and its refused files (`errors`).
@@ -94,6 +101,11 @@ export function createCommandContext(env: NodeJS.ProcessEnv = process.env): {
         refused: () => monitors().errors,
         config: config.alerts,
       });
+    },
+    async monitorUseCases(options = {}) {
+      const backend = await context.storeOrService(options);
+      if (backend.kind === 'service') return serviceMonitorUseCases(backend.service);
+      return storeMonitorUseCases(backend.store, monitors, config.monitorsDir);
     },
     monitors,
     plans() {

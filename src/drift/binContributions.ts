@@ -1,5 +1,11 @@
 import { PROPORTION_FLOOR } from '../stats/index.js';
-import type { BinCounts, Bracket, CountRange } from './cells.js';
+import {
+  boxBounds,
+  flooredProportionRanges,
+  type BinCounts,
+  type Bracket,
+  type CountRange,
+} from './cells.js';
 
 /**
  * What each bin (or category) adds to PSI and to Jensen-Shannon: the bins that moved most,
@@ -90,15 +96,12 @@ function shareOf(count: CountRange, total: number): Bracket {
   };
 }
 
-/** max(count / n, 1e-4) per bin, within the count's range; the point value at its middle. */
+/** max(count / n, 1e-4) per bin, within the count's range (cells.ts); the point value at its middle. */
 function flooredRanges(counts: BinCounts): ProportionRange[] {
-  return counts.ranges.map((range) => {
-    const upper = Math.min(range.upper, counts.total);
-    return {
-      lower: Math.max(range.lower / counts.total, PROPORTION_FLOOR),
-      upper: Math.max(upper / counts.total, PROPORTION_FLOOR),
-      value: Math.max((range.lower + upper) / 2 / counts.total, PROPORTION_FLOOR),
-    };
+  return flooredProportionRanges(counts).map((bounds, i) => {
+    const range = counts.ranges[i] ?? { lower: 0, upper: 0 };
+    const middle = (range.lower + Math.min(range.upper, counts.total)) / 2 / counts.total;
+    return { ...bounds, value: Math.max(middle, PROPORTION_FLOOR) };
   });
 }
 
@@ -125,10 +128,9 @@ function renormalisedRanges(ranges: readonly ProportionRange[]): ProportionRange
 }
 
 /**
- * Bounds of a term f(x, y) over the box x ∈ [x.lower, x.upper], y ∈ [y.lower, y.upper],
- * for a term jointly convex, zero where x = y and growing away from that diagonal (both
- * PSI's and Jensen-Shannon's are): the maximum is at a corner; the minimum is 0 when the
- * ranges overlap, else at the corner nearest the diagonal.
+ * Bounds of a term over the box x ∈ [x.lower, x.upper], y ∈ [y.lower, y.upper] (cells.ts's
+ * boxBounds: the maximum at a corner, the minimum 0 where the ranges overlap), and the point
+ * value clamped inside them.
  */
 function termBracket(
   x: ProportionRange,
@@ -137,13 +139,6 @@ function termBracket(
 ): Bracket {
   const value = term(x.value, y.value);
   if (x.lower === x.upper && y.lower === y.upper) return { value, lower: value, upper: value };
-  const upper = Math.max(
-    term(x.lower, y.lower),
-    term(x.lower, y.upper),
-    term(x.upper, y.lower),
-    term(x.upper, y.upper),
-  );
-  const lower =
-    x.lower > y.upper ? term(x.lower, y.upper) : x.upper < y.lower ? term(x.upper, y.lower) : 0;
+  const { lower, upper } = boxBounds(x, y, term);
   return { value: Math.min(Math.max(value, lower), upper), lower, upper };
 }

@@ -213,11 +213,16 @@ export function ksBracket(a: readonly Cell[], b: readonly Cell[]): Bracket | nul
  * the midpoint.
  */
 export function ksPValueBracket(d: Bracket, n: number, m: number): Bracket {
-  const [larger, smaller] = n >= m ? [n, m] : [m, n];
-  const effective = roundHalfEven((larger * smaller) / (larger + smaller));
+  const effective = ksEffectiveSize(n, m);
   if (effective === 0) return exactBracket(NaN);
   if (isExact(d)) return exactBracket(kolmogorovSf(effective, d.value));
   return bracketOf(kolmogorovSfLowerBound(effective, d.upper), kolmogorovSf(effective, d.lower));
+}
+
+/** The one-sample size scipy's asymptotic two-sample KS p-value uses: round(n·m / (n + m)). */
+export function ksEffectiveSize(n: number, m: number): number {
+  const [larger, smaller] = n >= m ? [n, m] : [m, n];
+  return roundHalfEven((larger * smaller) / (larger + smaller));
 }
 
 const UNIT_ROUNDOFF = 2 ** -53;
@@ -608,7 +613,7 @@ function isExactCounts(counts: BinCounts): boolean {
 }
 
 /** Each bin's floored proportion max(count / n, 1e-4), within bounds. */
-function flooredProportionRanges(counts: BinCounts): CountRange[] {
+export function flooredProportionRanges(counts: BinCounts): CountRange[] {
   return counts.ranges.map((range) => ({
     lower: Math.max(range.lower / counts.total, PROPORTION_FLOOR),
     upper: Math.max(Math.min(range.upper, counts.total) / counts.total, PROPORTION_FLOOR),
@@ -1011,7 +1016,7 @@ export function jensenShannonBracket(reference: BinCounts, current: BinCounts): 
 }
 
 /** Min and max over a box of a term that is jointly convex, zero on x = y, and monotone away from the diagonal. */
-function boxBounds(
+export function boxBounds(
   x: { lower: number; upper: number },
   y: { lower: number; upper: number },
   term: (x: number, y: number) => number,

@@ -32,6 +32,9 @@ export interface DriftCriteria {
   maxNullIncrease: number;
 }
 
+/** A KS p-value bracket from the D bracket and the two sample sizes. */
+export type KsPValue = (d: Bracket, nReference: number, nCurrent: number) => Bracket;
+
 export const DEFAULT_DRIFT_CRITERIA: DriftCriteria = {
   pValue: 0.01,
   minEffect: 0.1,
@@ -207,6 +210,8 @@ function displayCounts(counts: BinCounts): number[] {
 export function numericFeatureDrift(
   comparison: NumericComparison,
   criteria: DriftCriteria = DEFAULT_DRIFT_CRITERIA,
+  /** The KS p-value from D: exact-as-scipy's bracket, or a backtest's cheaper wider one (ksKnots). */
+  ksPValue: KsPValue = ksPValueBracket,
 ): NumericFeatureDrift {
   const { reference, current } = comparison;
   const edges = edgesFromQuantiles(reference.quantiles);
@@ -251,7 +256,7 @@ export function numericFeatureDrift(
     comparison.binCounts.reference,
     comparison.binCounts.current,
   );
-  const pValue = ksPValueBracket(comparison.ks, nReference, nCurrent);
+  const pValue = ksPValue(comparison.ks, nReference, nCurrent);
   const normed = (w: number) => normedWasserstein(w, reference.stddevPop);
   const wNormed: Bracket = {
     value: normed(comparison.wasserstein.value),

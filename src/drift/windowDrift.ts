@@ -14,6 +14,8 @@ import {
   type DataQualityCounts,
   type DriftCriteria,
   type FeatureDrift,
+  type NumericComparison,
+  type NumericFeatureDrift,
 } from './featureDrift.js';
 import type { ProfileFeatureStats, ProfileSlice, ReferenceProfile } from './profile.js';
 import {
@@ -74,11 +76,14 @@ export function compareWithProfile(
     features: readonly ComparedFeature[];
     threshold: number | null;
     criteria: DriftCriteria;
+    /** How a numeric feature's drift entry is made (a backtest records what it compared). */
+    numericDrift?: (comparison: NumericComparison, criteria: DriftCriteria) => NumericFeatureDrift;
   },
   profile: ReferenceProfile,
   reference: Samples,
   window: Samples,
 ): WindowComparison {
+  const numericDrift = input.numericDrift ?? numericFeatureDrift;
   const drift: FeatureDrift[] = [];
   const quality: SliceQualityCounts[] = [];
   const allRanges = rangesFrom(input.features, profile.slices.get(ALL_SLICE_ID));
@@ -97,7 +102,7 @@ export function compareWithProfile(
       if (feature.kind === 'numeric') {
         const distances = distanceBrackets(sortedNumbers(referenceSample), sortedNumbers(current));
         drift.push(
-          numericFeatureDrift(
+          numericDrift(
             {
               name: feature.name,
               slice: label,

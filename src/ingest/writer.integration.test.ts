@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAcrossMonths, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
-import { StoreError, type Store } from '../store/clickhouse.js';
+import { StoreError, storeError, type Store } from '../store/clickhouse.js';
 import { createIngestMetrics } from './metrics.js';
 import { createEventPipeline, type IncomingMessage } from './pipeline.js';
 import { byPartitions, createEventWriter, type WriterClock } from './writer.js';
@@ -210,6 +210,49 @@ describe('the event writer on embedded ClickHouse', () => {
     expect(Number(row?.n)).toBe(0);
     expect(await insertedRows('events', 'outage')).toBe(10);
   });
+  it('refuses, unwritten, the batches of a series queued behind one whose flush failed', async () => {
+    // the store's first insert into `events` fails as a lost connection does, once the
+    // other batches are queued behind it; every other call is the real store's
+    let queued: () => void = () => undefined;
+    const allQueued = new Promise<void>((resolve) => (queued = resolve));
+    let failed = false;
+    const flaky: Store = {
+      ...store,
+      async insertRowBinary(table, columns, structure, data, settings) {
+        if (table === 'events' && !failed) {
+          failed = true;
+          await allQueued;
+          throw storeError('insert into events', new Error('socket hang up (test)'));
+        }
+        return store.insertRowBinary(table, columns, structure, data, settings);
+      },
+    };
+    const seriesWriter = createEventWriter(flaky, { metrics: createIngestMetrics() });
+    const post = {};
+    const settle = (written: Promise<void>) =>
+      written.then(
+        () => 'written',
+        (error: unknown) => error,
+      );
+    const first = settle(
+      seriesWriter.write(await prepare(messages('series', ids(0, 5))), { series: post }),
+    );
+    const [later, other] = await Promise.all([
+      prepare(messages('series', ids(5, 10))),
+      prepare(messages('series-other', ids(0, 5))),
+    ]);
+    const laterWritten = settle(seriesWriter.write(later, { series: post }));
+    const otherWritten = settle(seriesWriter.write(other, { series: {} }));
+    queued();
+    const failure = await first;
+    expect(failure).toMatchObject({ retriable: true, failure: 'infrastructure' });
+    expect(await laterWritten).toBe(failure);
+    expect(await otherWritten).toBe('written');
+    expect(await insertedRows('events', 'series')).toBe(0);
+    expect(await insertedRows('events', 'series-other')).toBe(5);
+    await seriesWriter.close();
+  });
+
   /** Time that moves only when the test says, and the timers the writer asked for. */
   function manualClock() {
     let now = 0;

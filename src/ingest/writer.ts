@@ -50,6 +50,13 @@ export interface WriteOptions {
    * the batch is written as soon as no flush runs, with whatever waits beside it.
    */
   linger?: boolean;
+  /**
+   * The batch's place in an ordered series (an HTTP post's chunks, one object per post):
+   * when a flush holding a batch of the series fails, the series' batches still queued
+   * behind it are refused with the same error, unwritten. Their caller retries them after
+   * the failed one, so a later batch repeating an event never stores its copy first.
+   */
+  series?: object;
 }
 
 export interface EventWriter {
@@ -85,6 +92,7 @@ interface Pending {
   batch: PreparedBatch;
   since: number;
   linger: boolean;
+  series: object | undefined;
   resolve(): void;
   reject(error: unknown): void;
   written: Promise<void>;
@@ -173,10 +181,24 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       for (const pending of taken) pending.resolve();
     } catch (error) {
       for (const pending of taken) pending.reject(error);
+      refuseQueuedBehind(taken, error);
     }
     inFlight = [];
     flushing = false;
     schedule();
+  }
+
+  /** The queued batches of a series one of `failed` belongs to: refused, unwritten. */
+  function refuseQueuedBehind(failed: readonly Pending[], error: unknown): void {
+    const series = new Set(failed.flatMap((pending) => (pending.series ? [pending.series] : [])));
+    if (series.size === 0) return;
+    for (let i = queue.length - 1; i >= 0; i -= 1) {
+      const pending = queue[i]!;
+      if (!pending.series || !series.has(pending.series)) continue;
+      queue.splice(i, 1);
+      queuedMessages -= pending.batch.messages.length;
+      pending.reject(error);
+    }
   }
 
   async function flush(batches: PreparedBatch[]): Promise<void> {
@@ -358,7 +380,8 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
         reject = rej;
       });
       const linger = writeOptions?.linger === true;
-      queue.push({ batch, since: clock.now(), linger, resolve, reject, written });
+      const series = writeOptions?.series;
+      queue.push({ batch, since: clock.now(), linger, series, resolve, reject, written });
       queuedMessages += batch.messages.length;
       schedule();
       return written;

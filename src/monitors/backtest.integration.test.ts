@@ -7,7 +7,14 @@ import { insertLabels } from '../store/events.js';
 import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { backtestMonitor, replayWindows } from './backtest.js';
+import {
+  backtestMonitor,
+  DEFAULT_COARSE_PASS,
+  replayWindows,
+  type CoarsePass,
+} from './backtest.js';
+import { coarsenSamples } from '../drift/coarseSamples.js';
+import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -102,9 +109,9 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   const dir = tempDir('driftwatch-backtest-');
   const plans = new Map<string, MonitorPlan>();
 
-  const planOf = (name: string, baseline: string, window: string): MonitorPlan => {
+  const planOf = (name: string, baseline: string, window: string, extra = ''): MonitorPlan => {
     const file = path.join(dir, `${name}.yaml`);
-    fs.writeFileSync(file, monitorYaml(baseline, window));
+    fs.writeFileSync(file, monitorYaml(baseline, window) + extra);
     const loaded = loadMonitorFile(file);
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     return loaded.plan;
@@ -116,6 +123,15 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     plans.set('file-5m', planOf('file-5m', '{ file: fraud.csv }', '5m'));
     plans.set('file-2h', planOf('file-2h', '{ file: fraud.csv }', '2h'));
     plans.set('trailing-5m', planOf('trailing-5m', '{ trailing: 1d }', '5m'));
+    plans.set(
+      'file-5m-fdr',
+      planOf(
+        'file-5m-fdr',
+        '{ file: fraud.csv }',
+        '5m',
+        'false_discovery_rate: benjamini-hochberg\n',
+      ),
+    );
     // the day before the blocks: the trailing baseline of the first day's windows
     const dayBefore = generateWindow(fraudDetector, {
       start: new Date(MIDNIGHT.getTime() - 2 * 24 * HOUR),
@@ -188,6 +204,8 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     for await (const evaluation of replayWindows(counting.store, plan, windows, {
       now: NOW,
       windowsPerRead,
+      // every value as a window alone has it (the default's KS knots: tested below)
+      ksKnots: false,
     })) {
       replayed.push(evaluation);
     }
@@ -314,6 +332,185 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       alone.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical')),
     );
   });
+
+  /** Every result's status, by check, metric, feature and slice: what a backtest judges. */
+  function verdictsOf(evaluations: readonly WindowEvaluation[]): Record<string, string>[] {
+    return evaluations.map((e) =>
+      Object.fromEntries(
+        e.results.map((r) => [
+          `${r.checkId}|${r.metric}|${r.feature ?? ''}|${r.sliceKey}=${r.sliceValue}`,
+          r.status,
+        ]),
+      ),
+    );
+  }
+
+  /** The range replayed through the coarse pass, with how many windows it settled. */
+  async function replayedCoarsely(
+    plan: MonitorPlan,
+    windows: readonly TimeWindow[],
+    coarse: CoarsePass,
+  ): Promise<{ replayed: WindowEvaluation[]; settled: number; refined: number }> {
+    const replayed: WindowEvaluation[] = [];
+    const outcomes = { settled: 0, refined: 0 };
+    for await (const evaluation of replayWindows(store, plan, windows, {
+      now: NOW,
+      windowsPerRead: 12,
+      coarse,
+      onCoarseOutcome: (outcome) => (outcomes[outcome] += 1),
+    }))
+      replayed.push(evaluation);
+    return { replayed, ...outcomes };
+  }
+
+  /** The brackets of two results of one check overlap: both hold the exact value. */
+  const overlaps = (coarse: WindowEvaluation['results'][number], alone: typeof coarse): boolean =>
+    (coarse.valueLower ?? coarse.value ?? -Infinity) <=
+      (alone.valueUpper ?? alone.value ?? Infinity) &&
+    (alone.valueLower ?? alone.value ?? -Infinity) <=
+      (coarse.valueUpper ?? coarse.value ?? Infinity);
+
+  const cases: [string, CoarsePass][] = [
+    ['file-5m', DEFAULT_COARSE_PASS],
+    ['trailing-5m', { ...DEFAULT_COARSE_PASS, refineBreaches: true }],
+  ];
+  for (const [name, coarse] of cases)
+    it(`the coarse pass (${name}${coarse.refineBreaches ? ', breaches refined' : ''}) gives every window, check and slice the status it gets alone, refining only what needs it`, async () => {
+      const plan = plans.get(name) as MonitorPlan;
+      const windows = backtestWindows(
+        FIRST_BLOCK,
+        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+        plan.windowMs,
+      );
+      const alone: WindowEvaluation[] = [];
+      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { replayed, settled, refined } = await replayedCoarsely(plan, windows, coarse);
+      expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
+      expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
+      expect(replayed.map((e) => [e.status, e.events])).toEqual(
+        alone.map((e) => [e.status, e.events]),
+      );
+      const fired = (all: WindowEvaluation[]) =>
+        all.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical'));
+      expect(fired(alone).length).toBeGreaterThan(0);
+      if (coarse.refineBreaches) {
+        // what fires is shown as a full evaluation shows it, values and all
+        expect(fired(replayed)).toEqual(fired(alone));
+      } else {
+        // every result's coarse bracket holds what the full evaluation found
+        replayed.forEach((e, i) =>
+          e.results.forEach((r, j) => {
+            const full = (alone[i] as WindowEvaluation).results[j];
+            expect(
+              full && overlaps(r, full),
+              `${e.window.start.toISOString()} ${r.checkId} ${r.feature} ${r.sliceValue}`,
+            ).toBe(true);
+          }),
+        );
+      }
+      // both kinds happen: windows settled coarsely, and windows refined
+      expect(settled).toBeGreaterThan(0);
+      expect(refined).toBeGreaterThan(0);
+      expect(settled + refined).toBe(windows.length);
+      // 48 windows alone and twice replayed: minutes on a shared machine
+    }, 240_000);
+
+  it('the comparison catches a coarse pass whose bounds are broken (a reference that lost its number cells)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    // not a proven bound: merged cells whose counts no longer add up (all of them lost), so a
+    // numeric check that breaches alone reads as not judgeable, and its window as settled
+    const narrowed: CoarsePass = {
+      ...DEFAULT_COARSE_PASS,
+      coarsenReference: (samples, cells) => {
+        const coarse = coarsenSamples(samples, cells);
+        for (const slice of coarse.slices.values())
+          for (const feature of slice.features.values()) {
+            feature.numbers = [];
+            feature.sorted = undefined;
+          }
+        return coarse;
+      },
+    };
+    const { replayed } = await replayedCoarsely(plan, windows, narrowed);
+    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
+  }, 240_000);
+
+  /** The range replayed with KS p-values from knots, with how many pairs were recomputed. */
+  async function replayedWithKnots(
+    plan: MonitorPlan,
+    windows: readonly TimeWindow[],
+    ksKnots?: KsKnots,
+  ): Promise<{ replayed: WindowEvaluation[]; refined: number; pairs: number }> {
+    const replayed: WindowEvaluation[] = [];
+    const counted = { refined: 0, pairs: 0 };
+    for await (const evaluation of replayWindows(store, plan, windows, {
+      now: NOW,
+      windowsPerRead: 12,
+      ...(ksKnots ? { ksKnots } : {}),
+      onKsRefined: (refined, pairs) => {
+        counted.refined += refined;
+        counted.pairs += pairs;
+      },
+    }))
+      replayed.push(evaluation);
+    return { replayed, ...counted };
+  }
+
+  const fired = (all: WindowEvaluation[]) =>
+    all.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical'));
+  // Benjamini-Hochberg's adjusted point value mixes every test's midpoint: not compared
+  const withoutAdjusted = (results: WindowEvaluation['results']) =>
+    results.map((r) => ({ ...r, adjustedPValue: null }));
+
+  for (const name of ['file-5m', 'trailing-5m', 'file-5m-fdr'])
+    it(`KS p-values from knots (${name}) give every window, check and slice the status it gets alone, recomputing only some pairs; what fires is shown as alone`, async () => {
+      const plan = plans.get(name) as MonitorPlan;
+      const windows = backtestWindows(
+        FIRST_BLOCK,
+        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+        plan.windowMs,
+      );
+      const alone: WindowEvaluation[] = [];
+      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { replayed, refined, pairs } = await replayedWithKnots(plan, windows);
+      expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
+      expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
+      expect(replayed.map((e) => [e.status, e.events, e.exactFallback])).toEqual(
+        alone.map((e) => [e.status, e.events, e.exactFallback]),
+      );
+      expect(fired(alone).length).toBeGreaterThan(0);
+      if (plan.falseDiscoveryRate === 'none') expect(fired(replayed)).toEqual(fired(alone));
+      else expect(withoutAdjusted(fired(replayed))).toEqual(withoutAdjusted(fired(alone)));
+      // some pairs needed the exact bracket (breaches), most did not
+      expect(refined).toBeGreaterThan(0);
+      expect(refined).toBeLessThan(pairs / 2);
+    }, 240_000);
+
+  it('the comparison catches KS knots that are not proven (the distribution read at a quarter of the sample size)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    const real = createKsKnots();
+    // p-values too large: breaches read as decided "ok", so never recomputed
+    const broken: KsKnots = {
+      evaluations: 0,
+      bracket: (d, n, m) => real.bracket(d, Math.ceil(n / 4), Math.ceil(m / 4)),
+    };
+    const { replayed } = await replayedWithKnots(plan, windows, broken);
+    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
+  }, 240_000);
 
   it('stops at a window in the future as a window evaluated alone does', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;

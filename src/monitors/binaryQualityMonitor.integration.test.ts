@@ -16,11 +16,17 @@ import {
   testPrediction,
   type TestPrediction,
 } from '../../test/helpers/events.js';
+import {
+  HOUR,
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
 
 /**
@@ -35,12 +41,6 @@ import type { MonitorPlan } from './plan.js';
 const CASES = parseTaskCases(
   fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/task-cases.json'), 'utf8'),
 ).binary;
-
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-// W1's labels are due when W2 is judged (labels.delay 2h): W1 is W2's label window.
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 
 const THRESHOLDS = [...new Set(CASES.map((c) => c.threshold))];
 const GROUPS = THRESHOLDS.map((threshold, k) => ({
@@ -107,7 +107,7 @@ function label(model: string, id: string, value: number): LabelRow {
     model,
     prediction_id: id,
     label: String(value),
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -162,6 +162,7 @@ function pooled(cases: readonly BinaryTaskCase[], threshold: number, bins: numbe
 
 describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
   let store: Store;
+  const plans = new Map<string, MonitorPlan>();
   const runs = new Map<string, { plan: MonitorPlan; run: WindowEvaluation }>();
   const dir = tempDir('driftwatch-binary-quality-');
 
@@ -175,11 +176,8 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
       );
       const groupDir = path.join(dir, group.model);
       fs.mkdirSync(groupDir);
-      fs.writeFileSync(
-        path.join(groupDir, 'base.csv'),
-        ['amount,score,label,case', ...rows].join('\n'),
-      );
-      fs.writeFileSync(path.join(groupDir, 'monitor.yaml'), monitorYaml(group));
+      writeBaselineCsv(groupDir, 'amount,score,label,case', rows);
+      plans.set(group.model, writeMonitor(groupDir, 'monitor', monitorYaml(group)));
       slicesOf(group).forEach((c, k) =>
         c.scores.forEach((p, i) => {
           const id = `${k}-${i}`;
@@ -197,11 +195,10 @@ describe('a binary monitor’s quality checks on embedded ClickHouse', () => {
     await insertTestPredictions(store, predictions);
     await insertLabels(store, labels);
     for (const group of GROUPS) {
-      const loaded = loadMonitorFile(path.join(dir, group.model, 'monitor.yaml'));
-      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      const plan = plans.get(group.model) as MonitorPlan;
       runs.set(group.model, {
-        plan: loaded.plan,
-        run: await evaluateMonitorWindow(store, loaded.plan, W2, { now: W2.end }),
+        plan,
+        run: await evaluateMonitorWindow(store, plan, W2, { now: W2.end }),
       });
     }
   });

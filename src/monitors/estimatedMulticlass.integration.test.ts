@@ -1,16 +1,19 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../demo/random.js';
 import { calibrate, fitIsotonic, type IsotonicCalibration } from '../stats/isotonic.js';
 import { toClickHouseTime, type Store } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
 import { insertTestPredictions, testLabel, testPrediction } from '../../test/helpers/events.js';
+import {
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
 import { PERFORMANCE_RESULT_METRICS, performanceSeries } from './performanceSeries.js';
 import { queryModelMetricResults } from '../store/results.js';
@@ -24,10 +27,6 @@ import { queryModelMetricResults } from '../store/results.js';
  * (concept drift: the label is the class ranked second). Expected values are computed here
  * in plain loops from the definitions (NannyML's multiclass CBPE), not by src/stats.
  */
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 const CLASSES = ['ant', 'bee', 'wasp'];
 
 const monitorYaml = (model: string) => `model: ${model}
@@ -184,7 +183,7 @@ function label(model: string, id: string, value: string): LabelRow {
     model,
     prediction_id: `${model}-${id}`,
     label: value,
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -204,12 +203,9 @@ describe('multiclass CBPE checks in a monitor run on embedded ClickHouse', () =>
     store = await openTestStore();
     const header = ['amount', 'prediction', 'label', ...CLASSES.map((c) => `p_${c}`)];
     const rows = baseline.map((e, i) => [i % 7, e.predicted, e.label, ...e.scores].join(','));
-    fs.writeFileSync(path.join(dir, 'base.csv'), [header.join(','), ...rows].join('\n'));
+    writeBaselineCsv(dir, header.join(','), rows);
     for (const model of ['calibrated', 'drifted'] as const) {
-      fs.writeFileSync(path.join(dir, `${model}.yaml`), monitorYaml(model));
-      const loaded = loadMonitorFile(path.join(dir, `${model}.yaml`));
-      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-      plans[model] = loaded.plan;
+      plans[model] = writeMonitor(dir, model, monitorYaml(model));
       await insertTestPredictions(store, [
         ...w1.map((e, i) => prediction(model, `w1-${i}`, W1.start, i, e)),
         ...w2.map((e, i) => prediction(model, `w2-${i}`, W2.start, i, e)),

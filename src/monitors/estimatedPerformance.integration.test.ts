@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceWindow } from '../alerts/advanceWindow.js';
 import { itemOf } from '../alerts/notification.js';
@@ -12,11 +10,17 @@ import { toClickHouseTime, type Store } from '../store/clickhouse.js';
 import { insertLabels, type LabelRow } from '../store/events.js';
 import { listRunResults } from '../store/results.js';
 import { insertTestPredictions, testLabel, testPrediction } from '../../test/helpers/events.js';
+import {
+  HOUR,
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
 
 /**
@@ -27,11 +31,6 @@ import type { MonitorPlan } from './plan.js';
  * send the same scores under covariate shift: `calibrated`'s labels follow its scores as on
  * the baseline; `drifted`'s do not (concept drift: a coin toss whatever the score).
  */
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-// W1's labels are due when W2 is judged (labels.delay 2h): W1 is W2's label window.
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 const THRESHOLD = 0.5;
 
 const monitorYaml = (model: string) => `model: ${model}
@@ -86,7 +85,7 @@ function label(model: string, id: string, value: number): LabelRow {
     model,
     prediction_id: `${model}-${id}`,
     label: String(value),
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -114,12 +113,9 @@ describe('CBPE checks in a monitor run on embedded ClickHouse', () => {
   beforeAll(async () => {
     store = await openTestStore();
     const rows = baseAmounts.map((a, i) => `${a},${baseScores[i]},${baseLabels[i]}`);
-    fs.writeFileSync(path.join(dir, 'base.csv'), ['amount,score,label', ...rows].join('\n'));
+    writeBaselineCsv(dir, 'amount,score,label', rows);
     for (const model of ['calibrated', 'drifted'] as const) {
-      fs.writeFileSync(path.join(dir, `${model}.yaml`), monitorYaml(model));
-      const loaded = loadMonitorFile(path.join(dir, `${model}.yaml`));
-      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-      plans[model] = loaded.plan;
+      plans[model] = writeMonitor(dir, model, monitorYaml(model));
       await insertTestPredictions(store, [
         ...w1Scores.map((s, i) => prediction(model, `w1-${i}`, W1.start, i, s)),
         ...w2Scores.map((s, i) => prediction(model, `w2-${i}`, W2.start, i, s)),

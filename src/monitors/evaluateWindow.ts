@@ -11,9 +11,13 @@ import { computeExactFeatureDrift } from '../drift/exactDrift.js';
 import {
   categoricalFeatureDrift,
   DEFAULT_DRIFT_CRITERIA,
+  numericFeatureDrift,
   type CategoricalFeatureDrift,
+  type DriftCriteria,
   type FeatureDrift,
+  type NumericComparison,
 } from '../drift/featureDrift.js';
+import type { KsKnots } from '../drift/ksKnots.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -84,6 +88,7 @@ import {
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
 import { judgeWindow, type Verdict } from './judge.js';
+import { parseSliceLabel } from './checks/subjects.js';
 import { anyNeeds, checkEntry, type CheckPlan, type FallbackName } from './checks/registry.js';
 import type {
   EstimatedPerformance,
@@ -234,15 +239,44 @@ export async function evaluateWindowSamples(
   plan: MonitorPlan,
   window: TimeWindow,
   samples: Samples,
-  options: EvaluationOptions & { now: Date; prepared: PreparedMonitor; started?: number },
+  options: EvaluationOptions & {
+    now: Date;
+    prepared: PreparedMonitor;
+    started?: number;
+    /** The profile's samples as compared (a backtest's coarse pass gives them coarsened). */
+    reference?: Samples;
+    /**
+     * A backtest's KS p-values from cached knots (ksKnots.ts): judged from those wider
+     * brackets first, then the (feature, slice) pairs of every verdict they leave undecided
+     * or that breaches are recomputed through the exact bracket and the window judged again,
+     * so every status (and every breach's values) is a scheduled run's.
+     */
+    ksKnots?: KsKnots;
+    /** Told how many numeric (feature, slice) pairs were recomputed, of how many. */
+    onKsRefined?: (refined: number, pairs: number) => void;
+  },
 ): Promise<WindowEvaluation> {
   const started = options.started ?? performance.now();
   const { now, prepared } = options;
   const { profile } = prepared;
   const events = eventsIn(plan.model, window);
-  const reference = await readReferenceSamples(store, profile);
+  const reference = options.reference ?? (await readReferenceSamples(store, profile));
+  const compared = new Map<string, NumericComparison>();
+  const knots = options.ksKnots;
   const comparison = compareWithProfile(
-    { features: plan.features, threshold: plan.threshold, criteria: DEFAULT_DRIFT_CRITERIA },
+    {
+      features: plan.features,
+      threshold: plan.threshold,
+      criteria: DEFAULT_DRIFT_CRITERIA,
+      ...(knots
+        ? {
+            numericDrift: (input: NumericComparison, criteria: DriftCriteria) => {
+              compared.set(pairKey(input.name, parseSliceLabel(input.slice)), input);
+              return numericFeatureDrift(input, criteria, knots.bracket);
+            },
+          }
+        : {}),
+    },
     profile,
     reference,
     samples,
@@ -263,6 +297,11 @@ export async function evaluateWindowSamples(
       }),
     };
   let verdicts = judgeWindow(plan, aggregates);
+  if (knots) {
+    const refined = refineKsPairs(plan, aggregates, verdicts, compared);
+    options.onKsRefined?.(refined.pairs, compared.size);
+    ({ aggregates, verdicts } = refined);
+  }
   let exactFallback: WindowEvaluation['exactFallback'] = null;
   let narrowing: NarrowingReport | null = null;
   let undecided = verdicts.filter((verdict) => verdict.undecided);
@@ -330,6 +369,52 @@ export async function evaluateWindowSamples(
     exactFallback,
     durationMs,
   };
+}
+
+function pairKey(feature: string, slice: SliceId): string {
+  return `${feature}\u0002${slice.key}\u0001${slice.value}`;
+}
+
+/**
+ * The second half of a window judged from ksKnots' brackets: which numeric (feature, slice)
+ * pairs get the exact KS p-value bracket again, and the window's verdicts from them. Only a
+ * p-value test reads that bracket. A test these wider brackets decide is decided the same by
+ * the exact ones (they nest, every status is monotone in its bracket's ends, and
+ * Benjamini-Hochberg's adjusted p-value is monotone in every p-value, so adjusted brackets
+ * nest too): only the pairs of undecided tests need the exact bracket, and those of breaching
+ * ones (their values are listed). Under Benjamini-Hochberg a test left undecided once its own
+ * pair is exact may still owe that to other pairs' wider brackets: then every pair is
+ * recomputed, and the window judged from exactly what it has alone.
+ */
+function refineKsPairs(
+  plan: MonitorPlan,
+  aggregates: WindowAggregates,
+  verdicts: Verdict[],
+  compared: ReadonlyMap<string, NumericComparison>,
+): { aggregates: WindowAggregates; verdicts: Verdict[]; pairs: number } {
+  const tested = (v: Verdict) => v.pValue !== null && v.feature !== null;
+  const needs = (v: Verdict) =>
+    tested(v) && (v.undecided || v.status === 'warn' || v.status === 'critical');
+  const keys = new Set<string>();
+  const refine = (add: Iterable<string>) => {
+    const before = keys.size;
+    for (const key of add) if (compared.has(key)) keys.add(key);
+    if (keys.size === before) return false;
+    const drift = aggregates.drift.map((entry) => {
+      const key = pairKey(entry.name, parseSliceLabel(entry.slice));
+      const input = keys.has(key) ? compared.get(key) : undefined;
+      return input ? numericFeatureDrift(input, DEFAULT_DRIFT_CRITERIA) : entry;
+    });
+    aggregates = { ...aggregates, drift };
+    verdicts = judgeWindow(plan, aggregates);
+    return true;
+  };
+  const pairsOf = (chosen: Verdict[]) =>
+    chosen.map((v) => pairKey(v.feature as string, { key: v.sliceKey, value: v.sliceValue }));
+  refine(pairsOf(verdicts.filter(needs)));
+  if (plan.falseDiscoveryRate !== 'none' && verdicts.some((v) => tested(v) && v.undecided))
+    refine(compared.keys());
+  return { aggregates, verdicts, pairs: keys.size };
 }
 
 /**

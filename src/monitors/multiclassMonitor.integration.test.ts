@@ -12,11 +12,16 @@ import {
   testPrediction,
   type TestPrediction,
 } from '../../test/helpers/events.js';
+import {
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import type { CheckResult } from './checkResult.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 
 /**
  * A multiclass monitor run on embedded ClickHouse (issue 19 item 2): each of scikit-learn's
@@ -30,12 +35,6 @@ import { loadMonitorFile } from './monitorFile.js';
 const CASES = parseTaskCases(
   fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/task-cases.json'), 'utf8'),
 ).multiclass;
-
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-// W1's labels are due when W2 is judged (labels.delay 2h): W1 is W2's label window.
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 
 const MONITOR = `model: animals
 task: multiclass
@@ -94,7 +93,7 @@ function label(id: string, value: string): LabelRow {
     model: 'animals',
     prediction_id: id,
     label: value,
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -214,10 +213,8 @@ describe('a multiclass monitor on embedded ClickHouse', () => {
       }),
     );
     const header = ['amount', 'prediction', 'label', 'case', ...ALL_CLASSES.map((n) => `p_${n}`)];
-    fs.writeFileSync(path.join(dir, 'base.csv'), [header.join(','), ...rows].join('\n'));
-    fs.writeFileSync(path.join(dir, 'animals.yaml'), MONITOR);
-    const loaded = loadMonitorFile(path.join(dir, 'animals.yaml'));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    writeBaselineCsv(dir, header.join(','), rows);
+    const plan = writeMonitor(dir, 'animals', MONITOR);
     const predictions: TestPrediction[] = [];
     const labels: LabelRow[] = [];
     CASES.forEach((c, k) =>
@@ -247,7 +244,7 @@ describe('a multiclass monitor on embedded ClickHouse', () => {
       );
     await insertTestPredictions(store, predictions);
     await insertLabels(store, labels);
-    run = await evaluateMonitorWindow(store, loaded.plan, W2, { now: W2.end });
+    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
   });
   afterAll(async () => {
     await store.close();

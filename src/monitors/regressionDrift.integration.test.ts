@@ -11,10 +11,15 @@ import {
   testPrediction,
   type TestPrediction,
 } from '../../test/helpers/events.js';
+import {
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 
 /**
  * A regression monitor's drift checks on embedded ClickHouse (issue 19 item 2): the drift of
@@ -42,12 +47,6 @@ const CASES = JSON.parse(
     'utf8',
   ),
 ) as { baseline: Side; window: Side; label_window: Side; expected: Record<string, Expected> };
-
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-// W1's labels are due when W2 is judged (labels.delay 2h): W1 is W2's label window.
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 
 const MONITOR = `model: price
 task: regression
@@ -85,7 +84,7 @@ function labelEvent(id: string, value: number): LabelRow {
     model: 'price',
     prediction_id: id,
     label: String(value),
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -98,10 +97,8 @@ describe('a regression monitor’s prediction and residual drift on embedded Cli
     store = await openTestStore();
     const base = CASES.baseline;
     const lines = base.prediction.map((p, i) => `${i % 97},${p},${base.label[i]},${base.seg[i]}`);
-    fs.writeFileSync(path.join(dir, 'base.csv'), ['amount,score,label,seg', ...lines].join('\n'));
-    fs.writeFileSync(path.join(dir, 'price.yaml'), MONITOR);
-    const loaded = loadMonitorFile(path.join(dir, 'price.yaml'));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    writeBaselineCsv(dir, 'amount,score,label,seg', lines);
+    const plan = writeMonitor(dir, 'price', MONITOR);
     const predictions: TestPrediction[] = [];
     const labels: LabelRow[] = [];
     CASES.label_window.prediction.forEach((p, i) => {
@@ -113,7 +110,7 @@ describe('a regression monitor’s prediction and residual drift on embedded Cli
     );
     await insertTestPredictions(store, predictions);
     await insertLabels(store, labels);
-    run = await evaluateMonitorWindow(store, loaded.plan, W2, { now: W2.end });
+    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
   });
   afterAll(async () => {
     await store.close();

@@ -12,10 +12,15 @@ import {
   testPrediction,
   type TestPrediction,
 } from '../../test/helpers/events.js';
+import {
+  LABELS_AT,
+  W1,
+  W2,
+  writeBaselineCsv,
+  writeMonitor,
+} from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { windowEndingAt } from '../timeWindow.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
 
 /**
  * A regression monitor run on embedded ClickHouse (issue 19 item 2): each of scikit-learn's
@@ -26,12 +31,6 @@ import { loadMonitorFile } from './monitorFile.js';
 const CASES = parseTaskCases(
   fs.readFileSync(path.resolve(import.meta.dirname, '../../test/fixtures/task-cases.json'), 'utf8'),
 ).regression;
-
-const HOUR = 3_600_000;
-const T0 = new Date('2026-11-20T10:00:00Z');
-// W1's labels are due when W2 is judged (labels.delay 2h): W1 is W2's label window.
-const W1 = windowEndingAt(new Date(T0.getTime() + HOUR / 2), HOUR / 2);
-const W2 = windowEndingAt(new Date(T0.getTime() + 2.5 * HOUR), HOUR / 2);
 
 const MONITOR = `model: price
 task: regression
@@ -66,7 +65,7 @@ function label(id: string, value: string): LabelRow {
     model: 'price',
     prediction_id: id,
     label: value,
-    ts: toClickHouseTime(new Date(T0.getTime() + HOUR)),
+    ts: toClickHouseTime(LABELS_AT),
   });
 }
 
@@ -102,10 +101,8 @@ describe('a regression monitor on embedded ClickHouse', () => {
     const rows = CASES.flatMap((c) =>
       c.predictions.map((p, i) => `${i % 97},${p},${c.labels[i]},${c.name}`),
     );
-    fs.writeFileSync(path.join(dir, 'base.csv'), ['amount,score,label,case', ...rows].join('\n'));
-    fs.writeFileSync(path.join(dir, 'price.yaml'), MONITOR);
-    const loaded = loadMonitorFile(path.join(dir, 'price.yaml'));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    writeBaselineCsv(dir, 'amount,score,label,case', rows);
+    const plan = writeMonitor(dir, 'price', MONITOR);
     const predictions: TestPrediction[] = [];
     const labels: LabelRow[] = [];
     CASES.forEach((c, k) =>
@@ -124,7 +121,7 @@ describe('a regression monitor on embedded ClickHouse', () => {
     labels.push(label('text-label', 'n/a'));
     await insertTestPredictions(store, predictions);
     await insertLabels(store, labels);
-    run = await evaluateMonitorWindow(store, loaded.plan, W2, { now: W2.end });
+    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
   });
   afterAll(async () => {
     await store.close();

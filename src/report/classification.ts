@@ -1,88 +1,59 @@
 import { displaySlice } from '../drift/exactDrift.js';
 import { aurocFromCounts, mannWhitneyOfSorted } from '../stats/index.js';
 import type { ScoreHistogram } from '../stats/scoreHistogram.js';
+import { ALL_SLICES } from '../store/driftQueries.js';
+import type { ScoreRowCounts } from '../store/performanceQueries.js';
 import type { ScoredRead } from './measurePerformance.js';
+import { compareSliceKeys } from './performance.js';
 
 /** The report's `classification` section: the current file's AUROC and positive rates. */
 export interface ClassificationEntry {
   slice: string;
+  /** Every row of the slice, scored or not. */
   n: number;
   auroc: number | null;
   positive_rate: { labels: number | null; predicted: number | null };
-}
-
-/** What one group's entry is made of (the counts queryClassificationAggregates sums). */
-export interface ClassificationCounts {
-  slice: string;
-  n: number;
-  positives: number;
-  negatives: number;
-  predictedPositives: number;
-  scored: number;
-  pairsWon: number;
-}
-
-export function classificationEntry(counts: ClassificationCounts): ClassificationEntry {
-  const labelled = counts.positives + counts.negatives;
-  return {
-    slice: counts.slice,
-    n: counts.n,
-    auroc:
-      counts.positives > 0 && counts.negatives > 0
-        ? aurocFromCounts({
-            positives: counts.positives,
-            negatives: counts.negatives,
-            pairsWon: counts.pairsWon,
-          })
-        : null,
-    positive_rate: {
-      labels: labelled > 0 ? counts.positives / labelled : null,
-      predicted: counts.scored > 0 ? counts.predictedPositives / counts.scored : null,
-    },
-  };
-}
-
-/** "all" first, then the slices in locale order. */
-export function sortClassification(entries: ClassificationEntry[]): ClassificationEntry[] {
-  return entries.sort((a, b) =>
-    a.slice === 'all' ? -1 : b.slice === 'all' ? 1 : a.slice.localeCompare(b.slice),
-  );
+  /**
+   * Rows left out of AUROC and both positive rates: no score (empty, or text), and a score
+   * that is NaN, +inf or −inf (a number, but not a value; roc_auc_score refuses them).
+   */
+  excluded_scores: { nulls: number; non_finite: number };
 }
 
 /**
- * The section from the performance section's sorted read of the current file: one sweep of
- * each histogram. Each positive wins the pairs with the negatives below its score and half
- * those tied with it, as roc_auc_score (and the SQL path's window sum) counts them; every
- * count is an integer or a half, so the sums are exact whatever their order. `allRows` is
- * the file's row count (n counts rows without a score too).
+ * The section from the binary read of the current file (the performance section's, or one of
+ * its own): one sweep of each histogram. Only rows with a finite score are in a histogram;
+ * each positive wins the pairs with the negatives below its score and half those tied with
+ * it (−0 is 0), as roc_auc_score counts them; every count is an integer or a half, so the
+ * sums are exact whatever their order. All rows first, then each slice in locale order (a
+ * slice may be named "all": it is keyed apart from all rows and shown after them).
  */
 export function classificationOfRead(
   read: ScoredRead,
-  allRows: number,
   threshold: number,
   sliced: boolean,
 ): ClassificationEntry[] {
-  if (allRows === 0) return []; // no rows, no group (as GROUP BY gives none)
-  const entries = [classificationEntry(countsOf('all', allRows, read.all, threshold))];
+  if (read.allCounts.rows === 0) return []; // no rows, no group
+  const groups = [{ key: ALL_SLICES, counts: read.allCounts, histogram: read.all }];
   if (sliced)
     read.slices.forEach((slice, i) =>
-      entries.push(
-        classificationEntry(
-          countsOf(displaySlice(slice), read.sliceRows[i] ?? 0, read.groups[i], threshold),
-        ),
-      ),
+      groups.push({
+        key: slice,
+        counts: read.sliceCounts[i] as ScoreRowCounts,
+        histogram: read.groups[i] as ScoreHistogram,
+      }),
     );
-  return sortClassification(entries);
+  return groups
+    .sort((a, b) => compareSliceKeys(a.key, b.key, ALL_SLICES))
+    .map((group) => entryOf(displaySlice(group.key), group.counts, group.histogram, threshold));
 }
 
-function countsOf(
+function entryOf(
   slice: string,
-  n: number,
-  histogram: ScoreHistogram | undefined,
+  counts: ScoreRowCounts,
+  histogram: ScoreHistogram,
   threshold: number,
-): ClassificationCounts {
-  if (!histogram)
-    return { slice, n, positives: 0, negatives: 0, predictedPositives: 0, scored: 0, pairsWon: 0 };
+): ClassificationEntry {
   let scored = 0;
   let predictedPositives = 0;
   for (let r = 0; r < histogram.score.length; r += 1) {
@@ -90,11 +61,20 @@ function countsOf(
     scored += rows;
     if (histogram.score[r]! >= threshold) predictedPositives += rows;
   }
+  const { positives, negatives, pairsWon } = mannWhitneyOfSorted(
+    histogram.positives,
+    histogram.negatives,
+  );
+  const labelled = positives + negatives;
   return {
     slice,
-    n,
-    ...mannWhitneyOfSorted(histogram.positives, histogram.negatives),
-    predictedPositives,
-    scored,
+    n: counts.rows,
+    auroc:
+      positives > 0 && negatives > 0 ? aurocFromCounts({ positives, negatives, pairsWon }) : null,
+    positive_rate: {
+      labels: labelled > 0 ? positives / labelled : null,
+      predicted: scored > 0 ? predictedPositives / scored : null,
+    },
+    excluded_scores: { nulls: counts.nulls, non_finite: counts.nonFinite },
   };
 }

@@ -10,7 +10,7 @@ import {
   type ColumnInfo,
   type TabularFile,
 } from '../baselines/tabularFile.js';
-import { computeExactFeatureDrift, displaySlice } from '../drift/exactDrift.js';
+import { computeExactFeatureDrift } from '../drift/exactDrift.js';
 import {
   DEFAULT_DRIFT_CRITERIA,
   type DriftCriteria,
@@ -18,19 +18,15 @@ import {
 } from '../drift/featureDrift.js';
 import { InputError } from '../errors.js';
 import type { Store } from '../store/clickhouse.js';
+import { classificationOfRead, type ClassificationEntry } from './classification.js';
 import {
-  classificationEntry,
-  classificationOfRead,
-  sortClassification,
-  type ClassificationEntry,
-} from './classification.js';
-import { measurePerformance, performanceColumns, type ScoredRead } from './measurePerformance.js';
+  checkBinaryColumns,
+  measurePerformance,
+  performanceColumns,
+  readScored,
+  type ScoredRead,
+} from './measurePerformance.js';
 import type { PerformanceEntry, PerformanceRequest } from './performance.js';
-import { queryClassificationAggregates } from '../store/classificationQueries.js';
-import {
-  classificationLabelSql,
-  queryClassificationReadsDiffer,
-} from '../store/performanceQueries.js';
 import { ALL_SLICES, type ComparisonRelations, type RelationSql } from '../store/driftQueries.js';
 import {
   createFileTable,
@@ -183,7 +179,12 @@ export async function compareFiles(store: Store, options: ReportOptions): Promis
     phase('performance');
     const classification =
       options.score && options.label && hasColumn(current, options.label)
-        ? await computeClassification(store, tables.current, options, rows.current, currentRead)
+        ? await computeClassification(
+            store,
+            { file: current, table: tables.current },
+            options,
+            currentRead,
+          )
         : undefined;
     phase('classification');
     const regressionDrift =
@@ -478,49 +479,29 @@ async function computeRegressionDrift(
 }
 
 /**
- * The current file's AUROC and positive rates. With a binary performance section over the
- * same score, label and threshold, they come from its sorted read of the file (no second
- * scan) unless some row is read differently by the two (an untrimmed label, a NaN, infinite
- * or -0 score: queryClassificationReadsDiffer); then, and without --task binary, from SQL.
+ * The current file's AUROC and positive rates, from the binary performance section's read of
+ * it when that section reads the same score and label columns (no second scan), else from a
+ * read of its own, checked the same way: one reading of every row either way.
  */
 async function computeClassification(
   store: Store,
-  table: string,
+  current: { file: TabularFile; table: string },
   options: ReportOptions,
-  allRows: number,
   currentRead: ScoredRead | undefined,
 ): Promise<ClassificationEntry[]> {
   const threshold = options.threshold ?? 0.5;
-  const score = options.score ?? '';
-  const label = options.label ?? '';
+  const columns = { score: options.score ?? '', label: options.label ?? '' };
   const request = options.performance;
   const sameColumns =
     request?.task === 'binary' &&
-    request.score === score &&
-    request.label === label &&
-    request.threshold === threshold;
-  // a slice whose value is "all" shows like all rows: their order is the SQL path's to keep
-  const sliceNamedAll = currentRead?.slices.some((slice) => displaySlice(slice) === 'all');
-  if (
-    currentRead &&
-    sameColumns &&
-    !sliceNamedAll &&
-    !(await queryClassificationReadsDiffer(store, table, { score, label }))
-  )
-    return classificationOfRead(currentRead, allRows, threshold, options.slice !== undefined);
-  const relation: RelationSql = {
-    sql: `SELECT ${options.slice ? `ifNull(toString(${quoteIdentifier(options.slice)}), '(null)')` : "''"} AS slice,
-      toFloat64OrNull(toString(${quoteIdentifier(score)})) AS score,
-      ${classificationLabelSql(label)}::Nullable(UInt8) AS label
-      FROM ${quoteIdentifier(table)}`,
-    params: {},
-  };
-  const aggregates = await queryClassificationAggregates(store, relation, threshold);
-  return sortClassification(
-    aggregates
-      .filter((row) => options.slice !== undefined || row.slice === ALL_SLICES)
-      .map((row) => classificationEntry({ ...row, slice: displaySlice(row.slice) })),
-  );
+    request.score === columns.score &&
+    request.label === columns.label;
+  let read = sameColumns ? currentRead : undefined;
+  if (!read) {
+    await checkBinaryColumns(store, current, columns);
+    read = await readScored(store, { table: current.table, slice: options.slice, ...columns });
+  }
+  return classificationOfRead(read, threshold, options.slice !== undefined);
 }
 
 async function countRows(store: Store, tables: { baseline: string; current: string }) {

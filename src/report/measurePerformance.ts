@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { MAPE_EPS } from '../stats/regression.js';
 import { labelledRows, scoreHistograms, type ScoreHistogram } from '../stats/scoreHistogram.js';
 import type { Store } from '../store/clickhouse.js';
+import { ALL_SLICES } from '../store/driftQueries.js';
 import {
   queryClassScoreHistogram,
   queryClassScoreRows,
@@ -14,6 +15,7 @@ import {
   queryRegressionSums,
   queryScoreRange,
   queryScoredRows,
+  type ScoreRowCounts,
 } from '../store/performanceQueries.js';
 import {
   binaryCalibration,
@@ -68,13 +70,15 @@ export function performanceColumns(
 }
 
 /**
- * A binary side's one read and sort: every slice (raw values, ascending) with its row count
- * (scored or not), each slice's histogram and all rows' (compareFiles' classification
- * section reads the current side's instead of scanning it again).
+ * A binary side's one read and sort: every slice (raw values, ascending) with its rows
+ * counted (all of them, and those whose score is null or not finite, left out of the
+ * histograms), each slice's histogram and all rows' (compareFiles' classification section
+ * reads the current side's instead of scanning it again).
  */
 export interface ScoredRead {
   slices: string[];
-  sliceRows: number[];
+  sliceCounts: ScoreRowCounts[];
+  allCounts: ScoreRowCounts;
   groups: ScoreHistogram[];
   all: ScoreHistogram;
 }
@@ -105,7 +109,51 @@ export async function measurePerformance(
       : request.task === 'regression'
         ? await regression(store, files, request, measured)
         : await multiclass(store, files, request, measured);
-  return sortEntries(entries);
+  // entries are keyed by raw slice values and ALL_SLICES up to here: a slice whose value is
+  // "all" is its own entry, after all rows', however it is shown
+  return sortEntries(entries, ALL_SLICES).map((entry) => ({
+    ...entry,
+    slice: displaySlice(entry.slice),
+  }));
+}
+
+/**
+ * A binary side's columns checked before they are read: the score must be a probability
+ * (its finite values in [0, 1]) and, when `label` is given, every label 0 or 1 (or
+ * true/false, yes/no, trimmed; empty is no label).
+ */
+export async function checkBinaryColumns(
+  store: Store,
+  side: { file: TabularFile; table: string },
+  columns: { score: string; label?: string },
+): Promise<void> {
+  const { file, table } = side;
+  const range = await queryScoreRange(store, table, columns.score);
+  if (range && (range.min < 0 || range.max > 1))
+    throw new InputError(
+      { file: file.path, column: columns.score },
+      `--score must be a probability in [0, 1]; the column holds ${range.min < 0 ? range.min : range.max}`,
+    );
+  if (columns.label === undefined) return;
+  const invalid = await queryInvalidBinaryLabel(store, table, columns.label);
+  if (invalid)
+    throw new InputError(
+      { file: file.path, column: columns.label },
+      `--label of a binary model must be 0 or 1 (or true/false, yes/no); ${rowsHold(invalid.rows)} other values, such as "${invalid.value}" (class labels? use --task multiclass)`,
+    );
+}
+
+/**
+ * A binary side's rows read once as typed arrays and sorted once (checkBinaryColumns first):
+ * every metric is a sweep of its histograms. Rows whose score is null, NaN or ±inf are in
+ * no histogram, only in the counts.
+ */
+export async function readScored(
+  store: Store,
+  columns: { table: string; slice?: string; score: string; label?: string },
+): Promise<ScoredRead> {
+  const { slices, sliceCounts, allCounts, rows } = await queryScoredRows(store, columns);
+  return { slices, sliceCounts, allCounts, ...scoreHistograms(rows, Math.max(1, slices.length)) };
 }
 
 async function binary(
@@ -116,49 +164,37 @@ async function binary(
   onCurrentRead?: (read: ScoredRead) => void,
 ): Promise<PerformanceEntry[]> {
   const score = request.score ?? '';
-  for (const side of ['baseline', 'current'] as const) {
-    const { file, table } = files[side];
-    if (!hasColumn(file, score)) continue;
-    const range = await queryScoreRange(store, table, score);
-    if (range && (range.min < 0 || range.max > 1))
-      throw new InputError(
-        { file: file.path, column: score },
-        `--score must be a probability in [0, 1]; the column holds ${range.min < 0 ? range.min : range.max}`,
-      );
-    if (!measured.includes(side)) continue;
-    const invalid = await queryInvalidBinaryLabel(store, table, request.label);
-    if (invalid)
-      throw new InputError(
-        { file: file.path, column: request.label },
-        `--label of a binary model must be 0 or 1 (or true/false, yes/no); ${rowsHold(invalid.rows)} other values, such as "${invalid.value}" (class labels? use --task multiclass)`,
-      );
-  }
-  // each side's rows read once as typed arrays and sorted once: every metric is a sweep
+  for (const side of ['baseline', 'current'] as const)
+    if (hasColumn(files[side].file, score))
+      await checkBinaryColumns(store, files[side], {
+        score,
+        ...(measured.includes(side) ? { label: request.label } : {}),
+      });
   const histograms = async (side: Side, labelled: boolean): Promise<SliceHistograms> => {
-    const { slices, sliceRows, rows } = await queryScoredRows(store, {
+    const read = await readScored(store, {
       table: files[side].table,
       slice: files.slice,
       score,
       ...(labelled ? { label: request.label } : {}),
     });
-    const built = scoreHistograms(rows, Math.max(1, slices.length));
-    if (side === 'current') onCurrentRead?.({ slices, sliceRows, ...built });
-    const named: [string, ScoreHistogram][] = [
-      ['all', built.all],
-      ...slices.map((slice, i): [string, ScoreHistogram] => [
-        displaySlice(slice),
-        built.groups[i] as ScoreHistogram,
+    if (side === 'current') onCurrentRead?.(read);
+    // all rows under a key no slice value can take (a slice may be named "all")
+    const keyed: [string, ScoreHistogram][] = [
+      [ALL_SLICES, read.all],
+      ...read.slices.map((slice, i): [string, ScoreHistogram] => [
+        slice,
+        read.groups[i] as ScoreHistogram,
       ]),
     ];
     // a slice whose rows have no finite score has nothing to measure or estimate
-    return new Map(named.filter(([, histogram]) => histogram.score.length > 0));
+    return new Map(keyed.filter(([, histogram]) => histogram.score.length > 0));
   };
   const options = { threshold: request.threshold, calibrationBins: request.calibrationBins };
   const baseline = measured.includes('baseline') ? await histograms('baseline', true) : undefined;
   const current = await histograms('current', measured.includes('current'));
   const entries = baseline ? binaryEntries('baseline', baseline, options) : [];
   if (hasLabelledRows(current)) return [...entries, ...binaryEntries('current', current, options)];
-  const reference = baseline?.get('all');
+  const reference = baseline?.get(ALL_SLICES);
   if (!reference || labelledRows(reference) === 0)
     throw noReference(files, request, 'the baseline has no labelled scores to calibrate CBPE on');
   return [
@@ -193,7 +229,7 @@ async function regression(
       { table, slice: files.slice, prediction, label: request.label },
       MAPE_EPS,
     );
-    entries.push(...regressionEntries(side, displayed(rows)));
+    entries.push(...regressionEntries(side, rows));
   }
   return entries;
 }
@@ -254,29 +290,25 @@ async function multiclass(
     for (const c of classColumns)
       columns.push({
         className: c.className,
-        rows: displayed(
-          await queryClassScoreHistogram(store, {
-            table,
-            slice: files.slice,
-            score: c.column,
-            label: request.label,
-            className: c.className,
-          }),
-        ),
+        rows: await queryClassScoreHistogram(store, {
+          table,
+          slice: files.slice,
+          score: c.column,
+          label: request.label,
+          className: c.className,
+        }),
       });
     return columns;
   };
   const entries: PerformanceEntry[] = [];
   let currentLabelled = false;
   for (const side of measured) {
-    const confusion = displayed(
-      await queryMulticlassConfusion(store, {
-        table: files[side].table,
-        slice: files.slice,
-        prediction,
-        label: request.label,
-      }),
-    );
+    const confusion = await queryMulticlassConfusion(store, {
+      table: files[side].table,
+      slice: files.slice,
+      prediction,
+      label: request.label,
+    });
     if (side === 'current') currentLabelled = confusion.length > 0;
     const scores = await classScores(side);
     entries.push(
@@ -296,7 +328,7 @@ async function multiclass(
     : undefined;
   const reference = baselineScores?.map((c) => ({
     className: c.className,
-    rows: c.rows.filter((row) => row.slice === 'all'),
+    rows: c.rows.filter((row) => row.slice === ALL_SLICES),
   }));
   if (!reference || !reference.every((c) => hasLabels(c.rows)))
     throw noReference(
@@ -304,14 +336,12 @@ async function multiclass(
       request,
       'the baseline has no labelled class scores to calibrate CBPE on',
     );
-  const rows = displayed(
-    await queryClassScoreRows(store, {
-      table: files.current.table,
-      slice: files.slice,
-      prediction,
-      scores: classColumns.map((c) => c.column),
-    }),
-  );
+  const rows = await queryClassScoreRows(store, {
+    table: files.current.table,
+    slice: files.slice,
+    prediction,
+    scores: classColumns.map((c) => c.column),
+  });
   return [
     ...entries,
     ...estimatedMulticlassEntries(multiclassCalibrations(reference), classes ?? [], rows),
@@ -357,10 +387,4 @@ function rowsHold(rows: number): string {
 
 function columnNames(file: TabularFile): string {
   return file.columns.map((c) => c.name).join(', ');
-}
-
-/** The rows with their slices as the report shows them, renamed in place (fresh query rows). */
-function displayed<T extends { slice: string }>(rows: T[]): T[] {
-  for (const row of rows) row.slice = displaySlice(row.slice);
-  return rows;
 }

@@ -216,7 +216,7 @@ export interface ClassScoresRow {
 
 // ---- binary -----------------------------------------------------------------------------
 
-/** A side's score histogram per slice as the report shows it ("all" among them). */
+/** A side's score histogram per raw slice value, all rows' under ALL_SLICES. */
 export type SliceHistograms = ReadonlyMap<string, ScoreHistogram>;
 
 /** Realized binary metrics per slice that has labelled rows. */
@@ -446,14 +446,24 @@ export function metricNames(entries: readonly PerformanceEntry[]): string[] {
   return [...names];
 }
 
-/** Baseline before current, "all" first in each, then slices in order. */
-export function sortEntries(entries: readonly PerformanceEntry[]): PerformanceEntry[] {
+/**
+ * Baseline before current, all rows first in each (keyed `allRows`, a key no slice value
+ * takes: a slice may be named "all"), then slices in locale order.
+ */
+export function sortEntries(
+  entries: readonly PerformanceEntry[],
+  allRows: string,
+): PerformanceEntry[] {
   const sideOrder = (side: Side) => (side === 'baseline' ? 0 : 1);
   return [...entries].sort(
-    (a, b) =>
-      sideOrder(a.side) - sideOrder(b.side) ||
-      (a.slice === 'all' ? -1 : b.slice === 'all' ? 1 : a.slice.localeCompare(b.slice)),
+    (a, b) => sideOrder(a.side) - sideOrder(b.side) || compareSliceKeys(a.slice, b.slice, allRows),
   );
+}
+
+/** All rows (keyed `allRows`) before any slice, slices in locale order. */
+export function compareSliceKeys(a: string, b: string, allRows: string): number {
+  if (a === b) return 0;
+  return a === allRows ? -1 : b === allRows ? 1 : a.localeCompare(b);
 }
 
 function bySlice<T extends { slice: string }>(rows: readonly T[]): Map<string, T[]> {

@@ -7,6 +7,7 @@ import { sourceRowsSql, type ProfileSource } from './profileQueries.js';
  * What performance estimation (CBPE, src/stats/cbpe.ts) reads beyond the window summaries:
  * the baseline's labelled scores, to fit the calibration on (once per baseline version), and
  * a label window's confusion counts, the realized values an estimate is held against.
+ * Scores are grouped with −0 read as 0 (`+ 0`): equal scores, which GROUP BY keeps apart.
  */
 
 /** The baseline's distinct finite scores with their 0/1 label counts: the calibration's input. */
@@ -16,7 +17,7 @@ export async function queryReferenceScoreLabels(
 ): Promise<ScoreHistogramRow[]> {
   const params: QueryParams = {};
   const rows = await store.query<{ score: number; positives: string; negatives: string }>(
-    `SELECT assumeNotNull(score) AS score, countIf(label_value = 1) AS positives,
+    `SELECT assumeNotNull(score) + 0 AS score, countIf(label_value = 1) AS positives,
             countIf(label_value = 0) AS negatives
      FROM (${sourceRowsSql(source, params, 'cal')})
      WHERE isNotNull(score) AND isFinite(assumeNotNull(score)) AND isNotNull(label_value)
@@ -41,7 +42,7 @@ export async function queryScoreCounts(
   slices: readonly string[],
 ): Promise<{ slice: string; score: number; count: number }[]> {
   const rows = await store.query<{ slice: string; score: number; count: string }>(
-    `SELECT slice, assumeNotNull(score) AS score, count() AS count
+    `SELECT slice, assumeNotNull(score) + 0 AS score, count() AS count
      FROM (${relation.sql})
      WHERE has({sc_slices:Array(String)}, slice) AND isNotNull(score) AND isFinite(assumeNotNull(score))
      GROUP BY slice, score`,
@@ -74,7 +75,7 @@ export async function queryReferenceClassScoreLabels(
     `SELECT class, score, countIf(y = class) AS positives, countIf(y != class) AS negatives
      FROM (SELECT assumeNotNull(label_text) AS y, scores FROM (${sourceRowsSql(source, params, 'ccal')})
            WHERE isNotNull(label_text) AND notEmpty(scores))
-     ARRAY JOIN mapKeys(scores) AS class, mapValues(scores) AS score
+     ARRAY JOIN mapKeys(scores) AS class, arrayMap(v -> v + 0, mapValues(scores)) AS score
      WHERE isFinite(score)
      GROUP BY class, score
      ORDER BY class, score`,

@@ -16,7 +16,7 @@ export interface BinaryQualityRequest {
  * rows are grouped by distinct score, and a running sum of negatives over the scores gives
  * each positive the negatives ranked below it (ties count half), as roc_auc_score does. The
  * relation must expose `slice String`, `score Nullable(Float64)` and `label Nullable(UInt8)`
- * (1 positive, 0 negative, NULL unknown).
+ * (1 positive, 0 negative, NULL unknown). A score of −0 is grouped with 0 (they tie).
  *
  * With `quality`, the same scan also sums the quality terms at the threshold
  * (BinaryQualityAggregates) over the distinct scores: each score's positives and negatives
@@ -48,7 +48,8 @@ export async function queryClassificationAggregates(
                 countIf(label = 0 AND isNotNull(score)) AS neg,
                 countIf(score >= {dw_threshold:Float64}) AS predicted,
                 countIf(isNotNull(score)) AS scored
-         FROM (${relation.sql})
+         -- + 0 turns −0 into 0: equal scores, which GROUP BY would otherwise keep apart
+         FROM (SELECT * REPLACE (score + 0 AS score) FROM (${relation.sql}))
          GROUP BY group_key, score
        )
      )

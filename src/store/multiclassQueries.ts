@@ -15,7 +15,7 @@ import {
  * does the math): rows per (label, predicted class), the confusion matrix and everything
  * accuracy, precision, recall and F1 need; and per class score the one-vs-rest Mann-Whitney
  * count (rows grouped by distinct score, a running sum of the negatives below it, ties half,
- * as roc_auc_score). The relation must expose `slice String`, `predicted Nullable(String)`,
+ * as roc_auc_score; −0 is read as 0, its tie). The relation must expose `slice String`, `predicted Nullable(String)`,
  * `scores Map(String, Float64)` and `label Nullable(String)`, its rows carrying their own "all".
  *
  * One scan: every row becomes one item of kind 0 (its label and predicted class: the
@@ -53,7 +53,7 @@ export async function queryMulticlassAggregates(
                       arrayConcat([(toUInt8(0), '', nan)],
                                    if(isNull(label), [],
                                       arrayFilter(i -> isFinite(i.3),
-                                                  arrayMap((c, v) -> (toUInt8(1), toString(c), v), mapKeys(scores), mapValues(scores))))) AS items
+                                                  arrayMap((c, v) -> (toUInt8(1), toString(c), v + 0), mapKeys(scores), mapValues(scores))))) AS items
                FROM (${relation.sql}))
          ARRAY JOIN items AS item
          GROUP BY slice, kind, label, predicted, class, score

@@ -29,42 +29,6 @@ function binaryLabelSql(column: string): string {
     ${text} IN ('1', '1.0', 'true', 'yes'), 1, ${text} IN ('0', '0.0', 'false', 'no'), 0, 2)`;
 }
 
-/**
- * The classification section's older reading of a binary label: 1, 0, or NULL for anything
- * else, untrimmed (" 1" is NULL here, 1 in binaryLabelSql) and invalid values NULL, not 2.
- */
-export function classificationLabelSql(column: string): string {
-  const text = `lower(toString(${quoteIdentifier(column)}))`;
-  return `multiIf(isNull(${quoteIdentifier(column)}), NULL, ${text} IN ('1', '1.0', 'true', 'yes'), 1,
-    ${text} IN ('0', '0.0', 'false', 'no'), 0, NULL)`;
-}
-
-/**
- * Whether some row would be counted differently by the classification section's reading
- * (classificationLabelSql, every non-NULL score) than by queryScoredRows' (binaryLabelSql,
- * finite scores, -0 one score with +0): a label the two read differently, or a score that is
- * NaN, infinite or -0. Only when none is can the classification come from queryScoredRows.
- */
-export async function queryClassificationReadsDiffer(
-  store: Store,
-  table: string,
-  columns: { score: string; label: string },
-): Promise<boolean> {
-  const s = scoreSql(columns.score);
-  // dw_ names: an alias named like a column (label) would shadow it in the other expression
-  const found = await store.query<{ found: number }>(
-    `SELECT 1 AS found FROM (
-       SELECT ${s} AS dw_s, ${classificationLabelSql(columns.label)} AS dw_old_label,
-              ${binaryLabelSql(columns.label)} AS dw_label
-       FROM ${quoteIdentifier(table)}
-     )
-     WHERE ifNull(dw_old_label, 9) != ifNull(dw_label, 9)
-        OR (isNotNull(dw_s) AND (NOT isFinite(dw_s) OR (dw_s = 0 AND 1 / dw_s < 0)))
-     LIMIT 1`,
-  );
-  return found.length > 0;
-}
-
 function groupKeySql(slice: string | undefined): string {
   return slice
     ? `arrayJoin([ifNull(toString(${quoteIdentifier(slice)}), '(null)'), {dw_all:String}])`
@@ -75,28 +39,60 @@ function scoreSql(column: string): string {
   return `toFloat64OrNull(toString(${quoteIdentifier(column)}))`;
 }
 
+/** A group's rows, and those of them whose score is left out of every statistic. */
+export interface ScoreRowCounts {
+  rows: number;
+  /** No score: an empty field, or text that is not a number. */
+  nulls: number;
+  /** NaN, +inf or −inf: numbers, but not values. */
+  nonFinite: number;
+}
+
 /**
  * A binary model's rows as typed arrays: each row's slice (an index into `slices`, the
  * distinct slice values, empty when the report is not sliced), finite score and label (1, 0
  * or UNLABELLED), for src/stats/scoreHistogram.ts to sort once. Rows with no finite score
- * are left out (as nulls are everywhere); with `label` undefined every row is unlabelled.
- * Labels that are neither 0 nor 1 are the caller's to reject first (queryInvalidBinaryLabel).
- * `sliceRows` counts every row of each slice, scored or not (the classification section's n).
+ * are left out (as nulls are everywhere) and counted: `sliceCounts` per slice and
+ * `allCounts` for all rows count every row and those left out. With `label` undefined every
+ * row is unlabelled. Labels that are neither 0 nor 1 are the caller's to reject first
+ * (queryInvalidBinaryLabel).
  */
 export async function queryScoredRows(
   store: Store,
   columns: PerformanceColumns & { score: string; label?: string },
-): Promise<{ slices: string[]; sliceRows: number[]; rows: ScoredRows }> {
+): Promise<{
+  slices: string[];
+  sliceCounts: ScoreRowCounts[];
+  allCounts: ScoreRowCounts;
+  rows: ScoredRows;
+}> {
   const table = quoteIdentifier(columns.table);
   const sliceText = columns.slice
     ? `ifNull(toString(${quoteIdentifier(columns.slice)}), '(null)')`
     : undefined;
-  const counted = sliceText
-    ? await store.query<{ slice: string; rows: string }>(
-        `SELECT ${sliceText} AS slice, count() AS rows FROM ${table} GROUP BY slice ORDER BY slice`,
-      )
-    : [];
-  const slices = counted.map((row) => row.slice);
+  const counted = (
+    await store.query<{ slice: string; rows: string; nulls: string; non_finite: string }>(
+      `SELECT slice, count() AS rows, countIf(isNull(s)) AS nulls,
+              countIf(isNotNull(s) AND NOT isFinite(s)) AS non_finite
+       FROM (SELECT ${sliceText ?? "''"} AS slice, ${scoreSql(columns.score)} AS s FROM ${table})
+       GROUP BY slice ORDER BY slice`,
+    )
+  ).map((row) => ({
+    slice: row.slice,
+    rows: Number(row.rows),
+    nulls: Number(row.nulls),
+    nonFinite: Number(row.non_finite),
+  }));
+  const slices = sliceText ? counted.map((row) => row.slice) : [];
+  const countsOf = ({ rows, nulls, nonFinite }: ScoreRowCounts) => ({ rows, nulls, nonFinite });
+  const allCounts = counted.reduce(
+    (total, row) => ({
+      rows: total.rows + row.rows,
+      nulls: total.nulls + row.nulls,
+      nonFinite: total.nonFinite + row.nonFinite,
+    }),
+    { rows: 0, nulls: 0, nonFinite: 0 },
+  );
   const label = columns.label ? binaryLabelSql(columns.label) : 'NULL';
   const batches = await queryArrowBatches(
     store,
@@ -124,7 +120,8 @@ export async function queryScoredRows(
   };
   return {
     slices,
-    sliceRows: counted.map((row) => Number(row.rows)),
+    sliceCounts: sliceText ? counted.map(countsOf) : [],
+    allCounts,
     rows: {
       group: concat('group', Uint32Array),
       score: concat('score', Float64Array),

@@ -259,8 +259,10 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     const inFlight: Promise<void>[] = [];
     /** The last chunk's count: each chunk is counted after the one before it. */
     let counted: Promise<void> = Promise.resolve();
-    /** Resolves once the last chunk is in the writer's queue (or will never be). */
-    let previousHandedOver: Promise<void> = Promise.resolve();
+    /** The last chunk's write: the next is handed over after it, and retried after it. */
+    let previousWrite: ChunkWrite | undefined;
+    /** The post's chunks, as the writer tells them apart from other writes. */
+    const series = {};
     const submit = () => {
       if (chunk.length === 0) return;
       const events = chunk;
@@ -270,13 +272,15 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       read += events.length;
       // Parsed at once, handed to the writer in the body's order (the writer keeps the first
       // of two copies of an event, as when the chunks were written one after another).
-      const { written, handedOver } = writeChunk(
+      const chunkWrite = writeChunk(
         events,
         request.query.type,
         scopeOf(request.principal),
-        previousHandedOver,
+        previousWrite,
+        series,
       );
-      previousHandedOver = handedOver;
+      previousWrite = chunkWrite;
+      const { written } = chunkWrite;
       // Counted in order, and only once every chunk before it was: `processed` is always a
       // prefix of the body, whichever chunk's write fails (a later one may be stored too:
       // a resend of the rest, or of all, counts nothing twice).
@@ -395,14 +399,20 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
 
   /**
    * Prepares one chunk and writes it (retrying while the store is briefly unavailable),
-   * handing it to the writer once `turn` (the chunk before it) has been handed over.
+   * handing it to the writer once `previous` (the chunk before it) has been handed over.
+   * The first copy of an event repeated in the post must be the one stored: while the chunk
+   * before is failing (a failed write not yet retried, or itself waiting on one), no write
+   * of this one starts, and the writer refuses a failed chunk's successors still queued
+   * (`series`). So this one is written after it, or, when that one is given up, not at all
+   * (the answer's `processed` ends before that one; the client resends from there).
    */
   function writeChunk(
     events: BodyEvent[],
     kind: EventKind | undefined,
     scope: PostingScope | undefined,
-    turn: Promise<void>,
-  ): { written: Promise<PreparedBatch>; handedOver: Promise<void> } {
+    previous: ChunkWrite | undefined,
+    series: object,
+  ): ChunkWrite {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
       payload: event.payload,
@@ -412,15 +422,26 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     }));
     let handOver: () => void = () => undefined;
     const handedOver = new Promise<void>((resolve) => (handOver = resolve));
+    let failing = false;
+    /** Waits out a failing chunk before this one; rejects with its failure when it is given up. */
+    const afterEarlierFailures = async () => {
+      if (!previous?.failing) return;
+      failing = true;
+      await previous.written;
+    };
     const written = (async () => {
       try {
         const prepared = await deps.prepareBatch(messages, scope);
-        await turn;
+        await previous?.handedOver;
         for (let attempt = 0; ; attempt += 1) {
+          await afterEarlierFailures();
           try {
-            const write = deps.writer.write(prepared);
+            const write = deps.writer.write(prepared, { series });
+            // marked before any later chunk can start a write: its reaction runs first
+            write.catch(() => (failing = true));
             handOver();
             await write;
+            failing = false;
             break;
           } catch (error) {
             const retriable = error instanceof DriftwatchError && error.retriable;
@@ -431,11 +452,21 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         }
         deps.metrics.recordBatch(prepared, 'http');
         return prepared;
+      } catch (error) {
+        failing = true; // given up: the chunks after it give up too, unwritten
+        throw error;
       } finally {
         handOver(); // a chunk that failed before its write never holds up the next
       }
     })();
-    return { written, handedOver };
+    written.catch(() => undefined); // seen by its count and by the next chunk
+    return {
+      handedOver,
+      written,
+      get failing() {
+        return failing;
+      },
+    };
   }
 
   /** A written chunk's outcomes in the post's answer. */
@@ -475,6 +506,16 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     });
   }
+}
+
+/** A chunk's write as the chunk after it sees it. */
+interface ChunkWrite {
+  /** Resolves once the chunk is in the writer's queue (or will never be). */
+  handedOver: Promise<void>;
+  /** Resolves once the chunk is written; rejects when it is given up. */
+  written: Promise<PreparedBatch>;
+  /** From a failed write of it (or a wait on a failing one before it) until it is written. */
+  readonly failing: boolean;
 }
 
 type CutShortReason = 'timeout' | 'aborted' | 'too_large';

@@ -1,38 +1,20 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { alertWarnings } from '../../alerts/secrets.js';
 import { DriftwatchError, InputError } from '../../errors.js';
-import {
-  backtestMonitor,
-  invalidTimeRange,
-  type Backtest,
-  type BacktestWindow,
-} from '../../monitors/backtest.js';
-import { freezeBaseline } from '../../monitors/baselineActions.js';
-import { checkResultFromJson, type CheckResult } from '../../monitors/checkResult.js';
-import { evaluateMonitorWindow } from '../../monitors/evaluateWindow.js';
+import { invalidTimeRange, type BacktestWindow } from '../../monitors/backtest.js';
+import type { CheckResult } from '../../monitors/checkResult.js';
 import {
   formatMonitorError,
   loadMonitorDirectory,
   monitorFileOptionsOf,
-  refusalOf,
 } from '../../monitors/monitorFile.js';
-import type { MonitorPlan } from '../../monitors/plan.js';
-import { windowEndingAt } from '../../timeWindow.js';
-import { runWindowEnd } from '../../monitors/windows.js';
-import { alertingLater, describeRunAlerting } from '../../alerts/runAlerting.js';
-import { alertPlanFromJson, alertPlanToJson, describeAlertPlan } from '../../alerts/alertPlan.js';
+import { alertPlanToJson, describeAlertPlan } from '../../alerts/alertPlan.js';
 import { alignColumns } from '../../report/render/table.js';
-import {
-  listRunsPage,
-  queryResultsPage,
-  storedRunOf,
-  type StoredResult,
-} from '../../store/results.js';
+import type { StoredResult } from '../../store/results.js';
 import { rebuildSummaries } from '../../store/summaryQueries.js';
-import type { RunView } from '../serviceClient.js';
-import { EXIT_INPUT, NoStoreError, type Backend, type CommandContext } from '../program.js';
+import { localModels, type MonitorUseCases } from '../monitorUseCases.js';
+import { EXIT_INPUT, NoStoreError, type CommandContext } from '../program.js';
 
 /** validate, baseline create, run, backtest, history, runs: the monitor-facing commands. */
 export function registerMonitorCommands(program: Command, context: CommandContext): void {
@@ -78,31 +60,11 @@ export function registerMonitorCommands(program: Command, context: CommandContex
       if (!flags.file && (!flags.from || !flags.to))
         throw new InputError({ file: '--file' }, 'give --file, or --from and --to');
       const range = flags.file ? undefined : parseTimeRange(flags.from ?? '', flags.to ?? '');
-      const backend = await context.storeOrService();
-      let created: { name: string; version: number; rows: number; model: string };
-      if (backend.kind === 'service') {
-        // The service reads the file on this same machine (its store is embedded here).
-        const view = await backend.service.createBaseline(
-          flags.model,
-          flags.file
-            ? { file: path.resolve(flags.file) }
-            : { from: range?.from.toISOString() ?? '', to: range?.to.toISOString() ?? '' },
-        );
-        created = {
-          name: view.name,
-          version: view.version,
-          rows: view.row_count,
-          model: view.model,
-        };
-      } else {
-        const plan = findPlan(context, flags.model);
-        const record = await freezeBaseline(
-          backend.store,
-          plan,
-          flags.file ? { file: flags.file } : (range as { from: Date; to: Date }),
-        );
-        created = { ...record, rows: record.rowCount };
-      }
+      const monitors = await context.monitorUseCases();
+      const created = await monitors.createBaseline(
+        flags.model,
+        flags.file ? { file: flags.file } : (range as { from: Date; to: Date }),
+      );
       process.stdout.write(
         `baseline ${created.name} version ${created.version} for ${created.model}: ${created.rows} rows\n`,
       );
@@ -127,39 +89,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
           `${requested.toISOString()} is in the future: only windows that have ended can be evaluated`,
         );
       }
-      const backend = await context.storeOrService();
-      let evaluation: PrintableEvaluation;
-      let alerting: string;
-      if (backend.kind === 'service') {
-        const { run, results, alerts } = await backend.service.run(
-          flags.model,
-          requested?.toISOString(),
-        );
-        alerting = alerts.message;
-        evaluation = {
-          monitor: run.monitor,
-          window: { start: new Date(run.window_start), end: new Date(run.window_end) },
-          baseline: {
-            name: results[0]?.baseline ?? '-',
-            version: results[0]?.baseline_version ?? 0,
-          },
-          status: run.status,
-          results: results.map(checkResultFromJson),
-          durationMs: run.duration_ms,
-        };
-      } else {
-        const plan = findPlan(context, flags.model);
-        const chosen = runWindowEnd(plan.schedule, requested, new Date());
-        if ('error' in chosen) throw new InputError({ file: '--window-end' }, chosen.error);
-        evaluation = await evaluateMonitorWindow(
-          backend.store,
-          plan,
-          windowEndingAt(chosen.end, plan.windowMs),
-        );
-        alerting = describeRunAlerting(
-          await alertingLater(backend.store, plan.monitor, chosen.end),
-        );
-      }
+      const monitors = await context.monitorUseCases();
+      const { evaluation, alerting } = await monitors.run(flags.model, requested);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ ...evaluation, alerts: alerting }, null, 2)}\n`);
         return;
@@ -207,33 +138,8 @@ export function registerMonitorCommands(program: Command, context: CommandContex
               : `${window.end.toISOString()}  ${window.status.padEnd(17)} ${window.fired} check(s) fired${window.events !== undefined ? ` (${window.events} events)` : ''}\n`,
           );
       };
-      const backend = await context.storeOrService();
-      let backtest: Backtest;
-      if (backend.kind === 'service') {
-        const answer = await backend.service.backtest(
-          flags.model,
-          range.from.toISOString(),
-          range.to.toISOString(),
-        );
-        backtest = {
-          windows: answer.windows.map((window) => ({
-            end: new Date(window.window_end),
-            status: window.status as BacktestWindow['status'],
-            checks: window.checks,
-            fired: window.fired,
-            events: window.events,
-            reason: window.reason,
-          })),
-          fired: answer.fired.map(checkResultFromJson),
-          alerts: alertPlanFromJson(answer.alerts),
-        };
-        backtest.windows.forEach(printWindow);
-      } else {
-        const plan = findPlan(context, flags.model);
-        const invalid = invalidTimeRange(range.from, range.to, plan.windowMs);
-        if (invalid) throw new InputError({ file: '--to' }, invalid);
-        backtest = await backtestMonitor(backend.store, plan, range, printWindow);
-      }
+      const monitors = await context.monitorUseCases();
+      const backtest = await monitors.backtest(flags.model, range, printWindow);
       if (flags.json)
         process.stdout.write(
           `${JSON.stringify({ windows: backtest.windows.length, fired: backtest.fired, alerts: alertPlanToJson(backtest.alerts) }, null, 2)}\n`,
@@ -274,21 +180,15 @@ export function registerMonitorCommands(program: Command, context: CommandContex
           slice: flags.slice,
           metric: flags.metric,
         };
-        const backend = await readBackend(context, flags.model);
-        const page =
-          backend.kind === 'service'
-            ? await backend.service.results({
-                ...filter,
-                status: flags.breaches ? 'warn,critical' : undefined,
-                limit,
-                offset,
-              })
-            : await queryResultsPage(
-                backend.store,
-                { ...filter, statuses: flags.breaches ? ['warn', 'critical'] : undefined },
-                { limit, offset },
-              );
-        if (page.total === 0) await assertKnownModel(context, backend, flags.model);
+        const monitors = await readUseCases(context, flags.model);
+        const page = await monitors.history({
+          ...filter,
+          breachesOnly: flags.breaches ?? false,
+          limit,
+          offset,
+        });
+        if (page.total === 0)
+          assertKnownModel(await monitors.knownModels(flags.model), flags.model);
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(page.items, null, 2)}\n`);
           return;
@@ -308,16 +208,9 @@ export function registerMonitorCommands(program: Command, context: CommandContex
     .action(async (flags: { model: string; limit: string; offset: string; json?: boolean }) => {
       const limit = parseCount('--limit', flags.limit);
       const offset = parseCount('--offset', flags.offset, 0);
-      const backend = await readBackend(context, flags.model);
-      let page: { items: RunView[]; total: number };
-      if (backend.kind === 'service') {
-        page = await backend.service.runs(flags.model, { limit, offset });
-      } else {
-        const plan = findPlan(context, flags.model);
-        const stored = await listRunsPage(backend.store, { monitor: plan.monitor, limit, offset });
-        page = { total: stored.total, items: stored.items.map(storedRunOf) };
-      }
-      if (page.total === 0) await assertKnownModel(context, backend, flags.model);
+      const monitors = await readUseCases(context, flags.model);
+      const page = await monitors.runs(flags.model, { limit, offset });
+      if (page.total === 0) assertKnownModel(await monitors.knownModels(flags.model), flags.model);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(page.items, null, 2)}\n`);
         return;
@@ -387,46 +280,19 @@ function assertMonitorFolder(folder: string): void {
   }
 }
 
-/** The valid monitor of a model, read under the service's rules; a refused file says why. */
-export function findPlan(context: CommandContext, model: string): MonitorPlan {
-  const dir = context.config.monitorsDir;
-  const { plans, errors } = context.monitors();
-  const plan = plans.find((p) => p.model === model);
-  if (plan) return plan;
-  const refusal = refusalOf(errors, model);
-  if (refusal !== null) throw new InputError({ file: refusal.file }, refusal.message);
-  throw new InputError(
-    { file: dir },
-    `no monitor for model "${model}" (monitors: ${plans.map((p) => p.model).join(', ') || 'none'})`,
-  );
-}
-
-/** The store or service to read from; with no store yet, a typo in --model is said first. */
-async function readBackend(context: CommandContext, model: string): Promise<Backend> {
+/** The use cases to read with; with no store yet, a typo in --model is said first. */
+async function readUseCases(context: CommandContext, model: string): Promise<MonitorUseCases> {
   try {
-    return await context.storeOrService({ readOnly: true });
+    return await context.monitorUseCases({ readOnly: true });
   } catch (error) {
-    if (error instanceof NoStoreError) await assertKnownModel(context, undefined, model);
+    if (error instanceof NoStoreError)
+      assertKnownModel(localModels(context.monitors(), model), model);
     throw error;
   }
 }
 
 /** Nothing stored for a model nobody monitors: most likely a typo, so name the known ones. */
-async function assertKnownModel(
-  context: CommandContext,
-  backend: Backend | undefined,
-  model: string,
-): Promise<void> {
-  let known: string[];
-  if (backend?.kind === 'service') {
-    known = (await backend.service.models()).map((monitor) => monitor.model);
-  } else {
-    const { plans, errors } = context.monitors();
-    known = plans.map((plan) => plan.model);
-    // A model whose file is refused is not a typo: say why it is refused.
-    const refusal = known.includes(model) ? null : refusalOf(errors, model);
-    if (refusal) throw new InputError({ file: refusal.file }, refusal.message);
-  }
+function assertKnownModel(known: readonly string[], model: string): void {
   if (known.includes(model)) return;
   throw new InputError(
     { file: '--model' },
@@ -460,18 +326,6 @@ function parseCount(flag: string, text: string, minimum = 1): number {
       `expected a whole number of at least ${minimum}, got "${text}"`,
     );
   return count;
-}
-
-interface PrintableEvaluation {
-  monitor: string;
-  window: { start: Date; end: Date };
-  baseline: { name: string; version: number };
-  status: string;
-  results: CheckResult[];
-  durationMs: number;
-  /** Known when evaluated here (the service's run answer does not carry them). */
-  events?: number;
-  exactFallback?: { verdicts: number; resolved: boolean } | null;
 }
 
 /** Why a window is silent, and since when: silence is a finding, not "ok". */

@@ -1,6 +1,7 @@
 import type { DriftReport } from '../compareFiles.js';
 import type { FeatureDrift, Histogram } from '../../drift/featureDrift.js';
 import { CBPE_ASSUMPTIONS, metricNames, type PerformanceEntry } from '../performance.js';
+import { excludedScoresNote } from './table.js';
 
 /**
  * One self-contained page: a summary table and, per feature and slice, the baseline and
@@ -104,6 +105,8 @@ function notesHtml(report: DriftReport): string {
     notes.push(
       `Non-finite values (NaN, ±inf) in <b>${escapeHtml(feature.name)}</b>: ${feature.quality.reference.non_finite} in the baseline, ${feature.quality.current.non_finite} in the current file; counted apart and left out of every distribution statistic.`,
     );
+  const scores = excludedScoresNote(report);
+  if (scores) notes.push(`${escapeHtml(scores)}.`);
   return notes.length === 0
     ? ''
     : `<ul id="notes">${notes.map((n) => `<li>${n}</li>`).join('')}</ul>`;

@@ -122,7 +122,20 @@ function notes(report: DriftReport): string[] {
     lines.push(
       `non-finite values (NaN, ±inf) in ${feature.name}: ${feature.quality.reference.non_finite} in the baseline, ${feature.quality.current.non_finite} in the current file; counted apart and left out of every distribution statistic`,
     );
+  const scores = excludedScoresNote(report);
+  if (scores) lines.push(scores);
   return lines;
+}
+
+/**
+ * Scores the classification section left out (all rows' counts), said once for the table
+ * and the HTML page; undefined when every row had a finite score.
+ */
+export function excludedScoresNote(report: DriftReport): string | undefined {
+  const all = report.classification?.[0];
+  if (!all || all.excluded_scores.nulls + all.excluded_scores.non_finite === 0) return undefined;
+  const { nulls, non_finite } = all.excluded_scores;
+  return `${non_finite} scores in the current file are NaN or ±inf and ${nulls} are empty: the classification section leaves them out of AUROC and the positive rates (n counts them)`;
 }
 
 function pointsOf(rate: number): string {
