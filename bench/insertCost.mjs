@@ -28,7 +28,8 @@ const load = () =>
 try {
   await migrate(store, migrationsDir ? readMigrations(path.resolve(migrationsDir)) : undefined);
   const start = new Date(Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR);
-  const insert = async (model, rows, block) => {
+  const insert = (model, rows, block) => insertAt(model, rows, 0, rows, block);
+  const insertAt = async (model, rows, offset, total, block) => {
     const numbers = NUMERIC.map((_, i) => `randNormal(${0.0125 * i}, 1)`).join(', ');
     const strings = CATEGORICAL.map((_, i) =>
       i === 0
@@ -39,12 +40,12 @@ try {
     await store.command(
       `INSERT INTO events (kind, event_id, model, ts, prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes)
        SELECT 'prediction', toString(number), {model:String},
-              toDateTime64({start:String}, 3, 'UTC') + toIntervalMillisecond(intDiv(number * 3600000, ${rows})),
+              toDateTime64({start:String}, 3, 'UTC') + toIntervalMillisecond(intDiv(number * 3600000, ${total})),
               toString(number), rand() / 4294967295,
               mapFromArrays({numeric:Array(String)}, [${numbers}]),
               mapFromArrays({categorical:Array(String)}, [${strings}]),
               [], map('region', concat('r', toString(number % 10)))
-       FROM numbers(${rows})`,
+       FROM numbers(${offset}, ${rows})`,
       { model, start: toClickHouseTime(start), numeric: NUMERIC, categorical: CATEGORICAL },
       // blocks of an HTTP post's chunk (4,096 events), or the engine's default (up to ~1M rows)
       block
@@ -59,6 +60,21 @@ try {
     return (cpu.user + cpu.system) / rows;
   };
   await insert('warm-up', 20_000);
+  // a view to leave out, to see what it costs (e.g. INSERT_COST_DETACH=summary_1h_k10_mv)
+  if (process.env.INSERT_COST_DETACH)
+    await store.command(`DETACH TABLE ${process.env.INSERT_COST_DETACH}`);
+  if (process.env.INSERT_COST_SUSTAINED) {
+    // the writer's batches, one after another, background merges included: 300k events in 20k-event inserts
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < 15; i += 1) await insertAt('sustained', 20_000, i * 20_000, 300_000);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `${path.resolve(root)}${migrationsDir ? ` (migrations ${migrationsDir})` : ''}: 300k events in 20k-event inserts, ` +
+        `${((cpu.user + cpu.system) / 300_000).toFixed(1)} µs of CPU an event` +
+        `${process.env.INSERT_COST_DETACH ? ` (${process.env.INSERT_COST_DETACH} detached)` : ''}; ${load()}`,
+    );
+    process.exit(0);
+  }
   const costs = [];
   costs.push(await insert('hour-1m', 1_000_000));
   for (let i = 0; i < 2; i += 1) costs.push(await insert(`cost-${i}`, 300_000));
