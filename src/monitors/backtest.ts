@@ -302,8 +302,16 @@ async function* replayRunCoarsely(
       plan,
       windows[k] as TimeWindow,
       coarseRun.samplesOf(k),
-      // no exact fallback: a straddle sends the window to the full pass instead
-      { persist: false, now: options.now, prepared, reference, exactFallbackMaxEvents: -1 },
+      // no narrowing and no exact fallback: a straddle sends the window to the full pass
+      // instead (narrowing reads finer cells of the real samples, not of coarsened ones)
+      {
+        persist: false,
+        now: options.now,
+        prepared,
+        reference,
+        exactFallbackMaxEvents: -1,
+        narrowing: false,
+      },
     );
     settled.push(settledCoarsely(evaluation, options.coarse) ? evaluation : null);
   }
