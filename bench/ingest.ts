@@ -31,6 +31,8 @@ export async function runKafkaIngestBenchmark(
   tuning: Partial<KafkaIngestOptions> = {},
   paced = { events: 100_000, rate: 5_000 },
   linger?: { lingerMessages: number; lingerMs: number },
+  /** Events the producer may have sent and not yet seen stored (the mock broker keeps 5 MiB a partition). */
+  ahead = 48_000,
 ): Promise<void> {
   buildMockBroker();
   await withBenchStore('kafka', async (store) => {
@@ -41,7 +43,7 @@ export async function runKafkaIngestBenchmark(
     const metrics = createIngestMetrics();
     if (linger) {
       console.log(
-        `writer: lingers up to ${linger.lingerMessages} messages or ${linger.lingerMs} ms; consumer's pending bound ${tuning.maxPendingMessages ?? 50_000} messages`,
+        `writer: lingers up to ${linger.lingerMessages} messages or ${linger.lingerMs} ms; consumer's pending bound ${tuning.maxPendingMessages ?? 'the default'} messages`,
       );
     }
     const ingest = createKafkaIngest(store, metrics, {
@@ -59,13 +61,15 @@ export async function runKafkaIngestBenchmark(
     try {
       await ingest.start();
       console.log(
-        `${total} events (~600 bytes, bench/benchEvent.mjs) over ${partitions} partitions; producer in its own process (bench/produceEvents.mjs)`,
+        `${total} events (~600 bytes, bench/benchEvent.mjs) over ${partitions} partitions, at most ${ahead} sent and not yet stored; producer in its own process (bench/produceEvents.mjs)`,
       );
       const run = await measureRun(store, metrics, total, () =>
         fork(path.join(ROOT, 'bench/produceEvents.mjs'), [
           broker.bootstrap,
           'predictions',
           String(total),
+          '0',
+          String(ahead),
         ]),
       );
       printRun(run, metrics);
@@ -617,4 +621,80 @@ function threadCpuSeconds(): Map<string, number> {
     }
   }
   return seconds;
+}
+
+/**
+ * Where the engine's share of an event goes, without Kafka: the same prepared batches of
+ * 2,000 events (the consumer's batch here) written through the writer in flushes of 20,000
+ * and 50,000 events (the existence check, the insert and the summary views), then inserted
+ * alone, without the day grain's view and without any summary view. CPU per event by
+ * thread, merges included (3 s after the last insert), each case in a fresh store.
+ */
+export async function runWriterBenchmark(total = 200_000): Promise<void> {
+  const { createEventPipeline } = await import('../src/ingest/pipeline.js');
+  const { insertEncodedEvents } = await import('../src/store/events.js');
+  // @ts-expect-error a plain JavaScript module shared with the benchmark clients
+  const { eventText } = (await import('./benchEvent.mjs')) as {
+    eventText: (i: number, ts: string) => string;
+  };
+  const prepare = createEventPipeline();
+  const batches: PreparedBatch[] = [];
+  const start = Date.now() - 600_000;
+  for (let b = 0; b < total / 2000; b += 1) {
+    // one event time per 24,000 events, as the Kafka benchmark's producer stamps them
+    const ts = new Date(start + Math.floor(b / 12) * 1000).toISOString();
+    const messages: IncomingMessage[] = Array.from({ length: 2000 }, (_, i) => ({
+      kind: 'prediction',
+      payload: Buffer.from(eventText(b * 2000 + i, ts)),
+      origin: { source: 'kafka', topic: 'predictions', partition: b % 12, offset: b * 2000 + i },
+    }));
+    batches.push(await prepare(messages));
+  }
+  const cases = [
+    { name: 'writer, 20,000 an insert', perInsert: 20_000, through: 'writer' },
+    { name: 'writer, 50,000 an insert', perInsert: 50_000, through: 'writer' },
+    { name: 'insert alone, 20,000', perInsert: 20_000, through: 'insert' },
+    { name: 'insert alone, 50,000', perInsert: 50_000, through: 'insert' },
+    {
+      name: 'insert, 20,000, no day view',
+      perInsert: 20_000,
+      through: 'insert',
+      drop: ['summary_1d_fine_mv'],
+    },
+    {
+      name: 'insert, 20,000, no summary view',
+      perInsert: 20_000,
+      through: 'insert',
+      drop: ['events_summary_input_mv'],
+    },
+  ] as const;
+  console.log(
+    `${total} prepared events (~600 bytes) in batches of 2,000; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join('/')}`,
+  );
+  for (const c of cases) {
+    await withBenchStore('writer', async (store) => {
+      for (const view of 'drop' in c ? c.drop : []) await store.command(`DROP VIEW ${view}`);
+      const writer = createEventWriter(store, { metrics: createIngestMetrics(), lingerMs: 0 });
+      const per = c.perInsert / 2000;
+      const before = threadCpuSeconds();
+      for (let i = 0; i < batches.length; i += per) {
+        const group = batches.slice(i, i + per);
+        if (c.through === 'writer') await Promise.all(group.map((batch) => writer.write(batch)));
+        else await insertEncodedEvents(store, Buffer.concat(group.map((batch) => batch.encoded)));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // merges of these parts
+      const used = [...threadCpuSeconds()]
+        .map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const)
+        .filter(([, seconds]) => seconds >= 0.02)
+        .sort((a, b) => b[1] - a[1]);
+      const all = used.reduce((sum, [, seconds]) => sum + seconds, 0);
+      const perEvent = (seconds: number) => ((seconds * 1e6) / total).toFixed(1);
+      console.log(
+        `  ${c.name.padEnd(32)} ${perEvent(all).padStart(5)} µs/event (${used.map(([name, seconds]) => `${name} ${perEvent(seconds)}`).join(', ')}); load ${os.loadavg()[0]!.toFixed(2)}`,
+      );
+    });
+  }
 }

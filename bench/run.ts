@@ -42,6 +42,19 @@ const benchmarks: Benchmark[] = [
     run: async () => (await import('./report.js')).runReportBenchmark(['csv'], [10_000_000]),
   },
   { name: 'ingest', run: async () => (await import('./ingest.js')).runKafkaIngestBenchmark() },
+  // a backlog twice as deep (24 partitions of 4,000 events): what a consumer catching up sees
+  {
+    name: 'ingest-backlog',
+    run: async () =>
+      (await import('./ingest.js')).runKafkaIngestBenchmark(
+        600_000,
+        24,
+        {},
+        { events: 100_000, rate: 5_000 },
+        undefined,
+        96_000,
+      ),
+  },
   // the writer's linger: none, the defaults, larger and longer
   { name: 'ingest-linger', run: async () => (await import('./ingest.js')).runLingerBenchmark() },
   { name: 'ingest-http', run: async () => (await import('./ingest.js')).runHttpIngestBenchmark() },
@@ -50,6 +63,8 @@ const benchmarks: Benchmark[] = [
     name: 'ingest-http-5k',
     run: async () => (await import('./ingest.js')).runHttpIngestBenchmark(300_000, 5_000, 2),
   },
+  // the engine's share without Kafka: existence check, insert, summary views, insert sizes
+  { name: 'ingest-writer', run: async () => (await import('./ingest.js')).runWriterBenchmark() },
   {
     name: 'ingest-breakdown',
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),

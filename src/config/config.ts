@@ -556,8 +556,9 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     deadLetterPayloadBytes: int('DRIFTWATCH_DEAD_LETTER_PAYLOAD_BYTES', 64 * 1024, 256),
     httpConcurrency: int('DRIFTWATCH_HTTP_INGEST_CONCURRENCY', 8, 1),
     stallAfterMs: int('DRIFTWATCH_KAFKA_STALL_SECONDS', 60, 1) * 1000,
-    // At most half the consumer's pending bound (50,000 messages): one flush is written
-    // while the next fills. At most a second: the linger is part of produce → queryable.
+    // At most half the writer's largest flush (50,000 messages; the consumer's pending bound
+    // is twice that): one flush is written while the next fills. At most a second: the
+    // linger is part of produce → queryable.
     lingerMessages: atMost(
       int('DRIFTWATCH_INGEST_LINGER_MESSAGES', 20_000, 1),
       25_000,

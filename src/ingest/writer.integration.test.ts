@@ -74,6 +74,50 @@ describe('the event writer on embedded ClickHouse', () => {
     expect(await insertedRows('events', model)).toBe(150);
   });
 
+  it('recognises stored events and labels whatever characters their ids hold', async () => {
+    // The lookups pass their ids as one JSON text (src/store/events.ts, idSet): every
+    // character JSON escapes, and those that separate or quote lists, must come back exact.
+    const odd = [
+      'a"b',
+      'back\\slash',
+      'com,ma',
+      "it's",
+      'new\nline',
+      'nul\u0000',
+      'tab\t',
+      ']',
+      '[',
+      'ü€😀',
+    ];
+    const escaped = odd.map((id) => JSON.stringify(id).slice(1, -1));
+    const model = 'odd-ids';
+    const first = await prepare(messages(model, escaped));
+    await writer.write(first);
+    expect(first.outcomes.map((o) => o.status)).toEqual(odd.map(() => 'stored'));
+    const stored = await store.query<{ event_id: string }>(
+      'SELECT event_id FROM events WHERE model = {model:String} ORDER BY event_id',
+      { model },
+    );
+    expect(stored.map((row) => row.event_id)).toEqual([...odd].sort());
+    const again = await prepare(messages(model, escaped, 100));
+    await writer.write(again);
+    expect(again.outcomes.map((o) => o.status)).toEqual(odd.map(() => 'duplicate'));
+    expect(await insertedRows('events', model)).toBe(odd.length);
+
+    const label = (id: string) => ({
+      kind: 'label' as const,
+      payload: Buffer.from(
+        JSON.stringify({ model, prediction_id: id, label: 1, ts: '2026-11-22T10:00:00Z' }),
+      ),
+      origin: { source: 'http' as const, topic: '', partition: -1, offset: -1 },
+    });
+    await writer.write(await prepare(odd.map(label)));
+    const replay = await prepare(odd.map(label));
+    await writer.write(replay);
+    expect(replay.outcomes.map((o) => o.status)).toEqual(odd.map(() => 'duplicate'));
+    expect(await insertedRows('labels', model)).toBe(odd.length);
+  });
+
   it('writes batches that wait together as one flush, each with its own outcomes', async () => {
     const model = 'together';
     const batches = await Promise.all(

@@ -280,14 +280,21 @@ export async function insertEvents(store: Store, rows: readonly EventTableRow[])
 const SERVER_IDS_PER_QUERY = 2000;
 
 /**
- * A set of ids for `x IN …`, as a subquery over the array parameter. The literal form
- * `IN {ids:Array(String)}` is analysed element by element: past about 65k ids one lookup
- * took 139 s of CPU on 200k stored events (embedded ClickHouse 26.7), the subquery 0.17 s;
- * below that they cost the same. A writer batch above 65k events (a raised
- * DRIFTWATCH_INGEST_LINGER_MESSAGES, a backlog) stalled ingest on its duplicate lookup.
+ * A set of ids for `x IN …`, as a subquery over one String parameter holding the ids as a
+ * JSON array (`idList`). The literal form `IN {ids:Array(String)}` is analysed element by
+ * element: past about 65k ids one lookup took 139 s of CPU on 200k stored events (embedded
+ * ClickHouse 26.7), the subquery 0.17 s. An Array(String) parameter still costs 1.5–3.5 µs
+ * of CPU per id to pass (quoting, then parsing the literal): most of a lookup of new keys.
+ * One JSON string costs 0.4–0.5 µs per id (docs/BENCHMARKS.md, "The Kafka path profiled"),
+ * and JSON says every string exactly (quotes, backslashes, control characters, any code point).
  */
 function idSet(param: string): string {
-  return `(SELECT arrayJoin({${param}:Array(String)}))`;
+  return `(SELECT arrayJoin(JSONExtract({${param}:String}, 'Array(String)')))`;
+}
+
+/** The parameter `idSet` reads: each id once. */
+function idList(ids: Iterable<string>): string {
+  return JSON.stringify([...new Set(ids)]);
 }
 
 async function inChunks<T>(
@@ -315,7 +322,7 @@ async function findStoredEventChunk(store: Store, keys: readonly EventKey[]): Pr
   const ranges = timeRanges(keys.map((key) => key.tsMs));
   const params: Record<string, unknown> = {
     models: [...new Set(keys.map((key) => key.model))],
-    ids: [...new Set(keys.map((key) => key.event_id))],
+    ids: idList(keys.map((key) => key.event_id)),
   };
   const conditions = ranges.map(([from, to], i) => {
     params[`from_${i}`] = from;
@@ -381,7 +388,7 @@ async function findStoredLabelChunk(store: Store, rows: readonly LabelRow[]): Pr
      WHERE model IN {models:Array(String)} AND prediction_id IN ${idSet('ids')}`,
     {
       models: [...new Set(rows.map((row) => row.model))],
-      ids: [...new Set(rows.map((row) => row.prediction_id))],
+      ids: idList(rows.map((row) => row.prediction_id)),
     },
   );
   return new Set(stored.map(labelKeyString));
@@ -415,7 +422,7 @@ async function findStoredDeadLetterChunk(
      WHERE source IN {sources:Array(String)} AND dead_letter_id IN ${idSet('ids')}`,
     {
       sources: [...new Set(rows.map((row) => row.source))],
-      ids: [...new Set(rows.map((row) => row.dead_letter_id))],
+      ids: idList(rows.map((row) => row.dead_letter_id)),
     },
   );
   return new Set(stored.map((row) => `${row.source}\u0000${row.dead_letter_id}`));
