@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_COARSE_PASS, replayWindows } from '../src/monitors/backtest.js';
+import { replayWindows } from '../src/monitors/backtest.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
 import type { TimeWindow } from '../src/timeWindow.js';
@@ -220,12 +220,10 @@ function bracketLine(results: readonly CheckResult[]): string {
  * The month's 5-minute windows replayed as `driftwatch backtest` does; the first `days`
  * days are measured (DRIFTWATCH_BENCH_BACKTEST_DAYS; 30 is the whole month) and the month
  * extrapolated. Each way of DRIFTWATCH_BENCH_BACKTEST_MODES (default `exact,full`) in turn:
- *  - full: every window read and judged from its full cells (replayWindows without the
- *    coarse pass, a run of 24 windows a query), KS p-values from cached knots and refined
- *    per verdict (what `driftwatch backtest` does);
+ *  - full: every window read and judged from its cells (replayWindows, a run of 24 windows
+ *    a query), KS p-values from cached knots and refined per verdict (what `driftwatch
+ *    backtest` does);
  *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
- *  - coarse: the coarse first pass, refining only windows whose coarse verdicts straddle or
- *    fire;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
  * The ways must agree on every status of every check and slice of every window: the run
  * says so, or stops.
@@ -248,7 +246,6 @@ async function benchmarkBacktest(
   for (const mode of modes) {
     const load = loadLine();
     const timed = timeQueries(store);
-    const outcomes = { settled: 0, refined: 0 };
     const ks = { refined: 0, pairs: 0 };
     const options = {
       now: MONTH_END,
@@ -258,12 +255,6 @@ async function benchmarkBacktest(
         ks.refined += refined;
         ks.pairs += pairs;
       },
-      ...(mode === 'coarse'
-        ? {
-            coarse: DEFAULT_COARSE_PASS,
-            onCoarseOutcome: (o: 'settled' | 'refined') => (outcomes[o] += 1),
-          }
-        : {}),
     };
     async function* replay(all: TimeWindow[]) {
       if (mode !== 'one-by-one') {
@@ -303,7 +294,7 @@ async function benchmarkBacktest(
       `backtest (${mode}) of the ${monthEvents} month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s, ` +
         `CPU ${cpuSeconds.toFixed(1)} s ` +
         `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
-        `${result.fired} checks fired${mode === 'coarse' ? `; ${outcomes.settled} windows settled by the coarse pass, ${outcomes.refined} refined` : ''}` +
+        `${result.fired} checks fired` +
         `${ks.pairs > 0 ? `; KS p-values from knots, ${ks.refined} of ${ks.pairs} numeric (feature, slice) pairs recomputed exactly` : ''}), ` +
         `so the month's ${monthWindows} windows in about ` +
         `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,

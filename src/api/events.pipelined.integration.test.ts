@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeFailingFirstInsert } from '../../test/helpers/flakyStore.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import { loadIngestConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import type { PreparedBatch } from '../ingest/pipeline.js';
 import { createEventWriter, type EventWriter } from '../ingest/writer.js';
-import { storeError, type Store } from '../store/clickhouse.js';
+import type { Store } from '../store/clickhouse.js';
 import { countStored } from '../store/events.js';
 import { buildApp } from './app.js';
 
@@ -62,14 +63,26 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
     await store.close();
   });
 
-  const appWith = (writer: EventWriter) =>
-    buildApp({
+  /** One NDJSON post of predictions to a service writing through `writer`, closed after. */
+  const post = async (writer: EventWriter, payload: string) => {
+    const app = buildApp({
       store,
       writer,
       metrics: createIngestMetrics(),
       monitors: () => [],
       ingest: loadIngestConfig({}),
     });
+    try {
+      return await app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload,
+      });
+    } finally {
+      await app.close();
+    }
+  };
 
   it('hands the next chunk to the writer before the first is written, and counts each once', async () => {
     await store.command('TRUNCATE TABLE events');
@@ -83,21 +96,11 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
       if (call === 1) await Promise.race([second, new Promise((r) => setTimeout(r, 5000))]);
       else secondArrived();
     });
-    const app = appWith(watched);
-    try {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/events?type=prediction',
-        headers: { 'content-type': 'application/x-ndjson' },
-        payload: body(),
-      });
-      expect(response.statusCode).toBe(200);
-      expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 0 });
-      expect(seen.maxInFlight).toBeGreaterThanOrEqual(2);
-      expect((await countStored(store)).events.predictions).toBe(EVENTS);
-    } finally {
-      await app.close();
-    }
+    const response = await post(watched, body());
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 0 });
+    expect(seen.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect((await countStored(store)).events.predictions).toBe(EVENTS);
   });
 
   it('reports as processed only the chunks before a failed one; a resend of all counts nothing twice', async () => {
@@ -116,38 +119,21 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
       }
       return Promise.resolve();
     });
-    const app = appWith(watched);
-    try {
-      const failed = await app.inject({
-        method: 'POST',
-        url: '/v1/events?type=prediction',
-        headers: { 'content-type': 'application/x-ndjson' },
-        payload: body(),
-      });
-      expect(failed.statusCode).toBe(503);
-      expect(failed.json()).toMatchObject({ processed: 4096, accepted: 4096 });
-      const stored = (await countStored(store)).events.predictions;
-      expect(stored).toBeGreaterThanOrEqual(4096);
-      expect(stored).toBeLessThan(EVENTS);
-    } finally {
-      await app.close();
-    }
-    const resent = appWith(createEventWriter(store, { metrics: createIngestMetrics() }));
-    try {
-      const response = await resent.inject({
-        method: 'POST',
-        url: '/v1/events?type=prediction',
-        headers: { 'content-type': 'application/x-ndjson' },
-        payload: body(),
-      });
-      expect(response.statusCode).toBe(200);
-      const answer = response.json<{ accepted: number; duplicates: number }>();
-      expect(answer.accepted).toBe(EVENTS);
-      expect(answer.duplicates).toBeGreaterThanOrEqual(4096);
-      expect((await countStored(store)).events.predictions).toBe(EVENTS);
-    } finally {
-      await resent.close();
-    }
+    const failed = await post(watched, body());
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json()).toMatchObject({ processed: 4096, accepted: 4096 });
+    const stored = (await countStored(store)).events.predictions;
+    expect(stored).toBeGreaterThanOrEqual(4096);
+    expect(stored).toBeLessThan(EVENTS);
+    const response = await post(
+      createEventWriter(store, { metrics: createIngestMetrics() }),
+      body(),
+    );
+    expect(response.statusCode).toBe(200);
+    const answer = response.json<{ accepted: number; duplicates: number }>();
+    expect(answer.accepted).toBe(EVENTS);
+    expect(answer.duplicates).toBeGreaterThanOrEqual(4096);
+    expect((await countStored(store)).events.predictions).toBe(EVENTS);
   });
 
   it('keeps the first copy of a repeated event when the chunk holding it is retried', async () => {
@@ -160,42 +146,25 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
     // real store's.
     let secondQueued: () => void = () => undefined;
     const queued = new Promise<void>((resolve) => (secondQueued = resolve));
-    let failed = false;
-    const flaky: Store = {
-      ...store,
-      async insertRowBinary(table, columns, structure, data, settings) {
-        if (table === 'events' && !failed) {
-          failed = true;
-          await Promise.race([queued, new Promise((r) => setTimeout(r, 5000))]);
-          throw storeError('insert into events', new Error('socket hang up (test)'));
-        }
-        return store.insertRowBinary(table, columns, structure, data, settings);
-      },
-    };
-    const real = createEventWriter(flaky, { metrics: createIngestMetrics() });
+    const flaky = storeFailingFirstInsert(
+      store,
+      'events',
+      Promise.race([queued, new Promise((r) => setTimeout(r, 5000))]),
+    );
+    const real = createEventWriter(flaky.store, { metrics: createIngestMetrics() });
     const { watched } = watchedWriter(real, (_batch, call) => {
       if (call === 2) secondQueued();
       return Promise.resolve();
     });
-    const app = appWith(watched);
-    try {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/v1/events?type=prediction',
-        headers: { 'content-type': 'application/x-ndjson' },
-        payload: lines.join('\n'),
-      });
-      expect(failed).toBe(true);
-      expect(response.statusCode).toBe(200);
-      // the counts of the same post written without a failure
-      expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 1 });
-      expect((await countStored(store)).events.predictions).toBe(EVENTS - 1);
-      const rows = await store.query<{ score: number }>(
-        "SELECT score FROM events WHERE event_id = 'e7'",
-      );
-      expect(rows).toEqual([{ score: 0.5 }]);
-    } finally {
-      await app.close();
-    }
+    const response = await post(watched, lines.join('\n'));
+    expect(flaky.failed()).toBe(true);
+    expect(response.statusCode).toBe(200);
+    // the counts of the same post written without a failure
+    expect(response.json()).toMatchObject({ accepted: EVENTS, rejected: 0, duplicates: 1 });
+    expect((await countStored(store)).events.predictions).toBe(EVENTS - 1);
+    const rows = await store.query<{ score: number }>(
+      "SELECT score FROM events WHERE event_id = 'e7'",
+    );
+    expect(rows).toEqual([{ score: 0.5 }]);
   });
 });

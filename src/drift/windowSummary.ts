@@ -63,8 +63,6 @@ export interface WindowRun {
   windowMs: number;
   windows: number;
   keys: readonly ProfileSliceKey[];
-  /** Number cells merged 2^coarsen buckets at a time (queryCellsByWindow): a coarse read. */
-  coarsen?: number;
 }
 
 /**
@@ -91,7 +89,6 @@ export async function readWindowRun(
     windowMs: run.windowMs,
     windows: run.windows,
     rebuilds,
-    coarsen: run.coarsen,
   });
   return { samplesOf: (window) => foldCells(cells.groupsOf(window), combos, run.keys) };
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsAcrossMonths, validPrediction } from '../../test/helpers/poison.js';
+import { storeFailingFirstInsert } from '../../test/helpers/flakyStore.js';
 import { openTestStore } from '../../test/helpers/store.js';
-import { StoreError, storeError, type Store } from '../store/clickhouse.js';
+import { StoreError, type Store } from '../store/clickhouse.js';
 import { createIngestMetrics } from './metrics.js';
 import { createEventPipeline, type IncomingMessage } from './pipeline.js';
 import { byPartitions, createEventWriter, type WriterClock } from './writer.js';
@@ -259,19 +260,8 @@ describe('the event writer on embedded ClickHouse', () => {
     // other batches are queued behind it; every other call is the real store's
     let queued: () => void = () => undefined;
     const allQueued = new Promise<void>((resolve) => (queued = resolve));
-    let failed = false;
-    const flaky: Store = {
-      ...store,
-      async insertRowBinary(table, columns, structure, data, settings) {
-        if (table === 'events' && !failed) {
-          failed = true;
-          await allQueued;
-          throw storeError('insert into events', new Error('socket hang up (test)'));
-        }
-        return store.insertRowBinary(table, columns, structure, data, settings);
-      },
-    };
-    const seriesWriter = createEventWriter(flaky, { metrics: createIngestMetrics() });
+    const flaky = storeFailingFirstInsert(store, 'events', allQueued);
+    const seriesWriter = createEventWriter(flaky.store, { metrics: createIngestMetrics() });
     const post = {};
     const settle = (written: Promise<void>) =>
       written.then(

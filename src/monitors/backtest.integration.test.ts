@@ -7,13 +7,7 @@ import { insertLabels } from '../store/events.js';
 import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import {
-  backtestMonitor,
-  DEFAULT_COARSE_PASS,
-  replayWindows,
-  type CoarsePass,
-} from './backtest.js';
-import { coarsenSamples } from '../drift/coarseSamples.js';
+import { backtestMonitor, replayWindows } from './backtest.js';
 import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
@@ -176,6 +170,20 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   // each window evaluated alone once per plan (the slow side: a few queries per window)
   const evaluations = new WeakMap<MonitorPlan, Map<number, WindowEvaluation>>();
+  /** The first block's windows of a plan, each evaluated alone (what a replay must equal). */
+  async function blockAlone(
+    plan: MonitorPlan,
+  ): Promise<{ windows: TimeWindow[]; alone: WindowEvaluation[] }> {
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const alone: WindowEvaluation[] = [];
+    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    return { windows, alone };
+  }
+
   async function evaluatedAlone(plan: MonitorPlan, window: TimeWindow): Promise<WindowEvaluation> {
     const known = evaluations.get(plan) ?? new Map<number, WindowEvaluation>();
     evaluations.set(plan, known);
@@ -345,103 +353,6 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     );
   }
 
-  /** The range replayed through the coarse pass, with how many windows it settled. */
-  async function replayedCoarsely(
-    plan: MonitorPlan,
-    windows: readonly TimeWindow[],
-    coarse: CoarsePass,
-  ): Promise<{ replayed: WindowEvaluation[]; settled: number; refined: number }> {
-    const replayed: WindowEvaluation[] = [];
-    const outcomes = { settled: 0, refined: 0 };
-    for await (const evaluation of replayWindows(store, plan, windows, {
-      now: NOW,
-      windowsPerRead: 12,
-      coarse,
-      onCoarseOutcome: (outcome) => (outcomes[outcome] += 1),
-    }))
-      replayed.push(evaluation);
-    return { replayed, ...outcomes };
-  }
-
-  /** The brackets of two results of one check overlap: both hold the exact value. */
-  const overlaps = (coarse: WindowEvaluation['results'][number], alone: typeof coarse): boolean =>
-    (coarse.valueLower ?? coarse.value ?? -Infinity) <=
-      (alone.valueUpper ?? alone.value ?? Infinity) &&
-    (alone.valueLower ?? alone.value ?? -Infinity) <=
-      (coarse.valueUpper ?? coarse.value ?? Infinity);
-
-  const cases: [string, CoarsePass][] = [
-    ['file-5m', DEFAULT_COARSE_PASS],
-    ['trailing-5m', { ...DEFAULT_COARSE_PASS, refineBreaches: true }],
-  ];
-  for (const [name, coarse] of cases)
-    it(`the coarse pass (${name}${coarse.refineBreaches ? ', breaches refined' : ''}) gives every window, check and slice the status it gets alone, refining only what needs it`, async () => {
-      const plan = plans.get(name) as MonitorPlan;
-      const windows = backtestWindows(
-        FIRST_BLOCK,
-        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-        plan.windowMs,
-      );
-      const alone: WindowEvaluation[] = [];
-      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
-      const { replayed, settled, refined } = await replayedCoarsely(plan, windows, coarse);
-      expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
-      expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
-      expect(replayed.map((e) => [e.status, e.events])).toEqual(
-        alone.map((e) => [e.status, e.events]),
-      );
-      const fired = (all: WindowEvaluation[]) =>
-        all.flatMap((e) => e.results.filter((r) => r.status === 'warn' || r.status === 'critical'));
-      expect(fired(alone).length).toBeGreaterThan(0);
-      if (coarse.refineBreaches) {
-        // what fires is shown as a full evaluation shows it, values and all
-        expect(fired(replayed)).toEqual(fired(alone));
-      } else {
-        // every result's coarse bracket holds what the full evaluation found
-        replayed.forEach((e, i) =>
-          e.results.forEach((r, j) => {
-            const full = (alone[i] as WindowEvaluation).results[j];
-            expect(
-              full && overlaps(r, full),
-              `${e.window.start.toISOString()} ${r.checkId} ${r.feature} ${r.sliceValue}`,
-            ).toBe(true);
-          }),
-        );
-      }
-      // both kinds happen: windows settled coarsely, and windows refined
-      expect(settled).toBeGreaterThan(0);
-      expect(refined).toBeGreaterThan(0);
-      expect(settled + refined).toBe(windows.length);
-      // 48 windows alone and twice replayed: minutes on a shared machine
-    }, 240_000);
-
-  it('the comparison catches a coarse pass whose bounds are broken (a reference that lost its number cells)', async () => {
-    const plan = plans.get('file-5m') as MonitorPlan;
-    const windows = backtestWindows(
-      FIRST_BLOCK,
-      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-      plan.windowMs,
-    );
-    const alone: WindowEvaluation[] = [];
-    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
-    // not a proven bound: merged cells whose counts no longer add up (all of them lost), so a
-    // numeric check that breaches alone reads as not judgeable, and its window as settled
-    const narrowed: CoarsePass = {
-      ...DEFAULT_COARSE_PASS,
-      coarsenReference: (samples, cells) => {
-        const coarse = coarsenSamples(samples, cells);
-        for (const slice of coarse.slices.values())
-          for (const feature of slice.features.values()) {
-            feature.numbers = [];
-            feature.sorted = undefined;
-          }
-        return coarse;
-      },
-    };
-    const { replayed } = await replayedCoarsely(plan, windows, narrowed);
-    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
-  }, 240_000);
-
   /** The range replayed with KS p-values from knots, with how many pairs were recomputed. */
   async function replayedWithKnots(
     plan: MonitorPlan,
@@ -472,13 +383,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   for (const name of ['file-5m', 'trailing-5m', 'file-5m-fdr'])
     it(`KS p-values from knots (${name}) give every window, check and slice the status it gets alone, recomputing only some pairs; what fires is shown as alone`, async () => {
       const plan = plans.get(name) as MonitorPlan;
-      const windows = backtestWindows(
-        FIRST_BLOCK,
-        new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-        plan.windowMs,
-      );
-      const alone: WindowEvaluation[] = [];
-      for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+      const { windows, alone } = await blockAlone(plan);
       const { replayed, refined, pairs } = await replayedWithKnots(plan, windows);
       expect(replayed.map((e) => e.window)).toEqual(alone.map((e) => e.window));
       expect(verdictsOf(replayed)).toEqual(verdictsOf(alone));
@@ -495,13 +400,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   it('the comparison catches KS knots that are not proven (the distribution read at a quarter of the sample size)', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
-    const windows = backtestWindows(
-      FIRST_BLOCK,
-      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
-      plan.windowMs,
-    );
-    const alone: WindowEvaluation[] = [];
-    for (const window of windows) alone.push(await evaluatedAlone(plan, window));
+    const { windows, alone } = await blockAlone(plan);
     const real = createKsKnots();
     // p-values too large: breaches read as decided "ok", so never recomputed
     const broken: KsKnots = {

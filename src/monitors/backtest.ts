@@ -2,10 +2,8 @@ import type { Store } from '../store/clickhouse.js';
 import type { CheckResult, CheckStatus } from './checkResult.js';
 import { windowExpiry } from '../drift/retained.js';
 import { wholeGrainOf, windowPieces } from '../timeWindow.js';
-import { readReferenceSamples, readWindowRun } from '../drift/windowSummary.js';
-import { coarsenSamples } from '../drift/coarseSamples.js';
+import { readWindowRun } from '../drift/windowSummary.js';
 import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
-import type { Samples } from '../drift/samples.js';
 import { readRetainedDays } from '../store/retention.js';
 import type { SummaryGrain } from '../timeWindow.js';
 import {
@@ -13,7 +11,6 @@ import {
   evaluateWindowSamples,
   isFutureWindow,
   prepareMonitor,
-  type PreparedMonitor,
   type WindowEvaluation,
 } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
@@ -89,9 +86,6 @@ export async function backtestMonitor(
     }
   };
   const answerable = all.filter((_, i) => !expired.has(i));
-  // not through the coarse pass (replayWindows' `coarse`) yet: on a monitor of many checks
-  // nearly every window has one coarse bracket straddling, so it would be read twice
-  // (docs/BENCHMARKS.md, issue 22): refining only the straddling verdicts is what is missing
   for await (const evaluation of replayWindows(store, plan, answerable, { now })) {
     reportExpired();
     const breaches = evaluation.results.filter(
@@ -134,13 +128,6 @@ export interface ReplayOptions {
   /** Windows read per query (2 hours of 5-minute windows by default): what memory holds. */
   windowsPerRead?: number;
   /**
-   * Judge each run first from coarse cells and refine only the windows that needs (see
-   * CoarsePass); absent, every window is read and judged at full resolution.
-   */
-  coarse?: CoarsePass;
-  /** Told, window by window of a coarse replay, whether its coarse verdicts stood. */
-  onCoarseOutcome?: (outcome: 'settled' | 'refined') => void;
-  /**
    * KS p-values from knots cached across the replay's windows, refined per verdict
    * (evaluateWindowSamples' `ksKnots`): a new cache per replay by default; false judges every
    * window from the exact brackets alone, as a scheduled run does.
@@ -149,30 +136,6 @@ export interface ReplayOptions {
   /** Told, window by window, how many numeric (feature, slice) pairs were recomputed exactly. */
   onKsRefined?: (refined: number, pairs: number) => void;
 }
-
-/**
- * A backtest's coarse first pass. Each run of windows is read with its number cells merged
- * (2^windowCoarsen buckets a cell, in the query) and compared with the reference's cells
- * merged to referenceCells per feature and slice: fewer cells, so cheaper to read, fold
- * and sweep, and every bracket still proven (only wider). A window whose coarse verdicts
- * are all decided (no bracket straddles a threshold) is settled: the status
- * of each check and slice is the one its exact value has, so the same as a full evaluation
- * would give; a breach among them is listed with its coarse bracket (proven, so it holds
- * the exact value, only wider than a scheduled run's). A window with a straddling bracket
- * (and, with refineBreaches, one that breaches, so its listed values are a scheduled run's)
- * is evaluated again from its full cells through the same code as a scheduled run, exact
- * fallback included.
- */
-export interface CoarsePass {
-  windowCoarsen: number;
-  referenceCells: number;
-  /** Refine breaching windows too (their results then carry a scheduled run's values). */
-  refineBreaches?: boolean;
-  /** How the reference is coarsened (coarsenSamples; a test swaps in a broken one). */
-  coarsenReference?: (samples: Samples, cells: number) => Samples;
-}
-
-export const DEFAULT_COARSE_PASS: CoarsePass = { windowCoarsen: 2, referenceCells: 64 };
 
 export const DEFAULT_WINDOWS_PER_READ = 24;
 
@@ -219,15 +182,6 @@ export async function* replayWindows(
       continue;
     }
     const prepared = fixed ?? (await prepareMonitor(store, plan, head));
-    const runWindows = windows.slice(i, i + length);
-    if (options.coarse) {
-      yield* replayRunCoarsely(store, plan, runWindows, source, prepared, {
-        ...options,
-        coarse: options.coarse,
-      });
-      i += length;
-      continue;
-    }
     const run = await readWindowRun(store, {
       model: plan.model,
       source,
@@ -248,105 +202,6 @@ export async function* replayWindows(
     }
     i += length;
   }
-}
-
-/** A reference profile's samples coarsened once per (profile, coarse pass). */
-const coarseReferences = new WeakMap<Samples, Map<CoarsePass, Samples>>();
-
-async function coarseReferenceOf(
-  store: Store,
-  prepared: PreparedMonitor,
-  coarse: CoarsePass,
-): Promise<Samples> {
-  const fine = await readReferenceSamples(store, prepared.profile);
-  const known = coarseReferences.get(fine) ?? new Map<CoarsePass, Samples>();
-  coarseReferences.set(fine, known);
-  let samples = known.get(coarse);
-  if (!samples) {
-    samples = (coarse.coarsenReference ?? coarsenSamples)(fine, coarse.referenceCells);
-    known.set(coarse, samples);
-  }
-  return samples;
-}
-
-/**
- * One run of windows (consecutive whole grains of `source`) through the coarse pass: all
- * judged from coarse cells in one read, then, if any window is not settled, the run read
- * again at full resolution and those windows judged from it. Yields in window order.
- */
-async function* replayRunCoarsely(
-  store: Store,
-  plan: MonitorPlan,
-  windows: readonly TimeWindow[],
-  source: SummaryGrain,
-  prepared: PreparedMonitor,
-  options: ReplayOptions & { coarse: CoarsePass },
-): AsyncGenerator<WindowEvaluation> {
-  const head = windows[0] as TimeWindow;
-  const read = (coarsen?: number) =>
-    readWindowRun(store, {
-      model: plan.model,
-      source,
-      start: head.start,
-      windowMs: head.end.getTime() - head.start.getTime(),
-      windows: windows.length,
-      keys: prepared.profile.sliceKeys,
-      coarsen,
-    });
-  const reference = await coarseReferenceOf(store, prepared, options.coarse);
-  const coarseRun = await read(options.coarse.windowCoarsen);
-  const settled: (WindowEvaluation | null)[] = [];
-  for (let k = 0; k < windows.length; k += 1) {
-    const evaluation = await evaluateWindowSamples(
-      store,
-      plan,
-      windows[k] as TimeWindow,
-      coarseRun.samplesOf(k),
-      // no narrowing and no exact fallback: a straddle sends the window to the full pass
-      // instead (narrowing reads finer cells of the real samples, not of coarsened ones)
-      {
-        persist: false,
-        now: options.now,
-        prepared,
-        reference,
-        exactFallbackMaxEvents: -1,
-        narrowing: false,
-      },
-    );
-    settled.push(settledCoarsely(evaluation, options.coarse) ? evaluation : null);
-  }
-  const fineRun = settled.includes(null) ? await read() : null;
-  for (let k = 0; k < windows.length; k += 1) {
-    const coarse = settled[k];
-    options.onCoarseOutcome?.(coarse ? 'settled' : 'refined');
-    if (coarse) {
-      yield coarse;
-      continue;
-    }
-    const started = performance.now();
-    yield await evaluateWindowSamples(
-      store,
-      plan,
-      windows[k] as TimeWindow,
-      (fineRun as NonNullable<typeof fineRun>).samplesOf(k),
-      {
-        persist: false,
-        now: options.now,
-        prepared,
-        exactFallbackMaxEvents: options.exactFallbackMaxEvents,
-        started,
-      },
-    );
-  }
-}
-
-/** Whether a coarse evaluation stands: no bracket straddled (and, if asked, nothing fired). */
-function settledCoarsely(evaluation: WindowEvaluation, coarse: CoarsePass): boolean {
-  return (
-    evaluation.exactFallback === null &&
-    (!coarse.refineBreaches ||
-      evaluation.results.every((r) => r.status !== 'warn' && r.status !== 'critical'))
-  );
 }
 
 /**

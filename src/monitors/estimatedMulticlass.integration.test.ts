@@ -10,10 +10,12 @@ import {
   W2,
   writeBaselineCsv,
   writeMonitor,
+  allRowsResult,
+  evaluateBothWindows,
+  type TwoWindowRuns,
 } from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import type { CheckResult } from './checkResult.js';
-import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
 import { PERFORMANCE_RESULT_METRICS, performanceSeries } from './performanceSeries.js';
 import { queryModelMetricResults } from '../store/results.js';
@@ -190,7 +192,7 @@ function label(model: string, id: string, value: string): LabelRow {
 describe('multiclass CBPE checks in a monitor run on embedded ClickHouse', () => {
   let store: Store;
   const plans: Record<string, MonitorPlan> = {};
-  const runs: Record<string, { w1: WindowEvaluation; w2: WindowEvaluation }> = {};
+  let runs: Record<string, TwoWindowRuns> = {};
   const dir = tempDir('driftwatch-mcbpe-');
   const calibrations = CLASSES.map((name, j) =>
     fitIsotonic(
@@ -216,25 +218,14 @@ describe('multiclass CBPE checks in a monitor run on embedded ClickHouse', () =>
         labels.map((y, i) => label(model, `w1-${i}`, y)),
       );
     }
-    for (const model of ['calibrated', 'drifted'] as const) {
-      const plan = plans[model] as MonitorPlan;
-      runs[model] = {
-        w1: await evaluateMonitorWindow(store, plan, W1, { now: W1.end }),
-        w2: await evaluateMonitorWindow(store, plan, W2, { now: W2.end }),
-      };
-    }
+    runs = await evaluateBothWindows(store, plans);
   }, 300_000);
   afterAll(async () => {
     await store.close();
   });
 
-  const result = (model: string, window: 'w1' | 'w2', checkId: string): CheckResult => {
-    const found = runs[model]?.[window].results.find(
-      (r) => r.checkId === checkId && r.sliceValue === 'all',
-    );
-    if (!found) throw new Error(`no ${checkId} result for ${model} ${window}`);
-    return found;
-  };
+  const result = (model: string, window: keyof TwoWindowRuns, checkId: string): CheckResult =>
+    allRowsResult(runs, model, window, checkId);
 
   it('estimates accuracy and the macro averages as the definitions give them, exact, with a band', () => {
     const want = directEstimate(calibrations, w2);

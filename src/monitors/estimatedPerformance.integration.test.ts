@@ -17,10 +17,13 @@ import {
   W2,
   writeBaselineCsv,
   writeMonitor,
+  allRowsResult,
+  evaluateBothWindows,
+  type TwoWindowRuns,
 } from '../../test/helpers/labelWindows.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import type { CheckResult } from './checkResult.js';
-import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
+import { evaluateMonitorWindow } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
 
 /**
@@ -106,7 +109,7 @@ function accuracyAt(scores: readonly number[], labels: readonly number[]): numbe
 describe('CBPE checks in a monitor run on embedded ClickHouse', () => {
   let store: Store;
   const plans: Record<string, MonitorPlan> = {};
-  const runs: Record<string, { w1: WindowEvaluation; w2: WindowEvaluation }> = {};
+  let runs: Record<string, TwoWindowRuns> = {};
   const dir = tempDir('driftwatch-cbpe-');
   const calibration = fitIsotonic(baseScores, baseLabels);
 
@@ -125,25 +128,14 @@ describe('CBPE checks in a monitor run on embedded ClickHouse', () => {
         w1Labels[model].map((y, i) => label(model, `w1-${i}`, y)),
       );
     }
-    for (const model of ['calibrated', 'drifted'] as const) {
-      const plan = plans[model] as MonitorPlan;
-      runs[model] = {
-        w1: await evaluateMonitorWindow(store, plan, W1, { now: W1.end }),
-        w2: await evaluateMonitorWindow(store, plan, W2, { now: W2.end }),
-      };
-    }
+    runs = await evaluateBothWindows(store, plans);
   }, 240_000);
   afterAll(async () => {
     await store.close();
   });
 
-  const result = (model: string, window: 'w1' | 'w2', checkId: string): CheckResult => {
-    const found = runs[model]?.[window].results.find(
-      (r) => r.checkId === checkId && r.sliceValue === 'all',
-    );
-    if (!found) throw new Error(`no ${checkId} result for ${model} ${window}`);
-    return found;
-  };
+  const result = (model: string, window: keyof TwoWindowRuns, checkId: string): CheckResult =>
+    allRowsResult(runs, model, window, checkId);
 
   it('estimates each metric of the window from its summaries: the exact estimate inside the bracket, the band around it', () => {
     const exact = estimateBinary(calibration, w2Scores, THRESHOLD);

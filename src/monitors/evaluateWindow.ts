@@ -243,8 +243,6 @@ export async function evaluateWindowSamples(
     now: Date;
     prepared: PreparedMonitor;
     started?: number;
-    /** The profile's samples as compared (a backtest's coarse pass gives them coarsened). */
-    reference?: Samples;
     /**
      * A backtest's KS p-values from cached knots (ksKnots.ts): judged from those wider
      * brackets first, then the (feature, slice) pairs of every verdict they leave undecided
@@ -260,7 +258,7 @@ export async function evaluateWindowSamples(
   const { now, prepared } = options;
   const { profile } = prepared;
   const events = eventsIn(plan.model, window);
-  const reference = options.reference ?? (await readReferenceSamples(store, profile));
+  const reference = await readReferenceSamples(store, profile);
   const compared = new Map<string, NumericComparison>();
   const knots = options.ksKnots;
   const comparison = compareWithProfile(
@@ -756,7 +754,7 @@ async function estimatedMulticlassPerformance(
   const estimateOf = async (window: TimeWindow) => {
     const { rows, skipped } = await queryClassScoreVectors(
       store,
-      multiclassWindowRelation(eventsIn(plan.model, window), keys),
+      multiclassWindowRelation(eventsIn(plan.model, window), keys, { labels: false }),
       fitted.calibrated.classes,
     );
     return estimateMulticlassSlices(

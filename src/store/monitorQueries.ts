@@ -177,17 +177,20 @@ export function regressionWindowRelation(
 /**
  * Predictions of a window joined with their labels as class names, in the shape
  * queryMulticlassAggregates reads (slice id, predicted class, class scores, label), one row
- * per label.
+ * per label. With `labels: false` (a reader of the class scores alone, as CBPE) the label is
+ * NULL and the window's events are read without the join to the model's labels.
  */
 export function multiclassWindowRelation(
   events: WindowEvents,
   keys: readonly ProfileSliceKey[],
+  { labels = true }: { labels?: boolean } = {},
 ): RelationSql {
   const params: QueryParams = {};
   const label = sliceLabelsSql(keys, params, 'mwl');
+  const rows = (labels ? sourceRowsSql : unlabelledRowsSql)(events, params, 'mws');
   return {
     sql: `SELECT ${sliceIdSql('lbl', params, 'mwl')} AS slice, prediction AS predicted, scores, label_text AS label
-          FROM (SELECT *, ${label} AS lbl FROM (${sourceRowsSql(events, params, 'mws')}))`,
+          FROM (SELECT *, ${label} AS lbl FROM (${rows}))`,
     params,
   };
 }

@@ -248,14 +248,6 @@ export interface WindowRunQuery {
   windowMs: number;
   windows: number;
   rebuilds: readonly SummaryRebuild[];
-  /**
-   * Number cells merged 2^coarsen adjacent buckets at a time (0 or absent: as stored): a
-   * coarse cell's count and sum add up and its min/max span its buckets', so brackets from
-   * it are proven, only wider. Buckets rise with the value within a frame, so merging by
-   * floor(bucket / 2^coarsen) merges neighbours. Scores keep their buckets (they split at
-   * the threshold).
-   */
-  coarsen?: number;
 }
 
 /**
@@ -278,13 +270,10 @@ export async function queryCellsByWindow(
     to: toClickHouseTime(new Date(query.start.getTime() + query.windows * query.windowMs)),
     from_ms: query.start.getTime(),
     window_ms: query.windowMs,
-    coarse_by: 2 ** Math.max(0, Math.floor(query.coarsen ?? 0)),
   };
   const sql = cellGroupsSql(
     `SELECT intDiv(toInt64(toUnixTimestamp(grain_start)) * 1000 - {from_ms:Int64}, {window_ms:Int64}) AS window,
-            feature, slice_hash, state, frame,
-            if(state = 'number', toInt32(floor(bucket / {coarse_by:UInt32})), bucket) AS bucket,
-            category, count, value_sum, value_min, value_max
+            feature, slice_hash, state, frame, bucket, category, count, value_sum, value_min, value_max
      FROM ${SUMMARY_TABLES[query.source]}
      WHERE model = {model:String} AND kind = {kind:String}
        AND grain_start >= {from:DateTime64(3)} AND grain_start < {to:DateTime64(3)}

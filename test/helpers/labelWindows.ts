@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CheckResult } from '../../src/monitors/checkResult.js';
+import { evaluateMonitorWindow, type WindowEvaluation } from '../../src/monitors/evaluateWindow.js';
 import { loadMonitorFile } from '../../src/monitors/monitorFile.js';
 import type { MonitorPlan } from '../../src/monitors/plan.js';
+import type { Store } from '../../src/store/clickhouse.js';
 import { windowEndingAt } from '../../src/timeWindow.js';
 
 /**
@@ -30,4 +33,42 @@ export function writeMonitor(dir: string, name: string, yaml: string): MonitorPl
   const loaded = loadMonitorFile(file);
   if (!loaded.ok) throw new Error(`${file}: ${JSON.stringify(loaded.errors)}`);
   return loaded.plan;
+}
+
+/** A monitor's two windows, each evaluated as its schedule would evaluate it. */
+export interface TwoWindowRuns {
+  w1: WindowEvaluation;
+  w2: WindowEvaluation;
+}
+
+/**
+ * Each plan's W1 and then W2, plan by plan (W1's stored results, an estimate among them, are
+ * there when W2 is judged).
+ */
+export async function evaluateBothWindows(
+  store: Store,
+  plans: Record<string, MonitorPlan>,
+): Promise<Record<string, TwoWindowRuns>> {
+  const runs: Record<string, TwoWindowRuns> = {};
+  for (const [model, plan] of Object.entries(plans)) {
+    runs[model] = {
+      w1: await evaluateMonitorWindow(store, plan, W1, { now: W1.end }),
+      w2: await evaluateMonitorWindow(store, plan, W2, { now: W2.end }),
+    };
+  }
+  return runs;
+}
+
+/** A check's all-rows result in one model's window; a missing one fails, naming it. */
+export function allRowsResult(
+  runs: Record<string, TwoWindowRuns>,
+  model: string,
+  window: keyof TwoWindowRuns,
+  checkId: string,
+): CheckResult {
+  const found = runs[model]?.[window].results.find(
+    (r) => r.checkId === checkId && r.sliceValue === 'all',
+  );
+  if (!found) throw new Error(`no ${checkId} result for ${model} ${window}`);
+  return found;
 }

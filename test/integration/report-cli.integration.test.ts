@@ -382,6 +382,32 @@ describe('driftwatch report: non-finite values, null-rate drift, gating, columns
     expect(unknown.stderr).toMatch(/column "nope": unknown column given to --ignore/);
   });
 
+  it('warns with --fail-on warn on non-finite scores the classification section left out', async () => {
+    const scored = (name: string, score: (i: number) => number | string) => {
+      const file = path.join(dir, name);
+      writeCsv(
+        file,
+        ['amount', 'score', 'label'],
+        amounts.map((amount, i) => [amount, score(i), i % 2]),
+      );
+      return file;
+    };
+    const base = scored('scored-base.csv', (i) => (i % 2 ? 0.8 : 0.2));
+    // the same rows, but one score is NaN: no feature drifts or warns
+    const current = scored('scored-nan.csv', (i) => (i === 3 ? 'NaN' : i % 2 ? 0.8 : 0.2));
+    const args = ['--baseline', base, '--current', current, '--score', 'score', '--label', 'label'];
+    const json = JSON.parse((await report(...args, '--format', 'json')).stdout) as {
+      features: { name: string; drift: boolean }[];
+      classification: { excluded_scores: { non_finite: number } }[];
+    };
+    expect(json.classification[0]?.excluded_scores.non_finite).toBe(1);
+    expect(json.features.some((f) => f.drift)).toBe(false);
+    expect((await report(...args, '--fail-on', 'drift')).status).toBe(0);
+    const warned = await report(...args, '--fail-on', 'warn');
+    expect(warned.status).toBe(3);
+    expect(warned.stderr).toMatch(/--fail-on warn: 1 drifted or warning entry/);
+  });
+
   it('names file, line and column for a type change ClickHouse reports without the column', async () => {
     const current = path.join(dir, 'garbage.csv');
     const rows: (string | number)[][] = amounts.map((amount, i) => [`c${i}`, amount, 0.5, 'paris']);

@@ -149,15 +149,22 @@ export function registerReportCommand(program: Command, context: CommandContext)
 
 /**
  * What --fail-on counts: drifted entries; with `warn` also entries at PSI's warning level,
- * with non-finite values in the current file, or whose bracket straddles a criterion.
+ * with non-finite values in the current file, or whose bracket straddles a criterion, and
+ * classification entries that left non-finite scores of the current file out.
  */
 export function failingEntries(report: DriftReport, level: ReportFlags['failOn']): number {
   if (level === 'never') return 0;
   const warnAt = defaultsOf('psi', 'distance').warn ?? Infinity;
   const warns = (entry: FeatureDrift) =>
     (entry.psi ?? 0) >= warnAt || entry.quality.current.non_finite > 0 || entry.undecided === true;
-  return report.features.filter((entry) => entry.drift || (level === 'warn' && warns(entry)))
-    .length;
+  const features = report.features.filter(
+    (entry) => entry.drift || (level === 'warn' && warns(entry)),
+  ).length;
+  const scores =
+    level === 'warn'
+      ? (report.classification ?? []).filter((entry) => entry.excluded_scores.non_finite > 0).length
+      : 0;
+  return features + scores;
 }
 
 function columnList(value: string | undefined): string[] | undefined {

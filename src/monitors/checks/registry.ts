@@ -48,6 +48,7 @@ import {
   secondsSinceLastEvent,
   shareOf,
   type MeasureContext,
+  type MulticlassAverage,
 } from './measures.js';
 import {
   categoricalDrift,
@@ -183,6 +184,44 @@ const CBPE_NOTE =
 
 const MULTICLASS_CBPE_NOTE =
   'for a multiclass model, from its class `scores` (one isotonic calibration per class, one vs rest, renormalised per event; computed from the window’s raw rows)';
+
+/**
+ * A regression error of the label window (MAE, RMSE, MAPE): a distance in the label's units,
+ * or a fraction for MAPE, so no default threshold fits every model.
+ */
+function regressionErrorEntry(metric: 'mae' | 'rmse' | 'mape', title: string, description: string) {
+  return entry({
+    appliesTo: 'labels',
+    tasks: REGRESSION,
+    kind: distanceKind,
+    defaults: distanceDefaults(null, null),
+    subject: regressionSlices,
+    measure: regressionMeasure(metric),
+    needs: REGRESSION_NEEDS,
+    computedFrom: 'raw',
+    title,
+    description,
+  });
+}
+
+/**
+ * A multiclass average of the label window (macro and weighted F1, macro precision and
+ * recall): the four differ only in the average; none has a default threshold.
+ */
+function multiclassQualityEntry(metric: MulticlassAverage, title: string, what: string) {
+  return entry({
+    appliesTo: 'labels',
+    tasks: MULTICLASS,
+    kind: scoreKind,
+    defaults: { kind: 'score', warn: null, critical: null },
+    subject: multiclassSlices,
+    measure: multiclassMeasure(metric),
+    needs: MULTICLASS_NEEDS,
+    computedFrom: 'raw',
+    title,
+    description: `${what}${MULTICLASS_QUALITY}`,
+  });
+}
 
 /**
  * A CBPE estimate of one metric: the five differ only in what they estimate. One name for
@@ -550,44 +589,17 @@ export const CHECKS = {
     description:
       'the realized value of an estimated metric, once labels are due, against the band CBPE estimated for the label window: outside it, P(label | score) has changed since the baseline (concept drift, which CBPE cannot see); for a multiclass model the realized value is its accuracy or macro average (f1_macro, precision_macro, recall_macro, roc_auc_ovr)',
   }),
-  mae: entry({
-    appliesTo: 'labels',
-    tasks: REGRESSION,
-    kind: distanceKind,
-    // in the label's units: no default fits every model
-    defaults: distanceDefaults(null, null),
-    subject: regressionSlices,
-    measure: regressionMeasure('mae'),
-    needs: REGRESSION_NEEDS,
-    computedFrom: 'raw',
-    title: 'MAE',
-    description: 'mean absolute error of the predictions against their labels, once labels are due',
-  }),
-  rmse: entry({
-    appliesTo: 'labels',
-    tasks: REGRESSION,
-    kind: distanceKind,
-    defaults: distanceDefaults(null, null),
-    subject: regressionSlices,
-    measure: regressionMeasure('rmse'),
-    needs: REGRESSION_NEEDS,
-    computedFrom: 'raw',
-    title: 'RMSE',
-    description: 'root mean squared error, once labels are due',
-  }),
-  mape: entry({
-    appliesTo: 'labels',
-    tasks: REGRESSION,
-    kind: distanceKind,
-    defaults: distanceDefaults(null, null),
-    subject: regressionSlices,
-    measure: regressionMeasure('mape'),
-    needs: REGRESSION_NEEDS,
-    computedFrom: 'raw',
-    title: 'MAPE',
-    description:
-      'mean absolute percentage error, a fraction (|y − ŷ| / max(|y|, eps), as scikit-learn), once labels are due',
-  }),
+  mae: regressionErrorEntry(
+    'mae',
+    'MAE',
+    'mean absolute error of the predictions against their labels, once labels are due',
+  ),
+  rmse: regressionErrorEntry('rmse', 'RMSE', 'root mean squared error, once labels are due'),
+  mape: regressionErrorEntry(
+    'mape',
+    'MAPE',
+    'mean absolute percentage error, a fraction (|y − ŷ| / max(|y|, eps), as scikit-learn), once labels are due',
+  ),
   r2: entry({
     appliesTo: 'labels',
     tasks: REGRESSION,
@@ -642,54 +654,22 @@ export const CHECKS = {
     description:
       'PSI of each class’s score (the events’ `scores`) against the baseline file’s class-score column over its deciles, per class and slice',
   }),
-  f1_macro: entry({
-    appliesTo: 'labels',
-    tasks: MULTICLASS,
-    kind: scoreKind,
-    defaults: { kind: 'score', warn: null, critical: null },
-    subject: multiclassSlices,
-    measure: multiclassMeasure('f1_macro'),
-    needs: MULTICLASS_NEEDS,
-    computedFrom: 'raw',
-    title: 'macro F1',
-    description: `unweighted mean of the classes’ F1${MULTICLASS_QUALITY}`,
-  }),
-  f1_weighted: entry({
-    appliesTo: 'labels',
-    tasks: MULTICLASS,
-    kind: scoreKind,
-    defaults: { kind: 'score', warn: null, critical: null },
-    subject: multiclassSlices,
-    measure: multiclassMeasure('f1_weighted'),
-    needs: MULTICLASS_NEEDS,
-    computedFrom: 'raw',
-    title: 'weighted F1',
-    description: `mean of the classes’ F1 weighted by their labels’ counts${MULTICLASS_QUALITY}`,
-  }),
-  precision_macro: entry({
-    appliesTo: 'labels',
-    tasks: MULTICLASS,
-    kind: scoreKind,
-    defaults: { kind: 'score', warn: null, critical: null },
-    subject: multiclassSlices,
-    measure: multiclassMeasure('precision_macro'),
-    needs: MULTICLASS_NEEDS,
-    computedFrom: 'raw',
-    title: 'macro precision',
-    description: `unweighted mean of the classes’ precision (0 for a class never predicted)${MULTICLASS_QUALITY}`,
-  }),
-  recall_macro: entry({
-    appliesTo: 'labels',
-    tasks: MULTICLASS,
-    kind: scoreKind,
-    defaults: { kind: 'score', warn: null, critical: null },
-    subject: multiclassSlices,
-    measure: multiclassMeasure('recall_macro'),
-    needs: MULTICLASS_NEEDS,
-    computedFrom: 'raw',
-    title: 'macro recall',
-    description: `unweighted mean of the classes’ recall (0 for a class no label has)${MULTICLASS_QUALITY}`,
-  }),
+  f1_macro: multiclassQualityEntry('f1_macro', 'macro F1', 'unweighted mean of the classes’ F1'),
+  f1_weighted: multiclassQualityEntry(
+    'f1_weighted',
+    'weighted F1',
+    'mean of the classes’ F1 weighted by their labels’ counts',
+  ),
+  precision_macro: multiclassQualityEntry(
+    'precision_macro',
+    'macro precision',
+    'unweighted mean of the classes’ precision (0 for a class never predicted)',
+  ),
+  recall_macro: multiclassQualityEntry(
+    'recall_macro',
+    'macro recall',
+    'unweighted mean of the classes’ recall (0 for a class no label has)',
+  ),
   roc_auc_ovr: entry({
     appliesTo: 'labels',
     tasks: MULTICLASS,
