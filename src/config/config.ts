@@ -91,6 +91,11 @@ export interface IngestConfig {
    */
   lingerMessages: number;
   lingerMs: number;
+  /**
+   * An hour's finer cells (summary_1h_k10) are built this long after it ends
+   * (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES): late events arriving later rebuild it.
+   */
+  finerGraceMs: number;
   /** ClickHouse TTL in days (0 keeps data forever): events and labels, dead letters. */
   retention: RetentionSettings;
 }
@@ -569,6 +574,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       1000,
       'DRIFTWATCH_INGEST_LINGER_MS',
     ),
+    finerGraceMs: int('DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES', 10, 0) * 60_000,
     retention: retentionSettings(int),
   };
 }

@@ -16,7 +16,6 @@ import {
   countEventValues,
   countSummaryValues,
   restoreSliceCombos,
-  NUMBERS_ONLY,
   stageSummaryRepair,
   type CellSource,
   type EventSpan,
@@ -34,6 +33,11 @@ import {
   rollUp,
   type CountDifference,
 } from './summaryCheck.js';
+import {
+  buildClosedFinerHours,
+  FINER_BUILDS_PER_PASS,
+  type FinerBuildReport,
+} from './finerCellBuilder.js';
 import type { EventWriter } from './writer.js';
 import { ABANDONED_AFTER_MS } from './writerLedger.js';
 
@@ -61,7 +65,13 @@ import { ABANDONED_AFTER_MS } from './writerLedger.js';
 export interface SummaryReconciler {
   /** One pass: every hour waiting for a check. */
   reconcile(): Promise<ReconcileReport>;
-  /** A pass every `intervalMs` (and idle hours closed), until `stop`. */
+  /**
+   * The finer cells of closed hours (migration 0015) built where missing or stale
+   * (src/ingest/finerCellBuilder.ts): off the insert path, once an hour has closed and its
+   * grace passed, again when late events changed it.
+   */
+  buildFinerCells(nowMs?: number): Promise<FinerBuildReport>;
+  /** A pass every `intervalMs` (idle hours closed, hours checked, finer cells built), until `stop`. */
   start(): void;
   stop(): Promise<void>;
 }
@@ -77,7 +87,15 @@ export interface SummaryReconcilerOptions {
    */
   abandonedAfterMs?: number;
   intervalMs?: number;
+  /**
+   * How long after an hour ends its finer cells are built (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES):
+   * late events arriving before are in the first build; after, the hour is built again.
+   */
+  finerGraceMs?: number;
 }
+
+/** The finer cells' grace by default: DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES' default, 10 minutes. */
+export const FINER_GRACE_MS = 10 * 60_000;
 
 export interface ReconcileReport {
   /** Hours checked (and the days they are in). */
@@ -96,7 +114,6 @@ const GRAIN_MS: Record<SummaryTable, number> = {
   summary_5m: 5 * 60_000,
   summary_1h: HOUR_MS,
   summary_1d: DAY_MS,
-  summary_1h_k10: HOUR_MS,
 };
 
 interface CheckContext {
@@ -180,16 +197,11 @@ export function createSummaryReconciler(
       return outcome;
     }
     const events = await countEventValues(store, span);
-    const hours = rollUp(events, hourOf);
-    const tables: [SummaryTable, GrainCounts[]][] = [['summary_1h', hours]];
+    const tables: [SummaryTable, GrainCounts[]][] = [['summary_1h', rollUp(events, hourOf)]];
     if (kept(context.retained['5m'], scope.hourMs, context.nowMs))
       tables.unshift(['summary_5m', events]);
-    // the hour grain's finer cells (0015), while they are kept
-    if (kept(context.retained.finer, scope.hourMs, context.nowMs))
-      tables.push(['summary_1h_k10', hours.map(numbersOnly)]);
     for (const [table, expected] of tables) {
-      const counted = await countSummaryValues(store, table, span);
-      const stored = NUMBERS_ONLY.has(table) ? counted.map(numbersOnly) : counted;
+      const stored = await countSummaryValues(store, table, span);
       const differences = countDifferences(expected, stored, comparedIn(context));
       if (differences.length === 0) continue;
       addTo(outcome, await repair(table, 'events', span, differences));
@@ -315,6 +327,29 @@ export function createSummaryReconciler(
     );
   }
 
+  async function buildFinerCells(nowMs = Date.now()): Promise<FinerBuildReport> {
+    const report = await buildClosedFinerHours(
+      store,
+      {
+        graceMs: options.finerGraceMs ?? FINER_GRACE_MS,
+        retained: await readRetainedDays(store),
+        nowMs,
+        limit: FINER_BUILDS_PER_PASS,
+      },
+      (hour, events) => {
+        metrics.finerBuilds.inc({ kind: hour.previousBuild === '0' ? 'first' : 'rebuild' });
+        metrics.finerBuildEvents.inc(events);
+      },
+    );
+    if (report.built > 0) {
+      logger?.info(
+        { ...report },
+        'finer cells built for closed hours (and hours whose events changed since their build)',
+      );
+    }
+    return report;
+  }
+
   async function tick(): Promise<void> {
     try {
       await writer.exclusive(() => writer.ledger.closeIdle());
@@ -325,10 +360,21 @@ export function createSummaryReconciler(
         'summary check failed; the hours it had to check are checked again next time',
       );
     }
+    try {
+      // after the checks: an hour repaired this pass is built from its repaired summaries
+      await buildFinerCells();
+    } catch (error) {
+      metrics.finerBuildFailures.inc();
+      logger?.warn(
+        { err: errorMessage(error) },
+        'finer cells not built; the hours are built by a later pass (narrowed from raw events until then)',
+      );
+    }
   }
 
   return {
     reconcile,
+    buildFinerCells,
     start() {
       if (timer) return;
       timer = setInterval(() => {
@@ -417,21 +463,7 @@ function addTo(into: ReconcileReport, from: ReconcileReport): void {
   into.postponed += from.postponed;
 }
 
-/** What a numbers-only table (summary_1h_k10) is compared by: its numbers, nothing else. */
-function numbersOnly(row: GrainCounts): GrainCounts {
-  return {
-    ...row,
-    counts: { events: 0, numbers: row.counts.numbers, strings: 0, nulls: 0, scores: 0 },
-  };
-}
-
-const TABLES = [
-  'summary_5m',
-  'summary_1h',
-  'summary_1h_k10',
-  'summary_1d',
-  'slice_combos',
-] as const;
+const TABLES = ['summary_5m', 'summary_1h', 'summary_1d', 'slice_combos'] as const;
 
 /** One set of counters per registry (a test may build several reconcilers on one). */
 const reconcilerMetrics = oncePerRegistry(createMetrics);
@@ -459,5 +491,22 @@ function createMetrics(registry: Registry) {
     for (const outcome of ['repaired', 'not_repaired']) gaps.inc({ table, outcome }, 0);
     repairedEvents.inc({ table }, 0);
   }
-  return { checks, gaps, repairedEvents };
+  const finerBuilds = new Counter({
+    name: 'driftwatch_summaries_finer_builds_total',
+    help: "Closed hours of a model whose finer cells (summary_1h_k10) were built, by kind (first: the hour's first build; rebuild: its events had changed since)",
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const finerBuildEvents = new Counter({
+    name: 'driftwatch_summaries_finer_build_events_total',
+    help: 'Stored events read by the finer cells’ builds',
+    registers,
+  });
+  const finerBuildFailures = new Counter({
+    name: 'driftwatch_summaries_finer_build_failures_total',
+    help: 'Passes of the finer cells’ builder that failed (the hours are built by a later pass; until then they are narrowed from raw events)',
+    registers,
+  });
+  for (const kind of ['first', 'rebuild']) finerBuilds.inc({ kind }, 0);
+  return { checks, gaps, repairedEvents, finerBuilds, finerBuildEvents, finerBuildFailures };
 }

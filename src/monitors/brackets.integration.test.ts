@@ -6,7 +6,8 @@ import { insertTestPredictions, type TestPrediction } from '../../test/helpers/e
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createRandom, type Random } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
-import { applyRetention } from '../store/retention.js';
+import { buildClosedFinerHours } from '../ingest/finerCellBuilder.js';
+import { applyRetention, readRetainedDays } from '../store/retention.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -198,7 +199,8 @@ describe('brackets from summaries contain the exact values', () => {
     expect(judged?.details.judged_on).toBe('bracket_worst_case');
   });
 
-  it('narrows straddling verdicts from finer cells first: the same statuses as the exact values, brackets containing them', async () => {
+  // first: no hour's finer cells are built yet (the builder runs in the next test)
+  it('narrows straddling verdicts from raw events of an hour not built: the same statuses as the exact values, brackets containing them', async () => {
     const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
     for (const offset of [-1e-3, -1e-4, 1e-4, 1e-3]) {
       fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
@@ -212,6 +214,8 @@ describe('brackets from summaries contain the exact values', () => {
       });
       expect(narrowed.narrowing?.straddling, `offset ${offset}`).toBeGreaterThan(0);
       expect(narrowed.narrowing?.settled, `offset ${offset}`).toBeGreaterThan(0);
+      // the window's one hour has no finer cells: its raw events were read for the straddling ranges
+      expect(narrowed.narrowing?.finerCells).toEqual({ builtHours: 0, rawHours: 1 });
       const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
       const statuses = new Map(exact.results.map((r) => [key(r), r.status]));
       for (const result of narrowed.results) {
@@ -231,7 +235,14 @@ describe('brackets from summaries contain the exact values', () => {
   });
 
   // last: it deletes the window's raw events
-  it('settles straddling verdicts from the stored finer cells alone: the same statuses with the raw events gone', async () => {
+  it('settles straddling verdicts from the finer cells built once the hour closed: the same statuses with the raw events gone', async () => {
+    const built = await buildClosedFinerHours(store, {
+      graceMs: 0,
+      retained: await readRetainedDays(store),
+      nowMs: W.end.getTime(),
+      limit: 10,
+    });
+    expect(built).toMatchObject({ built: 1, rebuilt: 0, events: events.length });
     const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
     const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
     const cases: { offset: number; statuses: Map<string, string> }[] = [];
@@ -265,6 +276,7 @@ describe('brackets from summaries contain the exact values', () => {
       expect(narrowed.narrowing, `offset ${offset}`).toMatchObject({
         rounds: 1,
         rawEventRounds: 0,
+        finerCells: { builtHours: 1, rawHours: 0 },
         unsettled: {},
       });
       expect(narrowed.narrowing?.settled).toBe(narrowed.narrowing?.straddling);

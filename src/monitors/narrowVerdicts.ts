@@ -26,7 +26,8 @@ import {
 } from '../store/narrowingQueries.js';
 import { profileSliceId, type ProfileSource, type WindowEvents } from '../store/profileQueries.js';
 import { readRetainedDays } from '../store/retention.js';
-import { listSliceCombos, listSummaryRebuilds } from '../store/summaryQueries.js';
+import { listCurrentFinerBuilds } from '../store/finerCells.js';
+import { listSliceCombos } from '../store/summaryQueries.js';
 import { windowPieces, type TimeWindow } from '../timeWindow.js';
 import type { FinerCell } from '../drift/narrowing.js';
 import { judgeWindow, type Verdict } from './judge.js';
@@ -54,6 +55,12 @@ export interface NarrowingReport {
   rounds: number;
   /** Of those, rounds that read the window's raw events (beyond its edges that fill no whole hour): the second. */
   rawEventRounds: number;
+  /**
+   * The first round's whole hours (of the window, and of a baseline that is a range of
+   * events): read from their finer cells (built and current), or from their raw events
+   * (the open hour, hours whose late events await a rebuild, hours not built yet).
+   */
+  finerCells: { builtHours: number; rawHours: number };
   /** Why the others were left to raw rows: reason → verdicts. */
   unsettled: Partial<Record<UnsettledReason, number>>;
   /**
@@ -114,6 +121,7 @@ export async function narrowUndecided(
     settled: 0,
     rounds: 0,
     rawEventRounds: 0,
+    finerCells: { builtHours: 0, rawHours: 0 },
     unsettled: {},
   };
   const expired = await finerCellsExpired(input);
@@ -147,7 +155,7 @@ export async function narrowUndecided(
       input,
       current,
       open,
-      fromStored ? await storedSide(input) : null,
+      fromStored ? await storedSide(input, report) : null,
     );
     for (const pair of open)
       if (!narrowed.has(pairKey(pair.feature, pair.sliceKey, pair.sliceValue)))
@@ -229,32 +237,81 @@ function openPair(input: NarrowingInput, verdict: Verdict): OpenPair {
   };
 }
 
-/** What reading stored finer cells needs: the summaries' rebuilds and each slice's combinations. */
+/** What reading stored finer cells needs: each slice's combinations and the hours' current builds. */
 interface StoredSide {
-  rebuilds: Awaited<ReturnType<typeof listSummaryRebuilds>>;
   /** Slice id → the hashes of the combinations whose events count in it. */
   hashesOf: Map<string, string[]>;
+  /** Hour start (ms) → its current build of finer cells; an hour without is read raw. */
+  builds: Map<number, string>;
 }
 
-async function storedSide(input: NarrowingInput): Promise<StoredSide> {
-  const [rebuilds, combos] = await Promise.all([
-    listSummaryRebuilds(input.store, input.plan.model),
+async function storedSide(input: NarrowingInput, report: NarrowingReport): Promise<StoredSide> {
+  const source = input.profile.source;
+  const windows = [input.events.window, ...(source.kind === 'events' ? [source.window] : [])];
+  const [combos, builds] = await Promise.all([
     listSliceCombos(input.store, input.plan.model),
+    Promise.all(
+      windows.map((window) =>
+        listCurrentFinerBuilds(input.store, input.plan.model, {
+          sinceMs: window.start.getTime(),
+          beforeMs: window.end.getTime(),
+        }),
+      ),
+    ),
   ]);
-  const hashesOf = new Map<string, string[]>();
+  const side: StoredSide = { hashesOf: new Map(), builds: new Map() };
+  for (const build of builds.flat()) side.builds.set(build.hourMs, build.buildId);
+  for (const window of windows) {
+    for (const hour of hoursAndEdges(window).hours.flatMap(hourStarts)) {
+      if (side.builds.has(hour)) report.finerCells.builtHours += 1;
+      else report.finerCells.rawHours += 1;
+    }
+  }
+  const hashesOf = side.hashesOf;
   for (const combo of combos) {
     for (const label of labelsOf(combo, input.profile.sliceKeys)) {
       const id = sliceId(label.key, label.value);
       hashesOf.set(id, [...(hashesOf.get(id) ?? []), combo.hash]);
     }
   }
-  return { rebuilds, hashesOf };
+  return side;
+}
+
+/** The starts of the whole hours of a range made of whole hours. */
+function hourStarts(range: TimeWindow): number[] {
+  const starts: number[] = [];
+  for (let at = range.start.getTime(); at < range.end.getTime(); at += HOUR_MS) starts.push(at);
+  return starts;
+}
+
+/**
+ * A window's whole hours split by their finer cells: the current builds of those that have
+ * one, and (merged into contiguous ranges) those that have none — the open hour, an hour
+ * whose late events await its rebuild, one not built yet — read from raw events.
+ */
+function splitByBuild(
+  hours: readonly TimeWindow[],
+  builds: ReadonlyMap<number, string>,
+): { builds: string[]; raw: TimeWindow[] } {
+  const answer: { builds: string[]; raw: TimeWindow[] } = { builds: [], raw: [] };
+  for (const start of hours.flatMap(hourStarts)) {
+    const build = builds.get(start);
+    if (build) {
+      answer.builds.push(build);
+      continue;
+    }
+    const last = answer.raw.at(-1);
+    if (last && last.end.getTime() === start) last.end = new Date(start + HOUR_MS);
+    else answer.raw.push({ start: new Date(start), end: new Date(start + HOUR_MS) });
+  }
+  return answer;
 }
 
 /**
  * A side's finer cells. From a stored baseline: its rows counted (a fixed number). From
- * events, with `stored`: the stored finer cells of the window's whole hours, plus its raw
- * events in the edges that fill no hour; without: its raw events counted.
+ * events, with `stored`: the stored finer cells of the window's built whole hours, plus its
+ * raw events in the edges that fill no hour and in the hours not built (or not current);
+ * without: its raw events counted.
  */
 async function finerCellsOf(
   input: NarrowingInput,
@@ -267,10 +324,11 @@ async function finerCellsOf(
   if (source.kind === 'stored' || !stored)
     return queryFinerCells(input.store, source, keys, requests);
   const { hours, edges } = hoursAndEdges(source.window);
+  const split = splitByBuild(hours, stored.builds);
   const [fromHours, fromEdges] = await Promise.all([
     queryStoredFinerCells(
       input.store,
-      { model: source.model, hours, rebuilds: stored.rebuilds },
+      { model: source.model, builds: split.builds },
       requests.map((request, i) => {
         const pair = pairs[i] as OpenPair;
         return {
@@ -280,7 +338,7 @@ async function finerCellsOf(
         };
       }),
     ),
-    queryFinerCells(input.store, source, keys, requests, edges),
+    queryFinerCells(input.store, source, keys, requests, [...edges, ...split.raw]),
   ]);
   return fromHours.map((cells, i) => [...cells, ...(fromEdges[i] ?? [])]);
 }

@@ -106,15 +106,9 @@ describe('the generated cluster DDL, run by ClickHouse', () => {
     );
     expect(withViews).toEqual({
       events_local: ['events_summary_input_mv'],
-      summary_input_local: [
-        'slice_combos_mv',
-        'summary_fine_others_mv',
-        'summary_finer_numbers_mv',
-      ],
+      summary_input_local: ['slice_combos_mv', 'summary_fine_numbers_mv', 'summary_fine_others_mv'],
       // the day grain rolled up from the fine cells too (0011), not from the hour grain's blocks
       summary_fine: ['summary_1d_fine_mv', 'summary_1h_rollup_mv', 'summary_5m_rollup_mv'],
-      // one explode per value (0015): the fine cells and the finer hour cells roll up from one block
-      summary_finer: ['summary_1h_k10_mv', 'summary_finer_fine_mv'],
     });
   });
 });

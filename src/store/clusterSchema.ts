@@ -51,8 +51,10 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   summary_1h: BY_MODEL,
   summary_1d: BY_MODEL,
   summary_5m: BY_MODEL,
-  // the hour grain's finer cells of numbers (0015): read with the hour grain, on its shard
+  // closed hours' finer cells of numbers and their builds (0015): built from a model's
+  // events and read with its hour grain, on its shard
   summary_1h_k10: BY_MODEL,
+  summary_finer_builds: BY_MODEL,
   slice_combos: BY_MODEL,
   summary_rebuilds: BY_MODEL,
   // the summary ledger (0011): which hours of a model each writer may be writing. Written
@@ -65,8 +67,6 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   // and inserted into its summaries there
   summary_repairs: BY_MODEL,
   summary_fine: { kind: 'node' },
-  // 0015: the numbers' k = 10 cells, rolled up into summary_fine and summary_1h_k10
-  summary_finer: { kind: 'node' },
   // per model: baselines, their rows and profiles
   baselines: BY_MODEL,
   baseline_rows: BY_MODEL,

@@ -1,10 +1,5 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
-import {
-  FINER_BUCKET,
-  rebuildParams,
-  validityClause,
-  type SummaryRebuild,
-} from './summaryQueries.js';
+import { FINER_BUCKET } from './summaryQueries.js';
 import { sliceIdSql, sliceLabelsSql, type ProfileSource } from './profileQueries.js';
 import type { ProfileSliceKey } from '../drift/slices.js';
 import type { FinerCell, ValueInterval } from '../drift/narrowing.js';
@@ -128,12 +123,11 @@ function numberRowsSql(
           WHERE model = {nqs_model:String} AND kind = 'prediction' AND (${spans.join(' OR ')})`;
 }
 
-/** The stored finer cells' side of a window: its whole hours, and the summaries' rebuilds. */
+/** The stored finer cells' side of a window: the current builds of its hours that have one. */
 export interface StoredFinerSource {
   model: string;
-  /** Whole hours of the window (its pieces read from the hour or the day grain). */
-  hours: readonly TimeWindow[];
-  rebuilds: readonly SummaryRebuild[];
+  /** Build ids (src/store/finerCells.ts listCurrentFinerBuilds), one per hour read. */
+  builds: readonly string[];
 }
 
 /** A request of stored finer cells: the slice combinations (by hash) whose events count in its slice. */
@@ -145,7 +139,7 @@ export interface StoredFinerCellRequest {
 
 /**
  * Per request, the stored finer cells (summary_1h_k10, migration 0015) of its feature in
- * its slice's combinations over the given hours, merged per frame and bucket, each in the
+ * its slice's combinations in the given builds (one per closed hour), merged per frame and bucket, each in the
  * interval its min falls in. A stored finer cell lies inside one hour-grain cell, which is
  * inside one of the intervals or apart from all of them (narrowing.ts intervalsToRefine),
  * so the cells of an interval are exactly its values' cells; replaceRefined checks that
@@ -165,12 +159,11 @@ export async function queryStoredFinerCells(
   const wanted = requests
     .map((request, original) => ({ request, original }))
     .filter(({ request }) => request.intervals.length > 0 && request.sliceHashes.length > 0);
-  if (wanted.length === 0 || source.hours.length === 0) return answer;
+  if (wanted.length === 0 || source.builds.length === 0) return answer;
   const first = firstIntervals(wanted.map(({ request }) => request));
   const params: QueryParams = {
     model: source.model,
-    kind: 'prediction',
-    ...rebuildParams(source.rebuilds),
+    sq_builds: source.builds.map((build) => BigInt(build)),
     sq_features: wanted.map(({ request }) => request.feature),
     sq_hashes: wanted.map(({ request }) => [...request.sliceHashes]),
     sq_hull_lo: wanted.map(({ request }) => request.intervals[0]?.lo ?? 0),
@@ -191,11 +184,6 @@ export async function queryStoredFinerCells(
     return `(feature = {sk_feature_${i}:String} AND slice_hash IN {sk_hashes_${i}:Array(UInt64)}
              AND frame = {sk_frame_${i}:UInt32} AND bucket >= {sk_lo_${i}:Int32} AND bucket <= {sk_hi_${i}:Int32})`;
   });
-  const hours = source.hours.map((range, i) => {
-    params[`sq_from_${i}`] = toClickHouseTime(range.start);
-    params[`sq_to_${i}`] = toClickHouseTime(range.end);
-    return `(grain_start >= {sq_from_${i}:DateTime64(3)} AND grain_start < {sq_to_${i}:DateTime64(3)})`;
-  });
   const rows = await store.query<{
     r: number;
     j: number;
@@ -214,10 +202,8 @@ export async function queryStoredFinerCells(
          FROM (
            SELECT feature, slice_hash, frame, bucket, count, value_sum, value_min, value_max
            FROM summary_1h_k10
-           WHERE model = {model:String} AND kind = {kind:String} AND state = 'number'
-             AND (${keyRanges.join(' OR ')})
-             AND (${hours.join(' OR ')})
-             AND (${validityClause('prediction')})
+           WHERE model = {model:String} AND (${keyRanges.join(' OR ')})
+             AND build_id IN {sq_builds:Array(UInt64)}
          )
          ARRAY JOIN arrayFilter(q -> {sq_features:Array(String)}[q] = feature
                                      AND has({sq_hashes:Array(Array(String))}[q], toString(slice_hash)),

@@ -30,12 +30,7 @@ function retentionPlan(settings: RetentionSettings): TablePolicy[] {
     },
     { table: 'summary_1h', column: 'grain_start', days: settings.hourSummaryDays, where: events },
     // the hour grain's finer cells (0015): only narrowing reads them, kept for less
-    {
-      table: 'summary_1h_k10',
-      column: 'grain_start',
-      days: settings.finerSummaryDays,
-      where: events,
-    },
+    { table: 'summary_1h_k10', column: 'grain_start', days: settings.finerSummaryDays },
   ];
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Store } from './clickhouse.js';
 import type { EventKindOfSummary } from './summaryLedger.js';
-import { FINE_BUCKET, FINER_BUCKET } from './summaryQueries.js';
+import { FINE_BUCKET } from './summaryQueries.js';
 
 /**
  * Checks and repairs of the summaries against the stored events (migration 0011): how
@@ -13,10 +13,7 @@ import { FINE_BUCKET, FINER_BUCKET } from './summaryQueries.js';
  * `rebuild_id` 0 (the views' own) are compared: a recorded rebuild's rows are complete
  * by construction (it is recorded after its replay returned).
  */
-export type SummaryTable = 'summary_5m' | 'summary_1h' | 'summary_1d' | 'summary_1h_k10';
-
-/** summary_1h_k10 (migration 0015) holds numbers only, in finer buckets: its check compares numbers alone. */
-export const NUMBERS_ONLY: ReadonlySet<SummaryTable> = new Set(['summary_1h_k10']);
+export type SummaryTable = 'summary_5m' | 'summary_1h' | 'summary_1d';
 
 /** What cells count, by what an event puts in them: one 'event' cell per event, one cell per feature value, one per finite score. */
 export interface CellCounts {
@@ -157,7 +154,7 @@ export async function stageSummaryRepair(
   };
   const expected =
     request.source === 'events'
-      ? cellsOfEvents(GRAIN_OF[request.target], NUMBERS_ONLY.has(request.target))
+      ? cellsOfEvents(GRAIN_OF[request.target])
       : cellsOfHours(GRAIN_OF[request.target]);
   const stored = storedCells(request.target);
   const keys = 'grain_start, ingest_day, feature, slice_hash, state, frame, bucket, category';
@@ -244,7 +241,6 @@ const GRAIN_OF: Record<SummaryTable, Grain> = {
   summary_5m: '5m',
   summary_1h: '1h',
   summary_1d: '1d',
-  summary_1h_k10: '1h',
 };
 
 const GRAIN_START: Record<Grain, (fiveMinutes: string) => string> = {
@@ -265,10 +261,9 @@ function bucketAt(grain: Grain): string {
  * fine cells of migration 0009's views (summary_fine_numbers_mv, summary_fine_others_mv)
  * rolled up as its roll-ups do. Frames and the score threshold are those in force when the
  * event was ingested (the newest created before its ingested_at), as the views read them
- * during its insert. With `finerNumbersOnly`, the numbers alone in migration 0015's finer
- * buckets (summary_1h_k10_mv).
+ * during its insert.
  */
-function cellsOfEvents(grain: Grain, finerNumbersOnly = false): string {
+function cellsOfEvents(grain: Grain): string {
   const events = `SELECT model, toDateTime(toStartOfFiveMinutes(ts), 'UTC') AS grain5, toDate(ingested_at) AS ingest_day,
         ingested_at, cityHash64(attributes) AS slice_hash, ts, score, feature_numbers, feature_strings, feature_nulls
       FROM events FINAL
@@ -280,7 +275,7 @@ function cellsOfEvents(grain: Grain, finerNumbersOnly = false): string {
       SELECT x.grain5 AS grain5, x.ingest_day AS ingest_day, toString(x.f) AS feature, x.slice_hash AS slice_hash,
              x.v AS v, toUInt8(multiIf(isFinite(x.v), 1, isNaN(x.v), 6, x.v > 0, 4, 5)) AS state, fr.frame AS frame,
              (x.v - if(isFinite(fr.centre), fr.centre, 0.)) / if(fr.scale > 0 AND isFinite(fr.scale), fr.scale, 1.) AS z,
-             if(isFinite(x.v), ${(finerNumbersOnly ? FINER_BUCKET : FINE_BUCKET)('z')}, toInt32(0)) AS fine_bucket, '' AS category
+             if(isFinite(x.v), ${FINE_BUCKET('z')}, toInt32(0)) AS fine_bucket, '' AS category
       FROM (SELECT e.model AS model, e.grain5 AS grain5, e.ingest_day AS ingest_day, e.ingested_at AS ingested_at,
                    e.slice_hash AS slice_hash, f, v
             FROM (${events}) AS e
@@ -307,7 +302,7 @@ function cellsOfEvents(grain: Grain, finerNumbersOnly = false): string {
   return `SELECT ${GRAIN_START[grain]('grain5')} AS grain_start, ingest_day, feature, slice_hash, state, frame,
          ${bucketAt(grain)} AS bucket, category,
          sum(count) AS count, sum(value_sum) AS value_sum, min(value_min) AS value_min, max(value_max) AS value_max
-    FROM (${finerNumbersOnly ? numbers : `${numbers} UNION ALL ${others}`})
+    FROM (${numbers} UNION ALL ${others})
     GROUP BY grain_start, ingest_day, feature, slice_hash, state, frame, bucket, category`;
 }
 

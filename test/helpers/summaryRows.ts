@@ -1,10 +1,7 @@
 import type { Store } from '../../src/store/clickhouse.js';
 
 export const SUMMARY_TABLES = ['summary_5m', 'summary_1h', 'summary_1d'] as const;
-/** The grains, and the hour grain's finer cells of numbers (migration 0015). */
-export const CELL_TABLES = [...SUMMARY_TABLES, 'summary_1h_k10'] as const;
 export type SummaryTableName = (typeof SUMMARY_TABLES)[number];
-export type CellTableName = (typeof CELL_TABLES)[number];
 
 export interface SummaryCell {
   count: number;
@@ -21,7 +18,7 @@ export interface SummaryCell {
  */
 export async function readSummaryCells(
   store: Store,
-  table: CellTableName,
+  table: SummaryTableName,
   model: string,
 ): Promise<Map<string, SummaryCell>> {
   const rows = await store.query<{
