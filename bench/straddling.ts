@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRandom } from '../src/demo/random.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
+import { buildFinerHour, listFinerHoursToBuild } from '../src/store/finerCells.js';
 import { migrate } from '../src/store/migrate.js';
 import { loadLine } from './measure.js';
 
@@ -16,9 +17,10 @@ import { loadLine } from './measure.js';
  * issue: one monitor of 20 numeric + 5 categorical features × 10 regions, drifted so that
  * the numeric features' KS statistics spread around the check's min_statistic (a few of
  * them inside their brackets' width). Events are generated inside ClickHouse (numbers(),
- * randNormal) into `events`, so every summary view fires as on ingest; the insert's CPU
- * with and without the finer cells' view (migration 0015) and the rows each table holds
- * are printed too (the finer cells' ingest and storage cost).
+ * randNormal) into `events`, so every summary view fires as on ingest; the window's closed
+ * hour is then built into finer cells (migration 0015) as the summary reconciler builds
+ * it, off the insert path, and the build's CPU and the rows each table holds are printed
+ * too (the finer cells' cost).
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NUMERIC = Array.from({ length: 20 }, (_, i) => `n${i}`);
@@ -116,7 +118,7 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
         `${((performance.now() - wall0) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s ` +
         `(${((cpu.user + cpu.system) / size).toFixed(2)} µs an event); ${loadLine()}`,
     );
-    await insertCostOfFinerCells(store, end);
+    await buildFinerCells(store, size);
     for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10'])
       await store.command(`OPTIMIZE TABLE ${table} FINAL`);
     const sizes = await store.query<{ table: string; rows: string; bytes: string }>(
@@ -133,44 +135,23 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
 }
 
 /**
- * The finer cells' ingest cost: 200k events of another model inserted with every view,
- * then 200k with summary_1h_k10_mv detached, CPU of this process (the engine is embedded).
+ * The window's closed hour built into finer cells as the summary reconciler builds it, off
+ * the insert path (src/store/finerCells.ts): one INSERT … SELECT from the hour's events;
+ * CPU of this process (the engine is embedded) and wall time.
  */
-async function insertCostOfFinerCells(store: Store, end: Date): Promise<void> {
-  const n = 200_000;
-  const measure = async (model: string) => {
+async function buildFinerCells(store: Store, size: number): Promise<void> {
+  const due = await listFinerHoursToBuild(store, { sinceMs: 0, beforeMs: Date.now() });
+  for (const hour of due) {
     const cpu0 = process.cpuUsage();
-    for (let offset = 0; offset < n; offset += INSERT_BLOCK)
-      await insertEvents(store, offset, INSERT_BLOCK, n, end, model);
+    const wall0 = performance.now();
+    const build = await buildFinerHour(store, hour);
     const cpu = process.cpuUsage(cpu0);
-    return (cpu.user + cpu.system) / n;
-  };
-  const costs: { with: number[]; without: number[] } = { with: [], without: [] };
-  for (let i = 0; i < 3; i += 1) {
-    costs.with.push(await measure(`cost-with-${i}`));
-    await store.command('DETACH TABLE summary_1h_k10_mv');
-    try {
-      costs.without.push(await measure(`cost-without-${i}`));
-    } finally {
-      await store.command('ATTACH TABLE summary_1h_k10_mv');
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? NaN;
-  console.log(
-    `insert CPU an event (median of 3 × ${n / 1000}k): with the finer cells' view ${median(costs.with).toFixed(2)} µs, ` +
-      `without ${median(costs.without).toFixed(2)} µs; ${loadLine()}`,
-  );
-  await store.command(
-    `ALTER TABLE events DELETE WHERE model LIKE 'cost-%'`,
-    {},
-    { mutations_sync: '2' },
-  );
-  for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10', 'slice_combos'])
-    await store.command(
-      `ALTER TABLE ${table} DELETE WHERE model LIKE 'cost-%'`,
-      {},
-      { mutations_sync: '2' },
+    console.log(
+      `${(size / 1e6).toFixed(0)}M events: finer cells of ${new Date(hour.hourMs).toISOString()} built from ${build.events} events: ` +
+        `wall ${((performance.now() - wall0) / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s ` +
+        `(${((cpu.user + cpu.system) / Math.max(1, build.events)).toFixed(2)} µs an event); ${loadLine()}`,
     );
+  }
 }
 
 async function insertEvents(
