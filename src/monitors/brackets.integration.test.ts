@@ -207,7 +207,11 @@ describe('brackets from summaries contain the exact values', () => {
       const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
       if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
       const options = { now: W.end, persist: false } as const;
-      const narrowed = await evaluateMonitorWindow(store, loaded.plan, W, options);
+      // past the exact fallback's limit (0 events here): narrowing decides from raw events
+      const narrowed = await evaluateMonitorWindow(store, loaded.plan, W, {
+        ...options,
+        exactFallbackMaxEvents: 0,
+      });
       const exact = await evaluateMonitorWindow(store, loaded.plan, W, {
         ...options,
         narrowing: false,
@@ -235,6 +239,37 @@ describe('brackets from summaries contain the exact values', () => {
   });
 
   // last: it deletes the window's raw events
+  // still before the build: within the fallback's limit the exact fallback is cheaper than counting the whole window raw
+  it('sends straddling verdicts of a window with no hour built to the exact fallback, saying why', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
+    const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const options = { now: W.end, persist: false } as const;
+    const run = await evaluateMonitorWindow(store, loaded.plan, W, options);
+    const exact = await evaluateMonitorWindow(store, loaded.plan, W, {
+      ...options,
+      narrowing: false,
+    });
+    const straddling = run.narrowing?.straddling ?? 0;
+    expect(straddling).toBeGreaterThan(0);
+    expect(run.narrowing).toMatchObject({
+      settled: 0,
+      rounds: 0,
+      finerCells: { builtHours: 0, rawHours: 1 },
+      unsettled: { finer_cells_not_built: straddling },
+    });
+    expect(run.exactFallback).toEqual({
+      verdicts: straddling,
+      resolved: true,
+      reasons: { finer_cells_not_built: straddling },
+    });
+    const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+    const statuses = new Map(exact.results.map((r) => [key(r), r.status]));
+    for (const result of run.results)
+      expect(result.status, key(result)).toBe(statuses.get(key(result)));
+  });
+
   it('settles straddling verdicts from the finer cells built once the hour closed: the same statuses with the raw events gone', async () => {
     const built = await buildClosedFinerHours(store, {
       graceMs: 0,

@@ -305,8 +305,17 @@ export async function evaluateWindowSamples(
   let undecided = verdicts.filter((verdict) => verdict.undecided);
   if (undecided.length > 0 && options.narrowing !== false) {
     // finer cells first (narrowVerdicts.ts); raw rows only for what still straddles
+    const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
     const narrowed = await narrowUndecided(
-      { store, plan, profile, events, reference, window: samples },
+      {
+        store,
+        plan,
+        profile,
+        events,
+        reference,
+        window: samples,
+        exactFallbackAvailable: comparison.events <= limit,
+      },
       aggregates,
       undecided,
     );

@@ -78,7 +78,12 @@ export type UnsettledReason =
   /** The raw rows hold other values than the summaries (events still arriving, a rebuild pending). */
   | 'summaries_and_rows_differ'
   /** The window (or its baseline's range) reaches past DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS. */
-  | 'finer_cells_expired';
+  | 'finer_cells_expired'
+  /**
+   * No whole hour of the window has its finer cells built yet (the hour just closed, within
+   * DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES), and the exact fallback is within its limit.
+   */
+  | 'finer_cells_not_built';
 
 export const NARROWING_ROUNDS = 2;
 
@@ -99,6 +104,11 @@ export interface NarrowingInput {
   events: WindowEvents;
   reference: Samples;
   window: Samples;
+  /**
+   * Whether the exact fallback will recompute what narrowing leaves (the window's events
+   * within its limit): then a window none of whose hours is built goes to it directly.
+   */
+  exactFallbackAvailable: boolean;
 }
 
 /** One feature in one slice whose verdicts straddle, with its cells as narrowed so far. */
@@ -131,6 +141,19 @@ export async function narrowUndecided(
     report.unsettled.finer_cells_expired = undecided.length;
     return { aggregates, verdicts: judgeWindow(input.plan, aggregates), report };
   }
+  const stored = await storedSide(input, report);
+  if (
+    input.exactFallbackAvailable &&
+    report.finerCells.builtHours === 0 &&
+    report.finerCells.rawHours > 0
+  ) {
+    // No hour of the window is built yet (it has just closed: its grace has not passed).
+    // Narrowing would count the whole window's raw events, which costs more than the exact
+    // fallback over the same rows (docs/BENCHMARKS.md, close verdicts): the fallback, and
+    // the reason said. Past the fallback's limit narrowing still decides from raw events.
+    report.unsettled.finer_cells_not_built = undecided.length;
+    return { aggregates, verdicts: judgeWindow(input.plan, aggregates), report };
+  }
   const numeric = new Set(
     input.plan.features.filter((f) => f.kind === 'numeric').map((f) => f.name),
   );
@@ -151,12 +174,7 @@ export async function narrowUndecided(
     report.rounds += 1;
     const fromStored = round === 0;
     if (!fromStored) report.rawEventRounds += 1;
-    const narrowed = await narrowRound(
-      input,
-      current,
-      open,
-      fromStored ? await storedSide(input, report) : null,
-    );
+    const narrowed = await narrowRound(input, current, open, fromStored ? stored : null);
     for (const pair of open)
       if (!narrowed.has(pairKey(pair.feature, pair.sliceKey, pair.sliceValue)))
         failed.add(pairKey(pair.feature, pair.sliceKey, pair.sliceValue));
