@@ -3,8 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { placeColumn, columnAggregates, type PlacedColumn } from '../src/drift/sortedColumn.js';
 import { binQuantileLevels } from '../src/stats/bins.js';
-import { mergeAllSorted, sortFloat64 } from '../src/stats/sortFloat64.js';
-import { populationStdDev, sortedDistances } from '../src/stats/sortedSample.js';
+import {
+  addPairCells,
+  addToCells,
+  cellStatistics,
+  clearPairCells,
+  createPairCells,
+  frameOf,
+  populationStdDevOfValues,
+} from '../src/stats/exactCells.js';
 import { openStore, type Store } from '../src/store/clickhouse.js';
 import {
   queryCategoryCounts,
@@ -96,33 +103,44 @@ export async function runReportBreakdownBenchmark(): Promise<void> {
       starts: column.starts,
     }));
     const levels = binQuantileLevels(10);
-    await step('columnAggregates, all of it (what a worker runs)', () =>
+    await step('columnAggregates, all of it (what a worker runs: cells)', () =>
       placed.map((column) => columnAggregates(column, levels, true)),
     );
-    // the same work in its parts, on copies of the placed columns
-    const sorted = await step('  of which: radix sorts (6 groups a column)', () =>
-      copies.map((column) => groupsOf(column).map((group) => sortFloat64(group))),
-    );
-    const all = await step('  of which: merges of the slices for "all"', () =>
-      sorted.map((groups) =>
-        [0, 1].map((side) => mergeAllSorted(groups.filter((_, g) => g % 2 === side))),
-      ),
-    );
-    await step('  of which: KS/W1 sweeps (3 slices and "all")', () => {
-      sorted.forEach((groups, column) => {
-        for (let slot = 0; slot < SLICES.length; slot += 1) {
-          sortedDistances(groups[2 * slot] as Float64Array, groups[2 * slot + 1] as Float64Array);
+    // the same work in its parts, on copies of the placed columns (read, not changed: the
+    // sorted path then sorts them)
+    const cellParts = { cells: 0, statistics: 0, spreads: 0 };
+    await step('  of which, in parts:', () => {
+      const slot = createPairCells();
+      const all = createPairCells();
+      for (const column of copies) {
+        const groups = groupsOf(column);
+        const references = groups.filter((_, g) => g % 2 === 0);
+        const currents = groups.filter((_, g) => g % 2 === 1);
+        const frame = timed(cellParts, 'cells', () => frameOf([column.placed]));
+        clearPairCells(all, frame);
+        for (let s = 0; s < SLICES.length; s += 1) {
+          const pair = [references[s] as Float64Array, currents[s] as Float64Array] as const;
+          timed(cellParts, 'cells', () => {
+            clearPairCells(slot, frame);
+            addToCells(slot, 'reference', pair[0]);
+            addToCells(slot, 'current', pair[1]);
+            addPairCells(all, slot);
+          });
+          timed(cellParts, 'statistics', () => cellStatistics(slot, [pair[0]], [pair[1]], levels));
+          timed(cellParts, 'spreads', () => populationStdDevOfValues([pair[0]], 1));
         }
-        const [reference, current] = all[column] as Float64Array[];
-        sortedDistances(reference as Float64Array, current as Float64Array);
-      });
+        timed(cellParts, 'statistics', () => cellStatistics(all, references, currents, levels));
+        timed(cellParts, 'spreads', () => populationStdDevOfValues(references, 1));
+      }
     });
-    await step('  of which: spreads (population standard deviation)', () => {
-      sorted.forEach((groups, column) => {
-        groups.filter((_, g) => g % 2 === 0).forEach((group) => populationStdDev(group));
-        populationStdDev(all[column]?.[0] as Float64Array);
-      });
-    });
+    lines.push(
+      `    frames and cells of each slice (counts, offset sums, added into "all"): ${cellParts.cells.toFixed(2)} s`,
+      `    KS/W1/quantiles/bins from cells, second pass and candidate sorts (3 slices and "all"): ${cellParts.statistics.toFixed(2)} s`,
+      `    spreads (compensated two-pass): ${cellParts.spreads.toFixed(2)} s`,
+    );
+    await step("the same sorted (main's path before the cells: sorts, merges, sweeps)", () =>
+      copies.map((column) => columnAggregates(column, levels, true, { cellsFrom: Infinity })),
+    );
     console.log(
       `exact feature statistics in parts, two ${ROWS / 1e6}M-row Parquet files (${NUMERIC} numeric + ${CATEGORICAL} categorical features, ${SLICES.length} slices); ${load}\n    ` +
         `${lines.join('\n    ')}\n    process peak RSS ${mib(peakRssMiB())}; ${loadLine()}`,
@@ -131,6 +149,15 @@ export async function runReportBreakdownBenchmark(): Promise<void> {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs `work` and adds its CPU seconds (this thread) to `parts[name]`. */
+function timed<K extends string, T>(parts: Record<K, number>, name: K, work: () => T): T {
+  const cpu = process.cpuUsage();
+  const result = work();
+  const used = process.cpuUsage(cpu);
+  parts[name] += (used.user + used.system) / 1e6;
+  return result;
 }
 
 /** The groups of a placed column: slot by slot, reference then current. */

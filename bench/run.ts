@@ -65,6 +65,16 @@ const benchmarks: Benchmark[] = [
   },
   // the engine's share without Kafka: existence check, insert, summary views, insert sizes
   { name: 'ingest-writer', run: async () => (await import('./ingest.js')).runWriterBenchmark() },
+  // issue 22.3: the writer's duplicate lookup at 1M and 10M stored events
+  { name: 'ingest-dedup', run: async () => (await import('./dedup.js')).runDedupBenchmark() },
+  // the same with Bloom-filter skip indexes on event_id (measured, not adopted)
+  {
+    name: 'ingest-dedup-index',
+    run: async () => {
+      const { runDedupBenchmark, DEDUP_INDEX_VARIANTS } = await import('./dedup.js');
+      await runDedupBenchmark([1_000_000, 10_000_000], DEDUP_INDEX_VARIANTS);
+    },
+  },
   {
     name: 'ingest-breakdown',
     run: async () => (await import('./ingest.js')).runIngestBreakdownBenchmark(),
@@ -73,6 +83,11 @@ const benchmarks: Benchmark[] = [
   {
     name: 'monitor',
     run: async () => (await import('./monitor.js')).runMonitorBenchmark(['hour', 'month']),
+  },
+  // the month alone (issue 22.3: the day grain read from days or from hours)
+  {
+    name: 'monitor-month',
+    run: async () => (await import('./monitor.js')).runMonitorBenchmark(['month']),
   },
   {
     name: 'backtest',

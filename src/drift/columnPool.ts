@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DriftwatchError } from '../errors.js';
-import type { ColumnAggregates, PlacedColumn } from './sortedColumn.js';
+import type { ColumnAggregates, ColumnAggregatesOptions, PlacedColumn } from './sortedColumn.js';
 import type { ColumnAnswer, ColumnTask } from './sortedColumnWorker.js';
 
 /**
@@ -18,6 +18,7 @@ export interface ColumnPool {
     column: PlacedColumn,
     levels: readonly number[],
     withAll: boolean,
+    options?: ColumnAggregatesOptions,
   ): Promise<ColumnAggregates>;
   close(): Promise<void>;
 }
@@ -72,10 +73,14 @@ export function startColumnPool(size: number): ColumnPool {
     return worker;
   });
   return {
-    aggregate(column, levels, withAll) {
+    aggregate(column, levels, withAll, options = {}) {
       if (failure) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
-        queue.push({ task: { id: nextId++, column, levels, withAll }, resolve, reject });
+        queue.push({
+          task: { id: nextId++, column, levels, withAll, options },
+          resolve,
+          reject,
+        });
         dispatch();
       });
     },

@@ -45,9 +45,9 @@ export interface DriftComputationOptions {
   /** Categories kept per feature and slice, the most frequent first. */
   maxCategories: number;
   /**
-   * 'exact' (default): every numeric column's values sorted per slice and side (in
-   * JavaScript), KS D, Wasserstein, quantile edges and bin counts all read from the sorted
-   * values. 'bracketed': from cells in one pass without sorting, each with a proven bracket;
+   * 'exact' (default): every numeric column's values read per slice and side in
+   * JavaScript, KS D, Wasserstein, quantile edges and bin counts exact from cells with a
+   * second pass that sorts only the cells it needs (src/drift/sortedColumn.ts). 'bracketed': from cells in one pass without sorting, each with a proven bracket;
    * everything else (quantile edges, bin counts, categories, null and non-finite counts)
    * stays exact.
    */
@@ -63,6 +63,12 @@ export interface DriftComputationOptions {
    * WORKERS_FROM_ROWS rows on, none (this thread sorts) below, unless set.
    */
   workers?: number;
+  /**
+   * Comparisons of at least this many values (both sides) are read from cells with a second
+   * pass (src/stats/exactCells.ts), smaller ones sorted: sortedColumn.ts's threshold unless
+   * set (tests set 0 to take the cells' path on small data).
+   */
+  cellsFrom?: number;
 }
 
 /** Below this many rows a worker's start (tens of milliseconds) costs more than it saves. */
@@ -153,6 +159,7 @@ async function computeNumericDrift(
           rows,
           valuesPerQuery: options.valuesPerQuery ?? VALUES_PER_QUERY,
           workers: options.workers ?? (rows >= WORKERS_FROM_ROWS ? poolSize() : 0),
+          cellsFrom: options.cellsFrom,
         });
   return slices.flatMap((slice) =>
     layout.numeric.map((name, feature) => {
@@ -204,7 +211,7 @@ async function sortedAggregates(
   relations: ComparisonRelations,
   bins: number,
   slices: readonly string[],
-  budget: { rows: number; valuesPerQuery: number; workers: number },
+  budget: { rows: number; valuesPerQuery: number; workers: number; cellsFrom?: number },
 ): Promise<Map<string, NumericAggregates>> {
   const levels = binQuantileLevels(bins);
   // sliced: one group per slice value, "all" merged from them; otherwise the relations'
@@ -221,10 +228,11 @@ async function sortedAggregates(
   const query = (features: readonly number[] | undefined) =>
     features ? queryNumericColumns(store, relations, features, groups) : undefined;
   const pool = budget.workers > 0 ? startColumnPool(budget.workers) : undefined;
+  const columnOptions = budget.cellsFrom === undefined ? {} : { cellsFrom: budget.cellsFrom };
   const aggregate = async (column: PlacedColumn) =>
     pool
-      ? pool.aggregate(column, levels, relations.sliced)
-      : columnAggregates(column, levels, relations.sliced);
+      ? pool.aggregate(column, levels, relations.sliced, columnOptions)
+      : columnAggregates(column, levels, relations.sliced, columnOptions);
   const record = (feature: number, column: ColumnAggregates) => {
     groups.forEach((slice, slot) => {
       aggregates.set(sliceFeatureKey(slice, feature), column.slots[slot] as NumericAggregates);

@@ -1,4 +1,14 @@
 import { edgesFromQuantiles } from '../stats/bins.js';
+import {
+  addPairCells,
+  addToCells,
+  cellStatistics,
+  clearPairCells,
+  createPairCells,
+  frameOf,
+  populationStdDevOfValues,
+  type PairCells,
+} from '../stats/exactCells.js';
 import { mergeAllSorted, sortFloat64 } from '../stats/sortFloat64.js';
 import {
   populationStdDev,
@@ -44,38 +54,102 @@ export interface ColumnAggregates {
 }
 
 /**
- * Each group sorted in place (a radix sort), then from each slot's pair of sorted samples:
- * KS D and Wasserstein in one sweep, the reference's quantile edges by index, both sides'
- * bin counts by binary search, the reference's spread and range; "all" from the merge of
- * the slots' sorted values.
+ * Below this many values a comparison (both sides) is sorted: a radix sort of so few costs
+ * less than walking the cells (2^16 of them).
+ */
+const CELLS_FROM_VALUES = 65_536;
+
+export interface ColumnAggregatesOptions {
+  /** Comparisons of at least this many values (both sides) are read from cells. */
+  cellsFrom?: number;
+}
+
+/**
+ * Each slot's pair of samples, and "all" (every slot's values), read from cells of their
+ * column's range with a second pass that sorts only the cells it needs
+ * (src/stats/exactCells.ts): KS D, the reference's quantile edges, range and bin counts bit
+ * for bit what the sorted samples give, Wasserstein and the spread the same real numbers by
+ * other roundings. "all"'s cells are the slots' cells added. Small comparisons, and values
+ * near the float limits, are sorted in place (a radix sort) and swept instead.
  */
 export function columnAggregates(
   column: PlacedColumn,
   levels: readonly number[],
   withAll: boolean,
+  options: ColumnAggregatesOptions = {},
 ): ColumnAggregates {
+  const cellsFrom = options.cellsFrom ?? CELLS_FROM_VALUES;
   const { placed, starts } = column;
   const slotCount = (starts.length - 1) / 2 - 1;
-  let largest = 0;
-  for (let g = 0; g + 1 < starts.length; g += 1) {
-    largest = Math.max(largest, (starts[g + 1] as number) - (starts[g] as number));
-  }
-  const scratch = new Float64Array(largest);
-  const sortedGroup = (g: number) =>
-    sortFloat64(placed.subarray(starts[g] as number, starts[g + 1] as number), scratch);
-  const sorted = Array.from({ length: slotCount }, (_, slot) => ({
-    reference: sortedGroup((slot + 1) * 2),
-    current: sortedGroup((slot + 1) * 2 + 1),
+  const group = (g: number) => placed.subarray(starts[g] as number, starts[g + 1] as number);
+  const sides = Array.from({ length: slotCount }, (_, slot) => ({
+    reference: group((slot + 1) * 2),
+    current: group((slot + 1) * 2 + 1),
   }));
+  const size = sides.reduce(
+    (total, pair) => total + pair.reference.length + pair.current.length,
+    0,
+  );
+  const tables = size >= cellsFrom ? cellTables() : undefined;
+  // one frame for the column: the slots' cells then add up to "all"'s
+  const frame = tables ? frameOf([placed]) : undefined;
+  if (tables && frame) clearPairCells(tables.all, frame);
+  const slots = sides.map(({ reference, current }) => {
+    const viaCells = tables && frame && reference.length + current.length >= cellsFrom;
+    let found: NumericAggregates | undefined;
+    if (viaCells) {
+      clearPairCells(tables.slot, frame);
+      addToCells(tables.slot, 'reference', reference);
+      addToCells(tables.slot, 'current', current);
+      if (withAll) addPairCells(tables.all, tables.slot);
+      found = aggregatesOfCells(tables.slot, [reference], [current], levels);
+    } else if (withAll && tables) {
+      addToCells(tables.all, 'reference', reference);
+      addToCells(tables.all, 'current', current);
+    }
+    // the values stay the same multiset when sorted: "all" still reads them
+    return found ?? aggregatesOfSorted(sortFloat64(reference), sortFloat64(current), levels);
+  });
+  let all: NumericAggregates | null = null;
+  if (withAll) {
+    const references = sides.map((pair) => pair.reference);
+    const currents = sides.map((pair) => pair.current);
+    all =
+      (tables ? aggregatesOfCells(tables.all, references, currents, levels) : undefined) ??
+      aggregatesOfSorted(
+        mergeAllSorted(references.map((values) => sortFloat64(values.slice()))),
+        mergeAllSorted(currents.map((values) => sortFloat64(values.slice()))),
+        levels,
+      );
+  }
+  return { slots, all };
+}
+
+let tablesOfThisThread: { slot: PairCells; all: PairCells } | undefined;
+
+/** A slot's cells and "all"'s, made once per thread (4 MB) and reused column after column. */
+function cellTables(): { slot: PairCells; all: PairCells } {
+  tablesOfThisThread ??= { slot: createPairCells(), all: createPairCells() };
+  return tablesOfThisThread;
+}
+
+function aggregatesOfCells(
+  cells: PairCells,
+  reference: readonly Float64Array[],
+  current: readonly Float64Array[],
+  levels: readonly number[],
+): NumericAggregates | undefined {
+  const statistics = cellStatistics(cells, reference, current, levels);
+  if (!statistics) return undefined;
+  const largest = Math.max(Math.abs(statistics.min ?? 0), Math.abs(statistics.max ?? 0));
   return {
-    slots: sorted.map(({ reference, current }) => aggregatesOfSorted(reference, current, levels)),
-    all: withAll
-      ? aggregatesOfSorted(
-          mergeAllSorted(sorted.map((sides) => sides.reference)),
-          mergeAllSorted(sorted.map((sides) => sides.current)),
-          levels,
-        )
-      : null,
+    quantiles: statistics.quantiles,
+    stddevPop: populationStdDevOfValues(reference, largest),
+    min: statistics.min,
+    max: statistics.max,
+    binCounts: statistics.binCounts,
+    ks: finiteBracket(statistics.ks),
+    wasserstein: finiteBracket(statistics.wasserstein),
   };
 }
 

@@ -75,6 +75,55 @@ describe('the event writer on embedded ClickHouse', () => {
     expect(await insertedRows('events', model)).toBe(150);
   });
 
+  it('finds stored events across parts, after their merge, and over many time ranges', async () => {
+    // The lookup narrows by the batch's time ranges (40 here, a day apart) and leaves
+    // event_id out of index analysis (src/store/events.ts, EVENT_LOOKUP_SETTINGS):
+    // a duplicate in any part, merged or not, at any time of the batch, must still be found.
+    const model = 'across-parts';
+    const at = (i: number) =>
+      new Date(Date.UTC(2026, 10, 22, 10) - (i % 40) * 86_400_000 - (i % 7) * 3_600_000)
+        .toISOString()
+        .replace('.000Z', 'Z');
+    const timed = (idsAndTimes: readonly (readonly [string, string])[], offset: number) =>
+      idsAndTimes.map(([id, ts], i) => ({
+        kind: 'prediction' as const,
+        payload: Buffer.from(validPrediction(model, id, ts)),
+        origin: {
+          source: 'kafka' as const,
+          topic: `${model}-topic`,
+          partition: 1,
+          offset: offset + i,
+        },
+      }));
+    const spread = (from: number, to: number) =>
+      ids(from, to).map((id, i) => [id, at(from + i)] as const);
+    // three flushes: three parts (the store does not merge them before the next lookup)
+    for (const k of [0, 1, 2])
+      await writer.write(await prepare(timed(spread(k * 100, k * 100 + 100), k * 100)));
+    // the same id at another time is another event
+    await writer.write(await prepare(timed([['same-id', at(3)]], 300)));
+    const other = await prepare(timed([['same-id', at(4)]], 301));
+    await writer.write(other);
+    expect(other.outcomes.map((o) => o.status)).toEqual(['stored']);
+
+    const everything = [
+      ...spread(0, 350),
+      ['same-id', at(3)] as const,
+      ['same-id', at(4)] as const,
+    ];
+    const replay = await prepare(timed(everything, 1000));
+    await writer.write(replay);
+    const statuses = replay.outcomes.map((o) => o.status);
+    expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(302);
+    expect(statuses.slice(300, 350)).toEqual(Array.from({ length: 50 }, () => 'stored'));
+
+    await store.command('OPTIMIZE TABLE events FINAL');
+    const afterMerge = await prepare(timed(everything, 2000));
+    await writer.write(afterMerge);
+    expect(afterMerge.outcomes.every((o) => o.status === 'duplicate')).toBe(true);
+    expect(await insertedRows('events', model)).toBe(352);
+  });
+
   it('recognises stored events and labels whatever characters their ids hold', async () => {
     // The lookups pass their ids as one JSON text (src/store/events.ts, idSet): every
     // character JSON escapes, and those that separate or quote lists, must come back exact.

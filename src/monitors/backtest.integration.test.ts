@@ -203,12 +203,19 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     from: Date,
     to: Date,
     windowsPerRead?: number,
-  ): Promise<{ alone: WindowEvaluation[]; replayed: WindowEvaluation[]; runReads: number }> {
+  ): Promise<{
+    alone: WindowEvaluation[];
+    replayed: WindowEvaluation[];
+    runReads: number;
+    /** How many run reads had been started when each window was handed over. */
+    readsBefore: number[];
+  }> {
     const windows = backtestWindows(from, to, plan.windowMs);
     const alone: WindowEvaluation[] = [];
     for (const window of windows) alone.push(await evaluatedAlone(plan, window));
     const counting = countingRunReads(store);
     const replayed: WindowEvaluation[] = [];
+    const readsBefore: number[] = [];
     for await (const evaluation of replayWindows(counting.store, plan, windows, {
       now: NOW,
       windowsPerRead,
@@ -216,8 +223,9 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       ksKnots: false,
     })) {
       replayed.push(evaluation);
+      readsBefore.push(counting.runReads());
     }
-    return { alone, replayed, runReads: counting.runReads() };
+    return { alone, replayed, runReads: counting.runReads(), readsBefore };
   }
 
   function expectSame(alone: WindowEvaluation[], replayed: WindowEvaluation[]): void {
@@ -268,6 +276,20 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     await replayBlocksInRunsOf7(28, BLOCKS);
   });
 
+  it('reads the next run while this one is judged (a baseline that does not move), and gives the same', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const { alone, replayed, readsBefore } = await bothWays(
+      plan,
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + 21 * 5 * MINUTE),
+      7,
+    );
+    expectSame(alone, replayed);
+    // three runs of 7: the second's read is under way when the first's first window is
+    // handed over, the third's when the second's is; none after the last
+    expect([0, 6, 7, 13, 14, 20].map((i) => readsBefore[i])).toEqual([2, 2, 3, 3, 3, 3]);
+  });
+
   it('reads a whole range in one query by default', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
     const from = new Date(MIDNIGHT.getTime() - HOUR);
@@ -304,7 +326,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
 
   it('with a trailing baseline, splits runs at midnight where the baseline version changes', async () => {
     const plan = plans.get('trailing-5m') as MonitorPlan;
-    const { alone, replayed, runReads } = await bothWays(
+    const { alone, replayed, runReads, readsBefore } = await bothWays(
       plan,
       new Date(MIDNIGHT.getTime() - 30 * MINUTE),
       new Date(MIDNIGHT.getTime() + 30 * MINUTE),
@@ -312,6 +334,9 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     expect(new Set(alone.map((e) => e.baseline.version)).size).toBe(2);
     expectSame(alone, replayed);
     expect(runReads).toBe(2);
+    // each day's baseline version is prepared before its run is read: in turn, not ahead
+    expect(readsBefore[0]).toBe(1);
+    expect(readsBefore.at(-1)).toBe(2);
   });
 
   it('backtestMonitor reports each replayed window and every breach', async () => {

@@ -11,6 +11,7 @@ import {
   evaluateWindowSamples,
   isFutureWindow,
   prepareMonitor,
+  type PreparedMonitor,
   type WindowEvaluation,
 } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
@@ -170,38 +171,87 @@ export async function* replayWindows(
     options.ksKnots === false
       ? {}
       : { ksKnots: options.ksKnots ?? createKsKnots(), onKsRefined: options.onKsRefined };
-  let i = 0;
-  while (i < windows.length) {
-    const head = windows[i] as TimeWindow;
-    const source = wholeGrainOf(head);
-    const length = source ? runLength(windows, i, source, limit, options.now, trailing) : 0;
-    if (!source || length === 0) {
+  const readRun = (run: WindowRunPlan, prepared: PreparedMonitor) => {
+    const head = windows[run.from] as TimeWindow;
+    return readWindowRun(store, {
+      model: plan.model,
+      source: run.source,
+      start: head.start,
+      windowMs: head.end.getTime() - head.start.getTime(),
+      windows: run.length,
+      keys: prepared.profile.sliceKeys,
+    });
+  };
+  const runs = planRuns(windows, limit, options.now, trailing);
+  // the next run's read, started before this run is judged (see below)
+  let ahead: { run: number; read: ReturnType<typeof readRun> } | null = null;
+  for (let r = 0; r < runs.length; r += 1) {
+    const run = runs[r] as WindowRunPlan | SingleWindow;
+    const head = windows[run.from] as TimeWindow;
+    if (!('source' in run)) {
       // raw edges, mixed grains or a future window (which throws as it does alone)
       yield await evaluateMonitorWindow(store, plan, head, single);
-      i += 1;
       continue;
     }
     const prepared = fixed ?? (await prepareMonitor(store, plan, head));
-    const run = await readWindowRun(store, {
-      model: plan.model,
-      source,
-      start: head.start,
-      windowMs: head.end.getTime() - head.start.getTime(),
-      windows: length,
-      keys: prepared.profile.sliceKeys,
-    });
-    for (let k = 0; k < length; k += 1) {
+    const read = ahead?.run === r ? ahead.read : readRun(run, prepared);
+    ahead = null;
+    const cells = await read;
+    // With a baseline that does not move, the next run's cells are read while this run is
+    // judged: the engine's query runs on its own threads, so its time and the judging's
+    // overlap on two cores (a trailing baseline prepares each day's version first: in turn).
+    const next = runs[r + 1];
+    if (fixed && next && 'source' in next) {
+      const nextRead = readRun(next, fixed);
+      nextRead.catch(() => undefined); // awaited (and so thrown) when its run comes
+      ahead = { run: r + 1, read: nextRead };
+    }
+    for (let k = 0; k < run.length; k += 1) {
       const started = performance.now();
       yield await evaluateWindowSamples(
         store,
         plan,
-        windows[i + k] as TimeWindow,
-        run.samplesOf(k),
+        windows[run.from + k] as TimeWindow,
+        cells.samplesOf(k),
         { ...single, ...knots, prepared, started },
       );
     }
-    i += length;
   }
+}
+
+/** Consecutive windows read together (runLength), from `from` on. */
+interface WindowRunPlan {
+  from: number;
+  length: number;
+  source: SummaryGrain;
+}
+
+/** A window evaluated alone. */
+interface SingleWindow {
+  from: number;
+}
+
+/** The replay's windows as runs read together and windows evaluated alone, in order. */
+function planRuns(
+  windows: readonly TimeWindow[],
+  limit: number,
+  now: Date,
+  trailing: boolean,
+): (WindowRunPlan | SingleWindow)[] {
+  const runs: (WindowRunPlan | SingleWindow)[] = [];
+  let i = 0;
+  while (i < windows.length) {
+    const source = wholeGrainOf(windows[i] as TimeWindow);
+    const length = source ? runLength(windows, i, source, limit, now, trailing) : 0;
+    if (!source || length === 0) {
+      runs.push({ from: i });
+      i += 1;
+    } else {
+      runs.push({ from: i, length, source });
+      i += length;
+    }
+  }
+  return runs;
 }
 
 /**

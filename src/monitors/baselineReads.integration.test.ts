@@ -13,7 +13,7 @@ import {
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { windowEndingAt, type TimeWindow } from '../timeWindow.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
+import { writeMonitor } from '../../test/helpers/labelWindows.js';
 import type { MonitorPlan } from './plan.js';
 
 /**
@@ -132,10 +132,7 @@ describe('what a monitor reads from a stored baseline version', () => {
       ['species', MULTICLASS],
       ['price', REGRESSION],
     ] as const) {
-      fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
-      const loaded = loadMonitorFile(path.join(dir, `${name}.yaml`));
-      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-      plans[name] = loaded.plan;
+      plans[name] = writeMonitor(dir, name, text);
     }
     const predictions: TestPrediction[] = [];
     const labels: LabelRow[] = [];

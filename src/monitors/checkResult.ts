@@ -302,7 +302,11 @@ export function pickFields<T extends Partial<StoredCheckResult>, K extends keyof
   record: T,
   names: readonly K[],
 ): Pick<T, K> {
-  return Object.fromEntries(names.map((name) => [name, record[name]])) as Pick<T, K>;
+  // a loop, not Object.fromEntries over mapped pairs: a backtest picks a verdict's 21 fields
+  // for each of a window's thousand results, and the pairs were most of its garbage
+  const picked: Partial<Pick<T, K>> = {};
+  for (const name of names) picked[name] = record[name];
+  return picked as Pick<T, K>;
 }
 
 /** A JSON value as its field's TypeScript value; absent nullable fields (older writers) read null. */

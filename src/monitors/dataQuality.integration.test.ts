@@ -12,7 +12,7 @@ import { wasserstein1 } from '../stats/index.js';
 import type { Store } from '../store/clickhouse.js';
 import { queryResultsPage } from '../store/results.js';
 import { evaluateMonitorWindow } from './evaluateWindow.js';
-import { loadMonitorFile } from './monitorFile.js';
+import { writeMonitor } from '../../test/helpers/labelWindows.js';
 import type { MonitorPlan } from './plan.js';
 import { windowEndingAt } from '../timeWindow.js';
 import { type CheckResult } from './checkResult.js';
@@ -61,10 +61,7 @@ describe('monitor runs on schema-valid but incomplete, empty or non-finite data'
   beforeAll(async () => {
     store = await openTestStore();
     fs.writeFileSync(path.join(dir, 'fraud.csv'), demoBaselineCsv(fraudDetector, 3000, 3));
-    fs.writeFileSync(path.join(dir, 'fraud-detector.yaml'), YAML);
-    const loaded = loadMonitorFile(path.join(dir, 'fraud-detector.yaml'));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    plan = loaded.plan;
+    plan = writeMonitor(dir, 'fraud-detector', YAML);
     // The hour before the window: ordinary traffic (the volume check's trailing mean).
     const before = generateWindow(fraudDetector, {
       start: new Date(T0.getTime() - HOUR),

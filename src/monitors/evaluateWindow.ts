@@ -8,6 +8,7 @@ import {
   type ColumnInfo,
 } from '../baselines/tabularFile.js';
 import { computeExactFeatureDrift } from '../drift/exactDrift.js';
+import { residualKs, sortResiduals } from '../drift/residualKs.js';
 import {
   categoricalFeatureDrift,
   DEFAULT_DRIFT_CRITERIA,
@@ -56,11 +57,7 @@ import {
   estimateSlices,
   type ClassCalibrations,
 } from './estimatedPerformance.js';
-import {
-  queryBaselineResiduals,
-  queryRegressionAggregates,
-  queryResidualKs,
-} from '../store/regressionQueries.js';
+import { queryRegressionAggregates, queryResiduals } from '../store/regressionQueries.js';
 import {
   queryBaselineClassScoreBins,
   queryClassScoreBins,
@@ -87,7 +84,7 @@ import {
   queryEventTimes,
   upsertSummarySettings,
 } from '../store/summaryQueries.js';
-import { judgeWindow, type Verdict } from './judge.js';
+import { judgeWindow, type JudgementMemo, type Verdict } from './judge.js';
 import { parseSliceLabel } from './checks/subjects.js';
 import { anyNeeds, checkEntry, type CheckPlan, type FallbackName } from './checks/registry.js';
 import type {
@@ -294,9 +291,12 @@ export async function evaluateWindowSamples(
         labelled: aggregates.classification,
       }),
     };
-  let verdicts = judgeWindow(plan, aggregates);
-  if (knots) {
-    const refined = refineKsPairs(plan, aggregates, verdicts, compared);
+  // a backtest judges a window twice (knots, then the refined pairs): the second time only
+  // the replaced drift entries are measured again
+  const memo: JudgementMemo | undefined = knots ? new Map() : undefined;
+  let verdicts = judgeWindow(plan, aggregates, memo);
+  if (knots && memo) {
+    const refined = refineKsPairs(plan, aggregates, verdicts, compared, memo);
     options.onKsRefined?.(refined.pairs, compared.size);
     ({ aggregates, verdicts } = refined);
   }
@@ -398,6 +398,7 @@ function refineKsPairs(
   aggregates: WindowAggregates,
   verdicts: Verdict[],
   compared: ReadonlyMap<string, NumericComparison>,
+  memo: JudgementMemo,
 ): { aggregates: WindowAggregates; verdicts: Verdict[]; pairs: number } {
   const tested = (v: Verdict) => v.pValue !== null && v.feature !== null;
   const needs = (v: Verdict) =>
@@ -413,7 +414,7 @@ function refineKsPairs(
       return input ? numericFeatureDrift(input, DEFAULT_DRIFT_CRITERIA) : entry;
     });
     aggregates = { ...aggregates, drift };
-    verdicts = judgeWindow(plan, aggregates);
+    verdicts = judgeWindow(plan, aggregates, memo);
     return true;
   };
   const pairsOf = (chosen: Verdict[]) =>
@@ -506,13 +507,12 @@ async function gatherAggregates(
       : null;
   const residuals =
     anyNeeds(plan.checks, 'residuals') && labelWindow
-      ? await queryResidualKs(store, {
-          reference: await readBaselineOnce(store, profile, 'residuals', () =>
-            queryBaselineResiduals(store, profile.source, profile.sliceKeys),
+      ? residualKs(
+          await readBaselineOnce(store, profile, 'residuals', async () =>
+            sortResiduals(await queryResiduals(store, profile.source, profile.sliceKeys)),
           ),
-          current: eventsIn(plan.model, labelWindow),
-          keys: profile.sliceKeys,
-        })
+          await queryResiduals(store, eventsIn(plan.model, labelWindow), profile.sliceKeys),
+        )
       : null;
   const multiclass =
     // by task too: an entry that serves binary models as well (accuracy) fetches its own there
@@ -813,18 +813,26 @@ async function windowActivity(
   const needsLookBack = comparison.lastEvent === null;
   const rebuilds =
     trailingChecks.length > 0 || needsLookBack ? await listSummaryRebuilds(store, plan.model) : [];
+  // checks of one trailing length share its read: expired (why), or the events it saw
+  const trailingReads = new Map<number, Promise<{ expired?: string; events: number }>>();
+  const readTrailing = async (trailingMs: number) => {
+    const trailing = windowBefore(window, trailingMs);
+    const pieces = windowPieces(trailing);
+    const expired = await expiryNow(store, trailing, pieces);
+    if (expired !== undefined) return { expired, events: 0 };
+    return { events: (await queryEventTimes(store, plan.model, pieces, rebuilds)).events };
+  };
   const expectedEvents: Record<string, number | null> = {};
   const trailingExpired: Record<string, string> = {};
   for (const check of trailingChecks) {
-    const trailing = windowBefore(window, check.trailingMs);
-    const pieces = windowPieces(trailing);
-    const expired = await expiryNow(store, trailing, pieces);
-    if (expired !== undefined) {
-      trailingExpired[check.id] = `the trailing period: ${expired}`;
+    const read = trailingReads.get(check.trailingMs) ?? readTrailing(check.trailingMs);
+    trailingReads.set(check.trailingMs, read);
+    const seen = await read;
+    if (seen.expired !== undefined) {
+      trailingExpired[check.id] = `the trailing period: ${seen.expired}`;
       expectedEvents[check.id] = null;
       continue;
     }
-    const seen = await queryEventTimes(store, plan.model, pieces, rebuilds);
     expectedEvents[check.id] = seen.events > 0 ? (seen.events * windowMs) / check.trailingMs : null;
   }
   let lastEvent = comparison.lastEvent;

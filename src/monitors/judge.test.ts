@@ -6,7 +6,7 @@ import type {
   NumericFeatureDrift,
 } from '../drift/featureDrift.js';
 import { NULL_FIELDS } from './checkResult.js';
-import { judgeWindow, type Verdict } from './judge.js';
+import { judgeWindow, type JudgementMemo, type Verdict } from './judge.js';
 import type { CheckPlan, MonitorPlan } from './plan.js';
 import type { SliceQuality, WindowAggregates } from './windowAggregates.js';
 
@@ -1361,5 +1361,53 @@ describe('performance estimated before labels (estimated_*, estimation_error)', 
       });
       expect(unread).toMatchObject({ status: 'insufficient_data', details: { reason: 'expired' } });
     });
+  });
+});
+
+describe('judging a window again after some drift entries are replaced (a backtest refining KS pairs)', () => {
+  const ks: CheckPlan = {
+    id: 'ks',
+    metric: 'ks',
+    features: ['amount'],
+    pValue: 0.01,
+    minStatistic: 0.1,
+    severity: 'critical',
+  };
+  const psi: CheckPlan = {
+    id: 'psi',
+    metric: 'psi',
+    features: ['amount'],
+    warn: 0.1,
+    critical: 0.25,
+  };
+  const plan = planOf([ks, psi], { falseDiscoveryRate: 'benjamini-hochberg' });
+  const slices = ['all', 'channel=web', 'channel=app', 'channel=store'];
+  const drift: FeatureDrift[] = [0.004, 0.009, 0.03, 0.2].map((p, i) =>
+    numeric({ slice: slices[i] ?? 'all', ks: { statistic: 0.3, p_value: p }, psi: 0.05 * i }),
+  );
+
+  it('gives what a fresh judgement gives, measuring only the replaced entries and adjusting every test again', () => {
+    const memo: JudgementMemo = new Map();
+    const first = judgeWindow(plan, aggregatesOf({ drift }), memo);
+    // channel=app's p-value drops from 0.03 to 0.001: every adjusted p-value moves, and
+    // 'all' (0.004 · 4 / 2 = 0.008) becomes critical though its own entry is unchanged
+    const replaced = drift.map((entry) =>
+      entry.slice === 'channel=app'
+        ? numeric({ slice: 'channel=app', ks: { statistic: 0.3, p_value: 0.001 }, psi: 0.3 })
+        : entry,
+    );
+    const again = judgeWindow(plan, aggregatesOf({ drift: replaced }), memo);
+    expect(again).toEqual(judgeWindow(plan, aggregatesOf({ drift: replaced })));
+    const statusOf = (verdicts: Verdict[], metric: string, slice: string) =>
+      verdicts.find((v) => v.metric === metric && `${v.sliceKey}=${v.sliceValue}`.endsWith(slice))
+        ?.status;
+    expect(statusOf(first, 'ks', 'all')).toBe('ok');
+    expect(statusOf(again, 'ks', 'all')).toBe('critical');
+    expect(statusOf(again, 'psi', 'channel=app')).toBe('critical');
+    // an unchanged entry's distance verdict is the first judgement's object, not measured again
+    const psiOf = (verdicts: Verdict[], value: string) =>
+      verdicts.find((v) => v.metric === 'psi' && v.sliceValue === value);
+    expect(psiOf(again, 'web')).toBe(psiOf(first, 'web'));
+    expect(psiOf(again, 'app')).not.toBe(psiOf(first, 'app'));
   });
 });

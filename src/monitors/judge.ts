@@ -38,9 +38,24 @@ interface Judgement {
   measured: Measurement;
 }
 
-export function judgeWindow(plan: MonitorPlan, aggregates: WindowAggregates): Verdict[] {
+/**
+ * What a window's judgement measured, check by check and subject by subject, for judging the
+ * same window again after some of its drift entries were replaced by new objects (a
+ * backtest's KS pairs recomputed exactly, evaluateWindow's refineKsPairs): a subject whose
+ * item is the same object at the same place is not measured again, only the replaced ones
+ * are, and the false discovery rate is applied afresh over all. Valid only between calls whose
+ * aggregates differ in replaced drift entries (what a measure reads besides its item —
+ * the plan, activity, scores, paths — must be the same).
+ */
+export type JudgementMemo = Map<CheckPlan, Map<object, Judgement>>;
+
+export function judgeWindow(
+  plan: MonitorPlan,
+  aggregates: WindowAggregates,
+  memo?: JudgementMemo,
+): Verdict[] {
   if (aggregates.activity.events === 0) return noDataVerdicts(plan, aggregates);
-  const judgements = plan.checks.flatMap((check) => judgeCheck(plan, check, aggregates));
+  const judgements = plan.checks.flatMap((check) => judgeCheck(plan, check, aggregates, memo));
   return applyFalseDiscoveryRate(plan, judgements);
 }
 
@@ -104,13 +119,34 @@ function judgeCheck(
   plan: MonitorPlan,
   check: CheckPlan,
   aggregates: WindowAggregates,
+  memo?: JudgementMemo,
 ): Judgement[] {
   const entry = checkEntry(check.metric);
   const context: MeasureContext = { plan, aggregates };
+  let known = memo?.get(check);
+  if (memo && !known) memo.set(check, (known = new Map()));
   return entry.subject.of(check, aggregates).map((subject) => {
+    const item = typeof subject.item === 'object' && subject.item !== null ? subject.item : null;
+    const before = item ? known?.get(item) : undefined;
+    if (before && sameLocation(before.verdict, subject)) return before;
     const measured = entry.measure(subject.item, check, context);
-    return { verdict: verdictOf(check, entry, subject, measured), check, entry, measured };
+    const judgement = {
+      verdict: verdictOf(check, entry, subject, measured),
+      check,
+      entry,
+      measured,
+    };
+    if (item && !before) known?.set(item, judgement);
+    return judgement;
   });
+}
+
+function sameLocation(verdict: Verdict, subject: Located<unknown>): boolean {
+  return (
+    verdict.feature === subject.feature &&
+    verdict.sliceKey === subject.slice.key &&
+    verdict.sliceValue === subject.slice.value
+  );
 }
 
 function verdictOf(

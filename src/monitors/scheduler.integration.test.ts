@@ -6,7 +6,7 @@ import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { demoBaselineCsv, fraudDetector } from '../demo/demoModels.js';
 import type { Store } from '../store/clickhouse.js';
 import { insertMonitorRun, listMonitorRuns } from '../store/results.js';
-import { loadMonitorFile } from './monitorFile.js';
+import { writeMonitor } from '../../test/helpers/labelWindows.js';
 import type { MonitorPlan } from './plan.js';
 import { createMonitorScheduler } from './scheduler.js';
 
@@ -19,8 +19,9 @@ describe('the monitor scheduler', () => {
     store = await openTestStore();
     const dir = tempDir('driftwatch-scheduler-');
     fs.writeFileSync(path.join(dir, 'fraud.csv'), demoBaselineCsv(fraudDetector, 2000, 3));
-    fs.writeFileSync(
-      path.join(dir, 'fraud-detector.yaml'),
+    plan = writeMonitor(
+      dir,
+      'fraud-detector',
       `model: fraud-detector
 baseline: { file: fraud.csv }
 features: { amount: numeric, merchant_category: categorical }
@@ -30,9 +31,6 @@ checks:
   - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
 `,
     );
-    const loaded = loadMonitorFile(path.join(dir, 'fraud-detector.yaml'));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    plan = loaded.plan;
     const events = generateWindow(fraudDetector, {
       start: new Date(T.getTime() - 3_600_000),
       spanMs: 4 * 3_600_000,

@@ -1,5 +1,6 @@
 import type { CountRange } from '../drift/cells.js';
 import type { CategoricalFeatureDrift, FeatureDrift } from '../drift/featureDrift.js';
+import type { ResidualDrift } from '../drift/residualKs.js';
 import type { Estimate, ExpectedConfusion } from '../stats/cbpe.js';
 import type { CalibrationBinTotals, ConfusionCounts } from '../stats/classificationQuality.js';
 import type { RegressionSums } from '../stats/regression.js';
@@ -171,17 +172,6 @@ export interface RegressionAggregates extends RegressionSums {
 }
 
 /**
- * A regression's residuals (label − prediction) of the label window against the baseline's:
- * KS's D over every residual of both (exact), and how many residuals each side has.
- */
-export interface ResidualDrift {
-  slice: string;
-  statistic: number;
-  nReference: number;
-  nCurrent: number;
-}
-
-/**
  * A multiclass model's predictions with their labels (class names), per slice: what its
  * quality is judged from (src/stats/multiclass.ts). Exact: every labelled prediction counts.
  */
@@ -213,3 +203,5 @@ export interface ClassScoreBinCounts {
   reference: number[];
   current: number[];
 }
+
+export type { ResidualDrift };

@@ -151,4 +151,13 @@ describe('populationStdDev', () => {
     );
     expect(populationStdDev(sorted([4, 4, 4]))).toBe(0);
   });
+
+  it('keeps the spread of a small sample near 1e9 with a noise of 1e-3 (ill-conditioned)', () => {
+    // 5,000 values (the sorted path's size): a plain sum of the mean loses the noise's digits
+    const values = Array.from({ length: 5000 }, (_, i) => 1e9 + ((i * 7919) % 1000) * 1e-6);
+    const mean = values.reduce((sum, v) => sum + (v - 1e9), 0) / values.length;
+    const offsets = values.map((v) => v - 1e9 - mean); // exact: v − 1e9 is a small multiple of 2^-23
+    const expected = Math.sqrt(offsets.reduce((sum, d) => sum + d * d, 0) / values.length);
+    expectRelative(populationStdDev(sorted(values)), expected, 1e-9);
+  });
 });

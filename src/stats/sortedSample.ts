@@ -1,3 +1,4 @@
+import { populationStdDevOfValues } from './exactCells.js';
 /**
  * Exact statistics of ascending samples of finite values (Float64Arrays sorted by
  * sortFloat64): what the report's exact mode reads from one sort per slice and side.
@@ -128,24 +129,14 @@ function firstAtOrAbove(sorted: Float64Array, edge: number): number {
 }
 
 /**
- * The population standard deviation (numpy's std, ddof 0), two-pass. The values are scaled
- * by a power of two (exact) so that neither the sum nor the squares overflow near the float
- * limits, nor vanish among subnormals. NaN when empty.
+ * The population standard deviation (numpy's std, ddof 0) of a sorted sample: its largest
+ * magnitude is at an end. Computed as the report's cells compute it (a compensated mean,
+ * then the corrected two-pass form), so that a sample far from zero with a small spread
+ * (1e9 + noise) keeps its digits whichever path a comparison takes. NaN when empty.
  */
 export function populationStdDev(sorted: Float64Array): number {
   const n = sorted.length;
   if (n === 0) return Number.NaN;
   const largest = Math.max(Math.abs(sorted[0] as number), Math.abs(sorted[n - 1] as number));
-  if (largest === 0) return 0;
-  const exponent = Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
-  const down = 2 ** -exponent;
-  let sum = 0;
-  for (let i = 0; i < n; i += 1) sum += (sorted[i] as number) * down;
-  const mean = sum / n;
-  let squares = 0;
-  for (let i = 0; i < n; i += 1) {
-    const deviation = (sorted[i] as number) * down - mean;
-    squares += deviation * deviation;
-  }
-  return Math.sqrt(squares / n) * 2 ** exponent;
+  return populationStdDevOfValues([sorted], largest);
 }

@@ -48,7 +48,13 @@ export interface NumericReferenceRow {
   max: number | null;
 }
 
-/** Counts, quantiles and spread of the reference, per slice (and all) and numeric feature. */
+/**
+ * Counts, quantiles and spread of the reference, per slice (and all) and numeric feature.
+ * The spread is Welford's (stddevPopStable): stddevPop sums squares in one pass and loses a
+ * small spread far from zero entirely (1e9 + noise of 1e-3: 51.8 for 2.9e-4). Welford keeps
+ * it to ~5e-8 there and to rounding on ordinary data; the monitors' profile takes numpy's
+ * two-pass form (profileQueries.ts' querySpreads).
+ */
 export async function queryNumericReferenceProfile(
   store: Store,
   relations: ComparisonRelations,
@@ -58,7 +64,7 @@ export async function queryNumericReferenceProfile(
   const levels = binQuantileLevels(bins);
   const perFeature = numericIndexes(relations).map(
     (i) => `(${i}, count(n${i}), countIf(isNull(n${i})),
-      quantilesExactInclusive(${levels.join(', ')})(n${i}), stddevPop(n${i}), min(n${i}), max(n${i}))`,
+      quantilesExactInclusive(${levels.join(', ')})(n${i}), stddevPopStable(n${i}), min(n${i}), max(n${i}))`,
   );
   const rows = await store.query<{ slice: string; is_all: number; features: RawNumericTuple[] }>(
     `SELECT slice, ${isAllExpression(relations)} AS is_all, [${perFeature.join(',\n')}] AS features

@@ -310,6 +310,15 @@ async function inChunks<T>(
   return found;
 }
 
+/**
+ * The batch's time ranges are what narrows an event lookup: `event_id` is the last column
+ * of the primary key, so its set prunes nothing the ranges leave, yet analysing the key
+ * against a 20,000-id set cost more than the read it was meant to save (live keys on 10M
+ * stored events: 1.9 µs per key with it, 0.8 without; docs/BENCHMARKS.md, "The duplicate
+ * lookup at 1M and 10M stored events"). Only index analysis changes, never the answer.
+ */
+const EVENT_LOOKUP_SETTINGS = { use_index_for_in_with_subqueries: 0 } as const;
+
 export async function findStoredEvents(
   store: Store,
   keys: readonly EventKey[],
@@ -339,6 +348,7 @@ async function findStoredEventChunk(store: Store, keys: readonly EventKey[]): Pr
      WHERE model IN {models:Array(String)} AND (${conditions.join(' OR ')})
        AND event_id IN ${idSet('ids')}`,
     params,
+    EVENT_LOOKUP_SETTINGS,
   );
   return new Set(rows.map((row) => eventKeyString({ ...row, tsMs: Number(row.ts_ms) })));
 }

@@ -174,6 +174,69 @@ export function sliceIdSql(label: string, params: QueryParams, prefix = 'lb'): s
   return `if(${label}.1 = '', {${prefix}_all:String}, concat(${label}.1, {${prefix}_sep:String}, ${label}.2))`;
 }
 
+/**
+ * The population standard deviation of each (slice label, feature)'s finite values, by the
+ * corrected two-pass form numpy's std follows: deviations from the first pass's mean,
+ * sqrt((Σd² − (Σd)²/n) / n), both sums compensated (Kahan). ClickHouse's stddevPop sums
+ * squares in one pass: for values far from zero with a small spread (1e9 + noise of 1e-3) it
+ * gave 51.8 or 0 where numpy gives 2.9e-4, and wasserstein_normed divides by it. Each group's
+ * values are scaled by a power of two from its largest magnitude (exact), so values near the
+ * float limits neither overflow nor vanish. A second scan of the source: a stored baseline's
+ * profile is built once.
+ */
+async function querySpreads(
+  store: Store,
+  labelled: (params: QueryParams) => string,
+  names: readonly string[],
+  groups: readonly {
+    key: string;
+    value: string;
+    f: string;
+    finite: string;
+    lo: number;
+    hi: number;
+    mean: number;
+  }[],
+): Promise<Map<string, number>> {
+  const kept = groups.filter((g) => Number(g.finite) > 0);
+  const spreads = new Map<string, number>();
+  if (kept.length === 0) return spreads;
+  const exponents = kept.map((g) => {
+    const largest = Math.max(Math.abs(Number(g.lo)), Math.abs(Number(g.hi)));
+    return largest === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
+  });
+  const id = (key: string, value: string, f: string) => `${key}\u0002${value}\u0002${f}`;
+  const params: QueryParams = {
+    names,
+    sp_ids: kept.map((g) => id(g.key, g.value, g.f)),
+    sp_scales: exponents.map((e) => 2 ** -e),
+    sp_means: kept.map((g, i) => Number(g.mean) * 2 ** -(exponents[i] as number)),
+    sp_sep: '\u0002',
+  };
+  const rows = await store.query<{ id: string; n: string; squares: number; deviations: number }>(
+    `SELECT id, count() AS n, sumKahan(d * d) AS squares, sumKahan(d) AS deviations
+     FROM (
+       SELECT concat(lbl.1, {sp_sep:String}, lbl.2, {sp_sep:String}, f) AS id,
+              v * transform(id, {sp_ids:Array(String)}, {sp_scales:Array(Float64)}, 1.)
+                - transform(id, {sp_ids:Array(String)}, {sp_means:Array(Float64)}, 0.) AS d
+       FROM (${labelled(params)})
+       ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
+       WHERE f IN {names:Array(String)} AND isFinite(v)
+     )
+     GROUP BY id`,
+    params,
+  );
+  const exponentOf = new Map(kept.map((g, i) => [id(g.key, g.value, g.f), exponents[i] as number]));
+  for (const row of rows) {
+    const n = Number(row.n);
+    const squares = Number(row.squares);
+    const deviations = Number(row.deviations);
+    const variance = Math.max(0, (squares - (deviations * deviations) / n) / n);
+    spreads.set(row.id, Math.sqrt(variance) * 2 ** (exponentOf.get(row.id) ?? 0));
+  }
+  return spreads;
+}
+
 export interface ProfileStatsRow {
   sliceKey: string;
   sliceValue: string;
@@ -201,9 +264,8 @@ export interface ProfileStatsRow {
  * Per slice label and feature: rows, present values (finite numbers or strings), nulls
  * (explicit or absent), non-finite numbers, values of the wrong type, and for numbers the
  * quantiles at `levels` (R-7), min, max, mean and population standard deviation of the
- * finite values. The spread is also taken of the values scaled by 2^-1000, so values near
- * the float limits do not overflow it. The maps are exploded once (ARRAY JOIN), never
- * searched per feature.
+ * finite values (the spread by querySpreads' second pass). The maps are exploded once a
+ * pass (ARRAY JOIN), never searched per feature.
  */
 export async function queryProfileStats(
   store: Store,
@@ -231,14 +293,11 @@ export async function queryProfileStats(
     lo: number;
     hi: number;
     mean: number;
-    sd: number;
-    scaled_sd: number;
   }>(
     `SELECT lbl.1 AS key, lbl.2 AS value, f, count() AS total, countIf(isFinite(v)) AS finite,
             countIf(v = inf) AS pos_inf, countIf(v = -inf) AS neg_inf, countIf(isNaN(v)) AS nan,
             quantilesExactInclusiveIf(${levels})(v, isFinite(v)) AS quantiles,
-            minIf(v, isFinite(v)) AS lo, maxIf(v, isFinite(v)) AS hi, avgIf(v, isFinite(v)) AS mean,
-            stddevPopIf(v, isFinite(v)) AS sd, stddevPopIf(v * 0x1p-1000, isFinite(v)) * 0x1p1000 AS scaled_sd
+            minIf(v, isFinite(v)) AS lo, maxIf(v, isFinite(v)) AS hi, avgIf(v, isFinite(v)) AS mean
      FROM (${labelled(numbersParams)})
      ARRAY JOIN mapKeys(feature_numbers) AS f, mapValues(feature_numbers) AS v
      WHERE f IN {names:Array(String)}
@@ -284,6 +343,7 @@ export async function queryProfileStats(
   const id = (key: string, value: string, feature: string) =>
     `${key}\u0002${value}\u0002${feature}`;
   const numbersBy = new Map(numberRows.map((row) => [id(row.key, row.value, row.f), row]));
+  const spreads = await querySpreads(store, labelled, names, numberRows);
   const othersBy = new Map(otherRows.map((row) => [id(row.key, row.value, row.f), row]));
   return sliceRows.flatMap((slice) => {
     const rows = Number(slice.rows);
@@ -317,7 +377,7 @@ export async function queryProfileStats(
       const absent = Math.max(0, rows - numbersTotal - strings - explicitNulls);
       const finite = Number(number?.finite ?? 0);
       const numeric = kinds.get(name) === 'numeric';
-      const sd = Number(number?.sd ?? 0);
+      const sd = spreads.get(id(slice.key, slice.value, name)) ?? 0;
       return {
         sliceKey: slice.key,
         sliceValue: slice.value,
@@ -332,8 +392,7 @@ export async function queryProfileStats(
         min: numeric && finite > 0 ? Number(number?.lo) : 0,
         max: numeric && finite > 0 ? Number(number?.hi) : 0,
         mean: numeric && finite > 0 ? Number(number?.mean) : 0,
-        stddevPop:
-          numeric && finite > 0 ? (Number.isFinite(sd) ? sd : Number(number?.scaled_sd)) : 0,
+        stddevPop: numeric && finite > 0 ? sd : 0,
         quantiles: numeric && finite > 0 ? (number?.quantiles ?? []).map(Number) : [],
         scored: 0,
         predictedPositives: 0,

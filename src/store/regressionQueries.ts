@@ -2,13 +2,8 @@ import { MAPE_EPS } from '../stats/regression.js';
 import type { RegressionAggregates } from '../monitors/windowAggregates.js';
 import type { QueryParams, Store } from './clickhouse.js';
 import type { RelationSql } from './driftQueries.js';
-import {
-  sliceIdSql,
-  sliceLabelsSql,
-  sourceRowsSql,
-  type ProfileSource,
-  type WindowEvents,
-} from './profileQueries.js';
+import { sliceIdSql, sliceLabelsSql, sourceRowsSql, type ProfileSource } from './profileQueries.js';
+import type { SliceResiduals } from '../drift/residualKs.js';
 import type { ProfileSliceKey } from '../drift/slices.js';
 
 /**
@@ -48,21 +43,6 @@ export async function queryRegressionAggregates(
   }));
 }
 
-/** Per slice id: the two-sample KS statistic D between the residuals of two sources. */
-export interface ResidualKsRow {
-  slice: string;
-  /** Exact D (ClickHouse's, from every residual); NaN when a side has none. */
-  statistic: number;
-  nReference: number;
-  nCurrent: number;
-}
-
-/** A baseline's residuals (label − prediction, both finite) in one slice, in no order. */
-export interface BaselineResiduals {
-  slice: string;
-  residuals: Float64Array;
-}
-
 /** The finite residuals of a source, one row per (slice id, residual). */
 function residualsSql(
   source: ProfileSource,
@@ -77,80 +57,22 @@ function residualsSql(
 }
 
 /**
- * Every residual of a baseline per slice: KS's D needs each of them, and a stored baseline
- * version never changes, so the monitor reads them once per version and queryResidualKs
- * tests each label window against them. (JSON's floats are the shortest round-trip text,
- * so every residual arrives bit for bit.)
+ * Every residual of a source per slice (a baseline, or a label window's events): KS's D
+ * needs each of them (src/drift/residualKs.ts). JSON's floats are the shortest round-trip
+ * text, so every residual arrives bit for bit. The residuals come back in the answer, never
+ * go out as query parameters: a server caps those with the URL (http_max_uri_size, 1 MiB),
+ * which a baseline's residuals passed long before a million of them.
  */
-export async function queryBaselineResiduals(
+export async function queryResiduals(
   store: Store,
-  reference: ProfileSource,
+  source: ProfileSource,
   keys: readonly ProfileSliceKey[],
-): Promise<BaselineResiduals[]> {
+): Promise<SliceResiduals[]> {
   const params: QueryParams = {};
   const rows = await store.query<{ slice: string; residuals: number[] }>(
-    `SELECT slice, groupArray(r) AS residuals FROM (${residualsSql(reference, keys, params, 'rr')})
+    `SELECT slice, groupArray(r) AS residuals FROM (${residualsSql(source, keys, params, 'rr')})
      GROUP BY slice ORDER BY slice`,
     params,
   );
   return rows.map((row) => ({ slice: row.slice, residuals: Float64Array.from(row.residuals) }));
-}
-
-/**
- * The residuals (label − prediction, both finite) of the baseline (queryBaselineResiduals)
- * against those of the label window, per slice: KS's D computed by ClickHouse over every
- * residual (exact; its own p-value differs from scipy's and is not read), the baseline's
- * travelling as their IEEE-754 bits so none is rounded. Slices with no residual on a side
- * get no D. Scans the window only.
- */
-export async function queryResidualKs(
-  store: Store,
-  input: {
-    reference: readonly BaselineResiduals[];
-    current: WindowEvents;
-    keys: readonly ProfileSliceKey[];
-  },
-): Promise<ResidualKsRow[]> {
-  const params: QueryParams = {};
-  const current = residualsSql(input.current, input.keys, params, 'rc');
-  const counted = await store.query<{ slice: string; current: string }>(
-    `SELECT slice, count() AS current FROM (${current}) GROUP BY slice ORDER BY slice`,
-    params,
-  );
-  const currentCounts = new Map(counted.map((row) => [row.slice, Number(row.current)]));
-  const referenceOf = new Map(input.reference.map((side) => [side.slice, side.residuals]));
-  const both = input.reference.filter(
-    (side) => side.residuals.length > 0 && (currentCounts.get(side.slice) ?? 0) > 0,
-  );
-  const tested =
-    both.length === 0
-      ? []
-      : await store.query<{ slice: string; d: number }>(
-          `SELECT slice, kolmogorovSmirnovTest('two-sided', 'asymp')(r, side).1 AS d
-           FROM (SELECT s.1 AS slice, reinterpretAsFloat64(toUInt64(bits)) AS r, 0 AS side
-                 FROM (SELECT arrayJoin(arrayZip({rk_slices:Array(String)}, {rk_bits:Array(Array(String))})) AS s)
-                 ARRAY JOIN s.2 AS bits
-                 UNION ALL
-                 SELECT slice, r, 1 AS side FROM (${current}) WHERE slice IN {rk_slices:Array(String)})
-           GROUP BY slice`,
-          {
-            ...params,
-            rk_slices: both.map((side) => side.slice),
-            rk_bits: both.map((side) => bitsOf(side.residuals)),
-          },
-        );
-  const statistics = new Map(tested.map((row) => [row.slice, Number(row.d)]));
-  const slices = [...new Set([...referenceOf.keys(), ...currentCounts.keys()])];
-  return slices.map((slice) => ({
-    slice,
-    statistic: statistics.get(slice) ?? NaN,
-    nReference: referenceOf.get(slice)?.length ?? 0,
-    nCurrent: currentCounts.get(slice) ?? 0,
-  }));
-}
-
-/** Each value's IEEE-754 bits as a decimal UInt64: a float that travels as text unrounded. */
-function bitsOf(values: Float64Array): string[] {
-  const bits = new BigUint64Array(values.buffer, values.byteOffset, values.length);
-  return Array.from(bits, (b) => b.toString());
 }

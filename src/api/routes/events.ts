@@ -16,6 +16,7 @@ import type { IngestMetrics } from '../../ingest/metrics.js';
 import { EVENT_KINDS, type EventKind } from '../../ingest/outcome.js';
 import type { IncomingMessage, PostingScope, PreparedBatch } from '../../ingest/pipeline.js';
 import { unwatchedModelNotes, unwatchedModelsOf } from '../../ingest/unwatchedModels.js';
+import { createOrderedQueue, type OrderedWork } from '../../ingest/orderedQueue.js';
 import type { EventWriter } from '../../ingest/writer.js';
 import type { Logger } from '../../observability/logger.js';
 import { oncePerRegistry } from '../../observability/metrics.js';
@@ -255,12 +256,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
     let read = 0;
     let chunk: BodyEvent[] = [];
     let chunkBytes = 0;
-    /** Chunks handed to the writer and not yet counted, oldest first. */
-    const inFlight: Promise<void>[] = [];
-    /** The last chunk's count: each chunk is counted after the one before it. */
-    let counted: Promise<void> = Promise.resolve();
-    /** The last chunk's write: the next is handed over after it, and retried after it. */
-    let previousWrite: ChunkWrite | undefined;
+    /**
+     * The post's chunks, handed to the writer in body order, counted in order (so
+     * `processed` is a prefix of the body whichever write fails; a later chunk may be
+     * stored too, and a resend counts nothing twice), none written past a failing one
+     * (see ingest/orderedQueue.ts).
+     */
+    const chunks = createOrderedQueue();
     /** The post's chunks, as the writer tells them apart from other writes. */
     const series = {};
     const submit = () => {
@@ -270,41 +272,16 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       chunk = [];
       chunkBytes = 0;
       read += events.length;
-      // Parsed at once, handed to the writer in the body's order (the writer keeps the first
-      // of two copies of an event, as when the chunks were written one after another).
-      const chunkWrite = writeChunk(
-        events,
-        request.query.type,
-        scopeOf(request.principal),
-        previousWrite,
-        series,
+      chunks.submit(
+        chunkWork(events, request.query.type, scopeOf(request.principal), series, (prepared) => {
+          countChunk(prepared, events, firstIndex, result, unwatched);
+          processed += events.length;
+        }),
       );
-      previousWrite = chunkWrite;
-      const { written } = chunkWrite;
-      // Counted in order, and only once every chunk before it was: `processed` is always a
-      // prefix of the body, whichever chunk's write fails (a later one may be stored too:
-      // a resend of the rest, or of all, counts nothing twice).
-      const previous = counted;
-      counted = written.then(async (prepared) => {
-        await previous;
-        countChunk(prepared, events, firstIndex, result, unwatched);
-        processed += events.length;
-      });
-      counted.catch(() => undefined); // seen by whoever awaits it; never unhandled
-      inFlight.push(counted);
-    };
-    /** Waits for the oldest chunk in flight (rejecting with its failure, or an earlier one's). */
-    const settleOldest = async () => {
-      const oldest = inFlight.shift();
-      await oldest;
     };
     const flush = async () => {
       submit();
-      while (inFlight.length > 0) await settleOldest();
-    };
-    /** After a failure: every chunk in flight finishes (or fails) before the answer. */
-    const settleAll = async () => {
-      await Promise.allSettled(inFlight.splice(0));
+      await chunks.settleAll();
     };
     try {
       const body = readFromClient(request.body, deps.limits.silenceMs);
@@ -317,12 +294,13 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
         chunkBytes += event.payload.length;
         if (chunk.length >= CHUNK_EVENTS || chunkBytes >= CHUNK_BYTES) {
           submit();
-          if (inFlight.length >= CHUNKS_IN_FLIGHT) await settleOldest();
+          if (chunks.unsettled >= CHUNKS_IN_FLIGHT) await chunks.settleOldest();
         }
       }
       await flush();
     } catch (error) {
-      await settleAll();
+      // every chunk in flight finishes (or fails) before the answer
+      await chunks.finishAll();
       if (error instanceof BodyFormatError) {
         return send(400, { error: error.message, code: 'DW_BAD_REQUEST', request_id: request.id });
       }
@@ -398,21 +376,20 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
   }
 
   /**
-   * Prepares one chunk and writes it (retrying while the store is briefly unavailable),
-   * handing it to the writer once `previous` (the chunk before it) has been handed over.
-   * The first copy of an event repeated in the post must be the one stored: while the chunk
-   * before is failing (a failed write not yet retried, or itself waiting on one), no write
-   * of this one starts, and the writer refuses a failed chunk's successors still queued
-   * (`series`). So this one is written after it, or, when that one is given up, not at all
-   * (the answer's `processed` ends before that one; the client resends from there).
+   * One chunk as the post's ordered queue runs it: prepared at once, then written (retried
+   * while the store is briefly unavailable). The first copy of an event repeated in the
+   * post must be the one stored: the queue starts no write of a chunk while the one before
+   * is failing, and the writer refuses a failed chunk's successors still queued (`series`),
+   * so this one is written after it, or, when that one is given up, not at all (the
+   * answer's `processed` ends before it; the client resends from there).
    */
-  function writeChunk(
+  function chunkWork(
     events: BodyEvent[],
     kind: EventKind | undefined,
     scope: PostingScope | undefined,
-    previous: ChunkWrite | undefined,
     series: object,
-  ): ChunkWrite {
+    take: (prepared: PreparedBatch) => void,
+  ): OrderedWork<PreparedBatch> {
     const messages: IncomingMessage[] = events.map((event) => ({
       kind,
       payload: event.payload,
@@ -420,52 +397,26 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       payloadSha256: event.payloadSha256,
       origin: { source: 'http', topic: '', partition: -1, offset: -1 },
     }));
-    let handOver: () => void = () => undefined;
-    const handedOver = new Promise<void>((resolve) => (handOver = resolve));
-    let failing = false;
-    /** Waits out a failing chunk before this one; rejects with its failure when it is given up. */
-    const afterEarlierFailures = async () => {
-      if (!previous?.failing) return;
-      failing = true;
-      await previous.written;
-    };
-    const written = (async () => {
-      try {
-        const prepared = await deps.prepareBatch(messages, scope);
-        await previous?.handedOver;
-        for (let attempt = 0; ; attempt += 1) {
-          await afterEarlierFailures();
-          try {
-            const write = deps.writer.write(prepared, { series });
-            // marked before any later chunk can start a write: its reaction runs first
-            write.catch(() => (failing = true));
-            handOver();
-            await write;
-            failing = false;
-            break;
-          } catch (error) {
-            const retriable = error instanceof DriftwatchError && error.retriable;
-            if (!retriable || attempt >= STORE_RETRIES.length) throw error;
-            deps.metrics.recordRetry('http');
-            await new Promise((resolve) => setTimeout(resolve, STORE_RETRIES[attempt]));
-          }
-        }
-        deps.metrics.recordBatch(prepared, 'http');
-        return prepared;
-      } catch (error) {
-        failing = true; // given up: the chunks after it give up too, unwritten
-        throw error;
-      } finally {
-        handOver(); // a chunk that failed before its write never holds up the next
-      }
-    })();
-    written.catch(() => undefined); // seen by its count and by the next chunk
     return {
-      handedOver,
-      written,
-      get failing() {
-        return failing;
+      prepare: () => deps.prepareBatch(messages, scope),
+      attempt(prepared) {
+        const write = deps.writer.write(prepared, { series });
+        // in /metrics once stored, whatever becomes of the chunks before it
+        write.then(
+          () => deps.metrics.recordBatch(prepared, 'http'),
+          () => undefined,
+        );
+        return write;
       },
+      async retry(error, failures) {
+        const delayMs = STORE_RETRIES[failures - 1];
+        const retriable = error instanceof DriftwatchError && error.retriable;
+        if (!retriable || delayMs === undefined) return false;
+        deps.metrics.recordRetry('http');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return true;
+      },
+      take,
     };
   }
 
@@ -506,16 +457,6 @@ export function createIngestEventsHandler(deps: EventRouteDeps) {
       }
     });
   }
-}
-
-/** A chunk's write as the chunk after it sees it. */
-interface ChunkWrite {
-  /** Resolves once the chunk is in the writer's queue (or will never be). */
-  handedOver: Promise<void>;
-  /** Resolves once the chunk is written; rejects when it is given up. */
-  written: Promise<PreparedBatch>;
-  /** From a failed write of it (or a wait on a failing one before it) until it is written. */
-  readonly failing: boolean;
 }
 
 type CutShortReason = 'timeout' | 'aborted' | 'too_large';
