@@ -100,6 +100,11 @@ const benchmarks: Benchmark[] = [
     name: 'many-models',
     run: async () => (await import('./manyModels.js')).runManyModelsBenchmark(),
   },
+  // issue 22.1: straddling verdicts narrowed from stored finer cells, 1M and 10M events, whole CLI
+  {
+    name: 'straddling',
+    run: async () => (await import('./straddling.js')).runStraddlingBenchmark(),
+  },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
   { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },

@@ -203,7 +203,12 @@ async function startStages(
     'summaries',
     'checking the summaries of hours a stopped writer left open',
   );
-  const summaries = await startSummaryReconciler(store, { writer, registry, logger });
+  const summaries = await startSummaryReconciler(store, {
+    writer,
+    registry,
+    logger,
+    finerGraceMs: config.ingest.finerGraceMs,
+  });
   const readiness: ReadinessCheck[] = [monitorHealth.readiness];
   const role = options.role ?? 'all';
   const alerts = createAlertStage({

@@ -91,6 +91,11 @@ export interface IngestConfig {
    */
   lingerMessages: number;
   lingerMs: number;
+  /**
+   * An hour's finer cells (summary_1h_k10) are built this long after it ends
+   * (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES): late events arriving later rebuild it.
+   */
+  finerGraceMs: number;
   /** ClickHouse TTL in days (0 keeps data forever): events and labels, dead letters. */
   retention: RetentionSettings;
 }
@@ -569,6 +574,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       1000,
       'DRIFTWATCH_INGEST_LINGER_MS',
     ),
+    finerGraceMs: int('DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES', 10, 0) * 60_000,
     retention: retentionSettings(int),
   };
 }
@@ -582,7 +588,21 @@ export interface RetentionSettings {
   fiveMinuteSummaryDays: number;
   /** Days to keep the hour summaries; 0 keeps them forever. The day summaries are kept forever. */
   hourSummaryDays: number;
+  /**
+   * Days to keep the hour's finer cells of numbers (summary_1h_k10, migration 0015), which
+   * only narrow straddling verdicts; 0 keeps them as long as the hour summaries. Never
+   * longer than those: cells without their hour serve nothing.
+   */
+  finerSummaryDays: number;
 }
+
+/**
+ * The finer cells' default: 35 days, a month-long window (the longest the benchmarks and the
+ * demo declare; a backtest's month) with its baseline's range and a few days of late data.
+ * A window reaching further back is narrowed from raw rows instead (run --json says so).
+ * What it costs: docs/BENCHMARKS.md (close verdicts).
+ */
+export const FINER_SUMMARY_DAYS = 35;
 
 /**
  * Days each kind of data is kept (0 = forever). The five-minute summaries are the largest
@@ -596,8 +616,12 @@ function retentionSettings(int: (name: string, fallback: number, min: number) =>
     deadLettersDays: int('DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS', 30, 0),
     fiveMinuteSummaryDays: int('DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS', 0, 0),
     hourSummaryDays: int('DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS', 0, 0),
+    finerSummaryDays: int('DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS', FINER_SUMMARY_DAYS, 0),
   };
   const { fiveMinuteSummaryDays: fiveMinute, hourSummaryDays: hour } = settings;
+  // the finer cells go with the hour grain at the latest
+  if (hour > 0 && (settings.finerSummaryDays === 0 || settings.finerSummaryDays > hour))
+    settings.finerSummaryDays = hour;
   if (hour > 0 && (fiveMinute === 0 || fiveMinute > hour)) {
     throw new DriftwatchError(
       'DW_CONFIG',

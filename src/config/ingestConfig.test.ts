@@ -14,11 +14,13 @@ describe('the ingest section of the configuration', () => {
       stallAfterMs: 60_000,
       lingerMessages: 20_000,
       lingerMs: 200,
+      finerGraceMs: 600_000,
       retention: {
         eventsDays: 0,
         deadLettersDays: 30,
         fiveMinuteSummaryDays: 0,
         hourSummaryDays: 0,
+        finerSummaryDays: 35,
       },
     });
   });
@@ -35,10 +37,12 @@ describe('the ingest section of the configuration', () => {
       DRIFTWATCH_KAFKA_STALL_SECONDS: '10',
       DRIFTWATCH_INGEST_LINGER_MESSAGES: '5000',
       DRIFTWATCH_INGEST_LINGER_MS: '0',
+      DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES: '3',
       DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
       DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
       DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '35',
       DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '400',
+      DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '10',
     });
     expect(config).toEqual({
       maxEventBytes: 2048,
@@ -51,11 +55,13 @@ describe('the ingest section of the configuration', () => {
       stallAfterMs: 10_000,
       lingerMessages: 5000,
       lingerMs: 0,
+      finerGraceMs: 180_000,
       retention: {
         eventsDays: 400,
         deadLettersDays: 0,
         fiveMinuteSummaryDays: 35,
         hourSummaryDays: 400,
+        finerSummaryDays: 10,
       },
     });
   });
@@ -94,6 +100,25 @@ describe('the ingest section of the configuration', () => {
     expect(
       loadIngestConfig({ DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '30' }).retention,
     ).toMatchObject({ fiveMinuteSummaryDays: 30, hourSummaryDays: 0 });
+  });
+
+  it('keeps the finer cells no longer than the hour summaries', () => {
+    const retention = (env: Record<string, string>) => loadIngestConfig(env).retention;
+    expect(retention({})).toMatchObject({ hourSummaryDays: 0, finerSummaryDays: 35 });
+    const hour = {
+      DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS: '7',
+      DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS: '14',
+    };
+    expect(retention(hour)).toMatchObject({ finerSummaryDays: 14 });
+    expect(retention({ ...hour, DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '0' })).toMatchObject({
+      finerSummaryDays: 14,
+    });
+    expect(retention({ ...hour, DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '3' })).toMatchObject({
+      finerSummaryDays: 3,
+    });
+    expect(retention({ DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS: '0' })).toMatchObject({
+      finerSummaryDays: 0,
+    });
   });
 
   it.each([

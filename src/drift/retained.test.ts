@@ -13,12 +13,12 @@ const piece = (source: WindowPiece['source'], start: number, ms: number): Window
 });
 
 describe('which piece of a window reaches past what its source keeps', () => {
-  const retained = { raw: 30, '5m': 35, '1h': 400 };
+  const retained = { raw: 30, '5m': 35, '1h': 400, finer: 35 };
 
   it('finds none when nothing expires, or everything is recent enough', () => {
     const old = NOW - 1000 * DAY;
     expect(
-      firstExpiredPiece([piece('5m', old, 300_000)], { raw: 0, '5m': 0, '1h': 0 }, NOW),
+      firstExpiredPiece([piece('5m', old, 300_000)], { raw: 0, '5m': 0, '1h': 0, finer: 0 }, NOW),
     ).toBeUndefined();
     expect(firstExpiredPiece([piece('1d', old, DAY)], retained, NOW)).toBeUndefined();
     expect(

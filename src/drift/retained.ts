@@ -16,6 +16,10 @@ const SOURCES: Record<keyof RetainedDays, { what: string; setting: string }> = {
   raw: { what: 'raw events', setting: 'DRIFTWATCH_EVENTS_RETENTION_DAYS' },
   '5m': { what: 'five-minute summaries', setting: 'DRIFTWATCH_SUMMARY_5M_RETENTION_DAYS' },
   '1h': { what: 'hour summaries', setting: 'DRIFTWATCH_SUMMARY_1H_RETENTION_DAYS' },
+  finer: {
+    what: 'finer cells of numbers',
+    setting: 'DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS',
+  },
 };
 
 /**

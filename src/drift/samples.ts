@@ -111,7 +111,7 @@ interface Accumulator {
 }
 
 /** The slices (all first) a combination's events count in. */
-function labelsOf(
+export function labelsOf(
   combo: SliceCombo | undefined,
   keys: readonly ProfileSliceKey[],
 ): { key: string; value: string }[] {

@@ -33,6 +33,11 @@ import {
   rollUp,
   type CountDifference,
 } from './summaryCheck.js';
+import {
+  buildClosedFinerHours,
+  FINER_BUILDS_PER_PASS,
+  type FinerBuildReport,
+} from './finerCellBuilder.js';
 import type { EventWriter } from './writer.js';
 import { ABANDONED_AFTER_MS } from './writerLedger.js';
 
@@ -60,7 +65,13 @@ import { ABANDONED_AFTER_MS } from './writerLedger.js';
 export interface SummaryReconciler {
   /** One pass: every hour waiting for a check. */
   reconcile(): Promise<ReconcileReport>;
-  /** A pass every `intervalMs` (and idle hours closed), until `stop`. */
+  /**
+   * The finer cells of closed hours (migration 0015) built where missing or stale
+   * (src/ingest/finerCellBuilder.ts): off the insert path, once an hour has closed and its
+   * grace passed, again when late events changed it.
+   */
+  buildFinerCells(nowMs?: number): Promise<FinerBuildReport>;
+  /** A pass every `intervalMs` (idle hours closed, hours checked, finer cells built), until `stop`. */
   start(): void;
   stop(): Promise<void>;
 }
@@ -76,7 +87,15 @@ export interface SummaryReconcilerOptions {
    */
   abandonedAfterMs?: number;
   intervalMs?: number;
+  /**
+   * How long after an hour ends its finer cells are built (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES):
+   * late events arriving before are in the first build; after, the hour is built again.
+   */
+  finerGraceMs?: number;
 }
+
+/** The finer cells' grace by default: DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES' default, 10 minutes. */
+export const FINER_GRACE_MS = 10 * 60_000;
 
 export interface ReconcileReport {
   /** Hours checked (and the days they are in). */
@@ -308,6 +327,29 @@ export function createSummaryReconciler(
     );
   }
 
+  async function buildFinerCells(nowMs = Date.now()): Promise<FinerBuildReport> {
+    const report = await buildClosedFinerHours(
+      store,
+      {
+        graceMs: options.finerGraceMs ?? FINER_GRACE_MS,
+        retained: await readRetainedDays(store),
+        nowMs,
+        limit: FINER_BUILDS_PER_PASS,
+      },
+      (hour, events) => {
+        metrics.finerBuilds.inc({ kind: hour.previousBuild === '0' ? 'first' : 'rebuild' });
+        metrics.finerBuildEvents.inc(events);
+      },
+    );
+    if (report.built > 0) {
+      logger?.info(
+        { ...report },
+        'finer cells built for closed hours (and hours whose events changed since their build)',
+      );
+    }
+    return report;
+  }
+
   async function tick(): Promise<void> {
     try {
       await writer.exclusive(() => writer.ledger.closeIdle());
@@ -318,10 +360,21 @@ export function createSummaryReconciler(
         'summary check failed; the hours it had to check are checked again next time',
       );
     }
+    try {
+      // after the checks: an hour repaired this pass is built from its repaired summaries
+      await buildFinerCells();
+    } catch (error) {
+      metrics.finerBuildFailures.inc();
+      logger?.warn(
+        { err: errorMessage(error) },
+        'finer cells not built; the hours are built by a later pass (narrowed from raw events until then)',
+      );
+    }
   }
 
   return {
     reconcile,
+    buildFinerCells,
     start() {
       if (timer) return;
       timer = setInterval(() => {
@@ -438,5 +491,22 @@ function createMetrics(registry: Registry) {
     for (const outcome of ['repaired', 'not_repaired']) gaps.inc({ table, outcome }, 0);
     repairedEvents.inc({ table }, 0);
   }
-  return { checks, gaps, repairedEvents };
+  const finerBuilds = new Counter({
+    name: 'driftwatch_summaries_finer_builds_total',
+    help: "Closed hours of a model whose finer cells (summary_1h_k10) were built, by kind (first: the hour's first build; rebuild: its events had changed since)",
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const finerBuildEvents = new Counter({
+    name: 'driftwatch_summaries_finer_build_events_total',
+    help: 'Stored events read by the finer cells’ builds',
+    registers,
+  });
+  const finerBuildFailures = new Counter({
+    name: 'driftwatch_summaries_finer_build_failures_total',
+    help: 'Passes of the finer cells’ builder that failed (the hours are built by a later pass; until then they are narrowed from raw events)',
+    registers,
+  });
+  for (const kind of ['first', 'rebuild']) finerBuilds.inc({ kind }, 0);
+  return { checks, gaps, repairedEvents, finerBuilds, finerBuildEvents, finerBuildFailures };
 }

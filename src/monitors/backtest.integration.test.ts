@@ -457,6 +457,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       deadLettersDays: 0,
       fiveMinuteSummaryDays: 0,
       hourSummaryDays: 0,
+      finerSummaryDays: 0,
     };
     // the blocks are days old whenever this runs: five-minute summaries kept one day
     await applyRetention(store, { ...keepForever, fiveMinuteSummaryDays: 1 });

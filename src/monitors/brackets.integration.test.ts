@@ -6,6 +6,8 @@ import { insertTestPredictions, type TestPrediction } from '../../test/helpers/e
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createRandom, type Random } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
+import { buildClosedFinerHours } from '../ingest/finerCellBuilder.js';
+import { applyRetention, readRetainedDays } from '../store/retention.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -173,7 +175,11 @@ describe('brackets from summaries contain the exact values', () => {
     fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d - 1e-9).toPrecision(17)));
     const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    const run = await evaluateMonitorWindow(store, loaded.plan, W, { now: W.end, persist: false });
+    const run = await evaluateMonitorWindow(store, loaded.plan, W, {
+      now: W.end,
+      persist: false,
+      narrowing: false,
+    });
     const ks = run.results.find(
       (r) => r.checkId === 'ks' && r.feature === 'located' && r.sliceValue === 'all',
     );
@@ -184,12 +190,172 @@ describe('brackets from summaries contain the exact values', () => {
       now: W.end,
       persist: false,
       exactFallbackMaxEvents: 0,
+      narrowing: false,
     });
     const judged = cut.results.find(
       (r) => r.checkId === 'ks' && r.feature === 'located' && r.sliceValue === 'all',
     );
     expect(judged?.status).toBe('critical');
     expect(judged?.details.judged_on).toBe('bracket_worst_case');
+  });
+
+  // first: no hour's finer cells are built yet (the builder runs in the next test)
+  it('narrows straddling verdicts from raw events of an hour not built: the same statuses as the exact values, brackets containing them', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    for (const offset of [-1e-3, -1e-4, 1e-4, 1e-3]) {
+      fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
+      const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      const options = { now: W.end, persist: false } as const;
+      // past the exact fallback's limit (0 events here): narrowing decides from raw events
+      const narrowed = await evaluateMonitorWindow(store, loaded.plan, W, {
+        ...options,
+        exactFallbackMaxEvents: 0,
+      });
+      const exact = await evaluateMonitorWindow(store, loaded.plan, W, {
+        ...options,
+        narrowing: false,
+      });
+      expect(narrowed.narrowing?.straddling, `offset ${offset}`).toBeGreaterThan(0);
+      expect(narrowed.narrowing?.settled, `offset ${offset}`).toBeGreaterThan(0);
+      // the window's one hour has no finer cells: its raw events were read for the straddling ranges
+      expect(narrowed.narrowing?.finerCells).toEqual({ builtHours: 0, rawHours: 1 });
+      const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+      const statuses = new Map(exact.results.map((r) => [key(r), r.status]));
+      for (const result of narrowed.results) {
+        expect(result.status, key(result)).toBe(statuses.get(key(result)));
+        const feature = result.feature as Feature;
+        if (!result.feature || result.status === 'insufficient_data') continue;
+        const value = exactValue(
+          result.metric,
+          feature,
+          valuesOf(feature, result.sliceValue, 'reference'),
+          valuesOf(feature, result.sliceValue, 'current'),
+          result.sliceValue,
+        );
+        if (value !== undefined) expectContains(result, value);
+      }
+    }
+  });
+
+  // last: it deletes the window's raw events
+  // still before the build: within the fallback's limit the exact fallback is cheaper than counting the whole window raw
+  it('sends straddling verdicts of a window with no hour built to the exact fallback, saying why', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
+    const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const options = { now: W.end, persist: false } as const;
+    const run = await evaluateMonitorWindow(store, loaded.plan, W, options);
+    const exact = await evaluateMonitorWindow(store, loaded.plan, W, {
+      ...options,
+      narrowing: false,
+    });
+    const straddling = run.narrowing?.straddling ?? 0;
+    expect(straddling).toBeGreaterThan(0);
+    expect(run.narrowing).toMatchObject({
+      settled: 0,
+      rounds: 0,
+      finerCells: { builtHours: 0, rawHours: 1 },
+      unsettled: { finer_cells_not_built: straddling },
+    });
+    expect(run.exactFallback).toEqual({
+      verdicts: straddling,
+      resolved: true,
+      reasons: { finer_cells_not_built: straddling },
+    });
+    const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+    const statuses = new Map(exact.results.map((r) => [key(r), r.status]));
+    for (const result of run.results)
+      expect(result.status, key(result)).toBe(statuses.get(key(result)));
+  });
+
+  it('settles straddling verdicts from the finer cells built once the hour closed: the same statuses with the raw events gone', async () => {
+    const built = await buildClosedFinerHours(store, {
+      graceMs: 0,
+      retained: await readRetainedDays(store),
+      nowMs: W.end.getTime(),
+      limit: 10,
+    });
+    expect(built).toMatchObject({ built: 1, rebuilt: 0, events: events.length });
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
+    const cases: { offset: number; statuses: Map<string, string> }[] = [];
+    const options = { now: W.end, persist: false } as const;
+    const planFor = (offset: number) => {
+      fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
+      const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+      if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+      return loaded.plan;
+    };
+    for (const offset of [-1e-3, 1e-3]) {
+      const exact = await evaluateMonitorWindow(store, planFor(offset), W, {
+        ...options,
+        narrowing: false,
+      });
+      cases.push({ offset, statuses: new Map(exact.results.map((r) => [key(r), r.status])) });
+    }
+    await store.command(
+      `ALTER TABLE events DELETE WHERE model = 'hard-model'`,
+      {},
+      { mutations_sync: '2' },
+    );
+    const [left] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM events WHERE model = 'hard-model'`,
+    );
+    expect(Number(left?.n)).toBe(0);
+    for (const { offset, statuses } of cases) {
+      const narrowed = await evaluateMonitorWindow(store, planFor(offset), W, options);
+      expect(narrowed.narrowing?.straddling, `offset ${offset}`).toBeGreaterThan(0);
+      // every straddling verdict settled in the first round, from stored cells: no raw row was there to read
+      expect(narrowed.narrowing, `offset ${offset}`).toMatchObject({
+        rounds: 1,
+        rawEventRounds: 0,
+        finerCells: { builtHours: 1, rawHours: 0 },
+        unsettled: {},
+      });
+      expect(narrowed.narrowing?.settled).toBe(narrowed.narrowing?.straddling);
+      expect(narrowed.exactFallback).toBeNull();
+      for (const result of narrowed.results)
+        expect(result.status, key(result)).toBe(statuses.get(key(result)));
+    }
+  });
+
+  // after the raw events are gone: only the report is compared (the exact path is the one above)
+  it('leaves straddling verdicts to the exact fallback, saying why, when the window reaches past the finer cells kept', async () => {
+    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
+    const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    // the window is days old whenever this runs: finer cells kept one day
+    const keepForever = {
+      eventsDays: 0,
+      deadLettersDays: 0,
+      fiveMinuteSummaryDays: 0,
+      hourSummaryDays: 0,
+      finerSummaryDays: 0,
+    };
+    await applyRetention(store, { ...keepForever, finerSummaryDays: 1 });
+    try {
+      const run = await evaluateMonitorWindow(store, loaded.plan, W, {
+        now: W.end,
+        persist: false,
+      });
+      const straddling = run.narrowing?.straddling ?? 0;
+      expect(straddling).toBeGreaterThan(0);
+      expect(run.narrowing).toMatchObject({
+        settled: 0,
+        rounds: 0,
+        unsettled: { finer_cells_expired: straddling },
+        finerCellsExpired: { keptDays: 1, windowStart: W.start.toISOString() },
+      });
+      expect(run.exactFallback).toMatchObject({
+        verdicts: straddling,
+        reasons: { finer_cells_expired: straddling },
+      });
+    } finally {
+      await applyRetention(store, keepForever);
+    }
   });
 
   function exactValue(

@@ -103,6 +103,7 @@ import {
   type TimeWindow,
 } from '../timeWindow.js';
 import { labelWindowFor } from './windows.js';
+import { narrowUndecided, type NarrowingReport, type UnsettledReason } from './narrowVerdicts.js';
 
 export type ResolvedBaseline = BaselineIdentity;
 
@@ -117,8 +118,17 @@ export interface WindowEvaluation {
   results: CheckResult[];
   /** Every feature's drift per slice, with histograms: what a page of the window shows. */
   drift: FeatureDrift[];
-  /** How straddling brackets were settled: recomputed exactly, or judged by their worst case. */
-  exactFallback: { verdicts: number; resolved: boolean } | null;
+  /** Straddling brackets narrowed from finer cells first: how many that settled, and why not the rest. */
+  narrowing: NarrowingReport | null;
+  /**
+   * What still straddled after narrowing, settled from raw rows (recomputed exactly) or
+   * judged by its worst case, with why it needed raw rows (reason → verdicts).
+   */
+  exactFallback: {
+    verdicts: number;
+    resolved: boolean;
+    reasons: Partial<Record<UnsettledReason | 'not_narrowed', number>>;
+  } | null;
   durationMs: number;
 }
 
@@ -130,6 +140,8 @@ export interface EvaluationOptions {
    * the window has at most this many events; above, it keeps its worst case (marked so).
    */
   exactFallbackMaxEvents?: number;
+  /** False: straddling verdicts go straight to the exact fallback, not narrowed first (tests, benchmarks). */
+  narrowing?: boolean;
   /**
    * The monitor's prepared baseline and profile, reused across windows (a backtest); only
    * for baselines that do not move with the window (a file or a range).
@@ -289,7 +301,28 @@ export async function evaluateWindowSamples(
     ({ aggregates, verdicts } = refined);
   }
   let exactFallback: WindowEvaluation['exactFallback'] = null;
-  const undecided = verdicts.filter((verdict) => verdict.undecided);
+  let narrowing: NarrowingReport | null = null;
+  let undecided = verdicts.filter((verdict) => verdict.undecided);
+  if (undecided.length > 0 && options.narrowing !== false) {
+    // finer cells first (narrowVerdicts.ts); raw rows only for what still straddles
+    const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
+    const narrowed = await narrowUndecided(
+      {
+        store,
+        plan,
+        profile,
+        events,
+        reference,
+        window: samples,
+        exactFallbackAvailable: comparison.events <= limit,
+      },
+      aggregates,
+      undecided,
+    );
+    ({ aggregates, verdicts } = narrowed);
+    narrowing = narrowed.report;
+    undecided = verdicts.filter((verdict) => verdict.undecided);
+  }
   if (undecided.length > 0) {
     const limit = options.exactFallbackMaxEvents ?? DEFAULT_EXACT_FALLBACK_MAX_EVENTS;
     const resolved = comparison.events <= limit;
@@ -301,7 +334,11 @@ export async function evaluateWindowSamples(
       );
       verdicts = judgeWindow(plan, aggregates);
     }
-    exactFallback = { verdicts: undecided.length, resolved };
+    exactFallback = {
+      verdicts: undecided.length,
+      resolved,
+      reasons: narrowing ? narrowing.unsettled : { not_narrowed: undecided.length },
+    };
   }
   const results = verdicts.map((verdict) =>
     toResult(plan, window, prepared.baseline, verdict, labelWindow),
@@ -335,6 +372,7 @@ export async function evaluateWindowSamples(
     status,
     results,
     drift: aggregates.drift,
+    narrowing,
     exactFallback,
     durationMs,
   };

@@ -19,6 +19,7 @@ import { TABLE_PLACEMENTS, storageTable } from './clusterSchema.js';
 import { insertEvents } from './events.js';
 import { migrate, readMigrations, splitStatements, storeForm } from './migrate.js';
 import { applyRetention, readRetainedDays } from './retention.js';
+import { FINER_SUMMARY_DAYS } from '../config/config.js';
 
 /**
  * driftwatch on a two-shard cluster (CLICKHOUSE_CLUSTER), over HTTP, against the stand-in
@@ -209,7 +210,12 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
     expect(clickhouse.statements).toContain(
       'ALTER TABLE events_local ON CLUSTER dw MODIFY TTL toDateTime(ts) + toIntervalDay({days:UInt32})',
     );
-    expect(await readRetainedDays(cluster.store)).toEqual({ raw: 400, '5m': 0, '1h': 0 });
+    expect(await readRetainedDays(cluster.store)).toEqual({
+      raw: 400,
+      '5m': 0,
+      '1h': 0,
+      finer: FINER_SUMMARY_DAYS,
+    });
     // the next start finds them set: no DDL, which on a cluster waits for every node
     const before = clickhouse.statements.length;
     await applyRetention(cluster.store, {
@@ -217,6 +223,7 @@ describe('driftwatch on a two-shard cluster (over HTTP)', () => {
       deadLettersDays: 30,
       fiveMinuteSummaryDays: 0,
       hourSummaryDays: 0,
+      finerSummaryDays: FINER_SUMMARY_DAYS,
     });
     expect(clickhouse.statements.slice(before).filter((sql) => /^ALTER/.test(sql))).toEqual([]);
   });

@@ -51,6 +51,10 @@ export const TABLE_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   summary_1h: BY_MODEL,
   summary_1d: BY_MODEL,
   summary_5m: BY_MODEL,
+  // closed hours' finer cells of numbers and their builds (0015): built from a model's
+  // events and read with its hour grain, on its shard
+  summary_1h_k10: BY_MODEL,
+  summary_finer_builds: BY_MODEL,
   slice_combos: BY_MODEL,
   summary_rebuilds: BY_MODEL,
   // the summary ledger (0011): which hours of a model each writer may be writing. Written

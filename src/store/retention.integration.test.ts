@@ -28,6 +28,7 @@ const KEEP_FOREVER = {
   deadLettersDays: 0,
   fiveMinuteSummaryDays: 0,
   hourSummaryDays: 0,
+  finerSummaryDays: 0,
 };
 
 describe('retention as table TTLs', () => {
@@ -59,6 +60,7 @@ describe('retention as table TTLs', () => {
       dead_letters: "toDateTime(received_at) + toIntervalDay(_CAST(30, 'UInt32'))",
       summary_5m: '',
       summary_1h: '',
+      summary_1h_k10: '',
     });
     expect(await parts()).toEqual(before);
     // Applying it again at the next start changes nothing.
@@ -82,6 +84,7 @@ describe('retention as table TTLs', () => {
       dead_letters: '',
       summary_5m: '',
       summary_1h: '',
+      summary_1h_k10: '',
     });
     await applyRetention(store, KEEP_FOREVER);
   });
@@ -103,26 +106,37 @@ describe('retention as table TTLs', () => {
       await cell(table, 'prediction', recent);
       await cell(table, 'reference', '1970-01-01 00:00:00');
     }
+    // the finer cells (0015) hold closed hours of events only
+    for (const start of ['2010-01-01 00:00:00', recent])
+      await store.command(
+        `INSERT INTO summary_1h_k10 (model, grain_start, build_id, feature, slice_hash, frame, bucket, count, value_sum, value_min, value_max)
+         VALUES ('retention-cells', {start:DateTime}, 1, 'amount', 1, 0, 3, 1, 1, 1, 1)`,
+        { start },
+      );
     await applyRetention(store, {
       ...KEEP_FOREVER,
       fiveMinuteSummaryDays: 35,
       hourSummaryDays: 400,
+      finerSummaryDays: 8,
     });
-    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400 });
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 35, '1h': 400, finer: 8 });
     await store.command('ALTER TABLE summary_5m MATERIALIZE TTL', {}, { mutations_sync: '2' });
     await store.command('ALTER TABLE summary_1h MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    await store.command('ALTER TABLE summary_1h_k10 MATERIALIZE TTL', {}, { mutations_sync: '2' });
     const kept = async (table: string) =>
       (
         await store.query<{ kind: string; start: string }>(
-          `SELECT toString(kind) AS kind, toString(grain_start) AS start FROM ${table}
+          `SELECT ${table === 'summary_1h_k10' ? "'prediction'" : 'toString(kind)'} AS kind, toString(grain_start) AS start FROM ${table}
            WHERE model = 'retention-cells' ORDER BY grain_start`,
         )
       ).map((row) => `${row.kind} ${row.start}`);
-    // 2010 is past both: gone; the profile's cells at the epoch stay.
+    // 2010 is past both: gone; the profile's cells at the epoch stay
     for (const table of ['summary_5m', 'summary_1h']) {
       expect(await kept(table)).toEqual(['reference 1970-01-01 00:00:00', `prediction ${recent}`]);
     }
+    // the finer cells have a retention of their own: ten days ago is past their 8
+    expect(await kept('summary_1h_k10')).toEqual([]);
     await applyRetention(store, KEEP_FOREVER);
-    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0 });
+    expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0, finer: 0 });
   });
 });

@@ -201,7 +201,7 @@ function cellGroupsSql(rows: string, windowed: boolean): string {
      ORDER BY ${window}feature, slice_hash, state, frame`;
 }
 
-function rebuildParams(rebuilds: readonly SummaryRebuild[]): QueryParams {
+export function rebuildParams(rebuilds: readonly SummaryRebuild[]): QueryParams {
   return {
     rb_ids: rebuilds.map((r) => r.id),
     rb_from: rebuilds.map((r) => r.fromDay),
@@ -211,7 +211,7 @@ function rebuildParams(rebuilds: readonly SummaryRebuild[]): QueryParams {
 }
 
 /** Which summary rows count (see queryCells), with the parameters of rebuildParams. */
-function validityClause(kind: CellQuery['kind']): string {
+export function validityClause(kind: CellQuery['kind']): string {
   return kind === 'reference'
     ? 'rebuild_id = {cell_set:UInt32}'
     : `(rebuild_id = 0 AND NOT arrayExists((id, f, t, c) -> f <= toDate(grain_start) AND toDate(grain_start) < t AND c > ingest_day,
@@ -392,6 +392,10 @@ function rawCells(i: number, params: QueryParams, query: CellQuery, stateFilter:
 /** The hour and day grains' bucket key (k = 7) of z; the same expression as the views of migrations 0006 and 0009. */
 export const FINE_BUCKET = (z: string): string =>
   `if(abs(${z}) < 1, toInt32(floor(${z} * 128)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 45)) - 130816) - if(${z} < 0, 1, 0)))`;
+
+/** A finite z's bucket in summary_1h_k10 (k = 10, migration 0015): 8 of them in each FINE_BUCKET. */
+export const FINER_BUCKET = (z: string): string =>
+  `if(abs(${z}) < 1, toInt32(floor(${z} * 1024)), toInt32(if(${z} > 0, 1, -1) * (toInt64(bitShiftRight(reinterpretAsUInt64(abs(${z})), 42)) - 1046528) - if(${z} < 0, 1, 0)))`;
 
 /** Events per model in [from, to) by the 'event' cells: volume without reading raw rows. */
 export async function queryEventTimes(

@@ -33,6 +33,7 @@ export function registerIngestCommands(program: Command, context: CommandContext
         writer,
         registry: metrics.registry,
         logger: createLogger(),
+        finerGraceMs: context.config.ingest.finerGraceMs,
       });
       const log = (line: string) => process.stderr.write(`driftwatch ingest: ${line}\n`);
       const stopped = new Promise<string>((resolve) => {

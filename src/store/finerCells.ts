@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import type { QueryParams, Store } from './clickhouse.js';
+import { storageTable } from './clusterSchema.js';
+import { FINER_BUCKET } from './summaryQueries.js';
+
+/**
+ * The finer cells of closed hours (summary_1h_k10, migration 0015), built off the insert
+ * path: one INSERT … SELECT from an hour's stored events per (model, hour), recorded in
+ * summary_finer_builds with the hour's fingerprint (its 'event' cells in summary_1h). An
+ * hour whose fingerprint has changed since (late events, a summaries rebuild) is built
+ * again under a new build id; readers take only an hour's newest build, and only while it
+ * is current, so nothing is counted twice.
+ */
+
+/** An hour of a model whose finer cells are missing or stale. */
+export interface FinerHourToBuild {
+  model: string;
+  hourMs: number;
+  /** The hour's 'event' cells in summary_1h now: the fingerprint the build records. */
+  summarized: number;
+  /** The hour's newest recorded build (0: none). */
+  previousBuild: string;
+}
+
+/**
+ * Hours in [sinceMs, beforeMs) that have prediction events in summary_1h and no current
+ * build: never built, or built under another fingerprint. Reads summary_1h's 'event' cells
+ * and the builds' records only (no raw event), oldest first.
+ */
+export async function listFinerHoursToBuild(
+  store: Store,
+  range: { sinceMs: number; beforeMs: number },
+): Promise<FinerHourToBuild[]> {
+  const rows = await store.query<{
+    model: string;
+    hour_ms: string;
+    summarized: string;
+    previous: string;
+  }>(
+    `SELECT s.model AS model, toUnixTimestamp(s.grain_start) * 1000 AS hour_ms, s.summarized AS summarized,
+            toString(b.newest_build) AS previous
+     FROM (SELECT model, grain_start, sum(count) AS summarized FROM summary_1h
+           WHERE kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
+           GROUP BY model, grain_start) AS s
+     LEFT JOIN (${NEWEST_BUILDS}) AS b ON s.model = b.model AND s.grain_start = b.grain_start
+     WHERE b.recorded = 0 OR b.newest_done = 0 OR b.newest_summarized != s.summarized
+     ORDER BY hour_ms, model`,
+    { since_ms: range.sinceMs, before_ms: range.beforeMs },
+  );
+  return rows.map((row) => ({
+    model: row.model,
+    hourMs: Number(row.hour_ms),
+    summarized: Number(row.summarized),
+    previousBuild: row.previous,
+  }));
+}
+
+const HOURS_BETWEEN = `grain_start >= toDateTime(intDiv({since_ms:Int64}, 1000), 'UTC')
+  AND grain_start < toDateTime(intDiv({before_ms:Int64}, 1000), 'UTC')`;
+
+/**
+ * Each (model, hour)'s newest build in the range, by when it started (a build's done record
+ * wins over its started one): `recorded` 1 (a LEFT JOIN's miss gives 0), `done` whether it
+ * finished.
+ */
+const NEWEST_BUILDS = `SELECT model, grain_start,
+         argMax(build_id, (started_at, done)) AS newest_build, argMax(done, (started_at, done)) AS newest_done,
+         argMax(summarized, (started_at, done)) AS newest_summarized, argMax(events, (started_at, done)) AS newest_events,
+         toUInt8(1) AS recorded
+  FROM summary_finer_builds
+  WHERE ${HOURS_BETWEEN}
+  GROUP BY model, grain_start`;
+
+export interface FinerBuild {
+  buildId: string;
+  /** Distinct stored events of the hour the build read. */
+  events: number;
+}
+
+/**
+ * Builds one hour's finer cells: recorded as started; the hour's distinct stored
+ * prediction events, each finite number bucketed at k = 10 under the frame summary_1h's
+ * cell used (the newest created before the event's ingested_at, as the views read it), in
+ * one INSERT … SELECT (one part); recorded as done, which makes it the hour's current
+ * build; then the builds of the hour started before it deleted. Readers never see two
+ * builds of an hour: they read the newest build's id only, once it is done.
+ */
+export async function buildFinerHour(store: Store, hour: FinerHourToBuild): Promise<FinerBuild> {
+  const buildId = newBuildId();
+  const params: QueryParams = {
+    model: hour.model,
+    build_id: buildId,
+    from_ms: hour.hourMs,
+    to_ms: hour.hourMs + HOUR_MS,
+    since_ms: hour.hourMs,
+    before_ms: hour.hourMs + HOUR_MS,
+    started_at: Date.now() * 1000,
+    summarized: hour.summarized,
+  };
+  const record = (done: 0 | 1, events: number) =>
+    store.command(
+      `INSERT INTO summary_finer_builds (model, grain_start, build_id, started_at, done, events, summarized)
+       VALUES ({model:String}, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC'), {build_id:UInt64},
+               fromUnixTimestamp64Micro({started_at:Int64}, 'UTC'), ${done}, {events:UInt64}, {summarized:UInt64})`,
+      { ...params, events },
+    );
+  await record(0, 0);
+  const [counted] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM events FINAL WHERE ${HOUR_OF_EVENTS}`,
+    params,
+  );
+  await store.command(
+    `INSERT INTO summary_1h_k10 (model, grain_start, build_id, feature, slice_hash, frame, bucket,
+                                 count, value_sum, value_min, value_max)
+     ${finerCellsOfHour()}`,
+    params,
+  );
+  const events = Number(counted?.n ?? 0);
+  await record(1, events);
+  await deleteEarlierBuilds(store, params);
+  return { buildId, events };
+}
+
+const HOUR_MS = 3_600_000;
+
+const HOUR_OF_EVENTS = `model = {model:String} AND kind = 'prediction'
+  AND ts >= fromUnixTimestamp64Milli({from_ms:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')`;
+
+/** The hour's cells: its events' finite numbers by feature, slice, frame and k = 10 bucket. */
+function finerCellsOfHour(): string {
+  return `SELECT {model:String} AS model, toDateTime(intDiv({from_ms:Int64}, 1000), 'UTC') AS grain_start,
+         {build_id:UInt64} AS build_id, feature, slice_hash, frame, bucket,
+         count() AS count, sum(v) AS value_sum, min(v) AS value_min, max(v) AS value_max
+    FROM (
+      SELECT toString(x.f) AS feature, x.slice_hash AS slice_hash, x.v AS v, fr.frame AS frame,
+             ${FINER_BUCKET('(x.v - if(isFinite(fr.centre), fr.centre, 0.)) / if(fr.scale > 0 AND isFinite(fr.scale), fr.scale, 1.)')} AS bucket
+      FROM (SELECT e.model AS model, e.ingested_at AS ingested_at, e.slice_hash AS slice_hash, f, v
+            FROM (SELECT model, ingested_at, cityHash64(attributes) AS slice_hash, feature_numbers
+                  FROM events FINAL WHERE ${HOUR_OF_EVENTS}) AS e
+            ARRAY JOIN mapKeys(e.feature_numbers) AS f, mapValues(e.feature_numbers) AS v
+            WHERE isFinite(v)) AS x
+      ASOF LEFT JOIN (SELECT model, feature, created_at, frame, centre, scale FROM feature_frames
+                      WHERE model = {model:String}) AS fr
+        ON x.model = fr.model AND x.f = fr.feature AND x.ingested_at >= fr.created_at)
+    GROUP BY feature, slice_hash, frame, bucket`;
+}
+
+/**
+ * The cells and records of the hour's builds started before this one, deleted: readers
+ * take the newest started build, so they are never read again (a build another process
+ * started later is left alone: it replaces this one). A lightweight delete of one hour's
+ * rows, only when there are such builds (a rebuild, or a build a crash cut short: its
+ * started record names it).
+ */
+async function deleteEarlierBuilds(store: Store, params: QueryParams): Promise<void> {
+  const earlier = await store.query<{ build_id: string }>(
+    `SELECT DISTINCT toString(build_id) AS build_id FROM summary_finer_builds
+     WHERE model = {model:String} AND ${HOURS_BETWEEN}
+       AND started_at < fromUnixTimestamp64Micro({started_at:Int64}, 'UTC')`,
+    params,
+  );
+  if (earlier.length === 0) return;
+  const cluster = store.cluster ? ` ON CLUSTER ${store.cluster.cluster}` : '';
+  // the cells first: should the second delete not run, the records still name those builds
+  for (const table of ['summary_1h_k10', 'summary_finer_builds']) {
+    await store.command(
+      `DELETE FROM ${storageTable(table, store.cluster)}${cluster}
+       WHERE model = {model:String} AND ${HOURS_BETWEEN} AND build_id IN {earlier:Array(UInt64)}`,
+      { ...params, earlier: earlier.map((row) => BigInt(row.build_id)) },
+    );
+  }
+}
+
+/** A build id: random, never 0 (0 is a LEFT JOIN's miss). */
+function newBuildId(): string {
+  const id = randomBytes(8).readBigUInt64BE() | 1n;
+  return id.toString();
+}
+
+/** An hour's current build: its id, and the events it was built from. */
+export interface CurrentFinerBuild {
+  hourMs: number;
+  buildId: string;
+  events: number;
+}
+
+/**
+ * The hours of [sinceMs, beforeMs) of a model whose newest build is current: its
+ * fingerprint is the hour's 'event' cells in summary_1h now. Any other hour (the open one,
+ * one whose late events await a rebuild, one never built) is not in the answer.
+ */
+export async function listCurrentFinerBuilds(
+  store: Store,
+  model: string,
+  range: { sinceMs: number; beforeMs: number },
+): Promise<CurrentFinerBuild[]> {
+  const rows = await store.query<{ hour_ms: string; build_id: string; events: string }>(
+    `SELECT toUnixTimestamp(b.grain_start) * 1000 AS hour_ms, toString(b.newest_build) AS build_id, b.newest_events AS events
+     FROM (${NEWEST_BUILDS} HAVING model = {model:String}) AS b
+     INNER JOIN (SELECT grain_start, sum(count) AS summarized FROM summary_1h
+                 WHERE model = {model:String} AND kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
+                 GROUP BY grain_start) AS s ON b.grain_start = s.grain_start
+     WHERE b.newest_done = 1 AND b.newest_summarized = s.summarized
+     ORDER BY hour_ms`,
+    { model, since_ms: range.sinceMs, before_ms: range.beforeMs },
+  );
+  return rows.map((row) => ({
+    hourMs: Number(row.hour_ms),
+    buildId: row.build_id,
+    events: Number(row.events),
+  }));
+}
