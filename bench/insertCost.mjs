@@ -117,7 +117,7 @@ try {
   async function buildFinerCells() {
     const finer = await import(path.join(dist, 'store/finerCells.js')).catch(() => null);
     if (!finer?.buildFinerHour) return null;
-    const due = await finer.listFinerHoursToBuild(store, { sinceMs: 0, beforeMs: Date.now() });
+    const due = await finer.listFinerHoursToBuild(store, { sinceMs: 0, beforeMs: Date.now() }, 1);
     const described = [];
     for (const hour of due) {
       const cpu0 = process.cpuUsage();

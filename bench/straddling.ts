@@ -142,7 +142,7 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
  * CPU of this process (the engine is embedded) and wall time.
  */
 async function buildFinerCells(store: Store, size: number): Promise<void> {
-  const due = await listFinerHoursToBuild(store, { sinceMs: 0, beforeMs: Date.now() });
+  const due = await listFinerHoursToBuild(store, { sinceMs: 0, beforeMs: Date.now() }, 1);
   for (const hour of due) {
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();

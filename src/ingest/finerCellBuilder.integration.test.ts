@@ -4,7 +4,7 @@ import { insertTestPredictions, testPrediction } from '../../test/helpers/events
 import { openTestStore } from '../../test/helpers/store.js';
 import { createRandom } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
-import { listCurrentFinerBuilds } from '../store/finerCells.js';
+import { listCurrentFinerBuilds, listFinerHoursToBuild } from '../store/finerCells.js';
 import { insertFeatureFrames } from '../store/summaryQueries.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSummaryReconciler, type SummaryReconciler } from './summaryReconciler.js';
@@ -123,6 +123,7 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
       registry,
       abandonedAfterMs: 0,
       finerGraceMs: 10 * 60_000,
+      finerMinEvents: 1,
     });
     await insert([...draw(H1, 3000, 1), ...draw(H2, 2000, 2), ...draw(OPEN, 500, 3)]);
   });
@@ -134,6 +135,32 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
     // 09:05: the 08:00 hour ended five minutes ago, inside its ten minutes' grace
     const report = await reconciler.buildFinerCells(H2 + 5 * 60_000);
     expect(report).toEqual({ built: 0, rebuilt: 0, events: 0, waiting: 0 });
+    expect(await currentHours()).toEqual([]);
+  });
+
+  it('builds no hour with fewer events than its minimum (a small model’s straddles read raw rows)', async () => {
+    // H1 has 3,000 events, H2 2,000: a minimum of 2,500 builds H1 only, the default none
+    const small = (finerMinEvents?: number) =>
+      createSummaryReconciler(store, {
+        writer: createEventWriter(store, { metrics: createIngestMetrics() }),
+        registry: new Registry(),
+        abandonedAfterMs: 0,
+        finerGraceMs: 10 * 60_000,
+        ...(finerMinEvents === undefined ? {} : { finerMinEvents }),
+      });
+    const now = OPEN + 30 * 60_000;
+    const due = async (minEvents: number) =>
+      (await listFinerHoursToBuild(store, { sinceMs: H1, beforeMs: OPEN }, minEvents)).map(
+        (hour) => hour.hourMs,
+      );
+    expect(await due(2500)).toEqual([H1]);
+    expect(await due(1)).toEqual([H1, H2]);
+    expect(await small().buildFinerCells(now)).toEqual({
+      built: 0,
+      rebuilt: 0,
+      events: 0,
+      waiting: 0,
+    });
     expect(await currentHours()).toEqual([]);
   });
 

@@ -8,7 +8,8 @@ import type { RetainedDays } from '../store/retention.js';
 
 /**
  * Which closed hours get their finer cells (summary_1h_k10, migration 0015) built, and
- * building them: an hour of a model with prediction events, ended at least `graceMs` ago
+ * building them: an hour of a model with at least `minEvents` prediction events, ended at
+ * least `graceMs` ago
  * (late events of a just-closed hour arrive before its build, not after), inside what the
  * finer cells and the raw events keep, with no current build (never built, or its events
  * changed since: late events, a summaries rebuild). Newest first, at most `limit` a pass:
@@ -21,6 +22,8 @@ export interface FinerBuildOptions {
   nowMs: number;
   /** Hours built in one pass at most. */
   limit: number;
+  /** An hour with fewer prediction events than this is not built (FINER_MIN_EVENTS). */
+  minEvents: number;
 }
 
 export interface FinerBuildReport {
@@ -34,6 +37,15 @@ export interface FinerBuildReport {
 }
 
 export const FINER_BUILDS_PER_PASS = 48;
+
+/**
+ * A build costs about a second of CPU whatever the hour's size, plus 7–11 µs an event
+ * (docs/BENCHMARKS.md), while the exact fallback over a window's raw rows costs ~5 µs an
+ * event: below 100,000 events an hour, narrowing its straddles from raw rows (or the
+ * fallback) is cheaper than building, and a fleet of 1,000 small models would otherwise
+ * spend ~1,000 CPU-seconds an hour on builds.
+ */
+export const FINER_MIN_EVENTS = 100_000;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -61,7 +73,7 @@ export async function buildClosedFinerHours(
   const range = buildableHours(options);
   const report: FinerBuildReport = { built: 0, rebuilt: 0, events: 0, waiting: 0 };
   if (range.beforeMs <= range.sinceMs) return report;
-  const due = (await listFinerHoursToBuild(store, range)).reverse();
+  const due = (await listFinerHoursToBuild(store, range, options.minEvents)).reverse();
   report.waiting = Math.max(0, due.length - options.limit);
   for (const hour of due.slice(0, options.limit)) {
     const build = await buildFinerHour(store, hour);

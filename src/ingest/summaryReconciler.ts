@@ -36,6 +36,7 @@ import {
 import {
   buildClosedFinerHours,
   FINER_BUILDS_PER_PASS,
+  FINER_MIN_EVENTS,
   type FinerBuildReport,
 } from './finerCellBuilder.js';
 import type { EventWriter } from './writer.js';
@@ -92,6 +93,8 @@ export interface SummaryReconcilerOptions {
    * late events arriving before are in the first build; after, the hour is built again.
    */
   finerGraceMs?: number;
+  /** Hours with fewer prediction events are not built (FINER_MIN_EVENTS; tests build small ones). */
+  finerMinEvents?: number;
 }
 
 /** The finer cells' grace by default: DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES' default, 10 minutes. */
@@ -335,6 +338,7 @@ export function createSummaryReconciler(
         retained: await readRetainedDays(store),
         nowMs,
         limit: FINER_BUILDS_PER_PASS,
+        minEvents: options.finerMinEvents ?? FINER_MIN_EVENTS,
       },
       (hour, events) => {
         metrics.finerBuilds.inc({ kind: hour.previousBuild === '0' ? 'first' : 'rebuild' });

@@ -276,6 +276,7 @@ describe('brackets from summaries contain the exact values', () => {
       retained: await readRetainedDays(store),
       nowMs: W.end.getTime(),
       limit: 10,
+      minEvents: 1,
     });
     expect(built).toMatchObject({ built: 1, rebuilt: 0, events: events.length });
     const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));

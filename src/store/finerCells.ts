@@ -23,13 +23,14 @@ export interface FinerHourToBuild {
 }
 
 /**
- * Hours in [sinceMs, beforeMs) that have prediction events in summary_1h and no current
- * build: never built, or built under another fingerprint. Reads summary_1h's 'event' cells
+ * Hours in [sinceMs, beforeMs) that have at least `minEvents` prediction events in
+ * summary_1h and no current build: never built, or built under another fingerprint. Reads summary_1h's 'event' cells
  * and the builds' records only (no raw event), oldest first.
  */
 export async function listFinerHoursToBuild(
   store: Store,
   range: { sinceMs: number; beforeMs: number },
+  minEvents: number,
 ): Promise<FinerHourToBuild[]> {
   const rows = await store.query<{
     model: string;
@@ -41,11 +42,11 @@ export async function listFinerHoursToBuild(
             toString(b.newest_build) AS previous
      FROM (SELECT model, grain_start, sum(count) AS summarized FROM summary_1h
            WHERE kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
-           GROUP BY model, grain_start) AS s
+           GROUP BY model, grain_start HAVING summarized >= {min_events:UInt64}) AS s
      LEFT JOIN (${NEWEST_BUILDS}) AS b ON s.model = b.model AND s.grain_start = b.grain_start
      WHERE b.recorded = 0 OR b.newest_done = 0 OR b.newest_summarized != s.summarized
      ORDER BY hour_ms, model`,
-    { since_ms: range.sinceMs, before_ms: range.beforeMs },
+    { since_ms: range.sinceMs, before_ms: range.beforeMs, min_events: minEvents },
   );
   return rows.map((row) => ({
     model: row.model,
