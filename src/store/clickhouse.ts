@@ -453,9 +453,17 @@ export function refusesAccess(error: unknown): boolean {
   return error instanceof StoreError && error.failure === 'access';
 }
 
+/**
+ * What an operator reads when the answer was an error with an empty body: @clickhouse/client
+ * keeps the body as the message and drops the HTTP status, so without this the error said
+ * nothing at all.
+ */
+export const EMPTY_ERROR_ANSWER =
+  'the server answered with an error and no message (a proxy in between, or a request refused before it was read: a URL longer than http_max_uri_size, 1 MiB by default, or headers over max_http_header_size)';
+
 export function storeError(what: string, error: unknown): StoreError {
   // The server may quote a whole query (thousands of parameters) in its message.
-  const message = errorMessage(error);
+  const message = errorMessage(error).trim() || EMPTY_ERROR_ANSWER;
   const short = message.length > 400 ? `${message.slice(0, 400)}…` : message;
   return new StoreError(`ClickHouse: ${short} (in: ${what})`, error as ClickHouseFailure, error);
 }

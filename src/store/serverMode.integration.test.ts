@@ -77,6 +77,14 @@ describe('driftwatch on a ClickHouse server (over HTTP)', () => {
     });
   });
 
+  it('names a refusal that came with no message (a URL over the server’s limit)', async () => {
+    // 2 MB of query parameters: the URL passes a server's http_max_uri_size (1 MiB)
+    const refused = service.store.query('SELECT length({big:String}) AS n', {
+      big: 'x'.repeat(2_000_000),
+    });
+    await expect(refused).rejects.toThrow(/no message .*http_max_uri_size/);
+  });
+
   it('when the server stops accepting its password: producers hear 503, the operator an error, nothing is lost', async () => {
     const first = fs.readFileSync(path.join(REPO_ROOT, 'examples/events.ndjson'), 'utf8');
     const event = { ...(JSON.parse(first.split('\n')[0]!) as object), event_id: 'after-rotation' };
