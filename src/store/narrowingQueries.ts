@@ -46,14 +46,7 @@ export async function queryFinerCells(
   const label = sliceLabelsSql(keys, params, 'nql');
   const sliceId = sliceIdSql('lbl', params, 'nql');
   const value = `if(mapContains(feature_numbers, {nq_features:Array(String)}[r]), feature_numbers[{nq_features:Array(String)}[r]], nan)`;
-  const rows = await store.query<{
-    r: number;
-    j: number;
-    c: string;
-    s: number;
-    lo: number;
-    hi: number;
-  }>(
+  const rows = await store.query<CountedIntervalRow>(
     `SELECT r, j, part, count() AS c, sum(v) AS s, min(v) AS lo, max(v) AS hi
      FROM (
        SELECT r, j, v,
@@ -80,15 +73,30 @@ export async function queryFinerCells(
   for (const row of rows) {
     const request = Number(row.r) - 1;
     const original = requests.indexOf(wanted[request] as FinerCellRequest);
-    answer[original]?.push({
-      interval: Number(row.j) - 1 - (first[request] ?? 0),
-      count: Number(row.c),
-      sum: Number(row.s),
-      min: Number(row.lo),
-      max: Number(row.hi),
-    });
+    answer[original]?.push(finerCellOf(row, first[request] ?? 0));
   }
   return answer;
+}
+
+/** A counted part of an interval as both queries answer it: request r, interval j (1-based). */
+interface CountedIntervalRow {
+  r: number;
+  j: number;
+  c: string;
+  s: number;
+  lo: number;
+  hi: number;
+}
+
+/** The row as a cell of its request, its interval counted from the request's first. */
+function finerCellOf(row: CountedIntervalRow, firstInterval: number): FinerCell {
+  return {
+    interval: Number(row.j) - 1 - firstInterval,
+    count: Number(row.c),
+    sum: Number(row.s),
+    min: Number(row.lo),
+    max: Number(row.hi),
+  };
 }
 
 /** Where each request's intervals start in the flattened interval arrays. */
@@ -184,14 +192,7 @@ export async function queryStoredFinerCells(
     return `(feature = {sk_feature_${i}:String} AND slice_hash IN {sk_hashes_${i}:Array(UInt64)}
              AND frame = {sk_frame_${i}:UInt32} AND bucket >= {sk_lo_${i}:Int32} AND bucket <= {sk_hi_${i}:Int32})`;
   });
-  const rows = await store.query<{
-    r: number;
-    j: number;
-    c: string;
-    s: number;
-    lo: number;
-    hi: number;
-  }>(
+  const rows = await store.query<CountedIntervalRow>(
     `SELECT r, j, c, s, lo, hi
      FROM (
        SELECT r, c, s, lo, hi,
@@ -219,13 +220,7 @@ export async function queryStoredFinerCells(
     const at = Number(row.r) - 1;
     const original = wanted[at]?.original;
     if (original === undefined) continue;
-    answer[original]?.push({
-      interval: Number(row.j) - 1 - (first[at] ?? 0),
-      count: Number(row.c),
-      sum: Number(row.s),
-      min: Number(row.lo),
-      max: Number(row.hi),
-    });
+    answer[original]?.push(finerCellOf(row, first[at] ?? 0));
   }
   return answer;
 }
