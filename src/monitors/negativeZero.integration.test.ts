@@ -41,6 +41,7 @@ function zeroTinyOrOne(i: number, zero: number): number {
 describe('feature values of −0 in a monitor run', () => {
   let store: Store;
   let run: WindowEvaluation;
+  let narrowed: WindowEvaluation;
   const dir = tempDir('driftwatch-negative-zero-');
 
   beforeAll(async () => {
@@ -65,7 +66,9 @@ describe('feature values of −0 in a monitor run', () => {
     );
     expect(Object.is(events[0]?.features.y, -0)).toBe(true);
     await insertTestPredictions(store, events);
-    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
+    // narrowing off: the straddles go to the exact fallback, which sorts the raw values
+    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, narrowing: false });
+    narrowed = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, persist: false });
   });
   afterAll(async () => {
     await store.close();
@@ -80,8 +83,21 @@ describe('feature values of −0 in a monitor run', () => {
   };
 
   it('settles the straddling KS verdicts from the raw rows', () => {
-    expect(run.exactFallback).toEqual({ verdicts: expect.any(Number), resolved: true });
+    expect(run.exactFallback).toMatchObject({ verdicts: expect.any(Number), resolved: true });
     expect(run.exactFallback?.verdicts).toBeGreaterThan(0);
+  });
+
+  it('narrows the same straddles from the raw values without the fallback, to the same statistics', () => {
+    expect(narrowed.exactFallback).toBeNull();
+    expect(narrowed.narrowing?.settled).toBeGreaterThan(0);
+    for (const feature of ['x', 'y']) {
+      const ks = narrowed.results.find(
+        (r) => r.metric === 'ks' && r.feature === feature && r.sliceValue === 'all',
+      );
+      expect(ks?.status).toBe('ok');
+      expect(ks?.value).toBe(0);
+      expect(ks?.pValue).toBe(1);
+    }
   });
 
   for (const feature of ['x', 'y'])

@@ -35,6 +35,7 @@ function sorted(values: number[]): number[] {
 describe('the spread of a feature far from zero', () => {
   let store: Store;
   let run: WindowEvaluation;
+  let narrowed: WindowEvaluation;
   const dir = tempDir('driftwatch-offset-spread-');
   const baseline = Array.from({ length: BASELINE_ROWS }, (_, i) => reading(i, 0));
   const window = Array.from({ length: WINDOW_ROWS }, (_, i) => reading(i, 200));
@@ -61,7 +62,9 @@ describe('the spread of a feature far from zero', () => {
         }),
       ),
     );
-    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end });
+    // narrowing off: a value settled by narrowing is a bracket's; the fallback's is exact
+    run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, narrowing: false });
+    narrowed = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, persist: false });
   });
   afterAll(async () => {
     await store.close();
@@ -78,5 +81,12 @@ describe('the spread of a feature far from zero', () => {
     );
     expect(result?.value).toBeCloseTo(expected, 10);
     expect(result?.status).toBe('critical');
+    // narrowed instead: the bracket beside the value holds the exact one
+    const bracketed = narrowed.results.find(
+      (r) => r.metric === 'wasserstein_normed' && r.sliceValue === 'all',
+    );
+    expect(bracketed?.status).toBe('critical');
+    expect(bracketed?.valueLower ?? NaN).toBeLessThanOrEqual(expected);
+    expect(bracketed?.valueUpper ?? NaN).toBeGreaterThanOrEqual(expected);
   });
 });
