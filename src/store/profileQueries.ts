@@ -174,6 +174,11 @@ export function sliceIdSql(label: string, params: QueryParams, prefix = 'lb'): s
   return `if(${label}.1 = '', {${prefix}_all:String}, concat(${label}.1, {${prefix}_sep:String}, ${label}.2))`;
 }
 
+/** A (slice label, feature) group's key, as the profile's queries and its spreads' pass name it. */
+function groupId(key: string, value: string, feature: string): string {
+  return `${key}\u0002${value}\u0002${feature}`;
+}
+
 /**
  * The population standard deviation of each (slice label, feature)'s finite values, by the
  * corrected two-pass form numpy's std follows: deviations from the first pass's mean,
@@ -205,10 +210,9 @@ async function querySpreads(
     const largest = Math.max(Math.abs(Number(g.lo)), Math.abs(Number(g.hi)));
     return largest === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
   });
-  const id = (key: string, value: string, f: string) => `${key}\u0002${value}\u0002${f}`;
   const params: QueryParams = {
     names,
-    sp_ids: kept.map((g) => id(g.key, g.value, g.f)),
+    sp_ids: kept.map((g) => groupId(g.key, g.value, g.f)),
     sp_scales: exponents.map((e) => 2 ** -e),
     sp_means: kept.map((g, i) => Number(g.mean) * 2 ** -(exponents[i] as number)),
     sp_sep: '\u0002',
@@ -226,7 +230,9 @@ async function querySpreads(
      GROUP BY id`,
     params,
   );
-  const exponentOf = new Map(kept.map((g, i) => [id(g.key, g.value, g.f), exponents[i] as number]));
+  const exponentOf = new Map(
+    kept.map((g, i) => [groupId(g.key, g.value, g.f), exponents[i] as number]),
+  );
   for (const row of rows) {
     const n = Number(row.n);
     const squares = Number(row.squares);
@@ -340,11 +346,9 @@ export async function queryProfileStats(
     slicesParams,
   );
   const [numberRows, otherRows, sliceRows] = await Promise.all([numbers, others, slices]);
-  const id = (key: string, value: string, feature: string) =>
-    `${key}\u0002${value}\u0002${feature}`;
-  const numbersBy = new Map(numberRows.map((row) => [id(row.key, row.value, row.f), row]));
+  const numbersBy = new Map(numberRows.map((row) => [groupId(row.key, row.value, row.f), row]));
   const spreads = await querySpreads(store, labelled, names, numberRows);
-  const othersBy = new Map(otherRows.map((row) => [id(row.key, row.value, row.f), row]));
+  const othersBy = new Map(otherRows.map((row) => [groupId(row.key, row.value, row.f), row]));
   return sliceRows.flatMap((slice) => {
     const rows = Number(slice.rows);
     const own: ProfileStatsRow = {
@@ -369,15 +373,15 @@ export async function queryProfileStats(
       labelPositives: Number(slice.label_positives),
     };
     const perFeature = names.map((name): ProfileStatsRow => {
-      const number = numbersBy.get(id(slice.key, slice.value, name));
-      const other = othersBy.get(id(slice.key, slice.value, name));
+      const number = numbersBy.get(groupId(slice.key, slice.value, name));
+      const other = othersBy.get(groupId(slice.key, slice.value, name));
       const numbersTotal = Number(number?.total ?? 0);
       const strings = Number(other?.strings ?? 0);
       const explicitNulls = Number(other?.nulls ?? 0);
       const absent = Math.max(0, rows - numbersTotal - strings - explicitNulls);
       const finite = Number(number?.finite ?? 0);
       const numeric = kinds.get(name) === 'numeric';
-      const sd = spreads.get(id(slice.key, slice.value, name)) ?? 0;
+      const sd = spreads.get(groupId(slice.key, slice.value, name)) ?? 0;
       return {
         sliceKey: slice.key,
         sliceValue: slice.value,
