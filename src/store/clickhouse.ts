@@ -251,7 +251,7 @@ function wrapClient(
       try {
         const result = await client.query({
           query: sql,
-          query_params: params,
+          query_params: exactParams(params),
           format: 'JSONEachRow',
           clickhouse_settings: settings,
         });
@@ -262,7 +262,11 @@ function wrapClient(
     },
     async command(sql: string, params: QueryParams = {}, settings: ClickHouseSettings = {}) {
       try {
-        await client.command({ query: sql, query_params: params, clickhouse_settings: settings });
+        await client.command({
+          query: sql,
+          query_params: exactParams(params),
+          clickhouse_settings: settings,
+        });
       } catch (error) {
         throw storeError(firstLine(sql), error);
       }
@@ -468,6 +472,27 @@ export function storeError(what: string, error: unknown): StoreError {
   return new StoreError(`ClickHouse: ${short} (in: ${what})`, error as ClickHouseFailure, error);
 }
 
+/**
+ * Parameters with every integer-valued number beyond ±2^53 as a bigint. A double that
+ * large is an integer (1e308, a spread of 3.7e307, a nanosecond timestamp), and the embedded
+ * engine's binder refuses such numbers rather than guess whether bits were lost; the bigint
+ * is the same value exactly, which ClickHouse parses back into a Float64 (or Int64) bit for
+ * bit, on the embedded engine and on a server alike. Nested arrays are converted too.
+ */
+export function exactParams(params: QueryParams): QueryParams {
+  let changed = false;
+  const exact = (value: unknown): unknown => {
+    if (typeof value === 'number' && Number.isFinite(value) && !Number.isSafeInteger(value)) {
+      if (!Number.isInteger(value)) return value;
+      changed = true;
+      return BigInt(value);
+    }
+    return Array.isArray(value) ? value.map(exact) : value;
+  };
+  const converted = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, exact(v)]));
+  return changed ? converted : params;
+}
+
 /** A query's answer as Arrow record batches (uncompressed, strings as strings). */
 export async function queryArrowBatches(
   store: Store,
@@ -477,7 +502,7 @@ export async function queryArrowBatches(
   try {
     const result = await store.client.exec({
       query: `${sql}\nFORMAT ArrowStream`,
-      query_params: params,
+      query_params: exactParams(params),
       clickhouse_settings: {
         output_format_arrow_compression_method: 'none',
         output_format_arrow_string_as_string: 1,
