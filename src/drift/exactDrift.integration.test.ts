@@ -5,7 +5,7 @@ import { binCounts, binEdgesFromQuantiles } from '../stats/bins.js';
 import { ksStatistic } from '../stats/ks.js';
 import { wasserstein1 } from '../stats/wasserstein.js';
 import type { Store } from '../store/clickhouse.js';
-import type { ComparisonRelations } from '../store/driftQueries.js';
+import { queryNumericReferenceProfile, type ComparisonRelations } from '../store/driftQueries.js';
 import { computeExactFeatureDrift } from './exactDrift.js';
 import { DEFAULT_DRIFT_CRITERIA, type NumericFeatureDrift } from './featureDrift.js';
 
@@ -256,4 +256,50 @@ describe('exact feature drift from sorted columns against independent computatio
       }
     },
   );
+
+  it("the bracketed mode's spread of values far from zero is numpy's, to rounding (Welford's lost 5e-8 of it)", async () => {
+    // 1e9 plus noise of 1e-3 in slice a, 2^30 minus noise in slice b: doubles a multiple of
+    // 2^-23 each, so the exact variance comes from integer sums (no rounding at all)
+    const values = (slice: string, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        slice === 'a' ? 1e9 + ((i * 7919) % 1000) * 1e-6 : 2 ** 30 - ((i * 104729) % 997) * 3e-6,
+      );
+    const rows: Row[] = ['a', 'b'].flatMap((slice) =>
+      values(slice, 20_000).map((v): Row => ({ slice, values: [v, -v] })),
+    );
+    await loadTable(store, 'spread_ref', rows);
+    const relations: ComparisonRelations = {
+      reference: { sql: relationSql('spread_ref'), params: {} },
+      current: { sql: relationSql('spread_ref'), params: {} },
+      numericCount: 2,
+      categoricalCount: 0,
+      sliced: true,
+    };
+    const profile = await queryNumericReferenceProfile(store, relations, 10);
+    expect(profile).toHaveLength(2 * 3);
+    for (const row of profile) {
+      const inSlice = rows.filter((r) => row.slice === '\u0000all' || r.slice === row.slice);
+      const exact = exactStdDev(
+        inSlice.map((r) => r.values[row.feature] as number),
+        2 ** 23,
+      );
+      expectRelative(row.stddevPop, exact, 1e-12, `feature ${row.feature} in ${row.slice}`);
+    }
+  });
 });
+
+/** The population standard deviation of values that are all multiples of 1/scale, from
+ * exact integer sums (n·Σk² − (Σk)²) / n², rounded once. */
+function exactStdDev(values: number[], scale: number): number {
+  let sum = 0n;
+  let squares = 0n;
+  for (const value of values) {
+    const k = BigInt(value * scale);
+    expect(Number(k) / scale).toBe(value);
+    sum += k;
+    squares += k * k;
+  }
+  const n = BigInt(values.length);
+  const numerator = n * squares - sum * sum;
+  return Math.sqrt(Number(numerator) / Number(n * n)) / scale;
+}

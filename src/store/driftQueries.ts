@@ -50,10 +50,10 @@ export interface NumericReferenceRow {
 
 /**
  * Counts, quantiles and spread of the reference, per slice (and all) and numeric feature.
- * The spread is Welford's (stddevPopStable): stddevPop sums squares in one pass and loses a
- * small spread far from zero entirely (1e9 + noise of 1e-3: 51.8 for 2.9e-4). Welford keeps
- * it to ~5e-8 there and to rounding on ordinary data; the monitors' profile takes numpy's
- * two-pass form (profileQueries.ts' querySpreads).
+ * The spread takes a second pass (referenceSpreads): ClickHouse's stddevPop sums squares in
+ * one pass and loses a small spread far from zero entirely (1e9 + noise of 1e-3: 51.8 for
+ * 2.9e-4), and Welford's stddevPopStable still lost ~2e-7 of it, which wasserstein_normed's
+ * bracket divides by.
  */
 export async function queryNumericReferenceProfile(
   store: Store,
@@ -64,7 +64,7 @@ export async function queryNumericReferenceProfile(
   const levels = binQuantileLevels(bins);
   const perFeature = numericIndexes(relations).map(
     (i) => `(${i}, count(n${i}), countIf(isNull(n${i})),
-      quantilesExactInclusive(${levels.join(', ')})(n${i}), stddevPopStable(n${i}), min(n${i}), max(n${i}))`,
+      quantilesExactInclusive(${levels.join(', ')})(n${i}), sumKahan(n${i}), min(n${i}), max(n${i}))`,
   );
   const rows = await store.query<{ slice: string; is_all: number; features: RawNumericTuple[] }>(
     `SELECT slice, ${isAllExpression(relations)} AS is_all, [${perFeature.join(',\n')}] AS features
@@ -72,19 +72,102 @@ export async function queryNumericReferenceProfile(
      ${groupBySlice(relations)}`,
     relations.reference.params,
   );
-  return rows.flatMap((row) =>
-    row.features.map(([feature, n, nulls, quantiles, stddevPop, min, max]) => ({
+  const profile = rows.flatMap((row) =>
+    row.features.map(([feature, n, nulls, quantiles, sum, min, max]) => ({
       slice: sliceKey(row),
       feature: Number(feature),
       n: Number(n),
       nulls: Number(nulls),
       quantiles: Number(n) > 0 ? quantiles.map(Number) : [],
-      stddevPop: Number(stddevPop),
+      stddevPop: Number.NaN,
+      mean: Number(n) > 0 ? Number(sum) / Number(n) : Number.NaN,
       min: Number(n) > 0 ? Number(min) : null,
       max: Number(n) > 0 ? Number(max) : null,
     })),
   );
+  const spreads = await referenceSpreads(store, relations, profile);
+  return profile.map(({ mean, ...row }) => {
+    void mean;
+    return { ...row, stddevPop: spreads.get(`${row.slice}\u0002${row.feature}`) ?? Number.NaN };
+  });
 }
+
+/** Where a (slice, feature) group's deviations are taken from: its mean, both scaled. */
+interface SpreadCentre {
+  exponent: number;
+  scaledMean: number;
+}
+
+/**
+ * The second pass of the reference's spread, numpy's corrected two-pass form: deviations d
+ * from the first pass's mean, sqrt((Σd² − (Σd)²/n) / n), both sums compensated (Kahan),
+ * each group's values scaled by a power of two from its largest magnitude (exact) so that
+ * nothing overflows or vanishes (the monitors' profile does the same: profileQueries.ts).
+ * Under GROUPING SETS a row counts in its slice and in all, whose means differ, so each
+ * row's deviation is taken from both and each group keeps the one that is its own.
+ */
+async function referenceSpreads(
+  store: Store,
+  relations: ComparisonRelations,
+  profile: readonly {
+    slice: string;
+    feature: number;
+    n: number;
+    mean: number;
+    min: number | null;
+    max: number | null;
+  }[],
+): Promise<Map<string, number>> {
+  const centres = new Map<string, SpreadCentre>();
+  for (const row of profile) {
+    if (row.n === 0 || row.min === null || row.max === null) continue;
+    const largest = Math.max(Math.abs(row.min), Math.abs(row.max));
+    const exponent =
+      largest === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
+    centres.set(`${row.slice}\u0002${row.feature}`, {
+      exponent,
+      scaledMean: row.mean * 2 ** -exponent,
+    });
+  }
+  if (centres.size === 0) return new Map();
+  const slices = [...new Set(profile.map((row) => row.slice))].filter((s) => s !== ALL_SLICES);
+  const params: QueryParams = { ...relations.reference.params, dw_sp_slices: slices };
+  const centreOf = (slice: string, i: number) => centres.get(`${slice}\u0002${i}`);
+  const perFeature = numericIndexes(relations).map((i) => {
+    params[`dw_sp_scale_${i}`] = slices.map((s) => 2 ** -(centreOf(s, i)?.exponent ?? 0));
+    params[`dw_sp_mean_${i}`] = slices.map((s) => centreOf(s, i)?.scaledMean ?? 0);
+    params[`dw_sp_all_scale_${i}`] = 2 ** -(centreOf(ALL_SLICES, i)?.exponent ?? 0);
+    params[`dw_sp_all_mean_${i}`] = centreOf(ALL_SLICES, i)?.scaledMean ?? 0;
+    const inSlice = `(n${i} * transform(slice, {dw_sp_slices:Array(String)}, {dw_sp_scale_${i}:Array(Float64)}, 1.)
+      - transform(slice, {dw_sp_slices:Array(String)}, {dw_sp_mean_${i}:Array(Float64)}, 0.))`;
+    const inAll = `(n${i} * {dw_sp_all_scale_${i}:Float64} - {dw_sp_all_mean_${i}:Float64})`;
+    return `(count(n${i}), sumKahan(${inSlice} * ${inSlice}), sumKahan(${inSlice}),
+      sumKahan(${inAll} * ${inAll}), sumKahan(${inAll}))`;
+  });
+  const rows = await store.query<{ slice: string; is_all: number; features: RawSpreadTuple[] }>(
+    `SELECT slice, ${isAllExpression(relations)} AS is_all, [${perFeature.join(',\n')}] AS features
+     FROM (${relations.reference.sql})
+     ${groupBySlice(relations)}`,
+    params,
+  );
+  const spreads = new Map<string, number>();
+  for (const row of rows) {
+    const slice = sliceKey(row);
+    row.features.forEach(([n, sliceSquares, sliceSum, allSquares, allSum], i) => {
+      const centre = centreOf(slice, i);
+      const count = Number(n);
+      if (!centre || count === 0) return;
+      const own = slice === ALL_SLICES;
+      const squares = Number(own ? allSquares : sliceSquares);
+      const deviations = Number(own ? allSum : sliceSum);
+      const variance = Math.max(0, (squares - (deviations * deviations) / count) / count);
+      spreads.set(`${slice}\u0002${i}`, Math.sqrt(variance) * 2 ** centre.exponent);
+    });
+  }
+  return spreads;
+}
+
+type RawSpreadTuple = [number, number, number, number, number];
 
 type RawNumericTuple = [number, number, number, number[], number, number, number];
 
