@@ -1,3 +1,4 @@
+import { labelDeviationsSql, labelSpreadOf, pairsWithMeansSql } from './regressionQueries.js';
 import type {
   ClassScoreRow,
   ClassScoresRow,
@@ -181,25 +182,28 @@ export async function queryScoreRange(
 /**
  * A regression's sums per slice (regression.ts' RegressionSums) over rows where label and
  * prediction are both finite: Kahan-compensated sums of |e|, e² and |e| / max(|y|, eps), and
- * the labels' mean and Σ(y − ȳ)² from varPopStable (Welford), never Σy² − (Σy)²/n.
+ * the labels' mean and Σ(y − ȳ)² in numpy's corrected two-pass form (regressionQueries.ts'
+ * labelDeviationsSql), never Σy² − (Σy)²/n.
  */
 export async function queryRegressionSums(
   store: Store,
   columns: PerformanceColumns & { prediction: string; label: string },
   eps: number,
 ): Promise<RegressionSumsRow[]> {
+  const pairs = `SELECT slice, y, p, 1 AS ok
+       FROM (
+         SELECT ${groupKeySql(columns.slice)} AS slice,
+                ${scoreSql(columns.label)} AS y, ${scoreSql(columns.prediction)} AS p
+         FROM ${quoteIdentifier(columns.table)}
+       )
+       WHERE isNotNull(y) AND isNotNull(p) AND isFinite(y) AND isFinite(p)`;
   const rows = await store.query<Record<string, string | number>>(
-    `SELECT group_key AS slice, count() AS count,
+    `SELECT slice, count() AS count,
             sumKahan(abs(y - p)) AS absolute, sumKahan((y - p) * (y - p)) AS squared,
             sumKahan(abs(y - p) / greatest(abs(y), {dw_eps:Float64})) AS percentage,
-            avg(y) AS label_mean, varPopStable(y) * count() AS label_m2
-     FROM (
-       SELECT ${groupKeySql(columns.slice)} AS group_key,
-              ${scoreSql(columns.label)} AS y, ${scoreSql(columns.prediction)} AS p
-       FROM ${quoteIdentifier(columns.table)}
-     )
-     WHERE isNotNull(y) AND isNotNull(p) AND isFinite(y) AND isFinite(p)
-     GROUP BY group_key`,
+            ${labelDeviationsSql}
+     ${pairsWithMeansSql(pairs)}
+     GROUP BY slice`,
     { dw_all: ALL_SLICES, dw_eps: eps },
   );
   return rows.map((row) => ({
@@ -208,8 +212,7 @@ export async function queryRegressionSums(
     absoluteErrorSum: Number(row.absolute),
     squaredErrorSum: Number(row.squared),
     absolutePercentageErrorSum: Number(row.percentage),
-    labelMean: Number(row.label_mean),
-    labelM2: Number(row.label_m2),
+    ...labelSpreadOf(row),
   }));
 }
 
