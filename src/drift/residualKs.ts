@@ -20,12 +20,13 @@ export interface SliceResiduals {
 
 /**
  * A baseline's residuals sorted once per slice: a stored baseline version never changes, so
- * a monitor keeps them sorted and each label window only sorts its own.
+ * a monitor keeps them sorted and each label window only sorts its own. Sorted in place:
+ * queryResiduals made each array for this alone.
  */
 export function sortResiduals(slices: readonly SliceResiduals[]): SliceResiduals[] {
   return slices.map(({ slice, residuals }) => ({
     slice,
-    residuals: sortFloat64(Float64Array.from(residuals)),
+    residuals: sortFloat64(residuals),
   }));
 }
 
