@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
 import { binCounts, binEdgesFromQuantiles } from '../stats/bins.js';
+import { exactSquaredDeviations } from '../stats/exactSums.testing.js';
 import { ksStatistic } from '../stats/ks.js';
 import { wasserstein1 } from '../stats/wasserstein.js';
 import type { Store } from '../store/clickhouse.js';
@@ -279,27 +280,9 @@ describe('exact feature drift from sorted columns against independent computatio
     expect(profile).toHaveLength(2 * 3);
     for (const row of profile) {
       const inSlice = rows.filter((r) => row.slice === '\u0000all' || r.slice === row.slice);
-      const exact = exactStdDev(
-        inSlice.map((r) => r.values[row.feature] as number),
-        2 ** 23,
-      );
+      const values = inSlice.map((r) => r.values[row.feature] as number);
+      const exact = Math.sqrt(exactSquaredDeviations(values, 2 ** 23) / values.length);
       expectRelative(row.stddevPop, exact, 1e-12, `feature ${row.feature} in ${row.slice}`);
     }
   });
 });
-
-/** The population standard deviation of values that are all multiples of 1/scale, from
- * exact integer sums (n·Σk² − (Σk)²) / n², rounded once. */
-function exactStdDev(values: number[], scale: number): number {
-  let sum = 0n;
-  let squares = 0n;
-  for (const value of values) {
-    const k = BigInt(value * scale);
-    expect(Number(k) / scale).toBe(value);
-    sum += k;
-    squares += k * k;
-  }
-  const n = BigInt(values.length);
-  const numerator = n * squares - sum * sum;
-  return Math.sqrt(Number(numerator) / Number(n * n)) / scale;
-}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestStore } from '../../test/helpers/store.js';
+import { exactSquaredDeviations } from '../stats/exactSums.testing.js';
 import type { Store } from './clickhouse.js';
 import { ALL_SLICES } from './driftQueries.js';
 import { queryRegressionSums } from './performanceQueries.js';
@@ -18,20 +19,6 @@ function labelsOf(slice: string, count: number): number[] {
   );
 }
 
-/** Σ (y − ȳ)² from exact integer sums, (n·Σk² − (Σk)²) / n, rounded once. */
-function exactSquaredDeviations(values: readonly number[]): number {
-  let sum = 0n;
-  let squares = 0n;
-  for (const value of values) {
-    const k = BigInt(value * SCALE);
-    expect(Number(k) / SCALE).toBe(value);
-    sum += k;
-    squares += k * k;
-  }
-  const n = BigInt(values.length);
-  return Number(n * squares - sum * sum) / Number(n) / (SCALE * SCALE);
-}
-
 describe("the labels' squared deviations far from zero", () => {
   let store: Store;
   const rows = ['a', 'b'].flatMap((slice) =>
@@ -40,6 +27,7 @@ describe("the labels' squared deviations far from zero", () => {
   const expected = (slice: string) =>
     exactSquaredDeviations(
       rows.filter((r) => slice === 'all' || r.slice === slice).map((r) => r.y),
+      SCALE,
     );
 
   beforeAll(async () => {
