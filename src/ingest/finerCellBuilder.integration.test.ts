@@ -4,7 +4,7 @@ import { insertTestPredictions, testPrediction } from '../../test/helpers/events
 import { openTestStore } from '../../test/helpers/store.js';
 import { createRandom } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
-import { listCurrentFinerBuilds, listFinerHoursToBuild } from '../store/finerCells.js';
+import { listFinerHours, listFinerHoursToBuild } from '../store/finerCells.js';
 import { insertFeatureFrames } from '../store/summaryQueries.js';
 import { createIngestMetrics } from './metrics.js';
 import { createSummaryReconciler, type SummaryReconciler } from './summaryReconciler.js';
@@ -109,9 +109,9 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
   }
 
   const currentHours = async () =>
-    (await listCurrentFinerBuilds(store, MODEL, { sinceMs: H1, beforeMs: OPEN + HOUR })).map(
-      (build) => new Date(build.hourMs).toISOString(),
-    );
+    (await listFinerHours(store, MODEL, { sinceMs: H1, beforeMs: OPEN + HOUR }))
+      .filter((hour) => hour.currentBuild !== null)
+      .map((hour) => new Date(hour.hourMs).toISOString());
 
   beforeAll(async () => {
     store = await openTestStore();

@@ -178,36 +178,45 @@ function newBuildId(): string {
   return id.toString();
 }
 
-/** An hour's current build: its id, and the events it was built from. */
-export interface CurrentFinerBuild {
+/** A whole hour of a model's window as its finer cells stand: its events, and its current build if any. */
+export interface FinerHour {
   hourMs: number;
-  buildId: string;
-  events: number;
+  /** The hour's prediction events in summary_1h ('event' cells) now. */
+  summarized: number;
+  /** Its current build (newest, done, its fingerprint the hour's now), or null: read from raw events. */
+  currentBuild: string | null;
 }
 
 /**
- * The hours of [sinceMs, beforeMs) of a model whose newest build is current: its
- * fingerprint is the hour's 'event' cells in summary_1h now. Any other hour (the open one,
- * one whose late events await a rebuild, one never built) is not in the answer.
+ * Every hour of [sinceMs, beforeMs) of a model that has prediction events in summary_1h,
+ * with its events and its current build: the hours a window's narrowing reads from finer
+ * cells, and the ones it would read from raw events (the open one, one whose late events
+ * await a rebuild, one never built), with what each of those costs (its events).
  */
-export async function listCurrentFinerBuilds(
+export async function listFinerHours(
   store: Store,
   model: string,
   range: { sinceMs: number; beforeMs: number },
-): Promise<CurrentFinerBuild[]> {
-  const rows = await store.query<{ hour_ms: string; build_id: string; events: string }>(
-    `SELECT toUnixTimestamp(b.grain_start) * 1000 AS hour_ms, toString(b.newest_build) AS build_id, b.newest_events AS events
-     FROM (${NEWEST_BUILDS} HAVING model = {model:String}) AS b
-     INNER JOIN (SELECT grain_start, sum(count) AS summarized FROM summary_1h
-                 WHERE model = {model:String} AND kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
-                 GROUP BY grain_start) AS s ON b.grain_start = s.grain_start
-     WHERE b.newest_done = 1 AND b.newest_summarized = s.summarized
+): Promise<FinerHour[]> {
+  const rows = await store.query<{
+    hour_ms: string;
+    summarized: string;
+    current: number;
+    build_id: string;
+  }>(
+    `SELECT toUnixTimestamp(s.grain_start) * 1000 AS hour_ms, s.summarized AS summarized,
+            toUInt8(b.newest_done = 1 AND b.newest_summarized = s.summarized) AS current,
+            toString(b.newest_build) AS build_id
+     FROM (SELECT grain_start, sum(count) AS summarized FROM summary_1h
+           WHERE model = {model:String} AND kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
+           GROUP BY grain_start) AS s
+     LEFT JOIN (${NEWEST_BUILDS} HAVING model = {model:String}) AS b ON b.grain_start = s.grain_start
      ORDER BY hour_ms`,
     { model, since_ms: range.sinceMs, before_ms: range.beforeMs },
   );
   return rows.map((row) => ({
     hourMs: Number(row.hour_ms),
-    buildId: row.build_id,
-    events: Number(row.events),
+    summarized: Number(row.summarized),
+    currentBuild: Number(row.current) === 1 ? row.build_id : null,
   }));
 }
