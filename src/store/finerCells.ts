@@ -119,6 +119,7 @@ export async function buildFinerHour(store: Store, hour: FinerHourToBuild): Prom
   const events = Number(counted?.n ?? 0);
   await record(1, events);
   await deleteEarlierBuilds(store, params);
+  await deleteIfSuperseded(store, params);
   return { buildId, events };
 }
 
@@ -161,15 +162,41 @@ async function deleteEarlierBuilds(store: Store, params: QueryParams): Promise<v
     params,
   );
   if (earlier.length === 0) return;
+  await deleteBuilds(
+    store,
+    params,
+    earlier.map((row) => row.build_id),
+  );
+}
+
+/** The hour's cells and records of these builds, deleted (lightweight deletes of one hour's rows). */
+async function deleteBuilds(store: Store, params: QueryParams, builds: string[]): Promise<void> {
   const cluster = store.cluster ? ` ON CLUSTER ${store.cluster.cluster}` : '';
   // the cells first: should the second delete not run, the records still name those builds
   for (const table of ['summary_1h_k10', 'summary_finer_builds']) {
     await store.command(
       `DELETE FROM ${storageTable(table, store.cluster)}${cluster}
-       WHERE model = {model:String} AND ${HOURS_BETWEEN} AND build_id IN {earlier:Array(UInt64)}`,
-      { ...params, earlier: earlier.map((row) => BigInt(row.build_id)) },
+       WHERE model = {model:String} AND ${HOURS_BETWEEN} AND build_id IN {builds:Array(UInt64)}`,
+      { ...params, builds: builds.map((build) => BigInt(build)) },
     );
   }
+}
+
+/**
+ * This build's cells and records deleted when another build of the hour started after it
+ * (two processes' reconcilers, or two passes, building one hour at once): readers take that
+ * newer one, and its own deleteEarlierBuilds may have run while this build's insert was
+ * still writing, which would leave these cells behind, never read but kept until the TTL.
+ */
+async function deleteIfSuperseded(store: Store, params: QueryParams): Promise<void> {
+  const [newer] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM summary_finer_builds
+     WHERE model = {model:String} AND ${HOURS_BETWEEN}
+       AND started_at > fromUnixTimestamp64Micro({started_at:Int64}, 'UTC')`,
+    params,
+  );
+  if (Number(newer?.n ?? 0) === 0) return;
+  await deleteBuilds(store, params, [String(params.build_id)]);
 }
 
 /** A build id: random, never 0 (0 is a LEFT JOIN's miss). */
