@@ -31,6 +31,8 @@ const HOUR = 3_600_000;
 const RUNS = 3;
 /** Events an insert: the writer's batch (DRIFTWATCH_INGEST_LINGER_MESSAGES' default). */
 const INSERT_BLOCK = 20_000;
+/** Late events inserted into the hour after its build (DRIFTWATCH_BENCH_LATE_EVENTS): the rebuild they cost. */
+const LATE_EVENTS = 1_000;
 /** Shift of feature n_i in the window: KS D ≈ 0.4 · shift, so n10..n14 sit near 0.1. */
 const shiftOf = (i: number) => 0.0125 * i;
 
@@ -120,7 +122,16 @@ async function fill(dir: string, size: number, end: Date): Promise<void> {
     );
     // DRIFTWATCH_BENCH_FINER_UNBUILT=1: the run of an hour whose finer cells are not built yet
     if (process.env.DRIFTWATCH_BENCH_FINER_UNBUILT) console.log('finer cells not built');
-    else await buildFinerCells(store, size);
+    else {
+      await buildFinerCells(store, size);
+      // late events after the hour's build (grace 0: built at its close): one rebuild's cost
+      const late = Number(process.env.DRIFTWATCH_BENCH_LATE_EVENTS ?? LATE_EVENTS);
+      if (late > 0) {
+        await insertEvents(store, size, late, size + late, end);
+        console.log(`${late} late events inserted into the built hour; rebuilding:`);
+        await buildFinerCells(store, size);
+      }
+    }
     for (const table of ['summary_5m', 'summary_1h', 'summary_1d', 'summary_1h_k10'])
       await store.command(`OPTIMIZE TABLE ${table} FINAL`);
     const sizes = await store.query<{ table: string; rows: string; bytes: string }>(

@@ -4,10 +4,16 @@ import { insertTestPredictions, testPrediction } from '../../test/helpers/events
 import { openTestStore } from '../../test/helpers/store.js';
 import { createRandom } from '../demo/random.js';
 import type { Store } from '../store/clickhouse.js';
-import { listCurrentFinerBuilds, listFinerHoursToBuild } from '../store/finerCells.js';
+import { buildFinerHour, listFinerHours, listFinerHoursToBuild } from '../store/finerCells.js';
+import { readRetainedDays } from '../store/retention.js';
+import { buildableHours } from './finerCellBuilder.js';
 import { insertFeatureFrames } from '../store/summaryQueries.js';
 import { createIngestMetrics } from './metrics.js';
-import { createSummaryReconciler, type SummaryReconciler } from './summaryReconciler.js';
+import {
+  createSummaryReconciler,
+  FINER_GRACE_MS,
+  type SummaryReconciler,
+} from './summaryReconciler.js';
 import { createEventWriter } from './writer.js';
 
 /**
@@ -109,9 +115,9 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
   }
 
   const currentHours = async () =>
-    (await listCurrentFinerBuilds(store, MODEL, { sinceMs: H1, beforeMs: OPEN + HOUR })).map(
-      (build) => new Date(build.hourMs).toISOString(),
-    );
+    (await listFinerHours(store, MODEL, { sinceMs: H1, beforeMs: OPEN + HOUR }))
+      .filter((hour) => hour.currentBuild !== null)
+      .map((hour) => new Date(hour.hourMs).toISOString());
 
   beforeAll(async () => {
     store = await openTestStore();
@@ -162,6 +168,17 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
       waiting: 0,
     });
     expect(await currentHours()).toEqual([]);
+  });
+
+  it('by default builds an hour as soon as it has closed (no grace): a run over the hour just closed reads its cells', async () => {
+    const retained = await readRetainedDays(store);
+    // one second after 09:00 the 08:00 hour is buildable, the 09:00 one not
+    expect(buildableHours({ graceMs: FINER_GRACE_MS, retained, nowMs: H2 + 1000 })).toMatchObject({
+      beforeMs: H2,
+    });
+    expect(buildableHours({ graceMs: FINER_GRACE_MS, retained, nowMs: H2 - 1000 })).toMatchObject({
+      beforeMs: H1,
+    });
   });
 
   it('builds each closed hour once, every finite value in it once, inside summary_1h’s cells', async () => {
@@ -233,5 +250,48 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
     expect(report).toEqual({ built: 1, rebuilt: 1, events: 2000, waiting: 0 });
     await expectExact(H2);
     expect(await currentHours()).toHaveLength(2);
+  });
+
+  it('two builders of one hour at once (two processes’ reconcilers) leave it counted once', async () => {
+    await insert(draw(H1, 30, 5));
+    expect(await currentHours()).toEqual([new Date(H2).toISOString()]);
+    const other = createSummaryReconciler(store, {
+      writer: createEventWriter(store, { metrics: createIngestMetrics() }),
+      registry: new Registry(),
+      abandonedAfterMs: 0,
+      finerMinEvents: 1,
+    });
+    const now = OPEN + 55 * 60_000;
+    const reports = await Promise.all([
+      reconciler.buildFinerCells(now),
+      other.buildFinerCells(now),
+    ]);
+    expect(reports.map((r) => r.built)).toEqual([1, 1]);
+    await expectExact(H1);
+    await expectExact(H2);
+    expect(await currentHours()).toHaveLength(2);
+  });
+
+  // last: a build started in the future stays the hour's newest
+  it('a build that another, started after it, superseded while it ran deletes its own cells', async () => {
+    // the newer build (as another process's): started later, done, the hour's events now
+    const [hour] = await listFinerHours(store, MODEL, { sinceMs: H2, beforeMs: H2 + HOUR });
+    const summarized = hour?.summarized ?? 0;
+    await store.command(
+      `INSERT INTO summary_1h_k10 SELECT model, grain_start, 88, feature, slice_hash, frame, bucket, count, value_sum, value_min, value_max
+       FROM summary_1h_k10 WHERE model = {model:String} AND grain_start = toDateTime({h:UInt32}, 'UTC')`,
+      { model: MODEL, h: H2 / 1000 },
+    );
+    await store.command(
+      `INSERT INTO summary_finer_builds (model, grain_start, build_id, started_at, done, events, summarized)
+       VALUES ({model:String}, toDateTime({h:UInt32}, 'UTC'), 88, now64(6) + INTERVAL 1 HOUR, 1, {s:UInt64}, {s:UInt64})`,
+      { model: MODEL, h: H2 / 1000, s: summarized },
+    );
+    // this build started before it and finishes after it
+    await buildFinerHour(store, { model: MODEL, hourMs: H2, summarized, previousBuild: '0' });
+    const [after] = await listFinerHours(store, MODEL, { sinceMs: H2, beforeMs: H2 + HOUR });
+    expect(after?.currentBuild).toBe('88');
+    // only the newer build's cells are left: every value once
+    await expectExact(H2);
   });
 });

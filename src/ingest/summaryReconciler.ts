@@ -72,7 +72,11 @@ export interface SummaryReconciler {
    * grace passed, again when late events changed it.
    */
   buildFinerCells(nowMs?: number): Promise<FinerBuildReport>;
-  /** A pass every `intervalMs` (idle hours closed, hours checked, finer cells built), until `stop`. */
+  /**
+   * A pass every `intervalMs` (idle hours closed, hours checked, finer cells built), and one
+   * as each hour closes (and its grace passes), until `stop`: the hour just closed is built
+   * seconds after its end, not up to a minute later.
+   */
   start(): void;
   stop(): Promise<void>;
 }
@@ -97,8 +101,17 @@ export interface SummaryReconcilerOptions {
   finerMinEvents?: number;
 }
 
-/** The finer cells' grace by default: DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES' default, 10 minutes. */
-export const FINER_GRACE_MS = 10 * 60_000;
+/**
+ * The finer cells' grace by default (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES' default): none.
+ * An hour is built as it closes, so a monitor over the hour just closed reads its finer
+ * cells instead of paying the exact fallback (with a grace of 10 minutes it did for 10–11
+ * minutes); events arriving after the build rebuild the hour, one build's cost each time
+ * (docs/BENCHMARKS.md, straddling verdicts).
+ */
+export const FINER_GRACE_MS = 0;
+
+/** After an hour's close (and grace), the pass that builds it starts this much later: the last in-flight inserts land first. */
+const CLOSE_PASS_DELAY_MS = 2_000;
 
 export interface ReconcileReport {
   /** Hours checked (and the days they are in). */
@@ -135,7 +148,26 @@ export function createSummaryReconciler(
   const metrics = reconcilerMetrics(options.registry);
   const mine = writer.ledger.writerId;
   let timer: NodeJS.Timeout | undefined;
+  let closeTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  const pass = () => {
+    running ??= tick().finally(() => (running = undefined));
+  };
+  /** A pass at the next hour's close plus the grace, then again at the one after. */
+  const atNextClose = () => {
+    const graceMs = options.finerGraceMs ?? FINER_GRACE_MS;
+    const now = Date.now();
+    const next = Math.floor((now - graceMs) / HOUR_MS) * HOUR_MS + HOUR_MS + graceMs;
+    closeTimer = setTimeout(
+      () => {
+        // a pass already running may have listed the hours before this one closed: one after it
+        void (running ?? Promise.resolve()).then(pass);
+        atNextClose();
+      },
+      next - now + CLOSE_PASS_DELAY_MS,
+    );
+    closeTimer.unref();
+  };
 
   async function reconcile(): Promise<ReconcileReport> {
     const report = emptyReport();
@@ -381,14 +413,15 @@ export function createSummaryReconciler(
     buildFinerCells,
     start() {
       if (timer) return;
-      timer = setInterval(() => {
-        running ??= tick().finally(() => (running = undefined));
-      }, options.intervalMs ?? 60_000);
+      timer = setInterval(pass, options.intervalMs ?? 60_000);
       timer.unref();
+      atNextClose();
     },
     async stop() {
       clearInterval(timer);
+      clearTimeout(closeTimer);
       timer = undefined;
+      closeTimer = undefined;
       await running;
     },
   };

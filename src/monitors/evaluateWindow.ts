@@ -314,7 +314,7 @@ export async function evaluateWindowSamples(
         events,
         reference,
         window: samples,
-        exactFallbackAvailable: comparison.events <= limit,
+        exactFallback: { available: comparison.events <= limit, events: comparison.events },
       },
       aggregates,
       undecided,

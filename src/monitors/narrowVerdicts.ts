@@ -10,6 +10,7 @@ import {
 } from '../drift/narrowing.js';
 import type { ReferenceProfile } from '../drift/profile.js';
 import {
+  ALL_SLICE_ID,
   emptyFeatureSample,
   labelsOf,
   sliceId,
@@ -26,7 +27,8 @@ import {
 } from '../store/narrowingQueries.js';
 import { profileSliceId, type ProfileSource, type WindowEvents } from '../store/profileQueries.js';
 import { readRetainedDays } from '../store/retention.js';
-import { listCurrentFinerBuilds } from '../store/finerCells.js';
+import { listFinerHours } from '../store/finerCells.js';
+import { narrowingCheaper } from './narrowingCost.js';
 import { listSliceCombos } from '../store/summaryQueries.js';
 import { windowPieces, type TimeWindow } from '../timeWindow.js';
 import type { FinerCell } from '../drift/narrowing.js';
@@ -56,9 +58,11 @@ export interface NarrowingReport {
   /** Of those, rounds that read the window's raw events (beyond its edges that fill no whole hour): the second. */
   rawEventRounds: number;
   /**
-   * The first round's whole hours (of the window, and of a baseline that is a range of
-   * events): read from their finer cells (built and current), or from their raw events
-   * (the open hour, hours whose late events await a rebuild, hours not built yet).
+   * The window's whole hours (and a baseline range's) as the first round finds them: with a
+   * current build (read from their finer cells), or without (the open hour, hours whose late
+   * events await a rebuild, hours not built yet: read from their raw events when that costs
+   * less than the exact fallback, narrowingCost.ts; otherwise every straddling verdict goes
+   * to the fallback, reason `finer_cells_not_built`, and no hour is read).
    */
   finerCells: { builtHours: number; rawHours: number };
   /** Why the others were left to raw rows: reason → verdicts. */
@@ -80,8 +84,9 @@ export type UnsettledReason =
   /** The window (or its baseline's range) reaches past DRIFTWATCH_SUMMARY_FINER_RETENTION_DAYS. */
   | 'finer_cells_expired'
   /**
-   * No whole hour of the window has its finer cells built yet (the hour just closed, within
-   * DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES), and the exact fallback is within its limit.
+   * Too few of the window's events lie in hours with their finer cells built (none: the hour
+   * just closed, not built yet) for narrowing to cost less than the exact fallback, which is
+   * within its limit (narrowingCost.ts).
    */
   | 'finer_cells_not_built';
 
@@ -105,10 +110,11 @@ export interface NarrowingInput {
   reference: Samples;
   window: Samples;
   /**
-   * Whether the exact fallback will recompute what narrowing leaves (the window's events
-   * within its limit): then a window none of whose hours is built goes to it directly.
+   * The exact fallback that recomputes what narrowing leaves: whether it can (the window's
+   * events within its limit), and the window's events it would read. Narrowing goes first
+   * only when it costs less (narrowingCost.ts).
    */
-  exactFallbackAvailable: boolean;
+  exactFallback: { available: boolean; events: number };
 }
 
 /** One feature in one slice whose verdicts straddle, with its cells as narrowed so far. */
@@ -142,15 +148,14 @@ export async function narrowUndecided(
     return { aggregates, verdicts: judgeWindow(input.plan, aggregates), report };
   }
   const stored = await storedSide(input, report);
-  if (
-    input.exactFallbackAvailable &&
-    report.finerCells.builtHours === 0 &&
-    report.finerCells.rawHours > 0
-  ) {
-    // No hour of the window is built yet (it has just closed: its grace has not passed).
-    // Narrowing would count the whole window's raw events, which costs more than the exact
-    // fallback over the same rows (docs/BENCHMARKS.md, close verdicts): the fallback, and
-    // the reason said. Past the fallback's limit narrowing still decides from raw events.
+  const cheaper = narrowingCheaper({
+    fallbackAvailable: input.exactFallback.available,
+    fallbackEvents: input.exactFallback.events + baselineRangeEvents(input),
+    builtEvents: stored.builtEvents,
+  });
+  if (!cheaper) {
+    // the hours without finer cells would cost more read raw than the exact fallback: the
+    // fallback, and the reason said
     report.unsettled.finer_cells_not_built = undecided.length;
     return { aggregates, verdicts: judgeWindow(input.plan, aggregates), report };
   }
@@ -261,28 +266,42 @@ interface StoredSide {
   hashesOf: Map<string, string[]>;
   /** Hour start (ms) → its current build of finer cells; an hour without is read raw. */
   builds: Map<number, string>;
+  /** Events of the whole hours read from their builds (both windows'). */
+  builtEvents: number;
+}
+
+/** A baseline that is a range of events: its events (the profile's rows), which the fallback reads too. */
+function baselineRangeEvents(input: NarrowingInput): number {
+  if (input.profile.source.kind !== 'events') return 0;
+  return input.profile.slices.get(ALL_SLICE_ID)?.rows ?? 0;
 }
 
 async function storedSide(input: NarrowingInput, report: NarrowingReport): Promise<StoredSide> {
   const source = input.profile.source;
   const windows = [input.events.window, ...(source.kind === 'events' ? [source.window] : [])];
-  const [combos, builds] = await Promise.all([
+  const [combos, hours] = await Promise.all([
     listSliceCombos(input.store, input.plan.model),
     Promise.all(
       windows.map((window) =>
-        listCurrentFinerBuilds(input.store, input.plan.model, {
+        listFinerHours(input.store, input.plan.model, {
           sinceMs: window.start.getTime(),
           beforeMs: window.end.getTime(),
         }),
       ),
     ),
   ]);
-  const side: StoredSide = { hashesOf: new Map(), builds: new Map() };
-  for (const build of builds.flat()) side.builds.set(build.hourMs, build.buildId);
+  const side: StoredSide = { hashesOf: new Map(), builds: new Map(), builtEvents: 0 };
+  const events = new Map<number, number>();
+  for (const hour of hours.flat()) {
+    events.set(hour.hourMs, hour.summarized);
+    if (hour.currentBuild) side.builds.set(hour.hourMs, hour.currentBuild);
+  }
   for (const window of windows) {
     for (const hour of hoursAndEdges(window).hours.flatMap(hourStarts)) {
-      if (side.builds.has(hour)) report.finerCells.builtHours += 1;
-      else report.finerCells.rawHours += 1;
+      if (side.builds.has(hour)) {
+        report.finerCells.builtHours += 1;
+        side.builtEvents += events.get(hour) ?? 0;
+      } else report.finerCells.rawHours += 1;
     }
   }
   const hashesOf = side.hashesOf;

@@ -68,7 +68,13 @@ describe('feature values of −0 in a monitor run', () => {
     await insertTestPredictions(store, events);
     // narrowing off: the straddles go to the exact fallback, which sorts the raw values
     run = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, narrowing: false });
-    narrowed = await evaluateMonitorWindow(store, plan, W2, { now: W2.end, persist: false });
+    // no hour of W2 is built: within the fallback's limit the cost rule would send the
+    // straddles to the exact fallback (narrowingCost.ts); with none, narrowing reads raw values
+    narrowed = await evaluateMonitorWindow(store, plan, W2, {
+      now: W2.end,
+      persist: false,
+      exactFallbackMaxEvents: 0,
+    });
   });
   afterAll(async () => {
     await store.close();

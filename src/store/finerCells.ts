@@ -38,13 +38,9 @@ export async function listFinerHoursToBuild(
     summarized: string;
     previous: string;
   }>(
-    `SELECT s.model AS model, toUnixTimestamp(s.grain_start) * 1000 AS hour_ms, s.summarized AS summarized,
-            toString(b.newest_build) AS previous
-     FROM (SELECT model, grain_start, sum(count) AS summarized FROM summary_1h
-           WHERE kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
-           GROUP BY model, grain_start HAVING summarized >= {min_events:UInt64}) AS s
-     LEFT JOIN (${NEWEST_BUILDS}) AS b ON s.model = b.model AND s.grain_start = b.grain_start
-     WHERE b.recorded = 0 OR b.newest_done = 0 OR b.newest_summarized != s.summarized
+    `SELECT model, toUnixTimestamp(grain_start) * 1000 AS hour_ms, summarized, toString(newest_build) AS previous
+     FROM (${FINER_HOURS(false)})
+     WHERE current = 0 AND summarized >= {min_events:UInt64}
      ORDER BY hour_ms, model`,
     { since_ms: range.sinceMs, before_ms: range.beforeMs, min_events: minEvents },
   );
@@ -60,21 +56,33 @@ const HOURS_BETWEEN = `grain_start >= toDateTime(intDiv({since_ms:Int64}, 1000),
   AND grain_start < toDateTime(intDiv({before_ms:Int64}, 1000), 'UTC')`;
 
 /**
- * Each (model, hour)'s newest build in the range, by when it started (a build's done record
- * wins over its started one): `recorded` 1 (a LEFT JOIN's miss gives 0), `done` whether it
- * finished.
+ * Each hour of the range with prediction events in summary_1h (of one model, or of all),
+ * with its events (`summarized`, the fingerprint a build records), its newest build by when
+ * it started (a build's done record wins over its started one; 0: none) and whether that
+ * build is current (done, and its fingerprint the hour's now). The one relation both the
+ * builder (the hours not current) and narrowing (each hour's current build) read.
  */
-const NEWEST_BUILDS = `SELECT model, grain_start,
-         argMax(build_id, (started_at, done)) AS newest_build, argMax(done, (started_at, done)) AS newest_done,
-         argMax(summarized, (started_at, done)) AS newest_summarized, argMax(events, (started_at, done)) AS newest_events,
-         toUInt8(1) AS recorded
-  FROM summary_finer_builds
-  WHERE ${HOURS_BETWEEN}
-  GROUP BY model, grain_start`;
+const FINER_HOURS = (oneModel: boolean) => {
+  const model = oneModel ? 'AND model = {model:String}' : '';
+  return `SELECT s.model AS model, s.grain_start AS grain_start, s.summarized AS summarized,
+         b.newest_build AS newest_build,
+         toUInt8(b.newest_done = 1 AND b.newest_summarized = s.summarized) AS current
+  FROM (SELECT model, grain_start, sum(count) AS summarized FROM summary_1h
+        WHERE kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN} ${model}
+        GROUP BY model, grain_start) AS s
+  LEFT JOIN (SELECT model, grain_start,
+                    argMax(build_id, (started_at, done)) AS newest_build,
+                    argMax(done, (started_at, done)) AS newest_done,
+                    argMax(summarized, (started_at, done)) AS newest_summarized
+             FROM summary_finer_builds
+             WHERE ${HOURS_BETWEEN} ${model}
+             GROUP BY model, grain_start) AS b
+    ON b.model = s.model AND b.grain_start = s.grain_start`;
+};
 
 export interface FinerBuild {
   buildId: string;
-  /** Distinct stored events of the hour the build read. */
+  /** The hour's events the build was planned from (its fingerprint, `summarized`). */
   events: number;
 }
 
@@ -106,19 +114,21 @@ export async function buildFinerHour(store: Store, hour: FinerHourToBuild): Prom
       { ...params, events },
     );
   await record(0, 0);
-  const [counted] = await store.query<{ n: string }>(
-    `SELECT count() AS n FROM events FINAL WHERE ${HOUR_OF_EVENTS}`,
-    params,
-  );
   await store.command(
     `INSERT INTO summary_1h_k10 (model, grain_start, build_id, feature, slice_hash, frame, bucket,
                                  count, value_sum, value_min, value_max)
      ${finerCellsOfHour()}`,
     params,
   );
-  const events = Number(counted?.n ?? 0);
+  // The hour's events as its fingerprint counts them (summary_1h's 'event' cells when the
+  // build was planned), not a second FINAL read of the hour. They are the distinct stored
+  // events the insert read unless the summaries are off or events arrived in between; either
+  // way the fingerprint changes (a repair by the reconciler, the late events' cells) and the
+  // hour is built again, and readers never take this build.
+  const events = hour.summarized;
   await record(1, events);
   await deleteEarlierBuilds(store, params);
+  await deleteIfSuperseded(store, params);
   return { buildId, events };
 }
 
@@ -161,15 +171,41 @@ async function deleteEarlierBuilds(store: Store, params: QueryParams): Promise<v
     params,
   );
   if (earlier.length === 0) return;
+  await deleteBuilds(
+    store,
+    params,
+    earlier.map((row) => row.build_id),
+  );
+}
+
+/** The hour's cells and records of these builds, deleted (lightweight deletes of one hour's rows). */
+async function deleteBuilds(store: Store, params: QueryParams, builds: string[]): Promise<void> {
   const cluster = store.cluster ? ` ON CLUSTER ${store.cluster.cluster}` : '';
   // the cells first: should the second delete not run, the records still name those builds
   for (const table of ['summary_1h_k10', 'summary_finer_builds']) {
     await store.command(
       `DELETE FROM ${storageTable(table, store.cluster)}${cluster}
-       WHERE model = {model:String} AND ${HOURS_BETWEEN} AND build_id IN {earlier:Array(UInt64)}`,
-      { ...params, earlier: earlier.map((row) => BigInt(row.build_id)) },
+       WHERE model = {model:String} AND ${HOURS_BETWEEN} AND build_id IN {builds:Array(UInt64)}`,
+      { ...params, builds: builds.map((build) => BigInt(build)) },
     );
   }
+}
+
+/**
+ * This build's cells and records deleted when another build of the hour started after it
+ * (two processes' reconcilers, or two passes, building one hour at once): readers take that
+ * newer one, and its own deleteEarlierBuilds may have run while this build's insert was
+ * still writing, which would leave these cells behind, never read but kept until the TTL.
+ */
+async function deleteIfSuperseded(store: Store, params: QueryParams): Promise<void> {
+  const [newer] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM summary_finer_builds
+     WHERE model = {model:String} AND ${HOURS_BETWEEN}
+       AND started_at > fromUnixTimestamp64Micro({started_at:Int64}, 'UTC')`,
+    params,
+  );
+  if (Number(newer?.n ?? 0) === 0) return;
+  await deleteBuilds(store, params, [String(params.build_id)]);
 }
 
 /** A build id: random, never 0 (0 is a LEFT JOIN's miss). */
@@ -178,36 +214,41 @@ function newBuildId(): string {
   return id.toString();
 }
 
-/** An hour's current build: its id, and the events it was built from. */
-export interface CurrentFinerBuild {
+/** A whole hour of a model's window as its finer cells stand: its events, and its current build if any. */
+export interface FinerHour {
   hourMs: number;
-  buildId: string;
-  events: number;
+  /** The hour's prediction events in summary_1h ('event' cells) now. */
+  summarized: number;
+  /** Its current build (newest, done, its fingerprint the hour's now), or null: read from raw events. */
+  currentBuild: string | null;
 }
 
 /**
- * The hours of [sinceMs, beforeMs) of a model whose newest build is current: its
- * fingerprint is the hour's 'event' cells in summary_1h now. Any other hour (the open one,
- * one whose late events await a rebuild, one never built) is not in the answer.
+ * Every hour of [sinceMs, beforeMs) of a model that has prediction events in summary_1h,
+ * with its events and its current build: the hours a window's narrowing reads from finer
+ * cells, and the ones it would read from raw events (the open one, one whose late events
+ * await a rebuild, one never built), with what each of those costs (its events).
  */
-export async function listCurrentFinerBuilds(
+export async function listFinerHours(
   store: Store,
   model: string,
   range: { sinceMs: number; beforeMs: number },
-): Promise<CurrentFinerBuild[]> {
-  const rows = await store.query<{ hour_ms: string; build_id: string; events: string }>(
-    `SELECT toUnixTimestamp(b.grain_start) * 1000 AS hour_ms, toString(b.newest_build) AS build_id, b.newest_events AS events
-     FROM (${NEWEST_BUILDS} HAVING model = {model:String}) AS b
-     INNER JOIN (SELECT grain_start, sum(count) AS summarized FROM summary_1h
-                 WHERE model = {model:String} AND kind = 'prediction' AND state = 'event' AND ${HOURS_BETWEEN}
-                 GROUP BY grain_start) AS s ON b.grain_start = s.grain_start
-     WHERE b.newest_done = 1 AND b.newest_summarized = s.summarized
+): Promise<FinerHour[]> {
+  const rows = await store.query<{
+    hour_ms: string;
+    summarized: string;
+    current: number;
+    build_id: string;
+  }>(
+    `SELECT toUnixTimestamp(grain_start) * 1000 AS hour_ms, summarized, current,
+            toString(newest_build) AS build_id
+     FROM (${FINER_HOURS(true)})
      ORDER BY hour_ms`,
     { model, since_ms: range.sinceMs, before_ms: range.beforeMs },
   );
   return rows.map((row) => ({
     hourMs: Number(row.hour_ms),
-    buildId: row.build_id,
-    events: Number(row.events),
+    summarized: Number(row.summarized),
+    currentBuild: Number(row.current) === 1 ? row.build_id : null,
   }));
 }

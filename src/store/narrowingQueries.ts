@@ -134,7 +134,7 @@ function numberRowsSql(
 /** The stored finer cells' side of a window: the current builds of its hours that have one. */
 export interface StoredFinerSource {
   model: string;
-  /** Build ids (src/store/finerCells.ts listCurrentFinerBuilds), one per hour read. */
+  /** Build ids (src/store/finerCells.ts listFinerHours' current builds), one per hour read. */
   builds: readonly string[];
 }
 

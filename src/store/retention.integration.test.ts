@@ -61,6 +61,7 @@ describe('retention as table TTLs', () => {
       summary_5m: '',
       summary_1h: '',
       summary_1h_k10: '',
+      summary_finer_builds: '',
     });
     expect(await parts()).toEqual(before);
     // Applying it again at the next start changes nothing.
@@ -85,6 +86,7 @@ describe('retention as table TTLs', () => {
       summary_5m: '',
       summary_1h: '',
       summary_1h_k10: '',
+      summary_finer_builds: '',
     });
     await applyRetention(store, KEEP_FOREVER);
   });
@@ -113,6 +115,12 @@ describe('retention as table TTLs', () => {
          VALUES ('retention-cells', {start:DateTime}, 1, 'amount', 1, 0, 3, 1, 1, 1, 1)`,
         { start },
       );
+    for (const start of ['2010-01-01 00:00:00', recent])
+      await store.command(
+        `INSERT INTO summary_finer_builds (model, grain_start, build_id, started_at, done, events, summarized)
+         VALUES ('retention-cells', {start:DateTime}, 1, now64(6), 1, 1, 1)`,
+        { start },
+      );
     await applyRetention(store, {
       ...KEEP_FOREVER,
       fiveMinuteSummaryDays: 35,
@@ -123,6 +131,13 @@ describe('retention as table TTLs', () => {
     await store.command('ALTER TABLE summary_5m MATERIALIZE TTL', {}, { mutations_sync: '2' });
     await store.command('ALTER TABLE summary_1h MATERIALIZE TTL', {}, { mutations_sync: '2' });
     await store.command('ALTER TABLE summary_1h_k10 MATERIALIZE TTL', {}, { mutations_sync: '2' });
+    await store.command(
+      'ALTER TABLE summary_finer_builds MATERIALIZE TTL',
+      {},
+      {
+        mutations_sync: '2',
+      },
+    );
     const kept = async (table: string) =>
       (
         await store.query<{ kind: string; start: string }>(
@@ -136,6 +151,11 @@ describe('retention as table TTLs', () => {
     }
     // the finer cells have a retention of their own: ten days ago is past their 8
     expect(await kept('summary_1h_k10')).toEqual([]);
+    // and their builds' records with them (a row a model-hour, not forever): both past the 8 days
+    const builds = await store.query<{ start: string }>(
+      `SELECT toString(grain_start) AS start FROM summary_finer_builds WHERE model = 'retention-cells'`,
+    );
+    expect(builds.map((row) => row.start)).toEqual([]);
     await applyRetention(store, KEEP_FOREVER);
     expect(await readRetainedDays(store)).toEqual({ raw: 0, '5m': 0, '1h': 0, finer: 0 });
   });

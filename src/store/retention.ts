@@ -31,6 +31,8 @@ function retentionPlan(settings: RetentionSettings): TablePolicy[] {
     { table: 'summary_1h', column: 'grain_start', days: settings.hourSummaryDays, where: events },
     // the hour grain's finer cells (0015): only narrowing reads them, kept for less
     { table: 'summary_1h_k10', column: 'grain_start', days: settings.finerSummaryDays },
+    // their builds' records (0015), one a model-hour: kept as long as the cells they name
+    { table: 'summary_finer_builds', column: 'grain_start', days: settings.finerSummaryDays },
   ];
 }
 
@@ -41,6 +43,7 @@ const RETAINED_TABLES = [
   'summary_5m',
   'summary_1h',
   'summary_1h_k10',
+  'summary_finer_builds',
 ];
 
 /**
