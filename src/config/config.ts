@@ -93,8 +93,8 @@ export interface IngestConfig {
   lingerMs: number;
   /**
    * An hour's finer cells (summary_1h_k10) are built this long after it ends
-   * (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES, 0 by default: at its close, so a run over the
-   * hour just closed reads them): late events arriving later rebuild it.
+   * (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES, 2 by default: soon after its close, so a run
+   * over the hour just closed reads them): late events arriving later rebuild it.
    */
   finerGraceMs: number;
   /** ClickHouse TTL in days (0 keeps data forever): events and labels, dead letters. */
@@ -575,7 +575,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       1000,
       'DRIFTWATCH_INGEST_LINGER_MS',
     ),
-    finerGraceMs: int('DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES', 0, 0) * 60_000,
+    finerGraceMs: int('DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES', 2, 0) * 60_000,
     retention: retentionSettings(int),
   };
 }

@@ -14,7 +14,7 @@ describe('the ingest section of the configuration', () => {
       stallAfterMs: 60_000,
       lingerMessages: 20_000,
       lingerMs: 200,
-      finerGraceMs: 0,
+      finerGraceMs: 120_000,
       retention: {
         eventsDays: 0,
         deadLettersDays: 30,

@@ -170,15 +170,13 @@ describe('finer cells built once an hour has closed (embedded ClickHouse)', () =
     expect(await currentHours()).toEqual([]);
   });
 
-  it('by default builds an hour as soon as it has closed (no grace): a run over the hour just closed reads its cells', async () => {
+  it('by default builds an hour two minutes after it has closed: a run over the hour just closed reads its cells', async () => {
     const retained = await readRetainedDays(store);
-    // one second after 09:00 the 08:00 hour is buildable, the 09:00 one not
-    expect(buildableHours({ graceMs: FINER_GRACE_MS, retained, nowMs: H2 + 1000 })).toMatchObject({
-      beforeMs: H2,
-    });
-    expect(buildableHours({ graceMs: FINER_GRACE_MS, retained, nowMs: H2 - 1000 })).toMatchObject({
-      beforeMs: H1,
-    });
+    // one second past 09:02 the 08:00 hour is buildable, one second before it not yet
+    const at = (ms: number) => buildableHours({ graceMs: FINER_GRACE_MS, retained, nowMs: ms });
+    expect(FINER_GRACE_MS).toBe(2 * 60_000);
+    expect(at(H2 + FINER_GRACE_MS + 1000)).toMatchObject({ beforeMs: H2 });
+    expect(at(H2 + FINER_GRACE_MS - 1000)).toMatchObject({ beforeMs: H1 });
   });
 
   it('builds each closed hour once, every finite value in it once, inside summary_1h’s cells', async () => {
