@@ -580,7 +580,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       'DRIFTWATCH_INGEST_LINGER_MS',
     ),
     httpLingerMs: atMost(
-      int('DRIFTWATCH_INGEST_HTTP_LINGER_MS', 100, 0),
+      int('DRIFTWATCH_INGEST_HTTP_LINGER_MS', 200, 0),
       1000,
       'DRIFTWATCH_INGEST_HTTP_LINGER_MS',
     ),
