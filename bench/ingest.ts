@@ -128,10 +128,16 @@ export async function runHttpIngestBenchmark(
 ): Promise<void> {
   await withBenchStore('http', async (store) => {
     const metrics = createIngestMetrics();
-    const app = buildApp({ store, metrics, monitors: () => [], ingest: loadIngestConfig({}) });
+    // the HTTP linger can be set to compare (DRIFTWATCH_INGEST_HTTP_LINGER_MS=0: posts never wait)
+    const linger = process.env.DRIFTWATCH_INGEST_HTTP_LINGER_MS;
+    const ingest = loadIngestConfig(
+      linger === undefined ? {} : { DRIFTWATCH_INGEST_HTTP_LINGER_MS: linger },
+    );
+    const app = buildApp({ store, metrics, monitors: () => [], ingest });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     try {
+      console.log(`HTTP chunks wait for company up to ${ingest.httpLingerMs} ms`);
       console.log(
         `${total} events (~600 bytes) as NDJSON posts of ${batch} events from ${concurrency} connections; client in its own process (bench/postEvents.mjs)`,
       );

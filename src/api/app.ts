@@ -189,6 +189,7 @@ export function buildApp(deps: AppDependencies): FastifyInstance {
         deadLetterPayloadBytes: ingest.deadLetterPayloadBytes,
         concurrency: ingest.httpConcurrency,
         silenceMs: limits.requestTimeoutMs,
+        lingerMs: ingest.httpLingerMs,
       },
       logger: deps.logger,
       watched,

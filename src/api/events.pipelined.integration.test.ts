@@ -168,3 +168,62 @@ describe("POST /v1/events writes a post's chunks while it reads the next ones", 
     expect(rows).toEqual([{ score: 0.5 }]);
   });
 });
+
+describe('POST /v1/events: concurrent posts share an insert (DRIFTWATCH_INGEST_HTTP_LINGER_MS)', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  const small = (offset: number) =>
+    Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({
+        event_id: `c${offset + i}`,
+        model: 'fraud-detector',
+        ts: '2026-11-22T10:00:00Z',
+        prediction_id: `p${offset + i}`,
+        features: { amount: i },
+        score: 0.5,
+      }),
+    ).join('\n');
+
+  it("joins two posts' chunks into one insert, each answered once its events are stored", async () => {
+    const metrics = createIngestMetrics();
+    // The flush starts when both posts' 20 messages wait (the count bound), not on a timer;
+    // the posts' linger (1 s) only has to outlast the second post's arrival.
+    const writer = createEventWriter(store, { metrics, lingerMessages: 20 });
+    const app = buildApp({
+      store,
+      writer,
+      metrics: createIngestMetrics(),
+      monitors: () => [],
+      ingest: loadIngestConfig({ DRIFTWATCH_INGEST_HTTP_LINGER_MS: '1000' }),
+    });
+    try {
+      const responses = await Promise.all(
+        [0, 10].map((offset) =>
+          app.inject({
+            method: 'POST',
+            url: '/v1/events?type=prediction',
+            headers: { 'content-type': 'application/x-ndjson' },
+            payload: small(offset),
+          }),
+        ),
+      );
+      for (const response of responses) {
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toMatchObject({ accepted: 10, rejected: 0, duplicates: 0 });
+      }
+      expect(metrics.snapshot().event_inserts).toEqual({ inserts: 1, rows: 20 });
+      const [stored] = await store.query<{ n: number }>(
+        "SELECT count() AS n FROM events WHERE startsWith(event_id, 'c')",
+      );
+      expect(Number(stored!.n)).toBe(20);
+    } finally {
+      await app.close();
+    }
+  });
+});

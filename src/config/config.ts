@@ -86,11 +86,16 @@ export interface IngestConfig {
   stallAfterMs: number;
   /**
    * Kafka batches wait for company before an insert until this many messages wait or the
-   * oldest has waited `lingerMs` (HTTP posts never wait): larger inserts cost the summaries
-   * a fraction of the CPU per event, for a bounded delay.
+   * oldest has waited `lingerMs`: larger inserts cost the summaries a fraction of the CPU
+   * per event, for a bounded delay.
    */
   lingerMessages: number;
   lingerMs: number;
+  /**
+   * An HTTP post's chunks wait at most this long (ms) for company, so that concurrent posts
+   * share an insert; it is added to the POST's latency (0: posts never wait).
+   */
+  httpLingerMs: number;
   /**
    * An hour's finer cells (summary_1h_k10) are built this long after it ends
    * (DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES, 2 by default: soon after its close, so a run
@@ -574,6 +579,11 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
       int('DRIFTWATCH_INGEST_LINGER_MS', 200, 0),
       1000,
       'DRIFTWATCH_INGEST_LINGER_MS',
+    ),
+    httpLingerMs: atMost(
+      int('DRIFTWATCH_INGEST_HTTP_LINGER_MS', 200, 0),
+      1000,
+      'DRIFTWATCH_INGEST_HTTP_LINGER_MS',
     ),
     finerGraceMs: int('DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES', 2, 0) * 60_000,
     retention: retentionSettings(int),

@@ -14,6 +14,7 @@ describe('the ingest section of the configuration', () => {
       stallAfterMs: 60_000,
       lingerMessages: 20_000,
       lingerMs: 200,
+      httpLingerMs: 200,
       finerGraceMs: 120_000,
       retention: {
         eventsDays: 0,
@@ -37,6 +38,7 @@ describe('the ingest section of the configuration', () => {
       DRIFTWATCH_KAFKA_STALL_SECONDS: '10',
       DRIFTWATCH_INGEST_LINGER_MESSAGES: '5000',
       DRIFTWATCH_INGEST_LINGER_MS: '0',
+      DRIFTWATCH_INGEST_HTTP_LINGER_MS: '30',
       DRIFTWATCH_SUMMARY_FINER_GRACE_MINUTES: '3',
       DRIFTWATCH_EVENTS_RETENTION_DAYS: '400',
       DRIFTWATCH_DEAD_LETTERS_RETENTION_DAYS: '0',
@@ -55,6 +57,7 @@ describe('the ingest section of the configuration', () => {
       stallAfterMs: 10_000,
       lingerMessages: 5000,
       lingerMs: 0,
+      httpLingerMs: 30,
       finerGraceMs: 180_000,
       retention: {
         eventsDays: 400,

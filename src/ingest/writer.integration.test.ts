@@ -430,6 +430,44 @@ describe('the event writer on embedded ClickHouse', () => {
       expect(time.live()).toEqual([]);
     });
 
+    it('lets a write wait its own, shorter bound (an HTTP chunk), taking lingering batches along', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [kafka, post, other] = await Promise.all([
+        prepare(messages('linger-own', ids(0, 30))),
+        prepare(messages('linger-own', ids(30, 60))),
+        prepare(messages('linger-own', ids(60, 90))),
+      ]);
+      const written = [lingering.write(kafka!, { linger: true })];
+      time.advance(10);
+      written.push(lingering.write(post!, { lingerMs: 20 }));
+      // the post's bound ends first (20 ms from now), before the Kafka batch's 190
+      expect(time.live()).toEqual([20]);
+      time.advance(5);
+      written.push(lingering.write(other!, { lingerMs: 20 }));
+      expect(time.live()).toEqual([15]);
+      time.advance(15);
+      await Promise.all(written);
+      expect(inserts()).toEqual({ inserts: 1, rows: 90 });
+      expect(time.live()).toEqual([]);
+    });
+
+    it("counts a write's own bound from the end of the flush it queued behind (posts fall into step)", async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [running, post] = await Promise.all([
+        prepare(messages('linger-step', ids(0, 30))),
+        prepare(messages('linger-step', ids(30, 60))),
+      ]);
+      const first = lingering.write(running!);
+      const second = lingering.write(post!, { lingerMs: 20 });
+      time.advance(500); // the running flush takes longer than the post's bound
+      await first;
+      // 20 ms from the flush's end, for the posts it answered to send their next chunks
+      expect(time.live()).toEqual([20]);
+      time.advance(20);
+      await second;
+      expect(inserts()).toEqual({ inserts: 2, rows: 60 });
+    });
+
     it('writes every lingering batch at once when flushed (shutdown)', async () => {
       const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
       const batches = await Promise.all(

@@ -51,6 +51,13 @@ export interface WriteOptions {
    */
   linger?: boolean;
   /**
+   * Wait for company at most this long (ms) instead of the writer's `lingerMs` (0: never
+   * waits), counted from the end of the flush running when it arrived, if any; the count
+   * bound (`lingerMessages`) still flushes earlier. HTTP posts use a short one, so that
+   * concurrent posts' chunks share one insert rather than one insert a post.
+   */
+  lingerMs?: number;
+  /**
    * The batch's place in an ordered series (an HTTP post's chunks, one object per post):
    * when a flush holding a batch of the series fails, the series' batches still queued
    * behind it are refused with the same error, unwritten. Their caller retries them after
@@ -91,7 +98,10 @@ export const DEFAULT_LINGER = { messages: 20_000, ms: 200 } as const;
 interface Pending {
   batch: PreparedBatch;
   since: number;
-  linger: boolean;
+  /** How long it may wait for company; 0: it starts the next flush as soon as one may run. */
+  lingerMs: number;
+  /** Its wait counts from the end of the flush it queued behind (a write's own `lingerMs`). */
+  afterFlush: boolean;
   series: object | undefined;
   resolve(): void;
   reject(error: unknown): void;
@@ -131,6 +141,7 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   /** The batches of the flush running now. */
   let inFlight: Pending[] = [];
   let cancelTimer: (() => void) | undefined;
+  let lastFlushEnd = -Infinity;
 
   /** Flushes when the queue is due; otherwise makes sure a timer fires when it will be. */
   function schedule(): void {
@@ -140,17 +151,27 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
       return;
     }
     if (queue.length === 0) return;
-    const waited = clock.now() - queue[0]!.since;
-    // a batch that does not linger starts the next flush as soon as one may run
-    const urgent = queue.some((pending) => !pending.linger);
-    if (urgent || queuedMessages >= lingerMessages || waited >= lingerMs) {
+    // the batch whose wait ends first decides when the flush starts
+    const dueIn = Math.min(...queue.map(dueAt)) - clock.now();
+    if (dueIn <= 0 || queuedMessages >= lingerMessages) {
       void drain();
       return;
     }
-    cancelTimer ??= clock.setTimer(() => {
+    cancelTimer?.();
+    cancelTimer = clock.setTimer(() => {
       cancelTimer = undefined;
       schedule();
-    }, lingerMs - waited);
+    }, dueIn);
+  }
+
+  /**
+   * When a batch stops waiting. An HTTP chunk queued behind a flush waits from that flush's
+   * end: the posts that flush answers are the company it waits for (their clients' next
+   * posts), so concurrent posts fall into step and share inserts instead of alternating.
+   */
+  function dueAt(pending: Pending): number {
+    const from = pending.afterFlush ? Math.max(pending.since, lastFlushEnd) : pending.since;
+    return from + pending.lingerMs;
   }
 
   async function runTask(task: () => Promise<void>): Promise<void> {
@@ -185,6 +206,7 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
     }
     inFlight = [];
     flushing = false;
+    lastFlushEnd = clock.now();
     schedule();
   }
 
@@ -379,16 +401,18 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
         resolve = res;
         reject = rej;
       });
-      const linger = writeOptions?.linger === true;
+      const waits = writeOptions?.lingerMs ?? (writeOptions?.linger === true ? lingerMs : 0);
       const series = writeOptions?.series;
-      queue.push({ batch, since: clock.now(), linger, series, resolve, reject, written });
+      const afterFlush = writeOptions?.lingerMs !== undefined;
+      const since = clock.now();
+      queue.push({ batch, since, lingerMs: waits, afterFlush, series, resolve, reject, written });
       queuedMessages += batch.messages.length;
       schedule();
       return written;
     },
     async flush() {
       const all = [...inFlight, ...queue];
-      for (const pending of queue) pending.linger = false;
+      for (const pending of queue) pending.lingerMs = 0;
       schedule();
       // each write's own promise says how it went; this one only waits for them
       await Promise.all(all.map((pending) => pending.written.catch(() => undefined)));
