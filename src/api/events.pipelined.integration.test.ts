@@ -190,38 +190,68 @@ describe('POST /v1/events: concurrent posts share an insert (DRIFTWATCH_INGEST_H
       }),
     ).join('\n');
 
-  it("joins two posts' chunks into one insert, each answered once its events are stored", async () => {
+  it('joins the post waiting behind an insert with the next one, each answered once its events are stored', async () => {
     const metrics = createIngestMetrics();
-    // The flush starts when both posts' 20 messages wait (the count bound), not on a timer;
-    // the posts' linger (1 s) only has to outlast the second post's arrival.
-    const writer = createEventWriter(store, { metrics, lingerMessages: 20 });
+    // the first insert into events is held until released, so that post 1 queues behind it
+    let release!: () => void;
+    const until = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    const gated: Store = {
+      ...store,
+      async insertRowBinary(target, columns, structure, data, settings) {
+        if (target === 'events' && !held) {
+          held = true;
+          await until;
+        }
+        return store.insertRowBinary(target, columns, structure, data, settings);
+      },
+    };
+    const writer = createEventWriter(gated, { metrics, lingerMessages: 20 });
+    const writes: (() => void)[] = [];
+    const nextWrite = () => new Promise<void>((resolve) => writes.push(resolve));
+    const watched: EventWriter = {
+      ...writer,
+      write(batch, options) {
+        writes.shift()?.();
+        return writer.write(batch, options);
+      },
+    };
     const app = buildApp({
-      store,
-      writer,
+      store: gated,
+      writer: watched,
       metrics: createIngestMetrics(),
       monitors: () => [],
       ingest: loadIngestConfig({ DRIFTWATCH_INGEST_HTTP_LINGER_MS: '1000' }),
     });
+    const post = (offset: number) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/events?type=prediction',
+        headers: { 'content-type': 'application/x-ndjson' },
+        payload: small(offset),
+      });
     try {
-      const responses = await Promise.all(
-        [0, 10].map((offset) =>
-          app.inject({
-            method: 'POST',
-            url: '/v1/events?type=prediction',
-            headers: { 'content-type': 'application/x-ndjson' },
-            payload: small(offset),
-          }),
-        ),
-      );
+      // post 0 alone is written at once (no company), and held; post 1 queues behind it
+      let written = nextWrite();
+      const first = post(0);
+      await written;
+      written = nextWrite();
+      const second = post(10);
+      await written;
+      release();
+      // post 1 waits (up to 1 s from that insert's end) for post 2, sent once post 0 is answered;
+      // the count bound (20) then writes both at once. Without the wait post 1 went alone.
+      const responses = [await first];
+      responses.push(...(await Promise.all([second, post(20)])));
       for (const response of responses) {
         expect(response.statusCode).toBe(200);
         expect(response.json()).toMatchObject({ accepted: 10, rejected: 0, duplicates: 0 });
       }
-      expect(metrics.snapshot().event_inserts).toEqual({ inserts: 1, rows: 20 });
+      expect(metrics.snapshot().event_inserts).toEqual({ inserts: 2, rows: 30 });
       const [stored] = await store.query<{ n: number }>(
         "SELECT count() AS n FROM events WHERE startsWith(event_id, 'c')",
       );
-      expect(Number(stored!.n)).toBe(20);
+      expect(Number(stored!.n)).toBe(30);
     } finally {
       await app.close();
     }

@@ -468,6 +468,24 @@ describe('the event writer on embedded ClickHouse', () => {
       expect(inserts()).toEqual({ inserts: 2, rows: 60 });
     });
 
+    it('does not make a lone post wait: with no other post to share with, its chunks are written at once', async () => {
+      const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
+      const [one, two] = await Promise.all([
+        prepare(messages('linger-alone', ids(0, 30))),
+        prepare(messages('linger-alone', ids(30, 60))),
+      ]);
+      const post = {};
+      const written = [
+        lingering.write(one!, { series: post, lingerMs: 200 }),
+        lingering.write(two!, { series: post, lingerMs: 200 }),
+      ];
+      // no timer: nothing waits for company that is not there (the clock never moves here)
+      expect(time.live()).toEqual([]);
+      await Promise.all(written);
+      expect(inserts().rows).toBe(60);
+      expect(time.live()).toEqual([]);
+    });
+
     it('writes every lingering batch at once when flushed (shutdown)', async () => {
       const { writer: lingering, time, inserts } = lingeringWriter(10_000, 200);
       const batches = await Promise.all(

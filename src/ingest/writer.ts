@@ -165,6 +165,15 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
   }
 
   /**
+   * Whether a write of `series` has others to share an insert with: a batch of another
+   * series (another post, a Kafka batch) in the flush running now or waiting in the queue.
+   */
+  function hasCompany(series: object | undefined): boolean {
+    const other = (pending: Pending) => series === undefined || pending.series !== series;
+    return inFlight.some(other) || queue.some(other);
+  }
+
+  /**
    * When a batch stops waiting. An HTTP chunk queued behind a flush waits from that flush's
    * end: the posts that flush answers are the company it waits for (their clients' next
    * posts), so concurrent posts fall into step and share inserts instead of alternating.
@@ -401,9 +410,12 @@ export function createEventWriter(store: Store, options: WriterOptions): EventWr
         resolve = res;
         reject = rej;
       });
-      const waits = writeOptions?.lingerMs ?? (writeOptions?.linger === true ? lingerMs : 0);
       const series = writeOptions?.series;
       const afterFlush = writeOptions?.lingerMs !== undefined;
+      // a write's own bound (an HTTP chunk) waits only where there is company to wait for:
+      // a lone client's post, or its next chunk behind its own first, is written at once
+      const own = afterFlush && hasCompany(series) ? (writeOptions?.lingerMs ?? 0) : 0;
+      const waits = afterFlush ? own : writeOptions?.linger === true ? lingerMs : 0;
       const since = clock.now();
       queue.push({ batch, since, lingerMs: waits, afterFlush, series, resolve, reject, written });
       queuedMessages += batch.messages.length;
