@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRandom } from '../demo/random.js';
 import { distanceBrackets, type Cell } from './cells.js';
 import { finerCellsOf, intervalsToRefine, ksTargets, replaceRefined } from './narrowing.js';
+import { plainKsD } from '../stats/plainKs.testing.js';
 
 /** Cells as the summaries make them: values grouped by a monotone bucket of width `width`. */
 function bucketed(values: readonly number[], width: number): Cell[] {
@@ -17,21 +18,6 @@ function bucketed(values: readonly number[], width: number): Cell[] {
     } else cells.set(key, { count: 1, sum: v, min: v, max: v });
   }
   return [...cells.values()];
-}
-
-function ksD(a: number[], b: number[]): number {
-  const x = [...a].sort((p, q) => p - q);
-  const y = [...b].sort((p, q) => p - q);
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < x.length && j < y.length) {
-    const v = Math.min(x[i] ?? Infinity, y[j] ?? Infinity);
-    while (i < x.length && x[i] === v) i += 1;
-    while (j < y.length && y[j] === v) j += 1;
-    d = Math.max(d, Math.abs(i / x.length - j / y.length));
-  }
-  return d;
 }
 
 describe('narrowing a KS bracket from finer cells', () => {
@@ -54,7 +40,7 @@ describe('narrowing a KS bracket from finer cells', () => {
       const finerB = replaceRefined(cellsB, intervalsB, finerCellsOf(b, intervalsB));
       if (!finerA || !finerB) throw new Error('finer cells do not add up');
       const after = distanceBrackets(finerA, finerB)?.ks;
-      const exact = ksD(a, b);
+      const exact = plainKsD(a, b);
       expect(after?.lower).toBeLessThanOrEqual(exact + 1e-12);
       expect(after?.upper).toBeGreaterThanOrEqual(exact - 1e-12);
       expect(after!.upper - after!.lower).toBeLessThanOrEqual(before.upper - before.lower + 1e-12);

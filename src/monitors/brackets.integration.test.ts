@@ -13,6 +13,7 @@ import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
 import { windowEndingAt } from '../timeWindow.js';
 import { type CheckResult } from './checkResult.js';
+import { plainKsD } from '../stats/plainKs.testing.js';
 
 /**
  * The exactness contract on the monitor path: a window read from summaries, on data chosen
@@ -170,7 +171,10 @@ describe('brackets from summaries contain the exact values', () => {
   });
 
   it('recomputes exactly a verdict whose bracket straddles its threshold', async () => {
-    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const d = plainKsD(
+      valuesOf('located', 'all', 'reference'),
+      valuesOf('located', 'all', 'current'),
+    );
     // just below the exact D: the bracket straddles it, the exact value breaches it
     fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d - 1e-9).toPrecision(17)));
     const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
@@ -201,7 +205,10 @@ describe('brackets from summaries contain the exact values', () => {
 
   // first: no hour's finer cells are built yet (the builder runs in the next test)
   it('narrows straddling verdicts from raw events of an hour not built: the same statuses as the exact values, brackets containing them', async () => {
-    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const d = plainKsD(
+      valuesOf('located', 'all', 'reference'),
+      valuesOf('located', 'all', 'current'),
+    );
     for (const offset of [-1e-3, -1e-4, 1e-4, 1e-3]) {
       fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + offset).toPrecision(17)));
       const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
@@ -241,7 +248,10 @@ describe('brackets from summaries contain the exact values', () => {
   // last: it deletes the window's raw events
   // still before the build: within the fallback's limit the exact fallback is cheaper than counting the whole window raw
   it('sends straddling verdicts of a window with no hour built to the exact fallback, saying why', async () => {
-    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const d = plainKsD(
+      valuesOf('located', 'all', 'reference'),
+      valuesOf('located', 'all', 'current'),
+    );
     fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
     const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -279,7 +289,10 @@ describe('brackets from summaries contain the exact values', () => {
       minEvents: 1,
     });
     expect(built).toMatchObject({ built: 1, rebuilt: 0, events: events.length });
-    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const d = plainKsD(
+      valuesOf('located', 'all', 'reference'),
+      valuesOf('located', 'all', 'current'),
+    );
     const key = (r: CheckResult) => `${r.checkId} ${r.feature} ${r.sliceValue}`;
     const cases: { offset: number; statuses: Map<string, string> }[] = [];
     const options = { now: W.end, persist: false } as const;
@@ -324,7 +337,10 @@ describe('brackets from summaries contain the exact values', () => {
 
   // after the raw events are gone: only the report is compared (the exact path is the one above)
   it('leaves straddling verdicts to the exact fallback, saying why, when the window reaches past the finer cells kept', async () => {
-    const d = ksD(valuesOf('located', 'all', 'reference'), valuesOf('located', 'all', 'current'));
+    const d = plainKsD(
+      valuesOf('located', 'all', 'reference'),
+      valuesOf('located', 'all', 'current'),
+    );
     fs.writeFileSync(path.join(dir, 'hard.yaml'), YAML((d + 1e-3).toPrecision(17)));
     const loaded = loadMonitorFile(path.join(dir, 'hard.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -368,7 +384,7 @@ describe('brackets from summaries contain the exact values', () => {
   ) {
     switch (metric) {
       case 'ks':
-        return ksD(reference, current);
+        return plainKsD(reference, current);
       case 'wasserstein_normed': {
         const sd = standardDeviation(reference);
         return sd > 0 ? wasserstein(reference, current) / sd : undefined;
@@ -405,19 +421,6 @@ describe('brackets from summaries contain the exact values', () => {
     }
   }
 });
-
-function ksD(a: number[], b: number[]): number {
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < a.length && j < b.length) {
-    const x = Math.min(a[i] ?? Infinity, b[j] ?? Infinity);
-    while (i < a.length && a[i] === x) i += 1;
-    while (j < b.length && b[j] === x) j += 1;
-    d = Math.max(d, Math.abs(i / a.length - j / b.length));
-  }
-  return d;
-}
 
 function wasserstein(a: number[], b: number[]): number {
   const all = [...a, ...b].sort((x, y) => x - y);

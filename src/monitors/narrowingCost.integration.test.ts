@@ -11,6 +11,7 @@ import type { CheckResult } from './checkResult.js';
 import { evaluateMonitorWindow, prepareMonitor } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
+import { plainKsD } from '../stats/plainKs.testing.js';
 
 /**
  * Narrowing's cost rule hour by hour (narrowingCost.ts), against an embedded ClickHouse: a
@@ -95,7 +96,7 @@ describe('narrowing hour by hour against the exact fallback’s cost', () => {
 
   /** The window run narrowed and with the exact fallback only, its threshold at the exact D + 1e-4. */
   async function runBoth(model: string) {
-    const plan = planOf(model, ksD(baseline, current.get(model) ?? []) + 1e-4);
+    const plan = planOf(model, plainKsD(baseline, current.get(model) ?? []) + 1e-4);
     const options = { now: W.end, persist: false } as const;
     const run = await evaluateMonitorWindow(store, plan, W, options);
     const exact = await evaluateMonitorWindow(store, plan, W, { ...options, narrowing: false });
@@ -133,16 +134,3 @@ describe('narrowing hour by hour against the exact fallback’s cost', () => {
     });
   });
 });
-
-function ksD(a: number[], b: number[]): number {
-  let i = 0;
-  let j = 0;
-  let d = 0;
-  while (i < a.length && j < b.length) {
-    const x = Math.min(a[i] ?? Infinity, b[j] ?? Infinity);
-    while (i < a.length && a[i] === x) i += 1;
-    while (j < b.length && b[j] === x) j += 1;
-    d = Math.max(d, Math.abs(i / a.length - j / b.length));
-  }
-  return d;
-}
