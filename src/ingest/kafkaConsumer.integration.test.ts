@@ -10,7 +10,7 @@ import {
 } from '../../test/helpers/kafka.js';
 import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
-import type { Store } from '../store/clickhouse.js';
+import { storeError, type Store } from '../store/clickhouse.js';
 import { createKafkaIngest, type KafkaIngest, type KafkaIngestOptions } from './kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 import { createEventWriter } from './writer.js';
@@ -29,6 +29,7 @@ const SCENARIOS = [
   'replay',
   'stopcommit',
   'linger',
+  'order',
 ] as const;
 
 function topicsOf(scenario: string) {
@@ -296,6 +297,63 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       await admin.disconnect();
     }
   }
+
+  it("stores a partition's events in its order when a write fails: an event repeated by a later batch keeps the earlier batch's copy", async () => {
+    // the first insert into events waits until released, then fails as a lost connection does
+    let release!: () => void;
+    const until = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
+    let failed = false;
+    const gated: Store = {
+      ...store,
+      async insertRowBinary(target, columns, structure, data, settings) {
+        if (target === 'events' && !failed) {
+          entered = true;
+          await until;
+          failed = true;
+          throw storeError('insert into events', new Error('socket hang up (test)'));
+        }
+        return store.insertRowBinary(target, columns, structure, data, settings);
+      },
+    };
+    const metrics = createIngestMetrics();
+    const real = createEventWriter(gated, { metrics, lingerMs: 10 });
+    let handed = 0;
+    const counting = {
+      write(batch: Parameters<typeof real.write>[0], options?: Parameters<typeof real.write>[1]) {
+        handed += 1;
+        return real.write(batch, options);
+      },
+      flush: () => real.flush(),
+    };
+    const topic = topicsOf('order').predictions;
+    const copy = (score: number, id = 'order-1') =>
+      JSON.stringify({ ...JSON.parse(prediction('order', 1)), event_id: id, score });
+    await startIngest('order', metrics, { writer: counting });
+    // batch 1: the event's first copy; its insert is held, then fails
+    await producer.send({ topic, messages: [{ key: 'k', value: copy(0.1) }] });
+    await waitFor(async () => entered);
+    // batch 2, same partition (same key): a second copy of it, and one more event
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'k', value: copy(0.9) },
+        { key: 'k', value: copy(0.5, 'order-2') },
+      ],
+    });
+    await waitFor(async () => handed >= 2);
+    release();
+    await waitFor(async () => (await stored('order')) === 2);
+    const rows = await store.query<{ event_id: string; score: number }>(
+      "SELECT event_id, score FROM events FINAL WHERE model = 'order' ORDER BY event_id",
+    );
+    // before, batch 2 was written while batch 1 backed off: the later copy (0.9) was stored
+    expect(rows).toEqual([
+      { event_id: 'order-1', score: 0.1 },
+      { event_id: 'order-2', score: 0.5 },
+    ]);
+    expect(failed).toBe(true);
+  });
 
   it('shares the partitions between two consumers of one group', async () => {
     const a = createIngestMetrics();

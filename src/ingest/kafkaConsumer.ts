@@ -109,6 +109,14 @@ const CLIENT_RETRY = { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 }
  * dead-lettered whole and committed past. Lag and stalls come from the group's lag monitor,
  * which reads the brokers on a timer and a client of its own, whatever this consumer's state.
  */
+/** A batch's write as the partition's next batch sees it. */
+interface PartitionWrite {
+  /** It has failed at least once and not yet settled. */
+  failing: boolean;
+  /** Resolves once it is written, or given up (stopping, rebalanced). */
+  settled: Promise<void>;
+}
+
 export function createKafkaIngest(
   store: Store,
   metrics: IngestMetrics,
@@ -159,20 +167,33 @@ export function createKafkaIngest(
   const maxPending = options.maxPendingMessages ?? DEFAULT_MAX_PENDING;
   let pendingMessages = 0;
   const pendingByPartition = new Map<string, Promise<boolean>>();
+  /** Each partition's last batch handed to the writer, and its series there. */
+  const lastWriteByPartition = new Map<string, PartitionWrite>();
+  const seriesByPartition = new Map<string, object>();
   let lastFailure: string | undefined;
   let state: 'stopped' | 'running' | 'crashed' = 'stopped';
   let crash: string | undefined;
   let stopped: Promise<void> | undefined;
 
+  /**
+   * Writes a batch, retrying while the store refuses it. `own` and `earlier` are this batch's
+   * and the previous batch's of its partition: once a batch has failed, the partition's later
+   * batches write (and retry) only after it has settled, so a later batch's copy of an event
+   * is never stored before the earlier batch's own (the writer refuses the later batches
+   * queued behind a failed flush: their `series` is the partition).
+   */
   async function writeWithRetry(
     payload: EachBatchPayload,
     write: () => Promise<void>,
+    own: PartitionWrite,
+    earlier: PartitionWrite | undefined,
   ): Promise<boolean> {
     let failures = 0;
     let waiting = false;
     try {
       for (;;) {
         try {
+          if (earlier?.failing || failures > 0) await earlier?.settled;
           await write();
           if (waiting) {
             lastFailure = undefined;
@@ -180,6 +201,7 @@ export function createKafkaIngest(
           }
           return true;
         } catch (error) {
+          own.failing = true;
           const retriable = error instanceof DriftwatchError && error.retriable;
           lastFailure = errorMessage(error);
           metrics.recordRetry('kafka');
@@ -251,12 +273,27 @@ export function createKafkaIngest(
     const earlier = pendingByPartition.get(key) ?? Promise.resolve(true);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     pendingMessages += messages.length;
+    const earlierWrite = lastWriteByPartition.get(key);
+    let settle!: () => void;
+    const own: PartitionWrite = {
+      failing: false,
+      settled: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    lastWriteByPartition.set(key, own);
+    const series = seriesByPartition.get(key) ?? {};
+    seriesByPartition.set(key, series);
     const task: Promise<boolean> = (async (): Promise<boolean> => {
       try {
         // Lingers (fewer, larger inserts) unless stopping: a stop flushes what waits.
-        const written = await writeWithRetry(payload, () =>
-          writer.write(prepared, { linger: !stopping }),
-        );
+        const written = await writeWithRetry(
+          payload,
+          () => writer.write(prepared, { linger: !stopping, series }),
+          own,
+          earlierWrite,
+        ).finally(() => {
+          settle();
+          if (lastWriteByPartition.get(key) === own) lastWriteByPartition.delete(key);
+        });
         // Stopping or rebalanced: not committed, so redelivered; dedup absorbs it.
         if (!(await earlier) || !written) return false;
         metrics.recordBatch(prepared, 'kafka');
