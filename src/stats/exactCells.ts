@@ -538,6 +538,31 @@ function countPending(
 }
 
 /**
+ * The power of two a group's values are scaled down by before their deviations are squared
+ * (that of its largest magnitude, bounded), so that nothing overflows or vanishes; exact.
+ * 0 for a group of zeros. The spread's SQL second passes (profileQueries.ts,
+ * driftQueries.ts) and populationStdDevOfValues share it.
+ */
+export function spreadExponent(largestMagnitude: number): number {
+  if (largestMagnitude === 0) return 0;
+  return Math.max(-1000, Math.min(1000, Math.round(Math.log2(largestMagnitude))));
+}
+
+/**
+ * numpy's corrected two-pass form from the sums of n scaled deviations d and of d²:
+ * sqrt((Σd² − (Σd)²/n) / n), scaled back up by 2^exponent (spreadExponent).
+ */
+export function spreadFromDeviations(
+  n: number,
+  squares: number,
+  deviations: number,
+  exponent: number,
+): number {
+  const variance = (squares - (deviations * deviations) / n) / n;
+  return Math.sqrt(Math.max(0, variance)) * 2 ** exponent;
+}
+
+/**
  * The population standard deviation (numpy's std, ddof 0) of values in any order: the mean
  * by a compensated sum, then the corrected two-pass form Σd² − (Σd)²/n (which also takes out
  * what rounding is left in the mean), so that values far from zero with a small spread
@@ -551,7 +576,7 @@ export function populationStdDevOfValues(
   const n = arrays.reduce((total, values) => total + values.length, 0);
   if (n === 0) return Number.NaN;
   if (largestMagnitude === 0) return 0;
-  const exponent = Math.max(-1000, Math.min(1000, Math.round(Math.log2(largestMagnitude))));
+  const exponent = spreadExponent(largestMagnitude);
   const down = 2 ** -exponent;
   // Neumaier sums kept in locals (this loop reads every reference value twice)
   let sum = 0;
@@ -578,6 +603,5 @@ export function populationStdDevOfValues(
       squares = next;
     }
   }
-  const variance = (squares + squaresLost - (deviations * deviations) / n) / n;
-  return Math.sqrt(Math.max(0, variance)) * 2 ** exponent;
+  return spreadFromDeviations(n, squares + squaresLost, deviations, exponent);
 }

@@ -1,4 +1,5 @@
 import { binQuantileLevels } from '../stats/bins.js';
+import { spreadExponent, spreadFromDeviations } from '../stats/exactCells.js';
 import { queryArrowBatches, type QueryParams, type Store } from './clickhouse.js';
 
 /**
@@ -122,8 +123,7 @@ async function referenceSpreads(
   for (const row of profile) {
     if (row.n === 0 || row.min === null || row.max === null) continue;
     const largest = Math.max(Math.abs(row.min), Math.abs(row.max));
-    const exponent =
-      largest === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
+    const exponent = spreadExponent(largest);
     centres.set(`${row.slice}\u0002${row.feature}`, {
       exponent,
       scaledMean: row.mean * 2 ** -exponent,
@@ -160,8 +160,10 @@ async function referenceSpreads(
       const own = slice === ALL_SLICES;
       const squares = Number(own ? allSquares : sliceSquares);
       const deviations = Number(own ? allSum : sliceSum);
-      const variance = Math.max(0, (squares - (deviations * deviations) / count) / count);
-      spreads.set(`${slice}\u0002${i}`, Math.sqrt(variance) * 2 ** centre.exponent);
+      spreads.set(
+        `${slice}\u0002${i}`,
+        spreadFromDeviations(count, squares, deviations, centre.exponent),
+      );
     });
   }
   return spreads;

@@ -1,4 +1,5 @@
 import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import { spreadExponent, spreadFromDeviations } from '../stats/exactCells.js';
 import {
   MISSING_SLICE_VALUE,
   OTHER_SLICE_VALUE,
@@ -208,7 +209,7 @@ async function querySpreads(
   if (kept.length === 0) return spreads;
   const exponents = kept.map((g) => {
     const largest = Math.max(Math.abs(Number(g.lo)), Math.abs(Number(g.hi)));
-    return largest === 0 ? 0 : Math.max(-1000, Math.min(1000, Math.round(Math.log2(largest))));
+    return spreadExponent(largest);
   });
   const params: QueryParams = {
     names,
@@ -237,8 +238,7 @@ async function querySpreads(
     const n = Number(row.n);
     const squares = Number(row.squares);
     const deviations = Number(row.deviations);
-    const variance = Math.max(0, (squares - (deviations * deviations) / n) / n);
-    spreads.set(row.id, Math.sqrt(variance) * 2 ** (exponentOf.get(row.id) ?? 0));
+    spreads.set(row.id, spreadFromDeviations(n, squares, deviations, exponentOf.get(row.id) ?? 0));
   }
   return spreads;
 }
