@@ -5,7 +5,7 @@ import { testPrediction, toPredictionRow } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
 import { createRandom } from '../demo/random.js';
 import { plainKsD } from '../stats/plainKs.testing.js';
-import type { Store } from '../store/clickhouse.js';
+import { toClickHouseTime, type Store } from '../store/clickhouse.js';
 import { buildFinerHour, listFinerHoursToBuild } from '../store/finerCells.js';
 import { insertFeatureFrames, rebuildSummaries } from '../store/summaryQueries.js';
 import { windowEndingAt } from '../timeWindow.js';
@@ -45,10 +45,7 @@ describe('finer cells after a summaries rebuild', () => {
         event_id: `${MODEL}-${i}`,
         model: MODEL,
         prediction_id: `${MODEL}-p${i}`,
-        ts: new Date(W.start.getTime() + Math.floor((i * HOUR) / EVENTS))
-          .toISOString()
-          .replace('T', ' ')
-          .replace('Z', ''),
+        ts: toClickHouseTime(new Date(W.start.getTime() + Math.floor((i * HOUR) / EVENTS))),
         features: { x },
       });
     });
@@ -72,10 +69,7 @@ checks:
     plan = loaded.plan;
     await prepareMonitor(store, plan, W);
     // ingested yesterday: what a rebuild replays (events ingested today keep the views' rows)
-    const yesterday = new Date(Date.now() - 86_400_000)
-      .toISOString()
-      .replace('T', ' ')
-      .replace('Z', '');
+    const yesterday = toClickHouseTime(new Date(Date.now() - 86_400_000));
     await store.insert(
       'events',
       rows.map((row) => ({ ...toPredictionRow(row), ingested_at: yesterday })),
