@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeFailingFirstInsert } from '../../test/helpers/flakyStore.js';
+import { storeFailingFirstInsert, storeHoldingFirstInsert } from '../../test/helpers/flakyStore.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import { loadIngestConfig } from '../config/config.js';
 import { DriftwatchError } from '../errors.js';
@@ -195,17 +195,7 @@ describe('POST /v1/events: concurrent posts share an insert (DRIFTWATCH_INGEST_H
     // the first insert into events is held until released, so that post 1 queues behind it
     let release!: () => void;
     const until = new Promise<void>((resolve) => (release = resolve));
-    let held = false;
-    const gated: Store = {
-      ...store,
-      async insertRowBinary(target, columns, structure, data, settings) {
-        if (target === 'events' && !held) {
-          held = true;
-          await until;
-        }
-        return store.insertRowBinary(target, columns, structure, data, settings);
-      },
-    };
+    const gated = storeHoldingFirstInsert(store, 'events', until, { fail: false }).store;
     const writer = createEventWriter(gated, { metrics, lingerMessages: 20 });
     const writes: (() => void)[] = [];
     const nextWrite = () => new Promise<void>((resolve) => writes.push(resolve));

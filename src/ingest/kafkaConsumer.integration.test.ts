@@ -10,7 +10,8 @@ import {
 } from '../../test/helpers/kafka.js';
 import { eventsAcrossMonths, poisonCases, validPrediction } from '../../test/helpers/poison.js';
 import { openTestStore } from '../../test/helpers/store.js';
-import { storeError, type Store } from '../store/clickhouse.js';
+import { storeHoldingFirstInsert } from '../../test/helpers/flakyStore.js';
+import type { Store } from '../store/clickhouse.js';
 import { createKafkaIngest, type KafkaIngest, type KafkaIngestOptions } from './kafkaConsumer.js';
 import { createIngestMetrics, type IngestMetrics } from './metrics.js';
 import { createEventWriter } from './writer.js';
@@ -302,22 +303,9 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     // the first insert into events waits until released, then fails as a lost connection does
     let release!: () => void;
     const until = new Promise<void>((resolve) => (release = resolve));
-    let entered = false;
-    let failed = false;
-    const gated: Store = {
-      ...store,
-      async insertRowBinary(target, columns, structure, data, settings) {
-        if (target === 'events' && !failed) {
-          entered = true;
-          await until;
-          failed = true;
-          throw storeError('insert into events', new Error('socket hang up (test)'));
-        }
-        return store.insertRowBinary(target, columns, structure, data, settings);
-      },
-    };
+    const gated = storeHoldingFirstInsert(store, 'events', until, { fail: true });
     const metrics = createIngestMetrics();
-    const real = createEventWriter(gated, { metrics, lingerMs: 10 });
+    const real = createEventWriter(gated.store, { metrics, lingerMs: 10 });
     let handed = 0;
     const counting = {
       write(batch: Parameters<typeof real.write>[0], options?: Parameters<typeof real.write>[1]) {
@@ -332,7 +320,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
     const ingest = await startIngest('order', metrics, { writer: counting });
     // batch 1: the event's first copy; its insert is held, then fails
     await producer.send({ topic, messages: [{ key: 'k', value: copy(0.1) }] });
-    await waitFor(async () => entered);
+    await waitFor(async () => gated.entered());
     // batch 2, same partition (same key): a second copy of it, and one more event
     await producer.send({
       topic,
@@ -352,7 +340,7 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
       { event_id: 'order-1', score: 0.1 },
       { event_id: 'order-2', score: 0.5 },
     ]);
-    expect(failed).toBe(true);
+    expect(gated.failed()).toBe(true);
     // its consumer leaves the group now: the next tests' groups settle on a quieter broker
     await ingest.stop();
   });
