@@ -348,11 +348,16 @@ describe('Kafka ingestion through a real Kafka-protocol broker', () => {
   it('shares the partitions between two consumers of one group', async () => {
     const a = createIngestMetrics();
     const b = createIngestMetrics();
-    const [first, second] = await Promise.all([startIngest('group', a), startIngest('group', b)]);
-    // the group has settled on two members when each holds partitions (a fixed wait of 4 s
-    // was too short on a loaded machine: one member still held them all)
+    // One member joins and takes every partition, then the second joins and the group
+    // rebalances onto both: the path a scaled-out deployment takes. (Both joining at once
+    // raced the mock coordinator's join rounds: on a loaded machine the group sometimes had
+    // not settled after 30 s.) Settled means each member holds partitions.
+    const first = await startIngest('group', a);
+    await waitFor(async () => first.progress().partitions.length > 0, 60_000);
+    const second = await startIngest('group', b);
     await waitFor(
       async () => first.progress().partitions.length > 0 && second.progress().partitions.length > 0,
+      60_000,
     );
     await produce('group', 0, 2000);
     await waitFor(async () => (await stored('group')) >= 2000);
