@@ -117,6 +117,16 @@ interface PartitionWrite {
   settled: Promise<void>;
 }
 
+/** What the consumer keeps for one partition it has fetched from (key `topic/partition`). */
+interface PartitionInHand {
+  /** Its last batch's whole task (written, then committed after the earlier ones), if any. */
+  pending?: Promise<boolean>;
+  /** Its last batch handed to the writer, while that write has not settled. */
+  lastWrite?: PartitionWrite;
+  /** Its series in the writer: batches queued behind a failed flush of it are refused. */
+  series: object;
+}
+
 export function createKafkaIngest(
   store: Store,
   metrics: IngestMetrics,
@@ -166,10 +176,14 @@ export function createKafkaIngest(
   let stopping = false;
   const maxPending = options.maxPendingMessages ?? DEFAULT_MAX_PENDING;
   let pendingMessages = 0;
-  const pendingByPartition = new Map<string, Promise<boolean>>();
-  /** Each partition's last batch handed to the writer, and its series there. */
-  const lastWriteByPartition = new Map<string, PartitionWrite>();
-  const seriesByPartition = new Map<string, object>();
+  const partitions = new Map<string, PartitionInHand>();
+  const partitionInHand = (key: string): PartitionInHand => {
+    let partition = partitions.get(key);
+    if (!partition) partitions.set(key, (partition = { series: {} }));
+    return partition;
+  };
+  const pendingTasks = (): Promise<boolean>[] =>
+    [...partitions.values()].flatMap((partition) => (partition.pending ? [partition.pending] : []));
   let lastFailure: string | undefined;
   let state: 'stopped' | 'running' | 'crashed' = 'stopped';
   let crash: string | undefined;
@@ -263,25 +277,24 @@ export function createKafkaIngest(
     );
     const prepared = await prepareBatch(messages);
     while (!stopping && pendingMessages > 0 && pendingMessages + messages.length > maxPending) {
-      await Promise.race([...pendingByPartition.values(), sleep(500)]);
+      await Promise.race([...pendingTasks(), sleep(500)]);
       await payload.heartbeat().catch(() => undefined);
     }
     // A stop waits only for batches already handed over: this one is left uncommitted
     // (redelivered to the next owner) rather than written after the stop returned.
     if (stopping) return;
-    const key = `${batch.topic}/${batch.partition}`;
-    const earlier = pendingByPartition.get(key) ?? Promise.resolve(true);
+    const partition = partitionInHand(`${batch.topic}/${batch.partition}`);
+    const earlier = partition.pending ?? Promise.resolve(true);
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     pendingMessages += messages.length;
-    const earlierWrite = lastWriteByPartition.get(key);
+    const earlierWrite = partition.lastWrite;
     let settle!: () => void;
     const own: PartitionWrite = {
       failing: false,
       settled: new Promise<void>((resolve) => (settle = resolve)),
     };
-    lastWriteByPartition.set(key, own);
-    const series = seriesByPartition.get(key) ?? {};
-    seriesByPartition.set(key, series);
+    partition.lastWrite = own;
+    const { series } = partition;
     const task: Promise<boolean> = (async (): Promise<boolean> => {
       try {
         // Lingers (fewer, larger inserts) unless stopping: a stop flushes what waits.
@@ -292,7 +305,7 @@ export function createKafkaIngest(
           earlierWrite,
         ).finally(() => {
           settle();
-          if (lastWriteByPartition.get(key) === own) lastWriteByPartition.delete(key);
+          if (partition.lastWrite === own) delete partition.lastWrite;
         });
         // Stopping or rebalanced: not committed, so redelivered; dedup absorbs it.
         if (!(await earlier) || !written) return false;
@@ -303,9 +316,9 @@ export function createKafkaIngest(
         pendingMessages -= messages.length;
       }
     })();
-    pendingByPartition.set(key, task);
+    partition.pending = task;
     void task.then(() => {
-      if (pendingByPartition.get(key) === task) pendingByPartition.delete(key);
+      if (partition.pending === task) delete partition.pending;
     });
     // The next fetch of this partition starts after this batch; what is committed is not.
     payload.resolveOffset(batch.lastOffset());
@@ -359,9 +372,10 @@ export function createKafkaIngest(
   async function finishInHand(): Promise<void> {
     if (state === 'running') consumer.pause(topics.map((topic) => ({ topic })));
     await writer.flush();
-    while (pendingByPartition.size > 0) await Promise.all(pendingByPartition.values());
+    for (let tasks = pendingTasks(); tasks.length > 0; tasks = pendingTasks())
+      await Promise.all(tasks);
     await consumer.stop();
-    await Promise.all(pendingByPartition.values());
+    await Promise.all(pendingTasks());
   }
 
   async function stop(): Promise<void> {
