@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { loadLine } from './measure.js';
 
 /**
@@ -31,9 +32,9 @@ const cpuNow = () => {
 function callerOf(stack: string): string {
   const frames = stack.split('\n').slice(2);
   const ours = frames.find(
-    (frame) => frame.includes('/src/') && !frame.includes('/src/store/clickhouse.'),
+    (frame) => /\/(src|dist)\//.test(frame) && !/\/(src|dist)\/store\/clickhouse\./.test(frame),
   );
-  const match = ours ? /at (?:async )?([\w.<>]+) \((.*\/src\/[^:]+)/.exec(ours) : null;
+  const match = ours ? /at (?:async )?([\w.<>]+) \((.*\/(?:src|dist)\/[^:]+)/.exec(ours) : null;
   return match ? `${match[1]} (${path.basename(match[2] ?? '')})` : '?';
 }
 
@@ -49,14 +50,25 @@ export async function runStraddlingPhases(): Promise<void> {
     phases.push({ name, wall: (now.wall - mark.wall) / 1000, cpu: now.cpu - mark.cpu });
     mark = now;
   };
-  const { loadConfig } = await import('../src/config/config.js');
-  const { openStore } = await import('../src/store/clickhouse.js');
-  const { migrate } = await import('../src/store/migrate.js');
-  const monitorFile = await import('../src/monitors/monitorFile.js');
-  const evaluate = await import('../src/monitors/evaluateWindow.js');
-  const { readWindowSamples } = await import('../src/drift/windowSummary.js');
-  const { alertingLater } = await import('../src/alerts/runAlerting.js');
-  const { windowEndingAt } = await import('../src/timeWindow.js');
+  // DRIFTWATCH_BENCH_BUILD: a build's root (its dist/, as the CLI runs it; e.g. another
+  // checkout, to compare); unset: this checkout's sources through tsx
+  const build = process.env.DRIFTWATCH_BENCH_BUILD;
+  const from = async <T>(module: string): Promise<T> =>
+    (await import(
+      build ? pathToFileURL(path.join(build, 'dist', `${module}.js`)).href : `../src/${module}.js`
+    )) as T;
+  const { loadConfig } = await from<typeof import('../src/config/config.js')>('config/config');
+  const { openStore } = await from<typeof import('../src/store/clickhouse.js')>('store/clickhouse');
+  const { migrate } = await from<typeof import('../src/store/migrate.js')>('store/migrate');
+  const monitorFile =
+    await from<typeof import('../src/monitors/monitorFile.js')>('monitors/monitorFile');
+  const evaluate =
+    await from<typeof import('../src/monitors/evaluateWindow.js')>('monitors/evaluateWindow');
+  const { readWindowSamples } =
+    await from<typeof import('../src/drift/windowSummary.js')>('drift/windowSummary');
+  const { alertingLater } =
+    await from<typeof import('../src/alerts/runAlerting.js')>('alerts/runAlerting');
+  const { windowEndingAt } = await from<typeof import('../src/timeWindow.js')>('timeWindow');
   phase('modules loaded (the run command’s imports)');
   const config = loadConfig({
     ...process.env,
