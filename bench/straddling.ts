@@ -17,7 +17,8 @@ import { loadLine } from './measure.js';
  * issue: one monitor of 20 numeric + 5 categorical features × 10 regions, drifted so that
  * the numeric features' KS statistics spread around the check's min_statistic (a few of
  * them inside their brackets' width). Events are generated inside ClickHouse (numbers(),
- * randNormal) into `events`, so every summary view fires as on ingest; the window's closed
+ * seeded normal draws: a hash of each event's number) into `events`, so every summary view
+ * fires as on ingest, and every fill of a size holds the same events; the window's closed
  * hour is then built into finer cells (migration 0015) as the summary reconciler builds
  * it, off the insert path, and the build's CPU and the rows each table holds are printed
  * too (the finer cells' cost).
