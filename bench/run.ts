@@ -105,6 +105,11 @@ const benchmarks: Benchmark[] = [
     name: 'straddling',
     run: async () => (await import('./straddling.js')).runStraddlingBenchmark(),
   },
+  // issue 22.1: where that run's CPU goes, phase by phase and query by query (a filled store)
+  {
+    name: 'straddling-phases',
+    run: async () => (await import('./straddlingPhases.js')).runStraddlingPhases(),
+  },
   { name: 'export', run: async () => (await import('./export.js')).runExportBenchmark() },
   { name: 'alerts', run: async () => (await import('./alerts.js')).runAlertsBenchmark() },
   { name: 'cli', run: async () => (await import('./cli.js')).runCliBenchmark() },

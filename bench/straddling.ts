@@ -17,7 +17,8 @@ import { loadLine } from './measure.js';
  * issue: one monitor of 20 numeric + 5 categorical features × 10 regions, drifted so that
  * the numeric features' KS statistics spread around the check's min_statistic (a few of
  * them inside their brackets' width). Events are generated inside ClickHouse (numbers(),
- * randNormal) into `events`, so every summary view fires as on ingest; the window's closed
+ * seeded normal draws: a hash of each event's number) into `events`, so every summary view
+ * fires as on ingest, and every fill of a size holds the same events; the window's closed
  * hour is then built into finer cells (migration 0015) as the summary reconciler builds
  * it, off the insert path, and the build's CPU and the rows each table holds are printed
  * too (the finer cells' cost).
@@ -44,15 +45,20 @@ function sizesFromEnv(): number[] {
 
 export async function runStraddlingBenchmark(sizes = sizesFromEnv()): Promise<void> {
   const compare = process.env.DRIFTWATCH_BENCH_COMPARE;
+  // DRIFTWATCH_BENCH_DIR keeps the filled store (one directory a size) between runs: the fill
+  // is the slow part, and runs of two builds compare best on the same store
+  const kept = process.env.DRIFTWATCH_BENCH_DIR;
+  const runs = Number(process.env.DRIFTWATCH_BENCH_RUNS ?? RUNS);
   for (const size of sizes) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-straddle-'));
+    const dir = kept
+      ? path.join(kept, `straddling-${size}`)
+      : fs.mkdtempSync(path.join(os.tmpdir(), 'driftwatch-bench-straddle-'));
     try {
-      const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
-      writeMonitor(dir);
-      await fill(dir, size, end);
+      const end = await filledStore(dir, size);
       const builds: [string, string][] = [['this build', ROOT]];
       if (compare) builds.push([`DRIFTWATCH_BENCH_COMPARE (${compare})`, compare]);
-      for (let i = 0; i < RUNS; i += 1) {
+      const verdicts = new Map<string, string>();
+      for (let i = 0; i < runs; i += 1) {
         for (const [label, root] of builds) {
           const run = runCli(root, dir, end);
           console.log(
@@ -60,12 +66,44 @@ export async function runStraddlingBenchmark(sizes = sizesFromEnv()): Promise<vo
               `(user ${run.user.toFixed(2)}, sys ${run.sys.toFixed(2)}), ${run.results} results (${run.status}); ` +
               `narrowing ${JSON.stringify(run.narrowing)}; exactFallback ${JSON.stringify(run.exactFallback)}; ${run.load}`,
           );
+          verdicts.set(label, run.verdicts);
         }
       }
+      if (compare) {
+        const [mine, theirs] = [...verdicts.values()];
+        console.log(
+          mine === theirs
+            ? 'verdicts: every status and value identical between the two builds'
+            : `verdicts DIFFER between the two builds:\n${firstDifference(mine ?? '', theirs ?? '')}`,
+        );
+      }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!kept) fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The store of one size, filled once (kept directories are reused); the window's end. */
+async function filledStore(dir: string, size: number): Promise<Date> {
+  const marker = path.join(dir, 'window-end');
+  if (fs.existsSync(marker)) {
+    console.log(`reusing the store in ${dir}`);
+    return new Date(fs.readFileSync(marker, 'utf8').trim());
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const end = new Date(Math.floor(Date.now() / HOUR) * HOUR - 2 * HOUR);
+  writeMonitor(dir);
+  await fill(dir, size, end);
+  fs.writeFileSync(marker, `${end.toISOString()}\n`);
+  return end;
+}
+
+/** The first result that differs, to read when two builds disagree. */
+function firstDifference(mine: string, theirs: string): string {
+  const a = mine.split('\n');
+  const b = theirs.split('\n');
+  const at = a.findIndex((line, i) => line !== b[i]);
+  return `this build:  ${a[at] ?? '(none)'}\nthe other:   ${b[at] ?? '(none)'}`;
 }
 
 function writeMonitor(dir: string): void {
@@ -183,18 +221,23 @@ async function insertEvents(
   end: Date,
   model = 'straddle-model',
 ): Promise<void> {
-  const numbers = NUMERIC.map((_, i) => `randNormal(${shiftOf(i)}, 1)`).join(', ');
+  // every value a hash of (event number, stream): the same events on every fill, so the
+  // straddling verdicts (and the runs measured over them) are the same from one fill to the next
+  const numbers = NUMERIC.map(
+    (_, i) =>
+      `${shiftOf(i)} + sqrt(-2 * ln(${uniform(2 * i)})) * cos(2 * pi() * ${uniform(2 * i + 1)})`,
+  ).join(', ');
   const strings = CATEGORICAL.map((_, i) =>
     // c0 drifts: one category takes a larger share
     i === 0
-      ? `concat('v', toString(if(rand(${i}) % 10 < 3, 0, rand(${i + 10}) % 6)))`
-      : `concat('v', toString(rand(${i}) % 6))`,
+      ? `concat('v', toString(if(${draw(100 + i)} % 10 < 3, 0, ${draw(110 + i)} % 6)))`
+      : `concat('v', toString(${draw(100 + i)} % 6))`,
   ).join(', ');
   await store.command(
     `INSERT INTO events (kind, event_id, model, ts, prediction_id, score, feature_numbers, feature_strings, feature_nulls, attributes)
      SELECT 'prediction', toString(number), {model:String},
             toDateTime64({start:String}, 3, 'UTC') + toIntervalMillisecond(intDiv(number * 3600000, ${total})),
-            toString(number), rand() / 4294967295,
+            toString(number), ${uniform(200)},
             mapFromArrays({numeric:Array(String)}, [${numbers}]),
             mapFromArrays({categorical:Array(String)}, [${strings}]),
             [], map('region', concat('r', toString(number % ${REGIONS})))
@@ -218,6 +261,18 @@ interface CliRun {
   narrowing: unknown;
   exactFallback: unknown;
   load: string;
+  /** Every result's identity, status and values, one a line: what two builds must agree on. */
+  verdicts: string;
+}
+
+/** A 64-bit hash of (event number, stream): the fill's seeded draw. */
+function draw(stream: number): string {
+  return `cityHash64(number, ${stream})`;
+}
+
+/** A uniform draw in (0, 1) from 53 bits of the hash, never 0 (ln of it is taken). */
+function uniform(stream: number): string {
+  return `((bitShiftRight(${draw(stream)}, 11) + 0.5) / 9007199254740992)`;
 }
 
 /** `driftwatch run --json` of a build (its dist/), wall and CPU by /usr/bin/time. */
@@ -255,7 +310,7 @@ function runCli(root: string, dir: string, end: Date): CliRun {
   const [, user = '0', sys = '0'] = /cpu ([\d.]+) ([\d.]+)/.exec(result.stderr) ?? [];
   const out = JSON.parse(result.stdout) as {
     status: string;
-    results: unknown[];
+    results: Record<string, unknown>[];
     narrowing?: unknown;
     exactFallback?: unknown;
   };
@@ -269,5 +324,11 @@ function runCli(root: string, dir: string, end: Date): CliRun {
     narrowing: out.narrowing ?? null,
     exactFallback: out.exactFallback ?? null,
     load,
+    verdicts: out.results.map(verdictLine).join('\n'),
   };
+}
+
+/** A result as `run --json` prints it: its check, status, values and brackets. */
+function verdictLine(result: Record<string, unknown>): string {
+  return JSON.stringify(result);
 }

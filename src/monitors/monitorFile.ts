@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import cron from 'node-cron';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import {
@@ -17,9 +15,10 @@ import {
 import type { Config } from '../config/config.js';
 import { redactSecrets } from '../observability/logger.js';
 import { baselineColumnNames } from './baselineColumns.js';
-import { checkProblems, checkSchema, planCheck, type ValidCheck } from './checks/checkSpec.js';
+import { checkProblems, planCheck, type ValidCheck } from './checks/checkSpec.js';
 import { checkEntry } from './checks/registry.js';
 import { parseDuration } from './duration.js';
+import { loadMonitorValidator } from './monitorSchema.js';
 import { PREDICTION_FEATURE, type ModelTask } from './modelTask.js';
 import {
   accessErrors,
@@ -60,23 +59,11 @@ export interface MonitorFileError {
 export type MonitorFileResult =
   { ok: true; plan: MonitorPlan } | { ok: false; errors: MonitorFileError[] };
 
-const SCHEMA_PATH = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../schemas/monitor.schema.json',
-);
 let compiledSchema: ValidateFunction | undefined;
 
+/** Compiled once a process; precompiled by the build (monitorSchema.ts). */
 function schemaValidator(): ValidateFunction {
-  if (!compiledSchema) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
-    addFormats.default(ajv);
-    const schema = JSON.parse(fs.readFileSync(SCHEMA_PATH, 'utf8')) as {
-      $defs: Record<string, unknown>;
-    };
-    // The checks are the registry's: the committed file holds the same (a test keeps it so).
-    schema.$defs.check = checkSchema();
-    compiledSchema = ajv.compile(schema);
-  }
+  compiledSchema ??= loadMonitorValidator();
   return compiledSchema;
 }
 

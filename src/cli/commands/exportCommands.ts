@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Command } from 'commander';
-import { extract as extractTar } from 'tar';
 import { DriftwatchError, InputError } from '../../errors.js';
 import { generateSigningKey, loadPublicKey } from '../../exports/signing.js';
 import { fingerprintOf, verifyExport, type VerifyReport } from '../../exports/verifyExport.js';
@@ -174,6 +173,8 @@ async function downloadExport(
     format: request.format,
   });
   if (!response.body) throw new DriftwatchError('DW_INTERNAL', 'the service sent no archive');
+  // tar is loaded only here: every other command skips it
+  const { extract: extractTar } = await import('tar');
   await pipeline(
     Readable.fromWeb(response.body as WebReadableStream),
     extractTar({ cwd: request.outDir, strict: true }),
