@@ -22,6 +22,18 @@ const DOCUMENTS: unknown[] = [
     window: '1h',
     checks: [{ metric: 'psi', features: 'all', warn: 'high' }],
   },
+  // formats (date-time, email, uri): the standalone code must bring ajv-formats' checks along
+  {
+    model: 'm',
+    baseline: { file: 'b.csv' },
+    features: { a: 'numeric' },
+    schedule: '* * * * *',
+    window: '1h',
+    expect_data_from: 'yesterday',
+    alerts: { routes: [{ email: ['not an address'] }] },
+    alertmanager: { main: { url: 'not a uri' } },
+    checks: [{ metric: 'psi', features: 'all', warn: 0.1 }],
+  },
   {
     model: 'm',
     baseline: { file: 'b.csv' },
@@ -60,7 +72,12 @@ describe('the precompiled monitor file validator', () => {
     const compiled = loadMonitorValidator(tempDir('driftwatch-no-validator-'));
     expect((compiled as { schemaHash?: string }).schemaHash).toBeUndefined();
     const verdicts = verdictsOf(loaded);
-    expect(verdicts.map((v) => v.valid)).toEqual([false, false, false, false, true]);
+    expect(verdicts.map((v) => v.valid)).toEqual([false, false, false, false, false, true]);
+    // the formats document fails on its formats, not only on its shape
+    const formats = JSON.stringify(verdicts[4]?.errors ?? []);
+    expect(formats).toMatch(/"format":"date-time"/);
+    expect(formats).toMatch(/"format":"email"/);
+    expect(formats).toMatch(/"format":"uri"/);
     expect(verdicts).toEqual(verdictsOf(compiled));
   });
 
