@@ -323,13 +323,11 @@ async function answerBacktest(
     const { now, ...replay } = options;
     void now; // backtestMonitor's own: the month is past either way
     const backtest = await backtestMonitor(store, monitor, range, undefined, replay);
+    const firedAt = new Map<number, CheckResult[]>();
+    for (const r of backtest.fired)
+      firedAt.set(r.windowEnd.getTime(), [...(firedAt.get(r.windowEnd.getTime()) ?? []), r]);
     return {
-      answers: backtest.windows.map((w) =>
-        answerDigest(
-          w,
-          backtest.fired.filter((r) => r.windowEnd.getTime() === w.end.getTime()),
-        ),
-      ),
+      answers: backtest.windows.map((w) => answerDigest(w, firedAt.get(w.end.getTime()) ?? [])),
       plan: [JSON.stringify(backtest.alerts)],
       fired: backtest.fired.length,
     };
@@ -364,11 +362,13 @@ async function answerBacktest(
       fired: breaches.length,
     };
     answers.push(answerDigest(window, breaches));
-    verdicts.push(verdictDigest(evaluation.results));
+    // every status's digest costs about what the planner does with quiet records: `whole`
+    // (a backtest's work) is left without it, as `full` is
+    if (mode !== 'whole') verdicts.push(verdictDigest(evaluation.results));
   }
   return {
     answers,
-    verdicts,
+    ...(mode !== 'whole' ? { verdicts } : {}),
     ...(planner ? { plan: [JSON.stringify(planner.plan(range))] } : {}),
     fired,
   };
