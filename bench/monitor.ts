@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { replayWindows } from '../src/monitors/backtest.js';
+import {
+  backtestMonitor,
+  replayWindows,
+  type BacktestWindow,
+  type ReplayOptions,
+} from '../src/monitors/backtest.js';
+import { createAlertPlanner } from '../src/alerts/alertPlan.js';
 import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
 import type { TimeWindow } from '../src/timeWindow.js';
@@ -10,7 +16,7 @@ import { backtestWindows } from '../src/monitors/windows.js';
 import { openStore, toClickHouseTime, type Store } from '../src/store/clickhouse.js';
 import { migrate } from '../src/store/migrate.js';
 import { loadLine, mib, peakRssMiB, withHeapPeak } from './measure.js';
-import { type CheckResult } from '../src/monitors/checkResult.js';
+import { type CheckResult, type KeptResult } from '../src/monitors/checkResult.js';
 
 /**
  * Issue 11's monitor benchmark: one monitor of 20 numeric + 5 categorical features × 10
@@ -220,13 +226,17 @@ function bracketLine(results: readonly CheckResult[]): string {
  * The month's 5-minute windows replayed as `driftwatch backtest` does; the first `days`
  * days are measured (DRIFTWATCH_BENCH_BACKTEST_DAYS; 30 is the whole month) and the month
  * extrapolated. Each way of DRIFTWATCH_BENCH_BACKTEST_MODES (default `exact,full`) in turn:
- *  - full: every window read and judged from its cells (replayWindows, a run of 24 windows
- *    a query), KS p-values from cached knots and refined per verdict (what `driftwatch
- *    backtest` does);
- *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
+ *  - full: what `driftwatch backtest` does (backtestMonitor): every window read and judged
+ *    from its cells (a run of 24 windows a query), KS p-values from cached knots refined per
+ *    verdict, quiet verdicts carried as statuses, every window handed to the alert planner;
+ *  - whole: the same with whole result records fed to the planner (backtestMonitor before
+ *    its replay was lean);
+ *  - replay: the replay alone, whole records, no planner (what `full` measured before);
+ *  - exact: that replay with every KS p-value bracket computed as a scheduled run does;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
- * The ways must agree on every status of every check and slice of every window: the run
- * says so, or stops.
+ * The ways must agree on every window's answer (its status, checks, and each fired result),
+ * the ways that replay whole records on every status of every check and slice, and the ways
+ * that plan on the alert plan: the run says so, or stops.
  */
 async function benchmarkBacktest(
   store: Store,
@@ -234,6 +244,7 @@ async function benchmarkBacktest(
 ): Promise<void> {
   const monitor = { ...plan(), windowMs: 5 * 60_000 };
   const until = new Date(Math.min(MONTH_END.getTime(), MONTH_START.getTime() + days * DAY));
+  const range = { from: MONTH_START, to: until };
   const windows = backtestWindows(MONTH_START, until, monitor.windowMs);
   const monthWindows = backtestWindows(MONTH_START, MONTH_END, monitor.windowMs).length;
   await prepareMonitor(store, monitor, { start: MONTH_START, end: MONTH_END });
@@ -242,7 +253,7 @@ async function benchmarkBacktest(
   );
   const monthEvents = `${(Number(month?.n ?? 0) / 1e6).toFixed(0)}M-event`;
   const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full').split(',');
-  let reference: { mode: string; verdicts: string[] } | null = null;
+  const references: Partial<Record<keyof Answer, { mode: string; digests: string[] }>> = {};
   for (const mode of modes) {
     const load = loadLine();
     const timed = timeQueries(store);
@@ -256,65 +267,129 @@ async function benchmarkBacktest(
         ks.pairs += pairs;
       },
     };
-    async function* replay(all: TimeWindow[]) {
-      if (mode !== 'one-by-one') {
-        yield* replayWindows(timed.store, monitor, all, options);
-        return;
-      }
-      const prepared = await prepareMonitor(timed.store, monitor, all[0] as TimeWindow);
-      for (const window of all) {
-        yield await evaluateMonitorWindow(timed.store, monitor, window, {
-          ...options,
-          persist: false,
-          prepared,
-        });
-      }
-    }
     const cpu = process.cpuUsage();
     const {
       seconds: took,
       heapPeakMiB,
       result,
-    } = await withHeapPeak(async () => {
-      let fired = 0;
-      const verdicts: string[] = [];
-      for await (const evaluation of replay(windows)) {
-        fired += evaluation.results.filter(
-          (r) => r.status === 'warn' || r.status === 'critical',
-        ).length;
-        verdicts.push(verdictDigest(evaluation.results));
-      }
-      return { fired, verdicts };
-    });
+    } = await withHeapPeak(() => answerBacktest(timed.store, monitor, mode, range, options));
     const used = process.cpuUsage(cpu);
     const cpuSeconds = (used.user + used.system) / 1e6;
     const perWindow = (ms: number) => (ms / windows.length).toFixed(1);
     const clickhouse = timed.busyMs();
     console.log(
       `backtest (${mode}) of the ${monthEvents} month in 5-minute windows: the first ${days} day(s) (${windows.length} windows) in ${took.toFixed(1)} s, ` +
-        `CPU ${cpuSeconds.toFixed(1)} s ` +
-        `(${perWindow(took * 1000)} ms per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
+        `CPU ${cpuSeconds.toFixed(1)} s (${perWindow(cpuSeconds * 1000)} ms per window) ` +
+        `(${perWindow(took * 1000)} ms of wall per window: ClickHouse ${perWindow(clickhouse)} ms, JavaScript ${perWindow(took * 1000 - clickhouse)} ms; ` +
         `${result.fired} checks fired` +
         `${ks.pairs > 0 ? `; KS p-values from knots, ${ks.refined} of ${ks.pairs} numeric (feature, slice) pairs recomputed exactly` : ''}), ` +
         `so the month's ${monthWindows} windows in about ` +
         `${(((took / windows.length) * monthWindows) / 60).toFixed(1)} min; JS heap peak ${mib(heapPeakMiB)}; process peak RSS ${mib(peakRssMiB())}; ${load}`,
     );
     console.log(`  where the time went: ${timed.summary(took)}`);
-    if (reference) {
-      const differing = result.verdicts.filter((v, i) => v !== reference?.verdicts[i]).length;
-      if (differing > 0)
-        throw new Error(
-          `${mode} and ${reference.mode} disagree on ${differing} of ${windows.length} windows' statuses`,
-        );
-      console.log(
-        `  ${mode} and ${reference.mode}: the same status for every check and slice of all ${windows.length} windows`,
-      );
-    } else reference = { mode, verdicts: result.verdicts };
+    for (const kind of ['answers', 'verdicts', 'plan'] as const) {
+      const digests = result[kind];
+      if (!digests) continue;
+      const reference = references[kind];
+      if (!reference) {
+        references[kind] = { mode, digests };
+        continue;
+      }
+      const differing = digests.filter((d, i) => d !== reference.digests[i]).length;
+      if (differing > 0 || digests.length !== reference.digests.length)
+        throw new Error(`${mode} and ${reference.mode} disagree on ${kind}: ${differing} differ`);
+      console.log(`  ${mode} and ${reference.mode}: the same ${kind} (${digests.length})`);
+    }
   }
 }
 
+/** What a way of replaying gave: digests of its answers, of every status, of its alert plan. */
+interface Answer {
+  answers: string[];
+  verdicts?: string[];
+  plan?: string[];
+}
+
+/** The month's windows replayed one way (benchmarkBacktest's modes), as digests. */
+async function answerBacktest(
+  store: Store,
+  monitor: MonitorPlan,
+  mode: string,
+  range: { from: Date; to: Date },
+  options: Omit<ReplayOptions, 'records'>,
+): Promise<Answer & { fired: number }> {
+  const windows = backtestWindows(range.from, range.to, monitor.windowMs);
+  if (mode === 'full') {
+    const { now, ...replay } = options;
+    void now; // backtestMonitor's own: the month is past either way
+    const backtest = await backtestMonitor(store, monitor, range, undefined, replay);
+    const firedAt = new Map<number, CheckResult[]>();
+    for (const r of backtest.fired)
+      firedAt.set(r.windowEnd.getTime(), [...(firedAt.get(r.windowEnd.getTime()) ?? []), r]);
+    return {
+      answers: backtest.windows.map((w) => answerDigest(w, firedAt.get(w.end.getTime()) ?? [])),
+      plan: [JSON.stringify(backtest.alerts)],
+      fired: backtest.fired.length,
+    };
+  }
+  const planner = mode === 'whole' ? createAlertPlanner(monitor) : null;
+  const answers: string[] = [];
+  const verdicts: string[] = [];
+  let fired = 0;
+  const replay = async function* () {
+    if (mode !== 'one-by-one') {
+      yield* replayWindows(store, monitor, windows, options);
+      return;
+    }
+    const prepared = await prepareMonitor(store, monitor, windows[0] as TimeWindow);
+    for (const window of windows)
+      yield await evaluateMonitorWindow(store, monitor, window, {
+        ...options,
+        persist: false,
+        prepared,
+      });
+  };
+  for await (const evaluation of replay()) {
+    const breaches = evaluation.results.filter(
+      (r) => r.status === 'warn' || r.status === 'critical',
+    );
+    fired += breaches.length;
+    planner?.add(evaluation.window.start, evaluation.window.end, evaluation.results);
+    const window = {
+      end: evaluation.window.end,
+      status: evaluation.status,
+      checks: evaluation.results.length,
+      fired: breaches.length,
+    };
+    answers.push(answerDigest(window, breaches));
+    // every status's digest costs about what the planner does with quiet records: `whole`
+    // (a backtest's work) is left without it, as `full` is
+    if (mode !== 'whole') verdicts.push(verdictDigest(evaluation.results));
+  }
+  return {
+    answers,
+    ...(mode !== 'whole' ? { verdicts } : {}),
+    ...(planner ? { plan: [JSON.stringify(planner.plan(range))] } : {}),
+    fired,
+  };
+}
+
+/** A window's answer as `driftwatch backtest` gives it: status, checks, each fired result's status. */
+function answerDigest(
+  window: Pick<BacktestWindow, 'end' | 'status' | 'checks' | 'fired'>,
+  breaches: readonly CheckResult[],
+): string {
+  return [
+    window.end.toISOString(),
+    window.status,
+    window.checks,
+    window.fired,
+    verdictDigest(breaches),
+  ].join(' ');
+}
+
 /** A window's statuses, check by check and slice by slice, as one digest. */
-function verdictDigest(results: readonly CheckResult[]): string {
+function verdictDigest(results: readonly KeptResult[]): string {
   const keyed = results
     .map(
       (r) =>

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planFromYaml } from '../../test/helpers/verdicts.js';
-import { NULL_FIELDS, type CheckResult, type CheckStatus } from '../monitors/checkResult.js';
+import {
+  NULL_FIELDS,
+  type CheckResult,
+  type CheckStatus,
+  type KeptResult,
+} from '../monitors/checkResult.js';
 import { createAlertPlanner, describeAlertPlan, weekOf } from './alertPlan.js';
 import { alertIdOf } from './identity.js';
 
@@ -103,6 +108,84 @@ describe('the alerting plan of a backtest (issue 20.5)', () => {
       },
     ]);
     expect(describeAlertPlan(result)).toContain('slack:#drift: 5 in all');
+  });
+
+  it('plans the same from statuses of quiet verdicts as from whole records: clears, "no data" cleared by another feature, nothing from unknown subjects', () => {
+    const two = planFromYaml(`model: planned
+baseline: { trailing: 7d }
+features: { amount: numeric, tenure: numeric }
+schedule: '0 0 * * *'
+window: 1d
+checks:
+  - { metric: psi, features: all, warn: 0.1, critical: 0.25 }
+alerts:
+  routes:
+    - { severity: warn, slack: '#drift' }
+`);
+    const record = (i: number, feature: string, status: CheckStatus): CheckResult => ({
+      ...verdict(i, status),
+      monitor: two.monitor,
+      model: two.model,
+      monitorHash: two.hash,
+      feature,
+      ...(status === 'no_data'
+        ? { value: null, details: { reason: 'no events in the window' } }
+        : {}),
+    });
+    // amount warns, clears (a status), "no data" for the model, then data again (only the
+    // status of a subject with no alert: the check judged data), amount critical,
+    // insufficient, ok; tenure first, so that a status of a subject with no alert comes first
+    const days: [string, CheckStatus][][] = [
+      [
+        ['tenure', 'ok'],
+        ['amount', 'warn'],
+      ],
+      [
+        ['tenure', 'ok'],
+        ['amount', 'ok'],
+      ],
+      [['', 'no_data']],
+      [['tenure', 'ok']],
+      [
+        ['tenure', 'ok'],
+        ['amount', 'critical'],
+      ],
+      [
+        ['tenure', 'insufficient_data'],
+        ['amount', 'insufficient_data'],
+      ],
+      [
+        ['tenure', 'ok'],
+        ['amount', 'ok'],
+      ],
+    ];
+    const whole = createAlertPlanner(two);
+    const lean = createAlertPlanner(two);
+    days.forEach((day, i) => {
+      const records = day.map(([feature, status]) => record(i, feature, status));
+      const start = new Date(end(i).getTime() - DAY);
+      whole.add(start, end(i), records);
+      const kept: KeptResult[] = records.map((r) =>
+        r.status === 'ok' || r.status === 'insufficient_data'
+          ? {
+              checkId: r.checkId,
+              metric: r.metric,
+              feature: r.feature,
+              sliceKey: r.sliceKey,
+              sliceValue: r.sliceValue,
+              status: r.status,
+            }
+          : r,
+      );
+      lean.add(start, end(i), kept);
+    });
+    const range = { from: FROM, to: end(days.length - 1) };
+    const planned = whole.plan(range);
+    expect(lean.plan(range)).toEqual(planned);
+    expect(planned.alerts.map((alert) => [alert.subject, alert.severity, alert.notices])).toEqual([
+      ['psi · amount · all', 'critical', { firing: 2, resolved: 2 }],
+      ['psi · (model) · all', 'critical', { firing: 1, resolved: 1 }],
+    ]);
   });
 
   it('says when nobody would be notified, and puts a window ending at midnight in the week before', () => {

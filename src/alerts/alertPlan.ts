@@ -1,4 +1,10 @@
-import type { CheckResult } from '../monitors/checkResult.js';
+import {
+  NULL_FIELDS,
+  isWholeResult,
+  type CheckResult,
+  type KeptResult,
+  type ResultStatus,
+} from '../monitors/checkResult.js';
 import type { AlertingPlan, MonitorPlan } from '../monitors/plan.js';
 import { advanceWindow, type StoredRun } from './advanceWindow.js';
 import type { Alert } from './alert.js';
@@ -53,8 +59,11 @@ const NO_ALERTING: AlertingPlan = {
 };
 
 export interface AlertPlanner {
-  /** One replayed window's verdicts, oldest first. */
-  add(windowStart: Date, windowEnd: Date, results: readonly CheckResult[]): void;
+  /**
+   * One replayed window's verdicts, oldest first: whole records, or for quiet verdicts
+   * (ok, insufficient_data, awaiting_data) their status alone (ResultStatus).
+   */
+  add(windowStart: Date, windowEnd: Date, results: readonly KeptResult[]): void;
   plan(range: { from: Date; to: Date }): AlertPlan;
 }
 
@@ -66,10 +75,12 @@ export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
   const triggered = new Map<string, Map<string, Date>>();
   const sent: { destination: string; windowEnd: Date; alertIds: string[] }[] = [];
   const planned = new Map<string, PlannedAlert>();
+  // the alerts above by check, feature and slice: a status is matched to its alert without a hash
+  const known = new Set<string>();
 
-  function add(windowStart: Date, windowEnd: Date, results: readonly CheckResult[]): void {
-    const first = results[0];
-    const run: StoredRun = {
+  function add(windowStart: Date, windowEnd: Date, results: readonly KeptResult[]): void {
+    const first = results.find(isWholeResult);
+    const info = {
       monitor: monitor.monitor,
       model: monitor.model,
       windowStart,
@@ -77,8 +88,8 @@ export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
       monitorHash: first?.monitorHash ?? monitor.hash,
       baseline: first?.baseline ?? '',
       baselineVersion: first?.baselineVersion ?? 0,
-      results: [...results],
     };
+    const run: StoredRun = { ...info, results: lifecycleInput(results, info, known) };
     const outcome = advanceWindow([...alerts.values()], run, {
       settings: alerting,
       checks: monitor.checks,
@@ -86,7 +97,10 @@ export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
       acknowledged: new Set(),
       now: windowEnd,
     });
-    for (const alert of outcome.changed) alerts.set(alert.alertId, alert);
+    for (const alert of outcome.changed) {
+      alerts.set(alert.alertId, alert);
+      known.add(subjectKey(alert));
+    }
     // as the live stage: Alertmanager is told again of every announced alert still firing
     const firing = [...alerts.values()].filter(
       (alert) => alert.state === 'firing' && alert.lastNotifiedAt !== null,
@@ -148,6 +162,69 @@ export function createAlertPlanner(monitor: MonitorPlan): AlertPlanner {
   }
 
   return { add, plan };
+}
+
+type Subject = Pick<CheckResult, 'checkId' | 'feature' | 'sliceKey' | 'sliceValue'>;
+
+/** An alert's check, feature and slice as one key (the monitor is the planner's). */
+function subjectKey(subject: Subject): string {
+  return `${subject.checkId}\u0000${subject.feature}\u0000${subject.sliceKey}\u0000${subject.sliceValue}`;
+}
+
+/**
+ * What the lifecycle (advanceWindow) is given of a window: every whole record, and a status
+ * only where it can change something. A quiet status is clear ("ok") or nothing to an alert,
+ * and either leaves an alert never seen before (not among `known`) as it was: inactive, with
+ * no event, notice or state worth keeping; such statuses are left out, except one per check
+ * that judged data (not awaiting_data), since an alert of that check whose last verdict was
+ * "no data" is cleared by it (lifecycle.ts, observeAbsence). A status that is kept becomes a
+ * record of nothing measured: the lifecycle reads its identity and status; the values it
+ * keeps as the alert's last facts only go into messages, which a plan does not show.
+ */
+function lifecycleInput(
+  results: readonly KeptResult[],
+  run: Omit<StoredRun, 'results'>,
+  known: ReadonlySet<string>,
+): CheckResult[] {
+  const input: CheckResult[] = [];
+  const judgedData = new Set<string>();
+  const judges = (status: string) => status !== 'no_data' && status !== 'awaiting_data';
+  const left: ResultStatus[] = [];
+  for (const result of results) {
+    if (isWholeResult(result) || known.has(subjectKey(result))) {
+      input.push(isWholeResult(result) ? result : recordOfStatus(result, run));
+      if (judges(result.status)) judgedData.add(result.checkId);
+    } else if (judges(result.status)) left.push(result);
+  }
+  for (const result of left) {
+    if (judgedData.has(result.checkId)) continue;
+    judgedData.add(result.checkId);
+    input.push(recordOfStatus(result, run));
+  }
+  return input;
+}
+
+function recordOfStatus(result: ResultStatus, run: Omit<StoredRun, 'results'>): CheckResult {
+  return {
+    ...NULL_FIELDS,
+    monitor: run.monitor,
+    model: run.model,
+    windowStart: run.windowStart,
+    windowEnd: run.windowEnd,
+    checkId: result.checkId,
+    metric: result.metric,
+    feature: result.feature,
+    sliceKey: result.sliceKey,
+    sliceValue: result.sliceValue,
+    status: result.status,
+    correction: 'none',
+    nReference: 0,
+    nCurrent: 0,
+    baseline: run.baseline,
+    baselineVersion: run.baselineVersion,
+    monitorHash: run.monitorHash,
+    details: {},
+  };
 }
 
 function subjectOf(alert: Alert): string {

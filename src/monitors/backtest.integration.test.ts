@@ -7,7 +7,9 @@ import { insertLabels } from '../store/events.js';
 import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { backtestMonitor, replayWindows } from './backtest.js';
+import { backtestMonitor, replayWindows, type Backtest } from './backtest.js';
+import { createAlertPlanner } from '../alerts/alertPlan.js';
+import type { KeptResult } from './checkResult.js';
 import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
@@ -60,6 +62,13 @@ checks:
   - { metric: wasserstein_normed, features: [amount], warn: 0.1, critical: 0.3 }
   - { metric: volume, min_ratio: 0.5, trailing: 30m }
   - { metric: freshness, max_delay: 5m }
+alerts:
+  for: 2
+  resolve_after: 2
+  repeat_interval: 15m
+  routes:
+    - { severity: critical, slack: '#pager' }
+    - { severity: warn, slack: '#drift', group: per_alert }
 `;
 }
 
@@ -434,6 +443,120 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     };
     const { replayed } = await replayedWithKnots(plan, windows, broken);
     expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
+  }, 240_000);
+
+  /** The block's range, and what backtestMonitor answered for it before replays were lean. */
+  function blockRange(): { from: Date; to: Date } {
+    return { from: FIRST_BLOCK, to: new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE) };
+  }
+
+  /** A backtest's answer from evaluations with whole records, every result fed to the planner. */
+  function answerOf(
+    plan: MonitorPlan,
+    evaluations: readonly WindowEvaluation<KeptResult>[],
+    feed: (results: KeptResult[]) => KeptResult[] = (results) => results,
+  ): Backtest {
+    const planner = createAlertPlanner(plan);
+    const windows = evaluations.map((e) => {
+      planner.add(e.window.start, e.window.end, feed(e.results));
+      return {
+        end: e.window.end,
+        status: e.status,
+        checks: e.results.length,
+        fired: e.results.filter((r) => r.status === 'warn' || r.status === 'critical').length,
+        events: e.events,
+      };
+    });
+    const fired = evaluations.flatMap((e) =>
+      e.results.filter((r) => r.status === 'warn' || r.status === 'critical'),
+    ) as Backtest['fired'];
+    return { windows, fired, alerts: planner.plan(blockRange()) };
+  }
+
+  const STATUS_KEYS = ['checkId', 'feature', 'metric', 'sliceKey', 'sliceValue', 'status'];
+
+  for (const name of ['file-5m', 'trailing-5m', 'file-5m-fdr'])
+    it(`backtestMonitor (${name}) answers, with quiet verdicts carried as statuses, what each window evaluated alone with whole records fed to the planner answers`, async () => {
+      const plan = plans.get(name) as MonitorPlan;
+      const { alone } = await blockAlone(plan);
+      const backtest = await backtestMonitor(store, plan, blockRange());
+      const expected = answerOf(plan, alone);
+      expect(backtest.windows).toEqual(expected.windows);
+      expect(backtest.alerts).toEqual(expected.alerts);
+      // Benjamini-Hochberg's adjusted point value under KS knots mixes midpoints (see above)
+      if (plan.falseDiscoveryRate === 'none') expect(backtest.fired).toEqual(expected.fired);
+      else expect(withoutAdjusted(backtest.fired)).toEqual(withoutAdjusted(expected.fired));
+      // the same replay with whole records (the same knots): the very same answer, bit for bit
+      const whole: WindowEvaluation[] = [];
+      for await (const e of replayWindows(
+        store,
+        plan,
+        alone.map((a) => a.window),
+        { now: NOW },
+      ))
+        whole.push(e);
+      expect(backtest).toEqual(answerOf(plan, whole));
+      // the plan is not trivial: alerts fire and resolve, "no data" among them
+      const notices = expected.alerts.alerts.map((alert) => alert.notices);
+      expect(notices.filter((n) => (n.firing ?? 0) > 0).length).toBeGreaterThan(1);
+      expect(notices.filter((n) => (n.resolved ?? 0) > 0).length).toBeGreaterThan(1);
+      expect(expected.alerts.alerts.some((a) => a.subject.includes('(model)'))).toBe(true);
+      // and the lean replay did carry statuses: quiet verdicts are only their identity and status
+      const lean: WindowEvaluation<KeptResult>[] = [];
+      for await (const e of replayWindows(
+        store,
+        plan,
+        alone.map((a) => a.window),
+        {
+          now: NOW,
+          records: 'alerting',
+        },
+      ))
+        lean.push(e);
+      const quiet = lean.flatMap((e) =>
+        e.results.filter((r) => ['ok', 'insufficient_data', 'awaiting_data'].includes(r.status)),
+      );
+      expect(quiet.length).toBeGreaterThan(lean.length * 10);
+      expect(new Set(quiet.map((r) => Object.keys(r).sort().join()))).toEqual(
+        new Set([STATUS_KEYS.join()]),
+      );
+    }, 240_000);
+
+  it('the comparison catches statuses that lose what the planner reads (a status, or a subject)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const { alone } = await blockAlone(plan);
+    const lean: WindowEvaluation<KeptResult>[] = [];
+    for await (const e of replayWindows(
+      store,
+      plan,
+      alone.map((a) => a.window),
+      {
+        now: NOW,
+        records: 'alerting',
+      },
+    ))
+      lean.push(e);
+    const expected = answerOf(plan, alone).alerts;
+    expect(answerOf(plan, lean).alerts).toEqual(expected);
+    const statusesOnly = (results: KeptResult[], change: (r: KeptResult) => KeptResult | null) =>
+      results.flatMap((r) => {
+        if (r.status !== 'ok') return [r];
+        const changed = change(r);
+        return changed ? [changed] : [];
+      });
+    // "ok" read as insufficient: nothing clears
+    const noClears = answerOf(plan, lean, (results) =>
+      statusesOnly(results, (r) => ({ ...r, status: 'insufficient_data' }) as KeptResult),
+    );
+    expect(noClears.alerts).not.toEqual(expected);
+    // the statuses left out: "no data" is never cleared by the checks that judged data
+    const dropped = answerOf(plan, lean, (results) => statusesOnly(results, () => null));
+    expect(dropped.alerts).not.toEqual(expected);
+    // a status that lost its slice: its alert never sees it
+    const unsliced = answerOf(plan, lean, (results) =>
+      statusesOnly(results, (r) => ({ ...r, sliceValue: `${r.sliceValue}?` })),
+    );
+    expect(unsliced.alerts).not.toEqual(expected);
   }, 240_000);
 
   it('stops at a window in the future as a window evaluated alone does', async () => {

@@ -12,6 +12,8 @@ import {
   isFutureWindow,
   prepareMonitor,
   type PreparedMonitor,
+  type Records,
+  type ResultsOf,
   type WindowEvaluation,
 } from './evaluateWindow.js';
 import type { MonitorPlan } from './plan.js';
@@ -56,13 +58,17 @@ export function invalidTimeRange(from: Date, to: Date, windowMs?: number): strin
 
 /**
  * Replays history window by window without storing anything: how a person tunes
- * thresholds before turning alerts on. The CLI and the service's API share it.
+ * thresholds before turning alerts on. The CLI and the service's API share it. Nothing it
+ * answers shows a quiet result (only what fired, and the alert plan), so the replay is lean
+ * (Records `alerting`): quiet verdicts reach the planner as statuses. `replay` is for
+ * benchmarks and tests (replayWindows' options; `records` and `now` are this function's).
  */
 export async function backtestMonitor(
   store: Store,
   plan: MonitorPlan,
   range: { from: Date; to: Date },
   onWindow?: (window: BacktestWindow) => void,
+  replay: Omit<ReplayOptions, 'now' | 'records'> = {},
 ): Promise<Backtest> {
   const windows: BacktestWindow[] = [];
   const fired: CheckResult[] = [];
@@ -87,10 +93,11 @@ export async function backtestMonitor(
     }
   };
   const answerable = all.filter((_, i) => !expired.has(i));
-  for await (const evaluation of replayWindows(store, plan, answerable, { now })) {
+  const options = { ...replay, now, records: 'alerting' as const };
+  for await (const evaluation of replayWindows(store, plan, answerable, options)) {
     reportExpired();
     const breaches = evaluation.results.filter(
-      (r) => r.status === 'warn' || r.status === 'critical',
+      (r): r is CheckResult => r.status === 'warn' || r.status === 'critical',
     );
     fired.push(...breaches);
     planner.add(evaluation.window.start, evaluation.window.end, evaluation.results);
@@ -122,8 +129,10 @@ async function expiredWindows(
   return expired;
 }
 
-export interface ReplayOptions {
+export interface ReplayOptions<R extends Records = Records> {
   now: Date;
+  /** Whole records (the default), or quiet verdicts as statuses (evaluateWindow.ts, Records). */
+  records?: R;
   /** As evaluateMonitorWindow's: straddling verdicts recomputed from raw rows per window. */
   exactFallbackMaxEvents?: number;
   /** Windows read per query (2 hours of 5-minute windows by default): what memory holds. */
@@ -149,12 +158,12 @@ const DAY = 86_400_000;
  * a window with raw edges or several grains is evaluated alone. A trailing baseline is
  * prepared once per UTC day (the version it resolves to), any other once.
  */
-export async function* replayWindows(
+export async function* replayWindows<R extends Records = 'all'>(
   store: Store,
   plan: MonitorPlan,
   windows: readonly TimeWindow[],
-  options: ReplayOptions,
-): AsyncGenerator<WindowEvaluation> {
+  options: ReplayOptions<R>,
+): AsyncGenerator<WindowEvaluation<ResultsOf<R>>> {
   const first = windows[0];
   if (!first) return;
   const trailing = plan.baseline.kind === 'trailing';
@@ -208,13 +217,13 @@ export async function* replayWindows(
     }
     for (let k = 0; k < run.length; k += 1) {
       const started = performance.now();
-      yield await evaluateWindowSamples(
+      yield (await evaluateWindowSamples(
         store,
         plan,
         windows[run.from + k] as TimeWindow,
         cells.samplesOf(k),
-        { ...single, ...knots, prepared, started },
-      );
+        { ...single, ...knots, prepared, started, records: options.records },
+      )) as WindowEvaluation<ResultsOf<R>>;
     }
   }
 }

@@ -265,6 +265,37 @@ export type NullableField = NamesWhere<{ nullable: true }>;
 /** A check result as the monitors make it (the store adds evaluatedAt as it writes). */
 export type CheckResult = { [K in VerdictField | RunField]: Spelled<Fields[K], false> };
 
+/**
+ * The statuses that alert nobody by themselves: an alert sees "ok" as clear and the others as
+ * nothing (alerts/lifecycle.ts, observationOf); a backtest shows no result of these.
+ */
+export const QUIET_STATUSES = ['ok', 'insufficient_data', 'awaiting_data'] as const;
+export type QuietStatus = (typeof QUIET_STATUSES)[number];
+
+/**
+ * What a backtest keeps of a result it shows nobody (a decided verdict of a quiet status):
+ * its check's identity and its status, all the alert planner (alerts/alertPlan.ts) and a
+ * window's summary read of it. The full record is built only for what is shown or can alert.
+ */
+export type ResultStatus = Pick<
+  CheckResult,
+  'checkId' | 'metric' | 'feature' | 'sliceKey' | 'sliceValue'
+> & {
+  status: QuietStatus;
+};
+
+/** A backtest's result: whole where it can alert or is shown, else its status (ResultStatus). */
+export type KeptResult = CheckResult | ResultStatus;
+
+/** A whole record, not a status (a ResultStatus has no window). */
+export function isWholeResult(result: KeptResult): result is CheckResult {
+  return 'windowEnd' in result;
+}
+
+export function isQuietStatus(status: CheckStatus): status is QuietStatus {
+  return status === 'ok' || status === 'insufficient_data' || status === 'awaiting_data';
+}
+
 /** A check result as stored. */
 export type StoredCheckResult = CheckResult & { [K in StoreField]: Spelled<Fields[K], false> };
 

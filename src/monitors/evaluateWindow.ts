@@ -78,7 +78,15 @@ import {
 import { eventsIn, profileSliceId, type WindowEvents } from '../store/profileQueries.js';
 import { hasEventsBefore } from '../store/events.js';
 import { insertMonitorRun, storeRunResults } from '../store/results.js';
-import { VERDICT_FIELDS, pickFields, type CheckResult, type CheckStatus } from './checkResult.js';
+import {
+  VERDICT_FIELDS,
+  isQuietStatus,
+  pickFields,
+  type CheckResult,
+  type CheckStatus,
+  type KeptResult,
+  type ResultStatus,
+} from './checkResult.js';
 import {
   listSummaryRebuilds,
   queryEventTimes,
@@ -107,7 +115,11 @@ import { narrowUndecided, type NarrowingReport, type UnsettledReason } from './n
 
 export type ResolvedBaseline = BaselineIdentity;
 
-export interface WindowEvaluation {
+/**
+ * A window's evaluation; `R` is what each result is: a whole record, or in a backtest's lean
+ * replay (Records) a status where nothing shows more of it.
+ */
+export interface WindowEvaluation<R extends KeptResult = CheckResult> {
   monitor: string;
   window: TimeWindow;
   labelWindow: TimeWindow | null;
@@ -115,7 +127,7 @@ export interface WindowEvaluation {
   /** Events in the window. */
   events: number;
   status: CheckStatus;
-  results: CheckResult[];
+  results: R[];
   /** Every feature's drift per slice, with histograms: what a page of the window shows. */
   drift: FeatureDrift[];
   /** Straddling brackets narrowed from finer cells first: how many that settled, and why not the rest. */
@@ -132,9 +144,11 @@ export interface WindowEvaluation {
   durationMs: number;
 }
 
-export interface EvaluationOptions {
+export interface EvaluationOptions<R extends Records = Records> {
   now?: Date;
   persist?: boolean;
+  /** What the results are made of (Records): whole records unless a backtest asks otherwise. */
+  records?: R;
   /**
    * A verdict whose bracket straddles its threshold is recomputed exactly from raw rows when
    * the window has at most this many events; above, it keeps its worst case (marked so).
@@ -153,6 +167,18 @@ export interface PreparedMonitor {
   baseline: ResolvedBaseline;
   profile: ReferenceProfile;
 }
+
+/**
+ * What a window's results are made of. `alerting` (a backtest, never stored): a decided
+ * verdict of a quiet status (ok, insufficient_data, awaiting_data) is only its status and
+ * its check's identity (ResultStatus), all that the alert planner and the window's summary
+ * read of it; warn, critical, no_data and undecided verdicts are whole records, each value a
+ * scheduled run's. `all` (the default, and whenever the run is stored): whole records.
+ */
+export type Records = 'all' | 'alerting';
+
+/** The results an evaluation gives for its Records. */
+export type ResultsOf<R extends Records> = R extends 'alerting' ? KeptResult : CheckResult;
 
 export const DEFAULT_EXACT_FALLBACK_MAX_EVENTS = 2_000_000;
 
@@ -188,7 +214,7 @@ export async function evaluateMonitorWindow(
   store: Store,
   plan: MonitorPlan,
   window: TimeWindow,
-  options: EvaluationOptions = {},
+  options: EvaluationOptions<'all'> = {},
 ): Promise<WindowEvaluation> {
   const started = performance.now();
   const now = options.now ?? new Date();
@@ -231,12 +257,12 @@ function assertPastWindow(window: TimeWindow, now: Date): void {
  * straddling verdicts recomputed exactly when the window is small enough, and stored unless
  * `persist` is false. Both paths judge through here, so they cannot disagree.
  */
-export async function evaluateWindowSamples(
+export async function evaluateWindowSamples<R extends Records = 'all'>(
   store: Store,
   plan: MonitorPlan,
   window: TimeWindow,
   samples: Samples,
-  options: EvaluationOptions & {
+  options: EvaluationOptions<R> & {
     now: Date;
     prepared: PreparedMonitor;
     started?: number;
@@ -250,7 +276,7 @@ export async function evaluateWindowSamples(
     /** Told how many numeric (feature, slice) pairs were recomputed, of how many. */
     onKsRefined?: (refined: number, pairs: number) => void;
   },
-): Promise<WindowEvaluation> {
+): Promise<WindowEvaluation<ResultsOf<R>>> {
   const started = options.started ?? performance.now();
   const { now, prepared } = options;
   const { profile } = prepared;
@@ -340,13 +366,18 @@ export async function evaluateWindowSamples(
       reasons: narrowing ? narrowing.unsettled : { not_narrowed: undecided.length },
     };
   }
-  const results = verdicts.map((verdict) =>
-    toResult(plan, window, prepared.baseline, verdict, labelWindow),
+  // a lean replay (never stored) builds whole records only for what can alert or is shown
+  const whole = options.records !== 'alerting' || options.persist !== false;
+  const results: KeptResult[] = verdicts.map((verdict) =>
+    whole || verdict.undecided || !isQuietStatus(verdict.status)
+      ? toResult(plan, window, prepared.baseline, verdict, labelWindow)
+      : statusOf(verdict, verdict.status),
   );
   const status = worstStatus(results.map((result) => result.status));
   const durationMs = performance.now() - started;
   if (options.persist !== false) {
-    await storeRunResults(store, plan.monitor, window.end, results);
+    // stored runs are never lean (`whole` above): every result is a whole record
+    await storeRunResults(store, plan.monitor, window.end, results as CheckResult[]);
     await insertMonitorRun(store, {
       monitor: plan.monitor,
       windowStart: window.start,
@@ -370,7 +401,8 @@ export async function evaluateWindowSamples(
     },
     events: comparison.events,
     status,
-    results,
+    // whole records unless a lean replay asked otherwise (Records)
+    results: results as ResultsOf<R>[],
     drift: aggregates.drift,
     narrowing,
     exactFallback,
@@ -1008,6 +1040,18 @@ async function resolveCountsExactly(
     };
   });
   return { ...aggregates, quality };
+}
+
+/** What a lean replay keeps of a quiet verdict (Records): its check's identity and status. */
+function statusOf(verdict: Verdict, status: ResultStatus['status']): ResultStatus {
+  return {
+    checkId: verdict.checkId,
+    metric: verdict.metric,
+    feature: verdict.feature,
+    sliceKey: verdict.sliceKey,
+    sliceValue: verdict.sliceValue,
+    status,
+  };
 }
 
 /** A verdict as stored: what the judge said, with the run's window, baseline and monitor file. */
