@@ -224,7 +224,10 @@ function bracketLine(results: readonly CheckResult[]): string {
  *    a query), KS p-values from cached knots and refined per verdict (what `driftwatch
  *    backtest` does);
  *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
- *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
+ *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay;
+ *  - fallback: as full, with the exact fallback on (its default limit), as the CLI runs;
+ *  - unkept: as full, but narrowing reads the stored baseline's rows for every window
+ *    instead of keeping the pairs it needs (keptReference.ts), as before.
  * The ways must agree on every status of every check and slice of every window: the run
  * says so, or stops.
  */
@@ -249,8 +252,12 @@ async function benchmarkBacktest(
     const ks = { refined: 0, pairs: 0 };
     const options = {
       now: MONTH_END,
-      exactFallbackMaxEvents: 0,
+      // fallback: the exact fallback at its default limit, as `driftwatch backtest` runs it
+      // (the other ways turn it off, so straddles are counted and narrowed, not resolved)
+      ...(mode === 'fallback' ? {} : { exactFallbackMaxEvents: 0 }),
       ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
+      // narrowing reads the baseline's rows again for every window, as before keptReference.ts
+      ...(mode === 'unkept' ? { keepReference: false } : {}),
       onKsRefined: (refined: number, pairs: number) => {
         ks.refined += refined;
         ks.pairs += pairs;
