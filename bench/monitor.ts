@@ -233,7 +233,13 @@ function bracketLine(results: readonly CheckResult[]): string {
  *    its replay was lean);
  *  - replay: the replay alone, whole records, no planner (what `full` measured before);
  *  - exact: that replay with every KS p-value bracket computed as a scheduled run does;
- *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
+ *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay;
+ *  - unkept: replay, but narrowing reads the stored baseline's rows for every window instead
+ *    of keeping the pairs it needs (keptReference.ts), as before;
+ *  - fallback: full with the exact fallback at its default limit, as `driftwatch backtest`
+ *    runs (every other way turns it off, so that straddles are narrowed and counted, not
+ *    resolved from raw rows: their answers differ from fallback's, which is compared only
+ *    with itself).
  * The ways must agree on every window's answer (its status, checks, and each fired result),
  * the ways that replay whole records on every status of every check and slice, and the ways
  * that plan on the alert plan: the run says so, or stops.
@@ -253,15 +259,19 @@ async function benchmarkBacktest(
   );
   const monthEvents = `${(Number(month?.n ?? 0) / 1e6).toFixed(0)}M-event`;
   const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full').split(',');
-  const references: Partial<Record<keyof Answer, { mode: string; digests: string[] }>> = {};
+  const references: Record<string, { mode: string; digests: string[] }> = {};
   for (const mode of modes) {
     const load = loadLine();
     const timed = timeQueries(store);
     const ks = { refined: 0, pairs: 0 };
     const options = {
       now: MONTH_END,
-      exactFallbackMaxEvents: 0,
+      // fallback: the exact fallback at its default limit, as `driftwatch backtest` runs it
+      // (the other ways turn it off, so straddles are counted and narrowed, not resolved)
+      ...(mode === 'fallback' ? {} : { exactFallbackMaxEvents: 0 }),
       ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
+      // narrowing reads the baseline's rows again for every window, as before keptReference.ts
+      ...(mode === 'unkept' ? { keepReference: false } : {}),
       onKsRefined: (refined: number, pairs: number) => {
         ks.refined += refined;
         ks.pairs += pairs;
@@ -290,9 +300,11 @@ async function benchmarkBacktest(
     for (const kind of ['answers', 'verdicts', 'plan'] as const) {
       const digests = result[kind];
       if (!digests) continue;
-      const reference = references[kind];
+      // the exact fallback resolves what the other ways leave undecided: compared apart
+      const key = mode === 'fallback' ? `${kind} (fallback)` : kind;
+      const reference = references[key];
       if (!reference) {
-        references[kind] = { mode, digests };
+        references[key] = { mode, digests };
         continue;
       }
       const differing = digests.filter((d, i) => d !== reference.digests[i]).length;
@@ -319,7 +331,7 @@ async function answerBacktest(
   options: Omit<ReplayOptions, 'records'>,
 ): Promise<Answer & { fired: number }> {
   const windows = backtestWindows(range.from, range.to, monitor.windowMs);
-  if (mode === 'full') {
+  if (mode === 'full' || mode === 'fallback') {
     const { now, ...replay } = options;
     void now; // backtestMonitor's own: the month is past either way
     const backtest = await backtestMonitor(store, monitor, range, undefined, replay);
