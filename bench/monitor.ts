@@ -223,7 +223,9 @@ function bracketLine(results: readonly CheckResult[]): string {
  *  - full: every window read and judged from its cells (replayWindows, a run of 24 windows
  *    a query), KS p-values from cached knots and refined per verdict (what `driftwatch
  *    backtest` does);
- *  - exact: the same with every KS p-value bracket computed as a scheduled run does;
+ *  - knots: the same with every KS D and Wasserstein bracket from the full sweep (as before
+ *    replayDistances.ts);
+ *  - exact: the same with every bracket computed as a scheduled run does;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay.
  * The ways must agree on every status of every check and slice of every window: the run
  * says so, or stops.
@@ -251,6 +253,7 @@ async function benchmarkBacktest(
       now: MONTH_END,
       exactFallbackMaxEvents: 0,
       ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
+      ...(mode === 'knots' ? { distances: false as const } : {}),
       onKsRefined: (refined: number, pairs: number) => {
         ks.refined += refined;
         ks.pairs += pairs;

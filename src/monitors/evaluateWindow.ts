@@ -19,6 +19,7 @@ import {
   type NumericComparison,
 } from '../drift/featureDrift.js';
 import type { KsKnots } from '../drift/ksKnots.js';
+import type { PairDistances } from '../drift/replayDistances.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -247,6 +248,12 @@ export async function evaluateWindowSamples(
      * so every status (and every breach's values) is a scheduled run's.
      */
     ksKnots?: KsKnots;
+    /**
+     * A backtest's KS D and Wasserstein brackets without the full sweep (replayDistances.ts):
+     * D is the sweep's bracket bit for bit, so every KS verdict and value is unchanged; the
+     * Wasserstein bracket is proven but wider, and so only for features no check reads it of.
+     */
+    distances?: PairDistances;
     /** Told how many numeric (feature, slice) pairs were recomputed, of how many. */
     onKsRefined?: (refined: number, pairs: number) => void;
   },
@@ -263,6 +270,7 @@ export async function evaluateWindowSamples(
       features: plan.features,
       threshold: plan.threshold,
       criteria: DEFAULT_DRIFT_CRITERIA,
+      ...(options.distances ? { distances: options.distances } : {}),
       ...(knots
         ? {
             numericDrift: (input: NumericComparison, criteria: DriftCriteria) => {
