@@ -399,7 +399,9 @@ function pairKey(feature: string, slice: SliceId): string {
  * nest too): only the pairs of undecided tests need the exact bracket, and those of breaching
  * ones (their values are listed). Under Benjamini-Hochberg a test left undecided once its own
  * pair is exact may still owe that to other pairs' wider brackets: then every pair is
- * recomputed, and the window judged from exactly what it has alone.
+ * recomputed, and the window judged from exactly what it has alone. The D brackets both
+ * come from are the sweep's, bit for bit, with a replay's `distances` too
+ * (replayDistances.ts): only the p-value is recomputed, and the nesting holds as it did.
  */
 function refineKsPairs(
   plan: MonitorPlan,
