@@ -183,7 +183,7 @@ describe('the replay’s distance brackets', () => {
     const swept = distanceBrackets(reference, window);
     expect(cheap?.ks).toEqual(swept?.ks);
     expect(cheap?.wasserstein).toEqual(
-      distanceBrackets(coarseReference(reference, 4), window)?.wasserstein,
+      distanceBrackets(window, coarseReference(reference, 4))?.wasserstein,
     );
     expect(cheap?.wasserstein).not.toEqual(swept?.wasserstein);
     // a window with as many cells as the reference: the sweep

