@@ -4,12 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   backtestMonitor,
+  replayDistancesFor,
   replayWindows,
   type BacktestWindow,
   type ReplayOptions,
 } from '../src/monitors/backtest.js';
 import { createAlertPlanner } from '../src/alerts/alertPlan.js';
-import { evaluateMonitorWindow, prepareMonitor } from '../src/monitors/evaluateWindow.js';
+import {
+  evaluateMonitorWindow,
+  evaluateWindowSamples,
+  prepareMonitor,
+} from '../src/monitors/evaluateWindow.js';
+import { createKsKnots } from '../src/drift/ksKnots.js';
+import { readWindowRun } from '../src/drift/windowSummary.js';
 import type { CheckPlan, MonitorPlan } from '../src/monitors/plan.js';
 import type { TimeWindow } from '../src/timeWindow.js';
 import { backtestWindows } from '../src/monitors/windows.js';
@@ -232,6 +239,8 @@ function bracketLine(results: readonly CheckResult[]): string {
  *  - whole: the same with whole result records fed to the planner (backtestMonitor before
  *    its replay was lean);
  *  - replay: the replay alone, whole records, no planner (what `full` measured before);
+ *  - knots: replay with every KS D and Wasserstein bracket from the full sweep (as before
+ *    replayDistances.ts);
  *  - exact: that replay with every KS p-value bracket computed as a scheduled run does;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay;
  *  - unkept: replay, but narrowing reads the stored baseline's rows for every window instead
@@ -258,7 +267,9 @@ async function benchmarkBacktest(
     `SELECT sum(count) AS n FROM summary_1d WHERE model = 'bench-model' AND kind = 'prediction' AND state = 'event'`,
   );
   const monthEvents = `${(Number(month?.n ?? 0) / 1e6).toFixed(0)}M-event`;
-  const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full').split(',');
+  const modes = (process.env.DRIFTWATCH_BENCH_BACKTEST_MODES ?? 'exact,full')
+    .split(',')
+    .filter(Boolean);
   const references: Record<string, { mode: string; digests: string[] }> = {};
   for (const mode of modes) {
     const load = loadLine();
@@ -272,6 +283,7 @@ async function benchmarkBacktest(
       ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
       // narrowing reads the baseline's rows again for every window, as before keptReference.ts
       ...(mode === 'unkept' ? { keepReference: false } : {}),
+      ...(mode === 'knots' ? { distances: false as const } : {}),
       onKsRefined: (refined: number, pairs: number) => {
         ks.refined += refined;
         ks.pairs += pairs;
@@ -313,6 +325,73 @@ async function benchmarkBacktest(
       console.log(`  ${mode} and ${reference.mode}: the same ${kind} (${digests.length})`);
     }
   }
+  const rounds = Number(process.env.DRIFTWATCH_BENCH_BACKTEST_JUDGE_ROUNDS ?? 0);
+  if (rounds > 0) await judgeInProcess(store, monitor, windows.slice(0, 24), rounds);
+}
+
+/**
+ * The replay's JavaScript alone (DRIFTWATCH_BENCH_BACKTEST_JUDGE_ROUNDS=N): one run of 24
+ * windows read once, then folded and judged N times over (after a round that warms the
+ * caches) by each way in turn — `knots` (every distance bracket from the full sweep) and
+ * `full` (replayDistances.ts) — with the process's CPU time of each round. No query runs
+ * while judging (this monitor has no check that reads the store per window).
+ */
+async function judgeInProcess(
+  store: Store,
+  monitor: MonitorPlan,
+  windows: readonly TimeWindow[],
+  rounds: number,
+): Promise<void> {
+  const first = windows[0] as TimeWindow;
+  const prepared = await prepareMonitor(store, monitor, first);
+  const cells = await readWindowRun(store, {
+    model: monitor.model,
+    source: '5m',
+    start: first.start,
+    windowMs: first.end.getTime() - first.start.getTime(),
+    windows: windows.length,
+    keys: prepared.profile.sliceKeys,
+  });
+  const ways = {
+    knots: { ksKnots: createKsKnots() },
+    full: { ksKnots: createKsKnots(), distances: replayDistancesFor(monitor) },
+  };
+  const cpu: Record<keyof typeof ways, number[]> = { knots: [], full: [] };
+  const digests: Record<keyof typeof ways, string[]> = { knots: [], full: [] };
+  // DRIFTWATCH_BENCH_BACKTEST_JUDGE_WAYS=knots (or full) judges one way only: a CPU profile's
+  const chosen = (process.env.DRIFTWATCH_BENCH_BACKTEST_JUDGE_WAYS ?? 'knots,full')
+    .split(',')
+    .filter((way): way is keyof typeof ways => way in ways);
+  const load = loadLine();
+  for (let round = 0; round <= rounds; round += 1) {
+    for (const way of chosen) {
+      const started = process.cpuUsage();
+      const seen: string[] = [];
+      for (let k = 0; k < windows.length; k += 1) {
+        const evaluation = await evaluateWindowSamples(
+          store,
+          monitor,
+          windows[k] as TimeWindow,
+          cells.samplesOf(k),
+          { persist: false, now: MONTH_END, prepared, exactFallbackMaxEvents: 0, ...ways[way] },
+        );
+        seen.push(verdictDigest(evaluation.results));
+      }
+      const used = process.cpuUsage(started);
+      if (round === 0) digests[way] = seen;
+      else cpu[way].push((used.user + used.system) / 1000 / windows.length);
+    }
+  }
+  const same = digests.knots.join() === digests.full.join();
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? 0;
+  const list = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
+  console.log(
+    `backtest judging in-process, ${windows.length} windows × ${rounds} rounds, CPU ms a window: ` +
+      `knots (full sweep) ${list(cpu.knots)} (median ${median(cpu.knots).toFixed(1)}); ` +
+      `full (replayDistances) ${list(cpu.full)} (median ${median(cpu.full).toFixed(1)}); ` +
+      `${chosen.length === 2 ? `statuses ${same ? 'the same' : 'DIFFERENT'}; ` : ''}${load} / ${loadLine()}`,
+  );
+  if (chosen.length === 2 && !same) throw new Error('knots and full disagree on a status');
 }
 
 /** What a way of replaying gave: digests of its answers, of every status, of its alert plan. */

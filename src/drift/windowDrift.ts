@@ -3,6 +3,8 @@ import {
   binCountRanges,
   distanceBrackets,
   exactBinCounts,
+  type DistanceBrackets,
+  type SortedCells,
   outsideRange,
   type CountRange,
 } from './cells.js';
@@ -78,12 +80,22 @@ export function compareWithProfile(
     criteria: DriftCriteria;
     /** How a numeric feature's drift entry is made (a backtest records what it compared). */
     numericDrift?: (comparison: NumericComparison, criteria: DriftCriteria) => NumericFeatureDrift;
+    /**
+     * How a numeric (feature, slice) pair's KS and Wasserstein brackets are made: the exact
+     * sweep (distanceBrackets) by default, a backtest's cheaper proven ones (replayDistances.ts).
+     */
+    distances?: (
+      reference: SortedCells,
+      current: SortedCells,
+      feature: string,
+    ) => DistanceBrackets | null;
   },
   profile: ReferenceProfile,
   reference: Samples,
   window: Samples,
 ): WindowComparison {
   const numericDrift = input.numericDrift ?? numericFeatureDrift;
+  const distances = input.distances ?? distanceBrackets;
   const drift: FeatureDrift[] = [];
   const quality: SliceQualityCounts[] = [];
   const allRanges = rangesFrom(input.features, profile.slices.get(ALL_SLICE_ID));
@@ -100,7 +112,11 @@ export function compareWithProfile(
         current: currentQuality(slice, current, feature.kind),
       };
       if (feature.kind === 'numeric') {
-        const distances = distanceBrackets(sortedNumbers(referenceSample), sortedNumbers(current));
+        const brackets = distances(
+          sortedNumbers(referenceSample),
+          sortedNumbers(current),
+          feature.name,
+        );
         drift.push(
           numericDrift(
             {
@@ -118,8 +134,8 @@ export function compareWithProfile(
                 reference: exactBinCounts(stats?.binCounts ?? [0]),
                 current: binCountRanges(stats?.edges ?? [], current.numbers),
               },
-              ks: distances?.ks ?? null,
-              wasserstein: distances?.wasserstein ?? null,
+              ks: brackets?.ks ?? null,
+              wasserstein: brackets?.wasserstein ?? null,
             },
             input.criteria,
           ),

@@ -7,10 +7,18 @@ import { insertLabels } from '../store/events.js';
 import { applyRetention } from '../store/retention.js';
 import { generateWindow, insertTestPredictions } from '../../test/helpers/events.js';
 import { openTestStore, tempDir } from '../../test/helpers/store.js';
-import { backtestMonitor, replayWindows, type Backtest } from './backtest.js';
+import {
+  backtestMonitor,
+  replayDistancesFor,
+  replayWindows,
+  type Backtest,
+  type ReplayOptions,
+} from './backtest.js';
 import { createAlertPlanner } from '../alerts/alertPlan.js';
 import type { KeptResult } from './checkResult.js';
 import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
+import { distanceBrackets, exactBracket, sortCells, type Cell } from '../drift/cells.js';
+import { createReplayDistances, type PairDistances } from '../drift/replayDistances.js';
 import { evaluateMonitorWindow, type WindowEvaluation } from './evaluateWindow.js';
 import { loadMonitorFile } from './monitorFile.js';
 import type { MonitorPlan } from './plan.js';
@@ -392,6 +400,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     plan: MonitorPlan,
     windows: readonly TimeWindow[],
     ksKnots?: KsKnots,
+    distances?: PairDistances,
   ): Promise<{ replayed: WindowEvaluation[]; refined: number; pairs: number }> {
     const replayed: WindowEvaluation[] = [];
     const counted = { refined: 0, pairs: 0 };
@@ -399,6 +408,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       now: NOW,
       windowsPerRead: 12,
       ...(ksKnots ? { ksKnots } : {}),
+      ...(distances ? { distances } : {}),
       onKsRefined: (refined, pairs) => {
         counted.refined += refined;
         counted.pairs += pairs;
@@ -557,6 +567,74 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       statusesOnly(results, (r) => ({ ...r, sliceValue: `${r.sliceValue}?` })),
     );
     expect(unsliced.alerts).not.toEqual(expected);
+  }, 240_000);
+
+  // The replay's KS D brackets are the sweep's, bit for bit (replayDistances.ts): the tests
+  // above, which compare every status and every breach whole with each window alone, rest on
+  // it. These show that they would catch a D bracket that is not, and a Wasserstein reader
+  // judged on the cheaper bracket.
+  it('the comparison catches KS D brackets shifted inward (no longer containing the exact D)', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    const { windows, alone } = await blockAlone(plan);
+    const real = replayDistancesFor(plan);
+    const shifted: PairDistances = (reference, current, feature) => {
+      const brackets = real(reference, current, feature);
+      if (!brackets) return brackets;
+      const lower = brackets.ks.lower * 0.7;
+      const upper = brackets.ks.upper * 0.7;
+      return { ...brackets, ks: { value: (lower + upper) / 2, lower, upper } };
+    };
+    const { replayed } = await replayedWithKnots(plan, windows, undefined, shifted);
+    expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
+  }, 240_000);
+
+  it('keeps the features a check reads Wasserstein of on the exact sweep, and gives the exact replay’s statuses with the exact fallback off', async () => {
+    const plan = plans.get('file-5m') as MonitorPlan;
+    // the plan's wasserstein_normed check reads amount: swept exactly, the others not
+    const distances = replayDistancesFor(plan);
+    const values = Array.from({ length: 500 }, (_, i) => 50 + 40 * Math.sin(i));
+    const cells = (from: number[]): Cell[] =>
+      from.map((v) => ({ count: 1, sum: Math.floor(v), min: Math.floor(v), max: Math.floor(v) }));
+    const reference = sortCells(cells(values));
+    const current = sortCells(cells(values.slice(0, 30).map((v) => v + 3)));
+    expect(distances(reference, current, 'amount')).toEqual(distanceBrackets(reference, current));
+    expect(distances(reference, current, 'device_score')?.wasserstein).not.toEqual(
+      distanceBrackets(reference, current)?.wasserstein,
+    );
+    // With the exact fallback off (as the benchmark runs) a straddling verdict that narrowing
+    // leaves keeps its worst case: the default replay gives every status the exact one gives.
+    const windows = backtestWindows(
+      FIRST_BLOCK,
+      new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE),
+      plan.windowMs,
+    );
+    const replay = async (options: Partial<ReplayOptions<'all'>>) => {
+      const all: WindowEvaluation[] = [];
+      const replayOptions = { now: NOW, exactFallbackMaxEvents: 0, ...options };
+      for await (const e of replayWindows(store, plan, windows, replayOptions)) all.push(e);
+      return all;
+    };
+    const exact = await replay({ ksKnots: false });
+    expect(verdictsOf(await replay({}))).toEqual(verdictsOf(exact));
+    // a Wasserstein bracket that is not proven (0) for every feature, the read one too:
+    // the comparison sees it (a verdict rests on whatever bracket a read feature gets)
+    const cheap = createReplayDistances();
+    const zero = await replay({
+      distances: (reference, current, feature) => {
+        const brackets = cheap(reference, current, feature);
+        return brackets && { ...brackets, wasserstein: exactBracket(0) };
+      },
+    });
+    const wasserstein = (all: WindowEvaluation[]) =>
+      verdictsOf(all).map((verdicts) =>
+        Object.entries(verdicts).filter(([key]) => key.includes('|wasserstein_normed|')),
+      );
+    expect(wasserstein(zero)).not.toEqual(wasserstein(exact));
+    expect(
+      wasserstein(exact)
+        .flat()
+        .some(([, status]) => status === 'critical'),
+    ).toBe(true);
   }, 240_000);
 
   it('stops at a window in the future as a window evaluated alone does', async () => {

@@ -4,6 +4,7 @@ import { windowExpiry } from '../drift/retained.js';
 import { wholeGrainOf, windowPieces } from '../timeWindow.js';
 import { readWindowRun } from '../drift/windowSummary.js';
 import { createKsKnots, type KsKnots } from '../drift/ksKnots.js';
+import { createReplayDistances, type PairDistances } from '../drift/replayDistances.js';
 import { readRetainedDays } from '../store/retention.js';
 import type { SummaryGrain } from '../timeWindow.js';
 import {
@@ -144,6 +145,13 @@ export interface ReplayOptions<R extends Records = Records> {
    * window from the exact brackets alone, as a scheduled run does.
    */
   ksKnots?: KsKnots | false;
+  /**
+   * KS D and Wasserstein brackets without the full sweep of the reference's cells
+   * (replayDistances.ts; evaluateWindowSamples' `distances`): a new one per replay by default,
+   * with the features a check reads Wasserstein of on the exact sweep; false sweeps every
+   * pair, as does `ksKnots: false` (every window judged as a scheduled run judges it).
+   */
+  distances?: PairDistances | false;
   /** Told, window by window, how many numeric (feature, slice) pairs were recomputed exactly. */
   onKsRefined?: (refined: number, pairs: number) => void;
   /**
@@ -195,7 +203,13 @@ export async function* replayWindows<R extends Records = 'all'>(
   const knots =
     options.ksKnots === false
       ? {}
-      : { ksKnots: options.ksKnots ?? createKsKnots(), onKsRefined: options.onKsRefined };
+      : {
+          ksKnots: options.ksKnots ?? createKsKnots(),
+          onKsRefined: options.onKsRefined,
+          ...(options.distances === false
+            ? {}
+            : { distances: options.distances ?? replayDistancesFor(plan) }),
+        };
   const readRun = (run: WindowRunPlan, prepared: PreparedMonitor) => {
     const head = windows[run.from] as TimeWindow;
     return readWindowRun(store, {
@@ -242,6 +256,24 @@ export async function* replayWindows<R extends Records = 'all'>(
       )) as WindowEvaluation<ResultsOf<R>>;
     }
   }
+}
+
+/**
+ * The replay's distance brackets for a plan: the features whose Wasserstein a check reads
+ * (wasserstein_normed, the one check that reads it) keep the exact sweep in every slice, so
+ * no verdict rests on the cheaper Wasserstein bracket, which is proven but does not nest in
+ * the sweep's (a check without a feature list reads every feature's).
+ */
+export function replayDistancesFor(plan: MonitorPlan): PairDistances {
+  const readers = plan.checks.filter((check) => check.metric === 'wasserstein_normed');
+  const exactFeatures = new Set(
+    readers.flatMap((check) =>
+      'features' in check && Array.isArray(check.features)
+        ? (check.features as string[])
+        : plan.features.map((feature) => feature.name),
+    ),
+  );
+  return createReplayDistances({ exactFeatures });
 }
 
 /** Consecutive windows read together (runLength), from `from` on. */

@@ -19,6 +19,7 @@ import {
   type NumericComparison,
 } from '../drift/featureDrift.js';
 import type { KsKnots } from '../drift/ksKnots.js';
+import type { PairDistances } from '../drift/replayDistances.js';
 import {
   getOrBuildProfile,
   type BaselineIdentity,
@@ -276,6 +277,12 @@ export async function evaluateWindowSamples<R extends Records = 'all'>(
      * so every status (and every breach's values) is a scheduled run's.
      */
     ksKnots?: KsKnots;
+    /**
+     * A backtest's KS D and Wasserstein brackets without the full sweep (replayDistances.ts):
+     * D is the sweep's bracket bit for bit, so every KS verdict and value is unchanged; the
+     * Wasserstein bracket is proven but wider, and so only for features no check reads it of.
+     */
+    distances?: PairDistances;
     /** Told how many numeric (feature, slice) pairs were recomputed, of how many. */
     onKsRefined?: (refined: number, pairs: number) => void;
   },
@@ -292,6 +299,7 @@ export async function evaluateWindowSamples<R extends Records = 'all'>(
       features: plan.features,
       threshold: plan.threshold,
       criteria: DEFAULT_DRIFT_CRITERIA,
+      ...(options.distances ? { distances: options.distances } : {}),
       ...(knots
         ? {
             numericDrift: (input: NumericComparison, criteria: DriftCriteria) => {
@@ -427,7 +435,9 @@ function pairKey(feature: string, slice: SliceId): string {
  * nest too): only the pairs of undecided tests need the exact bracket, and those of breaching
  * ones (their values are listed). Under Benjamini-Hochberg a test left undecided once its own
  * pair is exact may still owe that to other pairs' wider brackets: then every pair is
- * recomputed, and the window judged from exactly what it has alone.
+ * recomputed, and the window judged from exactly what it has alone. The D brackets both
+ * come from are the sweep's, bit for bit, with a replay's `distances` too
+ * (replayDistances.ts): only the p-value is recomputed, and the nesting holds as it did.
  */
 function refineKsPairs(
   plan: MonitorPlan,
