@@ -243,8 +243,6 @@ function bracketLine(results: readonly CheckResult[]): string {
  *    replayDistances.ts);
  *  - exact: that replay with every KS p-value bracket computed as a scheduled run does;
  *  - one-by-one: each window read alone (evaluateMonitorWindow), as before the batched replay;
- *  - unkept: replay, but narrowing reads the stored baseline's rows for every window instead
- *    of keeping the pairs it needs (keptReference.ts), as before;
  *  - fallback: full with the exact fallback at its default limit, as `driftwatch backtest`
  *    runs (every other way turns it off, so that straddles are narrowed and counted, not
  *    resolved from raw rows: their answers differ from fallback's, which is compared only
@@ -281,8 +279,6 @@ async function benchmarkBacktest(
       // (the other ways turn it off, so straddles are counted and narrowed, not resolved)
       ...(mode === 'fallback' ? {} : { exactFallbackMaxEvents: 0 }),
       ...(mode === 'exact' || mode === 'one-by-one' ? { ksKnots: false as const } : {}),
-      // narrowing reads the baseline's rows again for every window, as before keptReference.ts
-      ...(mode === 'unkept' ? { keepReference: false } : {}),
       ...(mode === 'knots' ? { distances: false as const } : {}),
       onKsRefined: (refined: number, pairs: number) => {
         ks.refined += refined;

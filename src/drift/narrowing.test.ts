@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../demo/random.js';
 import { distanceBrackets, type Cell } from './cells.js';
-import {
-  finerCellsOf,
-  finerCellsOfSorted,
-  intervalsToRefine,
-  ksTargets,
-  replaceRefined,
-  type FinerCell,
-} from './narrowing.js';
+import { finerCellsOf, intervalsToRefine, ksTargets, replaceRefined } from './narrowing.js';
 import { plainKsD } from '../stats/plainKs.testing.js';
 
 /** Cells as the summaries make them: values grouped by a monotone bucket of width `width`. */
@@ -60,42 +53,5 @@ describe('narrowing a KS bracket from finer cells', () => {
     const cells = bucketed([0.1, 0.2, 0.3, 0.6], 0.5);
     const intervals = intervalsToRefine(cells, cells);
     expect(replaceRefined(cells, intervals, finerCellsOf([0.1, 0.2], intervals))).toBeNull();
-  });
-});
-
-describe('finer cells of values kept sorted (a backtest’s reference side)', () => {
-  const byPlace = (cells: readonly FinerCell[]) =>
-    [...cells].sort((x, y) => x.interval - y.interval || x.min - y.min);
-
-  it('are the cells finerCellsOf counts from the same values, on 200 generated cases (ties, edges on values, one-value intervals)', () => {
-    const random = createRandom(29);
-    for (let k = 0; k < 200; k += 1) {
-      const tie = k % 4 === 0 ? 20 : 1e6;
-      const values = Array.from(
-        { length: 50 + (k % 7) * 300 },
-        () => Math.round(random.normal(0, 1) * tie) / tie,
-      ).sort((x, y) => x - y);
-      const cells = bucketed(values, k % 3 === 0 ? 0.5 : 0.125);
-      // every cell a target: intervals over all of them; or a few, as KS picks them
-      const targets = k % 2 === 0 ? cells : cells.filter((_, i) => i % 5 === 2);
-      const intervals = intervalsToRefine(cells, targets);
-      const expected = byPlace(finerCellsOf(values, intervals));
-      const found = byPlace(finerCellsOfSorted(Float64Array.from(values), intervals));
-      // the same values in the same (ascending) order: the sums too, to the bit
-      expect(found).toEqual(expected);
-    }
-  });
-
-  it('leave out values outside every interval and count a one-value interval once', () => {
-    const values = Float64Array.from([0, 1, 1, 2, 3, 5, 8]);
-    const cells = finerCellsOfSorted(values, [
-      { lo: 1, hi: 1, parts: 4 },
-      { lo: 3, hi: 6, parts: 3 },
-    ]);
-    expect(byPlace(cells)).toEqual([
-      { interval: 0, count: 2, sum: 2, min: 1, max: 1 },
-      { interval: 1, count: 1, sum: 3, min: 3, max: 3 },
-      { interval: 1, count: 1, sum: 5, min: 5, max: 5 },
-    ]);
   });
 });

@@ -232,7 +232,10 @@ export function finerCellsOf(
     const at = intervalOf(intervals, v);
     const interval = intervals[at];
     if (!interval || v > interval.hi) continue;
-    const key = `${at}:${partOf(interval, v)}`;
+    const width = interval.hi - interval.lo;
+    const raw = width > 0 ? Math.floor(((v - interval.lo) / width) * interval.parts) : 0;
+    const part = Math.min(interval.parts - 1, Math.max(0, Number.isFinite(raw) ? raw : 0));
+    const key = `${at}:${part}`;
     const cell = cells.get(key);
     if (cell) {
       cell.count += 1;
@@ -242,64 +245,4 @@ export function finerCellsOf(
     } else cells.set(key, { interval: at, count: 1, sum: v, min: v, max: v });
   }
   return [...cells.values()];
-}
-
-/** The part of an interval a value falls in, as the store's query computes it (clamped). */
-function partOf(interval: ValueInterval, v: number): number {
-  const width = interval.hi - interval.lo;
-  const raw = width > 0 ? Math.floor(((v - interval.lo) / width) * interval.parts) : 0;
-  return Math.min(interval.parts - 1, Math.max(0, Number.isFinite(raw) ? raw : 0));
-}
-
-/**
- * finerCellsOf for finite values in ascending order, by binary search to each interval's
- * values: the same cells (counts, min, max; each sum added in ascending order), in the time
- * of the values inside the intervals, not of all of them. What a backtest's kept reference
- * side narrows with (src/monitors/keptReference.ts).
- */
-export function finerCellsOfSorted(
-  values: Float64Array,
-  intervals: readonly ValueInterval[],
-): FinerCell[] {
-  const cells: FinerCell[] = [];
-  intervals.forEach((interval, at) => {
-    const byPart = new Map<number, FinerCell>();
-    const end = firstAboveSorted(values, interval.hi);
-    for (let i = firstAtOrAboveSorted(values, interval.lo); i < end; i += 1) {
-      const v = values[i] as number;
-      const part = partOf(interval, v);
-      const cell = byPart.get(part);
-      if (cell) {
-        cell.count += 1;
-        cell.sum += v;
-        // Math.min/max, not the order's ends: -0 and 0 sort as equal, in either order
-        cell.min = Math.min(cell.min, v);
-        cell.max = Math.max(cell.max, v);
-      } else byPart.set(part, { interval: at, count: 1, sum: v, min: v, max: v });
-    }
-    cells.push(...byPart.values());
-  });
-  return cells;
-}
-
-function firstAboveSorted(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((values[mid] as number) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function firstAtOrAboveSorted(values: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((values[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -20,7 +20,6 @@ import {
 import type { MonitorPlan } from './plan.js';
 import type { TimeWindow } from '../timeWindow.js';
 import { backtestWindows } from './windows.js';
-import { keepReference, type KeptReference } from './keptReference.js';
 import { createAlertPlanner, type AlertPlan } from '../alerts/alertPlan.js';
 
 /**
@@ -154,19 +153,6 @@ export interface ReplayOptions<R extends Records = Records> {
   distances?: PairDistances | false;
   /** Told, window by window, how many numeric (feature, slice) pairs were recomputed exactly. */
   onKsRefined?: (refined: number, pairs: number) => void;
-  /**
-   * False: narrowing reads a stored baseline's rows again for every window, as a scheduled
-   * run does, instead of keeping the pairs it needs in memory (keptReference.ts).
-   */
-  keepReference?: boolean;
-}
-
-/** A stored baseline kept for the replay's windows; none for a range of events. */
-function keptReferenceOf(store: Store, prepared: PreparedMonitor): KeptReference | undefined {
-  const source = prepared.profile.source;
-  return source.kind === 'stored'
-    ? keepReference(store, source, prepared.profile.sliceKeys)
-    : undefined;
 }
 
 export const DEFAULT_WINDOWS_PER_READ = 24;
@@ -197,8 +183,6 @@ export async function* replayWindows<R extends Records = 'all'>(
     now: options.now,
     prepared: fixed,
     exactFallbackMaxEvents: options.exactFallbackMaxEvents,
-    keptReference:
-      fixed && options.keepReference !== false ? keptReferenceOf(store, fixed) : undefined,
   };
   const knots =
     options.ksKnots === false

@@ -113,7 +113,6 @@ import {
 } from '../timeWindow.js';
 import { labelWindowFor } from './windows.js';
 import { narrowUndecided, type NarrowingReport, type UnsettledReason } from './narrowVerdicts.js';
-import type { KeptReference } from './keptReference.js';
 
 export type ResolvedBaseline = BaselineIdentity;
 
@@ -163,8 +162,6 @@ export interface EvaluationOptions<R extends Records = Records> {
    * for baselines that do not move with the window (a file or a range).
    */
   prepared?: PreparedMonitor;
-  /** A backtest's stored baseline kept across windows for narrowing (keptReference.ts). */
-  keptReference?: KeptReference;
 }
 
 export interface PreparedMonitor {
@@ -352,7 +349,6 @@ export async function evaluateWindowSamples<R extends Records = 'all'>(
         reference,
         window: samples,
         exactFallback: { available: comparison.events <= limit, events: comparison.events },
-        keptReference: options.keptReference,
       },
       aggregates,
       undecided,

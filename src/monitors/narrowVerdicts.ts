@@ -29,7 +29,6 @@ import { profileSliceId, type ProfileSource, type WindowEvents } from '../store/
 import { readRetainedDays } from '../store/retention.js';
 import { listFinerHours } from '../store/finerCells.js';
 import { narrowingCheaper } from './narrowingCost.js';
-import type { KeptReference } from './keptReference.js';
 import { listSliceCombos } from '../store/summaryQueries.js';
 import { windowPieces, type TimeWindow } from '../timeWindow.js';
 import type { FinerCell } from '../drift/narrowing.js';
@@ -116,8 +115,6 @@ export interface NarrowingInput {
    * only when it costs less (narrowingCost.ts).
    */
   exactFallback: { available: boolean; events: number };
-  /** A backtest's stored baseline kept in memory (keptReference.ts): read once, not per window. */
-  keptReference?: KeptReference;
 }
 
 /** One feature in one slice whose verdicts straddle, with its cells as narrowed so far. */
@@ -361,8 +358,8 @@ async function finerCellsOf(
   stored: StoredSide | null,
 ): Promise<FinerCell[][]> {
   const keys = input.profile.sliceKeys;
-  if (source.kind === 'stored') return storedBaselineCells(input, source, requests);
-  if (!stored) return queryFinerCells(input.store, source, keys, requests);
+  if (source.kind === 'stored' || !stored)
+    return queryFinerCells(input.store, source, keys, requests);
   const { hours, edges } = hoursAndEdges(source.window);
   const split = splitByBuild(hours, stored.builds);
   const [fromHours, fromEdges] = await Promise.all([
@@ -381,28 +378,6 @@ async function finerCellsOf(
     queryFinerCells(input.store, source, keys, requests, [...edges, ...split.raw]),
   ]);
   return fromHours.map((cells, i) => [...cells, ...(fromEdges[i] ?? [])]);
-}
-
-/** A stored baseline's finer cells: from the kept reference where it holds them, else its rows. */
-async function storedBaselineCells(
-  input: NarrowingInput,
-  source: ProfileSource & { kind: 'stored' },
-  requests: readonly FinerCellRequest[],
-): Promise<FinerCell[][]> {
-  const keys = input.profile.sliceKeys;
-  const kept = input.keptReference;
-  const same =
-    kept &&
-    kept.source.model === source.model &&
-    kept.source.baseline === source.baseline &&
-    kept.source.version === source.version;
-  if (!same) return queryFinerCells(input.store, source, keys, requests);
-  const answer = await kept.finerCells(requests);
-  const unkept = requests.filter((_, i) => answer[i] === null);
-  if (unkept.length === 0) return answer as FinerCell[][];
-  const read = await queryFinerCells(input.store, source, keys, unkept);
-  let next = 0;
-  return answer.map((cells) => cells ?? (read[next++] as FinerCell[]));
 }
 
 /** A window's whole hours (its hour- and day-grain pieces) and the rest (five-minute and raw pieces). */

@@ -1,4 +1,4 @@
-import { queryArrowBatches, toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
+import { toClickHouseTime, type QueryParams, type Store } from './clickhouse.js';
 import { FINER_BUCKET } from './summaryQueries.js';
 import { sliceIdSql, sliceLabelsSql, type ProfileSource } from './profileQueries.js';
 import type { ProfileSliceKey } from '../drift/slices.js';
@@ -43,6 +43,9 @@ export async function queryFinerCells(
     nq_req: wanted.flatMap((r, q) => r.intervals.map(() => q + 1)),
     nq_first: firstIntervals(wanted),
   };
+  const label = sliceLabelsSql(keys, params, 'nql');
+  const sliceId = sliceIdSql('lbl', params, 'nql');
+  const value = `if(mapContains(feature_numbers, {nq_features:Array(String)}[r]), feature_numbers[{nq_features:Array(String)}[r]], nan)`;
   const rows = await store.query<CountedIntervalRow>(
     `SELECT r, j, part, count() AS c, sum(v) AS s, min(v) AS lo, max(v) AS hi
      FROM (
@@ -53,7 +56,12 @@ export async function queryFinerCells(
          SELECT r, v,
                 arrayFirstIndex((a, z, q) -> q = r AND a <= v AND v <= z,
                                 {nq_lo:Array(Float64)}, {nq_hi:Array(Float64)}, {nq_req:Array(UInt32)}) AS j
-         FROM (${requestValuesSql(source, keys, params, ranges)})
+         FROM (
+           SELECT r, ${value} AS v
+           FROM (SELECT ${sliceId} AS slice, feature_numbers
+                 FROM (SELECT feature_numbers, ${label} AS lbl FROM (${numberRowsSql(source, params, ranges)})))
+           ARRAY JOIN arrayFilter(q -> {nq_slices:Array(String)}[q] = slice, range(1, length({nq_slices:Array(String)}) + 1)) AS r
+         )
          WHERE isFinite(v) AND v >= {nq_hull_lo:Array(Float64)}[r] AND v <= {nq_hull_hi:Array(Float64)}[r]
        )
        WHERE j > 0
@@ -68,84 +76,6 @@ export async function queryFinerCells(
     answer[original]?.push(finerCellOf(row, first[request] ?? 0));
   }
   return answer;
-}
-
-/**
- * Each row's value of each request's feature, once per request whose slice the row is in
- * (`r`, 1-based, and `v`: NaN where the row has no such number). The requests' features and
- * slice ids are the params' `nq_features` and `nq_slices`.
- */
-function requestValuesSql(
-  source: ProfileSource,
-  keys: readonly ProfileSliceKey[],
-  params: QueryParams,
-  ranges?: readonly TimeWindow[],
-): string {
-  const label = sliceLabelsSql(keys, params, 'nql');
-  const sliceId = sliceIdSql('lbl', params, 'nql');
-  const value = `if(mapContains(feature_numbers, {nq_features:Array(String)}[r]), feature_numbers[{nq_features:Array(String)}[r]], nan)`;
-  return `SELECT r, ${value} AS v
-           FROM (SELECT ${sliceId} AS slice, feature_numbers
-                 FROM (SELECT feature_numbers, ${label} AS lbl FROM (${numberRowsSql(source, params, ranges)})))
-           ARRAY JOIN arrayFilter(q -> {nq_slices:Array(String)}[q] = slice, range(1, length({nq_slices:Array(String)}) + 1)) AS r`;
-}
-
-/** One feature in one slice (a slice id as profileSliceId makes it). */
-export interface FeatureSliceRequest {
-  feature: string;
-  sliceId: string;
-}
-
-/**
- * Per request, every finite value of its feature in its slice of a stored baseline, in
- * ascending order: what a backtest keeps of its reference side to narrow window after
- * window without reading the baseline's rows again (src/drift/keptReference.ts). One read of
- * the rows for all requests; the values cross as Arrow columns.
- */
-export async function queryFeatureSliceValues(
-  store: Store,
-  source: ProfileSource & { kind: 'stored' },
-  keys: readonly ProfileSliceKey[],
-  requests: readonly FeatureSliceRequest[],
-): Promise<Float64Array[]> {
-  if (requests.length === 0) return [];
-  const params: QueryParams = {
-    nq_features: requests.map((r) => r.feature),
-    nq_slices: requests.map((r) => r.sliceId),
-  };
-  const batches = await queryArrowBatches(
-    store,
-    `SELECT toUInt32(r) AS r, v FROM (${requestValuesSql(source, keys, params)})
-     WHERE isFinite(v) ORDER BY r, v`,
-    params,
-  );
-  const parts: Float64Array[][] = requests.map(() => []);
-  for (const batch of batches) {
-    const r = batch.getChild('r')?.toArray() as Uint32Array | undefined;
-    const v = batch.getChild('v')?.toArray() as Float64Array | undefined;
-    if (!r || !v) continue;
-    // rows come ordered by request: cut each batch into its requests' runs
-    for (let start = 0; start < r.length;) {
-      const request = r[start] as number;
-      let end = start + 1;
-      while (end < r.length && r[end] === request) end += 1;
-      parts[request - 1]?.push(v.slice(start, end));
-      start = end;
-    }
-  }
-  return parts.map(concatSorted);
-}
-
-/** Runs already in ascending order, one after another, as one array. */
-function concatSorted(runs: readonly Float64Array[]): Float64Array {
-  if (runs.length === 1) return runs[0] as Float64Array;
-  const out = new Float64Array(runs.reduce((n, run) => n + run.length, 0));
-  let at = 0;
-  for (const run of runs) {
-    out.set(run, at);
-    at += run.length;
-  }
-  return out;
 }
 
 /** A counted part of an interval as both queries answer it: request r, interval j (1-based). */
@@ -195,21 +125,17 @@ function numberRowsSql(
 ): string {
   params.nqs_model = source.model;
   const features = params.nq_features as string[];
-  const los = params.nq_hull_lo as number[] | undefined;
-  const his = params.nq_hull_hi as number[] | undefined;
-  // without hulls (queryFeatureSliceValues: every value of a feature), every row
-  const inSomeHull =
-    los && his
-      ? features
-          .map((feature, q) => {
-            params[`nqh_f_${q}`] = feature;
-            params[`nqh_lo_${q}`] = los[q] ?? 0;
-            params[`nqh_hi_${q}`] = his[q] ?? 0;
-            return `(feature_numbers[{nqh_f_${q}:String}] >= {nqh_lo_${q}:Float64}
+  const los = params.nq_hull_lo as number[];
+  const his = params.nq_hull_hi as number[];
+  const inSomeHull = features
+    .map((feature, q) => {
+      params[`nqh_f_${q}`] = feature;
+      params[`nqh_lo_${q}`] = los[q] ?? 0;
+      params[`nqh_hi_${q}`] = his[q] ?? 0;
+      return `(feature_numbers[{nqh_f_${q}:String}] >= {nqh_lo_${q}:Float64}
                AND feature_numbers[{nqh_f_${q}:String}] <= {nqh_hi_${q}:Float64})`;
-          })
-          .join(' OR ')
-      : '1';
+    })
+    .join(' OR ');
   if (source.kind === 'stored') {
     params.nqs_baseline = source.baseline;
     params.nqs_version = source.version;
