@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { bucketed, cellsOf, scattered } from './cellShapes.testing.js';
 import { describe, expect, it } from 'vitest';
 import {
   binCounts,
@@ -30,36 +31,6 @@ import {
  * cells: aligned buckets like the summaries', unaligned runs, or overlapping groups.
  */
 
-/** The summaries' key for z = (x − centre)/scale with k bits (see migration 0006). */
-function bucketKey(z: number, k: number): number {
-  if (Math.abs(z) < 1) return Math.floor(z * 2 ** k);
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, Math.abs(z));
-  const bits = view.getBigUint64(0) >> BigInt(52 - k);
-  const key = Number(bits) - (1023 * 2 ** k - 2 ** k);
-  return z > 0 ? key : -key - 1;
-}
-
-function cellsOf(groups: number[][]): Cell[] {
-  return groups
-    .filter((group) => group.length > 0)
-    .map((group) => ({
-      count: group.length,
-      sum: group.reduce((s, v) => s + v, 0),
-      min: Math.min(...group),
-      max: Math.max(...group),
-    }));
-}
-
-function bucketed(values: number[], centre: number, scale: number, k: number): Cell[] {
-  const groups = new Map<number, number[]>();
-  for (const value of values) {
-    const key = bucketKey((value - centre) / scale, k);
-    groups.set(key, [...(groups.get(key) ?? []), value]);
-  }
-  return cellsOf([...groups.values()]);
-}
-
 /** Contiguous runs of the sorted values, cut at random places. */
 function runs(values: number[], cuts: number[]): Cell[] {
   const sorted = [...values].sort((a, b) => a - b);
@@ -70,13 +41,6 @@ function runs(values: number[], cuts: number[]): Cell[] {
     groups.push(sorted.slice(previous, cut));
     previous = cut;
   }
-  return cellsOf(groups);
-}
-
-/** Values dealt into groups at random: cells overlap. */
-function scattered(values: number[], assignment: number[]): Cell[] {
-  const groups: number[][] = [[], [], [], []];
-  values.forEach((value, i) => groups[(assignment[i % assignment.length] ?? 0) % 4]?.push(value));
   return cellsOf(groups);
 }
 
@@ -106,7 +70,7 @@ const partition = fc.oneof(
   fc.array(fc.nat(), { maxLength: 8 }).map((cuts) => (values: number[]) => runs(values, cuts)),
   fc
     .array(fc.nat(), { minLength: 1, maxLength: 8 })
-    .map((assignment) => (values: number[]) => scattered(values, assignment)),
+    .map((assignment) => (values: number[]) => scattered(values, assignment, 4)),
   fc.constant((values: number[]) => cellsOfValues(values)),
 );
 /** The same cells in any order, with empty cells among them: none of it may change a bound. */

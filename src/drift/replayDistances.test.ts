@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { bucketed, scattered } from './cellShapes.testing.js';
 import { describe, expect, it } from 'vitest';
 import { wasserstein1 } from '../stats/index.js';
 import { cellsOfValues, distanceBrackets, sortCells, type Bracket, type Cell } from './cells.js';
@@ -14,43 +15,6 @@ import {
  * the last bit (a backtest's KS verdicts and values rest on it), Wasserstein must contain
  * the exact value computed from the raw values (src/stats, checked against scipy).
  */
-
-/** The summaries' key for z = (x − centre)/scale with k bits (see migration 0006). */
-function bucketKey(z: number, k: number): number {
-  if (Math.abs(z) < 1) return Math.floor(z * 2 ** k);
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, Math.abs(z));
-  const bits = view.getBigUint64(0) >> BigInt(52 - k);
-  const key = Number(bits) - (1023 * 2 ** k - 2 ** k);
-  return z > 0 ? key : -key - 1;
-}
-
-function cellsOf(groups: number[][]): Cell[] {
-  return groups
-    .filter((group) => group.length > 0)
-    .map((group) => ({
-      count: group.length,
-      sum: group.reduce((s, v) => s + v, 0),
-      min: Math.min(...group),
-      max: Math.max(...group),
-    }));
-}
-
-function bucketed(values: number[], centre: number, scale: number, k: number): Cell[] {
-  const groups = new Map<number, number[]>();
-  for (const value of values) {
-    const key = bucketKey((value - centre) / scale, k);
-    groups.set(key, [...(groups.get(key) ?? []), value]);
-  }
-  return cellsOf([...groups.values()]);
-}
-
-/** Values dealt into groups at random: cells overlap. */
-function scattered(values: number[], assignment: number[]): Cell[] {
-  const groups: number[][] = [[], [], [], [], []];
-  values.forEach((value, i) => groups[(assignment[i % assignment.length] ?? 0) % 5]?.push(value));
-  return cellsOf(groups);
-}
 
 const ordinary = fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true });
 const ties = fc.integer({ min: -3, max: 3 }).map((v) => v * 0.5);
@@ -70,7 +34,7 @@ const partition = fc.oneof(
     .map((p) => (values: number[]) => bucketed(values, p.centre, p.scale, p.k)),
   fc
     .array(fc.nat(), { minLength: 1, maxLength: 8 })
-    .map((assignment) => (values: number[]) => scattered(values, assignment)),
+    .map((assignment) => (values: number[]) => scattered(values, assignment, 5)),
   fc.constant((values: number[]) => cellsOfValues(values)),
 );
 /** A reference of many values and a window of few (a backtest's pairs), or two of any size. */
