@@ -455,6 +455,18 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
     expect(verdictsOf(replayed)).not.toEqual(verdictsOf(alone));
   }, 240_000);
 
+  /** The windows evaluated alone, replayed as driftwatch backtest replays them (lean records). */
+  async function leanReplay(
+    plan: MonitorPlan,
+    alone: readonly WindowEvaluation[],
+  ): Promise<WindowEvaluation<KeptResult>[]> {
+    const lean: WindowEvaluation<KeptResult>[] = [];
+    const windows = alone.map((a) => a.window);
+    for await (const e of replayWindows(store, plan, windows, { now: NOW, records: 'alerting' }))
+      lean.push(e);
+    return lean;
+  }
+
   /** The block's range, and what backtestMonitor answered for it before replays were lean. */
   function blockRange(): { from: Date; to: Date } {
     return { from: FIRST_BLOCK, to: new Date(FIRST_BLOCK.getTime() + BLOCKS * 5 * MINUTE) };
@@ -512,17 +524,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
       expect(notices.filter((n) => (n.resolved ?? 0) > 0).length).toBeGreaterThan(1);
       expect(expected.alerts.alerts.some((a) => a.subject.includes('(model)'))).toBe(true);
       // and the lean replay did carry statuses: quiet verdicts are only their identity and status
-      const lean: WindowEvaluation<KeptResult>[] = [];
-      for await (const e of replayWindows(
-        store,
-        plan,
-        alone.map((a) => a.window),
-        {
-          now: NOW,
-          records: 'alerting',
-        },
-      ))
-        lean.push(e);
+      const lean = await leanReplay(plan, alone);
       const quiet = lean.flatMap((e) =>
         e.results.filter((r) => ['ok', 'insufficient_data', 'awaiting_data'].includes(r.status)),
       );
@@ -535,17 +537,7 @@ describe('a batched backtest against window-by-window evaluation (embedded Click
   it('the comparison catches statuses that lose what the planner reads (a status, or a subject)', async () => {
     const plan = plans.get('file-5m') as MonitorPlan;
     const { alone } = await blockAlone(plan);
-    const lean: WindowEvaluation<KeptResult>[] = [];
-    for await (const e of replayWindows(
-      store,
-      plan,
-      alone.map((a) => a.window),
-      {
-        now: NOW,
-        records: 'alerting',
-      },
-    ))
-      lean.push(e);
+    const lean = await leanReplay(plan, alone);
     const expected = answerOf(plan, alone).alerts;
     expect(answerOf(plan, lean).alerts).toEqual(expected);
     const statusesOnly = (results: KeptResult[], change: (r: KeptResult) => KeptResult | null) =>
