@@ -124,14 +124,11 @@ function numberRowsSql(
   ranges?: readonly TimeWindow[],
 ): string {
   params.nqs_model = source.model;
-  const features = params.nq_features as string[];
-  const los = params.nq_hull_lo as number[];
-  const his = params.nq_hull_hi as number[];
-  const inSomeHull = features
-    .map((feature, q) => {
+  const inSomeHull = [...featureHulls(params).entries()]
+    .map(([feature, hull], q) => {
       params[`nqh_f_${q}`] = feature;
-      params[`nqh_lo_${q}`] = los[q] ?? 0;
-      params[`nqh_hi_${q}`] = his[q] ?? 0;
+      params[`nqh_lo_${q}`] = hull.lo;
+      params[`nqh_hi_${q}`] = hull.hi;
       return `(feature_numbers[{nqh_f_${q}:String}] >= {nqh_lo_${q}:Float64}
                AND feature_numbers[{nqh_f_${q}:String}] <= {nqh_hi_${q}:Float64})`;
     })
@@ -151,6 +148,29 @@ function numberRowsSql(
   return `SELECT feature_numbers, attributes FROM events
           WHERE model = {nqs_model:String} AND kind = 'prediction' AND (${spans.join(' OR ')})
             AND (${inSomeHull})`;
+}
+
+/**
+ * Per feature, the hull of its requests' hulls (the requests of one feature in several
+ * slices): one map lookup a feature and row in the filter instead of one a request. The
+ * rows between two requests' hulls pass the filter and are dropped by queryFinerCells' own
+ * per-request condition, as before.
+ */
+function featureHulls(params: QueryParams): Map<string, { lo: number; hi: number }> {
+  const features = params.nq_features as string[];
+  const los = params.nq_hull_lo as number[];
+  const his = params.nq_hull_hi as number[];
+  const hulls = new Map<string, { lo: number; hi: number }>();
+  features.forEach((feature, q) => {
+    const lo = los[q] ?? 0;
+    const hi = his[q] ?? 0;
+    const hull = hulls.get(feature);
+    if (hull) {
+      hull.lo = Math.min(hull.lo, lo);
+      hull.hi = Math.max(hull.hi, hi);
+    } else hulls.set(feature, { lo, hi });
+  });
+  return hulls;
 }
 
 /** The stored finer cells' side of a window: the current builds of its hours that have one. */
